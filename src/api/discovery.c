@@ -1,0 +1,37 @@
+/* discovery.c -- what a client asks before it knows anything:
+ * GET /_matrix/client/versions and GET /.well-known/matrix/client. */
+#include "api/discovery.h"
+
+#include <string.h>
+
+#include "core/core.h"
+
+/* The spec versions whose client-server endpoints hometab implements. Each
+ * entry is a promise clients act on (matrix-js-sdk, for one, switches to
+ * authenticated media when it sees v1.11), so add one only when it holds. */
+static const char *const supported_versions[] = {
+    "r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6",
+};
+
+ht_reply ht_api_versions(ht_ctx *ctx) {
+    (void)ctx;
+    json_t *versions = json_array();
+    for (size_t i = 0; i < sizeof supported_versions / sizeof *supported_versions; i++)
+        json_array_append_new(versions, json_string(supported_versions[i]));
+    return ht_reply_json(json_pack("{s:o, s:{}}", "versions", versions, "unstable_features"));
+}
+
+/* The base URL clients should use: the configured one, or this request's own
+ * origin (which is right both natively and inside a service worker). */
+static const char *base_url(ht_ctx *ctx) {
+    if (ctx->core->cfg.public_base_url) return ctx->core->cfg.public_base_url;
+    const char *host = ht_request_header(ctx->req, "host");
+    const char *proto = ht_request_header(ctx->req, "x-forwarded-proto");
+    if (!host) host = ctx->core->cfg.server_name;
+    if (!proto || (strcmp(proto, "https") != 0 && strcmp(proto, "http") != 0)) proto = "http";
+    return ht_arena_printf(ctx->arena, "%s://%s", proto, host);
+}
+
+ht_reply ht_api_well_known_client(ht_ctx *ctx) {
+    return ht_reply_json(json_pack("{s:{s:s}}", "m.homeserver", "base_url", base_url(ctx)));
+}

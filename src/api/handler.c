@@ -1,0 +1,61 @@
+/* handler.c -- building replies and reading request bodies. */
+#include "api/handler.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+ht_reply ht_reply_json(json_t *json) { return (ht_reply){.json = json}; }
+
+ht_reply ht_reply_empty(void) { return (ht_reply){.json = json_object()}; }
+
+ht_reply ht_reply_error(ht_errcode code, const char *message) {
+    return (ht_reply){.error = {code, 0, message}};
+}
+
+ht_reply ht_reply_status_error(int status, ht_errcode code, const char *message) {
+    return (ht_reply){.error = {code, status, message}};
+}
+
+ht_reply ht_reply_errorf(ht_ctx *ctx, ht_errcode code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char small[1];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    char *message = ht_arena_alloc(ctx->arena, n > 0 ? (size_t)n + 1 : 1);
+    va_start(ap, fmt);
+    vsnprintf(message, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+    va_end(ap);
+    return ht_reply_error(code, message);
+}
+
+const char *ht_param_get(const ht_ctx *ctx, const char *name) {
+    for (size_t i = 0; i < ctx->param_count; i++)
+        if (strcmp(ctx->params[i].name, name) == 0) return ctx->params[i].value;
+    return NULL;
+}
+
+bool ht_body_object(ht_ctx *ctx, json_t **out, ht_reply *err) {
+    if (!ctx->body_json) {
+        json_error_t jerr;
+        /* Empty bodies count as {} where a client may omit them (POST /logout). */
+        if (ctx->req->body_len == 0) {
+            ctx->body_json = json_object();
+        } else {
+            ctx->body_json = json_loadb((const char *)ctx->req->body, ctx->req->body_len,
+                                        JSON_REJECT_DUPLICATES, &jerr);
+        }
+        if (!ctx->body_json) {
+            *err = ht_reply_errorf(ctx, HT_M_NOT_JSON, "The request body is not valid JSON: %s.",
+                                   jerr.text);
+            return false;
+        }
+    }
+    if (!json_is_object(ctx->body_json)) {
+        *err = ht_reply_error(HT_M_BAD_JSON, "The request body must be a JSON object.");
+        return false;
+    }
+    *out = ctx->body_json;
+    return true;
+}

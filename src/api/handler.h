@@ -1,0 +1,72 @@
+/* handler.h -- what every Matrix endpoint handler sees and returns.
+ *
+ * A handler gets an ht_ctx (the parsed request, its path parameters, the
+ * authenticated user if the route needs one, and the request's arena) and
+ * returns an ht_reply: JSON, raw bytes (media), a Matrix error, or "park".
+ * The core runs each request in one SQLite transaction and commits it only
+ * when the reply is not an error, so a refused request changes nothing. */
+#ifndef HT_API_HANDLER_H
+#define HT_API_HANDLER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/error.h"
+#include "http/request.h"
+#include "util/arena.h"
+
+typedef struct ht_core ht_core;
+
+typedef struct ht_auth {
+    const char *user_id;   /* "@alice:example.org" */
+    const char *device_id;
+    int64_t token_id;      /* row of the access token used */
+} ht_auth;
+
+typedef struct ht_ctx {
+    ht_core *core;
+    ht_arena *arena;
+    const ht_request *req;
+    const ht_param *params; /* path parameters by template name */
+    size_t param_count;
+    int64_t received_ms;
+    int64_t now_ms;
+    ht_auth auth;           /* set when the route requires authentication */
+    bool authenticated;
+    json_t *body_json;      /* owned by the core; see ht_body_object */
+} ht_ctx;
+
+typedef struct ht_reply {
+    int status;                 /* 0 means 200 */
+    json_t *json;               /* owned: the core releases it */
+    const unsigned char *raw;   /* or raw bytes in the arena (media) */
+    size_t raw_len;
+    const char *content_type;
+    const char *extra_headers;  /* whole "Name: value\r\n" lines */
+    ht_error error;             /* error.code != HT_OK: an error reply */
+    json_t *error_extra;        /* owned: fields merged into the error body */
+    bool park;
+    uint64_t park_position;
+    int64_t park_deadline_ms;
+} ht_reply;
+
+typedef ht_reply (*ht_handler)(ht_ctx *ctx);
+
+/* Builders. ht_reply_json steals the reference to json. */
+ht_reply ht_reply_json(json_t *json);
+ht_reply ht_reply_empty(void); /* 200 {} */
+ht_reply ht_reply_error(ht_errcode code, const char *message);
+ht_reply ht_reply_errorf(ht_ctx *ctx, ht_errcode code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+ht_reply ht_reply_status_error(int status, ht_errcode code, const char *message);
+
+/* The path parameter named in the route template ("roomId"). */
+const char *ht_param_get(const ht_ctx *ctx, const char *name);
+
+/* Parses the request body as a JSON object. On failure returns false and sets
+ * *err to the spec's M_NOT_JSON or M_BAD_JSON reply. The object is borrowed:
+ * the core releases it after the request. */
+bool ht_body_object(ht_ctx *ctx, json_t **out, ht_reply *err);
+
+#endif

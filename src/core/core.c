@@ -1,0 +1,188 @@
+/* core.c -- the one door: request bytes in, response bytes out.
+ *
+ * Each call parses the request, finds its route, authenticates it if the
+ * route asks, runs the handler inside one SQLite transaction and writes the
+ * response. The transaction is committed only if the handler answered with
+ * success and no SQL failed; otherwise it is rolled back, so an error answer
+ * always means "nothing changed". */
+#include "hometab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handler.h"
+#include "core/core.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "router/router.h"
+#include "store/meta.h"
+#include "util/oom.h"
+
+enum { ARENA_BLOCK = 64 * 1024 };
+
+void ht_config_defaults(ht_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->db_path = "hometab.sqlite";
+    cfg->server_name = "localhost";
+    cfg->max_body_bytes = 50u * 1024 * 1024;
+    cfg->max_header_bytes = 16 * 1024;
+    cfg->max_uri_bytes = 8 * 1024;
+    cfg->wal = true;
+    cfg->rate_limit = true;
+    cfg->pwhash_opslimit = 2;
+    cfg->pwhash_memlimit = 19u * 1024 * 1024;
+}
+
+ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
+    ht_store *store = ht_store_open(cfg->db_path, cfg->wal, err, err_size);
+    if (!store) return NULL;
+    ht_core *core = ht_xmalloc(sizeof *core);
+    memset(core, 0, sizeof *core);
+    core->cfg = *cfg;
+    core->server_name = ht_xstrdup(cfg->server_name);
+    core->cfg.server_name = core->server_name;
+    if (cfg->public_base_url) {
+        core->public_base_url = ht_xstrdup(cfg->public_base_url);
+        core->cfg.public_base_url = core->public_base_url;
+    }
+    core->cfg.db_path = NULL; /* the host's string; not needed after opening */
+    core->store = store;
+    core->stream_position = ht_store_stream_position(store);
+    ht_arena_init(&core->arena, ARENA_BLOCK);
+    return core;
+}
+
+void ht_core_close(ht_core *core) {
+    if (!core) return;
+    ht_store_close(core->store);
+    ht_arena_free(&core->arena);
+    ht_buf_free(&core->out);
+    free(core->server_name);
+    free(core->public_base_url);
+    free(core);
+}
+
+uint64_t ht_core_stream_position(const ht_core *core) { return core->stream_position; }
+
+/* Path parameter names point into the route template and end at '}'; give
+ * the handlers ordinary strings. */
+static ht_param *copy_params(ht_arena *arena, const ht_match *m) {
+    ht_param *params = ht_arena_calloc(arena, m->param_count ? m->param_count : 1, sizeof *params);
+    for (size_t i = 0; i < m->param_count; i++) {
+        const char *name = m->params[i].name;
+        params[i].name = ht_arena_strndup(arena, name, strcspn(name, "}"));
+        params[i].value = m->params[i].value;
+    }
+    return params;
+}
+
+static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, bool close) {
+    ht_response res = {.status = reply->status ? reply->status : 200,
+                       .extra_headers = reply->extra_headers,
+                       .close = close,
+                       .omit_body = strcmp(req->method, "HEAD") == 0};
+    char *text = NULL;
+    if (reply->error.code) {
+        json_t *body = ht_error_json(reply->error);
+        if (reply->error_extra) json_object_update(body, reply->error_extra);
+        text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        res.status = ht_error_status(reply->error);
+    } else if (reply->raw) {
+        res.body = reply->raw;
+        res.body_len = reply->raw_len;
+        res.content_type = reply->content_type;
+    } else {
+        text = json_dumps(reply->json ? reply->json : json_object(), JSON_COMPACT);
+    }
+    if (text) {
+        res.body = (const unsigned char *)text;
+        res.body_len = strlen(text);
+        res.content_type = "application/json";
+    }
+    ht_http_write_response(&core->out, &res);
+    free(text);
+}
+
+static void reply_release(ht_reply *reply) {
+    json_decref(reply->json);
+    json_decref(reply->error_extra);
+    reply->json = reply->error_extra = NULL;
+}
+
+/* Routes, authenticates and runs the handler inside a transaction. */
+static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
+    const ht_request *req = ctx->req;
+    if (strcmp(req->method, "OPTIONS") == 0) return ht_reply_empty(); /* CORS preflight */
+
+    ht_match match;
+    switch (ht_route_match(ht_routes, req->method, req->segments, req->segment_count, &match)) {
+    case HT_ROUTE_NO_PATH:
+        return ht_reply_error(HT_M_UNRECOGNIZED, "Unrecognized request: no such endpoint.");
+    case HT_ROUTE_NO_METHOD:
+        return ht_reply_status_error(405, HT_M_UNRECOGNIZED,
+                                     "Unrecognized request: this endpoint does not take that method.");
+    case HT_ROUTE_FOUND:
+        break;
+    }
+    ctx->params = copy_params(ctx->arena, &match);
+    ctx->param_count = match.param_count;
+
+    int64_t changes_before = ht_store_change_count(core->store);
+    if (!ht_store_begin(core->store))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The database is not available.");
+    ht_reply reply = match.route->handler(ctx);
+
+    if (ht_store_failed(core->store)) {
+        ht_store_rollback(core->store);
+        reply_release(&reply);
+        return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
+    }
+    if (reply.error.code || reply.park) {
+        ht_store_rollback(core->store);
+        return reply;
+    }
+    if (!ht_store_commit(core->store)) {
+        reply_release(&reply);
+        return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
+    }
+    *wrote = ht_store_change_count(core->store) != changes_before;
+    if (*wrote) core->stream_position = ht_store_stream_position(core->store);
+    return reply;
+}
+
+void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64_t received_ms,
+                    int64_t now_ms, ht_result *out) {
+    memset(out, 0, sizeof *out);
+    ht_arena_reset(&core->arena);
+    ht_buf_clear(&core->out);
+
+    ht_request req;
+    ht_error perr = ht_http_parse(&core->arena, &core->cfg, bytes, len, &req);
+    if (perr.code) {
+        /* After a framing error the connection's byte stream cannot be
+         * trusted any more, so it is closed. */
+        ht_http_write_error(&core->out, perr, true);
+        out->close_connection = true;
+    } else {
+        ht_ctx ctx = {.core = core, .arena = &core->arena, .req = &req,
+                      .received_ms = received_ms, .now_ms = now_ms};
+        bool wrote = false;
+        ht_reply reply = dispatch(core, &ctx, &wrote);
+        json_decref(ctx.body_json);
+        if (reply.park) {
+            out->outcome = HT_PARK;
+            out->park_position = reply.park_position;
+            out->park_deadline_ms = reply.park_deadline_ms;
+            reply_release(&reply);
+            return;
+        }
+        write_reply(core, &req, &reply, !req.keep_alive);
+        reply_release(&reply);
+        out->wrote = wrote;
+        out->close_connection = !req.keep_alive;
+    }
+    out->outcome = HT_ANSWER;
+    out->response = core->out.data;
+    out->response_len = core->out.len;
+}

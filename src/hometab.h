@@ -1,0 +1,79 @@
+/* hometab.h -- the core's one door.
+ *
+ * The core is a library that turns the bytes of one complete HTTP/1.1 request
+ * into the bytes of one complete HTTP/1.1 response. It never blocks and does
+ * no I/O other than SQLite, so the same code runs behind a native event loop
+ * and inside a browser service worker.
+ *
+ * A request that must wait (a long-polling /sync) is not answered: the core
+ * returns HT_PARK with a stream position and a deadline. The host keeps the
+ * request bytes aside and calls ht_core_handle() again with the same bytes
+ * and the same received_ms once ht_core_stream_position() has moved past
+ * park_position, or once now_ms reaches park_deadline_ms. On that call the
+ * core either answers or, if nothing new is there yet, parks again. */
+#ifndef HOMETAB_H
+#define HOMETAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ht_core ht_core;
+
+typedef struct ht_config {
+    const char *db_path;      /* SQLite file, or ":memory:" */
+    const char *server_name;  /* the part after ':' in user and room ids */
+    const char *public_base_url; /* advertised in /.well-known; NULL: from Host */
+    size_t max_body_bytes;    /* larger bodies get 413 */
+    size_t max_header_bytes;  /* larger header blocks get 431 */
+    size_t max_uri_bytes;     /* longer request targets get 414 */
+    bool wal;                 /* journal_mode=WAL (native); off in the browser */
+    bool rate_limit;          /* per-user and per-address limits on costly calls */
+    unsigned long pwhash_opslimit; /* Argon2id time cost */
+    size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
+} ht_config;
+
+/* Fills *cfg with the defaults used by the native host. */
+void ht_config_defaults(ht_config *cfg);
+
+/* Opens the database, creating or migrating its schema. On failure returns
+ * NULL and writes a sentence saying why into err. */
+ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size);
+void ht_core_close(ht_core *core);
+
+typedef enum ht_outcome {
+    HT_ANSWER = 0, /* response holds a complete HTTP response */
+    HT_PARK = 1,   /* wait, then call again with the same bytes */
+} ht_outcome;
+
+typedef struct ht_result {
+    ht_outcome outcome;
+    /* The response bytes; valid until the next call into the core. */
+    const unsigned char *response;
+    size_t response_len;
+    /* HT_PARK: call again once the stream position exceeds this... */
+    uint64_t park_position;
+    /* ...or once the clock reaches this (milliseconds since the epoch). */
+    int64_t park_deadline_ms;
+    bool wrote;            /* the request committed a change to the database */
+    bool close_connection; /* the client asked for it, or the request was unreadable */
+} ht_result;
+
+/* Handles one request. `bytes` need not be NUL-terminated and may hold a
+ * binary body. received_ms is when the host first received the request (it
+ * fixes a long-poll's deadline across calls); now_ms is the current time. */
+void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
+                    int64_t received_ms, int64_t now_ms, ht_result *out);
+
+/* A number that grows whenever something a /sync would report changes. */
+uint64_t ht_core_stream_position(const ht_core *core);
+
+/* How much of `bytes` forms one complete request: returns its length, 0 if
+ * more bytes are needed, or -1 if the bytes can never form a valid request
+ * (the host then passes them to ht_core_handle for a proper error answer).
+ * *expects_continue (may be NULL) is set when a complete head asks for
+ * "100 Continue" before the client sends its body. */
+long ht_request_length(const ht_config *cfg, const unsigned char *bytes, size_t len,
+                       bool *expects_continue);
+
+#endif

@@ -1,0 +1,114 @@
+/* main.c -- the hometab binary: flags, then the server. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/native/server.h"
+#include "hometab.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "Usage: hometab [options]\n"
+            "A Matrix homeserver.\n\n"
+            "  --listen ADDR:PORT    where to listen (default 127.0.0.1:8008; [::1]:8008 for IPv6)\n"
+            "  --db PATH             SQLite database file (default hometab.sqlite; :memory: for none)\n"
+            "  --server-name NAME    the server name in user and room ids (default localhost)\n"
+            "  --web-root DIR        serve static files (the in-browser demo) from DIR\n"
+            "  --public-url URL      base URL advertised in /.well-known (default: from Host)\n"
+            "  --max-body BYTES      largest request body accepted (default 52428800)\n"
+            "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
+            "  --log-requests        print one line per Matrix request on stderr\n"
+            "  --help                this text\n");
+}
+
+static bool parse_listen(char *arg, const char **host, int *port) {
+    char *colon = strrchr(arg, ':');
+    if (!colon) return false;
+    *colon = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p <= 0 || p > 65535) return false;
+    *port = (int)p;
+    char *h = arg;
+    size_t hl = strlen(h);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h[hl - 1] = '\0';
+        h++;
+    }
+    *host = h;
+    return *h != '\0';
+}
+
+int main(int argc, char **argv) {
+    ht_config cfg;
+    ht_config_defaults(&cfg);
+    ht_server_options opts = {.host = "127.0.0.1",
+                              .port = 8008,
+                              .idle_timeout_ms = 75000,
+                              .request_timeout_ms = 30000,
+                              .max_connections = 10000,
+                              .max_connections_per_ip = 2000};
+    static char listen_arg[256];
+
+    enum { OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_NO_RATE, OPT_LOG, OPT_HELP };
+    static const struct option long_opts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"db", required_argument, NULL, OPT_DB},
+        {"server-name", required_argument, NULL, OPT_NAME},
+        {"web-root", required_argument, NULL, OPT_WEB},
+        {"public-url", required_argument, NULL, OPT_URL},
+        {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"no-rate-limit", no_argument, NULL, OPT_NO_RATE},
+        {"log-requests", no_argument, NULL, OPT_LOG},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_LISTEN:
+            snprintf(listen_arg, sizeof listen_arg, "%s", optarg);
+            if (!parse_listen(listen_arg, &opts.host, &opts.port)) {
+                fprintf(stderr, "hometab: --listen wants ADDRESS:PORT, e.g. 127.0.0.1:8008\n");
+                return 2;
+            }
+            break;
+        case OPT_DB: cfg.db_path = optarg; break;
+        case OPT_NAME: cfg.server_name = optarg; break;
+        case OPT_WEB: opts.web_root = optarg; break;
+        case OPT_URL: cfg.public_base_url = optarg; break;
+        case OPT_MAX_BODY: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || v == 0) {
+                fprintf(stderr, "hometab: --max-body wants a number of bytes\n");
+                return 2;
+            }
+            cfg.max_body_bytes = (size_t)v;
+            break;
+        }
+        case OPT_NO_RATE: cfg.rate_limit = false; break;
+        case OPT_LOG: opts.log_requests = true; break;
+        case OPT_HELP: usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hometab: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+
+    char err[1024];
+    ht_core *core = ht_core_open(&cfg, err, sizeof err);
+    if (!core) {
+        fprintf(stderr, "hometab: %s\n", err);
+        return 4;
+    }
+    int rc = ht_server_run(core, &cfg, &opts);
+    ht_core_close(core);
+    return rc;
+}

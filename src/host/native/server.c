@@ -1,0 +1,412 @@
+/* server.c -- connections, keep-alive and parked long-polls on libuv.
+ *
+ * Each connection accumulates bytes until ht_request_length() says a whole
+ * request is there, then hands exactly those bytes to the core. Requests on
+ * one connection are answered in order: while one is parked (a /sync waiting
+ * for news), later pipelined bytes simply wait in the buffer.
+ *
+ * A parked connection keeps its request bytes. After every core call that
+ * moved the stream position, every parked connection whose position was
+ * passed is retried; its own timer retries it at its deadline. The core is
+ * single-threaded and synchronous, so nothing here needs a lock. */
+#include "host/native/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "host/native/static_files.h"
+#include "http/response.h"
+#include "util/oom.h"
+
+typedef struct server server;
+
+typedef struct conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;   /* read timeout, idle timeout, or park deadline */
+    server *srv;
+    struct conn *prev, *next; /* all connections */
+    struct conn *park_next;   /* parked connections */
+    unsigned char *buf; /* bytes received and not yet answered */
+    size_t len, cap;
+    char ip[64];
+    bool parked;
+    bool closing;
+    bool close_after_write; /* answer, then close */
+    bool sent_continue;
+    int64_t received_ms;    /* when the current request was complete */
+    uint64_t park_position;
+    int64_t park_deadline_ms;
+    long request_len;       /* length of the parked request */
+    unsigned pending_writes;
+} conn;
+
+struct server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_signal_t sigint, sigterm;
+    ht_core *core;
+    const ht_config *cfg;
+    const ht_server_options *opts;
+    conn *conns;
+    conn *parked;
+    unsigned conn_count;
+    bool stopping;
+    uint64_t matrix_requests; /* answered by the core; reported at exit */
+};
+
+typedef struct write_req {
+    uv_write_t req;
+    conn *c;
+    unsigned char data[];
+} write_req;
+
+static int64_t now_ms(void) {
+    uv_timeval64_t tv;
+    uv_gettimeofday(&tv);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void process(conn *c);
+static void wake_parked(server *srv);
+
+/* ---- closing ----------------------------------------------------------- */
+
+static void unpark(conn *c) {
+    if (!c->parked) return;
+    for (conn **p = &c->srv->parked; *p; p = &(*p)->park_next) {
+        if (*p == c) {
+            *p = c->park_next;
+            break;
+        }
+    }
+    c->parked = false;
+    c->park_next = NULL;
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+    conn *c = h->data;
+    free(c->buf);
+    free(c);
+}
+
+static void on_tcp_closed(uv_handle_t *h) {
+    conn *c = h->data;
+    uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+static void conn_close(conn *c) {
+    if (c->closing) return;
+    c->closing = true;
+    unpark(c);
+    server *srv = c->srv;
+    if (c->prev) c->prev->next = c->next;
+    else srv->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    srv->conn_count--;
+    uv_timer_stop(&c->timer);
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static void on_written(uv_write_t *req, int status) {
+    write_req *w = (write_req *)req;
+    conn *c = w->c;
+    free(w);
+    c->pending_writes--;
+    if (status < 0 || (c->close_after_write && c->pending_writes == 0)) conn_close(c);
+}
+
+static void conn_write(conn *c, const unsigned char *data, size_t len) {
+    if (c->closing) return;
+    write_req *w = ht_xmalloc(sizeof *w + len);
+    memcpy(w->data, data, len);
+    w->c = c;
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
+    c->pending_writes++;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
+        free(w);
+        c->pending_writes--;
+        conn_close(c);
+    }
+}
+
+static void write_error(conn *c, int status, ht_errcode code, const char *message) {
+    ht_buf out = {0};
+    ht_http_write_error(&out, (ht_error){code, status, message}, true);
+    conn_write(c, out.data, out.len);
+    ht_buf_free(&out);
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void on_timer(uv_timer_t *t) {
+    conn *c = t->data;
+    if (c->parked) {
+        /* The deadline: ask the core again; it answers now. */
+        unpark(c);
+        process(c);
+        return;
+    }
+    if (c->len > 0) {
+        c->close_after_write = true;
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        write_error(c, 408, HT_M_UNKNOWN, "The request took too long to arrive.");
+        return;
+    }
+    conn_close(c); /* idle keep-alive connection */
+}
+
+static void arm_timer(conn *c) {
+    const ht_server_options *o = c->srv->opts;
+    uint64_t timeout = c->len > 0 ? o->request_timeout_ms : o->idle_timeout_ms;
+    uv_timer_start(&c->timer, on_timer, timeout, 0);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static bool is_matrix_path(const unsigned char *buf, size_t len) {
+    const unsigned char *sp = memchr(buf, ' ', len < 16 ? len : 16);
+    if (!sp) return true; /* malformed: let the core explain */
+    size_t rest = len - (size_t)(sp + 1 - buf);
+    const char *p = (const char *)sp + 1;
+    return (rest >= 9 && memcmp(p, "/_matrix/", 9) == 0) ||
+           (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0);
+}
+
+/* Answers the request at the start of the buffer, or parks it. Returns false
+ * if the connection must not process anything else now. */
+static bool answer_one(conn *c, long request_len) {
+    server *srv = c->srv;
+    const unsigned char *bytes = c->buf;
+    size_t len = request_len > 0 ? (size_t)request_len : c->len;
+
+    if (request_len > 0 && srv->opts->web_root && !is_matrix_path(bytes, len)) {
+        ht_buf out = {0};
+        bool close = ht_static_serve(srv->cfg, srv->opts->web_root, bytes, len, &out);
+        conn_write(c, out.data, out.len);
+        ht_buf_free(&out);
+        if (close) c->close_after_write = true;
+    } else {
+        ht_result res;
+        int64_t now = now_ms();
+        if (!c->parked && c->received_ms == 0) c->received_ms = now;
+        uint64_t before = ht_core_stream_position(srv->core);
+        ht_core_handle(srv->core, bytes, len, c->received_ms, now, &res);
+        if (res.outcome == HT_PARK) {
+            c->parked = true;
+            c->park_position = res.park_position;
+            c->park_deadline_ms = res.park_deadline_ms;
+            c->request_len = (long)len;
+            c->park_next = srv->parked;
+            srv->parked = c;
+            int64_t wait = res.park_deadline_ms - now;
+            uv_timer_start(&c->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+            return false;
+        }
+        srv->matrix_requests++;
+        if (srv->opts->log_requests) {
+            const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
+            int shown = eol ? (int)(eol - bytes) : (int)(len < 80 ? len : 80);
+            fprintf(stderr, "%s %.*s -> %.3s\n", c->ip, shown, bytes, res.response + 9);
+        }
+        conn_write(c, res.response, res.response_len);
+        if (res.close_connection) c->close_after_write = true;
+        if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
+    }
+    c->received_ms = 0;
+    c->sent_continue = false;
+    if (request_len <= 0) {
+        c->close_after_write = true;
+        c->len = 0;
+    } else {
+        memmove(c->buf, c->buf + request_len, c->len - (size_t)request_len);
+        c->len -= (size_t)request_len;
+    }
+    if (c->close_after_write) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        if (c->pending_writes == 0) conn_close(c);
+        return false;
+    }
+    return true;
+}
+
+/* Answers every complete request in the buffer, in order. */
+static void process(conn *c) {
+    server *srv = c->srv;
+    while (!c->closing && !c->parked && c->len > 0) {
+        bool expects_continue = false;
+        long n = c->request_len > 0
+                     ? c->request_len
+                     : ht_request_length(srv->cfg, c->buf, c->len, &expects_continue);
+        c->request_len = 0;
+        if (n == 0) {
+            if (expects_continue && !c->sent_continue) {
+                static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                conn_write(c, (const unsigned char *)cont, sizeof cont - 1);
+                c->sent_continue = true;
+            }
+            break;
+        }
+        if (!answer_one(c, n)) return;
+    }
+    if (!c->closing && !c->parked) arm_timer(c);
+}
+
+static void wake_parked(server *srv) {
+    uint64_t pos = ht_core_stream_position(srv->core);
+    /* Retrying can park again or wake others; take the list first. */
+    conn *list = srv->parked;
+    srv->parked = NULL;
+    while (list) {
+        conn *c = list;
+        list = c->park_next;
+        c->park_next = NULL;
+        if (c->park_position < pos) {
+            c->parked = false;
+            uv_timer_stop(&c->timer);
+            process(c);
+        } else {
+            c->park_next = srv->parked;
+            srv->parked = c;
+        }
+    }
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+    conn *c = h->data;
+    (void)suggested;
+    size_t want = 64 * 1024;
+    if (c->cap - c->len < want) {
+        size_t cap = c->cap ? c->cap : want;
+        while (cap - c->len < want) cap *= 2;
+        c->buf = ht_xrealloc(c->buf, cap);
+        c->cap = cap;
+    }
+    *b = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+    conn *c = s->data;
+    (void)b;
+    if (n < 0) {
+        conn_close(c);
+        return;
+    }
+    if (n == 0) return;
+    c->len += (size_t)n;
+    if (c->parked) return; /* pipelined bytes wait for the parked answer */
+    process(c);
+}
+
+static void count_same_ip(server *srv, const char *ip, unsigned *count) {
+    *count = 0;
+    for (conn *o = srv->conns; o; o = o->next)
+        if (strcmp(o->ip, ip) == 0) (*count)++;
+}
+
+static void on_connection(uv_stream_t *listener, int status) {
+    server *srv = listener->data;
+    if (status < 0 || srv->stopping) return;
+    conn *c = ht_xmalloc(sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->srv = srv;
+    uv_tcp_init(srv->loop, &c->tcp);
+    uv_timer_init(srv->loop, &c->timer);
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->closing = false;
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    struct sockaddr_storage addr;
+    int addr_len = sizeof addr;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&addr, &addr_len) == 0) {
+        if (addr.ss_family == AF_INET6)
+            uv_ip6_name((struct sockaddr_in6 *)&addr, c->ip, sizeof c->ip);
+        else
+            uv_ip4_name((struct sockaddr_in *)&addr, c->ip, sizeof c->ip);
+    }
+    c->next = srv->conns;
+    if (srv->conns) srv->conns->prev = c;
+    srv->conns = c;
+    srv->conn_count++;
+
+    unsigned same_ip;
+    count_same_ip(srv, c->ip, &same_ip);
+    if (srv->conn_count > srv->opts->max_connections ||
+        same_ip > srv->opts->max_connections_per_ip) {
+        c->close_after_write = true;
+        write_error(c, 503, HT_M_LIMIT_EXCEEDED, "Too many connections; try again shortly.");
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    arm_timer(c);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static void on_listener_closed(uv_handle_t *h) { (void)h; }
+
+static void on_signal(uv_signal_t *sig, int signum) {
+    server *srv = sig->data;
+    if (srv->stopping) return;
+    srv->stopping = true;
+    fprintf(stderr, "hometab: %s received, shutting down\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+    uv_close((uv_handle_t *)&srv->sigint, NULL);
+    uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    /* The core is synchronous, so no request is half-done here: every
+     * acknowledged write is committed. Parked long-polls are simply closed. */
+    while (srv->conns) conn_close(srv->conns);
+}
+
+int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts) {
+    server srv = {.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts};
+    signal(SIGPIPE, SIG_IGN);
+
+    struct sockaddr_storage addr;
+    int rc = strchr(opts->host, ':')
+                 ? uv_ip6_addr(opts->host, opts->port, (struct sockaddr_in6 *)&addr)
+                 : uv_ip4_addr(opts->host, opts->port, (struct sockaddr_in *)&addr);
+    if (rc < 0) {
+        fprintf(stderr, "hometab: %s is not an IP address\n", opts->host);
+        return 2;
+    }
+    uv_tcp_init(srv.loop, &srv.listener);
+    srv.listener.data = &srv;
+    rc = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&srv.listener, 1024, on_connection);
+    if (rc < 0) {
+        fprintf(stderr, "hometab: cannot listen on %s:%d: %s\n", opts->host, opts->port,
+                rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
+        uv_close((uv_handle_t *)&srv.listener, NULL);
+        uv_run(srv.loop, UV_RUN_DEFAULT);
+        uv_loop_close(srv.loop);
+        return 3;
+    }
+    uv_signal_init(srv.loop, &srv.sigint);
+    uv_signal_init(srv.loop, &srv.sigterm);
+    srv.sigint.data = srv.sigterm.data = &srv;
+    uv_signal_start(&srv.sigint, on_signal, SIGINT);
+    uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
+
+    printf("hometab: listening on http://%s:%d/ (server name %s)\n",
+           strchr(opts->host, ':') ? "[::1]" : opts->host, opts->port, cfg->server_name);
+    fflush(stdout);
+    uv_run(srv.loop, UV_RUN_DEFAULT);
+    uv_loop_close(srv.loop);
+    fprintf(stderr, "hometab: stopped after %llu Matrix requests\n",
+            (unsigned long long)srv.matrix_requests);
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* server.h -- the native host's HTTP server on a libuv event loop. */
+#ifndef HT_NATIVE_SERVER_H
+#define HT_NATIVE_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hometab.h"
+
+typedef struct ht_server_options {
+    const char *host;        /* address to listen on */
+    int port;
+    const char *web_root;    /* static files, or NULL */
+    uint64_t idle_timeout_ms;    /* keep-alive connection with nothing to do */
+    uint64_t request_timeout_ms; /* a started request must arrive within this */
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    bool log_requests;
+} ht_server_options;
+
+/* Runs until SIGINT or SIGTERM. Returns a process exit code; on a listen
+ * error prints why. */
+int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts);
+
+#endif

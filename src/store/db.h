@@ -1,0 +1,43 @@
+/* db.h -- private to src/store: the one place that runs SQL.
+ *
+ * Every statement the server uses is listed in statements.c, prepared when
+ * the store opens (so a typo fails at start-up, in the unit tests, not in
+ * front of a user) and reused with bound parameters. Text built from input
+ * never reaches SQLite. */
+#ifndef HT_STORE_DB_H
+#define HT_STORE_DB_H
+
+#include <sqlite3.h>
+
+#include "store/statements.h"
+#include "store/store.h"
+
+struct ht_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[HT_STMT_COUNT];
+    bool in_transaction;
+    bool failed; /* an SQL error happened in this request */
+    int last_rc; /* result of the last ht_db_exec */
+};
+
+/* Returns the prepared statement, reset and with its bindings cleared. */
+sqlite3_stmt *ht_db_stmt(ht_store *store, ht_stmt_id id);
+
+/* Binds text (NULL binds SQL NULL), integers and blobs by 1-based index. */
+void ht_db_bind_text(sqlite3_stmt *s, int i, const char *text);
+void ht_db_bind_int(sqlite3_stmt *s, int i, int64_t v);
+void ht_db_bind_blob(sqlite3_stmt *s, int i, const void *data, size_t len);
+
+/* Steps once: true if a row is ready. Errors are logged and read as "no row";
+ * the request's transaction is then rolled back by the core. */
+bool ht_db_row(ht_store *store, sqlite3_stmt *s);
+/* Steps a statement that returns no rows; false on error. */
+bool ht_db_exec(ht_store *store, sqlite3_stmt *s);
+/* True if the last ht_db_exec failed on a UNIQUE or PRIMARY KEY constraint. */
+bool ht_db_was_constraint(ht_store *store);
+
+/* Column text copied into... nothing: valid until the next step or reset. */
+const char *ht_db_col_text(sqlite3_stmt *s, int col);
+int64_t ht_db_col_int(sqlite3_stmt *s, int col);
+
+#endif

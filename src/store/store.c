@@ -1,0 +1,211 @@
+/* store.c -- opening, migrating and running the SQLite database.
+ *
+ * One connection, used by one request at a time. Natively the journal is WAL
+ * with synchronous=FULL: a write we acknowledge must survive a power cut, not
+ * only a crash of hometab. In the browser the database lives in memory and
+ * the host persists it, so journaling there would only cost time. */
+#include "store/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/schema.h"
+
+static const char *const statement_sql[HT_STMT_COUNT] = {
+#define HT_STMT_SQL(name, sql) [HT_STMT_##name] = sql,
+    HT_STATEMENTS(HT_STMT_SQL)
+#undef HT_STMT_SQL
+};
+
+static const char *const statement_names[HT_STMT_COUNT] = {
+#define HT_STMT_NAME(name, sql) [HT_STMT_##name] = #name,
+    HT_STATEMENTS(HT_STMT_NAME)
+#undef HT_STMT_NAME
+};
+
+static bool exec_script(sqlite3 *db, const char *sql, char *err, size_t err_size) {
+    char *message = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &message) == SQLITE_OK) return true;
+    snprintf(err, err_size, "%s", message ? message : sqlite3_errmsg(db));
+    sqlite3_free(message);
+    return false;
+}
+
+static int read_user_version(sqlite3 *db) {
+    sqlite3_stmt *s;
+    int version = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return version;
+}
+
+/* Brings the schema up to date, each migration in its own transaction. */
+static bool migrate(sqlite3 *db, const char *path, char *err, size_t err_size) {
+    int version = read_user_version(db);
+    if (version < 0) {
+        snprintf(err, err_size, "%s is not a readable SQLite database: %s", path, sqlite3_errmsg(db));
+        return false;
+    }
+    int latest = ht_schema_version_count();
+    if (version > latest) {
+        snprintf(err, err_size,
+                 "%s has schema version %d, but this hometab knows only up to %d: "
+                 "it was written by a newer hometab. Refusing to open it.",
+                 path, version, latest);
+        return false;
+    }
+    for (; version < latest; version++) {
+        char step_err[512];
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d;", version + 1);
+        if (!exec_script(db, "BEGIN IMMEDIATE;", step_err, sizeof step_err) ||
+            !exec_script(db, ht_schema_migration(version), step_err, sizeof step_err) ||
+            !exec_script(db, pragma, step_err, sizeof step_err) ||
+            !exec_script(db, "COMMIT;", step_err, sizeof step_err)) {
+            sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
+            snprintf(err, err_size, "migrating %s from schema version %d failed: %s", path, version,
+                     step_err);
+            return false;
+        }
+    }
+    return true;
+}
+
+ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) {
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, err_size, "cannot open database %s: %s", path,
+                 db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 5000);
+    char pragma_err[512];
+    const char *pragmas = wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                "PRAGMA foreign_keys=ON;"
+                              : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
+                                "PRAGMA foreign_keys=ON;";
+    /* journal_mode fails first on a file that is not a database. */
+    if (!exec_script(db, pragmas, pragma_err, sizeof pragma_err)) {
+        snprintf(err, err_size, "cannot use database %s: %s", path, pragma_err);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (!migrate(db, path, err, err_size)) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    ht_store *store = calloc(1, sizeof *store);
+    if (!store) {
+        sqlite3_close(db);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    store->db = db;
+    for (int i = 0; i < HT_STMT_COUNT; i++) {
+        if (sqlite3_prepare_v3(db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &store->stmts[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, err_size, "statement %s does not prepare: %s", statement_names[i],
+                     sqlite3_errmsg(db));
+            ht_store_close(store);
+            return NULL;
+        }
+    }
+    return store;
+}
+
+void ht_store_close(ht_store *store) {
+    if (!store) return;
+    for (int i = 0; i < HT_STMT_COUNT; i++) sqlite3_finalize(store->stmts[i]);
+    sqlite3_close(store->db);
+    free(store);
+}
+
+bool ht_store_begin(ht_store *store) {
+    store->failed = false;
+    if (sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return false;
+    store->in_transaction = true;
+    return true;
+}
+
+bool ht_store_commit(ht_store *store) {
+    if (!store->in_transaction) return true;
+    store->in_transaction = false;
+    if (sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return true;
+    fprintf(stderr, "hometab: commit failed: %s\n", sqlite3_errmsg(store->db));
+    sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    return false;
+}
+
+void ht_store_rollback(ht_store *store) {
+    if (!store->in_transaction) return;
+    store->in_transaction = false;
+    sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool ht_store_failed(const ht_store *store) { return store->failed; }
+
+int64_t ht_store_change_count(ht_store *store) { return sqlite3_total_changes64(store->db); }
+
+int ht_store_schema_version_supported(void) { return ht_schema_version_count(); }
+
+int ht_store_schema_version(ht_store *store) { return read_user_version(store->db); }
+
+const char *ht_store_last_error(ht_store *store) { return sqlite3_errmsg(store->db); }
+
+/* ---- running statements ------------------------------------------------ */
+
+sqlite3_stmt *ht_db_stmt(ht_store *store, ht_stmt_id id) {
+    sqlite3_stmt *s = store->stmts[id];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+void ht_db_bind_text(sqlite3_stmt *s, int i, const char *text) {
+    if (text) sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(s, i);
+}
+
+void ht_db_bind_int(sqlite3_stmt *s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
+
+void ht_db_bind_blob(sqlite3_stmt *s, int i, const void *data, size_t len) {
+    sqlite3_bind_blob64(s, i, data, len, SQLITE_STATIC);
+}
+
+static void note_error(ht_store *store, sqlite3_stmt *s, int rc) {
+    store->last_rc = rc;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return; /* the caller decides what that means */
+    store->failed = true;
+    fprintf(stderr, "hometab: SQL error %d (%s) in: %s\n", rc, sqlite3_errmsg(store->db),
+            sqlite3_sql(s));
+}
+
+bool ht_db_row(ht_store *store, sqlite3_stmt *s) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) note_error(store, s, rc);
+    return false;
+}
+
+bool ht_db_exec(ht_store *store, sqlite3_stmt *s) {
+    store->last_rc = SQLITE_OK;
+    int rc = sqlite3_step(s);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE) return true;
+    note_error(store, s, rc);
+    return false;
+}
+
+bool ht_db_was_constraint(ht_store *store) { return (store->last_rc & 0xff) == SQLITE_CONSTRAINT; }
+
+const char *ht_db_col_text(sqlite3_stmt *s, int col) {
+    return (const char *)sqlite3_column_text(s, col);
+}
+
+int64_t ht_db_col_int(sqlite3_stmt *s, int col) { return sqlite3_column_int64(s, col); }

@@ -1,0 +1,37 @@
+/* store.h -- the database, seen from the rest of the core.
+ *
+ * Nothing outside src/store sees SQL or sqlite3. Each area of the API has a
+ * header here (users.h, rooms.h, ...) with plain C functions; they all run
+ * statements that were prepared once, when the store was opened. */
+#ifndef HT_STORE_H
+#define HT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ht_store ht_store;
+
+/* Opens (creating if needed) and migrates the database. On failure returns
+ * NULL with a sentence in err. */
+ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size);
+void ht_store_close(ht_store *store);
+
+/* One transaction per request: begin, then commit or roll back. */
+bool ht_store_begin(ht_store *store);
+bool ht_store_commit(ht_store *store);
+void ht_store_rollback(ht_store *store);
+/* True if any statement failed since ht_store_begin: the request must not
+ * be acknowledged. */
+bool ht_store_failed(const ht_store *store);
+/* Rows changed since the store was opened; a request wrote if it moved. */
+int64_t ht_store_change_count(ht_store *store);
+
+/* The schema version this build writes, and the one the file holds. */
+int ht_store_schema_version_supported(void);
+int ht_store_schema_version(ht_store *store);
+
+/* The last error SQLite reported, for logs. */
+const char *ht_store_last_error(ht_store *store);
+
+#endif

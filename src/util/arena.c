@@ -1,0 +1,115 @@
+/* arena.c -- a bump allocator made of a chain of blocks.
+ *
+ * Allocations larger than a block get a block of their own, so a 50 MB media
+ * upload does not force every later block to be 50 MB. */
+#include "util/arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/oom.h"
+
+struct ht_arena_block {
+    ht_arena_block *next;
+    size_t size; /* usable bytes in data[] */
+    size_t used;
+    _Alignas(max_align_t) unsigned char data[];
+};
+
+static ht_arena_block *block_new(size_t size, ht_arena_block *next) {
+    ht_arena_block *b = malloc(sizeof *b + size);
+    if (!b) ht_out_of_memory(sizeof *b + size);
+    b->next = next;
+    b->size = size;
+    b->used = 0;
+    return b;
+}
+
+void ht_arena_init(ht_arena *arena, size_t block_size) {
+    arena->block_size = block_size;
+    arena->head = block_new(block_size, NULL);
+}
+
+void *ht_arena_alloc(ht_arena *arena, size_t size) {
+    const size_t align = _Alignof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    if (size == 0) size = align;
+    ht_arena_block *b = arena->head;
+    if (b->size - b->used < size) {
+        if (size > arena->block_size / 4) {
+            /* A big allocation: give it its own block behind the head so the
+             * head's free space stays in use. */
+            ht_arena_block *big = block_new(size, b->next);
+            b->next = big;
+            big->used = size;
+            return big->data;
+        }
+        b = arena->head = block_new(arena->block_size, b);
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+void *ht_arena_calloc(ht_arena *arena, size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size) ht_out_of_memory(SIZE_MAX);
+    void *p = ht_arena_alloc(arena, count * size);
+    memset(p, 0, count * size);
+    return p;
+}
+
+char *ht_arena_strndup(ht_arena *arena, const char *s, size_t len) {
+    char *p = ht_arena_alloc(arena, len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+char *ht_arena_strdup(ht_arena *arena, const char *s) {
+    return ht_arena_strndup(arena, s, strlen(s));
+}
+
+char *ht_arena_printf(ht_arena *arena, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) n = 0;
+    char *p = ht_arena_alloc(arena, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void ht_arena_reset(ht_arena *arena) {
+    /* Keep one ordinary block; the oldest is at the tail of the chain. */
+    ht_arena_block *b = arena->head;
+    ht_arena_block *keep = NULL;
+    while (b) {
+        ht_arena_block *next = b->next;
+        if (!keep && !next && b->size == arena->block_size) {
+            keep = b;
+        } else {
+            free(b);
+        }
+        b = next;
+    }
+    if (!keep) keep = block_new(arena->block_size, NULL);
+    keep->next = NULL;
+    keep->used = 0;
+    arena->head = keep;
+}
+
+void ht_arena_free(ht_arena *arena) {
+    ht_arena_block *b = arena->head;
+    while (b) {
+        ht_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    arena->head = NULL;
+}

@@ -1,0 +1,30 @@
+/* arena.h -- memory that lives exactly as long as one request.
+ *
+ * Everything a handler allocates while answering a request comes from the
+ * request's arena and is released by one ht_arena_reset() after the answer
+ * is written. Nothing is freed piecemeal, so handlers cannot leak, and in
+ * wasm (whose memory never shrinks) the heap stays flat between requests. */
+#ifndef HT_ARENA_H
+#define HT_ARENA_H
+
+#include <stddef.h>
+
+typedef struct ht_arena_block ht_arena_block;
+
+typedef struct ht_arena {
+    ht_arena_block *head;  /* block being filled; older blocks follow */
+    size_t block_size;     /* size of an ordinary block */
+} ht_arena;
+
+void ht_arena_init(ht_arena *arena, size_t block_size);
+void *ht_arena_alloc(ht_arena *arena, size_t size);
+void *ht_arena_calloc(ht_arena *arena, size_t count, size_t size);
+char *ht_arena_strndup(ht_arena *arena, const char *s, size_t len);
+char *ht_arena_strdup(ht_arena *arena, const char *s);
+char *ht_arena_printf(ht_arena *arena, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Frees every block but the first, which is kept for the next request. */
+void ht_arena_reset(ht_arena *arena);
+void ht_arena_free(ht_arena *arena);
+
+#endif
