@@ -1,0 +1,108 @@
+/* host.c -- the browser host: the functions the JS bridge calls.
+ *
+ * Thin on purpose. It opens the core on the in-memory file of memvfs.c,
+ * forwards request bytes to ht_core_handle() and lets the bridge read the
+ * result and the database's chunks. Everything else -- queueing, parking
+ * long-polls, saving chunks to IndexedDB -- happens in js-bridge/, which
+ * knows the browser; this file knows neither Matrix nor the browser.
+ *
+ * Numbers that are 64-bit in the core cross into JavaScript as doubles:
+ * Emscripten 3.1.6 without BigInt support would split an int64 into two
+ * halves, and milliseconds and stream positions stay exact in a double up
+ * to 2^53. */
+#include <emscripten.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "host/wasm/memvfs.h"
+#include "hometab.h"
+
+#define EXPORT EMSCRIPTEN_KEEPALIVE
+
+/* The one database file; the name only matters inside memvfs. */
+static const char db_name[] = "hometab.sqlite";
+
+static ht_core *core;
+static ht_result result;
+static char error_text[1024];
+
+static ht_memfile *db_file(void) { return ht_memfile_get(db_name, true); }
+
+/* ---- the core ----------------------------------------------------------- */
+
+/* Opens (creating or migrating) the database currently in memory. Returns 0,
+ * or -1 with the reason in ht_wasm_error(). */
+EXPORT int ht_wasm_open(const char *server_name, int rate_limit, double max_body_bytes) {
+    if (core) return 0;
+    if (sodium_init() < 0) {
+        snprintf(error_text, sizeof error_text, "libsodium could not initialise");
+        return -1;
+    }
+    json_object_seed((size_t)randombytes_random());
+    ht_config cfg;
+    ht_config_defaults(&cfg);
+    cfg.db_path = db_name;
+    cfg.server_name = server_name;
+    cfg.wal = false; /* no shared memory here; memvfs is the journal's keeper */
+    cfg.rate_limit = rate_limit != 0;
+    if (max_body_bytes > 0) cfg.max_body_bytes = (size_t)max_body_bytes;
+    error_text[0] = '\0';
+    core = ht_core_open(&cfg, error_text, sizeof error_text);
+    return core ? 0 : -1;
+}
+
+EXPORT void ht_wasm_close(void) {
+    ht_core_close(core);
+    core = NULL;
+}
+
+EXPORT const char *ht_wasm_error(void) { return error_text; }
+
+/* Handles one request; returns the outcome (0 answer, 1 park). */
+EXPORT int ht_wasm_handle(const unsigned char *bytes, size_t len, double received_ms,
+                          double now_ms) {
+    ht_core_handle(core, bytes, len, (int64_t)received_ms, (int64_t)now_ms, &result);
+    return (int)result.outcome;
+}
+
+EXPORT const unsigned char *ht_wasm_response(void) { return result.response; }
+EXPORT size_t ht_wasm_response_len(void) { return result.response_len; }
+EXPORT int ht_wasm_wrote(void) { return result.wrote; }
+EXPORT double ht_wasm_park_position(void) { return (double)result.park_position; }
+EXPORT double ht_wasm_park_deadline(void) { return (double)result.park_deadline_ms; }
+EXPORT double ht_wasm_stream_position(void) {
+    return core ? (double)ht_core_stream_position(core) : 0;
+}
+
+/* ---- the database file -------------------------------------------------- */
+
+EXPORT int ht_wasm_chunk_size(void) { return HT_MEMVFS_CHUNK_SIZE; }
+EXPORT double ht_wasm_file_size(void) { return (double)ht_memfile_size(db_file()); }
+EXPORT int ht_wasm_chunk_count(void) { return (int)ht_memfile_chunk_count(db_file()); }
+
+/* Empties the file and sizes it for a restore or an import. Only while the
+ * core is closed: SQLite must not see its file change under it. */
+EXPORT int ht_wasm_file_reset(double size) {
+    if (core) return -1;
+    return ht_memfile_reset(db_file(), (int64_t)size) ? 0 : -1;
+}
+
+/* Where chunk `index` lives in wasm memory (to fill or to read); with
+ * `create` 0, NULL means the chunk is all zeros. */
+EXPORT unsigned char *ht_wasm_chunk(int index, int create) {
+    return ht_memfile_chunk(db_file(), (uint32_t)index, create != 0);
+}
+
+static const uint32_t *dirty_list;
+static bool dirty_size_changed;
+
+/* Takes the list of chunks written since the last take; returns its length.
+ * ht_wasm_dirty_list() then points at the indices. */
+EXPORT int ht_wasm_dirty_take(void) {
+    return (int)ht_memfile_take_dirty(db_file(), &dirty_list, &dirty_size_changed);
+}
+EXPORT const uint32_t *ht_wasm_dirty_list(void) { return dirty_list; }
+EXPORT int ht_wasm_dirty_size_changed(void) { return dirty_size_changed; }
+EXPORT void ht_wasm_dirty_mark(int index) { ht_memfile_mark_dirty(db_file(), (uint32_t)index); }
