@@ -1,0 +1,131 @@
+// core.js -- the wasm core as a small JavaScript object.
+//
+// Wraps the functions src/host/wasm/host.c exports. Two rules of Emscripten
+// shape it: memory can grow during any call, so Module.HEAPU8 is read again
+// after every call and never kept; and bytes go in through _malloc and a
+// copy (a string argument would go through the 1 MB stack and could not
+// carry a binary body). Everything handed back is a copy, so it stays valid
+// after the next call.
+
+export const OUTCOME_ANSWER = 0;
+export const OUTCOME_PARK = 1;
+
+export async function loadCore(createModule, moduleOptions = {}) {
+  const module = await createModule({
+    // libsodium asks the host for randomness; this works in pages, workers
+    // and node alike.
+    getRandomValue: () => crypto.getRandomValues(new Uint32Array(1))[0],
+    ...moduleOptions,
+  });
+  return new Core(module);
+}
+
+class Core {
+  #m;
+  #input = 0; // a reusable buffer in wasm memory for request bytes
+  #inputSize = 0;
+
+  constructor(module) {
+    this.#m = module;
+    this.chunkSize = module._ht_wasm_chunk_size();
+  }
+
+  // Opens the database now in memory. Throws with SQLite's sentence.
+  open({ serverName, rateLimit = false, maxBodyBytes = 0 }) {
+    const name = new TextEncoder().encode(`${serverName}\0`);
+    const at = this.#m._malloc(name.length);
+    this.#m.HEAPU8.set(name, at);
+    const rc = this.#m._ht_wasm_open(at, rateLimit ? 1 : 0, maxBodyBytes);
+    this.#m._free(at);
+    if (rc !== 0) throw new Error(this.#m.UTF8ToString(this.#m._ht_wasm_error()));
+  }
+
+  close() {
+    this.#m._ht_wasm_close();
+  }
+
+  // One call into the core. Returns { outcome, response (a copy), wrote,
+  // parkPosition, parkDeadline }.
+  handle(bytes, receivedMs, nowMs) {
+    const m = this.#m;
+    if (bytes.length > this.#inputSize) {
+      if (this.#input) m._free(this.#input);
+      this.#inputSize = Math.max(bytes.length, 64 * 1024);
+      this.#input = m._malloc(this.#inputSize);
+      if (!this.#input) {
+        this.#inputSize = 0;
+        throw new Error('out of wasm memory for the request');
+      }
+    }
+    m.HEAPU8.set(bytes, this.#input);
+    const outcome = m._ht_wasm_handle(this.#input, bytes.length, receivedMs, nowMs);
+    if (outcome === OUTCOME_PARK) {
+      return { outcome, parkPosition: m._ht_wasm_park_position(),
+        parkDeadline: m._ht_wasm_park_deadline() };
+    }
+    const at = m._ht_wasm_response();
+    const response = m.HEAPU8.slice(at, at + m._ht_wasm_response_len());
+    return { outcome, response, wrote: m._ht_wasm_wrote() !== 0 };
+  }
+
+  streamPosition() {
+    return this.#m._ht_wasm_stream_position();
+  }
+
+  // ---- the database file, in chunks
+
+  fileSize() {
+    return this.#m._ht_wasm_file_size();
+  }
+
+  chunkCount() {
+    return this.#m._ht_wasm_chunk_count();
+  }
+
+  // The bytes of chunk i that lie inside the file (the last chunk is short).
+  readChunk(i) {
+    const m = this.#m;
+    const length = Math.min(this.chunkSize, this.fileSize() - i * this.chunkSize);
+    const at = m._ht_wasm_chunk(i, 0);
+    return at ? m.HEAPU8.slice(at, at + length) : new Uint8Array(length);
+  }
+
+  // Empties the file and gives it `size` bytes; only with the core closed.
+  reset(size) {
+    if (this.#m._ht_wasm_file_reset(size) !== 0) {
+      throw new Error(`cannot make room for a ${size}-byte database in wasm memory`);
+    }
+  }
+
+  writeChunk(i, bytes) {
+    const at = this.#m._ht_wasm_chunk(i, 1);
+    if (!at) throw new Error(`cannot place chunk ${i} in wasm memory`);
+    this.#m.HEAPU8.set(bytes.subarray(0, this.chunkSize), at);
+  }
+
+  // The chunks written since the last call: { indices, sizeChanged }.
+  takeDirty() {
+    const m = this.#m;
+    const n = m._ht_wasm_dirty_take();
+    const at = m._ht_wasm_dirty_list() >> 2;
+    return { indices: Array.from(m.HEAPU32.subarray(at, at + n)),
+      sizeChanged: m._ht_wasm_dirty_size_changed() !== 0 };
+  }
+
+  markDirty(i) {
+    this.#m._ht_wasm_dirty_mark(i);
+  }
+
+  // The whole file as one array (export).
+  readAll() {
+    const size = this.fileSize();
+    const out = new Uint8Array(size);
+    for (let i = 0, n = this.chunkCount(); i < n; i++) out.set(this.readChunk(i), i * this.chunkSize);
+    return out;
+  }
+
+  // Bytes of wasm memory in use (it never shrinks).
+  memoryBytes() {
+    return this.#m.HEAPU8.length;
+  }
+}

@@ -1,0 +1,106 @@
+// sw.js -- the service worker: the in-browser homeserver's front door.
+//
+// It knows URLs and lifecycle, not Matrix. Requests for /_matrix/ and
+// /.well-known/matrix/ on this origin go to the bridge, which answers them
+// with the wasm core; everything else goes to the network untouched.
+//
+// A browser stops an idle worker after ~30 s and all of this script's state
+// vanishes, so the server starts lazily on the first event after every start
+// (a fetch, or a page asking for the status) and restores its database from
+// IndexedDB before answering. Pages learn what happens through postMessage:
+// { type: 'hometab-status', status } goes to every window of this origin on
+// each change (see js-bridge/README.md for the fields).
+//
+// Registered as a module worker: /sw/sw.js?v=<build> with scope '/' (the
+// native host sends Service-Worker-Allowed: /). The build id versions the
+// .wasm URL too, so a new build never runs with an old module.
+
+import createHometabCore from '../wasm/hometab-core.js';
+import { start } from '../js-bridge/hometab.js';
+
+const BUILD = new URL(self.location.href).searchParams.get('v') ?? 'dev';
+const SCOPE_PREFIXES = ['/_matrix/', '/.well-known/matrix/'];
+
+let server = null; // Promise of the bridge, once started
+let statusSeq = 0;
+
+function startServer() {
+  server ??= start({
+    createModule: createHometabCore,
+    moduleOptions: {
+      locateFile: (path) => new URL(`../wasm/${path}?v=${BUILD}`, self.location.href).href,
+    },
+    onStatus: broadcast,
+  });
+  return server;
+}
+
+function describe(status) {
+  return { ...status, build: BUILD, seq: ++statusSeq };
+}
+
+async function broadcast(status) {
+  const message = { type: 'hometab-status', status: describe(status) };
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const client of windows) client.postMessage(message);
+}
+
+// ---- lifecycle: take over at once, so even the first page load is served
+
+self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+// Replaced by a newer worker: answer parked long-polls now (clients poll
+// again, reaching the new worker) and let go of the database.
+self.serviceWorker?.addEventListener('statechange', () => {
+  if (self.serviceWorker.state === 'redundant' && server) server.then((s) => s.close());
+});
+
+// ---- requests
+
+function ours(url) {
+  return url.origin === self.location.origin &&
+    SCOPE_PREFIXES.some((prefix) => url.pathname.startsWith(prefix));
+}
+
+self.addEventListener('fetch', (event) => {
+  if (!ours(new URL(event.request.url))) return; // the network's
+  event.respondWith((async () => {
+    const s = await startServer();
+    const response = await s.handle(event.request);
+    // Relaxed mode answers before saving: keep the worker alive until saved.
+    if (s.status().unsaved) event.waitUntil(s.flush());
+    return response;
+  })());
+});
+
+// ---- what pages ask: { type, ... } with a MessagePort for the answer
+
+const commands = {
+  async status(s) {
+    return { status: describe(s.status()) };
+  },
+  async export(s) {
+    const bytes = await s.export();
+    return { bytes, transfer: [bytes.buffer] };
+  },
+  async import(s, message) {
+    await s.import(message.bytes);
+    return { status: describe(s.status()) };
+  },
+};
+
+self.addEventListener('message', (event) => {
+  const message = event.data ?? {};
+  const port = event.ports[0];
+  const command = commands[message.type];
+  if (!command || !port) return;
+  event.waitUntil((async () => {
+    try {
+      const { transfer = [], ...answer } = await command(await startServer(), message);
+      port.postMessage({ ok: true, ...answer }, transfer);
+    } catch (e) {
+      port.postMessage({ ok: false, error: e?.message ?? String(e) });
+    }
+  })());
+});
