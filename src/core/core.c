@@ -7,15 +7,18 @@
  * always means "nothing changed". */
 #include "hometab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/auth.h"
 #include "api/handler.h"
 #include "core/core.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "router/router.h"
 #include "store/meta.h"
+#include "util/crypto.h"
 #include "util/oom.h"
 
 enum { ARENA_BLOCK = 64 * 1024 };
@@ -34,6 +37,10 @@ void ht_config_defaults(ht_config *cfg) {
 }
 
 ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
+    if (!ht_crypto_init()) {
+        snprintf(err, err_size, "the cryptography library could not start");
+        return NULL;
+    }
     ht_store *store = ht_store_open(cfg->db_path, cfg->wal, err, err_size);
     if (!store) return NULL;
     ht_core *core = ht_xmalloc(sizeof *core);
@@ -131,7 +138,12 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
     int64_t changes_before = ht_store_change_count(core->store);
     if (!ht_store_begin(core->store))
         return ht_reply_error(HT_M_SERVER_ERROR, "The database is not available.");
-    ht_reply reply = match.route->handler(ctx);
+    ht_reply reply = {0};
+    if (match.route->flags & (HT_ROUTE_AUTH | HT_ROUTE_AUTH_OPT)) {
+        ht_error err = ht_auth_check(ctx, (match.route->flags & HT_ROUTE_AUTH) != 0);
+        if (err.code) reply.error = err;
+    }
+    if (!reply.error.code) reply = match.route->handler(ctx);
 
     if (ht_store_failed(core->store)) {
         ht_store_rollback(core->store);

@@ -11,6 +11,7 @@
 
 #include "store/statements.h"
 #include "store/store.h"
+#include "util/arena.h"
 
 struct ht_store {
     sqlite3 *db;
@@ -39,5 +40,7 @@ bool ht_db_was_constraint(ht_store *store);
 /* Column text copied into... nothing: valid until the next step or reset. */
 const char *ht_db_col_text(sqlite3_stmt *s, int col);
 int64_t ht_db_col_int(sqlite3_stmt *s, int col);
+/* Column text copied into the arena; NULL for SQL NULL. */
+const char *ht_db_col_dup(ht_arena *arena, sqlite3_stmt *s, int col);
 
 #endif

@@ -209,3 +209,8 @@ const char *ht_db_col_text(sqlite3_stmt *s, int col) {
 }
 
 int64_t ht_db_col_int(sqlite3_stmt *s, int col) { return sqlite3_column_int64(s, col); }
+
+const char *ht_db_col_dup(ht_arena *arena, sqlite3_stmt *s, int col) {
+    const char *t = ht_db_col_text(s, col);
+    return t ? ht_arena_strndup(arena, t, (size_t)sqlite3_column_bytes(s, col)) : NULL;
+}

@@ -28,8 +28,15 @@ static ht_arena_block *block_new(size_t size, ht_arena_block *next) {
     return b;
 }
 
+struct ht_arena_cleanup {
+    ht_arena_cleanup *next;
+    void (*fn)(void *);
+    void *data;
+};
+
 void ht_arena_init(ht_arena *arena, size_t block_size) {
     arena->block_size = block_size;
+    arena->cleanups = NULL;
     arena->head = block_new(block_size, NULL);
 }
 
@@ -85,7 +92,32 @@ char *ht_arena_printf(ht_arena *arena, const char *fmt, ...) {
     return p;
 }
 
+void *ht_arena_push(ht_arena *arena, void *array, size_t elem_size, size_t count, size_t *cap) {
+    if (count < *cap) return array;
+    size_t new_cap = *cap ? *cap * 2 : 16;
+    void *grown = ht_arena_alloc(arena, new_cap * elem_size);
+    if (count) memcpy(grown, array, count * elem_size);
+    *cap = new_cap;
+    return grown;
+}
+
+void ht_arena_on_reset(ht_arena *arena, void (*fn)(void *), void *data) {
+    ht_arena_cleanup *c = ht_arena_alloc(arena, sizeof *c);
+    c->fn = fn;
+    c->data = data;
+    c->next = arena->cleanups;
+    arena->cleanups = c;
+}
+
+static void run_cleanups(ht_arena *arena) {
+    /* A cleanup may not allocate from the arena; take the list first. */
+    ht_arena_cleanup *c = arena->cleanups;
+    arena->cleanups = NULL;
+    for (; c; c = c->next) c->fn(c->data);
+}
+
 void ht_arena_reset(ht_arena *arena) {
+    run_cleanups(arena);
     /* Keep one ordinary block; the oldest is at the tail of the chain. */
     ht_arena_block *b = arena->head;
     ht_arena_block *keep = NULL;
@@ -105,6 +137,7 @@ void ht_arena_reset(ht_arena *arena) {
 }
 
 void ht_arena_free(ht_arena *arena) {
+    run_cleanups(arena);
     ht_arena_block *b = arena->head;
     while (b) {
         ht_arena_block *next = b->next;

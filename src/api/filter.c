@@ -1,0 +1,170 @@
+/* filter.c -- POST/GET /user/{userId}/filter and applying filters.
+ *
+ * Filters are stored as the client sent them (after checking their shape)
+ * and interpreted when used, so a filter keeps meaning what it said. */
+#include "api/filter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "store/accounts.h"
+#include "util/json.h"
+
+enum { MAX_FILTER_LIST = 500, MAX_FILTER_BYTES = 65536 };
+
+static bool list_ok(json_t *v) {
+    if (!v) return true;
+    if (!json_is_array(v) || json_array_size(v) > MAX_FILTER_LIST) return false;
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item) {
+        if (!json_is_string(item)) return false;
+    }
+    return true;
+}
+
+/* An EventFilter / RoomEventFilter: lists of strings and a limit. */
+static bool event_filter_ok(json_t *f) {
+    if (!f) return true;
+    if (!json_is_object(f)) return false;
+    static const char *const lists[] = {"types", "not_types", "senders", "not_senders", "rooms", "not_rooms"};
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+        if (!list_ok(json_object_get(f, lists[i]))) return false;
+    json_t *limit = json_object_get(f, "limit");
+    return !limit || json_is_integer(limit);
+}
+
+static bool filter_ok(json_t *f) {
+    if (!json_is_object(f)) return false;
+    if (!event_filter_ok(json_object_get(f, "presence")) ||
+        !event_filter_ok(json_object_get(f, "account_data")))
+        return false;
+    json_t *room = json_object_get(f, "room");
+    if (!room) return true;
+    if (!json_is_object(room) || !list_ok(json_object_get(room, "rooms")) ||
+        !list_ok(json_object_get(room, "not_rooms")))
+        return false;
+    static const char *const parts[] = {"timeline", "state", "ephemeral", "account_data"};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        if (!event_filter_ok(json_object_get(room, parts[i]))) return false;
+    return true;
+}
+
+ht_reply ht_api_filter_create(ht_ctx *ctx) {
+    if (strcmp(ht_param_get(ctx, "userId"), ctx->auth.user_id) != 0)
+        return ht_reply_error(HT_M_FORBIDDEN, "You can only create filters for yourself.");
+    json_t *body;
+    ht_reply err;
+    if (!ht_body_object(ctx, &body, &err)) return err;
+    if (ctx->req->body_len > MAX_FILTER_BYTES) return ht_reply_error(HT_M_TOO_LARGE, "The filter is too large.");
+    if (!filter_ok(body)) return ht_reply_error(HT_M_BAD_JSON, "The filter does not have the shape the spec gives.");
+    char *text = json_dumps(body, JSON_COMPACT);
+    int64_t id = ht_store_filter_insert(ctx->core->store, ctx->auth.user_id, text);
+    free(text);
+    if (id < 0) return ht_reply_error(HT_M_SERVER_ERROR, "The filter could not be stored.");
+    return ht_reply_json(json_pack("{s:s}", "filter_id", ht_arena_printf(ctx->arena, "%lld", (long long)id)));
+}
+
+static bool parse_id(const char *s, int64_t *out) {
+    char *end;
+    if (!*s || strlen(s) > 18) return false;
+    long long v = strtoll(s, &end, 10);
+    if (*end || v < 0) return false;
+    *out = v;
+    return true;
+}
+
+ht_reply ht_api_filter_get(ht_ctx *ctx) {
+    if (strcmp(ht_param_get(ctx, "userId"), ctx->auth.user_id) != 0)
+        return ht_reply_error(HT_M_FORBIDDEN, "You can only read your own filters.");
+    int64_t id;
+    const char *json = parse_id(ht_param_get(ctx, "filterId"), &id)
+                           ? ht_store_filter_get(ctx->core->store, ctx->arena, ctx->auth.user_id, id)
+                           : NULL;
+    if (!json) return ht_reply_error(HT_M_NOT_FOUND, "No such filter.");
+    return ht_reply_json(json_loads(json, 0, NULL));
+}
+
+bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *err) {
+    const char *value = ht_request_query(ctx->req, param);
+    *filter = NULL;
+    if (!value || !*value) return true;
+    json_t *f;
+    int64_t id;
+    if (value[0] == '{') {
+        f = ht_json_parse(ctx->arena, value);
+        if (!f || !filter_ok(f)) {
+            *err = ht_reply_error(HT_M_BAD_JSON, "The inline filter is not a valid filter.");
+            return false;
+        }
+    } else if (parse_id(value, &id)) {
+        f = ht_json_parse(ctx->arena, ht_store_filter_get(ctx->core->store, ctx->arena, ctx->auth.user_id, id));
+        if (!f) {
+            *err = ht_reply_error(HT_M_NOT_FOUND, "No such filter.");
+            return false;
+        }
+    } else {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "filter must be a filter id or a JSON object.");
+        return false;
+    }
+    *filter = f;
+    return true;
+}
+
+/* '*' matches any run of characters; nothing else is special. */
+static bool glob(const char *pattern, const char *text) {
+    if (*pattern == '\0') return *text == '\0';
+    if (*pattern == '*') {
+        for (const char *t = text;; t++) {
+            if (glob(pattern + 1, t)) return true;
+            if (!*t) return false;
+        }
+    }
+    return *text && *pattern == *text && glob(pattern + 1, text + 1);
+}
+
+static bool in_list(json_t *list, const char *value, bool globbing) {
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        const char *p = json_string_value(item);
+        if (p && (globbing ? glob(p, value) : strcmp(p, value) == 0)) return true;
+    }
+    return false;
+}
+
+bool ht_filter_allows(json_t *filter, const char *type, const char *sender) {
+    if (!filter) return true;
+    json_t *types = json_object_get(filter, "types");
+    json_t *senders = json_object_get(filter, "senders");
+    if (in_list(json_object_get(filter, "not_types"), type, true)) return false;
+    if (in_list(json_object_get(filter, "not_senders"), sender, false)) return false;
+    if (types && !in_list(types, type, true)) return false;
+    if (senders && !in_list(senders, sender, false)) return false;
+    return true;
+}
+
+bool ht_filter_allows_room(json_t *room_filter, const char *room_id) {
+    if (!room_filter) return true;
+    json_t *rooms = json_object_get(room_filter, "rooms");
+    if (in_list(json_object_get(room_filter, "not_rooms"), room_id, false)) return false;
+    return !rooms || in_list(rooms, room_id, false);
+}
+
+int64_t ht_filter_limit(json_t *filter, int64_t fallback, int64_t max) {
+    json_t *limit = json_object_get(filter, "limit");
+    if (!json_is_integer(limit)) return fallback;
+    int64_t v = json_integer_value(limit);
+    return v < 1 ? 1 : v > max ? max : v;
+}
+
+char *ht_stream_token(ht_arena *arena, int64_t position) {
+    return ht_arena_printf(arena, "s%lld", (long long)position);
+}
+
+bool ht_stream_token_parse(const char *token, int64_t *position) {
+    if (!token || token[0] != 's') return false;
+    return parse_id(token + 1, position);
+}

@@ -1,0 +1,30 @@
+/* filter.h -- stored and inline event filters (spec "Filtering"), and
+ * stream tokens. */
+#ifndef HT_API_FILTER_H
+#define HT_API_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/handler.h"
+
+ht_reply ht_api_filter_create(ht_ctx *ctx);
+ht_reply ht_api_filter_get(ht_ctx *ctx);
+
+/* A filter from a query parameter: a filter id or inline JSON. Returns
+ * false with *err on a bad or unknown filter; *filter is NULL when absent
+ * (borrowed, lives as long as the request). */
+bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *err);
+
+/* Does an event of this type and sender pass a RoomEventFilter / Filter? */
+bool ht_filter_allows(json_t *filter, const char *type, const char *sender);
+/* Does the room pass the rooms / not_rooms of a RoomFilter? */
+bool ht_filter_allows_room(json_t *room_filter, const char *room_id);
+/* The filter's limit, bounded to [1, max], or fallback. */
+int64_t ht_filter_limit(json_t *filter, int64_t fallback, int64_t max);
+
+/* Stream tokens ("s42") as given to clients: opaque to them. */
+char *ht_stream_token(ht_arena *arena, int64_t position);
+bool ht_stream_token_parse(const char *token, int64_t *position);
+
+#endif

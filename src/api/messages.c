@@ -1,0 +1,118 @@
+/* messages.c -- paginating a room's history: /messages and /context.
+ *
+ * A token "sN" stands between stream positions N and N+1: walking back
+ * from it returns events at or below N, walking forward events above N.
+ * The same tokens come out of /sync (prev_batch, next_batch). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/filter.h"
+#include "api/room_access.h"
+#include "api/rooms.h"
+#include "api/timeline.h"
+#include "core/core.h"
+#include "room/room.h"
+#include "store/meta.h"
+#include "util/json.h"
+
+enum { DEFAULT_LIMIT = 10, MAX_LIMIT = 1000 };
+
+static bool limit_param(ht_ctx *ctx, int64_t *limit, ht_reply *err) {
+    const char *value = ht_request_query(ctx->req, "limit");
+    *limit = DEFAULT_LIMIT;
+    if (!value) return true;
+    char *end;
+    long long v = strtoll(value, &end, 10);
+    if (!*value || *end || v < 0) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "limit must be a non-negative integer.");
+        return false;
+    }
+    *limit = v == 0 ? DEFAULT_LIMIT : v > MAX_LIMIT ? MAX_LIMIT : v;
+    return true;
+}
+
+static bool token_param(ht_ctx *ctx, const char *name, int64_t *out, bool *present, ht_reply *err) {
+    const char *value = ht_request_query(ctx->req, name);
+    *present = value != NULL;
+    if (!value) return true;
+    if (!ht_stream_token_parse(value, out)) {
+        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s is not a valid pagination token.", name);
+        return false;
+    }
+    return true;
+}
+
+ht_reply ht_api_messages(ht_ctx *ctx) {
+    const char *room_id;
+    int64_t upto, limit, from = 0, to = 0;
+    bool has_from, has_to;
+    json_t *filter;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err) ||
+        !limit_param(ctx, &limit, &err) || !token_param(ctx, "from", &from, &has_from, &err) ||
+        !token_param(ctx, "to", &to, &has_to, &err) || !ht_filter_param(ctx, "filter", &filter, &err))
+        return err;
+    const char *dir = ht_request_query(ctx->req, "dir");
+    if (!dir || (strcmp(dir, "b") != 0 && strcmp(dir, "f") != 0))
+        return ht_reply_error(HT_M_INVALID_PARAM, "dir must be \"b\" or \"f\".");
+    bool back = dir[0] == 'b';
+    int64_t now = (int64_t)ht_store_stream_position(ctx->core->store);
+    int64_t ceiling = upto ? upto : now;
+    if (!has_from) from = back ? ceiling : 0;
+    if (from > ceiling) from = ceiling;
+    limit = ht_filter_limit(filter, limit, MAX_LIMIT);
+
+    ht_timeline_page page;
+    if (back) ht_timeline_back(ctx, room_id, from, has_to ? to : 0, limit, filter, &page);
+    else ht_timeline_forward(ctx, room_id, from, has_to && to < ceiling ? to : ceiling, limit, filter, &page);
+
+    json_t *reply = json_pack("{s:s, s:o}", "start", ht_stream_token(ctx->arena, from), "chunk",
+                              ht_timeline_json(ctx, page.events, page.count, false, true));
+    if (page.more) json_object_set_new(reply, "end", json_string(ht_stream_token(ctx->arena, page.next)));
+    json_t *lazy = json_object_get(filter, "lazy_load_members");
+    json_object_set_new(reply, "state", json_is_true(lazy) && page.count
+                                            ? ht_timeline_members(ctx, room_id, page.events, page.count, upto, true)
+                                            : json_array());
+    return ht_reply_json(reply);
+}
+
+ht_reply ht_api_context(ht_ctx *ctx) {
+    const char *room_id;
+    int64_t upto, limit;
+    json_t *filter;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err) ||
+        !limit_param(ctx, &limit, &err) || !ht_filter_param(ctx, "filter", &filter, &err))
+        return err;
+    const char *event_id = ht_param_get(ctx, "eventId");
+    ht_event_row ev;
+    if (!ht_store_event_by_id(ctx->core->store, ctx->arena, event_id, &ev) ||
+        strcmp(ev.room_id, room_id) != 0 ||
+        !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &ev))
+        return ht_reply_error(HT_M_NOT_FOUND, "No such event, or you may not see it.");
+    int64_t ceiling = upto ? upto : (int64_t)ht_store_stream_position(ctx->core->store);
+    int64_t before_n = limit / 2, after_n = limit - before_n;
+
+    ht_timeline_page before, after;
+    ht_timeline_back(ctx, room_id, ev.stream - 1, 0, before_n, filter, &before);
+    ht_timeline_forward(ctx, room_id, ev.stream, ceiling, after_n, filter, &after);
+    ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
+    int64_t last = after.count ? after.events[after.count - 1].stream : ev.stream;
+
+    json_t *reply = json_pack(
+        "{s:o, s:o, s:o, s:s, s:s}", "event", ht_room_event_json(ctx->core, ctx->arena, &ev, &v, ctx->now_ms, true),
+        "events_before", ht_timeline_json(ctx, before.events, before.count, false, true), "events_after",
+        ht_timeline_json(ctx, after.events, after.count, false, true), "start",
+        ht_stream_token(ctx->arena, before.count ? before.next : ev.stream - 1), "end",
+        ht_stream_token(ctx->arena, last));
+    int64_t *streams;
+    size_t n = ht_store_state_list(ctx->core->store, ctx->arena, room_id, last, &streams);
+    json_t *state = json_array();
+    for (size_t i = 0; i < n; i++) {
+        ht_event_row row;
+        if (ht_store_event_by_stream(ctx->core->store, ctx->arena, streams[i], &row))
+            json_array_append_new(state, ht_room_event_json(ctx->core, ctx->arena, &row, &v, ctx->now_ms, true));
+    }
+    json_object_set_new(reply, "state", state);
+    return ht_reply_json(reply);
+}

@@ -1,0 +1,215 @@
+/* room_events.c -- sending and reading single events and room state:
+ * /send, /redact, /state, /event, /members, /joined_members. */
+#include <string.h>
+
+#include "api/filter.h"
+#include "api/ids.h"
+#include "api/room_access.h"
+#include "api/rooms.h"
+#include "core/core.h"
+#include "room/room.h"
+#include "store/accounts.h"
+#include "util/json.h"
+
+enum { MAX_TXN_ID_BYTES = 255 };
+
+static const ht_viewer *viewer(ht_ctx *ctx) {
+    ht_viewer *v = ht_arena_alloc(ctx->arena, sizeof *v);
+    v->user_id = ctx->auth.user_id;
+    v->device_id = ctx->auth.device_id;
+    return v;
+}
+
+/* A transaction already seen from this device answers with its event. */
+static bool txn_seen(ht_ctx *ctx, const char *txn_id, ht_reply *reply) {
+    const char *event_id = ht_store_txn_get(ctx->core->store, ctx->arena, ctx->auth.user_id,
+                                            ctx->auth.device_id, txn_id);
+    if (!event_id) return false;
+    *reply = ht_reply_json(json_pack("{s:s}", "event_id", event_id));
+    return true;
+}
+
+static ht_reply send_with_txn(ht_ctx *ctx, ht_new_event *ev) {
+    const char *event_id;
+    ht_error e = ht_room_send(ctx->core, ctx->arena, ctx->now_ms, ev, &event_id, NULL);
+    if (e.code) return (ht_reply){.error = e};
+    if (ev->txn_id)
+        ht_store_txn_put(ctx->core->store, ctx->auth.user_id, ctx->auth.device_id, ev->txn_id, event_id);
+    return ht_reply_json(json_pack("{s:s}", "event_id", event_id));
+}
+
+static bool txn_param(ht_ctx *ctx, const char **txn_id, ht_reply *err) {
+    const char *t = ht_param_get(ctx, "txnId");
+    if (!t || !*t || strlen(t) > MAX_TXN_ID_BYTES) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "The transaction id must be 1 to 255 bytes.");
+        return false;
+    }
+    *txn_id = t;
+    return true;
+}
+
+ht_reply ht_api_send(ht_ctx *ctx) {
+    const char *room_id, *txn_id;
+    json_t *content;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !txn_param(ctx, &txn_id, &err)) return err;
+    if (txn_seen(ctx, txn_id, &err)) return err;
+    if (!ht_body_object(ctx, &content, &err)) return err;
+    const char *type = ht_param_get(ctx, "eventType");
+    if (!*type) return ht_reply_error(HT_M_INVALID_PARAM, "The event type may not be empty.");
+    ht_new_event ev = {.room_id = room_id, .type = type, .sender = ctx->auth.user_id,
+                       .content = content, .txn_id = txn_id, .device_id = ctx->auth.device_id};
+    return send_with_txn(ctx, &ev);
+}
+
+ht_reply ht_api_redact(ht_ctx *ctx) {
+    const char *room_id, *txn_id;
+    json_t *body;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !txn_param(ctx, &txn_id, &err)) return err;
+    if (txn_seen(ctx, txn_id, &err)) return err;
+    if (!ht_body_object(ctx, &body, &err)) return err;
+    const char *target = ht_param_get(ctx, "eventId");
+    if (!ht_event_id_valid(target)) return ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid event id.");
+    json_t *reason = json_object_get(body, "reason");
+    if (reason && !json_is_string(reason)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
+    json_t *content = ht_json_keep(ctx->arena, json_object());
+    if (reason) json_object_set(content, "reason", reason);
+    ht_new_event ev = {.room_id = room_id, .type = "m.room.redaction", .sender = ctx->auth.user_id,
+                       .content = content, .redacts = target, .txn_id = txn_id,
+                       .device_id = ctx->auth.device_id};
+    return send_with_txn(ctx, &ev);
+}
+
+static const char *state_key_param(ht_ctx *ctx) {
+    const char *key = ht_param_get(ctx, "stateKey");
+    return key ? key : "";
+}
+
+ht_reply ht_api_state_put(ht_ctx *ctx) {
+    const char *room_id;
+    json_t *content;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err)) return err;
+    if (!ht_body_object(ctx, &content, &err)) return err;
+    const char *type = ht_param_get(ctx, "eventType");
+    const char *key = state_key_param(ctx);
+    if (!*type) return ht_reply_error(HT_M_INVALID_PARAM, "The event type may not be empty.");
+
+    /* Setting state to what it already is from the same sender is a no-op
+     * that answers with the existing event, as clients retry PUTs. */
+    int64_t current = ht_store_state_get(ctx->core->store, room_id, type, key);
+    ht_event_row row;
+    if (current && ht_store_event_by_stream(ctx->core->store, ctx->arena, current, &row) &&
+        strcmp(row.sender, ctx->auth.user_id) == 0 && !row.redacted_by &&
+        json_equal(ht_room_event_content(ctx->arena, &row), content)) {
+        const char *membership = ht_store_membership_get(ctx->core->store, ctx->arena, room_id,
+                                                         ctx->auth.user_id, NULL, NULL);
+        if (membership && strcmp(membership, "join") == 0)
+            return ht_reply_json(json_pack("{s:s}", "event_id", row.event_id));
+    }
+    ht_new_event ev = {.room_id = room_id, .type = type, .state_key = key,
+                       .sender = ctx->auth.user_id, .content = content};
+    return send_with_txn(ctx, &ev);
+}
+
+ht_reply ht_api_state_get(ht_ctx *ctx) {
+    const char *room_id;
+    int64_t upto;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err)) return err;
+    const char *type = ht_param_get(ctx, "eventType");
+    const char *key = state_key_param(ctx);
+    int64_t stream = upto ? ht_store_state_at(ctx->core->store, room_id, type, key, upto)
+                          : ht_store_state_get(ctx->core->store, room_id, type, key);
+    ht_event_row row;
+    if (!stream || !ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row))
+        return ht_reply_error(HT_M_NOT_FOUND, "The room has no such state.");
+    const char *format = ht_request_query(ctx->req, "format");
+    if (format && strcmp(format, "event") == 0)
+        return ht_reply_json(ht_room_event_json(ctx->core, ctx->arena, &row, viewer(ctx), ctx->now_ms, true));
+    return ht_reply_json(json_incref(ht_room_event_content(ctx->arena, &row)));
+}
+
+ht_reply ht_api_state_all(ht_ctx *ctx) {
+    const char *room_id;
+    int64_t upto;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err)) return err;
+    int64_t *streams;
+    size_t n = ht_store_state_list(ctx->core->store, ctx->arena, room_id, upto, &streams);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        ht_event_row row;
+        if (ht_store_event_by_stream(ctx->core->store, ctx->arena, streams[i], &row))
+            json_array_append_new(list, ht_room_event_json(ctx->core, ctx->arena, &row, viewer(ctx), ctx->now_ms, true));
+    }
+    return ht_reply_json(list);
+}
+
+ht_reply ht_api_event_get(ht_ctx *ctx) {
+    const char *room_id;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err)) return err;
+    const char *event_id = ht_param_get(ctx, "eventId");
+    ht_event_row row;
+    if (!ht_event_id_valid(event_id) ||
+        !ht_store_event_by_id(ctx->core->store, ctx->arena, event_id, &row) ||
+        strcmp(row.room_id, room_id) != 0 ||
+        !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &row))
+        return ht_reply_error(HT_M_NOT_FOUND, "No such event, or you may not see it.");
+    return ht_reply_json(ht_room_event_json(ctx->core, ctx->arena, &row, viewer(ctx), ctx->now_ms, true));
+}
+
+ht_reply ht_api_members(ht_ctx *ctx) {
+    const char *room_id;
+    int64_t upto;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err)) return err;
+    const char *only = ht_request_query(ctx->req, "membership");
+    const char *except = ht_request_query(ctx->req, "not_membership");
+    const char *at = ht_request_query(ctx->req, "at");
+    if (at) {
+        int64_t pos;
+        if (!ht_stream_token_parse(at, &pos))
+            return ht_reply_error(HT_M_INVALID_PARAM, "at is not a valid token.");
+        if (!upto || pos < upto) upto = pos > 0 ? pos : 1;
+    }
+    ht_membership_row *rows;
+    size_t n = ht_store_members_of_room(ctx->core->store, ctx->arena, room_id, &rows);
+    json_t *chunk = json_array();
+    for (size_t i = 0; i < n; i++) {
+        int64_t stream = upto ? ht_store_state_at(ctx->core->store, room_id, "m.room.member", rows[i].user_id, upto)
+                              : rows[i].stream;
+        ht_event_row row;
+        if (!stream || !ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row)) continue;
+        const char *membership = ht_json_str(ht_room_event_content(ctx->arena, &row), "membership");
+        if (!membership || (only && strcmp(membership, only) != 0) ||
+            (except && strcmp(membership, except) == 0))
+            continue;
+        json_array_append_new(chunk, ht_room_event_json(ctx->core, ctx->arena, &row, viewer(ctx), ctx->now_ms, true));
+    }
+    return ht_reply_json(json_pack("{s:o}", "chunk", chunk));
+}
+
+ht_reply ht_api_joined_members(ht_ctx *ctx) {
+    const char *room_id;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !ht_room_require_joined(ctx, room_id, &err)) return err;
+    ht_membership_row *rows;
+    size_t n = ht_store_members_of_room(ctx->core->store, ctx->arena, room_id, &rows);
+    json_t *joined = json_object();
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].membership, "join") != 0) continue;
+        ht_event_row row;
+        if (!ht_store_event_by_stream(ctx->core->store, ctx->arena, rows[i].stream, &row)) continue;
+        json_t *content = ht_room_event_content(ctx->arena, &row);
+        json_t *entry = json_object();
+        const char *name = ht_json_str(content, "displayname");
+        const char *avatar = ht_json_str(content, "avatar_url");
+        if (name) json_object_set_new(entry, "display_name", json_string(name));
+        if (avatar) json_object_set_new(entry, "avatar_url", json_string(avatar));
+        json_object_set_new(joined, rows[i].user_id, entry);
+    }
+    return ht_reply_json(json_pack("{s:o}", "joined", joined));
+}

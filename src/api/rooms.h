@@ -1,0 +1,32 @@
+#ifndef HT_API_ROOMS_H
+#define HT_API_ROOMS_H
+
+#include "api/handler.h"
+
+/* rooms.c */
+ht_reply ht_api_create_room(ht_ctx *ctx);
+ht_reply ht_api_join(ht_ctx *ctx);
+ht_reply ht_api_join_room_id(ht_ctx *ctx);
+ht_reply ht_api_invite(ht_ctx *ctx);
+ht_reply ht_api_kick(ht_ctx *ctx);
+ht_reply ht_api_ban(ht_ctx *ctx);
+ht_reply ht_api_unban(ht_ctx *ctx);
+ht_reply ht_api_leave(ht_ctx *ctx);
+ht_reply ht_api_forget(ht_ctx *ctx);
+ht_reply ht_api_joined_rooms(ht_ctx *ctx);
+
+/* room_events.c */
+ht_reply ht_api_send(ht_ctx *ctx);
+ht_reply ht_api_redact(ht_ctx *ctx);
+ht_reply ht_api_state_put(ht_ctx *ctx);
+ht_reply ht_api_state_get(ht_ctx *ctx);
+ht_reply ht_api_state_all(ht_ctx *ctx);
+ht_reply ht_api_event_get(ht_ctx *ctx);
+ht_reply ht_api_members(ht_ctx *ctx);
+ht_reply ht_api_joined_members(ht_ctx *ctx);
+
+/* messages.c */
+ht_reply ht_api_messages(ht_ctx *ctx);
+ht_reply ht_api_context(ht_ctx *ctx);
+
+#endif

@@ -1,0 +1,220 @@
+/* sync.c -- GET /sync: everything new for the caller since a token.
+ *
+ * One stream position orders everything, so a sync is "what happened in
+ * (since, now]". When nothing did and the client asked to wait, the handler
+ * does not block: it answers "park" with the current position and the
+ * request's deadline (see hometab.h), and the host calls again when the
+ * position moves or the deadline comes. Each call recomputes from scratch,
+ * so a woken sync that finds nothing for this user simply parks again. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/filter.h"
+#include "api/sync.h"
+#include "api/timeline.h"
+#include "core/core.h"
+#include "room/room.h"
+#include "store/meta.h"
+#include "util/json.h"
+
+enum { DEFAULT_TIMELINE_LIMIT = 10, MAX_TIMELINE_LIMIT = 100, MAX_TIMEOUT_MS = 60000, MAX_HEROES = 5 };
+
+typedef struct sync_req {
+    ht_ctx *ctx;
+    int64_t since;   /* 0: initial sync */
+    int64_t upto;    /* the position this response covers up to */
+    bool full_state;
+    json_t *filter;
+    json_t *room_filter;
+    json_t *timeline_filter;
+    json_t *state_filter;
+    bool lazy_members;
+    int64_t timeline_limit;
+} sync_req;
+
+static json_t *events_of(ht_ctx *ctx, const int64_t *streams, size_t n, json_t *filter,
+                         bool lazy, json_t *keep_members) {
+    ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        ht_event_row row;
+        if (!ht_store_event_by_stream(ctx->core->store, ctx->arena, streams[i], &row)) continue;
+        if (!ht_filter_allows(filter, row.type, row.sender)) continue;
+        /* Lazy loading keeps only the members the timeline needs. */
+        if (lazy && strcmp(row.type, "m.room.member") == 0 && !json_object_get(keep_members, row.state_key))
+            continue;
+        json_array_append_new(list, ht_room_event_json(ctx->core, ctx->arena, &row, &v, ctx->now_ms, false));
+    }
+    return list;
+}
+
+static json_t *summary(sync_req *s, const char *room_id) {
+    ht_ctx *ctx = s->ctx;
+    ht_membership_row *members;
+    size_t n = ht_store_members_of_room(ctx->core->store, ctx->arena, room_id, &members);
+    json_t *heroes = json_array();
+    int64_t joined = 0, invited = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool j = strcmp(members[i].membership, "join") == 0;
+        bool inv = strcmp(members[i].membership, "invite") == 0;
+        joined += j;
+        invited += inv;
+        if ((j || inv) && strcmp(members[i].user_id, ctx->auth.user_id) != 0 &&
+            json_array_size(heroes) < MAX_HEROES)
+            json_array_append_new(heroes, json_string(members[i].user_id));
+    }
+    return json_pack("{s:o, s:I, s:I}", "m.heroes", heroes, "m.joined_member_count", (json_int_t)joined,
+                     "m.invited_member_count", (json_int_t)invited);
+}
+
+/* A joined (or left) room's entry; NULL when nothing in it is new. `end`
+ * is the last position the user may see: the response's, or their leave. */
+static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_stream, int64_t end,
+                          bool joined) {
+    ht_ctx *ctx = s->ctx;
+    ht_store *store = ctx->core->store;
+    bool fresh = s->since == 0 || member_stream > s->since || s->full_state;
+    if (!fresh && ht_store_room_max_stream(store, room_id, end) <= s->since) return NULL;
+
+    ht_timeline_page page;
+    int64_t down_to = (s->since && !(joined && member_stream > s->since)) ? s->since : 0;
+    if (s->full_state && s->since) down_to = s->since;
+    ht_timeline_back(ctx, room_id, end, down_to, s->timeline_limit, s->timeline_filter, &page);
+    bool limited = page.more;
+    int64_t first = page.count ? page.events[page.count - 1].stream : end + 1;
+
+    /* State: everything before the timeline on a fresh view, otherwise what
+     * changed between since and the timeline. */
+    int64_t *streams;
+    size_t n;
+    if (fresh || (s->since && member_stream > s->since))
+        n = ht_store_state_list(store, ctx->arena, room_id, first - 1 > 0 ? first - 1 : 1, &streams);
+    else
+        n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
+    json_t *keep = json_object();
+    json_object_set_new(keep, ctx->auth.user_id, json_true());
+    for (size_t i = 0; i < page.count; i++) json_object_set_new(keep, page.events[i].sender, json_true());
+    json_t *state = events_of(ctx, streams, n, s->state_filter, s->lazy_members, keep);
+    json_decref(keep);
+
+    const char *prev = ht_stream_token(ctx->arena, page.count ? first - 1 : end);
+    json_t *entry = json_pack("{s:{s:o, s:b, s:s}, s:{s:o}, s:{s:[]}}", "timeline", "events",
+                              ht_timeline_json(ctx, page.events, page.count, true, false), "limited",
+                              limited, "prev_batch", prev, "state", "events", state, "account_data",
+                              "events");
+    if (joined) {
+        json_object_set_new(entry, "summary", summary(s, room_id));
+        json_object_set_new(entry, "ephemeral", json_pack("{s:[]}", "events"));
+        int64_t unread = ht_store_unread_count(store, room_id, ctx->auth.user_id);
+        json_object_set_new(entry, "unread_notifications",
+                            json_pack("{s:I, s:i}", "notification_count", (json_int_t)unread, "highlight_count", 0));
+    }
+    return entry;
+}
+
+/* Stripped state an invitee sees before joining (spec "stripped state"). */
+static json_t *invite_entry(sync_req *s, const char *room_id, int64_t invite_stream) {
+    ht_ctx *ctx = s->ctx;
+    static const char *const types[] = {"m.room.create", "m.room.join_rules", "m.room.name",
+                                        "m.room.avatar", "m.room.canonical_alias", "m.room.topic",
+                                        "m.room.encryption"};
+    json_t *events = json_array();
+    for (size_t i = 0; i <= sizeof types / sizeof *types; i++) {
+        int64_t stream = i < sizeof types / sizeof *types
+                             ? ht_store_state_at(ctx->core->store, room_id, types[i], "", invite_stream)
+                             : invite_stream;
+        ht_event_row row;
+        if (!stream || !ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row)) continue;
+        json_t *content = ht_room_event_content(ctx->arena, &row);
+        json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:O}", "type", row.type, "state_key",
+                                                row.state_key ? row.state_key : "", "sender", row.sender,
+                                                "content", content ? content : json_object()));
+    }
+    return json_pack("{s:{s:o}}", "invite_state", "events", events);
+}
+
+static bool parse_timeout(ht_ctx *ctx, int64_t *timeout, ht_reply *err) {
+    const char *value = ht_request_query(ctx->req, "timeout");
+    *timeout = 0;
+    if (!value) return true;
+    char *end;
+    long long v = strtoll(value, &end, 10);
+    if (!*value || *end || v < 0) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "timeout must be a number of milliseconds.");
+        return false;
+    }
+    *timeout = v > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : v;
+    return true;
+}
+
+static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
+    memset(s, 0, sizeof *s);
+    s->ctx = ctx;
+    const char *since = ht_request_query(ctx->req, "since");
+    if (since && !ht_stream_token_parse(since, &s->since)) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "since is not a token this server gave out.");
+        return false;
+    }
+    const char *full = ht_request_query(ctx->req, "full_state");
+    s->full_state = full && strcmp(full, "true") == 0;
+    const char *presence = ht_request_query(ctx->req, "set_presence");
+    if (presence && strcmp(presence, "online") != 0 && strcmp(presence, "offline") != 0 &&
+        strcmp(presence, "unavailable") != 0) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "set_presence must be online, offline or unavailable.");
+        return false;
+    }
+    if (!parse_timeout(ctx, timeout, err) || !ht_filter_param(ctx, "filter", &s->filter, err)) return false;
+    s->room_filter = json_object_get(s->filter, "room");
+    s->timeline_filter = json_object_get(s->room_filter, "timeline");
+    s->state_filter = json_object_get(s->room_filter, "state");
+    s->lazy_members = json_is_true(json_object_get(s->state_filter, "lazy_load_members"));
+    s->timeline_limit = ht_filter_limit(s->timeline_filter, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
+    return true;
+}
+
+ht_reply ht_api_sync(ht_ctx *ctx) {
+    sync_req s;
+    int64_t timeout;
+    ht_reply err;
+    if (!setup(ctx, &s, &timeout, &err)) return err;
+    int64_t position = (int64_t)ht_store_stream_position(ctx->core->store);
+    if (s.since > position) s.since = position; /* a token from before a restore */
+    int64_t deadline = ctx->received_ms + timeout;
+    bool may_wait = timeout > 0 && ctx->now_ms < deadline && !s.full_state && s.since;
+    if (may_wait && s.since == position)
+        return (ht_reply){.park = true, .park_position = (uint64_t)position, .park_deadline_ms = deadline};
+    s.upto = position;
+
+    json_t *join = json_object(), *invite = json_object(), *leave = json_object();
+    bool include_leave = json_is_true(json_object_get(s.room_filter, "include_leave"));
+    ht_membership_row *rooms;
+    size_t n = ht_store_memberships_of_user(ctx->core->store, ctx->arena, ctx->auth.user_id, &rooms);
+    for (size_t i = 0; i < n; i++) {
+        const char *room_id = rooms[i].room_id;
+        const char *m = rooms[i].membership;
+        if (!ht_filter_allows_room(s.room_filter, room_id)) continue;
+        json_t *entry = NULL;
+        if (strcmp(m, "join") == 0) {
+            entry = room_entry(&s, room_id, rooms[i].stream, position, true);
+            if (entry) json_object_set_new(join, room_id, entry);
+        } else if (strcmp(m, "invite") == 0) {
+            if (!s.since || rooms[i].stream > s.since)
+                json_object_set_new(invite, room_id, invite_entry(&s, room_id, rooms[i].stream));
+        } else if ((strcmp(m, "leave") == 0 || strcmp(m, "ban") == 0) &&
+                   ((s.since && rooms[i].stream > s.since) || (!s.since && include_leave))) {
+            entry = room_entry(&s, room_id, rooms[i].stream, rooms[i].stream, false);
+            if (entry) json_object_set_new(leave, room_id, entry);
+        }
+    }
+    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave);
+    if (!news && may_wait) {
+        json_decref(join);
+        json_decref(invite);
+        json_decref(leave);
+        return (ht_reply){.park = true, .park_position = (uint64_t)position, .park_deadline_ms = deadline};
+    }
+    return ht_reply_json(json_pack("{s:s, s:{s:o, s:o, s:o, s:{}}, s:{s:[]}, s:{s:[]}}", "next_batch",
+                                   ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",
+                                   invite, "leave", leave, "knock", "presence", "events", "account_data",
+                                   "events"));
+}

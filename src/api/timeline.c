@@ -1,0 +1,81 @@
+#include "api/timeline.h"
+
+#include <string.h>
+
+#include "api/filter.h"
+#include "core/core.h"
+#include "room/room.h"
+
+static bool wanted(ht_ctx *ctx, const ht_event_row *ev, json_t *filter) {
+    return ht_filter_allows(filter, ev->type, ev->sender) &&
+           ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, ev);
+}
+
+/* Reads batches until limit events pass or the room runs out that way. */
+static void walk(ht_ctx *ctx, const char *room_id, int64_t start, int64_t end, int64_t limit,
+                 json_t *filter, bool back, ht_timeline_page *page) {
+    size_t cap = 0;
+    page->events = NULL;
+    page->count = 0;
+    page->more = false;
+    int64_t cursor = start;
+    int64_t batch = limit < 50 ? 50 : limit;
+    for (;;) {
+        ht_event_row *rows;
+        size_t n = back ? ht_store_events_before(ctx->core->store, ctx->arena, room_id, cursor, end, batch, &rows)
+                        : ht_store_events_after(ctx->core->store, ctx->arena, room_id, cursor, end, batch, &rows);
+        for (size_t i = 0; i < n; i++) {
+            if ((int64_t)page->count == limit) {
+                page->more = true;
+                page->next = cursor;
+                return;
+            }
+            cursor = back ? rows[i].stream - 1 : rows[i].stream;
+            if (!wanted(ctx, &rows[i], filter)) continue;
+            page->events = ht_arena_push(ctx->arena, page->events, sizeof *page->events, page->count, &cap);
+            page->events[page->count++] = rows[i];
+        }
+        if ((int64_t)n < batch) break;
+    }
+    page->next = cursor;
+}
+
+void ht_timeline_back(ht_ctx *ctx, const char *room_id, int64_t from, int64_t down_to,
+                      int64_t limit, json_t *filter, ht_timeline_page *page) {
+    walk(ctx, room_id, from, down_to, limit, filter, true, page);
+}
+
+void ht_timeline_forward(ht_ctx *ctx, const char *room_id, int64_t after, int64_t upto,
+                         int64_t limit, json_t *filter, ht_timeline_page *page) {
+    walk(ctx, room_id, after, upto, limit, filter, false, page);
+}
+
+json_t *ht_timeline_json(ht_ctx *ctx, const ht_event_row *events, size_t count, bool reverse,
+                         bool with_room_id) {
+    ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
+    json_t *list = json_array();
+    for (size_t i = 0; i < count; i++) {
+        const ht_event_row *ev = &events[reverse ? count - 1 - i : i];
+        json_array_append_new(list, ht_room_event_json(ctx->core, ctx->arena, ev, &v, ctx->now_ms, with_room_id));
+    }
+    return list;
+}
+
+json_t *ht_timeline_members(ht_ctx *ctx, const char *room_id, const ht_event_row *events,
+                            size_t count, int64_t at, bool with_room_id) {
+    ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
+    json_t *seen = json_object();
+    json_t *list = json_array();
+    for (size_t i = 0; i <= count; i++) {
+        const char *user = i < count ? events[i].sender : ctx->auth.user_id;
+        if (json_object_get(seen, user)) continue;
+        json_object_set_new(seen, user, json_true());
+        int64_t stream = at ? ht_store_state_at(ctx->core->store, room_id, "m.room.member", user, at)
+                            : ht_store_state_get(ctx->core->store, room_id, "m.room.member", user);
+        ht_event_row row;
+        if (stream && ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row))
+            json_array_append_new(list, ht_room_event_json(ctx->core, ctx->arena, &row, &v, ctx->now_ms, with_room_id));
+    }
+    json_decref(seen);
+    return list;
+}

@@ -1,0 +1,45 @@
+/* format.c -- events as clients see them (the spec's "ClientEvent"). */
+#include <string.h>
+
+#include "room/room.h"
+#include "util/json.h"
+
+static json_t *client_event(ht_core *core, ht_arena *arena, const ht_event_row *ev,
+                            const ht_viewer *viewer, int64_t now_ms, bool with_room_id, int depth) {
+    json_t *pdu = ht_json_parse(arena, ev->json);
+    json_t *out = json_object();
+    json_t *content = json_object_get(pdu, "content");
+    json_object_set(out, "content", content ? content : json_object());
+    json_object_set_new(out, "event_id", json_string(ev->event_id));
+    json_object_set_new(out, "origin_server_ts", json_integer(ev->origin_ts));
+    json_object_set_new(out, "sender", json_string(ev->sender));
+    json_object_set_new(out, "type", json_string(ev->type));
+    if (ev->state_key) json_object_set_new(out, "state_key", json_string(ev->state_key));
+    if (with_room_id) json_object_set_new(out, "room_id", json_string(ev->room_id));
+    json_t *redacts = json_object_get(pdu, "redacts");
+    if (redacts) json_object_set(out, "redacts", redacts);
+
+    json_t *unsig = json_object();
+    json_object_set_new(unsig, "age", json_integer(now_ms > ev->origin_ts ? now_ms - ev->origin_ts : 0));
+    if (viewer && ev->txn_id && viewer->device_id && strcmp(viewer->user_id, ev->sender) == 0 &&
+        ev->device_id && strcmp(viewer->device_id, ev->device_id) == 0)
+        json_object_set_new(unsig, "transaction_id", json_string(ev->txn_id));
+    ht_event_row other;
+    if (ev->prev_state && ht_store_event_by_stream(core->store, arena, ev->prev_state, &other)) {
+        json_object_set_new(unsig, "replaces_state", json_string(other.event_id));
+        json_t *prev = ht_room_event_content(arena, &other);
+        if (prev) json_object_set(unsig, "prev_content", prev);
+        json_object_set_new(unsig, "prev_sender", json_string(other.sender));
+    }
+    if (ev->redacted_by && depth == 0 &&
+        ht_store_event_by_id(core->store, arena, ev->redacted_by, &other))
+        json_object_set_new(unsig, "redacted_because",
+                            client_event(core, arena, &other, viewer, now_ms, with_room_id, 1));
+    json_object_set_new(out, "unsigned", unsig);
+    return out;
+}
+
+json_t *ht_room_event_json(ht_core *core, ht_arena *arena, const ht_event_row *ev,
+                           const ht_viewer *viewer, int64_t now_ms, bool with_room_id) {
+    return client_event(core, arena, ev, viewer, now_ms, with_room_id, 0);
+}

@@ -1,0 +1,85 @@
+/* room.h -- the rooms engine: everything that makes or reads room events.
+ *
+ * Handlers never write events to the store themselves: they describe the
+ * event (ht_new_event) and ht_room_send() checks it against the room's
+ * authorization rules, builds the stored form (prev_events, auth_events,
+ * depth, content hash, reference-hash event id), and persists it together
+ * with the room state and membership it changes. Reads go through
+ * ht_room_event_visible() (history visibility) and ht_room_event_json()
+ * (the client format). Room version 10 semantics throughout. */
+#ifndef HT_ROOM_H
+#define HT_ROOM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/error.h"
+#include "core/core.h"
+#include "store/rooms.h"
+#include "util/arena.h"
+
+#define HT_ROOM_VERSION_DEFAULT "10"
+enum { HT_MAX_EVENT_BYTES = 65536 };
+
+typedef struct ht_new_event {
+    const char *room_id;
+    const char *type;
+    const char *state_key; /* NULL for a message event */
+    const char *sender;
+    json_t *content;       /* borrowed */
+    const char *redacts;   /* m.room.redaction: the event redacted */
+    const char *txn_id;    /* with device_id: for unsigned.transaction_id */
+    const char *device_id;
+} ht_new_event;
+
+/* Authorizes and stores one event. On success *event_id (arena) and
+ * *stream are set. */
+ht_error ht_room_send(ht_core *core, ht_arena *arena, int64_t now_ms, const ht_new_event *ev,
+                      const char **event_id, int64_t *stream);
+
+/* Creates the rooms row with a fresh room id. */
+ht_error ht_room_new(ht_core *core, ht_arena *arena, int64_t now_ms, const char *creator,
+                     const char *version, bool published, const char **room_id);
+bool ht_room_version_supported(const char *version);
+
+/* Content of the current state event, or NULL. Borrowed from the arena's
+ * lifetime: the caller must not decref. */
+json_t *ht_room_state_content(ht_core *core, ht_arena *arena, const char *room_id,
+                              const char *type, const char *state_key);
+/* Content of the state event in force at a stream position, or NULL (borrowed). */
+json_t *ht_room_state_content_at(ht_core *core, ht_arena *arena, const char *room_id,
+                                 const char *type, const char *state_key, int64_t at);
+
+/* Power levels (room version 10), from a m.room.power_levels content or
+ * NULL when the room has none. */
+int64_t ht_power_user(json_t *pl, const char *user_id, const char *creator);
+int64_t ht_power_for_event(json_t *pl, const char *type, bool is_state);
+int64_t ht_power_for_action(json_t *pl, const char *action);
+
+/* May this user see this event (the room's history visibility)? */
+bool ht_room_event_visible(ht_core *core, ht_arena *arena, const char *user_id,
+                           const ht_event_row *ev);
+
+typedef struct ht_viewer {
+    const char *user_id;
+    const char *device_id;
+} ht_viewer;
+
+/* The event as clients see it: content, event_id, sender, type, state_key,
+ * origin_server_ts, room_id (if with_room_id), unsigned (age,
+ * transaction_id for the sender's own device, prev_content,
+ * redacted_because). New reference. */
+json_t *ht_room_event_json(ht_core *core, ht_arena *arena, const ht_event_row *ev,
+                           const ht_viewer *viewer, int64_t now_ms, bool with_room_id);
+
+/* The event's content object (borrowed, lives in the arena's lifetime). */
+json_t *ht_room_event_content(ht_arena *arena, const ht_event_row *ev);
+
+/* Room version 10's redaction algorithm: a new, redacted copy of a stored event. */
+json_t *ht_redact_event(json_t *pdu);
+
+/* Canonical JSON (sorted keys, no whitespace, UTF-8), malloc'd. */
+char *ht_canonical_json(json_t *value);
+
+#endif

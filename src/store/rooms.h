@@ -1,0 +1,115 @@
+/* rooms.h -- rooms, aliases, memberships, events and room state.
+ *
+ * Events are addressed by their stream position (the events table's primary
+ * key), which also orders them for /sync and /messages. Lists are returned as
+ * arena arrays. */
+#ifndef HT_STORE_ROOMS_H
+#define HT_STORE_ROOMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/arena.h"
+
+typedef struct ht_room_row {
+    const char *version;
+    const char *creator;
+    bool published;
+} ht_room_row;
+
+typedef struct ht_event_row {
+    int64_t stream;
+    const char *event_id;
+    const char *room_id;
+    const char *type;
+    const char *state_key; /* NULL for non-state events */
+    const char *sender;
+    int64_t origin_ts;
+    int64_t depth;
+    const char *json;
+    const char *redacted_by;
+    const char *txn_id;
+    const char *device_id;
+    int64_t prev_state;    /* 0: none */
+} ht_event_row;
+
+typedef struct ht_membership_row {
+    const char *room_id;   /* set by the per-user list */
+    const char *user_id;   /* set by the per-room list */
+    const char *membership;
+    int64_t stream;
+} ht_membership_row;
+
+bool ht_store_room_insert(ht_store *store, const char *room_id, const char *version,
+                          const char *creator, int64_t now_ms, bool published);
+bool ht_store_room_get(ht_store *store, ht_arena *arena, const char *room_id, ht_room_row *out);
+bool ht_store_room_set_published(ht_store *store, const char *room_id, bool published);
+
+/* False if the alias exists already (ht_store_failed tells errors apart). */
+bool ht_store_alias_insert(ht_store *store, const char *alias, const char *room_id,
+                           const char *creator);
+/* The room the alias points to, or NULL; *creator may be NULL. */
+const char *ht_store_alias_get(ht_store *store, ht_arena *arena, const char *alias,
+                               const char **creator);
+bool ht_store_alias_delete(ht_store *store, const char *alias);
+size_t ht_store_alias_list(ht_store *store, ht_arena *arena, const char *room_id,
+                           const char ***out);
+
+bool ht_store_membership_set(ht_store *store, const char *room_id, const char *user_id,
+                             const char *membership, int64_t stream);
+/* The user's current membership ("join", "invite", "leave", "ban", "knock")
+ * or NULL if none; *stream is its event. */
+const char *ht_store_membership_get(ht_store *store, ht_arena *arena, const char *room_id,
+                                    const char *user_id, int64_t *stream, bool *forgotten);
+bool ht_store_membership_forget(ht_store *store, const char *room_id, const char *user_id);
+size_t ht_store_memberships_of_user(ht_store *store, ht_arena *arena, const char *user_id,
+                                    ht_membership_row **out);
+size_t ht_store_members_of_room(ht_store *store, ht_arena *arena, const char *room_id,
+                                ht_membership_row **out);
+int64_t ht_store_members_count(ht_store *store, const char *room_id, const char *membership);
+/* Did the user join the room at or after this stream position? */
+bool ht_store_member_joined_after(ht_store *store, const char *room_id, const char *user_id,
+                                  int64_t stream);
+
+bool ht_store_event_insert(ht_store *store, const ht_event_row *ev);
+bool ht_store_event_by_id(ht_store *store, ht_arena *arena, const char *event_id, ht_event_row *out);
+bool ht_store_event_by_stream(ht_store *store, ht_arena *arena, int64_t stream, ht_event_row *out);
+bool ht_store_event_redact(ht_store *store, int64_t stream, const char *json, const char *redacted_by);
+/* Events with after < stream <= upto, oldest first, at most limit. */
+size_t ht_store_events_after(ht_store *store, ht_arena *arena, const char *room_id, int64_t after,
+                             int64_t upto, int64_t limit, ht_event_row **out);
+/* Events with down_to < stream <= from, newest first, at most limit. */
+size_t ht_store_events_before(ht_store *store, ht_arena *arena, const char *room_id, int64_t from,
+                              int64_t down_to, int64_t limit, ht_event_row **out);
+/* The room's newest event: its stream and depth (0 if the room is empty). */
+int64_t ht_store_room_latest(ht_store *store, ht_arena *arena, const char *room_id, int64_t *depth,
+                             const char **event_id);
+/* The newest stream position in the room at or below upto, or 0. */
+int64_t ht_store_room_max_stream(ht_store *store, const char *room_id, int64_t upto);
+
+bool ht_store_state_set(ht_store *store, const char *room_id, const char *type,
+                        const char *state_key, int64_t stream);
+/* Stream of the current state event, or 0. */
+int64_t ht_store_state_get(ht_store *store, const char *room_id, const char *type,
+                           const char *state_key);
+/* Stream of the state event in force at stream position `at`, or 0. */
+int64_t ht_store_state_at(ht_store *store, const char *room_id, const char *type,
+                          const char *state_key, int64_t at);
+/* Streams of the room's current state (at = 0) or of its state at `at`. */
+size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
+                           int64_t **out);
+/* Streams of current state events set in (after, upto]. */
+size_t ht_store_state_changed(ht_store *store, ht_arena *arena, const char *room_id, int64_t after,
+                              int64_t upto, int64_t **out);
+
+/* Messages from others since the user's own last event in the room. */
+int64_t ht_store_unread_count(ht_store *store, const char *room_id, const char *user_id);
+
+const char *ht_store_txn_get(ht_store *store, ht_arena *arena, const char *user_id,
+                             const char *device_id, const char *txn_id);
+bool ht_store_txn_put(ht_store *store, const char *user_id, const char *device_id,
+                      const char *txn_id, const char *event_id);
+
+#endif
