@@ -50,7 +50,7 @@ class Core {
     const m = this.#m;
     if (bytes.length > this.#inputSize) {
       if (this.#input) m._free(this.#input);
-      this.#inputSize = Math.max(bytes.length, 64 * 1024);
+      this.#inputSize = Math.max(2 ** Math.ceil(Math.log2(bytes.length)), 16 * 1024);
       this.#input = m._malloc(this.#inputSize);
       if (!this.#input) {
         this.#inputSize = 0;
@@ -59,6 +59,11 @@ class Core {
     }
     m.HEAPU8.set(bytes, this.#input);
     const outcome = m._ht_wasm_handle(this.#input, bytes.length, receivedMs, nowMs);
+    if (this.#inputSize > 1024 * 1024) { // a rare big upload: do not keep its buffer
+      m._free(this.#input);
+      this.#input = 0;
+      this.#inputSize = 0;
+    }
     if (outcome === OUTCOME_PARK) {
       return { outcome, parkPosition: m._ht_wasm_park_position(),
         parkDeadline: m._ht_wasm_park_deadline() };

@@ -1,8 +1,9 @@
 // chat.js -- the demo's chat client: sign-in, rooms, timeline, composer.
 //
 // It knows people and rooms, and speaks only the Matrix client-server API
-// through matrix.js. The session (access token) is kept in localStorage so a
-// reload stays signed in; which messages were seen, too.
+// through matrix.js. Each tab keeps its own session in sessionStorage, so two
+// tabs can be two people; the sessions of this browser are also remembered
+// in localStorage, and a new tab offers to continue as one of them.
 
 import { Client, MatrixError, login, register } from './matrix.js';
 import { Rooms } from './rooms.js';
@@ -54,9 +55,24 @@ export class ChatApp {
   }
 
   start() {
-    const saved = localStorage.getItem(SESSION_KEY);
+    const saved = sessionStorage.getItem(SESSION_KEY);
     if (saved) this.#signedIn(JSON.parse(saved));
     else this.#showLogin();
+  }
+
+  #knownSessions() {
+    try {
+      return JSON.parse(localStorage.getItem(`${SESSION_KEY}s`) ?? '{}');
+    } catch {
+      return {};
+    }
+  }
+
+  #remember(session, keep) {
+    const known = this.#knownSessions();
+    if (keep) known[session.userId] = session;
+    else delete known[session.userId];
+    localStorage.setItem(`${SESSION_KEY}s`, JSON.stringify(known));
   }
 
   // ---- signing in and out
@@ -122,11 +138,17 @@ export class ChatApp {
     this.$('login-view').hidden = false;
     this.$('chat-view').hidden = true;
     this.$('whoami').hidden = true;
+    const known = Object.values(this.#knownSessions());
+    this.$('known-sessions').hidden = known.length === 0;
+    this.$('known-session-list').replaceChildren(...known.map((session) =>
+      el('li', {}, el('button', { type: 'button', className: 'secondary', dataset: { userId: session.userId },
+        textContent: `Continue as ${session.userId}`, onclick: () => this.#signedIn(session) }))));
     this.$('login-username').focus();
   }
 
   #signedIn(session) {
-    localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    this.#remember(session, true);
     this.client = new Client(session);
     const seen = JSON.parse(localStorage.getItem(`${SESSION_KEY}:seen:${session.userId}`) ?? '{}');
     this.rooms = new Rooms(session.userId, seen);
@@ -144,7 +166,8 @@ export class ChatApp {
     const client = this.client;
     this.client = null;
     this.syncAbort?.abort();
-    localStorage.removeItem(SESSION_KEY);
+    sessionStorage.removeItem(SESSION_KEY);
+    if (client) this.#remember(client.session, false);
     if (tellServer && client) await client.logout().catch(() => {});
     this.#showLogin();
   }
