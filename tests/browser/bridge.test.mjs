@@ -1,0 +1,154 @@
+// bridge.test.mjs -- the JS bridge on its own, in node (no browser, no
+// IndexedDB: persist false): request and response bytes, parking, the
+// queue around an import.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, test } from 'node:test';
+
+const root = process.env.HOMETAB_WEB_ROOT;
+if (!root) throw new Error('HOMETAB_WEB_ROOT is not set: run the browser tests through `make test-browser`');
+const { start } = await import(pathToFileURL(join(root, 'js-bridge/hometab.js')));
+const { requestToBytes, responseFromBytes } = await import(pathToFileURL(join(root, 'js-bridge/http.js')));
+const { default: createHometabCore } = await import(pathToFileURL(join(root, 'wasm/hometab-core.js')));
+
+const BASE = 'http://demo.test:8080';
+const latin1 = (bytes) => Buffer.from(bytes).toString('latin1');
+let server;
+let token;
+let roomId;
+
+async function call(method, path, body) {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const response = await server.handle(new Request(`${BASE}${path}`,
+    { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+  return { status: response.status, json: await response.json() };
+}
+
+before(async () => {
+  server = await start({
+    createModule: createHometabCore,
+    moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) },
+    persist: false,
+    serverName: 'demo.test',
+    parkCapMs: 400,
+  });
+  assert.equal(server.status().state, 'ready');
+  const reg = await call('POST', '/_matrix/client/v3/register',
+    { username: 'node', password: 'pw-node-123456', auth: { type: 'm.login.dummy' } });
+  token = reg.json.access_token;
+  roomId = (await call('POST', '/_matrix/client/v3/createRoom', {})).json.room_id;
+});
+
+after(() => server.close());
+
+test('request bytes carry a computed Host and Content-Length and the body as bytes', async () => {
+  const body = new Uint8Array([0, 255, 13, 10, 13, 10, 128, 65]);
+  const bytes = await requestToBytes(new Request(`${BASE}/_matrix/media/v3/upload?filename=a%20b.bin`,
+    { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body }));
+  const text = latin1(bytes);
+  const head = text.slice(0, text.indexOf('\r\n\r\n'));
+  assert.match(head, /^POST \/_matrix\/media\/v3\/upload\?filename=a%20b\.bin HTTP\/1\.1\r\n/);
+  assert.match(head, /\r\nHost: demo\.test:8080\r\n/);
+  assert.match(head, /\r\ncontent-type: application\/octet-stream\r\n/);
+  assert.match(head, /\r\nContent-Length: 8$/);
+  assert.deepEqual([...bytes.subarray(bytes.length - 8)], [...body]);
+});
+
+test('every method with a body forwards it, an empty one as Content-Length: 0', async () => {
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+    const text = latin1(await requestToBytes(new Request(`${BASE}/x`, { method, body: 'é' })));
+    assert.match(text, /Content-Length: 2\r\n\r\n\xc3\xa9$/, method);
+  }
+  const empty = latin1(await requestToBytes(new Request(`${BASE}/x`, { method: 'POST' })));
+  assert.match(empty, /Content-Length: 0\r\n\r\n$/);
+  const get = latin1(await requestToBytes(new Request(`${BASE}/x`)));
+  assert.doesNotMatch(get, /Content-Length/);
+});
+
+test('response bytes become a Response with a binary body; HEAD and 204 have none', async () => {
+  const raw = Buffer.concat([Buffer.from('HTTP/1.1 201 Created\r\nContent-Type: image/png\r\n' +
+    'X-Thing: a, b\r\nContent-Length: 4\r\nConnection: keep-alive\r\n\r\n', 'latin1'),
+  Buffer.from([0, 1, 254, 255])]);
+  const r = responseFromBytes(new Uint8Array(raw));
+  assert.equal(r.status, 201);
+  assert.equal(r.statusText, 'Created');
+  assert.equal(r.headers.get('content-type'), 'image/png');
+  assert.equal(r.headers.get('x-thing'), 'a, b');
+  assert.equal(r.headers.get('connection'), null);
+  assert.deepEqual([...new Uint8Array(await r.arrayBuffer())], [0, 1, 254, 255]);
+  assert.equal(responseFromBytes(new Uint8Array(raw), 'HEAD').body, null);
+  const noContent = Buffer.from('HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n', 'latin1');
+  assert.equal(responseFromBytes(new Uint8Array(noContent)).body, null);
+});
+
+async function since() {
+  return (await call('GET', '/_matrix/client/v3/sync?timeout=0')).json.next_batch;
+}
+
+test('a long-poll longer than the cap is answered at the cap', async () => {
+  const from = await since();
+  const t0 = Date.now();
+  const r = await call('GET', `/_matrix/client/v3/sync?since=${from}&timeout=30000`);
+  const waited = Date.now() - t0;
+  assert.equal(r.status, 200);
+  assert.ok(waited >= 350 && waited < 3000, `answered after ${waited} ms, the cap is 400`);
+  assert.equal(server.status().parked, 0);
+});
+
+test('a parked long-poll wakes when another request writes', async () => {
+  const from = await since();
+  const t0 = Date.now();
+  const sync = call('GET', `/_matrix/client/v3/sync?since=${from}&timeout=30000`);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(server.status().parked, 1);
+  await call('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/w1`,
+    { msgtype: 'm.text', body: 'wake up' });
+  const r = await sync;
+  assert.ok(Date.now() - t0 < 350, 'woken before the cap');
+  const events = r.json.rooms.join[roomId].timeline.events;
+  assert.ok(events.some((e) => e.content.body === 'wake up'));
+});
+
+test('a long-poll whose client gives up leaves the parked list', async () => {
+  const from = await since();
+  const controller = new AbortController();
+  const pending = server.handle(new Request(`${BASE}/_matrix/client/v3/sync?since=${from}&timeout=30000`,
+    { headers: { authorization: `Bearer ${token}` }, signal: controller.signal }));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(server.status().parked, 1);
+  controller.abort();
+  await assert.rejects(pending, { name: 'AbortError' });
+  assert.equal(server.status().parked, 0);
+});
+
+test('requests that arrive during an import wait, then see the imported database', async () => {
+  const saved = await server.export();
+  await call('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/after`,
+    { msgtype: 'm.text', body: 'written after the export' });
+  const request = await requestToBytes(new Request(
+    `${BASE}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=20`,
+    { headers: { authorization: `Bearer ${token}` } }));
+  const importing = server.import(saved);
+  const queued = server.handleBytes(request);
+  assert.equal(server.status().queued, 1, 'the request waits for the import');
+  await importing;
+  const r = responseFromBytes(await queued);
+  assert.equal(r.status, 200);
+  const bodies = (await r.json()).chunk.map((e) => e.content.body);
+  assert.ok(bodies.includes('wake up'));
+  assert.ok(!bodies.includes('written after the export'), 'the queued request saw the imported database');
+});
+
+test('an import that is not a database leaves the old one serving', async () => {
+  await assert.rejects(server.import(new TextEncoder().encode('nope'.repeat(100))), /not an SQLite database/);
+  const fake = new Uint8Array(4096);
+  fake.set(new TextEncoder().encode('SQLite format 3\0'));
+  fake[16] = 16; // page size 4096, but nothing else of a database
+  await assert.rejects(server.import(fake), /cannot open this database/);
+  const r = await call('GET', '/_matrix/client/v3/joined_rooms');
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.joined_rooms, [roomId]);
+});
