@@ -121,7 +121,7 @@ test-asan: build/asan/unit-tests build/asan/hometab deps-node
 	    node --test --test-concurrency=1 tests/api/
 
 bench: deps native bench-browser
-	node tests/bench/bench.mjs
+	@if [ -f tests/bench/bench.mjs ]; then node tests/bench/bench.mjs; fi
 
 bench-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \

@@ -18,7 +18,15 @@
 import createHometabCore from '../wasm/hometab-core.js';
 import { start } from '../js-bridge/hometab.js';
 
-const BUILD = new URL(self.location.href).searchParams.get('v') ?? 'dev';
+const PARAMS = new URL(self.location.href).searchParams;
+const BUILD = PARAMS.get('v') ?? 'dev';
+// A page may choose, in the worker's URL: durability=relaxed (answer before
+// saving; the default durable mode answers a write once it is in IndexedDB)
+// and idb=relaxed (IndexedDB's own durability hint; default strict).
+const OPTIONS = {
+  durability: PARAMS.get('durability') === 'relaxed' ? 'relaxed' : 'durable',
+  idbDurability: PARAMS.get('idb') === 'relaxed' ? 'relaxed' : 'strict',
+};
 const SCOPE_PREFIXES = ['/_matrix/', '/.well-known/matrix/'];
 
 let server = null; // Promise of the bridge, once started
@@ -31,6 +39,7 @@ function startServer() {
       locateFile: (path) => new URL(`../wasm/${path}?v=${BUILD}`, self.location.href).href,
     },
     onStatus: broadcast,
+    ...OPTIONS,
   });
   return server;
 }
