@@ -173,7 +173,8 @@ WASM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes
     -Isrc -I$(SQLITE_SRC)/amalgamation -I$(JANSSON_SRC)/src \
     -I$(SODIUM_SRC)/src/libsodium/include
 WASM_HOST_SRC := $(sort $(wildcard src/host/wasm/*.c))
-WASM_OBJ := $(patsubst %.c,build/wasm/obj/%.o,$(CORE_SRC) $(WASM_HOST_SRC))
+WASM_OBJ_DIR := build/wasm/obj$(WASM_OPT)
+WASM_OBJ := $(patsubst %.c,$(WASM_OBJ_DIR)/%.o,$(CORE_SRC) $(WASM_HOST_SRC))
 
 # What the bridge calls. Nothing else is exported, so the linker drops every
 # part of SQLite, jansson and libsodium the core does not reach.
@@ -198,7 +199,7 @@ build/wasm/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libj
 	@printf 'wasm: %s, %s bytes gzipped\n' "$$(stat -c %s build/wasm/hometab-core.wasm) bytes" \
 	    "$$(gzip -9c build/wasm/hometab-core.wasm | wc -c)"
 
-build/wasm/obj/%.o: %.c | $(WASM_INCLUDE)/.done deps-wasm
+$(WASM_OBJ_DIR)/%.o: %.c | $(WASM_INCLUDE)/.done deps-wasm
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WASM_CFLAGS) -MMD -MP -c $< -o $@
 

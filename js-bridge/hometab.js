@@ -122,6 +122,7 @@ class Hometab {
   #lastFlush = null;
   #flushes = 0;
   #restored = null;
+  #noParking = false;
 
   constructor(opts) {
     this.#opts = opts;
@@ -216,6 +217,15 @@ class Hometab {
     });
   }
 
+  // Stops parking: long-polls waiting now, and any that come later, are
+  // answered as at their deadline. For a service worker about to be
+  // replaced: the browser activates the new one only once the old one has
+  // no request in flight, and a parked long-poll is one for up to 20 s.
+  release() {
+    this.#noParking = true;
+    for (const entry of [...this.#parked]) this.#wake(entry, true);
+  }
+
   // Stops: parked long-polls are answered as at their deadline (clients
   // simply poll again), pending saves finish, and the IndexedDB connection
   // closes. start() may be called again afterwards.
@@ -263,16 +273,21 @@ class Hometab {
   async _start() {
     this.#blocked++;
     try {
+      const t0 = performance.now();
       this.#setState('starting');
       const { createModule, moduleOptions } = this.#opts;
       if (!loaded.has(createModule)) loaded.set(createModule, loadCore(createModule, moduleOptions));
+      // Read IndexedDB while the module compiles: a cold start pays for the
+      // slower of the two, not both.
+      const stored = this.#readStore();
+      stored.catch(() => {}); // awaited below
       try {
         this.#core = await loaded.get(createModule);
       } catch (e) {
         loaded.delete(createModule);
         throw new Error(`the wasm core did not load: ${e?.message ?? e}`);
       }
-      await this.#restoreAndOpen();
+      await this.#restoreAndOpen(stored, t0);
     } catch (e) {
       this.#fail(e);
     } finally {
@@ -301,16 +316,20 @@ class Hometab {
     if (wasUsable) this.#core.open(this.#openOptions());
   }
 
-  async #restoreAndOpen() {
+  async #readStore() {
+    if (!this.#opts.persist) return null;
+    this.#store ??= await ChunkStore.open(this.#opts.dbName, { durability: this.#opts.idbDurability });
+    return this.#store.read();
+  }
+
+  // Fills the core's file from IndexedDB and opens it. `t0`: when this start
+  // began (status().restored.ms is the time from there to ready).
+  async #restoreAndOpen(stored = this.#readStore(), t0 = performance.now()) {
     this.#setState('restoring');
-    const t0 = performance.now();
     const core = this.#core;
     core.close();
-    let saved = null;
-    if (this.#opts.persist) {
-      this.#store ??= await ChunkStore.open(this.#opts.dbName, { durability: this.#opts.idbDurability });
-      saved = await this.#store.load(core.chunkSize);
-    }
+    const raw = await stored;
+    const saved = raw && ChunkStore.validate(raw, core.chunkSize);
     core.reset(saved ? saved.size : 0);
     if (saved) {
       saved.chunks.forEach((bytes, i) => core.writeChunk(i, bytes));
@@ -455,6 +474,11 @@ class Hometab {
   // ---- parked long-polls ---------------------------------------------------
 
   #park(job, result) {
+    if (this.#noParking) {
+      job.now = Math.max(Date.now(), result.parkDeadline);
+      this.#queue.push(job);
+      return; // #drain's loop runs it next
+    }
     const wakeAt = Math.min(result.parkDeadline, job.received + this.#opts.parkCapMs);
     const entry = { job, position: result.parkPosition, deadline: result.parkDeadline, timer: 0 };
     entry.timer = setTimeout(() => this.#wake(entry, true), Math.max(0, wakeAt - Date.now()));

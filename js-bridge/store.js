@@ -78,6 +78,12 @@ export class ChunkStore {
   // with chunks[i] a Uint8Array, or null if nothing was ever saved. Throws
   // StoreError if what is there cannot be a file this code wrote.
   async load(chunkSize) {
+    return ChunkStore.validate(await this.read(), chunkSize);
+  }
+
+  // The records as stored, unchecked (a restore reads them while the wasm
+  // module compiles, before the chunk size is known).
+  async read() {
     let meta, keys, values;
     try {
       const tx = this.#db.transaction(['meta', 'chunks'], 'readonly');
@@ -90,6 +96,11 @@ export class ChunkStore {
     } catch (e) {
       throw new StoreError(`the saved database cannot be read from IndexedDB: ${e?.message ?? e}`);
     }
+    return { meta, keys, values };
+  }
+
+  // What read() returned, checked: { size, generation, chunks } or null.
+  static validate({ meta, keys, values }, chunkSize) {
     if (meta === undefined) {
       if (keys.length === 0) return null;
       throw new StoreError(`IndexedDB holds ${keys.length} chunks of a database but not the record ` +

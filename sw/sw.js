@@ -56,11 +56,22 @@ async function broadcast(status) {
 
 // ---- lifecycle: take over at once, so even the first page load is served
 
-self.addEventListener('install', (event) => event.waitUntil(self.skipWaiting()));
+// Workers of other builds on this origin: a new one says it is installing,
+// and the old one stops parking long-polls. Chromium activates a new worker
+// only when the old one has no request in flight, and a parked /sync is one
+// for up to 20 s.
+const builds = new BroadcastChannel('hometab-service-worker');
+builds.onmessage = (event) => {
+  if (event.data?.installing && event.data.installing !== BUILD && server) server.then((s) => s.release());
+};
+
+self.addEventListener('install', (event) => {
+  builds.postMessage({ installing: BUILD });
+  event.waitUntil(self.skipWaiting());
+});
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
-// Replaced by a newer worker: answer parked long-polls now (clients poll
-// again, reaching the new worker) and let go of the database.
+// Replaced by a newer worker: let go of the database.
 self.serviceWorker?.addEventListener('statechange', () => {
   if (self.serviceWorker.state === 'redundant' && server) server.then((s) => s.close());
 });
