@@ -13,6 +13,13 @@ CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototyp
 CFLAGS_RELEASE := $(CFLAGS_COMMON) -O2
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
+# libFuzzer needs clang; the fuzz build instruments the core for coverage.
+FUZZ_CC := clang
+CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 20
+FUZZ_TARGETS := http core
 PKGS := libuv jansson sqlite3 libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -33,6 +40,10 @@ build/asan/%.o: %.c | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
+build/fuzz/%.o: %.c | deps-fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_FUZZ) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
 build/native/hometab: $(call objs,native,$(CORE_SRC) $(NATIVE_SRC))
 	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
 
@@ -45,9 +56,15 @@ build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
 build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
 	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# (the objects of a pattern-rule target are kept, not deleted as intermediates)
+.PRECIOUS: build/fuzz/%.o
+build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
+	$(FUZZ_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: native hometab run test test-unit test-api test-asan bench clean deps deps-build deps-node
+.PHONY: native hometab run test test-unit test-api test-asan test-fuzz fuzz bench clean deps deps-build \
+        deps-node deps-fuzz
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -57,8 +74,9 @@ hometab: native
 # ---- dependencies -------------------------------------------------------
 # Debian packages, installed only when one is missing (quiet otherwise).
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
-APT_TEST := libcmocka-dev wrk curl
-APT_ALL := $(APT_BUILD) $(APT_TEST)
+APT_TEST := libcmocka-dev wrk curl sqlite3
+APT_FUZZ := clang
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -73,6 +91,9 @@ endef
 
 deps-build:
 	$(call apt_install,$(APT_BUILD))
+
+deps-fuzz: deps-build
+	$(call apt_install,$(APT_FUZZ))
 
 deps: deps-build deps-node
 	$(call apt_install,$(APT_ALL))
@@ -96,7 +117,7 @@ run: deps native
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-api test-asan
+test: deps test-unit test-api test-asan test-fuzz
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -108,6 +129,18 @@ test-asan: build/asan/unit-tests build/asan/hometab deps-node
 	./build/asan/unit-tests
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
 	    node --test --test-concurrency=1 tests/api/
+
+# Fuzzing (libFuzzer). Each target first replays its whole corpus in
+# tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
+# regression tests), then explores; new inputs go to build/fuzz/corpus-<target>
+# and a crashing input to build/fuzz/crash-*, never into the source tree.
+# `make fuzz` explores for FUZZ_SECONDS per target; `make test-fuzz` (part of
+# `make test`) for FUZZ_TEST_SECONDS.
+test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_TEST_SECONDS) || exit 1; done
+
+fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 bench: deps native
 	node tests/bench/bench.mjs
