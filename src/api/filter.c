@@ -94,7 +94,8 @@ bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *
     json_t *f;
     int64_t id;
     if (value[0] == '{') {
-        f = ht_json_parse(ctx->arena, value);
+        f = ht_json_depth_ok(value, strlen(value), HT_JSON_MAX_DEPTH) ? ht_json_parse(ctx->arena, value)
+                                                                       : NULL;
         if (!f || !filter_ok(f)) {
             *err = ht_reply_error(HT_M_BAD_JSON, "The inline filter is not a valid filter.");
             return false;
@@ -113,16 +114,29 @@ bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *
     return true;
 }
 
-/* '*' matches any run of characters; nothing else is special. */
+/* '*' matches any run of characters; nothing else is special. The pattern
+ * comes from the client, so the match must not backtrack exponentially
+ * ("*a*a*a*a*b" against a long type): on a mismatch only the latest '*'
+ * is retried one character further, which bounds the work by
+ * pattern length x text length. */
 static bool glob(const char *pattern, const char *text) {
-    if (*pattern == '\0') return *text == '\0';
-    if (*pattern == '*') {
-        for (const char *t = text;; t++) {
-            if (glob(pattern + 1, t)) return true;
-            if (!*t) return false;
+    const char *star = NULL, *star_text = NULL;
+    while (*text) {
+        if (*pattern == '*') {
+            star = pattern++;
+            star_text = text;
+        } else if (*pattern == *text) {
+            pattern++;
+            text++;
+        } else if (star) {
+            pattern = star + 1;
+            text = ++star_text;
+        } else {
+            return false;
         }
     }
-    return *text && *pattern == *text && glob(pattern + 1, text + 1);
+    while (*pattern == '*') pattern++;
+    return *pattern == '\0';
 }
 
 static bool in_list(json_t *list, const char *value, bool globbing) {

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/json.h"
+
 ht_reply ht_reply_json(json_t *json) { return (ht_reply){.json = json}; }
 
 ht_reply ht_reply_empty(void) { return (ht_reply){.json = json_object()}; }
@@ -42,6 +44,11 @@ bool ht_body_object(ht_ctx *ctx, json_t **out, ht_reply *err) {
         /* Empty bodies count as {} where a client may omit them (POST /logout). */
         if (ctx->req->body_len == 0) {
             ctx->body_json = json_object();
+        } else if (!ht_json_depth_ok((const char *)ctx->req->body, ctx->req->body_len,
+                                     HT_JSON_MAX_DEPTH)) {
+            *err = ht_reply_errorf(ctx, HT_M_BAD_JSON, "The request body nests deeper than %d levels.",
+                                   HT_JSON_MAX_DEPTH);
+            return false;
         } else {
             ctx->body_json = json_loadb((const char *)ctx->req->body, ctx->req->body_len,
                                         JSON_REJECT_DUPLICATES, &jerr);
