@@ -47,13 +47,14 @@ static bool parse_listen(char *arg, const char **host, int *port) {
     return *h != '\0';
 }
 
-/* A whole positive decimal number, or a sentence on stderr. */
-static bool parse_positive(const char *arg, const char *flag, unsigned long long *out) {
+/* A whole number from 1 to max, or a sentence on stderr. */
+static bool parse_positive(const char *arg, const char *flag, unsigned long long max,
+                           unsigned long long *out) {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(arg, &end, 10);
-    if (errno || *end || end == arg || v == 0 || arg[0] == '-') {
-        fprintf(stderr, "hometab: %s wants a positive whole number, not '%s'\n", flag, arg);
+    if (errno || *end || end == arg || v == 0 || v > max || arg[0] == '-') {
+        fprintf(stderr, "hometab: %s wants a whole number from 1 to %llu, not '%s'\n", flag, max, arg);
         return false;
     }
     *out = v;
@@ -107,23 +108,23 @@ int main(int argc, char **argv) {
         case OPT_WEB: opts.web_root = optarg; break;
         case OPT_URL: cfg.public_base_url = optarg; break;
         case OPT_MAX_BODY:
-            if (!parse_positive(optarg, "--max-body", &number)) return 2;
+            if (!parse_positive(optarg, "--max-body", SIZE_MAX, &number)) return 2;
             cfg.max_body_bytes = (size_t)number;
             break;
         case OPT_REQUEST_TIMEOUT:
-            if (!parse_positive(optarg, "--request-timeout-ms", &number)) return 2;
+            if (!parse_positive(optarg, "--request-timeout-ms", SIZE_MAX, &number)) return 2;
             opts.request_timeout_ms = number;
             break;
         case OPT_IDLE_TIMEOUT:
-            if (!parse_positive(optarg, "--idle-timeout-ms", &number)) return 2;
+            if (!parse_positive(optarg, "--idle-timeout-ms", SIZE_MAX, &number)) return 2;
             opts.idle_timeout_ms = number;
             break;
         case OPT_MAX_CONNS:
-            if (!parse_positive(optarg, "--max-connections", &number) || number > UINT_MAX) return 2;
+            if (!parse_positive(optarg, "--max-connections", UINT_MAX, &number)) return 2;
             opts.max_connections = (unsigned)number;
             break;
         case OPT_MAX_CONNS_IP:
-            if (!parse_positive(optarg, "--max-connections-per-ip", &number) || number > UINT_MAX) return 2;
+            if (!parse_positive(optarg, "--max-connections-per-ip", UINT_MAX, &number)) return 2;
             opts.max_connections_per_ip = (unsigned)number;
             break;
         case OPT_NO_RATE: cfg.rate_limit = false; break;
