@@ -22,6 +22,7 @@ enum { DEFAULT_TIMELINE_LIMIT = 10, MAX_TIMELINE_LIMIT = 100, MAX_TIMEOUT_MS = 6
 typedef struct sync_req {
     ht_ctx *ctx;
     int64_t since;   /* 0: initial sync */
+    bool has_since;  /* a since token was given (even "s0": then a long-poll may wait) */
     int64_t upto;    /* the position this response covers up to */
     bool full_state;
     json_t *filter;
@@ -151,6 +152,7 @@ static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
     memset(s, 0, sizeof *s);
     s->ctx = ctx;
     const char *since = ht_request_query(ctx->req, "since");
+    s->has_since = since != NULL;
     if (since && !ht_stream_token_parse(since, &s->since)) {
         *err = ht_reply_error(HT_M_INVALID_PARAM, "since is not a token this server gave out.");
         return false;
@@ -180,7 +182,9 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     int64_t position = (int64_t)ht_store_stream_position(ctx->core->store);
     if (s.since > position) s.since = position; /* a token from before a restore */
     int64_t deadline = ctx->received_ms + timeout;
-    bool may_wait = timeout > 0 && ctx->now_ms < deadline && !s.full_state && s.since;
+    /* "s0" (a server with no events yet) is a real token: a client that got
+     * it must be able to wait on it, or it would poll in a tight loop. */
+    bool may_wait = timeout > 0 && ctx->now_ms < deadline && !s.full_state && s.has_since;
     if (may_wait && s.since == position)
         return (ht_reply){.park = true, .park_position = (uint64_t)position, .park_deadline_ms = deadline};
     s.upto = position;

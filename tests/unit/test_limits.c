@@ -342,6 +342,33 @@ static void test_deeply_nested_body_is_refused_as_bad_json(void **state) {
     ht_core_close(core);
 }
 
+static void test_sync_timeout_is_capped_at_a_minute(void **state) {
+    (void)state;
+    /* A fresh server: no event yet, so the token is "s0", which must be
+     * waited on like any other (it once answered at once, every time). */
+    ht_core *core = open_limited();
+    char *token = register_user(core, 0, "alice");
+    reply r = call(core, 0, "GET", "/_matrix/client/v3/sync", token, NULL);
+    assert_string_equal(json_string_value(json_object_get(r.json, "next_batch")), "s0");
+    assert_int_equal(r.status, 200);
+    char path[256];
+    snprintf(path, sizeof path, "/_matrix/client/v3/sync?since=%s&timeout=999999999999",
+             json_string_value(json_object_get(r.json, "next_batch")));
+    json_decref(r.json);
+    char req[1024];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n", path, token);
+    ht_result res;
+    ht_core_handle(core, (const unsigned char *)req, strlen(req), 5000, 5000, &res);
+    assert_int_equal(res.outcome, HT_PARK);
+    assert_int_equal(res.park_deadline_ms, 5000 + 60000);
+    /* At the deadline it answers, empty. */
+    ht_core_handle(core, (const unsigned char *)req, strlen(req), 5000, 65000, &res);
+    assert_int_equal(res.outcome, HT_ANSWER);
+    assert_memory_equal(res.response, "HTTP/1.1 200", 12);
+    free(token);
+    ht_core_close(core);
+}
+
 int run_limits_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bucket_allows_burst_then_refuses_with_retry_after),
@@ -358,6 +385,7 @@ int run_limits_tests(void) {
         cmocka_unit_test(test_send_bucket_is_per_user),
         cmocka_unit_test(test_rate_limit_off_limits_nothing),
         cmocka_unit_test(test_deeply_nested_body_is_refused_as_bad_json),
+        cmocka_unit_test(test_sync_timeout_is_capped_at_a_minute),
     };
     return cmocka_run_group_tests_name("limits", tests, NULL, NULL);
 }

@@ -24,6 +24,12 @@ static void usage(FILE *f) {
             "  --idle-timeout-ms N   close a keep-alive connection idle for N ms (default 75000)\n"
             "  --max-connections N   open connections in all; more get 503 (default 10000)\n"
             "  --max-connections-per-ip N  open connections from one address (default 2000)\n"
+            "  --max-parked N        long-polls (/sync) waiting at once; more get 503 (default 5000)\n"
+            "  --max-parked-per-ip N  long-polls waiting from one address; more get 429 (default 500)\n"
+            "  --rate-limit ACTION=PER_SECOND/BURST  a token bucket: BURST calls at once, then\n"
+            "                        PER_SECOND on average. ACTION is user (event sends, room\n"
+            "                        creation, joins, invites: per user; default 10/50), login\n"
+            "                        (all callers together; default 1/30) or register (0.5/20)\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
             "  --help                this text\n");
@@ -61,6 +67,36 @@ static bool parse_positive(const char *arg, const char *flag, unsigned long long
     return true;
 }
 
+/* ACTION=PER_SECOND/BURST, e.g. login=0.5/10. */
+static bool parse_rate(const char *arg, ht_config *cfg) {
+    const char *eq = strchr(arg, '=');
+    ht_rate *rule = NULL;
+    if (eq) {
+        size_t n = (size_t)(eq - arg);
+        if (n == 4 && strncmp(arg, "user", 4) == 0) rule = &cfg->rate_user;
+        else if (n == 5 && strncmp(arg, "login", 5) == 0) rule = &cfg->rate_login;
+        else if (n == 8 && strncmp(arg, "register", 8) == 0) rule = &cfg->rate_register;
+    }
+    char *end = NULL;
+    double per_second = 0;
+    unsigned long burst = 0;
+    if (rule) {
+        errno = 0;
+        per_second = strtod(eq + 1, &end);
+        if (!errno && end != eq + 1 && *end == '/' && end[1] >= '0' && end[1] <= '9') {
+            burst = strtoul(end + 1, &end, 10);
+            if (errno || *end) burst = 0;
+        }
+    }
+    if (!rule || !(per_second > 0 && per_second <= 1e6) || burst == 0 || burst > 1000000) {
+        fprintf(stderr, "hometab: --rate-limit wants ACTION=PER_SECOND/BURST with ACTION user, login or "
+                        "register, e.g. login=0.5/10, not '%s'\n", arg);
+        return false;
+    }
+    *rule = (ht_rate){per_second, (unsigned)burst};
+    return true;
+}
+
 int main(int argc, char **argv) {
     ht_config cfg;
     ht_config_defaults(&cfg);
@@ -69,12 +105,15 @@ int main(int argc, char **argv) {
                               .idle_timeout_ms = 75000,
                               .request_timeout_ms = 30000,
                               .max_connections = 10000,
-                              .max_connections_per_ip = 2000};
+                              .max_connections_per_ip = 2000,
+                              .max_parked = 5000,
+                              .max_parked_per_ip = 500};
     static char listen_arg[256];
 
     enum {
         OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_REQUEST_TIMEOUT,
-        OPT_IDLE_TIMEOUT, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_NO_RATE, OPT_LOG, OPT_HELP
+        OPT_IDLE_TIMEOUT, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_MAX_PARKED, OPT_MAX_PARKED_IP,
+        OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP
     };
     static const struct option long_opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -87,6 +126,9 @@ int main(int argc, char **argv) {
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
         {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
         {"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNS_IP},
+        {"max-parked", required_argument, NULL, OPT_MAX_PARKED},
+        {"max-parked-per-ip", required_argument, NULL, OPT_MAX_PARKED_IP},
+        {"rate-limit", required_argument, NULL, OPT_RATE},
         {"no-rate-limit", no_argument, NULL, OPT_NO_RATE},
         {"log-requests", no_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
@@ -126,6 +168,17 @@ int main(int argc, char **argv) {
         case OPT_MAX_CONNS_IP:
             if (!parse_positive(optarg, "--max-connections-per-ip", UINT_MAX, &number)) return 2;
             opts.max_connections_per_ip = (unsigned)number;
+            break;
+        case OPT_MAX_PARKED:
+            if (!parse_positive(optarg, "--max-parked", UINT_MAX, &number)) return 2;
+            opts.max_parked = (unsigned)number;
+            break;
+        case OPT_MAX_PARKED_IP:
+            if (!parse_positive(optarg, "--max-parked-per-ip", UINT_MAX, &number)) return 2;
+            opts.max_parked_per_ip = (unsigned)number;
+            break;
+        case OPT_RATE:
+            if (!parse_rate(optarg, &cfg)) return 2;
             break;
         case OPT_NO_RATE: cfg.rate_limit = false; break;
         case OPT_LOG: opts.log_requests = true; break;

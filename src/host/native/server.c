@@ -10,6 +10,11 @@
  * passed is retried; its own timer retries it at its deadline. The core is
  * single-threaded and synchronous, so nothing here needs a lock.
  *
+ * Parked requests are bounded like connections: in all (--max-parked, 503)
+ * and per client address (--max-parked-per-ip, 429 with retry_after_ms),
+ * since each one holds its request bytes and a timer for up to a minute.
+ * A refused long-poll gets its answer at once and the connection stays open.
+ *
  * A connection the server ends itself (after an error answer, a 408 or a
  * 503) is closed "lingering": see conn_finish(). */
 #include "host/native/server.h"
@@ -236,6 +241,45 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
            (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0);
 }
 
+/* 0 if one more request may park on c; otherwise the status to refuse it
+ * with. c itself is not parked while the core decides, so a woken request
+ * that parks again always finds its own place free. */
+static int park_refusal(conn *c) {
+    server *srv = c->srv;
+    unsigned total = 0, same_ip = 0;
+    for (conn *o = srv->conns; o; o = o->next) {
+        if (!o->parked) continue;
+        total++;
+        if (strcmp(o->ip, c->ip) == 0) same_ip++;
+    }
+    if (same_ip >= srv->opts->max_parked_per_ip) return 429;
+    if (total >= srv->opts->max_parked) return 503;
+    return 0;
+}
+
+enum { PARK_RETRY_MS = 1000 };
+
+/* The answer to a long-poll that may not wait; the connection stays open. */
+static void write_park_refusal(conn *c, int status) {
+    char body[256];
+    int n = snprintf(body, sizeof body,
+                     "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"%s\",\"retry_after_ms\":%d}",
+                     status == 429 ? "Too many of your requests are already waiting for news; "
+                                     "try again in a moment."
+                                   : "The server is holding too many waiting requests; "
+                                     "try again in a moment.",
+                     PARK_RETRY_MS);
+    ht_response res = {.status = status,
+                       .content_type = "application/json",
+                       .body = (const unsigned char *)body,
+                       .body_len = (size_t)n,
+                       .extra_headers = "Retry-After: 1\r\n"};
+    ht_buf out = {0};
+    ht_http_write_response(&out, &res);
+    conn_write(c, out.data, out.len);
+    ht_buf_free(&out);
+}
+
 /* Answers the request at the start of the buffer, or parks it. Returns false
  * if the connection must not process anything else now. */
 static bool answer_one(conn *c, long request_len) {
@@ -255,7 +299,8 @@ static bool answer_one(conn *c, long request_len) {
         if (!c->parked && c->received_ms == 0) c->received_ms = now;
         uint64_t before = ht_core_stream_position(srv->core);
         ht_core_handle(srv->core, bytes, len, c->received_ms, now, &res);
-        if (res.outcome == HT_PARK) {
+        int refusal = res.outcome == HT_PARK ? park_refusal(c) : 0;
+        if (res.outcome == HT_PARK && !refusal) {
             c->parked = true;
             c->park_position = res.park_position;
             c->park_deadline_ms = res.park_deadline_ms;
@@ -267,14 +312,18 @@ static bool answer_one(conn *c, long request_len) {
             return false;
         }
         srv->matrix_requests++;
-        if (srv->opts->log_requests) {
-            const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
-            int shown = eol ? (int)(eol - bytes) : (int)(len < 80 ? len : 80);
-            fprintf(stderr, "%s %.*s -> %.3s\n", c->ip, shown, bytes, res.response + 9);
+        if (refusal) {
+            write_park_refusal(c, refusal);
+        } else {
+            if (srv->opts->log_requests) {
+                const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
+                int shown = eol ? (int)(eol - bytes) : (int)(len < 80 ? len : 80);
+                fprintf(stderr, "%s %.*s -> %.3s\n", c->ip, shown, bytes, res.response + 9);
+            }
+            conn_write(c, res.response, res.response_len);
+            if (res.close_connection) c->close_after_write = true;
+            if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
         }
-        conn_write(c, res.response, res.response_len);
-        if (res.close_connection) c->close_after_write = true;
-        if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
     }
     c->received_ms = 0;
     c->sent_continue = false;
