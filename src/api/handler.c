@@ -54,8 +54,11 @@ bool ht_body_object(ht_ctx *ctx, json_t **out, ht_reply *err) {
                                         JSON_REJECT_DUPLICATES, &jerr);
         }
         if (!ctx->body_json) {
-            *err = ht_reply_errorf(ctx, HT_M_NOT_JSON, "The request body is not valid JSON: %s.",
-                                   jerr.text);
+            /* Where, not what: jansson's text quotes the bytes near the
+             * error, and those may be a password. */
+            *err = ht_reply_errorf(ctx, HT_M_NOT_JSON,
+                                   "The request body is not valid JSON (line %d, column %d).",
+                                   jerr.line, jerr.column);
             return false;
         }
     }

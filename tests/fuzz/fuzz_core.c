@@ -17,8 +17,9 @@
  * its deadline, where it must answer.
  *
  * Every answer is checked: a well-formed HTTP/1.1 response whose
- * Content-Length matches its body, a JSON body that parses, and never a 500:
- * no client input may make the server fail. Argon2 runs with libsodium's
+ * Content-Length matches its body, a JSON body that parses, never a 500 (no
+ * client input may make the server fail), and no password from the request
+ * quoted back. Argon2 runs with libsodium's
  * minimum cost so hashing does not dominate the run. */
 #include <jansson.h>
 #include <sodium.h>
@@ -179,6 +180,20 @@ static unsigned char *substitute(const uint8_t *data, size_t size, size_t *out_l
     return out;
 }
 
+/* A password a request carries ("password":"...") must not come back in
+ * the answer: error messages never quote secrets. */
+static void check_no_echo(const unsigned char *req, size_t req_len, const ht_result *res) {
+    static const char key[] = "\"password\":";
+    const unsigned char *p = memmem(req, req_len, key, sizeof key - 1);
+    if (!p) return;
+    p += sizeof key - 1;
+    if (p < req + req_len && *p == '"') p++;
+    size_t n = 0;
+    while (p + n < req + req_len && n < 64 && (p[n] >= 'a' && p[n] <= 'z')) n++;
+    if (n < 6) return; /* too short to tell a secret from an ordinary word */
+    check(memmem(res->response, res->response_len, p, n) == NULL, "an answer quotes a password");
+}
+
 /* A HEAD request the parser accepts is answered without a body; one it
  * refuses gets an ordinary error answer. */
 static bool is_head(const ht_config *cfg, const unsigned char *bytes, size_t len) {
@@ -228,6 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check(res.outcome == HT_ANSWER, "a parked request answers at its deadline");
         }
         check_response(&res, is_head(&cfg, copy, request_len));
+        check_no_echo(copy, request_len, &res);
         free(copy);
         if (n <= 0 || res.close_connection) break; /* the host would close here */
         pos += (size_t)n;

@@ -15,7 +15,7 @@ work=build/fuzz/corpus-$target
 mkdir -p "$work"
 
 echo "fuzz_$target: replaying $(ls "$seeds" | wc -l) corpus files from $seeds"
-"$bin" -runs=0 "$seeds" >build/fuzz/replay-$target.log 2>&1 || {
+"$bin" -runs=0 -timeout=10 "$seeds" >build/fuzz/replay-$target.log 2>&1 || {
     cat build/fuzz/replay-$target.log
     echo "fuzz_$target: a corpus file fails (see above)" >&2
     exit 1

@@ -241,6 +241,32 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
            (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0);
 }
 
+/* One line per answered Matrix request: address, request line, status. An
+ * access token in the query string is a password: it is not written out. */
+static void log_request(conn *c, const unsigned char *bytes, size_t len, const unsigned char *response) {
+    const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
+    size_t shown = eol ? (size_t)(eol - bytes) : (len < 80 ? len : 80);
+    char line[256];
+    size_t o = 0;
+    static const char key[] = "access_token=";
+    for (size_t i = 0; i < shown && o < sizeof line - 16;) {
+        line[o++] = (char)bytes[i++];
+        bool at_param = line[o - 1] == '?' || line[o - 1] == '&';
+        if (at_param && shown - i >= sizeof key - 1 && memcmp(bytes + i, key, sizeof key - 1) == 0) {
+            memcpy(line + o, key, sizeof key - 1);
+            o += sizeof key - 1;
+            memcpy(line + o, "<hidden>", 8);
+            o += 8;
+            i += sizeof key - 1;
+            while (i < shown && bytes[i] != '&' && bytes[i] != ' ') i++;
+        }
+    }
+    line[o] = '\0';
+    for (size_t i = 0; i < o; i++)
+        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f) line[i] = '?';
+    fprintf(stderr, "%s %s -> %.3s\n", c->ip, line, response + 9);
+}
+
 /* 0 if one more request may park on c; otherwise the status to refuse it
  * with. c itself is not parked while the core decides, so a woken request
  * that parks again always finds its own place free. */
@@ -315,11 +341,7 @@ static bool answer_one(conn *c, long request_len) {
         if (refusal) {
             write_park_refusal(c, refusal);
         } else {
-            if (srv->opts->log_requests) {
-                const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
-                int shown = eol ? (int)(eol - bytes) : (int)(len < 80 ? len : 80);
-                fprintf(stderr, "%s %.*s -> %.3s\n", c->ip, shown, bytes, res.response + 9);
-            }
+            if (srv->opts->log_requests) log_request(c, bytes, len, res.response);
             conn_write(c, res.response, res.response_len);
             if (res.close_connection) c->close_after_write = true;
             if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
