@@ -43,7 +43,7 @@ static void check(int ok, const char *what) {
 }
 
 /* Checks the shape of a response; returns its status. */
-static int check_response(const ht_result *res, int head) {
+static int check_response(const ht_result *res, bool head) {
     const char *r = (const char *)res->response;
     size_t len = res->response_len;
     check(len > 12 && memcmp(r, "HTTP/1.1 ", 9) == 0, "status line");
@@ -181,17 +181,33 @@ static unsigned char *substitute(const uint8_t *data, size_t size, size_t *out_l
 }
 
 /* A password a request carries ("password":"...") must not come back in
- * the answer: error messages never quote secrets. */
-static void check_no_echo(const unsigned char *req, size_t req_len, const ht_result *res) {
+ * an error answer: error messages never quote secrets, not even a part (a
+ * JSON parser's message quotes the token it stopped at). Only values that
+ * look like passwords (8+ letters and digits, both present) count, and any
+ * 6 of their characters in a row are looked for, so an ordinary English
+ * word in an error sentence is not mistaken for one. */
+static void check_no_echo(const unsigned char *req, size_t req_len, const ht_result *res, int status) {
     static const char key[] = "\"password\":";
+    if (status < 400) return; /* success bodies may carry what a client stored */
     const unsigned char *p = memmem(req, req_len, key, sizeof key - 1);
     if (!p) return;
     p += sizeof key - 1;
     if (p < req + req_len && *p == '"') p++;
     size_t n = 0;
-    while (p + n < req + req_len && n < 64 && (p[n] >= 'a' && p[n] <= 'z')) n++;
-    if (n < 6) return; /* too short to tell a secret from an ordinary word */
-    check(memmem(res->response, res->response_len, p, n) == NULL, "an answer quotes a password");
+    bool letter = false, digit = false;
+    for (; p + n < req + req_len && n < 64; n++) {
+        unsigned char ch = p[n];
+        if (ch >= 'a' && ch <= 'z') letter = true;
+        else if (ch >= '0' && ch <= '9') digit = true;
+        else break;
+    }
+    if (n < 8 || !letter || !digit) return;
+    const unsigned char *body = memmem(res->response, res->response_len, "\r\n\r\n", 4);
+    if (!body) return;
+    body += 4;
+    size_t body_len = res->response_len - (size_t)(body - res->response);
+    for (size_t i = 0; i + 6 <= n; i++)
+        check(memmem(body, body_len, p + i, 6) == NULL, "an error answer quotes a password");
 }
 
 /* A HEAD request the parser accepts is answered without a body; one it
@@ -242,8 +258,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             ht_core_handle(core, copy, request_len, received, clock_ms, &res);
             check(res.outcome == HT_ANSWER, "a parked request answers at its deadline");
         }
-        check_response(&res, is_head(&cfg, copy, request_len));
-        check_no_echo(copy, request_len, &res);
+        int status = check_response(&res, is_head(&cfg, copy, request_len));
+        check_no_echo(copy, request_len, &res, status);
         free(copy);
         if (n <= 0 || res.close_connection) break; /* the host would close here */
         pos += (size_t)n;
