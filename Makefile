@@ -75,7 +75,8 @@ hometab: native
 # Debian packages, installed only when one is missing (quiet otherwise).
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
-APT_FUZZ := clang
+# libclang-rt-dev holds libFuzzer and the sanitizer runtimes; clang only recommends it.
+APT_FUZZ := clang libclang-rt-dev
 APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ)
 
 define apt_install
