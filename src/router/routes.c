@@ -7,6 +7,7 @@
 #include "api/account.h"
 #include "api/discovery.h"
 #include "api/filter.h"
+#include "api/media.h"
 #include "api/rooms.h"
 #include "api/sync.h"
 
@@ -62,6 +63,21 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/sync", ht_api_sync, AUTH},
     {"POST", CLIENT "/user/{userId}/filter", ht_api_filter_create, AUTH},
     {"GET", CLIENT "/user/{userId}/filter/{filterId}", ht_api_filter_get, AUTH},
+
+    /* ---- media, end-to-end encryption, relations, search (e2ee-media) ---- */
+    /* content repository */
+    {"POST", "/_matrix/media/(r0|v3)/upload", ht_api_media_upload, AUTH},
+    {"POST", "/_matrix/media/v1/create", ht_api_media_create, AUTH},
+    {"PUT", "/_matrix/media/(r0|v3)/upload/{serverName}/{mediaId}", ht_api_media_upload_to, AUTH},
+    {"GET", "/_matrix/client/v1/media/download/{serverName}/{mediaId}", ht_api_media_download, AUTH},
+    {"GET", "/_matrix/client/v1/media/download/{serverName}/{mediaId}/{fileName}", ht_api_media_download, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/download/{serverName}/{mediaId}", ht_api_media_download, 0},
+    {"GET", "/_matrix/media/(r0|v3)/download/{serverName}/{mediaId}/{fileName}", ht_api_media_download, 0},
+    {"GET", "/_matrix/client/v1/media/thumbnail/{serverName}/{mediaId}", ht_api_media_thumbnail, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/thumbnail/{serverName}/{mediaId}", ht_api_media_thumbnail, 0},
+    {"GET", "/_matrix/client/v1/media/config", ht_api_media_config, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/config", ht_api_media_config, AUTH},
+    /* ---- end of e2ee-media block ---- */
 
     {NULL, NULL, NULL, 0},
 };

@@ -97,7 +97,26 @@
                     "AND type IN ('m.room.message', 'm.room.encrypted') AND stream > "   \
                     "coalesce((SELECT max(stream) FROM events WHERE room_id = ?1 AND sender = ?2), 0)") \
     X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
-    X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)")
+    X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
+    HT_STATEMENTS_E2EE_MEDIA(X)
+
+/* ---- media, end-to-end encryption, to-device, relations, search -------- */
+#define HT_STATEMENTS_E2EE_MEDIA(X)                                                      \
+    /* media.c */                                                                        \
+    X(MEDIA_INSERT, "INSERT INTO media(media_id, uploader, created_ms, content_type, filename, " \
+                    "size, uploaded_ms, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3, ?7)")  \
+    X(MEDIA_CREATE, "INSERT INTO media(media_id, uploader, created_ms, expires_ms) "     \
+                    "VALUES (?1, ?2, ?3, ?4)")                                           \
+    X(MEDIA_FILL, "UPDATE media SET content_type = ?2, filename = ?3, size = ?4, "       \
+                  "uploaded_ms = ?5, data = ?6, expires_ms = NULL "                      \
+                  "WHERE media_id = ?1 AND uploaded_ms IS NULL")                         \
+    X(MEDIA_GET, "SELECT uploader, created_ms, expires_ms, content_type, filename, size, " \
+                 "uploaded_ms FROM media WHERE media_id = ?1")                           \
+    X(MEDIA_DATA, "SELECT data FROM media WHERE media_id = ?1")                          \
+    X(MEDIA_PENDING_COUNT, "SELECT count(*) FROM media WHERE uploader = ?1 "             \
+                           "AND uploaded_ms IS NULL AND expires_ms > ?2")                \
+    X(MEDIA_PENDING_EXPIRE, "DELETE FROM media WHERE uploader = ?1 "                     \
+                            "AND uploaded_ms IS NULL AND expires_ms <= ?2")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,

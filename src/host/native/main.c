@@ -18,6 +18,8 @@ static void usage(FILE *f) {
             "  --web-root DIR        serve static files (the in-browser demo) from DIR\n"
             "  --public-url URL      base URL advertised in /.well-known (default: from Host)\n"
             "  --max-body BYTES      largest request body accepted (default 52428800)\n"
+            "  --max-upload BYTES    largest media file accepted (default 52428800);\n"
+            "                        raises --max-body to match when it is larger\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
             "  --help                this text\n");
@@ -52,7 +54,9 @@ int main(int argc, char **argv) {
                               .max_connections_per_ip = 2000};
     static char listen_arg[256];
 
-    enum { OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_NO_RATE, OPT_LOG, OPT_HELP };
+    enum { OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_NO_RATE,
+           OPT_LOG, OPT_HELP };
+    bool max_body_given = false, max_upload_given = false;
     static const struct option long_opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"db", required_argument, NULL, OPT_DB},
@@ -60,6 +64,7 @@ int main(int argc, char **argv) {
         {"web-root", required_argument, NULL, OPT_WEB},
         {"public-url", required_argument, NULL, OPT_URL},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
         {"no-rate-limit", no_argument, NULL, OPT_NO_RATE},
         {"log-requests", no_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
@@ -79,15 +84,23 @@ int main(int argc, char **argv) {
         case OPT_NAME: cfg.server_name = optarg; break;
         case OPT_WEB: opts.web_root = optarg; break;
         case OPT_URL: cfg.public_base_url = optarg; break;
-        case OPT_MAX_BODY: {
+        case OPT_MAX_BODY:
+        case OPT_MAX_UPLOAD: {
+            const char *flag = opt == OPT_MAX_BODY ? "--max-body" : "--max-upload";
             char *end;
             errno = 0;
             unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || v == 0) {
-                fprintf(stderr, "hometab: --max-body wants a number of bytes\n");
+            if (errno || *end || v == 0 || optarg[0] == '-') {
+                fprintf(stderr, "hometab: %s wants a number of bytes\n", flag);
                 return 2;
             }
-            cfg.max_body_bytes = (size_t)v;
+            if (opt == OPT_MAX_BODY) {
+                cfg.max_body_bytes = (size_t)v;
+                max_body_given = true;
+            } else {
+                cfg.max_upload_bytes = (size_t)v;
+                max_upload_given = true;
+            }
             break;
         }
         case OPT_NO_RATE: cfg.rate_limit = false; break;
@@ -100,6 +113,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "hometab: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
+    }
+
+    /* An upload is one request body, so the body limit must let the
+     * largest file through: a lower --max-body alone also lowers the upload
+     * limit; an explicit --max-upload raises the body limit. */
+    if (cfg.max_body_bytes < cfg.max_upload_bytes) {
+        if (max_body_given && max_upload_given) {
+            fprintf(stderr, "hometab: --max-body must be at least --max-upload\n");
+            return 2;
+        }
+        if (max_body_given) cfg.max_upload_bytes = cfg.max_body_bytes;
+        else cfg.max_body_bytes = cfg.max_upload_bytes;
     }
 
     char err[1024];
