@@ -7,6 +7,7 @@
 #include "api/account.h"
 #include "api/discovery.h"
 #include "api/filter.h"
+#include "api/keys.h"
 #include "api/media.h"
 #include "api/rooms.h"
 #include "api/sync.h"
@@ -77,6 +78,28 @@ const ht_route ht_routes[] = {
     {"GET", "/_matrix/media/(r0|v3)/thumbnail/{serverName}/{mediaId}", ht_api_media_thumbnail, 0},
     {"GET", "/_matrix/client/v1/media/config", ht_api_media_config, AUTH},
     {"GET", "/_matrix/media/(r0|v3)/config", ht_api_media_config, AUTH},
+    /* end-to-end encryption: keys, to-device messages, key backups */
+    {"POST", CLIENT "/keys/upload", ht_api_keys_upload, AUTH},
+    {"POST", CLIENT "/keys/query", ht_api_keys_query, AUTH},
+    {"POST", CLIENT "/keys/claim", ht_api_keys_claim, AUTH},
+    {"GET", CLIENT "/keys/changes", ht_api_keys_changes, AUTH},
+    {"POST", CLIENT "/keys/device_signing/upload", ht_api_keys_device_signing_upload, AUTH},
+    {"POST", CLIENT "/keys/signatures/upload", ht_api_keys_signatures_upload, AUTH},
+    {"PUT", CLIENT "/sendToDevice/{eventType}/{txnId}", ht_api_send_to_device, AUTH},
+    {"POST", CLIENT "/room_keys/version", ht_api_room_keys_version_create, AUTH},
+    {"GET", CLIENT "/room_keys/version", ht_api_room_keys_version_get, AUTH},
+    {"GET", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_get, AUTH},
+    {"PUT", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_put, AUTH},
+    {"DELETE", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys", ht_api_room_keys_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_delete, AUTH},
     /* ---- end of e2ee-media block ---- */
 
     {NULL, NULL, NULL, 0},
