@@ -9,6 +9,7 @@
 #include "api/filter.h"
 #include "api/keys.h"
 #include "api/media.h"
+#include "api/relations.h"
 #include "api/rooms.h"
 #include "api/sync.h"
 
@@ -100,6 +101,11 @@ const ht_route ht_routes[] = {
     {"PUT", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_put, AUTH},
     {"GET", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_get, AUTH},
     {"DELETE", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_delete, AUTH},
+    /* relations and search */
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}", ht_api_relations, AUTH},
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}", ht_api_relations, AUTH},
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}", ht_api_relations, AUTH},
+    {"POST", CLIENT "/search", ht_api_search, AUTH},
     /* ---- end of e2ee-media block ---- */
 
     {NULL, NULL, NULL, 0},

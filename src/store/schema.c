@@ -237,7 +237,21 @@ static const char *const migrations[] = {
     /* Full-text index of message bodies, names and topics (FTS5); rowid
      * is the event's stream position. A redaction removes its target. */
     "CREATE VIRTUAL TABLE event_search USING fts5("
-    "  value, key UNINDEXED, room_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');",
+    "  value, key UNINDEXED, room_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');"
+    /* Events stored before this migration are indexed too. */
+    "INSERT INTO event_relations(stream, room_id, relates_to, rel_type, type)"
+    "  SELECT stream, room_id, json ->> '$.content.\"m.relates_to\".event_id',"
+    "         json ->> '$.content.\"m.relates_to\".rel_type', type FROM events"
+    "  WHERE redacted_by IS NULL"
+    "    AND json_type(json, '$.content.\"m.relates_to\".event_id') = 'text'"
+    "    AND json_type(json, '$.content.\"m.relates_to\".rel_type') = 'text';"
+    "INSERT INTO event_search(rowid, value, key, room_id)"
+    "  SELECT stream, json ->> '$.content.body', 'content.body', room_id FROM events"
+    "  WHERE type = 'm.room.message' AND redacted_by IS NULL AND json_type(json, '$.content.body') = 'text'"
+    "  UNION ALL SELECT stream, json ->> '$.content.name', 'content.name', room_id FROM events"
+    "  WHERE type = 'm.room.name' AND redacted_by IS NULL AND json_type(json, '$.content.name') = 'text'"
+    "  UNION ALL SELECT stream, json ->> '$.content.topic', 'content.topic', room_id FROM events"
+    "  WHERE type = 'm.room.topic' AND redacted_by IS NULL AND json_type(json, '$.content.topic') = 'text';",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -223,7 +223,34 @@
                         "WHERE user_id = ?1 AND version = ?2 AND (?3 IS NULL OR room_id = ?3) " \
                         "AND (?4 IS NULL OR session_id = ?4) ORDER BY room_id, session_id") \
     X(BACKUP_KEYS_DELETE, "DELETE FROM e2e_backup_keys WHERE user_id = ?1 AND version = ?2 " \
-                          "AND (?3 IS NULL OR room_id = ?3) AND (?4 IS NULL OR session_id = ?4)")
+                          "AND (?3 IS NULL OR room_id = ?3) AND (?4 IS NULL OR session_id = ?4)") \
+    /* relations.c */                                                                    \
+    X(RELATION_INSERT, "INSERT OR IGNORE INTO event_relations(stream, room_id, relates_to, rel_type, type) " \
+                       "VALUES (?1, ?2, ?3, ?4, ?5)")                                    \
+    X(RELATION_FORGET, "DELETE FROM event_relations "                                    \
+                       "WHERE stream = (SELECT stream FROM events WHERE event_id = ?1)") \
+    X(RELATIONS_BACK, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+                      "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
+                      "AND stream <= ?5 AND stream > ?6 ORDER BY stream DESC LIMIT ?7")  \
+    X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+                         "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
+                         "AND stream > ?5 AND stream <= ?6 ORDER BY stream LIMIT ?7")    \
+    /* search.c: ?1 an FTS5 query, ?2 a JSON array of room ids, ?3..?5 which  \
+     * keys (content.body, content.name, content.topic) count. */                \
+    X(SEARCH_INSERT, "INSERT INTO event_search(rowid, value, key, room_id) VALUES (?1, ?2, ?3, ?4)") \
+    X(SEARCH_FORGET, "DELETE FROM event_search "                                         \
+                     "WHERE rowid = (SELECT stream FROM events WHERE event_id = ?1)")    \
+    X(SEARCH_BY_RANK, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
+                      "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
+                      "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
+                      "ORDER BY rank, rowid DESC LIMIT ?6 OFFSET ?7")                     \
+    X(SEARCH_BY_RECENT, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
+                        "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
+                        "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
+                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")                        \
+    X(SEARCH_COUNT, "SELECT count(*) FROM event_search WHERE event_search MATCH ?1 "      \
+                    "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
+                    "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5))")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,
