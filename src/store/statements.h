@@ -101,6 +101,16 @@
     HT_STATEMENTS_E2EE_MEDIA(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
+
+/* Did membership row m become "join" (not a profile change while joined)
+ * in the stream window (?2, ?3]? */
+#define HT_JOINED_IN_WINDOW(m)                                                           \
+    "EXISTS (SELECT 1 FROM events e LEFT JOIN events p ON p.stream = e.prev_state "      \
+    "WHERE e.room_id = " m ".room_id AND e.type = 'm.room.member' "                      \
+    "AND e.state_key = " m ".user_id AND e.stream > ?2 AND e.stream <= ?3 "              \
+    "AND e.json ->> '$.content.membership' = 'join' "                                    \
+    "AND coalesce(p.json ->> '$.content.membership', '') != 'join')"
+
 #define HT_STATEMENTS_E2EE_MEDIA(X)                                                      \
     /* media.c */                                                                        \
     X(MEDIA_INSERT, "INSERT INTO media(media_id, uploader, created_ms, content_type, filename, " \
@@ -171,8 +181,9 @@
       "AND b.user_id = c.user_id AND b.membership = 'join')) "                           \
       "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
       "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
-      "AND b.user_id != ?1 AND ((b.stream > ?2 AND b.stream <= ?3) "                     \
-      "OR (a.stream > ?2 AND a.stream <= ?3)) ORDER BY 1 LIMIT ?4")                      \
+      "AND b.user_id != ?1 AND ((b.stream > ?2 AND b.stream <= ?3 "                      \
+      "AND " HT_JOINED_IN_WINDOW("b") ") OR (a.stream > ?2 AND a.stream <= ?3 "          \
+      "AND " HT_JOINED_IN_WINDOW("a") ")) ORDER BY 1 LIMIT ?4")                          \
     /* Users ?1 stopped sharing every room with during (?2, ?3]. */              \
     X(E2E_DEVICE_LISTS_LEFT,                                                             \
       "SELECT DISTINCT b.user_id FROM memberships a JOIN memberships b USING (room_id) " \

@@ -293,6 +293,21 @@ test('a newly joined member appears in device_lists.changed', async () => {
   assert.ok(later.device_lists.changed.includes(bob.user_id));
 });
 
+test('a profile change in a shared room is not a device-list change', async () => {
+  const alice = await fresh('alice');
+  const bob = await fresh('bob');
+  const room = await createRoom(srv, alice, { preset: 'public_chat' });
+  await join(srv, bob, room);
+  const { next_batch } = await sync(srv, bob);
+  const res = await srv.fetch(`${V3}/rooms/${encodeURIComponent(room)}/state/m.room.member/${encodeURIComponent(bob.user_id)}`,
+    { method: 'PUT', token: bob.token, body: { membership: 'join', displayname: 'Bobby' } });
+  assert.equal(res.status, 200, res.text);
+  const later = await sync(srv, bob, { since: next_batch });
+  assert.deepEqual(later.device_lists.changed, []);
+  const seen = await sync(srv, alice, { since: next_batch });
+  assert.deepEqual(seen.device_lists.changed, []);
+});
+
 // ---- cross-signing ---------------------------------------------------------
 
 function crossSigning(who) {

@@ -224,6 +224,16 @@ test('a download waits for a pending upload and gets the bytes once they arrive'
   assert.equal(res.text, 'arrived');
 });
 
+test('a download waiting for a pending upload gives up with 504 when its timeout passes', async () => {
+  const created = await srv.fetch(CREATE, { method: 'POST', token: alice.token });
+  const path = created.json.content_uri.slice('mxc://'.length);
+  const started = Date.now();
+  const res = await srv.fetch(`${LEGACY_DOWNLOAD}/${path}?timeout_ms=400`);
+  assert.ok(Date.now() - started >= 350, 'it waited');
+  assert.equal(res.status, 504);
+  assert.equal(res.json.errcode, 'M_NOT_YET_UPLOADED');
+});
+
 test('uploading twice to a created id is 409 M_CANNOT_OVERWRITE_MEDIA', async () => {
   const created = await srv.fetch(CREATE, { method: 'POST', token: alice.token });
   const path = created.json.content_uri.slice('mxc://'.length);
