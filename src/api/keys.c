@@ -46,7 +46,7 @@ static bool id_ok(const char *s) { return s && *s && strlen(s) <= MAX_ID_BYTES; 
 
 /* A key object (or, for one-time keys, a bare string) of a sane size. */
 static bool key_value_ok(json_t *v, bool string_allowed) {
-    if (json_is_string(v)) return string_allowed && id_ok(json_string_value(v)) ;
+    if (json_is_string(v)) return string_allowed && id_ok(json_string_value(v));
     if (!json_is_object(v)) return false;
     char *text = json_dumps(v, JSON_COMPACT);
     bool ok = text && strlen(text) <= MAX_KEY_JSON_BYTES;
@@ -162,7 +162,7 @@ ht_reply ht_api_keys_upload(ht_ctx *ctx) {
         const char *old = ht_store_device_keys_get(store_of(ctx), ctx->arena, ctx->auth.user_id, ctx->auth.device_id);
         if (!old || !json_equal(parse(ctx, old), dk)) {
             ht_store_device_keys_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, dump(ctx, dk));
-            ht_store_device_list_changed(store_of(ctx), ctx->auth.user_id);
+            ht_store_device_list_changed(store_of(ctx), ctx->auth.user_id, NULL);
         }
     }
     if (otks && !store_one_time_keys(ctx, otks, &err)) return err;
@@ -255,11 +255,9 @@ bad:
 
 /* Without federation, other servers' users cannot be looked up: the spec
  * reports unreachable servers under failures. */
-static void remote_failure(ht_ctx *ctx, json_t *failures, const char *user_id) {
-    const char *server = ht_id_server(user_id);
-    json_object_set_new(failures, server, json_pack("{s:i, s:s}", "status", 503, "message",
-                                                    "This server does not federate."));
-    (void)ctx;
+static void remote_failure(json_t *failures, const char *user_id) {
+    json_object_set_new(failures, ht_id_server(user_id),
+                        json_pack("{s:i, s:s}", "status", 503, "message", "This server does not federate."));
 }
 
 ht_reply ht_api_keys_query(ht_ctx *ctx) {
@@ -277,7 +275,7 @@ ht_reply ht_api_keys_query(ht_ctx *ctx) {
     json_t *list;
     json_object_foreach(wanted, user_id, list) {
         if (!is_local(ctx, user_id)) {
-            remote_failure(ctx, failures, user_id);
+            remote_failure(failures, user_id);
             continue;
         }
         json_object_set_new(devices, user_id, devices_of(ctx, user_id, list));
@@ -310,7 +308,7 @@ ht_reply ht_api_keys_claim(ht_ctx *ctx) {
     json_t *per_device;
     json_object_foreach(wanted, user_id, per_device) {
         if (!is_local(ctx, user_id)) {
-            remote_failure(ctx, failures, user_id);
+            remote_failure(failures, user_id);
             continue;
         }
         const char *device_id;
@@ -444,21 +442,20 @@ ht_reply ht_api_keys_device_signing_upload(ht_ctx *ctx) {
     for (int i = 0; i < 3; i++)
         if (keys[i].key)
             ht_store_cross_signing_put(store_of(ctx), me, keys[i].type, keys[i].public_key, dump(ctx, keys[i].key));
-    ht_store_device_list_changed(store_of(ctx), me);
+    ht_store_device_list_changed(store_of(ctx), me, NULL);
     return ht_reply_empty();
 }
 
 /* ---- /keys/signatures/upload ------------------------------------------- */
 
-static void add_failure(ht_ctx *ctx, json_t *failures, const char *user_id, const char *key_id,
-                        ht_errcode code, const char *message) {
+static void add_failure(json_t *failures, const char *user_id, const char *key_id, ht_errcode code,
+                        const char *message) {
     json_t *user = json_object_get(failures, user_id);
     if (!user) {
         user = json_object();
         json_object_set_new(failures, user_id, user);
     }
     json_object_set_new(user, key_id, json_pack("{s:s, s:s}", "errcode", ht_errcode_name(code), "error", message));
-    (void)ctx;
 }
 
 /* The public key behind one of the caller's own key ids ("ed25519:X"): a
@@ -500,24 +497,24 @@ static bool sign_one(ht_ctx *ctx, json_t *failures, const char *user_id, const c
             stored = parse(ctx, xjson);
     }
     if (!stored) {
-        add_failure(ctx, failures, user_id, key_id, HT_M_NOT_FOUND, "There is no such device or cross-signing key.");
+        add_failure(failures, user_id, key_id, HT_M_NOT_FOUND, "There is no such device or cross-signing key.");
         return false;
     }
     if (!same_key(stored, signed_key)) {
-        add_failure(ctx, failures, user_id, key_id, HT_M_INVALID_SIGNATURE,
+        add_failure(failures, user_id, key_id, HT_M_INVALID_SIGNATURE,
                     "The signed object is not the key this server holds.");
         return false;
     }
     json_t *mine = json_object_get(json_object_get(signed_key, "signatures"), me);
     if (!json_is_object(mine) || json_object_size(mine) == 0 || json_object_size(mine) > 16) {
-        add_failure(ctx, failures, user_id, key_id, HT_M_INVALID_SIGNATURE, "The object carries no signature of yours.");
+        add_failure(failures, user_id, key_id, HT_M_INVALID_SIGNATURE, "The object carries no signature of yours.");
         return false;
     }
     const char *sig_key_id;
     json_t *sig;
     json_object_foreach(mine, sig_key_id, sig) {
         if (!ht_json_signature_valid(signed_key, me, sig_key_id, signer_public_key(ctx, sig_key_id))) {
-            add_failure(ctx, failures, user_id, key_id, HT_M_INVALID_SIGNATURE,
+            add_failure(failures, user_id, key_id, HT_M_INVALID_SIGNATURE,
                         "A signature does not verify with any key of yours.");
             return false;
         }
@@ -543,23 +540,24 @@ ht_reply ht_api_keys_signatures_upload(ht_ctx *ctx) {
         return ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "At most %d keys may be signed at once.", MAX_QUERY_ENTRIES);
 
     json_t *failures = json_object();
-    bool mine_changed = false, signed_any = false;
     json_object_foreach(body, user_id, per_key) {
         const char *key_id;
         json_t *signed_key;
+        bool signed_any = false;
         json_object_foreach(per_key, key_id, signed_key) {
-            if (!is_local(ctx, user_id) || !sign_one(ctx, failures, user_id, key_id, signed_key)) {
-                if (!is_local(ctx, user_id))
-                    add_failure(ctx, failures, user_id, key_id, HT_M_NOT_FOUND, "This server does not federate.");
+            if (!is_local(ctx, user_id)) {
+                add_failure(failures, user_id, key_id, HT_M_NOT_FOUND, "This server does not federate.");
                 continue;
             }
-            signed_any = true;
-            if (strcmp(user_id, ctx->auth.user_id) == 0) mine_changed = true;
+            signed_any |= sign_one(ctx, failures, user_id, key_id, signed_key);
+        }
+        /* Signatures on my own keys change my device list for everyone who
+         * shares a room with me; my signature on someone else's key is
+         * visible to me alone, so only my devices are told to refetch it. */
+        if (signed_any) {
+            bool own = strcmp(user_id, ctx->auth.user_id) == 0;
+            ht_store_device_list_changed(store_of(ctx), user_id, own ? NULL : ctx->auth.user_id);
         }
     }
-    /* Signatures on my own keys change my device list for everyone; a
-     * signature on someone else's master key is visible to me alone, so
-     * only my own devices are told (through my device list). */
-    if (signed_any || mine_changed) ht_store_device_list_changed(store_of(ctx), ctx->auth.user_id);
     return ht_reply_json(json_pack("{s:o}", "failures", failures));
 }

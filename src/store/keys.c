@@ -215,11 +215,12 @@ void ht_store_signatures_merge(ht_store *store, const char *target_user, const c
     }
 }
 
-bool ht_store_device_list_changed(ht_store *store, const char *user_id) {
+bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *only_for) {
     int64_t stream = (int64_t)ht_store_stream_advance(store);
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_LIST_CHANGE);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_int(s, 2, stream);
+    ht_db_bind_text(s, 3, only_for);
     return ht_db_exec(store, s);
 }
 

@@ -70,8 +70,9 @@ bool ht_store_signature_put(ht_store *store, const char *target_user, const char
 void ht_store_signatures_merge(ht_store *store, const char *target_user, const char *target_key,
                                const char *viewer, json_t *signed_json);
 
-/* The user's device list changed: moves the stream and records it. */
-bool ht_store_device_list_changed(ht_store *store, const char *user_id);
+/* The user's device list changed: moves the stream and records it, for
+ * everyone sharing a room with the user (only_for NULL) or for one user. */
+bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *only_for);
 /* Users whose device lists `viewer` should refetch / forget, for the
  * stream interval (from, to]; new references (arrays of user ids). */
 json_t *ht_store_device_lists_changed(ht_store *store, const char *viewer, int64_t from, int64_t to);

@@ -171,12 +171,16 @@ static const char *const migrations[] = {
     "  signer_key_id TEXT NOT NULL,"
     "  signature TEXT NOT NULL,"
     "  PRIMARY KEY (target_user, target_key, signer_user, signer_key_id)) STRICT, WITHOUT ROWID;"
-    /* A user's device list (devices, their keys, cross-signing keys)
-     * changed at this stream position: /sync device_lists.changed. */
+    /* A user's device list (devices, their keys, cross-signing keys, the
+     * signatures on them) changed at this stream position: /sync
+     * device_lists.changed. only_for: '' tells everyone who shares a room
+     * with the user; a user id tells only that user (a signature they made
+     * with their user-signing key, which only they can see). */
     "CREATE TABLE e2e_device_list_changes ("
     "  user_id TEXT NOT NULL,"
     "  stream INTEGER NOT NULL,"
-    "  PRIMARY KEY (user_id, stream)) STRICT, WITHOUT ROWID;"
+    "  only_for TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (user_id, stream, only_for)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX e2e_device_list_changes_stream ON e2e_device_list_changes(stream);"
     /* Whoever deletes a device (logout, /devices, password change) also
      * removes what was signed about it and tells the user's contacts, by

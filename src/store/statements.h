@@ -170,15 +170,15 @@
                          "WHERE target_user = ?1 AND target_key = ?2 "                   \
                          "AND (signer_user = ?1 OR signer_user = ?3) "                   \
                          "ORDER BY signer_user, signer_key_id")                          \
-    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream) " \
-                              "VALUES (?1, ?2)")                                         \
+    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for) " \
+                              "VALUES (?1, ?2, coalesce(?3, ''))")                       \
     /* Users whose device list ?1 must refetch for (?2, ?3]: changes of the  \
      * user or of someone sharing a room, and everyone who newly shares one. */ \
     X(E2E_DEVICE_LISTS_CHANGED,                                                          \
       "SELECT c.user_id FROM e2e_device_list_changes c WHERE c.stream > ?2 AND c.stream <= ?3 " \
-      "AND (c.user_id = ?1 OR EXISTS (SELECT 1 FROM memberships a JOIN memberships b "   \
-      "USING (room_id) WHERE a.user_id = ?1 AND a.membership = 'join' "                  \
-      "AND b.user_id = c.user_id AND b.membership = 'join')) "                           \
+      "AND (c.only_for = ?1 OR (c.only_for = '' AND (c.user_id = ?1 OR EXISTS (SELECT 1 " \
+      "FROM memberships a JOIN memberships b USING (room_id) WHERE a.user_id = ?1 "       \
+      "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
       "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
       "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
       "AND b.user_id != ?1 AND ((b.stream > ?2 AND b.stream <= ?3 "                      \

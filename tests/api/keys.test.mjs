@@ -404,12 +404,19 @@ test('a signature on another user\'s master key is visible to the signer only', 
   const alice = await fresh('alice');
   const bob = await fresh('bob');
   const carol = await fresh('carol');
+  const room = await createRoom(srv, alice, { preset: 'public_chat' });
+  await join(srv, carol, room);
   const a = crossSigning(alice), b = crossSigning(bob);
   await ok(await signingUpload(alice, a.body));
   await ok(await signingUpload(bob, b.body));
+  const bobSince = (await sync(srv, bob)).next_batch, carolSince = (await sync(srv, carol)).next_batch;
   const signed = b.usk.sign(a.body.master_key, bob.user_id);
   const res = await ok(await post(bob, '/keys/signatures/upload', { [alice.user_id]: { [a.mk.publicKey]: signed } }));
   assert.deepEqual(res.failures, {});
+  assert.deepEqual((await sync(srv, bob, { since: bobSince })).device_lists.changed, [alice.user_id],
+    'the signer\'s devices refetch alice\'s keys');
+  assert.deepEqual((await sync(srv, carol, { since: carolSince })).device_lists.changed, [],
+    'nobody else is told');
   const bobView = await ok(await query(bob, { [alice.user_id]: [] }));
   assert.ok(bobView.master_keys[alice.user_id].signatures?.[bob.user_id]?.[`ed25519:${b.usk.publicKey}`]);
   const carolView = await ok(await query(carol, { [alice.user_id]: [] }));
