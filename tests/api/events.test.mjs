@@ -433,10 +433,19 @@ test('a user cannot raise power levels above their own or change a peer\'s', asy
 test('power levels that are not integers are refused', async () => {
   const roomId = await publicRoomWith();
   const pl = (await getStateEvent(alice, roomId, 'm.room.power_levels', '')).json;
-  for (const bad of [{ ...pl, ban: '50' }, { ...pl, users: { [alice.user_id]: 100.5 } }, { ...pl, events: { x: 'high' } }]) {
+  for (const bad of [
+    { ...pl, ban: '50' }, { ...pl, users: { [alice.user_id]: 100.5 } }, { ...pl, events: { x: 'high' } },
+    { ...pl, users: [alice.user_id] }, { ...pl, users: { ...pl.users, notauser: 10 } },
+    { ...pl, events: 'none' }, { ...pl, notifications: { room: '50' } },
+  ]) {
     const res = await putState(srv, alice, roomId, 'm.room.power_levels', '', bad);
-    assert.equal(res.status, 400, res.text);
+    assert.equal(res.status, 400, `${JSON.stringify(bad)}: ${res.text}`);
   }
+  assert.deepEqual((await getStateEvent(alice, roomId, 'm.room.power_levels', '')).json, pl);
+  const override = await srv.fetch(`${V3}/createRoom`, {
+    method: 'POST', body: { power_level_content_override: { users: { bob: 50 } } }, token: alice.token,
+  });
+  assert.equal(override.status, 400, override.text);
 });
 
 test('a membership event through the state API follows the membership rules', async () => {
