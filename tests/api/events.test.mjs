@@ -463,3 +463,44 @@ test("another user's token acts as that user, never as the one named in the body
   assert.equal(ev.json.sender, bob.user_id);
   assertError(await roomPost(srv, bob, roomId, 'kick', { user_id: alice.user_id }), 403, 'M_FORBIDDEN');
 });
+
+test('a moderator may lower their own level and raise others up to their own, not beyond', async () => {
+  const roomId = await createRoom(srv, alice, {
+    preset: 'public_chat',
+    power_level_content_override: {
+      users: { [alice.user_id]: 100, [bob.user_id]: 50 },
+      events: { 'm.room.power_levels': 50 },
+    },
+  });
+  await join(srv, bob, roomId);
+  await join(srv, carol, roomId);
+  const current = async () => (await getStateEvent(alice, roomId, 'm.room.power_levels', '')).json;
+  const withUsers = async (users) => { const pl = await current(); return { ...pl, users: { ...pl.users, ...users } }; };
+  assertError(await putState(srv, bob, roomId, 'm.room.power_levels', '', await withUsers({ [carol.user_id]: 60 })), 403, 'M_FORBIDDEN');
+  await setState(srv, bob, roomId, 'm.room.power_levels', '', await withUsers({ [carol.user_id]: 50 }));
+  await setState(srv, bob, roomId, 'm.room.power_levels', '', await withUsers({ [bob.user_id]: 40 }));
+  assert.equal((await current()).users[bob.user_id], 40);
+  // Now below the power_levels event's level, bob can change nothing more.
+  assertError(await putState(srv, bob, roomId, 'm.room.power_levels', '', await withUsers({ [bob.user_id]: 30 })), 403, 'M_FORBIDDEN');
+});
+
+test('the invite and redact levels are enforced', async () => {
+  const roomId = await createRoom(srv, alice, {
+    preset: 'public_chat', power_level_content_override: { invite: 50, redact: 0 },
+  });
+  await join(srv, bob, roomId);
+  assertError(await roomPost(srv, bob, roomId, 'invite', { user_id: carol.user_id }), 403, 'M_FORBIDDEN');
+  const eventId = await sendMessage(srv, alice, roomId, 'anyone may redact this');
+  const res = await redact(bob, roomId, eventId);
+  assert.equal(res.status, 200, res.text);
+});
+
+test('state keys may hold slashes and other characters when encoded', async () => {
+  const roomId = await publicRoomWith();
+  for (const key of ['a/b', 'with space', '?&=#', 'é']) {
+    await setState(srv, alice, roomId, 'org.example.keys', key, { key });
+    assert.deepEqual((await getStateEvent(alice, roomId, 'org.example.keys', key)).json, { key });
+  }
+  const keys = (await getState(srv, alice, roomId)).filter((e) => e.type === 'org.example.keys').map((e) => e.state_key);
+  assert.deepEqual(keys.sort(), ['?&=#', 'a/b', 'with space', 'é'].sort());
+});

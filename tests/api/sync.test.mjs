@@ -347,3 +347,19 @@ test('a timeout of 0 answers at once even with nothing new', async () => {
   assert.ok(Date.now() - t0 < WAKE_BUDGET_MS);
   assert.deepEqual(res.rooms.join, {});
 });
+
+test('a long-poll wakes when the user is kicked', async () => {
+  const roomId = await createRoom(srv, alice, { preset: 'public_chat' });
+  await join(srv, carol, roomId);
+  const s = await sync(srv, carol);
+  const t0 = Date.now();
+  const waiting = sync(srv, carol, { since: s.next_batch, timeout: 10000 });
+  await sleep(150);
+  assert.equal((await roomPost(srv, alice, roomId, 'kick', { user_id: carol.user_id })).status, 200);
+  const res = await waiting;
+  assert.ok(Date.now() - t0 < 150 + WAKE_BUDGET_MS);
+  assert.ok(res.rooms.leave[roomId], JSON.stringify(res.rooms));
+  const last = res.rooms.leave[roomId].timeline.events.at(-1);
+  assert.equal(last.content.membership, 'leave');
+  assert.equal(last.sender, alice.user_id);
+});
