@@ -504,3 +504,62 @@ test('state keys may hold slashes and other characters when encoded', async () =
   const keys = (await getState(srv, alice, roomId)).filter((e) => e.type === 'org.example.keys').map((e) => e.state_key);
   assert.deepEqual(keys.sort(), ['?&=#', 'a/b', 'with space', 'é'].sort());
 });
+
+// ---- event ids: the reference hash of the stored event ---------------------------
+
+// Canonical JSON: keys sorted, no insignificant whitespace, UTF-8.
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+// Room version 10's redaction algorithm (the spec's list, written again here).
+function redacted(pdu) {
+  const keep = ['event_id', 'type', 'room_id', 'sender', 'state_key', 'content', 'hashes', 'signatures', 'depth',
+    'prev_events', 'prev_state', 'auth_events', 'origin', 'origin_server_ts', 'membership'];
+  const content = {
+    'm.room.member': ['membership', 'join_authorised_via_users_server'],
+    'm.room.create': ['creator'],
+    'm.room.join_rules': ['join_rule', 'allow'],
+    'm.room.power_levels': ['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default'],
+    'm.room.history_visibility': ['history_visibility'],
+  }[pdu.type] ?? [];
+  const out = {};
+  for (const k of keep) if (k in pdu) out[k] = pdu[k];
+  out.content = {};
+  for (const k of content) if (k in (pdu.content ?? {})) out.content[k] = pdu.content[k];
+  return out;
+}
+
+test('event ids are the reference hash and hashes.sha256 the content hash of the stored event', async () => {
+  const { createHash } = await import('node:crypto');
+  const { sqlite } = await import('./lib/matrix.mjs');
+  const roomId = await createRoom(srv, alice, { preset: 'public_chat', name: 'Hash ☃', topic: 'tab\there' });
+  await sendMessage(srv, alice, roomId, 'héllo\n\u0001 "quoted" \\ 😀 </script>');
+  const doomed = await sendMessage(srv, alice, roomId, 'to be redacted');
+  assert.equal((await redact(alice, roomId, doomed, { reason: 'test' })).status, 200);
+  const rows = await sqlite(srv, `SELECT event_id || char(9) || json FROM events WHERE room_id = '${roomId}' ORDER BY stream`);
+  assert.ok(rows.length >= 9);
+  for (const row of rows) {
+    const tab = row.indexOf('\t');
+    const eventId = row.slice(0, tab);
+    const pdu = JSON.parse(row.slice(tab + 1));
+    const stripped = redacted(pdu);
+    delete stripped.signatures;
+    delete stripped.unsigned;
+    const ref = createHash('sha256').update(canonical(stripped), 'utf8').digest('base64url');
+    assert.equal(eventId, `$${ref}`, `${pdu.type}: the event id is the reference hash`);
+    if (eventId === doomed) continue; // its stored form is the redacted one; the content hash covered the original
+    const { hashes, signatures, unsigned, ...rest } = pdu;
+    const contentHash = createHash('sha256').update(canonical(rest), 'utf8').digest('base64').replace(/=+$/, '');
+    assert.equal(hashes.sha256, contentHash, `${pdu.type}: hashes.sha256`);
+  }
+  // prev_events chain the room's events and depth grows by one each time.
+  const pdus = rows.map((r) => ({ id: r.slice(0, r.indexOf('\t')), ...JSON.parse(r.slice(r.indexOf('\t') + 1)) }));
+  for (let i = 1; i < pdus.length; i++) {
+    assert.deepEqual(pdus[i].prev_events, [pdus[i - 1].id]);
+    assert.equal(pdus[i].depth, pdus[i - 1].depth + 1);
+  }
+});
