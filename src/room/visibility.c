@@ -24,13 +24,17 @@ static bool allowed(ht_core *core, const char *user_id, const ht_event_row *ev,
     return is(visibility, "invited") && is(membership, "invite");
 }
 
+/* The membership and the visibility at a stream position; before the
+ * server's first event (at 0, which the store reads as "now") there is none. */
 static const char *membership_at(ht_core *core, ht_arena *arena, const char *user_id,
                                  const ht_event_row *ev, int64_t at) {
+    if (at <= 0) return NULL;
     json_t *member = ht_room_state_content_at(core, arena, ev->room_id, "m.room.member", user_id, at);
     return ht_json_str(member, "membership");
 }
 
 static const char *visibility_at(ht_core *core, ht_arena *arena, const ht_event_row *ev, int64_t at) {
+    if (at <= 0) return NULL;
     json_t *hv = ht_room_state_content_at(core, arena, ev->room_id, "m.room.history_visibility", "", at);
     return ht_json_str(hv, "history_visibility");
 }
@@ -49,8 +53,12 @@ bool ht_room_event_visible(ht_core *core, ht_arena *arena, const char *user_id,
         membership[1] = membership_at(core, arena, user_id, ev, ev->stream - 1);
     if (is(ev->type, "m.room.history_visibility") && is(ev->state_key, ""))
         visibility[1] = visibility_at(core, arena, ev, ev->stream);
-    for (int m = 0; m < 2; m++)
-        for (int v = 0; v < 2; v++)
+    for (int m = 0; m < 2; m++) {
+        if (m && membership[1] == membership[0]) continue; /* no exception: same check */
+        for (int v = 0; v < 2; v++) {
+            if (v && visibility[1] == visibility[0]) continue;
             if (allowed(core, user_id, ev, membership[m], visibility[v])) return true;
+        }
+    }
     return false;
 }
