@@ -87,11 +87,14 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
 
     /* State: everything before the timeline on a fresh view, otherwise what
      * changed between since and the timeline. */
-    int64_t *streams;
-    size_t n;
-    if (fresh || (s->since && member_stream > s->since))
-        n = ht_store_state_list(store, ctx->arena, room_id, first - 1 > 0 ? first - 1 : 1, &streams);
-    else
+    int64_t *streams = NULL;
+    size_t n = 0;
+    if (fresh || (s->since && member_stream > s->since)) {
+        /* A timeline that starts at stream 1 (the server's first room, from
+         * its creation) has no state before it; "state at 0" would mean the
+         * current state and repeat the timeline's events. */
+        if (first - 1 > 0) n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
+    } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
     json_t *keep = json_object();
     json_object_set_new(keep, ctx->auth.user_id, json_true());
