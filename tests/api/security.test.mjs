@@ -117,6 +117,63 @@ describe('one user cannot touch another user\'s data', () => {
     assert.ok(!JSON.stringify(s).includes('the secret'));
   });
 
+  test('to-device messages reach only the device they were sent to', async () => {
+    const carol = await register(srv, 'carol', { device_id: 'CAROLPC' });
+    const since = { bob: (await sync(srv, bob)).next_batch, carol: (await sync(srv, carol)).next_batch };
+    const res = await srv.fetch(`${V3}/sendToDevice/org.example.secret/${txnId()}`, {
+      method: 'PUT', token: alice.token, body: { messages: { [bob.user_id]: { BOBLAPTOP: { key: 'for bob only' } } } },
+    });
+    assert.equal(res.status, 200, res.text);
+    const forBob = await sync(srv, bob, { since: since.bob });
+    assert.ok(JSON.stringify(forBob.to_device ?? {}).includes('for bob only'));
+    const forCarol = await sync(srv, carol, { since: since.carol });
+    assert.ok(!JSON.stringify(forCarol).includes('for bob only'));
+    const forAlice = await sync(srv, alice);
+    assert.ok(!JSON.stringify(forAlice).includes('for bob only'), 'the sender does not get it back');
+  });
+
+  test('key backups: another user\'s backup cannot be read, changed or deleted', async () => {
+    const made = await srv.fetch(`${V3}/room_keys/version`, {
+      method: 'POST', token: alice.token, body: { algorithm: 'm.megolm_backup.v1.curve25519-aes-sha2', auth_data: { public_key: 'abc' } },
+    });
+    assert.equal(made.status, 200, made.text);
+    const { version } = made.json;
+    const session = { first_message_index: 0, forwarded_count: 0, is_verified: true, session_data: { ciphertext: 'alice-secret' } };
+    const put = await srv.fetch(`${V3}/room_keys/keys/${seg(room)}/S1?version=${version}`, { method: 'PUT', token: alice.token, body: session });
+    assert.equal(put.status, 200, put.text);
+
+    assertError(await srv.fetch(`${V3}/room_keys/version`, { token: bob.token }), 404, 'M_NOT_FOUND');
+    assertError(await srv.fetch(`${V3}/room_keys/version/${version}`, { token: bob.token }), 404, 'M_NOT_FOUND');
+    const read = await srv.fetch(`${V3}/room_keys/keys?version=${version}`, { token: bob.token });
+    assert.ok(read.status >= 400 && !read.text.includes('alice-secret'), read.text);
+    const overwrite = await srv.fetch(`${V3}/room_keys/keys/${seg(room)}/S1?version=${version}`, {
+      method: 'PUT', token: bob.token, body: { ...session, session_data: { ciphertext: 'bob-was-here' } },
+    });
+    assert.ok(overwrite.status >= 400, overwrite.text);
+    const wipe = await srv.fetch(`${V3}/room_keys/keys?version=${version}`, { method: 'DELETE', token: bob.token });
+    assert.ok(wipe.status >= 400 || !wipe.text.includes('alice'), wipe.text);
+    assertError(await srv.fetch(`${V3}/room_keys/version/${version}`, { method: 'DELETE', token: bob.token }), 404, 'M_NOT_FOUND');
+    assert.equal((await srv.fetch(`${V3}/room_keys/version/${version}`, {
+      method: 'PUT', token: bob.token, body: { algorithm: 'm.megolm_backup.v1.curve25519-aes-sha2', auth_data: {}, version },
+    })).status >= 400, true);
+
+    const mine = await srv.fetch(`${V3}/room_keys/keys/${seg(room)}/S1?version=${version}`, { token: alice.token });
+    assert.equal(mine.status, 200, mine.text);
+    assert.equal(mine.json.session_data.ciphertext, 'alice-secret');
+    assert.equal((await srv.fetch(`${V3}/room_keys/version`, { token: alice.token })).json.version, version);
+  });
+
+  test('device keys can only be uploaded for your own device', async () => {
+    const keys = (user_id, device_id) => ({
+      device_keys: { user_id, device_id, algorithms: ['m.olm.v1.curve25519-aes-sha2'], keys: { [`ed25519:${device_id}`]: 'x' }, signatures: {} },
+    });
+    assertError(await srv.fetch(`${V3}/keys/upload`, { method: 'POST', token: bob.token, body: keys(alice.user_id, 'ALICEPHONE') }),
+      400, 'M_INVALID_PARAM');
+    const q = await srv.fetch(`${V3}/keys/query`, { method: 'POST', token: bob.token, body: { device_keys: { [alice.user_id]: [] } } });
+    assert.equal(q.status, 200, q.text);
+    assert.deepEqual(q.json.device_keys[alice.user_id] ?? {}, {});
+  });
+
   test('logging out everywhere ends only your own sessions', async () => {
     const other = await login(srv, 'bob', 'pw-bob');
     assert.equal((await srv.fetch(`${V3}/logout/all`, { method: 'POST', token: other.token })).status, 200);
