@@ -214,6 +214,14 @@ describe('bounds on what a client sends', () => {
       assertError(await srv.fetch(`${base}&limit=${bad}`, { token: alice.token }), 400, 'M_INVALID_PARAM');
     const huge = await srv.fetch(`${base}&limit=99999999999999999999999`, { token: alice.token });
     assert.equal(huge.status, 200, 'a huge limit is capped, not an error');
+    // /messages gives at most 1000 events a page, and says where to go on.
+    const big = await createRoom(srv, alice, { preset: 'public_chat' });
+    for (let i = 0; i < 1005; i += 15)
+      await Promise.all(Array.from({ length: Math.min(15, 1005 - i) }, (_, j) => sendMessage(srv, alice, big, `p${i + j}`)));
+    const page = await srv.fetch(`${V3}/rooms/${seg(big)}/messages?dir=b&limit=5000`, { token: alice.token });
+    assert.equal(page.status, 200);
+    assert.equal(page.json.chunk.length, 1000);
+    assert.ok(page.json.end, 'more history is announced');
     // A sync timeline never carries more than 100 events, whatever the filter asks.
     const room = await createRoom(srv, alice, { preset: 'public_chat' });
     await Promise.all(Array.from({ length: 110 }, (_, i) => sendMessage(srv, alice, room, `n${i}`)));
