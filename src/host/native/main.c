@@ -29,7 +29,7 @@ static bool parse_listen(char *arg, const char **host, int *port) {
     *colon = '\0';
     char *end;
     long p = strtol(colon + 1, &end, 10);
-    if (*end || p <= 0 || p > 65535) return false;
+    if (*end || end == colon + 1 || p < 0 || p > 65535) return false;
     *port = (int)p;
     char *h = arg;
     size_t hl = strlen(h);

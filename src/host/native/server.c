@@ -401,8 +401,17 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     uv_signal_start(&srv.sigint, on_signal, SIGINT);
     uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
 
-    printf("hometab: listening on http://%s:%d/ (server name %s)\n",
-           strchr(opts->host, ':') ? "[::1]" : opts->host, opts->port, cfg->server_name);
+    /* The port actually bound: with port 0 the system picked it, and tests
+     * read it from this line. */
+    struct sockaddr_storage bound;
+    int bound_len = sizeof bound;
+    int port = opts->port;
+    if (uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&bound, &bound_len) == 0)
+        port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+    bool v6 = strchr(opts->host, ':') != NULL;
+    printf("hometab: listening on http://%s%s%s:%d/ (server name %s)\n", v6 ? "[" : "", opts->host,
+           v6 ? "]" : "", port, cfg->server_name);
     fflush(stdout);
     uv_run(srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(srv.loop);
