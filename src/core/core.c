@@ -99,8 +99,10 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
         res.body = reply->raw;
         res.body_len = reply->raw_len;
         res.content_type = reply->content_type;
+    } else if (reply->json) {
+        text = json_dumps(reply->json, JSON_COMPACT);
     } else {
-        text = json_dumps(reply->json ? reply->json : json_object(), JSON_COMPACT);
+        text = ht_xstrdup("{}"); /* a reply with neither JSON nor bytes */
     }
     if (text) {
         res.body = (const unsigned char *)text;
