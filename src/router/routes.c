@@ -7,6 +7,7 @@
 #include "api/account.h"
 #include "api/discovery.h"
 #include "api/filter.h"
+#include "api/profile.h"
 #include "api/rooms.h"
 #include "api/sync.h"
 
@@ -62,6 +63,15 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/sync", ht_api_sync, AUTH},
     {"POST", CLIENT "/user/{userId}/filter", ht_api_filter_create, AUTH},
     {"GET", CLIENT "/user/{userId}/filter/{filterId}", ht_api_filter_get, AUTH},
+
+    /* ---- client-rest: what clients use besides rooms and sync ---------- */
+    /* profiles and the user directory */
+    {"GET", CLIENT "/profile/{userId}", ht_api_profile_get, 0},
+    {"GET", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_get, 0},
+    {"PUT", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_put, AUTH},
+    {"DELETE", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_delete, AUTH},
+    {"POST", CLIENT "/user_directory/search", ht_api_user_directory_search, AUTH},
+    /* ---- end of client-rest -------------------------------------------- */
 
     {NULL, NULL, NULL, 0},
 };
