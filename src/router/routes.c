@@ -5,6 +5,7 @@
 #include "router/router.h"
 
 #include "api/account.h"
+#include "api/capabilities.h"
 #include "api/discovery.h"
 #include "api/filter.h"
 #include "api/profile.h"
@@ -71,6 +72,11 @@ const ht_route ht_routes[] = {
     {"PUT", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_put, AUTH},
     {"DELETE", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_delete, AUTH},
     {"POST", CLIENT "/user_directory/search", ht_api_user_directory_search, AUTH},
+    /* start-up questions and reports */
+    {"GET", CLIENT "/capabilities", ht_api_capabilities, AUTH},
+    {"GET", CLIENT "/voip/turnServer", ht_api_turn_server, AUTH},
+    {"GET", CLIENT "/thirdparty/protocols", ht_api_thirdparty_protocols, AUTH},
+    {"POST", CLIENT "/rooms/{roomId}/report/{eventId}", ht_api_report_event, AUTH},
     /* ---- end of client-rest -------------------------------------------- */
 
     {NULL, NULL, NULL, 0},
