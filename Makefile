@@ -82,7 +82,7 @@ deps-node: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	@echo "deps: npm ci"
 	@npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
+	@mkdir -p node_modules && touch $@ # npm ci makes no folder while there are no dependencies
 
 # ---- running ------------------------------------------------------------
 run: deps native

@@ -1,6 +1,7 @@
 /* main.c -- the hometab binary: flags, then the server. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,17 @@ static void usage(FILE *f) {
     fprintf(f,
             "Usage: hometab [options]\n"
             "A Matrix homeserver.\n\n"
-            "  --listen ADDR:PORT    where to listen (default 127.0.0.1:8008; [::1]:8008 for IPv6)\n"
+            "  --listen ADDR:PORT    where to listen (default 127.0.0.1:8008; [::1]:8008 for IPv6;\n"
+            "                        port 0 picks a free port, printed on stdout)\n"
             "  --db PATH             SQLite database file (default hometab.sqlite; :memory: for none)\n"
             "  --server-name NAME    the server name in user and room ids (default localhost)\n"
             "  --web-root DIR        serve static files (the in-browser demo) from DIR\n"
             "  --public-url URL      base URL advertised in /.well-known (default: from Host)\n"
             "  --max-body BYTES      largest request body accepted (default 52428800)\n"
+            "  --request-timeout-ms N  a started request must arrive within N ms, else 408 (default 30000)\n"
+            "  --idle-timeout-ms N   close a keep-alive connection idle for N ms (default 75000)\n"
+            "  --max-connections N   open connections in all; more get 503 (default 10000)\n"
+            "  --max-connections-per-ip N  open connections from one address (default 2000)\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
             "  --help                this text\n");
@@ -41,6 +47,20 @@ static bool parse_listen(char *arg, const char **host, int *port) {
     return *h != '\0';
 }
 
+/* A whole number from 1 to max, or a sentence on stderr. */
+static bool parse_positive(const char *arg, const char *flag, unsigned long long max,
+                           unsigned long long *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || *end || end == arg || v == 0 || v > max || arg[0] == '-') {
+        fprintf(stderr, "hometab: %s wants a whole number from 1 to %llu, not '%s'\n", flag, max, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 int main(int argc, char **argv) {
     ht_config cfg;
     ht_config_defaults(&cfg);
@@ -52,7 +72,10 @@ int main(int argc, char **argv) {
                               .max_connections_per_ip = 2000};
     static char listen_arg[256];
 
-    enum { OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_NO_RATE, OPT_LOG, OPT_HELP };
+    enum {
+        OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_REQUEST_TIMEOUT,
+        OPT_IDLE_TIMEOUT, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_NO_RATE, OPT_LOG, OPT_HELP
+    };
     static const struct option long_opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"db", required_argument, NULL, OPT_DB},
@@ -60,12 +83,17 @@ int main(int argc, char **argv) {
         {"web-root", required_argument, NULL, OPT_WEB},
         {"public-url", required_argument, NULL, OPT_URL},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"request-timeout-ms", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+        {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+        {"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNS_IP},
         {"no-rate-limit", no_argument, NULL, OPT_NO_RATE},
         {"log-requests", no_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     int opt;
+    unsigned long long number;
     while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         switch (opt) {
         case OPT_LISTEN:
@@ -79,17 +107,26 @@ int main(int argc, char **argv) {
         case OPT_NAME: cfg.server_name = optarg; break;
         case OPT_WEB: opts.web_root = optarg; break;
         case OPT_URL: cfg.public_base_url = optarg; break;
-        case OPT_MAX_BODY: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || v == 0) {
-                fprintf(stderr, "hometab: --max-body wants a number of bytes\n");
-                return 2;
-            }
-            cfg.max_body_bytes = (size_t)v;
+        case OPT_MAX_BODY:
+            if (!parse_positive(optarg, "--max-body", SIZE_MAX, &number)) return 2;
+            cfg.max_body_bytes = (size_t)number;
             break;
-        }
+        case OPT_REQUEST_TIMEOUT:
+            if (!parse_positive(optarg, "--request-timeout-ms", SIZE_MAX, &number)) return 2;
+            opts.request_timeout_ms = number;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (!parse_positive(optarg, "--idle-timeout-ms", SIZE_MAX, &number)) return 2;
+            opts.idle_timeout_ms = number;
+            break;
+        case OPT_MAX_CONNS:
+            if (!parse_positive(optarg, "--max-connections", UINT_MAX, &number)) return 2;
+            opts.max_connections = (unsigned)number;
+            break;
+        case OPT_MAX_CONNS_IP:
+            if (!parse_positive(optarg, "--max-connections-per-ip", UINT_MAX, &number)) return 2;
+            opts.max_connections_per_ip = (unsigned)number;
+            break;
         case OPT_NO_RATE: cfg.rate_limit = false; break;
         case OPT_LOG: opts.log_requests = true; break;
         case OPT_HELP: usage(stdout); return 0;

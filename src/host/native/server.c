@@ -8,7 +8,10 @@
  * A parked connection keeps its request bytes. After every core call that
  * moved the stream position, every parked connection whose position was
  * passed is retried; its own timer retries it at its deadline. The core is
- * single-threaded and synchronous, so nothing here needs a lock. */
+ * single-threaded and synchronous, so nothing here needs a lock.
+ *
+ * A connection the server ends itself (after an error answer, a 408 or a
+ * 503) is closed "lingering": see conn_finish(). */
 #include "host/native/server.h"
 
 #include <errno.h>
@@ -26,7 +29,8 @@ typedef struct server server;
 
 typedef struct conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;   /* read timeout, idle timeout, or park deadline */
+    uv_timer_t timer;   /* read timeout, idle timeout, park or linger deadline */
+    uv_shutdown_t shutdown;
     server *srv;
     struct conn *prev, *next; /* all connections */
     struct conn *park_next;   /* parked connections */
@@ -36,7 +40,10 @@ typedef struct conn {
     bool parked;
     bool closing;
     bool close_after_write; /* answer, then close */
+    bool lingering;         /* our side is shut down; the client's bytes are dropped */
+    bool peer_done;         /* the client closed its side (EOF) */
     bool sent_continue;
+    bool request_timer;     /* the timer runs for the request being received */
     int64_t received_ms;    /* when the current request was complete */
     uint64_t park_position;
     int64_t park_deadline_ms;
@@ -98,6 +105,8 @@ static void on_tcp_closed(uv_handle_t *h) {
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }
 
+enum { LINGER_MS = 2000 };
+
 static void conn_close(conn *c) {
     if (c->closing) return;
     c->closing = true;
@@ -119,7 +128,7 @@ static void on_written(uv_write_t *req, int status) {
     conn *c = w->c;
     free(w);
     c->pending_writes--;
-    if (status < 0 || (c->close_after_write && c->pending_writes == 0)) conn_close(c);
+    if (status < 0 || (c->close_after_write && c->peer_done && c->pending_writes == 0)) conn_close(c);
 }
 
 static void conn_write(conn *c, const unsigned char *data, size_t len) {
@@ -143,10 +152,45 @@ static void write_error(conn *c, int status, ht_errcode code, const char *messag
     ht_buf_free(&out);
 }
 
+/* ---- ending a connection ----------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void on_timer(uv_timer_t *t);
+static void on_shutdown(uv_shutdown_t *req, int status) { (void)req, (void)status; }
+
+/* Ends a connection once its answers are written. Closing a socket while the
+ * client is still sending (the rest of a 10 MB header, an upload refused
+ * with 413) makes the kernel send a reset, and a reset can destroy the
+ * answer before the client reads it. So unless the client has closed its
+ * side already, we shut down ours after the answers, read and drop whatever
+ * still comes, and close when the client does or after LINGER_MS. */
+static void conn_finish(conn *c) {
+    if (c->closing || c->lingering) return;
+    c->close_after_write = true;
+    unpark(c);
+    if (c->peer_done) {
+        if (c->pending_writes == 0) conn_close(c);
+        return;
+    }
+    c->lingering = true;
+    c->len = 0;
+    uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        conn_close(c);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read); /* may be reading already */
+}
+
 /* ---- timers ------------------------------------------------------------ */
 
 static void on_timer(uv_timer_t *t) {
     conn *c = t->data;
+    if (c->lingering) {
+        conn_close(c);
+        return;
+    }
     if (c->parked) {
         /* The deadline: ask the core again; it answers now. */
         unpark(c);
@@ -154,18 +198,31 @@ static void on_timer(uv_timer_t *t) {
         return;
     }
     if (c->len > 0) {
-        c->close_after_write = true;
-        uv_read_stop((uv_stream_t *)&c->tcp);
         write_error(c, 408, HT_M_UNKNOWN, "The request took too long to arrive.");
+        conn_finish(c);
+        return;
+    }
+    if (c->pending_writes > 0) {
+        /* Idle only because a slow reader is still taking a large answer. */
+        uv_timer_start(&c->timer, on_timer, c->srv->opts->idle_timeout_ms, 0);
         return;
     }
     conn_close(c); /* idle keep-alive connection */
 }
 
+/* The request timeout runs from a request's first byte, not from the latest
+ * one: restarting it on every read would let a client that sends one byte
+ * every few seconds hold a connection forever. */
 static void arm_timer(conn *c) {
     const ht_server_options *o = c->srv->opts;
-    uint64_t timeout = c->len > 0 ? o->request_timeout_ms : o->idle_timeout_ms;
-    uv_timer_start(&c->timer, on_timer, timeout, 0);
+    if (c->len > 0) {
+        if (c->request_timer) return;
+        c->request_timer = true;
+        uv_timer_start(&c->timer, on_timer, o->request_timeout_ms, 0);
+    } else {
+        c->request_timer = false;
+        uv_timer_start(&c->timer, on_timer, o->idle_timeout_ms, 0);
+    }
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -221,6 +278,7 @@ static bool answer_one(conn *c, long request_len) {
     }
     c->received_ms = 0;
     c->sent_continue = false;
+    c->request_timer = false; /* the next request gets its own deadline */
     if (request_len <= 0) {
         c->close_after_write = true;
         c->len = 0;
@@ -229,8 +287,7 @@ static bool answer_one(conn *c, long request_len) {
         c->len -= (size_t)request_len;
     }
     if (c->close_after_write) {
-        uv_read_stop((uv_stream_t *)&c->tcp);
-        if (c->pending_writes == 0) conn_close(c);
+        conn_finish(c);
         return false;
     }
     return true;
@@ -297,10 +354,19 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     conn *c = s->data;
     (void)b;
     if (n < 0) {
-        conn_close(c);
+        /* The client is gone, or has only finished sending (a half-close):
+         * answers already queued are still delivered before closing. */
+        c->peer_done = true;
+        uv_read_stop(s);
+        if (c->pending_writes > 0 && !c->parked) {
+            c->close_after_write = true;
+        } else {
+            conn_close(c);
+        }
         return;
     }
     if (n == 0) return;
+    if (c->lingering) return; /* dropped: nothing more is answered */
     c->len += (size_t)n;
     if (c->parked) return; /* pipelined bytes wait for the parked answer */
     process(c);
@@ -346,8 +412,8 @@ static void on_connection(uv_stream_t *listener, int status) {
     count_same_ip(srv, c->ip, &same_ip);
     if (srv->conn_count > srv->opts->max_connections ||
         same_ip > srv->opts->max_connections_per_ip) {
-        c->close_after_write = true;
         write_error(c, 503, HT_M_LIMIT_EXCEEDED, "Too many connections; try again shortly.");
+        conn_finish(c);
         return;
     }
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
