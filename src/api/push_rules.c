@@ -200,7 +200,7 @@ ht_reply ht_api_push_rule_put(ht_ctx *ctx) {
         order[n++] = all[i];
     }
     if (!existed && total >= MAX_USER_RULES)
-        return ht_reply_error(HT_M_LIMIT_EXCEEDED, "You have 500 push rules, the most this server keeps.");
+        return ht_reply_error(HT_M_INVALID_PARAM, "You have 500 push rules, the most this server keeps.");
     size_t at;
     if (!place(ctx, order, n, was, &at, &err)) return err;
 
@@ -367,8 +367,11 @@ ht_reply ht_api_pushers_set(ht_ctx *ctx) {
         return ht_reply_empty();
     }
     if (!check_pusher(ctx, body, &err)) return err;
+    /* Replacing a pusher does not count against the limit; a refusal rolls
+     * this deletion back. */
+    ht_store_pusher_delete(store, app_id, pushkey, ctx->auth.user_id);
     if (ht_store_pushers_count(store, ctx->auth.user_id) >= MAX_PUSHERS)
-        return ht_reply_error(HT_M_LIMIT_EXCEEDED, "You have 100 pushers, the most this server keeps.");
+        return ht_reply_error(HT_M_INVALID_PARAM, "You have 100 pushers, the most this server keeps.");
 
     json_t *pusher = ht_json_keep(ctx->arena, json_deep_copy(body));
     json_object_del(pusher, "append");

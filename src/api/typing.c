@@ -39,12 +39,12 @@ ht_reply ht_api_typing(ht_ctx *ctx) {
     ht_store *store = ctx->core->store;
     int64_t expires = 0;
     bool was_typing = ht_store_typing_get(store, room_id, ctx->auth.user_id, &expires) && expires > ctx->now_ms;
-    if (json_is_true(typing)) {
-        int64_t ms = timeout ? json_integer_value(timeout) : DEFAULT_TIMEOUT_MS;
-        if (ms > MAX_TIMEOUT_MS) ms = MAX_TIMEOUT_MS;
+    int64_t ms = timeout ? json_integer_value(timeout) : DEFAULT_TIMEOUT_MS;
+    if (ms > MAX_TIMEOUT_MS) ms = MAX_TIMEOUT_MS;
+    if (json_is_true(typing) && ms > 0) {
         ht_store_typing_set(store, room_id, ctx->auth.user_id, ctx->now_ms + ms);
-        if (!was_typing && ms > 0) typing_changed(ctx, room_id);
-    } else {
+        if (!was_typing) typing_changed(ctx, room_id);
+    } else { /* typing for 0 ms is not typing */
         ht_store_typing_delete(store, room_id, ctx->auth.user_id);
         if (was_typing) typing_changed(ctx, room_id);
     }

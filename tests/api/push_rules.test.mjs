@@ -269,6 +269,14 @@ describe('pushers', () => {
     assert.equal((await list(b)).length, 1);
   });
 
+  test('a user keeps at most 100 pushers, and may still replace one', async () => {
+    const u = await register(srv, 'ps5');
+    for (let i = 0; i < 100; i++) assert.equal((await set(u, pusher({ pushkey: `k${i}` }))).status, 200);
+    assertError(await set(u, pusher({ pushkey: 'one-too-many' })), 400, 'M_INVALID_PARAM');
+    assert.equal((await set(u, pusher({ pushkey: 'k7', lang: 'fr' }))).status, 200);
+    assert.equal((await list(u)).length, 100);
+  });
+
   test('incomplete or wrong pushers are refused', async () => {
     const u = await register(srv, 'ps4');
     assertError(await set(u, pusher({ pushkey: undefined })), 400, 'M_MISSING_PARAM');

@@ -82,6 +82,15 @@ describe('typing notices', () => {
     assert.deepEqual(ephemeral(res.rooms.join[room], 'm.typing').content.user_ids, [a.user_id]);
   });
 
+  test('typing for 0 ms stops typing', async () => {
+    const { a, b, room } = await pair('t11');
+    await typing(srv, a, room, true, 30000);
+    const seen = await sync(srv, b, { since: (await sync(srv, b)).next_batch, timeout: 0 });
+    await typing(srv, a, room, true, 0);
+    const res = await sync(srv, b, { since: seen.next_batch, timeout: 5000 });
+    assert.deepEqual(ephemeral(res.rooms.join[room], 'm.typing').content.user_ids, []);
+  });
+
   test('the timeout is capped at two minutes', async () => {
     const { a, room } = await pair('t8');
     const before = Date.now();
