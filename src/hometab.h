@@ -25,6 +25,8 @@ typedef struct ht_config {
     const char *server_name;  /* the part after ':' in user and room ids */
     const char *public_base_url; /* advertised in /.well-known; NULL: from Host */
     size_t max_body_bytes;    /* larger bodies get 413 */
+    size_t max_upload_bytes;  /* larger media uploads get 413 M_TOO_LARGE; the
+                               * body limit above must be at least this */
     size_t max_header_bytes;  /* larger header blocks get 431 */
     size_t max_uri_bytes;     /* longer request targets get 414 */
     bool wal;                 /* journal_mode=WAL (native); off in the browser */

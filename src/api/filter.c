@@ -32,19 +32,29 @@ static bool event_filter_ok(json_t *f) {
     static const char *const lists[] = {"types", "not_types", "senders", "not_senders", "rooms", "not_rooms"};
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
         if (!list_ok(json_object_get(f, lists[i]))) return false;
+    static const char *const flags[] = {"lazy_load_members", "include_redundant_members",
+                                        "contains_url", "unread_thread_notifications"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        json_t *flag = json_object_get(f, flags[i]);
+        if (flag && !json_is_boolean(flag)) return false;
+    }
     json_t *limit = json_object_get(f, "limit");
     return !limit || json_is_integer(limit);
 }
 
+/* A Filter (/sync, POST /filter), or the RoomEventFilter that /messages and
+ * /context take in the same parameter: its fields sit at the top level, so
+ * they are checked there too. */
 static bool filter_ok(json_t *f) {
-    if (!json_is_object(f)) return false;
+    if (!json_is_object(f) || !event_filter_ok(f)) return false;
     if (!event_filter_ok(json_object_get(f, "presence")) ||
         !event_filter_ok(json_object_get(f, "account_data")))
         return false;
     json_t *room = json_object_get(f, "room");
     if (!room) return true;
+    json_t *include_leave = json_object_get(room, "include_leave");
     if (!json_is_object(room) || !list_ok(json_object_get(room, "rooms")) ||
-        !list_ok(json_object_get(room, "not_rooms")))
+        !list_ok(json_object_get(room, "not_rooms")) || (include_leave && !json_is_boolean(include_leave)))
         return false;
     static const char *const parts[] = {"timeline", "state", "ephemeral", "account_data"};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)

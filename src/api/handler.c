@@ -39,12 +39,14 @@ const char *ht_param_get(const ht_ctx *ctx, const char *name) {
 bool ht_body_object(ht_ctx *ctx, json_t **out, ht_reply *err) {
     if (!ctx->body_json) {
         json_error_t jerr;
-        /* Empty bodies count as {} where a client may omit them (POST /logout). */
+        /* Empty bodies count as {} where a client may omit them (POST /logout).
+         * Any JSON value parses, so that valid JSON of the wrong kind ("5",
+         * "[]") is told apart as M_BAD_JSON from text that is not JSON. */
         if (ctx->req->body_len == 0) {
             ctx->body_json = json_object();
         } else {
             ctx->body_json = json_loadb((const char *)ctx->req->body, ctx->req->body_len,
-                                        JSON_REJECT_DUPLICATES, &jerr);
+                                        JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
         }
         if (!ctx->body_json) {
             *err = ht_reply_errorf(ctx, HT_M_NOT_JSON, "The request body is not valid JSON: %s.",

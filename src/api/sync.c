@@ -15,7 +15,9 @@
 #include "api/timeline.h"
 #include "core/core.h"
 #include "room/room.h"
+#include "store/keys.h"
 #include "store/meta.h"
+#include "store/to_device.h"
 #include "util/json.h"
 
 enum { DEFAULT_TIMELINE_LIMIT = 10, MAX_TIMELINE_LIMIT = 100, MAX_TIMEOUT_MS = 60000, MAX_HEROES = 5 };
@@ -86,11 +88,14 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
 
     /* State: everything before the timeline on a fresh view, otherwise what
      * changed between since and the timeline. */
-    int64_t *streams;
-    size_t n;
-    if (fresh || (s->since && member_stream > s->since))
-        n = ht_store_state_list(store, ctx->arena, room_id, first - 1 > 0 ? first - 1 : 1, &streams);
-    else
+    int64_t *streams = NULL;
+    size_t n = 0;
+    if (fresh || (s->since && member_stream > s->since)) {
+        /* A timeline that starts at stream 1 (the server's first room, from
+         * its creation) has no state before it; "state at 0" would mean the
+         * current state and repeat the timeline's events. */
+        if (first - 1 > 0) n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
+    } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
     json_t *keep = json_object();
     json_object_set_new(keep, ctx->auth.user_id, json_true());
@@ -126,6 +131,48 @@ static json_t *invite_entry(sync_req *s, const char *room_id, int64_t invite_str
                                                 "content", content ? content : json_object()));
     }
     return json_pack("{s:{s:o}}", "invite_state", "events", events);
+}
+
+/* ---- end-to-end encryption in /sync (e2ee-media) ------------------------
+ * to_device, device_lists, device_one_time_keys_count and
+ * device_unused_fallback_key_types. */
+enum { MAX_TO_DEVICE_PER_SYNC = 100 };
+
+/* The device's since token acknowledges the to-device messages at or below
+ * it: they are deleted. If more are waiting than one response carries, the
+ * response covers less of the stream (the rest, and everything else after
+ * that point, comes with the next sync), so nothing is skipped. Returns the
+ * position the response covers up to. */
+static int64_t sync_to_device_upto(sync_req *s, int64_t position) {
+    ht_store *store = s->ctx->core->store;
+    const char *user = s->ctx->auth.user_id, *device = s->ctx->auth.device_id;
+    if (s->since) ht_store_to_device_ack(store, user, device, s->since);
+    int64_t first = ht_store_to_device_nth_stream(store, user, device, s->since, position, 0);
+    int64_t beyond = ht_store_to_device_nth_stream(store, user, device, s->since, position, MAX_TO_DEVICE_PER_SYNC);
+    if (!first || !beyond) return position;
+    /* One sending request's messages share a position: never split them. */
+    return beyond > first ? beyond - 1 : beyond;
+}
+
+/* Adds the end-to-end encryption parts to out; true if any is news. */
+static bool sync_e2ee(sync_req *s, json_t *out) {
+    ht_store *store = s->ctx->core->store;
+    const char *user = s->ctx->auth.user_id, *device = s->ctx->auth.device_id;
+    json_t *events = ht_store_to_device_list(store, user, device, s->since, s->upto);
+    /* Device lists are changes: an initial sync has none to report. */
+    json_t *changed = s->since ? ht_store_device_lists_changed(store, user, s->since, s->upto) : json_array();
+    json_t *left = s->since ? ht_store_device_lists_left(store, user, s->since, s->upto) : json_array();
+    json_t *counts = ht_store_otk_counts(store, user, device);
+    if (!json_object_get(counts, "signed_curve25519"))
+        json_object_set_new(counts, "signed_curve25519", json_integer(0));
+    int64_t taken = ht_store_otk_taken_stream(store, user, device);
+    bool news = json_array_size(events) || json_array_size(changed) || json_array_size(left) ||
+                (s->since && taken > s->since && taken <= s->upto);
+    json_object_set_new(out, "to_device", json_pack("{s:o}", "events", events));
+    json_object_set_new(out, "device_lists", json_pack("{s:o, s:o}", "changed", changed, "left", left));
+    json_object_set_new(out, "device_one_time_keys_count", counts);
+    json_object_set_new(out, "device_unused_fallback_key_types", ht_store_fallback_unused(store, user, device));
+    return news;
 }
 
 static bool parse_timeout(ht_ctx *ctx, int64_t *timeout, ht_reply *err) {
@@ -180,6 +227,7 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     if (may_wait && s.since == position)
         return (ht_reply){.park = true, .park_position = (uint64_t)position,
                           .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
+    position = sync_to_device_upto(&s, position);
     s.upto = position;
     ht_sync_scope scope = {.since = s.since, .upto = position, .filter = s.filter};
 
@@ -206,22 +254,28 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
             if (entry) json_object_set_new(leave, room_id, entry);
         }
     }
+    json_t *e2ee = json_object();
+    bool e2ee_news = sync_e2ee(&s, e2ee);
     bool global_news;
     json_t *globals = ht_sync_globals(ctx, &scope, &global_news);
-    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave) || global_news;
+    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave) || e2ee_news ||
+                global_news;
     if (!news && may_wait) {
         json_decref(join);
         json_decref(invite);
         json_decref(leave);
+        json_decref(e2ee);
         json_decref(globals);
         return (ht_reply){.park = true, .park_position = (uint64_t)position,
                           .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
     }
-    json_t *response = json_pack("{s:s, s:{s:o, s:o, s:o, s:{}}, s:{s:[]}, s:{s:[]}}", "next_batch",
-                                 ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",
-                                 invite, "leave", leave, "knock", "presence", "events", "account_data",
-                                 "events");
-    json_object_update(response, globals);
+    json_t *reply = json_pack("{s:s, s:{s:o, s:o, s:o, s:{}}, s:{s:[]}, s:{s:[]}}", "next_batch",
+                              ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",
+                              invite, "leave", leave, "knock", "presence", "events", "account_data",
+                              "events");
+    json_object_update(reply, e2ee);
+    json_object_update(reply, globals);
+    json_decref(e2ee);
     json_decref(globals);
-    return ht_reply_json(response);
+    return ht_reply_json(reply);
 }

@@ -80,7 +80,8 @@ static json_t *room_filter_part(ht_sync_scope *scope, const char *part) {
 
 static json_t *typing_event(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, bool fresh) {
     ht_store *store = ctx->core->store;
-    if (!fresh && ht_store_typing_changed(store, room_id) <= scope->since) return NULL;
+    int64_t changed = ht_store_typing_changed(store, room_id);
+    if (!fresh && (changed <= scope->since || changed > scope->upto)) return NULL;
     const char **users;
     size_t n = ht_store_typing_users(store, ctx->arena, room_id, ctx->now_ms, &users);
     if (fresh && !n) return NULL;
@@ -93,7 +94,8 @@ static json_t *typing_event(ht_ctx *ctx, ht_sync_scope *scope, const char *room_
  * receipts are shown to their owner only. */
 static json_t *receipt_event(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, bool fresh) {
     ht_receipt_row *rows;
-    size_t n = ht_store_receipts_since(ctx->core->store, ctx->arena, room_id, fresh ? 0 : scope->since, &rows);
+    size_t n = ht_store_receipts_since(ctx->core->store, ctx->arena, room_id, fresh ? 0 : scope->since,
+                                       scope->upto, &rows);
     json_t *content = json_object();
     for (size_t i = 0; i < n; i++) {
         if (strcmp(rows[i].type, "m.read.private") == 0 && strcmp(rows[i].user_id, ctx->auth.user_id) != 0)
@@ -125,9 +127,11 @@ static json_t *ephemeral_events(ht_ctx *ctx, ht_sync_scope *scope, const char *r
 
 /* ---- account data --------------------------------------------------------------- */
 
-static json_t *account_data_events(ht_ctx *ctx, const char *room_id, int64_t since, json_t *filter) {
+static json_t *account_data_events(ht_ctx *ctx, const char *room_id, int64_t since, int64_t upto,
+                                   json_t *filter) {
     ht_account_data_row *rows;
-    size_t n = ht_store_account_data_since(ctx->core->store, ctx->arena, ctx->auth.user_id, room_id, since, &rows);
+    size_t n = ht_store_account_data_since(ctx->core->store, ctx->arena, ctx->auth.user_id, room_id, since,
+                                           upto, &rows);
     json_t *events = json_array();
     bool global = !*room_id;
     bool rules_sent = false;
@@ -277,7 +281,8 @@ json_t *ht_sync_joined_room_extras(ht_ctx *ctx, ht_sync_scope *scope, const char
                                    json_t *entry) {
     json_t *ephemeral = ephemeral_events(ctx, scope, room_id, fresh);
     json_t *account_data =
-        account_data_events(ctx, room_id, fresh ? 0 : scope->since, room_filter_part(scope, "account_data"));
+        account_data_events(ctx, room_id, fresh ? 0 : scope->since, scope->upto,
+                            room_filter_part(scope, "account_data"));
     if (!entry && !json_array_size(ephemeral) && !json_array_size(account_data)) {
         json_decref(ephemeral);
         json_decref(account_data);
@@ -298,7 +303,7 @@ static json_t *presence_events(ht_ctx *ctx, ht_sync_scope *scope) {
     json_t *filter = json_object_get(scope->filter, "presence");
     ht_presence_row *rows;
     size_t n = ht_store_presence_visible_since(ctx->core->store, ctx->arena, ctx->auth.user_id, scope->since,
-                                               MAX_PRESENCE_EVENTS, &rows);
+                                               scope->upto, MAX_PRESENCE_EVENTS, &rows);
     json_t *events = json_array();
     for (size_t i = 0; i < n; i++) {
         if (!ht_filter_allows(filter, "m.presence", rows[i].user_id)) continue;
@@ -315,7 +320,8 @@ static json_t *presence_events(ht_ctx *ctx, ht_sync_scope *scope) {
 
 json_t *ht_sync_globals(ht_ctx *ctx, ht_sync_scope *scope, bool *news) {
     json_t *presence = presence_events(ctx, scope);
-    json_t *account_data = account_data_events(ctx, "", scope->since, json_object_get(scope->filter, "account_data"));
+    json_t *account_data =
+        account_data_events(ctx, "", scope->since, scope->upto, json_object_get(scope->filter, "account_data"));
     *news = json_array_size(presence) || json_array_size(account_data);
     return json_pack("{s:{s:o}, s:{s:o}}", "presence", "events", presence, "account_data", "events", account_data);
 }

@@ -28,6 +28,7 @@ void ht_config_defaults(ht_config *cfg) {
     cfg->db_path = "hometab.sqlite";
     cfg->server_name = "localhost";
     cfg->max_body_bytes = 50u * 1024 * 1024;
+    cfg->max_upload_bytes = 50u * 1024 * 1024;
     cfg->max_header_bytes = 16 * 1024;
     cfg->max_uri_bytes = 8 * 1024;
     cfg->wal = true;

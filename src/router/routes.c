@@ -10,10 +10,13 @@
 #include "api/directory.h"
 #include "api/discovery.h"
 #include "api/filter.h"
+#include "api/keys.h"
+#include "api/media.h"
 #include "api/presence.h"
 #include "api/profile.h"
 #include "api/push_rules.h"
 #include "api/receipts.h"
+#include "api/relations.h"
 #include "api/rooms.h"
 #include "api/sync.h"
 #include "api/typing.h"
@@ -124,6 +127,48 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/thirdparty/protocols", ht_api_thirdparty_protocols, AUTH},
     {"POST", CLIENT "/rooms/{roomId}/report/{eventId}", ht_api_report_event, AUTH},
     /* ---- end of client-rest -------------------------------------------- */
+
+    /* ---- media, end-to-end encryption, relations, search (e2ee-media) ---- */
+    /* content repository */
+    {"POST", "/_matrix/media/(r0|v3)/upload", ht_api_media_upload, AUTH},
+    {"POST", "/_matrix/media/v1/create", ht_api_media_create, AUTH},
+    {"PUT", "/_matrix/media/(r0|v3)/upload/{serverName}/{mediaId}", ht_api_media_upload_to, AUTH},
+    {"GET", "/_matrix/client/v1/media/download/{serverName}/{mediaId}", ht_api_media_download, AUTH},
+    {"GET", "/_matrix/client/v1/media/download/{serverName}/{mediaId}/{fileName}", ht_api_media_download, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/download/{serverName}/{mediaId}", ht_api_media_download, 0},
+    {"GET", "/_matrix/media/(r0|v3)/download/{serverName}/{mediaId}/{fileName}", ht_api_media_download, 0},
+    {"GET", "/_matrix/client/v1/media/thumbnail/{serverName}/{mediaId}", ht_api_media_thumbnail, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/thumbnail/{serverName}/{mediaId}", ht_api_media_thumbnail, 0},
+    {"GET", "/_matrix/client/v1/media/config", ht_api_media_config, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/config", ht_api_media_config, AUTH},
+    /* end-to-end encryption: keys, to-device messages, key backups */
+    {"POST", CLIENT "/keys/upload", ht_api_keys_upload, AUTH},
+    {"POST", CLIENT "/keys/query", ht_api_keys_query, AUTH},
+    {"POST", CLIENT "/keys/claim", ht_api_keys_claim, AUTH},
+    {"GET", CLIENT "/keys/changes", ht_api_keys_changes, AUTH},
+    {"POST", CLIENT "/keys/device_signing/upload", ht_api_keys_device_signing_upload, AUTH},
+    {"POST", CLIENT "/keys/signatures/upload", ht_api_keys_signatures_upload, AUTH},
+    {"PUT", CLIENT "/sendToDevice/{eventType}/{txnId}", ht_api_send_to_device, AUTH},
+    {"POST", CLIENT "/room_keys/version", ht_api_room_keys_version_create, AUTH},
+    {"GET", CLIENT "/room_keys/version", ht_api_room_keys_version_get, AUTH},
+    {"GET", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_get, AUTH},
+    {"PUT", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_put, AUTH},
+    {"DELETE", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys", ht_api_room_keys_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_delete, AUTH},
+    /* relations and search */
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}", ht_api_relations, AUTH},
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}", ht_api_relations, AUTH},
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}", ht_api_relations, AUTH},
+    {"POST", CLIENT "/search", ht_api_search, AUTH},
+    /* ---- end of e2ee-media block ---- */
 
     {NULL, NULL, NULL, 0},
 };

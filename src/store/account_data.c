@@ -26,11 +26,13 @@ const char *ht_store_account_data_get(ht_store *store, ht_arena *arena, const ch
 }
 
 size_t ht_store_account_data_since(ht_store *store, ht_arena *arena, const char *user_id,
-                                   const char *room_id, int64_t since, ht_account_data_row **out) {
+                                   const char *room_id, int64_t since, int64_t upto,
+                                   ht_account_data_row **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ACCOUNT_DATA_SINCE);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, room_id);
     ht_db_bind_int(s, 3, since);
+    ht_db_bind_int(s, 4, upto);
     size_t n = 0, cap = 0;
     ht_account_data_row *list = NULL;
     while (ht_db_row(store, s)) {

@@ -22,8 +22,9 @@ typedef struct ht_account_data_row {
     int64_t stream;
 } ht_account_data_row;
 
-/* Entries of one scope (room_id "" for global) changed after `since`. */
+/* Entries of one scope (room_id "" for global) changed in (since, upto]. */
 size_t ht_store_account_data_since(ht_store *store, ht_arena *arena, const char *user_id,
-                                   const char *room_id, int64_t since, ht_account_data_row **out);
+                                   const char *room_id, int64_t since, int64_t upto,
+                                   ht_account_data_row **out);
 
 #endif

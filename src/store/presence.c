@@ -32,11 +32,12 @@ bool ht_store_presence_touch(ht_store *store, const char *user_id, int64_t last_
 }
 
 size_t ht_store_presence_visible_since(ht_store *store, ht_arena *arena, const char *viewer,
-                                       int64_t since, int64_t limit, ht_presence_row **out) {
+                                       int64_t since, int64_t upto, int64_t limit, ht_presence_row **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_VISIBLE_SINCE);
     ht_db_bind_text(s, 1, viewer);
     ht_db_bind_int(s, 2, since);
     ht_db_bind_int(s, 3, limit);
+    ht_db_bind_int(s, 4, upto);
     size_t n = 0, cap = 0;
     ht_presence_row *list = NULL;
     while (ht_db_row(store, s)) {

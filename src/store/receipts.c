@@ -32,10 +32,11 @@ bool ht_store_receipt_set(ht_store *store, const char *room_id, const ht_receipt
 }
 
 size_t ht_store_receipts_since(ht_store *store, ht_arena *arena, const char *room_id, int64_t since,
-                               ht_receipt_row **out) {
+                               int64_t upto, ht_receipt_row **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_RECEIPTS_SINCE);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_int(s, 2, since);
+    ht_db_bind_int(s, 3, upto);
     size_t n = 0, cap = 0;
     ht_receipt_row *list = NULL;
     while (ht_db_row(store, s)) {

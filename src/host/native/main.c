@@ -20,6 +20,8 @@ static void usage(FILE *f) {
             "  --web-root DIR        serve static files (the in-browser demo) from DIR\n"
             "  --public-url URL      base URL advertised in /.well-known (default: from Host)\n"
             "  --max-body BYTES      largest request body accepted (default 52428800)\n"
+            "  --max-upload BYTES    largest media file accepted (default 52428800);\n"
+            "                        raises --max-body to match when it is larger\n"
             "  --request-timeout-ms N  a started request must arrive within N ms, else 408 (default 30000)\n"
             "  --idle-timeout-ms N   close a keep-alive connection idle for N ms (default 75000)\n"
             "  --max-connections N   open connections in all; more get 503 (default 10000)\n"
@@ -73,9 +75,10 @@ int main(int argc, char **argv) {
     static char listen_arg[256];
 
     enum {
-        OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_REQUEST_TIMEOUT,
+        OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_REQUEST_TIMEOUT,
         OPT_IDLE_TIMEOUT, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_NO_RATE, OPT_LOG, OPT_HELP
     };
+    bool max_body_given = false, max_upload_given = false;
     static const struct option long_opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"db", required_argument, NULL, OPT_DB},
@@ -83,6 +86,7 @@ int main(int argc, char **argv) {
         {"web-root", required_argument, NULL, OPT_WEB},
         {"public-url", required_argument, NULL, OPT_URL},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
         {"request-timeout-ms", required_argument, NULL, OPT_REQUEST_TIMEOUT},
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
         {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
@@ -110,6 +114,12 @@ int main(int argc, char **argv) {
         case OPT_MAX_BODY:
             if (!parse_positive(optarg, "--max-body", SIZE_MAX, &number)) return 2;
             cfg.max_body_bytes = (size_t)number;
+            max_body_given = true;
+            break;
+        case OPT_MAX_UPLOAD:
+            if (!parse_positive(optarg, "--max-upload", SIZE_MAX, &number)) return 2;
+            cfg.max_upload_bytes = (size_t)number;
+            max_upload_given = true;
             break;
         case OPT_REQUEST_TIMEOUT:
             if (!parse_positive(optarg, "--request-timeout-ms", SIZE_MAX, &number)) return 2;
@@ -137,6 +147,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "hometab: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
+    }
+
+    /* An upload is one request body, so the body limit must let the
+     * largest file through: a lower --max-body alone also lowers the upload
+     * limit; an explicit --max-upload raises the body limit. */
+    if (cfg.max_body_bytes < cfg.max_upload_bytes) {
+        if (max_body_given && max_upload_given) {
+            fprintf(stderr, "hometab: --max-body must be at least --max-upload\n");
+            return 2;
+        }
+        if (max_body_given) cfg.max_upload_bytes = cfg.max_body_bytes;
+        else cfg.max_body_bytes = cfg.max_upload_bytes;
     }
 
     char err[1024];
