@@ -40,6 +40,13 @@ ht_reply ht_api_thirdparty_protocols(ht_ctx *ctx) {
     return ht_reply_empty();
 }
 
+/* Accounts have no e-mail addresses or phone numbers here (and
+ * m.3pid_changes says they cannot get any). */
+ht_reply ht_api_account_3pids(ht_ctx *ctx) {
+    (void)ctx;
+    return ht_reply_json(json_pack("{s:[]}", "threepids"));
+}
+
 ht_reply ht_api_report_event(ht_ctx *ctx) {
     const char *room_id;
     json_t *body;

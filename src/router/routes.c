@@ -125,6 +125,7 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/capabilities", ht_api_capabilities, AUTH},
     {"GET", CLIENT "/voip/turnServer", ht_api_turn_server, AUTH},
     {"GET", CLIENT "/thirdparty/protocols", ht_api_thirdparty_protocols, AUTH},
+    {"GET", CLIENT "/account/3pid", ht_api_account_3pids, AUTH},
     {"POST", CLIENT "/rooms/{roomId}/report/{eventId}", ht_api_report_event, AUTH},
     /* ---- end of client-rest -------------------------------------------- */
 

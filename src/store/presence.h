@@ -23,7 +23,7 @@ bool ht_store_presence_set(ht_store *store, const ht_presence_row *row);
 /* Records activity without a change anyone is told about. */
 bool ht_store_presence_touch(ht_store *store, const char *user_id, int64_t last_active_ms);
 /* Presence changed in (since, upto] of the viewer and of everyone sharing
- * a joined room with them, oldest change first, at most `limit`. */
+ * a joined room with them: the newest `limit` changes, newest first. */
 size_t ht_store_presence_visible_since(ht_store *store, ht_arena *arena, const char *viewer,
                                        int64_t since, int64_t upto, int64_t limit, ht_presence_row **out);
 /* Are both users joined to at least one common room? */

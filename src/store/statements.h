@@ -297,7 +297,7 @@
       "WHERE stream > ?2 AND stream <= ?4 AND (user_id = ?1 OR user_id IN (SELECT b.user_id "             \
       "FROM memberships a JOIN memberships b ON a.room_id = b.room_id "                  \
       "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join')) "      \
-      "ORDER BY stream LIMIT ?3")                                                        \
+      "ORDER BY stream DESC LIMIT ?3")                                                   \
     X(USERS_SHARE_ROOM, "SELECT 1 FROM memberships a JOIN memberships b "                \
                         "ON a.room_id = b.room_id WHERE a.user_id = ?1 AND b.user_id = ?2 " \
                         "AND a.membership = 'join' AND b.membership = 'join' LIMIT 1")   \

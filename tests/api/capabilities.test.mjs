@@ -43,6 +43,12 @@ describe('start-up endpoints', () => {
     assert.deepEqual(res.json, {});
   });
 
+  test('accounts have no third-party identifiers', async () => {
+    const res = await srv.fetch(`${V3}/account/3pid`, { token: alice.token });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, { threepids: [] });
+  });
+
   test('the unstable RTC transports endpoint is not offered', async () => {
     const res = await srv.fetch('/_matrix/client/unstable/org.matrix.msc4143/rtc/transports', { token: alice.token });
     assertError(res, 404, 'M_UNRECOGNIZED');
