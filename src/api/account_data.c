@@ -17,7 +17,7 @@
 #include "store/meta.h"
 #include "util/json.h"
 
-enum { MAX_TYPE_BYTES = 255, MAX_TAG_BYTES = 255, MAX_CONTENT_BYTES = 1024 * 1024 };
+enum { MAX_TYPE_BYTES = 255, MAX_TAG_BYTES = 255, MAX_TAGS = 100, MAX_CONTENT_BYTES = 1024 * 1024 };
 
 bool ht_account_data_set(ht_ctx *ctx, const char *room_id, const char *type, json_t *content) {
     char *text = json_dumps(content, JSON_COMPACT);
@@ -126,7 +126,10 @@ ht_reply ht_api_tag_put(ht_ctx *ctx) {
     if (order && !json_is_number(order)) return ht_reply_error(HT_M_BAD_JSON, "order must be a number.");
     if (ctx->req->body_len > MAX_CONTENT_BYTES) return ht_reply_error(HT_M_TOO_LARGE, "The tag is too large.");
     json_t *content = tags_content(ctx, room_id);
-    json_object_set(json_object_get(content, "tags"), tag, body);
+    json_t *tags = json_object_get(content, "tags");
+    if (!json_object_get(tags, tag) && json_object_size(tags) >= MAX_TAGS)
+        return ht_reply_error(HT_M_INVALID_PARAM, "A room can have at most 100 tags.");
+    json_object_set(tags, tag, body);
     if (!ht_account_data_set(ctx, room_id, "m.tag", content))
         return ht_reply_error(HT_M_SERVER_ERROR, "The tag could not be stored.");
     return ht_reply_empty();

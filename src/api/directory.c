@@ -19,7 +19,14 @@
 #include "store/directory.h"
 #include "util/json.h"
 
-enum { MAX_DIRECTORY_ROOMS = 10000, DEFAULT_PUBLIC_LIMIT = 500, MAX_PUBLIC_LIMIT = 500, MAX_ALT_ALIASES = 100 };
+enum {
+    MAX_DIRECTORY_ROOMS = 10000,
+    DEFAULT_PUBLIC_LIMIT = 500,
+    MAX_PUBLIC_LIMIT = 500,
+    MAX_ALT_ALIASES = 100,
+    MAX_SEARCH_TERM_BYTES = 256,
+    MAX_ROOM_TYPES = 20,
+};
 
 /* The alias of the path: valid, and on this server. */
 static bool alias_param(ht_ctx *ctx, const char **alias, ht_reply *err) {
@@ -293,6 +300,8 @@ ht_reply ht_api_public_rooms_post(ht_ctx *ctx) {
         (filter && !json_is_object(filter) && !json_is_null(filter)) ||
         (term && !json_is_string(term) && !json_is_null(term)) || (types && !json_is_array(types)))
         return ht_reply_error(HT_M_BAD_JSON, "limit must be an integer, since a string, filter an object.");
+    if (json_string_length(term) > MAX_SEARCH_TERM_BYTES || json_array_size(types) > MAX_ROOM_TYPES)
+        return ht_reply_error(HT_M_INVALID_PARAM, "The search term is at most 256 bytes, room_types at most 20.");
     size_t i;
     json_t *t;
     json_array_foreach(types, i, t) {

@@ -156,6 +156,14 @@ describe('room tags', () => {
     assertError(await put(u, tagsPath(u, room, 'x'.repeat(256)), {}), 400, 'M_INVALID_PARAM');
   });
 
+  test('a room has at most 100 tags', async () => {
+    const u = await register(srv, 'tagmany');
+    const room = await createRoom(srv, u);
+    for (let i = 0; i < 100; i++) assert.equal((await put(u, tagsPath(u, room, `u.t${i}`), {})).status, 200);
+    assertError(await put(u, tagsPath(u, room, 'u.onemore'), {}), 400, 'M_INVALID_PARAM');
+    assert.equal((await put(u, tagsPath(u, room, 'u.t5'), { order: 0.5 })).status, 200, 'changing one is fine');
+  });
+
   test('another user\'s tags are forbidden', async () => {
     const a = await register(srv, 'tagowner');
     const b = await register(srv, 'tagsnoop');

@@ -210,5 +210,6 @@ describe('/publicRooms', () => {
     assertError(await srv.fetch(`${V3}/publicRooms`, { method: 'POST', body: {} }), 401, 'M_MISSING_TOKEN');
     assertError(await srv.fetch(`${V3}/publicRooms`, { method: 'POST', body: { limit: 'x' }, token: owner.token }), 400, 'M_BAD_JSON');
     assertError(await srv.fetch(`${V3}/publicRooms`, { method: 'POST', body: { filter: { room_types: [1] } }, token: owner.token }), 400, 'M_BAD_JSON');
+    assertError(await srv.fetch(`${V3}/publicRooms`, { method: 'POST', body: { filter: { generic_search_term: 'x'.repeat(257) } }, token: owner.token }), 400, 'M_INVALID_PARAM');
   });
 });
