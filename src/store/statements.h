@@ -93,9 +93,6 @@
     X(MEMBER_JOINED_AFTER, "SELECT 1 FROM events WHERE room_id = ?1 AND type = 'm.room.member' " \
                            "AND state_key = ?2 AND stream >= ?3 "                        \
                            "AND json ->> '$.content.membership' = 'join' LIMIT 1")       \
-    X(UNREAD_COUNT, "SELECT count(*) FROM events WHERE room_id = ?1 AND sender != ?2 "   \
-                    "AND type IN ('m.room.message', 'm.room.encrypted') AND stream > "   \
-                    "coalesce((SELECT max(stream) FROM events WHERE room_id = ?1 AND sender = ?2), 0)") \
     X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
     X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
     HT_STATEMENTS_E2EE_MEDIA(X) \
