@@ -2,6 +2,7 @@
  * /send, /redact, /state, /event, /members, /joined_members. */
 #include <string.h>
 
+#include "api/directory.h"
 #include "api/filter.h"
 #include "api/ids.h"
 #include "api/room_access.h"
@@ -108,6 +109,8 @@ ht_reply ht_api_state_put(ht_ctx *ctx) {
     const char *type = ht_param_get(ctx, "eventType");
     const char *key = state_key_param(ctx);
     if (!*type) return ht_reply_error(HT_M_INVALID_PARAM, "The event type may not be empty.");
+    if (strcmp(type, "m.room.canonical_alias") == 0 && !ht_directory_check_canonical_alias(ctx, room_id, content, &err))
+        return err;
 
     /* Setting state to what it already is from the same sender is a no-op
      * that answers with the existing event, as clients retry PUTs. */

@@ -11,6 +11,7 @@
 
 #include "api/filter.h"
 #include "api/sync.h"
+#include "api/sync_extras.h"
 #include "api/timeline.h"
 #include "core/core.h"
 #include "room/room.h"
@@ -108,13 +109,7 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
                               ht_timeline_json(ctx, page.events, page.count, true, false), "limited",
                               limited, "prev_batch", prev, "state", "events", state, "account_data",
                               "events");
-    if (joined) {
-        json_object_set_new(entry, "summary", summary(s, room_id));
-        json_object_set_new(entry, "ephemeral", json_pack("{s:[]}", "events"));
-        int64_t unread = ht_store_unread_count(store, room_id, ctx->auth.user_id);
-        json_object_set_new(entry, "unread_notifications",
-                            json_pack("{s:I, s:i}", "notification_count", (json_int_t)unread, "highlight_count", 0));
-    }
+    if (joined) json_object_set_new(entry, "summary", summary(s, room_id));
     return entry;
 }
 
@@ -226,6 +221,7 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     int64_t timeout;
     ht_reply err;
     if (!setup(ctx, &s, &timeout, &err)) return err;
+    ht_sync_prepare(ctx);
     int64_t position = (int64_t)ht_store_stream_position(ctx->core->store);
     if (s.since > position) s.since = position; /* a token from before a restore */
     int64_t deadline = ctx->received_ms + timeout;
@@ -233,9 +229,11 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
      * it must be able to wait on it, or it would poll in a tight loop. */
     bool may_wait = timeout > 0 && ctx->now_ms < deadline && !s.full_state && s.has_since;
     if (may_wait && s.since == position)
-        return (ht_reply){.park = true, .park_position = (uint64_t)position, .park_deadline_ms = deadline};
+        return (ht_reply){.park = true, .park_position = (uint64_t)position,
+                          .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
     position = sync_to_device_upto(&s, position);
     s.upto = position;
+    ht_sync_scope scope = {.since = s.since, .upto = position, .filter = s.filter};
 
     json_t *join = json_object(), *invite = json_object(), *leave = json_object();
     bool include_leave = json_is_true(json_object_get(s.room_filter, "include_leave"));
@@ -248,6 +246,8 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
         json_t *entry = NULL;
         if (strcmp(m, "join") == 0) {
             entry = room_entry(&s, room_id, rooms[i].stream, position, true);
+            bool fresh = !s.since || s.full_state || rooms[i].stream > s.since;
+            entry = ht_sync_joined_room_extras(ctx, &scope, room_id, fresh, entry);
             if (entry) json_object_set_new(join, room_id, entry);
         } else if (strcmp(m, "invite") == 0) {
             if (!s.since || rooms[i].stream > s.since)
@@ -260,19 +260,26 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     }
     json_t *e2ee = json_object();
     bool e2ee_news = sync_e2ee(&s, e2ee);
-    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave) || e2ee_news;
+    bool global_news;
+    json_t *globals = ht_sync_globals(ctx, &scope, &global_news);
+    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave) || e2ee_news ||
+                global_news;
     if (!news && may_wait) {
         json_decref(join);
         json_decref(invite);
         json_decref(leave);
         json_decref(e2ee);
-        return (ht_reply){.park = true, .park_position = (uint64_t)position, .park_deadline_ms = deadline};
+        json_decref(globals);
+        return (ht_reply){.park = true, .park_position = (uint64_t)position,
+                          .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
     }
     json_t *reply = json_pack("{s:s, s:{s:o, s:o, s:o, s:{}}, s:{s:[]}, s:{s:[]}}", "next_batch",
                               ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",
                               invite, "leave", leave, "knock", "presence", "events", "account_data",
                               "events");
     json_object_update(reply, e2ee);
+    json_object_update(reply, globals);
     json_decref(e2ee);
+    json_decref(globals);
     return ht_reply_json(reply);
 }

@@ -5,19 +5,28 @@
 #include "router/router.h"
 
 #include "api/account.h"
+#include "api/account_data.h"
+#include "api/capabilities.h"
+#include "api/directory.h"
 #include "api/discovery.h"
 #include "api/filter.h"
 #include "api/keys.h"
 #include "api/media.h"
+#include "api/presence.h"
+#include "api/profile.h"
+#include "api/push_rules.h"
+#include "api/receipts.h"
 #include "api/relations.h"
 #include "api/rooms.h"
 #include "api/sync.h"
+#include "api/typing.h"
 
 #define CLIENT "/_matrix/client/(r0|v3)"
 #define AUTH HT_ROUTE_AUTH
-/* Calls that write events, store uploads, queue to-device messages or hash
- * passwords take a token from the caller's bucket; see core.c for why login
- * and registration share one. */
+/* Calls that write events (a profile change writes one into every joined
+ * room), store uploads, queue to-device messages, create aliases, file
+ * reports or hash passwords take a token from the caller's bucket; see
+ * core.c for why login and registration share one. */
 #define LIMITED (HT_ROUTE_AUTH | HT_ROUTE_RATE_LIMITED)
 
 const ht_route ht_routes[] = {
@@ -69,6 +78,61 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/sync", ht_api_sync, AUTH},
     {"POST", CLIENT "/user/{userId}/filter", ht_api_filter_create, AUTH},
     {"GET", CLIENT "/user/{userId}/filter/{filterId}", ht_api_filter_get, AUTH},
+
+    /* ---- client-rest: what clients use besides rooms and sync ---------- */
+    /* profiles and the user directory */
+    {"GET", CLIENT "/profile/{userId}", ht_api_profile_get, 0},
+    {"GET", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_get, 0},
+    {"PUT", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_put, LIMITED},
+    {"DELETE", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_delete, AUTH},
+    {"POST", CLIENT "/user_directory/search", ht_api_user_directory_search, AUTH},
+    /* presence, typing, receipts */
+    {"PUT", CLIENT "/presence/{userId}/status", ht_api_presence_put, AUTH},
+    {"GET", CLIENT "/presence/{userId}/status", ht_api_presence_get, AUTH},
+    {"PUT", CLIENT "/rooms/{roomId}/typing/{userId}", ht_api_typing, AUTH},
+    {"POST", CLIENT "/rooms/{roomId}/receipt/{receiptType}/{eventId}", ht_api_receipt, AUTH},
+    {"POST", CLIENT "/rooms/{roomId}/read_markers", ht_api_read_markers, AUTH},
+
+    /* account data and tags */
+    {"GET", CLIENT "/user/{userId}/account_data/{type}", ht_api_account_data_get, AUTH},
+    {"PUT", CLIENT "/user/{userId}/account_data/{type}", ht_api_account_data_put, AUTH},
+    {"GET", CLIENT "/user/{userId}/rooms/{roomId}/account_data/{type}", ht_api_room_account_data_get, AUTH},
+    {"PUT", CLIENT "/user/{userId}/rooms/{roomId}/account_data/{type}", ht_api_room_account_data_put, AUTH},
+    {"GET", CLIENT "/user/{userId}/rooms/{roomId}/tags", ht_api_tags_get, AUTH},
+    {"PUT", CLIENT "/user/{userId}/rooms/{roomId}/tags/{tag}", ht_api_tag_put, AUTH},
+    {"DELETE", CLIENT "/user/{userId}/rooms/{roomId}/tags/{tag}", ht_api_tag_delete, AUTH},
+
+    /* room directory */
+    {"PUT", CLIENT "/directory/room/{roomAlias}", ht_api_alias_put, LIMITED},
+    {"GET", CLIENT "/directory/room/{roomAlias}", ht_api_alias_get, 0},
+    {"DELETE", CLIENT "/directory/room/{roomAlias}", ht_api_alias_delete, AUTH},
+    {"GET", CLIENT "/rooms/{roomId}/aliases", ht_api_room_aliases, AUTH},
+    {"GET", CLIENT "/directory/list/room/{roomId}", ht_api_directory_visibility_get, 0},
+    {"PUT", CLIENT "/directory/list/room/{roomId}", ht_api_directory_visibility_put, AUTH},
+    {"GET", CLIENT "/publicRooms", ht_api_public_rooms_get, 0},
+    {"POST", CLIENT "/publicRooms", ht_api_public_rooms_post, AUTH},
+
+    /* push rules and pushers */
+    {"GET", CLIENT "/pushrules", ht_api_push_rules_all, AUTH},
+    {"GET", CLIENT "/pushrules/", ht_api_push_rules_all, AUTH},
+    {"GET", CLIENT "/pushrules/global/", ht_api_push_rules_global, AUTH},
+    {"GET", CLIENT "/pushrules/global/{kind}/{ruleId}", ht_api_push_rule_get, AUTH},
+    {"PUT", CLIENT "/pushrules/global/{kind}/{ruleId}", ht_api_push_rule_put, AUTH},
+    {"DELETE", CLIENT "/pushrules/global/{kind}/{ruleId}", ht_api_push_rule_delete, AUTH},
+    {"GET", CLIENT "/pushrules/global/{kind}/{ruleId}/enabled", ht_api_push_rule_enabled_get, AUTH},
+    {"PUT", CLIENT "/pushrules/global/{kind}/{ruleId}/enabled", ht_api_push_rule_enabled_put, AUTH},
+    {"GET", CLIENT "/pushrules/global/{kind}/{ruleId}/actions", ht_api_push_rule_actions_get, AUTH},
+    {"PUT", CLIENT "/pushrules/global/{kind}/{ruleId}/actions", ht_api_push_rule_actions_put, AUTH},
+    {"GET", CLIENT "/pushers", ht_api_pushers_get, AUTH},
+    {"POST", CLIENT "/pushers/set", ht_api_pushers_set, AUTH},
+
+    /* start-up questions and reports */
+    {"GET", CLIENT "/capabilities", ht_api_capabilities, AUTH},
+    {"GET", CLIENT "/voip/turnServer", ht_api_turn_server, AUTH},
+    {"GET", CLIENT "/thirdparty/protocols", ht_api_thirdparty_protocols, AUTH},
+    {"GET", CLIENT "/account/3pid", ht_api_account_3pids, AUTH},
+    {"POST", CLIENT "/rooms/{roomId}/report/{eventId}", ht_api_report_event, LIMITED},
+    /* ---- end of client-rest -------------------------------------------- */
 
     /* ---- media, end-to-end encryption, relations, search (e2ee-media) ---- */
     /* content repository */

@@ -256,6 +256,88 @@ static const char *const migrations[] = {
     "  WHERE type = 'm.room.name' AND redacted_by IS NULL AND json_type(json, '$.content.name') = 'text'"
     "  UNION ALL SELECT stream, json ->> '$.content.topic', 'content.topic', room_id FROM events"
     "  WHERE type = 'm.room.topic' AND redacted_by IS NULL AND json_type(json, '$.content.topic') = 'text';",
+
+    /* 4: what clients keep besides rooms: presence, typing, receipts,
+     * account data, push rules, pushers, reports. Profiles live in the
+     * users table (migration 2). Every row a /sync reports carries the
+     * stream position of its last change, so sync can ask "what changed
+     * after since". */
+    "CREATE TABLE presence ("
+    "  user_id TEXT PRIMARY KEY,"
+    "  presence TEXT NOT NULL,"        /* online, unavailable, offline */
+    "  status_msg TEXT,"
+    "  last_active_ms INTEGER NOT NULL,"
+    "  stream INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX presence_stream ON presence(stream);"
+    /* Who is typing, until when. Expired rows are removed lazily by the
+     * next /sync, which then advances the stream. */
+    "CREATE TABLE typing ("
+    "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, user_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX typing_expiry ON typing(expires_ms);"
+    /* The position of the last change to each room's set of typing users. */
+    "CREATE TABLE typing_changes ("
+    "  room_id TEXT PRIMARY KEY,"
+    "  stream INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    /* One receipt per (room, user, type, thread); thread_id '' is unthreaded.
+     * event_stream orders receipts against the timeline. */
+    "CREATE TABLE receipts ("
+    "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  event_stream INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, user_id, type, thread_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX receipts_room_stream ON receipts(room_id, stream);"
+    /* Global account data has room_id ''. */
+    "CREATE TABLE account_data ("
+    "  user_id TEXT NOT NULL,"
+    "  room_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  content TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, room_id, type)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX account_data_stream ON account_data(user_id, stream);"
+    /* A user's own push rules; higher priority first within a kind. */
+    "CREATE TABLE push_rules ("
+    "  user_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  rule_id TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  actions TEXT NOT NULL,"
+    "  conditions TEXT,"
+    "  pattern TEXT,"
+    "  PRIMARY KEY (user_id, kind, rule_id)) STRICT, WITHOUT ROWID;"
+    /* What a user changed of a server-default rule (NULL: unchanged). */
+    "CREATE TABLE push_rule_defaults ("
+    "  user_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  rule_id TEXT NOT NULL,"
+    "  enabled INTEGER,"
+    "  actions TEXT,"
+    "  PRIMARY KEY (user_id, kind, rule_id)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE pushers ("
+    "  app_id TEXT NOT NULL,"
+    "  pushkey TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (app_id, pushkey, user_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX pushers_user ON pushers(user_id);"
+    "CREATE TABLE event_reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  room_id TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  reporter TEXT NOT NULL,"
+    "  reason TEXT,"
+    "  score INTEGER,"
+    "  created_ms INTEGER NOT NULL) STRICT;",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

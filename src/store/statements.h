@@ -93,12 +93,10 @@
     X(MEMBER_JOINED_AFTER, "SELECT 1 FROM events WHERE room_id = ?1 AND type = 'm.room.member' " \
                            "AND state_key = ?2 AND stream >= ?3 "                        \
                            "AND json ->> '$.content.membership' = 'join' LIMIT 1")       \
-    X(UNREAD_COUNT, "SELECT count(*) FROM events WHERE room_id = ?1 AND sender != ?2 "   \
-                    "AND type IN ('m.room.message', 'm.room.encrypted') AND stream > "   \
-                    "coalesce((SELECT max(stream) FROM events WHERE room_id = ?1 AND sender = ?2), 0)") \
     X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
     X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
-    HT_STATEMENTS_E2EE_MEDIA(X)
+    HT_STATEMENTS_E2EE_MEDIA(X) \
+    HT_STATEMENTS_CLIENT_REST(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
 
@@ -262,6 +260,115 @@
     X(SEARCH_COUNT, "SELECT count(*) FROM event_search WHERE event_search MATCH ?1 "      \
                     "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
                     "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5))")
+
+/* profile.c, presence.c, typing.c, receipts.c, account_data.c, push_rules.c,
+ * directory.c: what clients keep besides rooms. */
+#define HT_STATEMENTS_CLIENT_REST(X)                                                     \
+    /* profile.c */                                                                      \
+    X(PROFILE_SET_DISPLAYNAME, "UPDATE users SET displayname = ?2 WHERE user_id = ?1")   \
+    X(PROFILE_SET_AVATAR_URL, "UPDATE users SET avatar_url = ?2 WHERE user_id = ?1")     \
+    X(USER_DIRECTORY_SEARCH,                                                             \
+      "SELECT u.user_id, u.displayname, u.avatar_url FROM users u WHERE u.deactivated = 0 " \
+      "AND (instr(lower(u.user_id), lower(?2)) > 0 "                                     \
+      "OR instr(lower(coalesce(u.displayname, '')), lower(?2)) > 0) "                    \
+      "AND (u.user_id = ?1 OR EXISTS (SELECT 1 FROM memberships a JOIN memberships b "   \
+      "ON a.room_id = b.room_id WHERE a.user_id = ?1 AND a.membership = 'join' "         \
+      "AND b.user_id = u.user_id AND b.membership = 'join') "                            \
+      "OR EXISTS (SELECT 1 FROM memberships m JOIN room_state rs ON rs.room_id = m.room_id " \
+      "AND rs.type = 'm.room.join_rules' AND rs.state_key = '' JOIN events e "           \
+      "ON e.stream = rs.stream WHERE m.user_id = u.user_id AND m.membership = 'join' "   \
+      "AND e.json ->> '$.content.join_rule' = 'public')) "                               \
+      "ORDER BY (instr(lower(u.user_id), '@' || lower(?2)) = 1 "                         \
+      "OR instr(lower(coalesce(u.displayname, '')), lower(?2)) = 1) DESC, "              \
+      "u.displayname IS NULL, u.user_id LIMIT ?3")                                       \
+    /* presence.c */                                                                     \
+    X(PRESENCE_GET, "SELECT presence, status_msg, last_active_ms, stream FROM presence " \
+                    "WHERE user_id = ?1")                                                \
+    X(PRESENCE_SET, "INSERT INTO presence(user_id, presence, status_msg, last_active_ms, stream) " \
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id) DO UPDATE SET "     \
+                    "presence = excluded.presence, status_msg = excluded.status_msg, "   \
+                    "last_active_ms = excluded.last_active_ms, stream = excluded.stream") \
+    X(PRESENCE_TOUCH, "UPDATE presence SET last_active_ms = ?2 WHERE user_id = ?1")      \
+    X(PRESENCE_VISIBLE_SINCE,                                                            \
+      "SELECT user_id, presence, status_msg, last_active_ms, stream FROM presence "      \
+      "WHERE stream > ?2 AND stream <= ?4 AND (user_id = ?1 OR user_id IN (SELECT b.user_id "             \
+      "FROM memberships a JOIN memberships b ON a.room_id = b.room_id "                  \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join')) "      \
+      "ORDER BY stream DESC LIMIT ?3")                                                   \
+    X(USERS_SHARE_ROOM, "SELECT 1 FROM memberships a JOIN memberships b "                \
+                        "ON a.room_id = b.room_id WHERE a.user_id = ?1 AND b.user_id = ?2 " \
+                        "AND a.membership = 'join' AND b.membership = 'join' LIMIT 1")   \
+    /* typing.c */                                                                       \
+    X(TYPING_GET, "SELECT expires_ms FROM typing WHERE room_id = ?1 AND user_id = ?2")   \
+    X(TYPING_SET, "INSERT INTO typing(room_id, user_id, expires_ms) VALUES (?1, ?2, ?3) " \
+                  "ON CONFLICT(room_id, user_id) DO UPDATE SET expires_ms = excluded.expires_ms") \
+    X(TYPING_DELETE, "DELETE FROM typing WHERE room_id = ?1 AND user_id = ?2")           \
+    X(TYPING_MARK, "INSERT INTO typing_changes(room_id, stream) VALUES (?1, ?2) "        \
+                   "ON CONFLICT(room_id) DO UPDATE SET stream = excluded.stream")        \
+    X(TYPING_CHANGED, "SELECT stream FROM typing_changes WHERE room_id = ?1")            \
+    X(TYPING_EXPIRED_ROOMS, "SELECT DISTINCT room_id FROM typing WHERE expires_ms <= ?1 " \
+                            "ORDER BY room_id")                                          \
+    X(TYPING_DELETE_EXPIRED, "DELETE FROM typing WHERE expires_ms <= ?1")                \
+    X(TYPING_USERS, "SELECT t.user_id FROM typing t JOIN memberships m "                 \
+                    "ON m.room_id = t.room_id AND m.user_id = t.user_id "                \
+                    "WHERE t.room_id = ?1 AND t.expires_ms > ?2 AND m.membership = 'join' " \
+                    "ORDER BY t.user_id")                                                \
+    X(TYPING_NEXT_EXPIRY, "SELECT min(t.expires_ms) FROM typing t JOIN memberships m "   \
+                          "ON m.room_id = t.room_id WHERE m.user_id = ?1 "               \
+                          "AND m.membership = 'join'")                                   \
+    /* receipts.c */                                                                     \
+    X(RECEIPT_GET, "SELECT event_id, event_stream, ts, stream FROM receipts "            \
+                   "WHERE room_id = ?1 AND user_id = ?2 AND type = ?3 AND thread_id = ?4") \
+    X(RECEIPT_SET, "INSERT INTO receipts(room_id, user_id, type, thread_id, event_id, "  \
+                   "event_stream, ts, stream) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "  \
+                   "ON CONFLICT(room_id, user_id, type, thread_id) DO UPDATE SET "       \
+                   "event_id = excluded.event_id, event_stream = excluded.event_stream, " \
+                   "ts = excluded.ts, stream = excluded.stream")                         \
+    X(RECEIPTS_SINCE, "SELECT user_id, type, thread_id, event_id, event_stream, ts, stream " \
+                      "FROM receipts WHERE room_id = ?1 AND stream > ?2 AND stream <= ?3 " \
+                      "ORDER BY stream") \
+    X(READ_MARKS, "SELECT thread_id, max(event_stream) FROM receipts WHERE room_id = ?1 " \
+                  "AND user_id = ?2 AND type IN ('m.read', 'm.read.private') "           \
+                  "GROUP BY thread_id ORDER BY thread_id")                               \
+    /* account_data.c */                                                                 \
+    X(ACCOUNT_DATA_PUT, "INSERT INTO account_data(user_id, room_id, type, content, stream) " \
+                        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, room_id, type) " \
+                        "DO UPDATE SET content = excluded.content, stream = excluded.stream") \
+    X(ACCOUNT_DATA_GET, "SELECT content FROM account_data WHERE user_id = ?1 "           \
+                        "AND room_id = ?2 AND type = ?3")                                \
+    X(ACCOUNT_DATA_SINCE, "SELECT type, content, stream FROM account_data "              \
+                          "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3 AND stream <= ?4 " \
+                          "ORDER BY stream") \
+    /* push_rules.c */                                                                   \
+    X(PUSH_RULES_LIST, "SELECT kind, rule_id, priority, enabled, actions, conditions, pattern " \
+                       "FROM push_rules WHERE user_id = ?1 ORDER BY kind, priority DESC, rule_id") \
+    X(PUSH_RULE_PUT, "INSERT INTO push_rules(user_id, kind, rule_id, priority, enabled, "  \
+                     "actions, conditions, pattern) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) " \
+                     "ON CONFLICT(user_id, kind, rule_id) DO UPDATE SET "                \
+                     "priority = excluded.priority, enabled = excluded.enabled, "        \
+                     "actions = excluded.actions, conditions = excluded.conditions, "    \
+                     "pattern = excluded.pattern")                                       \
+    X(PUSH_RULE_DELETE, "DELETE FROM push_rules WHERE user_id = ?1 AND kind = ?2 AND rule_id = ?3") \
+    X(PUSH_DEFAULTS_LIST, "SELECT kind, rule_id, enabled, actions FROM push_rule_defaults " \
+                          "WHERE user_id = ?1")                                          \
+    X(PUSH_DEFAULT_SET_ENABLED, "INSERT INTO push_rule_defaults(user_id, kind, rule_id, enabled) " \
+                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id, kind, rule_id) " \
+                                "DO UPDATE SET enabled = excluded.enabled")              \
+    X(PUSH_DEFAULT_SET_ACTIONS, "INSERT INTO push_rule_defaults(user_id, kind, rule_id, actions) " \
+                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id, kind, rule_id) " \
+                                "DO UPDATE SET actions = excluded.actions")              \
+    X(PUSHER_PUT, "INSERT INTO pushers(app_id, pushkey, user_id, json, created_ms) "     \
+                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(app_id, pushkey, user_id) "   \
+                  "DO UPDATE SET json = excluded.json")                                  \
+    X(PUSHER_DELETE, "DELETE FROM pushers WHERE app_id = ?1 AND pushkey = ?2 AND user_id = ?3") \
+    X(PUSHER_DELETE_OTHERS, "DELETE FROM pushers WHERE app_id = ?1 AND pushkey = ?2 "    \
+                            "AND user_id != ?3")                                         \
+    X(PUSHERS_OF_USER, "SELECT json FROM pushers WHERE user_id = ?1 ORDER BY created_ms, app_id, pushkey") \
+    X(PUSHERS_COUNT, "SELECT count(*) FROM pushers WHERE user_id = ?1")                  \
+    /* directory.c */                                                                    \
+    X(PUBLISHED_ROOMS, "SELECT room_id FROM rooms WHERE published = 1 ORDER BY room_id LIMIT ?1") \
+    X(REPORT_INSERT, "INSERT INTO event_reports(room_id, event_id, reporter, reason, score, " \
+                     "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,

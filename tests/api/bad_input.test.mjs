@@ -31,7 +31,10 @@ after(async () => { await srv.stop(); });
 // Every table whose rows a client can change. UIA challenges (uia_sessions)
 // are answers, not errors, and are meant to be stored.
 const TABLES = ['users', 'devices', 'access_tokens', 'rooms', 'room_aliases', 'events', 'room_state',
-  'memberships', 'txn_ids', 'filters', 'stream'];
+  'memberships', 'txn_ids', 'filters', 'stream',
+  // client-rest
+  'presence', 'typing', 'typing_changes', 'receipts', 'account_data', 'push_rules', 'push_rule_defaults',
+  'pushers', 'event_reports'];
 
 async function snapshot() {
   const out = {};
@@ -106,6 +109,36 @@ function requests() {
     post(`${V3}/user/${seg(alice.user_id)}/filter`, { room: { timeline: { limit: 'all' } } }, A),
     post(`${V3}/user/${seg(alice.user_id)}/filter`, {}, B),
     get(`${V3}/user/${seg(alice.user_id)}/filter/${aliceFilter}`, B),
+    // Profiles, presence, typing, receipts, account data, directory, push rules.
+    put(`${V3}/profile/${seg(alice.user_id)}/displayname`, { displayname: 'stolen' }, B),
+    put(`${V3}/profile/${seg(alice.user_id)}/displayname`, { displayname: 7 }, A),
+    put(`${V3}/profile/${seg(alice.user_id)}/avatar_url`, { avatar_url: 'http://x/y.png' }, A),
+    del(`${V3}/profile/${seg(alice.user_id)}/displayname`, {}, B),
+    put(`${V3}/presence/${seg(alice.user_id)}/status`, { presence: 'online' }, B),
+    put(`${V3}/presence/${seg(alice.user_id)}/status`, { presence: 'asleep' }, A),
+    put(`${r(publicRoom)}/typing/${seg(alice.user_id)}`, { typing: true }, B),
+    put(`${r(privateRoom)}/typing/${seg(bob.user_id)}`, { typing: true }, B),
+    put(`${r(publicRoom)}/typing/${seg(alice.user_id)}`, { typing: 'yes' }, A),
+    post(`${r(publicRoom)}/receipt/m.read/${seg('$unknown')}`, {}, A),
+    post(`${r(publicRoom)}/receipt/m.seen/${seg(aliceMessage)}`, {}, A),
+    post(`${r(privateRoom)}/receipt/m.read/${seg(aliceMessage)}`, {}, B),
+    post(`${r(publicRoom)}/receipt/m.read/${seg(aliceMessage)}`, { thread_id: '' }, A),
+    post(`${r(publicRoom)}/read_markers`, { 'm.fully_read': aliceMessage, 'm.read': '$unknown' }, B),
+    put(`${V3}/user/${seg(alice.user_id)}/account_data/org.example.x`, { x: 1 }, B),
+    put(`${V3}/user/${seg(alice.user_id)}/account_data/m.push_rules`, {}, A),
+    put(`${V3}/user/${seg(alice.user_id)}/rooms/${seg(publicRoom)}/account_data/m.fully_read`, {}, A),
+    put(`${V3}/user/${seg(alice.user_id)}/rooms/${seg(publicRoom)}/tags/m.favourite`, { order: 'x' }, A),
+    put(`${V3}/directory/room/${seg('#pub:localhost')}`, { room_id: publicRoom }, A),
+    put(`${V3}/directory/room/${seg('#new:localhost')}`, { room_id: privateRoom }, B),
+    del(`${V3}/directory/room/${seg('#pub:localhost')}`, {}, B),
+    put(`${V3}/directory/list/room/${seg(publicRoom)}`, { visibility: 'public' }, B),
+    put(`${r(publicRoom)}/state/m.room.canonical_alias/`, { alias: '#nothing:localhost' }, A),
+    put(`${V3}/pushrules/global/override/.m.rule.mine`, { actions: [] }, A),
+    put(`${V3}/pushrules/global/override/mine?before=nothing`, { actions: [] }, A),
+    put(`${V3}/pushrules/global/override/.m.rule.master/enabled`, { enabled: 'on' }, A),
+    del(`${V3}/pushrules/global/override/.m.rule.master`, {}, A),
+    post(`${V3}/pushers/set`, { pushkey: 'k', app_id: 'a', kind: 'http', data: {} }, A),
+    post(`${r(privateRoom)}/report/${seg(aliceMessage)}`, { reason: 'x' }, B),
     // Another user's token acting on alice's things.
     put(`${r(privateRoom)}/send/m.room.message/b1`, { body: 'intruder' }, B),
     put(`${r(publicRoom)}/state/m.room.name/`, { name: 'bob rules' }, B),
@@ -134,8 +167,9 @@ function requests() {
 }
 
 test('refused requests answer 4xx with an errcode and change nothing', async () => {
-  const before = await snapshot();
+  // Syncing marks the user online (a write), so the snapshot comes after it.
   const token = (await sync(srv, alice)).next_batch;
+  const before = await snapshot();
   for (const req of requests()) {
     const res = await srv.fetch(req.path, { method: req.method, body: req.body, token: req.token });
     const what = `${req.method} ${req.path.slice(0, 120)} ${JSON.stringify(req.body)?.slice(0, 80)}`;
