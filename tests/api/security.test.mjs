@@ -174,6 +174,42 @@ describe('one user cannot touch another user\'s data', () => {
     assert.deepEqual(q.json.device_keys[alice.user_id] ?? {}, {});
   });
 
+  test('account data, tags, profile, presence and typing of another user cannot be read or set', async () => {
+    const a = seg(alice.user_id);
+    const r = seg(room);
+    const own = await srv.fetch(`${V3}/user/${a}/account_data/org.example.private`, {
+      method: 'PUT', body: { secret: 'alice-notes' }, token: alice.token,
+    });
+    assert.equal(own.status, 200, own.text);
+    assert.equal((await srv.fetch(`${V3}/user/${a}/rooms/${r}/tags/u.work`, { method: 'PUT', body: {}, token: alice.token })).status, 200);
+    const attempts = [
+      ['GET', `/user/${a}/account_data/org.example.private`],
+      ['PUT', `/user/${a}/account_data/org.example.private`, { secret: 'bob-was-here' }],
+      ['GET', `/user/${a}/rooms/${r}/account_data/org.example.private`],
+      ['PUT', `/user/${a}/rooms/${r}/account_data/org.example.private`, { x: 1 }],
+      ['GET', `/user/${a}/rooms/${r}/tags`],
+      ['PUT', `/user/${a}/rooms/${r}/tags/u.bob`, {}],
+      ['DELETE', `/user/${a}/rooms/${r}/tags/u.work`],
+      ['PUT', `/profile/${a}/displayname`, { displayname: 'pwned' }],
+      ['DELETE', `/profile/${a}/displayname`],
+      ['PUT', `/presence/${a}/status`, { presence: 'offline' }],
+      ['PUT', `/rooms/${r}/typing/${a}`, { typing: true, timeout: 1000 }],
+    ];
+    for (const [method, path, body] of attempts) {
+      const res = await srv.fetch(V3 + path, { method, body, token: bob.token });
+      assert.ok(res.status === 403 || res.status === 404, `${method} ${path}: ${res.status} ${res.text}`);
+      assert.ok(!res.text.includes('alice-notes'), `${method} ${path} leaked account data`);
+    }
+    const still = await srv.fetch(`${V3}/user/${a}/account_data/org.example.private`, { token: alice.token });
+    assert.deepEqual(still.json, { secret: 'alice-notes' });
+    const tags = await srv.fetch(`${V3}/user/${a}/rooms/${r}/tags`, { token: alice.token });
+    assert.deepEqual(Object.keys(tags.json.tags), ['u.work']);
+    const name = await srv.fetch(`${V3}/profile/${a}/displayname`);
+    assert.notEqual(name.json?.displayname, 'pwned');
+    const bobSync = await sync(srv, bob);
+    assert.ok(!JSON.stringify(bobSync).includes('alice-notes'), 'another user\'s account data in sync');
+  });
+
   test('logging out everywhere ends only your own sessions', async () => {
     const other = await login(srv, 'bob', 'pw-bob');
     assert.equal((await srv.fetch(`${V3}/logout/all`, { method: 'POST', token: other.token })).status, 200);

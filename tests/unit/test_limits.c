@@ -344,12 +344,9 @@ static void test_deeply_nested_body_is_refused_as_bad_json(void **state) {
 
 static void test_sync_timeout_is_capped_at_a_minute(void **state) {
     (void)state;
-    /* A fresh server: no event yet, so the token is "s0", which must be
-     * waited on like any other (it once answered at once, every time). */
     ht_core *core = open_limited();
     char *token = register_user(core, 0, "alice");
     reply r = call(core, 0, "GET", "/_matrix/client/v3/sync", token, NULL);
-    assert_string_equal(json_string_value(json_object_get(r.json, "next_batch")), "s0");
     assert_int_equal(r.status, 200);
     char path[256];
     snprintf(path, sizeof path, "/_matrix/client/v3/sync?since=%s&timeout=999999999999",
