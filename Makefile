@@ -47,7 +47,7 @@ build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: native hometab run test test-unit test-api test-asan bench clean deps deps-build deps-node
+.PHONY: native hometab run test test-unit test-api test-sdk test-asan bench clean deps deps-build deps-node
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -96,13 +96,17 @@ run: deps native
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-api test-asan
+test: deps test-unit test-api test-sdk test-asan
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
 
 test-api: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/api/
+
+# A real client (matrix-js-sdk, pinned in package.json) against the release build.
+test-sdk: build/native/hometab deps-node
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
 test-asan: build/asan/unit-tests build/asan/hometab deps-node
 	./build/asan/unit-tests
