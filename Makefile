@@ -104,14 +104,15 @@ test-unit: build/native/unit-tests
 test-api: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/api/
 
-# A real client (matrix-js-sdk, pinned in package.json) against the release build.
+# A real client (matrix-js-sdk, pinned in package.json) against the release
+# build; test-asan runs it on the sanitizer build too.
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
 test-asan: build/asan/unit-tests build/asan/hometab deps-node
 	./build/asan/unit-tests
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/
 
 bench: deps native
 	node tests/bench/bench.mjs
