@@ -55,7 +55,8 @@ const WAIT_MS = 10000 * SLOW;
 
 // Resolves with the first emission of `event` on `emitter` for which
 // `check(...args)` is true; rejects after WAIT_MS with `what` in the message.
-// `already()` is consulted first, for state the SDK may already hold.
+// `already()` is consulted first, for state the SDK may already hold. A
+// `check` that throws rejects with its error.
 function waitFor(emitter, event, check, what, already = () => false) {
   return new Promise((resolve, reject) => {
     if (already()) return resolve();
@@ -64,10 +65,17 @@ function waitFor(emitter, event, check, what, already = () => false) {
       reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`));
     }, WAIT_MS);
     function listener(...args) {
-      if (!check(...args)) return;
+      let done;
+      try {
+        done = check(...args);
+      } catch (e) {
+        done = e; // a check that throws ends the wait with its error
+      }
+      if (!done) return;
       clearTimeout(timer);
       emitter.off(event, listener);
-      resolve(args);
+      if (done instanceof Error) reject(done);
+      else resolve(args);
     }
     emitter.on(event, listener);
   });
@@ -130,7 +138,7 @@ describe('matrix-js-sdk: two users', () => {
     // Endpoints the SDK called that hometab does not know (404/405 M_UNRECOGNIZED).
     const unknown = srv.stderr.split('\n').filter((l) => / -> 40[45]$/.test(l));
     const calls = [...new Set(unknown.map((l) => l.replace(/^\S+ /, '').replace(/\?.*? HTTP/, ' HTTP')))];
-    for (const c of calls) console.log(`# hometab answered 404/405: ${c}`);
+    for (const c of calls) console.log(`hometab answered 404/405: ${c}`);
     // SDK_SERVER_LOG=<file> keeps the server's request log, for debugging.
     if (process.env.SDK_SERVER_LOG) writeFileSync(process.env.SDK_SERVER_LOG, srv.stderr);
     await srv.stop();
