@@ -63,8 +63,8 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: native hometab run test test-unit test-api test-asan test-fuzz fuzz bench clean deps deps-build \
-        deps-node deps-fuzz
+.PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz bench clean deps \
+        deps-build deps-node deps-fuzz
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -118,7 +118,7 @@ run: deps native
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-api test-asan test-fuzz
+test: deps test-unit test-api test-sdk test-asan test-fuzz
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -126,10 +126,15 @@ test-unit: build/native/unit-tests
 test-api: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/api/
 
+# A real client (matrix-js-sdk, pinned in package.json) against the release
+# build; test-asan runs it on the sanitizer build too.
+test-sdk: build/native/hometab deps-node
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
+
 test-asan: build/asan/unit-tests build/asan/hometab deps-node
 	./build/asan/unit-tests
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
