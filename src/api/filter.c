@@ -192,3 +192,13 @@ bool ht_stream_token_parse(const char *token, int64_t *position) {
     if (!token || token[0] != 's') return false;
     return parse_id(token + 1, position);
 }
+
+bool ht_query_token(ht_ctx *ctx, const char *name, int64_t *out, bool *present, ht_reply *err) {
+    const char *value = ht_request_query(ctx->req, name);
+    *present = value != NULL;
+    if (value && !ht_stream_token_parse(value, out)) {
+        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s is not a valid pagination token.", name);
+        return false;
+    }
+    return true;
+}

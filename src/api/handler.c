@@ -2,7 +2,9 @@
 #include "api/handler.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/json.h"
@@ -69,5 +71,21 @@ bool ht_body_object(ht_ctx *ctx, json_t **out, ht_reply *err) {
         return false;
     }
     *out = ctx->body_json;
+    return true;
+}
+
+bool ht_query_count(ht_ctx *ctx, const char *name, int64_t fallback, int64_t max, int64_t *out,
+                    ht_reply *err) {
+    const char *value = ht_request_query(ctx->req, name);
+    *out = fallback;
+    if (!value) return true;
+    size_t digits = strspn(value, "0123456789");
+    if (digits == 0 || value[digits] != '\0') {
+        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s must be a non-negative whole number.", name);
+        return false;
+    }
+    /* Too many digits for an int64 is simply "very large". */
+    long long v = digits > 18 ? INT64_MAX : strtoll(value, NULL, 10);
+    *out = v > max ? max : v;
     return true;
 }

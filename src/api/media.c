@@ -229,18 +229,8 @@ ht_reply ht_api_media_upload_to(ht_ctx *ctx) {
 /* How long a download may wait for a pending upload: timeout_ms (spec),
  * or max_stall_ms (MSC2246, which some clients still send). */
 static bool stall_param(ht_ctx *ctx, int64_t *stall, ht_reply *err) {
-    const char *v = ht_request_query(ctx->req, "timeout_ms");
-    if (!v) v = ht_request_query(ctx->req, "max_stall_ms");
-    *stall = DEFAULT_STALL_MS;
-    if (!v) return true;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < 0) {
-        *err = ht_reply_error(HT_M_INVALID_PARAM, "timeout_ms must be a number of milliseconds.");
-        return false;
-    }
-    *stall = n > MAX_STALL_MS ? MAX_STALL_MS : n;
-    return true;
+    const char *name = ht_request_query(ctx->req, "timeout_ms") ? "timeout_ms" : "max_stall_ms";
+    return ht_query_count(ctx, name, DEFAULT_STALL_MS, MAX_STALL_MS, stall, err);
 }
 
 /* A file that exists but whose bytes have not arrived: wait for them (the

@@ -22,26 +22,8 @@
 enum { DEFAULT_LIMIT = 50, MAX_LIMIT = 1000, BATCH = 100 };
 
 static bool limit_param(ht_ctx *ctx, int64_t *limit, ht_reply *err) {
-    const char *v = ht_request_query(ctx->req, "limit");
-    *limit = DEFAULT_LIMIT;
-    if (!v) return true;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < 0) {
-        *err = ht_reply_error(HT_M_INVALID_PARAM, "limit must be a non-negative integer.");
-        return false;
-    }
-    *limit = n == 0 ? DEFAULT_LIMIT : n > MAX_LIMIT ? MAX_LIMIT : n;
-    return true;
-}
-
-static bool token_param(ht_ctx *ctx, const char *name, int64_t *out, bool *present, ht_reply *err) {
-    const char *v = ht_request_query(ctx->req, name);
-    *present = v != NULL;
-    if (v && !ht_stream_token_parse(v, out)) {
-        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s is not a valid pagination token.", name);
-        return false;
-    }
+    if (!ht_query_count(ctx, "limit", DEFAULT_LIMIT, MAX_LIMIT, limit, err)) return false;
+    if (*limit == 0) *limit = DEFAULT_LIMIT;
     return true;
 }
 
@@ -86,8 +68,8 @@ ht_reply ht_api_relations(ht_ctx *ctx) {
     bool has_from, has_to;
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err) ||
-        !limit_param(ctx, &limit, &err) || !token_param(ctx, "from", &from, &has_from, &err) ||
-        !token_param(ctx, "to", &to, &has_to, &err))
+        !limit_param(ctx, &limit, &err) || !ht_query_token(ctx, "from", &from, &has_from, &err) ||
+        !ht_query_token(ctx, "to", &to, &has_to, &err))
         return err;
     const char *dir = ht_request_query(ctx->req, "dir");
     if (dir && strcmp(dir, "b") != 0 && strcmp(dir, "f") != 0)

@@ -12,6 +12,7 @@
 #include "api/relations.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,25 +166,12 @@ static json_t *result_context(ht_ctx *ctx, const ht_event_row *ev, const context
     return c;
 }
 
-static bool offset_param(ht_ctx *ctx, int64_t *offset, ht_reply *err) {
-    const char *v = ht_request_query(ctx->req, "next_batch");
-    *offset = 0;
-    if (!v) return true;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < 0 || strlen(v) > 18) {
-        *err = ht_reply_error(HT_M_INVALID_PARAM, "next_batch is not a token this server gave out.");
-        return false;
-    }
-    *offset = n;
-    return true;
-}
 
 ht_reply ht_api_search(ht_ctx *ctx) {
     json_t *body;
     int64_t offset;
     ht_reply err;
-    if (!offset_param(ctx, &offset, &err) || !ht_body_object(ctx, &body, &err)) return err;
+    if (!ht_query_count(ctx, "next_batch", 0, INT64_MAX, &offset, &err) || !ht_body_object(ctx, &body, &err)) return err;
     json_t *categories = json_object_get(body, "search_categories");
     if (!json_is_object(categories)) return ht_reply_error(HT_M_BAD_JSON, "search_categories must be an object.");
     json_t *re = json_object_get(categories, "room_events");

@@ -176,19 +176,6 @@ static bool sync_e2ee(sync_req *s, json_t *out) {
     return news;
 }
 
-static bool parse_timeout(ht_ctx *ctx, int64_t *timeout, ht_reply *err) {
-    const char *value = ht_request_query(ctx->req, "timeout");
-    *timeout = 0;
-    if (!value) return true;
-    char *end;
-    long long v = strtoll(value, &end, 10);
-    if (!*value || *end || v < 0) {
-        *err = ht_reply_error(HT_M_INVALID_PARAM, "timeout must be a number of milliseconds.");
-        return false;
-    }
-    *timeout = v > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : v;
-    return true;
-}
 
 static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
     memset(s, 0, sizeof *s);
@@ -207,7 +194,7 @@ static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
         *err = ht_reply_error(HT_M_INVALID_PARAM, "set_presence must be online, offline or unavailable.");
         return false;
     }
-    if (!parse_timeout(ctx, timeout, err) || !ht_filter_param(ctx, "filter", &s->filter, err)) return false;
+    if (!ht_query_count(ctx, "timeout", 0, MAX_TIMEOUT_MS, timeout, err) || !ht_filter_param(ctx, "filter", &s->filter, err)) return false;
     s->room_filter = json_object_get(s->filter, "room");
     s->timeline_filter = json_object_get(s->room_filter, "timeline");
     s->state_filter = json_object_get(s->room_filter, "state");
