@@ -13,6 +13,13 @@ CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototyp
 CFLAGS_RELEASE := $(CFLAGS_COMMON) -O2
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
+# libFuzzer needs clang; the fuzz build instruments the core for coverage.
+FUZZ_CC := clang
+CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 20
+FUZZ_TARGETS := http core
 PKGS := libuv jansson sqlite3 libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -33,6 +40,10 @@ build/asan/%.o: %.c | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
+build/fuzz/%.o: %.c | deps-fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_FUZZ) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
 build/native/hometab: $(call objs,native,$(CORE_SRC) $(NATIVE_SRC))
 	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
 
@@ -45,10 +56,15 @@ build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
 build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
 	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# (the objects of a pattern-rule target are kept, not deleted as intermediates)
+.PRECIOUS: build/fuzz/%.o
+build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
+	$(FUZZ_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: native hometab run test test-unit test-api test-asan test-browser bench bench-browser \
-        clean deps deps-build deps-node deps-wasm deps-browser wasm www
+.PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
+        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -58,12 +74,14 @@ hometab: native
 # ---- dependencies -------------------------------------------------------
 # Debian packages, installed only when one is missing (quiet otherwise).
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
-APT_TEST := libcmocka-dev wrk curl
+APT_TEST := libcmocka-dev wrk curl sqlite3
+# libclang-rt-dev holds libFuzzer and the sanitizer runtimes; clang only recommends it.
+APT_FUZZ := clang libclang-rt-dev
 # The wasm build: Emscripten, dpkg-source to unpack Debian source packages,
 # tclsh to make SQLite's amalgamation. The browser tests: Debian's Chromium.
 APT_WASM := emscripten dpkg-dev xz-utils tcl
 APT_BROWSER := chromium
-APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_WASM) $(APT_BROWSER)
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -79,6 +97,9 @@ endef
 deps-build:
 	$(call apt_install,$(APT_BUILD))
 
+deps-fuzz: deps-build
+	$(call apt_install,$(APT_FUZZ))
+
 deps: deps-build deps-node
 	$(call apt_install,$(APT_ALL))
 
@@ -93,7 +114,7 @@ deps-node: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	@echo "deps: npm ci"
 	@npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
+	@mkdir -p node_modules && touch $@ # npm ci makes no folder while there are no dependencies
 
 # ---- running ------------------------------------------------------------
 run: deps native www
@@ -107,7 +128,7 @@ run: deps native www
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-api test-asan test-browser
+test: deps test-unit test-api test-sdk test-asan test-fuzz test-browser
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -115,13 +136,30 @@ test-unit: build/native/unit-tests
 test-api: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/api/
 
+# A real client (matrix-js-sdk, pinned in package.json) against the release
+# build; test-asan runs it on the sanitizer build too.
+test-sdk: build/native/hometab deps-node
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
+
 test-asan: build/asan/unit-tests build/asan/hometab deps-node
 	./build/asan/unit-tests
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/
+
+# Fuzzing (libFuzzer). Each target first replays its whole corpus in
+# tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
+# regression tests), then explores; new inputs go to build/fuzz/corpus-<target>
+# and a crashing input to build/fuzz/crash-*, never into the source tree.
+# `make fuzz` explores for FUZZ_SECONDS per target; `make test-fuzz` (part of
+# `make test`) for FUZZ_TEST_SECONDS.
+test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_TEST_SECONDS) || exit 1; done
+
+fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 bench: deps native bench-browser
-	@if [ -f tests/bench/bench.mjs ]; then node tests/bench/bench.mjs; fi
+	node tests/bench/bench.mjs
 
 bench-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \

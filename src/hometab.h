@@ -20,15 +20,26 @@
 
 typedef struct ht_core ht_core;
 
+/* A token bucket: `burst` calls at once, then `per_second` on average. */
+typedef struct ht_rate {
+    double per_second;
+    unsigned burst;
+} ht_rate;
+
 typedef struct ht_config {
     const char *db_path;      /* SQLite file, or ":memory:" */
     const char *server_name;  /* the part after ':' in user and room ids */
     const char *public_base_url; /* advertised in /.well-known; NULL: from Host */
     size_t max_body_bytes;    /* larger bodies get 413 */
+    size_t max_upload_bytes;  /* larger media uploads get 413 M_TOO_LARGE; the
+                               * body limit above must be at least this */
     size_t max_header_bytes;  /* larger header blocks get 431 */
     size_t max_uri_bytes;     /* longer request targets get 414 */
     bool wal;                 /* journal_mode=WAL (native); off in the browser */
-    bool rate_limit;          /* per-user and per-address limits on costly calls */
+    bool rate_limit;          /* limits on costly calls (routes flagged HT_ROUTE_RATE_LIMITED) */
+    ht_rate rate_user;        /* authenticated calls: one bucket per user */
+    ht_rate rate_login;       /* POST /login: one bucket shared by every caller */
+    ht_rate rate_register;    /* POST /register: one bucket shared by every caller */
     unsigned long pwhash_opslimit; /* Argon2id time cost */
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
 } ht_config;

@@ -9,6 +9,7 @@
 #include "api/ids.h"
 #include "core/core.h"
 #include "store/accounts.h"
+#include "store/profile.h"
 #include "util/crypto.h"
 #include "util/json.h"
 
@@ -82,6 +83,8 @@ ht_reply ht_api_register(ht_ctx *ctx) {
     if (!hash) return ht_reply_error(HT_M_SERVER_ERROR, "The password could not be hashed.");
     if (!ht_store_user_insert(ctx->core->store, user_id, hash, ctx->now_ms))
         return ht_reply_error(HT_M_USER_IN_USE, "That user name is already taken.");
+    /* A new account is shown by its localpart until it picks a name. */
+    ht_store_profile_set_displayname(ctx->core->store, user_id, localpart);
 
     json_t *reply = json_pack("{s:s, s:s}", "user_id", user_id, "home_server", ctx->core->server_name);
     if (!json_is_true(inhibit) &&

@@ -36,6 +36,9 @@ typedef enum ht_errcode {
     HT_M_NOT_YET_UPLOADED,
     HT_M_CANNOT_OVERWRITE_MEDIA,
     HT_M_UNKNOWN_POS,
+    HT_M_BAD_ALIAS,
+    HT_M_INVALID_SIGNATURE,
+    HT_M_WRONG_ROOM_KEYS_VERSION,
     HT_M_SERVER_ERROR, /* not a spec code: M_UNKNOWN with status 500 */
     HT_ERRCODE_COUNT
 } ht_errcode;

@@ -32,19 +32,29 @@ static bool event_filter_ok(json_t *f) {
     static const char *const lists[] = {"types", "not_types", "senders", "not_senders", "rooms", "not_rooms"};
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
         if (!list_ok(json_object_get(f, lists[i]))) return false;
+    static const char *const flags[] = {"lazy_load_members", "include_redundant_members",
+                                        "contains_url", "unread_thread_notifications"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        json_t *flag = json_object_get(f, flags[i]);
+        if (flag && !json_is_boolean(flag)) return false;
+    }
     json_t *limit = json_object_get(f, "limit");
     return !limit || json_is_integer(limit);
 }
 
+/* A Filter (/sync, POST /filter), or the RoomEventFilter that /messages and
+ * /context take in the same parameter: its fields sit at the top level, so
+ * they are checked there too. */
 static bool filter_ok(json_t *f) {
-    if (!json_is_object(f)) return false;
+    if (!json_is_object(f) || !event_filter_ok(f)) return false;
     if (!event_filter_ok(json_object_get(f, "presence")) ||
         !event_filter_ok(json_object_get(f, "account_data")))
         return false;
     json_t *room = json_object_get(f, "room");
     if (!room) return true;
+    json_t *include_leave = json_object_get(room, "include_leave");
     if (!json_is_object(room) || !list_ok(json_object_get(room, "rooms")) ||
-        !list_ok(json_object_get(room, "not_rooms")))
+        !list_ok(json_object_get(room, "not_rooms")) || (include_leave && !json_is_boolean(include_leave)))
         return false;
     static const char *const parts[] = {"timeline", "state", "ephemeral", "account_data"};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
@@ -94,7 +104,8 @@ bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *
     json_t *f;
     int64_t id;
     if (value[0] == '{') {
-        f = ht_json_parse(ctx->arena, value);
+        f = ht_json_depth_ok(value, strlen(value), HT_JSON_MAX_DEPTH) ? ht_json_parse(ctx->arena, value)
+                                                                       : NULL;
         if (!f || !filter_ok(f)) {
             *err = ht_reply_error(HT_M_BAD_JSON, "The inline filter is not a valid filter.");
             return false;
@@ -113,16 +124,29 @@ bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *
     return true;
 }
 
-/* '*' matches any run of characters; nothing else is special. */
+/* '*' matches any run of characters; nothing else is special. The pattern
+ * comes from the client, so the match must not backtrack exponentially
+ * ("*a*a*a*a*b" against a long type): on a mismatch only the latest '*'
+ * is retried one character further, which bounds the work by
+ * pattern length x text length. */
 static bool glob(const char *pattern, const char *text) {
-    if (*pattern == '\0') return *text == '\0';
-    if (*pattern == '*') {
-        for (const char *t = text;; t++) {
-            if (glob(pattern + 1, t)) return true;
-            if (!*t) return false;
+    const char *star = NULL, *star_text = NULL;
+    while (*text) {
+        if (*pattern == '*') {
+            star = pattern++;
+            star_text = text;
+        } else if (*pattern == *text) {
+            pattern++;
+            text++;
+        } else if (star) {
+            pattern = star + 1;
+            text = ++star_text;
+        } else {
+            return false;
         }
     }
-    return *text && *pattern == *text && glob(pattern + 1, text + 1);
+    while (*pattern == '*') pattern++;
+    return *pattern == '\0';
 }
 
 static bool in_list(json_t *list, const char *value, bool globbing) {
@@ -167,4 +191,14 @@ char *ht_stream_token(ht_arena *arena, int64_t position) {
 bool ht_stream_token_parse(const char *token, int64_t *position) {
     if (!token || token[0] != 's') return false;
     return parse_id(token + 1, position);
+}
+
+bool ht_query_token(ht_ctx *ctx, const char *name, int64_t *out, bool *present, ht_reply *err) {
+    const char *value = ht_request_query(ctx->req, name);
+    *present = value != NULL;
+    if (value && !ht_stream_token_parse(value, out)) {
+        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s is not a valid pagination token.", name);
+        return false;
+    }
+    return true;
 }

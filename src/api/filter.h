@@ -26,5 +26,8 @@ int64_t ht_filter_limit(json_t *filter, int64_t fallback, int64_t max);
 /* Stream tokens ("s42") as given to clients: opaque to them. */
 char *ht_stream_token(ht_arena *arena, int64_t position);
 bool ht_stream_token_parse(const char *token, int64_t *position);
+/* A token query parameter ("from", "to"): *present says whether it was
+ * given; false with a 400 M_INVALID_PARAM reply if it is not a token. */
+bool ht_query_token(ht_ctx *ctx, const char *name, int64_t *out, bool *present, ht_reply *err);
 
 #endif

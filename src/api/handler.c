@@ -2,8 +2,12 @@
 #include "api/handler.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/json.h"
 
 ht_reply ht_reply_json(json_t *json) { return (ht_reply){.json = json}; }
 
@@ -39,16 +43,26 @@ const char *ht_param_get(const ht_ctx *ctx, const char *name) {
 bool ht_body_object(ht_ctx *ctx, json_t **out, ht_reply *err) {
     if (!ctx->body_json) {
         json_error_t jerr;
-        /* Empty bodies count as {} where a client may omit them (POST /logout). */
+        /* Empty bodies count as {} where a client may omit them (POST /logout).
+         * Any JSON value parses, so that valid JSON of the wrong kind ("5",
+         * "[]") is told apart as M_BAD_JSON from text that is not JSON. */
         if (ctx->req->body_len == 0) {
             ctx->body_json = json_object();
+        } else if (!ht_json_depth_ok((const char *)ctx->req->body, ctx->req->body_len,
+                                     HT_JSON_MAX_DEPTH)) {
+            *err = ht_reply_errorf(ctx, HT_M_BAD_JSON, "The request body nests deeper than %d levels.",
+                                   HT_JSON_MAX_DEPTH);
+            return false;
         } else {
             ctx->body_json = json_loadb((const char *)ctx->req->body, ctx->req->body_len,
-                                        JSON_REJECT_DUPLICATES, &jerr);
+                                        JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
         }
         if (!ctx->body_json) {
-            *err = ht_reply_errorf(ctx, HT_M_NOT_JSON, "The request body is not valid JSON: %s.",
-                                   jerr.text);
+            /* Where, not what: jansson's text quotes the bytes near the
+             * error, and those may be a password. */
+            *err = ht_reply_errorf(ctx, HT_M_NOT_JSON,
+                                   "The request body is not valid JSON (line %d, column %d).",
+                                   jerr.line, jerr.column);
             return false;
         }
     }
@@ -57,5 +71,21 @@ bool ht_body_object(ht_ctx *ctx, json_t **out, ht_reply *err) {
         return false;
     }
     *out = ctx->body_json;
+    return true;
+}
+
+bool ht_query_count(ht_ctx *ctx, const char *name, int64_t fallback, int64_t max, int64_t *out,
+                    ht_reply *err) {
+    const char *value = ht_request_query(ctx->req, name);
+    *out = fallback;
+    if (!value) return true;
+    size_t digits = strspn(value, "0123456789");
+    if (digits == 0 || value[digits] != '\0') {
+        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s must be a non-negative whole number.", name);
+        return false;
+    }
+    /* Too many digits for an int64 is simply "very large". */
+    long long v = digits > 18 ? INT64_MAX : strtoll(value, NULL, 10);
+    *out = v > max ? max : v;
     return true;
 }

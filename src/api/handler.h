@@ -61,6 +61,12 @@ ht_reply ht_reply_errorf(ht_ctx *ctx, ht_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 ht_reply ht_reply_status_error(int status, ht_errcode code, const char *message);
 
+/* A non-negative whole-number query parameter (limit, timeout, ...):
+ * fallback when absent, max when larger. False with a 400 M_INVALID_PARAM
+ * reply when it is not a number. */
+bool ht_query_count(ht_ctx *ctx, const char *name, int64_t fallback, int64_t max, int64_t *out,
+                    ht_reply *err);
+
 /* The path parameter named in the route template ("roomId"). */
 const char *ht_param_get(const ht_ctx *ctx, const char *name);
 

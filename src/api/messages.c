@@ -17,28 +17,11 @@
 
 enum { DEFAULT_LIMIT = 10, MAX_LIMIT = 1000 };
 
-static bool limit_param(ht_ctx *ctx, int64_t *limit, ht_reply *err) {
-    const char *value = ht_request_query(ctx->req, "limit");
-    *limit = DEFAULT_LIMIT;
-    if (!value) return true;
-    char *end;
-    long long v = strtoll(value, &end, 10);
-    if (!*value || *end || v < 0) {
-        *err = ht_reply_error(HT_M_INVALID_PARAM, "limit must be a non-negative integer.");
-        return false;
-    }
-    *limit = v == 0 ? DEFAULT_LIMIT : v > MAX_LIMIT ? MAX_LIMIT : v;
-    return true;
-}
-
-static bool token_param(ht_ctx *ctx, const char *name, int64_t *out, bool *present, ht_reply *err) {
-    const char *value = ht_request_query(ctx->req, name);
-    *present = value != NULL;
-    if (!value) return true;
-    if (!ht_stream_token_parse(value, out)) {
-        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s is not a valid pagination token.", name);
-        return false;
-    }
+/* limit=0: /messages takes it as "the default"; /context as "no context
+ * events, only the event itself", as the spec says there (zero_ok). */
+static bool limit_param(ht_ctx *ctx, bool zero_ok, int64_t *limit, ht_reply *err) {
+    if (!ht_query_count(ctx, "limit", DEFAULT_LIMIT, MAX_LIMIT, limit, err)) return false;
+    if (*limit == 0 && !zero_ok) *limit = DEFAULT_LIMIT;
     return true;
 }
 
@@ -49,8 +32,8 @@ ht_reply ht_api_messages(ht_ctx *ctx) {
     json_t *filter;
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err) ||
-        !limit_param(ctx, &limit, &err) || !token_param(ctx, "from", &from, &has_from, &err) ||
-        !token_param(ctx, "to", &to, &has_to, &err) || !ht_filter_param(ctx, "filter", &filter, &err))
+        !limit_param(ctx, false, &limit, &err) || !ht_query_token(ctx, "from", &from, &has_from, &err) ||
+        !ht_query_token(ctx, "to", &to, &has_to, &err) || !ht_filter_param(ctx, "filter", &filter, &err))
         return err;
     const char *dir = ht_request_query(ctx->req, "dir");
     if (!dir || (strcmp(dir, "b") != 0 && strcmp(dir, "f") != 0))
@@ -82,7 +65,7 @@ ht_reply ht_api_context(ht_ctx *ctx) {
     json_t *filter;
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err) ||
-        !limit_param(ctx, &limit, &err) || !ht_filter_param(ctx, "filter", &filter, &err))
+        !limit_param(ctx, true, &limit, &err) || !ht_filter_param(ctx, "filter", &filter, &err))
         return err;
     const char *event_id = ht_param_get(ctx, "eventId");
     ht_event_row ev;

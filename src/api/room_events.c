@@ -2,6 +2,7 @@
  * /send, /redact, /state, /event, /members, /joined_members. */
 #include <string.h>
 
+#include "api/directory.h"
 #include "api/filter.h"
 #include "api/ids.h"
 #include "api/room_access.h"
@@ -20,10 +21,23 @@ static const ht_viewer *viewer(ht_ctx *ctx) {
     return v;
 }
 
+/* The spec makes a request a retransmission when both its transaction id
+ * and its HTTP path are the same as before (from the same device): the same
+ * txnId sent to another room, or used for a redaction, is a new request. So
+ * the key stored in txn_ids is the path after the version prefix (it ends
+ * with the txnId), each decoded segment length-prefixed to stay unambiguous. */
+static const char *txn_key(ht_ctx *ctx) {
+    const char *key = "";
+    for (size_t i = 3; i < ctx->req->segment_count; i++)
+        key = ht_arena_printf(ctx->arena, "%s%zu:%s", key, strlen(ctx->req->segments[i]),
+                              ctx->req->segments[i]);
+    return key;
+}
+
 /* A transaction already seen from this device answers with its event. */
-static bool txn_seen(ht_ctx *ctx, const char *txn_id, ht_reply *reply) {
+static bool txn_seen(ht_ctx *ctx, ht_reply *reply) {
     const char *event_id = ht_store_txn_get(ctx->core->store, ctx->arena, ctx->auth.user_id,
-                                            ctx->auth.device_id, txn_id);
+                                            ctx->auth.device_id, txn_key(ctx));
     if (!event_id) return false;
     *reply = ht_reply_json(json_pack("{s:s}", "event_id", event_id));
     return true;
@@ -34,7 +48,7 @@ static ht_reply send_with_txn(ht_ctx *ctx, ht_new_event *ev) {
     ht_error e = ht_room_send(ctx->core, ctx->arena, ctx->now_ms, ev, &event_id, NULL);
     if (e.code) return (ht_reply){.error = e};
     if (ev->txn_id)
-        ht_store_txn_put(ctx->core->store, ctx->auth.user_id, ctx->auth.device_id, ev->txn_id, event_id);
+        ht_store_txn_put(ctx->core->store, ctx->auth.user_id, ctx->auth.device_id, txn_key(ctx), event_id);
     return ht_reply_json(json_pack("{s:s}", "event_id", event_id));
 }
 
@@ -53,7 +67,7 @@ ht_reply ht_api_send(ht_ctx *ctx) {
     json_t *content;
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err) || !txn_param(ctx, &txn_id, &err)) return err;
-    if (txn_seen(ctx, txn_id, &err)) return err;
+    if (txn_seen(ctx, &err)) return err;
     if (!ht_body_object(ctx, &content, &err)) return err;
     const char *type = ht_param_get(ctx, "eventType");
     if (!*type) return ht_reply_error(HT_M_INVALID_PARAM, "The event type may not be empty.");
@@ -67,7 +81,7 @@ ht_reply ht_api_redact(ht_ctx *ctx) {
     json_t *body;
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err) || !txn_param(ctx, &txn_id, &err)) return err;
-    if (txn_seen(ctx, txn_id, &err)) return err;
+    if (txn_seen(ctx, &err)) return err;
     if (!ht_body_object(ctx, &body, &err)) return err;
     const char *target = ht_param_get(ctx, "eventId");
     if (!ht_event_id_valid(target)) return ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid event id.");
@@ -95,6 +109,8 @@ ht_reply ht_api_state_put(ht_ctx *ctx) {
     const char *type = ht_param_get(ctx, "eventType");
     const char *key = state_key_param(ctx);
     if (!*type) return ht_reply_error(HT_M_INVALID_PARAM, "The event type may not be empty.");
+    if (strcmp(type, "m.room.canonical_alias") == 0 && !ht_directory_check_canonical_alias(ctx, room_id, content, &err))
+        return err;
 
     /* Setting state to what it already is from the same sender is a no-op
      * that answers with the existing event, as clients retry PUTs. */

@@ -11,10 +11,13 @@
 
 #include "api/filter.h"
 #include "api/sync.h"
+#include "api/sync_extras.h"
 #include "api/timeline.h"
 #include "core/core.h"
 #include "room/room.h"
+#include "store/keys.h"
 #include "store/meta.h"
+#include "store/to_device.h"
 #include "util/json.h"
 
 enum { DEFAULT_TIMELINE_LIMIT = 10, MAX_TIMELINE_LIMIT = 100, MAX_TIMEOUT_MS = 60000, MAX_HEROES = 5 };
@@ -22,6 +25,7 @@ enum { DEFAULT_TIMELINE_LIMIT = 10, MAX_TIMELINE_LIMIT = 100, MAX_TIMEOUT_MS = 6
 typedef struct sync_req {
     ht_ctx *ctx;
     int64_t since;   /* 0: initial sync */
+    bool has_since;  /* a since token was given (even "s0": then a long-poll may wait) */
     int64_t upto;    /* the position this response covers up to */
     bool full_state;
     json_t *filter;
@@ -85,11 +89,14 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
 
     /* State: everything before the timeline on a fresh view, otherwise what
      * changed between since and the timeline. */
-    int64_t *streams;
-    size_t n;
-    if (fresh || (s->since && member_stream > s->since))
-        n = ht_store_state_list(store, ctx->arena, room_id, first - 1 > 0 ? first - 1 : 1, &streams);
-    else
+    int64_t *streams = NULL;
+    size_t n = 0;
+    if (fresh || (s->since && member_stream > s->since)) {
+        /* A timeline that starts at stream 1 (the server's first room, from
+         * its creation) has no state before it; "state at 0" would mean the
+         * current state and repeat the timeline's events. */
+        if (first - 1 > 0) n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
+    } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
     json_t *keep = json_object();
     json_object_set_new(keep, ctx->auth.user_id, json_true());
@@ -102,13 +109,7 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
                               ht_timeline_json(ctx, page.events, page.count, true, false), "limited",
                               limited, "prev_batch", prev, "state", "events", state, "account_data",
                               "events");
-    if (joined) {
-        json_object_set_new(entry, "summary", summary(s, room_id));
-        json_object_set_new(entry, "ephemeral", json_pack("{s:[]}", "events"));
-        int64_t unread = ht_store_unread_count(store, room_id, ctx->auth.user_id);
-        json_object_set_new(entry, "unread_notifications",
-                            json_pack("{s:I, s:i}", "notification_count", (json_int_t)unread, "highlight_count", 0));
-    }
+    if (joined) json_object_set_new(entry, "summary", summary(s, room_id));
     return entry;
 }
 
@@ -133,24 +134,54 @@ static json_t *invite_entry(sync_req *s, const char *room_id, int64_t invite_str
     return json_pack("{s:{s:o}}", "invite_state", "events", events);
 }
 
-static bool parse_timeout(ht_ctx *ctx, int64_t *timeout, ht_reply *err) {
-    const char *value = ht_request_query(ctx->req, "timeout");
-    *timeout = 0;
-    if (!value) return true;
-    char *end;
-    long long v = strtoll(value, &end, 10);
-    if (!*value || *end || v < 0) {
-        *err = ht_reply_error(HT_M_INVALID_PARAM, "timeout must be a number of milliseconds.");
-        return false;
-    }
-    *timeout = v > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : v;
-    return true;
+/* ---- end-to-end encryption in /sync (e2ee-media) ------------------------
+ * to_device, device_lists, device_one_time_keys_count and
+ * device_unused_fallback_key_types. */
+enum { MAX_TO_DEVICE_PER_SYNC = 100 };
+
+/* The device's since token acknowledges the to-device messages at or below
+ * it: they are deleted. If more are waiting than one response carries, the
+ * response covers less of the stream (the rest, and everything else after
+ * that point, comes with the next sync), so nothing is skipped. Returns the
+ * position the response covers up to. */
+static int64_t sync_to_device_upto(sync_req *s, int64_t position) {
+    ht_store *store = s->ctx->core->store;
+    const char *user = s->ctx->auth.user_id, *device = s->ctx->auth.device_id;
+    if (s->since) ht_store_to_device_ack(store, user, device, s->since);
+    int64_t first = ht_store_to_device_nth_stream(store, user, device, s->since, position, 0);
+    int64_t beyond = ht_store_to_device_nth_stream(store, user, device, s->since, position, MAX_TO_DEVICE_PER_SYNC);
+    if (!first || !beyond) return position;
+    /* One sending request's messages share a position: never split them. */
+    return beyond > first ? beyond - 1 : beyond;
 }
+
+/* Adds the end-to-end encryption parts to out; true if any is news. */
+static bool sync_e2ee(sync_req *s, json_t *out) {
+    ht_store *store = s->ctx->core->store;
+    const char *user = s->ctx->auth.user_id, *device = s->ctx->auth.device_id;
+    json_t *events = ht_store_to_device_list(store, user, device, s->since, s->upto);
+    /* Device lists are changes: an initial sync has none to report. */
+    json_t *changed = s->since ? ht_store_device_lists_changed(store, user, s->since, s->upto) : json_array();
+    json_t *left = s->since ? ht_store_device_lists_left(store, user, s->since, s->upto) : json_array();
+    json_t *counts = ht_store_otk_counts(store, user, device);
+    if (!json_object_get(counts, "signed_curve25519"))
+        json_object_set_new(counts, "signed_curve25519", json_integer(0));
+    int64_t taken = ht_store_otk_taken_stream(store, user, device);
+    bool news = json_array_size(events) || json_array_size(changed) || json_array_size(left) ||
+                (s->since && taken > s->since && taken <= s->upto);
+    json_object_set_new(out, "to_device", json_pack("{s:o}", "events", events));
+    json_object_set_new(out, "device_lists", json_pack("{s:o, s:o}", "changed", changed, "left", left));
+    json_object_set_new(out, "device_one_time_keys_count", counts);
+    json_object_set_new(out, "device_unused_fallback_key_types", ht_store_fallback_unused(store, user, device));
+    return news;
+}
+
 
 static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
     memset(s, 0, sizeof *s);
     s->ctx = ctx;
     const char *since = ht_request_query(ctx->req, "since");
+    s->has_since = since != NULL;
     if (since && !ht_stream_token_parse(since, &s->since)) {
         *err = ht_reply_error(HT_M_INVALID_PARAM, "since is not a token this server gave out.");
         return false;
@@ -163,7 +194,7 @@ static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
         *err = ht_reply_error(HT_M_INVALID_PARAM, "set_presence must be online, offline or unavailable.");
         return false;
     }
-    if (!parse_timeout(ctx, timeout, err) || !ht_filter_param(ctx, "filter", &s->filter, err)) return false;
+    if (!ht_query_count(ctx, "timeout", 0, MAX_TIMEOUT_MS, timeout, err) || !ht_filter_param(ctx, "filter", &s->filter, err)) return false;
     s->room_filter = json_object_get(s->filter, "room");
     s->timeline_filter = json_object_get(s->room_filter, "timeline");
     s->state_filter = json_object_get(s->room_filter, "state");
@@ -177,13 +208,19 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     int64_t timeout;
     ht_reply err;
     if (!setup(ctx, &s, &timeout, &err)) return err;
+    ht_sync_prepare(ctx);
     int64_t position = (int64_t)ht_store_stream_position(ctx->core->store);
     if (s.since > position) s.since = position; /* a token from before a restore */
     int64_t deadline = ctx->received_ms + timeout;
-    bool may_wait = timeout > 0 && ctx->now_ms < deadline && !s.full_state && s.since;
+    /* "s0" (a server with no events yet) is a real token: a client that got
+     * it must be able to wait on it, or it would poll in a tight loop. */
+    bool may_wait = timeout > 0 && ctx->now_ms < deadline && !s.full_state && s.has_since;
     if (may_wait && s.since == position)
-        return (ht_reply){.park = true, .park_position = (uint64_t)position, .park_deadline_ms = deadline};
+        return (ht_reply){.park = true, .park_position = (uint64_t)position,
+                          .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
+    position = sync_to_device_upto(&s, position);
     s.upto = position;
+    ht_sync_scope scope = {.since = s.since, .upto = position, .filter = s.filter};
 
     json_t *join = json_object(), *invite = json_object(), *leave = json_object();
     bool include_leave = json_is_true(json_object_get(s.room_filter, "include_leave"));
@@ -196,6 +233,8 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
         json_t *entry = NULL;
         if (strcmp(m, "join") == 0) {
             entry = room_entry(&s, room_id, rooms[i].stream, position, true);
+            bool fresh = !s.since || s.full_state || rooms[i].stream > s.since;
+            entry = ht_sync_joined_room_extras(ctx, &scope, room_id, fresh, entry);
             if (entry) json_object_set_new(join, room_id, entry);
         } else if (strcmp(m, "invite") == 0) {
             if (!s.since || rooms[i].stream > s.since)
@@ -206,15 +245,28 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
             if (entry) json_object_set_new(leave, room_id, entry);
         }
     }
-    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave);
+    json_t *e2ee = json_object();
+    bool e2ee_news = sync_e2ee(&s, e2ee);
+    bool global_news;
+    json_t *globals = ht_sync_globals(ctx, &scope, &global_news);
+    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave) || e2ee_news ||
+                global_news;
     if (!news && may_wait) {
         json_decref(join);
         json_decref(invite);
         json_decref(leave);
-        return (ht_reply){.park = true, .park_position = (uint64_t)position, .park_deadline_ms = deadline};
+        json_decref(e2ee);
+        json_decref(globals);
+        return (ht_reply){.park = true, .park_position = (uint64_t)position,
+                          .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
     }
-    return ht_reply_json(json_pack("{s:s, s:{s:o, s:o, s:o, s:{}}, s:{s:[]}, s:{s:[]}}", "next_batch",
-                                   ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",
-                                   invite, "leave", leave, "knock", "presence", "events", "account_data",
-                                   "events"));
+    json_t *reply = json_pack("{s:s, s:{s:o, s:o, s:o, s:{}}, s:{s:[]}, s:{s:[]}}", "next_batch",
+                              ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",
+                              invite, "leave", leave, "knock", "presence", "events", "account_data",
+                              "events");
+    json_object_update(reply, e2ee);
+    json_object_update(reply, globals);
+    json_decref(e2ee);
+    json_decref(globals);
+    return ht_reply_json(reply);
 }

@@ -4,7 +4,23 @@
  * route asks, runs the handler inside one SQLite transaction and writes the
  * response. The transaction is committed only if the handler answered with
  * success and no SQL failed; otherwise it is rolled back, so an error answer
- * always means "nothing changed". */
+ * always means "nothing changed".
+ *
+ * Rate limits. The core sees only request bytes, not who sent them, so it
+ * keys its buckets by what it does know. Authenticated calls that cost the
+ * server (sending events, creating rooms, hashing a new password) take from
+ * the caller's own bucket, keyed by user id: one noisy user cannot slow
+ * anyone else. Login and registration have no user yet; they take from one
+ * bucket per action shared by every caller, with a generous burst. We chose
+ * that over a client address because the address would have to come from a
+ * header the host adds (and must strip from client input), it is wrong
+ * behind any reverse proxy, and it means nothing in the browser host. What
+ * these two calls put at risk is server-wide anyway: each one runs Argon2,
+ * so the shared bucket bounds the CPU spent hashing and the rate of password
+ * guesses against every account at once. The price is that a flood of
+ * logins can delay other people's logins (never their sessions, which keep
+ * working); the native host's per-address connection cap bounds how much of
+ * that one address can do. */
 #include "hometab.h"
 
 #include <stdio.h>
@@ -14,6 +30,7 @@
 #include "api/auth.h"
 #include "api/handler.h"
 #include "core/core.h"
+#include "core/rate_limit.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "router/router.h"
@@ -28,10 +45,18 @@ void ht_config_defaults(ht_config *cfg) {
     cfg->db_path = "hometab.sqlite";
     cfg->server_name = "localhost";
     cfg->max_body_bytes = 50u * 1024 * 1024;
+    cfg->max_upload_bytes = 50u * 1024 * 1024;
     cfg->max_header_bytes = 16 * 1024;
     cfg->max_uri_bytes = 8 * 1024;
     cfg->wal = true;
     cfg->rate_limit = true;
+    /* Generous for people, tight for scripts: a client may send 50 events at
+     * once and 10 a second after that; 30 logins or 20 registrations may
+     * arrive together, then one login a second and one registration every
+     * two seconds, server-wide. */
+    cfg->rate_user = (ht_rate){10.0, 50};
+    cfg->rate_login = (ht_rate){1.0, 30};
+    cfg->rate_register = (ht_rate){0.5, 20};
     cfg->pwhash_opslimit = 2;
     cfg->pwhash_memlimit = 19u * 1024 * 1024;
 }
@@ -55,6 +80,7 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->store = store;
     core->stream_position = ht_store_stream_position(store);
+    core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
     return core;
 }
@@ -62,6 +88,7 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
 void ht_core_close(ht_core *core) {
     if (!core) return;
     ht_store_close(core->store);
+    ht_rate_limiter_free(core->limits);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
     free(core->server_name);
@@ -99,8 +126,10 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
         res.body = reply->raw;
         res.body_len = reply->raw_len;
         res.content_type = reply->content_type;
+    } else if (reply->json) {
+        text = json_dumps(reply->json, JSON_COMPACT);
     } else {
-        text = json_dumps(reply->json ? reply->json : json_object(), JSON_COMPACT);
+        text = ht_xstrdup("{}"); /* a reply with neither JSON nor bytes */
     }
     if (text) {
         res.body = (const unsigned char *)text;
@@ -115,6 +144,33 @@ static void reply_release(ht_reply *reply) {
     json_decref(reply->json);
     json_decref(reply->error_extra);
     reply->json = reply->error_extra = NULL;
+}
+
+/* Takes a token from the bucket the route names (see the top of this file).
+ * Returns false, with the 429 reply, when the bucket is empty. */
+static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route, ht_reply *reply) {
+    if (!core->cfg.rate_limit) return true;
+    const char *key;
+    ht_rate rule;
+    if (route->flags & HT_ROUTE_RATE_LOGIN) {
+        key = "login";
+        rule = core->cfg.rate_login;
+    } else if (route->flags & HT_ROUTE_RATE_REGISTER) {
+        key = "register";
+        rule = core->cfg.rate_register;
+    } else if ((route->flags & HT_ROUTE_RATE_LIMITED) && ctx->authenticated) {
+        key = ht_arena_printf(ctx->arena, "user %s", ctx->auth.user_id);
+        rule = core->cfg.rate_user;
+    } else {
+        return true;
+    }
+    int64_t retry_ms;
+    if (ht_rate_limit_take(core->limits, key, rule, ctx->now_ms, &retry_ms)) return true;
+    *reply = ht_reply_error(HT_M_LIMIT_EXCEEDED, "Too many requests; please wait a moment and try again.");
+    reply->error_extra = json_pack("{s:I}", "retry_after_ms", (json_int_t)retry_ms);
+    reply->extra_headers =
+        ht_arena_printf(ctx->arena, "Retry-After: %lld\r\n", (long long)((retry_ms + 999) / 1000));
+    return false;
 }
 
 /* Routes, authenticates and runs the handler inside a transaction. */
@@ -143,7 +199,8 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
         ht_error err = ht_auth_check(ctx, (match.route->flags & HT_ROUTE_AUTH) != 0);
         if (err.code) reply.error = err;
     }
-    if (!reply.error.code) reply = match.route->handler(ctx);
+    if (!reply.error.code && rate_limit_allows(core, ctx, match.route, &reply))
+        reply = match.route->handler(ctx);
 
     if (ht_store_failed(core->store)) {
         ht_store_rollback(core->store);

@@ -15,6 +15,7 @@ struct ht_core {
     ht_arena arena;         /* the current request's memory */
     ht_buf out;             /* the current response's bytes */
     uint64_t stream_position;
+    struct ht_rate_limiter *limits; /* token buckets; see core.c */
 };
 
 #endif

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum { MAX_HEADERS = 100, MAX_SEGMENTS = 64, MAX_QUERY_PARAMS = 128 };
+enum { MAX_HEADERS = 100, MAX_SEGMENTS = 64, MAX_QUERY_PARAMS = 128, MAX_CHUNK_LINE = 4096 };
 
 /* ---- scanning -------------------------------------------------------- */
 
@@ -38,6 +38,7 @@ static bool is_tchar(unsigned char c) {
 typedef struct head_info {
     size_t head_len;        /* bytes up to and including the blank line */
     size_t request_line_len;
+    bool request_line_incomplete; /* error found before the first line ended */
     bool chunked;
     bool has_length;
     unsigned long long content_length;
@@ -78,9 +79,18 @@ static bool scan_head(const ht_config *cfg, const unsigned char *b, size_t len, 
     size_t line_len;
     size_t pos = next_line(b, len, 0, &line_len);
     if (!pos) {
+        info->request_line_incomplete = true;
         if (len > cfg->max_uri_bytes + 32) {
             info->error = err_status(414, HT_M_TOO_LARGE, "The request URI is too long.");
             return true;
+        }
+        /* Bytes that cannot start a request line (a TLS handshake, binary
+         * noise) are refused now rather than after the read timeout. */
+        for (size_t i = 0; i < len && b[i] != ' '; i++) {
+            if (!is_tchar(b[i]) && b[i] != '\r') {
+                info->error = err_status(400, HT_M_UNKNOWN, "The request line is malformed.");
+                return true;
+            }
         }
         return false;
     }
@@ -159,7 +169,15 @@ static size_t scan_chunks(const ht_config *cfg, const unsigned char *b, size_t l
     for (;;) {
         size_t line_len;
         size_t next = next_line(b, len, pos, &line_len);
-        if (!next) return 0;
+        if (!next) {
+            if (len - pos > MAX_CHUNK_LINE)
+                *error = err_status(400, HT_M_UNKNOWN, "A chunk size line in the request body is too long.");
+            return 0;
+        }
+        if (line_len > MAX_CHUNK_LINE) {
+            *error = err_status(400, HT_M_UNKNOWN, "A chunk size line in the request body is too long.");
+            return 0;
+        }
         const unsigned char *line = b + pos;
         size_t digits = 0;
         unsigned long long size = 0;
@@ -198,10 +216,15 @@ static size_t scan_chunks(const ht_config *cfg, const unsigned char *b, size_t l
             return 0;
         }
     }
-    /* Trailer fields, ignored, up to a blank line. */
+    /* Trailer fields, ignored, up to a blank line; no larger than a head. */
+    size_t trailers = pos;
     for (;;) {
         size_t line_len;
         size_t next = next_line(b, len, pos, &line_len);
+        if ((next ? next : len) - trailers > cfg->max_header_bytes) {
+            *error = err_status(431, HT_M_TOO_LARGE, "The request's trailer fields are too large.");
+            return 0;
+        }
         if (!next) return 0;
         pos = next;
         if (line_len == 0) break;
@@ -354,11 +377,13 @@ static ht_error parse_request_line(ht_arena *arena, const ht_config *cfg, const 
     size_t target_len = (size_t)(sp2 - target);
     const unsigned char *version = sp2 + 1;
     size_t version_len = len - (size_t)(version - line);
-    if (version_len != 8 || memcmp(version, "HTTP/1.", 7) != 0 || !isdigit(version[7])) {
-        if (version_len >= 5 && memcmp(version, "HTTP/", 5) == 0)
-            return err_status(505, HT_M_UNRECOGNIZED, "Only HTTP/1.x is supported.");
+    /* HTTP-version = "HTTP/" DIGIT "." DIGIT; a well-formed other version
+     * gets 505, anything else is simply malformed. */
+    if (version_len != 8 || memcmp(version, "HTTP/", 5) != 0 || !isdigit(version[5]) ||
+        version[6] != '.' || !isdigit(version[7]))
         return bad;
-    }
+    if (version[5] != '1')
+        return err_status(505, HT_M_UNRECOGNIZED, "Only HTTP/1.x is supported.");
     out->minor_version = version[7] - '0';
     if (target_len > cfg->max_uri_bytes)
         return err_status(414, HT_M_TOO_LARGE, "The request URI is too long.");
@@ -381,6 +406,8 @@ ht_error ht_http_parse(ht_arena *arena, const ht_config *cfg, const unsigned cha
     head_info info;
     if (!scan_head(cfg, bytes, len, &info))
         return err_status(400, HT_M_UNKNOWN, "The request ended before its headers did.");
+    /* Refused before its first line ended: there is no request line to read. */
+    if (info.request_line_incomplete) return info.error;
     ht_error err = parse_request_line(arena, cfg, bytes, info.request_line_len, out);
     if (err.code) return err;
     if (info.error.code) return info.error;

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "api/ids.h"
 #include "util/json.h"
 
 static ht_error forbid(const char *message) { return (ht_error){HT_M_FORBIDDEN, 0, message}; }
@@ -106,11 +107,18 @@ static ht_error check_power_levels(const ht_new_event *ev, const ht_auth_state *
         v = json_object_get(next, levels[i]);
         if (v && !json_is_integer(v)) return (ht_error){HT_M_BAD_JSON, 0, "Power levels must be integers."};
     }
-    json_object_foreach(json_object_get(next, "users"), key, v) {
-        if (!json_is_integer(v)) return (ht_error){HT_M_BAD_JSON, 0, "Power levels must be integers."};
-    }
-    json_object_foreach(json_object_get(next, "events"), key, v) {
-        if (!json_is_integer(v)) return (ht_error){HT_M_BAD_JSON, 0, "Power levels must be integers."};
+    /* users, events and notifications, when present, must be objects of
+     * integers, and the keys of users valid user ids. */
+    static const char *const maps[] = {"users", "events", "notifications"};
+    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++) {
+        json_t *map = json_object_get(next, maps[i]);
+        if (map && !json_is_object(map))
+            return (ht_error){HT_M_BAD_JSON, 0, "users, events and notifications must be objects."};
+        json_object_foreach(map, key, v) {
+            if (!json_is_integer(v)) return (ht_error){HT_M_BAD_JSON, 0, "Power levels must be integers."};
+            if (i == 0 && !ht_user_id_valid(key))
+                return (ht_error){HT_M_BAD_JSON, 0, "The keys of users must be user ids."};
+        }
     }
     json_t *prev = st->power_levels;
     if (!prev) return (ht_error){0};

@@ -13,6 +13,7 @@
 #include "room/auth_rules.h"
 #include "room/pdu.h"
 #include "store/meta.h"
+#include "store/relations.h"
 #include "util/crypto.h"
 #include "util/json.h"
 
@@ -180,6 +181,8 @@ ht_error ht_room_send(ht_core *core, ht_arena *arena, int64_t now_ms, const ht_n
         err = redact_target(core, arena, ev, &st, id);
         if (err.code) return err;
     }
+    if (!ht_store_event_index(core->store, &row, ev->content, ev->redacts))
+        return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be indexed."};
     *event_id = id;
     if (stream_out) *stream_out = stream;
     return (ht_error){0};

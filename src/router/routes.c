@@ -5,27 +5,43 @@
 #include "router/router.h"
 
 #include "api/account.h"
+#include "api/account_data.h"
+#include "api/capabilities.h"
+#include "api/directory.h"
 #include "api/discovery.h"
 #include "api/filter.h"
+#include "api/keys.h"
+#include "api/media.h"
+#include "api/presence.h"
+#include "api/profile.h"
+#include "api/push_rules.h"
+#include "api/receipts.h"
+#include "api/relations.h"
 #include "api/rooms.h"
 #include "api/sync.h"
+#include "api/typing.h"
 
 #define CLIENT "/_matrix/client/(r0|v3)"
 #define AUTH HT_ROUTE_AUTH
+/* Calls that write events (a profile change writes one into every joined
+ * room), store uploads, queue to-device messages, create aliases, file
+ * reports or hash passwords take a token from the caller's bucket; see
+ * core.c for why login and registration share one. */
+#define LIMITED (HT_ROUTE_AUTH | HT_ROUTE_RATE_LIMITED)
 
 const ht_route ht_routes[] = {
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},
 
     /* accounts and sessions */
-    {"POST", CLIENT "/register", ht_api_register, 0},
+    {"POST", CLIENT "/register", ht_api_register, HT_ROUTE_RATE_REGISTER},
     {"GET", CLIENT "/register/available", ht_api_register_available, 0},
     {"GET", CLIENT "/login", ht_api_login_flows, 0},
-    {"POST", CLIENT "/login", ht_api_login, 0},
+    {"POST", CLIENT "/login", ht_api_login, HT_ROUTE_RATE_LOGIN},
     {"POST", CLIENT "/logout", ht_api_logout, AUTH},
     {"POST", CLIENT "/logout/all", ht_api_logout_all, AUTH},
     {"GET", CLIENT "/account/whoami", ht_api_whoami, AUTH},
-    {"POST", CLIENT "/account/password", ht_api_change_password, AUTH},
+    {"POST", CLIENT "/account/password", ht_api_change_password, LIMITED},
     {"GET", CLIENT "/devices", ht_api_devices_list, AUTH},
     {"GET", CLIENT "/devices/{deviceId}", ht_api_device_get, AUTH},
     {"PUT", CLIENT "/devices/{deviceId}", ht_api_device_put, AUTH},
@@ -33,10 +49,10 @@ const ht_route ht_routes[] = {
     {"POST", CLIENT "/delete_devices", ht_api_devices_delete, AUTH},
 
     /* rooms and membership */
-    {"POST", CLIENT "/createRoom", ht_api_create_room, AUTH},
-    {"POST", CLIENT "/join/{roomIdOrAlias}", ht_api_join, AUTH},
-    {"POST", CLIENT "/rooms/{roomId}/join", ht_api_join_room_id, AUTH},
-    {"POST", CLIENT "/rooms/{roomId}/invite", ht_api_invite, AUTH},
+    {"POST", CLIENT "/createRoom", ht_api_create_room, LIMITED},
+    {"POST", CLIENT "/join/{roomIdOrAlias}", ht_api_join, LIMITED},
+    {"POST", CLIENT "/rooms/{roomId}/join", ht_api_join_room_id, LIMITED},
+    {"POST", CLIENT "/rooms/{roomId}/invite", ht_api_invite, LIMITED},
     {"POST", CLIENT "/rooms/{roomId}/leave", ht_api_leave, AUTH},
     {"POST", CLIENT "/rooms/{roomId}/kick", ht_api_kick, AUTH},
     {"POST", CLIENT "/rooms/{roomId}/ban", ht_api_ban, AUTH},
@@ -45,10 +61,10 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/joined_rooms", ht_api_joined_rooms, AUTH},
 
     /* events and state */
-    {"PUT", CLIENT "/rooms/{roomId}/send/{eventType}/{txnId}", ht_api_send, AUTH},
-    {"PUT", CLIENT "/rooms/{roomId}/redact/{eventId}/{txnId}", ht_api_redact, AUTH},
-    {"PUT", CLIENT "/rooms/{roomId}/state/{eventType}", ht_api_state_put, AUTH},
-    {"PUT", CLIENT "/rooms/{roomId}/state/{eventType}/{stateKey}", ht_api_state_put, AUTH},
+    {"PUT", CLIENT "/rooms/{roomId}/send/{eventType}/{txnId}", ht_api_send, LIMITED},
+    {"PUT", CLIENT "/rooms/{roomId}/redact/{eventId}/{txnId}", ht_api_redact, LIMITED},
+    {"PUT", CLIENT "/rooms/{roomId}/state/{eventType}", ht_api_state_put, LIMITED},
+    {"PUT", CLIENT "/rooms/{roomId}/state/{eventType}/{stateKey}", ht_api_state_put, LIMITED},
     {"GET", CLIENT "/rooms/{roomId}/state/{eventType}", ht_api_state_get, AUTH},
     {"GET", CLIENT "/rooms/{roomId}/state/{eventType}/{stateKey}", ht_api_state_get, AUTH},
     {"GET", CLIENT "/rooms/{roomId}/state", ht_api_state_all, AUTH},
@@ -62,6 +78,103 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/sync", ht_api_sync, AUTH},
     {"POST", CLIENT "/user/{userId}/filter", ht_api_filter_create, AUTH},
     {"GET", CLIENT "/user/{userId}/filter/{filterId}", ht_api_filter_get, AUTH},
+
+    /* ---- client-rest: what clients use besides rooms and sync ---------- */
+    /* profiles and the user directory */
+    {"GET", CLIENT "/profile/{userId}", ht_api_profile_get, 0},
+    {"GET", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_get, 0},
+    {"PUT", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_put, LIMITED},
+    {"DELETE", CLIENT "/profile/{userId}/{keyName}", ht_api_profile_field_delete, AUTH},
+    {"POST", CLIENT "/user_directory/search", ht_api_user_directory_search, AUTH},
+    /* presence, typing, receipts */
+    {"PUT", CLIENT "/presence/{userId}/status", ht_api_presence_put, AUTH},
+    {"GET", CLIENT "/presence/{userId}/status", ht_api_presence_get, AUTH},
+    {"PUT", CLIENT "/rooms/{roomId}/typing/{userId}", ht_api_typing, AUTH},
+    {"POST", CLIENT "/rooms/{roomId}/receipt/{receiptType}/{eventId}", ht_api_receipt, AUTH},
+    {"POST", CLIENT "/rooms/{roomId}/read_markers", ht_api_read_markers, AUTH},
+
+    /* account data and tags */
+    {"GET", CLIENT "/user/{userId}/account_data/{type}", ht_api_account_data_get, AUTH},
+    {"PUT", CLIENT "/user/{userId}/account_data/{type}", ht_api_account_data_put, AUTH},
+    {"GET", CLIENT "/user/{userId}/rooms/{roomId}/account_data/{type}", ht_api_room_account_data_get, AUTH},
+    {"PUT", CLIENT "/user/{userId}/rooms/{roomId}/account_data/{type}", ht_api_room_account_data_put, AUTH},
+    {"GET", CLIENT "/user/{userId}/rooms/{roomId}/tags", ht_api_tags_get, AUTH},
+    {"PUT", CLIENT "/user/{userId}/rooms/{roomId}/tags/{tag}", ht_api_tag_put, AUTH},
+    {"DELETE", CLIENT "/user/{userId}/rooms/{roomId}/tags/{tag}", ht_api_tag_delete, AUTH},
+
+    /* room directory */
+    {"PUT", CLIENT "/directory/room/{roomAlias}", ht_api_alias_put, LIMITED},
+    {"GET", CLIENT "/directory/room/{roomAlias}", ht_api_alias_get, 0},
+    {"DELETE", CLIENT "/directory/room/{roomAlias}", ht_api_alias_delete, AUTH},
+    {"GET", CLIENT "/rooms/{roomId}/aliases", ht_api_room_aliases, AUTH},
+    {"GET", CLIENT "/directory/list/room/{roomId}", ht_api_directory_visibility_get, 0},
+    {"PUT", CLIENT "/directory/list/room/{roomId}", ht_api_directory_visibility_put, AUTH},
+    {"GET", CLIENT "/publicRooms", ht_api_public_rooms_get, 0},
+    {"POST", CLIENT "/publicRooms", ht_api_public_rooms_post, AUTH},
+
+    /* push rules and pushers */
+    {"GET", CLIENT "/pushrules", ht_api_push_rules_all, AUTH},
+    {"GET", CLIENT "/pushrules/", ht_api_push_rules_all, AUTH},
+    {"GET", CLIENT "/pushrules/global/", ht_api_push_rules_global, AUTH},
+    {"GET", CLIENT "/pushrules/global/{kind}/{ruleId}", ht_api_push_rule_get, AUTH},
+    {"PUT", CLIENT "/pushrules/global/{kind}/{ruleId}", ht_api_push_rule_put, AUTH},
+    {"DELETE", CLIENT "/pushrules/global/{kind}/{ruleId}", ht_api_push_rule_delete, AUTH},
+    {"GET", CLIENT "/pushrules/global/{kind}/{ruleId}/enabled", ht_api_push_rule_enabled_get, AUTH},
+    {"PUT", CLIENT "/pushrules/global/{kind}/{ruleId}/enabled", ht_api_push_rule_enabled_put, AUTH},
+    {"GET", CLIENT "/pushrules/global/{kind}/{ruleId}/actions", ht_api_push_rule_actions_get, AUTH},
+    {"PUT", CLIENT "/pushrules/global/{kind}/{ruleId}/actions", ht_api_push_rule_actions_put, AUTH},
+    {"GET", CLIENT "/pushers", ht_api_pushers_get, AUTH},
+    {"POST", CLIENT "/pushers/set", ht_api_pushers_set, AUTH},
+
+    /* start-up questions and reports */
+    {"GET", CLIENT "/capabilities", ht_api_capabilities, AUTH},
+    {"GET", CLIENT "/voip/turnServer", ht_api_turn_server, AUTH},
+    {"GET", CLIENT "/thirdparty/protocols", ht_api_thirdparty_protocols, AUTH},
+    {"GET", CLIENT "/account/3pid", ht_api_account_3pids, AUTH},
+    {"POST", CLIENT "/rooms/{roomId}/report/{eventId}", ht_api_report_event, LIMITED},
+    /* ---- end of client-rest -------------------------------------------- */
+
+    /* ---- media, end-to-end encryption, relations, search (e2ee-media) ---- */
+    /* content repository */
+    {"POST", "/_matrix/media/(r0|v3)/upload", ht_api_media_upload, LIMITED},
+    {"POST", "/_matrix/media/v1/create", ht_api_media_create, LIMITED},
+    {"PUT", "/_matrix/media/(r0|v3)/upload/{serverName}/{mediaId}", ht_api_media_upload_to, LIMITED},
+    {"GET", "/_matrix/client/v1/media/download/{serverName}/{mediaId}", ht_api_media_download, AUTH},
+    {"GET", "/_matrix/client/v1/media/download/{serverName}/{mediaId}/{fileName}", ht_api_media_download, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/download/{serverName}/{mediaId}", ht_api_media_download, 0},
+    {"GET", "/_matrix/media/(r0|v3)/download/{serverName}/{mediaId}/{fileName}", ht_api_media_download, 0},
+    {"GET", "/_matrix/client/v1/media/thumbnail/{serverName}/{mediaId}", ht_api_media_thumbnail, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/thumbnail/{serverName}/{mediaId}", ht_api_media_thumbnail, 0},
+    {"GET", "/_matrix/client/v1/media/config", ht_api_media_config, AUTH},
+    {"GET", "/_matrix/media/(r0|v3)/config", ht_api_media_config, AUTH},
+    /* end-to-end encryption: keys, to-device messages, key backups */
+    {"POST", CLIENT "/keys/upload", ht_api_keys_upload, AUTH},
+    {"POST", CLIENT "/keys/query", ht_api_keys_query, AUTH},
+    {"POST", CLIENT "/keys/claim", ht_api_keys_claim, AUTH},
+    {"GET", CLIENT "/keys/changes", ht_api_keys_changes, AUTH},
+    {"POST", CLIENT "/keys/device_signing/upload", ht_api_keys_device_signing_upload, AUTH},
+    {"POST", CLIENT "/keys/signatures/upload", ht_api_keys_signatures_upload, AUTH},
+    {"PUT", CLIENT "/sendToDevice/{eventType}/{txnId}", ht_api_send_to_device, LIMITED},
+    {"POST", CLIENT "/room_keys/version", ht_api_room_keys_version_create, AUTH},
+    {"GET", CLIENT "/room_keys/version", ht_api_room_keys_version_get, AUTH},
+    {"GET", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_get, AUTH},
+    {"PUT", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_put, AUTH},
+    {"DELETE", CLIENT "/room_keys/version/{version}", ht_api_room_keys_version_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys", ht_api_room_keys_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys/{roomId}", ht_api_room_keys_delete, AUTH},
+    {"PUT", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_put, AUTH},
+    {"GET", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_get, AUTH},
+    {"DELETE", CLIENT "/room_keys/keys/{roomId}/{sessionId}", ht_api_room_keys_delete, AUTH},
+    /* relations and search */
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}", ht_api_relations, AUTH},
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}", ht_api_relations, AUTH},
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}", ht_api_relations, AUTH},
+    {"POST", CLIENT "/search", ht_api_search, AUTH},
+    /* ---- end of e2ee-media block ---- */
 
     {NULL, NULL, NULL, 0},
 };

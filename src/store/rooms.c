@@ -336,13 +336,6 @@ size_t ht_store_state_changed(ht_store *store, ht_arena *arena, const char *room
     return int_list(store, arena, s, out);
 }
 
-int64_t ht_store_unread_count(ht_store *store, const char *room_id, const char *user_id) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_UNREAD_COUNT);
-    ht_db_bind_text(s, 1, room_id);
-    ht_db_bind_text(s, 2, user_id);
-    return single_int(store, s);
-}
-
 const char *ht_store_txn_get(ht_store *store, ht_arena *arena, const char *user_id,
                              const char *device_id, const char *txn_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TXN_GET);

@@ -104,9 +104,6 @@ size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id
 size_t ht_store_state_changed(ht_store *store, ht_arena *arena, const char *room_id, int64_t after,
                               int64_t upto, int64_t **out);
 
-/* Messages from others since the user's own last event in the room. */
-int64_t ht_store_unread_count(ht_store *store, const char *room_id, const char *user_id);
-
 const char *ht_store_txn_get(ht_store *store, ht_arena *arena, const char *user_id,
                              const char *device_id, const char *txn_id);
 bool ht_store_txn_put(ht_store *store, const char *user_id, const char *device_id,

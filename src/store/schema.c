@@ -96,6 +96,248 @@ static const char *const migrations[] = {
     "  filter_id INTEGER PRIMARY KEY,"
     "  user_id TEXT NOT NULL,"
     "  json TEXT NOT NULL) STRICT;",
+
+    /* 3: media, end-to-end encryption (keys, to-device messages), relations
+     * and full-text search. */
+    /* Media bytes live in the database itself, so an exported .sqlite file
+     * carries them. uploaded_ms is NULL for an id handed out by
+     * /media/v1/create whose bytes have not arrived yet; the blob is the
+     * last column so reading the other columns never touches it. */
+    "CREATE TABLE media ("
+    "  media_id TEXT PRIMARY KEY,"
+    "  uploader TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER,"
+    "  content_type TEXT,"
+    "  filename TEXT,"
+    "  size INTEGER,"
+    "  uploaded_ms INTEGER,"
+    "  data BLOB) STRICT;"
+    "CREATE INDEX media_pending ON media(uploader) WHERE uploaded_ms IS NULL;"
+    /* Keys are stored as the JSON the device signed, verbatim: the server
+     * never decrypts and never rewrites what a signature covers. Everything
+     * of a device goes with it (ON DELETE CASCADE). */
+    "CREATE TABLE e2e_device_keys ("
+    "  user_id TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, device_id),"
+    "  FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE)"
+    "  STRICT;"
+    "CREATE TABLE e2e_one_time_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL,"
+    "  algorithm TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL," /* "algorithm:id" as uploaded */
+    "  json TEXT NOT NULL,"
+    "  UNIQUE (user_id, device_id, key_id),"
+    "  FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE)"
+    "  STRICT;"
+    "CREATE INDEX e2e_one_time_keys_claim ON e2e_one_time_keys(user_id, device_id, algorithm, id);"
+    "CREATE TABLE e2e_fallback_keys ("
+    "  user_id TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL,"
+    "  algorithm TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  used INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (user_id, device_id, algorithm),"
+    "  FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE)"
+    "  STRICT;"
+    /* When a device's one-time keys were last taken by someone else: its
+     * /sync must wake to report the lower count. */
+    "CREATE TABLE e2e_one_time_keys_taken ("
+    "  user_id TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, device_id),"
+    "  FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE)"
+    "  STRICT;"
+    /* key_type: master, self_signing, user_signing. */
+    "CREATE TABLE e2e_cross_signing_keys ("
+    "  user_id TEXT NOT NULL,"
+    "  key_type TEXT NOT NULL,"
+    "  public_key TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, key_type)) STRICT;"
+    /* Signatures uploaded later (/keys/signatures/upload), kept apart from
+     * the signed JSON so a device re-uploading its keys does not lose them.
+     * target_key is a device id or a cross-signing public key. */
+    "CREATE TABLE e2e_signatures ("
+    "  target_user TEXT NOT NULL,"
+    "  target_key TEXT NOT NULL,"
+    "  signer_user TEXT NOT NULL,"
+    "  signer_key_id TEXT NOT NULL,"
+    "  signature TEXT NOT NULL,"
+    "  PRIMARY KEY (target_user, target_key, signer_user, signer_key_id)) STRICT, WITHOUT ROWID;"
+    /* A user's device list (devices, their keys, cross-signing keys, the
+     * signatures on them) changed at this stream position: /sync
+     * device_lists.changed. only_for: '' tells everyone who shares a room
+     * with the user; a user id tells only that user (a signature they made
+     * with their user-signing key, which only they can see). */
+    "CREATE TABLE e2e_device_list_changes ("
+    "  user_id TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  only_for TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (user_id, stream, only_for)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX e2e_device_list_changes_stream ON e2e_device_list_changes(stream);"
+    /* Whoever deletes a device (logout, /devices, password change) also
+     * removes what was signed about it and tells the user's contacts, by
+     * moving the one stream: one trigger, instead of a call at each site. */
+    "CREATE TRIGGER e2e_device_deleted AFTER DELETE ON devices BEGIN"
+    "  DELETE FROM e2e_signatures WHERE target_user = old.user_id AND target_key = old.device_id;"
+    "  UPDATE stream SET position = position + 1 WHERE id = 1;"
+    "  INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream)"
+    "    VALUES (old.user_id, (SELECT position FROM stream WHERE id = 1));"
+    "END;"
+    /* Server-side room key backups (the client encrypts; we store). */
+    "CREATE TABLE e2e_backup_versions ("
+    "  user_id TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  algorithm TEXT NOT NULL,"
+    "  auth_data TEXT NOT NULL,"
+    "  etag INTEGER NOT NULL DEFAULT 0,"
+    "  deleted INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (user_id, version)) STRICT;"
+    "CREATE TABLE e2e_backup_keys ("
+    "  user_id TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  room_id TEXT NOT NULL,"
+    "  session_id TEXT NOT NULL,"
+    "  first_message_index INTEGER NOT NULL,"
+    "  forwarded_count INTEGER NOT NULL,"
+    "  is_verified INTEGER NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, version, room_id, session_id)) STRICT, WITHOUT ROWID;"
+    /* To-device messages wait here until the device's next /sync
+     * acknowledges them (its since token passes their stream position). */
+    "CREATE TABLE to_device ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  content TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE)"
+    "  STRICT;"
+    "CREATE INDEX to_device_inbox ON to_device(user_id, device_id, stream);"
+    "CREATE TABLE to_device_txns ("
+    "  user_id TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL,"
+    "  txn_id TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, device_id, txn_id),"
+    "  FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE)"
+    "  STRICT, WITHOUT ROWID;"
+    /* content.m.relates_to of stored events, for /relations. */
+    "CREATE TABLE event_relations ("
+    "  stream INTEGER PRIMARY KEY REFERENCES events(stream),"
+    "  room_id TEXT NOT NULL,"
+    "  relates_to TEXT NOT NULL,"
+    "  rel_type TEXT NOT NULL,"
+    "  type TEXT NOT NULL) STRICT;"
+    "CREATE INDEX event_relations_parent ON event_relations(relates_to, stream);"
+    /* Full-text index of message bodies, names and topics (FTS5); rowid
+     * is the event's stream position. A redaction removes its target. */
+    "CREATE VIRTUAL TABLE event_search USING fts5("
+    "  value, key UNINDEXED, room_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');"
+    /* Events stored before this migration are indexed too. */
+    "INSERT INTO event_relations(stream, room_id, relates_to, rel_type, type)"
+    "  SELECT stream, room_id, json ->> '$.content.\"m.relates_to\".event_id',"
+    "         json ->> '$.content.\"m.relates_to\".rel_type', type FROM events"
+    "  WHERE redacted_by IS NULL"
+    "    AND json_type(json, '$.content.\"m.relates_to\".event_id') = 'text'"
+    "    AND json_type(json, '$.content.\"m.relates_to\".rel_type') = 'text';"
+    "INSERT INTO event_search(rowid, value, key, room_id)"
+    "  SELECT stream, json ->> '$.content.body', 'content.body', room_id FROM events"
+    "  WHERE type = 'm.room.message' AND redacted_by IS NULL AND json_type(json, '$.content.body') = 'text'"
+    "  UNION ALL SELECT stream, json ->> '$.content.name', 'content.name', room_id FROM events"
+    "  WHERE type = 'm.room.name' AND redacted_by IS NULL AND json_type(json, '$.content.name') = 'text'"
+    "  UNION ALL SELECT stream, json ->> '$.content.topic', 'content.topic', room_id FROM events"
+    "  WHERE type = 'm.room.topic' AND redacted_by IS NULL AND json_type(json, '$.content.topic') = 'text';",
+
+    /* 4: what clients keep besides rooms: presence, typing, receipts,
+     * account data, push rules, pushers, reports. Profiles live in the
+     * users table (migration 2). Every row a /sync reports carries the
+     * stream position of its last change, so sync can ask "what changed
+     * after since". */
+    "CREATE TABLE presence ("
+    "  user_id TEXT PRIMARY KEY,"
+    "  presence TEXT NOT NULL,"        /* online, unavailable, offline */
+    "  status_msg TEXT,"
+    "  last_active_ms INTEGER NOT NULL,"
+    "  stream INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX presence_stream ON presence(stream);"
+    /* Who is typing, until when. Expired rows are removed lazily by the
+     * next /sync, which then advances the stream. */
+    "CREATE TABLE typing ("
+    "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, user_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX typing_expiry ON typing(expires_ms);"
+    /* The position of the last change to each room's set of typing users. */
+    "CREATE TABLE typing_changes ("
+    "  room_id TEXT PRIMARY KEY,"
+    "  stream INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    /* One receipt per (room, user, type, thread); thread_id '' is unthreaded.
+     * event_stream orders receipts against the timeline. */
+    "CREATE TABLE receipts ("
+    "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  event_stream INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, user_id, type, thread_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX receipts_room_stream ON receipts(room_id, stream);"
+    /* Global account data has room_id ''. */
+    "CREATE TABLE account_data ("
+    "  user_id TEXT NOT NULL,"
+    "  room_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  content TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, room_id, type)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX account_data_stream ON account_data(user_id, stream);"
+    /* A user's own push rules; higher priority first within a kind. */
+    "CREATE TABLE push_rules ("
+    "  user_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  rule_id TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  actions TEXT NOT NULL,"
+    "  conditions TEXT,"
+    "  pattern TEXT,"
+    "  PRIMARY KEY (user_id, kind, rule_id)) STRICT, WITHOUT ROWID;"
+    /* What a user changed of a server-default rule (NULL: unchanged). */
+    "CREATE TABLE push_rule_defaults ("
+    "  user_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  rule_id TEXT NOT NULL,"
+    "  enabled INTEGER,"
+    "  actions TEXT,"
+    "  PRIMARY KEY (user_id, kind, rule_id)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE pushers ("
+    "  app_id TEXT NOT NULL,"
+    "  pushkey TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (app_id, pushkey, user_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX pushers_user ON pushers(user_id);"
+    "CREATE TABLE event_reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  room_id TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  reporter TEXT NOT NULL,"
+    "  reason TEXT,"
+    "  score INTEGER,"
+    "  created_ms INTEGER NOT NULL) STRICT;",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

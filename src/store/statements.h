@@ -93,11 +93,282 @@
     X(MEMBER_JOINED_AFTER, "SELECT 1 FROM events WHERE room_id = ?1 AND type = 'm.room.member' " \
                            "AND state_key = ?2 AND stream >= ?3 "                        \
                            "AND json ->> '$.content.membership' = 'join' LIMIT 1")       \
-    X(UNREAD_COUNT, "SELECT count(*) FROM events WHERE room_id = ?1 AND sender != ?2 "   \
-                    "AND type IN ('m.room.message', 'm.room.encrypted') AND stream > "   \
-                    "coalesce((SELECT max(stream) FROM events WHERE room_id = ?1 AND sender = ?2), 0)") \
     X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
-    X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)")
+    X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
+    HT_STATEMENTS_E2EE_MEDIA(X) \
+    HT_STATEMENTS_CLIENT_REST(X)
+
+/* ---- media, end-to-end encryption, to-device, relations, search -------- */
+
+/* Did membership row m become "join" (not a profile change while joined)
+ * in the stream window (?2, ?3]? */
+#define HT_JOINED_IN_WINDOW(m)                                                           \
+    "EXISTS (SELECT 1 FROM events e LEFT JOIN events p ON p.stream = e.prev_state "      \
+    "WHERE e.room_id = " m ".room_id AND e.type = 'm.room.member' "                      \
+    "AND e.state_key = " m ".user_id AND e.stream > ?2 AND e.stream <= ?3 "              \
+    "AND e.json ->> '$.content.membership' = 'join' "                                    \
+    "AND coalesce(p.json ->> '$.content.membership', '') != 'join')"
+
+#define HT_STATEMENTS_E2EE_MEDIA(X)                                                      \
+    /* media.c */                                                                        \
+    X(MEDIA_INSERT, "INSERT INTO media(media_id, uploader, created_ms, content_type, filename, " \
+                    "size, uploaded_ms, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3, ?7)")  \
+    X(MEDIA_CREATE, "INSERT INTO media(media_id, uploader, created_ms, expires_ms) "     \
+                    "VALUES (?1, ?2, ?3, ?4)")                                           \
+    X(MEDIA_FILL, "UPDATE media SET content_type = ?2, filename = ?3, size = ?4, "       \
+                  "uploaded_ms = ?5, data = ?6, expires_ms = NULL "                      \
+                  "WHERE media_id = ?1 AND uploaded_ms IS NULL")                         \
+    X(MEDIA_GET, "SELECT uploader, created_ms, expires_ms, content_type, filename, size, " \
+                 "uploaded_ms FROM media WHERE media_id = ?1")                           \
+    X(MEDIA_DATA, "SELECT data FROM media WHERE media_id = ?1")                          \
+    X(MEDIA_PENDING_COUNT, "SELECT count(*) FROM media WHERE uploader = ?1 "             \
+                           "AND uploaded_ms IS NULL AND expires_ms > ?2")                \
+    X(MEDIA_PENDING_EXPIRE, "DELETE FROM media WHERE uploader = ?1 "                     \
+                            "AND uploaded_ms IS NULL AND expires_ms <= ?2")              \
+    /* keys.c */                                                                         \
+    X(E2E_DEVICE_KEYS_GET, "SELECT json FROM e2e_device_keys WHERE user_id = ?1 AND device_id = ?2") \
+    X(E2E_DEVICE_KEYS_PUT, "INSERT INTO e2e_device_keys(user_id, device_id, json) VALUES (?1, ?2, ?3) " \
+                           "ON CONFLICT(user_id, device_id) DO UPDATE SET json = excluded.json") \
+    X(E2E_DEVICE_KEYS_OF_USER, "SELECT k.device_id, k.json, d.display_name FROM e2e_device_keys k " \
+                               "JOIN devices d USING (user_id, device_id) WHERE k.user_id = ?1 " \
+                               "ORDER BY k.device_id")                                   \
+    X(E2E_OTK_GET, "SELECT json FROM e2e_one_time_keys "                                 \
+                   "WHERE user_id = ?1 AND device_id = ?2 AND key_id = ?3")              \
+    X(E2E_OTK_INSERT, "INSERT INTO e2e_one_time_keys(user_id, device_id, algorithm, key_id, json) " \
+                      "VALUES (?1, ?2, ?3, ?4, ?5)")                                     \
+    X(E2E_OTK_COUNTS, "SELECT algorithm, count(*) FROM e2e_one_time_keys "               \
+                      "WHERE user_id = ?1 AND device_id = ?2 GROUP BY algorithm ORDER BY algorithm") \
+    X(E2E_OTK_CLAIM, "DELETE FROM e2e_one_time_keys WHERE id = (SELECT id FROM e2e_one_time_keys " \
+                     "WHERE user_id = ?1 AND device_id = ?2 AND algorithm = ?3 ORDER BY id LIMIT 1) " \
+                     "RETURNING key_id, json")                                           \
+    X(E2E_OTK_TAKEN_MARK, "INSERT INTO e2e_one_time_keys_taken(user_id, device_id, stream) " \
+                          "VALUES (?1, ?2, ?3) ON CONFLICT(user_id, device_id) DO UPDATE " \
+                          "SET stream = excluded.stream")                                \
+    X(E2E_OTK_TAKEN_GET, "SELECT stream FROM e2e_one_time_keys_taken "                   \
+                         "WHERE user_id = ?1 AND device_id = ?2")                        \
+    X(E2E_FALLBACK_PUT, "INSERT INTO e2e_fallback_keys(user_id, device_id, algorithm, key_id, json) " \
+                        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, device_id, algorithm) " \
+                        "DO UPDATE SET used = (json = excluded.json AND used), "         \
+                        "key_id = excluded.key_id, json = excluded.json")               \
+    X(E2E_FALLBACK_CLAIM, "UPDATE e2e_fallback_keys SET used = 1 WHERE user_id = ?1 "    \
+                          "AND device_id = ?2 AND algorithm = ?3 RETURNING key_id, json") \
+    X(E2E_FALLBACK_UNUSED, "SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ?1 " \
+                           "AND device_id = ?2 AND used = 0 ORDER BY algorithm")         \
+    X(E2E_XSIGN_GET, "SELECT public_key, json FROM e2e_cross_signing_keys "             \
+                     "WHERE user_id = ?1 AND key_type = ?2")                             \
+    X(E2E_XSIGN_PUT, "INSERT INTO e2e_cross_signing_keys(user_id, key_type, public_key, json) " \
+                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id, key_type) DO UPDATE " \
+                     "SET public_key = excluded.public_key, json = excluded.json")       \
+    X(E2E_XSIGN_BY_PUBLIC_KEY, "SELECT key_type, json FROM e2e_cross_signing_keys "      \
+                               "WHERE user_id = ?1 AND public_key = ?2")                 \
+    X(E2E_SIGNATURE_PUT, "INSERT INTO e2e_signatures(target_user, target_key, signer_user, " \
+                         "signer_key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5) "       \
+                         "ON CONFLICT DO UPDATE SET signature = excluded.signature")     \
+    X(E2E_SIGNATURES_OF, "SELECT signer_user, signer_key_id, signature FROM e2e_signatures " \
+                         "WHERE target_user = ?1 AND target_key = ?2 "                   \
+                         "AND (signer_user = ?1 OR signer_user = ?3) "                   \
+                         "ORDER BY signer_user, signer_key_id")                          \
+    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for) " \
+                              "VALUES (?1, ?2, coalesce(?3, ''))")                       \
+    /* Users whose device list ?1 must refetch for (?2, ?3]: changes of the  \
+     * user or of someone sharing a room, and everyone who newly shares one. */ \
+    X(E2E_DEVICE_LISTS_CHANGED,                                                          \
+      "SELECT c.user_id FROM e2e_device_list_changes c WHERE c.stream > ?2 AND c.stream <= ?3 " \
+      "AND (c.only_for = ?1 OR (c.only_for = '' AND (c.user_id = ?1 OR EXISTS (SELECT 1 " \
+      "FROM memberships a JOIN memberships b USING (room_id) WHERE a.user_id = ?1 "       \
+      "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
+      "AND b.user_id != ?1 AND ((b.stream > ?2 AND b.stream <= ?3 "                      \
+      "AND " HT_JOINED_IN_WINDOW("b") ") OR (a.stream > ?2 AND a.stream <= ?3 "          \
+      "AND " HT_JOINED_IN_WINDOW("a") ")) ORDER BY 1 LIMIT ?4")                          \
+    /* Users ?1 stopped sharing every room with during (?2, ?3]. */              \
+    X(E2E_DEVICE_LISTS_LEFT,                                                             \
+      "SELECT DISTINCT b.user_id FROM memberships a JOIN memberships b USING (room_id) " \
+      "WHERE a.user_id = ?1 AND b.user_id != ?1 "                                        \
+      "AND ((b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3) "    \
+      "OR (a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
+      "AND b.membership = 'join')) "                                                     \
+      "AND NOT EXISTS (SELECT 1 FROM memberships c JOIN memberships d USING (room_id) "  \
+      "WHERE c.user_id = ?1 AND c.membership = 'join' AND d.user_id = b.user_id "        \
+      "AND d.membership = 'join') ORDER BY 1 LIMIT ?4")                                  \
+    /* to_device.c */                                                                    \
+    X(TO_DEVICE_INSERT, "INSERT INTO to_device(user_id, device_id, sender, type, content, stream) " \
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                               \
+    X(TO_DEVICE_ACK, "DELETE FROM to_device WHERE user_id = ?1 AND device_id = ?2 AND stream <= ?3") \
+    X(TO_DEVICE_NTH_STREAM, "SELECT stream FROM to_device WHERE user_id = ?1 AND device_id = ?2 " \
+                            "AND stream > ?3 AND stream <= ?4 ORDER BY stream, id LIMIT 1 OFFSET ?5") \
+    X(TO_DEVICE_LIST, "SELECT sender, type, content FROM to_device WHERE user_id = ?1 "  \
+                      "AND device_id = ?2 AND stream > ?3 AND stream <= ?4 ORDER BY stream, id") \
+    X(TO_DEVICE_TXN_INSERT, "INSERT OR IGNORE INTO to_device_txns(user_id, device_id, txn_id) " \
+                            "VALUES (?1, ?2, ?3)")                                       \
+    X(TO_DEVICE_DEVICES_OF, "SELECT device_id FROM devices WHERE user_id = ?1 ORDER BY device_id") \
+    X(TO_DEVICE_DEVICE_EXISTS, "SELECT 1 FROM devices WHERE user_id = ?1 AND device_id = ?2") \
+    /* room_keys.c */                                                                    \
+    X(BACKUP_VERSION_CREATE, "INSERT INTO e2e_backup_versions(user_id, version, algorithm, auth_data) " \
+                             "VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM e2e_backup_versions " \
+                             "WHERE user_id = ?1), ?2, ?3) RETURNING version")            \
+    X(BACKUP_VERSION_CURRENT, "SELECT version, algorithm, auth_data, etag FROM e2e_backup_versions " \
+                              "WHERE user_id = ?1 AND deleted = 0 ORDER BY version DESC LIMIT 1") \
+    X(BACKUP_VERSION_GET, "SELECT version, algorithm, auth_data, etag FROM e2e_backup_versions " \
+                          "WHERE user_id = ?1 AND version = ?2 AND deleted = 0")          \
+    X(BACKUP_VERSION_UPDATE, "UPDATE e2e_backup_versions SET auth_data = ?3 "            \
+                             "WHERE user_id = ?1 AND version = ?2")                       \
+    X(BACKUP_VERSION_DELETE, "UPDATE e2e_backup_versions SET deleted = 1 "               \
+                             "WHERE user_id = ?1 AND version = ?2")                       \
+    X(BACKUP_ETAG_BUMP, "UPDATE e2e_backup_versions SET etag = etag + 1 "                \
+                        "WHERE user_id = ?1 AND version = ?2")                           \
+    X(BACKUP_COUNT, "SELECT count(*) FROM e2e_backup_keys WHERE user_id = ?1 AND version = ?2") \
+    X(BACKUP_KEY_GET, "SELECT first_message_index, forwarded_count, is_verified FROM e2e_backup_keys " \
+                      "WHERE user_id = ?1 AND version = ?2 AND room_id = ?3 AND session_id = ?4") \
+    X(BACKUP_KEY_PUT, "INSERT INTO e2e_backup_keys(user_id, version, room_id, session_id, "  \
+                      "first_message_index, forwarded_count, is_verified, json) "         \
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "                          \
+                      "ON CONFLICT(user_id, version, room_id, session_id) DO UPDATE SET " \
+                      "first_message_index = excluded.first_message_index, "             \
+                      "forwarded_count = excluded.forwarded_count, "                      \
+                      "is_verified = excluded.is_verified, json = excluded.json")         \
+    X(BACKUP_KEYS_LIST, "SELECT room_id, session_id, json FROM e2e_backup_keys "         \
+                        "WHERE user_id = ?1 AND version = ?2 AND (?3 IS NULL OR room_id = ?3) " \
+                        "AND (?4 IS NULL OR session_id = ?4) ORDER BY room_id, session_id") \
+    X(BACKUP_KEYS_DELETE, "DELETE FROM e2e_backup_keys WHERE user_id = ?1 AND version = ?2 " \
+                          "AND (?3 IS NULL OR room_id = ?3) AND (?4 IS NULL OR session_id = ?4)") \
+    /* relations.c */                                                                    \
+    X(RELATION_INSERT, "INSERT OR IGNORE INTO event_relations(stream, room_id, relates_to, rel_type, type) " \
+                       "VALUES (?1, ?2, ?3, ?4, ?5)")                                    \
+    X(RELATION_FORGET, "DELETE FROM event_relations "                                    \
+                       "WHERE stream = (SELECT stream FROM events WHERE event_id = ?1)") \
+    X(RELATIONS_BACK, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+                      "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
+                      "AND stream <= ?5 AND stream > ?6 ORDER BY stream DESC LIMIT ?7")  \
+    X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+                         "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
+                         "AND stream > ?5 AND stream <= ?6 ORDER BY stream LIMIT ?7")    \
+    /* search.c: ?1 an FTS5 query, ?2 a JSON array of room ids, ?3..?5 which  \
+     * keys (content.body, content.name, content.topic) count. */                \
+    X(SEARCH_INSERT, "INSERT INTO event_search(rowid, value, key, room_id) VALUES (?1, ?2, ?3, ?4)") \
+    X(SEARCH_FORGET, "DELETE FROM event_search "                                         \
+                     "WHERE rowid = (SELECT stream FROM events WHERE event_id = ?1)")    \
+    X(SEARCH_BY_RANK, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
+                      "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
+                      "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
+                      "ORDER BY rank, rowid DESC LIMIT ?6 OFFSET ?7")                     \
+    X(SEARCH_BY_RECENT, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
+                        "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
+                        "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
+                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")                        \
+    X(SEARCH_COUNT, "SELECT count(*) FROM event_search WHERE event_search MATCH ?1 "      \
+                    "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
+                    "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5))")
+
+/* profile.c, presence.c, typing.c, receipts.c, account_data.c, push_rules.c,
+ * directory.c: what clients keep besides rooms. */
+#define HT_STATEMENTS_CLIENT_REST(X)                                                     \
+    /* profile.c */                                                                      \
+    X(PROFILE_SET_DISPLAYNAME, "UPDATE users SET displayname = ?2 WHERE user_id = ?1")   \
+    X(PROFILE_SET_AVATAR_URL, "UPDATE users SET avatar_url = ?2 WHERE user_id = ?1")     \
+    X(USER_DIRECTORY_SEARCH,                                                             \
+      "SELECT u.user_id, u.displayname, u.avatar_url FROM users u WHERE u.deactivated = 0 " \
+      "AND (instr(lower(u.user_id), lower(?2)) > 0 "                                     \
+      "OR instr(lower(coalesce(u.displayname, '')), lower(?2)) > 0) "                    \
+      "AND (u.user_id = ?1 OR EXISTS (SELECT 1 FROM memberships a JOIN memberships b "   \
+      "ON a.room_id = b.room_id WHERE a.user_id = ?1 AND a.membership = 'join' "         \
+      "AND b.user_id = u.user_id AND b.membership = 'join') "                            \
+      "OR EXISTS (SELECT 1 FROM memberships m JOIN room_state rs ON rs.room_id = m.room_id " \
+      "AND rs.type = 'm.room.join_rules' AND rs.state_key = '' JOIN events e "           \
+      "ON e.stream = rs.stream WHERE m.user_id = u.user_id AND m.membership = 'join' "   \
+      "AND e.json ->> '$.content.join_rule' = 'public')) "                               \
+      "ORDER BY (instr(lower(u.user_id), '@' || lower(?2)) = 1 "                         \
+      "OR instr(lower(coalesce(u.displayname, '')), lower(?2)) = 1) DESC, "              \
+      "u.displayname IS NULL, u.user_id LIMIT ?3")                                       \
+    /* presence.c */                                                                     \
+    X(PRESENCE_GET, "SELECT presence, status_msg, last_active_ms, stream FROM presence " \
+                    "WHERE user_id = ?1")                                                \
+    X(PRESENCE_SET, "INSERT INTO presence(user_id, presence, status_msg, last_active_ms, stream) " \
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id) DO UPDATE SET "     \
+                    "presence = excluded.presence, status_msg = excluded.status_msg, "   \
+                    "last_active_ms = excluded.last_active_ms, stream = excluded.stream") \
+    X(PRESENCE_TOUCH, "UPDATE presence SET last_active_ms = ?2 WHERE user_id = ?1")      \
+    X(PRESENCE_VISIBLE_SINCE,                                                            \
+      "SELECT user_id, presence, status_msg, last_active_ms, stream FROM presence "      \
+      "WHERE stream > ?2 AND stream <= ?4 AND (user_id = ?1 OR user_id IN (SELECT b.user_id "             \
+      "FROM memberships a JOIN memberships b ON a.room_id = b.room_id "                  \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join')) "      \
+      "ORDER BY stream DESC LIMIT ?3")                                                   \
+    X(USERS_SHARE_ROOM, "SELECT 1 FROM memberships a JOIN memberships b "                \
+                        "ON a.room_id = b.room_id WHERE a.user_id = ?1 AND b.user_id = ?2 " \
+                        "AND a.membership = 'join' AND b.membership = 'join' LIMIT 1")   \
+    /* typing.c */                                                                       \
+    X(TYPING_GET, "SELECT expires_ms FROM typing WHERE room_id = ?1 AND user_id = ?2")   \
+    X(TYPING_SET, "INSERT INTO typing(room_id, user_id, expires_ms) VALUES (?1, ?2, ?3) " \
+                  "ON CONFLICT(room_id, user_id) DO UPDATE SET expires_ms = excluded.expires_ms") \
+    X(TYPING_DELETE, "DELETE FROM typing WHERE room_id = ?1 AND user_id = ?2")           \
+    X(TYPING_MARK, "INSERT INTO typing_changes(room_id, stream) VALUES (?1, ?2) "        \
+                   "ON CONFLICT(room_id) DO UPDATE SET stream = excluded.stream")        \
+    X(TYPING_CHANGED, "SELECT stream FROM typing_changes WHERE room_id = ?1")            \
+    X(TYPING_EXPIRED_ROOMS, "SELECT DISTINCT room_id FROM typing WHERE expires_ms <= ?1 " \
+                            "ORDER BY room_id")                                          \
+    X(TYPING_DELETE_EXPIRED, "DELETE FROM typing WHERE expires_ms <= ?1")                \
+    X(TYPING_USERS, "SELECT t.user_id FROM typing t JOIN memberships m "                 \
+                    "ON m.room_id = t.room_id AND m.user_id = t.user_id "                \
+                    "WHERE t.room_id = ?1 AND t.expires_ms > ?2 AND m.membership = 'join' " \
+                    "ORDER BY t.user_id")                                                \
+    X(TYPING_NEXT_EXPIRY, "SELECT min(t.expires_ms) FROM typing t JOIN memberships m "   \
+                          "ON m.room_id = t.room_id WHERE m.user_id = ?1 "               \
+                          "AND m.membership = 'join'")                                   \
+    /* receipts.c */                                                                     \
+    X(RECEIPT_GET, "SELECT event_id, event_stream, ts, stream FROM receipts "            \
+                   "WHERE room_id = ?1 AND user_id = ?2 AND type = ?3 AND thread_id = ?4") \
+    X(RECEIPT_SET, "INSERT INTO receipts(room_id, user_id, type, thread_id, event_id, "  \
+                   "event_stream, ts, stream) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "  \
+                   "ON CONFLICT(room_id, user_id, type, thread_id) DO UPDATE SET "       \
+                   "event_id = excluded.event_id, event_stream = excluded.event_stream, " \
+                   "ts = excluded.ts, stream = excluded.stream")                         \
+    X(RECEIPTS_SINCE, "SELECT user_id, type, thread_id, event_id, event_stream, ts, stream " \
+                      "FROM receipts WHERE room_id = ?1 AND stream > ?2 AND stream <= ?3 " \
+                      "ORDER BY stream") \
+    X(READ_MARKS, "SELECT thread_id, max(event_stream) FROM receipts WHERE room_id = ?1 " \
+                  "AND user_id = ?2 AND type IN ('m.read', 'm.read.private') "           \
+                  "GROUP BY thread_id ORDER BY thread_id")                               \
+    /* account_data.c */                                                                 \
+    X(ACCOUNT_DATA_PUT, "INSERT INTO account_data(user_id, room_id, type, content, stream) " \
+                        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, room_id, type) " \
+                        "DO UPDATE SET content = excluded.content, stream = excluded.stream") \
+    X(ACCOUNT_DATA_GET, "SELECT content FROM account_data WHERE user_id = ?1 "           \
+                        "AND room_id = ?2 AND type = ?3")                                \
+    X(ACCOUNT_DATA_SINCE, "SELECT type, content, stream FROM account_data "              \
+                          "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3 AND stream <= ?4 " \
+                          "ORDER BY stream") \
+    /* push_rules.c */                                                                   \
+    X(PUSH_RULES_LIST, "SELECT kind, rule_id, priority, enabled, actions, conditions, pattern " \
+                       "FROM push_rules WHERE user_id = ?1 ORDER BY kind, priority DESC, rule_id") \
+    X(PUSH_RULE_PUT, "INSERT INTO push_rules(user_id, kind, rule_id, priority, enabled, "  \
+                     "actions, conditions, pattern) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) " \
+                     "ON CONFLICT(user_id, kind, rule_id) DO UPDATE SET "                \
+                     "priority = excluded.priority, enabled = excluded.enabled, "        \
+                     "actions = excluded.actions, conditions = excluded.conditions, "    \
+                     "pattern = excluded.pattern")                                       \
+    X(PUSH_RULE_DELETE, "DELETE FROM push_rules WHERE user_id = ?1 AND kind = ?2 AND rule_id = ?3") \
+    X(PUSH_DEFAULTS_LIST, "SELECT kind, rule_id, enabled, actions FROM push_rule_defaults " \
+                          "WHERE user_id = ?1")                                          \
+    X(PUSH_DEFAULT_SET_ENABLED, "INSERT INTO push_rule_defaults(user_id, kind, rule_id, enabled) " \
+                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id, kind, rule_id) " \
+                                "DO UPDATE SET enabled = excluded.enabled")              \
+    X(PUSH_DEFAULT_SET_ACTIONS, "INSERT INTO push_rule_defaults(user_id, kind, rule_id, actions) " \
+                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id, kind, rule_id) " \
+                                "DO UPDATE SET actions = excluded.actions")              \
+    X(PUSHER_PUT, "INSERT INTO pushers(app_id, pushkey, user_id, json, created_ms) "     \
+                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(app_id, pushkey, user_id) "   \
+                  "DO UPDATE SET json = excluded.json")                                  \
+    X(PUSHER_DELETE, "DELETE FROM pushers WHERE app_id = ?1 AND pushkey = ?2 AND user_id = ?3") \
+    X(PUSHER_DELETE_OTHERS, "DELETE FROM pushers WHERE app_id = ?1 AND pushkey = ?2 "    \
+                            "AND user_id != ?3")                                         \
+    X(PUSHERS_OF_USER, "SELECT json FROM pushers WHERE user_id = ?1 ORDER BY created_ms, app_id, pushkey") \
+    X(PUSHERS_COUNT, "SELECT count(*) FROM pushers WHERE user_id = ?1")                  \
+    /* directory.c */                                                                    \
+    X(PUBLISHED_ROOMS, "SELECT room_id FROM rooms WHERE published = 1 ORDER BY room_id LIMIT ?1") \
+    X(REPORT_INSERT, "INSERT INTO event_reports(room_id, event_id, reporter, reason, score, " \
+                     "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,

@@ -41,8 +41,10 @@ static int read_user_version(sqlite3 *db) {
     return version;
 }
 
-/* Brings the schema up to date, each migration in its own transaction. */
-static bool migrate(sqlite3 *db, const char *path, char *err, size_t err_size) {
+/* Refuses a file we must not touch: one that is not an SQLite database, or
+ * one written by a newer hometab. This runs before any pragma, because even
+ * switching the journal mode to WAL rewrites the file's header. */
+static bool check_version(sqlite3 *db, const char *path, char *err, size_t err_size) {
     int version = read_user_version(db);
     if (version < 0) {
         snprintf(err, err_size, "%s is not a readable SQLite database: %s", path, sqlite3_errmsg(db));
@@ -56,6 +58,13 @@ static bool migrate(sqlite3 *db, const char *path, char *err, size_t err_size) {
                  path, version, latest);
         return false;
     }
+    return true;
+}
+
+/* Brings the schema up to date, each migration in its own transaction. */
+static bool migrate(sqlite3 *db, const char *path, char *err, size_t err_size) {
+    int version = read_user_version(db);
+    int latest = ht_schema_version_count();
     for (; version < latest; version++) {
         char step_err[512];
         char pragma[64];
@@ -89,7 +98,10 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
                                 "PRAGMA foreign_keys=ON;"
                               : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
                                 "PRAGMA foreign_keys=ON;";
-    /* journal_mode fails first on a file that is not a database. */
+    if (!check_version(db, path, err, err_size)) {
+        sqlite3_close(db);
+        return NULL;
+    }
     if (!exec_script(db, pragmas, pragma_err, sizeof pragma_err)) {
         snprintf(err, err_size, "cannot use database %s: %s", path, pragma_err);
         sqlite3_close(db);

@@ -14,3 +14,22 @@ json_t *ht_json_parse(ht_arena *arena, const char *text) {
 const char *ht_json_str(json_t *obj, const char *key) {
     return json_string_value(json_object_get(obj, key));
 }
+
+bool ht_json_depth_ok(const char *text, size_t len, int max_depth) {
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') i++; /* the escaped character cannot end the string */
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return false;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return true;
+}

@@ -8,7 +8,15 @@
  * A parked connection keeps its request bytes. After every core call that
  * moved the stream position, every parked connection whose position was
  * passed is retried; its own timer retries it at its deadline. The core is
- * single-threaded and synchronous, so nothing here needs a lock. */
+ * single-threaded and synchronous, so nothing here needs a lock.
+ *
+ * Parked requests are bounded like connections: in all (--max-parked, 503)
+ * and per client address (--max-parked-per-ip, 429 with retry_after_ms),
+ * since each one holds its request bytes and a timer for up to a minute.
+ * A refused long-poll gets its answer at once and the connection stays open.
+ *
+ * A connection the server ends itself (after an error answer, a 408 or a
+ * 503) is closed "lingering": see conn_finish(). */
 #include "host/native/server.h"
 
 #include <errno.h>
@@ -26,7 +34,8 @@ typedef struct server server;
 
 typedef struct conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;   /* read timeout, idle timeout, or park deadline */
+    uv_timer_t timer;   /* read timeout, idle timeout, park or linger deadline */
+    uv_shutdown_t shutdown;
     server *srv;
     struct conn *prev, *next; /* all connections */
     struct conn *park_next;   /* parked connections */
@@ -36,7 +45,10 @@ typedef struct conn {
     bool parked;
     bool closing;
     bool close_after_write; /* answer, then close */
+    bool lingering;         /* our side is shut down; the client's bytes are dropped */
+    bool peer_done;         /* the client closed its side (EOF) */
     bool sent_continue;
+    bool request_timer;     /* the timer runs for the request being received */
     int64_t received_ms;    /* when the current request was complete */
     uint64_t park_position;
     int64_t park_deadline_ms;
@@ -98,6 +110,8 @@ static void on_tcp_closed(uv_handle_t *h) {
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }
 
+enum { LINGER_MS = 2000 };
+
 static void conn_close(conn *c) {
     if (c->closing) return;
     c->closing = true;
@@ -119,7 +133,7 @@ static void on_written(uv_write_t *req, int status) {
     conn *c = w->c;
     free(w);
     c->pending_writes--;
-    if (status < 0 || (c->close_after_write && c->pending_writes == 0)) conn_close(c);
+    if (status < 0 || (c->close_after_write && c->peer_done && c->pending_writes == 0)) conn_close(c);
 }
 
 static void conn_write(conn *c, const unsigned char *data, size_t len) {
@@ -143,10 +157,45 @@ static void write_error(conn *c, int status, ht_errcode code, const char *messag
     ht_buf_free(&out);
 }
 
+/* ---- ending a connection ----------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void on_timer(uv_timer_t *t);
+static void on_shutdown(uv_shutdown_t *req, int status) { (void)req, (void)status; }
+
+/* Ends a connection once its answers are written. Closing a socket while the
+ * client is still sending (the rest of a 10 MB header, an upload refused
+ * with 413) makes the kernel send a reset, and a reset can destroy the
+ * answer before the client reads it. So unless the client has closed its
+ * side already, we shut down ours after the answers, read and drop whatever
+ * still comes, and close when the client does or after LINGER_MS. */
+static void conn_finish(conn *c) {
+    if (c->closing || c->lingering) return;
+    c->close_after_write = true;
+    unpark(c);
+    if (c->peer_done) {
+        if (c->pending_writes == 0) conn_close(c);
+        return;
+    }
+    c->lingering = true;
+    c->len = 0;
+    uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        conn_close(c);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read); /* may be reading already */
+}
+
 /* ---- timers ------------------------------------------------------------ */
 
 static void on_timer(uv_timer_t *t) {
     conn *c = t->data;
+    if (c->lingering) {
+        conn_close(c);
+        return;
+    }
     if (c->parked) {
         /* The deadline: ask the core again; it answers now. */
         unpark(c);
@@ -154,18 +203,31 @@ static void on_timer(uv_timer_t *t) {
         return;
     }
     if (c->len > 0) {
-        c->close_after_write = true;
-        uv_read_stop((uv_stream_t *)&c->tcp);
         write_error(c, 408, HT_M_UNKNOWN, "The request took too long to arrive.");
+        conn_finish(c);
+        return;
+    }
+    if (c->pending_writes > 0) {
+        /* Idle only because a slow reader is still taking a large answer. */
+        uv_timer_start(&c->timer, on_timer, c->srv->opts->idle_timeout_ms, 0);
         return;
     }
     conn_close(c); /* idle keep-alive connection */
 }
 
+/* The request timeout runs from a request's first byte, not from the latest
+ * one: restarting it on every read would let a client that sends one byte
+ * every few seconds hold a connection forever. */
 static void arm_timer(conn *c) {
     const ht_server_options *o = c->srv->opts;
-    uint64_t timeout = c->len > 0 ? o->request_timeout_ms : o->idle_timeout_ms;
-    uv_timer_start(&c->timer, on_timer, timeout, 0);
+    if (c->len > 0) {
+        if (c->request_timer) return;
+        c->request_timer = true;
+        uv_timer_start(&c->timer, on_timer, o->request_timeout_ms, 0);
+    } else {
+        c->request_timer = false;
+        uv_timer_start(&c->timer, on_timer, o->idle_timeout_ms, 0);
+    }
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -177,6 +239,71 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
     const char *p = (const char *)sp + 1;
     return (rest >= 9 && memcmp(p, "/_matrix/", 9) == 0) ||
            (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0);
+}
+
+/* One line per answered Matrix request: address, request line, status. An
+ * access token in the query string is a password: it is not written out. */
+static void log_request(conn *c, const unsigned char *bytes, size_t len, const unsigned char *response) {
+    const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
+    size_t shown = eol ? (size_t)(eol - bytes) : (len < 80 ? len : 80);
+    char line[256];
+    size_t o = 0;
+    static const char key[] = "access_token=";
+    for (size_t i = 0; i < shown && o < sizeof line - 16;) {
+        line[o++] = (char)bytes[i++];
+        bool at_param = line[o - 1] == '?' || line[o - 1] == '&';
+        if (at_param && shown - i >= sizeof key - 1 && memcmp(bytes + i, key, sizeof key - 1) == 0) {
+            memcpy(line + o, key, sizeof key - 1);
+            o += sizeof key - 1;
+            memcpy(line + o, "<hidden>", 8);
+            o += 8;
+            i += sizeof key - 1;
+            while (i < shown && bytes[i] != '&' && bytes[i] != ' ') i++;
+        }
+    }
+    line[o] = '\0';
+    for (size_t i = 0; i < o; i++)
+        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f) line[i] = '?';
+    fprintf(stderr, "%s %s -> %.3s\n", c->ip, line, response + 9);
+}
+
+/* 0 if one more request may park on c; otherwise the status to refuse it
+ * with. c itself is not parked while the core decides, so a woken request
+ * that parks again always finds its own place free. */
+static int park_refusal(conn *c) {
+    server *srv = c->srv;
+    unsigned total = 0, same_ip = 0;
+    for (conn *o = srv->conns; o; o = o->next) {
+        if (!o->parked) continue;
+        total++;
+        if (strcmp(o->ip, c->ip) == 0) same_ip++;
+    }
+    if (same_ip >= srv->opts->max_parked_per_ip) return 429;
+    if (total >= srv->opts->max_parked) return 503;
+    return 0;
+}
+
+enum { PARK_RETRY_MS = 1000 };
+
+/* The answer to a long-poll that may not wait; the connection stays open. */
+static void write_park_refusal(conn *c, int status) {
+    char body[256];
+    int n = snprintf(body, sizeof body,
+                     "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"%s\",\"retry_after_ms\":%d}",
+                     status == 429 ? "Too many of your requests are already waiting for news; "
+                                     "try again in a moment."
+                                   : "The server is holding too many waiting requests; "
+                                     "try again in a moment.",
+                     PARK_RETRY_MS);
+    ht_response res = {.status = status,
+                       .content_type = "application/json",
+                       .body = (const unsigned char *)body,
+                       .body_len = (size_t)n,
+                       .extra_headers = "Retry-After: 1\r\n"};
+    ht_buf out = {0};
+    ht_http_write_response(&out, &res);
+    conn_write(c, out.data, out.len);
+    ht_buf_free(&out);
 }
 
 /* Answers the request at the start of the buffer, or parks it. Returns false
@@ -198,7 +325,8 @@ static bool answer_one(conn *c, long request_len) {
         if (!c->parked && c->received_ms == 0) c->received_ms = now;
         uint64_t before = ht_core_stream_position(srv->core);
         ht_core_handle(srv->core, bytes, len, c->received_ms, now, &res);
-        if (res.outcome == HT_PARK) {
+        int refusal = res.outcome == HT_PARK ? park_refusal(c) : 0;
+        if (res.outcome == HT_PARK && !refusal) {
             c->parked = true;
             c->park_position = res.park_position;
             c->park_deadline_ms = res.park_deadline_ms;
@@ -210,17 +338,18 @@ static bool answer_one(conn *c, long request_len) {
             return false;
         }
         srv->matrix_requests++;
-        if (srv->opts->log_requests) {
-            const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
-            int shown = eol ? (int)(eol - bytes) : (int)(len < 80 ? len : 80);
-            fprintf(stderr, "%s %.*s -> %.3s\n", c->ip, shown, bytes, res.response + 9);
+        if (refusal) {
+            write_park_refusal(c, refusal);
+        } else {
+            if (srv->opts->log_requests) log_request(c, bytes, len, res.response);
+            conn_write(c, res.response, res.response_len);
+            if (res.close_connection) c->close_after_write = true;
+            if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
         }
-        conn_write(c, res.response, res.response_len);
-        if (res.close_connection) c->close_after_write = true;
-        if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
     }
     c->received_ms = 0;
     c->sent_continue = false;
+    c->request_timer = false; /* the next request gets its own deadline */
     if (request_len <= 0) {
         c->close_after_write = true;
         c->len = 0;
@@ -229,8 +358,7 @@ static bool answer_one(conn *c, long request_len) {
         c->len -= (size_t)request_len;
     }
     if (c->close_after_write) {
-        uv_read_stop((uv_stream_t *)&c->tcp);
-        if (c->pending_writes == 0) conn_close(c);
+        conn_finish(c);
         return false;
     }
     return true;
@@ -297,10 +425,19 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     conn *c = s->data;
     (void)b;
     if (n < 0) {
-        conn_close(c);
+        /* The client is gone, or has only finished sending (a half-close):
+         * answers already queued are still delivered before closing. */
+        c->peer_done = true;
+        uv_read_stop(s);
+        if (c->pending_writes > 0 && !c->parked) {
+            c->close_after_write = true;
+        } else {
+            conn_close(c);
+        }
         return;
     }
     if (n == 0) return;
+    if (c->lingering) return; /* dropped: nothing more is answered */
     c->len += (size_t)n;
     if (c->parked) return; /* pipelined bytes wait for the parked answer */
     process(c);
@@ -346,8 +483,8 @@ static void on_connection(uv_stream_t *listener, int status) {
     count_same_ip(srv, c->ip, &same_ip);
     if (srv->conn_count > srv->opts->max_connections ||
         same_ip > srv->opts->max_connections_per_ip) {
-        c->close_after_write = true;
         write_error(c, 503, HT_M_LIMIT_EXCEEDED, "Too many connections; try again shortly.");
+        conn_finish(c);
         return;
     }
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
@@ -401,8 +538,17 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     uv_signal_start(&srv.sigint, on_signal, SIGINT);
     uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
 
-    printf("hometab: listening on http://%s:%d/ (server name %s)\n",
-           strchr(opts->host, ':') ? "[::1]" : opts->host, opts->port, cfg->server_name);
+    /* The port actually bound: with port 0 the system picked it, and tests
+     * read it from this line. */
+    struct sockaddr_storage bound;
+    int bound_len = sizeof bound;
+    int port = opts->port;
+    if (uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&bound, &bound_len) == 0)
+        port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+    bool v6 = strchr(opts->host, ':') != NULL;
+    printf("hometab: listening on http://%s%s%s:%d/ (server name %s)\n", v6 ? "[" : "", opts->host,
+           v6 ? "]" : "", port, cfg->server_name);
     fflush(stdout);
     uv_run(srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(srv.loop);

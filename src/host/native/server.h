@@ -15,6 +15,8 @@ typedef struct ht_server_options {
     uint64_t request_timeout_ms; /* a started request must arrive within this */
     unsigned max_connections;
     unsigned max_connections_per_ip;
+    unsigned max_parked;         /* long-polls waiting at once; more get 503 */
+    unsigned max_parked_per_ip;  /* ... from one address; more get 429 */
     bool log_requests;
 } ht_server_options;
 

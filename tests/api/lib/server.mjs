@@ -91,7 +91,7 @@ export async function startServer({ args = [], db, env = {} } = {}) {
         payload = JSON.stringify(body);
         h['content-type'] ??= 'application/json';
       }
-      if (payload !== undefined) h['content-length'] = Buffer.byteLength(payload);
+      if (payload !== undefined && !('transfer-encoding' in h)) h['content-length'] = Buffer.byteLength(payload);
       return new Promise((resolve, reject) => {
         const req = http.request(url + path, { method, headers: h, agent: false }, (res) => {
           const chunks = [];
@@ -109,16 +109,17 @@ export async function startServer({ args = [], db, env = {} } = {}) {
 
     // Sends bytes on a fresh connection and collects what comes back: stops
     // after `responses` complete answers, when the server closes, or after
-    // timeoutMs; with waitClose, then waits for the server to close too.
+    // timeoutMs; with waitClose, then waits for the server to close too. head:
+    // the answers are to HEAD requests (no body despite Content-Length).
     // Returns {status (of the first answer), responses, closed, data}.
-    async raw(bytes, { responses = 1, timeoutMs = 5000 * SLOW, waitClose = false } = {}) {
+    async raw(bytes, { responses = 1, timeoutMs = 5000 * SLOW, waitClose = false, head = false } = {}) {
       const conn = await RawConnection.open(port);
       try {
         const deadline = Date.now() + timeoutMs;
         conn.write(bytes);
         const got = [];
         while (got.length < responses) {
-          const r = await conn.response({ timeoutMs: Math.max(0, deadline - Date.now()), allowClose: true });
+          const r = await conn.response({ timeoutMs: Math.max(0, deadline - Date.now()), allowClose: true, head });
           if (!r) break;
           got.push(r);
         }
@@ -196,8 +197,9 @@ function toResult(status, headers, bytes) {
 }
 
 // Parses one HTTP/1.1 response from the front of buf (Content-Length framed,
-// as hometab always answers). Returns {response, rest} or null if incomplete.
-export function parseResponse(buf) {
+// as hometab always answers; an answer to HEAD has no body). Returns
+// {response, rest} or null if incomplete.
+export function parseResponse(buf, { head: isHead = false } = {}) {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) return null;
   const head = buf.subarray(0, end).toString('latin1').split('\r\n');
@@ -209,7 +211,7 @@ export function parseResponse(buf) {
     headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
   }
   const status = Number(m[1]);
-  const length = status < 200 ? 0 : Number(headers['content-length'] ?? 0);
+  const length = status < 200 || isHead ? 0 : Number(headers['content-length'] ?? 0);
   if (buf.length < end + 4 + length) return null;
   const bytes = buf.subarray(end + 4, end + 4 + length);
   return { response: { ...toResult(status, headers, Buffer.from(bytes)), head: head.join('\r\n') },
@@ -250,11 +252,12 @@ export class RawConnection {
   }
 
   // The next complete response. Throws on timeout; if allowClose, returns
-  // null when the server closes without (another) answer.
-  async response({ timeoutMs = 5000 * SLOW, allowClose = false } = {}) {
+  // null when the server closes without (another) answer. head: it answers
+  // a HEAD request.
+  async response({ timeoutMs = 5000 * SLOW, allowClose = false, head = false } = {}) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const parsed = parseResponse(this.pending);
+      const parsed = parseResponse(this.pending, { head });
       if (parsed) {
         this.pending = parsed.rest;
         return parsed.response;

@@ -1,0 +1,149 @@
+/* account_data.c -- a user's own settings, kept by the server and synced
+ * to all their devices: global and per-room account data, and room tags
+ * (the m.tag room account data).
+ *
+ * Two types belong to the server and are read-only here: m.fully_read
+ * (set through /read_markers) and m.push_rules (set through /pushrules,
+ * and read here as the whole ruleset). */
+#include "api/account_data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ids.h"
+#include "api/push_rules.h"
+#include "core/core.h"
+#include "store/account_data.h"
+#include "store/meta.h"
+#include "util/json.h"
+
+enum { MAX_TYPE_BYTES = 255, MAX_TAG_BYTES = 255, MAX_TAGS = 100, MAX_CONTENT_BYTES = 1024 * 1024 };
+
+bool ht_account_data_set(ht_ctx *ctx, const char *room_id, const char *type, json_t *content) {
+    char *text = json_dumps(content, JSON_COMPACT);
+    if (!text) return false;
+    int64_t stream = (int64_t)ht_store_stream_advance(ctx->core->store);
+    bool ok = ht_store_account_data_put(ctx->core->store, ctx->auth.user_id, room_id, type, text, stream);
+    free(text);
+    return ok;
+}
+
+/* The path's user must be the caller; the room, if any, a valid room id. */
+static bool scope(ht_ctx *ctx, bool with_room, const char **room_id, ht_reply *err) {
+    if (strcmp(ht_param_get(ctx, "userId"), ctx->auth.user_id) != 0) {
+        *err = ht_reply_error(HT_M_FORBIDDEN, "You can only use your own account data.");
+        return false;
+    }
+    *room_id = "";
+    if (!with_room) return true;
+    const char *id = ht_param_get(ctx, "roomId");
+    if (!ht_room_id_valid(id)) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid room id.");
+        return false;
+    }
+    *room_id = id;
+    return true;
+}
+
+static bool type_param(ht_ctx *ctx, const char **type, ht_reply *err) {
+    const char *t = ht_param_get(ctx, "type");
+    if (!*t || strlen(t) > MAX_TYPE_BYTES) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "The account data type must be 1 to 255 bytes.");
+        return false;
+    }
+    *type = t;
+    return true;
+}
+
+static ht_reply get(ht_ctx *ctx, bool with_room) {
+    const char *room_id, *type;
+    ht_reply err;
+    if (!scope(ctx, with_room, &room_id, &err) || !type_param(ctx, &type, &err)) return err;
+    if (!with_room && strcmp(type, "m.push_rules") == 0) return ht_reply_json(ht_push_rules_account_data(ctx));
+    const char *text = ht_store_account_data_get(ctx->core->store, ctx->arena, ctx->auth.user_id, room_id, type);
+    json_t *content = text ? json_loads(text, 0, NULL) : NULL;
+    if (!content) return ht_reply_error(HT_M_NOT_FOUND, "You have no account data of that type.");
+    return ht_reply_json(content);
+}
+
+static ht_reply put(ht_ctx *ctx, bool with_room) {
+    const char *room_id, *type;
+    json_t *body;
+    ht_reply err;
+    if (!scope(ctx, with_room, &room_id, &err) || !type_param(ctx, &type, &err)) return err;
+    if (strcmp(type, "m.fully_read") == 0 || strcmp(type, "m.push_rules") == 0)
+        return ht_reply_status_error(405, HT_M_BAD_JSON,
+                                     "This type of account data is managed by the server: use "
+                                     "/read_markers or /pushrules to change it.");
+    if (!ht_body_object(ctx, &body, &err)) return err;
+    if (ctx->req->body_len > MAX_CONTENT_BYTES)
+        return ht_reply_error(HT_M_TOO_LARGE, "Account data may be at most 1 MiB.");
+    if (!ht_account_data_set(ctx, room_id, type, body))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The account data could not be stored.");
+    return ht_reply_empty();
+}
+
+ht_reply ht_api_account_data_get(ht_ctx *ctx) { return get(ctx, false); }
+ht_reply ht_api_account_data_put(ht_ctx *ctx) { return put(ctx, false); }
+ht_reply ht_api_room_account_data_get(ht_ctx *ctx) { return get(ctx, true); }
+ht_reply ht_api_room_account_data_put(ht_ctx *ctx) { return put(ctx, true); }
+
+/* ---- tags ---------------------------------------------------------------- */
+
+/* The room's m.tag content, always with a "tags" object (arena-kept). */
+static json_t *tags_content(ht_ctx *ctx, const char *room_id) {
+    const char *text = ht_store_account_data_get(ctx->core->store, ctx->arena, ctx->auth.user_id, room_id, "m.tag");
+    json_t *content = ht_json_parse(ctx->arena, text);
+    if (!json_is_object(content)) content = ht_json_keep(ctx->arena, json_object());
+    if (!json_is_object(json_object_get(content, "tags"))) json_object_set_new(content, "tags", json_object());
+    return content;
+}
+
+ht_reply ht_api_tags_get(ht_ctx *ctx) {
+    const char *room_id;
+    ht_reply err;
+    if (!scope(ctx, true, &room_id, &err)) return err;
+    return ht_reply_json(json_pack("{s:O}", "tags", json_object_get(tags_content(ctx, room_id), "tags")));
+}
+
+static bool tag_param(ht_ctx *ctx, const char **tag, ht_reply *err) {
+    const char *t = ht_param_get(ctx, "tag");
+    if (!*t || strlen(t) > MAX_TAG_BYTES) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "A tag must be 1 to 255 bytes.");
+        return false;
+    }
+    *tag = t;
+    return true;
+}
+
+ht_reply ht_api_tag_put(ht_ctx *ctx) {
+    const char *room_id, *tag;
+    json_t *body;
+    ht_reply err;
+    if (!scope(ctx, true, &room_id, &err) || !tag_param(ctx, &tag, &err)) return err;
+    if (!ht_body_object(ctx, &body, &err)) return err;
+    json_t *order = json_object_get(body, "order");
+    if (order && !json_is_number(order)) return ht_reply_error(HT_M_BAD_JSON, "order must be a number.");
+    if (ctx->req->body_len > MAX_CONTENT_BYTES) return ht_reply_error(HT_M_TOO_LARGE, "The tag is too large.");
+    json_t *content = tags_content(ctx, room_id);
+    json_t *tags = json_object_get(content, "tags");
+    if (!json_object_get(tags, tag) && json_object_size(tags) >= MAX_TAGS)
+        return ht_reply_error(HT_M_INVALID_PARAM, "A room can have at most 100 tags.");
+    json_object_set(tags, tag, body);
+    if (!ht_account_data_set(ctx, room_id, "m.tag", content))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The tag could not be stored.");
+    return ht_reply_empty();
+}
+
+ht_reply ht_api_tag_delete(ht_ctx *ctx) {
+    const char *room_id, *tag;
+    ht_reply err;
+    if (!scope(ctx, true, &room_id, &err) || !tag_param(ctx, &tag, &err)) return err;
+    json_t *content = tags_content(ctx, room_id);
+    json_t *tags = json_object_get(content, "tags");
+    if (!json_object_get(tags, tag)) return ht_reply_empty(); /* already gone */
+    json_object_del(tags, tag);
+    if (!ht_account_data_set(ctx, room_id, "m.tag", content))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The tag could not be stored.");
+    return ht_reply_empty();
+}

@@ -1,0 +1,303 @@
+/* media.c -- uploading and serving files: /_matrix/media/v3/upload,
+ * /_matrix/media/v1/create, and the download, thumbnail and config
+ * endpoints under both /_matrix/client/v1/media (authenticated) and the
+ * deprecated /_matrix/media/v3.
+ *
+ * The bytes come back exactly as they went in; what makes serving a
+ * stranger's file safe is the headers: the uploaded Content-Type is served
+ * as given, but only types a browser cannot run (images, audio, video,
+ * plain text) are marked inline; everything else is an attachment, and every
+ * answer carries the sandboxing Content-Security-Policy the spec recommends,
+ * so an uploaded HTML page or SVG never runs on this origin. File names are
+ * escaped per RFC 6266 / RFC 8187, so no name can inject a header.
+ *
+ * Thumbnails: no image library is linked, so this server generates none.
+ * The spec's answer for "the server cannot thumbnail the content" is 400
+ * (errcode M_UNKNOWN); that is what the thumbnail endpoints give for every
+ * stored file. Serving the original instead would hand a client an
+ * arbitrarily large file where it asked for a small one. */
+#include "api/media.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/core.h"
+#include "store/media.h"
+#include "store/meta.h"
+#include "util/crypto.h"
+
+enum {
+    MEDIA_ID_LENGTH = 24,
+    MAX_MEDIA_ID = 255,
+    MAX_FILENAME_BYTES = 255,
+    MAX_CONTENT_TYPE_BYTES = 255,
+    MAX_PENDING_PER_USER = 50,
+    DEFAULT_STALL_MS = 20000,
+    MAX_STALL_MS = 60000,
+};
+static const int64_t UNUSED_EXPIRES_MS = 24 * 60 * 60 * 1000;
+
+static const char media_id_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/* The spec's recommended policy for served media. */
+static const char media_headers[] =
+    "Content-Security-Policy: sandbox; default-src 'none'; script-src 'none'; "
+    "plugin-types application/pdf; style-src 'unsafe-inline'; object-src 'self';\r\n"
+    "Cross-Origin-Resource-Policy: cross-origin\r\n"
+    "X-Content-Type-Options: nosniff\r\n";
+
+/* Types a browser shows without running anything (the list of MSC2702 /
+ * spec v1.12 "inline" types); anything else downloads as an attachment. */
+static const char *const inline_types[] = {
+    "text/css", "text/plain", "text/csv", "application/json", "application/ld+json",
+    "image/jpeg", "image/gif", "image/png", "image/apng", "image/webp", "image/avif",
+    "video/mp4", "video/webm", "video/ogg", "video/quicktime",
+    "audio/mp4", "audio/webm", "audio/aac", "audio/mpeg", "audio/ogg", "audio/wave",
+    "audio/wav", "audio/x-wav", "audio/x-pn-wav", "audio/flac", "audio/x-flac",
+};
+
+static bool media_is_inline(const char *content_type) {
+    size_t len = strcspn(content_type, "; \t");
+    for (size_t i = 0; i < sizeof inline_types / sizeof *inline_types; i++)
+        if (strlen(inline_types[i]) == len && strncasecmp(inline_types[i], content_type, len) == 0)
+            return true;
+    return false;
+}
+
+/* RFC 7230 tchar: what a type or subtype may be made of. */
+static bool is_tchar(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* "type/subtype" followed by parameters made of visible ASCII only. What we
+ * accept here is sent back verbatim as a header, so nothing else gets in. */
+static bool content_type_valid(const char *t) {
+    size_t len = strlen(t);
+    if (len == 0 || len > MAX_CONTENT_TYPE_BYTES) return false;
+    size_t i = 0;
+    while (is_tchar((unsigned char)t[i])) i++;
+    if (i == 0 || t[i] != '/') return false;
+    size_t j = ++i;
+    while (is_tchar((unsigned char)t[i])) i++;
+    if (i == j) return false;
+    for (; t[i]; i++)
+        if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] > 0x7e) return false;
+    return true;
+}
+
+static bool filename_valid(const char *name) {
+    if (strlen(name) > MAX_FILENAME_BYTES) return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return false;
+    return true;
+}
+
+/* RFC 8187 attr-char: sent as is in filename*=; everything else %XX. */
+static bool is_attr_char(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$&+-.^_`|~", c));
+}
+
+/* "inline" or "attachment", with the file name: a quoted string when the
+ * name is plain printable ASCII, otherwise the RFC 8187 UTF-8 form. */
+static const char *content_disposition(ht_arena *arena, const char *content_type,
+                                       const char *filename) {
+    const char *kind = media_is_inline(content_type) ? "inline" : "attachment";
+    if (!filename || !*filename) return kind;
+    bool plain = true;
+    for (const unsigned char *p = (const unsigned char *)filename; *p; p++)
+        if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\') plain = false;
+    if (plain) return ht_arena_printf(arena, "%s; filename=\"%s\"", kind, filename);
+    size_t n = strlen(filename);
+    char *enc = ht_arena_alloc(arena, n * 3 + 1), *o = enc;
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)filename; *p; p++) {
+        if (is_attr_char(*p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return ht_arena_printf(arena, "%s; filename*=utf-8''%s", kind, enc);
+}
+
+static size_t max_upload(const ht_ctx *ctx) {
+    const ht_config *cfg = &ctx->core->cfg;
+    return cfg->max_upload_bytes < cfg->max_body_bytes ? cfg->max_upload_bytes : cfg->max_body_bytes;
+}
+
+static const char *mxc_uri(ht_ctx *ctx, const char *media_id) {
+    return ht_arena_printf(ctx->arena, "mxc://%s/%s", ctx->core->server_name, media_id);
+}
+
+/* The body's Content-Type and the filename parameter, checked. */
+static bool upload_params(ht_ctx *ctx, const char **content_type, const char **filename,
+                          ht_reply *err) {
+    const char *type = ht_request_header(ctx->req, "content-type");
+    if (!type || !*type) type = "application/octet-stream";
+    if (!content_type_valid(type)) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "The Content-Type header is not a valid media type.");
+        return false;
+    }
+    const char *name = ht_request_query(ctx->req, "filename");
+    if (name && !filename_valid(name)) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM,
+                              "filename must be at most 255 bytes, without control characters.");
+        return false;
+    }
+    if (ctx->req->body_len > max_upload(ctx)) {
+        *err = ht_reply_errorf(ctx, HT_M_TOO_LARGE, "The file is larger than this server accepts (%zu bytes).",
+                               max_upload(ctx));
+        return false;
+    }
+    *content_type = type;
+    *filename = name && *name ? name : NULL;
+    return true;
+}
+
+ht_reply ht_api_media_upload(ht_ctx *ctx) {
+    const char *type, *filename;
+    ht_reply err;
+    if (!upload_params(ctx, &type, &filename, &err)) return err;
+    const char *media_id = ht_random_string(ctx->arena, MEDIA_ID_LENGTH, media_id_alphabet);
+    if (!ht_store_media_insert(ctx->core->store, media_id, ctx->auth.user_id, ctx->now_ms, type,
+                               filename, ctx->req->body, ctx->req->body_len))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be stored.");
+    return ht_reply_json(json_pack("{s:s}", "content_uri", mxc_uri(ctx, media_id)));
+}
+
+ht_reply ht_api_media_create(ht_ctx *ctx) {
+    ht_store *store = ctx->core->store;
+    if (ht_store_media_pending_count(store, ctx->auth.user_id, ctx->now_ms) >= MAX_PENDING_PER_USER)
+        return ht_reply_error(HT_M_LIMIT_EXCEEDED,
+                              "You have too many media ids waiting for their upload; upload to them first.");
+    const char *media_id = ht_random_string(ctx->arena, MEDIA_ID_LENGTH, media_id_alphabet);
+    int64_t expires = ctx->now_ms + UNUSED_EXPIRES_MS;
+    if (!ht_store_media_create(store, media_id, ctx->auth.user_id, ctx->now_ms, expires))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The media id could not be stored.");
+    return ht_reply_json(json_pack("{s:s, s:I}", "content_uri", mxc_uri(ctx, media_id),
+                                   "unused_expires_at", (json_int_t)expires));
+}
+
+static bool media_id_valid(const char *id) {
+    size_t n = strlen(id);
+    if (n == 0 || n > MAX_MEDIA_ID) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(media_id_alphabet, id[i]) && id[i] != '-' && id[i] != '_') return false;
+    return true;
+}
+
+/* Finds {serverName}/{mediaId}: 404 for anything this server does not hold
+ * (there is no federation to fetch other servers' media from), including a
+ * pending id that expired unused. */
+static bool media_find(ht_ctx *ctx, const char **media_id, ht_media_row *row, ht_reply *err) {
+    const char *server = ht_param_get(ctx, "serverName");
+    const char *id = ht_param_get(ctx, "mediaId");
+    if (strcmp(server, ctx->core->server_name) != 0 || !media_id_valid(id) ||
+        !ht_store_media_get(ctx->core->store, ctx->arena, id, row) ||
+        (!row->uploaded && row->expires_ms <= ctx->now_ms)) {
+        *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
+        return false;
+    }
+    *media_id = id;
+    return true;
+}
+
+ht_reply ht_api_media_upload_to(ht_ctx *ctx) {
+    const char *media_id, *type, *filename;
+    ht_media_row row;
+    ht_reply err;
+    if (!media_find(ctx, &media_id, &row, &err)) return err;
+    if (strcmp(row.uploader, ctx->auth.user_id) != 0)
+        return ht_reply_error(HT_M_FORBIDDEN, "This media id was created by someone else.");
+    if (row.uploaded)
+        return ht_reply_error(HT_M_CANNOT_OVERWRITE_MEDIA, "This media id already has its file.");
+    if (!upload_params(ctx, &type, &filename, &err)) return err;
+    if (!ht_store_media_fill(ctx->core->store, media_id, ctx->now_ms, type, filename, ctx->req->body,
+                             ctx->req->body_len))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be stored.");
+    /* Downloads waiting for this file are parked on the stream: move it. */
+    ht_store_stream_advance(ctx->core->store);
+    return ht_reply_empty();
+}
+
+/* How long a download may wait for a pending upload: timeout_ms (spec),
+ * or max_stall_ms (MSC2246, which some clients still send). */
+static bool stall_param(ht_ctx *ctx, int64_t *stall, ht_reply *err) {
+    const char *name = ht_request_query(ctx->req, "timeout_ms") ? "timeout_ms" : "max_stall_ms";
+    return ht_query_count(ctx, name, DEFAULT_STALL_MS, MAX_STALL_MS, stall, err);
+}
+
+/* A file that exists but whose bytes have not arrived: wait for them (the
+ * host calls again when the stream moves), or say so once the time is up. */
+static ht_reply media_not_yet(ht_ctx *ctx, int64_t stall) {
+    int64_t deadline = ctx->received_ms + stall;
+    if (ctx->now_ms < deadline)
+        return (ht_reply){.park = true,
+                          .park_position = ht_store_stream_position(ctx->core->store),
+                          .park_deadline_ms = deadline};
+    return ht_reply_error(HT_M_NOT_YET_UPLOADED, "The file has not been uploaded yet.");
+}
+
+ht_reply ht_api_media_download(ht_ctx *ctx) {
+    const char *media_id;
+    ht_media_row row;
+    int64_t stall;
+    ht_reply err;
+    if (!stall_param(ctx, &stall, &err) || !media_find(ctx, &media_id, &row, &err)) return err;
+    if (!row.uploaded) return media_not_yet(ctx, stall);
+    size_t len;
+    const unsigned char *data = ht_store_media_data(ctx->core->store, ctx->arena, media_id, &len);
+    if (!data) return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
+    const char *name = ht_param_get(ctx, "fileName");
+    if (!name || !*name || !filename_valid(name)) name = row.filename;
+    const char *type = row.content_type ? row.content_type : "application/octet-stream";
+    return (ht_reply){.raw = data,
+                      .raw_len = len,
+                      .content_type = type,
+                      .extra_headers = ht_arena_printf(ctx->arena, "Content-Disposition: %s\r\n%s",
+                                                       content_disposition(ctx->arena, type, name),
+                                                       media_headers)};
+}
+
+static bool dimension_param(ht_ctx *ctx, const char *name, ht_reply *err) {
+    const char *v = ht_request_query(ctx->req, name);
+    if (!v) {
+        *err = ht_reply_errorf(ctx, HT_M_MISSING_PARAM, "The %s parameter is required.", name);
+        return false;
+    }
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n <= 0) {
+        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s must be a positive whole number of pixels.", name);
+        return false;
+    }
+    return true;
+}
+
+ht_reply ht_api_media_thumbnail(ht_ctx *ctx) {
+    const char *media_id;
+    ht_media_row row;
+    int64_t stall;
+    ht_reply err;
+    if (!dimension_param(ctx, "width", &err) || !dimension_param(ctx, "height", &err) ||
+        !stall_param(ctx, &stall, &err))
+        return err;
+    const char *method = ht_request_query(ctx->req, "method");
+    if (method && strcmp(method, "crop") != 0 && strcmp(method, "scale") != 0)
+        return ht_reply_error(HT_M_INVALID_PARAM, "method must be \"crop\" or \"scale\".");
+    if (!media_find(ctx, &media_id, &row, &err)) return err;
+    if (!row.uploaded) return media_not_yet(ctx, stall);
+    /* See the top of this file: the spec's 400 for content the server
+     * cannot thumbnail. Clients then show the file without a preview. */
+    return ht_reply_error(HT_M_UNKNOWN, "This server does not generate thumbnails; download the file instead.");
+}
+
+ht_reply ht_api_media_config(ht_ctx *ctx) {
+    return ht_reply_json(json_pack("{s:I}", "m.upload.size", (json_int_t)max_upload(ctx)));
+}

@@ -1,0 +1,13 @@
+/* profile.h -- /profile and /user_directory/search. */
+#ifndef HT_API_PROFILE_H
+#define HT_API_PROFILE_H
+
+#include "api/handler.h"
+
+ht_reply ht_api_profile_get(ht_ctx *ctx);
+ht_reply ht_api_profile_field_get(ht_ctx *ctx);
+ht_reply ht_api_profile_field_put(ht_ctx *ctx);
+ht_reply ht_api_profile_field_delete(ht_ctx *ctx);
+ht_reply ht_api_user_directory_search(ht_ctx *ctx);
+
+#endif

@@ -1,0 +1,396 @@
+/* push_eval.c -- the default push rules, a user's ruleset, and evaluating
+ * it against an event.
+ *
+ * The server-default rules are built here rather than stored, so every
+ * account gets the rules of the running version; the store keeps only what
+ * a user changed. The ruleset includes the legacy body-mention rules
+ * (.m.rule.contains_display_name, .m.rule.contains_user_name,
+ * .m.rule.roomnotif, as in spec v1.7 to v1.16): they apply only to events
+ * without m.mentions, which is how clients that predate m.mentions still
+ * get highlights. */
+#include "api/push_eval.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "room/room.h"
+#include "store/push_rules.h"
+#include "util/json.h"
+
+const char *const ht_push_kinds[5] = {"override", "content", "room", "sender", "underride"};
+
+bool ht_push_kind_valid(const char *kind) {
+    for (size_t i = 0; i < 5; i++)
+        if (strcmp(kind, ht_push_kinds[i]) == 0) return true;
+    return false;
+}
+
+/* ---- the server-default ruleset ------------------------------------------ */
+
+static json_t *match(const char *key, const char *pattern) {
+    return json_pack("{s:s, s:s, s:s}", "kind", "event_match", "key", key, "pattern", pattern);
+}
+
+static json_t *rule(const char *id, json_t *conditions, json_t *actions) {
+    return json_pack("{s:s, s:b, s:b, s:o, s:o}", "rule_id", id, "default", 1, "enabled", 1, "conditions",
+                     conditions, "actions", actions);
+}
+
+static json_t *notify_sound(const char *sound) {
+    return json_pack("[s, {s:s, s:s}]", "notify", "set_tweak", "sound", "value", sound);
+}
+
+static json_t *notify_sound_highlight(void) {
+    return json_pack("[s, {s:s, s:s}, {s:s}]", "notify", "set_tweak", "sound", "value", "default",
+                     "set_tweak", "highlight");
+}
+
+static json_t *notify_highlight(void) { return json_pack("[s, {s:s}]", "notify", "set_tweak", "highlight"); }
+
+static json_t *default_override(const char *user_id) {
+    json_t *list = json_array();
+    json_t *master = rule(".m.rule.master", json_array(), json_array());
+    json_object_set_new(master, "enabled", json_false());
+    json_array_append_new(list, master);
+    json_array_append_new(list, rule(".m.rule.suppress_notices", json_pack("[o]", match("content.msgtype", "m.notice")),
+                                     json_array()));
+    json_array_append_new(list, rule(".m.rule.invite_for_me",
+                                     json_pack("[o, o, o]", match("type", "m.room.member"),
+                                               match("content.membership", "invite"), match("state_key", user_id)),
+                                     notify_sound("default")));
+    json_array_append_new(list, rule(".m.rule.member_event", json_pack("[o]", match("type", "m.room.member")),
+                                     json_array()));
+    json_array_append_new(list, rule(".m.rule.is_user_mention",
+                                     json_pack("[{s:s, s:s, s:s}]", "kind", "event_property_contains", "key",
+                                               "content.m\\.mentions.user_ids", "value", user_id),
+                                     notify_sound_highlight()));
+    json_array_append_new(list, rule(".m.rule.contains_display_name",
+                                     json_pack("[{s:s}]", "kind", "contains_display_name"),
+                                     notify_sound_highlight()));
+    json_array_append_new(list, rule(".m.rule.is_room_mention",
+                                     json_pack("[{s:s, s:s, s:b}, {s:s, s:s}]", "kind", "event_property_is",
+                                               "key", "content.m\\.mentions.room", "value", 1, "kind",
+                                               "sender_notification_permission", "key", "room"),
+                                     notify_highlight()));
+    json_array_append_new(list, rule(".m.rule.roomnotif",
+                                     json_pack("[o, {s:s, s:s}]", match("content.body", "@room"), "kind",
+                                               "sender_notification_permission", "key", "room"),
+                                     notify_highlight()));
+    json_array_append_new(list, rule(".m.rule.tombstone",
+                                     json_pack("[o, o]", match("type", "m.room.tombstone"), match("state_key", "")),
+                                     notify_highlight()));
+    json_array_append_new(list, rule(".m.rule.reaction", json_pack("[o]", match("type", "m.reaction")), json_array()));
+    json_array_append_new(list, rule(".m.rule.room.server_acl",
+                                     json_pack("[o, o]", match("type", "m.room.server_acl"), match("state_key", "")),
+                                     json_array()));
+    json_array_append_new(list, rule(".m.rule.suppress_edits",
+                                     json_pack("[{s:s, s:s, s:s}]", "kind", "event_property_is", "key",
+                                               "content.m\\.relates_to.rel_type", "value", "m.replace"),
+                                     json_array()));
+    return list;
+}
+
+static json_t *default_content(const char *user_id) {
+    const char *colon = strchr(user_id, ':');
+    size_t len = colon ? (size_t)(colon - user_id - 1) : strlen(user_id + 1);
+    json_t *localpart = json_stringn(user_id + 1, len);
+    return json_pack("[{s:s, s:b, s:b, s:o, s:o}]", "rule_id", ".m.rule.contains_user_name", "default", 1,
+                     "enabled", 1, "pattern", localpart, "actions", notify_sound_highlight());
+}
+
+static json_t *room_size_two(const char *type) {
+    return json_pack("[{s:s, s:s}, o]", "kind", "room_member_count", "is", "2", match("type", type));
+}
+
+static json_t *default_underride(void) {
+    json_t *list = json_array();
+    json_array_append_new(list, rule(".m.rule.call", json_pack("[o]", match("type", "m.call.invite")),
+                                     notify_sound("ring")));
+    json_array_append_new(list, rule(".m.rule.encrypted_room_one_to_one", room_size_two("m.room.encrypted"),
+                                     notify_sound("default")));
+    json_array_append_new(list, rule(".m.rule.room_one_to_one", room_size_two("m.room.message"),
+                                     notify_sound("default")));
+    json_array_append_new(list, rule(".m.rule.message", json_pack("[o]", match("type", "m.room.message")),
+                                     json_pack("[s]", "notify")));
+    json_array_append_new(list, rule(".m.rule.encrypted", json_pack("[o]", match("type", "m.room.encrypted")),
+                                     json_pack("[s]", "notify")));
+    return list;
+}
+
+/* ---- a user's ruleset ------------------------------------------------------ */
+
+static json_t *find_rule(json_t *list, const char *rule_id) {
+    size_t i;
+    json_t *r;
+    json_array_foreach(list, i, r) {
+        if (strcmp(ht_json_str(r, "rule_id"), rule_id) == 0) return r;
+    }
+    return NULL;
+}
+
+/* Applies the user's changes (enabled, actions) to the default rules. */
+static void apply_default_changes(ht_core *core, ht_arena *arena, const char *user_id, json_t *defaults) {
+    ht_push_default_row *rows;
+    size_t n = ht_store_push_defaults_list(core->store, arena, user_id, &rows);
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = find_rule(json_object_get(defaults, rows[i].kind), rows[i].rule_id);
+        if (!r) continue; /* a default this version no longer has */
+        if (rows[i].enabled >= 0) json_object_set_new(r, "enabled", json_boolean(rows[i].enabled));
+        json_t *actions = rows[i].actions ? json_loads(rows[i].actions, 0, NULL) : NULL;
+        if (json_is_array(actions)) json_object_set(r, "actions", actions);
+        json_decref(actions);
+    }
+}
+
+static json_t *user_rule(const ht_push_rule_row *row) {
+    json_t *r = json_pack("{s:s, s:b, s:b}", "rule_id", row->rule_id, "default", 0, "enabled", row->enabled);
+    json_t *actions = json_loads(row->actions, 0, NULL);
+    json_object_set_new(r, "actions", json_is_array(actions) ? actions : json_array());
+    if (!json_is_array(actions)) json_decref(actions);
+    if (row->conditions) {
+        json_t *conditions = json_loads(row->conditions, 0, NULL);
+        if (json_is_array(conditions)) json_object_set(r, "conditions", conditions);
+        json_decref(conditions);
+    }
+    if (row->pattern) json_object_set_new(r, "pattern", json_string(row->pattern));
+    return r;
+}
+
+json_t *ht_push_ruleset(ht_core *core, ht_arena *arena, const char *user_id) {
+    json_t *defaults = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(user_id), "content",
+                                 default_content(user_id), "room", "sender", "underride", default_underride());
+    apply_default_changes(core, arena, user_id, defaults);
+
+    /* User rules come before the defaults of their kind, except that
+     * .m.rule.master stays above everything. */
+    ht_push_rule_row *rows;
+    size_t n = ht_store_push_rules_list(core->store, arena, user_id, &rows);
+    json_t *ruleset = json_object();
+    for (size_t k = 0; k < 5; k++) {
+        json_t *list = json_array();
+        json_t *def = json_object_get(defaults, ht_push_kinds[k]);
+        size_t first_default = 0;
+        if (k == 0) {
+            json_array_append(list, json_array_get(def, 0));
+            first_default = 1;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(rows[i].kind, ht_push_kinds[k]) == 0) json_array_append_new(list, user_rule(&rows[i]));
+        for (size_t i = first_default; i < json_array_size(def); i++) json_array_append(list, json_array_get(def, i));
+        json_object_set_new(ruleset, ht_push_kinds[k], list);
+    }
+    json_decref(defaults);
+    return ruleset;
+}
+
+/* ---- glob matching --------------------------------------------------------- */
+
+/* Decodes UTF-8 into code points (malloc'd); invalid bytes stand for
+ * themselves. */
+static uint32_t *decode(const char *s, size_t *count) {
+    size_t len = strlen(s);
+    uint32_t *out = malloc((len + 1) * sizeof *out);
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        if (extra && i + extra >= len) extra = 0;
+        for (size_t k = 1; k <= extra; k++)
+            if (((unsigned char)s[i + k] & 0xC0) != 0x80) extra = 0;
+        uint32_t cp = extra ? (c & (0x3F >> extra)) : c;
+        for (size_t k = 1; k <= extra; k++) cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3F);
+        out[n++] = cp;
+        i += 1 + extra;
+    }
+    *count = n;
+    return out;
+}
+
+static uint32_t fold(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Letters, digits and '_' make words; so does anything beyond ASCII, so
+ * that "é" does not split a name in two. */
+static bool word_char(uint32_t c) {
+    return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* '*' states also stand for the state after them. */
+static void closure(const uint32_t *p, size_t m, bool *states, bool literal) {
+    if (literal) return;
+    for (size_t k = 0; k < m; k++)
+        if (states[k] && p[k] == '*') states[k + 1] = true;
+}
+
+/* A set of pattern positions advanced over the text, one character at a
+ * time (a small NFA): linear in text times pattern, whatever the stars. */
+bool ht_push_glob(const char *pattern, const char *text, bool words, bool literal) {
+    size_t m, n;
+    uint32_t *p = decode(pattern, &m);
+    uint32_t *t = decode(text, &n);
+    bool *now = calloc(m + 1, 1), *next = calloc(m + 1, 1);
+    bool found = false;
+    for (size_t i = 0; i <= n && !found; i++) {
+        if (i == 0 || (words && !word_char(t[i - 1]))) {
+            now[0] = true;
+            closure(p, m, now, literal);
+        }
+        /* A match ends at the end of the text, or, among words, before a
+         * character that is not part of a word. */
+        bool at_end = i == n || (words && !word_char(t[i]));
+        if (now[m] && at_end) found = true;
+        if (found || i == n) break;
+        memset(next, 0, m + 1);
+        for (size_t k = 0; k < m; k++) {
+            if (!now[k]) continue;
+            if (!literal && p[k] == '*') next[k] = true;
+            else if ((!literal && p[k] == '?') || fold(p[k]) == fold(t[i])) next[k + 1] = true;
+        }
+        closure(p, m, next, literal);
+        bool *swap = now;
+        now = next;
+        next = swap;
+    }
+    free(p);
+    free(t);
+    free(now);
+    free(next);
+    return found;
+}
+
+/* ---- conditions ------------------------------------------------------------ */
+
+/* The value at a dot-separated path ("content.m\.mentions.room"). */
+static json_t *lookup(json_t *event, const char *path) {
+    json_t *cur = event;
+    char part[256];
+    size_t len = 0;
+    for (const char *c = path;; c++) {
+        if (*c == '\\' && (c[1] == '.' || c[1] == '\\')) {
+            if (len + 1 >= sizeof part) return NULL;
+            part[len++] = *++c;
+            continue;
+        }
+        if (*c == '.' || *c == '\0') {
+            part[len] = '\0';
+            cur = json_is_object(cur) ? json_object_get(cur, part) : NULL;
+            if (!cur || *c == '\0') return cur;
+            len = 0;
+            continue;
+        }
+        if (len + 1 >= sizeof part) return NULL;
+        part[len++] = *c;
+    }
+}
+
+static bool scalar(json_t *v) {
+    return json_is_string(v) || json_is_integer(v) || json_is_boolean(v) || json_is_null(v);
+}
+
+/* room_member_count's "is": "2", "==2", "<10", ">=3"... */
+static bool member_count_is(const char *is, int64_t count) {
+    if (!is) return false;
+    char op[3] = {0};
+    size_t i = 0;
+    while (i < 2 && (is[i] == '<' || is[i] == '>' || is[i] == '=')) op[i] = is[i], i++;
+    char *end;
+    long long want = strtoll(is + i, &end, 10);
+    if (end == is + i || *end) return false;
+    if (!*op || strcmp(op, "==") == 0) return count == want;
+    if (strcmp(op, "<") == 0) return count < want;
+    if (strcmp(op, ">") == 0) return count > want;
+    if (strcmp(op, "<=") == 0) return count <= want;
+    if (strcmp(op, ">=") == 0) return count >= want;
+    return false;
+}
+
+static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) {
+    const char *kind = ht_json_str(c, "kind");
+    const char *key = ht_json_str(c, "key");
+    if (!kind) return false;
+    if (strcmp(kind, "event_match") == 0) {
+        const char *pattern = ht_json_str(c, "pattern");
+        const char *value = key ? json_string_value(lookup(event, key)) : NULL;
+        return pattern && value && ht_push_glob(pattern, value, strcmp(key, "content.body") == 0, false);
+    }
+    if (strcmp(kind, "event_property_is") == 0) {
+        json_t *want = json_object_get(c, "value");
+        json_t *have = key ? lookup(event, key) : NULL;
+        return want && have && scalar(have) && json_equal(want, have);
+    }
+    if (strcmp(kind, "event_property_contains") == 0) {
+        json_t *want = json_object_get(c, "value");
+        json_t *have = key ? lookup(event, key) : NULL;
+        size_t i;
+        json_t *item;
+        json_array_foreach(have, i, item) {
+            if (want && scalar(item) && json_equal(want, item)) return true;
+        }
+        return false;
+    }
+    if (strcmp(kind, "contains_display_name") == 0) {
+        const char *body = json_string_value(lookup(event, "content.body"));
+        return room->display_name && *room->display_name && body &&
+               ht_push_glob(room->display_name, body, true, true);
+    }
+    if (strcmp(kind, "room_member_count") == 0) return member_count_is(ht_json_str(c, "is"), room->member_count);
+    if (strcmp(kind, "sender_notification_permission") == 0) {
+        if (!key) return false;
+        json_t *needed = json_object_get(json_object_get(room->power_levels, "notifications"), key);
+        int64_t level = json_is_integer(needed) ? json_integer_value(needed) : 50;
+        return ht_power_user(room->power_levels, ht_json_str(event, "sender"), room->creator) >= level;
+    }
+    return false; /* unknown conditions never hold */
+}
+
+static bool legacy_mention_rule(const char *rule_id) {
+    return strcmp(rule_id, ".m.rule.contains_display_name") == 0 ||
+           strcmp(rule_id, ".m.rule.contains_user_name") == 0 || strcmp(rule_id, ".m.rule.roomnotif") == 0;
+}
+
+static bool rule_matches(const char *kind, json_t *r, const ht_push_room *room, json_t *event) {
+    const char *rule_id = ht_json_str(r, "rule_id");
+    if (!rule_id || !json_is_true(json_object_get(r, "enabled"))) return false;
+    if (legacy_mention_rule(rule_id) && json_object_get(json_object_get(event, "content"), "m.mentions"))
+        return false;
+    if (strcmp(kind, "room") == 0) return strcmp(rule_id, ht_json_str(event, "room_id")) == 0;
+    if (strcmp(kind, "sender") == 0) return strcmp(rule_id, ht_json_str(event, "sender")) == 0;
+    if (strcmp(kind, "content") == 0) {
+        const char *pattern = ht_json_str(r, "pattern");
+        const char *body = json_string_value(lookup(event, "content.body"));
+        return pattern && body && ht_push_glob(pattern, body, true, false);
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(r, "conditions"), i, c) {
+        if (!condition_holds(c, room, event)) return false;
+    }
+    return true;
+}
+
+static ht_push_result actions_result(json_t *actions) {
+    ht_push_result res = {false, false};
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a) {
+        if (json_is_string(a) && strcmp(json_string_value(a), "notify") == 0) res.notify = true;
+        const char *tweak = ht_json_str(a, "set_tweak");
+        if (tweak && strcmp(tweak, "highlight") == 0) {
+            json_t *value = json_object_get(a, "value");
+            if (!value || json_is_true(value)) res.highlight = true;
+        }
+    }
+    /* A highlight without a notification is not counted anywhere. */
+    if (!res.notify) res.highlight = false;
+    return res;
+}
+
+ht_push_result ht_push_evaluate(json_t *ruleset, const ht_push_room *room, json_t *event) {
+    for (size_t k = 0; k < 5; k++) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(ruleset, ht_push_kinds[k]), i, r) {
+            if (rule_matches(ht_push_kinds[k], r, room, event)) return actions_result(json_object_get(r, "actions"));
+        }
+    }
+    return (ht_push_result){false, false};
+}

@@ -1,0 +1,48 @@
+/* push_eval.h -- push rules: the server-default ruleset, a user's whole
+ * ruleset, and deciding what a rule set says about one event.
+ *
+ * Nothing is pushed anywhere (pushers are stored, not called); the rules
+ * decide the notification and highlight counts /sync reports. */
+#ifndef HT_API_PUSH_EVAL_H
+#define HT_API_PUSH_EVAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "util/arena.h"
+
+/* The five kinds, in the order they are evaluated. */
+extern const char *const ht_push_kinds[5];
+bool ht_push_kind_valid(const char *kind);
+
+/* The user's ruleset {override, content, room, sender, underride}: the
+ * server defaults with the user's changes, and the user's own rules.
+ * New reference. */
+json_t *ht_push_ruleset(ht_core *core, ht_arena *arena, const char *user_id);
+
+/* What the rules need to know about the room of an event. */
+typedef struct ht_push_room {
+    const char *display_name; /* the rules' owner's name in the room, or NULL */
+    int64_t member_count;     /* joined members */
+    json_t *power_levels;     /* m.room.power_levels content, or NULL */
+    const char *creator;
+} ht_push_room;
+
+typedef struct ht_push_result {
+    bool notify;
+    bool highlight;
+} ht_push_result;
+
+/* Applies the ruleset to an event given as {type, sender, room_id,
+ * state_key?, content}. */
+ht_push_result ht_push_evaluate(json_t *ruleset, const ht_push_room *room, json_t *event);
+
+/* Glob matching as push rules do it: '*' any run, '?' one character, ASCII
+ * case-insensitive. `words`: match any substring that starts and ends at a
+ * word boundary (content.body); otherwise the whole text. `literal`: no
+ * wildcards (display names). */
+bool ht_push_glob(const char *pattern, const char *text, bool words, bool literal);
+
+#endif

@@ -1,0 +1,101 @@
+/* to_device.c -- PUT /sendToDevice/{eventType}/{txnId}.
+ *
+ * Messages go to one device, or to every device of a user ("*"), and wait
+ * in the store until the device's next /sync acknowledges them. One request
+ * takes one stream position, so parked syncs of every recipient wake once.
+ * A transaction id seen before from the same device is answered {} and
+ * sends nothing again. There is no federation: messages to other servers'
+ * users are dropped, as they would be for an unreachable server. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ids.h"
+#include "api/keys.h"
+#include "core/core.h"
+#include "store/meta.h"
+#include "store/to_device.h"
+#include "util/json.h"
+
+enum { MAX_TXN_ID_BYTES = 255, MAX_TYPE_BYTES = 255, MAX_MESSAGES = 10000 };
+
+static bool check_messages(ht_ctx *ctx, json_t *messages, ht_reply *err) {
+    if (!json_is_object(messages)) {
+        *err = ht_reply_error(HT_M_BAD_JSON, "messages must map user ids to {device id: content}.");
+        return false;
+    }
+    size_t count = 0;
+    const char *user_id;
+    json_t *per_device;
+    json_object_foreach(messages, user_id, per_device) {
+        if (!ht_user_id_valid(user_id)) {
+            *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s is not a user id.", user_id);
+            return false;
+        }
+        if (!json_is_object(per_device)) {
+            *err = ht_reply_error(HT_M_BAD_JSON, "messages must map user ids to {device id: content}.");
+            return false;
+        }
+        const char *device_id;
+        json_t *content;
+        json_object_foreach(per_device, device_id, content) {
+            if (!json_is_object(content) || !*device_id) {
+                *err = ht_reply_error(HT_M_BAD_JSON, "Each message must be a JSON object sent to a device id or \"*\".");
+                return false;
+            }
+        }
+        count += json_object_size(per_device);
+    }
+    if (count > MAX_MESSAGES) {
+        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "At most %d messages may be sent at once.", MAX_MESSAGES);
+        return false;
+    }
+    return true;
+}
+
+static void deliver(ht_ctx *ctx, const char *user_id, const char *device_id, const char *type,
+                    const char *content, int64_t stream) {
+    ht_store *store = ctx->core->store;
+    if (strcmp(device_id, "*") != 0) {
+        if (ht_store_device_exists(store, user_id, device_id))
+            ht_store_to_device_insert(store, user_id, device_id, ctx->auth.user_id, type, content, stream);
+        return;
+    }
+    json_t *devices = ht_store_device_ids(store, user_id);
+    size_t i;
+    json_t *d;
+    json_array_foreach(devices, i, d)
+        ht_store_to_device_insert(store, user_id, json_string_value(d), ctx->auth.user_id, type, content, stream);
+    json_decref(devices);
+}
+
+ht_reply ht_api_send_to_device(ht_ctx *ctx) {
+    const char *type = ht_param_get(ctx, "eventType");
+    const char *txn_id = ht_param_get(ctx, "txnId");
+    if (!*type || strlen(type) > MAX_TYPE_BYTES)
+        return ht_reply_error(HT_M_INVALID_PARAM, "The event type must be 1 to 255 bytes.");
+    if (!*txn_id || strlen(txn_id) > MAX_TXN_ID_BYTES)
+        return ht_reply_error(HT_M_INVALID_PARAM, "The transaction id must be 1 to 255 bytes.");
+    json_t *body;
+    ht_reply err;
+    if (!ht_body_object(ctx, &body, &err)) return err;
+    json_t *messages = json_object_get(body, "messages");
+    if (!check_messages(ctx, messages, &err)) return err;
+    if (!ht_store_to_device_txn_new(ctx->core->store, ctx->auth.user_id, ctx->auth.device_id, txn_id))
+        return ht_reply_empty();
+
+    int64_t stream = (int64_t)ht_store_stream_advance(ctx->core->store);
+    const char *user_id;
+    json_t *per_device;
+    json_object_foreach(messages, user_id, per_device) {
+        const char *server = ht_id_server(user_id);
+        if (!server || strcmp(server, ctx->core->server_name) != 0) continue;
+        const char *device_id;
+        json_t *content;
+        json_object_foreach(per_device, device_id, content) {
+            char *text = json_dumps(content, JSON_COMPACT);
+            if (text) deliver(ctx, user_id, device_id, type, text, stream);
+            free(text);
+        }
+    }
+    return ht_reply_empty();
+}

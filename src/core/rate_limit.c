@@ -1,0 +1,118 @@
+/* rate_limit.c -- token buckets in a small hash table.
+ *
+ * A full bucket means the same as no bucket, so the table only has to keep
+ * buckets that are still refilling. It is bounded: when it holds MAX_BUCKETS
+ * entries, buckets that have refilled are dropped, and if every one is still
+ * refilling, the one touched longest ago goes. Forgetting a bucket can only
+ * let its owner in sooner, never lock anyone out, and the table cannot grow
+ * without bound however many users or routes there are. */
+#include "core/rate_limit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/oom.h"
+
+enum { SLOTS = 1024, MAX_BUCKETS = 4096 };
+
+typedef struct bucket {
+    struct bucket *next;
+    double tokens;
+    int64_t updated_ms;
+    ht_rate rule;
+    char key[]; /* NUL-terminated */
+} bucket;
+
+struct ht_rate_limiter {
+    bucket *slots[SLOTS];
+    size_t count;
+};
+
+static uint32_t hash(const char *s) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+ht_rate_limiter *ht_rate_limiter_new(void) {
+    ht_rate_limiter *rl = ht_xmalloc(sizeof *rl);
+    memset(rl, 0, sizeof *rl);
+    return rl;
+}
+
+void ht_rate_limiter_free(ht_rate_limiter *rl) {
+    if (!rl) return;
+    for (size_t i = 0; i < SLOTS; i++) {
+        for (bucket *b = rl->slots[i], *next; b; b = next) {
+            next = b->next;
+            free(b);
+        }
+    }
+    free(rl);
+}
+
+size_t ht_rate_limiter_size(const ht_rate_limiter *rl) { return rl->count; }
+
+static void refill(bucket *b, int64_t now_ms) {
+    if (now_ms > b->updated_ms) {
+        b->tokens += (double)(now_ms - b->updated_ms) * b->rule.per_second / 1000.0;
+        if (b->tokens > b->rule.burst) b->tokens = b->rule.burst;
+        b->updated_ms = now_ms;
+    }
+}
+
+/* Drops refilled buckets; if none was, the least recently used one. */
+static void make_room(ht_rate_limiter *rl, int64_t now_ms) {
+    bucket **oldest = NULL;
+    for (size_t i = 0; i < SLOTS; i++) {
+        for (bucket **p = &rl->slots[i]; *p;) {
+            bucket *b = *p;
+            refill(b, now_ms);
+            if (b->tokens >= b->rule.burst) {
+                *p = b->next;
+                free(b);
+                rl->count--;
+                continue;
+            }
+            if (!oldest || b->updated_ms < (*oldest)->updated_ms) oldest = p;
+            p = &b->next;
+        }
+    }
+    if (rl->count >= MAX_BUCKETS && oldest) {
+        bucket *b = *oldest;
+        *oldest = b->next;
+        free(b);
+        rl->count--;
+    }
+}
+
+bool ht_rate_limit_take(ht_rate_limiter *rl, const char *key, ht_rate rule, int64_t now_ms,
+                        int64_t *retry_after_ms) {
+    *retry_after_ms = 0;
+    if (rule.per_second <= 0 || rule.burst == 0) return true;
+    uint32_t slot = hash(key) % SLOTS;
+    bucket *b = rl->slots[slot];
+    while (b && strcmp(b->key, key) != 0) b = b->next;
+    if (!b) {
+        if (rl->count >= MAX_BUCKETS) make_room(rl, now_ms);
+        size_t len = strlen(key);
+        b = ht_xmalloc(sizeof *b + len + 1);
+        memcpy(b->key, key, len + 1);
+        b->tokens = rule.burst;
+        b->updated_ms = now_ms;
+        b->next = rl->slots[slot];
+        rl->slots[slot] = b;
+        rl->count++;
+    }
+    b->rule = rule; /* a changed rule applies from now on */
+    refill(b, now_ms);
+    if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+        return true;
+    }
+    double wait = (1.0 - b->tokens) * 1000.0 / rule.per_second;
+    int64_t ms = (int64_t)wait;
+    if ((double)ms < wait) ms++; /* round up: asking again sooner would fail */
+    *retry_after_ms = ms < 1 ? 1 : ms;
+    return false;
+}

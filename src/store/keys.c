@@ -1,0 +1,244 @@
+/* keys.c -- end-to-end encryption keys (see keys.h). */
+#include "store/keys.h"
+
+#include "store/db.h"
+#include "store/meta.h"
+
+enum { MAX_DEVICE_LIST_USERS = 10000 };
+
+const char *ht_store_device_keys_get(ht_store *store, ht_arena *arena, const char *user_id,
+                                     const char *device_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_KEYS_GET);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    const char *json = ht_db_row(store, s) ? ht_db_col_dup(arena, s, 0) : NULL;
+    sqlite3_reset(s);
+    return json;
+}
+
+bool ht_store_device_keys_put(ht_store *store, const char *user_id, const char *device_id,
+                              const char *json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_KEYS_PUT);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_text(s, 3, json);
+    return ht_db_exec(store, s);
+}
+
+size_t ht_store_device_keys_of_user(ht_store *store, ht_arena *arena, const char *user_id,
+                                    ht_device_keys_row **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_KEYS_OF_USER);
+    ht_db_bind_text(s, 1, user_id);
+    size_t n = 0, cap = 0;
+    ht_device_keys_row *list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = (ht_device_keys_row){.device_id = ht_db_col_dup(arena, s, 0),
+                                         .json = ht_db_col_dup(arena, s, 1),
+                                         .display_name = ht_db_col_dup(arena, s, 2)};
+    }
+    *out = list;
+    return n;
+}
+
+const char *ht_store_otk_get(ht_store *store, ht_arena *arena, const char *user_id,
+                             const char *device_id, const char *key_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_OTK_GET);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_text(s, 3, key_id);
+    const char *json = ht_db_row(store, s) ? ht_db_col_dup(arena, s, 0) : NULL;
+    sqlite3_reset(s);
+    return json;
+}
+
+bool ht_store_otk_insert(ht_store *store, const char *user_id, const char *device_id,
+                         const char *algorithm, const char *key_id, const char *json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_OTK_INSERT);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_text(s, 3, algorithm);
+    ht_db_bind_text(s, 4, key_id);
+    ht_db_bind_text(s, 5, json);
+    return ht_db_exec(store, s);
+}
+
+json_t *ht_store_otk_counts(ht_store *store, const char *user_id, const char *device_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_OTK_COUNTS);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    json_t *counts = json_object();
+    while (ht_db_row(store, s))
+        json_object_set_new(counts, ht_db_col_text(s, 0), json_integer(ht_db_col_int(s, 1)));
+    return counts;
+}
+
+/* Reads (key_id, json) from a RETURNING row, then finishes the statement
+ * so the change is complete before anyone reads the table again. */
+static bool returned_key(ht_store *store, ht_arena *arena, sqlite3_stmt *s, const char **key_id,
+                         const char **json) {
+    bool found = ht_db_row(store, s);
+    if (found) {
+        *key_id = ht_db_col_dup(arena, s, 0);
+        *json = ht_db_col_dup(arena, s, 1);
+        while (ht_db_row(store, s)) {
+        }
+    }
+    sqlite3_reset(s);
+    return found;
+}
+
+bool ht_store_otk_claim(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                        const char *algorithm, const char **key_id, const char **json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_OTK_CLAIM);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_text(s, 3, algorithm);
+    return returned_key(store, arena, s, key_id, json);
+}
+
+bool ht_store_otk_taken_mark(ht_store *store, const char *user_id, const char *device_id, int64_t stream) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_OTK_TAKEN_MARK);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_int(s, 3, stream);
+    return ht_db_exec(store, s);
+}
+
+int64_t ht_store_otk_taken_stream(ht_store *store, const char *user_id, const char *device_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_OTK_TAKEN_GET);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    int64_t stream = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
+    sqlite3_reset(s);
+    return stream;
+}
+
+bool ht_store_fallback_put(ht_store *store, const char *user_id, const char *device_id,
+                           const char *algorithm, const char *key_id, const char *json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_FALLBACK_PUT);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_text(s, 3, algorithm);
+    ht_db_bind_text(s, 4, key_id);
+    ht_db_bind_text(s, 5, json);
+    return ht_db_exec(store, s);
+}
+
+bool ht_store_fallback_claim(ht_store *store, ht_arena *arena, const char *user_id,
+                             const char *device_id, const char *algorithm, const char **key_id,
+                             const char **json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_FALLBACK_CLAIM);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_text(s, 3, algorithm);
+    return returned_key(store, arena, s, key_id, json);
+}
+
+json_t *ht_store_fallback_unused(ht_store *store, const char *user_id, const char *device_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_FALLBACK_UNUSED);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    json_t *list = json_array();
+    while (ht_db_row(store, s)) json_array_append_new(list, json_string(ht_db_col_text(s, 0)));
+    return list;
+}
+
+const char *ht_store_cross_signing_get(ht_store *store, ht_arena *arena, const char *user_id,
+                                       const char *key_type, const char **public_key) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_XSIGN_GET);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, key_type);
+    const char *json = NULL;
+    if (ht_db_row(store, s)) {
+        if (public_key) *public_key = ht_db_col_dup(arena, s, 0);
+        json = ht_db_col_dup(arena, s, 1);
+    }
+    sqlite3_reset(s);
+    return json;
+}
+
+bool ht_store_cross_signing_put(ht_store *store, const char *user_id, const char *key_type,
+                                const char *public_key, const char *json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_XSIGN_PUT);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, key_type);
+    ht_db_bind_text(s, 3, public_key);
+    ht_db_bind_text(s, 4, json);
+    return ht_db_exec(store, s);
+}
+
+const char *ht_store_cross_signing_by_public_key(ht_store *store, ht_arena *arena, const char *user_id,
+                                                 const char *public_key, const char **json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_XSIGN_BY_PUBLIC_KEY);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, public_key);
+    const char *type = NULL;
+    if (ht_db_row(store, s)) {
+        type = ht_db_col_dup(arena, s, 0);
+        if (json) *json = ht_db_col_dup(arena, s, 1);
+    }
+    sqlite3_reset(s);
+    return type;
+}
+
+bool ht_store_signature_put(ht_store *store, const char *target_user, const char *target_key,
+                            const char *signer_user, const char *signer_key_id, const char *signature) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_SIGNATURE_PUT);
+    ht_db_bind_text(s, 1, target_user);
+    ht_db_bind_text(s, 2, target_key);
+    ht_db_bind_text(s, 3, signer_user);
+    ht_db_bind_text(s, 4, signer_key_id);
+    ht_db_bind_text(s, 5, signature);
+    return ht_db_exec(store, s);
+}
+
+void ht_store_signatures_merge(ht_store *store, const char *target_user, const char *target_key,
+                               const char *viewer, json_t *signed_json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_SIGNATURES_OF);
+    ht_db_bind_text(s, 1, target_user);
+    ht_db_bind_text(s, 2, target_key);
+    ht_db_bind_text(s, 3, viewer);
+    while (ht_db_row(store, s)) {
+        json_t *sigs = json_object_get(signed_json, "signatures");
+        if (!json_is_object(sigs)) {
+            sigs = json_object();
+            json_object_set_new(signed_json, "signatures", sigs);
+        }
+        const char *signer = ht_db_col_text(s, 0);
+        json_t *by = json_object_get(sigs, signer);
+        if (!json_is_object(by)) {
+            by = json_object();
+            json_object_set_new(sigs, signer, by);
+        }
+        json_object_set_new(by, ht_db_col_text(s, 1), json_string(ht_db_col_text(s, 2)));
+    }
+}
+
+bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *only_for) {
+    int64_t stream = (int64_t)ht_store_stream_advance(store);
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_LIST_CHANGE);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_int(s, 2, stream);
+    ht_db_bind_text(s, 3, only_for);
+    return ht_db_exec(store, s);
+}
+
+static json_t *user_list(ht_store *store, ht_stmt_id id, const char *viewer, int64_t from, int64_t to) {
+    sqlite3_stmt *s = ht_db_stmt(store, id);
+    ht_db_bind_text(s, 1, viewer);
+    ht_db_bind_int(s, 2, from);
+    ht_db_bind_int(s, 3, to);
+    ht_db_bind_int(s, 4, MAX_DEVICE_LIST_USERS);
+    json_t *list = json_array();
+    while (ht_db_row(store, s)) json_array_append_new(list, json_string(ht_db_col_text(s, 0)));
+    return list;
+}
+
+json_t *ht_store_device_lists_changed(ht_store *store, const char *viewer, int64_t from, int64_t to) {
+    return user_list(store, HT_STMT_E2E_DEVICE_LISTS_CHANGED, viewer, from, to);
+}
+
+json_t *ht_store_device_lists_left(ht_store *store, const char *viewer, int64_t from, int64_t to) {
+    return user_list(store, HT_STMT_E2E_DEVICE_LISTS_LEFT, viewer, from, to);
+}

@@ -1,0 +1,81 @@
+/* keys.h -- end-to-end encryption keys, stored and handed on, never used.
+ *
+ * Device identity keys, one-time and fallback keys, cross-signing keys and
+ * the signatures users upload about each other's keys. Everything is kept
+ * as the JSON the client signed. A device's rows go with the device (the
+ * schema cascades and a trigger records the device-list change). */
+#ifndef HT_STORE_KEYS_H
+#define HT_STORE_KEYS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/arena.h"
+
+typedef struct ht_device_keys_row {
+    const char *device_id;
+    const char *json;
+    const char *display_name; /* NULL: none */
+} ht_device_keys_row;
+
+/* The device's keys as uploaded, or NULL. */
+const char *ht_store_device_keys_get(ht_store *store, ht_arena *arena, const char *user_id,
+                                     const char *device_id);
+bool ht_store_device_keys_put(ht_store *store, const char *user_id, const char *device_id,
+                              const char *json);
+size_t ht_store_device_keys_of_user(ht_store *store, ht_arena *arena, const char *user_id,
+                                    ht_device_keys_row **out);
+
+/* One-time keys. get: the stored JSON for key_id, or NULL. */
+const char *ht_store_otk_get(ht_store *store, ht_arena *arena, const char *user_id,
+                             const char *device_id, const char *key_id);
+bool ht_store_otk_insert(ht_store *store, const char *user_id, const char *device_id,
+                         const char *algorithm, const char *key_id, const char *json);
+/* {algorithm: count} of the device's unclaimed keys; new reference. */
+json_t *ht_store_otk_counts(ht_store *store, const char *user_id, const char *device_id);
+/* Takes (deletes) the device's oldest key of that algorithm. */
+bool ht_store_otk_claim(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                        const char *algorithm, const char **key_id, const char **json);
+/* Records that someone took the device's keys at this stream position. */
+bool ht_store_otk_taken_mark(ht_store *store, const char *user_id, const char *device_id, int64_t stream);
+int64_t ht_store_otk_taken_stream(ht_store *store, const char *user_id, const char *device_id);
+
+/* Fallback keys: one per algorithm; a new key (not the same one again)
+ * resets "used". claim hands it out and marks it used, without removing. */
+bool ht_store_fallback_put(ht_store *store, const char *user_id, const char *device_id,
+                           const char *algorithm, const char *key_id, const char *json);
+bool ht_store_fallback_claim(ht_store *store, ht_arena *arena, const char *user_id,
+                             const char *device_id, const char *algorithm, const char **key_id,
+                             const char **json);
+/* [algorithm, ...] of unused fallback keys; new reference. */
+json_t *ht_store_fallback_unused(ht_store *store, const char *user_id, const char *device_id);
+
+/* Cross-signing keys: key_type "master", "self_signing" or "user_signing". */
+const char *ht_store_cross_signing_get(ht_store *store, ht_arena *arena, const char *user_id,
+                                       const char *key_type, const char **public_key);
+bool ht_store_cross_signing_put(ht_store *store, const char *user_id, const char *key_type,
+                                const char *public_key, const char *json);
+/* The cross-signing key of user_id with this public key: its type, or NULL. */
+const char *ht_store_cross_signing_by_public_key(ht_store *store, ht_arena *arena, const char *user_id,
+                                                 const char *public_key, const char **json);
+
+/* Signatures uploaded about a key (a device id or a cross-signing public
+ * key). list: those by the key's own user or by viewer, merged into
+ * signed_json's "signatures". */
+bool ht_store_signature_put(ht_store *store, const char *target_user, const char *target_key,
+                            const char *signer_user, const char *signer_key_id, const char *signature);
+void ht_store_signatures_merge(ht_store *store, const char *target_user, const char *target_key,
+                               const char *viewer, json_t *signed_json);
+
+/* The user's device list changed: moves the stream and records it, for
+ * everyone sharing a room with the user (only_for NULL) or for one user. */
+bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *only_for);
+/* Users whose device lists `viewer` should refetch / forget, for the
+ * stream interval (from, to]; new references (arrays of user ids). */
+json_t *ht_store_device_lists_changed(ht_store *store, const char *viewer, int64_t from, int64_t to);
+json_t *ht_store_device_lists_left(ht_store *store, const char *viewer, int64_t from, int64_t to);
+
+#endif

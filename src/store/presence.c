@@ -1,0 +1,60 @@
+/* presence.c -- presence rows. */
+#include "store/presence.h"
+
+#include "store/db.h"
+
+bool ht_store_presence_get(ht_store *store, ht_arena *arena, const char *user_id, ht_presence_row *out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_GET);
+    ht_db_bind_text(s, 1, user_id);
+    bool found = ht_db_row(store, s);
+    if (found)
+        *out = (ht_presence_row){user_id, ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
+                                 ht_db_col_int(s, 2), ht_db_col_int(s, 3)};
+    sqlite3_reset(s);
+    return found;
+}
+
+bool ht_store_presence_set(ht_store *store, const ht_presence_row *row) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_SET);
+    ht_db_bind_text(s, 1, row->user_id);
+    ht_db_bind_text(s, 2, row->presence);
+    ht_db_bind_text(s, 3, row->status_msg);
+    ht_db_bind_int(s, 4, row->last_active_ms);
+    ht_db_bind_int(s, 5, row->stream);
+    return ht_db_exec(store, s);
+}
+
+bool ht_store_presence_touch(ht_store *store, const char *user_id, int64_t last_active_ms) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_TOUCH);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_int(s, 2, last_active_ms);
+    return ht_db_exec(store, s);
+}
+
+size_t ht_store_presence_visible_since(ht_store *store, ht_arena *arena, const char *viewer,
+                                       int64_t since, int64_t upto, int64_t limit, ht_presence_row **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_VISIBLE_SINCE);
+    ht_db_bind_text(s, 1, viewer);
+    ht_db_bind_int(s, 2, since);
+    ht_db_bind_int(s, 3, limit);
+    ht_db_bind_int(s, 4, upto);
+    size_t n = 0, cap = 0;
+    ht_presence_row *list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = (ht_presence_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
+                                      ht_db_col_dup(arena, s, 2), ht_db_col_int(s, 3),
+                                      ht_db_col_int(s, 4)};
+    }
+    *out = list;
+    return n;
+}
+
+bool ht_store_users_share_room(ht_store *store, const char *a, const char *b) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_USERS_SHARE_ROOM);
+    ht_db_bind_text(s, 1, a);
+    ht_db_bind_text(s, 2, b);
+    bool found = ht_db_row(store, s);
+    sqlite3_reset(s);
+    return found;
+}

@@ -1,0 +1,67 @@
+/* relations.c -- the relations index, and the one indexing step every new
+ * event goes through (see relations.h). */
+#include "store/relations.h"
+
+#include <string.h>
+
+#include "store/db.h"
+#include "store/search.h"
+
+static const char *str(json_t *obj, const char *key) { return json_string_value(json_object_get(obj, key)); }
+
+/* What of an event the full-text index holds: {type, content key}. */
+static const char *const searchable[][2] = {
+    {"m.room.message", "body"},
+    {"m.room.name", "name"},
+    {"m.room.topic", "topic"},
+};
+
+bool ht_store_event_index(ht_store *store, const ht_event_row *ev, json_t *content, const char *redacts) {
+    bool ok = true;
+    if (redacts) {
+        sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_RELATION_FORGET);
+        ht_db_bind_text(s, 1, redacts);
+        ok &= ht_db_exec(store, s);
+        ok &= ht_store_search_forget(store, redacts);
+    }
+    json_t *rel = json_object_get(content, "m.relates_to");
+    const char *parent = str(rel, "event_id"), *rel_type = str(rel, "rel_type");
+    if (parent && rel_type) {
+        sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_RELATION_INSERT);
+        ht_db_bind_int(s, 1, ev->stream);
+        ht_db_bind_text(s, 2, ev->room_id);
+        ht_db_bind_text(s, 3, parent);
+        ht_db_bind_text(s, 4, rel_type);
+        ht_db_bind_text(s, 5, ev->type);
+        ok &= ht_db_exec(store, s);
+    }
+    for (size_t i = 0; i < sizeof searchable / sizeof *searchable; i++) {
+        if (strcmp(ev->type, searchable[i][0]) != 0) continue;
+        const char *text = str(content, searchable[i][1]);
+        if (text && *text)
+            ok &= ht_store_search_add(store, ev->stream, ev->room_id,
+                                      i == 0 ? "content.body" : i == 1 ? "content.name" : "content.topic", text);
+    }
+    return ok;
+}
+
+size_t ht_store_relations(ht_store *store, ht_arena *arena, const char *room_id, const char *parent_id,
+                          const char *rel_type, const char *type, bool back, int64_t from, int64_t end,
+                          int64_t limit, int64_t **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, back ? HT_STMT_RELATIONS_BACK : HT_STMT_RELATIONS_FORWARD);
+    ht_db_bind_text(s, 1, parent_id);
+    ht_db_bind_text(s, 2, room_id);
+    ht_db_bind_text(s, 3, rel_type);
+    ht_db_bind_text(s, 4, type);
+    ht_db_bind_int(s, 5, from);
+    ht_db_bind_int(s, 6, end);
+    ht_db_bind_int(s, 7, limit);
+    size_t n = 0, cap = 0;
+    int64_t *list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = ht_db_col_int(s, 0);
+    }
+    *out = list;
+    return n;
+}

@@ -1,0 +1,81 @@
+/* to_device.c -- send-to-device messages (see to_device.h). */
+#include "store/to_device.h"
+
+#include "store/db.h"
+
+bool ht_store_to_device_insert(ht_store *store, const char *user_id, const char *device_id,
+                               const char *sender, const char *type, const char *content,
+                               int64_t stream) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_INSERT);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_text(s, 3, sender);
+    ht_db_bind_text(s, 4, type);
+    ht_db_bind_text(s, 5, content);
+    ht_db_bind_int(s, 6, stream);
+    return ht_db_exec(store, s);
+}
+
+bool ht_store_to_device_ack(ht_store *store, const char *user_id, const char *device_id, int64_t acked) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_ACK);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_int(s, 3, acked);
+    return ht_db_exec(store, s);
+}
+
+int64_t ht_store_to_device_nth_stream(ht_store *store, const char *user_id, const char *device_id,
+                                      int64_t after, int64_t upto, int64_t n) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_NTH_STREAM);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_int(s, 3, after);
+    ht_db_bind_int(s, 4, upto);
+    ht_db_bind_int(s, 5, n);
+    int64_t stream = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
+    sqlite3_reset(s);
+    return stream;
+}
+
+json_t *ht_store_to_device_list(ht_store *store, const char *user_id, const char *device_id,
+                                int64_t after, int64_t upto) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_LIST);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_int(s, 3, after);
+    ht_db_bind_int(s, 4, upto);
+    json_t *list = json_array();
+    while (ht_db_row(store, s)) {
+        json_t *content = json_loads(ht_db_col_text(s, 2), 0, NULL);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "sender", ht_db_col_text(s, 0), "type",
+                                              ht_db_col_text(s, 1), "content",
+                                              content ? content : json_object()));
+    }
+    return list;
+}
+
+bool ht_store_to_device_txn_new(ht_store *store, const char *user_id, const char *device_id,
+                                const char *txn_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_TXN_INSERT);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    ht_db_bind_text(s, 3, txn_id);
+    return ht_db_exec(store, s) && sqlite3_changes(store->db) == 1;
+}
+
+json_t *ht_store_device_ids(ht_store *store, const char *user_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_DEVICES_OF);
+    ht_db_bind_text(s, 1, user_id);
+    json_t *list = json_array();
+    while (ht_db_row(store, s)) json_array_append_new(list, json_string(ht_db_col_text(s, 0)));
+    return list;
+}
+
+bool ht_store_device_exists(ht_store *store, const char *user_id, const char *device_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_DEVICE_EXISTS);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    bool found = ht_db_row(store, s);
+    sqlite3_reset(s);
+    return found;
+}

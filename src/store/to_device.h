@@ -1,0 +1,36 @@
+/* to_device.h -- send-to-device messages, waiting for their device.
+ *
+ * A message is stored with the stream position of the request that sent
+ * it, and deleted when the device's next /sync presents a since token at or
+ * past that position: the device has then acknowledged receiving it. */
+#ifndef HT_STORE_TO_DEVICE_H
+#define HT_STORE_TO_DEVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/arena.h"
+
+bool ht_store_to_device_insert(ht_store *store, const char *user_id, const char *device_id,
+                               const char *sender, const char *type, const char *content,
+                               int64_t stream);
+/* Deletes the device's messages at or below `acked`. */
+bool ht_store_to_device_ack(ht_store *store, const char *user_id, const char *device_id, int64_t acked);
+/* The stream position of the device's (n+1)-th message in (after, upto],
+ * or 0 if it has no more than n there. */
+int64_t ht_store_to_device_nth_stream(ht_store *store, const char *user_id, const char *device_id,
+                                      int64_t after, int64_t upto, int64_t n);
+/* The device's messages in (after, upto] as [{sender, type, content}];
+ * new reference. */
+json_t *ht_store_to_device_list(ht_store *store, const char *user_id, const char *device_id,
+                                int64_t after, int64_t upto);
+/* Records a transaction id; false if this device used it before. */
+bool ht_store_to_device_txn_new(ht_store *store, const char *user_id, const char *device_id,
+                                const char *txn_id);
+/* The user's device ids; new reference. */
+json_t *ht_store_device_ids(ht_store *store, const char *user_id);
+bool ht_store_device_exists(ht_store *store, const char *user_id, const char *device_id);
+
+#endif

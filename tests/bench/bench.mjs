@@ -1,0 +1,338 @@
+// bench.mjs -- the figures `make bench` prints: each one measured against the
+// release binary on loopback, with a fresh database and --no-rate-limit.
+//
+// A figure is an async function in FIGURES below that gets the running
+// server and the shared set-up (32 users in one room) and returns rows
+// {figure, value, unit, command}; the table and build/bench.json pick them
+// up. Figures run in order on the same server: idle memory is taken before
+// anything else, the 100,000-message fill comes last.
+//
+// Environment: HOMETAB_BIN (default build/native/hometab), BENCH_DURATION
+// (wrk's -d, default 10s), BENCH_SEQUENTIAL / BENCH_CONCURRENT /
+// BENCH_LATENCY_SAMPLES / BENCH_BULK (message counts; shorten them only to
+// try the script out).
+
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.HOMETAB_BIN ?? join(ROOT, 'build/native/hometab');
+const DURATION = process.env.BENCH_DURATION ?? '10s';
+
+// ---- figures ---------------------------------------------------------------
+
+// Requests per second and latency for GET /_matrix/client/versions: the cost
+// of the HTTP path, routing, one (read) transaction and JSON encoding.
+async function versionsThroughput(server) {
+  const url = `${server.url}/_matrix/client/versions`;
+  const args = ['-t2', '-c16', `-d${DURATION}`, '--latency', url];
+  const wrk = parseWrk(run('wrk', args));
+  const command = `wrk ${args.join(' ')}`;
+  return [
+    { figure: 'versions requests/s', value: wrk.requestsPerSec, unit: 'req/s', command },
+    { figure: 'versions latency p50', value: wrk.latency['50%'], unit: 'ms', command },
+    { figure: 'versions latency p99', value: wrk.latency['99%'], unit: 'ms', command },
+  ];
+}
+
+// The same, for an authenticated call: GET /account/whoami looks the token
+// up in the database on every request. wrk sets the header from a Lua script.
+async function whoamiThroughput(server, ctx) {
+  const script = join(ctx.dir, 'whoami.lua');
+  writeFileSync(script, `wrk.headers["Authorization"] = "Bearer ${ctx.alice.token}"\n`);
+  const url = `${server.url}${V3}/account/whoami`;
+  const args = ['-t2', '-c16', `-d${DURATION}`, '--latency', '-s', script, url];
+  const wrk = parseWrk(run('wrk', args));
+  const command = `wrk ${args.join(' ').replace(script, 'whoami.lua')}  (whoami.lua sets Authorization: Bearer <token>)`;
+  return [
+    { figure: 'whoami requests/s', value: wrk.requestsPerSec, unit: 'req/s', command },
+    { figure: 'whoami latency p99', value: wrk.latency['99%'], unit: 'ms', command },
+  ];
+}
+
+// Messages per second: one client sending one after another, then 16
+// clients at once (each its own user and keep-alive connection, one room).
+async function messageThroughput(server, ctx) {
+  const sequential = await timedSends(server, [ctx.alice], ctx.roomId, SEQUENTIAL_MESSAGES);
+  const clients = ctx.people.slice(0, 16);
+  const concurrent = await timedSends(server, clients, ctx.roomId, CONCURRENT_MESSAGES);
+  return [
+    { figure: 'messages/s, 1 client sequential', value: sequential, unit: 'msg/s',
+      command: `bench.mjs: ${SEQUENTIAL_MESSAGES} PUT /rooms/{id}/send, one after another, one keep-alive connection` },
+    { figure: 'messages/s, 16 clients', value: concurrent, unit: 'msg/s',
+      command: `bench.mjs: ${CONCURRENT_MESSAGES} PUT /rooms/{id}/send by 16 users at once, a keep-alive connection each` },
+  ];
+}
+
+// Send-to-sync-wake latency: B long-polls /sync; A sends; the time from A's
+// send returning to B's sync returning with the message (both arrive in the
+// same turn of the server's loop, so this can be slightly negative), and from
+// A's send starting.
+async function syncWakeLatency(server, ctx) {
+  const [a, b] = [ctx.people[0], ctx.people[1]];
+  const room = await createRoom(server, a, { preset: 'public_chat' });
+  await api(server, b, 'POST', `/join/${encodeURIComponent(room)}`, {});
+  let since = (await api(server, b, 'GET', `/sync?filter=${encodeURIComponent(JSON.stringify({ room: { rooms: [room], timeline: { limit: 1 } } }))}`)).next_batch;
+  const fromReturn = [];
+  const fromStart = [];
+  const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [room], timeline: { limit: 5 } } }));
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const body = `wake ${i}`;
+    let syncDone;
+    const polled = (async () => {
+      for (;;) {
+        const s = await api(server, b, 'GET', `/sync?since=${since}&timeout=30000&filter=${filter}`);
+        syncDone = performance.now();
+        since = s.next_batch;
+        const events = s.rooms?.join?.[room]?.timeline?.events ?? [];
+        if (events.some((e) => e.content?.body === body)) return;
+      }
+    })();
+    await sleep(2); // let the sync park
+    const started = performance.now();
+    await api(server, a, 'PUT', `/rooms/${encodeURIComponent(room)}/send/m.room.message/w${i}`, { msgtype: 'm.text', body });
+    const sent = performance.now();
+    await polled;
+    fromReturn.push(syncDone - sent);
+    fromStart.push(syncDone - started);
+  }
+  const command = `bench.mjs: ${LATENCY_SAMPLES} samples; B long-polls GET /sync?timeout=30000, A sends PUT /send`;
+  return [
+    { figure: 'sync wake after send returns, median', value: percentile(fromReturn, 50), unit: 'ms', command },
+    { figure: 'sync wake after send returns, p99', value: percentile(fromReturn, 99), unit: 'ms', command },
+    { figure: 'sync wake after send starts, median', value: percentile(fromStart, 50), unit: 'ms', command },
+    { figure: 'sync wake after send starts, p99', value: percentile(fromStart, 99), unit: 'ms', command },
+  ];
+}
+
+// Resident memory now (VmRSS), and the peak so far (VmHWM).
+function memoryRows(server, when) {
+  const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)[1]);
+  const command = `grep -E 'VmRSS|VmHWM' /proc/${server.pid}/status`;
+  return [
+    { figure: `server RSS ${when}`, value: kb('VmRSS') / 1024, unit: 'MiB', command },
+    { figure: `server peak RSS ${when}`, value: kb('VmHWM') / 1024, unit: 'MiB', command },
+  ];
+}
+
+// Fills the database to BULK_MESSAGES messages (including those sent by the
+// figures before) from BULK_CLIENTS clients at once, spread over 16 rooms,
+// then reports memory and the size on disk.
+async function bulkFill(server, ctx) {
+  const already = SEQUENTIAL_MESSAGES + CONCURRENT_MESSAGES + LATENCY_SAMPLES;
+  const rooms = [ctx.roomId];
+  for (let i = 1; i < 16; i++) {
+    const room = await createRoom(server, ctx.people[0], { preset: 'public_chat' });
+    for (const p of ctx.people.slice(1)) await api(server, p, 'POST', `/join/${encodeURIComponent(room)}`, {});
+    rooms.push(room);
+  }
+  const clients = ctx.people.slice(0, BULK_CLIENTS);
+  const started = performance.now();
+  const total = BULK_MESSAGES - already;
+  let next = 0;
+  await Promise.all(clients.map(async (who, k) => {
+    for (;;) {
+      const i = next++;
+      if (i >= total) return;
+      const room = rooms[(i + k) % rooms.length];
+      await api(server, who, 'PUT', `/rooms/${encodeURIComponent(room)}/send/m.room.message/bulk${i}`,
+        { msgtype: 'm.text', body: `bulk message number ${i}, about the length of a short chat line` });
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  const size = (p) => { try { return statSync(p).size; } catch { return 0; } };
+  const db = size(server.db);
+  const wal = size(`${server.db}-wal`);
+  const what = `after ${BULK_MESSAGES} messages`;
+  return [
+    { figure: `messages/s, ${BULK_CLIENTS} clients (bulk fill)`, value: total / seconds, unit: 'msg/s',
+      command: `bench.mjs: ${total} PUT /send by ${BULK_CLIENTS} users at once over 16 rooms (${seconds.toFixed(1)} s)` },
+    ...memoryRows(server, what),
+    { figure: `database file ${what}`, value: db / 1048576, unit: 'MiB', command: `stat -c %s ${server.db}` },
+    { figure: `WAL file ${what}`, value: wal / 1048576, unit: 'MiB', command: `stat -c %s ${server.db}-wal` },
+  ];
+}
+
+const FIGURES = [versionsThroughput, whoamiThroughput, messageThroughput, syncWakeLatency, bulkFill];
+
+const SEQUENTIAL_MESSAGES = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
+const CONCURRENT_MESSAGES = Number(process.env.BENCH_CONCURRENT ?? 8000);
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
+const BULK_MESSAGES = Number(process.env.BENCH_BULK ?? 100000);
+const BULK_CLIENTS = 32;
+
+// ---- a small Matrix client with keep-alive connections ----------------------
+
+const V3 = '/_matrix/client/v3';
+
+// One keep-alive connection per user, as a real client has.
+function newAgent() {
+  return new http.Agent({ keepAlive: true, maxSockets: 1 });
+}
+
+function api(server, who, method, path, body) {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers = { 'content-type': 'application/json' };
+  if (who?.token) headers.authorization = `Bearer ${who.token}`;
+  if (payload !== undefined) headers['content-length'] = Buffer.byteLength(payload);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${server.url}${V3}${path}`, { method, headers, agent: who?.agent ?? false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+        resolve(JSON.parse(text));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function register(server, name) {
+  const agent = newAgent();
+  const r = await api(server, { agent }, 'POST', '/register', {
+    username: name, password: `pw-${name}`, auth: { type: 'm.login.dummy' },
+  });
+  return { userId: r.user_id, token: r.access_token, agent };
+}
+
+async function createRoom(server, who, body) {
+  return (await api(server, who, 'POST', '/createRoom', body)).room_id;
+}
+
+let txn = 0;
+// Sends `count` messages split evenly over `clients` running at once;
+// returns messages per second.
+async function timedSends(server, clients, roomId, count) {
+  const per = Math.ceil(count / clients.length);
+  const started = performance.now();
+  await Promise.all(clients.map(async (who) => {
+    for (let i = 0; i < per; i++)
+      await api(server, who, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${++txn}`,
+        { msgtype: 'm.text', body: `benchmark message ${txn}` });
+  }));
+  return (per * clients.length) / ((performance.now() - started) / 1000);
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Users and a room the figures share: alice plus BULK_CLIENTS people, all in
+// one public room.
+async function setUp(server, dir) {
+  const people = [];
+  for (let i = 0; i < BULK_CLIENTS; i++) people.push(await register(server, `user${i}`));
+  const roomId = await createRoom(server, people[0], { preset: 'public_chat' });
+  for (const p of people.slice(1)) await api(server, p, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+  return { dir, people, alice: people[0], roomId };
+}
+
+// ---- plumbing --------------------------------------------------------------
+
+function run(cmd, args) {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+const UNIT_MS = { us: 0.001, ms: 1, s: 1000 };
+
+// wrk's text output to numbers; refuses a run that saw errors, since the
+// throughput of error answers would be a meaningless figure.
+export function parseWrk(text) {
+  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(text);
+  if (!rps) throw new Error(`wrk printed no Requests/sec:\n${text}`);
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(text);
+  if (errors) throw new Error(`wrk saw errors (${errors[0]}):\n${text}`);
+  const latency = {};
+  for (const m of text.matchAll(/^\s+(\d+%)\s+([\d.]+)(us|ms|s)$/gm)) latency[m[1]] = Number(m[2]) * UNIT_MS[m[3]];
+  return { requestsPerSec: Number(rps[1]), latency, text };
+}
+
+async function startServer(dir) {
+  const db = join(dir, 'bench.sqlite');
+  const proc = spawn(BIN, ['--listen', '127.0.0.1:0', '--db', db, '--no-rate-limit'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const exited = new Promise((r) => proc.on('close', (code, signal) => r({ code, signal })));
+  const port = await new Promise((ok, fail) => {
+    proc.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+      const m = /listening on http:\/\/\S+?:(\d+)\//.exec(stdout);
+      if (m) ok(Number(m[1]));
+    });
+    exited.then(({ code }) => fail(new Error(`hometab exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: proc.pid,
+    db,
+    async stop() {
+      proc.kill('SIGTERM');
+      const { code, signal } = await exited;
+      if (code !== 0) throw new Error(`hometab stopped with ${code ?? signal}:\n${stderr}`);
+    },
+  };
+}
+
+function printTable(rows) {
+  const fmt = (r) => `${r.value < 10 ? r.value.toFixed(3) : r.value.toFixed(1)} ${r.unit}`;
+  const w0 = Math.max(6, ...rows.map((r) => r.figure.length));
+  const w1 = Math.max(5, ...rows.map((r) => fmt(r).length));
+  console.log(`${'figure'.padEnd(w0)}  ${'value'.padStart(w1)}  command`);
+  console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  -------`);
+  for (const r of rows) console.log(`${r.figure.padEnd(w0)}  ${fmt(r).padStart(w1)}  ${r.command}`);
+}
+
+function gitCommit() {
+  try { return run('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).trim(); } catch { return null; }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'hometab-bench-'));
+  const server = await startServer(dir);
+  const rows = [];
+  try {
+    rows.push(...memoryRows(server, 'idle (started, empty database)'));
+    const ctx = await setUp(server, dir);
+    for (const figure of FIGURES) {
+      const t = performance.now();
+      const got = await figure(server, ctx);
+      console.error(`bench: ${figure.name} took ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      rows.push(...got);
+    }
+    for (const p of ctx.people) p.agent.destroy();
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  printTable(rows);
+  const out = join(ROOT, 'build/bench.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    binary: BIN,
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    figures: rows,
+  }, null, 2) + '\n');
+  console.log(`\nwritten to ${out}`);
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+});

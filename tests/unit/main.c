@@ -1,0 +1,20 @@
+/* main.c -- runs every unit-test group; exits non-zero if any test failed.
+ *
+ * Every group runs even after another failed, so one broken piece does not
+ * hide the state of the others. */
+#include <stdio.h>
+
+#include "unit.h"
+
+int main(void) {
+    int (*const groups[])(void) = {
+        run_http_request_tests, run_http_response_tests, run_router_tests,
+        run_error_tests,        run_store_tests,         run_core_tests,
+        run_limits_tests,
+        run_push_eval_tests,
+    };
+    int failed = 0;
+    for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) failed += groups[i]();
+    if (failed) fprintf(stderr, "unit tests: %d failed\n", failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,148 @@
+/* test_push_eval.c -- push rule matching: globs as the spec defines them
+ * (whole value, or words of content.body), and rulesets applied to events
+ * (first matching rule wins, kinds in order, legacy mention rules skipped
+ * when the event has m.mentions). */
+#include "unit.h"
+
+#include <jansson.h>
+
+#include "api/push_eval.h"
+
+static void test_glob_matches_whole_value_case_insensitively(void **state) {
+    (void)state;
+    assert_true(ht_push_glob("lunc?*", "Lunch plans", false, false));
+    assert_true(ht_push_glob("lunc?*", "LUNCH", false, false));
+    assert_false(ht_push_glob("lunc?*", " lunch", false, false));
+    assert_false(ht_push_glob("lunc?*", "lunc", false, false));
+    assert_true(ht_push_glob("m.room.*", "m.room.message", false, false));
+    assert_false(ht_push_glob("m.room", "m.room.message", false, false));
+    assert_true(ht_push_glob("", "", false, false));
+    assert_false(ht_push_glob("", "x", false, false));
+}
+
+static void test_glob_in_body_matches_words(void **state) {
+    (void)state;
+    assert_true(ht_push_glob("ex*ple", "An example event.", true, false));
+    assert_true(ht_push_glob("ex*ple", "exple", true, false));
+    assert_true(ht_push_glob("ex*ple", "An exciting triple-whammy", true, false));
+    assert_false(ht_push_glob("alice", "malice aforethought", true, false));
+    assert_false(ht_push_glob("alice", "alices", true, false));
+    assert_true(ht_push_glob("alice", "hi alice!", true, false));
+    assert_true(ht_push_glob("@room", "hey @room, look", true, false));
+}
+
+static void test_glob_question_mark_is_one_character_not_one_byte(void **state) {
+    (void)state;
+    assert_true(ht_push_glob("caf?", "café", false, false));
+    assert_false(ht_push_glob("caf??", "café", false, false));
+    /* Letters beyond ASCII are part of words. */
+    assert_false(ht_push_glob("tter", "Sétter", true, false));
+}
+
+static void test_literal_glob_ignores_wildcards(void **state) {
+    (void)state;
+    assert_true(ht_push_glob("A*B", "say a*b now", true, true));
+    assert_false(ht_push_glob("A*B", "say axxb now", true, true));
+}
+
+static void test_many_stars_stay_fast(void **state) {
+    (void)state;
+    char text[20001];
+    memset(text, 'a', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    assert_false(ht_push_glob("*a*a*a*a*a*a*a*a*a*a*a*a*b", text, false, false));
+    assert_false(ht_push_glob("*a*a*a*a*a*a*a*a*a*a*a*a*b", text, true, false));
+}
+
+static json_t *event(const char *type, const char *sender, json_t *content) {
+    return json_pack("{s:s, s:s, s:s, s:o}", "type", type, "sender", sender, "room_id", "!r:x", "content", content);
+}
+
+static ht_push_result eval(const char *ruleset_json, json_t *ev, const char *display_name, int64_t members) {
+    json_t *ruleset = json_loads(ruleset_json, 0, NULL);
+    assert_non_null(ruleset);
+    ht_push_room room = {.display_name = display_name, .member_count = members};
+    ht_push_result r = ht_push_evaluate(ruleset, &room, ev);
+    json_decref(ruleset);
+    json_decref(ev);
+    return r;
+}
+
+static void test_first_matching_rule_decides(void **state) {
+    (void)state;
+    const char *rules = "{\"override\": [{\"rule_id\": \"mute\", \"enabled\": true, \"conditions\": "
+                        "[{\"kind\": \"event_match\", \"key\": \"sender\", \"pattern\": \"@bot:*\"}], \"actions\": []}],"
+                        "\"underride\": [{\"rule_id\": \"all\", \"enabled\": true, \"conditions\": [], "
+                        "\"actions\": [\"notify\"]}]}";
+    assert_false(eval(rules, event("m.room.message", "@bot:x", json_object()), NULL, 3).notify);
+    assert_true(eval(rules, event("m.room.message", "@amy:x", json_object()), NULL, 3).notify);
+}
+
+static void test_disabled_and_unknown_conditions_never_match(void **state) {
+    (void)state;
+    const char *rules = "{\"override\": [{\"rule_id\": \"off\", \"enabled\": false, \"conditions\": [], "
+                        "\"actions\": [\"notify\"]}, {\"rule_id\": \"odd\", \"enabled\": true, \"conditions\": "
+                        "[{\"kind\": \"org.example.future\"}], \"actions\": [\"notify\"]}]}";
+    assert_false(eval(rules, event("m.room.message", "@a:x", json_object()), NULL, 2).notify);
+}
+
+static void test_escaped_dots_in_keys(void **state) {
+    (void)state;
+    const char *rules = "{\"override\": [{\"rule_id\": \"r\", \"enabled\": true, \"conditions\": "
+                        "[{\"kind\": \"event_property_is\", \"key\": \"content.m\\\\.mentions.room\", \"value\": true}],"
+                        " \"actions\": [\"notify\", {\"set_tweak\": \"highlight\"}]}]}";
+    ht_push_result r = eval(rules, event("m.room.message", "@a:x", json_pack("{s:{s:b}}", "m.mentions", "room", 1)),
+                            NULL, 2);
+    assert_true(r.notify && r.highlight);
+    r = eval(rules, event("m.room.message", "@a:x", json_pack("{s:{s:s}}", "m.mentions", "room", "true")), NULL, 2);
+    assert_false(r.notify);
+}
+
+static void test_display_name_rule_is_skipped_with_m_mentions(void **state) {
+    (void)state;
+    const char *rules = "{\"override\": [{\"rule_id\": \".m.rule.contains_display_name\", \"enabled\": true, "
+                        "\"conditions\": [{\"kind\": \"contains_display_name\"}], "
+                        "\"actions\": [\"notify\", {\"set_tweak\": \"highlight\", \"value\": true}]}]}";
+    ht_push_result r = eval(rules, event("m.room.message", "@a:x", json_pack("{s:s}", "body", "hi Bob.")), "bob", 2);
+    assert_true(r.highlight);
+    r = eval(rules, event("m.room.message", "@a:x", json_pack("{s:s, s:{}}", "body", "hi Bob.", "m.mentions")), "bob", 2);
+    assert_false(r.notify);
+}
+
+static void test_room_member_count_operators(void **state) {
+    (void)state;
+    const char *two = "{\"underride\": [{\"rule_id\": \"r\", \"enabled\": true, \"conditions\": "
+                      "[{\"kind\": \"room_member_count\", \"is\": \"2\"}], \"actions\": [\"notify\"]}]}";
+    const char *few = "{\"underride\": [{\"rule_id\": \"r\", \"enabled\": true, \"conditions\": "
+                      "[{\"kind\": \"room_member_count\", \"is\": \"<=3\"}], \"actions\": [\"notify\"]}]}";
+    assert_true(eval(two, event("m.room.message", "@a:x", json_object()), NULL, 2).notify);
+    assert_false(eval(two, event("m.room.message", "@a:x", json_object()), NULL, 3).notify);
+    assert_true(eval(few, event("m.room.message", "@a:x", json_object()), NULL, 3).notify);
+    assert_false(eval(few, event("m.room.message", "@a:x", json_object()), NULL, 4).notify);
+}
+
+static void test_highlight_false_value_is_no_highlight(void **state) {
+    (void)state;
+    const char *rules = "{\"underride\": [{\"rule_id\": \"r\", \"enabled\": true, \"conditions\": [], "
+                        "\"actions\": [\"notify\", {\"set_tweak\": \"highlight\", \"value\": false}]}]}";
+    ht_push_result r = eval(rules, event("m.room.message", "@a:x", json_object()), NULL, 2);
+    assert_true(r.notify);
+    assert_false(r.highlight);
+}
+
+int run_push_eval_tests(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_glob_matches_whole_value_case_insensitively),
+        cmocka_unit_test(test_glob_in_body_matches_words),
+        cmocka_unit_test(test_glob_question_mark_is_one_character_not_one_byte),
+        cmocka_unit_test(test_literal_glob_ignores_wildcards),
+        cmocka_unit_test(test_many_stars_stay_fast),
+        cmocka_unit_test(test_first_matching_rule_decides),
+        cmocka_unit_test(test_disabled_and_unknown_conditions_never_match),
+        cmocka_unit_test(test_escaped_dots_in_keys),
+        cmocka_unit_test(test_display_name_rule_is_skipped_with_m_mentions),
+        cmocka_unit_test(test_room_member_count_operators),
+        cmocka_unit_test(test_highlight_false_value_is_no_highlight),
+    };
+    return cmocka_run_group_tests_name("push_eval", tests, NULL, NULL);
+}

@@ -1,0 +1,251 @@
+/* test_store.c -- opening, pragmas and migrations of the SQLite store.
+ *
+ * Files live in a fresh temporary folder per test, removed afterwards. The
+ * refusals matter most: a file written by a newer hometab, or one that is
+ * not a database at all, must be refused with a sentence saying why and
+ * left exactly as it was. */
+#include "unit.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/db.h"
+#include "store/meta.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+} fixture;
+
+static int make_dir(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    strcpy(f->dir, "/tmp/hometab-unit-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int remove_dir(void **state) {
+    fixture *f = *state;
+    DIR *d = opendir(f->dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
+        unlink(p);
+    }
+    if (d) closedir(d);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static unsigned char *read_file(const char *path, size_t *len) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *data = malloc((size_t)n + 1);
+    *len = fread(data, 1, (size_t)n, fp);
+    fclose(fp);
+    return data;
+}
+
+static bool exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static char *pragma_text(ht_store *store, const char *pragma) {
+    static char value[64];
+    sqlite3_stmt *s;
+    value[0] = '\0';
+    if (sqlite3_prepare_v2(store->db, pragma, -1, &s, NULL) != SQLITE_OK) return value;
+    if (sqlite3_step(s) == SQLITE_ROW) snprintf(value, sizeof value, "%s", sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return value;
+}
+
+/* Writes a real SQLite file whose user_version is `version`. */
+static void write_database_with_version(const char *path, int version) {
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE TABLE t(x); INSERT INTO t VALUES (42); PRAGMA user_version=%d;",
+             version);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_store_opens_in_memory(void **state) {
+    (void)state;
+    char err[256] = "";
+    ht_store *store = ht_store_open(":memory:", false, err, sizeof err);
+    assert_non_null(store);
+    assert_string_equal(err, "");
+    assert_int_equal(ht_store_schema_version(store), ht_store_schema_version_supported());
+    assert_string_equal(pragma_text(store, "PRAGMA foreign_keys"), "1");
+    ht_store_close(store);
+}
+
+static void test_store_opens_a_file_in_wal_mode(void **state) {
+    fixture *f = *state;
+    char err[256] = "";
+    ht_store *store = ht_store_open(f->path, true, err, sizeof err);
+    assert_non_null(store);
+    assert_true(exists(f->path));
+    assert_string_equal(pragma_text(store, "PRAGMA journal_mode"), "wal");
+    assert_string_equal(pragma_text(store, "PRAGMA synchronous"), "2"); /* FULL */
+    ht_store_close(store);
+}
+
+static void test_user_version_equals_supported_version(void **state) {
+    fixture *f = *state;
+    char err[256];
+    assert_true(ht_store_schema_version_supported() >= 1);
+    ht_store *store = ht_store_open(f->path, true, err, sizeof err);
+    assert_non_null(store);
+    assert_int_equal(ht_store_schema_version(store), ht_store_schema_version_supported());
+    ht_store_close(store);
+
+    sqlite3 *db;
+    sqlite3_open(f->path, &db);
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), ht_store_schema_version_supported());
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void test_reopening_keeps_data_and_does_not_migrate_again(void **state) {
+    fixture *f = *state;
+    char err[256];
+    ht_store *store = ht_store_open(f->path, true, err, sizeof err);
+    assert_non_null(store);
+    assert_true(ht_store_begin(store));
+    assert_int_equal(ht_store_stream_advance(store), 1);
+    assert_true(ht_store_commit(store));
+    ht_store_close(store);
+
+    store = ht_store_open(f->path, true, err, sizeof err);
+    assert_non_null(store);
+    assert_int_equal(ht_store_stream_position(store), 1);
+    assert_int_equal(ht_store_schema_version(store), ht_store_schema_version_supported());
+    ht_store_close(store);
+}
+
+static void test_newer_schema_is_refused_and_left_unchanged(void **state) {
+    fixture *f = *state;
+    write_database_with_version(f->path, 999);
+    size_t before_len, after_len;
+    unsigned char *before = read_file(f->path, &before_len);
+
+    char err[512] = "";
+    ht_store *store = ht_store_open(f->path, true, err, sizeof err);
+    assert_null(store);
+    assert_non_null(strstr(err, f->path));
+    assert_non_null(strstr(err, "999"));
+    assert_non_null(strstr(err, "newer"));
+
+    unsigned char *after = read_file(f->path, &after_len);
+    assert_int_equal(after_len, before_len);
+    assert_memory_equal(after, before, before_len);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_false(exists(wal));
+    free(before);
+    free(after);
+}
+
+static void test_non_database_file_is_refused_and_left_unchanged(void **state) {
+    fixture *f = *state;
+    static const char text[] = "this is a text file, not a database; it is long enough to have a header."
+                               "................................................................";
+    FILE *fp = fopen(f->path, "wb");
+    fwrite(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+
+    char err[512] = "";
+    ht_store *store = ht_store_open(f->path, true, err, sizeof err);
+    assert_null(store);
+    assert_non_null(strstr(err, f->path));
+    assert_non_null(strstr(err, "not a database"));
+
+    size_t len;
+    unsigned char *after = read_file(f->path, &len);
+    assert_int_equal(len, sizeof text - 1);
+    assert_memory_equal(after, text, len);
+    free(after);
+}
+
+static void test_missing_folder_is_refused_with_reason(void **state) {
+    fixture *f = *state;
+    char path[256], err[512] = "";
+    snprintf(path, sizeof path, "%s/no/such/folder/db.sqlite", f->dir);
+    assert_null(ht_store_open(path, true, err, sizeof err));
+    assert_non_null(strstr(err, path));
+    assert_false(exists(path));
+}
+
+static void test_older_schema_is_migrated(void **state) {
+    fixture *f = *state;
+    /* An empty SQLite file has user_version 0: every migration runs. */
+    sqlite3 *db;
+    sqlite3_open(f->path, &db);
+    sqlite3_exec(db, "CREATE TABLE keepme(x); INSERT INTO keepme VALUES (7);", NULL, NULL, NULL);
+    sqlite3_close(db);
+
+    char err[256];
+    ht_store *store = ht_store_open(f->path, true, err, sizeof err);
+    assert_non_null(store);
+    assert_int_equal(ht_store_schema_version(store), ht_store_schema_version_supported());
+    assert_string_equal(pragma_text(store, "SELECT x FROM keepme"), "7");
+    ht_store_close(store);
+}
+
+static void test_stream_position_advances_on_commit_only(void **state) {
+    (void)state;
+    char err[256];
+    ht_store *store = ht_store_open(":memory:", false, err, sizeof err);
+    assert_non_null(store);
+    assert_int_equal(ht_store_stream_position(store), 0);
+
+    int64_t changes = ht_store_change_count(store);
+    assert_true(ht_store_begin(store));
+    assert_int_equal(ht_store_stream_advance(store), 1);
+    assert_int_equal(ht_store_stream_advance(store), 2);
+    assert_false(ht_store_failed(store));
+    assert_true(ht_store_commit(store));
+    assert_int_equal(ht_store_stream_position(store), 2);
+    assert_true(ht_store_change_count(store) > changes);
+
+    assert_true(ht_store_begin(store));
+    assert_int_equal(ht_store_stream_advance(store), 3);
+    ht_store_rollback(store);
+    assert_int_equal(ht_store_stream_position(store), 2);
+    ht_store_close(store);
+}
+
+int run_store_tests(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_opens_in_memory),
+        cmocka_unit_test_setup_teardown(test_store_opens_a_file_in_wal_mode, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_user_version_equals_supported_version, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_reopening_keeps_data_and_does_not_migrate_again, make_dir,
+                                        remove_dir),
+        cmocka_unit_test_setup_teardown(test_newer_schema_is_refused_and_left_unchanged, make_dir,
+                                        remove_dir),
+        cmocka_unit_test_setup_teardown(test_non_database_file_is_refused_and_left_unchanged, make_dir,
+                                        remove_dir),
+        cmocka_unit_test_setup_teardown(test_missing_folder_is_refused_with_reason, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_older_schema_is_migrated, make_dir, remove_dir),
+        cmocka_unit_test(test_stream_position_advances_on_commit_only),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

@@ -1,0 +1,31 @@
+/* unit.h -- what the unit-test files share.
+ *
+ * Each tests/unit/test_*.c file is one group (one piece of the core) and
+ * exposes a run_*_tests() function returning how many of its tests failed;
+ * main.c runs every group. cmocka needs these headers in this order. */
+#ifndef HT_TESTS_UNIT_H
+#define HT_TESTS_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+// clang-format off
+#include <cmocka.h>
+// clang-format on
+
+#include <string.h>
+
+int run_http_request_tests(void);
+int run_http_response_tests(void);
+int run_router_tests(void);
+int run_error_tests(void);
+int run_store_tests(void);
+int run_core_tests(void);
+int run_limits_tests(void);
+int run_push_eval_tests(void);
+
+/* A string literal and its length, for functions that take bytes. */
+#define BYTES(s) (const unsigned char *)(s), (sizeof(s) - 1)
+
+#endif
