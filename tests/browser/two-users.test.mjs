@@ -56,6 +56,16 @@ test('messages go both ways live, with names and times', async () => {
   await messageLocator(alice, 'yes please').waitFor({ timeout: 10000 });
 });
 
+test('typing shows in the other tab, and stops with the message', async () => {
+  await alice.locator('#composer-input').pressSequentially('I am wri', { delay: 20 });
+  await bob.locator('#typing', { hasText: 'alice is typing…' }).waitFor({ timeout: 10000 });
+  await alice.locator('#composer-input').pressSequentially('ting', { delay: 20 });
+  await alice.press('#composer-input', 'Enter');
+  await messageLocator(bob, 'I am writing').waitFor({ timeout: 10000 });
+  await bob.waitForFunction(() => document.getElementById('typing').textContent === '', null,
+    { timeout: 10000 });
+});
+
 test('a message in a room the reader is not looking at counts as unread', async () => {
   await createRoomInUi(bob, 'Bob notes'); // bob now looks at another room
   await sendInUi(alice, 'are you there?');

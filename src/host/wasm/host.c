@@ -47,7 +47,10 @@ EXPORT int ht_wasm_open(const char *server_name, int rate_limit, double max_body
     cfg.server_name = server_name;
     cfg.wal = false; /* no shared memory here; memvfs is the journal's keeper */
     cfg.rate_limit = rate_limit != 0;
-    if (max_body_bytes > 0) cfg.max_body_bytes = (size_t)max_body_bytes;
+    if (max_body_bytes > 0) {
+        cfg.max_body_bytes = (size_t)max_body_bytes;
+        if (cfg.max_upload_bytes > cfg.max_body_bytes) cfg.max_upload_bytes = cfg.max_body_bytes;
+    }
     error_text[0] = '\0';
     core = ht_core_open(&cfg, error_text, sizeof error_text);
     return core ? 0 : -1;
