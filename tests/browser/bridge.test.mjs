@@ -152,3 +152,37 @@ test('an import that is not a database leaves the old one serving', async () => 
   assert.equal(r.status, 200);
   assert.deepEqual(r.json.joined_rooms, [roomId]);
 });
+
+test('a core that crashes is replaced by a fresh module; requests wait for it', async () => {
+  // A separate server: this one's core traps on its next call.
+  await server.close();
+  let trap = false;
+  const crashing = await start({
+    createModule: async (options) => {
+      const module = await createHometabCore(options);
+      const handle = module._ht_wasm_handle;
+      module._ht_wasm_handle = (...args) => {
+        if (trap) {
+          trap = false;
+          throw new WebAssembly.RuntimeError('unreachable');
+        }
+        return handle(...args);
+      };
+      return module;
+    },
+    moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) },
+    persist: false,
+    serverName: 'demo.test',
+  });
+  const versions = () => crashing.handle(new Request(`${BASE}/_matrix/client/versions`));
+  trap = true;
+  const crashed = await versions();
+  assert.equal(crashed.status, 500);
+  assert.match((await crashed.json()).error, /failed/);
+  const next = await versions(); // queued behind the restart
+  assert.equal(next.status, 200);
+  assert.equal(crashing.status().state, 'ready');
+  await crashing.close();
+  server = await start({ createModule: createHometabCore, persist: false, serverName: 'demo.test',
+    moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) } });
+});
