@@ -256,8 +256,8 @@ class Hometab {
       durability: this.#opts.durability,
       persist: this.#opts.persist,
       serverName: this.#opts.serverName,
-      dbBytes: this.#core ? this.#core.fileSize() : 0,
-      memoryBytes: this.#core ? this.#core.memoryBytes() : 0,
+      dbBytes: this.#measure(() => this.#core.fileSize()),
+      memoryBytes: this.#measure(() => this.#core.memoryBytes()),
       generation: this.#generation,
       flushes: this.#flushes,
       lastFlush: this.#lastFlush,
@@ -266,6 +266,14 @@ class Hometab {
       parked: this.#parked.size,
       queued: this.#queue.length,
     };
+  }
+
+  #measure(read) {
+    try {
+      return this.#core ? read() : 0;
+    } catch {
+      return 0; // a core that trapped, being replaced
+    }
   }
 
   // ---- starting and restoring -------------------------------------------

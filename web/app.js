@@ -19,7 +19,7 @@ try {
   chat.start();
   // After an import, the accounts and sessions are those of the file.
   document.addEventListener('hometab-imported', () => location.reload());
-  globalThis.hometabDemo = { link, chat };
+  globalThis.hometabDemo = { link, chat, panel };
 } catch (e) {
   panel.fatal(e.message);
 }

@@ -27,6 +27,7 @@ export class StatusPanel {
   }
 
   show(status) {
+    this.last = status;
     const state = this.$('status-state');
     state.textContent = STATE_TEXT[status.state] ?? status.state;
     state.dataset.state = status.state;

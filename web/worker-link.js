@@ -2,8 +2,8 @@
 //
 // Registers the worker, waits until it controls this page (only then do
 // fetch('/_matrix/...') calls reach it instead of the network), and talks to
-// it: status reports arrive as broadcasts, export and import go over a
-// MessageChannel.
+// it: status reports arrive on the BroadcastChannel 'hometab-status', export
+// and import go over a MessageChannel.
 
 async function buildId() {
   try {
@@ -25,13 +25,16 @@ export async function connectWorker({ onStatus = () => {}, timeoutMs = 15000 } =
       'or http://localhost / http://127.0.0.1, and are off in some private modes.');
   }
   const build = await buildId();
-  let lastSeq = 0;
-  navigator.serviceWorker.addEventListener('message', (event) => {
-    const data = event.data;
-    if (data?.type !== 'hometab-status' || data.status.build !== build) return;
-    if (data.status.seq <= lastSeq) return; // an older report overtaken by a newer one
-    lastSeq = data.status.seq;
-    onStatus(data.status);
+  let last = { instance: null, seq: 0 };
+  // Drops a report overtaken by a newer one of the same worker start.
+  const report = (status) => {
+    if (status.build !== build) return;
+    if (status.instance === last.instance && status.seq <= last.seq) return;
+    last = { instance: status.instance, seq: status.seq };
+    onStatus(status);
+  };
+  new BroadcastChannel('hometab-status').addEventListener('message', (event) => {
+    if (event.data?.type === 'hometab-status') report(event.data.status);
   });
   // `ready` resolves before the page is controlled, even with clients.claim():
   // the controllerchange event is what says the fetches now go to the worker.
@@ -49,12 +52,7 @@ export async function connectWorker({ onStatus = () => {}, timeoutMs = 15000 } =
   await navigator.serviceWorker.register(`/sw/sw.js?v=${encodeURIComponent(build)}`,
     { type: 'module', scope: '/', updateViaCache: 'none' });
   await controlled;
-  return new WorkerLink(build, (status) => {
-    if (status.seq > lastSeq) {
-      lastSeq = status.seq;
-      onStatus(status);
-    }
-  });
+  return new WorkerLink(build, report);
 }
 
 class WorkerLink {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { assertAllFromWorker, createRoomInUi, launch, messageLocator, openDemo, registerInUi,
-  sendInUi, startNative } from './lib/harness.mjs';
+  sendInUi, startNative, stopWorkers } from './lib/harness.mjs';
 
 let native;
 let browser;
@@ -96,4 +96,19 @@ test('a person registers, creates a room and chats; sync long-polls through the 
   assert.ok(syncs.length > 0, 'the page used long-polling syncs');
   assertAllFromWorker(page);
   assert.deepEqual(native.matrixRequests(), [], 'the native server answered no Matrix request');
+});
+
+test('an open page keeps getting status reports after the worker restarts', async () => {
+  const before = await page.evaluate(() => globalThis.hometabDemo.panel.last.instance);
+  await stopWorkers(page);
+  // The next request starts a new worker, which restores and reports.
+  const status = await page.evaluate(async () => (await fetch('/_matrix/client/versions')).status);
+  assert.equal(status, 200);
+  await page.waitForFunction((old) => {
+    const last = globalThis.hometabDemo.panel.last;
+    return last.instance !== old && last.state === 'ready';
+  }, before, { timeout: 10000 });
+  const shown = await page.evaluate(() => globalThis.hometabDemo.panel.last);
+  assert.ok(shown.restored.chunks > 0, 'the new worker restored the saved database');
+  assert.equal(await page.locator('#status-state').getAttribute('data-state'), 'ready');
 });
