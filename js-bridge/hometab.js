@@ -17,7 +17,7 @@
 //   queue and waits, with a timer for its deadline, until a call moves the
 //   core's stream position past the one it waits for. A browser stops an
 //   idle worker after about 30 s, so no request waits longer than parkCapMs
-//   (20 s): at that point the core is asked again with its own deadline as
+//   (19 s): at that point the core is asked again with its own deadline as
 //   the time, which makes it answer as it would at the deadline.
 // * Saving. After a call that wrote, the chunks of the database file that
 //   changed are written to IndexedDB in one transaction (store.js). In the
@@ -44,7 +44,7 @@ const DEFAULTS = {
   durability: 'durable', // or 'relaxed'
   idbDurability: 'strict', // IndexedDB's hint: 'strict' waits for the disk
   flushDelayMs: 200,    // relaxed mode: how long writes gather before a save
-  parkCapMs: 20000,     // the longest a parked long-poll waits
+  parkCapMs: 19000,     // the longest a parked long-poll waits
   rateLimit: false,     // the core's rate limits (all requests come from one browser)
   maxBodyBytes: 0,      // 0: the core's default
   onStatus: null,       // called with status() whenever it changes
@@ -81,6 +81,23 @@ function httpError(status, errcode, error) {
   for (let i = 0; i < head.length; i++) bytes[i] = head.charCodeAt(i);
   bytes.set(body, head.length);
   return bytes;
+}
+
+// The bytes of stored chunks that failed their checks, put together as far
+// as they go: in index order, a missing one as zeros, each at most 64 KB.
+function assemble({ meta, keys, values }) {
+  const size = Number.isSafeInteger(meta?.size) ? meta.size : 0;
+  const chunkSize = Number.isSafeInteger(meta?.chunkSize) ? meta.chunkSize : 65536;
+  const pieces = new Map();
+  keys.forEach((key, i) => {
+    const v = values[i];
+    const bytes = v instanceof ArrayBuffer ? new Uint8Array(v) : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer) : null;
+    if (typeof key === 'number' && bytes) pieces.set(key, bytes.subarray(0, chunkSize));
+  });
+  const end = Math.max(size, ...[...pieces].map(([i, b]) => i * chunkSize + b.length));
+  const out = new Uint8Array(end);
+  for (const [i, bytes] of pieces) if (i * chunkSize < end) out.set(bytes.subarray(0, end - i * chunkSize), i * chunkSize);
+  return out;
 }
 
 const SQLITE_HEADER = 'SQLite format 3\0';
@@ -123,6 +140,7 @@ class Hometab {
   #flushes = 0;
   #restored = null;
   #noParking = false;
+  #unreadable = null; // the raw records of a store that did not restore
 
   constructor(opts) {
     this.#opts = opts;
@@ -155,10 +173,14 @@ class Hometab {
   }
 
   // The database as the bytes of a .sqlite file.
+  // In the error state, what the store holds: a stored database that does
+  // not check out is still given out as well as it can be put together
+  // (missing chunks as zeros), for whoever wants to rescue it.
   export() {
     return this.#exclusive(async () => {
-      if (!this.#core || this.#core.fileSize() === 0) throw new Error('there is no database to export');
-      return this.#core.readAll();
+      if (this.#core && this.#core.fileSize() > 0) return this.#core.readAll();
+      if (this.#state === 'error' && this.#unreadable) return assemble(this.#unreadable);
+      throw new Error('there is no database to export');
     });
   }
 
@@ -220,7 +242,7 @@ class Hometab {
   // Stops parking: long-polls waiting now, and any that come later, are
   // answered as at their deadline. For a service worker about to be
   // replaced: the browser activates the new one only once the old one has
-  // no request in flight, and a parked long-poll is one for up to 20 s.
+  // no request in flight, and a parked long-poll is one for up to 19 s.
   release() {
     this.#noParking = true;
     for (const entry of [...this.#parked]) this.#wake(entry, true);
@@ -337,6 +359,7 @@ class Hometab {
     const core = this.#core;
     core.close();
     const raw = await stored;
+    this.#unreadable = raw;
     const saved = raw && ChunkStore.validate(raw, core.chunkSize);
     core.reset(saved ? saved.size : 0);
     if (saved) {
@@ -359,6 +382,7 @@ class Hometab {
     this.#writeSeq++;
     await this.flush();
     this.#error = null;
+    this.#unreadable = null;
     this.#setState('ready');
   }
 

@@ -76,7 +76,7 @@ function broadcast(status) {
 // Workers of other builds on this origin: a new one says it is installing,
 // and the old one stops parking long-polls. Chromium activates a new worker
 // only when the old one has no request in flight, and a parked /sync is one
-// for up to 20 s.
+// for up to 19 s.
 const builds = new BroadcastChannel('hometab-service-worker');
 builds.onmessage = (event) => {
   if (event.data?.installing && event.data.installing !== BUILD && server) server.then((s) => s.release());

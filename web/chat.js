@@ -479,7 +479,7 @@ export class ChatApp {
         el('div', { className: 'state', textContent: p.state === 'failed' ? 'not sent' : 'sending…' })));
     }
     this.$('events').replaceChildren(...items);
-    this.$('load-older').hidden = !room.prevBatch;
+    this.$('load-older').hidden = !room.prevBatch || room.timeline[0]?.type === 'm.room.create';
     const newRoom = this.drawnRoom !== room.id;
     this.drawnRoom = room.id;
     if (keepScroll) box.scrollTop = box.scrollHeight - oldHeight;

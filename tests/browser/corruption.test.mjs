@@ -2,6 +2,7 @@
 // error, and is kept exactly as it is.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { createRoomInUi, launch, openDemo, readStore, registerInUi, sendInUi, startNative,
@@ -87,6 +88,13 @@ test('a missing chunk: a clear error, the other chunks kept', async () => {
   await restartWorker(page);
   assert.match(await page.locator('#status-error').textContent(), /chunk 1 of \d+ .* missing/);
   assert.deepEqual(await readStore(page), before);
+  // What is there can still be exported, to be rescued elsewhere.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-button')]);
+  const bytes = readFileSync(await download.path());
+  assert.equal(bytes.length, before.meta.size);
+  assert.equal(bytes.subarray(0, 16).toString('latin1'), 'SQLite format 3\0');
+  assert.deepEqual(bytes.subarray(0, 65536), Buffer.from(before.chunks[0], 'base64'));
+  assert.ok(bytes.subarray(65536, 131072).every((b) => b === 0), 'the missing chunk as zeros');
   // A second restart finds the same store and says the same.
   await restartWorker(page);
   assert.deepEqual(await readStore(page), before);

@@ -77,6 +77,17 @@ test('a message in a room the reader is not looking at counts as unread', async 
   await badge.waitFor({ state: 'detached' });
 });
 
+test('a public room is joined by its alias', async () => {
+  await alice.check('#create-room-public');
+  await createRoomInUi(alice, 'Garden', 'garden');
+  const alias = `#garden:${native.serverName}`;
+  assert.match(await alice.locator('#room-id').textContent(), new RegExp(`^${alias.replace(/[.]/g, '\\.')} · !`));
+  await bob.fill('#join-room-input', alias);
+  await bob.click('#join-room-button');
+  await bob.locator('#room-name', { hasText: 'Garden' }).waitFor({ timeout: 10000 });
+  await alice.locator('#member-list li', { hasText: 'bob' }).waitFor({ timeout: 10000 });
+});
+
 test('none of it reached the native server', () => {
   assertAllFromWorker(alice);
   assertAllFromWorker(bob);
