@@ -207,7 +207,8 @@ SODIUM_WASM_FLAGS := -DCONFIGURED=1 -DNATIVE_LITTLE_ENDIAN=1 -DSODIUM_STATIC=1
 WASM_DEPS_KEY := $(shell echo '$(EMCC) $(WASM_OPT) $(SQLITE_WASM_FLAGS) $(JANSSON_WASM_DEFINES) \
     $(SODIUM_WASM_FLAGS) $(SQLITE_VERSION) $(JANSSON_VERSION) $(SODIUM_VERSION)' | md5sum | cut -c1-10)
 WASM_DEPS := .cache/wasm/$(WASM_DEPS_KEY)
-WASM_INCLUDE := .cache/wasm/headers
+# Stamp: the generated headers are in the unpacked sources.
+WASM_HEADERS := .cache/src/.headers
 
 WASM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes $(WASM_OPT) \
     -Isrc -I$(SQLITE_SRC)/amalgamation -I$(JANSSON_SRC)/src \
@@ -239,7 +240,7 @@ build/wasm/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libj
 	@printf 'wasm: %s, %s bytes gzipped\n' "$$(stat -c %s build/wasm/hometab-core.wasm) bytes" \
 	    "$$(gzip -9c build/wasm/hometab-core.wasm | wc -c)"
 
-$(WASM_OBJ_DIR)/%.o: %.c | $(WASM_INCLUDE)/.done deps-wasm
+$(WASM_OBJ_DIR)/%.o: %.c | $(WASM_HEADERS) deps-wasm
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WASM_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -286,7 +287,7 @@ $(SQLITE_SRC)/amalgamation/sqlite3.c: $(SQLITE_SRC)/.unpacked
 
 # The headers those packages' configure scripts would generate, written
 # into the unpacked sources where configure would put them.
-$(WASM_INCLUDE)/.done: $(SQLITE_SRC)/amalgamation/sqlite3.c $(JANSSON_SRC)/.unpacked \
+$(WASM_HEADERS): $(SQLITE_SRC)/amalgamation/sqlite3.c $(JANSSON_SRC)/.unpacked \
                        $(SODIUM_SRC)/.unpacked
 	@sed -e 's/@json_inline@/inline/' -e 's/@json_have_long_long@/1/' \
 	    -e 's/@json_have_localeconv@/0/' -e 's/@json_have_atomic_builtins@/1/' \
@@ -298,14 +299,14 @@ $(WASM_INCLUDE)/.done: $(SQLITE_SRC)/amalgamation/sqlite3.c $(JANSSON_SRC)/.unpa
 	    -e 's/@SODIUM_LIBRARY_VERSION_MINOR@/3/' -e 's/@SODIUM_LIBRARY_MINIMAL_DEF@//' \
 	    $(SODIUM_SRC)/src/libsodium/include/sodium/version.h.in \
 	    > $(SODIUM_SRC)/src/libsodium/include/sodium/version.h
-	@mkdir -p $(dir $@) && touch $@
+	@touch $@
 
 $(WASM_DEPS)/sqlite3.o: $(SQLITE_SRC)/amalgamation/sqlite3.c | deps-wasm
 	@mkdir -p $(dir $@)
 	@echo "wasm: compiling SQLite $(SQLITE_VERSION)"
 	@$(EMCC) $(WASM_OPT) $(SQLITE_WASM_FLAGS) -w -c $< -o $@
 
-$(WASM_DEPS)/libjansson.a: $(WASM_INCLUDE)/.done | deps-wasm
+$(WASM_DEPS)/libjansson.a: $(WASM_HEADERS) | deps-wasm
 	@echo "wasm: compiling jansson $(JANSSON_VERSION)"
 	@rm -rf $(WASM_DEPS)/jansson && mkdir -p $(WASM_DEPS)/jansson
 	@for c in $(JANSSON_SRC)/src/*.c; do \
@@ -315,7 +316,7 @@ $(WASM_DEPS)/libjansson.a: $(WASM_INCLUDE)/.done | deps-wasm
 
 # libsodium's own Emscripten build runs autotools; its sources need no more
 # than the defines below (no assembly, no CPU-specific paths in wasm).
-$(WASM_DEPS)/libsodium.a: $(WASM_INCLUDE)/.done | deps-wasm
+$(WASM_DEPS)/libsodium.a: $(WASM_HEADERS) | deps-wasm
 	@echo "wasm: compiling libsodium $(SODIUM_VERSION)"
 	@rm -rf $(WASM_DEPS)/sodium && mkdir -p $(WASM_DEPS)/sodium
 	@cd $(SODIUM_SRC)/src/libsodium && find . -name '*.c' | sort | \
