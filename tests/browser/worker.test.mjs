@@ -74,6 +74,34 @@ test('a PUT body of any size and content arrives intact', async () => {
   assert.ok(result.same, 'the body read back is the body sent');
 });
 
+test('a binary upload comes back byte for byte, through POST and PUT', async () => {
+  const result = await page.evaluate(async () => {
+    const login = await fetch('/_matrix/client/v3/login', { method: 'POST', body: JSON.stringify({
+      type: 'm.login.password', identifier: { type: 'm.id.user', user: 'bodies' }, password: 'pw-bodies-123456' }) });
+    const auth = { authorization: `Bearer ${(await login.json()).access_token}` };
+    // Every byte value, CR LF sequences and NULs included, 300 KB in all.
+    const data = new Uint8Array(300 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 131 + (i >> 8)) & 255;
+    data.set([13, 10, 13, 10, 0, 0], 1000);
+    const same = async (uri) => {
+      const [serverName, mediaId] = uri.slice('mxc://'.length).split('/');
+      const r = await fetch(`/_matrix/client/v1/media/download/${serverName}/${mediaId}`, { headers: auth });
+      const got = new Uint8Array(await r.arrayBuffer());
+      return r.status === 200 && got.length === data.length && got.every((b, i) => b === data[i]);
+    };
+    const posted = await fetch('/_matrix/media/v3/upload?filename=blob.bin', { method: 'POST',
+      headers: { ...auth, 'content-type': 'application/octet-stream' }, body: data });
+    const { content_uri: postedUri } = await posted.json();
+    const created = await (await fetch('/_matrix/media/v1/create', { method: 'POST', headers: auth })).json();
+    const [serverName, mediaId] = created.content_uri.slice('mxc://'.length).split('/');
+    const put = await fetch(`/_matrix/media/v3/upload/${serverName}/${mediaId}`, { method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/octet-stream' }, body: data });
+    return { posted: posted.status, postSame: await same(postedUri), put: put.status,
+      putSame: await same(created.content_uri) };
+  });
+  assert.deepEqual(result, { posted: 200, postSame: true, put: 200, putSame: true });
+});
+
 test('a person registers, creates a room and chats; sync long-polls through the worker', async () => {
   await registerInUi(page, 'alice');
   assert.match(await page.locator('#whoami-name').textContent(), /^@alice:127\.0\.0\.1:\d+$/);
