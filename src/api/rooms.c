@@ -269,7 +269,7 @@ ht_reply ht_api_join(ht_ctx *ctx) {
     return join_room(ctx, target);
 }
 
-/* invite, kick, ban, unban: {user_id, reason}. */
+/* invite, kick, ban: {user_id, reason}. */
 static ht_reply act_on_user(ht_ctx *ctx, const char *membership) {
     const char *room_id;
     json_t *body;

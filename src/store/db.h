@@ -40,6 +40,13 @@ bool ht_db_was_constraint(ht_store *store);
 /* Column text copied into... nothing: valid until the next step or reset. */
 const char *ht_db_col_text(sqlite3_stmt *s, int col);
 int64_t ht_db_col_int(sqlite3_stmt *s, int col);
+/* The first column of the first row as an integer, 0 if there is no row;
+ * the statement is reset afterwards. */
+int64_t ht_db_single_int(ht_store *store, sqlite3_stmt *s);
+/* The first column of every row, as an arena array of integers or of
+ * strings copied into the arena; returns how many. */
+size_t ht_db_int_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, int64_t **out);
+size_t ht_db_text_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, const char ***out);
 /* Column text copied into the arena; NULL for SQL NULL. */
 const char *ht_db_col_dup(ht_arena *arena, sqlite3_stmt *s, int col);
 

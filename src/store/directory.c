@@ -6,14 +6,7 @@
 size_t ht_store_published_rooms(ht_store *store, ht_arena *arena, int64_t limit, const char ***out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PUBLISHED_ROOMS);
     ht_db_bind_int(s, 1, limit);
-    size_t n = 0, cap = 0;
-    const char **list = NULL;
-    while (ht_db_row(store, s)) {
-        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
-        list[n++] = ht_db_col_dup(arena, s, 0);
-    }
-    *out = list;
-    return n;
+    return ht_db_text_list(store, arena, s, out);
 }
 
 bool ht_store_report_insert(ht_store *store, const char *room_id, const char *event_id,

@@ -109,9 +109,7 @@ int64_t ht_store_otk_taken_stream(ht_store *store, const char *user_id, const ch
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_OTK_TAKEN_GET);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, device_id);
-    int64_t stream = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return stream;
+    return ht_db_single_int(store, s);
 }
 
 bool ht_store_fallback_put(ht_store *store, const char *user_id, const char *device_id,

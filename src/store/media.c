@@ -86,7 +86,5 @@ int64_t ht_store_media_pending_count(ht_store *store, const char *uploader, int6
     s = ht_db_stmt(store, HT_STMT_MEDIA_PENDING_COUNT);
     ht_db_bind_text(s, 1, uploader);
     ht_db_bind_int(s, 2, now_ms);
-    int64_t n = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return n;
+    return ht_db_single_int(store, s);
 }

@@ -122,7 +122,5 @@ json_t *ht_store_pushers_list(ht_store *store, const char *user_id) {
 int64_t ht_store_pushers_count(ht_store *store, const char *user_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PUSHERS_COUNT);
     ht_db_bind_text(s, 1, user_id);
-    int64_t n = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return n;
+    return ht_db_single_int(store, s);
 }

@@ -56,12 +56,5 @@ size_t ht_store_relations(ht_store *store, ht_arena *arena, const char *room_id,
     ht_db_bind_int(s, 5, from);
     ht_db_bind_int(s, 6, end);
     ht_db_bind_int(s, 7, limit);
-    size_t n = 0, cap = 0;
-    int64_t *list = NULL;
-    while (ht_db_row(store, s)) {
-        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
-        list[n++] = ht_db_col_int(s, 0);
-    }
-    *out = list;
-    return n;
+    return ht_db_int_list(store, arena, s, out);
 }

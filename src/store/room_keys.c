@@ -61,9 +61,7 @@ int64_t ht_store_backup_count(ht_store *store, const char *user_id, int64_t vers
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_BACKUP_COUNT);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_int(s, 2, version);
-    int64_t n = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return n;
+    return ht_db_single_int(store, s);
 }
 
 bool ht_store_backup_key_get(ht_store *store, const char *user_id, int64_t version, const char *room_id,

@@ -65,14 +65,7 @@ size_t ht_store_alias_list(ht_store *store, ht_arena *arena, const char *room_id
                            const char ***out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ALIAS_LIST);
     ht_db_bind_text(s, 1, room_id);
-    size_t n = 0, cap = 0;
-    const char **list = NULL;
-    while (ht_db_row(store, s)) {
-        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
-        list[n++] = ht_db_col_dup(arena, s, 0);
-    }
-    *out = list;
-    return n;
+    return ht_db_text_list(store, arena, s, out);
 }
 
 bool ht_store_membership_set(ht_store *store, const char *room_id, const char *user_id,
@@ -142,9 +135,7 @@ int64_t ht_store_members_count(ht_store *store, const char *room_id, const char 
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_COUNT);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, membership);
-    int64_t n = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return n;
+    return ht_db_single_int(store, s);
 }
 
 bool ht_store_member_joined_after(ht_store *store, const char *room_id, const char *user_id,
@@ -268,9 +259,7 @@ int64_t ht_store_room_max_stream(ht_store *store, const char *room_id, int64_t u
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ROOM_MAX_STREAM_BELOW);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_int(s, 2, upto);
-    int64_t stream = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return stream;
+    return ht_db_single_int(store, s);
 }
 
 bool ht_store_state_set(ht_store *store, const char *room_id, const char *type,
@@ -283,19 +272,13 @@ bool ht_store_state_set(ht_store *store, const char *room_id, const char *type,
     return ht_db_exec(store, s);
 }
 
-static int64_t single_int(ht_store *store, sqlite3_stmt *s) {
-    int64_t v = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return v;
-}
-
 int64_t ht_store_state_get(ht_store *store, const char *room_id, const char *type,
                            const char *state_key) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STATE_GET);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, type);
     ht_db_bind_text(s, 3, state_key);
-    return single_int(store, s);
+    return ht_db_single_int(store, s);
 }
 
 int64_t ht_store_state_at(ht_store *store, const char *room_id, const char *type,
@@ -305,18 +288,7 @@ int64_t ht_store_state_at(ht_store *store, const char *room_id, const char *type
     ht_db_bind_text(s, 2, type);
     ht_db_bind_text(s, 3, state_key);
     ht_db_bind_int(s, 4, at);
-    return single_int(store, s);
-}
-
-static size_t int_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, int64_t **out) {
-    size_t n = 0, cap = 0;
-    int64_t *list = NULL;
-    while (ht_db_row(store, s)) {
-        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
-        list[n++] = ht_db_col_int(s, 0);
-    }
-    *out = list;
-    return n;
+    return ht_db_single_int(store, s);
 }
 
 size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
@@ -324,7 +296,7 @@ size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id
     sqlite3_stmt *s = ht_db_stmt(store, at ? HT_STMT_STATE_LIST_AT : HT_STMT_STATE_LIST);
     ht_db_bind_text(s, 1, room_id);
     if (at) ht_db_bind_int(s, 2, at);
-    return int_list(store, arena, s, out);
+    return ht_db_int_list(store, arena, s, out);
 }
 
 size_t ht_store_state_changed(ht_store *store, ht_arena *arena, const char *room_id, int64_t after,
@@ -333,7 +305,7 @@ size_t ht_store_state_changed(ht_store *store, ht_arena *arena, const char *room
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_int(s, 2, after);
     ht_db_bind_int(s, 3, upto);
-    return int_list(store, arena, s, out);
+    return ht_db_int_list(store, arena, s, out);
 }
 
 const char *ht_store_txn_get(ht_store *store, ht_arena *arena, const char *user_id,

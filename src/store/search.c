@@ -46,7 +46,5 @@ size_t ht_store_search(ht_store *store, ht_arena *arena, const char *match, cons
 int64_t ht_store_search_count(ht_store *store, const char *match, const char *rooms_json, unsigned keys) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_SEARCH_COUNT);
     bind_query(s, match, rooms_json, keys);
-    int64_t n = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return n;
+    return ht_db_single_int(store, s);
 }

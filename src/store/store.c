@@ -226,3 +226,31 @@ const char *ht_db_col_dup(ht_arena *arena, sqlite3_stmt *s, int col) {
     const char *t = ht_db_col_text(s, col);
     return t ? ht_arena_strndup(arena, t, (size_t)sqlite3_column_bytes(s, col)) : NULL;
 }
+
+int64_t ht_db_single_int(ht_store *store, sqlite3_stmt *s) {
+    int64_t v = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
+    sqlite3_reset(s);
+    return v;
+}
+
+size_t ht_db_int_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, int64_t **out) {
+    size_t n = 0, cap = 0;
+    int64_t *list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = ht_db_col_int(s, 0);
+    }
+    *out = list;
+    return n;
+}
+
+size_t ht_db_text_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, const char ***out) {
+    size_t n = 0, cap = 0;
+    const char **list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = ht_db_col_dup(arena, s, 0);
+    }
+    *out = list;
+    return n;
+}

@@ -32,9 +32,7 @@ int64_t ht_store_to_device_nth_stream(ht_store *store, const char *user_id, cons
     ht_db_bind_int(s, 3, after);
     ht_db_bind_int(s, 4, upto);
     ht_db_bind_int(s, 5, n);
-    int64_t stream = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return stream;
+    return ht_db_single_int(store, s);
 }
 
 json_t *ht_store_to_device_list(ht_store *store, const char *user_id, const char *device_id,

@@ -38,26 +38,13 @@ bool ht_store_typing_mark(ht_store *store, const char *room_id, int64_t stream) 
 int64_t ht_store_typing_changed(ht_store *store, const char *room_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TYPING_CHANGED);
     ht_db_bind_text(s, 1, room_id);
-    int64_t stream = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return stream;
-}
-
-static size_t text_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, const char ***out) {
-    size_t n = 0, cap = 0;
-    const char **list = NULL;
-    while (ht_db_row(store, s)) {
-        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
-        list[n++] = ht_db_col_dup(arena, s, 0);
-    }
-    *out = list;
-    return n;
+    return ht_db_single_int(store, s);
 }
 
 size_t ht_store_typing_expired_rooms(ht_store *store, ht_arena *arena, int64_t now_ms, const char ***out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TYPING_EXPIRED_ROOMS);
     ht_db_bind_int(s, 1, now_ms);
-    return text_list(store, arena, s, out);
+    return ht_db_text_list(store, arena, s, out);
 }
 
 bool ht_store_typing_delete_expired(ht_store *store, int64_t now_ms) {
@@ -71,13 +58,11 @@ size_t ht_store_typing_users(ht_store *store, ht_arena *arena, const char *room_
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TYPING_USERS);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_int(s, 2, now_ms);
-    return text_list(store, arena, s, out);
+    return ht_db_text_list(store, arena, s, out);
 }
 
 int64_t ht_store_typing_next_expiry(ht_store *store, const char *user_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TYPING_NEXT_EXPIRY);
     ht_db_bind_text(s, 1, user_id);
-    int64_t at = ht_db_row(store, s) ? ht_db_col_int(s, 0) : 0;
-    sqlite3_reset(s);
-    return at;
+    return ht_db_single_int(store, s);
 }
