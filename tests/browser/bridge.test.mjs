@@ -44,6 +44,14 @@ before(async () => {
 
 after(() => server.close());
 
+// Waits (up to 5 s) until the bridge holds `n` parked long-polls.
+async function parkedBecomes(n) {
+  for (const end = Date.now() + 5000; server.status().parked !== n && Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(server.status().parked, n);
+}
+
 test('request bytes carry a computed Host and Content-Length and the body as bytes', async () => {
   const body = new Uint8Array([0, 255, 13, 10, 13, 10, 128, 65]);
   const bytes = await requestToBytes(new Request(`${BASE}/_matrix/media/v3/upload?filename=a%20b.bin`,
@@ -102,8 +110,7 @@ test('a parked long-poll wakes when another request writes', async () => {
   const from = await since();
   const t0 = Date.now();
   const sync = call('GET', `/_matrix/client/v3/sync?since=${from}&timeout=30000`);
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(server.status().parked, 1);
+  await parkedBecomes(1);
   await call('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/w1`,
     { msgtype: 'm.text', body: 'wake up' });
   const r = await sync;
@@ -117,8 +124,7 @@ test('a long-poll whose client gives up leaves the parked list', async () => {
   const controller = new AbortController();
   const pending = server.handle(new Request(`${BASE}/_matrix/client/v3/sync?since=${from}&timeout=30000`,
     { headers: { authorization: `Bearer ${token}` }, signal: controller.signal }));
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(server.status().parked, 1);
+  await parkedBecomes(1);
   controller.abort();
   await assert.rejects(pending, { name: 'AbortError' });
   assert.equal(server.status().parked, 0);
