@@ -1,13 +1,18 @@
 /* account.c -- registering, logging in and out, and the account itself:
  * /register, /register/available, /login, /logout, /logout/all,
- * /account/whoami, /account/password. */
+ * /account/whoami, /account/password, /account/deactivate.
+ *
+ * A deactivated account keeps its users row (marked deactivated) forever:
+ * the name is never registered again, so nobody can inherit its history. */
 #include "api/account.h"
 
 #include <string.h>
 
 #include "api/auth.h"
 #include "api/ids.h"
+#include "api/rooms.h"
 #include "core/core.h"
+#include "store/account_data.h"
 #include "store/accounts.h"
 #include "store/profile.h"
 #include "util/crypto.h"
@@ -188,4 +193,36 @@ ht_reply ht_api_change_password(ht_ctx *ctx) {
         ht_store_token_delete_all_but(ctx->core->store, ctx->auth.user_id, ctx->auth.token_id);
     }
     return ht_reply_empty();
+}
+
+ht_reply ht_api_deactivate(ht_ctx *ctx) {
+    json_t *body;
+    ht_reply err;
+    if (!ht_body_object(ctx, &body, &err)) return err;
+    json_t *erase = json_object_get(body, "erase");
+    json_t *id_server = json_object_get(body, "id_server");
+    if (erase && !json_is_boolean(erase)) return ht_reply_error(HT_M_BAD_JSON, "erase must be a boolean.");
+    if (id_server && !json_is_string(id_server))
+        return ht_reply_error(HT_M_BAD_JSON, "id_server must be a string.");
+    ht_reply challenge;
+    if (!ht_uia_check(ctx, body, "m.login.password", ctx->auth.user_id, &challenge)) return challenge;
+
+    ht_store *store = ctx->core->store;
+    const char *user_id = ctx->auth.user_id;
+    /* Leaving first: the leave events are sent while the account is still
+     * whole, the same way /leave sends them. */
+    if (!ht_rooms_leave_all(ctx, user_id, &err)) return err;
+    if (json_is_true(erase)) {
+        ht_store_profile_set_displayname(store, user_id, NULL);
+        ht_store_profile_set_avatar_url(store, user_id, NULL);
+        ht_store_account_data_delete_user(store, user_id);
+    }
+    /* Deleting the devices takes their tokens, keys and to-device inboxes
+     * with them and tells contacts the device list changed (schema.c). */
+    ht_store_device_delete_all_but(store, user_id, NULL);
+    ht_store_token_delete_all_but(store, user_id, 0);
+    ht_store_user_deactivate(store, user_id);
+    /* hometab binds no third-party identifiers (m.3pid_changes is off), and
+     * the spec says the answer "must be success" when none are to unbind. */
+    return ht_reply_json(json_pack("{s:s}", "id_server_unbind_result", "success"));
 }

@@ -11,6 +11,7 @@ ht_reply ht_api_logout(ht_ctx *ctx);
 ht_reply ht_api_logout_all(ht_ctx *ctx);
 ht_reply ht_api_whoami(ht_ctx *ctx);
 ht_reply ht_api_change_password(ht_ctx *ctx);
+ht_reply ht_api_deactivate(ht_ctx *ctx);
 
 ht_reply ht_api_devices_list(ht_ctx *ctx);
 ht_reply ht_api_device_get(ht_ctx *ctx);

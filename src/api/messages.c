@@ -1,8 +1,10 @@
-/* messages.c -- paginating a room's history: /messages and /context.
+/* messages.c -- paginating a room's history: /messages, /context, and
+ * /timestamp_to_event, which finds where to start.
  *
  * A token "sN" stands between stream positions N and N+1: walking back
  * from it returns events at or below N, walking forward events above N.
  * The same tokens come out of /sync (prev_batch, next_batch). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,7 @@
 #include "store/meta.h"
 #include "util/json.h"
 
-enum { DEFAULT_LIMIT = 10, MAX_LIMIT = 1000 };
+enum { DEFAULT_LIMIT = 10, MAX_LIMIT = 1000, TS_BATCH = 50 };
 
 /* limit=0: /messages takes it as "the default"; /context as "no context
  * events, only the event itself", as the spec says there (zero_ok). */
@@ -98,4 +100,41 @@ ht_reply ht_api_context(ht_ctx *ctx) {
     }
     json_object_set_new(reply, "state", state);
     return ht_reply_json(reply);
+}
+
+/* Walks the room in time order from ts (an index walk, see the store) and
+ * answers the first event the caller may see. Time order, not stream
+ * order: that is what the client asks about, and a server clock that went
+ * back makes the two differ. */
+ht_reply ht_api_timestamp_to_event(ht_ctx *ctx) {
+    const char *room_id;
+    int64_t upto, ts;
+    ht_reply err;
+    if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err) ||
+        !ht_query_count(ctx, "ts", -1, INT64_MAX, &ts, &err))
+        return err;
+    if (ts < 0) return ht_reply_error(HT_M_INVALID_PARAM, "ts (milliseconds since the epoch) is required.");
+    const char *dir = ht_request_query(ctx->req, "dir");
+    if (!dir || (strcmp(dir, "b") != 0 && strcmp(dir, "f") != 0))
+        return ht_reply_error(HT_M_INVALID_PARAM, "dir must be \"b\" or \"f\".");
+    bool forward = dir[0] == 'f';
+    /* The cursor sits just before (forward) or after (back) every event at ts,
+     * so events at exactly ts count in both directions. */
+    int64_t cursor_ts = ts, cursor_stream = forward ? -1 : INT64_MAX;
+    int64_t ceiling = upto ? upto : INT64_MAX;
+    for (;;) {
+        ht_event_row *rows;
+        size_t n = ht_store_events_by_ts(ctx->core->store, ctx->arena, room_id, forward, cursor_ts,
+                                         cursor_stream, ceiling, TS_BATCH, &rows);
+        for (size_t i = 0; i < n; i++) {
+            if (ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &rows[i]))
+                return ht_reply_json(json_pack("{s:s, s:I}", "event_id", rows[i].event_id,
+                                               "origin_server_ts", (json_int_t)rows[i].origin_ts));
+            cursor_ts = rows[i].origin_ts;
+            cursor_stream = rows[i].stream;
+        }
+        if (n < TS_BATCH) break;
+    }
+    return ht_reply_error(HT_M_NOT_FOUND, forward ? "No event you may see was sent at or after that time."
+                                                  : "No event you may see was sent at or before that time.");
 }

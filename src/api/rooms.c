@@ -312,6 +312,24 @@ ht_reply ht_api_leave(ht_ctx *ctx) {
     return change_membership(ctx, room_id, ctx->auth.user_id, "leave", body);
 }
 
+bool ht_rooms_leave_all(ht_ctx *ctx, const char *user_id, ht_reply *err) {
+    ht_membership_row *rows;
+    size_t n = ht_store_memberships_of_user(ctx->core->store, ctx->arena, user_id, &rows);
+    for (size_t i = 0; i < n; i++) {
+        const char *now = rows[i].membership;
+        if (strcmp(now, "join") != 0 && strcmp(now, "invite") != 0 && strcmp(now, "knock") != 0) continue;
+        ht_new_event ev = {.room_id = rows[i].room_id, .type = "m.room.member", .state_key = user_id,
+                           .sender = user_id, .content = member_content(ctx, user_id, "leave", NULL)};
+        const char *event_id;
+        ht_error e = ht_room_send(ctx->core, ctx->arena, ctx->now_ms, &ev, &event_id, NULL);
+        if (e.code) {
+            *err = from_error(e);
+            return false;
+        }
+    }
+    return true;
+}
+
 ht_reply ht_api_forget(ht_ctx *ctx) {
     const char *room_id;
     ht_reply err;

@@ -14,6 +14,9 @@ ht_reply ht_api_unban(ht_ctx *ctx);
 ht_reply ht_api_leave(ht_ctx *ctx);
 ht_reply ht_api_forget(ht_ctx *ctx);
 ht_reply ht_api_joined_rooms(ht_ctx *ctx);
+/* Sends user_id's leave into every room they are joined to, invited to or
+ * knocking on (account deactivation). False with the error reply if one fails. */
+bool ht_rooms_leave_all(ht_ctx *ctx, const char *user_id, ht_reply *err);
 
 /* room_events.c */
 ht_reply ht_api_send(ht_ctx *ctx);
@@ -28,5 +31,6 @@ ht_reply ht_api_joined_members(ht_ctx *ctx);
 /* messages.c */
 ht_reply ht_api_messages(ht_ctx *ctx);
 ht_reply ht_api_context(ht_ctx *ctx);
+ht_reply ht_api_timestamp_to_event(ht_ctx *ctx);
 
 #endif

@@ -42,6 +42,7 @@ const ht_route ht_routes[] = {
     {"POST", CLIENT "/logout/all", ht_api_logout_all, AUTH},
     {"GET", CLIENT "/account/whoami", ht_api_whoami, AUTH},
     {"POST", CLIENT "/account/password", ht_api_change_password, LIMITED},
+    {"POST", CLIENT "/account/deactivate", ht_api_deactivate, LIMITED},
     {"GET", CLIENT "/devices", ht_api_devices_list, AUTH},
     {"GET", CLIENT "/devices/{deviceId}", ht_api_device_get, AUTH},
     {"PUT", CLIENT "/devices/{deviceId}", ht_api_device_put, AUTH},
@@ -73,6 +74,7 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/rooms/{roomId}/joined_members", ht_api_joined_members, AUTH},
     {"GET", CLIENT "/rooms/{roomId}/messages", ht_api_messages, AUTH},
     {"GET", CLIENT "/rooms/{roomId}/context/{eventId}", ht_api_context, AUTH},
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/timestamp_to_event", ht_api_timestamp_to_event, AUTH},
 
     /* sync */
     {"GET", CLIENT "/sync", ht_api_sync, AUTH},

@@ -25,6 +25,12 @@ const char *ht_store_account_data_get(ht_store *store, ht_arena *arena, const ch
     return content;
 }
 
+bool ht_store_account_data_delete_user(ht_store *store, const char *user_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ACCOUNT_DATA_DELETE_USER);
+    ht_db_bind_text(s, 1, user_id);
+    return ht_db_exec(store, s);
+}
+
 size_t ht_store_account_data_since(ht_store *store, ht_arena *arena, const char *user_id,
                                    const char *room_id, int64_t since, int64_t upto,
                                    ht_account_data_row **out) {

@@ -16,6 +16,9 @@ bool ht_store_account_data_put(ht_store *store, const char *user_id, const char 
 const char *ht_store_account_data_get(ht_store *store, ht_arena *arena, const char *user_id,
                                       const char *room_id, const char *type);
 
+/* Removes every entry of the user, global and per room (account erasure). */
+bool ht_store_account_data_delete_user(ht_store *store, const char *user_id);
+
 typedef struct ht_account_data_row {
     const char *type;
     const char *content;

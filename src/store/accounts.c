@@ -32,6 +32,12 @@ bool ht_store_user_set_password(ht_store *store, const char *user_id, const char
     return ht_db_exec(store, s);
 }
 
+bool ht_store_user_deactivate(ht_store *store, const char *user_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_USER_DEACTIVATE);
+    ht_db_bind_text(s, 1, user_id);
+    return ht_db_exec(store, s);
+}
+
 bool ht_store_device_upsert(ht_store *store, const char *user_id, const char *device_id,
                             const char *display_name, int64_t now_ms) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_DEVICE_UPSERT);

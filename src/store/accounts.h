@@ -29,6 +29,9 @@ bool ht_store_user_insert(ht_store *store, const char *user_id, const char *pass
                           int64_t now_ms);
 bool ht_store_user_get(ht_store *store, ht_arena *arena, const char *user_id, ht_user_row *out);
 bool ht_store_user_set_password(ht_store *store, const char *user_id, const char *password_hash);
+/* Marks the account deactivated for good. The row stays, so its name is
+ * never handed out again; tokens of a deactivated user stop working. */
+bool ht_store_user_deactivate(ht_store *store, const char *user_id);
 
 /* display_name NULL keeps the existing name. */
 bool ht_store_device_upsert(ht_store *store, const char *user_id, const char *device_id,

@@ -241,6 +241,18 @@ size_t ht_store_events_before(ht_store *store, ht_arena *arena, const char *room
     return event_list(store, arena, s, out);
 }
 
+size_t ht_store_events_by_ts(ht_store *store, ht_arena *arena, const char *room_id, bool forward,
+                             int64_t ts, int64_t stream, int64_t upto, int64_t limit,
+                             ht_event_row **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, forward ? HT_STMT_EVENTS_FROM_TS : HT_STMT_EVENTS_UNTIL_TS);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_int(s, 2, ts);
+    ht_db_bind_int(s, 3, stream);
+    ht_db_bind_int(s, 4, upto);
+    ht_db_bind_int(s, 5, limit);
+    return event_list(store, arena, s, out);
+}
+
 int64_t ht_store_room_latest(ht_store *store, ht_arena *arena, const char *room_id, int64_t *depth,
                              const char **event_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ROOM_LATEST);

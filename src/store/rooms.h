@@ -83,6 +83,12 @@ size_t ht_store_events_after(ht_store *store, ht_arena *arena, const char *room_
 /* Events with down_to < stream <= from, newest first, at most limit. */
 size_t ht_store_events_before(ht_store *store, ht_arena *arena, const char *room_id, int64_t from,
                               int64_t down_to, int64_t limit, ht_event_row **out);
+/* Events at or below stream `upto` in (origin_ts, stream) order, starting
+ * just past the cursor (ts, stream): forward (later first, both above the
+ * cursor) or backward (earlier first, both below). At most limit. */
+size_t ht_store_events_by_ts(ht_store *store, ht_arena *arena, const char *room_id, bool forward,
+                             int64_t ts, int64_t stream, int64_t upto, int64_t limit,
+                             ht_event_row **out);
 /* The room's newest event: its stream and depth (0 if the room is empty). */
 int64_t ht_store_room_latest(ht_store *store, ht_arena *arena, const char *room_id, int64_t *depth,
                              const char **event_id);

@@ -338,6 +338,10 @@ static const char *const migrations[] = {
     "  reason TEXT,"
     "  score INTEGER,"
     "  created_ms INTEGER NOT NULL) STRICT;",
+
+    /* 5: /timestamp_to_event finds the event closest to a time in a room
+     * without reading the room's whole history. */
+    "CREATE INDEX events_room_ts ON events(room_id, origin_ts, stream);",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -20,6 +20,7 @@
     X(USER_GET, "SELECT password_hash, deactivated, displayname, avatar_url "            \
                 "FROM users WHERE user_id = ?1")                                         \
     X(USER_SET_PASSWORD, "UPDATE users SET password_hash = ?2 WHERE user_id = ?1")       \
+    X(USER_DEACTIVATE, "UPDATE users SET deactivated = 1 WHERE user_id = ?1")           \
     X(DEVICE_UPSERT, "INSERT INTO devices(user_id, device_id, display_name, last_seen_ms) " \
                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id, device_id) DO UPDATE SET " \
                      "display_name = coalesce(excluded.display_name, display_name), "    \
@@ -78,6 +79,14 @@
                      "AND stream <= ?2 AND stream > ?3 ORDER BY stream DESC LIMIT ?4")   \
     X(ROOM_LATEST, "SELECT stream, depth, event_id FROM events WHERE room_id = ?1 "      \
                    "ORDER BY stream DESC LIMIT 1")                                       \
+    /* The closest event to a time, walked in (origin_ts, stream) order from a cursor, \
+     * among events at or below stream ?4 (events_room_ts). */                          \
+    X(EVENTS_FROM_TS, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 "      \
+                      "AND (origin_ts, stream) > (?2, ?3) AND stream <= ?4 "              \
+                      "ORDER BY origin_ts, stream LIMIT ?5")                              \
+    X(EVENTS_UNTIL_TS, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 "     \
+                       "AND (origin_ts, stream) < (?2, ?3) AND stream <= ?4 "             \
+                       "ORDER BY origin_ts DESC, stream DESC LIMIT ?5")                   \
     X(ROOM_MAX_STREAM_BELOW, "SELECT max(stream) FROM events WHERE room_id = ?1 AND stream <= ?2") \
     X(STATE_SET, "INSERT INTO room_state(room_id, type, state_key, stream) VALUES (?1, ?2, ?3, ?4) " \
                  "ON CONFLICT(room_id, type, state_key) DO UPDATE SET stream = excluded.stream") \
@@ -336,6 +345,7 @@
                         "DO UPDATE SET content = excluded.content, stream = excluded.stream") \
     X(ACCOUNT_DATA_GET, "SELECT content FROM account_data WHERE user_id = ?1 "           \
                         "AND room_id = ?2 AND type = ?3")                                \
+    X(ACCOUNT_DATA_DELETE_USER, "DELETE FROM account_data WHERE user_id = ?1")          \
     X(ACCOUNT_DATA_SINCE, "SELECT type, content, stream FROM account_data "              \
                           "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3 AND stream <= ?4 " \
                           "ORDER BY stream") \
