@@ -135,6 +135,21 @@ export function syncRaw(srv, who, params = {}) {
   return srv.fetch(`${V3}/sync?${q}`, { token: who.token });
 }
 
+// POST /account/deactivate through its m.login.password stage (who comes
+// from register(), which keeps the password). Returns the 200 answer.
+export async function deactivate(srv, who, body = {}) {
+  const path = `${V3}/account/deactivate`;
+  const first = await srv.fetch(path, { method: 'POST', body, token: who.token });
+  assert.equal(first.status, 401, `deactivate (first call): ${first.text}`);
+  const auth = {
+    type: 'm.login.password', session: first.json.session, password: who.password,
+    identifier: { type: 'm.id.user', user: who.user_id },
+  };
+  const res = await srv.fetch(path, { method: 'POST', body: { ...body, auth }, token: who.token });
+  assert.equal(res.status, 200, `deactivate: ${res.text}`);
+  return res.json;
+}
+
 // Asserts a Matrix error: status and errcode, and a human sentence.
 export function assertError(res, status, errcode) {
   assert.equal(res.status, status, `expected ${status} ${errcode}, got ${res.status}: ${res.text}`);
