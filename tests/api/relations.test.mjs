@@ -16,6 +16,8 @@ const BEFORE_E2EE_MEDIA_SCHEMA = 2;
 // not have either (client-rest: presence, typing, receipts, account data...).
 const AFTER_E2EE_MEDIA_TABLES = ['presence', 'typing', 'typing_changes', 'receipts', 'account_data', 'push_rules',
   'push_rule_defaults', 'pushers', 'event_reports'];
+// Indexes later migrations added to older tables (timestamp_to_event's).
+const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts'];
 
 let srv;
 before(async () => {
@@ -172,6 +174,7 @@ test('events stored before the index existed are indexed by the migration', asyn
     DROP TABLE e2e_device_list_changes; DROP TABLE e2e_backup_versions; DROP TABLE e2e_backup_keys;
     DROP TABLE to_device; DROP TABLE to_device_txns; DROP TABLE event_relations; DROP TABLE event_search;
     ${AFTER_E2EE_MEDIA_TABLES.map((t) => `DROP TABLE ${t};`).join(' ')}
+    ${AFTER_E2EE_MEDIA_INDEXES.map((i) => `DROP INDEX ${i};`).join(' ')}
     PRAGMA user_version = ${BEFORE_E2EE_MEDIA_SCHEMA};`]);
   const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
   try {
