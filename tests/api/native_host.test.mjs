@@ -342,6 +342,45 @@ describe('connection caps', () => {
   }
 });
 
+describe('the open-file limit', () => {
+  test('a low soft limit is raised: more connections than it allowed are all served', async () => {
+    const srv = await startServer({ wrap: ['prlimit', '--nofile=64:2048'], args: ['--max-connections', '1000'] });
+    const open = [];
+    try {
+      for (let i = 0; i < 150; i++) {
+        const conn = await srv.connect();
+        open.push(conn);
+        conn.write('GET /_matrix/client/versions HTTP/1.1\r\nHost: t\r\n\r\n');
+      }
+      for (const conn of open) assert.equal((await conn.response()).status, 200);
+      assert.doesNotMatch(srv.stderr, /open-file limit/);
+    } finally {
+      for (const c of open) c.destroy();
+      await srv.stop();
+    }
+  });
+
+  test('a low hard limit lowers the connection cap: the rest get 503, not a reset', async () => {
+    const srv = await startServer({ wrap: ['prlimit', '--nofile=96:96'] });
+    const open = [];
+    try {
+      assert.match(srv.stderr, /the open-file limit \(96\) allows 64 connections, not 10000/);
+      const statuses = [];
+      for (let i = 0; i < 100; i++) {
+        const conn = await srv.connect();
+        open.push(conn);
+        conn.write('GET /_matrix/client/versions HTTP/1.1\r\nHost: t\r\n\r\n');
+        statuses.push((await conn.response({ allowClose: true }))?.status ?? 'reset');
+      }
+      assert.deepEqual(statuses.slice(0, 60), Array(60).fill(200));
+      assert.deepEqual(statuses.slice(70), Array(30).fill(503));
+    } finally {
+      for (const c of open) c.destroy();
+      await srv.stop();
+    }
+  });
+});
+
 describe('stopping', () => {
   test('SIGTERM with connections open exits 0 and closes them', async () => {
     const srv = await startServer();
