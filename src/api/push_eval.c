@@ -397,8 +397,8 @@ ht_push_result ht_push_evaluate(json_t *ruleset, const ht_push_room *room, json_
 
 ht_push_result ht_push_evaluate_row(json_t *ruleset, const ht_push_room *room, const ht_event_row *ev,
                                     json_t *content) {
-    json_t *event = json_pack("{s:s, s:s, s:s, s:O}", "type", ev->type, "sender", ev->sender, "room_id",
-                              ev->room_id, "content", content ? content : json_object());
+    json_t *event = json_pack("{s:s, s:s, s:s, s:o}", "type", ev->type, "sender", ev->sender, "room_id",
+                              ev->room_id, "content", content ? json_incref(content) : json_object());
     if (ev->state_key) json_object_set_new(event, "state_key", json_string(ev->state_key));
     ht_push_result r = ht_push_evaluate(ruleset, room, event);
     json_decref(event);

@@ -117,6 +117,19 @@ test('each root bundles its thread summary: count, latest reply, whether the cal
   assert.deepEqual(asEvent.json.unsigned['m.relations']['m.thread'].count, 3);
 });
 
+test('a reply pointing at an event of another room makes a thread in neither room', async () => {
+  const { alice, bob, room } = await scene();
+  const elsewhere = await createRoom(srv, alice, { preset: 'public_chat' });
+  await join(srv, bob, elsewhere);
+  const foreignRoot = await sendMessage(srv, alice, elsewhere, 'root in the other room');
+  await sendThreadReply(srv, bob, room, foreignRoot, 'reply from the wrong room');
+  const local = await sendMessage(srv, alice, room, 'local root');
+  await sendThreadReply(srv, bob, room, local, 'proper reply');
+
+  assert.deepEqual(ids((await threads(alice, room)).chunk), [local]);
+  assert.deepEqual((await threads(alice, elsewhere)).chunk, []);
+});
+
 test('a room the caller cannot see is 403 M_FORBIDDEN', async () => {
   const alice = await fresh('alice');
   const stranger = await fresh('stranger');
