@@ -338,6 +338,11 @@ static const char *const migrations[] = {
     "  reason TEXT,"
     "  score INTEGER,"
     "  created_ms INTEGER NOT NULL) STRICT;",
+
+    /* 5: the thread list (GET /rooms/{roomId}/threads) walks a room's
+     * m.thread relations newest first; the parent index above answers "is
+     * there a later reply to this root" and the thread summaries. */
+    "CREATE INDEX event_relations_room_type ON event_relations(room_id, rel_type, stream);",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }
