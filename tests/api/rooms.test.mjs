@@ -312,7 +312,7 @@ test('unban of someone not banned is refused', async () => {
   assert.equal(await membership(alice, roomId, bob.user_id), 'join');
 });
 
-test('invite, kick, ban and unban refuse the same bad bodies with the same errors', async () => {
+test('invite, kick, ban and unban refuse the same bad bodies with the same errors; join and leave a bad reason', async () => {
   const roomId = await createRoom(srv, alice, { preset: 'public_chat' });
   await join(srv, bob, roomId);
   await roomPost(srv, alice, roomId, 'ban', { user_id: carol.user_id });
@@ -329,6 +329,8 @@ test('invite, kick, ban and unban refuse the same bad bodies with the same error
       assert.equal(res.json.errcode, errcode, `${action} ${JSON.stringify(body)}`);
     }
   }
+  for (const action of ['join', 'leave'])
+    assertError(await roomPost(srv, bob, roomId, action, { reason: ['x'] }), 400, 'M_BAD_JSON');
   assert.equal(await membership(alice, roomId, carol.user_id), 'ban');
   assert.equal(await membership(alice, roomId, bob.user_id), 'join');
 });
