@@ -71,10 +71,13 @@ static ht_reply put(ht_ctx *ctx, bool with_room) {
     json_t *body;
     ht_reply err;
     if (!scope(ctx, with_room, &room_id, &err) || !type_param(ctx, &type, &err)) return err;
-    if (strcmp(type, "m.fully_read") == 0 || strcmp(type, "m.push_rules") == 0)
-        return ht_reply_status_error(405, HT_M_BAD_JSON,
-                                     "This type of account data is managed by the server: use "
-                                     "/read_markers or /pushrules to change it.");
+    if (strcmp(type, "m.fully_read") == 0 || strcmp(type, "m.push_rules") == 0) {
+        ht_reply refused = ht_reply_status_error(405, HT_M_BAD_JSON,
+                                                 "This type of account data is managed by the server: use "
+                                                 "/read_markers or /pushrules to change it.");
+        refused.extra_headers = "Allow: GET, HEAD, OPTIONS\r\n"; /* every 405 names what is allowed */
+        return refused;
+    }
     if (!ht_body_object(ctx, &body, &err)) return err;
     if (ctx->req->body_len > MAX_CONTENT_BYTES)
         return ht_reply_error(HT_M_TOO_LARGE, "Account data may be at most 1 MiB.");

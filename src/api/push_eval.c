@@ -368,7 +368,7 @@ static bool rule_matches(const char *kind, json_t *r, const ht_push_room *room, 
 }
 
 static ht_push_result actions_result(json_t *actions) {
-    ht_push_result res = {false, false};
+    ht_push_result res = {false, false, actions};
     size_t i;
     json_t *a;
     json_array_foreach(actions, i, a) {
@@ -392,5 +392,33 @@ ht_push_result ht_push_evaluate(json_t *ruleset, const ht_push_room *room, json_
             if (rule_matches(ht_push_kinds[k], r, room, event)) return actions_result(json_object_get(r, "actions"));
         }
     }
-    return (ht_push_result){false, false};
+    return (ht_push_result){false, false, NULL};
+}
+
+ht_push_result ht_push_evaluate_row(json_t *ruleset, const ht_push_room *room, const ht_event_row *ev,
+                                    json_t *content) {
+    json_t *event = json_pack("{s:s, s:s, s:s, s:o}", "type", ev->type, "sender", ev->sender, "room_id",
+                              ev->room_id, "content", content ? json_incref(content) : json_object());
+    if (ev->state_key) json_object_set_new(event, "state_key", json_string(ev->state_key));
+    ht_push_result r = ht_push_evaluate(ruleset, room, event);
+    json_decref(event);
+    return r;
+}
+
+const char *ht_push_event_thread(json_t *content) {
+    json_t *rel = json_object_get(content, "m.relates_to");
+    const char *type = ht_json_str(rel, "rel_type");
+    const char *root = ht_json_str(rel, "event_id");
+    return type && root && strcmp(type, "m.thread") == 0 ? root : "main";
+}
+
+ht_push_room ht_push_room_of(ht_core *core, ht_arena *arena, const char *room_id, const char *user_id) {
+    ht_push_room room = {0};
+    json_t *me = ht_room_state_content(core, arena, room_id, "m.room.member", user_id);
+    room.display_name = ht_json_str(me, "displayname");
+    room.member_count = ht_store_members_count(core->store, room_id, "join");
+    room.power_levels = ht_room_state_content(core, arena, room_id, "m.room.power_levels", "");
+    ht_room_row row;
+    if (ht_store_room_get(core->store, arena, room_id, &row)) room.creator = row.creator;
+    return room;
 }

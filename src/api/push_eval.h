@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "store/rooms.h"
 #include "util/arena.h"
 
 /* The five kinds, in the order they are evaluated. */
@@ -33,11 +34,22 @@ typedef struct ht_push_room {
 typedef struct ht_push_result {
     bool notify;
     bool highlight;
+    json_t *actions; /* the matching rule's actions (borrowed from the ruleset), or NULL */
 } ht_push_result;
+
+/* What the rules of user_id need to know about a room. */
+ht_push_room ht_push_room_of(ht_core *core, ht_arena *arena, const char *room_id, const char *user_id);
 
 /* Applies the ruleset to an event given as {type, sender, room_id,
  * state_key?, content}. */
 ht_push_result ht_push_evaluate(json_t *ruleset, const ht_push_room *room, json_t *event);
+/* The same for a stored event; content is its content (ht_room_event_content). */
+ht_push_result ht_push_evaluate_row(json_t *ruleset, const ht_push_room *room, const ht_event_row *ev,
+                                    json_t *content);
+
+/* The thread an event belongs to, as receipts and unread counts name it:
+ * its m.thread root's event id, or "main". content: the event's content. */
+const char *ht_push_event_thread(json_t *content);
 
 /* Glob matching as push rules do it: '*' any run, '?' one character, ASCII
  * case-insensitive. `words`: match any substring that starts and ends at a

@@ -48,6 +48,12 @@ static json_t *member_content(ht_ctx *ctx, const char *user_id, const char *memb
     return content;
 }
 
+/* Every membership change may carry a reason; if it does, a string. */
+static bool reason_valid(json_t *body) {
+    json_t *reason = json_object_get(body, "reason");
+    return !reason || json_is_string(reason);
+}
+
 static bool local_user_exists(ht_ctx *ctx, const char *user_id) {
     ht_user_row user;
     return ht_store_user_get(ctx->core->store, ctx->arena, user_id, &user) && !user.deactivated;
@@ -238,8 +244,7 @@ static ht_reply join_room(ht_ctx *ctx, const char *room_id) {
     json_t *body;
     ht_reply err;
     if (!ht_body_object(ctx, &body, &err)) return err;
-    if (json_object_get(body, "reason") && !json_is_string(json_object_get(body, "reason")))
-        return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
+    if (!reason_valid(body)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
     if (!send_event(ctx, room_id, "m.room.member", ctx->auth.user_id,
                     member_content(ctx, ctx->auth.user_id, "join", body), NULL, &err))
         return err;
@@ -269,8 +274,9 @@ ht_reply ht_api_join(ht_ctx *ctx) {
     return join_room(ctx, target);
 }
 
-/* invite, kick, ban: {user_id, reason}. */
-static ht_reply act_on_user(ht_ctx *ctx, const char *membership) {
+/* invite, kick, ban and unban: {user_id, reason}, one reading of the body
+ * and the same errors for all four. */
+static ht_reply act_on_user(ht_ctx *ctx, const char *action) {
     const char *room_id;
     json_t *body;
     ht_reply err;
@@ -279,29 +285,23 @@ static ht_reply act_on_user(ht_ctx *ctx, const char *membership) {
     const char *target = ht_json_str(body, "user_id");
     if (!target) return ht_reply_error(HT_M_BAD_JSON, "user_id (a string) is required.");
     if (!ht_user_id_valid(target)) return ht_reply_error(HT_M_INVALID_PARAM, "user_id is not a valid user id.");
-    if (json_object_get(body, "reason") && !json_is_string(json_object_get(body, "reason")))
-        return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
-    if (strcmp(membership, "invite") == 0 && !local_user_exists(ctx, target))
+    if (!reason_valid(body)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
+    const char *membership = action;
+    if (strcmp(action, "invite") == 0 && !local_user_exists(ctx, target))
         return ht_reply_error(HT_M_NOT_FOUND, "There is no such user on this server.");
+    if (strcmp(action, "kick") == 0) membership = "leave";
+    if (strcmp(action, "unban") == 0) {
+        const char *now = ht_store_membership_get(ctx->core->store, ctx->arena, room_id, target, NULL, NULL);
+        if (!now || strcmp(now, "ban") != 0) return ht_reply_error(HT_M_FORBIDDEN, "That user is not banned.");
+        membership = "leave";
+    }
     return change_membership(ctx, room_id, target, membership, body);
 }
 
 ht_reply ht_api_invite(ht_ctx *ctx) { return act_on_user(ctx, "invite"); }
-ht_reply ht_api_kick(ht_ctx *ctx) { return act_on_user(ctx, "leave"); }
+ht_reply ht_api_kick(ht_ctx *ctx) { return act_on_user(ctx, "kick"); }
 ht_reply ht_api_ban(ht_ctx *ctx) { return act_on_user(ctx, "ban"); }
-
-ht_reply ht_api_unban(ht_ctx *ctx) {
-    const char *room_id;
-    json_t *body;
-    ht_reply err;
-    if (!ht_room_param(ctx, &room_id, &err)) return err;
-    if (!ht_body_object(ctx, &body, &err)) return err;
-    const char *target = ht_json_str(body, "user_id");
-    if (!target || !ht_user_id_valid(target)) return ht_reply_error(HT_M_BAD_JSON, "user_id must be a user id.");
-    const char *now = ht_store_membership_get(ctx->core->store, ctx->arena, room_id, target, NULL, NULL);
-    if (!now || strcmp(now, "ban") != 0) return ht_reply_error(HT_M_FORBIDDEN, "That user is not banned.");
-    return change_membership(ctx, room_id, target, "leave", body);
-}
+ht_reply ht_api_unban(ht_ctx *ctx) { return act_on_user(ctx, "unban"); }
 
 ht_reply ht_api_leave(ht_ctx *ctx) {
     const char *room_id;
@@ -309,6 +309,7 @@ ht_reply ht_api_leave(ht_ctx *ctx) {
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err)) return err;
     if (!ht_body_object(ctx, &body, &err)) return err;
+    if (!reason_valid(body)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
     return change_membership(ctx, room_id, ctx->auth.user_id, "leave", body);
 }
 

@@ -177,33 +177,6 @@ static thread_count *thread_of(ht_ctx *ctx, unread *u, const char *thread_id) {
     return t;
 }
 
-/* The thread an event belongs to: its m.thread root, or "main". */
-static const char *event_thread(json_t *content) {
-    json_t *rel = json_object_get(content, "m.relates_to");
-    const char *type = ht_json_str(rel, "rel_type");
-    const char *root = ht_json_str(rel, "event_id");
-    return type && root && strcmp(type, "m.thread") == 0 ? root : "main";
-}
-
-static json_t *push_event(const ht_event_row *ev, json_t *content) {
-    json_t *event = json_pack("{s:s, s:s, s:s, s:O}", "type", ev->type, "sender", ev->sender, "room_id",
-                              ev->room_id, "content", content ? content : json_object());
-    if (ev->state_key) json_object_set_new(event, "state_key", json_string(ev->state_key));
-    return event;
-}
-
-/* What the push rules need to know about the room. */
-static ht_push_room push_room(ht_ctx *ctx, const char *room_id) {
-    ht_push_room room = {0};
-    json_t *me = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.member", ctx->auth.user_id);
-    room.display_name = ht_json_str(me, "displayname");
-    room.member_count = ht_store_members_count(ctx->core->store, room_id, "join");
-    room.power_levels = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.power_levels", "");
-    ht_room_row row;
-    if (ht_store_room_get(ctx->core->store, ctx->arena, room_id, &row)) room.creator = row.creator;
-    return room;
-}
-
 /* Counts, per thread, the events after the user's read marks that their
  * push rules say notify. Read marks: the receipts (unthreaded ones cover
  * every thread), the user's own join, and the user's own events, which
@@ -228,19 +201,17 @@ static void count_unread(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id,
     size_t count = ht_store_events_before(store, ctx->arena, room_id, scope->upto, floor, MAX_UNREAD_SCAN, &events);
     if (!count) return;
     if (!scope->ruleset) scope->ruleset = ht_json_keep(ctx->arena, ht_push_ruleset(ctx->core, ctx->arena, ctx->auth.user_id));
-    ht_push_room room = push_room(ctx, room_id);
+    ht_push_room room = ht_push_room_of(ctx->core, ctx->arena, room_id, ctx->auth.user_id);
     for (size_t i = 0; i < count; i++) { /* newest first */
         const ht_event_row *ev = &events[i];
         json_t *content = ht_room_event_content(ctx->arena, ev);
-        thread_count *t = thread_of(ctx, u, event_thread(content));
+        thread_count *t = thread_of(ctx, u, ht_push_event_thread(content));
         if (strcmp(ev->sender, ctx->auth.user_id) == 0) {
             t->own_seen = true;
             continue;
         }
         if (t->own_seen || ev->stream <= t->read_upto || ev->redacted_by) continue;
-        json_t *event = push_event(ev, content);
-        ht_push_result r = ht_push_evaluate(scope->ruleset, &room, event);
-        json_decref(event);
+        ht_push_result r = ht_push_evaluate_row(scope->ruleset, &room, ev, content);
         t->notifications += r.notify;
         t->highlights += r.highlight;
     }

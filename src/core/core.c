@@ -182,9 +182,12 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
     switch (ht_route_match(ht_routes, req->method, req->segments, req->segment_count, &match)) {
     case HT_ROUTE_NO_PATH:
         return ht_reply_error(HT_M_UNRECOGNIZED, "Unrecognized request: no such endpoint.");
-    case HT_ROUTE_NO_METHOD:
-        return ht_reply_status_error(405, HT_M_UNRECOGNIZED,
-                                     "Unrecognized request: this endpoint does not take that method.");
+    case HT_ROUTE_NO_METHOD: {
+        ht_reply reply = ht_reply_status_error(
+            405, HT_M_UNRECOGNIZED, "Unrecognized request: this endpoint does not take that method.");
+        reply.extra_headers = ht_arena_printf(ctx->arena, "Allow: %s\r\n", match.allow);
+        return reply;
+    }
     case HT_ROUTE_FOUND:
         break;
     }

@@ -37,6 +37,7 @@ static bool is_tchar(unsigned char c) {
 
 typedef struct head_info {
     size_t head_len;        /* bytes up to and including the blank line */
+    size_t request_line_start; /* after the empty lines a client may send first */
     size_t request_line_len;
     bool request_line_incomplete; /* error found before the first line ended */
     bool chunked;
@@ -71,13 +72,30 @@ static bool parse_decimal(const unsigned char *s, size_t len, unsigned long long
     return true;
 }
 
+/* RFC 9112 (2.2) asks a server to ignore an empty line or two before a
+ * request line: some clients send an extra CRLF after a POST body. More
+ * than a few is not a request at all. */
+enum { MAX_EMPTY_LINES_BYTES = 8 };
+
+static size_t skip_empty_lines(const unsigned char *b, size_t len) {
+    size_t i = 0;
+    while (i < len && i < MAX_EMPTY_LINES_BYTES && (b[i] == '\r' || b[i] == '\n')) i++;
+    return i;
+}
+
 /* Scans the request line and headers. Returns true once the head is
  * complete (or definitely invalid: then info->error is set), false if more
  * bytes are needed. */
 static bool scan_head(const ht_config *cfg, const unsigned char *b, size_t len, head_info *info) {
     memset(info, 0, sizeof *info);
+    size_t start = skip_empty_lines(b, len);
+    if (start == len && len < MAX_EMPTY_LINES_BYTES) {
+        info->request_line_incomplete = true;
+        return false;
+    }
+    info->request_line_start = start;
     size_t line_len;
-    size_t pos = next_line(b, len, 0, &line_len);
+    size_t pos = next_line(b, len, start, &line_len);
     if (!pos) {
         info->request_line_incomplete = true;
         if (len > cfg->max_uri_bytes + 32) {
@@ -86,7 +104,7 @@ static bool scan_head(const ht_config *cfg, const unsigned char *b, size_t len, 
         }
         /* Bytes that cannot start a request line (a TLS handshake, binary
          * noise) are refused now rather than after the read timeout. */
-        for (size_t i = 0; i < len && b[i] != ' '; i++) {
+        for (size_t i = start; i < len && b[i] != ' '; i++) {
             if (!is_tchar(b[i]) && b[i] != '\r') {
                 info->error = err_status(400, HT_M_UNKNOWN, "The request line is malformed.");
                 return true;
@@ -400,6 +418,24 @@ static ht_error parse_request_line(ht_arena *arena, const ht_config *cfg, const 
     return parse_target(arena, out->target, out);
 }
 
+/* Connection is a list of tokens, possibly over several header lines
+ * ("keep-alive, Upgrade"); "close" anywhere wins. HTTP/1.0 keeps the
+ * connection only when asked to. */
+static bool connection_keeps_alive(const ht_request *req) {
+    bool keep = req->minor_version >= 1, close = false;
+    for (size_t i = 0; i < req->header_count; i++) {
+        if (strcmp(req->headers[i].name, "connection") != 0) continue;
+        for (const char *p = req->headers[i].value; *p;) {
+            p += strspn(p, " \t,");
+            size_t n = strcspn(p, " \t,");
+            if (n == 5 && strncasecmp(p, "close", 5) == 0) close = true;
+            if (n == 10 && strncasecmp(p, "keep-alive", 10) == 0) keep = true;
+            p += n;
+        }
+    }
+    return keep && !close;
+}
+
 ht_error ht_http_parse(ht_arena *arena, const ht_config *cfg, const unsigned char *bytes,
                        size_t len, ht_request *out) {
     memset(out, 0, sizeof *out);
@@ -408,14 +444,15 @@ ht_error ht_http_parse(ht_arena *arena, const ht_config *cfg, const unsigned cha
         return err_status(400, HT_M_UNKNOWN, "The request ended before its headers did.");
     /* Refused before its first line ended: there is no request line to read. */
     if (info.request_line_incomplete) return info.error;
-    ht_error err = parse_request_line(arena, cfg, bytes, info.request_line_len, out);
+    ht_error err = parse_request_line(arena, cfg, bytes + info.request_line_start,
+                                      info.request_line_len, out);
     if (err.code) return err;
     if (info.error.code) return info.error;
 
     /* Headers: the scanner has checked the shape; copy them, lower-casing names. */
     out->headers = ht_arena_calloc(arena, MAX_HEADERS, sizeof *out->headers);
     size_t line_len;
-    size_t pos = next_line(bytes, len, 0, &line_len);
+    size_t pos = next_line(bytes, len, info.request_line_start, &line_len);
     for (;;) {
         const unsigned char *line = bytes + pos;
         pos = next_line(bytes, len, pos, &line_len);
@@ -457,12 +494,7 @@ ht_error ht_http_parse(ht_arena *arena, const ht_config *cfg, const unsigned cha
         out->body_len = cl;
     }
 
-    const char *connection = ht_request_header(out, "connection");
-    out->keep_alive = out->minor_version >= 1;
-    if (connection) {
-        if (strcasecmp(connection, "close") == 0) out->keep_alive = false;
-        if (strcasecmp(connection, "keep-alive") == 0) out->keep_alive = true;
-    }
+    out->keep_alive = connection_keeps_alive(out);
     if (out->minor_version >= 1 && !ht_request_header(out, "host"))
         return err_status(400, HT_M_UNKNOWN, "An HTTP/1.1 request needs a Host header.");
     return (ht_error){0};

@@ -53,9 +53,13 @@ void ht_http_write_error(ht_buf *out, ht_error err, bool close) {
     json_t *body = ht_error_json(err);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
+    /* A method no route takes (routes' own 405s list theirs in core.c). */
     ht_response res = {.status = ht_error_status(err),
                        .body = (const unsigned char *)text,
                        .body_len = text ? strlen(text) : 0,
+                       .extra_headers = ht_error_status(err) == 405
+                                            ? "Allow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n"
+                                            : NULL,
                        .close = close};
     ht_http_write_response(out, &res);
     free(text);

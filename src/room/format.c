@@ -1,8 +1,36 @@
-/* format.c -- events as clients see them (the spec's "ClientEvent"). */
+/* format.c -- events as clients see them (the spec's "ClientEvent").
+ *
+ * Aggregations are bundled here, once, so every endpoint that returns
+ * events (/sync, /messages, /context, /event, /relations, /threads,
+ * /notifications, /search) gives the same unsigned["m.relations"]. Only
+ * the thread summary is bundled so far: its count, latest reply and
+ * whether the viewer took part, read from the relations index. */
 #include <string.h>
 
 #include "room/room.h"
+#include "store/relations.h"
 #include "util/json.h"
+
+static json_t *client_event(ht_core *core, ht_arena *arena, const ht_event_row *ev,
+                            const ht_viewer *viewer, int64_t now_ms, bool with_room_id, int depth);
+
+/* unsigned["m.relations"]["m.thread"] of a thread root: {latest_event,
+ * count, current_user_participated}. Left out when the latest reply is one
+ * the viewer may not see (they left before it), rather than reveal it. */
+static void bundle_thread(ht_core *core, ht_arena *arena, const ht_event_row *ev, const ht_viewer *viewer,
+                          int64_t now_ms, bool with_room_id, json_t *unsig) {
+    ht_thread_summary thread;
+    ht_event_row latest;
+    if (!ht_store_thread_summary(core->store, ev->room_id, ev->event_id, viewer->user_id, &thread) ||
+        !ht_store_event_by_stream(core->store, arena, thread.latest, &latest) ||
+        !ht_room_event_visible(core, arena, viewer->user_id, &latest))
+        return;
+    bool participated = thread.user_replied || strcmp(ev->sender, viewer->user_id) == 0;
+    json_t *summary = json_pack("{s:o, s:I, s:b}", "latest_event",
+                                client_event(core, arena, &latest, viewer, now_ms, with_room_id, 1), "count",
+                                (json_int_t)thread.count, "current_user_participated", participated);
+    json_object_set_new(unsig, "m.relations", json_pack("{s:o}", "m.thread", summary));
+}
 
 static json_t *client_event(ht_core *core, ht_arena *arena, const ht_event_row *ev,
                             const ht_viewer *viewer, int64_t now_ms, bool with_room_id, int depth) {
@@ -35,6 +63,7 @@ static json_t *client_event(ht_core *core, ht_arena *arena, const ht_event_row *
         ht_store_event_by_id(core->store, arena, ev->redacted_by, &other))
         json_object_set_new(unsig, "redacted_because",
                             client_event(core, arena, &other, viewer, now_ms, with_room_id, 1));
+    if (viewer && viewer->user_id && depth == 0) bundle_thread(core, arena, ev, viewer, now_ms, with_room_id, unsig);
     json_object_set_new(out, "unsigned", unsig);
     return out;
 }

@@ -1,5 +1,6 @@
 #include "router/router.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Does one template segment accept this path segment? Captures {name}. */
@@ -42,19 +43,43 @@ static bool path_matches(const char *tmpl, const char **segments, size_t count, 
     return i == count;
 }
 
+/* The value of the Allow header a 405 must carry (RFC 9110, 15.5.6), in a
+ * fixed order whatever the table's. */
+static void write_allow(char *allow, size_t size, unsigned found) {
+    static const char *const order[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
+    size_t o = 0;
+    allow[0] = '\0';
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        if (!(found & (1u << i))) continue;
+        int n = snprintf(allow + o, size - o, "%s%s", o ? ", " : "", order[i]);
+        if (n < 0 || (size_t)n >= size - o) return;
+        o += (size_t)n;
+    }
+}
+
+static unsigned method_bit(const char *method) {
+    if (strcmp(method, "GET") == 0) return 1u << 0 | 1u << 1; /* HEAD comes with GET */
+    if (strcmp(method, "POST") == 0) return 1u << 2;
+    if (strcmp(method, "PUT") == 0) return 1u << 3;
+    if (strcmp(method, "DELETE") == 0) return 1u << 4;
+    return 0;
+}
+
 ht_match_result ht_route_match(const ht_route *table, const char *method, const char **segments,
                                size_t segment_count, ht_match *out) {
-    bool path_known = false;
+    unsigned found = 0;
     const char *wanted = strcmp(method, "HEAD") == 0 ? "GET" : method;
     for (const ht_route *r = table; r->method; r++) {
         if (!path_matches(r->path, segments, segment_count, out)) continue;
-        path_known = true;
         if (strcmp(r->method, wanted) == 0) {
             out->route = r;
             return HT_ROUTE_FOUND;
         }
+        found |= method_bit(r->method);
     }
     out->route = NULL;
     out->param_count = 0;
-    return path_known ? HT_ROUTE_NO_METHOD : HT_ROUTE_NO_PATH;
+    if (!found) return HT_ROUTE_NO_PATH;
+    write_allow(out->allow, sizeof out->allow, found | 1u << 5);
+    return HT_ROUTE_NO_METHOD;
 }

@@ -41,10 +41,11 @@ typedef struct ht_match {
     const ht_route *route;
     ht_param params[HT_MAX_PATH_PARAMS];
     size_t param_count;
+    char allow[48]; /* with HT_ROUTE_NO_METHOD: the path's methods, "GET, HEAD, OPTIONS" */
 } ht_match;
 
 /* Matches against the given table (NULL-method terminated). HEAD matches GET
- * routes. */
+ * routes; OPTIONS (the CORS preflight) is answered for every path. */
 ht_match_result ht_route_match(const ht_route *table, const char *method, const char **segments,
                                size_t segment_count, ht_match *out);
 

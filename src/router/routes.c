@@ -12,6 +12,7 @@
 #include "api/filter.h"
 #include "api/keys.h"
 #include "api/media.h"
+#include "api/notifications.h"
 #include "api/presence.h"
 #include "api/profile.h"
 #include "api/push_rules.h"
@@ -19,6 +20,7 @@
 #include "api/relations.h"
 #include "api/rooms.h"
 #include "api/sync.h"
+#include "api/threads.h"
 #include "api/typing.h"
 
 #define CLIENT "/_matrix/client/(r0|v3)"
@@ -176,6 +178,8 @@ const ht_route ht_routes[] = {
     {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}", ht_api_relations, AUTH},
     {"GET", "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}", ht_api_relations, AUTH},
     {"POST", CLIENT "/search", ht_api_search, AUTH},
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/threads", ht_api_threads, AUTH},
+    {"GET", CLIENT "/notifications", ht_api_notifications, AUTH},
     /* ---- end of e2ee-media block ---- */
 
     {NULL, NULL, NULL, 0},

@@ -58,3 +58,34 @@ size_t ht_store_relations(ht_store *store, ht_arena *arena, const char *room_id,
     ht_db_bind_int(s, 7, limit);
     return ht_db_int_list(store, arena, s, out);
 }
+
+bool ht_store_thread_summary(ht_store *store, const char *room_id, const char *root_id, const char *user_id,
+                             ht_thread_summary *out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_THREAD_SUMMARY);
+    ht_db_bind_text(s, 1, root_id);
+    ht_db_bind_text(s, 2, room_id);
+    ht_db_bind_text(s, 3, user_id);
+    *out = (ht_thread_summary){0};
+    if (ht_db_row(store, s))
+        *out = (ht_thread_summary){ht_db_col_int(s, 0), ht_db_col_int(s, 1), ht_db_col_int(s, 2) != 0};
+    sqlite3_reset(s);
+    return out->count > 0;
+}
+
+size_t ht_store_thread_roots(ht_store *store, ht_arena *arena, const char *room_id, int64_t before,
+                             int64_t ceiling, const char *participant, int64_t limit, ht_thread_root **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_THREAD_ROOTS);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_int(s, 2, before);
+    ht_db_bind_int(s, 3, ceiling);
+    ht_db_bind_text(s, 4, participant);
+    ht_db_bind_int(s, 5, limit);
+    size_t n = 0, cap = 0;
+    ht_thread_root *list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = (ht_thread_root){ht_db_col_int(s, 0), ht_db_col_int(s, 1)};
+    }
+    *out = list;
+    return n;
+}

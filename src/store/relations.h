@@ -26,4 +26,29 @@ size_t ht_store_relations(ht_store *store, ht_arena *arena, const char *room_id,
                           const char *rel_type, const char *type, bool back, int64_t from, int64_t end,
                           int64_t limit, int64_t **out);
 
+/* A thread as seen from its root: how many replies (events relating to the
+ * root with rel_type m.thread), the stream of the latest, and whether
+ * user_id wrote any of them. False if the event is no thread root. */
+typedef struct ht_thread_summary {
+    int64_t count;
+    int64_t latest;
+    bool user_replied;
+} ht_thread_summary;
+
+bool ht_store_thread_summary(ht_store *store, const char *room_id, const char *root_id, const char *user_id,
+                             ht_thread_summary *out);
+
+/* A thread root (its event's stream) and its latest reply at or below the
+ * ceiling the list was asked for. */
+typedef struct ht_thread_root {
+    int64_t root;
+    int64_t latest;
+} ht_thread_root;
+
+/* The room's thread roots whose latest reply (counting replies up to
+ * `ceiling`) lies below `before`, by latest reply, newest first. With
+ * participant, only threads that user started or replied in. */
+size_t ht_store_thread_roots(ht_store *store, ht_arena *arena, const char *room_id, int64_t before,
+                             int64_t ceiling, const char *participant, int64_t limit, ht_thread_root **out);
+
 #endif

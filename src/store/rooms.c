@@ -241,6 +241,15 @@ size_t ht_store_events_before(ht_store *store, ht_arena *arena, const char *room
     return event_list(store, arena, s, out);
 }
 
+size_t ht_store_events_of_joined_rooms(ht_store *store, ht_arena *arena, const char *user_id, int64_t before,
+                                       int64_t limit, ht_event_row **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EVENTS_OF_JOINED_ROOMS);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_int(s, 2, before);
+    ht_db_bind_int(s, 3, limit);
+    return event_list(store, arena, s, out);
+}
+
 size_t ht_store_events_by_ts(ht_store *store, ht_arena *arena, const char *room_id, bool forward,
                              int64_t ts, int64_t stream, int64_t upto, int64_t limit,
                              ht_event_row **out) {

@@ -83,6 +83,10 @@ size_t ht_store_events_after(ht_store *store, ht_arena *arena, const char *room_
 /* Events with down_to < stream <= from, newest first, at most limit. */
 size_t ht_store_events_before(ht_store *store, ht_arena *arena, const char *room_id, int64_t from,
                               int64_t down_to, int64_t limit, ht_event_row **out);
+/* Other users' events in the rooms user_id is joined to, sent after their
+ * join and not redacted, with stream < before, newest first, at most limit. */
+size_t ht_store_events_of_joined_rooms(ht_store *store, ht_arena *arena, const char *user_id, int64_t before,
+                                       int64_t limit, ht_event_row **out);
 /* Events at or below stream `upto` in (origin_ts, stream) order, starting
  * just past the cursor (ts, stream): forward (later first, both above the
  * cursor) or backward (earlier first, both below). At most limit. */

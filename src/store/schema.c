@@ -339,7 +339,12 @@ static const char *const migrations[] = {
     "  score INTEGER,"
     "  created_ms INTEGER NOT NULL) STRICT;",
 
-    /* 5: /timestamp_to_event finds the event closest to a time in a room
+    /* 5: the thread list (GET /rooms/{roomId}/threads) walks a room's
+     * m.thread relations newest first; the parent index above answers "is
+     * there a later reply to this root" and the thread summaries. */
+    "CREATE INDEX event_relations_room_type ON event_relations(room_id, rel_type, stream);",
+
+    /* 6: /timestamp_to_event finds the event closest to a time in a room
      * without reading the room's whole history. */
     "CREATE INDEX events_room_ts ON events(room_id, origin_ts, stream);",
 };

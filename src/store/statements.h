@@ -77,6 +77,17 @@
                     "AND stream > ?2 AND stream <= ?3 ORDER BY stream LIMIT ?4")         \
     X(EVENTS_BEFORE, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 "       \
                      "AND stream <= ?2 AND stream > ?3 ORDER BY stream DESC LIMIT ?4")   \
+    /* Events of others in the rooms user ?1 is joined to, after their join, \
+     * below ?2, newest first, at most ?3: what /notifications looks at. A walk \
+     * down the stream (stopping at the limit, never below the user's oldest \
+     * join) rather than a sort of every event of every joined room. */        \
+    X(EVENTS_OF_JOINED_ROOMS, "SELECT " HT_EVENT_COLUMNS " FROM events e WHERE stream < ?2 " \
+                              "AND stream > (SELECT min(stream) FROM memberships "     \
+                              "WHERE user_id = ?1 AND membership = 'join') "          \
+                              "AND stream > (SELECT m.stream FROM memberships m WHERE m.room_id = e.room_id " \
+                              "AND m.user_id = ?1 AND m.membership = 'join') "         \
+                              "AND sender != ?1 AND redacted_by IS NULL "              \
+                              "ORDER BY stream DESC LIMIT ?3")                           \
     X(ROOM_LATEST, "SELECT stream, depth, event_id FROM events WHERE room_id = ?1 "      \
                    "ORDER BY stream DESC LIMIT 1")                                       \
     /* The closest event to a time, walked in (origin_ts, stream) order from a cursor, \
@@ -253,6 +264,24 @@
     X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
                          "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
                          "AND stream > ?5 AND stream <= ?6 ORDER BY stream LIMIT ?7")    \
+    /* ?1 root, ?2 room, ?3 user: the thread's size, latest reply and whether \
+     * the user wrote any reply. */                                                      \
+    X(THREAD_SUMMARY, "SELECT count(*), coalesce(max(r.stream), 0), coalesce(max(e.sender = ?3), 0) " \
+                      "FROM event_relations r JOIN events e ON e.stream = r.stream "     \
+                      "WHERE r.relates_to = ?1 AND r.room_id = ?2 AND r.rel_type = 'm.thread'") \
+    /* Thread roots of room ?1 by latest reply, newest first: a reply at r is a \
+     * root's latest if no reply to it comes after r (up to the ceiling ?3). \
+     * ?2 pages (r < ?2); ?4 non-NULL keeps threads user ?4 started or replied in. */ \
+    X(THREAD_ROOTS, "SELECT root.stream, r.stream FROM event_relations r "               \
+                    "JOIN events root ON root.event_id = r.relates_to AND root.room_id = r.room_id " \
+                    "WHERE r.room_id = ?1 AND r.rel_type = 'm.thread' AND r.stream < ?2 AND r.stream <= ?3 " \
+                    "AND NOT EXISTS (SELECT 1 FROM event_relations l WHERE l.relates_to = r.relates_to " \
+                    "AND l.room_id = r.room_id AND l.rel_type = 'm.thread' AND l.stream > r.stream " \
+                    "AND l.stream <= ?3) "                                               \
+                    "AND (?4 IS NULL OR root.sender = ?4 OR EXISTS (SELECT 1 FROM event_relations p " \
+                    "JOIN events pe ON pe.stream = p.stream WHERE p.relates_to = r.relates_to " \
+                    "AND p.room_id = r.room_id AND p.rel_type = 'm.thread' AND pe.sender = ?4)) " \
+                    "ORDER BY r.stream DESC LIMIT ?5")                                   \
     /* search.c: ?1 an FTS5 query, ?2 a JSON array of room ids, ?3..?5 which  \
      * keys (content.body, content.name, content.topic) count. */                \
     X(SEARCH_INSERT, "INSERT INTO event_search(rowid, value, key, room_id) VALUES (?1, ?2, ?3, ?4)") \

@@ -50,7 +50,9 @@ describe('global account data', () => {
 
   test('server-managed types cannot be set (405 M_BAD_JSON) but can be read', async () => {
     const u = await register(srv, 'gmanaged');
-    assertError(await put(u, globalPath(u, 'm.push_rules'), { global: {} }), 405, 'M_BAD_JSON');
+    const pushRules = await put(u, globalPath(u, 'm.push_rules'), { global: {} });
+    assertError(pushRules, 405, 'M_BAD_JSON');
+    assert.equal(pushRules.headers.allow, 'GET, HEAD, OPTIONS');
     assertError(await put(u, globalPath(u, 'm.fully_read'), { event_id: '$x' }), 405, 'M_BAD_JSON');
     const rules = await get(u, globalPath(u, 'm.push_rules'));
     assert.equal(rules.status, 200);

@@ -68,9 +68,19 @@ describe('discovery', () => {
     assertMatrixError(await srv.fetch('/_matrix/client/versions', { method: 'DELETE' }), 405, 'M_UNRECOGNIZED');
   });
 
-  test('an unknown HTTP method is 405', async () => {
+  test('a 405 says in Allow which methods the endpoint takes', async () => {
+    const versions = await srv.fetch('/_matrix/client/versions', { method: 'PUT', body: {} });
+    assert.equal(versions.headers.allow, 'GET, HEAD, OPTIONS');
+    const login = await srv.fetch('/_matrix/client/v3/login', { method: 'DELETE' });
+    assert.equal(login.headers.allow, 'GET, HEAD, POST, OPTIONS');
+    const state = await srv.fetch('/_matrix/client/v3/rooms/!r:t/state/m.room.name/', { method: 'DELETE' });
+    assert.equal(state.headers.allow, 'GET, HEAD, PUT, OPTIONS');
+  });
+
+  test('an unknown HTTP method is 405, with the methods the server takes', async () => {
     const raw = await srv.raw('BREW /_matrix/client/versions HTTP/1.1\r\nHost: t\r\n\r\n');
     assertMatrixError(raw.responses[0], 405, 'M_UNRECOGNIZED');
+    assert.equal(raw.responses[0].headers.allow, 'GET, HEAD, POST, PUT, DELETE, OPTIONS');
   });
 });
 
@@ -166,6 +176,40 @@ describe('connections', () => {
     assert.equal(raw.status, 200);
     assert.equal(raw.responses[0].headers.connection, 'close');
     assert.equal(raw.closed, true);
+  });
+
+  test('an empty line before a request line is ignored, as after a POST body with an extra CRLF', async () => {
+    const raw = await srv.raw(
+      'POST /_matrix/client/versions HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}\r\n' +
+      GET_VERSIONS + '\r\n\r\n' + GET_VERSIONS, { responses: 3 });
+    assert.deepEqual(raw.responses.map((r) => r.status), [405, 200, 200]);
+  });
+
+  test('many empty lines before a request are not a request', async () => {
+    const raw = await srv.raw('\r\n'.repeat(8) + GET_VERSIONS, { waitClose: true });
+    assertMatrixError(raw.responses[0], 400, 'M_UNKNOWN');
+    assert.equal(raw.closed, true);
+  });
+
+  test('Connection is a list: close among other tokens, or on a second line, closes', async () => {
+    for (const header of ['Connection: keep-alive, close', 'Connection: Upgrade\r\nConnection: Close']) {
+      const raw = await srv.raw(`GET /_matrix/client/versions HTTP/1.1\r\nHost: t\r\n${header}\r\n\r\n`,
+        { waitClose: true });
+      assert.equal(raw.status, 200);
+      assert.equal(raw.responses[0].headers.connection, 'close', header);
+      assert.equal(raw.closed, true, header);
+    }
+  });
+
+  test('HTTP/1.0 with Connection: Keep-Alive among other tokens stays open', async () => {
+    const conn = await srv.connect();
+    try {
+      conn.write('GET /_matrix/client/versions HTTP/1.0\r\nConnection: TE, Keep-Alive\r\n\r\n');
+      assert.equal((await conn.response()).status, 200);
+      assert.equal(await conn.closedWithin(100), false);
+    } finally {
+      conn.destroy();
+    }
   });
 
   test('HTTP/1.0 without keep-alive is closed after the answer', async () => {

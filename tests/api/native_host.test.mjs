@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { assertNoSanitizerReport, runToExit, SANITIZED, sleep, startServer } from './lib/server.mjs';
 
+const BIG = 1 << 20;
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('static files from --web-root', () => {
@@ -26,6 +28,7 @@ describe('static files from --web-root', () => {
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>hometab</title>');
     writeFileSync(join(root, 'a.js'), 'export const a = 1;\n');
     writeFileSync(join(root, 'b.wasm'), wasm);
+    writeFileSync(join(root, 'big.bin'), Buffer.alloc(BIG, 7));
     writeFileSync(join(root, 'sub', 'index.html'), '<p>sub</p>');
     writeFileSync(join(parent, 'secret.txt'), 'TOP SECRET');
     symlinkSync(join(parent, 'secret.txt'), join(root, 'link.txt'));
@@ -67,6 +70,40 @@ describe('static files from --web-root', () => {
     assert.equal(raw.responses[0].headers['content-length'], String(wasm.length));
     assert.equal(raw.responses[0].headers['content-type'], 'application/wasm');
     assert.ok(raw.data.toString('latin1').endsWith('\r\n\r\n'));
+  });
+
+  test('a client that pipelines without reading is not answered into memory', async () => {
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8'))[1]) * 1024;
+    const count = 200; // 200 MiB of answers if the server kept them all
+    const before = rss();
+    const socket = net.connect(srv.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.pause();
+    socket.write('GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n'.repeat(count));
+    try {
+      await sleep(300);
+      // Others are served meanwhile, and the answers not yet taken are not
+      // piling up in the server.
+      assert.equal((await srv.fetch('/_matrix/client/versions')).status, 200);
+      const grown = rss() - before;
+      assert.ok(grown < 48 * BIG, `the server grew by ${Math.round(grown / BIG)} MiB`);
+      // Reading now, the client gets every answer, whole.
+      let received = 0;
+      let head = '';
+      socket.on('data', (d) => {
+        if (received === 0) head = d.toString('latin1', 0, 4096);
+        received += d.length;
+      });
+      socket.resume();
+      const headLen = () => head.indexOf('\r\n\r\n') + 4;
+      for (const end = Date.now() + 20000; (!head || received < count * (headLen() + BIG)) && Date.now() < end;) {
+        await sleep(20);
+      }
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      assert.equal(received, count * (headLen() + BIG));
+    } finally {
+      socket.destroy();
+    }
   });
 
   test('a missing file is 404', async () => {
@@ -303,6 +340,45 @@ describe('connection caps', () => {
       }
     });
   }
+});
+
+describe('the open-file limit', () => {
+  test('a low soft limit is raised: more connections than it allowed are all served', async () => {
+    const srv = await startServer({ wrap: ['prlimit', '--nofile=64:2048'], args: ['--max-connections', '1000'] });
+    const open = [];
+    try {
+      for (let i = 0; i < 150; i++) {
+        const conn = await srv.connect();
+        open.push(conn);
+        conn.write('GET /_matrix/client/versions HTTP/1.1\r\nHost: t\r\n\r\n');
+      }
+      for (const conn of open) assert.equal((await conn.response()).status, 200);
+      assert.doesNotMatch(srv.stderr, /open-file limit/);
+    } finally {
+      for (const c of open) c.destroy();
+      await srv.stop();
+    }
+  });
+
+  test('a low hard limit lowers the connection cap: the rest get 503, not a reset', async () => {
+    const srv = await startServer({ wrap: ['prlimit', '--nofile=96:96'] });
+    const open = [];
+    try {
+      assert.match(srv.stderr, /the open-file limit \(96\) allows 64 connections, not 10000/);
+      const statuses = [];
+      for (let i = 0; i < 100; i++) {
+        const conn = await srv.connect();
+        open.push(conn);
+        conn.write('GET /_matrix/client/versions HTTP/1.1\r\nHost: t\r\n\r\n');
+        statuses.push((await conn.response({ allowClose: true }))?.status ?? 'reset');
+      }
+      assert.deepEqual(statuses.slice(0, 60), Array(60).fill(200));
+      assert.deepEqual(statuses.slice(70), Array(30).fill(503));
+    } finally {
+      for (const c of open) c.destroy();
+      await srv.stop();
+    }
+  });
 });
 
 describe('stopping', () => {

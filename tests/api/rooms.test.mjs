@@ -312,6 +312,29 @@ test('unban of someone not banned is refused', async () => {
   assert.equal(await membership(alice, roomId, bob.user_id), 'join');
 });
 
+test('invite, kick, ban and unban refuse the same bad bodies with the same errors; join and leave a bad reason', async () => {
+  const roomId = await createRoom(srv, alice, { preset: 'public_chat' });
+  await join(srv, bob, roomId);
+  await roomPost(srv, alice, roomId, 'ban', { user_id: carol.user_id });
+  const bodies = [
+    [{}, 400, 'M_BAD_JSON'],
+    [{ user_id: 7 }, 400, 'M_BAD_JSON'],
+    [{ user_id: 'not a user id' }, 400, 'M_INVALID_PARAM'],
+    [{ user_id: carol.user_id, reason: 42 }, 400, 'M_BAD_JSON'],
+  ];
+  for (const action of ['invite', 'kick', 'ban', 'unban']) {
+    for (const [body, status, errcode] of bodies) {
+      const res = await roomPost(srv, alice, roomId, action, body);
+      assert.equal(res.status, status, `${action} ${JSON.stringify(body)}: ${res.text}`);
+      assert.equal(res.json.errcode, errcode, `${action} ${JSON.stringify(body)}`);
+    }
+  }
+  for (const action of ['join', 'leave'])
+    assertError(await roomPost(srv, bob, roomId, action, { reason: ['x'] }), 400, 'M_BAD_JSON');
+  assert.equal(await membership(alice, roomId, carol.user_id), 'ban');
+  assert.equal(await membership(alice, roomId, bob.user_id), 'join');
+});
+
 // ---- forget, joined_rooms -------------------------------------------------------
 
 test('forget: refused while joined, then the left room disappears from sync', async () => {

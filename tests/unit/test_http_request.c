@@ -192,6 +192,34 @@ static void test_keep_alive_follows_version_and_connection_header(void **state) 
     assert_true(req.keep_alive);
 }
 
+static void test_connection_is_a_token_list(void **state) {
+    (void)state;
+    ht_request req;
+    assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Close\r\n\r\n", &req).code,
+                     HT_OK);
+    assert_false(req.keep_alive);
+    assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nConnection: close\r\n\r\n",
+                           &req).code, HT_OK);
+    assert_false(req.keep_alive);
+    assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n", &req).code, HT_OK);
+    assert_true(req.keep_alive);
+    assert_int_equal(parse("GET / HTTP/1.0\r\nConnection: TE,keep-alive\r\n\r\n", &req).code, HT_OK);
+    assert_true(req.keep_alive);
+}
+
+static void test_empty_lines_before_the_request_line_are_skipped(void **state) {
+    (void)state;
+    ht_request req;
+    const char *text = "\r\n\nGET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+    assert_int_equal(frame(text), (long)strlen(text));
+    assert_int_equal(parse(text, &req).code, HT_OK);
+    assert_string_equal(req.method, "GET");
+    assert_string_equal(req.segments[0], "a");
+    assert_string_equal(ht_request_header(&req, "host"), "h");
+    assert_int_equal(frame("\r\n"), 0); /* a request may still follow */
+    assert_parse_status("\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
 /* ---- limits ------------------------------------------------------------ */
 
 static char *request_with_header_of(size_t value_len) {
@@ -583,6 +611,8 @@ int run_http_request_tests(void) {
         cmocka_unit_test_setup(test_header_name_with_space_is_400, reset_config),
         cmocka_unit_test_setup(test_bare_cr_in_header_value_is_400, reset_config),
         cmocka_unit_test_setup(test_keep_alive_follows_version_and_connection_header, reset_config),
+        cmocka_unit_test_setup(test_connection_is_a_token_list, reset_config),
+        cmocka_unit_test_setup(test_empty_lines_before_the_request_line_are_skipped, reset_config),
         cmocka_unit_test_setup(test_header_block_too_large_is_431, reset_config),
         cmocka_unit_test_setup(test_too_many_headers_is_431, reset_config),
         cmocka_unit_test_setup(test_uri_too_long_is_414, reset_config),

@@ -83,6 +83,15 @@ static void test_known_path_with_other_method_is_no_method(void **state) {
     assert_int_equal(match("DELETE", "/_matrix/client/v3/rooms/a/state/b/c", &m), HT_ROUTE_NO_METHOD);
 }
 
+static void test_no_method_lists_the_methods_the_path_takes(void **state) {
+    (void)state;
+    ht_match m;
+    assert_int_equal(match("POST", "/_matrix/client/versions", &m), HT_ROUTE_NO_METHOD);
+    assert_string_equal(m.allow, "GET, HEAD, OPTIONS");
+    assert_int_equal(match("PUT", "/_matrix/client/v3/login", &m), HT_ROUTE_NO_METHOD);
+    assert_string_equal(m.allow, "POST, OPTIONS");
+}
+
 static void test_head_matches_get_routes(void **state) {
     (void)state;
     ht_match m;
@@ -134,6 +143,7 @@ int run_router_tests(void) {
         cmocka_unit_test(test_r0_and_v3_both_match),
         cmocka_unit_test(test_unknown_path_is_no_path),
         cmocka_unit_test(test_known_path_with_other_method_is_no_method),
+        cmocka_unit_test(test_no_method_lists_the_methods_the_path_takes),
         cmocka_unit_test(test_head_matches_get_routes),
         cmocka_unit_test(test_segment_count_must_match_exactly),
         cmocka_unit_test(test_literal_segments_compare_whole_and_case_sensitive),

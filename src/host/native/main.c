@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/native/fd_limit.h"
 #include "host/native/server.h"
 #include "hometab.h"
 
@@ -213,6 +214,8 @@ int main(int argc, char **argv) {
         if (max_body_given) cfg.max_upload_bytes = cfg.max_body_bytes;
         else cfg.max_body_bytes = cfg.max_upload_bytes;
     }
+
+    opts.max_connections = ht_fd_limit_fit(opts.max_connections);
 
     char err[1024];
     ht_core *core = ht_core_open(&cfg, err, sizeof err);

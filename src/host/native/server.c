@@ -16,7 +16,13 @@
  * A refused long-poll gets its answer at once and the connection stays open.
  *
  * A connection the server ends itself (after an error answer, a 408 or a
- * 503) is closed "lingering": see conn_finish(). */
+ * 503) is closed "lingering": see conn_finish().
+ *
+ * A client that pipelines requests but does not read the answers would make
+ * the server hold every answer in memory. Once WRITE_HIGH_WATER bytes of
+ * answers wait for one connection, it stops reading and answering there; it
+ * goes on when the client has taken them down to WRITE_LOW_WATER. The
+ * client's own sends then block in its kernel buffers, not in our memory. */
 #include "host/native/server.h"
 
 #include <errno.h>
@@ -54,7 +60,11 @@ typedef struct conn {
     int64_t park_deadline_ms;
     long request_len;       /* length of the parked request */
     unsigned pending_writes;
+    size_t pending_bytes;   /* answers written to libuv, not yet taken by the client */
+    bool paused;            /* not reading: pending_bytes passed WRITE_HIGH_WATER */
 } conn;
+
+enum { WRITE_HIGH_WATER = 1 << 20, WRITE_LOW_WATER = 1 << 18 };
 
 struct server {
     uv_loop_t *loop;
@@ -73,6 +83,7 @@ struct server {
 typedef struct write_req {
     uv_write_t req;
     conn *c;
+    size_t len;
     unsigned char data[];
 } write_req;
 
@@ -83,6 +94,7 @@ static int64_t now_ms(void) {
 }
 
 static void process(conn *c);
+static void resume(conn *c);
 static void wake_parked(server *srv);
 
 /* ---- closing ----------------------------------------------------------- */
@@ -131,9 +143,14 @@ static void conn_close(conn *c) {
 static void on_written(uv_write_t *req, int status) {
     write_req *w = (write_req *)req;
     conn *c = w->c;
-    free(w);
     c->pending_writes--;
-    if (status < 0 || (c->close_after_write && c->peer_done && c->pending_writes == 0)) conn_close(c);
+    c->pending_bytes -= w->len;
+    free(w);
+    if (status < 0 || (c->close_after_write && c->peer_done && c->pending_writes == 0)) {
+        conn_close(c);
+        return;
+    }
+    if (c->paused && c->pending_bytes <= WRITE_LOW_WATER) resume(c);
 }
 
 static void conn_write(conn *c, const unsigned char *data, size_t len) {
@@ -141,11 +158,14 @@ static void conn_write(conn *c, const unsigned char *data, size_t len) {
     write_req *w = ht_xmalloc(sizeof *w + len);
     memcpy(w->data, data, len);
     w->c = c;
+    w->len = len;
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
     c->pending_writes++;
+    c->pending_bytes += len;
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
         free(w);
         c->pending_writes--;
+        c->pending_bytes -= len;
         conn_close(c);
     }
 }
@@ -202,7 +222,7 @@ static void on_timer(uv_timer_t *t) {
         process(c);
         return;
     }
-    if (c->len > 0) {
+    if (c->len > 0 && !c->paused) {
         write_error(c, 408, HT_M_UNKNOWN, "The request took too long to arrive.");
         conn_finish(c);
         return;
@@ -244,6 +264,7 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
 /* One line per answered Matrix request: address, request line, status. An
  * access token in the query string is a password: it is not written out. */
 static void log_request(conn *c, const unsigned char *bytes, size_t len, const unsigned char *response) {
+    while (len && (*bytes == '\r' || *bytes == '\n')) bytes++, len--;
     const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
     size_t shown = eol ? (size_t)(eol - bytes) : (len < 80 ? len : 80);
     char line[256];
@@ -368,6 +389,11 @@ static bool answer_one(conn *c, long request_len) {
 static void process(conn *c) {
     server *srv = c->srv;
     while (!c->closing && !c->parked && c->len > 0) {
+        if (c->pending_bytes > WRITE_HIGH_WATER) {
+            c->paused = true;
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            return;
+        }
         bool expects_continue = false;
         long n = c->request_len > 0
                      ? c->request_len
@@ -384,6 +410,14 @@ static void process(conn *c) {
         if (!answer_one(c, n)) return;
     }
     if (!c->closing && !c->parked) arm_timer(c);
+}
+
+/* The client has taken enough of its answers: read and answer again. */
+static void resume(conn *c) {
+    c->paused = false;
+    if (c->closing) return;
+    if (!c->peer_done && !c->lingering) uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    process(c);
 }
 
 static void wake_parked(server *srv) {

@@ -78,6 +78,15 @@ export async function sendMessage(srv, who, roomId, text, txn = txnId()) {
   return res.json.event_id;
 }
 
+// Sends a reply in the thread of `root` (rel_type m.thread); returns its event id.
+export async function sendThreadReply(srv, who, roomId, root, text) {
+  const res = await send(srv, who, roomId, 'm.room.message', {
+    msgtype: 'm.text', body: text, 'm.relates_to': { rel_type: 'm.thread', event_id: root },
+  });
+  assert.equal(res.status, 200, `thread reply: ${res.text}`);
+  return res.json.event_id;
+}
+
 export function putState(srv, who, roomId, type, stateKey, content) {
   const key = stateKey === undefined ? '' : `/${seg(stateKey)}`;
   return srv.fetch(`${V3}/rooms/${seg(roomId)}/state/${seg(type)}${key}`, {

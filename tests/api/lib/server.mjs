@@ -39,12 +39,14 @@ after(async () => {
 });
 
 // Starts hometab and resolves once it answers /_matrix/client/versions.
-// options: args (extra flags), db (a path instead of a fresh one), env.
-export async function startServer({ args = [], db, env = {} } = {}) {
+// options: args (extra flags), db (a path instead of a fresh one), env,
+// wrap (a command that execs hometab, e.g. ['prlimit', '--nofile=96']).
+export async function startServer({ args = [], db, env = {}, wrap = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'hometab-api-'));
   const dbPath = db ?? join(dir, 'hometab.sqlite');
   const argv = ['--listen', '127.0.0.1:0', '--db', dbPath, ...args];
-  const proc = spawn(binary(), argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...prefix] = [...wrap, binary()];
+  const proc = spawn(command, [...prefix, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
