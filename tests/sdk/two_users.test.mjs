@@ -167,8 +167,12 @@ describe('matrix-js-sdk: two users', () => {
     const aliceSeesJoin = waitFor(alice, sdk.RoomMemberEvent.Membership,
       (ev, member) => member.roomId === roomId && member.userId === bob.getUserId() && member.membership === 'join',
       'alice to see bob join');
+    // joinRoom answers when the server has the join; bob's own room state
+    // changes when his sync brings it, maybe a moment later.
+    const bobSeesJoin = waitFor(bob, sdk.RoomEvent.MyMembership,
+      (room, membership) => room.roomId === roomId && membership === 'join', 'bob to see his own join');
     await bob.joinRoom(roomId);
-    await aliceSeesJoin;
+    await Promise.all([aliceSeesJoin, bobSeesJoin]);
     assert.deepEqual(alice.getRoom(roomId).getJoinedMembers().map((m) => m.userId).sort(),
       [alice.getUserId(), bob.getUserId()].sort());
     assert.equal(bob.getRoom(roomId).getMyMembership(), 'join');
