@@ -10,7 +10,15 @@
  * request bytes aside and calls ht_core_handle() again with the same bytes
  * and the same received_ms once ht_core_stream_position() has moved past
  * park_position, or once now_ms reaches park_deadline_ms. On that call the
- * core either answers or, if nothing new is there yet, parks again. */
+ * core either answers or, if nothing new is there yet, parks again.
+ *
+ * A host that can run work on other threads sets offload_hashing. Then a
+ * request that needs a password hashed or checked (Argon2: tens of
+ * milliseconds, on purpose) is not answered either: the core returns HT_WORK
+ * with an ht_work. The host runs ht_work_run() on any thread, hands the work
+ * back with ht_core_work_done() on the core's thread, and calls
+ * ht_core_handle() again with the same bytes; that call finds the result and
+ * goes on. Meanwhile the core serves other requests. */
 #ifndef HOMETAB_H
 #define HOMETAB_H
 
@@ -42,6 +50,7 @@ typedef struct ht_config {
     ht_rate rate_register;    /* POST /register: one bucket shared by every caller */
     unsigned long pwhash_opslimit; /* Argon2id time cost */
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
+    bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
 } ht_config;
 
 /* Fills *cfg with the defaults used by the native host. */
@@ -55,7 +64,11 @@ void ht_core_close(ht_core *core);
 typedef enum ht_outcome {
     HT_ANSWER = 0, /* response holds a complete HTTP response */
     HT_PARK = 1,   /* wait, then call again with the same bytes */
+    HT_WORK = 2,   /* run `work`, hand it back, then call again with the same bytes */
 } ht_outcome;
+
+/* One password hash to compute or check; see offload_hashing. */
+typedef struct ht_work ht_work;
 
 typedef struct ht_result {
     ht_outcome outcome;
@@ -66,6 +79,8 @@ typedef struct ht_result {
     uint64_t park_position;
     /* ...or once the clock reaches this (milliseconds since the epoch). */
     int64_t park_deadline_ms;
+    /* HT_WORK: the work, owned by the host until ht_core_work_done(). */
+    ht_work *work;
     bool wrote;            /* the request committed a change to the database */
     bool close_connection; /* the client asked for it, or the request was unreadable */
 } ht_result;
@@ -75,6 +90,14 @@ typedef struct ht_result {
  * fixes a long-poll's deadline across calls); now_ms is the current time. */
 void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
                     int64_t received_ms, int64_t now_ms, ht_result *out);
+
+/* Does the work. Touches nothing but the work itself, so any thread may
+ * run it while the core goes on serving. */
+void ht_work_run(ht_work *work);
+
+/* Gives finished work back to the core (on the core's thread), whether or
+ * not its request will be retried: the core owns it again. */
+void ht_core_work_done(ht_core *core, ht_work *work);
 
 /* A number that grows whenever something a /sync would report changes. */
 uint64_t ht_core_stream_position(const ht_core *core);

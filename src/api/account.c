@@ -12,6 +12,7 @@
 #include "api/ids.h"
 #include "api/rooms.h"
 #include "core/core.h"
+#include "core/work.h"
 #include "store/account_data.h"
 #include "store/accounts.h"
 #include "store/profile.h"
@@ -39,11 +40,6 @@ static bool check_username(ht_ctx *ctx, const char *localpart, const char **user
     }
     *user_id = id;
     return true;
-}
-
-static const char *hash_password(ht_ctx *ctx, const char *password) {
-    return ht_password_hash(ctx->arena, password, ctx->core->cfg.pwhash_opslimit,
-                            ctx->core->cfg.pwhash_memlimit);
 }
 
 ht_reply ht_api_register(ht_ctx *ctx) {
@@ -84,7 +80,8 @@ ht_reply ht_api_register(ht_ctx *ctx) {
     if (strlen(json_string_value(password)) > MAX_PASSWORD_BYTES)
         return ht_reply_error(HT_M_INVALID_PARAM, "The password is longer than 1024 bytes.");
 
-    const char *hash = hash_password(ctx, json_string_value(password));
+    const char *hash;
+    if (!ht_password_new(ctx, json_string_value(password), &hash, &err)) return err;
     if (!hash) return ht_reply_error(HT_M_SERVER_ERROR, "The password could not be hashed.");
     if (!ht_store_user_insert(ctx->core->store, user_id, hash, ctx->now_ms))
         return ht_reply_error(HT_M_USER_IN_USE, "That user name is already taken.");
@@ -142,9 +139,11 @@ ht_reply ht_api_login(ht_ctx *ctx) {
 
     const char *user_id = ht_login_user_id(ctx, user);
     ht_user_row row;
-    if (!user_id || !ht_store_user_get(ctx->core->store, ctx->arena, user_id, &row) ||
-        !row.password_hash || !ht_password_verify(row.password_hash, password))
-        return ht_reply_error(HT_M_FORBIDDEN, "Invalid user name or password.");
+    bool ok = false;
+    if (user_id && ht_store_user_get(ctx->core->store, ctx->arena, user_id, &row) && row.password_hash &&
+        !ht_password_check(ctx, row.password_hash, password, &ok, &err))
+        return err;
+    if (!ok) return ht_reply_error(HT_M_FORBIDDEN, "Invalid user name or password.");
     if (row.deactivated) return ht_reply_error(HT_M_USER_DEACTIVATED, "This account has been deactivated.");
 
     json_t *reply = json_pack("{s:s}", "home_server", ctx->core->server_name);
@@ -185,7 +184,8 @@ ht_reply ht_api_change_password(ht_ctx *ctx) {
         return ht_reply_error(HT_M_INVALID_PARAM, "The password is longer than 1024 bytes.");
     ht_reply challenge;
     if (!ht_uia_check(ctx, body, "m.login.password", ctx->auth.user_id, &challenge)) return challenge;
-    const char *hash = hash_password(ctx, json_string_value(new_password));
+    const char *hash;
+    if (!ht_password_new(ctx, json_string_value(new_password), &hash, &err)) return err;
     if (!hash) return ht_reply_error(HT_M_SERVER_ERROR, "The password could not be hashed.");
     ht_store_user_set_password(ctx->core->store, ctx->auth.user_id, hash);
     if (!logout || json_is_true(logout)) {

@@ -11,6 +11,7 @@
 
 #include "api/ids.h"
 #include "core/core.h"
+#include "core/work.h"
 #include "store/accounts.h"
 #include "util/crypto.h"
 #include "util/json.h"
@@ -114,9 +115,11 @@ bool ht_uia_check(ht_ctx *ctx, json_t *body, const char *stage, const char *user
         const char *claimed = ht_login_user_id(ctx, who);
         const char *password = ht_json_str(auth, "password");
         ht_user_row user;
-        bool ok = claimed && password && strcmp(claimed, user_id) == 0 &&
-                  ht_store_user_get(store, ctx->arena, user_id, &user) && user.password_hash &&
-                  ht_password_verify(user.password_hash, password);
+        bool ok = false;
+        if (claimed && password && strcmp(claimed, user_id) == 0 &&
+            ht_store_user_get(store, ctx->arena, user_id, &user) && user.password_hash &&
+            !ht_password_check(ctx, user.password_hash, password, &ok, reply))
+            return false;
         if (!ok) {
             *reply = uia_challenge(ctx, stage, session, HT_M_FORBIDDEN, "Invalid password.");
             return false;

@@ -35,6 +35,14 @@ typedef struct ht_ctx {
     ht_auth auth;           /* set when the route requires authentication */
     bool authenticated;
     json_t *body_json;      /* owned by the core; see ht_body_object */
+    /* Password work (core/work.h): the request's bytes and digest, how many
+     * password operations it has reached, and work to hand out. */
+    const unsigned char *req_bytes;
+    size_t req_len;
+    unsigned char work_key[32];
+    bool work_key_known;
+    unsigned password_ops;
+    struct ht_work *work;
 } ht_ctx;
 
 typedef struct ht_reply {

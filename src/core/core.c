@@ -31,6 +31,7 @@
 #include "api/handler.h"
 #include "core/core.h"
 #include "core/rate_limit.h"
+#include "core/work.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "router/router.h"
@@ -89,6 +90,7 @@ void ht_core_close(ht_core *core) {
     if (!core) return;
     ht_store_close(core->store);
     ht_rate_limiter_free(core->limits);
+    ht_work_free_all(core);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
     free(core->server_name);
@@ -202,8 +204,15 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
         ht_error err = ht_auth_check(ctx, (match.route->flags & HT_ROUTE_AUTH) != 0);
         if (err.code) reply.error = err;
     }
-    if (!reply.error.code && rate_limit_allows(core, ctx, match.route, &reply))
+    /* A replay after password work was counted on its first pass. */
+    if (!reply.error.code && (ht_work_is_replay(ctx) || rate_limit_allows(core, ctx, match.route, &reply)))
         reply = match.route->handler(ctx);
+    if (ctx->work) {
+        /* Handed out: nothing of this pass stays; the replay does it all. */
+        ht_store_rollback(core->store);
+        reply_release(&reply);
+        return (ht_reply){0};
+    }
 
     if (ht_store_failed(core->store)) {
         ht_store_rollback(core->store);
@@ -226,6 +235,7 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
 void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64_t received_ms,
                     int64_t now_ms, ht_result *out) {
     memset(out, 0, sizeof *out);
+    core->clock_ms = now_ms;
     ht_arena_reset(&core->arena);
     ht_buf_clear(&core->out);
 
@@ -238,10 +248,16 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64
         out->close_connection = true;
     } else {
         ht_ctx ctx = {.core = core, .arena = &core->arena, .req = &req,
-                      .received_ms = received_ms, .now_ms = now_ms};
+                      .received_ms = received_ms, .now_ms = now_ms,
+                      .req_bytes = bytes, .req_len = len};
         bool wrote = false;
         ht_reply reply = dispatch(core, &ctx, &wrote);
         json_decref(ctx.body_json);
+        if (ctx.work) {
+            out->outcome = HT_WORK;
+            out->work = ctx.work;
+            return;
+        }
         if (reply.park) {
             out->outcome = HT_PARK;
             out->park_position = reply.park_position;
@@ -251,6 +267,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64
         }
         write_reply(core, &req, &reply, !req.keep_alive);
         reply_release(&reply);
+        ht_work_request_answered(&ctx);
         out->wrote = wrote;
         out->close_connection = !req.keep_alive;
     }

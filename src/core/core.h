@@ -16,6 +16,10 @@ struct ht_core {
     ht_buf out;             /* the current response's bytes */
     uint64_t stream_position;
     struct ht_rate_limiter *limits; /* token buckets; see core.c */
+    int64_t clock_ms;       /* now_ms of the latest request */
+    ht_work *work_done;     /* finished work waiting for its request (core/work.c) */
+    unsigned work_count;    /* ...how many */
+    unsigned work_out;      /* work handed to the host and not yet back */
 };
 
 #endif

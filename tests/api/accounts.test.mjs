@@ -120,6 +120,25 @@ test('the password is stored only as an Argon2id hash', async () => {
   assert.ok(!dump.includes('correct horse battery staple'));
 });
 
+test('password hashing does not hold up other clients: a read is answered amid a flood of logins', async () => {
+  await register(srv, 'flooded');
+  const finished = [];
+  const logins = [];
+  for (let i = 0; i < 16; i++) {
+    logins.push(srv.fetch(`${V3}/login`, {
+      method: 'POST', body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'flooded' }, password: `guess-${i}` },
+    }).then((res) => { finished.push('login'); return res; }));
+  }
+  await new Promise((r) => setImmediate(r)); // the logins are on their way first
+  const read = srv.fetch('/_matrix/client/versions').then((res) => { finished.push('versions'); return res; });
+  const [versions, ...refused] = await Promise.all([read, ...logins]);
+  assert.equal(versions.status, 200);
+  for (const res of refused) assertError(res, 403, 'M_FORBIDDEN');
+  // Hashed on the event loop, most logins would finish before the read.
+  const before = finished.indexOf('versions');
+  assert.ok(before <= 4, `${before} of 16 logins were answered before the read: ${finished.join(' ')}`);
+});
+
 test('access tokens are not stored in clear', async () => {
   const u = await register(srv, 'tokenstore');
   const dump = (await sqlite(srv, 'SELECT hex(token_hash), user_id FROM access_tokens')).join('\n');

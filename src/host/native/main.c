@@ -103,6 +103,7 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
 int main(int argc, char **argv) {
     ht_config cfg;
     ht_config_defaults(&cfg);
+    cfg.offload_hashing = true; /* Argon2 runs on libuv's thread pool (server.c) */
     ht_server_options opts = {.host = "127.0.0.1",
                               .port = 8008,
                               .idle_timeout_ms = 75000,

@@ -15,6 +15,11 @@
  * since each one holds its request bytes and a timer for up to a minute.
  * A refused long-poll gets its answer at once and the connection stays open.
  *
+ * A request that needs a password hashed or checked comes back as HT_WORK:
+ * the work runs on libuv's thread pool while the loop serves everyone else,
+ * then the request is retried like a woken long-poll. A connection closed
+ * meanwhile is freed only once its work is back.
+ *
  * A connection the server ends itself (after an error answer, a 408 or a
  * 503) is closed "lingering": see conn_finish().
  *
@@ -49,6 +54,8 @@ typedef struct conn {
     size_t len, cap;
     char ip[64];
     bool parked;
+    bool working;           /* its request's password work is on the thread pool */
+    bool freed_after_work;  /* closed while working: free when the work is back */
     bool closing;
     bool close_after_write; /* answer, then close */
     bool lingering;         /* our side is shut down; the client's bytes are dropped */
@@ -61,6 +68,8 @@ typedef struct conn {
     long request_len;       /* length of the parked request */
     unsigned pending_writes;
     size_t pending_bytes;   /* answers written to libuv, not yet taken by the client */
+    uv_work_t work_req;
+    ht_work *work;
     bool paused;            /* not reading: pending_bytes passed WRITE_HIGH_WATER */
 } conn;
 
@@ -111,10 +120,18 @@ static void unpark(conn *c) {
     c->park_next = NULL;
 }
 
-static void on_timer_closed(uv_handle_t *h) {
-    conn *c = h->data;
+static void conn_free(conn *c) {
     free(c->buf);
     free(c);
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+    conn *c = h->data;
+    if (c->working) {
+        c->freed_after_work = true;
+        return;
+    }
+    conn_free(c);
 }
 
 static void on_tcp_closed(uv_handle_t *h) {
@@ -327,6 +344,35 @@ static void write_park_refusal(conn *c, int status) {
     ht_buf_free(&out);
 }
 
+static void on_work(uv_work_t *req) {
+    conn *c = req->data;
+    ht_work_run(c->work);
+}
+
+/* Back on the loop: the core takes the work, and the request is retried. */
+static void on_work_done(uv_work_t *req, int status) {
+    conn *c = req->data;
+    (void)status;
+    ht_core_work_done(c->srv->core, c->work);
+    c->work = NULL;
+    c->working = false;
+    if (c->freed_after_work) {
+        conn_free(c);
+        return;
+    }
+    if (c->closing) return;
+    process(c);
+}
+
+static void start_work(conn *c, ht_work *work, long request_len) {
+    c->working = true;
+    c->work = work;
+    c->request_len = request_len; /* the same bytes are retried */
+    c->work_req.data = c;
+    uv_timer_stop(&c->timer); /* the client has sent it all: no 408 while we hash */
+    uv_queue_work(c->srv->loop, &c->work_req, on_work, on_work_done);
+}
+
 /* Answers the request at the start of the buffer, or parks it. Returns false
  * if the connection must not process anything else now. */
 static bool answer_one(conn *c, long request_len) {
@@ -346,6 +392,10 @@ static bool answer_one(conn *c, long request_len) {
         if (!c->parked && c->received_ms == 0) c->received_ms = now;
         uint64_t before = ht_core_stream_position(srv->core);
         ht_core_handle(srv->core, bytes, len, c->received_ms, now, &res);
+        if (res.outcome == HT_WORK) {
+            start_work(c, res.work, (long)len);
+            return false;
+        }
         int refusal = res.outcome == HT_PARK ? park_refusal(c) : 0;
         if (res.outcome == HT_PARK && !refusal) {
             c->parked = true;
@@ -388,7 +438,7 @@ static bool answer_one(conn *c, long request_len) {
 /* Answers every complete request in the buffer, in order. */
 static void process(conn *c) {
     server *srv = c->srv;
-    while (!c->closing && !c->parked && c->len > 0) {
+    while (!c->closing && !c->parked && !c->working && c->len > 0) {
         if (c->pending_bytes > WRITE_HIGH_WATER) {
             c->paused = true;
             uv_read_stop((uv_stream_t *)&c->tcp);
@@ -409,7 +459,7 @@ static void process(conn *c) {
         }
         if (!answer_one(c, n)) return;
     }
-    if (!c->closing && !c->parked) arm_timer(c);
+    if (!c->closing && !c->parked && !c->working) arm_timer(c);
 }
 
 /* The client has taken enough of its answers: read and answer again. */
@@ -463,8 +513,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
          * answers already queued are still delivered before closing. */
         c->peer_done = true;
         uv_read_stop(s);
-        if (c->pending_writes > 0 && !c->parked) {
-            c->close_after_write = true;
+        if ((c->pending_writes > 0 && !c->parked) || c->working) {
+            c->close_after_write = true; /* a request being hashed still gets its answer */
         } else {
             conn_close(c);
         }
@@ -473,7 +523,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     if (n == 0) return;
     if (c->lingering) return; /* dropped: nothing more is answered */
     c->len += (size_t)n;
-    if (c->parked) return; /* pipelined bytes wait for the parked answer */
+    if (c->parked || c->working) return; /* pipelined bytes wait for the answer before */
     process(c);
 }
 
