@@ -2,9 +2,12 @@
  *
  * The room version 10 authorization rules, for events made on this server:
  * membership transitions, power levels for each kind of event and action,
- * and the rules for changing power levels themselves. Third-party invites
- * and restricted joins are not offered by hometab, so the rules for them
- * reduce to "invite only". */
+ * and the rules for changing power levels themselves. Restricted joins
+ * (join rules "restricted" and "knock_restricted") follow the rule: the
+ * join names a joined member who may invite in join_authorised_via_users_server;
+ * whether the joiner belongs in the room is judged before, in restricted.c.
+ * Third-party invites are not offered by hometab, so their rules reduce to
+ * "invite only". */
 #include "room/auth_rules.h"
 
 #include <string.h>
@@ -39,6 +42,21 @@ int64_t ht_power_for_action(json_t *pl, const char *action) {
     return int_or(pl, action, strcmp(action, "invite") == 0 ? 0 : 50);
 }
 
+/* A join into a restricted room by someone neither invited nor joined must
+ * name a member who is in the room and may invite. */
+static ht_error check_authoriser(const ht_new_event *ev, const ht_auth_state *st) {
+    json_t *via = json_object_get(ev->content, "join_authorised_via_users_server");
+    if (!via) return forbid("Joining this restricted room needs join_authorised_via_users_server.");
+    if (!json_is_string(via) || !ht_user_id_valid(json_string_value(via)))
+        return (ht_error){HT_M_BAD_JSON, 0, "join_authorised_via_users_server must be a user id."};
+    if (!is(st->authoriser_membership, "join"))
+        return forbid("The user named in join_authorised_via_users_server is not in the room.");
+    if (ht_power_user(st->power_levels, json_string_value(via), st->creator) <
+        ht_power_for_action(st->power_levels, "invite"))
+        return forbid("The user named in join_authorised_via_users_server may not invite people here.");
+    return (ht_error){0};
+}
+
 static ht_error check_member(ht_arena *arena, const ht_new_event *ev, const ht_auth_state *st) {
     const char *membership = ht_json_str(ev->content, "membership");
     const char *target = ev->state_key;
@@ -56,6 +74,7 @@ static ht_error check_member(ht_arena *arena, const ht_new_event *ev, const ht_a
         if (is(rule, "public")) return (ht_error){0};
         if (is(st->target_membership, "join") || is(st->target_membership, "invite"))
             return (ht_error){0};
+        if (ht_room_rule_restricted(rule)) return check_authoriser(ev, st);
         return forbid("This room is invite-only and you have not been invited.");
     }
     if (is(membership, "invite")) {

@@ -57,6 +57,12 @@ int64_t ht_power_user(json_t *pl, const char *user_id, const char *creator);
 int64_t ht_power_for_event(json_t *pl, const char *type, bool is_state);
 int64_t ht_power_for_action(json_t *pl, const char *action);
 
+/* Restricted rooms (restricted.c): is the join rule "restricted" or
+ * "knock_restricted"; is the user joined to a room that the join rules'
+ * allow list names with type m.room_membership? */
+bool ht_room_rule_restricted(const char *join_rule);
+bool ht_room_allow_satisfied(ht_core *core, ht_arena *arena, json_t *join_rules, const char *user_id);
+
 /* May this user see this event (the room's history visibility)? */
 bool ht_room_event_visible(ht_core *core, ht_arena *arena, const char *user_id,
                            const ht_event_row *ev);

@@ -50,6 +50,15 @@ json_t *ht_room_event_content(ht_arena *arena, const ht_event_row *ev) {
     return json_object_get(pdu, "content");
 }
 
+/* The user a join names in join_authorised_via_users_server, or NULL. */
+static const char *join_authoriser(const ht_new_event *ev) {
+    if (strcmp(ev->type, "m.room.member") != 0) return NULL;
+    const char *m = ht_json_str(ev->content, "membership");
+    if (!m || strcmp(m, "join") != 0) return NULL;
+    const char *via = ht_json_str(ev->content, "join_authorised_via_users_server");
+    return via && ht_user_id_valid(via) ? via : NULL;
+}
+
 /* auth_events per the spec's "auth events selection". */
 static json_t *auth_events(ht_core *core, ht_arena *arena, const ht_new_event *ev) {
     json_t *list = json_array();
@@ -57,7 +66,9 @@ static json_t *auth_events(ht_core *core, ht_arena *arena, const ht_new_event *e
                              {"m.room.power_levels", ""},
                              {"m.room.member", ev->sender},
                              {NULL, NULL},
-                             {NULL, NULL}};
+                             {NULL, NULL},
+                             {"m.room.member", join_authoriser(ev)}};
+    enum { KEYS = sizeof keys / sizeof *keys };
     if (strcmp(ev->type, "m.room.member") == 0) {
         keys[3][0] = "m.room.member";
         keys[3][1] = ev->state_key;
@@ -67,9 +78,11 @@ static json_t *auth_events(ht_core *core, ht_arena *arena, const ht_new_event *e
             keys[4][1] = "";
         }
     }
-    for (size_t i = 0; i < 5; i++) {
-        if (!keys[i][0]) continue;
+    for (size_t i = 0; i < KEYS; i++) {
+        if (!keys[i][0] || !keys[i][1]) continue;
         if (i == 3 && strcmp(keys[3][1], ev->sender) == 0) continue;
+        if (i == 5 && (strcmp(keys[5][1], ev->sender) == 0 || strcmp(keys[5][1], ev->state_key) == 0))
+            continue;
         int64_t stream = ht_store_state_get(core->store, ev->room_id, keys[i][0], keys[i][1]);
         ht_event_row row;
         if (stream && ht_store_event_by_stream(core->store, arena, stream, &row))
@@ -94,6 +107,13 @@ static ht_error load_auth_state(ht_core *core, ht_arena *arena, const ht_new_eve
     ht_store_room_latest(core->store, arena, ev->room_id, &depth, NULL);
     st->room_empty = depth <= 1;
     return (ht_error){0};
+}
+
+static void load_authoriser_membership(ht_core *core, ht_arena *arena, const ht_new_event *ev,
+                                       ht_auth_state *st) {
+    const char *via = join_authoriser(ev);
+    st->authoriser_membership =
+        via ? ht_store_membership_get(core->store, arena, ev->room_id, via, NULL, NULL) : NULL;
 }
 
 /* Applies a redaction to its target, if the redaction is allowed to. */
@@ -124,7 +144,19 @@ ht_error ht_room_send(ht_core *core, ht_arena *arena, int64_t now_ms, const ht_n
 
     ht_auth_state st;
     load_auth_state(core, arena, ev, &room, &st);
-    ht_error err = ht_auth_check_event(arena, ev, &st);
+    /* A join into a restricted room is vouched for first: judged against the
+     * allow list and, unless the client named one, given an authoriser. */
+    json_t *vouched = NULL;
+    ht_error err = ht_room_vouch_join(core, arena, ev, &st, &vouched);
+    if (err.code) return err;
+    ht_new_event with_authoriser;
+    if (vouched) {
+        with_authoriser = *ev;
+        with_authoriser.content = vouched;
+        ev = &with_authoriser;
+    }
+    load_authoriser_membership(core, arena, ev, &st);
+    err = ht_auth_check_event(arena, ev, &st);
     if (err.code) return err;
 
     const char *prev_id = NULL;

@@ -110,6 +110,10 @@ int64_t ht_store_state_at(ht_store *store, const char *room_id, const char *type
 /* Streams of the room's current state (at = 0) or of its state at `at`. */
 size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
                            int64_t **out);
+/* Streams of the room's current state events of one type (any state key),
+ * by state key, at most limit. */
+size_t ht_store_state_of_type(ht_store *store, ht_arena *arena, const char *room_id, const char *type,
+                              int64_t limit, int64_t **out);
 /* Streams of current state events set in (after, upto]. */
 size_t ht_store_state_changed(ht_store *store, ht_arena *arena, const char *room_id, int64_t after,
                               int64_t upto, int64_t **out);

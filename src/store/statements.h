@@ -110,6 +110,8 @@
                      "ORDER BY 1")                                                       \
     X(STATE_CHANGED_BETWEEN, "SELECT stream FROM room_state WHERE room_id = ?1 "         \
                              "AND stream > ?2 AND stream <= ?3 ORDER BY stream")         \
+    X(STATE_OF_TYPE, "SELECT stream FROM room_state WHERE room_id = ?1 AND type = ?2 "     \
+                     "ORDER BY state_key LIMIT ?3")                                      \
     X(MEMBER_JOINED_AFTER, "SELECT 1 FROM events WHERE room_id = ?1 AND type = 'm.room.member' " \
                            "AND state_key = ?2 AND stream >= ?3 "                        \
                            "AND json ->> '$.content.membership' = 'join' LIMIT 1")       \
