@@ -182,8 +182,7 @@ static void copy_state_string(ht_ctx *ctx, const char *room_id, json_t *entry, c
     if (value && *value) json_object_set_new(entry, as, json_string(value));
 }
 
-/* One PublishedRoomsChunk entry, kept by the arena. */
-static json_t *room_summary(ht_ctx *ctx, const char *room_id, int64_t members) {
+json_t *ht_directory_room_summary(ht_ctx *ctx, const char *room_id, int64_t members) {
     json_t *entry = ht_json_keep(ctx->arena, json_pack("{s:s, s:I}", "room_id", room_id, "num_joined_members",
                                                       (json_int_t)members));
     copy_state_string(ctx, room_id, entry, "m.room.name", "name", "name");
@@ -257,7 +256,7 @@ static ht_reply public_rooms(ht_ctx *ctx, int64_t limit, const char *since, cons
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t members = ht_store_members_count(ctx->core->store, ids[i], "join");
-        json_t *entry = room_summary(ctx, ids[i], members);
+        json_t *entry = ht_directory_room_summary(ctx, ids[i], members);
         if (matches_search(entry, term) && matches_types(entry, types))
             rooms[count++] = (listed_room){ids[i], members, entry};
     }

@@ -19,6 +19,7 @@
 #include "api/receipts.h"
 #include "api/relations.h"
 #include "api/rooms.h"
+#include "api/spaces.h"
 #include "api/sync.h"
 #include "api/threads.h"
 #include "api/typing.h"
@@ -77,6 +78,9 @@ const ht_route ht_routes[] = {
     {"GET", CLIENT "/rooms/{roomId}/messages", ht_api_messages, AUTH},
     {"GET", CLIENT "/rooms/{roomId}/context/{eventId}", ht_api_context, AUTH},
     {"GET", "/_matrix/client/v1/rooms/{roomId}/timestamp_to_event", ht_api_timestamp_to_event, AUTH},
+
+    /* spaces */
+    {"GET", "/_matrix/client/v1/rooms/{roomId}/hierarchy", ht_api_hierarchy, AUTH},
 
     /* sync */
     {"GET", CLIENT "/sync", ht_api_sync, AUTH},
