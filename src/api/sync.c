@@ -113,6 +113,17 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
     return entry;
 }
 
+/* A left (or banned) room the user never joined: they were only invited or
+ * only knocked. They learn how it ended (their own member event, with its
+ * reason) and nothing else; the room's state and timeline were never theirs
+ * to read, and anyone may knock and withdraw. */
+static json_t *outsider_leave_entry(sync_req *s, int64_t member_stream) {
+    json_t *own = events_of(s->ctx, &member_stream, 1, s->timeline_filter, false, NULL);
+    return json_pack("{s:{s:o, s:b, s:s}, s:{s:[]}, s:{s:[]}}", "timeline", "events", own, "limited", false,
+                     "prev_batch", ht_stream_token(s->ctx->arena, member_stream - 1), "state", "events",
+                     "account_data", "events");
+}
+
 /* Stripped state (spec "stripped state"): what an invitee or a knocker sees
  * of a room they are not in, as it stood at their invite or knock, ending
  * with that member event itself. */
@@ -248,7 +259,10 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
                                               "events", stripped_state(&s, room_id, rooms[i].stream)));
         } else if ((strcmp(m, "leave") == 0 || strcmp(m, "ban") == 0) &&
                    ((s.since && rooms[i].stream > s.since) || (!s.since && include_leave))) {
-            entry = room_entry(&s, room_id, rooms[i].stream, rooms[i].stream, false);
+            if (ht_store_member_joined_after(ctx->core->store, room_id, ctx->auth.user_id, 0))
+                entry = room_entry(&s, room_id, rooms[i].stream, rooms[i].stream, false);
+            else
+                entry = outsider_leave_entry(&s, rooms[i].stream);
             if (entry) json_object_set_new(leave, room_id, entry);
         }
     }

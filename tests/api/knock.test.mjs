@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { startServer } from './lib/server.mjs';
 import {
-  V3, assertError, createRoom, invite, join, putState, register, roomPost, seg, setState, sync,
+  V3, assertError, createRoom, invite, join, putState, register, roomPost, seg, sendMessage, setState, sync,
 } from './lib/matrix.mjs';
 
 let srv;
@@ -159,8 +159,14 @@ test('a moderator rejects a knock by kicking; the knocker sees rooms.leave', asy
   assert.equal(res.status, 200, res.text);
   assert.equal(await memberOf(owner, roomId, bob.user_id), 'leave');
   const b1 = await sync(srv, bob, { since: b0.next_batch });
-  assert.ok(b1.rooms.leave[roomId], JSON.stringify(b1.rooms));
+  const left = b1.rooms.leave[roomId];
+  assert.ok(left, JSON.stringify(b1.rooms));
   assert.deepEqual(b1.rooms.knock, {});
+  // Bob learns who rejected him and why.
+  const [kick] = left.timeline.events;
+  assert.equal(kick.sender, mod.user_id);
+  assert.equal(kick.state_key, bob.user_id);
+  assert.deepEqual(kick.content, { membership: 'leave', reason: 'not now' });
   // Rejected, bob may knock again.
   await knock(bob, roomId);
   assert.equal(await memberOf(owner, roomId, bob.user_id), 'knock');
@@ -188,6 +194,23 @@ test('the knocker retracts a knock with /leave', async () => {
   const b1 = await sync(srv, bob, { since: b0.next_batch });
   assert.ok(b1.rooms.leave[roomId], JSON.stringify(b1.rooms));
   assert.deepEqual(b1.rooms.knock, {});
+});
+
+test('knocking and withdrawing reveals nothing of the room beyond its stripped state', async () => {
+  const { owner, roomId } = await knockRoom({ topic: 'private matters' });
+  const bob = await user('bob');
+  await knock(bob, roomId);
+  const b0 = await sync(srv, bob);
+  await sendMessage(srv, owner, roomId, 'not for knockers');
+  await roomPost(srv, bob, roomId, 'leave');
+  for (const s of [await sync(srv, bob, { since: b0.next_batch }),
+    await sync(srv, bob, { filter: { room: { include_leave: true } } })]) {
+    const left = s.rooms.leave[roomId];
+    assert.ok(left, JSON.stringify(s.rooms));
+    assert.deepEqual(left.state.events, [], 'no member list, power levels or other state');
+    assert.deepEqual(left.timeline.events.map((e) => [e.type, e.state_key, e.content.membership]),
+      [['m.room.member', bob.user_id, 'leave']]);
+  }
 });
 
 test('a knocker cannot forget the room while the knock is pending', async () => {
