@@ -248,6 +248,18 @@ test('a long-poll of the knocker wakes for the knock itself', async () => {
   assert.ok(b1.rooms.knock[roomId]);
 });
 
+test('a withdrawn knock does not open the room\'s state, members or messages', async () => {
+  const { owner, roomId } = await knockRoom();
+  await sendMessage(srv, owner, roomId, 'not for knockers');
+  const bob = await user('bob');
+  await knock(bob, roomId);
+  await roomPost(srv, bob, roomId, 'leave');
+  for (const path of ['state', 'members', 'messages?dir=b', 'state/m.room.power_levels']) {
+    const res = await srv.fetch(`${V3}/rooms/${seg(roomId)}/${path}`, { token: bob.token });
+    assertError(res, 403, 'M_FORBIDDEN');
+  }
+});
+
 // ---- refusals -------------------------------------------------------------------
 
 test('knocking on a public room is refused', async () => {
