@@ -54,6 +54,37 @@ async function whoamiThroughput(server, ctx) {
   ];
 }
 
+// GET /versions while 8 clients try to log in over and over with a wrong
+// password, each attempt an Argon2 hash (~30 ms): natively the hashing runs
+// on libuv's thread pool, so a read should not wait behind it.
+async function versionsDuringLoginFlood(server) {
+  let flooding = true;
+  let attempts = 0;
+  const body = JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'user0' },
+    password: 'not the password' });
+  const flood = Array.from({ length: 8 }, async () => {
+    const agent = newAgent();
+    while (flooding) {
+      const status = await postStatus(server, agent, '/login', body);
+      if (status !== 403) throw new Error(`a wrong password answered ${status}`);
+      attempts++;
+    }
+    agent.destroy();
+  });
+  const started = performance.now();
+  const args = ['-t1', '-c4', `-d${FLOOD_DURATION}`, '--latency', `${server.url}/_matrix/client/versions`];
+  const wrk = parseWrk(await runAsync('wrk', args));
+  flooding = false;
+  await Promise.all(flood);
+  const seconds = (performance.now() - started) / 1000;
+  const command = `wrk ${args.join(' ')}  while bench.mjs runs 8 clients POSTing /login with a wrong password`;
+  return [
+    { figure: 'versions latency p50 during a login flood', value: wrk.latency['50%'], unit: 'ms', command },
+    { figure: 'versions latency p99 during a login flood', value: wrk.latency['99%'], unit: 'ms', command },
+    { figure: 'failed logins/s during that flood', value: attempts / seconds, unit: 'login/s', command },
+  ];
+}
+
 // Messages per second: one client sending one after another, then 16
 // clients at once (each its own user and keep-alive connection, one room).
 async function messageThroughput(server, ctx) {
@@ -158,7 +189,9 @@ async function bulkFill(server, ctx) {
   ];
 }
 
-const FIGURES = [versionsThroughput, whoamiThroughput, messageThroughput, syncWakeLatency, bulkFill];
+const FIGURES = [versionsThroughput, whoamiThroughput, versionsDuringLoginFlood, messageThroughput, syncWakeLatency,
+  bulkFill];
+const FLOOD_DURATION = process.env.BENCH_FLOOD_DURATION ?? '5s';
 
 const SEQUENTIAL_MESSAGES = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
 const CONCURRENT_MESSAGES = Number(process.env.BENCH_CONCURRENT ?? 8000);
@@ -189,6 +222,21 @@ function api(server, who, method, path, body) {
         if (res.statusCode !== 200) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
         resolve(JSON.parse(text));
       });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// The status of a POST that may well be refused.
+function postStatus(server, agent, path, payload) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${server.url}${V3}${path}`, {
+      method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -243,6 +291,17 @@ async function setUp(server, dir) {
 
 function run(cmd, args) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+// The same without blocking node's loop, for a load running beside it.
+function runAsync(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited with ${code}`))));
+  });
 }
 
 const UNIT_MS = { us: 0.001, ms: 1, s: 1000 };
