@@ -252,7 +252,7 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
         } else if (strcmp(m, "invite") == 0 || strcmp(m, "knock") == 0) {
             /* Both are reported once, when the membership is new; what
              * follows (accepted, rejected, withdrawn) is a new membership. */
-            bool is_invite = m[0] == 'i';
+            bool is_invite = strcmp(m, "invite") == 0;
             if (!s.since || rooms[i].stream > s.since)
                 json_object_set_new(is_invite ? invite : knock, room_id,
                                     json_pack("{s:{s:o}}", is_invite ? "invite_state" : "knock_state",
