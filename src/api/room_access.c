@@ -31,7 +31,11 @@ bool ht_room_read_limit(ht_ctx *ctx, const char *room_id, int64_t *upto, ht_repl
     json_t *hv = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.history_visibility", "");
     const char *visibility = ht_json_str(hv, "history_visibility");
     if (visibility && strcmp(visibility, "world_readable") == 0) return true;
-    if (membership && (strcmp(membership, "leave") == 0 || strcmp(membership, "ban") == 0)) {
+    /* A former member reads up to their leave. Someone who left without
+     * ever joining (a knock withdrawn or rejected, an invite declined) was
+     * never a member: anyone may knock and withdraw on a knock room. */
+    if (membership && (strcmp(membership, "leave") == 0 || strcmp(membership, "ban") == 0) &&
+        ht_store_member_joined_after(ctx->core->store, room_id, ctx->auth.user_id, 0)) {
         *upto = stream;
         return true;
     }

@@ -1,5 +1,5 @@
 /* rooms.c -- making rooms and moving people in and out of them:
- * /createRoom, /join, /rooms/{roomId}/(join|invite|leave|kick|ban|unban|forget),
+ * /createRoom, /join, /knock, /rooms/{roomId}/(join|invite|leave|kick|ban|unban|forget),
  * /joined_rooms. Every change is an m.room.member event through ht_room_send,
  * so the authorization rules decide, not this file. */
 #include "api/rooms.h"
@@ -32,13 +32,15 @@ static bool send_event(ht_ctx *ctx, const char *room_id, const char *type, const
     return true;
 }
 
-/* A member event's content, with the target's profile for join and invite. */
+/* A member event's content, with the target's profile for join, invite and
+ * knock (the members deciding on a knock see who is asking). */
 static json_t *member_content(ht_ctx *ctx, const char *user_id, const char *membership,
                               json_t *body) {
     json_t *content = ht_json_keep(ctx->arena, json_pack("{s:s}", "membership", membership));
     const char *reason = ht_json_str(body, "reason");
     if (reason) json_object_set_new(content, "reason", json_string(reason));
-    if (strcmp(membership, "join") == 0 || strcmp(membership, "invite") == 0) {
+    if (strcmp(membership, "join") == 0 || strcmp(membership, "invite") == 0 ||
+        strcmp(membership, "knock") == 0) {
         ht_user_row user;
         if (ht_store_user_get(ctx->core->store, ctx->arena, user_id, &user)) {
             if (user.displayname) json_object_set_new(content, "displayname", json_string(user.displayname));
@@ -240,13 +242,14 @@ static ht_reply change_membership(ht_ctx *ctx, const char *room_id, const char *
     return ht_reply_empty();
 }
 
-static ht_reply join_room(ht_ctx *ctx, const char *room_id) {
+/* Join or knock as oneself: {reason?} in, {room_id} out. */
+static ht_reply enter_room(ht_ctx *ctx, const char *room_id, const char *membership) {
     json_t *body;
     ht_reply err;
     if (!ht_body_object(ctx, &body, &err)) return err;
     if (!reason_valid(body)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
     if (!send_event(ctx, room_id, "m.room.member", ctx->auth.user_id,
-                    member_content(ctx, ctx->auth.user_id, "join", body), NULL, &err))
+                    member_content(ctx, ctx->auth.user_id, membership, body), NULL, &err))
         return err;
     return ht_reply_json(json_pack("{s:s}", "room_id", room_id));
 }
@@ -255,23 +258,52 @@ ht_reply ht_api_join_room_id(ht_ctx *ctx) {
     const char *room_id;
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err)) return err;
-    return join_room(ctx, room_id);
+    return enter_room(ctx, room_id, "join");
+}
+
+/* {roomIdOrAlias} of /join and /knock: a room id of a room here, or an alias
+ * of one. server_name / via are not read: there is one server. */
+static bool room_id_or_alias(ht_ctx *ctx, const char **room_id, ht_reply *err) {
+    const char *target = ht_param_get(ctx, "roomIdOrAlias");
+    if (target[0] == '#') {
+        if (!ht_room_alias_valid(target)) {
+            *err = ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid room alias.");
+            return false;
+        }
+        *room_id = ht_store_alias_get(ctx->core->store, ctx->arena, target, NULL);
+        if (!*room_id) {
+            *err = ht_reply_error(HT_M_NOT_FOUND, "No room has that alias.");
+            return false;
+        }
+        return true;
+    }
+    if (!ht_room_id_valid(target)) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "That is neither a room id nor a room alias.");
+        return false;
+    }
+    ht_room_row row;
+    if (!ht_store_room_get(ctx->core->store, ctx->arena, target, &row)) {
+        *err = ht_reply_error(HT_M_NOT_FOUND, "There is no room with that id on this server.");
+        return false;
+    }
+    *room_id = target;
+    return true;
 }
 
 ht_reply ht_api_join(ht_ctx *ctx) {
-    const char *target = ht_param_get(ctx, "roomIdOrAlias");
-    if (target[0] == '#') {
-        if (!ht_room_alias_valid(target)) return ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid room alias.");
-        const char *room_id = ht_store_alias_get(ctx->core->store, ctx->arena, target, NULL);
-        if (!room_id) return ht_reply_error(HT_M_NOT_FOUND, "No room has that alias.");
-        return join_room(ctx, room_id);
-    }
-    if (!ht_room_id_valid(target))
-        return ht_reply_error(HT_M_INVALID_PARAM, "That is neither a room id nor a room alias.");
-    ht_room_row row;
-    if (!ht_store_room_get(ctx->core->store, ctx->arena, target, &row))
-        return ht_reply_error(HT_M_NOT_FOUND, "There is no room with that id on this server.");
-    return join_room(ctx, target);
+    const char *room_id;
+    ht_reply err;
+    if (!room_id_or_alias(ctx, &room_id, &err)) return err;
+    return enter_room(ctx, room_id, "join");
+}
+
+/* A knock is a membership like a join: the authorization rules say whether
+ * the room takes knocks and whether this user may knock. */
+ht_reply ht_api_knock(ht_ctx *ctx) {
+    const char *room_id;
+    ht_reply err;
+    if (!room_id_or_alias(ctx, &room_id, &err)) return err;
+    return enter_room(ctx, room_id, "knock");
 }
 
 /* invite, kick, ban and unban: {user_id, reason}, one reading of the body
@@ -336,7 +368,7 @@ ht_reply ht_api_forget(ht_ctx *ctx) {
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err)) return err;
     const char *now = ht_store_membership_get(ctx->core->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
-    if (now && (strcmp(now, "join") == 0 || strcmp(now, "invite") == 0))
+    if (now && (strcmp(now, "join") == 0 || strcmp(now, "invite") == 0 || strcmp(now, "knock") == 0))
         return ht_reply_error(HT_M_UNKNOWN, "Leave the room before forgetting it.");
     if (now) ht_store_membership_forget(ctx->core->store, room_id, ctx->auth.user_id);
     return ht_reply_empty();

@@ -7,6 +7,7 @@
 ht_reply ht_api_create_room(ht_ctx *ctx);
 ht_reply ht_api_join(ht_ctx *ctx);
 ht_reply ht_api_join_room_id(ht_ctx *ctx);
+ht_reply ht_api_knock(ht_ctx *ctx);
 ht_reply ht_api_invite(ht_ctx *ctx);
 ht_reply ht_api_kick(ht_ctx *ctx);
 ht_reply ht_api_ban(ht_ctx *ctx);

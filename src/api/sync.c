@@ -113,8 +113,21 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
     return entry;
 }
 
-/* Stripped state an invitee sees before joining (spec "stripped state"). */
-static json_t *invite_entry(sync_req *s, const char *room_id, int64_t invite_stream) {
+/* A left (or banned) room the user never joined: they were only invited or
+ * only knocked. They learn how it ended (their own member event, with its
+ * reason) and nothing else; the room's state and timeline were never theirs
+ * to read, and anyone may knock and withdraw. */
+static json_t *outsider_leave_entry(sync_req *s, int64_t member_stream) {
+    json_t *own = events_of(s->ctx, &member_stream, 1, s->timeline_filter, false, NULL);
+    return json_pack("{s:{s:o, s:b, s:s}, s:{s:[]}, s:{s:[]}}", "timeline", "events", own, "limited", false,
+                     "prev_batch", ht_stream_token(s->ctx->arena, member_stream - 1), "state", "events",
+                     "account_data", "events");
+}
+
+/* Stripped state (spec "stripped state"): what an invitee or a knocker sees
+ * of a room they are not in, as it stood at their invite or knock, ending
+ * with that member event itself. */
+static json_t *stripped_state(sync_req *s, const char *room_id, int64_t member_stream) {
     ht_ctx *ctx = s->ctx;
     static const char *const types[] = {"m.room.create", "m.room.join_rules", "m.room.name",
                                         "m.room.avatar", "m.room.canonical_alias", "m.room.topic",
@@ -122,8 +135,8 @@ static json_t *invite_entry(sync_req *s, const char *room_id, int64_t invite_str
     json_t *events = json_array();
     for (size_t i = 0; i <= sizeof types / sizeof *types; i++) {
         int64_t stream = i < sizeof types / sizeof *types
-                             ? ht_store_state_at(ctx->core->store, room_id, types[i], "", invite_stream)
-                             : invite_stream;
+                             ? ht_store_state_at(ctx->core->store, room_id, types[i], "", member_stream)
+                             : member_stream;
         ht_event_row row;
         if (!stream || !ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row)) continue;
         json_t *content = ht_room_event_content(ctx->arena, &row);
@@ -131,7 +144,7 @@ static json_t *invite_entry(sync_req *s, const char *room_id, int64_t invite_str
                                                 row.state_key ? row.state_key : "", "sender", row.sender,
                                                 "content", content ? content : json_object()));
     }
-    return json_pack("{s:{s:o}}", "invite_state", "events", events);
+    return events;
 }
 
 /* ---- end-to-end encryption in /sync (e2ee-media) ------------------------
@@ -222,7 +235,7 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     s.upto = position;
     ht_sync_scope scope = {.since = s.since, .upto = position, .filter = s.filter};
 
-    json_t *join = json_object(), *invite = json_object(), *leave = json_object();
+    json_t *join = json_object(), *invite = json_object(), *leave = json_object(), *knock = json_object();
     bool include_leave = json_is_true(json_object_get(s.room_filter, "include_leave"));
     ht_membership_row *rooms;
     size_t n = ht_store_memberships_of_user(ctx->core->store, ctx->arena, ctx->auth.user_id, &rooms);
@@ -236,12 +249,20 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
             bool fresh = !s.since || s.full_state || rooms[i].stream > s.since;
             entry = ht_sync_joined_room_extras(ctx, &scope, room_id, fresh, entry);
             if (entry) json_object_set_new(join, room_id, entry);
-        } else if (strcmp(m, "invite") == 0) {
+        } else if (strcmp(m, "invite") == 0 || strcmp(m, "knock") == 0) {
+            /* Both are reported once, when the membership is new; what
+             * follows (accepted, rejected, withdrawn) is a new membership. */
+            bool is_invite = strcmp(m, "invite") == 0;
             if (!s.since || rooms[i].stream > s.since)
-                json_object_set_new(invite, room_id, invite_entry(&s, room_id, rooms[i].stream));
+                json_object_set_new(is_invite ? invite : knock, room_id,
+                                    json_pack("{s:{s:o}}", is_invite ? "invite_state" : "knock_state",
+                                              "events", stripped_state(&s, room_id, rooms[i].stream)));
         } else if ((strcmp(m, "leave") == 0 || strcmp(m, "ban") == 0) &&
                    ((s.since && rooms[i].stream > s.since) || (!s.since && include_leave))) {
-            entry = room_entry(&s, room_id, rooms[i].stream, rooms[i].stream, false);
+            if (ht_store_member_joined_after(ctx->core->store, room_id, ctx->auth.user_id, 0))
+                entry = room_entry(&s, room_id, rooms[i].stream, rooms[i].stream, false);
+            else
+                entry = outsider_leave_entry(&s, rooms[i].stream);
             if (entry) json_object_set_new(leave, room_id, entry);
         }
     }
@@ -249,21 +270,22 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     bool e2ee_news = sync_e2ee(&s, e2ee);
     bool global_news;
     json_t *globals = ht_sync_globals(ctx, &scope, &global_news);
-    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave) || e2ee_news ||
-                global_news;
+    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave) ||
+                json_object_size(knock) || e2ee_news || global_news;
     if (!news && may_wait) {
         json_decref(join);
         json_decref(invite);
         json_decref(leave);
+        json_decref(knock);
         json_decref(e2ee);
         json_decref(globals);
         return (ht_reply){.park = true, .park_position = (uint64_t)position,
                           .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
     }
-    json_t *reply = json_pack("{s:s, s:{s:o, s:o, s:o, s:{}}, s:{s:[]}, s:{s:[]}}", "next_batch",
+    json_t *reply = json_pack("{s:s, s:{s:o, s:o, s:o, s:o}, s:{s:[]}, s:{s:[]}}", "next_batch",
                               ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",
-                              invite, "leave", leave, "knock", "presence", "events", "account_data",
-                              "events");
+                              invite, "leave", leave, "knock", knock, "presence", "events",
+                              "account_data", "events");
     json_object_update(reply, e2ee);
     json_object_update(reply, globals);
     json_decref(e2ee);

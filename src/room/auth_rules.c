@@ -1,11 +1,12 @@
 /* auth_rules.c -- may this sender send this event into this room?
  *
  * The room version 10 authorization rules, for events made on this server:
- * membership transitions, power levels for each kind of event and action,
- * and the rules for changing power levels themselves. Restricted joins
- * (join rules "restricted" and "knock_restricted") follow the rule: the
- * join names a joined member who may invite in join_authorised_via_users_server;
- * whether the joiner belongs in the room is judged before, in restricted.c.
+ * membership transitions (knocking included), power levels for each kind of
+ * event and action, and the rules for changing power levels themselves.
+ * Restricted joins (join rules "restricted" and "knock_restricted") follow
+ * the rule: a join by someone not invited names, in
+ * join_authorised_via_users_server, a joined member who may invite; whether
+ * the joiner belongs in the room is judged before, in restricted.c.
  * Third-party invites are not offered by hometab, so their rules reduce to
  * "invite only". */
 #include "room/auth_rules.h"
@@ -57,6 +58,28 @@ static ht_error check_authoriser(const ht_new_event *ev, const ht_auth_state *st
     return (ht_error){0};
 }
 
+/* The room's join rule; a room without one is invite-only. */
+static const char *join_rule(const ht_auth_state *st) {
+    const char *rule = ht_json_str(st->join_rules, "join_rule");
+    return rule ? rule : "invite";
+}
+
+/* A knock asks the room's members for an invite: only where the join rule
+ * invites knocks, only for oneself, and only by someone who is neither in
+ * the room, nor already invited, nor banned. Knocking again while a knock is
+ * pending is allowed (it can update the reason). */
+static ht_error check_knock(const ht_new_event *ev, const ht_auth_state *st) {
+    const char *rule = join_rule(st);
+    if (!is(rule, "knock") && !is(rule, "knock_restricted"))
+        return forbid("This room does not accept knocks: its join rule is not knock or knock_restricted.");
+    if (!is(ev->sender, ev->state_key)) return forbid("You can only knock as yourself.");
+    if (is(st->target_membership, "ban")) return forbid("You are banned from this room.");
+    if (is(st->target_membership, "join")) return forbid("You are already in this room.");
+    if (is(st->target_membership, "invite"))
+        return forbid("You have already been invited to this room: join it instead of knocking.");
+    return (ht_error){0};
+}
+
 static ht_error check_member(ht_arena *arena, const ht_new_event *ev, const ht_auth_state *st) {
     const char *membership = ht_json_str(ev->content, "membership");
     const char *target = ev->state_key;
@@ -69,12 +92,14 @@ static ht_error check_member(ht_arena *arena, const ht_new_event *ev, const ht_a
         if (st->room_empty && is(target, st->creator) && is(ev->sender, target)) return (ht_error){0};
         if (!is(ev->sender, target)) return forbid("You can only join a room as yourself.");
         if (is(st->target_membership, "ban")) return forbid("You are banned from this room.");
-        const char *rule = ht_json_str(st->join_rules, "join_rule");
-        if (!rule) rule = "invite";
+        const char *rule = join_rule(st);
         if (is(rule, "public")) return (ht_error){0};
+        /* invite, knock, restricted, knock_restricted: an invite lets you in. */
         if (is(st->target_membership, "join") || is(st->target_membership, "invite"))
             return (ht_error){0};
         if (ht_room_rule_restricted(rule)) return check_authoriser(ev, st);
+        if (is(rule, "knock"))
+            return forbid("You need an invite to join this room: knock to ask for one.");
         return forbid("This room is invite-only and you have not been invited.");
     }
     if (is(membership, "invite")) {
@@ -111,7 +136,7 @@ static ht_error check_member(ht_arena *arena, const ht_new_event *ev, const ht_a
         return (ht_error){0};
     }
     (void)arena;
-    if (is(membership, "knock")) return forbid("This server does not support knocking.");
+    if (is(membership, "knock")) return check_knock(ev, st);
     return (ht_error){HT_M_BAD_JSON, 0, "Unknown membership value."};
 }
 

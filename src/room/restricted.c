@@ -67,15 +67,19 @@ ht_error ht_room_vouch_join(ht_core *core, ht_arena *arena, const ht_new_event *
     if (!is(ev->type, "m.room.member") || !is(ht_json_str(ev->content, "membership"), "join") ||
         !is(ev->sender, ev->state_key))
         return (ht_error){0};
-    if (!ht_room_rule_restricted(ht_json_str(st->join_rules, "join_rule"))) return (ht_error){0};
+    const char *rule = ht_json_str(st->join_rules, "join_rule");
+    if (!ht_room_rule_restricted(rule)) return (ht_error){0};
     /* Invited, joined or banned: the authorization rules decide alone. */
     if (is(st->target_membership, "join") || is(st->target_membership, "invite") ||
         is(st->target_membership, "ban"))
         return (ht_error){0};
     if (!ht_room_allow_satisfied(core, arena, st->join_rules, ev->sender))
         return (ht_error){HT_M_FORBIDDEN, 0,
-                          "You can join this room only as a member of one of the rooms its join "
-                          "rules allow, and you are in none of them; ask for an invite."};
+                          is(rule, "knock_restricted")
+                              ? "You can join this room only as a member of one of the rooms its join "
+                                "rules allow, and you are in none of them; knock to ask for an invite."
+                              : "You can join this room only as a member of one of the rooms its join "
+                                "rules allow, and you are in none of them; ask for an invite."};
     if (json_object_get(ev->content, "join_authorised_via_users_server")) return (ht_error){0};
     const char *authoriser = pick_authoriser(core, arena, ev->room_id, st);
     if (!authoriser)

@@ -73,7 +73,7 @@ static json_t *auth_events(ht_core *core, ht_arena *arena, const ht_new_event *e
         keys[3][0] = "m.room.member";
         keys[3][1] = ev->state_key;
         const char *m = ht_json_str(ev->content, "membership");
-        if (m && (strcmp(m, "join") == 0 || strcmp(m, "invite") == 0)) {
+        if (m && (strcmp(m, "join") == 0 || strcmp(m, "invite") == 0 || strcmp(m, "knock") == 0)) {
             keys[4][0] = "m.room.join_rules";
             keys[4][1] = "";
         }

@@ -56,6 +56,7 @@ const ht_route ht_routes[] = {
     {"POST", CLIENT "/createRoom", ht_api_create_room, LIMITED},
     {"POST", CLIENT "/join/{roomIdOrAlias}", ht_api_join, LIMITED},
     {"POST", CLIENT "/rooms/{roomId}/join", ht_api_join_room_id, LIMITED},
+    {"POST", CLIENT "/knock/{roomIdOrAlias}", ht_api_knock, LIMITED},
     {"POST", CLIENT "/rooms/{roomId}/invite", ht_api_invite, LIMITED},
     {"POST", CLIENT "/rooms/{roomId}/leave", ht_api_leave, AUTH},
     {"POST", CLIENT "/rooms/{roomId}/kick", ht_api_kick, AUTH},

@@ -1,132 +1,119 @@
-/* test_auth_rules.c -- the room version 10 rule for joins into restricted
- * rooms, on its own: without the server's vouching (restricted.c), a join
- * is allowed when invited or joined already, or when it names in
- * join_authorised_via_users_server a joined member who may invite. */
+/* test_auth_rules.c -- the room version 10 authorization rules for
+ * m.room.member with knocking: who may knock where, and how a knock is
+ * answered (invite accepts, kick rejects, the knocker may withdraw). Each
+ * case checks one member event against a room state built here. */
 #include "unit.h"
 
 #include <jansson.h>
 
 #include "room/auth_rules.h"
 
-typedef struct scene {
-    json_t *power_levels, *join_rules, *content;
-    ht_auth_state st;
-    ht_new_event ev;
-} scene;
+enum { ALLOW = 0, DENY = 1 };
 
-/* @joiner:x joins a room made by @admin:x whose invite level is 50 and
- * where @helper:x has 10. */
-static void setup(scene *s, const char *join_rule, const char *authoriser) {
-    s->power_levels = json_pack("{s:{s:i, s:i}, s:i}", "users", "@admin:x", 100, "@helper:x", 10, "invite", 50);
-    s->join_rules = json_pack("{s:s, s:[{s:s, s:s}]}", "join_rule", join_rule, "allow", "type",
-                              "m.room_membership", "room_id", "!space:x");
-    s->content = json_pack("{s:s}", "membership", "join");
-    if (authoriser) json_object_set_new(s->content, "join_authorised_via_users_server", json_string(authoriser));
-    s->st = (ht_auth_state){.creator = "@admin:x", .power_levels = s->power_levels, .join_rules = s->join_rules,
-                            .has_create = true};
-    s->ev = (ht_new_event){.room_id = "!room:x", .type = "m.room.member", .state_key = "@joiner:x",
-                           .sender = "@joiner:x", .content = s->content};
+#define OWNER "@owner:hs"
+#define MOD "@mod:hs"
+#define PLAIN "@plain:hs"
+#define KNOCKER "@knocker:hs"
+
+/* Checks sender setting target's membership in a room whose join rule is
+ * `rule` (NULL: no join rules event), where the sender's and the target's
+ * memberships are as given. OWNER is at 100, MOD at 50, everyone else 0. */
+static ht_error check(const char *rule, const char *sender, const char *sender_membership,
+                      const char *target, const char *target_membership, const char *membership) {
+    json_t *pl = json_pack("{s:{s:i, s:i}, s:i, s:i, s:i}", "users", OWNER, 100, MOD, 50, "kick", 50,
+                           "ban", 50, "invite", 0);
+    json_t *rules = rule ? json_pack("{s:s}", "join_rule", rule) : NULL;
+    json_t *content = json_pack("{s:s}", "membership", membership);
+    ht_auth_state st = {.creator = OWNER, .power_levels = pl, .join_rules = rules,
+                        .sender_membership = sender_membership, .target_membership = target_membership,
+                        .has_create = true};
+    ht_new_event ev = {.room_id = "!r:hs", .type = "m.room.member", .state_key = target,
+                       .sender = sender, .content = content};
+    ht_error err = ht_auth_check_event(NULL, &ev, &st);
+    json_decref(pl);
+    json_decref(rules);
+    json_decref(content);
+    return err;
 }
 
-static void teardown(scene *s) {
-    json_decref(s->power_levels);
-    json_decref(s->join_rules);
-    json_decref(s->content);
+/* As check(), for a user acting on their own membership. */
+static ht_error self(const char *rule, const char *current, const char *membership) {
+    return check(rule, KNOCKER, current, KNOCKER, current, membership);
 }
 
-static int check(scene *s) { return ht_auth_check_event(NULL, &s->ev, &s->st).code; }
-
-static void test_restricted_join_needs_an_authoriser(void **state) {
-    (void)state;
-    const char *rules[] = {"restricted", "knock_restricted"};
-    for (int i = 0; i < 2; i++) {
-        scene s;
-        setup(&s, rules[i], NULL);
-        assert_int_equal(check(&s), HT_M_FORBIDDEN);
-        teardown(&s);
+static void assert_verdict(ht_error err, int verdict) {
+    if (verdict == ALLOW) {
+        assert_int_equal(err.code, 0);
+    } else {
+        assert_int_equal(err.code, HT_M_FORBIDDEN);
+        assert_non_null(err.message);
     }
 }
 
-static void test_restricted_join_by_a_joined_member_who_may_invite_is_allowed(void **state) {
+static void test_knock_allowed_only_where_the_join_rule_is_knock_or_knock_restricted(void **state) {
     (void)state;
-    scene s;
-    setup(&s, "restricted", "@admin:x");
-    s.st.authoriser_membership = "join";
-    assert_int_equal(check(&s), 0);
-    teardown(&s);
+    assert_verdict(self("knock", NULL, "knock"), ALLOW);
+    assert_verdict(self("knock_restricted", NULL, "knock"), ALLOW);
+    assert_verdict(self("public", NULL, "knock"), DENY);
+    assert_verdict(self("invite", NULL, "knock"), DENY);
+    assert_verdict(self("restricted", NULL, "knock"), DENY);
+    assert_verdict(self("private", NULL, "knock"), DENY);
+    assert_verdict(self(NULL, NULL, "knock"), DENY);
 }
 
-static void test_restricted_join_authoriser_must_be_joined(void **state) {
+static void test_knock_only_as_oneself(void **state) {
     (void)state;
-    const char *memberships[] = {NULL, "leave", "invite", "ban"};
-    for (int i = 0; i < 4; i++) {
-        scene s;
-        setup(&s, "restricted", "@admin:x");
-        s.st.authoriser_membership = memberships[i];
-        assert_int_equal(check(&s), HT_M_FORBIDDEN);
-        teardown(&s);
+    assert_verdict(check("knock", OWNER, "join", KNOCKER, NULL, "knock"), DENY);
+    assert_verdict(check("knock", PLAIN, NULL, KNOCKER, NULL, "knock"), DENY);
+}
+
+static void test_knock_refused_when_banned_joined_or_invited(void **state) {
+    (void)state;
+    assert_verdict(self("knock", "ban", "knock"), DENY);
+    assert_verdict(self("knock", "join", "knock"), DENY);
+    assert_verdict(self("knock", "invite", "knock"), DENY);
+    /* After leaving, or with a knock pending, one may knock (again). */
+    assert_verdict(self("knock", "leave", "knock"), ALLOW);
+    assert_verdict(self("knock", "knock", "knock"), ALLOW);
+}
+
+static void test_joining_a_knock_room_needs_an_invite(void **state) {
+    (void)state;
+    static const char *const rules[] = {"knock", "knock_restricted"};
+    for (size_t i = 0; i < 2; i++) {
+        assert_verdict(self(rules[i], NULL, "join"), DENY);
+        assert_verdict(self(rules[i], "knock", "join"), DENY);
+        assert_verdict(self(rules[i], "invite", "join"), ALLOW);
     }
 }
 
-static void test_restricted_join_authoriser_must_have_invite_power(void **state) {
+static void test_an_invite_accepts_a_knock(void **state) {
     (void)state;
-    scene s;
-    setup(&s, "knock_restricted", "@helper:x");
-    s.st.authoriser_membership = "join";
-    assert_int_equal(check(&s), HT_M_FORBIDDEN);
-    teardown(&s);
+    assert_verdict(check("knock", PLAIN, "join", KNOCKER, "knock", "invite"), ALLOW);
+    /* Only from inside the room. */
+    assert_verdict(check("knock", PLAIN, "leave", KNOCKER, "knock", "invite"), DENY);
 }
 
-static void test_restricted_join_authoriser_must_be_a_user_id(void **state) {
+static void test_a_kick_rejects_a_knock_only_with_the_kick_level(void **state) {
     (void)state;
-    scene s;
-    setup(&s, "restricted", "admin");
-    s.st.authoriser_membership = "join";
-    assert_int_equal(check(&s), HT_M_BAD_JSON);
-    teardown(&s);
+    assert_verdict(check("knock", MOD, "join", KNOCKER, "knock", "leave"), ALLOW);
+    assert_verdict(check("knock", PLAIN, "join", KNOCKER, "knock", "leave"), DENY);
 }
 
-static void test_restricted_join_when_invited_or_joined_needs_nothing(void **state) {
+static void test_the_knocker_may_withdraw(void **state) {
     (void)state;
-    const char *memberships[] = {"invite", "join"};
-    for (int i = 0; i < 2; i++) {
-        scene s;
-        setup(&s, "restricted", NULL);
-        s.st.target_membership = memberships[i];
-        assert_int_equal(check(&s), 0);
-        teardown(&s);
-    }
-}
-
-static void test_restricted_join_when_banned_is_refused_even_with_an_authoriser(void **state) {
-    (void)state;
-    scene s;
-    setup(&s, "restricted", "@admin:x");
-    s.st.authoriser_membership = "join";
-    s.st.target_membership = "ban";
-    assert_int_equal(check(&s), HT_M_FORBIDDEN);
-    teardown(&s);
-}
-
-static void test_invite_rule_ignores_an_authoriser(void **state) {
-    (void)state;
-    scene s;
-    setup(&s, "invite", "@admin:x");
-    s.st.authoriser_membership = "join";
-    assert_int_equal(check(&s), HT_M_FORBIDDEN);
-    teardown(&s);
+    assert_verdict(self("knock", "knock", "leave"), ALLOW);
 }
 
 int run_auth_rules_tests(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_restricted_join_needs_an_authoriser),
-        cmocka_unit_test(test_restricted_join_by_a_joined_member_who_may_invite_is_allowed),
-        cmocka_unit_test(test_restricted_join_authoriser_must_be_joined),
-        cmocka_unit_test(test_restricted_join_authoriser_must_have_invite_power),
-        cmocka_unit_test(test_restricted_join_authoriser_must_be_a_user_id),
-        cmocka_unit_test(test_restricted_join_when_invited_or_joined_needs_nothing),
-        cmocka_unit_test(test_restricted_join_when_banned_is_refused_even_with_an_authoriser),
-        cmocka_unit_test(test_invite_rule_ignores_an_authoriser),
+        cmocka_unit_test(test_knock_allowed_only_where_the_join_rule_is_knock_or_knock_restricted),
+        cmocka_unit_test(test_knock_only_as_oneself),
+        cmocka_unit_test(test_knock_refused_when_banned_joined_or_invited),
+        cmocka_unit_test(test_joining_a_knock_room_needs_an_invite),
+        cmocka_unit_test(test_an_invite_accepts_a_knock),
+        cmocka_unit_test(test_a_kick_rejects_a_knock_only_with_the_kick_level),
+        cmocka_unit_test(test_the_knocker_may_withdraw),
     };
     return cmocka_run_group_tests_name("auth_rules", tests, NULL, NULL);
 }
