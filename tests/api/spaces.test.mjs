@@ -181,6 +181,18 @@ test('an invite-only child the caller is not in is left out, a public one is lis
   assert.deepEqual(ids(await hierarchy(bob, space)), [space, secret, open, hidden], 'an invite makes it visible');
 });
 
+test('a knock child is visible to anyone, as they may ask to join it', async () => {
+  const alice = await fresh('alice');
+  const bob = await fresh('bob');
+  const space = await createSpace(alice);
+  const knockable = await createRoom(srv, alice, { preset: 'private_chat' });
+  await setState(srv, alice, knockable, 'm.room.join_rules', '', { join_rule: 'knock' });
+  await addChild(alice, space, knockable);
+  const res = await hierarchy(bob, space);
+  assert.deepEqual(ids(res), [space, knockable]);
+  assert.equal(res.rooms[1].join_rule, 'knock');
+});
+
 test('a world-readable child is visible to anyone', async () => {
   const alice = await fresh('alice');
   const bob = await fresh('bob');
@@ -301,6 +313,16 @@ test('knock_restricted admits members of the allowed room the same way', async (
   await join(srv, bob, space);
   const res = await roomPost(srv, bob, room, 'join');
   assert.equal(res.status, 200, res.text);
+  assert.equal((await memberEvent(bob, room, bob.user_id)).content.join_authorised_via_users_server, alice.user_id);
+});
+
+test('a knock on a knock_restricted room does not stop a member of the space joining directly', async () => {
+  const { alice, bob, space, room } = await restrictedScene('knock_restricted');
+  const knocked = await srv.fetch(`${V3}/knock/${seg(room)}`, { method: 'POST', body: {}, token: bob.token });
+  assert.equal(knocked.status, 200, knocked.text);
+  assertError(await roomPost(srv, bob, room, 'join'), 403, 'M_FORBIDDEN');
+  await join(srv, bob, space);
+  await join(srv, bob, room);
   assert.equal((await memberEvent(bob, room, bob.user_id)).content.join_authorised_via_users_server, alice.user_id);
 });
 
