@@ -221,9 +221,25 @@ static void closure(const uint32_t *p, size_t m, bool *states, bool literal) {
         if (states[k] && p[k] == '*') states[k + 1] = true;
 }
 
+/* Is `needle` in `hay`, ignoring ASCII case as fold() does? On valid UTF-8
+ * (all event content and rules are) a byte match starts on a character, so
+ * this is exactly "the code points occur in a row". */
+static bool contains_folded(const char *hay, const char *needle) {
+    size_t m = strlen(needle);
+    for (const char *h = hay; *h; h++) {
+        size_t k = 0;
+        while (k < m && h[k] && fold((unsigned char)h[k]) == fold((unsigned char)needle[k])) k++;
+        if (k == m) return true;
+    }
+    return m == 0;
+}
+
 /* A set of pattern positions advanced over the text, one character at a
  * time (a small NFA): linear in text times pattern, whatever the stars. */
 bool ht_push_glob(const char *pattern, const char *text, bool words, bool literal) {
+    /* Most patterns (user names, "@room", event types) have no wildcards,
+     * and most texts do not contain them at all: say so without the NFA. */
+    if ((literal || !strpbrk(pattern, "*?")) && !contains_folded(text, pattern)) return false;
     size_t m, n;
     uint32_t *p = decode(pattern, &m);
     uint32_t *t = decode(text, &n);
