@@ -3,17 +3,15 @@
  *
  * Each is read from the store as "what changed after since" (everything
  * on an initial sync), using the stream position every change recorded.
- * Unread counts are computed rather than stored: the events after the
- * user's read marks, judged by the user's push rules, per thread. */
+ * Unread counts come from api/unread.c. */
 #include "api/sync_extras.h"
 
 #include <string.h>
 
 #include "api/filter.h"
-#include "api/push_eval.h"
 #include "api/push_rules.h"
+#include "api/unread.h"
 #include "core/core.h"
-#include "room/room.h"
 #include "store/account_data.h"
 #include "store/meta.h"
 #include "store/presence.h"
@@ -23,7 +21,6 @@
 
 enum {
     MAX_PRESENCE_EVENTS = 500,
-    MAX_UNREAD_SCAN = 500,          /* events judged per room and sync */
     ACTIVITY_WRITE_MS = 60 * 1000,  /* record activity at most this often */
     CURRENTLY_ACTIVE_MS = 5 * 60 * 1000,
 };
@@ -153,69 +150,7 @@ static json_t *account_data_events(ht_ctx *ctx, const char *room_id, int64_t sin
     return events;
 }
 
-/* ---- unread counts ----------------------------------------------------------------- */
-
-typedef struct thread_count {
-    const char *thread_id; /* "main" for the main timeline */
-    int64_t read_upto;     /* event stream of the thread's receipt */
-    bool own_seen;         /* the user wrote in it after these events */
-    int64_t notifications;
-    int64_t highlights;
-} thread_count;
-
-typedef struct unread {
-    thread_count *threads;
-    size_t count, cap;
-} unread;
-
-static thread_count *thread_of(ht_ctx *ctx, unread *u, const char *thread_id) {
-    for (size_t i = 0; i < u->count; i++)
-        if (strcmp(u->threads[i].thread_id, thread_id) == 0) return &u->threads[i];
-    u->threads = ht_arena_push(ctx->arena, u->threads, sizeof *u->threads, u->count, &u->cap);
-    thread_count *t = &u->threads[u->count++];
-    *t = (thread_count){.thread_id = thread_id};
-    return t;
-}
-
-/* Counts, per thread, the events after the user's read marks that their
- * push rules say notify. Read marks: the receipts (unthreaded ones cover
- * every thread), the user's own join, and the user's own events, which
- * count as reading everything before them in their thread. */
-static void count_unread(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, unread *u) {
-    ht_store *store = ctx->core->store;
-    int64_t joined = 0;
-    ht_store_membership_get(store, ctx->arena, room_id, ctx->auth.user_id, &joined, NULL);
-    int64_t floor = joined;
-    ht_read_mark *marks;
-    size_t n = ht_store_read_marks(store, ctx->arena, room_id, ctx->auth.user_id, &marks);
-    for (size_t i = 0; i < n; i++) {
-        if (!*marks[i].thread_id) {
-            if (marks[i].event_stream > floor) floor = marks[i].event_stream;
-        } else {
-            thread_of(ctx, u, marks[i].thread_id)->read_upto = marks[i].event_stream;
-        }
-    }
-    thread_of(ctx, u, "main");
-
-    ht_event_row *events;
-    size_t count = ht_store_events_before(store, ctx->arena, room_id, scope->upto, floor, MAX_UNREAD_SCAN, &events);
-    if (!count) return;
-    if (!scope->ruleset) scope->ruleset = ht_json_keep(ctx->arena, ht_push_ruleset(ctx->core, ctx->arena, ctx->auth.user_id));
-    ht_push_room room = ht_push_room_of(ctx->core, ctx->arena, room_id, ctx->auth.user_id);
-    for (size_t i = 0; i < count; i++) { /* newest first */
-        const ht_event_row *ev = &events[i];
-        json_t *content = ht_room_event_content(ctx->arena, ev);
-        thread_count *t = thread_of(ctx, u, ht_push_event_thread(content));
-        if (strcmp(ev->sender, ctx->auth.user_id) == 0) {
-            t->own_seen = true;
-            continue;
-        }
-        if (t->own_seen || ev->stream <= t->read_upto || ev->redacted_by) continue;
-        ht_push_result r = ht_push_evaluate_row(scope->ruleset, &room, ev, content);
-        t->notifications += r.notify;
-        t->highlights += r.highlight;
-    }
-}
+/* ---- unread counts (api/unread.c) ---------------------------------------------------- */
 
 static json_t *counts_json(int64_t notifications, int64_t highlights) {
     return json_pack("{s:I, s:I}", "notification_count", (json_int_t)notifications, "highlight_count",
@@ -225,13 +160,13 @@ static json_t *counts_json(int64_t notifications, int64_t highlights) {
 /* unread_notifications, and unread_thread_notifications when the filter
  * asks for counts per thread (then the room count is the main timeline's). */
 static void add_unread(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, json_t *entry) {
-    unread u = {0};
-    count_unread(ctx, scope, room_id, &u);
+    ht_thread_unread *counts;
+    size_t n = ht_unread_count(ctx, &scope->ruleset, scope->upto, room_id, &counts);
     bool per_thread = json_is_true(json_object_get(room_filter_part(scope, "timeline"), "unread_thread_notifications"));
     int64_t notifications = 0, highlights = 0;
     json_t *threads = json_object();
-    for (size_t i = 0; i < u.count; i++) {
-        thread_count *t = &u.threads[i];
+    for (size_t i = 0; i < n; i++) {
+        ht_thread_unread *t = &counts[i];
         bool main = strcmp(t->thread_id, "main") == 0;
         if (per_thread && !main) {
             if (t->notifications)

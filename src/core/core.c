@@ -29,6 +29,7 @@
 
 #include "api/auth.h"
 #include "api/handler.h"
+#include "api/unread.h"
 #include "core/core.h"
 #include "core/rate_limit.h"
 #include "core/work.h"
@@ -91,6 +92,7 @@ void ht_core_close(ht_core *core) {
     ht_store_close(core->store);
     ht_rate_limiter_free(core->limits);
     ht_work_free_all(core);
+    ht_unread_cache_free(core);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
     free(core->server_name);

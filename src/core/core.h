@@ -20,6 +20,7 @@ struct ht_core {
     ht_work *work_done;     /* finished work waiting for its request (core/work.c) */
     unsigned work_count;    /* ...how many */
     unsigned work_out;      /* work handed to the host and not yet back */
+    struct ht_unread_cache *unread; /* unread counts kept between syncs (api/unread.c) */
 };
 
 #endif
