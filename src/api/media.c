@@ -11,11 +11,13 @@
  * so an uploaded HTML page or SVG never runs on this origin. File names are
  * escaped per RFC 6266 / RFC 8187, so no name can inject a header.
  *
- * Thumbnails: no image library is linked, so this server generates none.
- * The spec's answer for "the server cannot thumbnail the content" is 400
- * (errcode M_UNKNOWN); that is what the thumbnail endpoints give for every
- * stored file. Serving the original instead would hand a client an
- * arbitrarily large file where it asked for a small one. */
+ * Thumbnails: no image library is linked, so this server scales nothing.
+ * The spec asks for "an image larger than or equal to the dimensions
+ * requested where possible", so a small image of a kind every browser shows
+ * (PNG, JPEG, GIF, WebP; at most MAX_OWN_THUMBNAIL bytes) is served as its
+ * own thumbnail, and clients scale it. Anything else gets the spec's 400
+ * (M_UNKNOWN) for content the server cannot thumbnail: serving a large
+ * original would hand a client a big file where it asked for a small one. */
 #include "api/media.h"
 
 #include <stdlib.h>
@@ -37,6 +39,7 @@ enum {
     MAX_STALL_MS = 60000,
 };
 static const int64_t UNUSED_EXPIRES_MS = 24 * 60 * 60 * 1000;
+static const int64_t MAX_OWN_THUMBNAIL = 1024 * 1024;
 
 static const char media_id_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -244,6 +247,21 @@ static ht_reply media_not_yet(ht_ctx *ctx, int64_t stall) {
     return ht_reply_error(HT_M_NOT_YET_UPLOADED, "The file has not been uploaded yet.");
 }
 
+/* The stored bytes with their headers, named `name` (or as uploaded). */
+static ht_reply serve(ht_ctx *ctx, const char *media_id, const ht_media_row *row, const char *name) {
+    size_t len;
+    const unsigned char *data = ht_store_media_data(ctx->core->store, ctx->arena, media_id, &len);
+    if (!data) return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
+    if (!name || !*name || !filename_valid(name)) name = row->filename;
+    const char *type = row->content_type ? row->content_type : "application/octet-stream";
+    return (ht_reply){.raw = data,
+                      .raw_len = len,
+                      .content_type = type,
+                      .extra_headers = ht_arena_printf(ctx->arena, "Content-Disposition: %s\r\n%s",
+                                                       content_disposition(ctx->arena, type, name),
+                                                       media_headers)};
+}
+
 ht_reply ht_api_media_download(ht_ctx *ctx) {
     const char *media_id;
     ht_media_row row;
@@ -251,18 +269,16 @@ ht_reply ht_api_media_download(ht_ctx *ctx) {
     ht_reply err;
     if (!stall_param(ctx, &stall, &err) || !media_find(ctx, &media_id, &row, &err)) return err;
     if (!row.uploaded) return media_not_yet(ctx, stall);
-    size_t len;
-    const unsigned char *data = ht_store_media_data(ctx->core->store, ctx->arena, media_id, &len);
-    if (!data) return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
-    const char *name = ht_param_get(ctx, "fileName");
-    if (!name || !*name || !filename_valid(name)) name = row.filename;
-    const char *type = row.content_type ? row.content_type : "application/octet-stream";
-    return (ht_reply){.raw = data,
-                      .raw_len = len,
-                      .content_type = type,
-                      .extra_headers = ht_arena_printf(ctx->arena, "Content-Disposition: %s\r\n%s",
-                                                       content_disposition(ctx->arena, type, name),
-                                                       media_headers)};
+    return serve(ctx, media_id, &row, ht_param_get(ctx, "fileName"));
+}
+
+/* See the top of this file. */
+static bool is_own_thumbnail(const ht_media_row *row) {
+    static const char *const shown[] = {"image/png", "image/jpeg", "image/gif", "image/webp"};
+    if (!row->content_type || row->size > MAX_OWN_THUMBNAIL) return false;
+    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
+        if (strcasecmp(row->content_type, shown[i]) == 0) return true;
+    return false;
 }
 
 static bool dimension_param(ht_ctx *ctx, const char *name, ht_reply *err) {
@@ -293,9 +309,9 @@ ht_reply ht_api_media_thumbnail(ht_ctx *ctx) {
         return ht_reply_error(HT_M_INVALID_PARAM, "method must be \"crop\" or \"scale\".");
     if (!media_find(ctx, &media_id, &row, &err)) return err;
     if (!row.uploaded) return media_not_yet(ctx, stall);
-    /* See the top of this file: the spec's 400 for content the server
-     * cannot thumbnail. Clients then show the file without a preview. */
-    return ht_reply_error(HT_M_UNKNOWN, "This server does not generate thumbnails; download the file instead.");
+    if (is_own_thumbnail(&row)) return serve(ctx, media_id, &row, NULL);
+    return ht_reply_error(HT_M_UNKNOWN, "This server does not scale images, and this file is not a small image: "
+                                        "download it instead.");
 }
 
 ht_reply ht_api_media_config(ht_ctx *ctx) {

@@ -1,6 +1,6 @@
 // media.test.mjs -- the content repository: upload, async create + upload,
 // download (authenticated and legacy), headers that make serving files
-// safe, size limits, config, thumbnails (not generated here: 400).
+// safe, size limits, config, thumbnails (a small image is its own; else 400).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -271,14 +271,29 @@ test('too many pending media ids is 429 M_LIMIT_EXCEEDED', async () => {
   assert.equal(res.json.errcode, 'M_LIMIT_EXCEEDED');
 });
 
-test('thumbnails are not generated: 400 M_UNKNOWN for a stored image', async () => {
-  const path = await stored(Buffer.from([0x89, 0x50]), { type: 'image/png' });
+test('a small image is its own thumbnail: the same bytes and type, inline, on both paths', async () => {
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pseudoRandomBytes(3000, 5)]);
+  const path = await stored(png, { type: 'image/png' });
   const res = await srv.fetch(`${THUMBNAIL}/${path}?width=32&height=32&method=scale`, { token: alice.token });
-  assert.equal(res.status, 400);
-  assert.equal(res.json.errcode, 'M_UNKNOWN');
-  const legacy = await srv.fetch(`/_matrix/media/v3/thumbnail/${path}?width=32&height=32`);
-  assert.equal(legacy.status, 400);
-  assert.equal(legacy.json.errcode, 'M_UNKNOWN');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['content-type'], 'image/png');
+  assert.match(res.headers['content-disposition'], /^inline/);
+  assert.match(res.headers['content-security-policy'], /sandbox/);
+  assert.ok(res.bytes.equals(png));
+  const legacy = await srv.fetch(`/_matrix/media/v3/thumbnail/${path}?width=32&height=32&method=crop`);
+  assert.equal(legacy.status, 200);
+  assert.ok(legacy.bytes.equals(png));
+});
+
+test('no thumbnail of a large image or of what is not an image: 400 M_UNKNOWN', async () => {
+  const big = await stored(pseudoRandomBytes(1024 * 1024 + 1, 6), { type: 'image/jpeg' });
+  const svg = await stored(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), { type: 'image/svg+xml' });
+  const pdf = await stored(Buffer.from('%PDF-1.4'), { type: 'application/pdf' });
+  for (const path of [big, svg, pdf]) {
+    const res = await srv.fetch(`${THUMBNAIL}/${path}?width=32&height=32`, { token: alice.token });
+    assert.equal(res.status, 400, path);
+    assert.equal(res.json.errcode, 'M_UNKNOWN');
+  }
 });
 
 test('thumbnail of unknown media is 404 M_NOT_FOUND', async () => {
