@@ -51,6 +51,7 @@ typedef struct ht_config {
     unsigned long pwhash_opslimit; /* Argon2id time cost */
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
+    int64_t presence_offline_ms; /* a user none of whose clients synced for this long is offline */
 } ht_config;
 
 /* Fills *cfg with the defaults used by the native host. */

@@ -53,6 +53,23 @@ ht_reply ht_api_presence_put(ht_ctx *ctx) {
     return ht_reply_empty();
 }
 
+enum { MAX_EXPIRED_PER_CALL = 100, MAX_ACTIVITY_INTERVAL_MS = 60 * 1000 };
+
+void ht_presence_expire(ht_ctx *ctx) {
+    ht_store *store = ctx->core->store;
+    const char **users;
+    size_t n = ht_store_presence_stale(store, ctx->arena, ctx->now_ms - ctx->core->cfg.presence_offline_ms,
+                                       MAX_EXPIRED_PER_CALL, &users);
+    if (!n) return;
+    int64_t stream = (int64_t)ht_store_stream_advance(store);
+    for (size_t i = 0; i < n; i++) ht_store_presence_go_offline(store, users[i], stream);
+}
+
+int64_t ht_presence_activity_interval(const ht_ctx *ctx) {
+    int64_t third = ctx->core->cfg.presence_offline_ms / 3;
+    return third < MAX_ACTIVITY_INTERVAL_MS ? third : MAX_ACTIVITY_INTERVAL_MS;
+}
+
 ht_reply ht_api_presence_get(ht_ctx *ctx) {
     const char *user_id = ht_param_get(ctx, "userId");
     if (!ht_user_id_valid(user_id)) return ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid user id.");
@@ -62,6 +79,7 @@ ht_reply ht_api_presence_get(ht_ctx *ctx) {
         return ht_reply_error(HT_M_NOT_FOUND, "There is no such user on this server.");
     if (strcmp(user_id, ctx->auth.user_id) != 0 && !ht_store_users_share_room(store, ctx->auth.user_id, user_id))
         return ht_reply_error(HT_M_FORBIDDEN, "You can only see the presence of people you share a room with.");
+    ht_presence_expire(ctx);
     ht_presence_row row;
     if (!ht_store_presence_get(store, ctx->arena, user_id, &row))
         return ht_reply_json(json_pack("{s:s}", "presence", "offline"));

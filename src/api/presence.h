@@ -7,4 +7,14 @@
 ht_reply ht_api_presence_put(ht_ctx *ctx);
 ht_reply ht_api_presence_get(ht_ctx *ctx);
 
+/* Shows offline the users none of whose clients has synced for
+ * cfg.presence_offline_ms: a presence change like any other, at a new stream
+ * position, so the people who share a room with them hear of it. Run before
+ * presence is read (each /sync, GET /presence); a bounded number per call. */
+void ht_presence_expire(ht_ctx *ctx);
+
+/* How often a syncing client's activity is written down: often enough that
+ * a running client is never taken for a silent one. */
+int64_t ht_presence_activity_interval(const ht_ctx *ctx);
+
 #endif

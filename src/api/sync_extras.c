@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/filter.h"
+#include "api/presence.h"
 #include "api/push_rules.h"
 #include "api/unread.h"
 #include "core/core.h"
@@ -21,7 +22,6 @@
 
 enum {
     MAX_PRESENCE_EVENTS = 500,
-    ACTIVITY_WRITE_MS = 60 * 1000,  /* record activity at most this often */
     CURRENTLY_ACTIVE_MS = 5 * 60 * 1000,
 };
 
@@ -53,14 +53,15 @@ static void apply_set_presence(ht_ctx *ctx) {
         ht_presence_row next = {ctx->auth.user_id, wanted, known ? row.status_msg : NULL, ctx->now_ms,
                                 (int64_t)ht_store_stream_advance(store)};
         ht_store_presence_set(store, &next);
-    } else if (known && ctx->now_ms - row.last_active_ms > ACTIVITY_WRITE_MS) {
+    } else if (known && ctx->now_ms - row.last_active_ms > ht_presence_activity_interval(ctx)) {
         ht_store_presence_touch(store, ctx->auth.user_id, ctx->now_ms);
     }
 }
 
 void ht_sync_prepare(ht_ctx *ctx) {
     expire_typing(ctx);
-    apply_set_presence(ctx);
+    apply_set_presence(ctx); /* first, so a returning user is not shown offline in between */
+    ht_presence_expire(ctx);
 }
 
 int64_t ht_sync_wake_at(ht_ctx *ctx, int64_t deadline) {

@@ -61,6 +61,9 @@ void ht_config_defaults(ht_config *cfg) {
     cfg->rate_register = (ht_rate){0.5, 20};
     cfg->pwhash_opslimit = 2;
     cfg->pwhash_memlimit = 19u * 1024 * 1024;
+    /* Clients long-poll every 30 s or so: three minutes of silence means
+     * none is running. */
+    cfg->presence_offline_ms = 3 * 60 * 1000;
 }
 
 ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {

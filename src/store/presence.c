@@ -24,6 +24,21 @@ bool ht_store_presence_set(ht_store *store, const ht_presence_row *row) {
     return ht_db_exec(store, s);
 }
 
+size_t ht_store_presence_stale(ht_store *store, ht_arena *arena, int64_t before_ms, int64_t limit,
+                               const char ***out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_STALE);
+    ht_db_bind_int(s, 1, before_ms);
+    ht_db_bind_int(s, 2, limit);
+    return ht_db_text_list(store, arena, s, out);
+}
+
+bool ht_store_presence_go_offline(ht_store *store, const char *user_id, int64_t stream) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_GO_OFFLINE);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_int(s, 2, stream);
+    return ht_db_exec(store, s);
+}
+
 bool ht_store_presence_touch(ht_store *store, const char *user_id, int64_t last_active_ms) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_TOUCH);
     ht_db_bind_text(s, 1, user_id);

@@ -22,6 +22,13 @@ bool ht_store_presence_get(ht_store *store, ht_arena *arena, const char *user_id
 bool ht_store_presence_set(ht_store *store, const ht_presence_row *row);
 /* Records activity without a change anyone is told about. */
 bool ht_store_presence_touch(ht_store *store, const char *user_id, int64_t last_active_ms);
+/* Users shown as online or unavailable with no activity since before_ms,
+ * the longest silent first, at most limit. */
+size_t ht_store_presence_stale(ht_store *store, ht_arena *arena, int64_t before_ms, int64_t limit,
+                               const char ***out);
+/* Shows the user offline from stream position `stream` on; the last
+ * activity and status message stay. */
+bool ht_store_presence_go_offline(ht_store *store, const char *user_id, int64_t stream);
 /* Presence changed in (since, upto] of the viewer and of everyone sharing
  * a joined room with them: the newest `limit` changes, newest first. */
 size_t ht_store_presence_visible_since(ht_store *store, ht_arena *arena, const char *viewer,

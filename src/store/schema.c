@@ -347,6 +347,10 @@ static const char *const migrations[] = {
     /* 6: /timestamp_to_event finds the event closest to a time in a room
      * without reading the room's whole history. */
     "CREATE INDEX events_room_ts ON events(room_id, origin_ts, stream);",
+
+    /* 7: users whose clients fell silent are shown offline; finding them
+     * must not read every user's presence on each sync. */
+    "CREATE INDEX presence_active ON presence(last_active_ms) WHERE presence != 'offline';",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

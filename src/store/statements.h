@@ -329,6 +329,10 @@
                     "presence = excluded.presence, status_msg = excluded.status_msg, "   \
                     "last_active_ms = excluded.last_active_ms, stream = excluded.stream") \
     X(PRESENCE_TOUCH, "UPDATE presence SET last_active_ms = ?2 WHERE user_id = ?1")      \
+    X(PRESENCE_STALE, "SELECT user_id FROM presence WHERE presence != 'offline' "         \
+                      "AND last_active_ms < ?1 ORDER BY last_active_ms LIMIT ?2")          \
+    X(PRESENCE_GO_OFFLINE, "UPDATE presence SET presence = 'offline', stream = ?2 "       \
+                           "WHERE user_id = ?1")                                         \
     X(PRESENCE_VISIBLE_SINCE,                                                            \
       "SELECT user_id, presence, status_msg, last_active_ms, stream FROM presence "      \
       "WHERE stream > ?2 AND stream <= ?4 AND (user_id = ?1 OR user_id IN (SELECT b.user_id "             \

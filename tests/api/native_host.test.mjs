@@ -148,7 +148,7 @@ describe('start-up', () => {
     const { code, stdout } = await runToExit(['--help']);
     assert.equal(code, 0);
     for (const flag of ['--listen', '--db', '--server-name', '--web-root', '--public-url', '--max-body',
-      '--request-timeout-ms', '--idle-timeout-ms', '--max-connections', '--no-rate-limit'])
+      '--request-timeout-ms', '--idle-timeout-ms', '--presence-offline-ms', '--max-connections', '--no-rate-limit'])
       assert.ok(stdout.includes(flag), flag);
   });
 

@@ -123,3 +123,54 @@ describe('presence', () => {
     assertError(res, 400, 'M_INVALID_PARAM');
   });
 });
+
+describe('presence of clients that fall silent (--presence-offline-ms 1500)', () => {
+  const OFFLINE_MS = 1500;
+  let quick;
+  before(async () => { quick = await startServer({ args: ['--no-rate-limit', '--presence-offline-ms', `${OFFLINE_MS}`] }); });
+  after(async () => { await quick.stop(); });
+
+  async function quickPair(name) {
+    const a = await register(quick, `${name}a`);
+    const b = await register(quick, `${name}b`);
+    const room = await createRoom(quick, a, { preset: 'public_chat' });
+    await join(quick, b, room);
+    return { a, b };
+  }
+  const presenceNow = async (viewer, userId) =>
+    (await quick.fetch(status(userId), { token: viewer.token })).json;
+
+  test('a user none of whose clients syncs is shown offline, and those sharing a room hear of it', async () => {
+    const { a, b } = await quickPair('silent');
+    await sync(quick, a); // a is online
+    const since = (await sync(quick, b)).next_batch;
+    assert.equal((await presenceNow(b, a.user_id)).presence, 'online');
+    await sleep(OFFLINE_MS + 500); // a's client is gone
+    const res = await sync(quick, b, { since, timeout: 5000 });
+    assert.equal(presenceOf(res, a.user_id)?.content.presence, 'offline');
+    const now = await presenceNow(b, a.user_id);
+    assert.equal(now.presence, 'offline');
+    assert.ok(now.last_active_ago >= OFFLINE_MS, `last_active_ago ${now.last_active_ago}`);
+    assert.equal(now.currently_active, false);
+  });
+
+  test('a client that keeps syncing stays online', async () => {
+    const { a, b } = await quickPair('steady');
+    for (const end = Date.now() + 2 * OFFLINE_MS; Date.now() < end;) {
+      await sync(quick, a);
+      await sleep(OFFLINE_MS / 5);
+    }
+    assert.equal((await presenceNow(b, a.user_id)).presence, 'online');
+  });
+
+  test('a silent user who syncs again is online again, and others hear of that too', async () => {
+    const { a, b } = await quickPair('back');
+    await sync(quick, a);
+    await sleep(OFFLINE_MS + 500);
+    assert.equal((await presenceNow(b, a.user_id)).presence, 'offline');
+    const since = (await sync(quick, b)).next_batch;
+    await sync(quick, a);
+    const res = await sync(quick, b, { since, timeout: 5000 });
+    assert.equal(presenceOf(res, a.user_id)?.content.presence, 'online');
+  });
+});

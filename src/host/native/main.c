@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@ static void usage(FILE *f) {
             "                        raises --max-body to match when it is larger\n"
             "  --request-timeout-ms N  a started request must arrive within N ms, else 408 (default 30000)\n"
             "  --idle-timeout-ms N   close a keep-alive connection idle for N ms (default 75000)\n"
+            "  --presence-offline-ms N  show a user offline once none of their clients has\n"
+            "                        synced for N ms (default 180000)\n"
             "  --max-connections N   open connections in all; more get 503 (default 10000)\n"
             "  --max-connections-per-ip N  open connections from one address (default 2000)\n"
             "  --max-parked N        long-polls (/sync) waiting at once; more get 503 (default 5000)\n"
@@ -116,7 +119,7 @@ int main(int argc, char **argv) {
 
     enum {
         OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_REQUEST_TIMEOUT,
-        OPT_IDLE_TIMEOUT, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_MAX_PARKED, OPT_MAX_PARKED_IP,
+        OPT_IDLE_TIMEOUT, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_MAX_PARKED, OPT_MAX_PARKED_IP,
         OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP
     };
     bool max_body_given = false, max_upload_given = false;
@@ -130,6 +133,7 @@ int main(int argc, char **argv) {
         {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
         {"request-timeout-ms", required_argument, NULL, OPT_REQUEST_TIMEOUT},
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"presence-offline-ms", required_argument, NULL, OPT_PRESENCE_OFFLINE},
         {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
         {"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNS_IP},
         {"max-parked", required_argument, NULL, OPT_MAX_PARKED},
@@ -172,6 +176,10 @@ int main(int argc, char **argv) {
         case OPT_IDLE_TIMEOUT:
             if (!parse_positive(optarg, "--idle-timeout-ms", SIZE_MAX, &number)) return 2;
             opts.idle_timeout_ms = number;
+            break;
+        case OPT_PRESENCE_OFFLINE:
+            if (!parse_positive(optarg, "--presence-offline-ms", INT64_MAX, &number)) return 2;
+            cfg.presence_offline_ms = (int64_t)number;
             break;
         case OPT_MAX_CONNS:
             if (!parse_positive(optarg, "--max-connections", UINT_MAX, &number)) return 2;
