@@ -28,6 +28,7 @@
 #include "store/receipts.h"
 #include "store/rooms.h"
 #include "util/crypto.h"
+#include "util/hash.h"
 #include "util/json.h"
 #include "util/oom.h"
 
@@ -129,11 +130,7 @@ static void judge(json_t *ruleset, const ht_push_room *room, counting *c, const 
 /* ---- the kept counts ------------------------------------------------------------ */
 
 static size_t bucket_of(const char *user_id, const char *room_id) {
-    uint32_t h = 2166136261u;
-    for (const char *p = user_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    h = (h ^ 0xff) * 16777619u;
-    for (const char *p = room_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    return h % CACHE_BUCKETS;
+    return ht_hash_string(ht_hash_string(HT_HASH_START, user_id), room_id) % CACHE_BUCKETS;
 }
 
 static void kept_free(kept *k) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/oom.h"
 
 enum { SLOTS = 1024, MAX_BUCKETS = 4096 };
@@ -27,12 +28,6 @@ struct ht_rate_limiter {
     bucket *slots[SLOTS];
     size_t count;
 };
-
-static uint32_t hash(const char *s) {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
 
 ht_rate_limiter *ht_rate_limiter_new(void) {
     ht_rate_limiter *rl = ht_xmalloc(sizeof *rl);
@@ -90,7 +85,7 @@ bool ht_rate_limit_take(ht_rate_limiter *rl, const char *key, ht_rate rule, int6
                         int64_t *retry_after_ms) {
     *retry_after_ms = 0;
     if (rule.per_second <= 0 || rule.burst == 0) return true;
-    uint32_t slot = hash(key) % SLOTS;
+    uint32_t slot = ht_hash_string(HT_HASH_START, key) % SLOTS;
     bucket *b = rl->slots[slot];
     while (b && strcmp(b->key, key) != 0) b = b->next;
     if (!b) {

@@ -47,9 +47,8 @@ void ht_work_run(ht_work *w) {
         w->ok = ht_password_verify(w->hash, w->password);
         return;
     }
-    char *out = ht_xmalloc(crypto_pwhash_STRBYTES);
-    if (crypto_pwhash_str_alg(out, w->password, strlen(w->password), w->opslimit, w->memlimit,
-                              crypto_pwhash_ALG_ARGON2ID13) == 0) {
+    char *out = ht_xmalloc(HT_PASSWORD_HASH_BYTES);
+    if (ht_password_hash_into(out, w->password, w->opslimit, w->memlimit)) {
         w->hash = out;
     } else {
         free(out);

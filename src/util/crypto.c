@@ -41,13 +41,18 @@ void ht_sha256(const void *data, size_t len, unsigned char out[HT_SHA256_BYTES])
     crypto_hash_sha256(out, data, len);
 }
 
+_Static_assert(HT_PASSWORD_HASH_BYTES == crypto_pwhash_STRBYTES, "the hash string's size");
+
+bool ht_password_hash_into(char out[HT_PASSWORD_HASH_BYTES], const char *password, unsigned long opslimit,
+                           size_t memlimit) {
+    return crypto_pwhash_str_alg(out, password, strlen(password), opslimit, memlimit,
+                                 crypto_pwhash_ALG_ARGON2ID13) == 0;
+}
+
 char *ht_password_hash(ht_arena *arena, const char *password, unsigned long opslimit,
                        size_t memlimit) {
-    char *out = ht_arena_alloc(arena, crypto_pwhash_STRBYTES);
-    if (crypto_pwhash_str_alg(out, password, strlen(password), opslimit, memlimit,
-                              crypto_pwhash_ALG_ARGON2ID13) != 0)
-        return NULL;
-    return out;
+    char *out = ht_arena_alloc(arena, HT_PASSWORD_HASH_BYTES);
+    return ht_password_hash_into(out, password, opslimit, memlimit) ? out : NULL;
 }
 
 bool ht_password_verify(const char *hash, const char *password) {

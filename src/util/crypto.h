@@ -24,8 +24,14 @@ void ht_sha256(const void *data, size_t len, unsigned char out[HT_SHA256_BYTES])
 char *ht_base64_unpadded(ht_arena *arena, const unsigned char *data, size_t len);
 char *ht_base64_urlsafe(ht_arena *arena, const unsigned char *data, size_t len);
 
-/* An Argon2id hash string (with its parameters and salt), or NULL if memory
- * for the hash could not be had. */
+enum { HT_PASSWORD_HASH_BYTES = 128 }; /* room for any hash string below */
+
+/* Writes an Argon2id hash string (with its parameters and salt) into out;
+ * false if memory for the hash could not be had. Touches nothing shared, so
+ * any thread may call it. */
+bool ht_password_hash_into(char out[HT_PASSWORD_HASH_BYTES], const char *password, unsigned long opslimit,
+                           size_t memlimit);
+/* The same in the arena, or NULL. */
 char *ht_password_hash(ht_arena *arena, const char *password, unsigned long opslimit,
                        size_t memlimit);
 bool ht_password_verify(const char *hash, const char *password);
