@@ -42,6 +42,9 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
 ht_error ht_room_new(ht_env *env, const char *creator,
                      const char *version, bool published, const char **room_id);
 bool ht_room_version_supported(const char *version);
+/* Types the authorization rules read only as state events (create, member,
+ * power levels, join rules, third-party invites): never sent as messages. */
+bool ht_room_type_needs_state_key(const char *type);
 
 /* Content of the current state event, or NULL. Borrowed from the arena's
  * lifetime: the caller must not decref. */

@@ -21,6 +21,14 @@ static const char room_id_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 
 bool ht_room_version_supported(const char *version) { return strcmp(version, "10") == 0; }
 
+bool ht_room_type_needs_state_key(const char *type) {
+    static const char *const state_only[] = {"m.room.create", "m.room.member", "m.room.power_levels",
+                                             "m.room.join_rules", "m.room.third_party_invite"};
+    for (size_t i = 0; i < sizeof state_only / sizeof *state_only; i++)
+        if (strcmp(type, state_only[i]) == 0) return true;
+    return false;
+}
+
 ht_error ht_room_new(ht_env *env, const char *creator,
                      const char *version, bool published, const char **room_id) {
     char *id = ht_arena_printf(env->arena, "!%s:%s", ht_random_string(env->arena, 18, room_id_alphabet),
@@ -141,6 +149,13 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
         return (ht_error){HT_M_NOT_FOUND, 0, "There is no room with that id on this server."};
     if (ev->state_key && strcmp(ev->type, "m.room.member") == 0 && !ht_user_id_valid(ev->state_key))
         return (ht_error){HT_M_INVALID_PARAM, 0, "A membership event's state key must be a user id."};
+    /* The authorization rules give these types meaning only as state: sent
+     * as messages (PUT /send) they would be judged by rules that expect a
+     * state key (issue 9: a member "message" crashed the auth events
+     * selection). */
+    if (!ev->state_key && ht_room_type_needs_state_key(ev->type))
+        return (ht_error){HT_M_INVALID_PARAM, 0,
+                          "This event type is state: send it with PUT /state/{eventType}/{stateKey}."};
 
     ht_auth_state st;
     load_auth_state(env, ev, &room, &st);
