@@ -20,7 +20,7 @@
 #include "util/arena.h"
 
 #define HT_ROOM_VERSION_DEFAULT "10"
-enum { HT_MAX_EVENT_BYTES = 65536 };
+enum { HT_MAX_EVENT_BYTES = 65536, HT_MAX_PREV_EVENTS = 20, HT_MAX_AUTH_EVENTS = 10 };
 
 typedef struct ht_new_event {
     const char *room_id;

@@ -12,6 +12,7 @@
 #include "matrix/ids.h"
 #include "room/auth_rules.h"
 #include "room/pdu.h"
+#include "store/graph.h"
 #include "store/meta.h"
 #include "store/relations.h"
 #include "util/crypto.h"
@@ -111,9 +112,9 @@ static ht_error load_auth_state(ht_env *env, const ht_new_event *ev,
     if (ev->state_key && strcmp(ev->type, "m.room.member") == 0)
         st->target_membership =
             ht_store_membership_get(env->store, env->arena, ev->room_id, ev->state_key, NULL, NULL);
-    int64_t depth = 0;
-    ht_store_room_latest(env->store, env->arena, ev->room_id, &depth, NULL);
-    st->room_empty = depth <= 1;
+    ht_extremity_row *tips;
+    size_t n = ht_store_extremities(env->store, env->arena, ev->room_id, 1, &tips);
+    st->room_empty = n == 0 || tips[0].depth <= 1;
     return (ht_error){0};
 }
 
@@ -140,6 +141,21 @@ static ht_error redact_target(ht_env *env, const ht_new_event *ev,
     bool ok = ht_store_event_redact(env->store, target.stream, text, redaction_id);
     free(text);
     return ok ? (ht_error){0} : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be stored."};
+}
+
+/* The event's edges, and it becomes the room's forward extremity in place
+ * of the events it follows. */
+static bool store_edges(ht_env *env, const ht_event_row *row, const char **prev, size_t prev_count,
+                        json_t *auth_ids) {
+    size_t auth_count = json_array_size(auth_ids);
+    const char **auth = ht_arena_calloc(env->arena, auth_count ? auth_count : 1, sizeof *auth);
+    for (size_t i = 0; i < auth_count; i++) auth[i] = json_string_value(json_array_get(auth_ids, i));
+    if (!ht_store_event_edges_put(env->store, row->stream, prev, prev_count) ||
+        !ht_store_event_auth_edges_put(env->store, row->stream, auth, auth_count))
+        return false;
+    for (size_t i = 0; i < prev_count; i++)
+        if (!ht_store_extremity_remove(env->store, row->room_id, prev[i])) return false;
+    return ht_store_extremity_add(env->store, row->room_id, row->event_id);
 }
 
 ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
@@ -174,9 +190,18 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     err = ht_auth_check_event(env->arena, ev, &st);
     if (err.code) return err;
 
-    const char *prev_id = NULL;
+    /* Our event follows everything the room's graph ends in (its forward
+     * extremities; at most 20, as the room versions allow). */
+    ht_extremity_row *tips;
+    size_t tip_count = ht_store_extremities(env->store, env->arena, ev->room_id, HT_MAX_PREV_EVENTS, &tips);
     int64_t depth = 0;
-    ht_store_room_latest(env->store, env->arena, ev->room_id, &depth, &prev_id);
+    json_t *prev_ids = json_array();
+    const char **prev_list = ht_arena_calloc(env->arena, tip_count ? tip_count : 1, sizeof *prev_list);
+    for (size_t i = 0; i < tip_count; i++) {
+        if (tips[i].depth > depth) depth = tips[i].depth;
+        json_array_append_new(prev_ids, json_string(tips[i].event_id));
+        prev_list[i] = tips[i].event_id;
+    }
 
     json_t *pdu = ht_json_keep(env->arena, json_object());
     json_object_set_new(pdu, "room_id", json_string(ev->room_id));
@@ -187,8 +212,9 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     if (ev->redacts) json_object_set_new(pdu, "redacts", json_string(ev->redacts));
     json_object_set_new(pdu, "origin_server_ts", json_integer(env->now_ms));
     json_object_set_new(pdu, "depth", json_integer(depth + 1));
-    json_object_set_new(pdu, "prev_events", prev_id ? json_pack("[s]", prev_id) : json_array());
-    json_object_set_new(pdu, "auth_events", auth_events(env, ev));
+    json_object_set_new(pdu, "prev_events", prev_ids);
+    json_t *auth_ids = auth_events(env, ev);
+    json_object_set_new(pdu, "auth_events", auth_ids);
     ht_pdu_add_content_hash(env->arena, pdu);
 
     char *text = json_dumps(pdu, JSON_COMPACT);
@@ -216,10 +242,10 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
                         .txn_id = ev->txn_id,
                         .device_id = ev->device_id,
                         .prev_state = prev_state};
-    if (!ht_store_event_insert(env->store, &row))
+    if (!ht_store_event_insert(env->store, &row) || !store_edges(env, &row, prev_list, tip_count, auth_ids))
         return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be stored."};
     if (ev->state_key) {
-        ht_store_state_set(env->store, ev->room_id, ev->type, ev->state_key, stream);
+        ht_store_state_change(env->store, ev->room_id, ev->type, ev->state_key, stream, stream);
         if (strcmp(ev->type, "m.room.member") == 0)
             ht_store_membership_set(env->store, ev->room_id, ev->state_key,
                                     ht_json_str(ev->content, "membership"), stream);
