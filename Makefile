@@ -64,6 +64,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
+        test-federation interop deps-interop \
         bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
 
 native: build/native/hometab
@@ -140,6 +141,11 @@ test-api: build/native/hometab deps-node
 # build; test-asan runs it on the sanitizer build too.
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
+
+# The federation test kit (tests/federation/lib: a fake remote homeserver in node) checked on
+# its own; hometab-based federation tests join this folder.
+test-federation: deps-node
+	node --test --test-concurrency=1 tests/federation/
 
 test-asan: build/asan/unit-tests build/asan/hometab deps-node
 	./build/asan/unit-tests
