@@ -79,6 +79,7 @@ export class FakeServer {
       this.server.listen(0, '127.0.0.1', () => {
         this.port = this.server.address().port;
         this.serverName = this.requestedName ?? `127.0.0.1:${this.port}`;
+        this.keyring.add(this.serverName, { [this.key.keyId]: this.key.publicKey }, Infinity);
         this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
         resolve();
       });
