@@ -210,7 +210,11 @@ describe('the fake server and Synapse 1.67.0 federate', () => {
       calls.set(k, (calls.get(k) ?? 0) + 1);
     }
     for (const [k, n] of calls) t.diagnostic(`${k} (x${n})`);
-    for (const r of fake.requests.filter((x) => x.route === 'key' || x.route === 'make_join')) t.diagnostic(`  ${r.method} ${r.path}`);
+    for (const r of fake.requests.filter((x) => ['key', 'make_join', 'query_profile'].includes(x.route))) t.diagnostic(`  ${r.method} ${r.path}`);
+    const synapseJoin = fake.requests.find((x) => x.route === 'send_join')?.body;
+    if (synapseJoin) t.diagnostic(`a join Synapse built from the fake's template has the fields ${Object.keys(synapseJoin).sort().join(', ')}`);
+    const auth = fake.requests.find((x) => x.route === 'send')?.headers.authorization;
+    if (auth) t.diagnostic(`Synapse's X-Matrix header: ${auth.replace(/sig="[^"]*"/, 'sig="…"')}`);
     t.diagnostic(`Synapse answered /versions ${syn.startupMs} ms after its start; the file has run ${Date.now() - started} ms`);
     assert.ok(calls.size > 0);
   });
