@@ -189,6 +189,24 @@ describe('two fake servers federate', () => {
     assert.equal(b.requests.at(-1).origin, a.serverName);
   });
 
+  test('keys are also served at the deprecated /key/v2/server/{keyId}, which Synapse 1.67 asks for', async () => {
+    const r = await b.request(a.serverName, 'GET', `/_matrix/key/v2/server/${encodeURIComponent(a.key.keyId)}`, undefined, { authorization: null });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.server_name, a.serverName);
+    assert.ok(verifyJson(r.json, a.serverName, a.key.keyId, a.key.publicKey));
+  });
+
+  test('a header without destination (older servers) is accepted when signed for this server', async () => {
+    const path = '/_matrix/federation/v1/user/devices/' + encodeURIComponent(`@x:${a.serverName}`);
+    const header = xMatrixHeader({ origin: b.serverName, destination: a.serverName, key: b.key, method: 'GET', uri: path });
+    const old = header.replace(/,destination="[^"]*"/, '');
+    assert.doesNotMatch(old, /destination/);
+    assert.equal((await b.request(a.serverName, 'GET', path, undefined, { authorization: old })).status, 200);
+    const forOther = xMatrixHeader({ origin: b.serverName, destination: 'other.example', key: b.key, method: 'GET', uri: path })
+      .replace(/,destination="[^"]*"/, '');
+    assert.equal((await b.request(a.serverName, 'GET', path, undefined, { authorization: forOther })).status, 401);
+  });
+
   test('a wrong destination, a bad signature, an unknown origin or no header get 401', async () => {
     const path = '/_matrix/federation/v1/user/devices/' + encodeURIComponent(`@x:${a.serverName}`);
     const wrongDest = await b.request(a.serverName, 'GET', path, undefined, { signAs: { destination: 'other.example' } });
