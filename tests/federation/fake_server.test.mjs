@@ -365,6 +365,29 @@ describe('two fake servers federate', () => {
     assert.equal(odd.room_version, '999');
   });
 
+  test('events a peer missed: refused in /send, then fetched through get_missing_events', async () => {
+    const creator = `@alice:${a.serverName}`;
+    const bob = `@bob5:${b.serverName}`;
+    const { roomId } = a.createRoom({ creator });
+    await b.joinRoom(a.serverName, roomId, bob);
+    const quiet = [1, 2, 3].map((n) => a.addEvent(roomId, { type: 'm.room.message', sender: creator, content: { body: `missed ${n}` } }));
+    const latest = await a.sendEvent(roomId, { type: 'm.room.message', sender: creator, content: { body: 'latest' } });
+    assert.match(latest.sent[b.serverName].json.pdus[latest.event_id].error, /missing prev_events/);
+    const bRoom = b.rooms.get(roomId);
+    assert.ok(!bRoom.has(latest.event_id));
+    const missing = await b.getMissingEvents(a.serverName, roomId, {
+      earliest_events: [...bRoom.extremities], latest_events: [latest.event_id], limit: 10,
+    });
+    assert.deepEqual(missing.json.events.map((p) => p.content.body), ['missed 1', 'missed 2', 'missed 3']);
+    assert.deepEqual(missing.json.events.map((p) => eventId('10', p)), quiet.map((q) => q.event_id));
+  });
+
+  test('a path with bad percent-encoding gets 400, not an error in the fake', async () => {
+    const r = await b.request(a.serverName, 'GET', '/_matrix/federation/v1/event/%E0%A4%A');
+    assert.equal(r.status, 400);
+    assert.equal(r.json.errcode, 'M_INVALID_PARAM');
+  });
+
   test('a transaction sent twice is answered twice but processed once', async () => {
     const creator = `@alice:${a.serverName}`;
     const bob = `@bob4:${b.serverName}`;

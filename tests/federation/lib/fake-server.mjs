@@ -147,7 +147,13 @@ export class FakeServer {
     }
     const params = {};
     for (const [k, v] of Object.entries(route.pattern.exec(url.pathname).groups ?? {})) {
-      if (v !== undefined) params[k] = decodeURIComponent(v);
+      if (v === undefined) continue;
+      try {
+        params[k] = decodeURIComponent(v);
+      } catch {
+        answer(400, { errcode: 'M_INVALID_PARAM', error: `${k} is not valid percent-encoding` });
+        return;
+      }
     }
     const out = await route.handler(this, { method: req.method, path: req.url, params, query: url.searchParams, body: content, origin: record.origin });
     answer(out.status, out.json);
@@ -342,6 +348,16 @@ export class FakeServer {
     const id = txnId ?? `fake${Date.now()}.${++this.txnCounter}`;
     return this.request(destination, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(id)}`,
       { origin, origin_server_ts: Date.now(), pdus, edus }, options);
+  }
+
+  // A new event in a room the fake knows, added to its graph but sent to nobody: what a peer
+  // then misses, to fetch through get_missing_events, state_ids, event or backfill.
+  addEvent(roomId, fields) {
+    const room = this.rooms.get(roomId);
+    if (!room) throw new Error(`${this.serverName} does not know ${roomId}`);
+    const built = this.makeEvent(room.roomVersion, { room_id: roomId, ...fields });
+    room.add(built.event_id, built.pdu);
+    return built;
   }
 
   // A new event in a room the fake knows (resident or joined): built on the graph, added to it,
