@@ -143,7 +143,7 @@ run: deps native www
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-api test-sdk test-asan test-fuzz test-browser
+test: deps test-unit test-api test-sdk test-federation test-asan test-fuzz test-browser
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
