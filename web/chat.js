@@ -165,10 +165,13 @@ export class ChatApp {
       const room = this.rooms.byId.get(this.currentId);
       if (room && confirm(`Leave “${room.name(this.me)}”?`)) this.#leave(room.id);
     });
-    this.$('members-toggle').addEventListener('click', () => {
-      const open = this.$('chat-view').classList.toggle('show-members');
+    const showMembers = (open) => {
+      this.$('chat-view').classList.toggle('show-members', open);
       this.$('members-toggle').setAttribute('aria-expanded', String(open));
-    });
+    };
+    this.$('members-toggle').addEventListener('click',
+      () => showMembers(!this.$('chat-view').classList.contains('show-members')));
+    this.$('members-close').addEventListener('click', () => showMembers(false));
     this.$('rooms-back').addEventListener('click', () => this.$('chat-view').classList.remove('room-open'));
     this.doc.addEventListener('visibilitychange', () => this.#markSeen());
   }

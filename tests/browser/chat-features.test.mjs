@@ -41,7 +41,8 @@ after(async () => {
   await native.stop();
 });
 
-const line = (page, text) => page.locator('#events li.message', { hasText: text });
+const line = (page, text) => page.locator('#events li.message')
+  .filter({ has: page.locator('.body', { hasText: text }) });
 
 test('an image is uploaded with progress and shown inline on both sides', async () => {
   const file = join(dir, 'dot.png');
