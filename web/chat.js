@@ -537,7 +537,8 @@ export class ChatApp {
 
   #renderMembers(room) {
     const me = this.me;
-    for (const m of room.members()) this.#askPresence(m.userId);
+    // (Only joined members: presence is shared with people one shares a room with.)
+    for (const m of room.members()) if (m.membership === 'join') this.#askPresence(m.userId);
     this.$('member-list').replaceChildren(...room.members().map((m) => {
       const presence = this.rooms.presence.get(m.userId)?.presence ?? 'unknown';
       const avatar = el('span', { className: 'avatar', textContent: m.name.slice(0, 1).toUpperCase() });
