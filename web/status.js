@@ -32,17 +32,25 @@ function words(status, online) {
   }
 }
 
-// The server name a .sqlite file was made under: the most common server
-// part of the user ids written in it ("@name:server"). SQLite stores text
-// as it is, so they are readable in the file's bytes. null if none.
+// The server name a .sqlite file was made under: the server part of the
+// user ids written in it ("@name:server"). SQLite stores text as it is, so
+// they are readable in the file's bytes, but a record's next column may
+// follow without a separator ("@faye:example.orgDEVICEID"): every match
+// also counts for the shorter matches it starts with, and the name seen
+// most often (the shortest, on a tie) wins. null if none.
 export function serverNameOf(bytesOfFile) {
   const text = new TextDecoder('latin1').decode(bytesOfFile);
   const counts = new Map();
   for (const m of text.matchAll(/@[a-z0-9._=\-/+]{1,255}:([a-zA-Z0-9.-]+(?::\d{1,5})?|\[[0-9a-fA-F:.]+\](?::\d{1,5})?)/g)) {
     counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
   }
+  const names = [...counts.keys()];
   let best = null;
-  for (const [name, n] of counts) if (!best || n > counts.get(best)) best = name;
+  let bestScore = 0;
+  for (const name of names) {
+    const score = names.filter((other) => other.startsWith(name)).reduce((n, other) => n + counts.get(other), 0);
+    if (score > bestScore || (score === bestScore && name.length < best.length)) [best, bestScore] = [name, score];
+  }
   return best;
 }
 
