@@ -412,6 +412,12 @@ $(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC) $(VENDOR)
 	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) $(VENDOR) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
 	@echo "www: web root assembled in $(WWW)"
 
+# The README's pictures (docs/screenshots/*.png), taken from the real page.
+screenshots: deps-browser native www
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
+	    node --test tests/browser/screenshots.mjs
+	@ls -l docs/screenshots/*.png
+
 test-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
 	    node --test --test-concurrency=1 tests/browser/
