@@ -20,9 +20,13 @@ const dir = tempDir('hometab-first-run-');
 // Found once, so that a test may hide node by narrowing PATH.
 const MAKE = spawnSync('sh', ['-c', 'command -v make'], { encoding: 'utf8' }).stdout.trim();
 
+// A make of its own, not a part of the make that runs the tests (whose
+// flags and job server would leak in through the environment).
 function make(args, env = {}) {
-  return spawnSync(MAKE, ['--no-print-directory', ...args], { cwd: REPO, encoding: 'utf8',
-    env: { ...process.env, ...env }, timeout: 120000 });
+  const clean = { ...process.env, ...env };
+  for (const name of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES']) delete clean[name];
+  return spawnSync(MAKE, ['--no-print-directory', ...args], { cwd: REPO, encoding: 'utf8', env: clean,
+    timeout: 120000 });
 }
 
 // A port someone else holds.
