@@ -9,6 +9,12 @@ DB ?= data/hometab.sqlite
 SERVER_NAME ?= localhost
 
 CC ?= cc
+# Quiet by default: a line per step, not per file. `make V=1` prints every command.
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+# Builds run in parallel (`make run` and `make test` pass -j$(JOBS) to the
+# build step only: the test suites themselves run one after another).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Isrc -g
 CFLAGS_RELEASE := $(CFLAGS_COMMON) -O2
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -34,38 +40,46 @@ objs = $(patsubst %.c,build/$(1)/%.o,$(2))
 
 build/native/%.o: %.c | deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_RELEASE) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_RELEASE) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/%.o: %.c | deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_ASAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/fuzz/%.o: %.c | deps-fuzz
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CFLAGS_FUZZ) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(FUZZ_CC) $(CFLAGS_FUZZ) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+# Each link says what it made and how many of its files were compiled anew.
+linked = @echo "build: $@ ($(words $(filter %.o,$?)) of $(words $(filter %.o,$^)) files compiled)"
 
 build/native/hometab: $(call objs,native,$(CORE_SRC) $(NATIVE_SRC))
-	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
 
 build/asan/hometab: $(call objs,asan,$(CORE_SRC) $(NATIVE_SRC))
-	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(linked)
 
 build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
-	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(linked)
 
 build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
-	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(linked)
 
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
-	$(FUZZ_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-federation interop deps-interop \
-        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
+        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser deps-run \
+        check-node wasm www screenshots
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -74,6 +88,8 @@ hometab: native
 
 # ---- dependencies -------------------------------------------------------
 # Debian packages, installed only when one is missing (quiet otherwise).
+# `make run` installs what running needs (APT_BUILD, APT_WASM, the npm
+# packages the web root is built with); `make test` the rest.
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
 # libclang-rt-dev holds libFuzzer and the sanitizer runtimes; clang only recommends it.
@@ -92,13 +108,14 @@ APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unp
     python3-prometheus-client python3-attr python3-netaddr python3-jinja2 python3-bleach \
     python3-typing-extensions python3-cryptography python3-ijson python3-matrix-common \
     python3-packaging python3-pydantic python3-idna python3-nacl python3-poetry-core
+APT_RUN := $(APT_BUILD) $(APT_WASM)
 APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	    echo "deps: installing $$missing"; \
+	    echo "deps: installing" $$missing; \
 	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	    $$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
@@ -115,6 +132,9 @@ deps-fuzz: deps-build
 deps: deps-build deps-node
 	$(call apt_install,$(APT_ALL))
 
+deps-run: check-node node_modules/.installed-build
+	$(call apt_install,$(APT_RUN))
+
 deps-wasm:
 	$(call apt_install,$(APT_WASM))
 
@@ -124,18 +144,50 @@ deps-interop:
 deps-browser: deps-node
 	$(call apt_install,$(APT_BROWSER))
 
-deps-node: node_modules/.installed
+# Node.js 20 or newer: the web root's bundler, the wasm build's JS optimizer
+# and the test runner. Debian bookworm's own nodejs is 18, which lacks what
+# the tests use (node --test's options, fetch and WebCrypto as globals).
+NODE_MIN := 20
+check-node:
+	@v=$$(node --version 2>/dev/null | sed -n 's/^v\([0-9][0-9]*\)\..*/\1/p'); \
+	if [ -z "$$v" ]; then \
+	    echo "hometab needs Node.js $(NODE_MIN) or newer, and finds no node on PATH." >&2; \
+	    echo "  Install it (https://nodejs.org/en/download, or nvm, or your distribution's" >&2; \
+	    echo "  backports; Debian bookworm's own nodejs is 18, too old), then run make again." >&2; \
+	    exit 1; \
+	elif [ "$$v" -lt $(NODE_MIN) ]; then \
+	    echo "hometab needs Node.js $(NODE_MIN) or newer; $$(command -v node) is $$(node --version)." >&2; \
+	    echo "  Install a newer one (https://nodejs.org/en/download, or nvm) and put it first on PATH," >&2; \
+	    echo "  then run make again. Debian bookworm's own nodejs package is 18: too old." >&2; \
+	    exit 1; \
+	fi
 
+deps-node: check-node node_modules/.installed
+
+# Two stamps: .installed-build after `npm ci --omit=dev` (what building the
+# web root needs: package.json "dependencies"), .installed after a full
+# `npm ci` (the test tools, "devDependencies", too). A full install serves
+# both.
 node_modules/.installed: package.json package-lock.json
 	@echo "deps: npm ci"
 	@npm ci --no-audit --no-fund --loglevel=error
-	@mkdir -p node_modules && touch $@ # npm ci makes no folder while there are no dependencies
+	@mkdir -p node_modules && touch $@ node_modules/.installed-build
+
+node_modules/.installed-build: package.json package-lock.json
+	@if [ -e node_modules/.installed ] && [ node_modules/.installed -nt package-lock.json ] && \
+	    [ node_modules/.installed -nt package.json ]; then touch $@; else \
+	    echo "deps: npm ci --omit=dev (the build's packages)"; \
+	    npm ci --omit=dev --no-audit --no-fund --loglevel=error && mkdir -p node_modules && touch $@; fi
 
 # ---- running ------------------------------------------------------------
-run: deps native www
+# The server prints its URLs itself once it listens (and nothing but the
+# reason when it cannot, e.g. a port in use).
+run: deps-run
+	@[ -x build/native/hometab ] && [ -e $(WWW)/version.json ] || \
+	    echo "build: the first build compiles the server twice (natively and to WebAssembly) with SQLite, jansson and libsodium: a few minutes; later runs take seconds"
+	@$(MAKE) --no-print-directory -j$(JOBS) native www
 	@mkdir -p $(dir $(DB))
-	@echo "hometab: open http://$(LISTEN)/ for the in-browser server (demo); Matrix clients use the same URL for the native one"
-	./build/native/hometab --listen $(LISTEN) --db $(DB) --server-name $(SERVER_NAME) --web-root $(WWW)
+	@exec ./build/native/hometab --listen $(LISTEN) --db $(DB) --server-name $(SERVER_NAME) --web-root $(WWW)
 
 # ---- tests --------------------------------------------------------------
 # The unit and API suites run twice: on the release build, and on the
@@ -143,7 +195,11 @@ run: deps native www
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-api test-sdk test-federation test-asan test-fuzz test-browser
+# Everything is built first, in parallel; then the suites run one at a time.
+test: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
+	    build/asan/unit-tests $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	@$(MAKE) --no-print-directory test-unit test-api test-sdk test-federation test-asan test-fuzz test-browser
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -267,19 +323,21 @@ wasm: build/wasm/hometab-core.js
 
 build/wasm/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libjansson.a \
                             $(WASM_DEPS)/libsodium.a
-	$(EMCC) $(WASM_LDFLAGS) -o $@ $^
-	@printf 'wasm: %s, %s bytes gzipped\n' "$$(stat -c %s build/wasm/hometab-core.wasm) bytes" \
+	$(Q)$(EMCC) $(WASM_LDFLAGS) -o $@ $^
+	@printf 'wasm: %s (%s of %s files compiled), %s, %s bytes gzipped\n' $@ \
+	    $(words $(filter $(WASM_OBJ_DIR)/%,$?)) $(words $(WASM_OBJ)) "$$(stat -c %s build/wasm/hometab-core.wasm) bytes" \
 	    "$$(gzip -9c build/wasm/hometab-core.wasm | wc -c)"
 
 $(WASM_OBJ_DIR)/%.o: %.c | $(WASM_HEADERS) deps-wasm
 	@mkdir -p $(dir $@)
-	$(EMCC) $(WASM_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(EMCC) $(WASM_CFLAGS) -MMD -MP -c $< -o $@
 
 # -- the three libraries, from Debian's source packages
 APT_SRC_DIR := .cache/apt
 APT_SRC = apt-get -qq -o Dir::Etc::SourceList=$(CURDIR)/$(APT_SRC_DIR)/sources.list \
     -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists=$(CURDIR)/$(APT_SRC_DIR)/lists \
-    -o Dir::Cache=$(CURDIR)/$(APT_SRC_DIR) -o Debug::NoLocking=1
+    -o Dir::Cache=$(CURDIR)/$(APT_SRC_DIR) -o Debug::NoLocking=1 \
+    $(if $(filter 0,$(shell id -u)),-o APT::Sandbox::User=root)
 
 $(APT_SRC_DIR)/lists/.updated: | deps-wasm
 	@mkdir -p $(APT_SRC_DIR)/lists/partial $(APT_SRC_DIR)/archives/partial
@@ -305,9 +363,9 @@ endef
 
 $(SQLITE_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated
 	$(call fetch_source,sqlite3,$(SQLITE_VERSION))
-$(JANSSON_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated
+$(JANSSON_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated $(SQLITE_SRC)/.unpacked
 	$(call fetch_source,jansson,$(JANSSON_VERSION))
-$(SODIUM_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated
+$(SODIUM_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated $(JANSSON_SRC)/.unpacked
 	$(call fetch_source,libsodium,$(SODIUM_VERSION))
 
 $(SQLITE_SRC)/amalgamation/sqlite3.c: $(SQLITE_SRC)/.unpacked
@@ -340,9 +398,9 @@ $(WASM_DEPS)/sqlite3.o: $(SQLITE_SRC)/amalgamation/sqlite3.c | deps-wasm
 $(WASM_DEPS)/libjansson.a: $(WASM_HEADERS) | deps-wasm
 	@echo "wasm: compiling jansson $(JANSSON_VERSION)"
 	@rm -rf $(WASM_DEPS)/jansson && mkdir -p $(WASM_DEPS)/jansson
-	@for c in $(JANSSON_SRC)/src/*.c; do \
-	    $(EMCC) $(WASM_OPT) -DHAVE_CONFIG_H=1 -I$(JANSSON_SRC)/src -w -c $$c \
-	        -o $(WASM_DEPS)/jansson/$$(basename $$c .c).o || exit 1; done
+	@ls $(JANSSON_SRC)/src/*.c | xargs -P$(JOBS) -I{} sh -c '$(EMCC) $(WASM_OPT) -DHAVE_CONFIG_H=1 \
+	    -I$(JANSSON_SRC)/src -w -c {} -o $(WASM_DEPS)/jansson/$$(basename {} .c).o'
+	@test $$(ls $(WASM_DEPS)/jansson/*.o | wc -l) -eq $$(ls $(JANSSON_SRC)/src/*.c | wc -l)
 	@rm -f $@ && $(EMAR) rcs $@ $(WASM_DEPS)/jansson/*.o
 
 # libsodium's own Emscripten build runs autotools; its sources need no more
@@ -351,27 +409,45 @@ $(WASM_DEPS)/libsodium.a: $(WASM_HEADERS) | deps-wasm
 	@echo "wasm: compiling libsodium $(SODIUM_VERSION)"
 	@rm -rf $(WASM_DEPS)/sodium && mkdir -p $(WASM_DEPS)/sodium
 	@cd $(SODIUM_SRC)/src/libsodium && find . -name '*.c' | sort | \
-	    xargs -P$$(nproc) -I{} sh -c '$(EMCC) $(WASM_OPT) $(SODIUM_WASM_FLAGS) \
+	    xargs -P$(JOBS) -I{} sh -c '$(EMCC) $(WASM_OPT) $(SODIUM_WASM_FLAGS) \
 	        -Iinclude/sodium -w -c {} \
 	        -o $(CURDIR)/$(WASM_DEPS)/sodium/$$(echo {} | tr / _ | sed "s/^\._//").o'
 	@test $$(ls $(WASM_DEPS)/sodium/*.o | wc -l) -eq $$(find $(SODIUM_SRC)/src/libsodium -name '*.c' | wc -l)
 	@rm -f $@ && $(EMAR) rcs $@ $(WASM_DEPS)/sodium/*.o
 
 # ==== the web root: what `make run` serves =================================
-# web/ at the top, sw/, js-bridge/ and the wasm build beside it. version.json
-# names the build, so the page registers a new worker URL when anything in
-# it changed (a rebuilt .wasm alone would not make the browser update).
+# web/ at the top, sw/, js-bridge/ and the wasm build beside it, and
+# vendor/format.js: marked and DOMPurify (npm, pinned) bundled by esbuild
+# into one minified ES module, never committed. version.json names the
+# build, so the page registers a new worker URL when anything in it changed
+# (a rebuilt .wasm alone would not make the browser update).
 WWW := build/www
 WWW_SRC := $(sort $(wildcard web/* sw/* js-bridge/*))
+VENDOR := build/vendor/format.js
 
 www: $(WWW)/version.json
 
-$(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC)
-	@rm -rf $(WWW) && mkdir -p $(WWW)/wasm
+# The bundle's whole entry point: the two names web/format.js imports.
+$(VENDOR): package-lock.json node_modules/.installed-build
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' "export { marked } from 'marked';" "export { default as DOMPurify } from 'dompurify';" | \
+	    node_modules/.bin/esbuild --bundle --format=esm --minify --legal-comments=eof \
+	    --log-level=warning --sourcefile=format-entry.js --outfile=$@
+	@echo "www: $@ (marked, DOMPurify), $$(stat -c %s $@) bytes, $$(gzip -9c $@ | wc -c) gzipped"
+
+$(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC) $(VENDOR)
+	@rm -rf $(WWW) && mkdir -p $(WWW)/wasm $(WWW)/vendor
 	@cp -r web/. $(WWW)/ && cp -r sw js-bridge $(WWW)/
 	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm $(WWW)/wasm/
-	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
+	@cp $(VENDOR) $(WWW)/vendor/
+	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) $(VENDOR) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
 	@echo "www: web root assembled in $(WWW)"
+
+# The README's pictures (docs/screenshots/*.png), taken from the real page.
+screenshots: deps-browser native www
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
+	    node --test tests/browser/screenshots.mjs
+	@ls -l docs/screenshots/*.png
 
 test-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \

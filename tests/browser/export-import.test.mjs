@@ -106,3 +106,30 @@ test('a file that is not a database is refused and the old one stays', async () 
   const answer = await page.evaluate(async () => (await fetch('/_matrix/client/versions')).status);
   assert.equal(answer, 200);
 });
+
+test('a file made under another server name is warned about before it is imported', async () => {
+  const elsewhere = join(dir, 'elsewhere.sqlite');
+  const other = await startNative({ db: elsewhere, serverName: 'elsewhere.test' });
+  const reg = await other.fetchJson('/_matrix/client/v3/register', { method: 'POST',
+    body: { username: 'faye', password: 'pw-faye-123456', auth: { type: 'm.login.dummy' } } });
+  assert.equal(reg.status, 200, JSON.stringify(reg.json));
+  await other.stop(); // merges the WAL into the file
+  const fresh = await launch();
+  const target = await openDemo(fresh, native);
+  const asked = target.waitForEvent('dialog', (d) => d.type() === 'confirm');
+  const reloaded = target.waitForEvent('load');
+  await target.setInputFiles('#import-input', elsewhere);
+  const question = (await asked).message();
+  const here = new URL(native.url).host;
+  assert.match(question, new RegExp(`made by a server named “elsewhere\\.test”, and this one is named “${here}”`));
+  assert.match(question, /nobody can sign in to them here/);
+  assert.match(question, /--server-name elsewhere\.test/);
+  // The harness accepts: the import goes ahead, and the warning was right.
+  await reloaded;
+  await waitForState(target, 'ready');
+  await target.fill('#login-username', 'faye');
+  await target.fill('#login-password', 'pw-faye-123456');
+  await target.click('#login-button');
+  await target.locator('#login-message', { hasText: 'live in this browser only' }).waitFor({ timeout: 10000 });
+  await fresh.close();
+});
