@@ -64,7 +64,8 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
-        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
+        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www \
+        p2p test-p2p bench-p2p deps-p2p
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -81,7 +82,9 @@ APT_FUZZ := clang libclang-rt-dev
 # tclsh to make SQLite's amalgamation. The browser tests: Debian's Chromium.
 APT_WASM := emscripten dpkg-dev xz-utils tcl
 APT_BROWSER := chromium
-APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER)
+# The WebRTC test makes a network namespace with a veth pair: ip and unshare.
+APT_P2P := iproute2 util-linux
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -108,6 +111,9 @@ deps-wasm:
 
 deps-browser: deps-node
 	$(call apt_install,$(APT_BROWSER))
+
+deps-p2p: deps-browser
+	$(call apt_install,$(APT_P2P))
 
 deps-node: node_modules/.installed
 
@@ -158,7 +164,7 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser
+bench: deps native bench-browser bench-p2p
 	node tests/bench/bench.mjs
 
 bench-browser: deps-browser native www
@@ -326,20 +332,46 @@ $(WASM_DEPS)/libsodium.a: $(WASM_HEADERS) | deps-wasm
 	@test $$(ls $(WASM_DEPS)/sodium/*.o | wc -l) -eq $$(find $(SODIUM_SRC)/src/libsodium -name '*.c' | wc -l)
 	@rm -f $@ && $(EMAR) rcs $@ $(WASM_DEPS)/sodium/*.o
 
+# ==== the peer-to-peer transport (js-bridge/p2p) ==========================
+# peer.js and js-libp2p (pinned in package.json) bundled by esbuild into one
+# ES module for the page, build/www/vendor/p2p.js; a page loads it only in
+# p2p mode. The relay and gateway run in node from the sources
+# (js-bridge/p2p/relay.mjs). Never committed.
+P2P_SRC := $(sort $(wildcard js-bridge/p2p/*.js))
+P2P_BUNDLE := build/p2p/p2p.js
+
+p2p: $(P2P_BUNDLE)
+
+$(P2P_BUNDLE): $(P2P_SRC) node_modules/.installed
+	@mkdir -p $(dir $@)
+	@node_modules/.bin/esbuild js-bridge/p2p/peer.js --bundle --format=esm --minify --platform=browser \
+	    --log-level=warning --outfile=$@
+	@printf 'p2p: bundle %s, %s bytes gzipped\n' "$$(stat -c %s $@) bytes" "$$(gzip -9c $@ | wc -c)"
+
+# Two browser servers (Chromium profiles) through the real relay, the
+# gateway, hostile peers, and WebRTC inside a network namespace (a visible
+# SKIP where unshare is refused).
+test-p2p: deps-p2p $(P2P_BUNDLE)
+	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node --test --test-concurrency=1 tests/p2p/
+
+bench-p2p: deps-p2p $(P2P_BUNDLE)
+	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node tests/bench/p2p.mjs
+
 # ==== the web root: what `make run` serves =================================
 # web/ at the top, sw/, js-bridge/ and the wasm build beside it. version.json
 # names the build, so the page registers a new worker URL when anything in
 # it changed (a rebuilt .wasm alone would not make the browser update).
 WWW := build/www
-WWW_SRC := $(sort $(wildcard web/* sw/* js-bridge/*))
+WWW_SRC := $(sort $(shell find web sw js-bridge -type f))
 
 www: $(WWW)/version.json
 
-$(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC)
-	@rm -rf $(WWW) && mkdir -p $(WWW)/wasm
+$(WWW)/version.json: build/wasm/hometab-core.js $(P2P_BUNDLE) $(WWW_SRC)
+	@rm -rf $(WWW) && mkdir -p $(WWW)/wasm $(WWW)/vendor
 	@cp -r web/. $(WWW)/ && cp -r sw js-bridge $(WWW)/
 	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm $(WWW)/wasm/
-	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
+	@cp $(P2P_BUNDLE) $(WWW)/vendor/p2p.js
+	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) $(P2P_BUNDLE) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
 	@echo "www: web root assembled in $(WWW)"
 
 test-browser: deps-browser native www
