@@ -262,7 +262,9 @@ for (const [address, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0',
   ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 3]]) {
   SPECIAL.addSubnet(address, prefix, 'ipv4');
 }
-for (const [address, prefix] of [['::', 127], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['100::', 64],
+// (IPv4-mapped IPv6 is refused before these are asked: node's BlockList
+// would check it against the IPv4 rules, and a server name has no use for it.)
+for (const [address, prefix] of [['::', 127], ['64:ff9b::', 96], ['100::', 64],
   ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]]) {
   SPECIAL.addSubnet(address, prefix, 'ipv6');
 }
@@ -272,7 +274,7 @@ export function resolveDestination(serverName, { insecureHttp }) {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::(\d{1,5}))?$/.exec(serverName);
   const address = match && (match[1] ?? match[2]);
   const family = address ? net.isIP(address) : 0;
-  if (!family) {
+  if (!family || /^::ffff:/i.test(address)) {
     return { error: `${serverName}: the gateway reaches only IP literals (name resolution is the native host's)` };
   }
   const port = match[3] ? Number(match[3]) : 8448;

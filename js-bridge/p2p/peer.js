@@ -302,12 +302,24 @@ export async function startPeer(options) {
     const deadline = signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     const peerId = isKeyName(destination) ? peerIdFromName(destination) : null;
     if (peerId === node.peerId.toString()) throw new Error(`${destination} is this server`);
+    const connect = () => (peerId ? connectionTo(peerId, deadline) : gatewayConnection(deadline));
+    const open = (connection) => connection.newStream(PROTOCOL, { signal: deadline, runOnLimitedConnection: true });
     try {
-      const connection = peerId ? await connectionTo(peerId, deadline) : await gatewayConnection(deadline);
-      const stream = await connection.newStream(PROTOCOL, { signal: deadline, runOnLimitedConnection: true });
+      let connection = await connect();
+      let stream;
+      try {
+        stream = await open(connection);
+      } catch (error) {
+        // A connection that died before we heard of it (the peer's page
+        // closed a moment ago): once more, on a fresh one.
+        if (deadline.aborted || /Protocol selection failed/.test(error.message)) throw error;
+        connection.abort(error);
+        connection = await connect();
+        stream = await open(connection);
+      }
       return await exchange(stream, bytes, { maxResponseBytes: LIMITS.maxResponseBytes, signal: deadline });
     } catch (error) {
-      const why = deadline.aborted ? `no answer within ${timeoutMs} ms` : error.message;
+      const why = deadline.aborted ? `no answer within ${timeoutMs} ms` : explain(error, peerId);
       throw new Error(`${destination}: ${why}`, { cause: error });
     }
   }
@@ -342,6 +354,18 @@ export async function startPeer(options) {
     // Tests and diagnostics only: the libp2p node itself.
     node,
   };
+}
+
+// The transport's failures in words a person (and the core's error for a
+// client) can use.
+function explain(error, peerId) {
+  const message = error.message ?? String(error);
+  if (/NO_RESERVATION/.test(message)) return 'not connected to the relay (no page of that server is open)';
+  if (/PERMISSION_DENIED|RESOURCE_LIMIT_EXCEEDED|RESERVATION_REFUSED/.test(message)) {
+    return `the relay refused the connection (${message})`;
+  }
+  if (!peerId && /Protocol selection failed/.test(message)) return 'the relay has no gateway to native servers';
+  return message;
 }
 
 function raceSignal(promise, signal) {

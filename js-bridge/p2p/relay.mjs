@@ -138,7 +138,11 @@ export async function startRelay(options, log = () => {}) {
     },
     connectionGater: {
       // Browser servers are named by their ed25519 keys; nothing else reserves.
-      denyInboundRelayReservation: (peerId) => peerId.type !== 'Ed25519',
+      denyInboundRelayReservation: (peerId) => {
+        const deny = peerId.type !== 'Ed25519';
+        log(`reservation ${deny ? 'refused (not an ed25519 key)' : 'for'} ${short(peerId)}`);
+        return deny;
+      },
       denyOutboundRelayedConnection: (source, destination) => {
         // The source's HOP stream for this circuit is already counted.
         const deny = circuits(source, HOP) > options.maxCircuitsPerPeer ||
@@ -158,7 +162,6 @@ export async function startRelay(options, log = () => {}) {
 
   node.addEventListener('peer:connect', (e) => log(`connected ${short(e.detail)}`));
   node.addEventListener('peer:disconnect', (e) => log(`disconnected ${short(e.detail)}`));
-  node.services.relay.addEventListener('relay:reservation', (e) => log(`reservation ${short(e.detail.peer)}`));
 
   const gateway = options.gateway
     ? await startGateway({ node, listen: options.gateway, insecureHttp: options.insecureHttp, log })

@@ -152,6 +152,9 @@ export async function openPeer(profile, site, { label, relayAddr, webrtc = false
 // ---- a hostile peer: js-libp2p in node, its own code
 
 export async function hostilePeer({ relayAddr, seed }) {
+  // @libp2p/websockets dials with the global WebSocket, which node has
+  // from 22 on; on node 20 the `ws` package it depends on stands in.
+  globalThis.WebSocket ??= (await import('ws')).WebSocket;
   const [{ createLibp2p }, { webSockets }, { noise }, { yamux }, { identify }, { circuitRelayTransport },
     { generateKeyPairFromSeed }, { multiaddr }] = await Promise.all([import('libp2p'), import('@libp2p/websockets'),
     import('@libp2p/noise'), import('@chainsafe/libp2p-yamux'), import('@libp2p/identify'),
@@ -172,8 +175,9 @@ export async function hostilePeer({ relayAddr, seed }) {
     // Opens a stream to a key-named server through the relay.
     async open(destination, { limited = true } = {}) {
       const addr = multiaddr(`${relayAddr}/p2p-circuit/p2p/${peerIdFromName(destination)}`);
+      // No limit of its own on streams: the victim's limits are the test.
       return node.dialProtocol(addr, '/hometab/federation/1', { runOnLimitedConnection: limited,
-        signal: AbortSignal.timeout(10000) });
+        maxOutboundStreams: 10000, signal: AbortSignal.timeout(10000) });
     },
   };
 }
