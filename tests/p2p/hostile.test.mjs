@@ -52,11 +52,12 @@ describe('a hostile peer against a browser server', () => {
   before(async () => {
     const site = await startSite();
     relay = await startRelay();
-    let ph;
-    [profile, ph] = await Promise.all([launchProfile(), launchProfile()]);
+    // The honest peer is another browser server in a page of the same
+    // browser (its own key: another server; one Chromium fewer to start).
+    profile = await launchProfile();
     [victim, honest] = await Promise.all([
       openPeer(profile, site, { label: 'victim', relayAddr: relay.relay, limits: { inboundReadTimeoutMs: 2000 } }),
-      openPeer(ph, site, { label: 'honest', relayAddr: relay.relay }),
+      openPeer(profile, site, { label: 'honest', relayAddr: relay.relay }),
     ]);
     evil = await hostilePeer({ relayAddr: relay.relay, seed: seedOf('mallory') });
     await evil.node.dial((await import('@multiformats/multiaddr')).multiaddr(relay.relay));
@@ -153,6 +154,12 @@ describe('a hostile peer against a browser server', () => {
     assert.ok(ms >= 1500 && ms < 9000, `held until the 2 s read deadline, not longer (${ms} ms)`);
     const after = await honest.ask(victim.name, { target: '/_matrix/federation/v1/version', origin: null });
     assert.equal(after.ok, true, after.error);
+  });
+
+  test('a native server name goes to the gateway, and a relay without one says so', async () => {
+    const r = await honest.ask('127.0.0.1:8448', { target: '/_matrix/federation/v1/version', timeoutMs: 10000 });
+    assert.equal(r.ok, false);
+    assert.equal(r.error, '127.0.0.1:8448: the relay has no gateway to native servers');
   });
 
   test('no attack raised an error in the victim\'s page', () => {

@@ -60,13 +60,13 @@ if (process.env.HOMETAB_P2P_NETNS !== '1') {
     before(async () => {
       let site;
       [relay, site] = await Promise.all([startRelay(), startSite()]);
-      const [pa, pb, pc] = await Promise.all([launchProfile({ args: FLAGS }), launchProfile({ args: FLAGS }),
-        launchProfile({ args: FLAGS })]);
+      const [pa, pb] = await Promise.all([launchProfile({ args: FLAGS }), launchProfile({ args: FLAGS })]);
       [a, b, c] = await Promise.all([
         openPeer(pa, site, { label: 'rtc-a', relayAddr: relay.relay, webrtc: true }),
         openPeer(pb, site, { label: 'rtc-b', relayAddr: relay.relay, webrtc: true }),
-        // C offers no WebRTC: a dial to it must fall back to the circuit.
-        openPeer(pc, site, { label: 'rtc-c', relayAddr: relay.relay, webrtc: false }),
+        // C (another server, in a page of B's browser) offers no WebRTC: a
+        // dial to it must fall back to the circuit.
+        openPeer(pb, site, { label: 'rtc-c', relayAddr: relay.relay, webrtc: false }),
       ]);
     });
 
