@@ -146,10 +146,12 @@ export async function startPeer(options) {
     inflight.set(peer, count + 1);
     inflightTotal++;
     let request = null;
+    let held = 0; // budget bytes this request holds (its buffer may be handed on, detached)
     try {
       try {
         request = await readAll(stream, { maxBytes: LIMITS.maxRequestBytes, budget,
           signal: AbortSignal.timeout(limits.inboundReadTimeoutMs) });
+        held = request.length;
       } catch (error) {
         if (error instanceof TooLargeError) {
           return refuseEarly(stream, errorResponse(413, 'M_TOO_LARGE',
@@ -162,13 +164,14 @@ export async function startPeer(options) {
         return stream.abort(error); // a reset or a time-out: nobody to answer
       }
       const verdict = checkInbound(request, { peerName, fromGateway });
+      // onRequest may transfer the buffer to a worker: nothing here reads it after.
       if (!verdict.ok) {
         log(`refused ${verdict.status} from ${peerName ?? 'the gateway'}: ${verdict.error}`);
         return await answer(stream, refusalBytes(verdict));
       }
       await answer(stream, await handler(request, { peerName, viaGateway: fromGateway, origin: verdict.origin }));
     } finally {
-      if (request) budget.give(request.length);
+      budget.give(held);
       inflightTotal--;
       const left = inflight.get(peer) - 1;
       if (left === 0) inflight.delete(peer);

@@ -186,8 +186,12 @@ async function main() {
   try {
     running = await startRelay({ ...options, seed: loadSeed(options.keyFile) }, log);
   } catch (error) {
+    if (/EADDRINUSE/.test(`${error.code} ${error.message}`)) {
+      process.stderr.write('relay: cannot start: an address is already in use (--listen or --gateway)\n');
+      process.exit(3);
+    }
     process.stderr.write(`relay: cannot start: ${error.message}\n`);
-    process.exit(error.code === 'EADDRINUSE' ? 3 : 1);
+    process.exit(1);
   }
   process.stdout.write(`${JSON.stringify({ relay: running.relay, peerId: running.peerId, gateway: running.gateway })}\n`);
   log(`listening at ${running.relay}${running.gateway ? `, gateway ${running.gateway}` : ''}`);

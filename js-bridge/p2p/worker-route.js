@@ -132,8 +132,8 @@ export function createTransportRoute({ onInbound, identity, pump = null, clients
       case 'p2p-inbound':
         attached(clientId, data.name);
         reply(event, async () => {
-          const bytes = await onInbound(data.bytes, { peerName: data.peerName ?? null, viaGateway: Boolean(data.viaGateway) });
-          return { bytes, transfer: wholeBuffer(bytes) ? [bytes.buffer] : [] };
+          // Copied, not transferred: the bytes stay the caller's.
+          return { bytes: await onInbound(data.bytes, { peerName: data.peerName ?? null, viaGateway: Boolean(data.viaGateway) }) };
         });
         return true;
       default:

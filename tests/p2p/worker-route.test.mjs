@@ -47,8 +47,8 @@ describe('one transport per origin, carried by a tab for the worker', () => {
     await page.waitForFunction(() => window.transport);
     return page;
   }
-  const send = (page, dest, target, origin) =>
-    ask(page, `/_test/send?dest=${dest}&target=${encodeURIComponent(target)}&origin=${origin}`);
+  const send = (page, dest, target, origin, size = 0) =>
+    ask(page, `/_test/send?dest=${dest}&target=${encodeURIComponent(target)}&origin=${origin}&size=${size}`);
 
   before(async () => {
     [relay, site] = await Promise.all([startRelay(), startSite()]);
@@ -77,6 +77,17 @@ describe('one transport per origin, carried by a tab for the worker', () => {
     const back = await send(b, nameA, '/_matrix/federation/v1/send/w2', nameB);
     assert.equal(back.status, 200, back.text);
     assert.match(back.text, /"answeredBy":"worker"/);
+  });
+
+  test('request bytes are let go once answered, though handed to the worker', async () => {
+    // B's transport holds at most 200,000 request bytes at once (tab-page.html):
+    // ten requests of 60,000 bytes one after the other pass only if each
+    // request's bytes are counted out when answered.
+    for (let i = 0; i < 10; i++) {
+      const r = await send(a2, nameB, `/_matrix/federation/v1/send/bytes-${i}`, nameA, 60000);
+      assert.equal(r.status, 200, `request ${i}: ${r.text}`);
+      assert.match(r.text, /"bodyBytes":60000/);
+    }
   });
 
   test('the holder pumps its worker and reports its peers to it', async () => {

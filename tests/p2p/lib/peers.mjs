@@ -151,7 +151,7 @@ export async function openPeer(profile, site, { label, relayAddr, webrtc = false
 
 // ---- a hostile peer: js-libp2p in node, its own code
 
-export async function hostilePeer({ relayAddr, seed }) {
+export async function hostilePeer({ relayAddr, seed, listen = false }) {
   // @libp2p/websockets dials with the global WebSocket, which node has
   // from 22 on; on node 20 the `ws` package it depends on stands in.
   globalThis.WebSocket ??= (await import('ws')).WebSocket;
@@ -161,6 +161,8 @@ export async function hostilePeer({ relayAddr, seed }) {
     import('@libp2p/circuit-relay-v2'), import('@libp2p/crypto/keys'), import('@multiformats/multiaddr')]);
   const node = await createLibp2p({
     privateKey: await generateKeyPairFromSeed('Ed25519', Uint8Array.from(seed)),
+    // listen: reachable through the relay (a reservation), as a browser server is
+    addresses: { listen: listen ? ['/p2p-circuit'] : [] },
     transports: [webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -169,9 +171,22 @@ export async function hostilePeer({ relayAddr, seed }) {
   });
   cleanups.push(() => node.stop());
   const { nameFromPublicKey, peerIdFromName } = await import('../../../js-bridge/p2p/names.js');
+  if (listen) {
+    await node.dial(multiaddr(relayAddr), { signal: AbortSignal.timeout(10000) });
+    const until = Date.now() + 10000;
+    while (!node.getMultiaddrs().some((a) => a.toString().includes('/p2p-circuit'))) {
+      if (Date.now() > until) throw new Error('no reservation on the relay');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   return {
     node,
     name: nameFromPublicKey(node.peerId.publicKey.raw),
+    // A new relayed connection to a key-named server (force: not reusing one).
+    async connect(destination) {
+      const addr = multiaddr(`${relayAddr}/p2p-circuit/p2p/${peerIdFromName(destination)}`);
+      return node.dial(addr, { force: true, signal: AbortSignal.timeout(10000) });
+    },
     // Opens a stream to a key-named server through the relay.
     async open(destination, { limited = true } = {}) {
       const addr = multiaddr(`${relayAddr}/p2p-circuit/p2p/${peerIdFromName(destination)}`);
