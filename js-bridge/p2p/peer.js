@@ -47,6 +47,7 @@ export const DEFAULTS = Object.freeze({
   relayDialTimeoutMs: 10000,
   webrtcRetryAfterMs: 60000, // after WebRTC to a peer failed, the circuit only, this long
   inboundReadTimeoutMs: 30000, // a peer's whole request must arrive within this
+  answerWriteTimeoutMs: 30000, // and our answer must be taken within this
   handlerTimeoutMs: 60000, // onRequest must answer within this (it may fetch in turn)
   maxStreamsPerPeer: 8, // requests of one peer being read or answered at once
   maxInboundStreams: 32, // of all peers together
@@ -99,7 +100,7 @@ export async function startPeer(options) {
 
   async function answer(stream, bytes) {
     try {
-      await writeAll(stream, bytes, { signal: AbortSignal.timeout(limits.inboundReadTimeoutMs) });
+      await writeAll(stream, bytes, { signal: AbortSignal.timeout(limits.answerWriteTimeoutMs) });
     } catch (error) {
       stream.abort(error);
     }
