@@ -19,6 +19,7 @@
 
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { nameFromPeerId } from './names.js';
 
 // libp2p 3 uses Promise.withResolvers (node >= 22); node 20 lacks it.
@@ -207,4 +208,4 @@ async function main() {
   process.on('SIGTERM', stop);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
