@@ -99,11 +99,16 @@ export async function exchange(stream, request, { maxResponseBytes, signal }) {
   } catch (error) {
     // A complete response followed by a reset is a response.
     if (error.partial?.length && isCompleteResponse(error.partial)) return error.partial;
-    if (error instanceof TooLargeError) throw new Error(`the response is larger than ${maxResponseBytes} bytes`);
-    throw new Error(`the stream failed: ${(writeError ?? error).message}`);
+    const failure = error instanceof TooLargeError
+      ? new Error(`the response is larger than ${maxResponseBytes} bytes`)
+      : new Error(`the stream failed: ${(writeError ?? error).message}`);
+    failure.received = error.partial?.length ?? 0; // nothing came back: the caller may try again
+    throw failure;
   }
   if (!isCompleteResponse(response)) {
-    throw new Error(writeError ? `the stream failed: ${writeError.message}` : 'the answer is not an HTTP/1.1 response');
+    const failure = new Error(writeError ? `the stream failed: ${writeError.message}` : 'the answer is not an HTTP/1.1 response');
+    failure.received = response.length;
+    throw failure;
   }
   return response;
 }
