@@ -24,7 +24,7 @@ import net from 'node:net';
 import { checkInbound, parseXMatrix } from './guard.js';
 import { LIMITS, errorResponse, parseRequest, parseResponse, responseBytes } from './http1.js';
 import { nameFromPeerId, peerIdFromName, publicKeyFromName } from './names.js';
-import { BusyError, TooLargeError, exchange, readAll, writeAll } from './stream-io.js';
+import { BusyError, TooLargeError, byteBudget, exchange, readAll, writeAll } from './stream-io.js';
 
 export const PROTOCOL = '/hometab/federation/1';
 
@@ -36,12 +36,14 @@ const DEFAULTS = {
   timeoutMs: 60000,
   maxStreamsPerPeer: 8,
   maxInflight: 64, // gateway requests at once, both directions
+  maxBufferedBytes: 64 * 1024 * 1024, // browser peers' request bytes held at once
 };
 
 export async function startGateway({ node, listen, insecureHttp = false, log = () => {}, limits = {} }) {
   const options = { ...DEFAULTS, ...limits };
   let inflight = 0;
   const busy = () => inflight >= options.maxInflight;
+  const budget = byteBudget(options.maxBufferedBytes);
 
   // ---- native -> browser
 
@@ -171,9 +173,11 @@ export async function startGateway({ node, listen, insecureHttp = false, log = (
     }
     inflight++;
     let answer;
+    let held = 0;
     try {
       const signal = AbortSignal.timeout(options.timeoutMs);
-      const request = await readAll(stream, { maxBytes: LIMITS.maxRequestBytes, signal });
+      const request = await readAll(stream, { maxBytes: LIMITS.maxRequestBytes, signal, budget });
+      held = request.length;
       const verdict = checkInbound(request, { peerName, fromGateway: false });
       what = verdict.ok ? `${verdict.method} ${verdict.path}` : '';
       if (!verdict.ok) {
@@ -182,10 +186,15 @@ export async function startGateway({ node, listen, insecureHttp = false, log = (
         answer = await forward(request, signal);
       }
     } catch (error) {
-      answer = error instanceof TooLargeError || error instanceof BusyError
-        ? errorResponse(413, 'M_TOO_LARGE', `requests are limited to ${LIMITS.maxRequestBytes} bytes`)
-        : errorResponse(502, 'M_UNKNOWN', error.message);
+      if (error instanceof TooLargeError) {
+        answer = errorResponse(413, 'M_TOO_LARGE', `requests are limited to ${LIMITS.maxRequestBytes} bytes`);
+      } else if (error instanceof BusyError) {
+        answer = errorResponse(429, 'M_LIMIT_EXCEEDED', 'the gateway is busy', { retry_after_ms: 1000 });
+      } else {
+        answer = errorResponse(502, 'M_UNKNOWN', error.message);
+      }
     } finally {
+      budget.give(held);
       inflight--;
     }
     status = parseResponse(answer)?.status;
