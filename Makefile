@@ -79,7 +79,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-federation interop deps-interop \
         bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser deps-run \
-        check-node wasm www screenshots
+        check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -109,7 +109,9 @@ APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unp
     python3-typing-extensions python3-cryptography python3-ijson python3-matrix-common \
     python3-packaging python3-pydantic python3-idna python3-nacl python3-poetry-core
 APT_RUN := $(APT_BUILD) $(APT_WASM)
-APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER)
+# The WebRTC test makes a network namespace with a veth pair: ip and unshare.
+APT_P2P := iproute2 util-linux
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -162,6 +164,9 @@ check-node:
 	    exit 1; \
 	fi
 
+deps-p2p: deps-browser
+	$(call apt_install,$(APT_P2P))
+
 deps-node: check-node node_modules/.installed
 
 # Two stamps: .installed-build after `npm ci --omit=dev` (what building the
@@ -199,7 +204,7 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
 	    build/asan/unit-tests $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
-	@$(MAKE) --no-print-directory test-unit test-api test-sdk test-federation test-asan test-fuzz test-browser
+	@$(MAKE) --no-print-directory test-unit test-api test-sdk test-federation test-asan test-fuzz test-browser test-p2p
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -245,7 +250,7 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser
+bench: deps native bench-browser bench-p2p
 	node tests/bench/bench.mjs
 
 bench-browser: deps-browser native www
@@ -415,6 +420,31 @@ $(WASM_DEPS)/libsodium.a: $(WASM_HEADERS) | deps-wasm
 	@test $$(ls $(WASM_DEPS)/sodium/*.o | wc -l) -eq $$(find $(SODIUM_SRC)/src/libsodium -name '*.c' | wc -l)
 	@rm -f $@ && $(EMAR) rcs $@ $(WASM_DEPS)/sodium/*.o
 
+# ==== the peer-to-peer transport (js-bridge/p2p) ==========================
+# peer.js and js-libp2p (pinned in package.json) bundled by esbuild into one
+# ES module for the page, build/www/vendor/p2p.js; a page loads it only in
+# p2p mode. The relay and gateway run in node from the sources
+# (js-bridge/p2p/relay.mjs). Never committed.
+P2P_SRC := $(sort $(wildcard js-bridge/p2p/*.js))
+P2P_BUNDLE := build/p2p/p2p.js
+
+p2p: $(P2P_BUNDLE)
+
+$(P2P_BUNDLE): $(P2P_SRC) node_modules/.installed-build
+	@mkdir -p $(dir $@)
+	@node_modules/.bin/esbuild js-bridge/p2p/peer.js --bundle --format=esm --minify --platform=browser \
+	    --log-level=warning --outfile=$@
+	@printf 'p2p: bundle %s, %s bytes gzipped\n' "$$(stat -c %s $@) bytes" "$$(gzip -9c $@ | wc -c)"
+
+# Two browser servers (Chromium profiles) through the real relay, the
+# gateway, hostile peers, and WebRTC inside a network namespace (a visible
+# SKIP where unshare is refused).
+test-p2p: deps-p2p $(P2P_BUNDLE)
+	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node --test --test-concurrency=1 tests/p2p/
+
+bench-p2p: deps-p2p $(P2P_BUNDLE)
+	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node tests/bench/p2p.mjs
+
 # ==== the web root: what `make run` serves =================================
 # web/ at the top, sw/, js-bridge/ and the wasm build beside it, and
 # vendor/format.js: marked and DOMPurify (npm, pinned) bundled by esbuild
@@ -422,7 +452,7 @@ $(WASM_DEPS)/libsodium.a: $(WASM_HEADERS) | deps-wasm
 # build, so the page registers a new worker URL when anything in it changed
 # (a rebuilt .wasm alone would not make the browser update).
 WWW := build/www
-WWW_SRC := $(sort $(wildcard web/* sw/* js-bridge/*))
+WWW_SRC := $(sort $(shell find web sw js-bridge -type f))
 VENDOR := build/vendor/format.js
 
 www: $(WWW)/version.json
@@ -435,12 +465,13 @@ $(VENDOR): package-lock.json node_modules/.installed-build
 	    --log-level=warning --sourcefile=format-entry.js --outfile=$@
 	@echo "www: $@ (marked, DOMPurify), $$(stat -c %s $@) bytes, $$(gzip -9c $@ | wc -c) gzipped"
 
-$(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC) $(VENDOR)
+$(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC) $(VENDOR) $(P2P_BUNDLE)
 	@rm -rf $(WWW) && mkdir -p $(WWW)/wasm $(WWW)/vendor
 	@cp -r web/. $(WWW)/ && cp -r sw js-bridge $(WWW)/
 	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm $(WWW)/wasm/
 	@cp $(VENDOR) $(WWW)/vendor/
-	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) $(VENDOR) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
+	@cp $(P2P_BUNDLE) $(WWW)/vendor/p2p.js
+	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) $(VENDOR) $(P2P_BUNDLE) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
 	@echo "www: web root assembled in $(WWW)"
 
 # The README's pictures (docs/screenshots/*.png), taken from the real page.
