@@ -75,13 +75,16 @@ hometab: native
 # Debian packages, installed only when one is missing (quiet otherwise).
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
+# The differential test of canonical JSON, hashes and signatures: Synapse's own
+# libraries, as Debian packages them.
+APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
 # libclang-rt-dev holds libFuzzer and the sanitizer runtimes; clang only recommends it.
 APT_FUZZ := clang libclang-rt-dev
 # The wasm build: Emscripten, dpkg-source to unpack Debian source packages,
 # tclsh to make SQLite's amalgamation. The browser tests: Debian's Chromium.
 APT_WASM := emscripten dpkg-dev xz-utils tcl
 APT_BROWSER := chromium
-APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER)
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_DIFFERENTIAL) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -99,6 +102,9 @@ deps-build:
 
 deps-fuzz: deps-build
 	$(call apt_install,$(APT_FUZZ))
+
+deps-differential:
+	$(call apt_install,$(APT_DIFFERENTIAL))
 
 deps: deps-build deps-node
 	$(call apt_install,$(APT_ALL))
