@@ -28,6 +28,7 @@ CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+DIFFERENTIAL_SRC := tests/differential/canonical_tool.c
 
 # Release build in build/native, sanitizer build in build/asan.
 objs = $(patsubst %.c,build/$(1)/%.o,$(2))
@@ -56,6 +57,14 @@ build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
 build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
 	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# hometab's side of the differential test (tests/differential), and the
+# microbenchmark of event hashing and signing (`make bench-pdu`).
+build/native/canonical-tool: $(call objs,native,$(CORE_SRC) $(DIFFERENTIAL_SRC))
+	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+
+build/asan/canonical-tool: $(call objs,asan,$(CORE_SRC) $(DIFFERENTIAL_SRC))
+	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -64,7 +73,8 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
-        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
+        test-differential bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz \
+        deps-differential deps-wasm deps-browser wasm www
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -134,10 +144,21 @@ run: deps native www
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-api test-sdk test-asan test-fuzz test-browser
+test: deps test-unit test-differential test-api test-sdk test-asan test-fuzz test-browser
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
+
+# Canonical JSON, content hashes, event ids and signatures against Synapse's
+# own libraries (Debian's python3-canonicaljson, -signedjson, -nacl), on
+# seeded random and hostile values. Debian's python3, not whatever python3
+# comes first on PATH: the packages are installed for it.
+# DIFFERENTIAL_SEED=N replays a run; DIFFERENTIAL_COUNT sets its size.
+DIFFERENTIAL_PYTHON := /usr/bin/python3
+DIFFERENTIAL_ARGS = $(if $(DIFFERENTIAL_SEED),--seed $(DIFFERENTIAL_SEED)) \
+                    $(if $(DIFFERENTIAL_COUNT),--count $(DIFFERENTIAL_COUNT))
+test-differential: build/native/canonical-tool deps-differential
+	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/native/canonical-tool $(DIFFERENTIAL_ARGS)
 
 test-api: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/api/
@@ -147,8 +168,9 @@ test-api: build/native/hometab deps-node
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
-test-asan: build/asan/unit-tests build/asan/hometab deps-node
+test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential
 	./build/asan/unit-tests
+	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
 	    node --test --test-concurrency=1 tests/api/ tests/sdk/
 
@@ -164,8 +186,12 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser
+bench: deps native bench-browser bench-pdu
 	node tests/bench/bench.mjs
+
+# What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
+bench-pdu: build/native/canonical-tool
+	./build/native/canonical-tool bench
 
 bench-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \

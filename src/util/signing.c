@@ -14,11 +14,30 @@
 /* Room for the unpadded base64 of a signature, and its NUL. */
 enum { SIGNATURE_TEXT = 90 };
 
+static int base64_value(char c) {
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *at = c ? strchr(alphabet, c) : NULL;
+    return at ? (int)(at - alphabet) : -1;
+}
+
 bool ht_base64_decode_exact(const char *text, unsigned char *out, size_t want) {
+    /* Unpadded standard base64 by the spec; some clients pad. The bits of
+     * the last character past the data are ignored, as Python's decoder
+     * (Synapse's) ignores them: the spec's own test seed has them set, and
+     * libsodium refuses such text, so they are cleared first. */
+    char copy[128];
+    size_t n = text ? strcspn(text, "=") : 0;
+    if (!text || n >= sizeof copy || text[n + strspn(text + n, "=")] != '\0') return false;
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    int spare_bits = (int)(n * 6 % 8);
+    if (n && spare_bits) {
+        int last = base64_value(copy[n - 1]);
+        if (last < 0) return false;
+        copy[n - 1] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[last & ~((1 << spare_bits) - 1)];
+    }
     size_t len = 0;
-    /* Unpadded standard base64 by the spec; some clients pad. */
-    if (!text || sodium_base642bin(out, want, text, strlen(text), "=", &len, NULL,
-                                   sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
+    if (sodium_base642bin(out, want, copy, n, NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
         return false;
     return len == want;
 }
