@@ -18,7 +18,8 @@ static const char reason_real[] =
     "is a number with a fraction or an exponent; canonical JSON allows integers only";
 static const char reason_range[] =
     "is a number outside the range of canonical JSON's integers, -(2^53 - 1) to 2^53 - 1";
-static const char reason_depth[] = "nests arrays and objects deeper than canonical JSON allows here";
+/* HT_CANONICAL_MAX_DEPTH, in words: */
+static const char reason_depth[] = "nests arrays and objects more than 1000 levels deep";
 static const char reason_utf8[] = "is not valid UTF-8";
 static const char reason_parse[] = "is not valid JSON";
 static const char reason_type[] = "is not a JSON value";
@@ -105,14 +106,9 @@ static bool check(json_t *value, int depth, ht_canonical_error *err) {
     switch (json_typeof(value)) {
     case JSON_OBJECT: {
         if (depth >= HT_CANONICAL_MAX_DEPTH) return fail(err, reason_depth), false;
-        const char *key;
-        json_t *member;
-        void *iter = json_object_iter(value);
-        for (; iter; iter = json_object_iter_next(value, iter)) {
-            key = json_object_iter_key(iter);
-            member = json_object_iter_value(iter);
-            if (!check(member, depth + 1, err)) {
-                prepend_key(err, key, json_object_iter_key_len(iter));
+        for (void *iter = json_object_iter(value); iter; iter = json_object_iter_next(value, iter)) {
+            if (!check(json_object_iter_value(iter), depth + 1, err)) {
+                prepend_key(err, json_object_iter_key(iter), json_object_iter_key_len(iter));
                 return false;
             }
         }
