@@ -136,8 +136,9 @@ static ht_error redact_target(ht_core *core, ht_arena *arena, const ht_new_event
 
 ht_error ht_room_send(ht_core *core, ht_arena *arena, int64_t now_ms, const ht_new_event *ev,
                       const char **event_id, int64_t *stream_out) {
-    /* Room versions 6 and later: content that has no canonical JSON (a float,
-     * an integer beyond 2^53) could have no id that other servers agree on. */
+    /* Room versions 6 and later: content with no canonical JSON form (a float,
+     * an integer beyond 2^53) has no content hash other servers agree on, and
+     * they refuse such events. */
     ht_canonical_error not_canonical;
     if (!ht_canonical_check(ev->content, &not_canonical))
         return (ht_error){HT_M_BAD_JSON, 0, ht_canonical_error_text(arena, &not_canonical)};
