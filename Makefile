@@ -24,7 +24,7 @@ PKGS := libuv jansson sqlite3 libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c \
+CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c \
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -73,8 +73,8 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
-        test-differential bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz \
-        deps-differential deps-wasm deps-browser wasm www
+        test-differential test-federation interop deps-interop bench bench-browser bench-pdu clean \
+        deps deps-build deps-node deps-fuzz deps-differential deps-wasm deps-browser wasm www
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -94,6 +94,16 @@ APT_FUZZ := clang libclang-rt-dev
 # tclsh to make SQLite's amalgamation. The browser tests: Debian's Chromium.
 APT_WASM := emscripten dpkg-dev xz-utils tcl
 APT_BROWSER := chromium
+# make interop: Synapse 1.67.0 runs from its source on Debian's python3 packages (its
+# pyproject's dependencies; poetry-core only writes the package metadata Synapse checks at
+# start); openssl makes the test CA. Not in APT_ALL: make test does not need them.
+APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
+    python3-canonicaljson python3-signedjson python3-service-identity python3-twisted python3-treq \
+    python3-openssl python3-yaml python3-pyasn1 python3-pyasn1-modules python3-bcrypt python3-pil \
+    python3-sortedcontainers python3-pymacaroons python3-msgpack python3-phonenumbers \
+    python3-prometheus-client python3-attr python3-netaddr python3-jinja2 python3-bleach \
+    python3-typing-extensions python3-cryptography python3-ijson python3-matrix-common \
+    python3-packaging python3-pydantic python3-idna python3-nacl python3-poetry-core
 APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_DIFFERENTIAL) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER)
 
 define apt_install
@@ -102,8 +112,9 @@ define apt_install
 	if [ -n "$$missing" ]; then \
 	    echo "deps: installing $$missing"; \
 	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    $$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
+	        --no-install-recommends $$missing >/dev/null; \
 	fi
 endef
 
@@ -121,6 +132,9 @@ deps: deps-build deps-node
 
 deps-wasm:
 	$(call apt_install,$(APT_WASM))
+
+deps-interop:
+	$(call apt_install,$(APT_INTEROP))
 
 deps-browser: deps-node
 	$(call apt_install,$(APT_BROWSER))
@@ -144,7 +158,7 @@ run: deps native www
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-differential test-api test-sdk test-asan test-fuzz test-browser
+test: deps test-unit test-differential test-api test-sdk test-federation test-asan test-fuzz test-browser
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -167,6 +181,22 @@ test-api: build/native/hometab deps-node
 # build; test-asan runs it on the sanitizer build too.
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
+
+# The federation test kit (tests/federation/lib: a fake remote homeserver in node) checked on
+# its own; hometab-based federation tests join this folder.
+test-federation: deps-node
+	node --test --test-concurrency=1 tests/federation/
+
+# Federation against the reference server, Synapse 1.67.0, on loopback (tests/interop/). Not
+# part of make test: its source is kept beside the repository, in ../shared/synapse, which a
+# clone elsewhere lacks. tests/interop/lib/synapse.mjs unpacks it into .cache/synapse-1.67.0.
+SYNAPSE_DIR ?= $(CURDIR)/../shared/synapse
+# The source is looked for first, so a clone without it fails at once, having installed nothing.
+interop: deps-node
+	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "interop: no $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz;" \
+	    "make interop needs the shared folder beside the repository (or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory deps-interop
+	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
 
 test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential
 	./build/asan/unit-tests

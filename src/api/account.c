@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "api/auth.h"
-#include "api/ids.h"
 #include "api/rooms.h"
-#include "core/core.h"
-#include "core/work.h"
+#include "matrix/ids.h"
+#include "matrix/password.h"
 #include "store/account_data.h"
 #include "store/accounts.h"
 #include "store/profile.h"
+#include "store/store.h"
 #include "util/crypto.h"
 #include "util/json.h"
 
@@ -28,13 +28,13 @@ static bool check_username(ht_ctx *ctx, const char *localpart, const char **user
                               "User names may only contain a-z, 0-9, and . _ = - / +");
         return false;
     }
-    const char *id = ht_user_id_make(ctx->arena, localpart, ctx->core->server_name);
+    const char *id = ht_user_id_make(ctx->arena, localpart, ctx->env->server_name);
     if (strlen(id) > HT_MAX_ID_LENGTH) {
         *err = ht_reply_error(HT_M_INVALID_USERNAME, "That user name is too long.");
         return false;
     }
     ht_user_row row;
-    if (ht_store_user_get(ctx->core->store, ctx->arena, id, &row)) {
+    if (ht_store_user_get(ctx->env->store, ctx->arena, id, &row)) {
         *err = ht_reply_error(HT_M_USER_IN_USE, "That user name is already taken.");
         return false;
     }
@@ -83,12 +83,12 @@ ht_reply ht_api_register(ht_ctx *ctx) {
     const char *hash;
     if (!ht_password_new(ctx, json_string_value(password), &hash, &err)) return err;
     if (!hash) return ht_reply_error(HT_M_SERVER_ERROR, "The password could not be hashed.");
-    if (!ht_store_user_insert(ctx->core->store, user_id, hash, ctx->now_ms))
+    if (!ht_store_user_insert(ctx->env->store, user_id, hash, ctx->now_ms))
         return ht_reply_error(HT_M_USER_IN_USE, "That user name is already taken.");
     /* A new account is shown by its localpart until it picks a name. */
-    ht_store_profile_set_displayname(ctx->core->store, user_id, localpart);
+    ht_store_profile_set_displayname(ctx->env->store, user_id, localpart);
 
-    json_t *reply = json_pack("{s:s, s:s}", "user_id", user_id, "home_server", ctx->core->server_name);
+    json_t *reply = json_pack("{s:s, s:s}", "user_id", user_id, "home_server", ctx->env->server_name);
     if (!json_is_true(inhibit) &&
         !ht_session_create(ctx, user_id, json_string_value(device_id), json_string_value(display), reply)) {
         json_decref(reply);
@@ -140,13 +140,13 @@ ht_reply ht_api_login(ht_ctx *ctx) {
     const char *user_id = ht_login_user_id(ctx, user);
     ht_user_row row;
     bool ok = false;
-    if (user_id && ht_store_user_get(ctx->core->store, ctx->arena, user_id, &row) && row.password_hash &&
+    if (user_id && ht_store_user_get(ctx->env->store, ctx->arena, user_id, &row) && row.password_hash &&
         !ht_password_check(ctx, row.password_hash, password, &ok, &err))
         return err;
     if (!ok) return ht_reply_error(HT_M_FORBIDDEN, "Invalid user name or password.");
     if (row.deactivated) return ht_reply_error(HT_M_USER_DEACTIVATED, "This account has been deactivated.");
 
-    json_t *reply = json_pack("{s:s}", "home_server", ctx->core->server_name);
+    json_t *reply = json_pack("{s:s}", "home_server", ctx->env->server_name);
     if (!ht_session_create(ctx, user_id, json_string_value(device_id), json_string_value(display), reply)) {
         json_decref(reply);
         return ht_reply_error(HT_M_SERVER_ERROR, "The session could not be created.");
@@ -155,13 +155,13 @@ ht_reply ht_api_login(ht_ctx *ctx) {
 }
 
 ht_reply ht_api_logout(ht_ctx *ctx) {
-    ht_store_device_delete(ctx->core->store, ctx->auth.user_id, ctx->auth.device_id);
+    ht_store_device_delete(ctx->env->store, ctx->auth.user_id, ctx->auth.device_id);
     return ht_reply_empty();
 }
 
 ht_reply ht_api_logout_all(ht_ctx *ctx) {
-    ht_store_device_delete_all_but(ctx->core->store, ctx->auth.user_id, NULL);
-    ht_store_token_delete_all_but(ctx->core->store, ctx->auth.user_id, 0);
+    ht_store_device_delete_all_but(ctx->env->store, ctx->auth.user_id, NULL);
+    ht_store_token_delete_all_but(ctx->env->store, ctx->auth.user_id, 0);
     return ht_reply_empty();
 }
 
@@ -187,10 +187,10 @@ ht_reply ht_api_change_password(ht_ctx *ctx) {
     const char *hash;
     if (!ht_password_new(ctx, json_string_value(new_password), &hash, &err)) return err;
     if (!hash) return ht_reply_error(HT_M_SERVER_ERROR, "The password could not be hashed.");
-    ht_store_user_set_password(ctx->core->store, ctx->auth.user_id, hash);
+    ht_store_user_set_password(ctx->env->store, ctx->auth.user_id, hash);
     if (!logout || json_is_true(logout)) {
-        ht_store_device_delete_all_but(ctx->core->store, ctx->auth.user_id, ctx->auth.device_id);
-        ht_store_token_delete_all_but(ctx->core->store, ctx->auth.user_id, ctx->auth.token_id);
+        ht_store_device_delete_all_but(ctx->env->store, ctx->auth.user_id, ctx->auth.device_id);
+        ht_store_token_delete_all_but(ctx->env->store, ctx->auth.user_id, ctx->auth.token_id);
     }
     return ht_reply_empty();
 }
@@ -207,7 +207,7 @@ ht_reply ht_api_deactivate(ht_ctx *ctx) {
     ht_reply challenge;
     if (!ht_uia_check(ctx, body, "m.login.password", ctx->auth.user_id, &challenge)) return challenge;
 
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     const char *user_id = ctx->auth.user_id;
     /* Leaving first: the leave events are sent while the account is still
      * whole, the same way /leave sends them. */

@@ -1,7 +1,7 @@
 #ifndef HT_API_ACCOUNT_H
 #define HT_API_ACCOUNT_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_register(ht_ctx *ctx);
 ht_reply ht_api_register_available(ht_ctx *ctx);

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/ids.h"
 #include "api/push_rules.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "store/account_data.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum { MAX_TYPE_BYTES = 255, MAX_TAG_BYTES = 255, MAX_TAGS = 100, MAX_CONTENT_BYTES = 1024 * 1024 };
@@ -22,8 +22,8 @@ enum { MAX_TYPE_BYTES = 255, MAX_TAG_BYTES = 255, MAX_TAGS = 100, MAX_CONTENT_BY
 bool ht_account_data_set(ht_ctx *ctx, const char *room_id, const char *type, json_t *content) {
     char *text = json_dumps(content, JSON_COMPACT);
     if (!text) return false;
-    int64_t stream = (int64_t)ht_store_stream_advance(ctx->core->store);
-    bool ok = ht_store_account_data_put(ctx->core->store, ctx->auth.user_id, room_id, type, text, stream);
+    int64_t stream = (int64_t)ht_store_stream_advance(ctx->env->store);
+    bool ok = ht_store_account_data_put(ctx->env->store, ctx->auth.user_id, room_id, type, text, stream);
     free(text);
     return ok;
 }
@@ -60,7 +60,7 @@ static ht_reply get(ht_ctx *ctx, bool with_room) {
     ht_reply err;
     if (!scope(ctx, with_room, &room_id, &err) || !type_param(ctx, &type, &err)) return err;
     if (!with_room && strcmp(type, "m.push_rules") == 0) return ht_reply_json(ht_push_rules_account_data(ctx));
-    const char *text = ht_store_account_data_get(ctx->core->store, ctx->arena, ctx->auth.user_id, room_id, type);
+    const char *text = ht_store_account_data_get(ctx->env->store, ctx->arena, ctx->auth.user_id, room_id, type);
     json_t *content = text ? json_loads(text, 0, NULL) : NULL;
     if (!content) return ht_reply_error(HT_M_NOT_FOUND, "You have no account data of that type.");
     return ht_reply_json(content);
@@ -95,7 +95,7 @@ ht_reply ht_api_room_account_data_put(ht_ctx *ctx) { return put(ctx, true); }
 
 /* The room's m.tag content, always with a "tags" object (arena-kept). */
 static json_t *tags_content(ht_ctx *ctx, const char *room_id) {
-    const char *text = ht_store_account_data_get(ctx->core->store, ctx->arena, ctx->auth.user_id, room_id, "m.tag");
+    const char *text = ht_store_account_data_get(ctx->env->store, ctx->arena, ctx->auth.user_id, room_id, "m.tag");
     json_t *content = ht_json_parse(ctx->arena, text);
     if (!json_is_object(content)) content = ht_json_keep(ctx->arena, json_object());
     if (!json_is_object(json_object_get(content, "tags"))) json_object_set_new(content, "tags", json_object());

@@ -3,7 +3,7 @@
 #ifndef HT_API_ACCOUNT_DATA_H
 #define HT_API_ACCOUNT_DATA_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_account_data_get(ht_ctx *ctx);
 ht_reply ht_api_account_data_put(ht_ctx *ctx);

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/ids.h"
-#include "core/core.h"
-#include "core/work.h"
+#include "matrix/ids.h"
+#include "matrix/password.h"
 #include "store/accounts.h"
+#include "store/store.h"
 #include "util/crypto.h"
 #include "util/json.h"
 
@@ -32,7 +32,7 @@ ht_error ht_auth_check(ht_ctx *ctx, bool required) {
     unsigned char hash[HT_SHA256_BYTES];
     ht_sha256(token, strlen(token), hash);
     ht_token_row row;
-    if (!ht_store_token_lookup(ctx->core->store, ctx->arena, hash, sizeof hash, &row) ||
+    if (!ht_store_token_lookup(ctx->env->store, ctx->arena, hash, sizeof hash, &row) ||
         row.deactivated)
         return (ht_error){HT_M_UNKNOWN_TOKEN, 0, "The access token is not known or was logged out."};
     ctx->auth = (ht_auth){.user_id = row.user_id, .device_id = row.device_id, .token_id = row.id};
@@ -42,7 +42,7 @@ ht_error ht_auth_check(ht_ctx *ctx, bool required) {
 
 bool ht_session_create(ht_ctx *ctx, const char *user_id, const char *device_id,
                        const char *display_name, json_t *reply) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     if (!device_id) device_id = ht_random_string(ctx->arena, 10, device_alphabet);
     /* A login naming an existing device replaces that device's session. */
     ht_store_token_delete_device(store, user_id, device_id);
@@ -63,10 +63,10 @@ const char *ht_login_user_id(ht_ctx *ctx, const char *user) {
     if (user[0] == '@') {
         if (!ht_user_id_valid(user)) return NULL;
         const char *server = ht_id_server(user);
-        if (!server || strcmp(server, ctx->core->server_name) != 0) return NULL;
+        if (!server || strcmp(server, ctx->env->server_name) != 0) return NULL;
         id = ht_arena_strdup(ctx->arena, user);
     } else {
-        id = ht_user_id_make(ctx->arena, user, ctx->core->server_name);
+        id = ht_user_id_make(ctx->arena, user, ctx->env->server_name);
     }
     /* Localparts are lower case; people type their names as they like. */
     for (char *p = id + 1; *p && *p != ':'; p++) *p = (char)tolower((unsigned char)*p);
@@ -89,7 +89,7 @@ static ht_reply uia_challenge(ht_ctx *ctx, const char *stage, const char *sessio
 
 bool ht_uia_check(ht_ctx *ctx, json_t *body, const char *stage, const char *user_id,
                   ht_reply *reply) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     json_t *auth = json_object_get(body, "auth");
     const char *session = ht_json_str(auth, "session");
     const char *session_user = NULL;

@@ -2,7 +2,7 @@
 #ifndef HT_API_AUTH_H
 #define HT_API_AUTH_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 /* Finds the access token (Authorization: Bearer, or ?access_token=) and
  * fills ctx->auth. Without a token: M_MISSING_TOKEN if required, else OK. */

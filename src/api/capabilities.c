@@ -7,11 +7,11 @@
 
 #include <string.h>
 
-#include "api/ids.h"
 #include "api/room_access.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "room/room.h"
 #include "store/directory.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum { MAX_REASON_BYTES = 4096 };
@@ -70,12 +70,12 @@ ht_reply ht_api_report_event(ht_ctx *ctx) {
     ht_event_row row;
     ht_reply no_such = ht_reply_error(HT_M_NOT_FOUND, "The event was not found or you are not joined to the room.");
     if (!ht_room_require_joined(ctx, room_id, &err)) return no_such;
-    if (!ht_event_id_valid(event_id) || !ht_store_event_by_id(ctx->core->store, ctx->arena, event_id, &row) ||
+    if (!ht_event_id_valid(event_id) || !ht_store_event_by_id(ctx->env->store, ctx->arena, event_id, &row) ||
         strcmp(row.room_id, room_id) != 0 || row.redacted_by ||
-        !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &row))
+        !ht_room_event_visible(ctx->env, ctx->auth.user_id, &row))
         return no_such;
     int64_t value = score ? json_integer_value(score) : 0;
-    if (!ht_store_report_insert(ctx->core->store, room_id, event_id, ctx->auth.user_id,
+    if (!ht_store_report_insert(ctx->env->store, room_id, event_id, ctx->auth.user_id,
                                 json_string_value(reason), score ? &value : NULL, ctx->now_ms))
         return ht_reply_error(HT_M_SERVER_ERROR, "The report could not be stored.");
     return ht_reply_empty();

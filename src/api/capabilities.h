@@ -4,7 +4,7 @@
 #ifndef HT_API_CAPABILITIES_H
 #define HT_API_CAPABILITIES_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_capabilities(ht_ctx *ctx);
 ht_reply ht_api_turn_server(ht_ctx *ctx);

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/ids.h"
 #include "api/room_access.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "room/room.h"
 #include "store/directory.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum {
@@ -36,7 +36,7 @@ static bool alias_param(ht_ctx *ctx, const char **alias, ht_reply *err) {
         return false;
     }
     const char *server = ht_id_server(a);
-    if (!server || strcmp(server, ctx->core->server_name) != 0) {
+    if (!server || strcmp(server, ctx->env->server_name) != 0) {
         *err = ht_reply_error(HT_M_INVALID_PARAM, "Aliases here must end in this server's name.");
         return false;
     }
@@ -47,11 +47,11 @@ static bool alias_param(ht_ctx *ctx, const char **alias, ht_reply *err) {
 /* Room admins: those who may set the room's canonical alias. */
 static bool may_manage_room(ht_ctx *ctx, const char *room_id) {
     const char *membership =
-        ht_store_membership_get(ctx->core->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
+        ht_store_membership_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
     if (!membership || strcmp(membership, "join") != 0) return false;
     ht_room_row room;
-    if (!ht_store_room_get(ctx->core->store, ctx->arena, room_id, &room)) return false;
-    json_t *pl = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.power_levels", "");
+    if (!ht_store_room_get(ctx->env->store, ctx->arena, room_id, &room)) return false;
+    json_t *pl = ht_room_state_content(ctx->env, room_id, "m.room.power_levels", "");
     return ht_power_user(pl, ctx->auth.user_id, room.creator) >= ht_power_for_event(pl, "m.room.canonical_alias", true);
 }
 
@@ -66,12 +66,12 @@ ht_reply ht_api_alias_put(ht_ctx *ctx) {
     const char *room_id = json_string_value(room);
     if (!ht_room_id_valid(room_id)) return ht_reply_error(HT_M_INVALID_PARAM, "room_id is not a valid room id.");
     ht_room_row row;
-    if (!ht_store_room_get(ctx->core->store, ctx->arena, room_id, &row))
+    if (!ht_store_room_get(ctx->env->store, ctx->arena, room_id, &row))
         return ht_reply_error(HT_M_NOT_FOUND, "There is no room with that id on this server.");
     if (!ht_room_require_joined(ctx, room_id, &err)) return err;
-    if (ht_store_alias_get(ctx->core->store, ctx->arena, alias, NULL))
+    if (ht_store_alias_get(ctx->env->store, ctx->arena, alias, NULL))
         return ht_reply_status_error(409, HT_M_UNKNOWN, "That room alias already exists.");
-    if (!ht_store_alias_insert(ctx->core->store, alias, room_id, ctx->auth.user_id))
+    if (!ht_store_alias_insert(ctx->env->store, alias, room_id, ctx->auth.user_id))
         return ht_reply_error(HT_M_SERVER_ERROR, "The alias could not be stored.");
     return ht_reply_empty();
 }
@@ -79,15 +79,15 @@ ht_reply ht_api_alias_put(ht_ctx *ctx) {
 ht_reply ht_api_alias_get(ht_ctx *ctx) {
     const char *alias = ht_param_get(ctx, "roomAlias");
     if (!ht_room_alias_valid(alias)) return ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid room alias.");
-    const char *room_id = ht_store_alias_get(ctx->core->store, ctx->arena, alias, NULL);
+    const char *room_id = ht_store_alias_get(ctx->env->store, ctx->arena, alias, NULL);
     if (!room_id) return ht_reply_errorf(ctx, HT_M_NOT_FOUND, "Room alias %s not found.", alias);
-    return ht_reply_json(json_pack("{s:s, s:[s]}", "room_id", room_id, "servers", ctx->core->server_name));
+    return ht_reply_json(json_pack("{s:s, s:[s]}", "room_id", room_id, "servers", ctx->env->server_name));
 }
 
 /* After an alias is deleted, the room's canonical alias event stops naming
  * it, if the caller may send that event; otherwise it stays as it is. */
 static void drop_from_canonical(ht_ctx *ctx, const char *room_id, const char *alias) {
-    json_t *now = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.canonical_alias", "");
+    json_t *now = ht_room_state_content(ctx->env, room_id, "m.room.canonical_alias", "");
     if (!now) return;
     json_t *content = ht_json_keep(ctx->arena, json_deep_copy(now));
     const char *primary = ht_json_str(content, "alias");
@@ -106,7 +106,7 @@ static void drop_from_canonical(ht_ctx *ctx, const char *room_id, const char *al
     ht_new_event ev = {.room_id = room_id, .type = "m.room.canonical_alias", .state_key = "",
                        .sender = ctx->auth.user_id, .content = content};
     const char *event_id;
-    ht_room_send(ctx->core, ctx->arena, ctx->now_ms, &ev, &event_id, NULL);
+    ht_room_send(ctx->env, &ev, &event_id, NULL);
 }
 
 ht_reply ht_api_alias_delete(ht_ctx *ctx) {
@@ -114,18 +114,18 @@ ht_reply ht_api_alias_delete(ht_ctx *ctx) {
     ht_reply err;
     if (!alias_param(ctx, &alias, &err)) return err;
     const char *creator = NULL;
-    const char *room_id = ht_store_alias_get(ctx->core->store, ctx->arena, alias, &creator);
+    const char *room_id = ht_store_alias_get(ctx->env->store, ctx->arena, alias, &creator);
     if (!room_id) return ht_reply_errorf(ctx, HT_M_NOT_FOUND, "Room alias %s not found.", alias);
     if (!(creator && strcmp(creator, ctx->auth.user_id) == 0) && !may_manage_room(ctx, room_id))
         return ht_reply_error(HT_M_FORBIDDEN, "Only the alias's creator or a room admin may delete it.");
-    if (!ht_store_alias_delete(ctx->core->store, alias))
+    if (!ht_store_alias_delete(ctx->env->store, alias))
         return ht_reply_error(HT_M_SERVER_ERROR, "The alias could not be deleted.");
     drop_from_canonical(ctx, room_id, alias);
     return ht_reply_empty();
 }
 
 static bool world_readable(ht_ctx *ctx, const char *room_id) {
-    json_t *hv = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.history_visibility", "");
+    json_t *hv = ht_room_state_content(ctx->env, room_id, "m.room.history_visibility", "");
     const char *v = ht_json_str(hv, "history_visibility");
     return v && strcmp(v, "world_readable") == 0;
 }
@@ -136,7 +136,7 @@ ht_reply ht_api_room_aliases(ht_ctx *ctx) {
     if (!ht_room_param(ctx, &room_id, &err)) return err;
     if (!world_readable(ctx, room_id) && !ht_room_require_joined(ctx, room_id, &err)) return err;
     const char **aliases;
-    size_t n = ht_store_alias_list(ctx->core->store, ctx->arena, room_id, &aliases);
+    size_t n = ht_store_alias_list(ctx->env->store, ctx->arena, room_id, &aliases);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(aliases[i]));
     return ht_reply_json(json_pack("{s:o}", "aliases", list));
@@ -149,7 +149,7 @@ ht_reply ht_api_directory_visibility_get(ht_ctx *ctx) {
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err)) return err;
     ht_room_row row;
-    ht_store_room_get(ctx->core->store, ctx->arena, room_id, &row);
+    ht_store_room_get(ctx->env->store, ctx->arena, room_id, &row);
     return ht_reply_json(json_pack("{s:s}", "visibility", row.published ? "public" : "private"));
 }
 
@@ -165,7 +165,7 @@ ht_reply ht_api_directory_visibility_put(ht_ctx *ctx) {
         return ht_reply_error(HT_M_INVALID_PARAM, "visibility must be \"public\" or \"private\".");
     if (!may_manage_room(ctx, room_id))
         return ht_reply_error(HT_M_FORBIDDEN, "Only room admins may publish or unpublish the room.");
-    ht_store_room_set_published(ctx->core->store, room_id, strcmp(visibility, "public") == 0);
+    ht_store_room_set_published(ctx->env->store, room_id, strcmp(visibility, "public") == 0);
     return ht_reply_empty();
 }
 
@@ -177,7 +177,7 @@ typedef struct listed_room {
 
 static void copy_state_string(ht_ctx *ctx, const char *room_id, json_t *entry, const char *type,
                               const char *field, const char *as) {
-    json_t *content = ht_room_state_content(ctx->core, ctx->arena, room_id, type, "");
+    json_t *content = ht_room_state_content(ctx->env, room_id, type, "");
     const char *value = ht_json_str(content, field);
     if (value && *value) json_object_set_new(entry, as, json_string(value));
 }
@@ -191,7 +191,7 @@ json_t *ht_directory_room_summary(ht_ctx *ctx, const char *room_id, int64_t memb
     copy_state_string(ctx, room_id, entry, "m.room.avatar", "url", "avatar_url");
     copy_state_string(ctx, room_id, entry, "m.room.join_rules", "join_rule", "join_rule");
     copy_state_string(ctx, room_id, entry, "m.room.create", "type", "room_type");
-    json_t *guest = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.guest_access", "");
+    json_t *guest = ht_room_state_content(ctx->env, room_id, "m.room.guest_access", "");
     const char *access = ht_json_str(guest, "guest_access");
     json_object_set_new(entry, "world_readable", json_boolean(world_readable(ctx, room_id)));
     json_object_set_new(entry, "guest_can_join", json_boolean(access && strcmp(access, "can_join") == 0));
@@ -244,18 +244,18 @@ static bool parse_since(const char *since, int64_t *offset) {
 
 static ht_reply public_rooms(ht_ctx *ctx, int64_t limit, const char *since, const char *term, json_t *types) {
     const char *server = ht_request_query(ctx->req, "server");
-    if (server && strcmp(server, ctx->core->server_name) != 0)
+    if (server && strcmp(server, ctx->env->server_name) != 0)
         return ht_reply_error(HT_M_INVALID_PARAM, "This server cannot list other servers' rooms.");
     int64_t offset;
     if (!parse_since(since, &offset)) return ht_reply_error(HT_M_INVALID_PARAM, "since is not a token from this server.");
     if (limit < 1 || limit > MAX_PUBLIC_LIMIT) limit = limit < 1 ? 1 : MAX_PUBLIC_LIMIT;
 
     const char **ids;
-    size_t n = ht_store_published_rooms(ctx->core->store, ctx->arena, MAX_DIRECTORY_ROOMS, &ids);
+    size_t n = ht_store_published_rooms(ctx->env->store, ctx->arena, MAX_DIRECTORY_ROOMS, &ids);
     listed_room *rooms = ht_arena_calloc(ctx->arena, n ? n : 1, sizeof *rooms);
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
-        int64_t members = ht_store_members_count(ctx->core->store, ids[i], "join");
+        int64_t members = ht_store_members_count(ctx->env->store, ids[i], "join");
         json_t *entry = ht_directory_room_summary(ctx, ids[i], members);
         if (matches_search(entry, term) && matches_types(entry, types))
             rooms[count++] = (listed_room){ids[i], members, entry};
@@ -318,7 +318,7 @@ static bool alias_points_here(ht_ctx *ctx, const char *room_id, json_t *alias, h
         *err = ht_reply_error(HT_M_INVALID_PARAM, "Canonical aliases must be valid room aliases.");
         return false;
     }
-    const char *target = ht_store_alias_get(ctx->core->store, ctx->arena, json_string_value(alias), NULL);
+    const char *target = ht_store_alias_get(ctx->env->store, ctx->arena, json_string_value(alias), NULL);
     if (!target || strcmp(target, room_id) != 0) {
         *err = ht_reply_errorf(ctx, HT_M_BAD_ALIAS, "The alias %s does not point to this room.", json_string_value(alias));
         return false;

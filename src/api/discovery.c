@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "core/core.h"
+#include "store/store.h"
 
 /* The spec versions whose client-server endpoints hometab implements. Each
  * entry is a promise clients act on (matrix-js-sdk, for one, switches to
@@ -24,10 +24,10 @@ ht_reply ht_api_versions(ht_ctx *ctx) {
 /* The base URL clients should use: the configured one, or this request's own
  * origin (which is right both natively and inside a service worker). */
 static const char *base_url(ht_ctx *ctx) {
-    if (ctx->core->cfg.public_base_url) return ctx->core->cfg.public_base_url;
+    if (ctx->env->cfg->public_base_url) return ctx->env->cfg->public_base_url;
     const char *host = ht_request_header(ctx->req, "host");
     const char *proto = ht_request_header(ctx->req, "x-forwarded-proto");
-    if (!host) host = ctx->core->cfg.server_name;
+    if (!host) host = ctx->env->cfg->server_name;
     if (!proto || (strcmp(proto, "https") != 0 && strcmp(proto, "http") != 0)) proto = "http";
     return ht_arena_printf(ctx->arena, "%s://%s", proto, host);
 }

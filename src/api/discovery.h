@@ -1,7 +1,7 @@
 #ifndef HT_API_DISCOVERY_H
 #define HT_API_DISCOVERY_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_versions(ht_ctx *ctx);
 ht_reply ht_api_well_known_client(ht_ctx *ctx);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core.h"
 #include "store/accounts.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum { MAX_FILTER_LIST = 500, MAX_FILTER_BYTES = 65536 };
@@ -71,7 +71,7 @@ ht_reply ht_api_filter_create(ht_ctx *ctx) {
     if (ctx->req->body_len > MAX_FILTER_BYTES) return ht_reply_error(HT_M_TOO_LARGE, "The filter is too large.");
     if (!filter_ok(body)) return ht_reply_error(HT_M_BAD_JSON, "The filter does not have the shape the spec gives.");
     char *text = json_dumps(body, JSON_COMPACT);
-    int64_t id = ht_store_filter_insert(ctx->core->store, ctx->auth.user_id, text);
+    int64_t id = ht_store_filter_insert(ctx->env->store, ctx->auth.user_id, text);
     free(text);
     if (id < 0) return ht_reply_error(HT_M_SERVER_ERROR, "The filter could not be stored.");
     return ht_reply_json(json_pack("{s:s}", "filter_id", ht_arena_printf(ctx->arena, "%lld", (long long)id)));
@@ -91,7 +91,7 @@ ht_reply ht_api_filter_get(ht_ctx *ctx) {
         return ht_reply_error(HT_M_FORBIDDEN, "You can only read your own filters.");
     int64_t id;
     const char *json = parse_id(ht_param_get(ctx, "filterId"), &id)
-                           ? ht_store_filter_get(ctx->core->store, ctx->arena, ctx->auth.user_id, id)
+                           ? ht_store_filter_get(ctx->env->store, ctx->arena, ctx->auth.user_id, id)
                            : NULL;
     if (!json) return ht_reply_error(HT_M_NOT_FOUND, "No such filter.");
     return ht_reply_json(json_loads(json, 0, NULL));
@@ -111,7 +111,7 @@ bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *
             return false;
         }
     } else if (parse_id(value, &id)) {
-        f = ht_json_parse(ctx->arena, ht_store_filter_get(ctx->core->store, ctx->arena, ctx->auth.user_id, id));
+        f = ht_json_parse(ctx->arena, ht_store_filter_get(ctx->env->store, ctx->arena, ctx->auth.user_id, id));
         if (!f) {
             *err = ht_reply_error(HT_M_NOT_FOUND, "No such filter.");
             return false;

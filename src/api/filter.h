@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_filter_create(ht_ctx *ctx);
 ht_reply ht_api_filter_get(ht_ctx *ctx);

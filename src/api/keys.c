@@ -15,10 +15,10 @@
 
 #include "api/auth.h"
 #include "api/filter.h"
-#include "api/ids.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "store/keys.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "util/json.h"
 #include "util/signing.h"
 
@@ -29,7 +29,7 @@ enum {
     MAX_ID_BYTES = 255,
 };
 
-static ht_store *store_of(ht_ctx *ctx) { return ctx->core->store; }
+static ht_store *store_of(ht_ctx *ctx) { return ctx->env->store; }
 
 /* Stored JSON text back to a value owned by the request. */
 static json_t *parse(ht_ctx *ctx, const char *text) { return text ? ht_json_parse(ctx->arena, text) : NULL; }
@@ -139,11 +139,32 @@ static void store_fallback_keys(ht_ctx *ctx, json_t *map) {
 
 /* The device's one-time key counts; signed_curve25519 is always present,
  * as clients decide from it how many keys to top up. */
-static json_t *otk_counts(ht_ctx *ctx, const char *user_id, const char *device_id) {
-    json_t *counts = ht_store_otk_counts(store_of(ctx), user_id, device_id);
-    if (!json_object_get(counts, "signed_curve25519"))
-        json_object_set_new(counts, "signed_curve25519", json_integer(0));
+json_t *ht_keys_otk_counts(ht_ctx *ctx, const char *user_id, const char *device_id) {
+    ht_key_count_row *rows;
+    size_t n = ht_store_otk_counts(store_of(ctx), ctx->arena, user_id, device_id, &rows);
+    json_t *counts = json_pack("{s:i}", "signed_curve25519", 0);
+    for (size_t i = 0; i < n; i++) json_object_set_new(counts, rows[i].algorithm, json_integer(rows[i].count));
     return counts;
+}
+
+/* Adds the signatures uploaded about a key that the caller may see to the
+ * key's own "signatures". */
+static void merge_signatures(ht_ctx *ctx, const char *user_id, const char *target_key, json_t *signed_json) {
+    ht_signature_row *rows;
+    size_t n = ht_store_signatures_of(store_of(ctx), ctx->arena, user_id, target_key, ctx->auth.user_id, &rows);
+    for (size_t i = 0; i < n; i++) {
+        json_t *sigs = json_object_get(signed_json, "signatures");
+        if (!json_is_object(sigs)) {
+            sigs = json_object();
+            json_object_set_new(signed_json, "signatures", sigs);
+        }
+        json_t *by = json_object_get(sigs, rows[i].signer_user);
+        if (!json_is_object(by)) {
+            by = json_object();
+            json_object_set_new(sigs, rows[i].signer_user, by);
+        }
+        json_object_set_new(by, rows[i].signer_key_id, json_string(rows[i].signature));
+    }
 }
 
 ht_reply ht_api_keys_upload(ht_ctx *ctx) {
@@ -168,14 +189,14 @@ ht_reply ht_api_keys_upload(ht_ctx *ctx) {
     if (otks && !store_one_time_keys(ctx, otks, &err)) return err;
     if (fallback) store_fallback_keys(ctx, fallback);
     return ht_reply_json(json_pack("{s:o}", "one_time_key_counts",
-                                   otk_counts(ctx, ctx->auth.user_id, ctx->auth.device_id)));
+                                   ht_keys_otk_counts(ctx, ctx->auth.user_id, ctx->auth.device_id)));
 }
 
 /* ---- /keys/query ------------------------------------------------------- */
 
 static bool is_local(ht_ctx *ctx, const char *user_id) {
     const char *server = ht_id_server(user_id);
-    return server && strcmp(server, ctx->core->server_name) == 0;
+    return server && strcmp(server, ctx->env->server_name) == 0;
 }
 
 /* A cross-signing key of user_id with the signatures the viewer may see;
@@ -185,7 +206,7 @@ static json_t *cross_signing_key(ht_ctx *ctx, const char *user_id, const char *t
     json_t *key = parse(ctx, ht_store_cross_signing_get(store_of(ctx), ctx->arena, user_id, type, &public_key));
     if (!key) return NULL;
     key = json_deep_copy(key);
-    ht_store_signatures_merge(store_of(ctx), user_id, public_key, ctx->auth.user_id, key);
+    merge_signatures(ctx, user_id, public_key, key);
     return key;
 }
 
@@ -203,7 +224,7 @@ static json_t *devices_of(ht_ctx *ctx, const char *user_id, json_t *wanted) {
         }
         json_t *keys = json_deep_copy(parse(ctx, rows[i].json));
         if (!keys) continue;
-        ht_store_signatures_merge(store_of(ctx), user_id, rows[i].device_id, ctx->auth.user_id, keys);
+        merge_signatures(ctx, user_id, rows[i].device_id, keys);
         json_t *unsig = json_object();
         if (rows[i].display_name) json_object_set_new(unsig, "device_display_name", json_string(rows[i].display_name));
         json_object_set_new(keys, "unsigned", unsig);
@@ -357,9 +378,16 @@ ht_reply ht_api_keys_changes(ht_ctx *ctx) {
     int64_t now = (int64_t)ht_store_stream_position(store_of(ctx));
     if (to > now) to = now;
     if (from > to) from = to;
-    return ht_reply_json(json_pack("{s:o, s:o}", "changed",
-                                   ht_store_device_lists_changed(store_of(ctx), ctx->auth.user_id, from, to),
-                                   "left", ht_store_device_lists_left(store_of(ctx), ctx->auth.user_id, from, to)));
+    return ht_reply_json(ht_keys_device_lists(ctx, from, to));
+}
+
+json_t *ht_keys_device_lists(ht_ctx *ctx, int64_t from, int64_t to) {
+    const char **changed, **left;
+    size_t changed_count =
+        ht_store_device_lists_changed(store_of(ctx), ctx->arena, ctx->auth.user_id, from, to, &changed);
+    size_t left_count = ht_store_device_lists_left(store_of(ctx), ctx->arena, ctx->auth.user_id, from, to, &left);
+    return json_pack("{s:o, s:o}", "changed", ht_json_string_array(changed, changed_count), "left",
+                     ht_json_string_array(left, left_count));
 }
 
 /* ---- /keys/device_signing/upload --------------------------------------- */

@@ -24,9 +24,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/core.h"
 #include "store/media.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "util/crypto.h"
 
 enum {
@@ -130,12 +130,12 @@ static const char *content_disposition(ht_arena *arena, const char *content_type
 }
 
 static size_t max_upload(const ht_ctx *ctx) {
-    const ht_config *cfg = &ctx->core->cfg;
+    const ht_config *cfg = ctx->env->cfg;
     return cfg->max_upload_bytes < cfg->max_body_bytes ? cfg->max_upload_bytes : cfg->max_body_bytes;
 }
 
 static const char *mxc_uri(ht_ctx *ctx, const char *media_id) {
-    return ht_arena_printf(ctx->arena, "mxc://%s/%s", ctx->core->server_name, media_id);
+    return ht_arena_printf(ctx->arena, "mxc://%s/%s", ctx->env->server_name, media_id);
 }
 
 /* The body's Content-Type and the filename parameter, checked. */
@@ -168,14 +168,14 @@ ht_reply ht_api_media_upload(ht_ctx *ctx) {
     ht_reply err;
     if (!upload_params(ctx, &type, &filename, &err)) return err;
     const char *media_id = ht_random_string(ctx->arena, MEDIA_ID_LENGTH, media_id_alphabet);
-    if (!ht_store_media_insert(ctx->core->store, media_id, ctx->auth.user_id, ctx->now_ms, type,
+    if (!ht_store_media_insert(ctx->env->store, media_id, ctx->auth.user_id, ctx->now_ms, type,
                                filename, ctx->req->body, ctx->req->body_len))
         return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be stored.");
     return ht_reply_json(json_pack("{s:s}", "content_uri", mxc_uri(ctx, media_id)));
 }
 
 ht_reply ht_api_media_create(ht_ctx *ctx) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     if (ht_store_media_pending_count(store, ctx->auth.user_id, ctx->now_ms) >= MAX_PENDING_PER_USER)
         return ht_reply_error(HT_M_LIMIT_EXCEEDED,
                               "You have too many media ids waiting for their upload; upload to them first.");
@@ -201,8 +201,8 @@ static bool media_id_valid(const char *id) {
 static bool media_find(ht_ctx *ctx, const char **media_id, ht_media_row *row, ht_reply *err) {
     const char *server = ht_param_get(ctx, "serverName");
     const char *id = ht_param_get(ctx, "mediaId");
-    if (strcmp(server, ctx->core->server_name) != 0 || !media_id_valid(id) ||
-        !ht_store_media_get(ctx->core->store, ctx->arena, id, row) ||
+    if (strcmp(server, ctx->env->server_name) != 0 || !media_id_valid(id) ||
+        !ht_store_media_get(ctx->env->store, ctx->arena, id, row) ||
         (!row->uploaded && row->expires_ms <= ctx->now_ms)) {
         *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
         return false;
@@ -221,11 +221,11 @@ ht_reply ht_api_media_upload_to(ht_ctx *ctx) {
     if (row.uploaded)
         return ht_reply_error(HT_M_CANNOT_OVERWRITE_MEDIA, "This media id already has its file.");
     if (!upload_params(ctx, &type, &filename, &err)) return err;
-    if (!ht_store_media_fill(ctx->core->store, media_id, ctx->now_ms, type, filename, ctx->req->body,
+    if (!ht_store_media_fill(ctx->env->store, media_id, ctx->now_ms, type, filename, ctx->req->body,
                              ctx->req->body_len))
         return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be stored.");
     /* Downloads waiting for this file are parked on the stream: move it. */
-    ht_store_stream_advance(ctx->core->store);
+    ht_store_stream_advance(ctx->env->store);
     return ht_reply_empty();
 }
 
@@ -242,7 +242,7 @@ static ht_reply media_not_yet(ht_ctx *ctx, int64_t stall) {
     int64_t deadline = ctx->received_ms + stall;
     if (ctx->now_ms < deadline)
         return (ht_reply){.park = true,
-                          .park_position = ht_store_stream_position(ctx->core->store),
+                          .park_position = ht_store_stream_position(ctx->env->store),
                           .park_deadline_ms = deadline};
     return ht_reply_error(HT_M_NOT_YET_UPLOADED, "The file has not been uploaded yet.");
 }
@@ -250,7 +250,7 @@ static ht_reply media_not_yet(ht_ctx *ctx, int64_t stall) {
 /* The stored bytes with their headers, named `name` (or as uploaded). */
 static ht_reply serve(ht_ctx *ctx, const char *media_id, const ht_media_row *row, const char *name) {
     size_t len;
-    const unsigned char *data = ht_store_media_data(ctx->core->store, ctx->arena, media_id, &len);
+    const unsigned char *data = ht_store_media_data(ctx->env->store, ctx->arena, media_id, &len);
     if (!data) return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
     if (!name || !*name || !filename_valid(name)) name = row->filename;
     const char *type = row->content_type ? row->content_type : "application/octet-stream";

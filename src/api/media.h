@@ -2,7 +2,7 @@
 #ifndef HT_API_MEDIA_H
 #define HT_API_MEDIA_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_media_upload(ht_ctx *ctx);        /* POST /media/v3/upload */
 ht_reply ht_api_media_create(ht_ctx *ctx);        /* POST /media/v1/create */

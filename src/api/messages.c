@@ -12,9 +12,9 @@
 #include "api/room_access.h"
 #include "api/rooms.h"
 #include "api/timeline.h"
-#include "core/core.h"
 #include "room/room.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum { DEFAULT_LIMIT = 10, MAX_LIMIT = 1000, TS_BATCH = 50 };
@@ -41,7 +41,7 @@ ht_reply ht_api_messages(ht_ctx *ctx) {
     if (!dir || (strcmp(dir, "b") != 0 && strcmp(dir, "f") != 0))
         return ht_reply_error(HT_M_INVALID_PARAM, "dir must be \"b\" or \"f\".");
     bool back = dir[0] == 'b';
-    int64_t now = (int64_t)ht_store_stream_position(ctx->core->store);
+    int64_t now = (int64_t)ht_store_stream_position(ctx->env->store);
     int64_t ceiling = upto ? upto : now;
     if (!has_from) from = back ? ceiling : 0;
     if (from > ceiling) from = ceiling;
@@ -71,11 +71,11 @@ ht_reply ht_api_context(ht_ctx *ctx) {
         return err;
     const char *event_id = ht_param_get(ctx, "eventId");
     ht_event_row ev;
-    if (!ht_store_event_by_id(ctx->core->store, ctx->arena, event_id, &ev) ||
+    if (!ht_store_event_by_id(ctx->env->store, ctx->arena, event_id, &ev) ||
         strcmp(ev.room_id, room_id) != 0 ||
-        !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &ev))
+        !ht_room_event_visible(ctx->env, ctx->auth.user_id, &ev))
         return ht_reply_error(HT_M_NOT_FOUND, "No such event, or you may not see it.");
-    int64_t ceiling = upto ? upto : (int64_t)ht_store_stream_position(ctx->core->store);
+    int64_t ceiling = upto ? upto : (int64_t)ht_store_stream_position(ctx->env->store);
     int64_t before_n = limit / 2, after_n = limit - before_n;
 
     ht_timeline_page before, after;
@@ -85,18 +85,18 @@ ht_reply ht_api_context(ht_ctx *ctx) {
     int64_t last = after.count ? after.events[after.count - 1].stream : ev.stream;
 
     json_t *reply = json_pack(
-        "{s:o, s:o, s:o, s:s, s:s}", "event", ht_room_event_json(ctx->core, ctx->arena, &ev, &v, ctx->now_ms, true),
+        "{s:o, s:o, s:o, s:s, s:s}", "event", ht_room_event_json(ctx->env, &ev, &v, ctx->now_ms, true),
         "events_before", ht_timeline_json(ctx, before.events, before.count, false, true), "events_after",
         ht_timeline_json(ctx, after.events, after.count, false, true), "start",
         ht_stream_token(ctx->arena, before.count ? before.next : ev.stream - 1), "end",
         ht_stream_token(ctx->arena, last));
     int64_t *streams;
-    size_t n = ht_store_state_list(ctx->core->store, ctx->arena, room_id, last, &streams);
+    size_t n = ht_store_state_list(ctx->env->store, ctx->arena, room_id, last, &streams);
     json_t *state = json_array();
     for (size_t i = 0; i < n; i++) {
         ht_event_row row;
-        if (ht_store_event_by_stream(ctx->core->store, ctx->arena, streams[i], &row))
-            json_array_append_new(state, ht_room_event_json(ctx->core, ctx->arena, &row, &v, ctx->now_ms, true));
+        if (ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &row))
+            json_array_append_new(state, ht_room_event_json(ctx->env, &row, &v, ctx->now_ms, true));
     }
     json_object_set_new(reply, "state", state);
     return ht_reply_json(reply);
@@ -124,10 +124,10 @@ ht_reply ht_api_timestamp_to_event(ht_ctx *ctx) {
     int64_t ceiling = upto ? upto : INT64_MAX;
     for (;;) {
         ht_event_row *rows;
-        size_t n = ht_store_events_by_ts(ctx->core->store, ctx->arena, room_id, forward, cursor_ts,
+        size_t n = ht_store_events_by_ts(ctx->env->store, ctx->arena, room_id, forward, cursor_ts,
                                          cursor_stream, ceiling, TS_BATCH, &rows);
         for (size_t i = 0; i < n; i++) {
-            if (ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &rows[i]))
+            if (ht_room_event_visible(ctx->env, ctx->auth.user_id, &rows[i]))
                 return ht_reply_json(json_pack("{s:s, s:I}", "event_id", rows[i].event_id,
                                                "origin_server_ts", (json_int_t)rows[i].origin_ts));
             cursor_ts = rows[i].origin_ts;

@@ -16,11 +16,11 @@
 
 #include "api/filter.h"
 #include "api/push_eval.h"
-#include "core/core.h"
 #include "room/room.h"
 #include "store/meta.h"
 #include "store/receipts.h"
 #include "store/rooms.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum { DEFAULT_LIMIT = 50, MAX_LIMIT = 100, MAX_CANDIDATES = 1000, BATCH = 100 };
@@ -45,8 +45,8 @@ static room_info *room_of(ht_ctx *ctx, room_cache *cache, const char *room_id) {
     cache->rooms = ht_arena_push(ctx->arena, cache->rooms, sizeof *cache->rooms, cache->count, &cache->cap);
     room_info *room = &cache->rooms[cache->count++];
     room->room_id = room_id;
-    room->push = ht_push_room_of(ctx->core, ctx->arena, room_id, ctx->auth.user_id);
-    room->mark_count = ht_store_read_marks(ctx->core->store, ctx->arena, room_id, ctx->auth.user_id, &room->marks);
+    room->push = ht_push_room_of(ctx->env, room_id, ctx->auth.user_id);
+    room->mark_count = ht_store_read_marks(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id, &room->marks);
     return room;
 }
 
@@ -89,7 +89,7 @@ static json_t *notification(scan *sc, const ht_event_row *ev) {
      * visible by the history rules, so no visibility check is needed. */
     ht_viewer viewer = {ctx->auth.user_id, ctx->auth.device_id};
     return json_pack("{s:O, s:o, s:b, s:s, s:I}", "actions", r.actions, "event",
-                     ht_room_event_json(ctx->core, ctx->arena, ev, &viewer, ctx->now_ms, true), "read",
+                     ht_room_event_json(ctx->env, ev, &viewer, ctx->now_ms, true), "read",
                      is_read(room, ev, content), "room_id", ev->room_id, "ts", (json_int_t)ev->origin_ts);
 }
 
@@ -104,7 +104,7 @@ static json_t *collect(scan *sc, int64_t before, int64_t *next) {
     while (looked_at < MAX_CANDIDATES) {
         int64_t want = MAX_CANDIDATES - looked_at < BATCH ? MAX_CANDIDATES - looked_at : BATCH;
         ht_event_row *events;
-        size_t n = ht_store_events_of_joined_rooms(ctx->core->store, ctx->arena, ctx->auth.user_id, cursor, want,
+        size_t n = ht_store_events_of_joined_rooms(ctx->env->store, ctx->arena, ctx->auth.user_id, cursor, want,
                                                    &events);
         for (size_t i = 0; i < n; i++) {
             if ((int64_t)json_array_size(list) == sc->limit) {
@@ -131,9 +131,9 @@ ht_reply ht_api_notifications(ht_ctx *ctx) {
         return err;
     if (limit == 0) limit = DEFAULT_LIMIT;
 
-    scan sc = {ctx, ht_json_keep(ctx->arena, ht_push_ruleset(ctx->core, ctx->arena, ctx->auth.user_id)),
+    scan sc = {ctx, ht_json_keep(ctx->arena, ht_push_ruleset(ctx->env, ctx->auth.user_id)),
                {0}, highlights_only, limit};
-    int64_t top = (int64_t)ht_store_stream_position(ctx->core->store) + 1;
+    int64_t top = (int64_t)ht_store_stream_position(ctx->env->store) + 1;
     int64_t next;
     json_t *list = collect(&sc, has_from && from < top ? from : top, &next);
     json_t *reply = json_pack("{s:o}", "notifications", list);

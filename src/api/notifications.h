@@ -2,7 +2,7 @@
 #ifndef HT_API_NOTIFICATIONS_H
 #define HT_API_NOTIFICATIONS_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_notifications(ht_ctx *ctx);
 

@@ -8,11 +8,11 @@
 
 #include <string.h>
 
-#include "api/ids.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "store/accounts.h"
 #include "store/meta.h"
 #include "store/presence.h"
+#include "store/store.h"
 
 enum { MAX_STATUS_BYTES = 1024, CURRENTLY_ACTIVE_MS = 5 * 60 * 1000 };
 
@@ -39,7 +39,7 @@ ht_reply ht_api_presence_put(ht_ctx *ctx) {
     if (json_string_length(status) > MAX_STATUS_BYTES)
         return ht_reply_error(HT_M_INVALID_PARAM, "status_msg is longer than 1024 bytes.");
 
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     ht_presence_row old;
     bool known = ht_store_presence_get(store, ctx->arena, ctx->auth.user_id, &old);
     const char *state = json_string_value(presence);
@@ -56,9 +56,9 @@ ht_reply ht_api_presence_put(ht_ctx *ctx) {
 enum { MAX_EXPIRED_PER_CALL = 100, MAX_ACTIVITY_INTERVAL_MS = 60 * 1000 };
 
 void ht_presence_expire(ht_ctx *ctx) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     const char **users;
-    size_t n = ht_store_presence_stale(store, ctx->arena, ctx->now_ms - ctx->core->cfg.presence_offline_ms,
+    size_t n = ht_store_presence_stale(store, ctx->arena, ctx->now_ms - ctx->env->cfg->presence_offline_ms,
                                        MAX_EXPIRED_PER_CALL, &users);
     if (!n) return;
     int64_t stream = (int64_t)ht_store_stream_advance(store);
@@ -66,14 +66,14 @@ void ht_presence_expire(ht_ctx *ctx) {
 }
 
 int64_t ht_presence_activity_interval(const ht_ctx *ctx) {
-    int64_t third = ctx->core->cfg.presence_offline_ms / 3;
+    int64_t third = ctx->env->cfg->presence_offline_ms / 3;
     return third < MAX_ACTIVITY_INTERVAL_MS ? third : MAX_ACTIVITY_INTERVAL_MS;
 }
 
 ht_reply ht_api_presence_get(ht_ctx *ctx) {
     const char *user_id = ht_param_get(ctx, "userId");
     if (!ht_user_id_valid(user_id)) return ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid user id.");
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     ht_user_row user;
     if (!ht_store_user_get(store, ctx->arena, user_id, &user) || user.deactivated)
         return ht_reply_error(HT_M_NOT_FOUND, "There is no such user on this server.");

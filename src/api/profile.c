@@ -10,11 +10,11 @@
 
 #include <string.h>
 
-#include "api/ids.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "room/room.h"
 #include "store/accounts.h"
 #include "store/profile.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum {
@@ -32,7 +32,7 @@ static bool profile_user(ht_ctx *ctx, const char **user_id, ht_user_row *row, ht
         *err = ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid user id.");
         return false;
     }
-    if (!ht_store_user_get(ctx->core->store, ctx->arena, id, row) || row->deactivated) {
+    if (!ht_store_user_get(ctx->env->store, ctx->arena, id, row) || row->deactivated) {
         *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such user on this server.");
         return false;
     }
@@ -74,7 +74,7 @@ ht_reply ht_api_profile_field_get(ht_ctx *ctx) {
  * fields replaced; NULL if nothing would change. */
 static json_t *rejoin_content(ht_ctx *ctx, const char *room_id, const char *user_id,
                               const char *displayname, const char *avatar_url) {
-    json_t *now = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.member", user_id);
+    json_t *now = ht_room_state_content(ctx->env, room_id, "m.room.member", user_id);
     json_t *content = ht_json_keep(ctx->arena, now ? json_deep_copy(now) : json_object());
     json_object_del(content, "reason");
     json_object_set_new(content, "membership", json_string("join"));
@@ -90,9 +90,9 @@ static json_t *rejoin_content(ht_ctx *ctx, const char *room_id, const char *user
  * change elsewhere. */
 static void announce_profile(ht_ctx *ctx, const char *user_id) {
     ht_user_row row;
-    if (!ht_store_user_get(ctx->core->store, ctx->arena, user_id, &row)) return;
+    if (!ht_store_user_get(ctx->env->store, ctx->arena, user_id, &row)) return;
     ht_membership_row *rooms;
-    size_t n = ht_store_memberships_of_user(ctx->core->store, ctx->arena, user_id, &rooms);
+    size_t n = ht_store_memberships_of_user(ctx->env->store, ctx->arena, user_id, &rooms);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(rooms[i].membership, "join") != 0) continue;
         json_t *content = rejoin_content(ctx, rooms[i].room_id, user_id, row.displayname, row.avatar_url);
@@ -100,12 +100,12 @@ static void announce_profile(ht_ctx *ctx, const char *user_id) {
         ht_new_event ev = {.room_id = rooms[i].room_id, .type = "m.room.member", .state_key = user_id,
                            .sender = user_id, .content = content};
         const char *event_id;
-        ht_room_send(ctx->core, ctx->arena, ctx->now_ms, &ev, &event_id, NULL);
+        ht_room_send(ctx->env, &ev, &event_id, NULL);
     }
 }
 
 static bool set_field(ht_ctx *ctx, const char *key, const char *value) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     return strcmp(key, "displayname") == 0 ? ht_store_profile_set_displayname(store, ctx->auth.user_id, value)
                                            : ht_store_profile_set_avatar_url(store, ctx->auth.user_id, value);
 }
@@ -187,7 +187,7 @@ ht_reply ht_api_user_directory_search(ht_ctx *ctx) {
 
     /* One more than asked tells whether the list was cut. */
     ht_directory_user *users;
-    size_t n = ht_store_user_directory_search(ctx->core->store, ctx->arena, ctx->auth.user_id,
+    size_t n = ht_store_user_directory_search(ctx->env->store, ctx->arena, ctx->auth.user_id,
                                               json_string_value(term), max + 1, &users);
     json_t *results = json_array();
     for (size_t i = 0; i < n && (int64_t)i < max; i++) {

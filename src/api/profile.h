@@ -2,7 +2,7 @@
 #ifndef HT_API_PROFILE_H
 #define HT_API_PROFILE_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_profile_get(ht_ctx *ctx);
 ht_reply ht_api_profile_field_get(ht_ctx *ctx);

@@ -129,9 +129,9 @@ static json_t *find_rule(json_t *list, const char *rule_id) {
 }
 
 /* Applies the user's changes (enabled, actions) to the default rules. */
-static void apply_default_changes(ht_core *core, ht_arena *arena, const char *user_id, json_t *defaults) {
+static void apply_default_changes(ht_env *env, const char *user_id, json_t *defaults) {
     ht_push_default_row *rows;
-    size_t n = ht_store_push_defaults_list(core->store, arena, user_id, &rows);
+    size_t n = ht_store_push_defaults_list(env->store, env->arena, user_id, &rows);
     for (size_t i = 0; i < n; i++) {
         json_t *r = find_rule(json_object_get(defaults, rows[i].kind), rows[i].rule_id);
         if (!r) continue; /* a default this version no longer has */
@@ -156,15 +156,15 @@ static json_t *user_rule(const ht_push_rule_row *row) {
     return r;
 }
 
-json_t *ht_push_ruleset(ht_core *core, ht_arena *arena, const char *user_id) {
+json_t *ht_push_ruleset(ht_env *env, const char *user_id) {
     json_t *defaults = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(user_id), "content",
                                  default_content(user_id), "room", "sender", "underride", default_underride());
-    apply_default_changes(core, arena, user_id, defaults);
+    apply_default_changes(env, user_id, defaults);
 
     /* User rules come before the defaults of their kind, except that
      * .m.rule.master stays above everything. */
     ht_push_rule_row *rows;
-    size_t n = ht_store_push_rules_list(core->store, arena, user_id, &rows);
+    size_t n = ht_store_push_rules_list(env->store, env->arena, user_id, &rows);
     json_t *ruleset = json_object();
     for (size_t k = 0; k < 5; k++) {
         json_t *list = json_array();
@@ -428,13 +428,13 @@ const char *ht_push_event_thread(json_t *content) {
     return type && root && strcmp(type, "m.thread") == 0 ? root : "main";
 }
 
-ht_push_room ht_push_room_of(ht_core *core, ht_arena *arena, const char *room_id, const char *user_id) {
+ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id) {
     ht_push_room room = {0};
-    json_t *me = ht_room_state_content(core, arena, room_id, "m.room.member", user_id);
+    json_t *me = ht_room_state_content(env, room_id, "m.room.member", user_id);
     room.display_name = ht_json_str(me, "displayname");
-    room.member_count = ht_store_members_count(core->store, room_id, "join");
-    room.power_levels = ht_room_state_content(core, arena, room_id, "m.room.power_levels", "");
+    room.member_count = ht_store_members_count(env->store, room_id, "join");
+    room.power_levels = ht_room_state_content(env, room_id, "m.room.power_levels", "");
     ht_room_row row;
-    if (ht_store_room_get(core->store, arena, room_id, &row)) room.creator = row.creator;
+    if (ht_store_room_get(env->store, env->arena, room_id, &row)) room.creator = row.creator;
     return room;
 }

@@ -10,8 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/core.h"
+#include "matrix/env.h"
 #include "store/rooms.h"
+#include "store/store.h"
 #include "util/arena.h"
 
 /* The five kinds, in the order they are evaluated. */
@@ -21,7 +22,7 @@ bool ht_push_kind_valid(const char *kind);
 /* The user's ruleset {override, content, room, sender, underride}: the
  * server defaults with the user's changes, and the user's own rules.
  * New reference. */
-json_t *ht_push_ruleset(ht_core *core, ht_arena *arena, const char *user_id);
+json_t *ht_push_ruleset(ht_env *env, const char *user_id);
 
 /* What the rules need to know about the room of an event. */
 typedef struct ht_push_room {
@@ -38,7 +39,7 @@ typedef struct ht_push_result {
 } ht_push_result;
 
 /* What the rules of user_id need to know about a room. */
-ht_push_room ht_push_room_of(ht_core *core, ht_arena *arena, const char *room_id, const char *user_id);
+ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id);
 
 /* Applies the ruleset to an event given as {type, sender, room_id,
  * state_key?, content}. */

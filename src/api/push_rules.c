@@ -12,8 +12,8 @@
 
 #include "api/account_data.h"
 #include "api/push_eval.h"
-#include "core/core.h"
 #include "store/push_rules.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum {
@@ -28,7 +28,7 @@ enum {
 };
 
 json_t *ht_push_rules_account_data(ht_ctx *ctx) {
-    return json_pack("{s:o}", "global", ht_push_ruleset(ctx->core, ctx->arena, ctx->auth.user_id));
+    return json_pack("{s:o}", "global", ht_push_ruleset(ctx->env, ctx->auth.user_id));
 }
 
 /* Lets /sync tell every device that the rules changed. */
@@ -38,7 +38,7 @@ static void rules_changed(ht_ctx *ctx) {
 }
 
 static json_t *ruleset(ht_ctx *ctx) {
-    return ht_json_keep(ctx->arena, ht_push_ruleset(ctx->core, ctx->arena, ctx->auth.user_id));
+    return ht_json_keep(ctx->arena, ht_push_ruleset(ctx->env, ctx->auth.user_id));
 }
 
 ht_reply ht_api_push_rules_all(ht_ctx *ctx) { return ht_reply_json(ht_push_rules_account_data(ctx)); }
@@ -185,7 +185,7 @@ ht_reply ht_api_push_rule_put(ht_ctx *ctx) {
 
     /* The user's other rules of this kind, most important first. */
     ht_push_rule_row *all;
-    size_t total = ht_store_push_rules_list(ctx->core->store, ctx->arena, ctx->auth.user_id, &all);
+    size_t total = ht_store_push_rules_list(ctx->env->store, ctx->arena, ctx->auth.user_id, &all);
     ht_push_rule_row *order = ht_arena_calloc(ctx->arena, total + 1, sizeof *order);
     size_t n = 0, was = 0;
     bool existed = false;
@@ -210,7 +210,7 @@ ht_reply ht_api_push_rule_put(ht_ctx *ctx) {
     n++;
     for (size_t i = 0; i < n; i++) {
         order[i].priority = (int64_t)(n - i);
-        if (!ht_store_push_rule_put(ctx->core->store, ctx->auth.user_id, &order[i]))
+        if (!ht_store_push_rule_put(ctx->env->store, ctx->auth.user_id, &order[i]))
             return ht_reply_error(HT_M_SERVER_ERROR, "The push rule could not be stored.");
     }
     rules_changed(ctx);
@@ -224,7 +224,7 @@ ht_reply ht_api_push_rule_delete(ht_ctx *ctx) {
     if (!path_rule(ctx, &kind, &rule_id, &rule, &err)) return err;
     if (json_is_true(json_object_get(rule, "default")))
         return ht_reply_error(HT_M_INVALID_PARAM, "Server-default rules cannot be deleted; disable them instead.");
-    ht_store_push_rule_delete(ctx->core->store, ctx->auth.user_id, kind, rule_id);
+    ht_store_push_rule_delete(ctx->env->store, ctx->auth.user_id, kind, rule_id);
     rules_changed(ctx);
     return ht_reply_empty();
 }
@@ -249,7 +249,7 @@ ht_reply ht_api_push_rule_actions_get(ht_ctx *ctx) {
  * change to a default rule. */
 static bool store_change(ht_ctx *ctx, const char *kind, json_t *rule, bool set_enabled, bool set_actions) {
     const char *rule_id = ht_json_str(rule, "rule_id");
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     if (json_is_true(json_object_get(rule, "default"))) {
         bool ok = true;
         if (set_enabled)
@@ -303,7 +303,14 @@ ht_reply ht_api_push_rule_actions_put(ht_ctx *ctx) {
 /* ---- pushers --------------------------------------------------------------- */
 
 ht_reply ht_api_pushers_get(ht_ctx *ctx) {
-    return ht_reply_json(json_pack("{s:o}", "pushers", ht_store_pushers_list(ctx->core->store, ctx->auth.user_id)));
+    const char **stored;
+    size_t n = ht_store_pushers_list(ctx->env->store, ctx->arena, ctx->auth.user_id, &stored);
+    json_t *pushers = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = ht_json_parse(ctx->arena, stored[i]);
+        if (p) json_array_append(pushers, p);
+    }
+    return ht_reply_json(json_pack("{s:o}", "pushers", pushers));
 }
 
 static bool string_field(ht_ctx *ctx, json_t *body, const char *key, size_t max, ht_reply *err) {
@@ -359,7 +366,7 @@ ht_reply ht_api_pushers_set(ht_ctx *ctx) {
     if (append && !json_is_boolean(append)) return ht_reply_error(HT_M_BAD_JSON, "append must be a boolean.");
     const char *pushkey = ht_json_str(body, "pushkey");
     const char *app_id = ht_json_str(body, "app_id");
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     json_t *kind = json_object_get(body, "kind");
     if (!kind) return ht_reply_error(HT_M_MISSING_PARAM, "kind is required (null deletes the pusher).");
     if (json_is_null(kind)) {

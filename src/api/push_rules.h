@@ -2,7 +2,7 @@
 #ifndef HT_API_PUSH_RULES_H
 #define HT_API_PUSH_RULES_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_push_rules_all(ht_ctx *ctx);
 ht_reply ht_api_push_rules_global(ht_ctx *ctx);

@@ -10,20 +10,20 @@
 #include <string.h>
 
 #include "api/account_data.h"
-#include "api/ids.h"
 #include "api/room_access.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "room/room.h"
 #include "store/account_data.h"
 #include "store/meta.h"
 #include "store/receipts.h"
+#include "store/store.h"
 #include "util/json.h"
 
 /* The event, which must be in the room and visible to the caller. */
 static bool room_event(ht_ctx *ctx, const char *room_id, const char *event_id, ht_event_row *row, ht_reply *err) {
     if (!event_id || !ht_event_id_valid(event_id) ||
-        !ht_store_event_by_id(ctx->core->store, ctx->arena, event_id, row) || strcmp(row->room_id, room_id) != 0 ||
-        !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, row)) {
+        !ht_store_event_by_id(ctx->env->store, ctx->arena, event_id, row) || strcmp(row->room_id, room_id) != 0 ||
+        !ht_room_event_visible(ctx->env, ctx->auth.user_id, row)) {
         *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such event in this room.");
         return false;
     }
@@ -32,7 +32,7 @@ static bool room_event(ht_ctx *ctx, const char *room_id, const char *event_id, h
 
 static bool set_receipt(ht_ctx *ctx, const char *room_id, const char *type, const char *thread_id,
                         const ht_event_row *ev) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     ht_receipt_row old;
     if (ht_store_receipt_get(store, ctx->arena, room_id, ctx->auth.user_id, type, thread_id, &old) &&
         old.event_stream >= ev->stream)
@@ -43,11 +43,11 @@ static bool set_receipt(ht_ctx *ctx, const char *room_id, const char *type, cons
 }
 
 static bool set_fully_read(ht_ctx *ctx, const char *room_id, const ht_event_row *ev) {
-    const char *text = ht_store_account_data_get(ctx->core->store, ctx->arena, ctx->auth.user_id, room_id,
+    const char *text = ht_store_account_data_get(ctx->env->store, ctx->arena, ctx->auth.user_id, room_id,
                                                  "m.fully_read");
     const char *old_id = ht_json_str(ht_json_parse(ctx->arena, text), "event_id");
     ht_event_row old;
-    if (old_id && ht_store_event_by_id(ctx->core->store, ctx->arena, old_id, &old) && old.stream >= ev->stream)
+    if (old_id && ht_store_event_by_id(ctx->env->store, ctx->arena, old_id, &old) && old.stream >= ev->stream)
         return true;
     json_t *content = ht_json_keep(ctx->arena, json_pack("{s:s}", "event_id", ev->event_id));
     return ht_account_data_set(ctx, room_id, "m.fully_read", content);

@@ -2,7 +2,7 @@
 #ifndef HT_API_RECEIPTS_H
 #define HT_API_RECEIPTS_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_receipt(ht_ctx *ctx);
 ht_reply ht_api_read_markers(ht_ctx *ctx);

@@ -12,12 +12,12 @@
 #include <string.h>
 
 #include "api/filter.h"
-#include "api/ids.h"
 #include "api/room_access.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "room/room.h"
 #include "store/meta.h"
 #include "store/relations.h"
+#include "store/store.h"
 
 enum { DEFAULT_LIMIT = 50, MAX_LIMIT = 1000, BATCH = 100 };
 
@@ -44,7 +44,7 @@ static json_t *collect(walk *w, int64_t from, int64_t end, int64_t *next) {
     *next = -1;
     for (;;) {
         int64_t *streams;
-        size_t n = ht_store_relations(ctx->core->store, ctx->arena, w->room_id, w->parent, w->rel_type, w->type,
+        size_t n = ht_store_relations(ctx->env->store, ctx->arena, w->room_id, w->parent, w->rel_type, w->type,
                                       w->back, cursor, end, BATCH, &streams);
         for (size_t i = 0; i < n; i++) {
             if ((int64_t)json_array_size(chunk) == w->limit) {
@@ -53,10 +53,10 @@ static json_t *collect(walk *w, int64_t from, int64_t end, int64_t *next) {
             }
             cursor = w->back ? streams[i] - 1 : streams[i];
             ht_event_row ev;
-            if (!ht_store_event_by_stream(ctx->core->store, ctx->arena, streams[i], &ev) ||
-                !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &ev))
+            if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &ev) ||
+                !ht_room_event_visible(ctx->env, ctx->auth.user_id, &ev))
                 continue;
-            json_array_append_new(chunk, ht_room_event_json(ctx->core, ctx->arena, &ev, &viewer, ctx->now_ms, true));
+            json_array_append_new(chunk, ht_room_event_json(ctx->env, &ev, &viewer, ctx->now_ms, true));
         }
         if ((int64_t)n < BATCH) return chunk;
     }
@@ -76,13 +76,13 @@ ht_reply ht_api_relations(ht_ctx *ctx) {
         return ht_reply_error(HT_M_INVALID_PARAM, "dir must be \"b\" or \"f\".");
     const char *parent = ht_param_get(ctx, "eventId");
     ht_event_row ev;
-    if (!ht_event_id_valid(parent) || !ht_store_event_by_id(ctx->core->store, ctx->arena, parent, &ev) ||
-        strcmp(ev.room_id, room_id) != 0 || !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &ev))
+    if (!ht_event_id_valid(parent) || !ht_store_event_by_id(ctx->env->store, ctx->arena, parent, &ev) ||
+        strcmp(ev.room_id, room_id) != 0 || !ht_room_event_visible(ctx->env, ctx->auth.user_id, &ev))
         return ht_reply_error(HT_M_NOT_FOUND, "No such event in this room, or you may not see it.");
 
     walk w = {ctx, room_id, parent, ht_param_get(ctx, "relType"), ht_param_get(ctx, "eventType"),
               !dir || dir[0] == 'b', limit};
-    int64_t ceiling = upto ? upto : (int64_t)ht_store_stream_position(ctx->core->store);
+    int64_t ceiling = upto ? upto : (int64_t)ht_store_stream_position(ctx->env->store);
     int64_t next;
     json_t *chunk;
     if (w.back) {

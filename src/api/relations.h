@@ -3,7 +3,7 @@
 #ifndef HT_API_RELATIONS_H
 #define HT_API_RELATIONS_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 /* relations.c: GET /rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]] */
 ht_reply ht_api_relations(ht_ctx *ctx);

@@ -2,7 +2,7 @@
 #ifndef HT_API_ROOM_ACCESS_H
 #define HT_API_ROOM_ACCESS_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 /* Checks the room id parameter "roomId" (400 if malformed, 404 if unknown). */
 bool ht_room_param(ht_ctx *ctx, const char **room_id, ht_reply *err);

@@ -4,12 +4,12 @@
 
 #include "api/directory.h"
 #include "api/filter.h"
-#include "api/ids.h"
 #include "api/room_access.h"
 #include "api/rooms.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "room/room.h"
 #include "store/accounts.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum { MAX_TXN_ID_BYTES = 255 };
@@ -36,7 +36,7 @@ static const char *txn_key(ht_ctx *ctx) {
 
 /* A transaction already seen from this device answers with its event. */
 static bool txn_seen(ht_ctx *ctx, ht_reply *reply) {
-    const char *event_id = ht_store_txn_get(ctx->core->store, ctx->arena, ctx->auth.user_id,
+    const char *event_id = ht_store_txn_get(ctx->env->store, ctx->arena, ctx->auth.user_id,
                                             ctx->auth.device_id, txn_key(ctx));
     if (!event_id) return false;
     *reply = ht_reply_json(json_pack("{s:s}", "event_id", event_id));
@@ -45,10 +45,10 @@ static bool txn_seen(ht_ctx *ctx, ht_reply *reply) {
 
 static ht_reply send_with_txn(ht_ctx *ctx, ht_new_event *ev) {
     const char *event_id;
-    ht_error e = ht_room_send(ctx->core, ctx->arena, ctx->now_ms, ev, &event_id, NULL);
+    ht_error e = ht_room_send(ctx->env, ev, &event_id, NULL);
     if (e.code) return (ht_reply){.error = e};
     if (ev->txn_id)
-        ht_store_txn_put(ctx->core->store, ctx->auth.user_id, ctx->auth.device_id, txn_key(ctx), event_id);
+        ht_store_txn_put(ctx->env->store, ctx->auth.user_id, ctx->auth.device_id, txn_key(ctx), event_id);
     return ht_reply_json(json_pack("{s:s}", "event_id", event_id));
 }
 
@@ -114,12 +114,12 @@ ht_reply ht_api_state_put(ht_ctx *ctx) {
 
     /* Setting state to what it already is from the same sender is a no-op
      * that answers with the existing event, as clients retry PUTs. */
-    int64_t current = ht_store_state_get(ctx->core->store, room_id, type, key);
+    int64_t current = ht_store_state_get(ctx->env->store, room_id, type, key);
     ht_event_row row;
-    if (current && ht_store_event_by_stream(ctx->core->store, ctx->arena, current, &row) &&
+    if (current && ht_store_event_by_stream(ctx->env->store, ctx->arena, current, &row) &&
         strcmp(row.sender, ctx->auth.user_id) == 0 && !row.redacted_by &&
         json_equal(ht_room_event_content(ctx->arena, &row), content)) {
-        const char *membership = ht_store_membership_get(ctx->core->store, ctx->arena, room_id,
+        const char *membership = ht_store_membership_get(ctx->env->store, ctx->arena, room_id,
                                                          ctx->auth.user_id, NULL, NULL);
         if (membership && strcmp(membership, "join") == 0)
             return ht_reply_json(json_pack("{s:s}", "event_id", row.event_id));
@@ -136,14 +136,14 @@ ht_reply ht_api_state_get(ht_ctx *ctx) {
     if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err)) return err;
     const char *type = ht_param_get(ctx, "eventType");
     const char *key = state_key_param(ctx);
-    int64_t stream = upto ? ht_store_state_at(ctx->core->store, room_id, type, key, upto)
-                          : ht_store_state_get(ctx->core->store, room_id, type, key);
+    int64_t stream = upto ? ht_store_state_at(ctx->env->store, room_id, type, key, upto)
+                          : ht_store_state_get(ctx->env->store, room_id, type, key);
     ht_event_row row;
-    if (!stream || !ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row))
+    if (!stream || !ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &row))
         return ht_reply_error(HT_M_NOT_FOUND, "The room has no such state.");
     const char *format = ht_request_query(ctx->req, "format");
     if (format && strcmp(format, "event") == 0)
-        return ht_reply_json(ht_room_event_json(ctx->core, ctx->arena, &row, viewer(ctx), ctx->now_ms, true));
+        return ht_reply_json(ht_room_event_json(ctx->env, &row, viewer(ctx), ctx->now_ms, true));
     return ht_reply_json(json_incref(ht_room_event_content(ctx->arena, &row)));
 }
 
@@ -153,12 +153,12 @@ ht_reply ht_api_state_all(ht_ctx *ctx) {
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err)) return err;
     int64_t *streams;
-    size_t n = ht_store_state_list(ctx->core->store, ctx->arena, room_id, upto, &streams);
+    size_t n = ht_store_state_list(ctx->env->store, ctx->arena, room_id, upto, &streams);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         ht_event_row row;
-        if (ht_store_event_by_stream(ctx->core->store, ctx->arena, streams[i], &row))
-            json_array_append_new(list, ht_room_event_json(ctx->core, ctx->arena, &row, viewer(ctx), ctx->now_ms, true));
+        if (ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &row))
+            json_array_append_new(list, ht_room_event_json(ctx->env, &row, viewer(ctx), ctx->now_ms, true));
     }
     return ht_reply_json(list);
 }
@@ -170,11 +170,11 @@ ht_reply ht_api_event_get(ht_ctx *ctx) {
     const char *event_id = ht_param_get(ctx, "eventId");
     ht_event_row row;
     if (!ht_event_id_valid(event_id) ||
-        !ht_store_event_by_id(ctx->core->store, ctx->arena, event_id, &row) ||
+        !ht_store_event_by_id(ctx->env->store, ctx->arena, event_id, &row) ||
         strcmp(row.room_id, room_id) != 0 ||
-        !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &row))
+        !ht_room_event_visible(ctx->env, ctx->auth.user_id, &row))
         return ht_reply_error(HT_M_NOT_FOUND, "No such event, or you may not see it.");
-    return ht_reply_json(ht_room_event_json(ctx->core, ctx->arena, &row, viewer(ctx), ctx->now_ms, true));
+    return ht_reply_json(ht_room_event_json(ctx->env, &row, viewer(ctx), ctx->now_ms, true));
 }
 
 ht_reply ht_api_members(ht_ctx *ctx) {
@@ -192,18 +192,18 @@ ht_reply ht_api_members(ht_ctx *ctx) {
         if (!upto || pos < upto) upto = pos > 0 ? pos : 1;
     }
     ht_membership_row *rows;
-    size_t n = ht_store_members_of_room(ctx->core->store, ctx->arena, room_id, &rows);
+    size_t n = ht_store_members_of_room(ctx->env->store, ctx->arena, room_id, &rows);
     json_t *chunk = json_array();
     for (size_t i = 0; i < n; i++) {
-        int64_t stream = upto ? ht_store_state_at(ctx->core->store, room_id, "m.room.member", rows[i].user_id, upto)
+        int64_t stream = upto ? ht_store_state_at(ctx->env->store, room_id, "m.room.member", rows[i].user_id, upto)
                               : rows[i].stream;
         ht_event_row row;
-        if (!stream || !ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row)) continue;
+        if (!stream || !ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &row)) continue;
         const char *membership = ht_json_str(ht_room_event_content(ctx->arena, &row), "membership");
         if (!membership || (only && strcmp(membership, only) != 0) ||
             (except && strcmp(membership, except) == 0))
             continue;
-        json_array_append_new(chunk, ht_room_event_json(ctx->core, ctx->arena, &row, viewer(ctx), ctx->now_ms, true));
+        json_array_append_new(chunk, ht_room_event_json(ctx->env, &row, viewer(ctx), ctx->now_ms, true));
     }
     return ht_reply_json(json_pack("{s:o}", "chunk", chunk));
 }
@@ -213,12 +213,12 @@ ht_reply ht_api_joined_members(ht_ctx *ctx) {
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err) || !ht_room_require_joined(ctx, room_id, &err)) return err;
     ht_membership_row *rows;
-    size_t n = ht_store_members_of_room(ctx->core->store, ctx->arena, room_id, &rows);
+    size_t n = ht_store_members_of_room(ctx->env->store, ctx->arena, room_id, &rows);
     json_t *joined = json_object();
     for (size_t i = 0; i < n; i++) {
         if (strcmp(rows[i].membership, "join") != 0) continue;
         ht_event_row row;
-        if (!ht_store_event_by_stream(ctx->core->store, ctx->arena, rows[i].stream, &row)) continue;
+        if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, rows[i].stream, &row)) continue;
         json_t *content = ht_room_event_content(ctx->arena, &row);
         json_t *entry = json_object();
         const char *name = ht_json_str(content, "displayname");

@@ -11,13 +11,13 @@
 #include <string.h>
 
 #include "api/keys.h"
-#include "core/core.h"
 #include "store/room_keys.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum { MAX_SESSIONS_PER_UPLOAD = 10000, MAX_ROOM_KEY_ID_BYTES = 255 };
 
-static ht_store *store_of(ht_ctx *ctx) { return ctx->core->store; }
+static ht_store *store_of(ht_ctx *ctx) { return ctx->env->store; }
 
 static const char *dump(ht_ctx *ctx, json_t *value) {
     char *text = json_dumps(value, JSON_COMPACT);
@@ -220,7 +220,19 @@ ht_reply ht_api_room_keys_get(ht_ctx *ctx) {
     ht_reply err;
     if (!keys_version(ctx, &v, &err)) return err;
     const char *room_id = ht_param_get(ctx, "roomId"), *session_id = ht_param_get(ctx, "sessionId");
-    json_t *rooms = ht_store_backup_keys(store_of(ctx), ctx->auth.user_id, v.version, room_id, session_id);
+    ht_backup_key_row *rows;
+    size_t n = ht_store_backup_keys(store_of(ctx), ctx->arena, ctx->auth.user_id, v.version, room_id, session_id,
+                                    &rows);
+    json_t *rooms = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_t *entry = json_object_get(rooms, rows[i].room_id);
+        if (!entry) {
+            entry = json_pack("{s:{}}", "sessions");
+            json_object_set_new(rooms, rows[i].room_id, entry);
+        }
+        json_t *data = ht_json_parse(ctx->arena, rows[i].json);
+        if (data) json_object_set(json_object_get(entry, "sessions"), rows[i].session_id, data);
+    }
     if (!room_id) return ht_reply_json(json_pack("{s:o}", "rooms", rooms));
     json_t *sessions = json_object_get(json_object_get(rooms, room_id), "sessions");
     if (!session_id) {

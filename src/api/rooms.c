@@ -6,11 +6,11 @@
 
 #include <string.h>
 
-#include "api/ids.h"
 #include "api/room_access.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "room/room.h"
 #include "store/accounts.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum { MAX_INVITES = 100, MAX_INITIAL_STATE = 100 };
@@ -23,7 +23,7 @@ static bool send_event(ht_ctx *ctx, const char *room_id, const char *type, const
     ht_new_event ev = {.room_id = room_id, .type = type, .state_key = state_key,
                        .sender = ctx->auth.user_id, .content = content};
     const char *id;
-    ht_error e = ht_room_send(ctx->core, ctx->arena, ctx->now_ms, &ev, &id, NULL);
+    ht_error e = ht_room_send(ctx->env, &ev, &id, NULL);
     if (e.code) {
         *err = from_error(e);
         return false;
@@ -42,7 +42,7 @@ static json_t *member_content(ht_ctx *ctx, const char *user_id, const char *memb
     if (strcmp(membership, "join") == 0 || strcmp(membership, "invite") == 0 ||
         strcmp(membership, "knock") == 0) {
         ht_user_row user;
-        if (ht_store_user_get(ctx->core->store, ctx->arena, user_id, &user)) {
+        if (ht_store_user_get(ctx->env->store, ctx->arena, user_id, &user)) {
             if (user.displayname) json_object_set_new(content, "displayname", json_string(user.displayname));
             if (user.avatar_url) json_object_set_new(content, "avatar_url", json_string(user.avatar_url));
         }
@@ -58,7 +58,7 @@ static bool reason_valid(json_t *body) {
 
 static bool local_user_exists(ht_ctx *ctx, const char *user_id) {
     ht_user_row user;
-    return ht_store_user_get(ctx->core->store, ctx->arena, user_id, &user) && !user.deactivated;
+    return ht_store_user_get(ctx->env->store, ctx->arena, user_id, &user) && !user.deactivated;
 }
 
 /* ---- createRoom -------------------------------------------------------- */
@@ -163,17 +163,17 @@ ht_reply ht_api_create_room(ht_ctx *ctx) {
     const char *alias = NULL;
     const char *alias_name = ht_json_str(body, "room_alias_name");
     if (alias_name) {
-        alias = ht_arena_printf(ctx->arena, "#%s:%s", alias_name, ctx->core->server_name);
+        alias = ht_arena_printf(ctx->arena, "#%s:%s", alias_name, ctx->env->server_name);
         if (!*alias_name || strchr(alias_name, ':') || !ht_room_alias_valid(alias))
             return ht_reply_error(HT_M_INVALID_PARAM, "room_alias_name is not a valid alias name.");
-        if (ht_store_alias_get(ctx->core->store, ctx->arena, alias, NULL))
+        if (ht_store_alias_get(ctx->env->store, ctx->arena, alias, NULL))
             return ht_reply_error(HT_M_ROOM_IN_USE, "That room alias is already taken.");
     }
 
     const char *version = ht_json_str(body, "room_version");
     if (!version) version = HT_ROOM_VERSION_DEFAULT;
     const char *room_id;
-    ht_error e = ht_room_new(ctx->core, ctx->arena, ctx->now_ms, ctx->auth.user_id, version,
+    ht_error e = ht_room_new(ctx->env, ctx->auth.user_id, version,
                              published, &room_id);
     if (e.code) return from_error(e);
 
@@ -192,7 +192,7 @@ ht_reply ht_api_create_room(ht_ctx *ctx) {
     if (!send_event(ctx, room_id, "m.room.power_levels", "", pl, NULL, &err)) return err;
 
     if (alias) {
-        ht_store_alias_insert(ctx->core->store, alias, room_id, ctx->auth.user_id);
+        ht_store_alias_insert(ctx->env->store, alias, room_id, ctx->auth.user_id);
         json_t *content = ht_json_keep(ctx->arena, json_pack("{s:s}", "alias", alias));
         if (!send_event(ctx, room_id, "m.room.canonical_alias", "", content, NULL, &err)) return err;
     }
@@ -270,7 +270,7 @@ static bool room_id_or_alias(ht_ctx *ctx, const char **room_id, ht_reply *err) {
             *err = ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid room alias.");
             return false;
         }
-        *room_id = ht_store_alias_get(ctx->core->store, ctx->arena, target, NULL);
+        *room_id = ht_store_alias_get(ctx->env->store, ctx->arena, target, NULL);
         if (!*room_id) {
             *err = ht_reply_error(HT_M_NOT_FOUND, "No room has that alias.");
             return false;
@@ -282,7 +282,7 @@ static bool room_id_or_alias(ht_ctx *ctx, const char **room_id, ht_reply *err) {
         return false;
     }
     ht_room_row row;
-    if (!ht_store_room_get(ctx->core->store, ctx->arena, target, &row)) {
+    if (!ht_store_room_get(ctx->env->store, ctx->arena, target, &row)) {
         *err = ht_reply_error(HT_M_NOT_FOUND, "There is no room with that id on this server.");
         return false;
     }
@@ -323,7 +323,7 @@ static ht_reply act_on_user(ht_ctx *ctx, const char *action) {
         return ht_reply_error(HT_M_NOT_FOUND, "There is no such user on this server.");
     if (strcmp(action, "kick") == 0) membership = "leave";
     if (strcmp(action, "unban") == 0) {
-        const char *now = ht_store_membership_get(ctx->core->store, ctx->arena, room_id, target, NULL, NULL);
+        const char *now = ht_store_membership_get(ctx->env->store, ctx->arena, room_id, target, NULL, NULL);
         if (!now || strcmp(now, "ban") != 0) return ht_reply_error(HT_M_FORBIDDEN, "That user is not banned.");
         membership = "leave";
     }
@@ -347,14 +347,14 @@ ht_reply ht_api_leave(ht_ctx *ctx) {
 
 bool ht_rooms_leave_all(ht_ctx *ctx, const char *user_id, ht_reply *err) {
     ht_membership_row *rows;
-    size_t n = ht_store_memberships_of_user(ctx->core->store, ctx->arena, user_id, &rows);
+    size_t n = ht_store_memberships_of_user(ctx->env->store, ctx->arena, user_id, &rows);
     for (size_t i = 0; i < n; i++) {
         const char *now = rows[i].membership;
         if (strcmp(now, "join") != 0 && strcmp(now, "invite") != 0 && strcmp(now, "knock") != 0) continue;
         ht_new_event ev = {.room_id = rows[i].room_id, .type = "m.room.member", .state_key = user_id,
                            .sender = user_id, .content = member_content(ctx, user_id, "leave", NULL)};
         const char *event_id;
-        ht_error e = ht_room_send(ctx->core, ctx->arena, ctx->now_ms, &ev, &event_id, NULL);
+        ht_error e = ht_room_send(ctx->env, &ev, &event_id, NULL);
         if (e.code) {
             *err = from_error(e);
             return false;
@@ -367,16 +367,16 @@ ht_reply ht_api_forget(ht_ctx *ctx) {
     const char *room_id;
     ht_reply err;
     if (!ht_room_param(ctx, &room_id, &err)) return err;
-    const char *now = ht_store_membership_get(ctx->core->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
+    const char *now = ht_store_membership_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
     if (now && (strcmp(now, "join") == 0 || strcmp(now, "invite") == 0 || strcmp(now, "knock") == 0))
         return ht_reply_error(HT_M_UNKNOWN, "Leave the room before forgetting it.");
-    if (now) ht_store_membership_forget(ctx->core->store, room_id, ctx->auth.user_id);
+    if (now) ht_store_membership_forget(ctx->env->store, room_id, ctx->auth.user_id);
     return ht_reply_empty();
 }
 
 ht_reply ht_api_joined_rooms(ht_ctx *ctx) {
     ht_membership_row *rows;
-    size_t n = ht_store_memberships_of_user(ctx->core->store, ctx->arena, ctx->auth.user_id, &rows);
+    size_t n = ht_store_memberships_of_user(ctx->env->store, ctx->arena, ctx->auth.user_id, &rows);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].membership, "join") == 0) json_array_append_new(list, json_string(rows[i].room_id));

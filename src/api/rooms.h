@@ -1,7 +1,7 @@
 #ifndef HT_API_ROOMS_H
 #define HT_API_ROOMS_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 /* rooms.c */
 ht_reply ht_api_create_room(ht_ctx *ctx);

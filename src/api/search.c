@@ -18,10 +18,10 @@
 
 #include "api/filter.h"
 #include "api/timeline.h"
-#include "core/core.h"
 #include "room/room.h"
 #include "store/rooms.h"
 #include "store/search.h"
+#include "store/store.h"
 #include "util/json.h"
 
 enum {
@@ -98,7 +98,7 @@ static bool filter_ok(json_t *f) {
 /* Rooms the caller is joined to and the filter allows, as JSON text. */
 static const char *searchable_rooms(ht_ctx *ctx, json_t *filter) {
     ht_membership_row *rooms;
-    size_t n = ht_store_memberships_of_user(ctx->core->store, ctx->arena, ctx->auth.user_id, &rooms);
+    size_t n = ht_store_memberships_of_user(ctx->env->store, ctx->arena, ctx->auth.user_id, &rooms);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         if (strcmp(rooms[i].membership, "join") == 0 && ht_filter_allows_room(filter, rooms[i].room_id))
@@ -135,7 +135,7 @@ static bool context_param(json_t *ctxobj, context_opts *o) {
 
 static void add_profile(ht_ctx *ctx, json_t *profiles, const ht_event_row *ev) {
     if (json_object_get(profiles, ev->sender)) return;
-    json_t *member = ht_room_state_content_at(ctx->core, ctx->arena, ev->room_id, "m.room.member", ev->sender,
+    json_t *member = ht_room_state_content_at(ctx->env, ev->room_id, "m.room.member", ev->sender,
                                               ev->stream);
     json_t *p = json_object();
     const char *name = ht_json_str(member, "displayname"), *avatar = ht_json_str(member, "avatar_url");
@@ -148,7 +148,7 @@ static void add_profile(ht_ctx *ctx, json_t *profiles, const ht_event_row *ev) {
 static json_t *result_context(ht_ctx *ctx, const ht_event_row *ev, const context_opts *o) {
     ht_timeline_page before = {0}, after = {0};
     if (o->before) ht_timeline_back(ctx, ev->room_id, ev->stream - 1, 0, o->before, NULL, &before);
-    int64_t ceiling = ht_store_room_max_stream(ctx->core->store, ev->room_id, INT64_MAX);
+    int64_t ceiling = ht_store_room_max_stream(ctx->env->store, ev->room_id, INT64_MAX);
     if (o->after) ht_timeline_forward(ctx, ev->room_id, ev->stream, ceiling, o->after, NULL, &after);
     int64_t last = after.count ? after.events[after.count - 1].stream : ev->stream;
     json_t *c = json_pack("{s:o, s:o, s:s, s:s}", "events_before",
@@ -198,13 +198,13 @@ ht_reply ht_api_search(ht_ctx *ctx) {
     json_t *highlights = json_array(), *results = json_array();
     const char *match = fts_query(ctx, term, highlights);
     const char *rooms = searchable_rooms(ctx, filter);
-    int64_t count = match ? ht_store_search_count(ctx->core->store, match, rooms, keys) : 0;
+    int64_t count = match ? ht_store_search_count(ctx->env->store, match, rooms, keys) : 0;
     int64_t consumed = offset;
     bool more = false;
     ht_viewer viewer = {ctx->auth.user_id, ctx->auth.device_id};
     while (match && !more) {
         ht_search_hit *hits;
-        size_t n = ht_store_search(ctx->core->store, ctx->arena, match, rooms, keys, by_rank, consumed, limit + 1, &hits);
+        size_t n = ht_store_search(ctx->env->store, ctx->arena, match, rooms, keys, by_rank, consumed, limit + 1, &hits);
         for (size_t i = 0; i < n; i++) {
             if ((int64_t)json_array_size(results) == limit) {
                 more = true;
@@ -212,12 +212,12 @@ ht_reply ht_api_search(ht_ctx *ctx) {
             }
             consumed++;
             ht_event_row ev;
-            if (!ht_store_event_by_stream(ctx->core->store, ctx->arena, hits[i].stream, &ev) ||
+            if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, hits[i].stream, &ev) ||
                 !ht_filter_allows(filter, ev.type, ev.sender) ||
-                !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &ev))
+                !ht_room_event_visible(ctx->env, ctx->auth.user_id, &ev))
                 continue;
             json_t *r = json_pack("{s:f, s:o}", "rank", hits[i].rank, "result",
-                                  ht_room_event_json(ctx->core, ctx->arena, &ev, &viewer, ctx->now_ms, true));
+                                  ht_room_event_json(ctx->env, &ev, &viewer, ctx->now_ms, true));
             if (copts.wanted) json_object_set_new(r, "context", result_context(ctx, &ev, &copts));
             json_array_append_new(results, r);
         }

@@ -21,11 +21,10 @@
 #include <string.h>
 
 #include "api/directory.h"
-#include "api/ids.h"
 #include "api/room_access.h"
-#include "core/core.h"
-#include "http/request.h"
+#include "matrix/ids.h"
 #include "room/room.h"
+#include "store/store.h"
 #include "util/crypto.h"
 #include "util/json.h"
 
@@ -149,15 +148,15 @@ static bool read_params(ht_ctx *ctx, const char *room_id, walk_params *p, ht_rep
 /* The spec's list: joined or invited, a room anyone may read or join or
  * knock on, or a restricted room whose allow list the caller satisfies. */
 static bool room_visible(ht_ctx *ctx, const char *room_id) {
-    const char *m = ht_store_membership_get(ctx->core->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
+    const char *m = ht_store_membership_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
     if (is(m, "join") || is(m, "invite")) return true;
-    json_t *hv = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.history_visibility", "");
+    json_t *hv = ht_room_state_content(ctx->env, room_id, "m.room.history_visibility", "");
     if (is(ht_json_str(hv, "history_visibility"), "world_readable")) return true;
     if (is(m, "ban")) return false;
-    json_t *rules = ht_room_state_content(ctx->core, ctx->arena, room_id, "m.room.join_rules", "");
+    json_t *rules = ht_room_state_content(ctx->env, room_id, "m.room.join_rules", "");
     const char *rule = ht_json_str(rules, "join_rule");
     if (is(rule, "public") || is(rule, "knock") || is(rule, "knock_restricted")) return true;
-    return is(rule, "restricted") && ht_room_allow_satisfied(ctx->core, ctx->arena, rules, ctx->auth.user_id);
+    return is(rule, "restricted") && ht_room_allow_satisfied(ctx->env, rules, ctx->auth.user_id);
 }
 
 /* ---- a room's children -------------------------------------------------------------- */
@@ -204,7 +203,7 @@ static size_t children_of(ht_ctx *ctx, const char *room_id, bool suggested_only,
                           child **out) {
     int64_t *streams;
     int64_t most = *budget < MAX_CHILDREN_PER_ROOM ? *budget : MAX_CHILDREN_PER_ROOM;
-    size_t n = most > 0 ? ht_store_state_of_type(ctx->core->store, ctx->arena, room_id, "m.space.child",
+    size_t n = most > 0 ? ht_store_state_of_type(ctx->env->store, ctx->arena, room_id, "m.space.child",
                                                  most, &streams)
                         : 0;
     *budget -= (int64_t)n;
@@ -212,7 +211,7 @@ static size_t children_of(ht_ctx *ctx, const char *room_id, bool suggested_only,
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         ht_event_row row;
-        if (ht_store_event_by_stream(ctx->core->store, ctx->arena, streams[i], &row) &&
+        if (ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &row) &&
             child_from_event(ctx, &row, suggested_only, &list[count]))
             count++;
     }
@@ -224,7 +223,7 @@ static size_t children_of(ht_ctx *ctx, const char *room_id, bool suggested_only,
 /* ---- the walk ------------------------------------------------------------------------- */
 
 static json_t *room_entry(ht_ctx *ctx, const char *room_id, const child *children, size_t n) {
-    int64_t members = ht_store_members_count(ctx->core->store, room_id, "join");
+    int64_t members = ht_store_members_count(ctx->env->store, room_id, "join");
     json_t *entry = ht_directory_room_summary(ctx, room_id, members);
     json_t *state = json_array();
     for (size_t i = 0; i < n; i++) json_array_append(state, children[i].stripped);
@@ -266,7 +265,7 @@ ht_reply ht_api_hierarchy(ht_ctx *ctx) {
         for (size_t i = 0; i < n && tail < MAX_HIERARCHY_READS; i++) {
             ht_room_row row;
             const char *id = children[i].room_id;
-            if (json_object_get(seen, id) || !ht_store_room_get(ctx->core->store, ctx->arena, id, &row))
+            if (json_object_get(seen, id) || !ht_store_room_get(ctx->env->store, ctx->arena, id, &row))
                 continue;
             json_object_set_new(seen, id, json_true());
             queue[tail++] = (queued){id, q.depth + 1};

@@ -2,7 +2,7 @@
 #ifndef HT_API_SPACES_H
 #define HT_API_SPACES_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_hierarchy(ht_ctx *ctx);
 

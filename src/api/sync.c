@@ -10,13 +10,14 @@
 #include <string.h>
 
 #include "api/filter.h"
+#include "api/keys.h"
 #include "api/sync.h"
 #include "api/sync_extras.h"
 #include "api/timeline.h"
-#include "core/core.h"
 #include "room/room.h"
 #include "store/keys.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "store/to_device.h"
 #include "util/json.h"
 
@@ -42,12 +43,12 @@ static json_t *events_of(ht_ctx *ctx, const int64_t *streams, size_t n, json_t *
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         ht_event_row row;
-        if (!ht_store_event_by_stream(ctx->core->store, ctx->arena, streams[i], &row)) continue;
+        if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &row)) continue;
         if (!ht_filter_allows(filter, row.type, row.sender)) continue;
         /* Lazy loading keeps only the members the timeline needs. */
         if (lazy && strcmp(row.type, "m.room.member") == 0 && !json_object_get(keep_members, row.state_key))
             continue;
-        json_array_append_new(list, ht_room_event_json(ctx->core, ctx->arena, &row, &v, ctx->now_ms, false));
+        json_array_append_new(list, ht_room_event_json(ctx->env, &row, &v, ctx->now_ms, false));
     }
     return list;
 }
@@ -55,7 +56,7 @@ static json_t *events_of(ht_ctx *ctx, const int64_t *streams, size_t n, json_t *
 static json_t *summary(sync_req *s, const char *room_id) {
     ht_ctx *ctx = s->ctx;
     ht_membership_row *members;
-    size_t n = ht_store_members_of_room(ctx->core->store, ctx->arena, room_id, &members);
+    size_t n = ht_store_members_of_room(ctx->env->store, ctx->arena, room_id, &members);
     json_t *heroes = json_array();
     int64_t joined = 0, invited = 0;
     for (size_t i = 0; i < n; i++) {
@@ -76,7 +77,7 @@ static json_t *summary(sync_req *s, const char *room_id) {
 static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_stream, int64_t end,
                           bool joined) {
     ht_ctx *ctx = s->ctx;
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     bool fresh = s->since == 0 || member_stream > s->since || s->full_state;
     if (!fresh && ht_store_room_max_stream(store, room_id, end) <= s->since) return NULL;
 
@@ -135,10 +136,10 @@ static json_t *stripped_state(sync_req *s, const char *room_id, int64_t member_s
     json_t *events = json_array();
     for (size_t i = 0; i <= sizeof types / sizeof *types; i++) {
         int64_t stream = i < sizeof types / sizeof *types
-                             ? ht_store_state_at(ctx->core->store, room_id, types[i], "", member_stream)
+                             ? ht_store_state_at(ctx->env->store, room_id, types[i], "", member_stream)
                              : member_stream;
         ht_event_row row;
-        if (!stream || !ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row)) continue;
+        if (!stream || !ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &row)) continue;
         json_t *content = ht_room_event_content(ctx->arena, &row);
         json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:O}", "type", row.type, "state_key",
                                                 row.state_key ? row.state_key : "", "sender", row.sender,
@@ -158,7 +159,7 @@ enum { MAX_TO_DEVICE_PER_SYNC = 100 };
  * that point, comes with the next sync), so nothing is skipped. Returns the
  * position the response covers up to. */
 static int64_t sync_to_device_upto(sync_req *s, int64_t position) {
-    ht_store *store = s->ctx->core->store;
+    ht_store *store = s->ctx->env->store;
     const char *user = s->ctx->auth.user_id, *device = s->ctx->auth.device_id;
     if (s->since) ht_store_to_device_ack(store, user, device, s->since);
     int64_t first = ht_store_to_device_nth_stream(store, user, device, s->since, position, 0);
@@ -170,22 +171,33 @@ static int64_t sync_to_device_upto(sync_req *s, int64_t position) {
 
 /* Adds the end-to-end encryption parts to out; true if any is news. */
 static bool sync_e2ee(sync_req *s, json_t *out) {
-    ht_store *store = s->ctx->core->store;
+    ht_store *store = s->ctx->env->store;
     const char *user = s->ctx->auth.user_id, *device = s->ctx->auth.device_id;
-    json_t *events = ht_store_to_device_list(store, user, device, s->since, s->upto);
+    ht_arena *arena = s->ctx->arena;
+    ht_to_device_row *messages;
+    size_t message_count = ht_store_to_device_list(store, arena, user, device, s->since, s->upto, &messages);
+    json_t *events = json_array();
+    for (size_t i = 0; i < message_count; i++) {
+        json_t *content = ht_json_parse(arena, messages[i].content);
+        json_array_append_new(events, json_pack("{s:s, s:s, s:O}", "sender", messages[i].sender, "type",
+                                                messages[i].type, "content",
+                                                content ? content : ht_json_keep(arena, json_object())));
+    }
     /* Device lists are changes: an initial sync has none to report. */
-    json_t *changed = s->since ? ht_store_device_lists_changed(store, user, s->since, s->upto) : json_array();
-    json_t *left = s->since ? ht_store_device_lists_left(store, user, s->since, s->upto) : json_array();
-    json_t *counts = ht_store_otk_counts(store, user, device);
-    if (!json_object_get(counts, "signed_curve25519"))
-        json_object_set_new(counts, "signed_curve25519", json_integer(0));
+    json_t *lists = s->since ? ht_keys_device_lists(s->ctx, s->since, s->upto)
+                             : json_pack("{s:[], s:[]}", "changed", "left");
+    json_t *changed = json_object_get(lists, "changed"), *left = json_object_get(lists, "left");
+    json_t *counts = ht_keys_otk_counts(s->ctx, user, device);
+    const char **fallback;
+    size_t fallback_count = ht_store_fallback_unused(store, arena, user, device, &fallback);
+    json_t *unused = ht_json_string_array(fallback, fallback_count);
     int64_t taken = ht_store_otk_taken_stream(store, user, device);
     bool news = json_array_size(events) || json_array_size(changed) || json_array_size(left) ||
                 (s->since && taken > s->since && taken <= s->upto);
     json_object_set_new(out, "to_device", json_pack("{s:o}", "events", events));
-    json_object_set_new(out, "device_lists", json_pack("{s:o, s:o}", "changed", changed, "left", left));
+    json_object_set_new(out, "device_lists", lists);
     json_object_set_new(out, "device_one_time_keys_count", counts);
-    json_object_set_new(out, "device_unused_fallback_key_types", ht_store_fallback_unused(store, user, device));
+    json_object_set_new(out, "device_unused_fallback_key_types", unused);
     return news;
 }
 
@@ -222,7 +234,7 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     ht_reply err;
     if (!setup(ctx, &s, &timeout, &err)) return err;
     ht_sync_prepare(ctx);
-    int64_t position = (int64_t)ht_store_stream_position(ctx->core->store);
+    int64_t position = (int64_t)ht_store_stream_position(ctx->env->store);
     if (s.since > position) s.since = position; /* a token from before a restore */
     int64_t deadline = ctx->received_ms + timeout;
     /* "s0" (a server with no events yet) is a real token: a client that got
@@ -238,7 +250,7 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     json_t *join = json_object(), *invite = json_object(), *leave = json_object(), *knock = json_object();
     bool include_leave = json_is_true(json_object_get(s.room_filter, "include_leave"));
     ht_membership_row *rooms;
-    size_t n = ht_store_memberships_of_user(ctx->core->store, ctx->arena, ctx->auth.user_id, &rooms);
+    size_t n = ht_store_memberships_of_user(ctx->env->store, ctx->arena, ctx->auth.user_id, &rooms);
     for (size_t i = 0; i < n; i++) {
         const char *room_id = rooms[i].room_id;
         const char *m = rooms[i].membership;
@@ -259,7 +271,7 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
                                               "events", stripped_state(&s, room_id, rooms[i].stream)));
         } else if ((strcmp(m, "leave") == 0 || strcmp(m, "ban") == 0) &&
                    ((s.since && rooms[i].stream > s.since) || (!s.since && include_leave))) {
-            if (ht_store_member_joined_after(ctx->core->store, room_id, ctx->auth.user_id, 0))
+            if (ht_store_member_joined_after(ctx->env->store, room_id, ctx->auth.user_id, 0))
                 entry = room_entry(&s, room_id, rooms[i].stream, rooms[i].stream, false);
             else
                 entry = outsider_leave_entry(&s, rooms[i].stream);

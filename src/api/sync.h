@@ -1,7 +1,7 @@
 #ifndef HT_API_SYNC_H
 #define HT_API_SYNC_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_sync(ht_ctx *ctx);
 

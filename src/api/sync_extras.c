@@ -12,11 +12,11 @@
 #include "api/presence.h"
 #include "api/push_rules.h"
 #include "api/unread.h"
-#include "core/core.h"
 #include "store/account_data.h"
 #include "store/meta.h"
 #include "store/presence.h"
 #include "store/receipts.h"
+#include "store/store.h"
 #include "store/typing.h"
 #include "util/json.h"
 
@@ -28,7 +28,7 @@ enum {
 /* ---- before the sync: typing expiry and set_presence ------------------------ */
 
 static void expire_typing(ht_ctx *ctx) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     const char **rooms;
     size_t n = ht_store_typing_expired_rooms(store, ctx->arena, ctx->now_ms, &rooms);
     if (!n) return;
@@ -44,7 +44,7 @@ static void apply_set_presence(ht_ctx *ctx) {
     const char *wanted = ht_request_query(ctx->req, "set_presence");
     if (!wanted) wanted = "online";
     if (strcmp(wanted, "offline") == 0) return;
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     ht_presence_row row;
     bool known = ht_store_presence_get(store, ctx->arena, ctx->auth.user_id, &row);
     const char *now = known ? row.presence : "offline";
@@ -65,7 +65,7 @@ void ht_sync_prepare(ht_ctx *ctx) {
 }
 
 int64_t ht_sync_wake_at(ht_ctx *ctx, int64_t deadline) {
-    int64_t expiry = ht_store_typing_next_expiry(ctx->core->store, ctx->auth.user_id);
+    int64_t expiry = ht_store_typing_next_expiry(ctx->env->store, ctx->auth.user_id);
     if (!expiry || expiry >= deadline) return deadline;
     return expiry > ctx->now_ms ? expiry : ctx->now_ms + 1;
 }
@@ -77,7 +77,7 @@ static json_t *room_filter_part(ht_sync_scope *scope, const char *part) {
 }
 
 static json_t *typing_event(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, bool fresh) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     int64_t changed = ht_store_typing_changed(store, room_id);
     if (!fresh && (changed <= scope->since || changed > scope->upto)) return NULL;
     const char **users;
@@ -92,7 +92,7 @@ static json_t *typing_event(ht_ctx *ctx, ht_sync_scope *scope, const char *room_
  * receipts are shown to their owner only. */
 static json_t *receipt_event(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, bool fresh) {
     ht_receipt_row *rows;
-    size_t n = ht_store_receipts_since(ctx->core->store, ctx->arena, room_id, fresh ? 0 : scope->since,
+    size_t n = ht_store_receipts_since(ctx->env->store, ctx->arena, room_id, fresh ? 0 : scope->since,
                                        scope->upto, &rows);
     json_t *content = json_object();
     for (size_t i = 0; i < n; i++) {
@@ -128,7 +128,7 @@ static json_t *ephemeral_events(ht_ctx *ctx, ht_sync_scope *scope, const char *r
 static json_t *account_data_events(ht_ctx *ctx, const char *room_id, int64_t since, int64_t upto,
                                    json_t *filter) {
     ht_account_data_row *rows;
-    size_t n = ht_store_account_data_since(ctx->core->store, ctx->arena, ctx->auth.user_id, room_id, since,
+    size_t n = ht_store_account_data_since(ctx->env->store, ctx->arena, ctx->auth.user_id, room_id, since,
                                            upto, &rows);
     json_t *events = json_array();
     bool global = !*room_id;
@@ -209,7 +209,7 @@ json_t *ht_sync_joined_room_extras(ht_ctx *ctx, ht_sync_scope *scope, const char
 static json_t *presence_events(ht_ctx *ctx, ht_sync_scope *scope) {
     json_t *filter = json_object_get(scope->filter, "presence");
     ht_presence_row *rows;
-    size_t n = ht_store_presence_visible_since(ctx->core->store, ctx->arena, ctx->auth.user_id, scope->since,
+    size_t n = ht_store_presence_visible_since(ctx->env->store, ctx->arena, ctx->auth.user_id, scope->since,
                                                scope->upto, MAX_PRESENCE_EVENTS, &rows);
     json_t *events = json_array();
     for (size_t i = 0; i < n; i++) {

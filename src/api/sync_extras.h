@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 typedef struct ht_sync_scope {
     int64_t since;     /* 0: initial sync */

@@ -17,10 +17,10 @@
 
 #include "api/filter.h"
 #include "api/room_access.h"
-#include "core/core.h"
 #include "room/room.h"
 #include "store/meta.h"
 #include "store/relations.h"
+#include "store/store.h"
 
 enum { DEFAULT_LIMIT = 50, MAX_LIMIT = 1000, BATCH = 100 };
 
@@ -42,7 +42,7 @@ static json_t *collect(walk *w, int64_t before, int64_t *next) {
     *next = -1;
     for (;;) {
         ht_thread_root *roots;
-        size_t n = ht_store_thread_roots(ctx->core->store, ctx->arena, w->room_id, cursor, w->ceiling,
+        size_t n = ht_store_thread_roots(ctx->env->store, ctx->arena, w->room_id, cursor, w->ceiling,
                                          w->participant, BATCH, &roots);
         for (size_t i = 0; i < n; i++) {
             if ((int64_t)json_array_size(chunk) == w->limit) {
@@ -51,10 +51,10 @@ static json_t *collect(walk *w, int64_t before, int64_t *next) {
             }
             cursor = roots[i].latest;
             ht_event_row ev;
-            if (!ht_store_event_by_stream(ctx->core->store, ctx->arena, roots[i].root, &ev) ||
-                !ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, &ev))
+            if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, roots[i].root, &ev) ||
+                !ht_room_event_visible(ctx->env, ctx->auth.user_id, &ev))
                 continue;
-            json_array_append_new(chunk, ht_room_event_json(ctx->core, ctx->arena, &ev, &viewer, ctx->now_ms, true));
+            json_array_append_new(chunk, ht_room_event_json(ctx->env, &ev, &viewer, ctx->now_ms, true));
         }
         if ((int64_t)n < BATCH) return chunk;
     }
@@ -85,7 +85,7 @@ ht_reply ht_api_threads(ht_ctx *ctx) {
     if (limit == 0) limit = DEFAULT_LIMIT;
 
     /* A caller who left reads the room as it was when they left. */
-    int64_t ceiling = upto ? upto : (int64_t)ht_store_stream_position(ctx->core->store);
+    int64_t ceiling = upto ? upto : (int64_t)ht_store_stream_position(ctx->env->store);
     walk w = {ctx, room_id, participant, ceiling, limit};
     int64_t next;
     json_t *chunk = collect(&w, has_from && from <= ceiling ? from : ceiling + 1, &next);

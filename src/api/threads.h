@@ -2,7 +2,7 @@
 #ifndef HT_API_THREADS_H
 #define HT_API_THREADS_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_threads(ht_ctx *ctx);
 

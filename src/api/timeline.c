@@ -3,12 +3,12 @@
 #include <string.h>
 
 #include "api/filter.h"
-#include "core/core.h"
 #include "room/room.h"
+#include "store/store.h"
 
 static bool wanted(ht_ctx *ctx, const ht_event_row *ev, json_t *filter) {
     return ht_filter_allows(filter, ev->type, ev->sender) &&
-           ht_room_event_visible(ctx->core, ctx->arena, ctx->auth.user_id, ev);
+           ht_room_event_visible(ctx->env, ctx->auth.user_id, ev);
 }
 
 /* Reads batches until limit events pass or the room runs out that way. */
@@ -22,8 +22,8 @@ static void walk(ht_ctx *ctx, const char *room_id, int64_t start, int64_t end, i
     int64_t batch = limit < 50 ? 50 : limit;
     for (;;) {
         ht_event_row *rows;
-        size_t n = back ? ht_store_events_before(ctx->core->store, ctx->arena, room_id, cursor, end, batch, &rows)
-                        : ht_store_events_after(ctx->core->store, ctx->arena, room_id, cursor, end, batch, &rows);
+        size_t n = back ? ht_store_events_before(ctx->env->store, ctx->arena, room_id, cursor, end, batch, &rows)
+                        : ht_store_events_after(ctx->env->store, ctx->arena, room_id, cursor, end, batch, &rows);
         for (size_t i = 0; i < n; i++) {
             if ((int64_t)page->count == limit) {
                 page->more = true;
@@ -56,7 +56,7 @@ json_t *ht_timeline_json(ht_ctx *ctx, const ht_event_row *events, size_t count, 
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++) {
         const ht_event_row *ev = &events[reverse ? count - 1 - i : i];
-        json_array_append_new(list, ht_room_event_json(ctx->core, ctx->arena, ev, &v, ctx->now_ms, with_room_id));
+        json_array_append_new(list, ht_room_event_json(ctx->env, ev, &v, ctx->now_ms, with_room_id));
     }
     return list;
 }
@@ -70,11 +70,11 @@ json_t *ht_timeline_members(ht_ctx *ctx, const char *room_id, const ht_event_row
         const char *user = i < count ? events[i].sender : ctx->auth.user_id;
         if (json_object_get(seen, user)) continue;
         json_object_set_new(seen, user, json_true());
-        int64_t stream = at ? ht_store_state_at(ctx->core->store, room_id, "m.room.member", user, at)
-                            : ht_store_state_get(ctx->core->store, room_id, "m.room.member", user);
+        int64_t stream = at ? ht_store_state_at(ctx->env->store, room_id, "m.room.member", user, at)
+                            : ht_store_state_get(ctx->env->store, room_id, "m.room.member", user);
         ht_event_row row;
-        if (stream && ht_store_event_by_stream(ctx->core->store, ctx->arena, stream, &row))
-            json_array_append_new(list, ht_room_event_json(ctx->core, ctx->arena, &row, &v, ctx->now_ms, with_room_id));
+        if (stream && ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &row))
+            json_array_append_new(list, ht_room_event_json(ctx->env, &row, &v, ctx->now_ms, with_room_id));
     }
     json_decref(seen);
     return list;

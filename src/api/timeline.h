@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 #include "store/rooms.h"
 
 typedef struct ht_timeline_page {

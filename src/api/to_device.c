@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/ids.h"
 #include "api/keys.h"
-#include "core/core.h"
+#include "matrix/ids.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "store/to_device.h"
 #include "util/json.h"
 
@@ -54,18 +54,16 @@ static bool check_messages(ht_ctx *ctx, json_t *messages, ht_reply *err) {
 
 static void deliver(ht_ctx *ctx, const char *user_id, const char *device_id, const char *type,
                     const char *content, int64_t stream) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     if (strcmp(device_id, "*") != 0) {
         if (ht_store_device_exists(store, user_id, device_id))
             ht_store_to_device_insert(store, user_id, device_id, ctx->auth.user_id, type, content, stream);
         return;
     }
-    json_t *devices = ht_store_device_ids(store, user_id);
-    size_t i;
-    json_t *d;
-    json_array_foreach(devices, i, d)
-        ht_store_to_device_insert(store, user_id, json_string_value(d), ctx->auth.user_id, type, content, stream);
-    json_decref(devices);
+    const char **devices;
+    size_t n = ht_store_device_ids(store, ctx->arena, user_id, &devices);
+    for (size_t i = 0; i < n; i++)
+        ht_store_to_device_insert(store, user_id, devices[i], ctx->auth.user_id, type, content, stream);
 }
 
 ht_reply ht_api_send_to_device(ht_ctx *ctx) {
@@ -80,15 +78,15 @@ ht_reply ht_api_send_to_device(ht_ctx *ctx) {
     if (!ht_body_object(ctx, &body, &err)) return err;
     json_t *messages = json_object_get(body, "messages");
     if (!check_messages(ctx, messages, &err)) return err;
-    if (!ht_store_to_device_txn_new(ctx->core->store, ctx->auth.user_id, ctx->auth.device_id, txn_id))
+    if (!ht_store_to_device_txn_new(ctx->env->store, ctx->auth.user_id, ctx->auth.device_id, txn_id))
         return ht_reply_empty();
 
-    int64_t stream = (int64_t)ht_store_stream_advance(ctx->core->store);
+    int64_t stream = (int64_t)ht_store_stream_advance(ctx->env->store);
     const char *user_id;
     json_t *per_device;
     json_object_foreach(messages, user_id, per_device) {
         const char *server = ht_id_server(user_id);
-        if (!server || strcmp(server, ctx->core->server_name) != 0) continue;
+        if (!server || strcmp(server, ctx->env->server_name) != 0) continue;
         const char *device_id;
         json_t *content;
         json_object_foreach(per_device, device_id, content) {

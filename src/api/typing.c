@@ -10,14 +10,14 @@
 #include <string.h>
 
 #include "api/room_access.h"
-#include "core/core.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "store/typing.h"
 
 enum { DEFAULT_TIMEOUT_MS = 30000, MAX_TIMEOUT_MS = 120000 };
 
 static void typing_changed(ht_ctx *ctx, const char *room_id) {
-    ht_store_typing_mark(ctx->core->store, room_id, (int64_t)ht_store_stream_advance(ctx->core->store));
+    ht_store_typing_mark(ctx->env->store, room_id, (int64_t)ht_store_stream_advance(ctx->env->store));
 }
 
 ht_reply ht_api_typing(ht_ctx *ctx) {
@@ -36,7 +36,7 @@ ht_reply ht_api_typing(ht_ctx *ctx) {
     if (timeout && json_integer_value(timeout) < 0)
         return ht_reply_error(HT_M_INVALID_PARAM, "timeout must not be negative.");
 
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     int64_t expires = 0;
     bool was_typing = ht_store_typing_get(store, room_id, ctx->auth.user_id, &expires) && expires > ctx->now_ms;
     int64_t ms = timeout ? json_integer_value(timeout) : DEFAULT_TIMEOUT_MS;

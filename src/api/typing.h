@@ -2,7 +2,7 @@
 #ifndef HT_API_TYPING_H
 #define HT_API_TYPING_H
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 ht_reply ht_api_typing(ht_ctx *ctx);
 

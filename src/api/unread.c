@@ -23,10 +23,10 @@
 
 #include "api/push_eval.h"
 #include "api/push_rules.h"
-#include "core/core.h"
 #include "room/room.h"
 #include "store/receipts.h"
 #include "store/rooms.h"
+#include "store/store.h"
 #include "util/crypto.h"
 #include "util/hash.h"
 #include "util/json.h"
@@ -86,7 +86,7 @@ static size_t thread_index(ht_arena *arena, counting *c, const char *thread_id) 
 /* Reads the marks: the floor below which everything is read, and each
  * thread's own receipt. */
 static int64_t read_marks(ht_ctx *ctx, const char *room_id, counting *c, ht_read_mark **marks, size_t *n) {
-    ht_store *store = ctx->core->store;
+    ht_store *store = ctx->env->store;
     int64_t floor = 0;
     ht_store_membership_get(store, ctx->arena, room_id, ctx->auth.user_id, &floor, NULL);
     *n = ht_store_read_marks(store, ctx->arena, room_id, ctx->auth.user_id, marks);
@@ -141,8 +141,8 @@ static void kept_free(kept *k) {
     free(k);
 }
 
-void ht_unread_cache_free(ht_core *core) {
-    struct ht_unread_cache *cache = core->unread;
+void ht_unread_cache_free(ht_env *env) {
+    struct ht_unread_cache *cache = env->unread;
     if (!cache) return;
     for (size_t b = 0; b < CACHE_BUCKETS; b++) {
         while (cache->buckets[b]) {
@@ -152,34 +152,34 @@ void ht_unread_cache_free(ht_core *core) {
         }
     }
     free(cache);
-    core->unread = NULL;
+    env->unread = NULL;
 }
 
-static kept *find(ht_core *core, const char *user_id, const char *room_id) {
-    if (!core->unread) return NULL;
-    for (kept *k = core->unread->buckets[bucket_of(user_id, room_id)]; k; k = k->next)
+static kept *find(ht_env *env, const char *user_id, const char *room_id) {
+    if (!env->unread) return NULL;
+    for (kept *k = env->unread->buckets[bucket_of(user_id, room_id)]; k; k = k->next)
         if (strcmp(k->user_id, user_id) == 0 && strcmp(k->room_id, room_id) == 0) return k;
     return NULL;
 }
 
 /* Keeps (or replaces) the count just made. */
-static void keep(ht_core *core, const char *user_id, const char *room_id, const unsigned char *digest, int64_t upto,
+static void keep(ht_env *env, const char *user_id, const char *room_id, const unsigned char *digest, int64_t upto,
                  size_t examined, const counting *c) {
-    kept *k = find(core, user_id, room_id);
+    kept *k = find(env, user_id, room_id);
     if (!k) {
-        if (core->unread && core->unread->count >= MAX_CACHED) ht_unread_cache_free(core);
-        if (!core->unread) {
-            core->unread = ht_xmalloc(sizeof *core->unread);
-            memset(core->unread, 0, sizeof *core->unread);
+        if (env->unread && env->unread->count >= MAX_CACHED) ht_unread_cache_free(env);
+        if (!env->unread) {
+            env->unread = ht_xmalloc(sizeof *env->unread);
+            memset(env->unread, 0, sizeof *env->unread);
         }
         k = ht_xmalloc(sizeof *k);
         memset(k, 0, sizeof *k);
         k->user_id = ht_xstrdup(user_id);
         k->room_id = ht_xstrdup(room_id);
         size_t b = bucket_of(user_id, room_id);
-        k->next = core->unread->buckets[b];
-        core->unread->buckets[b] = k;
-        core->unread->count++;
+        k->next = env->unread->buckets[b];
+        env->unread->buckets[b] = k;
+        env->unread->count++;
     } else {
         for (size_t i = 0; i < k->thread_count; i++) free((char *)k->threads[i].thread_id);
         free(k->threads);
@@ -206,7 +206,7 @@ static bool count_on(ht_ctx *ctx, json_t *ruleset, const ht_push_room *room, con
     }
     size_t room_left = MAX_UNREAD_SCAN - k->examined;
     ht_event_row *events;
-    size_t n = ht_store_events_before(ctx->core->store, ctx->arena, room_id, upto, k->upto, (int64_t)room_left + 1,
+    size_t n = ht_store_events_before(ctx->env->store, ctx->arena, room_id, upto, k->upto, (int64_t)room_left + 1,
                                       &events);
     if (n > room_left) return false;
     for (size_t i = 0; i < n; i++)
@@ -229,7 +229,7 @@ static bool count_on(ht_ctx *ctx, json_t *ruleset, const ht_push_room *room, con
 static size_t count_fresh(ht_ctx *ctx, json_t *ruleset, const ht_push_room *room, int64_t upto, int64_t floor,
                           const char *room_id, counting *c) {
     ht_event_row *events;
-    size_t n = ht_store_events_before(ctx->core->store, ctx->arena, room_id, upto, floor, MAX_UNREAD_SCAN, &events);
+    size_t n = ht_store_events_before(ctx->env->store, ctx->arena, room_id, upto, floor, MAX_UNREAD_SCAN, &events);
     for (size_t i = 0; i < n; i++) {
         const ht_event_row *ev = &events[i];
         json_t *content = ht_room_event_content(ctx->arena, ev);
@@ -248,20 +248,20 @@ size_t ht_unread_count(ht_ctx *ctx, json_t **ruleset, int64_t upto, const char *
     ht_read_mark *marks;
     size_t n_marks;
     int64_t floor = read_marks(ctx, room_id, &c, &marks, &n_marks);
-    if (!*ruleset) *ruleset = ht_json_keep(ctx->arena, ht_push_ruleset(ctx->core, ctx->arena, ctx->auth.user_id));
-    ht_push_room room = ht_push_room_of(ctx->core, ctx->arena, room_id, ctx->auth.user_id);
+    if (!*ruleset) *ruleset = ht_json_keep(ctx->arena, ht_push_ruleset(ctx->env, ctx->auth.user_id));
+    ht_push_room room = ht_push_room_of(ctx->env, room_id, ctx->auth.user_id);
     unsigned char digest[HT_SHA256_BYTES];
     digest_of(floor, marks, n_marks, *ruleset, &room, digest);
 
     size_t examined;
-    const kept *k = find(ctx->core, ctx->auth.user_id, room_id);
+    const kept *k = find(ctx->env, ctx->auth.user_id, room_id);
     bool went_on = k && memcmp(k->digest, digest, sizeof digest) == 0 &&
                    count_on(ctx, *ruleset, &room, k, upto, room_id, &c, &examined);
     if (!went_on) {
         for (size_t i = 0; i < c.count; i++) c.threads[i].notifications = c.threads[i].highlights = 0;
         examined = count_fresh(ctx, *ruleset, &room, upto, floor, room_id, &c);
     }
-    keep(ctx->core, ctx->auth.user_id, room_id, digest, upto, examined, &c);
+    keep(ctx->env, ctx->auth.user_id, room_id, digest, upto, examined, &c);
     *out = c.threads;
     return c.count;
 }

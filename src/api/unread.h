@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 typedef struct ht_thread_unread {
     const char *thread_id; /* "main" for the main timeline */
@@ -20,6 +20,6 @@ typedef struct ht_thread_unread {
 size_t ht_unread_count(ht_ctx *ctx, json_t **ruleset, int64_t upto, const char *room_id, ht_thread_unread **out);
 
 /* Frees the counts kept between syncs (at close). */
-void ht_unread_cache_free(ht_core *core);
+void ht_unread_cache_free(ht_env *env);
 
 #endif

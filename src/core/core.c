@@ -28,13 +28,13 @@
 #include <string.h>
 
 #include "api/auth.h"
-#include "api/handler.h"
 #include "api/unread.h"
 #include "core/core.h"
 #include "core/rate_limit.h"
 #include "core/work.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "matrix/handler.h"
 #include "room/server_key.h"
 #include "router/router.h"
 #include "store/meta.h"
@@ -88,7 +88,8 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
         core->cfg.public_base_url = core->public_base_url;
     }
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
-    core->store = store;
+    core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
+                         .cfg = &core->cfg};
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
@@ -97,10 +98,10 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
 
 void ht_core_close(ht_core *core) {
     if (!core) return;
-    ht_store_close(core->store);
+    ht_store_close(core->env.store);
     ht_rate_limiter_free(core->limits);
-    ht_work_free_all(core);
-    ht_unread_cache_free(core);
+    ht_replay_free(&core->replay);
+    ht_unread_cache_free(&core->env);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
     free(core->server_name);
@@ -206,8 +207,8 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
     ctx->params = copy_params(ctx->arena, &match);
     ctx->param_count = match.param_count;
 
-    int64_t changes_before = ht_store_change_count(core->store);
-    if (!ht_store_begin(core->store))
+    int64_t changes_before = ht_store_change_count(core->env.store);
+    if (!ht_store_begin(core->env.store))
         return ht_reply_error(HT_M_SERVER_ERROR, "The database is not available.");
     ht_reply reply = {0};
     if (match.route->flags & (HT_ROUTE_AUTH | HT_ROUTE_AUTH_OPT)) {
@@ -219,26 +220,26 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
         reply = match.route->handler(ctx);
     if (ctx->work) {
         /* Handed out: nothing of this pass stays; the replay does it all. */
-        ht_store_rollback(core->store);
+        ht_store_rollback(core->env.store);
         reply_release(&reply);
         return (ht_reply){0};
     }
 
-    if (ht_store_failed(core->store)) {
-        ht_store_rollback(core->store);
+    if (ht_store_failed(core->env.store)) {
+        ht_store_rollback(core->env.store);
         reply_release(&reply);
         return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
     }
     if (reply.error.code || reply.park) {
-        ht_store_rollback(core->store);
+        ht_store_rollback(core->env.store);
         return reply;
     }
-    if (!ht_store_commit(core->store)) {
+    if (!ht_store_commit(core->env.store)) {
         reply_release(&reply);
         return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
     }
-    *wrote = ht_store_change_count(core->store) != changes_before;
-    if (*wrote) core->stream_position = ht_store_stream_position(core->store);
+    *wrote = ht_store_change_count(core->env.store) != changes_before;
+    if (*wrote) core->stream_position = ht_store_stream_position(core->env.store);
     return reply;
 }
 
@@ -257,7 +258,8 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64
         ht_http_write_error(&core->out, perr, true);
         out->close_connection = true;
     } else {
-        ht_ctx ctx = {.core = core, .arena = &core->arena, .req = &req,
+        core->env.now_ms = now_ms;
+        ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .req = &req,
                       .received_ms = received_ms, .now_ms = now_ms,
                       .req_bytes = bytes, .req_len = len};
         bool wrote = false;

@@ -56,12 +56,12 @@ void ht_work_run(ht_work *w) {
 }
 
 /* Expired entries go whenever the list is looked at. */
-static void drop_expired(ht_core *core, int64_t now_ms) {
-    for (ht_work **p = &core->work_done; *p;) {
+static void drop_expired(ht_replay *replay, int64_t now_ms) {
+    for (ht_work **p = &replay->done; *p;) {
         ht_work *w = *p;
         if (now_ms - w->done_ms > WORK_TTL_MS) {
             *p = w->next;
-            core->work_count--;
+            replay->count--;
             work_free(w);
         } else {
             p = &w->next;
@@ -70,20 +70,21 @@ static void drop_expired(ht_core *core, int64_t now_ms) {
 }
 
 void ht_core_work_done(ht_core *core, ht_work *w) {
-    core->work_out--;
+    ht_replay *replay = &core->replay;
+    replay->out--;
     w->done_ms = core->clock_ms;
-    w->next = core->work_done;
-    core->work_done = w;
-    core->work_count++;
+    w->next = replay->done;
+    replay->done = w;
+    replay->count++;
 }
 
-void ht_work_free_all(ht_core *core) {
-    while (core->work_done) {
-        ht_work *w = core->work_done;
-        core->work_done = w->next;
+void ht_replay_free(ht_replay *replay) {
+    while (replay->done) {
+        ht_work *w = replay->done;
+        replay->done = w->next;
         work_free(w);
     }
-    core->work_count = 0;
+    replay->count = 0;
 }
 
 /* The request's digest, computed once per pass; false for a request too
@@ -97,22 +98,22 @@ static bool request_key(ht_ctx *ctx) {
 }
 
 bool ht_work_is_replay(ht_ctx *ctx) {
-    ht_core *core = ctx->core;
-    if (!core->work_done) return false;
-    drop_expired(core, ctx->now_ms);
-    if (!core->work_done || !request_key(ctx)) return false;
-    for (ht_work *w = core->work_done; w; w = w->next)
+    ht_replay *replay = ctx->replay;
+    if (!replay->done) return false;
+    drop_expired(replay, ctx->now_ms);
+    if (!replay->done || !request_key(ctx)) return false;
+    for (ht_work *w = replay->done; w; w = w->next)
         if (memcmp(w->request, ctx->work_key, sizeof w->request) == 0) return true;
     return false;
 }
 
 void ht_work_request_answered(ht_ctx *ctx) {
     if (!ctx->work_key_known) return;
-    for (ht_work **p = &ctx->core->work_done; *p;) {
+    for (ht_work **p = &ctx->replay->done; *p;) {
         ht_work *w = *p;
         if (memcmp(w->request, ctx->work_key, sizeof w->request) == 0) {
             *p = w->next;
-            ctx->core->work_count--;
+            ctx->replay->count--;
             work_free(w);
         } else {
             p = &w->next;
@@ -124,24 +125,24 @@ void ht_work_request_answered(ht_ctx *ctx) {
  * the request is answered: a later pass replays this operation again); or
  * NULL when it must be handed out (then *offload is true) or run inline. */
 static ht_work *finished(ht_ctx *ctx, bool verify, bool *offload) {
-    ht_core *core = ctx->core;
+    ht_replay *replay = ctx->replay;
     unsigned op = ctx->password_ops++;
     *offload = false;
-    if (!core->cfg.offload_hashing || !request_key(ctx)) return NULL;
-    for (ht_work *w = core->work_done; w; w = w->next)
+    if (!ctx->env->cfg->offload_hashing || !request_key(ctx)) return NULL;
+    for (ht_work *w = replay->done; w; w = w->next)
         if (w->op == op && w->verify == verify && memcmp(w->request, ctx->work_key, sizeof w->request) == 0)
             return w;
-    *offload = core->work_out + core->work_count < MAX_WORK;
+    *offload = replay->out + replay->count < MAX_WORK;
     return NULL;
 }
 
 /* Finished work that no longer fits its request (the stored hash changed
  * between the passes): forgotten, and done again. */
-static void forget(ht_core *core, ht_work *stale) {
-    for (ht_work **p = &core->work_done; *p; p = &(*p)->next) {
+static void forget(ht_replay *replay, ht_work *stale) {
+    for (ht_work **p = &replay->done; *p; p = &(*p)->next) {
         if (*p == stale) {
             *p = stale->next;
-            core->work_count--;
+            replay->count--;
             work_free(stale);
             return;
         }
@@ -150,7 +151,6 @@ static void forget(ht_core *core, ht_work *stale) {
 
 /* Hands a new piece of work to the host through the door. */
 static void hand_out(ht_ctx *ctx, bool verify, const char *password, const char *hash) {
-    ht_core *core = ctx->core;
     ht_work *w = ht_xmalloc(sizeof *w);
     memset(w, 0, sizeof *w);
     memcpy(w->request, ctx->work_key, sizeof w->request);
@@ -158,9 +158,9 @@ static void hand_out(ht_ctx *ctx, bool verify, const char *password, const char 
     w->verify = verify;
     w->password = ht_xstrdup(password);
     w->hash = hash ? ht_xstrdup(hash) : NULL;
-    w->opslimit = core->cfg.pwhash_opslimit;
-    w->memlimit = core->cfg.pwhash_memlimit;
-    core->work_out++;
+    w->opslimit = ctx->env->cfg->pwhash_opslimit;
+    w->memlimit = ctx->env->cfg->pwhash_memlimit;
+    ctx->replay->out++;
     ctx->work = w;
 }
 
@@ -173,7 +173,7 @@ bool ht_password_check(ht_ctx *ctx, const char *hash, const char *password, bool
         return true;
     }
     if (w) {
-        forget(ctx->core, w);
+        forget(ctx->replay, w);
         offload = true;
     }
     if (!offload) {
@@ -193,12 +193,12 @@ bool ht_password_new(ht_ctx *ctx, const char *password, const char **hash, ht_re
         return true;
     }
     if (w) {
-        forget(ctx->core, w);
+        forget(ctx->replay, w);
         offload = true;
     }
     if (!offload) {
-        *hash = ht_password_hash(ctx->arena, password, ctx->core->cfg.pwhash_opslimit,
-                                 ctx->core->cfg.pwhash_memlimit);
+        *hash = ht_password_hash(ctx->arena, password, ctx->env->cfg->pwhash_opslimit,
+                                 ctx->env->cfg->pwhash_memlimit);
         return true;
     }
     hand_out(ctx, false, password, NULL);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/utf8.h"
+
 enum { MAX_HEADERS = 100, MAX_SEGMENTS = 64, MAX_QUERY_PARAMS = 128, MAX_CHUNK_LINE = 4096 };
 
 /* ---- scanning -------------------------------------------------------- */
@@ -273,34 +275,6 @@ long ht_request_length(const ht_config *cfg, const unsigned char *bytes, size_t 
 
 /* ---- decoding -------------------------------------------------------- */
 
-bool ht_utf8_valid(const unsigned char *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if ((c & 0xE0) == 0xC0) n = 1, cp = c & 0x1F;
-        else if ((c & 0xF0) == 0xE0) n = 2, cp = c & 0x0F;
-        else if ((c & 0xF8) == 0xF0) n = 3, cp = c & 0x07;
-        else return false;
-        if (len - i <= n) return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF. */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 static int hex_value(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -498,16 +472,4 @@ ht_error ht_http_parse(ht_arena *arena, const ht_config *cfg, const unsigned cha
     if (out->minor_version >= 1 && !ht_request_header(out, "host"))
         return err_status(400, HT_M_UNKNOWN, "An HTTP/1.1 request needs a Host header.");
     return (ht_error){0};
-}
-
-const char *ht_request_header(const ht_request *req, const char *name) {
-    for (size_t i = 0; i < req->header_count; i++)
-        if (strcmp(req->headers[i].name, name) == 0) return req->headers[i].value;
-    return NULL;
-}
-
-const char *ht_request_query(const ht_request *req, const char *name) {
-    for (size_t i = 0; i < req->query_count; i++)
-        if (strcmp(req->query[i].name, name) == 0) return req->query[i].value;
-    return NULL;
 }

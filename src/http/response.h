@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api/error.h"
+#include "matrix/error.h"
 #include "util/buf.h"
 
 typedef struct ht_response {

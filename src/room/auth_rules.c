@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "api/ids.h"
+#include "matrix/ids.h"
 #include "util/json.h"
 
 static ht_error forbid(const char *message) { return (ht_error){HT_M_FORBIDDEN, 0, message}; }

@@ -24,7 +24,7 @@ ht_error ht_auth_check_event(ht_arena *arena, const ht_new_event *ev, const ht_a
  * joined: 403 unless the sender is in a room the allow list names; when the
  * content names no authoriser, *content becomes a copy (arena) naming one,
  * else stays NULL. See restricted.c. */
-ht_error ht_room_vouch_join(ht_core *core, ht_arena *arena, const ht_new_event *ev,
+ht_error ht_room_vouch_join(ht_env *env, const ht_new_event *ev,
                             const ht_auth_state *st, json_t **content);
 
 #endif

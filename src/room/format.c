@@ -11,30 +11,30 @@
 #include "store/relations.h"
 #include "util/json.h"
 
-static json_t *client_event(ht_core *core, ht_arena *arena, const ht_event_row *ev,
+static json_t *client_event(ht_env *env, const ht_event_row *ev,
                             const ht_viewer *viewer, int64_t now_ms, bool with_room_id, int depth);
 
 /* unsigned["m.relations"]["m.thread"] of a thread root: {latest_event,
  * count, current_user_participated}. Left out when the latest reply is one
  * the viewer may not see (they left before it), rather than reveal it. */
-static void bundle_thread(ht_core *core, ht_arena *arena, const ht_event_row *ev, const ht_viewer *viewer,
+static void bundle_thread(ht_env *env, const ht_event_row *ev, const ht_viewer *viewer,
                           int64_t now_ms, bool with_room_id, json_t *unsig) {
     ht_thread_summary thread;
     ht_event_row latest;
-    if (!ht_store_thread_summary(core->store, ev->room_id, ev->event_id, viewer->user_id, &thread) ||
-        !ht_store_event_by_stream(core->store, arena, thread.latest, &latest) ||
-        !ht_room_event_visible(core, arena, viewer->user_id, &latest))
+    if (!ht_store_thread_summary(env->store, ev->room_id, ev->event_id, viewer->user_id, &thread) ||
+        !ht_store_event_by_stream(env->store, env->arena, thread.latest, &latest) ||
+        !ht_room_event_visible(env, viewer->user_id, &latest))
         return;
     bool participated = thread.user_replied || strcmp(ev->sender, viewer->user_id) == 0;
     json_t *summary = json_pack("{s:o, s:I, s:b}", "latest_event",
-                                client_event(core, arena, &latest, viewer, now_ms, with_room_id, 1), "count",
+                                client_event(env, &latest, viewer, now_ms, with_room_id, 1), "count",
                                 (json_int_t)thread.count, "current_user_participated", participated);
     json_object_set_new(unsig, "m.relations", json_pack("{s:o}", "m.thread", summary));
 }
 
-static json_t *client_event(ht_core *core, ht_arena *arena, const ht_event_row *ev,
+static json_t *client_event(ht_env *env, const ht_event_row *ev,
                             const ht_viewer *viewer, int64_t now_ms, bool with_room_id, int depth) {
-    json_t *pdu = ht_json_parse(arena, ev->json);
+    json_t *pdu = ht_json_parse(env->arena, ev->json);
     json_t *out = json_object();
     json_t *content = json_object_get(pdu, "content");
     json_object_set(out, "content", content ? content : json_object());
@@ -53,22 +53,22 @@ static json_t *client_event(ht_core *core, ht_arena *arena, const ht_event_row *
         ev->device_id && strcmp(viewer->device_id, ev->device_id) == 0)
         json_object_set_new(unsig, "transaction_id", json_string(ev->txn_id));
     ht_event_row other;
-    if (ev->prev_state && ht_store_event_by_stream(core->store, arena, ev->prev_state, &other)) {
+    if (ev->prev_state && ht_store_event_by_stream(env->store, env->arena, ev->prev_state, &other)) {
         json_object_set_new(unsig, "replaces_state", json_string(other.event_id));
-        json_t *prev = ht_room_event_content(arena, &other);
+        json_t *prev = ht_room_event_content(env->arena, &other);
         if (prev) json_object_set(unsig, "prev_content", prev);
         json_object_set_new(unsig, "prev_sender", json_string(other.sender));
     }
     if (ev->redacted_by && depth == 0 &&
-        ht_store_event_by_id(core->store, arena, ev->redacted_by, &other))
+        ht_store_event_by_id(env->store, env->arena, ev->redacted_by, &other))
         json_object_set_new(unsig, "redacted_because",
-                            client_event(core, arena, &other, viewer, now_ms, with_room_id, 1));
-    if (viewer && viewer->user_id && depth == 0) bundle_thread(core, arena, ev, viewer, now_ms, with_room_id, unsig);
+                            client_event(env, &other, viewer, now_ms, with_room_id, 1));
+    if (viewer && viewer->user_id && depth == 0) bundle_thread(env, ev, viewer, now_ms, with_room_id, unsig);
     json_object_set_new(out, "unsigned", unsig);
     return out;
 }
 
-json_t *ht_room_event_json(ht_core *core, ht_arena *arena, const ht_event_row *ev,
+json_t *ht_room_event_json(ht_env *env, const ht_event_row *ev,
                            const ht_viewer *viewer, int64_t now_ms, bool with_room_id) {
-    return client_event(core, arena, ev, viewer, now_ms, with_room_id, 0);
+    return client_event(env, ev, viewer, now_ms, with_room_id, 0);
 }

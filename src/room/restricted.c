@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "api/ids.h"
+#include "matrix/ids.h"
 #include "util/json.h"
 
 /* The allow list is room state a client wrote: only this many conditions
@@ -26,7 +26,7 @@ bool ht_room_rule_restricted(const char *join_rule) {
     return is(join_rule, "restricted") || is(join_rule, "knock_restricted");
 }
 
-bool ht_room_allow_satisfied(ht_core *core, ht_arena *arena, json_t *join_rules, const char *user_id) {
+bool ht_room_allow_satisfied(ht_env *env, json_t *join_rules, const char *user_id) {
     json_t *allow = json_object_get(join_rules, "allow");
     size_t i;
     json_t *condition;
@@ -34,7 +34,7 @@ bool ht_room_allow_satisfied(ht_core *core, ht_arena *arena, json_t *join_rules,
         if (i >= MAX_ALLOW_CONDITIONS) break;
         const char *room_id = ht_json_str(condition, "room_id");
         if (!is(ht_json_str(condition, "type"), "m.room_membership") || !room_id) continue;
-        const char *m = ht_store_membership_get(core->store, arena, room_id, user_id, NULL, NULL);
+        const char *m = ht_store_membership_get(env->store, env->arena, room_id, user_id, NULL, NULL);
         if (is(m, "join")) return true;
     }
     return false;
@@ -42,15 +42,15 @@ bool ht_room_allow_satisfied(ht_core *core, ht_arena *arena, json_t *join_rules,
 
 /* The local member who vouches: joined, allowed to invite, and of those the
  * one with the most power (the least likely to lose it). NULL if nobody. */
-static const char *pick_authoriser(ht_core *core, ht_arena *arena, const char *room_id,
+static const char *pick_authoriser(ht_env *env, const char *room_id,
                                    const ht_auth_state *st) {
     ht_membership_row *rows;
-    size_t n = ht_store_members_of_room(core->store, arena, room_id, &rows);
+    size_t n = ht_store_members_of_room(env->store, env->arena, room_id, &rows);
     int64_t needed = ht_power_for_action(st->power_levels, "invite");
     const char *best = NULL;
     int64_t best_level = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!is(rows[i].membership, "join") || !is(ht_id_server(rows[i].user_id), core->server_name))
+        if (!is(rows[i].membership, "join") || !is(ht_id_server(rows[i].user_id), env->server_name))
             continue;
         int64_t level = ht_power_user(st->power_levels, rows[i].user_id, st->creator);
         if (level >= needed && (!best || level > best_level)) {
@@ -61,7 +61,7 @@ static const char *pick_authoriser(ht_core *core, ht_arena *arena, const char *r
     return best;
 }
 
-ht_error ht_room_vouch_join(ht_core *core, ht_arena *arena, const ht_new_event *ev,
+ht_error ht_room_vouch_join(ht_env *env, const ht_new_event *ev,
                             const ht_auth_state *st, json_t **content) {
     *content = NULL;
     if (!is(ev->type, "m.room.member") || !is(ht_json_str(ev->content, "membership"), "join") ||
@@ -73,7 +73,7 @@ ht_error ht_room_vouch_join(ht_core *core, ht_arena *arena, const ht_new_event *
     if (is(st->target_membership, "join") || is(st->target_membership, "invite") ||
         is(st->target_membership, "ban"))
         return (ht_error){0};
-    if (!ht_room_allow_satisfied(core, arena, st->join_rules, ev->sender))
+    if (!ht_room_allow_satisfied(env, st->join_rules, ev->sender))
         return (ht_error){HT_M_FORBIDDEN, 0,
                           is(rule, "knock_restricted")
                               ? "You can join this room only as a member of one of the rooms its join "
@@ -81,11 +81,11 @@ ht_error ht_room_vouch_join(ht_core *core, ht_arena *arena, const ht_new_event *
                               : "You can join this room only as a member of one of the rooms its join "
                                 "rules allow, and you are in none of them; ask for an invite."};
     if (json_object_get(ev->content, "join_authorised_via_users_server")) return (ht_error){0};
-    const char *authoriser = pick_authoriser(core, arena, ev->room_id, st);
+    const char *authoriser = pick_authoriser(env, ev->room_id, st);
     if (!authoriser)
         return (ht_error){HT_M_FORBIDDEN, 0,
                           "Nobody in this room may invite people, so nobody can approve your join."};
-    *content = ht_json_keep(arena, json_copy(ev->content));
+    *content = ht_json_keep(env->arena, json_copy(ev->content));
     json_object_set_new(*content, "join_authorised_via_users_server", json_string(authoriser));
     return (ht_error){0};
 }

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/error.h"
-#include "core/core.h"
+#include "matrix/env.h"
+#include "matrix/error.h"
 #include "store/rooms.h"
 #include "util/arena.h"
 
@@ -35,20 +35,23 @@ typedef struct ht_new_event {
 
 /* Authorizes and stores one event. On success *event_id (arena) and
  * *stream are set. */
-ht_error ht_room_send(ht_core *core, ht_arena *arena, int64_t now_ms, const ht_new_event *ev,
+ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
                       const char **event_id, int64_t *stream);
 
 /* Creates the rooms row with a fresh room id. */
-ht_error ht_room_new(ht_core *core, ht_arena *arena, int64_t now_ms, const char *creator,
+ht_error ht_room_new(ht_env *env, const char *creator,
                      const char *version, bool published, const char **room_id);
 bool ht_room_version_supported(const char *version);
+/* Types the authorization rules read only as state events (create, member,
+ * power levels, join rules, third-party invites): never sent as messages. */
+bool ht_room_type_needs_state_key(const char *type);
 
 /* Content of the current state event, or NULL. Borrowed from the arena's
  * lifetime: the caller must not decref. */
-json_t *ht_room_state_content(ht_core *core, ht_arena *arena, const char *room_id,
+json_t *ht_room_state_content(ht_env *env, const char *room_id,
                               const char *type, const char *state_key);
 /* Content of the state event in force at a stream position, or NULL (borrowed). */
-json_t *ht_room_state_content_at(ht_core *core, ht_arena *arena, const char *room_id,
+json_t *ht_room_state_content_at(ht_env *env, const char *room_id,
                                  const char *type, const char *state_key, int64_t at);
 
 /* Power levels (room version 10), from a m.room.power_levels content or
@@ -61,10 +64,10 @@ int64_t ht_power_for_action(json_t *pl, const char *action);
  * "knock_restricted"; is the user joined to a room that the join rules'
  * allow list names with type m.room_membership? */
 bool ht_room_rule_restricted(const char *join_rule);
-bool ht_room_allow_satisfied(ht_core *core, ht_arena *arena, json_t *join_rules, const char *user_id);
+bool ht_room_allow_satisfied(ht_env *env, json_t *join_rules, const char *user_id);
 
 /* May this user see this event (the room's history visibility)? */
-bool ht_room_event_visible(ht_core *core, ht_arena *arena, const char *user_id,
+bool ht_room_event_visible(ht_env *env, const char *user_id,
                            const ht_event_row *ev);
 
 typedef struct ht_viewer {
@@ -76,7 +79,7 @@ typedef struct ht_viewer {
  * origin_server_ts, room_id (if with_room_id), unsigned (age,
  * transaction_id for the sender's own device, prev_content,
  * redacted_because). New reference. */
-json_t *ht_room_event_json(ht_core *core, ht_arena *arena, const ht_event_row *ev,
+json_t *ht_room_event_json(ht_env *env, const ht_event_row *ev,
                            const ht_viewer *viewer, int64_t now_ms, bool with_room_id);
 
 /* The event's content object (borrowed, lives in the arena's lifetime). */

@@ -12,34 +12,34 @@
 static bool is(const char *a, const char *b) { return a && strcmp(a, b) == 0; }
 
 /* The spec's rules, given the user's membership and the visibility "at" the event. */
-static bool allowed(ht_core *core, const char *user_id, const ht_event_row *ev,
+static bool allowed(ht_env *env, const char *user_id, const ht_event_row *ev,
                     const char *membership, const char *visibility) {
     if (!visibility) visibility = "shared";
     if (is(visibility, "world_readable")) return true;
     if (is(membership, "join")) return true;
     /* Members see the history from before they joined. */
     if (is(visibility, "shared") &&
-        ht_store_member_joined_after(core->store, ev->room_id, user_id, ev->stream))
+        ht_store_member_joined_after(env->store, ev->room_id, user_id, ev->stream))
         return true;
     return is(visibility, "invited") && is(membership, "invite");
 }
 
 /* The membership and the visibility at a stream position; before the
  * server's first event (at 0, which the store reads as "now") there is none. */
-static const char *membership_at(ht_core *core, ht_arena *arena, const char *user_id,
+static const char *membership_at(ht_env *env, const char *user_id,
                                  const ht_event_row *ev, int64_t at) {
     if (at <= 0) return NULL;
-    json_t *member = ht_room_state_content_at(core, arena, ev->room_id, "m.room.member", user_id, at);
+    json_t *member = ht_room_state_content_at(env, ev->room_id, "m.room.member", user_id, at);
     return ht_json_str(member, "membership");
 }
 
-static const char *visibility_at(ht_core *core, ht_arena *arena, const ht_event_row *ev, int64_t at) {
+static const char *visibility_at(ht_env *env, const ht_event_row *ev, int64_t at) {
     if (at <= 0) return NULL;
-    json_t *hv = ht_room_state_content_at(core, arena, ev->room_id, "m.room.history_visibility", "", at);
+    json_t *hv = ht_room_state_content_at(env, ev->room_id, "m.room.history_visibility", "", at);
     return ht_json_str(hv, "history_visibility");
 }
 
-bool ht_room_event_visible(ht_core *core, ht_arena *arena, const char *user_id,
+bool ht_room_event_visible(ht_env *env, const char *user_id,
                            const ht_event_row *ev) {
     /* The membership at the event includes the event itself; the visibility
      * is the one in force before it. The spec then makes two exceptions:
@@ -47,17 +47,17 @@ bool ht_room_event_visible(ht_core *core, ht_arena *arena, const char *user_id,
      * OR after them allows it (so a user sees their own leave or kick), and
      * a history_visibility change if the visibility before OR after does. */
     const char *membership[2], *visibility[2];
-    membership[0] = membership[1] = membership_at(core, arena, user_id, ev, ev->stream);
-    visibility[0] = visibility[1] = visibility_at(core, arena, ev, ev->stream - 1);
+    membership[0] = membership[1] = membership_at(env, user_id, ev, ev->stream);
+    visibility[0] = visibility[1] = visibility_at(env, ev, ev->stream - 1);
     if (is(ev->type, "m.room.member") && is(ev->state_key, user_id))
-        membership[1] = membership_at(core, arena, user_id, ev, ev->stream - 1);
+        membership[1] = membership_at(env, user_id, ev, ev->stream - 1);
     if (is(ev->type, "m.room.history_visibility") && is(ev->state_key, ""))
-        visibility[1] = visibility_at(core, arena, ev, ev->stream);
+        visibility[1] = visibility_at(env, ev, ev->stream);
     for (int m = 0; m < 2; m++) {
         if (m && membership[1] == membership[0]) continue; /* no exception: same check */
         for (int v = 0; v < 2; v++) {
             if (v && visibility[1] == visibility[0]) continue;
-            if (allowed(core, user_id, ev, membership[m], visibility[v])) return true;
+            if (allowed(env, user_id, ev, membership[m], visibility[v])) return true;
         }
     }
     return false;

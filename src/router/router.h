@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 /* The rate-limit flags take a token from a bucket (core/rate_limit.h)
  * before the handler runs, when the config's rate_limit is on. */

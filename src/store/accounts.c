@@ -48,29 +48,35 @@ bool ht_store_device_upsert(ht_store *store, const char *user_id, const char *de
     return ht_db_exec(store, s);
 }
 
-static json_t *device_json(sqlite3_stmt *s) {
-    json_t *d = json_pack("{s:s}", "device_id", ht_db_col_text(s, 0));
-    if (ht_db_col_text(s, 1)) json_object_set_new(d, "display_name", json_string(ht_db_col_text(s, 1)));
-    if (sqlite3_column_type(s, 2) != SQLITE_NULL)
-        json_object_set_new(d, "last_seen_ts", json_integer(ht_db_col_int(s, 2)));
-    return d;
+static void device_row(ht_arena *arena, sqlite3_stmt *s, ht_device_row *out) {
+    out->device_id = ht_db_col_dup(arena, s, 0);
+    out->display_name = ht_db_col_dup(arena, s, 1);
+    out->seen = sqlite3_column_type(s, 2) != SQLITE_NULL;
+    out->last_seen_ms = ht_db_col_int(s, 2);
 }
 
-json_t *ht_store_device_get(ht_store *store, const char *user_id, const char *device_id) {
+bool ht_store_device_get(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                         ht_device_row *out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_DEVICE_GET);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, device_id);
-    json_t *d = ht_db_row(store, s) ? device_json(s) : NULL;
+    bool found = ht_db_row(store, s);
+    if (found) device_row(arena, s, out);
     sqlite3_reset(s);
-    return d;
+    return found;
 }
 
-json_t *ht_store_device_list(ht_store *store, const char *user_id) {
+size_t ht_store_device_list(ht_store *store, ht_arena *arena, const char *user_id, ht_device_row **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_DEVICE_LIST);
     ht_db_bind_text(s, 1, user_id);
-    json_t *list = json_array();
-    while (ht_db_row(store, s)) json_array_append_new(list, device_json(s));
-    return list;
+    size_t n = 0, cap = 0;
+    ht_device_row *rows = NULL;
+    while (ht_db_row(store, s)) {
+        rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
+        device_row(arena, s, &rows[n++]);
+    }
+    *out = rows;
+    return n;
 }
 
 bool ht_store_device_set_name(ht_store *store, const char *user_id, const char *device_id,

@@ -36,9 +36,17 @@ bool ht_store_user_deactivate(ht_store *store, const char *user_id);
 /* display_name NULL keeps the existing name. */
 bool ht_store_device_upsert(ht_store *store, const char *user_id, const char *device_id,
                             const char *display_name, int64_t now_ms);
-/* The device as a JSON object {device_id, display_name, last_seen_ts}, or NULL. */
-json_t *ht_store_device_get(ht_store *store, const char *user_id, const char *device_id);
-json_t *ht_store_device_list(ht_store *store, const char *user_id);
+typedef struct ht_device_row {
+    const char *device_id;
+    const char *display_name; /* NULL: none */
+    bool seen;                /* last_seen_ms is known */
+    int64_t last_seen_ms;
+} ht_device_row;
+
+bool ht_store_device_get(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                         ht_device_row *out);
+/* The user's devices by id; returns how many (rows in the arena). */
+size_t ht_store_device_list(ht_store *store, ht_arena *arena, const char *user_id, ht_device_row **out);
 bool ht_store_device_set_name(ht_store *store, const char *user_id, const char *device_id,
                               const char *display_name);
 /* Deletes the device and, with it, its access tokens. */

@@ -63,14 +63,19 @@ bool ht_store_otk_insert(ht_store *store, const char *user_id, const char *devic
     return ht_db_exec(store, s);
 }
 
-json_t *ht_store_otk_counts(ht_store *store, const char *user_id, const char *device_id) {
+size_t ht_store_otk_counts(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                           ht_key_count_row **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_OTK_COUNTS);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, device_id);
-    json_t *counts = json_object();
-    while (ht_db_row(store, s))
-        json_object_set_new(counts, ht_db_col_text(s, 0), json_integer(ht_db_col_int(s, 1)));
-    return counts;
+    size_t n = 0, cap = 0;
+    ht_key_count_row *rows = NULL;
+    while (ht_db_row(store, s)) {
+        rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
+        rows[n++] = (ht_key_count_row){ht_db_col_dup(arena, s, 0), ht_db_col_int(s, 1)};
+    }
+    *out = rows;
+    return n;
 }
 
 /* Reads (key_id, json) from a RETURNING row, then finishes the statement
@@ -133,13 +138,12 @@ bool ht_store_fallback_claim(ht_store *store, ht_arena *arena, const char *user_
     return returned_key(store, arena, s, key_id, json);
 }
 
-json_t *ht_store_fallback_unused(ht_store *store, const char *user_id, const char *device_id) {
+size_t ht_store_fallback_unused(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                                const char ***algorithms) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_FALLBACK_UNUSED);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, device_id);
-    json_t *list = json_array();
-    while (ht_db_row(store, s)) json_array_append_new(list, json_string(ht_db_col_text(s, 0)));
-    return list;
+    return ht_db_text_list(store, arena, s, algorithms);
 }
 
 const char *ht_store_cross_signing_get(ht_store *store, ht_arena *arena, const char *user_id,
@@ -191,26 +195,21 @@ bool ht_store_signature_put(ht_store *store, const char *target_user, const char
     return ht_db_exec(store, s);
 }
 
-void ht_store_signatures_merge(ht_store *store, const char *target_user, const char *target_key,
-                               const char *viewer, json_t *signed_json) {
+size_t ht_store_signatures_of(ht_store *store, ht_arena *arena, const char *target_user,
+                              const char *target_key, const char *viewer, ht_signature_row **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_SIGNATURES_OF);
     ht_db_bind_text(s, 1, target_user);
     ht_db_bind_text(s, 2, target_key);
     ht_db_bind_text(s, 3, viewer);
+    size_t n = 0, cap = 0;
+    ht_signature_row *rows = NULL;
     while (ht_db_row(store, s)) {
-        json_t *sigs = json_object_get(signed_json, "signatures");
-        if (!json_is_object(sigs)) {
-            sigs = json_object();
-            json_object_set_new(signed_json, "signatures", sigs);
-        }
-        const char *signer = ht_db_col_text(s, 0);
-        json_t *by = json_object_get(sigs, signer);
-        if (!json_is_object(by)) {
-            by = json_object();
-            json_object_set_new(sigs, signer, by);
-        }
-        json_object_set_new(by, ht_db_col_text(s, 1), json_string(ht_db_col_text(s, 2)));
+        rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
+        rows[n++] = (ht_signature_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
+                                       ht_db_col_dup(arena, s, 2)};
     }
+    *out = rows;
+    return n;
 }
 
 bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *only_for) {
@@ -222,21 +221,22 @@ bool ht_store_device_list_changed(ht_store *store, const char *user_id, const ch
     return ht_db_exec(store, s);
 }
 
-static json_t *user_list(ht_store *store, ht_stmt_id id, const char *viewer, int64_t from, int64_t to) {
+static size_t user_list(ht_store *store, ht_arena *arena, ht_stmt_id id, const char *viewer, int64_t from,
+                        int64_t to, const char ***users) {
     sqlite3_stmt *s = ht_db_stmt(store, id);
     ht_db_bind_text(s, 1, viewer);
     ht_db_bind_int(s, 2, from);
     ht_db_bind_int(s, 3, to);
     ht_db_bind_int(s, 4, MAX_DEVICE_LIST_USERS);
-    json_t *list = json_array();
-    while (ht_db_row(store, s)) json_array_append_new(list, json_string(ht_db_col_text(s, 0)));
-    return list;
+    return ht_db_text_list(store, arena, s, users);
 }
 
-json_t *ht_store_device_lists_changed(ht_store *store, const char *viewer, int64_t from, int64_t to) {
-    return user_list(store, HT_STMT_E2E_DEVICE_LISTS_CHANGED, viewer, from, to);
+size_t ht_store_device_lists_changed(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
+                                     int64_t to, const char ***users) {
+    return user_list(store, arena, HT_STMT_E2E_DEVICE_LISTS_CHANGED, viewer, from, to, users);
 }
 
-json_t *ht_store_device_lists_left(ht_store *store, const char *viewer, int64_t from, int64_t to) {
-    return user_list(store, HT_STMT_E2E_DEVICE_LISTS_LEFT, viewer, from, to);
+size_t ht_store_device_lists_left(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
+                                  int64_t to, const char ***users) {
+    return user_list(store, arena, HT_STMT_E2E_DEVICE_LISTS_LEFT, viewer, from, to, users);
 }

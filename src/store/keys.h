@@ -34,8 +34,13 @@ const char *ht_store_otk_get(ht_store *store, ht_arena *arena, const char *user_
                              const char *device_id, const char *key_id);
 bool ht_store_otk_insert(ht_store *store, const char *user_id, const char *device_id,
                          const char *algorithm, const char *key_id, const char *json);
-/* {algorithm: count} of the device's unclaimed keys; new reference. */
-json_t *ht_store_otk_counts(ht_store *store, const char *user_id, const char *device_id);
+/* How many unclaimed keys the device has, per algorithm (rows in the arena). */
+typedef struct ht_key_count_row {
+    const char *algorithm;
+    int64_t count;
+} ht_key_count_row;
+size_t ht_store_otk_counts(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                           ht_key_count_row **out);
 /* Takes (deletes) the device's oldest key of that algorithm. */
 bool ht_store_otk_claim(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
                         const char *algorithm, const char **key_id, const char **json);
@@ -50,8 +55,9 @@ bool ht_store_fallback_put(ht_store *store, const char *user_id, const char *dev
 bool ht_store_fallback_claim(ht_store *store, ht_arena *arena, const char *user_id,
                              const char *device_id, const char *algorithm, const char **key_id,
                              const char **json);
-/* [algorithm, ...] of unused fallback keys; new reference. */
-json_t *ht_store_fallback_unused(ht_store *store, const char *user_id, const char *device_id);
+/* The algorithms of the device's unused fallback keys; returns how many. */
+size_t ht_store_fallback_unused(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                                const char ***algorithms);
 
 /* Cross-signing keys: key_type "master", "self_signing" or "user_signing". */
 const char *ht_store_cross_signing_get(ht_store *store, ht_arena *arena, const char *user_id,
@@ -63,19 +69,25 @@ const char *ht_store_cross_signing_by_public_key(ht_store *store, ht_arena *aren
                                                  const char *public_key, const char **json);
 
 /* Signatures uploaded about a key (a device id or a cross-signing public
- * key). list: those by the key's own user or by viewer, merged into
- * signed_json's "signatures". */
+ * key). signatures_of: those by the key's own user or by viewer. */
+typedef struct ht_signature_row {
+    const char *signer_user;
+    const char *signer_key_id;
+    const char *signature;
+} ht_signature_row;
 bool ht_store_signature_put(ht_store *store, const char *target_user, const char *target_key,
                             const char *signer_user, const char *signer_key_id, const char *signature);
-void ht_store_signatures_merge(ht_store *store, const char *target_user, const char *target_key,
-                               const char *viewer, json_t *signed_json);
+size_t ht_store_signatures_of(ht_store *store, ht_arena *arena, const char *target_user,
+                              const char *target_key, const char *viewer, ht_signature_row **out);
 
 /* The user's device list changed: moves the stream and records it, for
  * everyone sharing a room with the user (only_for NULL) or for one user. */
 bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *only_for);
 /* Users whose device lists `viewer` should refetch / forget, for the
- * stream interval (from, to]; new references (arrays of user ids). */
-json_t *ht_store_device_lists_changed(ht_store *store, const char *viewer, int64_t from, int64_t to);
-json_t *ht_store_device_lists_left(ht_store *store, const char *viewer, int64_t from, int64_t to);
+ * stream interval (from, to]; returns how many (user ids in the arena). */
+size_t ht_store_device_lists_changed(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
+                                     int64_t to, const char ***users);
+size_t ht_store_device_lists_left(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
+                                  int64_t to, const char ***users);
 
 #endif

@@ -108,15 +108,10 @@ bool ht_store_pusher_delete_others(ht_store *store, const char *app_id, const ch
     return pusher_delete(store, HT_STMT_PUSHER_DELETE_OTHERS, app_id, pushkey, user_id);
 }
 
-json_t *ht_store_pushers_list(ht_store *store, const char *user_id) {
+size_t ht_store_pushers_list(ht_store *store, ht_arena *arena, const char *user_id, const char ***json) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PUSHERS_OF_USER);
     ht_db_bind_text(s, 1, user_id);
-    json_t *list = json_array();
-    while (ht_db_row(store, s)) {
-        json_t *p = json_loads(ht_db_col_text(s, 0), 0, NULL);
-        if (p) json_array_append_new(list, p);
-    }
-    return list;
+    return ht_db_text_list(store, arena, s, json);
 }
 
 int64_t ht_store_pushers_count(ht_store *store, const char *user_id) {

@@ -55,7 +55,8 @@ bool ht_store_pusher_delete(ht_store *store, const char *app_id, const char *pus
 /* Removes the pusher (app_id, pushkey) of every other user. */
 bool ht_store_pusher_delete_others(ht_store *store, const char *app_id, const char *pushkey,
                                    const char *user_id);
-json_t *ht_store_pushers_list(ht_store *store, const char *user_id);
+/* The user's pushers as stored JSON texts; returns how many. */
+size_t ht_store_pushers_list(ht_store *store, ht_arena *arena, const char *user_id, const char ***json);
 int64_t ht_store_pushers_count(ht_store *store, const char *user_id);
 
 #endif

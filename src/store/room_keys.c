@@ -95,25 +95,22 @@ bool ht_store_backup_key_put(ht_store *store, const char *user_id, int64_t versi
     return ht_db_exec(store, s);
 }
 
-json_t *ht_store_backup_keys(ht_store *store, const char *user_id, int64_t version, const char *room_id,
-                             const char *session_id) {
+size_t ht_store_backup_keys(ht_store *store, ht_arena *arena, const char *user_id, int64_t version,
+                            const char *room_id, const char *session_id, ht_backup_key_row **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_BACKUP_KEYS_LIST);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_int(s, 2, version);
     ht_db_bind_text(s, 3, room_id);
     ht_db_bind_text(s, 4, session_id);
-    json_t *rooms = json_object();
+    size_t n = 0, cap = 0;
+    ht_backup_key_row *rows = NULL;
     while (ht_db_row(store, s)) {
-        const char *room = ht_db_col_text(s, 0);
-        json_t *entry = json_object_get(rooms, room);
-        if (!entry) {
-            entry = json_pack("{s:{}}", "sessions");
-            json_object_set_new(rooms, room, entry);
-        }
-        json_t *data = json_loads(ht_db_col_text(s, 2), 0, NULL);
-        if (data) json_object_set_new(json_object_get(entry, "sessions"), ht_db_col_text(s, 1), data);
+        rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
+        rows[n++] = (ht_backup_key_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
+                                        ht_db_col_dup(arena, s, 2)};
     }
-    return rooms;
+    *out = rows;
+    return n;
 }
 
 int64_t ht_store_backup_keys_delete(ht_store *store, const char *user_id, int64_t version,

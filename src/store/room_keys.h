@@ -5,8 +5,8 @@
 #ifndef HT_STORE_ROOM_KEYS_H
 #define HT_STORE_ROOM_KEYS_H
 
-#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -42,10 +42,15 @@ bool ht_store_backup_key_get(ht_store *store, const char *user_id, int64_t versi
                              const char *session_id, ht_backup_key_meta *out);
 bool ht_store_backup_key_put(ht_store *store, const char *user_id, int64_t version, const char *room_id,
                              const char *session_id, const ht_backup_key_meta *meta, const char *json);
-/* {room_id: {"sessions": {session_id: data}}} limited to room_id and
- * session_id when they are not NULL; new reference. */
-json_t *ht_store_backup_keys(ht_store *store, const char *user_id, int64_t version, const char *room_id,
-                             const char *session_id);
+typedef struct ht_backup_key_row {
+    const char *room_id;
+    const char *session_id;
+    const char *json; /* the session data as uploaded */
+} ht_backup_key_row;
+/* The keys of a backup version, limited to room_id and session_id when
+ * they are not NULL, by room and session; returns how many. */
+size_t ht_store_backup_keys(ht_store *store, ht_arena *arena, const char *user_id, int64_t version,
+                            const char *room_id, const char *session_id, ht_backup_key_row **out);
 /* Deletes keys (all, a room's, or one); returns how many. */
 int64_t ht_store_backup_keys_delete(ht_store *store, const char *user_id, int64_t version,
                                     const char *room_id, const char *session_id);

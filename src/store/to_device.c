@@ -35,21 +35,22 @@ int64_t ht_store_to_device_nth_stream(ht_store *store, const char *user_id, cons
     return ht_db_single_int(store, s);
 }
 
-json_t *ht_store_to_device_list(ht_store *store, const char *user_id, const char *device_id,
-                                int64_t after, int64_t upto) {
+size_t ht_store_to_device_list(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                               int64_t after, int64_t upto, ht_to_device_row **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_LIST);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, device_id);
     ht_db_bind_int(s, 3, after);
     ht_db_bind_int(s, 4, upto);
-    json_t *list = json_array();
+    size_t n = 0, cap = 0;
+    ht_to_device_row *rows = NULL;
     while (ht_db_row(store, s)) {
-        json_t *content = json_loads(ht_db_col_text(s, 2), 0, NULL);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "sender", ht_db_col_text(s, 0), "type",
-                                              ht_db_col_text(s, 1), "content",
-                                              content ? content : json_object()));
+        rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
+        rows[n++] = (ht_to_device_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
+                                       ht_db_col_dup(arena, s, 2)};
     }
-    return list;
+    *out = rows;
+    return n;
 }
 
 bool ht_store_to_device_txn_new(ht_store *store, const char *user_id, const char *device_id,
@@ -61,12 +62,10 @@ bool ht_store_to_device_txn_new(ht_store *store, const char *user_id, const char
     return ht_db_exec(store, s) && sqlite3_changes(store->db) == 1;
 }
 
-json_t *ht_store_device_ids(ht_store *store, const char *user_id) {
+size_t ht_store_device_ids(ht_store *store, ht_arena *arena, const char *user_id, const char ***ids) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TO_DEVICE_DEVICES_OF);
     ht_db_bind_text(s, 1, user_id);
-    json_t *list = json_array();
-    while (ht_db_row(store, s)) json_array_append_new(list, json_string(ht_db_col_text(s, 0)));
-    return list;
+    return ht_db_text_list(store, arena, s, ids);
 }
 
 bool ht_store_device_exists(ht_store *store, const char *user_id, const char *device_id) {

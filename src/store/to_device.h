@@ -6,8 +6,8 @@
 #ifndef HT_STORE_TO_DEVICE_H
 #define HT_STORE_TO_DEVICE_H
 
-#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -22,15 +22,19 @@ bool ht_store_to_device_ack(ht_store *store, const char *user_id, const char *de
  * or 0 if it has no more than n there. */
 int64_t ht_store_to_device_nth_stream(ht_store *store, const char *user_id, const char *device_id,
                                       int64_t after, int64_t upto, int64_t n);
-/* The device's messages in (after, upto] as [{sender, type, content}];
- * new reference. */
-json_t *ht_store_to_device_list(ht_store *store, const char *user_id, const char *device_id,
-                                int64_t after, int64_t upto);
+typedef struct ht_to_device_row {
+    const char *sender;
+    const char *type;
+    const char *content; /* JSON text */
+} ht_to_device_row;
+/* The device's messages in (after, upto], oldest first; returns how many. */
+size_t ht_store_to_device_list(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
+                               int64_t after, int64_t upto, ht_to_device_row **out);
 /* Records a transaction id; false if this device used it before. */
 bool ht_store_to_device_txn_new(ht_store *store, const char *user_id, const char *device_id,
                                 const char *txn_id);
-/* The user's device ids; new reference. */
-json_t *ht_store_device_ids(ht_store *store, const char *user_id);
+/* The user's device ids; returns how many. */
+size_t ht_store_device_ids(ht_store *store, ht_arena *arena, const char *user_id, const char ***ids);
 bool ht_store_device_exists(ht_store *store, const char *user_id, const char *device_id);
 
 #endif

@@ -33,3 +33,9 @@ bool ht_json_depth_ok(const char *text, size_t len, int max_depth) {
     }
     return true;
 }
+
+json_t *ht_json_string_array(const char *const *items, size_t n) {
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(items[i]));
+    return list;
+}

@@ -26,4 +26,7 @@ bool ht_json_depth_ok(const char *text, size_t len, int max_depth);
 /* The string at key, or NULL if missing or not a string. */
 const char *ht_json_str(json_t *obj, const char *key);
 
+/* A new array of the n strings. */
+json_t *ht_json_string_array(const char *const *items, size_t n);
+
 #endif

@@ -144,6 +144,16 @@ test('content that is not an object is 400 M_BAD_JSON; a body that is not JSON 4
   assert.equal(events.length, 0, 'nothing was stored');
 });
 
+test('a member event sent as a message (no state key) is 400, and the server stays up (issue 9 crash)', async () => {
+  const roomId = await publicRoomWith(bob);
+  const vouch = { membership: 'join', join_authorised_via_users_server: bob.user_id };
+  assertError(await send(srv, alice, roomId, 'm.room.member', vouch), 400, 'M_INVALID_PARAM');
+  for (const type of ['m.room.create', 'm.room.power_levels', 'm.room.join_rules', 'm.room.third_party_invite'])
+    assertError(await send(srv, alice, roomId, type, { membership: 'join' }), 400, 'M_INVALID_PARAM');
+  const res = await sendMessage(srv, alice, roomId, 'still here');
+  assert.match(res, EVENT_ID, 'the server still answers');
+});
+
 test('sending to a room one has not joined is 403; to an unknown room 404; to a malformed id 400', async () => {
   const roomId = await createRoom(srv, alice, {});
   assertError(await send(srv, bob, roomId, 'm.room.message', { body: 'x' }), 403, 'M_FORBIDDEN');

@@ -3,7 +3,7 @@
  * shape. */
 #include "unit.h"
 
-#include "api/error.h"
+#include "matrix/error.h"
 
 static void test_status_follows_errcode_table(void **state) {
     (void)state;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "http/request.h"
+#include "util/utf8.h"
 
 static ht_arena arena;
 static ht_config cfg;

@@ -1,5 +1,5 @@
 /* handler.c -- building replies and reading request bodies. */
-#include "api/handler.h"
+#include "matrix/handler.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * and a sentence a person understands. The HTTP status follows from the
  * errcode (see the table in error.c); only a few codes whose status depends
  * on the situation (M_UNRECOGNIZED: 404 or 405) carry their own. */
-#ifndef HT_ERROR_H
-#define HT_ERROR_H
+#ifndef HT_MATRIX_ERROR_H
+#define HT_MATRIX_ERROR_H
 
 #include <jansson.h>
 

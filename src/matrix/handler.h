@@ -5,18 +5,17 @@
  * returns an ht_reply: JSON, raw bytes (media), a Matrix error, or "park".
  * The core runs each request in one SQLite transaction and commits it only
  * when the reply is not an error, so a refused request changes nothing. */
-#ifndef HT_API_HANDLER_H
-#define HT_API_HANDLER_H
+#ifndef HT_MATRIX_HANDLER_H
+#define HT_MATRIX_HANDLER_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/error.h"
-#include "http/request.h"
+#include "matrix/env.h"
+#include "matrix/error.h"
+#include "matrix/request.h"
 #include "util/arena.h"
-
-typedef struct ht_core ht_core;
 
 typedef struct ht_auth {
     const char *user_id;   /* "@alice:example.org" */
@@ -25,13 +24,13 @@ typedef struct ht_auth {
 } ht_auth;
 
 typedef struct ht_ctx {
-    ht_core *core;
-    ht_arena *arena;
+    ht_env *env;            /* what the handler may use of the server */
+    ht_arena *arena;        /* the request's memory: env->arena */
     const ht_request *req;
     const ht_param *params; /* path parameters by template name */
     size_t param_count;
     int64_t received_ms;
-    int64_t now_ms;
+    int64_t now_ms;         /* the request's clock: env->now_ms */
     ht_auth auth;           /* set when the route requires authentication */
     bool authenticated;
     json_t *body_json;      /* owned by the core; see ht_body_object */
@@ -43,6 +42,7 @@ typedef struct ht_ctx {
     bool work_key_known;
     unsigned password_ops;
     struct ht_work *work;
+    struct ht_replay *replay; /* the door's memo of finished work (core/work.c) */
 } ht_ctx;
 
 typedef struct ht_reply {

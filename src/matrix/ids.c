@@ -1,10 +1,10 @@
 /* ids.c -- the grammar of Matrix identifiers (spec appendix "Identifier
  * grammar"). Every id that reaches the store has passed one of these. */
-#include "api/ids.h"
+#include "matrix/ids.h"
 
 #include <string.h>
 
-#include "http/request.h"
+#include "util/utf8.h"
 
 const char *ht_id_server(const char *id) {
     const char *colon = strchr(id, ':');

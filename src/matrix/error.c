@@ -1,5 +1,5 @@
 /* error.c -- the one place that turns a Matrix error into JSON and a status. */
-#include "api/error.h"
+#include "matrix/error.h"
 
 static const struct {
     const char *name;

@@ -1,6 +1,6 @@
 /* ids.h -- checking Matrix identifiers (user, room, alias, event ids). */
-#ifndef HT_API_IDS_H
-#define HT_API_IDS_H
+#ifndef HT_MATRIX_IDS_H
+#define HT_MATRIX_IDS_H
 
 #include <stdbool.h>
 

@@ -1,0 +1,27 @@
+/* env.h -- the narrow context that handlers and the rooms engine work in.
+ *
+ * Nothing under the door sees the core itself (core/core.h): a handler or
+ * the rooms engine reaches the database, the request's memory, the clock,
+ * the server's name and its configuration through this, and nothing else.
+ * The core owns one ht_env for its whole life and points `arena` and
+ * `now_ms` at the request being answered. */
+#ifndef HT_MATRIX_ENV_H
+#define HT_MATRIX_ENV_H
+
+#include <stdint.h>
+
+#include "hometab.h"
+#include "util/arena.h"
+
+typedef struct ht_store ht_store;
+
+typedef struct ht_env {
+    ht_store *store;
+    ht_arena *arena;          /* the current request's memory */
+    int64_t now_ms;           /* the current request's clock */
+    const char *server_name;  /* the part after ':' in our ids */
+    const ht_config *cfg;
+    struct ht_unread_cache *unread; /* counts kept between syncs (api/unread.c) */
+} ht_env;
+
+#endif
