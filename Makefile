@@ -25,7 +25,7 @@ CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no
                -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 20
-FUZZ_TARGETS := http core
+FUZZ_TARGETS := http core canonical
 PKGS := libuv jansson sqlite3 libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -34,6 +34,7 @@ CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+DIFFERENTIAL_SRC := tests/differential/canonical_tool.c
 
 # Release build in build/native, sanitizer build in build/asan.
 objs = $(patsubst %.c,build/$(1)/%.o,$(2))
@@ -69,6 +70,16 @@ build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
 	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 	$(linked)
 
+# hometab's side of the differential test (tests/differential), and the
+# microbenchmark of event hashing and signing (`make bench-pdu`).
+build/native/canonical-tool: $(call objs,native,$(CORE_SRC) $(DIFFERENTIAL_SRC))
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
+build/asan/canonical-tool: $(call objs,asan,$(CORE_SRC) $(DIFFERENTIAL_SRC))
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -77,9 +88,9 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
-        test-federation interop deps-interop \
-        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser deps-run \
-        check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p
+        test-differential test-federation interop deps-interop \
+        bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
+        deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -92,6 +103,9 @@ hometab: native
 # packages the web root is built with); `make test` the rest.
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
+# The differential test of canonical JSON, hashes and signatures: Synapse's own
+# libraries, as Debian packages them.
+APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
 # libclang-rt-dev holds libFuzzer and the sanitizer runtimes; clang only recommends it.
 APT_FUZZ := clang libclang-rt-dev
 # The wasm build: Emscripten, dpkg-source to unpack Debian source packages,
@@ -111,7 +125,7 @@ APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unp
 APT_RUN := $(APT_BUILD) $(APT_WASM)
 # The WebRTC test makes a network namespace with a veth pair: ip and unshare.
 APT_P2P := iproute2 util-linux
-APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_DIFFERENTIAL) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -130,6 +144,9 @@ deps-build:
 
 deps-fuzz: deps-build
 	$(call apt_install,$(APT_FUZZ))
+
+deps-differential:
+	$(call apt_install,$(APT_DIFFERENTIAL))
 
 deps: deps-build deps-node
 	$(call apt_install,$(APT_ALL))
@@ -203,11 +220,24 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 # Everything is built first, in parallel; then the suites run one at a time.
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
-	    build/asan/unit-tests $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
-	@$(MAKE) --no-print-directory test-unit test-api test-sdk test-federation test-asan test-fuzz test-browser test-p2p
+	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool \
+	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	@$(MAKE) --no-print-directory test-unit test-differential test-api test-sdk test-federation test-asan \
+	    test-fuzz test-browser test-p2p
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
+
+# Canonical JSON, content hashes, event ids and signatures against Synapse's
+# own libraries (Debian's python3-canonicaljson, -signedjson, -nacl), on
+# seeded random and hostile values. Debian's python3, not whatever python3
+# comes first on PATH: the packages are installed for it.
+# DIFFERENTIAL_SEED=N replays a run; DIFFERENTIAL_COUNT sets its size.
+DIFFERENTIAL_PYTHON := /usr/bin/python3
+DIFFERENTIAL_ARGS = $(if $(DIFFERENTIAL_SEED),--seed $(DIFFERENTIAL_SEED)) \
+                    $(if $(DIFFERENTIAL_COUNT),--count $(DIFFERENTIAL_COUNT))
+test-differential: build/native/canonical-tool deps-differential
+	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/native/canonical-tool $(DIFFERENTIAL_ARGS)
 
 test-api: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/api/
@@ -233,8 +263,9 @@ interop: deps-node
 	@$(MAKE) --no-print-directory deps-interop
 	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
 
-test-asan: build/asan/unit-tests build/asan/hometab deps-node
+test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential
 	./build/asan/unit-tests
+	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
 	    node --test --test-concurrency=1 tests/api/ tests/sdk/
 
@@ -250,8 +281,12 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser bench-p2p
+bench: deps native bench-browser bench-p2p bench-pdu
 	node tests/bench/bench.mjs
+
+# What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
+bench-pdu: build/native/canonical-tool
+	./build/native/canonical-tool bench
 
 bench-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \

@@ -2,12 +2,17 @@
 // to the native server, into a fresh browser, and back.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { createRoomInUi, launch, loginInUi, messageLocator, openDemo, registerInUi, sendInUi,
   startNative, stopWorkers, tempDir, waitForState } from './lib/harness.mjs';
+
+// The server's signing key seed, as a file keeps it (the server's identity).
+const seedOf = (file) => execFileSync('sqlite3', ['-readonly', file,
+  "SELECT value FROM meta WHERE key = 'server_signing_seed_ed25519'"], { encoding: 'utf8' }).trim();
 
 let native;
 let browser;
@@ -70,6 +75,11 @@ test('the native server opens the exported file and finds the messages', async (
   assert.equal(send.status, 200);
   await other.stop(); // merges the WAL into the file
   copyFileSync(copy, join(dir, 'from-native.sqlite'));
+  // The in-browser server made its signing key at its first start; the file
+  // carries it, and the native server goes on with it rather than a new one.
+  const seed = seedOf(exported);
+  assert.match(seed, /^[A-Za-z0-9+/]{43}$/);
+  assert.equal(seedOf(copy), seed);
 });
 
 test('a fresh browser imports the exported file and signs in with the same account', async () => {
