@@ -64,7 +64,8 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
-        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
+        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www \
+        package test-package bench-package
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -345,3 +346,43 @@ $(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC)
 test-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
 	    node --test --test-concurrency=1 tests/browser/
+
+# ==== the npm package: the wasm core in a test author's process =============
+# js-bridge/package/ holds the package's own files (package.json, README.md,
+# index.d.ts, the entry points); the tarball lays them out beside the bridge
+# and the wasm build as the web root does (js-bridge/, wasm/), so the same
+# relative imports work in both. Nothing is published: `npm pack` makes a
+# tarball that installs anywhere (npm install build/package/hometab.tgz).
+PACKAGE_TGZ := build/package/hometab.tgz
+PACKAGE_SRC := $(sort $(wildcard js-bridge/*.js js-bridge/package/*))
+
+package: $(PACKAGE_TGZ)
+
+$(PACKAGE_TGZ): build/wasm/hometab-core.js $(PACKAGE_SRC)
+	@rm -rf build/package && mkdir -p build/package/hometab/js-bridge/package build/package/hometab/wasm
+	@cp js-bridge/*.js build/package/hometab/js-bridge/
+	@cp js-bridge/package/*.js build/package/hometab/js-bridge/package/
+	@cp js-bridge/package/package.json js-bridge/package/README.md js-bridge/package/index.d.ts \
+	    build/package/hometab/
+	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm build/package/hometab/wasm/
+	@cd build/package && npm pack ./hometab --pack-destination . --loglevel=error >/dev/null && \
+	    mv hometab-*.tgz hometab.tgz
+	@printf 'package: %s (%s bytes)\n' $(PACKAGE_TGZ) "$$(stat -c %s $(PACKAGE_TGZ))"
+
+# The tarball installed into a fresh folder outside the repository (so
+# nothing resolves from this checkout's node_modules), offline from npm's
+# cache as a user with a warm cache would, then the README's examples and
+# the package's own tests run from there. The browser example needs Chromium.
+test-package: package deps-browser
+	@scratch=$$(mktemp -d /tmp/hometab-package.XXXXXX) && \
+	    tests/package/install.sh $(CURDIR)/$(PACKAGE_TGZ) $$scratch && \
+	    HOMETAB_PACKAGE_DIR=$$scratch HOMETAB_BIN=$(CURDIR)/build/native/hometab \
+	        node --test --test-concurrency=1 tests/package/; \
+	    rc=$$?; rm -rf $$scratch; exit $$rc
+
+bench-package: package native
+	@scratch=$$(mktemp -d /tmp/hometab-package.XXXXXX) && \
+	    tests/package/install.sh $(CURDIR)/$(PACKAGE_TGZ) $$scratch && \
+	    HOMETAB_PACKAGE_DIR=$$scratch HOMETAB_BIN=$(CURDIR)/build/native/hometab \
+	        node tests/bench/package.mjs; \
+	    rc=$$?; rm -rf $$scratch; exit $$rc
