@@ -332,7 +332,7 @@ $(WASM_DEPS)/libsodium.a: $(WASM_HEADERS) | deps-wasm
 # names the build, so the page registers a new worker URL when anything in
 # it changed (a rebuilt .wasm alone would not make the browser update).
 WWW := build/www
-WWW_SRC := $(sort $(wildcard web/* sw/* js-bridge/*))
+WWW_SRC := $(sort $(shell find web sw js-bridge -type f)) # subfolders too (js-bridge/package)
 
 www: $(WWW)/version.json
 
@@ -373,7 +373,7 @@ $(PACKAGE_TGZ): build/wasm/hometab-core.js $(PACKAGE_SRC)
 # nothing resolves from this checkout's node_modules), offline from npm's
 # cache as a user with a warm cache would, then the README's examples and
 # the package's own tests run from there. The browser example needs Chromium.
-test-package: package deps-browser
+test-package: package native deps-browser
 	@scratch=$$(mktemp -d /tmp/hometab-package.XXXXXX) && \
 	    tests/package/install.sh $(CURDIR)/$(PACKAGE_TGZ) $$scratch && \
 	    HOMETAB_PACKAGE_DIR=$$scratch HOMETAB_BIN=$(CURDIR)/build/native/hometab \

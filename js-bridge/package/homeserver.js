@@ -182,7 +182,7 @@ class Homeserver {
   // Replaces the database with a snapshot. Long-polls waiting now are
   // answered from the restored database; clients that synced before should
   // start again (their sync tokens belong to the other timeline).
-  restore(snapshot) {
+  async restore(snapshot) {
     return this.#bridge.import(toBytes(snapshot));
   }
 
