@@ -159,7 +159,7 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser
+bench: deps native bench-browser bench-package
 	node tests/bench/bench.mjs
 
 bench-browser: deps-browser native www

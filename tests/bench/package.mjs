@@ -1,0 +1,221 @@
+// package.mjs -- the package's figures for `make bench`: the npm tarball as a
+// test author installs it (tests/package/install.sh into HOMETAB_PACKAGE_DIR),
+// in node.
+//
+// - createHomeserver() to its first answer (GET /versions): cold, in a new
+//   node process (import, compile, instantiate, create the schema), and warm,
+//   in a process that already made one (the module is compiled once per process);
+// - reset() and restore() of a snapshot, and snapshot() itself;
+// - one matrix-js-sdk scenario (register two users, create a room, the second
+//   joins, 20 messages, the second syncs them all) in-process through hs.fetch,
+//   and the same against the native binary on loopback.
+//
+// Medians of several runs, with min and max: the machine is shared, so read
+// the spread too. Writes build/bench-package.json.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SCRATCH = process.env.HOMETAB_PACKAGE_DIR;
+const BIN = process.env.HOMETAB_BIN ?? join(ROOT, 'build/native/hometab');
+if (!SCRATCH) throw new Error('HOMETAB_PACKAGE_DIR is not set: run through `make bench-package`');
+const scratchRequire = createRequire(join(SCRATCH, 'index.js'));
+const ENTRY = scratchRequire.resolve('hometab');
+
+// A child process measures a cold start: nothing loaded, nothing compiled.
+if (process.argv[2] === '--cold') {
+  const t0 = performance.now();
+  const { createHomeserver } = await import(pathToFileURL(ENTRY));
+  const imported = performance.now();
+  const hs = await createHomeserver();
+  const created = performance.now();
+  await (await hs.fetch('/_matrix/client/versions')).json();
+  const answered = performance.now();
+  process.stdout.write(JSON.stringify({ import: imported - t0, create: created - imported, total: answered - t0 }));
+  await hs.close();
+  process.exit(0);
+}
+
+const { createHomeserver } = await import(pathToFileURL(ENTRY));
+
+function stats(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: sorted[sorted.length >> 1], min: sorted[0], max: sorted.at(-1), n: sorted.length };
+}
+
+async function repeat(n, fn) {
+  const samples = [];
+  for (let i = 0; i < n; i++) samples.push(await fn(i));
+  return stats(samples);
+}
+
+const rows = [];
+function row(figure, s, command) {
+  rows.push({ figure, ...s, unit: 'ms', command });
+}
+
+// ---- createHomeserver() ----------------------------------------------------
+
+async function cold() {
+  const out = await new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--cold'], { env: process.env });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.on('exit', (code) => (code === 0 ? resolvePromise(JSON.parse(text)) : reject(new Error(`cold run exited ${code}`))));
+  });
+  return out;
+}
+
+const colds = [];
+for (let i = 0; i < 5; i++) colds.push(await cold());
+row('cold: import to first answer', stats(colds.map((c) => c.total)), 'new node process: import, createHomeserver(), GET /versions');
+row('cold: createHomeserver() alone', stats(colds.map((c) => c.create)), 'the same runs: compile + instantiate + new database');
+
+const first = await createHomeserver(); // this process's compile
+await first.close();
+row('warm: createHomeserver() to first answer', await repeat(20, async () => {
+  const t0 = performance.now();
+  const hs = await createHomeserver();
+  await (await hs.fetch('/_matrix/client/versions')).json();
+  const ms = performance.now() - t0;
+  await hs.close();
+  return ms;
+}), 'same process after the first: instantiate + new database + GET /versions');
+
+// ---- reset, restore, snapshot ------------------------------------------------
+
+const hs = await createHomeserver();
+const alice = await hs.registerUser('alice');
+const bob = await hs.registerUser('bob');
+const roomId = await hs.createRoom(alice, { join: [bob] });
+const populated = await hs.snapshot();
+row('reset() (2 users, 1 room)', await repeat(30, async () => {
+  await hs.restore(populated); // so that every reset undoes the same
+  const t0 = performance.now();
+  await hs.reset();
+  return performance.now() - t0;
+}), 'hs.reset() to the empty database');
+
+await hs.restore(await createSnapshotWithMessages());
+const big = await hs.snapshot();
+row(`snapshot() (${(big.length / 1024).toFixed(0)} KB)`, await repeat(30, async () => {
+  const t0 = performance.now();
+  await hs.snapshot();
+  return performance.now() - t0;
+}), 'hs.snapshot(): the database as .sqlite bytes');
+row(`restore() (${(big.length / 1024).toFixed(0)} KB)`, await repeat(30, async () => {
+  const t0 = performance.now();
+  await hs.restore(big);
+  return performance.now() - t0;
+}), 'hs.restore(snapshot) of 2 users, 1 room, 500 messages');
+await hs.close();
+
+async function createSnapshotWithMessages() {
+  const s = await createHomeserver();
+  const a = await s.registerUser('alice');
+  const b = await s.registerUser('bob');
+  const r = await s.createRoom(a, { join: [b] });
+  for (let i = 0; i < 500; i++) {
+    await s.fetch(`/_matrix/client/v3/rooms/${encodeURIComponent(r)}/send/m.room.message/m${i}`, {
+      method: 'PUT', headers: { authorization: `Bearer ${a.accessToken}` },
+      body: JSON.stringify({ msgtype: 'm.text', body: `message ${i} with a little text in it` }) });
+  }
+  const bytes = await s.snapshot();
+  await s.close();
+  return bytes;
+}
+void roomId;
+
+// ---- one matrix-js-sdk scenario --------------------------------------------
+
+if (!Promise.withResolvers) {
+  Promise.withResolvers = function withResolvers() {
+    let res;
+    let rej;
+    const promise = new this((a, b) => { res = a; rej = b; });
+    return { promise, resolve: res, reject: rej };
+  };
+}
+const sdk = await import(pathToFileURL(scratchRequire.resolve('matrix-js-sdk')));
+const logger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, getChild: () => logger };
+
+// Register two users, create a room, the second joins, 20 messages, the
+// second starts its client and syncs until PREPARED with all 20.
+async function scenario(baseUrl, fetchFn, tag) {
+  const anon = sdk.createClient({ baseUrl, fetchFn, logger });
+  const users = [];
+  for (const name of [`alice${tag}`, `bob${tag}`]) {
+    const r = await anon.registerRequest({ username: name, password: `${name}-password`, auth: { type: 'm.login.dummy' } });
+    users.push(sdk.createClient({ baseUrl, fetchFn, logger, userId: r.user_id, accessToken: r.access_token, deviceId: r.device_id }));
+  }
+  const [a, b] = users;
+  const { room_id: room } = await a.createRoom({ invite: [b.getUserId()] });
+  await b.joinRoom(room);
+  for (let i = 0; i < 20; i++) await a.sendTextMessage(room, `message ${i}`);
+  const prepared = new Promise((res, rej) => b.on(sdk.ClientEvent.Sync, (state) => {
+    if (state === 'PREPARED') res();
+    if (state === 'ERROR') rej(new Error('sync failed'));
+  }));
+  await b.startClient({ initialSyncLimit: 30 });
+  await prepared;
+  const got = b.getRoom(room).getLiveTimeline().getEvents().filter((e) => e.getType() === 'm.room.message').length;
+  b.stopClient();
+  if (got !== 20) throw new Error(`bob synced ${got} messages, not 20`);
+}
+
+async function timeScenario(baseUrl, fetchFn, tag) {
+  const t0 = performance.now();
+  await scenario(baseUrl, fetchFn, tag);
+  return performance.now() - t0;
+}
+
+const RUNS = 5;
+for (const passwordHashing of ['fast', 'strong']) {
+  row(`matrix-js-sdk scenario, in-process (passwordHashing ${passwordHashing})`, await repeat(RUNS, async (i) => {
+    const s = await createHomeserver({ passwordHashing });
+    const ms = await timeScenario(s.baseUrl, s.fetch, i);
+    await s.close();
+    return ms;
+  }), 'register 2, createRoom, join, 20 messages, startClient to PREPARED; hs.fetch');
+}
+
+async function startNative(args) {
+  const child = spawn(BIN, ['--listen', '127.0.0.1:0', '--no-rate-limit', ...args]);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  for (const end = Date.now() + 15000; !/listening on (http:\/\/[^/\s]+)\//.test(out);) {
+    if (Date.now() > end) throw new Error(`the native server did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { child, url: /listening on (http:\/\/[^/\s]+)\//.exec(out)[1] };
+}
+
+const dbDir = join(SCRATCH, 'bench-db');
+mkdirSync(dbDir, { recursive: true });
+for (const [label, db] of [[':memory:', ':memory:'], ['file (WAL, synchronous=FULL)', join(dbDir, 'native.sqlite')]]) {
+  const native = await startNative(['--db', db]);
+  row(`matrix-js-sdk scenario, native binary on loopback (--db ${label})`, await repeat(RUNS, (i) =>
+    timeScenario(native.url, globalThis.fetch, i)), `same scenario against ${BIN.replace(ROOT + '/', '')} over HTTP`);
+  native.child.kill('SIGTERM');
+  await new Promise((r) => native.child.on('exit', r));
+}
+
+// ---- the table -----------------------------------------------------------------
+
+const fmt = (v) => v.toFixed(1);
+const w0 = Math.max(...rows.map((r) => r.figure.length));
+console.log(`\npackage figures (node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+console.log(`${'figure'.padEnd(w0)}  ${'median'.padStart(8)}  ${'min'.padStart(8)}  ${'max'.padStart(8)}  n   command`);
+for (const r of rows) {
+  console.log(`${r.figure.padEnd(w0)}  ${fmt(r.median).padStart(8)}  ${fmt(r.min).padStart(8)}  ${fmt(r.max).padStart(8)}  ${String(r.n).padEnd(3)} ${r.command}`);
+}
+const out = join(ROOT, 'build/bench-package.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ node: process.version, loadavg: loadavg(), rows }, null, 2)}\n`);
+console.log(`\nwritten to ${out}`);
+process.exit(0); // matrix-js-sdk leaves request timers armed
