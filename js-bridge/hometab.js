@@ -28,6 +28,9 @@
 //   next one (group commit). In "relaxed" mode answers go out at once and a
 //   timer saves; the caller keeps a service worker alive with
 //   event.waitUntil(server.flush()).
+// * The time. The core reads no clock: every call carries "now" from the
+//   `clock` option (the real one by default), and parked long-polls wake by
+//   it, so a test that moves its own clock moves the server's time.
 
 import { loadCore, OUTCOME_PARK } from './core.js';
 import { requestToBytes, responseFromBytes } from './http.js';

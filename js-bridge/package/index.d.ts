@@ -102,7 +102,6 @@ export interface Homeserver {
   status(): HomeserverStatus;
   /** Answers waiting long-polls, stops the listener, frees the wasm instance. */
   close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Starts a homeserver in memory, in this process. Each call gives an independent server. */

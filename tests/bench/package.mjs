@@ -10,8 +10,10 @@
 //   joins, 20 messages, the second syncs them all) in-process through hs.fetch,
 //   and the same against the native binary on loopback.
 //
-// Medians of several runs, with min and max: the machine is shared, so read
-// the spread too. Writes build/bench-package.json.
+// Medians of several runs, with min and max, in wall-clock time and in this
+// process's CPU time (user + system, all its threads): on a shared machine
+// the wall clock also counts the time other processes had the cores, the
+// CPU time does not. Writes build/bench-package.json.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,28 +32,57 @@ const ENTRY = scratchRequire.resolve('hometab');
 // A child process measures a cold start: nothing loaded, nothing compiled.
 if (process.argv[2] === '--cold') {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const { createHomeserver } = await import(pathToFileURL(ENTRY));
   const imported = performance.now();
+  const c1 = process.cpuUsage();
   const hs = await createHomeserver();
   const created = performance.now();
+  const c2 = process.cpuUsage();
   await (await hs.fetch('/_matrix/client/versions')).json();
   const answered = performance.now();
-  process.stdout.write(JSON.stringify({ import: imported - t0, create: created - imported, total: answered - t0 }));
+  const c3 = process.cpuUsage();
+  const cpu = (a, b) => (b.user + b.system - a.user - a.system) / 1000;
+  process.stdout.write(JSON.stringify({ import: imported - t0, create: created - imported, total: answered - t0,
+    createCpu: cpu(c1, c2), totalCpu: cpu(c0, c3) }));
   await hs.close();
   process.exit(0);
 }
 
 const { createHomeserver } = await import(pathToFileURL(ENTRY));
 
-function stats(samples) {
+function summary(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { median: sorted[sorted.length >> 1], min: sorted[0], max: sorted.at(-1), n: sorted.length };
+  return { median: sorted[sorted.length >> 1], min: sorted[0], max: sorted.at(-1) };
 }
 
+function stats(wall, cpu) {
+  return { n: wall.length, wall: summary(wall), cpu: cpu ? summary(cpu) : null };
+}
+
+// Runs fn n times; fn returns the wall time of what it measures, or
+// { wall, cpu } when it measures its own CPU time (around set-up it excludes).
 async function repeat(n, fn) {
-  const samples = [];
-  for (let i = 0; i < n; i++) samples.push(await fn(i));
-  return stats(samples);
+  const wall = [];
+  const cpu = [];
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    const r = await fn(i);
+    const c1 = process.cpuUsage();
+    wall.push(typeof r === 'number' ? r : r.wall);
+    cpu.push(typeof r === 'number' ? (c1.user + c1.system - c0.user - c0.system) / 1000 : r.cpu);
+  }
+  return stats(wall, cpu);
+}
+
+// Wall and CPU time of `fn` alone.
+async function timed(fn) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wall = performance.now() - t0;
+  const c1 = process.cpuUsage();
+  return { wall, cpu: (c1.user + c1.system - c0.user - c0.system) / 1000 };
 }
 
 const rows = [];
@@ -73,18 +104,21 @@ async function cold() {
 
 const colds = [];
 for (let i = 0; i < 5; i++) colds.push(await cold());
-row('cold: import to first answer', stats(colds.map((c) => c.total)), 'new node process: import, createHomeserver(), GET /versions');
-row('cold: createHomeserver() alone', stats(colds.map((c) => c.create)), 'the same runs: compile + instantiate + new database');
+row('cold: import to first answer', stats(colds.map((c) => c.total), colds.map((c) => c.totalCpu)),
+  'new node process: import, createHomeserver(), GET /versions');
+row('cold: createHomeserver() alone', stats(colds.map((c) => c.create), colds.map((c) => c.createCpu)),
+  'the same runs: compile + instantiate + new database');
 
 const first = await createHomeserver(); // this process's compile
 await first.close();
 row('warm: createHomeserver() to first answer', await repeat(20, async () => {
-  const t0 = performance.now();
-  const hs = await createHomeserver();
-  await (await hs.fetch('/_matrix/client/versions')).json();
-  const ms = performance.now() - t0;
+  let hs;
+  const t = await timed(async () => {
+    hs = await createHomeserver();
+    await (await hs.fetch('/_matrix/client/versions')).json();
+  });
   await hs.close();
-  return ms;
+  return t;
 }), 'same process after the first: instantiate + new database + GET /versions');
 
 // ---- reset, restore, snapshot ------------------------------------------------
@@ -96,23 +130,13 @@ const roomId = await hs.createRoom(alice, { join: [bob] });
 const populated = await hs.snapshot();
 row('reset() (2 users, 1 room)', await repeat(30, async () => {
   await hs.restore(populated); // so that every reset undoes the same
-  const t0 = performance.now();
-  await hs.reset();
-  return performance.now() - t0;
+  return timed(() => hs.reset());
 }), 'hs.reset() to the empty database');
 
 await hs.restore(await createSnapshotWithMessages());
 const big = await hs.snapshot();
-row(`snapshot() (${(big.length / 1024).toFixed(0)} KB)`, await repeat(30, async () => {
-  const t0 = performance.now();
-  await hs.snapshot();
-  return performance.now() - t0;
-}), 'hs.snapshot(): the database as .sqlite bytes');
-row(`restore() (${(big.length / 1024).toFixed(0)} KB)`, await repeat(30, async () => {
-  const t0 = performance.now();
-  await hs.restore(big);
-  return performance.now() - t0;
-}), 'hs.restore(snapshot) of 2 users, 1 room, 500 messages');
+row(`snapshot() (${(big.length / 1024).toFixed(0)} KB)`, await repeat(30, () => timed(() => hs.snapshot())), 'hs.snapshot(): the database as .sqlite bytes');
+row(`restore() (${(big.length / 1024).toFixed(0)} KB)`, await repeat(30, () => timed(() => hs.restore(big))), 'hs.restore(snapshot) of 2 users, 1 room, 500 messages');
 await hs.close();
 
 async function createSnapshotWithMessages() {
@@ -168,19 +192,13 @@ async function scenario(baseUrl, fetchFn, tag) {
   if (got !== 20) throw new Error(`bob synced ${got} messages, not 20`);
 }
 
-async function timeScenario(baseUrl, fetchFn, tag) {
-  const t0 = performance.now();
-  await scenario(baseUrl, fetchFn, tag);
-  return performance.now() - t0;
-}
-
 const RUNS = 5;
 for (const passwordHashing of ['fast', 'strong']) {
   row(`matrix-js-sdk scenario, in-process (passwordHashing ${passwordHashing})`, await repeat(RUNS, async (i) => {
     const s = await createHomeserver({ passwordHashing });
-    const ms = await timeScenario(s.baseUrl, s.fetch, i);
+    const t = await timed(() => scenario(s.baseUrl, s.fetch, i));
     await s.close();
-    return ms;
+    return t;
   }), 'register 2, createRoom, join, 20 messages, startClient to PREPARED; hs.fetch');
 }
 
@@ -199,20 +217,23 @@ const dbDir = join(SCRATCH, 'bench-db');
 mkdirSync(dbDir, { recursive: true });
 for (const [label, db] of [[':memory:', ':memory:'], ['file (WAL, synchronous=FULL)', join(dbDir, 'native.sqlite')]]) {
   const native = await startNative(['--db', db]);
+  // CPU time here is the client's alone (the server is another process): wall time compares.
   row(`matrix-js-sdk scenario, native binary on loopback (--db ${label})`, await repeat(RUNS, (i) =>
-    timeScenario(native.url, globalThis.fetch, i)), `same scenario against ${BIN.replace(ROOT + '/', '')} over HTTP`);
+    timed(() => scenario(native.url, globalThis.fetch, i))), `same scenario against ${BIN.replace(ROOT + '/', '')} over HTTP`);
   native.child.kill('SIGTERM');
   await new Promise((r) => native.child.on('exit', r));
 }
 
 // ---- the table -----------------------------------------------------------------
 
-const fmt = (v) => v.toFixed(1);
+const fmt = (s) => (s ? `${s.median.toFixed(1)} (${s.min.toFixed(1)}-${s.max.toFixed(1)})` : '-');
 const w0 = Math.max(...rows.map((r) => r.figure.length));
+const w1 = Math.max(...rows.map((r) => fmt(r.wall).length), 'wall ms median (min-max)'.length);
+const w2 = Math.max(...rows.map((r) => fmt(r.cpu).length), 'cpu ms median (min-max)'.length);
 console.log(`\npackage figures (node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
-console.log(`${'figure'.padEnd(w0)}  ${'median'.padStart(8)}  ${'min'.padStart(8)}  ${'max'.padStart(8)}  n   command`);
+console.log(`${'figure'.padEnd(w0)}  ${'wall ms median (min-max)'.padStart(w1)}  ${'cpu ms median (min-max)'.padStart(w2)}  n   command`);
 for (const r of rows) {
-  console.log(`${r.figure.padEnd(w0)}  ${fmt(r.median).padStart(8)}  ${fmt(r.min).padStart(8)}  ${fmt(r.max).padStart(8)}  ${String(r.n).padEnd(3)} ${r.command}`);
+  console.log(`${r.figure.padEnd(w0)}  ${fmt(r.wall).padStart(w1)}  ${fmt(r.cpu).padStart(w2)}  ${String(r.n).padEnd(3)} ${r.command}`);
 }
 const out = join(ROOT, 'build/bench-package.json');
 mkdirSync(dirname(out), { recursive: true });
