@@ -16,9 +16,9 @@
 // CPU time does not. Writes build/bench-package.json.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -165,6 +165,12 @@ if (!Promise.withResolvers) {
     return { promise, resolve: res, reject: rej };
   };
 }
+// The SDK's own logger (push rules, call sessions) prints at info level: keep
+// its errors only, set before the rest of the SDK loads (as tests/sdk does).
+const sdkRoot = dirname(scratchRequire.resolve('matrix-js-sdk/package.json'));
+const { logger: sdkLogger } = await import(pathToFileURL(join(sdkRoot, 'lib/logger.js')));
+sdkLogger.methodFactory = (method) => (method === 'error' ? console.error : () => {});
+sdkLogger.rebuild();
 const sdk = await import(pathToFileURL(scratchRequire.resolve('matrix-js-sdk')));
 const logger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, getChild: () => logger };
 
@@ -213,8 +219,7 @@ async function startNative(args) {
   return { child, url: /listening on (http:\/\/[^/\s]+)\//.exec(out)[1] };
 }
 
-const dbDir = join(SCRATCH, 'bench-db');
-mkdirSync(dbDir, { recursive: true });
+const dbDir = mkdtempSync(join(tmpdir(), 'hometab-bench-package-'));
 for (const [label, db] of [[':memory:', ':memory:'], ['file (WAL, synchronous=FULL)', join(dbDir, 'native.sqlite')]]) {
   const native = await startNative(['--db', db]);
   // CPU time here is the client's alone (the server is another process): wall time compares.
@@ -223,6 +228,8 @@ for (const [label, db] of [[':memory:', ':memory:'], ['file (WAL, synchronous=FU
   native.child.kill('SIGTERM');
   await new Promise((r) => native.child.on('exit', r));
 }
+
+rmSync(dbDir, { recursive: true, force: true });
 
 // ---- the table -----------------------------------------------------------------
 
