@@ -18,5 +18,6 @@ printf '{ "name": "hometab-package-check", "private": true, "type": "module" }\n
 echo "package: npm install --offline $(basename "$tarball") and the examples' packages in $dir"
 npm install --offline --no-audit --no-fund --loglevel=error \
     "$tarball" "$(pin matrix-js-sdk)" "$(pin vitest)" "$(pin @vitest/browser-playwright)" "$(pin playwright)" \
+    "$(pin typescript)" \
     > npm-install.log 2>&1 || { cat npm-install.log >&2; exit 1; }
 test -f node_modules/hometab/package.json
