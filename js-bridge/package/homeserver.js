@@ -25,7 +25,14 @@ const CORE_MAX_BODY = 50 * 1024 * 1024; // the core's default body limit
 
 // `platform`: { createModule, compile() -> Promise<WebAssembly.Module>,
 // listen(hs, options) -> Promise<{ url, close }> or null where there is none }.
+const OPTIONS = ['serverName', 'clock', 'startTime', 'passwordHashing', 'snapshot', 'rateLimit',
+  'maxBodyBytes', 'wasmModule'];
+
 export async function createHomeserver(options = {}, platform) {
+  const unknown = Object.keys(options).filter((name) => !OPTIONS.includes(name));
+  if (unknown.length) {
+    throw new TypeError(`createHomeserver() has no option ${unknown.join(', ')} (it takes ${OPTIONS.join(', ')})`);
+  }
   const {
     serverName = 'localhost',
     clock: clockMode = 'real',
@@ -69,8 +76,13 @@ export async function createHomeserver(options = {}, platform) {
     throw new Error(`hometab did not start: ${why}`);
   }
   const hs = new Homeserver(bridge, clock, serverName, platform, maxBodyBytes || CORE_MAX_BODY);
-  if (snapshot !== undefined) await hs.restore(snapshot);
-  hs._initial = snapshot !== undefined ? toBytes(snapshot) : await bridge.export();
+  try {
+    if (snapshot !== undefined) await hs.restore(snapshot);
+    hs._initial = snapshot !== undefined ? toBytes(snapshot) : await bridge.export();
+  } catch (e) {
+    await hs.close();
+    throw e;
+  }
   return hs;
 }
 

@@ -228,8 +228,11 @@ describe('the clock', () => {
     assert.ok(event.body.origin_server_ts >= Date.now() + 59000, 'stamped with the advanced time');
   });
 
-  test('a bad clock option is refused', async () => {
+  test('bad options are refused: a clock, a typo, a server name, a snapshot', async () => {
     await assert.rejects(createHomeserver({ clock: 'fake' }), TypeError);
+    await assert.rejects(createHomeserver({ servername: 'typo.test' }), /no option servername/);
+    await assert.rejects(createHomeserver({ serverName: 'has space' }), TypeError);
+    await assert.rejects(createHomeserver({ snapshot: new Uint8Array(100) }), /not an SQLite database/);
     await assert.rejects(createHomeserver({ clock: 'manual', startTime: 'yesterday' }), RangeError);
   });
 });
