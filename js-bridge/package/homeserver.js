@@ -23,11 +23,11 @@ const PASSWORD_HASHING = { fast: { ops: 1, memKib: 8 }, strong: null };
 const DEFAULT_PASSWORD = 'hometab-test-password';
 const CORE_MAX_BODY = 50 * 1024 * 1024; // the core's default body limit
 
-// `platform`: { createModule, compile() -> Promise<WebAssembly.Module>,
-// listen(hs, options) -> Promise<{ url, close }> or null where there is none }.
 const OPTIONS = ['serverName', 'clock', 'startTime', 'passwordHashing', 'snapshot', 'rateLimit',
   'maxBodyBytes', 'wasmModule'];
 
+// `platform`: { createModule, compile() -> Promise<WebAssembly.Module>,
+// listen(fetch, options) -> Promise<{ url, close }>, or null where there is none }.
 export async function createHomeserver(options = {}, platform) {
   const unknown = Object.keys(options).filter((name) => !OPTIONS.includes(name));
   if (unknown.length) {
@@ -51,13 +51,18 @@ export async function createHomeserver(options = {}, platform) {
   }
   const clock = new Clock({ mode: clockMode, startTime });
   const compiled = await (wasmModule ?? platform.compile());
-  const bridge = await start({
+  // Emscripten's loader has no way to report a failed instantiation (its
+  // promise would never settle), so a failure is raced against start().
+  let instantiationFailed;
+  const failure = new Promise((_, reject) => { instantiationFailed = reject; });
+  const started = start({
     createModule: platform.createModule,
     moduleOptions: {
       // Instantiate the module compiled once per process: milliseconds, where
       // compiling again would cost tens of them.
       instantiateWasm(imports, done) {
-        WebAssembly.instantiate(compiled, imports).then((instance) => done(instance, compiled));
+        WebAssembly.instantiate(compiled, imports).then((instance) => done(instance, compiled))
+          .catch((e) => instantiationFailed(new Error(`hometab's wasm module did not instantiate: ${e?.message ?? e}`)));
         return {};
       },
     },
@@ -70,6 +75,7 @@ export async function createHomeserver(options = {}, platform) {
     maxBodyBytes,
     passwordHashCost: PASSWORD_HASHING[passwordHashing],
   });
+  const bridge = await Promise.race([started, failure]);
   if (bridge.status().state !== 'ready') {
     const why = bridge.status().error;
     await bridge.close();

@@ -228,11 +228,14 @@ describe('the clock', () => {
     assert.ok(event.body.origin_server_ts >= Date.now() + 59000, 'stamped with the advanced time');
   });
 
-  test('bad options are refused: a clock, a typo, a server name, a snapshot', async () => {
+  test('bad options are refused: a clock, a typo, a server name, a snapshot, a wasm module', async () => {
     await assert.rejects(createHomeserver({ clock: 'fake' }), TypeError);
     await assert.rejects(createHomeserver({ servername: 'typo.test' }), /no option servername/);
     await assert.rejects(createHomeserver({ serverName: 'has space' }), TypeError);
     await assert.rejects(createHomeserver({ snapshot: new Uint8Array(100) }), /not an SQLite database/);
+    // A module that is not hometab's (an empty one): an error, not a promise that never settles.
+    const empty = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    await assert.rejects(createHomeserver({ wasmModule: empty }), /did not instantiate|did not load/);
     await assert.rejects(createHomeserver({ clock: 'manual', startTime: 'yesterday' }), RangeError);
   });
 });
