@@ -222,11 +222,15 @@ async function startNative(args) {
 const dbDir = mkdtempSync(join(tmpdir(), 'hometab-bench-package-'));
 for (const [label, db] of [[':memory:', ':memory:'], ['file (WAL, synchronous=FULL)', join(dbDir, 'native.sqlite')]]) {
   const native = await startNative(['--db', db]);
-  // CPU time here is the client's alone (the server is another process): wall time compares.
-  row(`matrix-js-sdk scenario, native binary on loopback (--db ${label})`, await repeat(RUNS, (i) =>
-    timed(() => scenario(native.url, globalThis.fetch, i))), `same scenario against ${BIN.replace(ROOT + '/', '')} over HTTP`);
-  native.child.kill('SIGTERM');
-  await new Promise((r) => native.child.on('exit', r));
+  try {
+    // CPU time here is the client's alone (the server is another process): wall time compares.
+    row(`matrix-js-sdk scenario, native binary on loopback (--db ${label})`, await repeat(RUNS, (i) =>
+      timed(() => scenario(native.url, globalThis.fetch, i))), `same scenario against ${BIN.replace(ROOT + '/', '')} over HTTP`);
+  } finally { // a failed run must not leave the server behind
+    const exited = new Promise((r) => native.child.on('exit', r));
+    native.child.kill('SIGTERM');
+    await exited;
+  }
 }
 
 rmSync(dbDir, { recursive: true, force: true });
