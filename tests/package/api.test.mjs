@@ -351,6 +351,7 @@ describe('the CLI', () => {
 
   function start(args) {
     const child = spawn(bin, args, { cwd: SCRATCH });
+    after(() => child.kill('SIGKILL')); // a failed test leaves no server behind
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));

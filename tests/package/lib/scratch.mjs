@@ -34,6 +34,9 @@ export function run(command, args, { timeoutMs = 120000, env = {}, input } = {})
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // Anything it left running in the background (a failed example's
+      // server) goes with it.
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* none left */ }
       resolve({ code, signal, stdout, stderr });
     });
   });
