@@ -90,7 +90,8 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
         bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
-        deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p
+        deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
+        package test-package bench-package
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -223,7 +224,7 @@ test: deps
 	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool \
 	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@$(MAKE) --no-print-directory test-unit test-differential test-api test-sdk test-federation test-asan \
-	    test-fuzz test-browser test-p2p
+	    test-fuzz test-browser test-p2p test-package
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -281,7 +282,7 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser bench-p2p bench-pdu
+bench: deps native bench-browser bench-p2p bench-pdu bench-package
 	node tests/bench/bench.mjs
 
 # What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
@@ -487,7 +488,7 @@ bench-p2p: deps-p2p $(P2P_BUNDLE)
 # build, so the page registers a new worker URL when anything in it changed
 # (a rebuilt .wasm alone would not make the browser update).
 WWW := build/www
-WWW_SRC := $(sort $(shell find web sw js-bridge -type f))
+WWW_SRC := $(sort $(shell find web sw js-bridge -type f)) # subfolders too (js-bridge/p2p, package)
 VENDOR := build/vendor/format.js
 
 www: $(WWW)/version.json
@@ -518,3 +519,43 @@ screenshots: deps-browser native www
 test-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
 	    node --test --test-concurrency=1 tests/browser/
+
+# ==== the npm package: the wasm core in a test author's process =============
+# js-bridge/package/ holds the package's own files (package.json, README.md,
+# index.d.ts, the entry points); the tarball lays them out beside the bridge
+# and the wasm build as the web root does (js-bridge/, wasm/), so the same
+# relative imports work in both. Nothing is published: `npm pack` makes a
+# tarball that installs anywhere (npm install build/package/hometab.tgz).
+PACKAGE_TGZ := build/package/hometab.tgz
+PACKAGE_SRC := $(sort $(wildcard js-bridge/*.js js-bridge/package/*))
+
+package: $(PACKAGE_TGZ)
+
+$(PACKAGE_TGZ): build/wasm/hometab-core.js $(PACKAGE_SRC)
+	@rm -rf build/package && mkdir -p build/package/hometab/js-bridge/package build/package/hometab/wasm
+	@cp js-bridge/*.js build/package/hometab/js-bridge/
+	@cp js-bridge/package/*.js build/package/hometab/js-bridge/package/
+	@cp js-bridge/package/package.json js-bridge/package/README.md js-bridge/package/index.d.ts \
+	    build/package/hometab/
+	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm build/package/hometab/wasm/
+	@cd build/package && npm pack ./hometab --pack-destination . --loglevel=error >/dev/null && \
+	    mv hometab-*.tgz hometab.tgz
+	@printf 'package: %s (%s bytes)\n' $(PACKAGE_TGZ) "$$(stat -c %s $(PACKAGE_TGZ))"
+
+# The tarball installed into a fresh folder outside the repository (so
+# nothing resolves from this checkout's node_modules), offline from npm's
+# cache as a user with a warm cache would, then the README's examples and
+# the package's own tests run from there. The browser example needs Chromium.
+test-package: package native deps-browser
+	@scratch=$$(mktemp -d /tmp/hometab-package.XXXXXX) && \
+	    tests/package/install.sh $(CURDIR)/$(PACKAGE_TGZ) $$scratch && \
+	    HOMETAB_PACKAGE_DIR=$$scratch HOMETAB_BIN=$(CURDIR)/build/native/hometab \
+	        node --test --test-concurrency=1 tests/package/; \
+	    rc=$$?; rm -rf $$scratch; exit $$rc
+
+bench-package: package native
+	@scratch=$$(mktemp -d /tmp/hometab-package.XXXXXX) && \
+	    tests/package/install.sh $(CURDIR)/$(PACKAGE_TGZ) $$scratch && \
+	    HOMETAB_PACKAGE_DIR=$$scratch HOMETAB_BIN=$(CURDIR)/build/native/hometab \
+	        node tests/bench/package.mjs; \
+	    rc=$$?; rm -rf $$scratch; exit $$rc
