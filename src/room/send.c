@@ -20,7 +20,7 @@
 
 static const char room_id_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-bool ht_room_version_supported(const char *version) { return strcmp(version, "10") == 0; }
+bool ht_room_version_supported(const char *version) { return ht_room_version_get(version) != NULL; }
 
 bool ht_room_type_needs_state_key(const char *type) {
     static const char *const state_only[] = {"m.room.create", "m.room.member", "m.room.power_levels",
@@ -158,6 +158,50 @@ static bool store_edges(ht_env *env, const ht_event_row *row, const char **prev,
     return ht_store_extremity_add(env->store, row->room_id, row->event_id);
 }
 
+/* The event as other servers see it: its fields in the room version's
+ * format, the content hash, this server's signature; and its id and its
+ * canonical JSON, which is what the store keeps and federation serves. */
+static ht_error build_pdu(ht_env *env, const ht_room_version *version, const ht_new_event *ev,
+                          json_t *prev_ids, json_t *auth_ids, int64_t depth, const char **id,
+                          const char **stored) {
+    json_t *pdu = ht_json_keep(env->arena, json_object());
+    json_object_set_new(pdu, "room_id", json_string(ev->room_id));
+    json_object_set_new(pdu, "sender", json_string(ev->sender));
+    json_object_set_new(pdu, "type", json_string(ev->type));
+    if (ev->state_key) json_object_set_new(pdu, "state_key", json_string(ev->state_key));
+    json_t *content = ev->content;
+    if (ev->redacts && version->redacts_in_content) {
+        content = ht_json_keep(env->arena, json_deep_copy(ev->content));
+        json_object_set_new(content, "redacts", json_string(ev->redacts));
+    } else if (ev->redacts) {
+        json_object_set_new(pdu, "redacts", json_string(ev->redacts));
+    }
+    json_object_set(pdu, "content", content);
+    /* Room version 10 keeps origin in the redacted form; events stored
+     * before this server signed had none, and keep their ids without it. */
+    if (version->redaction_keeps_origin) json_object_set_new(pdu, "origin", json_string(env->server_name));
+    json_object_set_new(pdu, "origin_server_ts", json_integer(env->now_ms));
+    json_object_set_new(pdu, "depth", json_integer(depth));
+    json_object_set(pdu, "prev_events", prev_ids);
+    json_object_set(pdu, "auth_events", auth_ids);
+    ht_canonical_error cerr;
+    if (!ht_pdu_set_content_hash(pdu, &cerr) || !ht_pdu_sign(version, pdu, env->server_name, env->signing_key))
+        return (ht_error){HT_M_BAD_JSON, 0, ht_canonical_error_text(env->arena, &cerr)};
+    *id = ht_pdu_id(env->arena, version, pdu, &cerr);
+    size_t size;
+    char *text = ht_canonical_json(pdu, &size, &cerr);
+    if (!*id || !text) {
+        free(text);
+        return (ht_error){HT_M_BAD_JSON, 0, "The event could not be encoded."};
+    }
+    *stored = ht_arena_strndup(env->arena, text, size);
+    free(text);
+    /* The limit counts the whole event as sent to other servers. */
+    if (size > HT_PDU_MAX_BYTES)
+        return (ht_error){HT_M_TOO_LARGE, 0, "The event is larger than 65536 bytes."};
+    return (ht_error){0};
+}
+
 ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
                       const char **event_id, int64_t *stream_out) {
     /* Room versions 6 and later: content with no canonical JSON form (a float,
@@ -169,6 +213,8 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     ht_room_row room;
     if (!ht_store_room_get(env->store, env->arena, ev->room_id, &room))
         return (ht_error){HT_M_NOT_FOUND, 0, "There is no room with that id on this server."};
+    const ht_room_version *version = ht_room_version_get(room.version);
+    if (!version) return (ht_error){HT_M_UNSUPPORTED_ROOM_VERSION, 0, "This room's version is not supported."};
     if (ev->state_key && strcmp(ev->type, "m.room.member") == 0 && !ht_user_id_valid(ev->state_key))
         return (ht_error){HT_M_INVALID_PARAM, 0, "A membership event's state key must be a user id."};
     /* The authorization rules give these types meaning only as state: sent
@@ -201,7 +247,7 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     ht_extremity_row *tips;
     size_t tip_count = ht_store_extremities(env->store, env->arena, ev->room_id, HT_MAX_PREV_EVENTS, &tips);
     int64_t depth = 0;
-    json_t *prev_ids = json_array();
+    json_t *prev_ids = ht_json_keep(env->arena, json_array());
     const char **prev_list = ht_arena_calloc(env->arena, tip_count ? tip_count : 1, sizeof *prev_list);
     for (size_t i = 0; i < tip_count; i++) {
         if (tips[i].depth > depth) depth = tips[i].depth;
@@ -209,29 +255,10 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
         prev_list[i] = tips[i].event_id;
     }
 
-    json_t *pdu = ht_json_keep(env->arena, json_object());
-    json_object_set_new(pdu, "room_id", json_string(ev->room_id));
-    json_object_set_new(pdu, "sender", json_string(ev->sender));
-    json_object_set_new(pdu, "type", json_string(ev->type));
-    if (ev->state_key) json_object_set_new(pdu, "state_key", json_string(ev->state_key));
-    json_object_set(pdu, "content", ev->content);
-    if (ev->redacts) json_object_set_new(pdu, "redacts", json_string(ev->redacts));
-    json_object_set_new(pdu, "origin_server_ts", json_integer(env->now_ms));
-    json_object_set_new(pdu, "depth", json_integer(depth + 1));
-    json_object_set_new(pdu, "prev_events", prev_ids);
-    json_t *auth_ids = auth_events(env, ev);
-    json_object_set_new(pdu, "auth_events", auth_ids);
-    ht_pdu_add_content_hash(env->arena, pdu);
-
-    char *text = json_dumps(pdu, JSON_COMPACT);
-    if (!text) return (ht_error){HT_M_BAD_JSON, 0, "The event could not be encoded."};
-    size_t size = strlen(text);
-    const char *id = ht_pdu_event_id(env->arena, pdu);
-    char *stored = ht_arena_strndup(env->arena, text, size);
-    free(text);
-    /* The size limit counts the whole event as sent to other servers. */
-    if (size + strlen(id) + 16 > HT_MAX_EVENT_BYTES)
-        return (ht_error){HT_M_TOO_LARGE, 0, "The event is larger than 65536 bytes."};
+    json_t *auth_ids = ht_json_keep(env->arena, auth_events(env, ev));
+    const char *id, *stored;
+    err = build_pdu(env, version, ev, prev_ids, auth_ids, depth + 1, &id, &stored);
+    if (err.code) return err;
 
     int64_t stream = (int64_t)ht_store_stream_advance(env->store);
     int64_t prev_state =

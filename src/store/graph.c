@@ -73,7 +73,7 @@ static size_t entry_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, ht_s
     while (ht_db_row(store, s)) {
         rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
         rows[n++] = (ht_state_entry_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
-                                         ht_db_col_int(s, 2)};
+                                         ht_db_col_int(s, 2), ht_db_col_dup(arena, s, 3)};
     }
     *out = rows;
     return n;
@@ -81,10 +81,21 @@ static size_t entry_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, ht_s
 
 size_t ht_store_state_keys_at(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
                               ht_state_entry_row **out) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STATE_KEYS_AT);
+    sqlite3_stmt *s = ht_db_stmt(store, at ? HT_STMT_STATE_KEYS_AT : HT_STMT_STATE_KEYS_CURRENT);
     ht_db_bind_text(s, 1, room_id);
-    ht_db_bind_int(s, 2, at);
+    if (at) ht_db_bind_int(s, 2, at);
     return entry_list(store, arena, s, out);
+}
+
+const char *ht_store_state_event_id(ht_store *store, ht_arena *arena, const char *room_id, const char *type,
+                                    const char *state_key) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STATE_GET_EVENT_ID);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_text(s, 2, type);
+    ht_db_bind_text(s, 3, state_key);
+    const char *id = ht_db_row(store, s) ? ht_db_col_dup(arena, s, 0) : NULL;
+    sqlite3_reset(s);
+    return id;
 }
 
 int64_t ht_store_state_group_put(ht_store *store, const char *room_id, int64_t base_stream,

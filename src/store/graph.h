@@ -21,11 +21,12 @@ typedef struct ht_extremity_row {
     int64_t stream;
 } ht_extremity_row;
 
-/* One key of a room's state. event_stream 0: the key is absent. */
+/* One key of a room's state. event_stream 0 (event_id NULL): absent. */
 typedef struct ht_state_entry_row {
     const char *type;
     const char *state_key;
     int64_t event_stream;
+    const char *event_id;  /* filled when read; not needed to write */
 } ht_state_entry_row;
 
 bool ht_store_event_edges_put(ht_store *store, int64_t stream, const char *const *prev_ids, size_t n);
@@ -41,9 +42,13 @@ size_t ht_store_extremities(ht_store *store, ht_arena *arena, const char *room_i
 bool ht_store_extremity_add(ht_store *store, const char *room_id, const char *event_id);
 bool ht_store_extremity_remove(ht_store *store, const char *room_id, const char *event_id);
 
-/* The room's whole state at a stream position, from the state log. */
+/* The room's whole state at a stream position, from the state log (at 0:
+ * its current state), ordered by type and state key. */
 size_t ht_store_state_keys_at(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
                               ht_state_entry_row **out);
+/* The event id of the current state at (type, state_key), or NULL. */
+const char *ht_store_state_event_id(ht_store *store, ht_arena *arena, const char *room_id, const char *type,
+                                    const char *state_key);
 
 /* A stored state: the log at base_stream overridden by entries. Returns
  * its id, 0 on failure. */

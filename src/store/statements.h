@@ -134,16 +134,24 @@
                              "AND NOT EXISTS (SELECT 1 FROM room_state_log m WHERE m.room_id = ?1 " \
                              "AND m.type = l.type AND m.state_key = l.state_key "        \
                              "AND m.stream > l.stream AND m.stream <= ?3) ORDER BY 1")   \
-    /* The whole state at a position as (type, state_key, event stream). */       \
-    X(STATE_KEYS_AT, "SELECT type, state_key, event_stream FROM (SELECT type, state_key, " \
-                     "event_stream, max(stream) FROM room_state_log WHERE room_id = ?1 " \
-                     "AND stream <= ?2 GROUP BY type, state_key) WHERE event_stream IS NOT NULL") \
+    /* The whole state at a position, or the current state, as (type,        \
+     * state_key, event stream, event id), by key. */                            \
+    X(STATE_KEYS_AT, "SELECT l.type, l.state_key, l.event_stream, e.event_id FROM (SELECT type, " \
+                     "state_key, event_stream, max(stream) FROM room_state_log WHERE room_id = ?1 " \
+                     "AND stream <= ?2 GROUP BY type, state_key) l JOIN events e "        \
+                     "ON e.stream = l.event_stream ORDER BY l.type, l.state_key")         \
+    X(STATE_KEYS_CURRENT, "SELECT s.type, s.state_key, s.stream, e.event_id FROM room_state s " \
+                          "JOIN events e ON e.stream = s.stream WHERE s.room_id = ?1 "     \
+                          "ORDER BY s.type, s.state_key")                                \
+    X(STATE_GET_EVENT_ID, "SELECT e.event_id FROM room_state s JOIN events e ON e.stream = s.stream " \
+                          "WHERE s.room_id = ?1 AND s.type = ?2 AND s.state_key = ?3")   \
     X(STATE_GROUP_INSERT, "INSERT INTO state_groups(room_id, base_stream) VALUES (?1, ?2) RETURNING id") \
     X(STATE_GROUP_ENTRY_INSERT, "INSERT INTO state_group_entries(group_id, type, state_key, event_stream) " \
                                 "VALUES (?1, ?2, ?3, ?4)")                               \
     X(STATE_GROUP_BASE, "SELECT base_stream FROM state_groups WHERE id = ?1")            \
-    X(STATE_GROUP_ENTRIES, "SELECT type, state_key, event_stream FROM state_group_entries " \
-                           "WHERE group_id = ?1")                                        \
+    X(STATE_GROUP_ENTRIES, "SELECT g.type, g.state_key, g.event_stream, e.event_id "     \
+                           "FROM state_group_entries g LEFT JOIN events e ON e.stream = g.event_stream " \
+                           "WHERE g.group_id = ?1 ORDER BY g.type, g.state_key")         \
     X(STATE_GROUP_ENTRY, "SELECT event_stream FROM state_group_entries WHERE group_id = ?1 " \
                          "AND type = ?2 AND state_key = ?3")                             \
     X(STATE_OF_TYPE, "SELECT stream FROM room_state WHERE room_id = ?1 AND type = ?2 "     \
