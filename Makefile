@@ -56,6 +56,15 @@ build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
 build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
 	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# The microbenchmark of state resolution (`make bench-stateres`): a room of
+# 500 and of 5,000 members in memory, two states that differ in three keys.
+STATE_RES_BENCH_SRC := tests/unit/room_fixture.c tests/bench/state_res_bench.c
+
+build/native/state-res-bench: $(call objs,native,$(CORE_SRC) $(STATE_RES_BENCH_SRC))
+	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+
+build/native/tests/bench/%.o: CFLAGS_RELEASE += -Itests/unit
+
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -63,6 +72,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
+.PHONY: bench-stateres
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
 
@@ -160,6 +170,9 @@ fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 
 bench: deps native bench-browser
 	node tests/bench/bench.mjs
+
+bench-stateres: build/native/state-res-bench
+	./build/native/state-res-bench
 
 bench-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \

@@ -51,8 +51,12 @@ static const ht_pdu *add(local_state *s, const char *room_id, const char *type, 
         }
     if (made_here) s->contents[s->made++] = content;
     ht_pdu *e = &s->events[s->count];
-    *e = (ht_pdu){.event_id = local_ids[s->count], .room_id = room_id, .type = type,
-                  .state_key = state_key, .sender = sender, .content = content};
+    *e = (ht_pdu){.event_id = local_ids[s->count],
+                  .room_id = room_id,
+                  .type = type,
+                  .state_key = state_key,
+                  .sender = sender,
+                  .content = content};
     s->count++;
     return e;
 }
@@ -98,9 +102,15 @@ ht_error ht_auth_check_event(ht_arena *arena, const ht_new_event *ev, const ht_a
     /* The rules read prev_events in two places: a create event has none, and
      * the creator's first join follows the create event alone. */
     const char *prev = create && st->room_empty ? create->event_id : "$earlier";
-    ht_pdu pdu = {.event_id = "$new", .room_id = ev->room_id, .type = ev->type, .state_key = ev->state_key,
-                  .sender = ev->sender, .content = ev->content, .redacts = ev->redacts,
-                  .prev_events = &prev, .prev_count = st->has_create ? 1 : 0};
+    ht_pdu pdu = {.event_id = "$new",
+                  .room_id = ev->room_id,
+                  .type = ev->type,
+                  .state_key = ev->state_key,
+                  .sender = ev->sender,
+                  .content = ev->content,
+                  .redacts = ev->redacts,
+                  .prev_events = &prev,
+                  .prev_count = st->has_create ? 1 : 0};
     ht_state_view state = {state_get, &s};
     ht_event_source src = {source_get, &s};
     ht_error err = ht_auth_check_pdu(arena, &pdu, &state, &src, HT_ROOM_VERSION_DEFAULT);

@@ -233,7 +233,8 @@ static ht_error check_leave(judge *j) {
     if (is(current, "ban") && mine < action_level(j, "ban"))
         return forbid("You do not have permission to unban people in this room.");
     if (mine < action_level(j, "kick")) return forbid("You do not have permission to kick people from this room.");
-    if (level_of(j, ev->state_key) >= mine) return forbid("You can only kick people whose power level is below yours.");
+    if (level_of(j, ev->state_key) >= mine)
+        return forbid("You can only kick people whose power level is below yours.");
     return allow;
 }
 
@@ -243,7 +244,8 @@ static ht_error check_ban(judge *j) {
     if (!is(membership(j, ev->sender), "join")) return forbid("You must be in the room to ban someone.");
     int64_t mine = level_of(j, ev->sender);
     if (mine < action_level(j, "ban")) return forbid("You do not have permission to ban people from this room.");
-    if (level_of(j, ev->state_key) >= mine) return forbid("You can only ban people whose power level is below yours.");
+    if (level_of(j, ev->state_key) >= mine)
+        return forbid("You can only ban people whose power level is below yours.");
     return allow;
 }
 
@@ -259,7 +261,8 @@ static ht_error check_knock(judge *j) {
     const char *current = membership(j, ev->sender);
     if (is(current, "ban")) return forbid("You are banned from this room.");
     if (is(current, "join")) return forbid("You are already in this room.");
-    if (is(current, "invite")) return forbid("You have already been invited to this room: join it instead of knocking.");
+    if (is(current, "invite"))
+        return forbid("You have already been invited to this room: join it instead of knocking.");
     return allow;
 }
 
@@ -297,8 +300,9 @@ static ht_error judge_event(judge *j) {
     int64_t mine = level_of(j, ev->sender);
     /* 6 */
     if (is(ev->type, "m.room.third_party_invite"))
-        return mine >= action_level(j, "invite") ? allow
-                                                 : forbid("You do not have permission to invite people to this room.");
+        return mine >= action_level(j, "invite")
+                   ? allow
+                   : forbid("You do not have permission to invite people to this room.");
     /* 7 */
     bool is_state = ev->state_key != NULL;
     if (mine < ht_levels_event(&j->levels, ev->type, is_state))

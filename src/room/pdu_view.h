@@ -25,19 +25,20 @@ enum { HT_PDU_MAX_PREV_EVENTS = 20, HT_PDU_MAX_AUTH_EVENTS = 10 };
 typedef struct ht_pdu {
     const char *event_id, *room_id, *type, *state_key /* NULL: not a state event */, *sender;
     int64_t origin_server_ts, depth;
-    json_t *content;                     /* borrowed */
-    const char **auth_events; size_t auth_count;
-    const char **prev_events; size_t prev_count;
-    const char *redacts;                 /* top level (v10) or content (v11); NULL if none */
-    bool rejected;                       /* rejected on receipt: never counts in auth */
+    json_t *content; /* borrowed */
+    const char **auth_events;
+    size_t auth_count;
+    const char **prev_events;
+    size_t prev_count;
+    const char *redacts; /* top level (v10) or content (v11); NULL if none */
+    bool rejected;       /* rejected on receipt: never counts in auth */
 } ht_pdu;
 
 /* Reads a PDU's fields, checking their JSON types; false if malformed (a
  * field missing or of the wrong type, more prev or auth events than any PDU
  * may have). room_version says where `redacts` lives: at the top level in
  * version 10, in content from version 11. `rejected` starts false. */
-bool ht_pdu_view(ht_arena *arena, json_t *pdu, const char *event_id, const char *room_version,
-                 ht_pdu *out);
+bool ht_pdu_view(ht_arena *arena, json_t *pdu, const char *event_id, const char *room_version, ht_pdu *out);
 
 /* Where the rules find events by id (the store, or a test's table). NULL:
  * unknown. What it returns must live as long as the caller's arena. */

@@ -72,7 +72,7 @@ static bool changed(json_t *a, json_t *b, const char *key, json_t **old, json_t 
     *old = json_object_get(a, key);
     *new = json_object_get(b, key);
     if (!*old && !*new) return false;
-    return !(*old && *new && json_integer_value(*old) == json_integer_value(*new));
+    return !(*old && *new &&json_integer_value(*old) == json_integer_value(*new));
 }
 
 static bool above(json_t *level, int64_t mine) { return level && json_integer_value(level) > mine; }

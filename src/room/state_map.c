@@ -8,9 +8,7 @@
 
 #include <string.h>
 
-void ht_state_map_init(ht_state_map *map, ht_arena *arena) {
-    *map = (ht_state_map){.arena = arena};
-}
+void ht_state_map_init(ht_state_map *map, ht_arena *arena) { *map = (ht_state_map){.arena = arena}; }
 
 int ht_state_key_compare(const char *type_a, const char *key_a, const char *type_b, const char *key_b) {
     int c = strcmp(type_a, type_b);
@@ -28,8 +26,10 @@ static size_t search(const ht_state_map *map, const char *type, const char *stat
             *found = true;
             return mid;
         }
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     *found = false;
     return lo;
@@ -94,6 +94,4 @@ static const char *view_get(void *self, const char *type, const char *state_key)
     return ht_state_map_get(self, type, state_key);
 }
 
-ht_state_view ht_state_map_view(const ht_state_map *map) {
-    return (ht_state_view){view_get, (void *)map};
-}
+ht_state_view ht_state_map_view(const ht_state_map *map) { return (ht_state_view){view_get, (void *)map}; }

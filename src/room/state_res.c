@@ -32,14 +32,14 @@ static bool is(const char *a, const char *b) { return a && b && strcmp(a, b) == 
 typedef struct node node;
 struct node {
     const ht_pdu *pdu;
-    uint64_t reach;      /* bit i: in state i's auth chain (the state's own events included) */
-    bool conflicted;     /* in the full conflicted set */
-    bool in_graph;       /* in the power events' graph */
-    int64_t power;       /* the sender's power level by the event's auth events */
-    size_t waiting;      /* auth events in the graph not yet sorted */
-    node **cited_by;     /* graph events that cite this one */
+    uint64_t reach;  /* bit i: in state i's auth chain (the state's own events included) */
+    bool conflicted; /* in the full conflicted set */
+    bool in_graph;   /* in the power events' graph */
+    int64_t power;   /* the sender's power level by the event's auth events */
+    size_t waiting;  /* auth events in the graph not yet sorted */
+    node **cited_by; /* graph events that cite this one */
     size_t cited_by_count, cited_by_cap;
-    int64_t mainline;    /* mainline position, or one of: */
+    int64_t mainline; /* mainline position, or one of: */
 };
 enum { MAINLINE_UNKNOWN = -1, MAINLINE_WALKING = -2 };
 
@@ -50,7 +50,7 @@ typedef struct resolver {
     const char *room_id; /* of the first event read; all others must match */
     ht_id_map *nodes;
     size_t max_events;
-    bool failed;         /* bound exceeded, event missing, rooms mixed */
+    bool failed; /* bound exceeded, event missing, rooms mixed */
 } resolver;
 
 /* The node of an event, read from the source the first time. NULL (and the
@@ -99,7 +99,8 @@ static void split(resolver *r, const ht_state_map *const *states, size_t count, 
         for (size_t i = 0; i < count; i++) {
             if (at[i] == states[i]->count) continue;
             const ht_state_entry *e = &states[i]->entries[at[i]];
-            if (!least || ht_state_key_compare(e->type, e->state_key, least->type, least->state_key) < 0) least = e;
+            if (!least || ht_state_key_compare(e->type, e->state_key, least->type, least->state_key) < 0)
+                least = e;
         }
         if (!least) return;
         ht_state_entry key = *least;
@@ -265,8 +266,8 @@ static void add_to_graph(resolver *r, node *start, node_list *graph) {
             bool known_edge = false; /* an id listed twice is one edge */
             for (size_t c = 0; c < a->cited_by_count; c++) known_edge |= a->cited_by[c] == n;
             if (known_edge) continue;
-            a->cited_by = ht_arena_push(r->arena, a->cited_by, sizeof *a->cited_by, a->cited_by_count,
-                                        &a->cited_by_cap);
+            a->cited_by =
+                ht_arena_push(r->arena, a->cited_by, sizeof *a->cited_by, a->cited_by_count, &a->cited_by_cap);
             a->cited_by[a->cited_by_count++] = n;
             n->waiting++;
             if (!a->in_graph) {
@@ -281,8 +282,10 @@ static void add_to_graph(resolver *r, node *start, node_list *graph) {
 static void power_sort(resolver *r, const node_list *full, node_list *sorted) {
     node_list graph = {0}, ready = {0};
     for (size_t i = 0; i < full->count && !r->failed; i++)
-        if (is_power_event(full->items[i]->pdu) && !full->items[i]->in_graph) add_to_graph(r, full->items[i], &graph);
-    for (size_t i = 0; i < graph.count && !r->failed; i++) graph.items[i]->power = sender_power(r, graph.items[i]->pdu);
+        if (is_power_event(full->items[i]->pdu) && !full->items[i]->in_graph)
+            add_to_graph(r, full->items[i], &graph);
+    for (size_t i = 0; i < graph.count && !r->failed; i++)
+        graph.items[i]->power = sender_power(r, graph.items[i]->pdu);
     if (r->failed) return;
     for (size_t i = 0; i < graph.count; i++)
         if (!graph.items[i]->waiting) heap_push(r, &ready, graph.items[i]);
@@ -396,8 +399,11 @@ bool ht_state_resolve_bounded(ht_arena *arena, const ht_state_map *const *states
                               const ht_state_res_bounds *bounds, ht_state_map *out) {
     if (count > bounds->max_states || count > HT_STATE_RES_MAX_STATES || !ht_auth_room_version_known(room_version))
         return false;
-    resolver r = {.arena = arena, .src = src, .room_version = room_version,
-                  .nodes = ht_id_map_new(arena, 256), .max_events = bounds->max_events};
+    resolver r = {.arena = arena,
+                  .src = src,
+                  .room_version = room_version,
+                  .nodes = ht_id_map_new(arena, 256),
+                  .max_events = bounds->max_events};
     ht_state_map unconflicted;
     ht_state_map_init(&unconflicted, arena);
     node_list full = {0};
@@ -438,8 +444,8 @@ bool ht_state_resolve_bounded(ht_arena *arena, const ht_state_map *const *states
     return true;
 }
 
-bool ht_state_resolve(ht_arena *arena, const ht_state_map *const *states, size_t count,
-                      const ht_event_source *src, const char *room_version, ht_state_map *out) {
+bool ht_state_resolve(ht_arena *arena, const ht_state_map *const *states, size_t count, const ht_event_source *src,
+                      const char *room_version, ht_state_map *out) {
     static const ht_state_res_bounds defaults = {HT_STATE_RES_MAX_STATES, HT_STATE_RES_MAX_EVENTS};
     return ht_state_resolve_bounded(arena, states, count, src, room_version, &defaults, out);
 }

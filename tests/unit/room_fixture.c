@@ -78,9 +78,16 @@ ht_pdu *fixture_add(fixture *f, const spec_event *e) {
     return view;
 }
 
+ht_pdu *fixture_event(fixture *f, const char *id, const char *sender, const char *type, const char *state_key,
+                      const char *content, const char *prev, const char *auth, int64_t ts) {
+    return fixture_add(f, &(spec_event)EVENT_AT(id, sender, type, state_key, content, prev, auth, ts));
+}
+
 ht_pdu *fixture_add_on(fixture *f, const spec_event *e, const ht_state_map *state) {
     /* The selection reads type, state key, sender and content. */
-    ht_pdu probe = {.type = e->type, .state_key = e->state_key, .sender = fixture_user(f, e->sender),
+    ht_pdu probe = {.type = e->type,
+                    .state_key = e->state_key,
+                    .sender = fixture_user(f, e->sender),
                     .content = ht_json_keep(&f->arena, content_of(f, e->content))};
     ht_state_key *keys;
     size_t count = ht_auth_selection(&f->arena, &probe, f->version, &keys);

@@ -23,7 +23,7 @@ typedef struct fixture {
     ht_id_map *events; /* "$id" -> ht_pdu */
     ht_event_source src;
     const char *version;
-    int64_t clock;     /* origin_server_ts of the next event that names none */
+    int64_t clock; /* origin_server_ts of the next event that names none */
 } fixture;
 
 typedef struct spec_event {
@@ -36,17 +36,17 @@ typedef struct spec_event {
 
 /* Initialisers: an event with its content; the same with prev events, auth
  * events and a timestamp; the same rejected on receipt. */
-#define EVENT(id_, sender_, type_, key_, content_) \
+#define EVENT(id_, sender_, type_, key_, content_)                                                                \
     { .id = id_, .sender = sender_, .type = type_, .state_key = key_, .content = content_ }
-#define EVENT_AT(id_, sender_, type_, key_, content_, prev_, auth_, ts_)                               \
-    {                                                                                                  \
-        .id = id_, .sender = sender_, .type = type_, .state_key = key_, .content = content_, .prev = prev_, \
-        .auth = auth_, .ts = ts_                                                                        \
+#define EVENT_AT(id_, sender_, type_, key_, content_, prev_, auth_, ts_)                                          \
+    {                                                                                                             \
+        .id = id_, .sender = sender_, .type = type_, .state_key = key_, .content = content_, .prev = prev_,       \
+        .auth = auth_, .ts = ts_                                                                                  \
     }
-#define REJECTED_AT(id_, sender_, type_, key_, content_, prev_, auth_, ts_)                            \
-    {                                                                                                  \
-        .id = id_, .sender = sender_, .type = type_, .state_key = key_, .content = content_, .prev = prev_, \
-        .auth = auth_, .ts = ts_, .rejected = true                                                      \
+#define REJECTED_AT(id_, sender_, type_, key_, content_, prev_, auth_, ts_)                                       \
+    {                                                                                                             \
+        .id = id_, .sender = sender_, .type = type_, .state_key = key_, .content = content_, .prev = prev_,       \
+        .auth = auth_, .ts = ts_, .rejected = true                                                                \
     }
 
 void fixture_init(fixture *f, const char *version);
@@ -56,6 +56,9 @@ const char *fixture_event_id(fixture *f, const char *short_id);
 const char *fixture_user(fixture *f, const char *short_user);
 /* Builds the event as a PDU, reads it with ht_pdu_view and keeps it. */
 ht_pdu *fixture_add(fixture *f, const spec_event *e);
+/* fixture_add of an event given field by field (prev, auth: NULL or ids). */
+ht_pdu *fixture_event(fixture *f, const char *id, const char *sender, const char *type, const char *state_key,
+                      const char *content, const char *prev, const char *auth, int64_t ts);
 /* The same, its auth events being what the auth events selection names in
  * `state` (e->auth is ignored): how a server builds an event. */
 ht_pdu *fixture_add_on(fixture *f, const spec_event *e, const ht_state_map *state);

@@ -39,9 +39,9 @@ static void room_open(room *r, const char *version, const char *power_levels, co
     fixture_init(&r->f, version);
     ht_state_map_init(&r->state, &r->f.arena);
     r->made = 0;
-    const char *create = strcmp(version, "10") == 0 ? "{'creator': '@alice:x', 'room_version': '10'}"
-                                                    : "{'room_version': '11'}";
-    fixture_add(&r->f, &(spec_event)EVENT_AT("create", "alice", CREATE, "", create, NULL, NULL, 0));
+    const char *create =
+        strcmp(version, "10") == 0 ? "{'creator': '@alice:x', 'room_version': '10'}" : "{'room_version': '11'}";
+    fixture_event(&r->f, "create", "alice", CREATE, "", create, NULL, NULL, 0);
     ht_state_map_set(&r->state, CREATE, "", "$create");
     r->last = "create";
     room_put(r, "alice", MEMBER, "@alice:x", "{'membership': 'join'}");
@@ -58,9 +58,8 @@ static const char *next_id(room *r) { return ht_arena_printf(&r->f.arena, "e%d",
 /* An event that enters the room unjudged (the room's history). */
 static const ht_pdu *room_put(room *r, const char *sender, const char *type, const char *state_key,
                               const char *content) {
-    const ht_pdu *e = fixture_add_on(&r->f, &(spec_event)EVENT_AT(next_id(r), sender, type, state_key, content,
-                                                                  r->last, NULL, 0),
-                                     &r->state);
+    const ht_pdu *e = fixture_add_on(
+        &r->f, &(spec_event)EVENT_AT(next_id(r), sender, type, state_key, content, r->last, NULL, 0), &r->state);
     if (e->state_key) ht_state_map_set(&r->state, e->type, e->state_key, e->event_id);
     r->last = e->event_id;
     return e;
@@ -69,8 +68,8 @@ static const ht_pdu *room_put(room *r, const char *sender, const char *type, con
 /* user's membership, set by themselves (join, leave, knock) or by alice. */
 static void room_member(room *r, const char *user, const char *membership) {
     const char *user_id = fixture_user(&r->f, user);
-    bool own = strcmp(membership, "join") == 0 || strcmp(membership, "knock") == 0 ||
-               (strcmp(membership, "leave") == 0);
+    bool own =
+        strcmp(membership, "join") == 0 || strcmp(membership, "knock") == 0 || (strcmp(membership, "leave") == 0);
     char content[64];
     snprintf(content, sizeof content, "{'membership': '%s'}", membership);
     room_put(r, own ? user : "alice", MEMBER, user_id, ht_arena_strdup(&r->f.arena, content));
@@ -78,8 +77,8 @@ static void room_member(room *r, const char *user, const char *membership) {
 
 static const ht_pdu *candidate(room *r, const char *sender, const char *type, const char *state_key,
                                const char *content) {
-    return fixture_add_on(&r->f, &(spec_event)EVENT_AT(next_id(r), sender, type, state_key, content, r->last, NULL, 0),
-                          &r->state);
+    return fixture_add_on(
+        &r->f, &(spec_event)EVENT_AT(next_id(r), sender, type, state_key, content, r->last, NULL, 0), &r->state);
 }
 
 static ht_error judge_event(room *r, const ht_pdu *e) {
@@ -88,7 +87,8 @@ static ht_error judge_event(room *r, const ht_pdu *e) {
 }
 
 /* The verdict on a candidate event against the room's state. */
-static ht_errcode judge(room *r, const char *sender, const char *type, const char *state_key, const char *content) {
+static ht_errcode judge(room *r, const char *sender, const char *type, const char *state_key,
+                        const char *content) {
     return judge_event(r, candidate(r, sender, type, state_key, content)).code;
 }
 
@@ -110,7 +110,7 @@ static ht_errcode judge_create(const char *version, const char *sender, const ch
     ht_state_map empty;
     ht_state_map_init(&empty, &f.arena);
     if (prev) fixture_add(&f, &(spec_event)EVENT("before", "alice", "m.room.message", NULL, "{}"));
-    const ht_pdu *e = fixture_add(&f, &(spec_event)EVENT_AT("create", sender, CREATE, "", content, prev, NULL, 0));
+    const ht_pdu *e = fixture_event(&f, "create", sender, CREATE, "", content, prev, NULL, 0);
     ht_state_view view = ht_state_map_view(&empty);
     ht_errcode code = ht_auth_check_pdu(&f.arena, e, &view, &f.src, version).code;
     fixture_free(&f);
@@ -132,7 +132,8 @@ static void test_create_event_with_prev_events_is_rejected(void **state) {
 static void test_create_event_from_another_server_than_the_room_id_is_rejected(void **state) {
     (void)state;
     EACH_VERSION(v)
-    assert_int_equal(judge_create(*v, "@alice:elsewhere", "{'creator': '@alice:elsewhere'}", NULL), HT_M_FORBIDDEN);
+    assert_int_equal(judge_create(*v, "@alice:elsewhere", "{'creator': '@alice:elsewhere'}", NULL),
+                     HT_M_FORBIDDEN);
 }
 
 static void test_create_event_naming_an_unknown_room_version_is_rejected(void **state) {
@@ -168,8 +169,7 @@ static void test_unknown_room_version_is_refused(void **state) {
 
 /* A message by bob citing these auth events. */
 static ht_errcode judge_auth_events(room *r, const char *auth) {
-    const ht_pdu *e = fixture_add(&r->f, &(spec_event)EVENT_AT(next_id(r), "bob", "m.room.message", NULL, "{}",
-                                                              r->last, auth, 0));
+    const ht_pdu *e = fixture_event(&r->f, next_id(r), "bob", "m.room.message", NULL, "{}", r->last, auth, 0);
     return ht_auth_check_auth_events(&r->f.arena, e, &r->f.src, r->f.version).code;
 }
 
@@ -254,12 +254,10 @@ static void test_check_by_auth_events_judges_against_the_state_they_form(void **
         room r;
         room_open(&r, *v, LEVELS, "public");
         room_member(&r, "bob", "join"); /* e4 */
-        const ht_pdu *ok = fixture_add(&r.f, &(spec_event)EVENT_AT("ok", "bob", "m.room.message", NULL, "{}", "e4",
-                                                                  "create e2 e4", 0));
+        const ht_pdu *ok = fixture_event(&r.f, "ok", "bob", "m.room.message", NULL, "{}", "e4", "create e2 e4", 0);
         assert_int_equal(ht_auth_check_by_auth_events(&r.f.arena, ok, &r.f.src, *v).code, HT_OK);
         /* Without bob's membership among them, bob is not in the room. */
-        const ht_pdu *no = fixture_add(&r.f, &(spec_event)EVENT_AT("no", "bob", "m.room.message", NULL, "{}", "e4",
-                                                                  "create e2", 0));
+        const ht_pdu *no = fixture_event(&r.f, "no", "bob", "m.room.message", NULL, "{}", "e4", "create e2", 0);
         assert_int_equal(ht_auth_check_by_auth_events(&r.f.arena, no, &r.f.src, *v).code, HT_M_FORBIDDEN);
         room_close(&r);
     }
@@ -280,18 +278,21 @@ static void test_auth_selection_names_the_keys_the_spec_lists(void **state) {
     assert_int_equal(ht_auth_selection(&f.arena, message, "10", &keys), 3);
     assert_true(selects(keys, 3, CREATE, "") && selects(keys, 3, PL, "") && selects(keys, 3, MEMBER, "@bob:x"));
 
-    const ht_pdu *join = fixture_add(&f, &(spec_event)EVENT(
-        "j", "bob", MEMBER, "@bob:x", "{'membership': 'join', 'join_authorised_via_users_server': '@alice:x'}"));
+    const ht_pdu *join = fixture_add(
+        &f, &(spec_event)EVENT("j", "bob", MEMBER, "@bob:x",
+                               "{'membership': 'join', 'join_authorised_via_users_server': '@alice:x'}"));
     assert_int_equal(ht_auth_selection(&f.arena, join, "10", &keys), 5);
     assert_true(selects(keys, 5, JR, "") && selects(keys, 5, MEMBER, "@alice:x"));
 
-    const ht_pdu *invite = fixture_add(&f, &(spec_event)EVENT(
-        "i", "alice", MEMBER, "@bob:x", "{'membership': 'invite', 'third_party_invite': {'signed': {'token': 't'}}}"));
+    const ht_pdu *invite = fixture_add(
+        &f, &(spec_event)EVENT("i", "alice", MEMBER, "@bob:x",
+                               "{'membership': 'invite', 'third_party_invite': {'signed': {'token': 't'}}}"));
     assert_int_equal(ht_auth_selection(&f.arena, invite, "10", &keys), 6);
     assert_true(selects(keys, 6, MEMBER, "@bob:x") && selects(keys, 6, JR, "") &&
                 selects(keys, 6, "m.room.third_party_invite", "t"));
 
-    const ht_pdu *kick = fixture_add(&f, &(spec_event)EVENT("k", "alice", MEMBER, "@bob:x", "{'membership': 'leave'}"));
+    const ht_pdu *kick =
+        fixture_add(&f, &(spec_event)EVENT("k", "alice", MEMBER, "@bob:x", "{'membership': 'leave'}"));
     assert_int_equal(ht_auth_selection(&f.arena, kick, "10", &keys), 4);
     assert_false(selects(keys, 4, JR, ""));
 
@@ -393,8 +394,8 @@ static void test_unknown_join_rule_lets_nobody_in(void **state) {
 /* A restricted room where mod (50) may invite at 50 and helper (10) not. */
 static void restricted_room(room *r, const char *version, const char *rule) {
     char rules[128];
-    snprintf(rules, sizeof rules, "{'join_rule': '%s', 'allow': [{'type': 'm.room_membership', 'room_id': '!s:x'}]}",
-             rule);
+    snprintf(rules, sizeof rules,
+             "{'join_rule': '%s', 'allow': [{'type': 'm.room_membership', 'room_id': '!s:x'}]}", rule);
     room_open(r, version, "{'users': {'@alice:x': 100, '@mod:x': 50, '@helper:x': 10}, 'invite': 50}", NULL);
     room_put(r, "alice", JR, "", ht_arena_strdup(&r->f.arena, rules));
     room_member(r, "mod", "join");
@@ -403,7 +404,8 @@ static void restricted_room(room *r, const char *version, const char *rule) {
 
 static ht_errcode join_via(room *r, const char *authoriser) {
     char content[128];
-    snprintf(content, sizeof content, "{'membership': 'join', 'join_authorised_via_users_server': %s}", authoriser);
+    snprintf(content, sizeof content, "{'membership': 'join', 'join_authorised_via_users_server': %s}",
+             authoriser);
     return judge(r, "bob", MEMBER, "@bob:x", ht_arena_strdup(&r->f.arena, content));
 }
 
@@ -416,7 +418,7 @@ static void test_restricted_join_needs_a_joined_authoriser_who_may_invite(void *
             restricted_room(&r, *v, rules[i]);
             assert_int_equal(judge_member(&r, "bob", "bob", "join"), HT_M_FORBIDDEN);
             assert_int_equal(join_via(&r, "'@mod:x'"), HT_OK);
-            assert_int_equal(join_via(&r, "'@helper:x'"), HT_M_FORBIDDEN);  /* may not invite */
+            assert_int_equal(join_via(&r, "'@helper:x'"), HT_M_FORBIDDEN); /* may not invite */
             assert_int_equal(join_via(&r, "'@nobody:x'"), HT_M_FORBIDDEN); /* not in the room */
             assert_int_equal(join_via(&r, "42"), HT_M_BAD_JSON);
             assert_int_equal(join_via(&r, "'mod'"), HT_M_BAD_JSON);
@@ -597,8 +599,8 @@ static void test_ban_needs_the_ban_level_and_more_power_than_the_target(void **s
 static void test_knock_only_where_the_join_rule_is_knock_or_knock_restricted(void **state) {
     (void)state;
     static const char *const rules[] = {"knock", "knock_restricted", "public", "invite", "restricted", NULL};
-    static const ht_errcode verdicts[] = {HT_OK, HT_OK, HT_M_FORBIDDEN, HT_M_FORBIDDEN, HT_M_FORBIDDEN,
-                                          HT_M_FORBIDDEN};
+    static const ht_errcode verdicts[] = {HT_OK,          HT_OK,          HT_M_FORBIDDEN,
+                                          HT_M_FORBIDDEN, HT_M_FORBIDDEN, HT_M_FORBIDDEN};
     EACH_VERSION(v) {
         for (size_t i = 0; i < 6; i++) {
             room r;
@@ -643,9 +645,9 @@ static void test_a_knock_is_answered_by_invite_or_kick_or_withdrawn(void **state
         room_member(&r, "bob", "knock");
         assert_int_equal(judge_member(&r, "bob", "bob", "join"), HT_M_FORBIDDEN); /* a knock is no invite */
         assert_int_equal(judge_member(&r, "plain", "bob", "invite"), HT_OK);
-        assert_int_equal(judge_member(&r, "mod", "bob", "leave"), HT_OK);       /* rejected by a kick */
+        assert_int_equal(judge_member(&r, "mod", "bob", "leave"), HT_OK); /* rejected by a kick */
         assert_int_equal(judge_member(&r, "plain", "bob", "leave"), HT_M_FORBIDDEN);
-        assert_int_equal(judge_member(&r, "bob", "bob", "leave"), HT_OK);       /* withdrawn */
+        assert_int_equal(judge_member(&r, "bob", "bob", "leave"), HT_OK); /* withdrawn */
         room_close(&r);
     }
 }
@@ -681,7 +683,8 @@ static void test_third_party_invite_event_needs_the_invite_level(void **state) {
     (void)state;
     EACH_VERSION(v) {
         room r;
-        room_open(&r, *v, "{'users': {'@alice:x': 100, '@mod:x': 50}, 'invite': 50, 'state_default': 0}", "public");
+        room_open(&r, *v, "{'users': {'@alice:x': 100, '@mod:x': 50}, 'invite': 50, 'state_default': 0}",
+                  "public");
         room_member(&r, "bob", "join");
         room_member(&r, "mod", "join");
         assert_int_equal(judge(&r, "bob", "m.room.third_party_invite", "t", "{}"), HT_M_FORBIDDEN);
@@ -748,7 +751,7 @@ static void test_without_power_levels_the_creator_has_100_and_state_needs_50(voi
         assert_int_equal(judge(&r, "alice", "m.room.topic", "", "{}"), HT_OK);
         assert_int_equal(judge(&r, "bob", "m.room.topic", "", "{}"), HT_M_FORBIDDEN);
         assert_int_equal(judge(&r, "bob", "m.room.message", NULL, "{}"), HT_OK);
-        assert_int_equal(judge_member(&r, "alice", "bob", "ban"), HT_OK);     /* 100 >= 50 > 0 */
+        assert_int_equal(judge_member(&r, "alice", "bob", "ban"), HT_OK); /* 100 >= 50 > 0 */
         assert_int_equal(judge_member(&r, "bob", "alice", "leave"), HT_M_FORBIDDEN);
         assert_int_equal(judge(&r, "bob", PL, "", "{'users': {'@bob:x': 100}}"), HT_M_FORBIDDEN);
         /* The first power levels event, by someone allowed to send it, is
@@ -775,27 +778,35 @@ static void test_power_levels_must_be_integers(void **state) {
     EACH_VERSION(v) {
         room r;
         room_open(&r, *v, "{'users': {'@alice:x': 100}}", "public");
-        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) assert_int_equal(judge(&r, "alice", PL, "", bad[i]), HT_M_BAD_JSON);
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+            assert_int_equal(judge(&r, "alice", PL, "", bad[i]), HT_M_BAD_JSON);
         room_close(&r);
     }
 }
+
+/* Mod (50) sends power levels with these users and, after the power
+ * levels' own level (50), these other properties. */
+static ht_errcode change_levels(room *r, const char *users, const char *rest) {
+    return judge(
+        r, "mod", PL, "",
+        ht_arena_printf(&r->f.arena, "{'users': {%s}, 'events': {'m.room.power_levels': 50%s}", users, rest));
+}
+
+#define ALICE_AND_MOD "'@alice:x': 100, '@mod:x': 50"
 
 static void test_named_levels_change_only_within_the_senders_level(void **state) {
     (void)state;
     EACH_VERSION(v) {
         room r;
-        room_open(&r, *v, "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50}, 'kick': 75}",
+        room_open(&r, *v, "{'users': {" ALICE_AND_MOD "}, 'events': {'m.room.power_levels': 50}, 'kick': 75}",
                   "public");
         room_member(&r, "mod", "join");
-        const char *base = "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50}";
-        /* Changing kick (now 75, above mod) fails; setting ban above 50 fails;
-         * setting ban to 50 is fine. */
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "%s, 'kick': 40}", base)), HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "%s}", base)), HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "%s, 'kick': 75, 'ban': 51}", base)),
-                         HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "%s, 'kick': 75, 'ban': 50}", base)),
-                         HT_OK);
+        /* kick is 75, above mod: changing or removing it fails; adding ban
+         * above 50 fails, at 50 is fine. */
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}, 'kick': 40"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}, 'kick': 75, 'ban': 51"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}, 'kick': 75, 'ban': 50"), HT_OK);
         room_close(&r);
     }
 }
@@ -805,19 +816,16 @@ static void test_event_levels_change_only_within_the_senders_level(void **state)
     EACH_VERSION(v) {
         room r;
         room_open(&r, *v,
-                  "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50, 'm.room.name': 80}}",
+                  "{'users': {" ALICE_AND_MOD "}, 'events': {'m.room.power_levels': 50, 'm.room.name': 80}}",
                   "public");
         room_member(&r, "mod", "join");
         /* Removing or lowering an entry above mod fails, adding one above mod
          * fails, adding one at mod's level is fine. */
-        assert_int_equal(judge(&r, "mod", PL, "", "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50}}"),
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, ", 'm.room.name': 10}"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, ", 'm.room.name': 80, 'm.room.topic': 51}"),
                          HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50, 'm.room.name': 10}}"),
-                         HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50, 'm.room.name': 80, 'm.room.topic': 51}}"),
-                         HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50, 'm.room.name': 80, 'm.room.topic': 50}}"),
-                         HT_OK);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, ", 'm.room.name': 80, 'm.room.topic': 50}"), HT_OK);
         room_close(&r);
     }
 }
@@ -828,25 +836,21 @@ static void test_notification_levels_change_only_within_the_senders_level(void *
     EACH_VERSION(v) {
         room r;
         room_open(&r, *v,
-                  "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50},"
+                  "{'users': {" ALICE_AND_MOD "}, 'events': {'m.room.power_levels': 50},"
                   " 'notifications': {'room': 80}}",
                   "public");
         room_member(&r, "mod", "join");
-        const char *base = "{'users': {'@alice:x': 100, '@mod:x': 50}, 'events': {'m.room.power_levels': 50}";
         /* @room notifications need 80: mod may neither lower nor remove that,
          * nor add another key above 50. */
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "%s, 'notifications': {'room': 0}}", base)),
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}, 'notifications': {'room': 0}"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}, 'notifications': {'room': 80, 'keyword': 60}"),
                          HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "%s}", base)), HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "",
-                               ht_arena_printf(&r.f.arena, "%s, 'notifications': {'room': 80, 'keyword': 60}}", base)),
-                         HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "",
-                               ht_arena_printf(&r.f.arena, "%s, 'notifications': {'room': 80, 'keyword': 50}}", base)),
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD, "}, 'notifications': {'room': 80, 'keyword': 50}"),
                          HT_OK);
         /* alice (100) may lower it. */
-        assert_int_equal(judge(&r, "alice", PL, "", ht_arena_printf(&r.f.arena, "%s, 'notifications': {'room': 0}}", base)),
-                         HT_OK);
+        assert_int_equal(
+            judge(&r, "alice", PL, "", "{'users': {" ALICE_AND_MOD "}, 'notifications': {'room': 0}}"), HT_OK);
         room_close(&r);
     }
 }
@@ -856,18 +860,20 @@ static void test_user_levels_change_only_below_the_sender(void **state) {
     EACH_VERSION(v) {
         room r;
         room_open(&r, *v,
-                  "{'users': {'@alice:x': 100, '@mod:x': 50, '@mod2:x': 50, '@bob:x': 10}, 'events': {'m.room.power_levels': 50}}",
+                  "{'users': {" ALICE_AND_MOD
+                  ", '@mod2:x': 50, '@bob:x': 10}, 'events': {'m.room.power_levels': 50}}",
                   "public");
         room_member(&r, "mod", "join");
-        const char *tail = "'events': {'m.room.power_levels': 50}}";
         /* mod may raise bob to 50, not to 51; may not touch mod2 (equal) or
          * alice; may lower itself; may remove bob. */
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "{'users': {'@alice:x': 100, '@mod:x': 50, '@mod2:x': 50, '@bob:x': 50}, %s", tail)), HT_OK);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "{'users': {'@alice:x': 100, '@mod:x': 50, '@mod2:x': 50, '@bob:x': 51}, %s", tail)), HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "{'users': {'@alice:x': 100, '@mod:x': 50, '@mod2:x': 0, '@bob:x': 10}, %s", tail)), HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "{'users': {'@alice:x': 99, '@mod:x': 50, '@mod2:x': 50, '@bob:x': 10}, %s", tail)), HT_M_FORBIDDEN);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "{'users': {'@alice:x': 100, '@mod:x': 20, '@mod2:x': 50, '@bob:x': 10}, %s", tail)), HT_OK);
-        assert_int_equal(judge(&r, "mod", PL, "", ht_arena_printf(&r.f.arena, "{'users': {'@alice:x': 100, '@mod:x': 50, '@mod2:x': 50}, %s", tail)), HT_OK);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD ", '@mod2:x': 50, '@bob:x': 50", "}"), HT_OK);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD ", '@mod2:x': 50, '@bob:x': 51", "}"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD ", '@mod2:x': 0, '@bob:x': 10", "}"), HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, "'@alice:x': 99, '@mod:x': 50, '@mod2:x': 50, '@bob:x': 10", "}"),
+                         HT_M_FORBIDDEN);
+        assert_int_equal(change_levels(&r, "'@alice:x': 100, '@mod:x': 20, '@mod2:x': 50, '@bob:x': 10", "}"),
+                         HT_OK);
+        assert_int_equal(change_levels(&r, ALICE_AND_MOD ", '@mod2:x': 50", "}"), HT_OK);
         room_close(&r);
     }
 }
