@@ -522,6 +522,137 @@ static void test_rejected_event_is_judged_again_and_may_pass(void **state) {
     fixture_free(&f);
 }
 
+/* ---- random forks ----------------------------------------------------------- */
+
+/* A small deterministic generator (xorshift), so a failing seed replays. */
+static uint64_t next_random(uint64_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* One branch of a fork: its state and its newest event. */
+typedef struct branch {
+    ht_state_map state;
+    const char *last;
+} branch;
+
+static const char *const people[] = {"alice", "bob", "carol", "dave", "erin"};
+
+/* A random event some person sends on the branch: kept (and applied) only if
+ * the rules allow it against the branch's state, as a server would. */
+static void random_step(fixture *f, branch *b, uint64_t *seed, int *made) {
+    const char *sender = people[next_random(seed) % 5];
+    const char *target = fixture_user(f, people[next_random(seed) % 5]);
+    static const char *const memberships[] = {"join", "leave", "ban", "invite"};
+    static const char *const rules[] = {"public", "invite"};
+    const char *type, *state_key, *content;
+    switch (next_random(seed) % 5) {
+    case 0:
+        type = TOPIC, state_key = "";
+        content = ht_arena_printf(&f->arena, "{'topic': 't%d'}", *made);
+        break;
+    case 1:
+        type = MEMBER, state_key = target;
+        content = ht_arena_printf(&f->arena, "{'membership': '%s'}", memberships[next_random(seed) % 4]);
+        break;
+    case 2:
+        type = JR, state_key = "";
+        content = ht_arena_printf(&f->arena, "{'join_rule': '%s'}", rules[next_random(seed) % 2]);
+        break;
+    case 3:
+        type = PL, state_key = "";
+        content = ht_arena_printf(&f->arena, "{'users': {'@alice:x': 100, '%s': %d}}", target,
+                                  (int)(next_random(seed) % 3) * 50);
+        break;
+    default:
+        type = MEMBER, state_key = fixture_user(f, sender);
+        content = ht_arena_printf(&f->arena, "{'membership': 'join', 'displayname': 'n%d'}", *made);
+        break;
+    }
+    const char *id = ht_arena_printf(&f->arena, "r%d", (*made)++);
+    const ht_pdu *e = fixture_add_on(f, &(spec_event)EVENT_AT(id, sender, type, state_key, content, b->last, NULL, 0),
+                                     &b->state);
+    ht_state_view view = ht_state_map_view(&b->state);
+    if (ht_auth_check_pdu(&f->arena, e, &view, &f->src, f->version).code != HT_OK) return;
+    ht_state_map_set(&b->state, e->type, e->state_key, e->event_id);
+    b->last = e->event_id;
+}
+
+/* Forks of three branches with random events, from a room where everyone
+ * has joined: every order of the three states resolves to the same state,
+ * in both versions. Seeds are fixed; a failure names its seed. */
+static void test_random_forks_resolve_the_same_in_any_order(void **state) {
+    (void)state;
+    static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    for (uint64_t seed0 = 1; seed0 <= 60; seed0++) {
+        const char *version = seed0 % 2 ? "10" : "11";
+        uint64_t seed = seed0 * 0x9E3779B97F4A7C15u;
+        fixture f;
+        fixture_init(&f, version);
+        branch common;
+        ht_state_map_init(&common.state, &f.arena);
+        common.last = NULL;
+        int made = 0;
+        fixture_add(&f, &(spec_event)EVENT("create", "alice", CREATE, "", "{'creator': '@alice:x'}"));
+        ht_state_map_set(&common.state, CREATE, "", "$create");
+        common.last = "$create";
+        static const char *const opening[][4] = {
+            {"alice", MEMBER, "@alice:x", "{'membership': 'join'}"},
+            {"alice", PL, "", "{'users': {'@alice:x': 100, '@bob:x': 50}}"},
+            {"alice", JR, "", "{'join_rule': 'public'}"},
+            {"bob", MEMBER, "@bob:x", "{'membership': 'join'}"},
+            {"carol", MEMBER, "@carol:x", "{'membership': 'join'}"},
+            {"dave", MEMBER, "@dave:x", "{'membership': 'join'}"},
+        };
+        for (size_t i = 0; i < sizeof opening / sizeof *opening; i++) {
+            const char *id = ht_arena_printf(&f.arena, "o%zu", i);
+            const ht_pdu *e = fixture_add_on(
+                &f, &(spec_event)EVENT_AT(id, opening[i][0], opening[i][1], opening[i][2], opening[i][3], common.last,
+                                          NULL, 0),
+                &common.state);
+            ht_state_map_set(&common.state, e->type, e->state_key, e->event_id);
+            common.last = e->event_id;
+        }
+        branch branches[3];
+        const ht_state_map *tips[3];
+        for (int b = 0; b < 3; b++) {
+            ht_state_map_init(&branches[b].state, &f.arena);
+            ht_state_map_copy(&branches[b].state, &common.state);
+            branches[b].last = common.last;
+            int steps = 2 + (int)(next_random(&seed) % 6);
+            for (int s = 0; s < steps; s++) random_step(&f, &branches[b], &seed, &made);
+            tips[b] = &branches[b].state;
+        }
+        ht_state_map first;
+        for (int o = 0; o < 6; o++) {
+            const ht_state_map *ordered[3] = {tips[orders[o][0]], tips[orders[o][1]], tips[orders[o][2]]};
+            ht_state_map out;
+            ht_state_map_init(&out, &f.arena);
+            if (!ht_state_resolve(&f.arena, ordered, 3, &f.src, version, &out)) {
+                fprintf(stderr, "seed %llu: resolution failed\n", (unsigned long long)seed0);
+                fail();
+            }
+            if (o == 0) first = out;
+            else if (!ht_state_map_equal(&first, &out)) {
+                fprintf(stderr, "seed %llu: order %d gives %s, order 0 gave %s\n", (unsigned long long)seed0, o,
+                        fixture_describe(&f, &out), fixture_describe(&f, &first));
+                fail();
+            }
+        }
+        /* Every key all branches agree on is kept. */
+        for (size_t i = 0; i < tips[0]->count; i++) {
+            const ht_state_entry *e = &tips[0]->entries[i];
+            const char *b1 = ht_state_map_get(tips[1], e->type, e->state_key);
+            const char *b2 = ht_state_map_get(tips[2], e->type, e->state_key);
+            if (b1 && b2 && strcmp(b1, e->event_id) == 0 && strcmp(b2, e->event_id) == 0)
+                assert_string_equal(ht_state_map_get(&first, e->type, e->state_key), e->event_id);
+        }
+        fixture_free(&f);
+    }
+}
+
 /* ---- plain cases and bounds ---------------------------------------------- */
 
 static void test_states_that_agree_resolve_to_themselves(void **state) {
@@ -672,6 +803,7 @@ int run_state_res_tests(void) {
         cmocka_unit_test(test_rejected_auth_event_is_not_used_in_iterative_checks),
         cmocka_unit_test(test_rejected_event_in_the_partial_state_gives_way_to_the_auth_event),
         cmocka_unit_test(test_rejected_event_is_judged_again_and_may_pass),
+        cmocka_unit_test(test_random_forks_resolve_the_same_in_any_order),
         cmocka_unit_test(test_states_that_agree_resolve_to_themselves),
         cmocka_unit_test(test_resolution_does_not_depend_on_the_order_of_the_states),
         cmocka_unit_test(test_an_event_missing_from_the_source_fails_the_resolution),
