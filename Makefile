@@ -65,6 +65,11 @@ build/native/state-res-bench: $(call objs,native,$(CORE_SRC) $(STATE_RES_BENCH_S
 
 build/native/tests/bench/%.o: CFLAGS_RELEASE += -Itests/unit
 
+# hometab's side of the comparison with Synapse's own rules and state
+# resolution (`make test-state-res-synapse`, tests/synapse_state_res).
+build/native/state-res-tool: $(call objs,native,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
+	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -72,7 +77,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: bench-stateres
+.PHONY: bench-stateres test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
 
@@ -173,6 +178,32 @@ bench: deps native bench-browser
 
 bench-stateres: build/native/state-res-bench
 	./build/native/state-res-bench
+
+# Authorization verdicts and state resolution against Synapse 1.67's own code
+# (synapse/event_auth.py, synapse/state/v2.py) on seeded random forks. Like
+# `make interop` it needs ../shared/synapse (the Synapse source kept beside the
+# repository), so `make test` does not run it. Synapse is unpacked into
+# build/synapse-1.67.0 and runs on Debian's python3 packages (without its
+# changelog.d folder, which the build's `*.d` dependency scan would trip on).
+# STATE_RES_SEED=N replays a run; STATE_RES_COUNT sets its size.
+SYNAPSE_TARBALL ?= $(CURDIR)/../shared/synapse/synapse-1.67.0-src.tar.gz
+APT_SYNAPSE := python3 python3-twisted python3-attr python3-frozendict python3-canonicaljson \
+    python3-signedjson python3-unpaddedbase64 python3-matrix-common python3-jsonschema python3-pydantic \
+    python3-typing-extensions python3-netaddr python3-prometheus-client python3-jinja2 python3-bcrypt \
+    python3-service-identity python3-openssl python3-yaml python3-sortedcontainers python3-nacl \
+    python3-poetry-core
+STATE_RES_COUNT ?= 300
+
+test-state-res-synapse: build/native/state-res-tool
+	@test -f "$(SYNAPSE_TARBALL)" || { echo "test-state-res-synapse: no Synapse source at $(SYNAPSE_TARBALL)" \
+	    "(set SYNAPSE_TARBALL)" >&2; exit 1; }
+	$(call apt_install,$(APT_SYNAPSE))
+	@if [ ! -f build/synapse-1.67.0/matrix_synapse-1.67.0.dist-info/METADATA ]; then \
+	    mkdir -p build && rm -rf build/synapse-1.67.0 && tar -xzf "$(SYNAPSE_TARBALL)" -C build --exclude='*/changelog.d' && \
+	    cd build/synapse-1.67.0 && /usr/bin/python3 -c \
+	        'import poetry.core.masonry.api as b; b.prepare_metadata_for_build_wheel(".")' >/dev/null; fi
+	/usr/bin/python3 tests/synapse_state_res/compare.py build/synapse-1.67.0 build/native/state-res-tool \
+	    --count $(STATE_RES_COUNT) $(if $(STATE_RES_SEED),--seed $(STATE_RES_SEED))
 
 bench-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
