@@ -27,6 +27,7 @@ int run_push_eval_tests(void);
 int run_work_tests(void);
 int run_auth_rules_tests(void);
 int run_restricted_join_tests(void);
+int run_pdu_view_tests(void);
 int run_event_auth_tests(void);
 int run_state_res_tests(void);
 
