@@ -70,6 +70,9 @@ build/native/tests/bench/%.o: CFLAGS_RELEASE += -Itests/unit
 build/native/state-res-tool: $(call objs,native,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
 	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
 
+build/asan/state-res-tool: $(call objs,asan,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
+	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -193,8 +196,10 @@ APT_SYNAPSE := python3 python3-twisted python3-attr python3-frozendict python3-c
     python3-service-identity python3-openssl python3-yaml python3-sortedcontainers python3-nacl \
     python3-poetry-core
 STATE_RES_COUNT ?= 300
+# STATE_RES_BUILD=asan compares the sanitizer build.
+STATE_RES_BUILD ?= native
 
-test-state-res-synapse: build/native/state-res-tool
+test-state-res-synapse: build/$(STATE_RES_BUILD)/state-res-tool
 	@test -f "$(SYNAPSE_TARBALL)" || { echo "test-state-res-synapse: no Synapse source at $(SYNAPSE_TARBALL)" \
 	    "(set SYNAPSE_TARBALL)" >&2; exit 1; }
 	$(call apt_install,$(APT_SYNAPSE))
@@ -202,7 +207,7 @@ test-state-res-synapse: build/native/state-res-tool
 	    mkdir -p build && rm -rf build/synapse-1.67.0 && tar -xzf "$(SYNAPSE_TARBALL)" -C build --exclude='*/changelog.d' && \
 	    cd build/synapse-1.67.0 && /usr/bin/python3 -c \
 	        'import poetry.core.masonry.api as b; b.prepare_metadata_for_build_wheel(".")' >/dev/null; fi
-	/usr/bin/python3 tests/synapse_state_res/compare.py build/synapse-1.67.0 build/native/state-res-tool \
+	/usr/bin/python3 tests/synapse_state_res/compare.py build/synapse-1.67.0 build/$(STATE_RES_BUILD)/state-res-tool \
 	    --count $(STATE_RES_COUNT) $(if $(STATE_RES_SEED),--seed $(STATE_RES_SEED))
 
 bench-browser: deps-browser native www
