@@ -113,7 +113,13 @@ ht_error ht_auth_check_event(ht_arena *arena, const ht_new_event *ev, const ht_a
                   .prev_count = st->has_create ? 1 : 0};
     ht_state_view state = {state_get, &s};
     ht_event_source src = {source_get, &s};
-    ht_error err = ht_auth_check_pdu(arena, &pdu, &state, &src, HT_ROOM_VERSION_DEFAULT);
+    /* The versions' rules differ in who the creator is, which the state
+     * built above answers alike for both, and in what a create event must
+     * hold: judge a create event by the version it names. */
+    const char *version = HT_ROOM_VERSION_DEFAULT;
+    const char *named = ht_json_str(ev->content, "room_version");
+    if (strcmp(ev->type, "m.room.create") == 0 && named && ht_auth_room_version_known(named)) version = named;
+    ht_error err = ht_auth_check_pdu(arena, &pdu, &state, &src, version);
     release(&s);
     return err;
 }

@@ -76,6 +76,7 @@ size_t ht_auth_selection(ht_arena *arena, const ht_pdu *ev, const char *room_ver
     return list.count;
 }
 
+/* spec: rooms v10, v11 "Authorisation rules" 2 */
 ht_error ht_auth_check_auth_events(ht_arena *arena, const ht_pdu *ev, const ht_event_source *src,
                                    const char *room_version) {
     (void)arena;
@@ -324,6 +325,7 @@ static ht_error judge_event(judge *j) {
     return allow;
 }
 
+/* spec: rooms v10, v11 "Authorisation rules" 1 and 3 to 10 */
 ht_error ht_auth_check_pdu(ht_arena *arena, const ht_pdu *ev, const ht_state_view *state,
                            const ht_event_source *src, const char *room_version) {
     (void)arena;
@@ -335,6 +337,7 @@ ht_error ht_auth_check_pdu(ht_arena *arena, const ht_pdu *ev, const ht_state_vie
     return j.broken.code ? j.broken : verdict;
 }
 
+/* spec: server-server "Checks performed on receipt of a PDU" 4 */
 ht_error ht_auth_check_by_auth_events(ht_arena *arena, const ht_pdu *ev, const ht_event_source *src,
                                       const char *room_version) {
     ht_error err = ht_auth_check_auth_events(arena, ev, src, room_version);

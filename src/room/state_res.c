@@ -39,9 +39,9 @@ struct node {
     size_t waiting;  /* auth events in the graph not yet sorted */
     node **cited_by; /* graph events that cite this one */
     size_t cited_by_count, cited_by_cap;
-    int64_t mainline; /* mainline position, or one of: */
+    int64_t mainline; /* mainline position (0 and up), or one of these: */
 };
-enum { MAINLINE_UNKNOWN = -1, MAINLINE_WALKING = -2 };
+enum { MAINLINE_UNKNOWN = -1, MAINLINE_WALKING = -2 /* on the walk being made: a cycle if met again */ };
 
 typedef struct resolver {
     ht_arena *arena;
@@ -134,11 +134,15 @@ static void split(resolver *r, const ht_state_map *const *states, size_t count, 
 
 /* Marks, for every event in any state's auth chain, which states reach it,
  * then adds to `full` every event some but not all states reach. A state's
- * own events count as reached by it, as Synapse counts them (the spec's
- * auth chain of E starts at E's auth events; the difference is then the
- * same but for agreed events, which the last step restores anyway). Each
- * event is walked again only when it gains a state, so the work is at most
- * the number of states times the events in the chains. */
+ * own events count as reached by it, as Synapse's database counts them (the
+ * spec's auth chain of E starts at E's auth events; the difference then
+ * differs only by agreed events, whose keys the last step restores anyway:
+ * on the random forks of `make test-state-res-synapse` both readings give
+ * the same states). Each event is walked again only when it gains a state,
+ * so the work is at most the number of states times the events in the
+ * chains; every event of every state is read, since the chains of agreed
+ * events decide what the others share (Synapse keeps an index of chains for
+ * this; a store that has one could hand the difference over instead). */
 static void auth_difference(resolver *r, const ht_state_map *const *states, size_t count, node_list *full) {
     node_list stack = {0};
     node_list seen = {0}; /* every event reached, in the order found */
@@ -198,8 +202,9 @@ static int64_t sender_power(resolver *r, const ht_pdu *e) {
     for (size_t k = 0; k < e->auth_count; k++) {
         node *a = node_of(r, e->auth_events[k]);
         if (!a) return 0;
-        if (is(a->pdu->type, "m.room.power_levels") && is(a->pdu->state_key, "")) pl = a->pdu;
-        if (is(a->pdu->type, "m.room.create") && is(a->pdu->state_key, "")) create = a->pdu;
+        /* The first of each, should an event cite two (rule 2 rejects it). */
+        if (!pl && is(a->pdu->type, "m.room.power_levels") && is(a->pdu->state_key, "")) pl = a->pdu;
+        if (!create && is(a->pdu->type, "m.room.create") && is(a->pdu->state_key, "")) create = a->pdu;
     }
     if (pl) {
         json_t *level = json_object_get(json_object_get(pl->content, "users"), e->sender);
@@ -394,6 +399,7 @@ static void iterative_auth_checks(resolver *r, const node_list *events, ht_state
 
 /* ---- the algorithm ------------------------------------------------------------ */
 
+/* spec: rooms/fragments/v2-state-res.md "Algorithm" */
 bool ht_state_resolve_bounded(ht_arena *arena, const ht_state_map *const *states, size_t count,
                               const ht_event_source *src, const char *room_version,
                               const ht_state_res_bounds *bounds, ht_state_map *out) {
