@@ -9,6 +9,12 @@ DB ?= data/hometab.sqlite
 SERVER_NAME ?= localhost
 
 CC ?= cc
+# Quiet by default: a line per step, not per file. `make V=1` prints every command.
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+# Builds run in parallel (`make run` and `make test` pass -j$(JOBS) to the
+# build step only: the test suites themselves run one after another).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Isrc -g
 CFLAGS_RELEASE := $(CFLAGS_COMMON) -O2
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -19,7 +25,7 @@ CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no
                -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 20
-FUZZ_TARGETS := http core
+FUZZ_TARGETS := http core canonical
 PKGS := libuv jansson sqlite3 libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -28,61 +34,85 @@ CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+DIFFERENTIAL_SRC := tests/differential/canonical_tool.c
 
 # Release build in build/native, sanitizer build in build/asan.
 objs = $(patsubst %.c,build/$(1)/%.o,$(2))
 
 build/native/%.o: %.c | deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_RELEASE) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_RELEASE) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/%.o: %.c | deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_ASAN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 build/fuzz/%.o: %.c | deps-fuzz
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CFLAGS_FUZZ) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(FUZZ_CC) $(CFLAGS_FUZZ) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+# Each link says what it made and how many of its files were compiled anew.
+linked = @echo "build: $@ ($(words $(filter %.o,$?)) of $(words $(filter %.o,$^)) files compiled)"
 
 build/native/hometab: $(call objs,native,$(CORE_SRC) $(NATIVE_SRC))
-	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
 
 build/asan/hometab: $(call objs,asan,$(CORE_SRC) $(NATIVE_SRC))
-	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(linked)
 
 build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
-	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(linked)
 
 build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
-	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(linked)
+
+# hometab's side of the differential test (tests/differential), and the
+# microbenchmark of event hashing and signing (`make bench-pdu`).
+build/native/canonical-tool: $(call objs,native,$(CORE_SRC) $(DIFFERENTIAL_SRC))
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
+build/asan/canonical-tool: $(call objs,asan,$(CORE_SRC) $(DIFFERENTIAL_SRC))
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(linked)
 
 # The microbenchmark of state resolution (`make bench-stateres`): a room of
 # 500 and of 5,000 members in memory, two states that differ in three keys.
 STATE_RES_BENCH_SRC := tests/unit/room_fixture.c tests/bench/state_res_bench.c
 
 build/native/state-res-bench: $(call objs,native,$(CORE_SRC) $(STATE_RES_BENCH_SRC))
-	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
 
 build/native/tests/bench/%.o: CFLAGS_RELEASE += -Itests/unit
 
 # hometab's side of the comparison with Synapse's own rules and state
 # resolution (`make test-state-res-synapse`, tests/synapse_state_res).
 build/native/state-res-tool: $(call objs,native,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
-	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
 
 build/asan/state-res-tool: $(call objs,asan,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
-	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(linked)
 
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
-	$(FUZZ_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 .PHONY: bench-stateres test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
-        bench bench-browser clean deps deps-build deps-node deps-fuzz deps-wasm deps-browser wasm www
+        test-differential test-federation interop deps-interop \
+        bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
+        deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
+        package test-package bench-package
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -91,24 +121,43 @@ hometab: native
 
 # ---- dependencies -------------------------------------------------------
 # Debian packages, installed only when one is missing (quiet otherwise).
+# `make run` installs what running needs (APT_BUILD, APT_WASM, the npm
+# packages the web root is built with); `make test` the rest.
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
+# The differential test of canonical JSON, hashes and signatures: Synapse's own
+# libraries, as Debian packages them.
+APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
 # libclang-rt-dev holds libFuzzer and the sanitizer runtimes; clang only recommends it.
 APT_FUZZ := clang libclang-rt-dev
 # The wasm build: Emscripten, dpkg-source to unpack Debian source packages,
 # tclsh to make SQLite's amalgamation. The browser tests: Debian's Chromium.
 APT_WASM := emscripten dpkg-dev xz-utils tcl
 APT_BROWSER := chromium
-APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER)
+# make interop: Synapse 1.67.0 runs from its source on Debian's python3 packages (its
+# pyproject's dependencies; poetry-core only writes the package metadata Synapse checks at
+# start); openssl makes the test CA. Not in APT_ALL: make test does not need them.
+APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
+    python3-canonicaljson python3-signedjson python3-service-identity python3-twisted python3-treq \
+    python3-openssl python3-yaml python3-pyasn1 python3-pyasn1-modules python3-bcrypt python3-pil \
+    python3-sortedcontainers python3-pymacaroons python3-msgpack python3-phonenumbers \
+    python3-prometheus-client python3-attr python3-netaddr python3-jinja2 python3-bleach \
+    python3-typing-extensions python3-cryptography python3-ijson python3-matrix-common \
+    python3-packaging python3-pydantic python3-idna python3-nacl python3-poetry-core
+APT_RUN := $(APT_BUILD) $(APT_WASM)
+# The WebRTC test makes a network namespace with a veth pair: ip and unshare.
+APT_P2P := iproute2 util-linux
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_DIFFERENTIAL) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	    echo "deps: installing $$missing"; \
+	    echo "deps: installing" $$missing; \
 	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    $$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
+	        --no-install-recommends $$missing >/dev/null; \
 	fi
 endef
 
@@ -118,27 +167,71 @@ deps-build:
 deps-fuzz: deps-build
 	$(call apt_install,$(APT_FUZZ))
 
+deps-differential:
+	$(call apt_install,$(APT_DIFFERENTIAL))
+
 deps: deps-build deps-node
 	$(call apt_install,$(APT_ALL))
+
+deps-run: check-node node_modules/.installed-build
+	$(call apt_install,$(APT_RUN))
 
 deps-wasm:
 	$(call apt_install,$(APT_WASM))
 
+deps-interop:
+	$(call apt_install,$(APT_INTEROP))
+
 deps-browser: deps-node
 	$(call apt_install,$(APT_BROWSER))
 
-deps-node: node_modules/.installed
+# Node.js 20 or newer: the web root's bundler, the wasm build's JS optimizer
+# and the test runner. Debian bookworm's own nodejs is 18, which lacks what
+# the tests use (node --test's options, fetch and WebCrypto as globals).
+NODE_MIN := 20
+check-node:
+	@v=$$(node --version 2>/dev/null | sed -n 's/^v\([0-9][0-9]*\)\..*/\1/p'); \
+	if [ -z "$$v" ]; then \
+	    echo "hometab needs Node.js $(NODE_MIN) or newer, and finds no node on PATH." >&2; \
+	    echo "  Install it (https://nodejs.org/en/download, or nvm, or your distribution's" >&2; \
+	    echo "  backports; Debian bookworm's own nodejs is 18, too old), then run make again." >&2; \
+	    exit 1; \
+	elif [ "$$v" -lt $(NODE_MIN) ]; then \
+	    echo "hometab needs Node.js $(NODE_MIN) or newer; $$(command -v node) is $$(node --version)." >&2; \
+	    echo "  Install a newer one (https://nodejs.org/en/download, or nvm) and put it first on PATH," >&2; \
+	    echo "  then run make again. Debian bookworm's own nodejs package is 18: too old." >&2; \
+	    exit 1; \
+	fi
 
+deps-p2p: deps-browser
+	$(call apt_install,$(APT_P2P))
+
+deps-node: check-node node_modules/.installed
+
+# Two stamps: .installed-build after `npm ci --omit=dev` (what building the
+# web root needs: package.json "dependencies"), .installed after a full
+# `npm ci` (the test tools, "devDependencies", too). A full install serves
+# both.
 node_modules/.installed: package.json package-lock.json
 	@echo "deps: npm ci"
 	@npm ci --no-audit --no-fund --loglevel=error
-	@mkdir -p node_modules && touch $@ # npm ci makes no folder while there are no dependencies
+	@mkdir -p node_modules && touch $@ node_modules/.installed-build
+
+node_modules/.installed-build: package.json package-lock.json
+	@if [ -e node_modules/.installed ] && [ node_modules/.installed -nt package-lock.json ] && \
+	    [ node_modules/.installed -nt package.json ]; then touch $@; else \
+	    echo "deps: npm ci --omit=dev (the build's packages)"; \
+	    npm ci --omit=dev --no-audit --no-fund --loglevel=error && mkdir -p node_modules && touch $@; fi
 
 # ---- running ------------------------------------------------------------
-run: deps native www
+# The server prints its URLs itself once it listens (and nothing but the
+# reason when it cannot, e.g. a port in use).
+run: deps-run
+	@[ -x build/native/hometab ] && [ -e $(WWW)/version.json ] || \
+	    echo "build: the first build compiles the server twice (natively and to WebAssembly) with SQLite, jansson and libsodium: a few minutes; later runs take seconds"
+	@$(MAKE) --no-print-directory -j$(JOBS) native www
 	@mkdir -p $(dir $(DB))
-	@echo "hometab: open http://$(LISTEN)/ for the in-browser server (demo); Matrix clients use the same URL for the native one"
-	./build/native/hometab --listen $(LISTEN) --db $(DB) --server-name $(SERVER_NAME) --web-root $(WWW)
+	@exec ./build/native/hometab --listen $(LISTEN) --db $(DB) --server-name $(SERVER_NAME) --web-root $(WWW)
 
 # ---- tests --------------------------------------------------------------
 # The unit and API suites run twice: on the release build, and on the
@@ -146,10 +239,27 @@ run: deps native www
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-test: deps test-unit test-api test-sdk test-asan test-fuzz test-browser
+# Everything is built first, in parallel; then the suites run one at a time.
+test: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
+	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool \
+	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	@$(MAKE) --no-print-directory test-unit test-differential test-api test-sdk test-federation test-asan \
+	    test-fuzz test-browser test-p2p test-package
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
+
+# Canonical JSON, content hashes, event ids and signatures against Synapse's
+# own libraries (Debian's python3-canonicaljson, -signedjson, -nacl), on
+# seeded random and hostile values. Debian's python3, not whatever python3
+# comes first on PATH: the packages are installed for it.
+# DIFFERENTIAL_SEED=N replays a run; DIFFERENTIAL_COUNT sets its size.
+DIFFERENTIAL_PYTHON := /usr/bin/python3
+DIFFERENTIAL_ARGS = $(if $(DIFFERENTIAL_SEED),--seed $(DIFFERENTIAL_SEED)) \
+                    $(if $(DIFFERENTIAL_COUNT),--count $(DIFFERENTIAL_COUNT))
+test-differential: build/native/canonical-tool deps-differential
+	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/native/canonical-tool $(DIFFERENTIAL_ARGS)
 
 test-api: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/api/
@@ -159,8 +269,25 @@ test-api: build/native/hometab deps-node
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
-test-asan: build/asan/unit-tests build/asan/hometab deps-node
+# The federation test kit (tests/federation/lib: a fake remote homeserver in node) checked on
+# its own; hometab-based federation tests join this folder.
+test-federation: deps-node
+	node --test --test-concurrency=1 tests/federation/
+
+# Federation against the reference server, Synapse 1.67.0, on loopback (tests/interop/). Not
+# part of make test: its source is kept beside the repository, in ../shared/synapse, which a
+# clone elsewhere lacks. tests/interop/lib/synapse.mjs unpacks it into .cache/synapse-1.67.0.
+SYNAPSE_DIR ?= $(CURDIR)/../shared/synapse
+# The source is looked for first, so a clone without it fails at once, having installed nothing.
+interop: deps-node
+	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "interop: no $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz;" \
+	    "make interop needs the shared folder beside the repository (or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory deps-interop
+	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
+
+test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential
 	./build/asan/unit-tests
+	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
 	    node --test --test-concurrency=1 tests/api/ tests/sdk/
 
@@ -176,8 +303,12 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser
+bench: deps native bench-browser bench-p2p bench-pdu bench-package
 	node tests/bench/bench.mjs
+
+# What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
+bench-pdu: build/native/canonical-tool
+	./build/native/canonical-tool bench
 
 bench-stateres: build/native/state-res-bench
 	./build/native/state-res-bench
@@ -188,23 +319,19 @@ bench-stateres: build/native/state-res-bench
 # repository), so `make test` does not run it. Synapse is unpacked into
 # build/synapse-1.67.0 and runs on Debian's python3 packages (without its
 # changelog.d folder, which the build's `*.d` dependency scan would trip on).
-# STATE_RES_SEED=N replays a run; STATE_RES_COUNT sets its size.
-SYNAPSE_TARBALL ?= $(CURDIR)/../shared/synapse/synapse-1.67.0-src.tar.gz
-APT_SYNAPSE := python3 python3-twisted python3-attr python3-frozendict python3-canonicaljson \
-    python3-signedjson python3-unpaddedbase64 python3-matrix-common python3-jsonschema python3-pydantic \
-    python3-typing-extensions python3-netaddr python3-prometheus-client python3-jinja2 python3-bcrypt \
-    python3-service-identity python3-openssl python3-yaml python3-sortedcontainers python3-nacl \
-    python3-poetry-core
+# The packages are make interop's (APT_INTEROP), the source the same
+# SYNAPSE_DIR. STATE_RES_SEED=N replays a run; STATE_RES_COUNT sets its size.
 STATE_RES_COUNT ?= 300
 # STATE_RES_BUILD=asan compares the sanitizer build.
 STATE_RES_BUILD ?= native
 
 test-state-res-synapse: build/$(STATE_RES_BUILD)/state-res-tool
-	@test -f "$(SYNAPSE_TARBALL)" || { echo "test-state-res-synapse: no Synapse source at $(SYNAPSE_TARBALL)" \
-	    "(set SYNAPSE_TARBALL)" >&2; exit 1; }
-	$(call apt_install,$(APT_SYNAPSE))
+	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "test-state-res-synapse: no" \
+	    "$(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz; it needs the shared folder beside the repository" \
+	    "(or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory deps-interop
 	@if [ ! -f build/synapse-1.67.0/matrix_synapse-1.67.0.dist-info/METADATA ]; then \
-	    mkdir -p build && rm -rf build/synapse-1.67.0 && tar -xzf "$(SYNAPSE_TARBALL)" -C build --exclude='*/changelog.d' && \
+	    mkdir -p build && rm -rf build/synapse-1.67.0 && tar -xzf $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz -C build --exclude='*/changelog.d' && \
 	    cd build/synapse-1.67.0 && /usr/bin/python3 -c \
 	        'import poetry.core.masonry.api as b; b.prepare_metadata_for_build_wheel(".")' >/dev/null; fi
 	/usr/bin/python3 tests/synapse_state_res/compare.py build/synapse-1.67.0 build/$(STATE_RES_BUILD)/state-res-tool \
@@ -285,19 +412,21 @@ wasm: build/wasm/hometab-core.js
 
 build/wasm/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libjansson.a \
                             $(WASM_DEPS)/libsodium.a
-	$(EMCC) $(WASM_LDFLAGS) -o $@ $^
-	@printf 'wasm: %s, %s bytes gzipped\n' "$$(stat -c %s build/wasm/hometab-core.wasm) bytes" \
+	$(Q)$(EMCC) $(WASM_LDFLAGS) -o $@ $^
+	@printf 'wasm: %s (%s of %s files compiled), %s, %s bytes gzipped\n' $@ \
+	    $(words $(filter $(WASM_OBJ_DIR)/%,$?)) $(words $(WASM_OBJ)) "$$(stat -c %s build/wasm/hometab-core.wasm) bytes" \
 	    "$$(gzip -9c build/wasm/hometab-core.wasm | wc -c)"
 
 $(WASM_OBJ_DIR)/%.o: %.c | $(WASM_HEADERS) deps-wasm
 	@mkdir -p $(dir $@)
-	$(EMCC) $(WASM_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(EMCC) $(WASM_CFLAGS) -MMD -MP -c $< -o $@
 
 # -- the three libraries, from Debian's source packages
 APT_SRC_DIR := .cache/apt
 APT_SRC = apt-get -qq -o Dir::Etc::SourceList=$(CURDIR)/$(APT_SRC_DIR)/sources.list \
     -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists=$(CURDIR)/$(APT_SRC_DIR)/lists \
-    -o Dir::Cache=$(CURDIR)/$(APT_SRC_DIR) -o Debug::NoLocking=1
+    -o Dir::Cache=$(CURDIR)/$(APT_SRC_DIR) -o Debug::NoLocking=1 \
+    $(if $(filter 0,$(shell id -u)),-o APT::Sandbox::User=root)
 
 $(APT_SRC_DIR)/lists/.updated: | deps-wasm
 	@mkdir -p $(APT_SRC_DIR)/lists/partial $(APT_SRC_DIR)/archives/partial
@@ -323,9 +452,9 @@ endef
 
 $(SQLITE_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated
 	$(call fetch_source,sqlite3,$(SQLITE_VERSION))
-$(JANSSON_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated
+$(JANSSON_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated $(SQLITE_SRC)/.unpacked
 	$(call fetch_source,jansson,$(JANSSON_VERSION))
-$(SODIUM_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated
+$(SODIUM_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated $(JANSSON_SRC)/.unpacked
 	$(call fetch_source,libsodium,$(SODIUM_VERSION))
 
 $(SQLITE_SRC)/amalgamation/sqlite3.c: $(SQLITE_SRC)/.unpacked
@@ -358,9 +487,9 @@ $(WASM_DEPS)/sqlite3.o: $(SQLITE_SRC)/amalgamation/sqlite3.c | deps-wasm
 $(WASM_DEPS)/libjansson.a: $(WASM_HEADERS) | deps-wasm
 	@echo "wasm: compiling jansson $(JANSSON_VERSION)"
 	@rm -rf $(WASM_DEPS)/jansson && mkdir -p $(WASM_DEPS)/jansson
-	@for c in $(JANSSON_SRC)/src/*.c; do \
-	    $(EMCC) $(WASM_OPT) -DHAVE_CONFIG_H=1 -I$(JANSSON_SRC)/src -w -c $$c \
-	        -o $(WASM_DEPS)/jansson/$$(basename $$c .c).o || exit 1; done
+	@ls $(JANSSON_SRC)/src/*.c | xargs -P$(JOBS) -I{} sh -c '$(EMCC) $(WASM_OPT) -DHAVE_CONFIG_H=1 \
+	    -I$(JANSSON_SRC)/src -w -c {} -o $(WASM_DEPS)/jansson/$$(basename {} .c).o'
+	@test $$(ls $(WASM_DEPS)/jansson/*.o | wc -l) -eq $$(ls $(JANSSON_SRC)/src/*.c | wc -l)
 	@rm -f $@ && $(EMAR) rcs $@ $(WASM_DEPS)/jansson/*.o
 
 # libsodium's own Emscripten build runs autotools; its sources need no more
@@ -369,28 +498,112 @@ $(WASM_DEPS)/libsodium.a: $(WASM_HEADERS) | deps-wasm
 	@echo "wasm: compiling libsodium $(SODIUM_VERSION)"
 	@rm -rf $(WASM_DEPS)/sodium && mkdir -p $(WASM_DEPS)/sodium
 	@cd $(SODIUM_SRC)/src/libsodium && find . -name '*.c' | sort | \
-	    xargs -P$$(nproc) -I{} sh -c '$(EMCC) $(WASM_OPT) $(SODIUM_WASM_FLAGS) \
+	    xargs -P$(JOBS) -I{} sh -c '$(EMCC) $(WASM_OPT) $(SODIUM_WASM_FLAGS) \
 	        -Iinclude/sodium -w -c {} \
 	        -o $(CURDIR)/$(WASM_DEPS)/sodium/$$(echo {} | tr / _ | sed "s/^\._//").o'
 	@test $$(ls $(WASM_DEPS)/sodium/*.o | wc -l) -eq $$(find $(SODIUM_SRC)/src/libsodium -name '*.c' | wc -l)
 	@rm -f $@ && $(EMAR) rcs $@ $(WASM_DEPS)/sodium/*.o
 
+# ==== the peer-to-peer transport (js-bridge/p2p) ==========================
+# peer.js and js-libp2p (pinned in package.json) bundled by esbuild into one
+# ES module for the page, build/www/vendor/p2p.js; a page loads it only in
+# p2p mode. The relay and gateway run in node from the sources
+# (js-bridge/p2p/relay.mjs). Never committed.
+P2P_SRC := $(sort $(wildcard js-bridge/p2p/*.js))
+P2P_BUNDLE := build/p2p/p2p.js
+
+p2p: $(P2P_BUNDLE)
+
+$(P2P_BUNDLE): $(P2P_SRC) node_modules/.installed-build
+	@mkdir -p $(dir $@)
+	@node_modules/.bin/esbuild js-bridge/p2p/peer.js --bundle --format=esm --minify --platform=browser \
+	    --log-level=warning --outfile=$@
+	@printf 'p2p: bundle %s, %s bytes gzipped\n' "$$(stat -c %s $@) bytes" "$$(gzip -9c $@ | wc -c)"
+
+# Two browser servers (Chromium profiles) through the real relay, the
+# gateway, hostile peers, and WebRTC inside a network namespace (a visible
+# SKIP where unshare is refused).
+test-p2p: deps-p2p $(P2P_BUNDLE)
+	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node --test --test-concurrency=1 tests/p2p/
+
+bench-p2p: deps-p2p $(P2P_BUNDLE)
+	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node tests/bench/p2p.mjs
+
 # ==== the web root: what `make run` serves =================================
-# web/ at the top, sw/, js-bridge/ and the wasm build beside it. version.json
-# names the build, so the page registers a new worker URL when anything in
-# it changed (a rebuilt .wasm alone would not make the browser update).
+# web/ at the top, sw/, js-bridge/ and the wasm build beside it, and
+# vendor/format.js: marked and DOMPurify (npm, pinned) bundled by esbuild
+# into one minified ES module, never committed. version.json names the
+# build, so the page registers a new worker URL when anything in it changed
+# (a rebuilt .wasm alone would not make the browser update).
 WWW := build/www
-WWW_SRC := $(sort $(wildcard web/* sw/* js-bridge/*))
+WWW_SRC := $(sort $(shell find web sw js-bridge -type f)) # subfolders too (js-bridge/p2p, package)
+VENDOR := build/vendor/format.js
 
 www: $(WWW)/version.json
 
-$(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC)
-	@rm -rf $(WWW) && mkdir -p $(WWW)/wasm
+# The bundle's whole entry point: the two names web/format.js imports.
+$(VENDOR): package-lock.json node_modules/.installed-build
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' "export { marked } from 'marked';" "export { default as DOMPurify } from 'dompurify';" | \
+	    node_modules/.bin/esbuild --bundle --format=esm --minify --legal-comments=eof \
+	    --log-level=warning --sourcefile=format-entry.js --outfile=$@
+	@echo "www: $@ (marked, DOMPurify), $$(stat -c %s $@) bytes, $$(gzip -9c $@ | wc -c) gzipped"
+
+$(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC) $(VENDOR) $(P2P_BUNDLE)
+	@rm -rf $(WWW) && mkdir -p $(WWW)/wasm $(WWW)/vendor
 	@cp -r web/. $(WWW)/ && cp -r sw js-bridge $(WWW)/
 	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm $(WWW)/wasm/
-	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
+	@cp $(VENDOR) $(WWW)/vendor/
+	@cp $(P2P_BUNDLE) $(WWW)/vendor/p2p.js
+	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) $(VENDOR) $(P2P_BUNDLE) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
 	@echo "www: web root assembled in $(WWW)"
+
+# The README's pictures (docs/screenshots/*.png), taken from the real page.
+screenshots: deps-browser native www
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
+	    node --test tests/browser/screenshots.mjs
+	@ls -l docs/screenshots/*.png
 
 test-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
 	    node --test --test-concurrency=1 tests/browser/
+
+# ==== the npm package: the wasm core in a test author's process =============
+# js-bridge/package/ holds the package's own files (package.json, README.md,
+# index.d.ts, the entry points); the tarball lays them out beside the bridge
+# and the wasm build as the web root does (js-bridge/, wasm/), so the same
+# relative imports work in both. Nothing is published: `npm pack` makes a
+# tarball that installs anywhere (npm install build/package/hometab.tgz).
+PACKAGE_TGZ := build/package/hometab.tgz
+PACKAGE_SRC := $(sort $(wildcard js-bridge/*.js js-bridge/package/*))
+
+package: $(PACKAGE_TGZ)
+
+$(PACKAGE_TGZ): build/wasm/hometab-core.js $(PACKAGE_SRC)
+	@rm -rf build/package && mkdir -p build/package/hometab/js-bridge/package build/package/hometab/wasm
+	@cp js-bridge/*.js build/package/hometab/js-bridge/
+	@cp js-bridge/package/*.js build/package/hometab/js-bridge/package/
+	@cp js-bridge/package/package.json js-bridge/package/README.md js-bridge/package/index.d.ts \
+	    build/package/hometab/
+	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm build/package/hometab/wasm/
+	@cd build/package && npm pack ./hometab --pack-destination . --loglevel=error >/dev/null && \
+	    mv hometab-*.tgz hometab.tgz
+	@printf 'package: %s (%s bytes)\n' $(PACKAGE_TGZ) "$$(stat -c %s $(PACKAGE_TGZ))"
+
+# The tarball installed into a fresh folder outside the repository (so
+# nothing resolves from this checkout's node_modules), offline from npm's
+# cache as a user with a warm cache would, then the README's examples and
+# the package's own tests run from there. The browser example needs Chromium.
+test-package: package native deps-browser
+	@scratch=$$(mktemp -d /tmp/hometab-package.XXXXXX) && \
+	    tests/package/install.sh $(CURDIR)/$(PACKAGE_TGZ) $$scratch && \
+	    HOMETAB_PACKAGE_DIR=$$scratch HOMETAB_BIN=$(CURDIR)/build/native/hometab \
+	        node --test --test-concurrency=1 tests/package/; \
+	    rc=$$?; rm -rf $$scratch; exit $$rc
+
+bench-package: package native
+	@scratch=$$(mktemp -d /tmp/hometab-package.XXXXXX) && \
+	    tests/package/install.sh $(CURDIR)/$(PACKAGE_TGZ) $$scratch && \
+	    HOMETAB_PACKAGE_DIR=$$scratch HOMETAB_BIN=$(CURDIR)/build/native/hometab \
+	        node tests/bench/package.mjs; \
+	    rc=$$?; rm -rf $$scratch; exit $$rc

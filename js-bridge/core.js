@@ -31,11 +31,13 @@ class Core {
   }
 
   // Opens the database now in memory. Throws with SQLite's sentence.
-  open({ serverName, rateLimit = false, maxBodyBytes = 0 }) {
+  // passwordHashCost: { ops, memKib } for Argon2id (absent: the native cost).
+  open({ serverName, rateLimit = false, maxBodyBytes = 0, passwordHashCost = null }) {
     const name = new TextEncoder().encode(`${serverName}\0`);
     const at = this.#m._malloc(name.length);
     this.#m.HEAPU8.set(name, at);
-    const rc = this.#m._ht_wasm_open(at, rateLimit ? 1 : 0, maxBodyBytes);
+    const rc = this.#m._ht_wasm_open(at, rateLimit ? 1 : 0, maxBodyBytes,
+      passwordHashCost?.ops ?? 0, passwordHashCost?.memKib ?? 0);
     this.#m._free(at);
     if (rc !== 0) throw new Error(this.#m.UTF8ToString(this.#m._ht_wasm_error()));
   }

@@ -28,6 +28,9 @@
 //   next one (group commit). In "relaxed" mode answers go out at once and a
 //   timer saves; the caller keeps a service worker alive with
 //   event.waitUntil(server.flush()).
+// * The time. The core reads no clock: every call carries "now" from the
+//   `clock` option (the real one by default), and parked long-polls wake by
+//   it, so a test that moves its own clock moves the server's time.
 
 import { loadCore, OUTCOME_PARK } from './core.js';
 import { requestToBytes, responseFromBytes } from './http.js';
@@ -48,11 +51,34 @@ const DEFAULTS = {
   rateLimit: false,     // the core's rate limits (all requests come from one browser)
   maxBodyBytes: 0,      // 0: the core's default
   onStatus: null,       // called with status() whenever it changes
+  clock: null,          // { now(), schedule(atMs, fn) -> cancel }: the core's time; default the real one
+  ownInstance: false,   // a wasm instance of this server's own, so several run side by side
+  passwordHashCost: null, // { ops, memKib } for Argon2id; default the native cost
+};
+
+// The real clock. The core takes its time from the host on every call, so a
+// test may pass another clock (one it moves by hand) and long-poll deadlines,
+// typing expiry and presence time-outs follow it.
+export const realClock = {
+  now: () => Date.now(),
+  schedule(at, fn) {
+    // setTimeout fires at once past 2^31-1 ms, so a far deadline re-arms.
+    let timer;
+    const arm = () => {
+      const wait = at - Date.now();
+      timer = wait > 2 ** 31 - 1 ? setTimeout(arm, 2 ** 31 - 1) : setTimeout(fn, Math.max(0, wait));
+    };
+    arm();
+    return () => clearTimeout(timer);
+  },
 };
 
 const SAVE_RETRIES = [100, 500, 2000]; // ms before each new attempt of a failed save
 
-let current = null;  // one server per JavaScript realm: the wasm core holds one database
+// One shared server per JavaScript realm: the wasm core holds one database and
+// its module is loaded once and reused across start() and close(). A server
+// started with ownInstance gets a fresh instance (its own memory) instead.
+let current = null;
 const loaded = new Map(); // createModule -> Promise<Core>: the module is loaded once
 
 // Starts the server: loads the wasm module, restores the database from
@@ -60,14 +86,17 @@ const loaded = new Map(); // createModule -> Promise<Core>: the module is loaded
 // it is clear they cannot, with status().state === 'error' and the reason in
 // status().error (the stored data is then left untouched).
 export async function start(options = {}) {
-  if (current) throw new Error('hometab is already running here; close() it before starting another');
   const opts = { ...DEFAULTS, ...options };
+  if (current && !opts.ownInstance) {
+    throw new Error('hometab is already running here; close() it before starting another (or pass ownInstance: true)');
+  }
   if (typeof opts.createModule !== 'function') {
     throw new TypeError('start() needs createModule: the default export of wasm/hometab-core.js');
   }
   opts.serverName ??= globalThis.location?.host ?? 'localhost';
+  opts.clock ??= realClock;
   const server = new Hometab(opts);
-  current = server;
+  if (!opts.ownInstance) current = server;
   await server._start();
   return server;
 }
@@ -121,7 +150,7 @@ class Hometab {
   #queue = [];        // jobs waiting for their call into the core
   #blocked = 0;       // > 0 while a restore, import or reload owns the core
   #draining = false;
-  #parked = new Set(); // { job, position, deadline, timer }
+  #parked = new Set(); // { job, position, deadline, cancel }
   #position = 0;      // the core's stream position after the last call
 
   // Durability bookkeeping: every call that wrote takes a number; a save
@@ -150,7 +179,7 @@ class Hometab {
 
   // Answers a fetch Request with a Response.
   async handle(request) {
-    const received = Date.now();
+    const received = this.#opts.clock.now();
     const bytes = await requestToBytes(request);
     const response = await this.#submit(bytes, received, request.signal);
     return responseFromBytes(response, request.method);
@@ -159,7 +188,7 @@ class Hometab {
   // The same with the bytes of an HTTP request; resolves with the bytes of
   // the response.
   handleBytes(bytes, { signal } = {}) {
-    return this.#submit(Uint8Array.from(bytes), Date.now(), signal);
+    return this.#submit(Uint8Array.from(bytes), this.#opts.clock.now(), signal);
   }
 
   // Resolves once everything written so far is in IndexedDB.
@@ -257,11 +286,12 @@ class Hometab {
       if (this.#state === 'closed') return;
       await this.flush().catch(() => {});
       for (const entry of this.#parked) {
-        clearTimeout(entry.timer);
+        entry.cancel();
         entry.job.resolve(httpError(503, 'M_UNKNOWN', 'The in-browser server is shutting down.'));
       }
       this.#parked.clear();
       this.#core?.close();
+      if (this.#opts.ownInstance) this.#core = null; // its memory goes with it
       this.#store?.close();
       this.#store = null;
       this.#setState('closed');
@@ -305,16 +335,18 @@ class Hometab {
     try {
       const t0 = performance.now();
       this.#setState('starting');
-      const { createModule, moduleOptions } = this.#opts;
-      if (!loaded.has(createModule)) loaded.set(createModule, loadCore(createModule, moduleOptions));
+      const { createModule, moduleOptions, ownInstance } = this.#opts;
+      const core = ownInstance ? loadCore(createModule, moduleOptions)
+        : loaded.get(createModule) ?? loadCore(createModule, moduleOptions);
+      if (!ownInstance) loaded.set(createModule, core);
       // Read IndexedDB while the module compiles: a cold start pays for the
       // slower of the two, not both.
       const stored = this.#readStore();
       stored.catch(() => {}); // awaited below
       try {
-        this.#core = await loaded.get(createModule);
+        this.#core = await core;
       } catch (e) {
-        loaded.delete(createModule);
+        if (!ownInstance) loaded.delete(createModule);
         throw new Error(`the wasm core did not load: ${e?.message ?? e}`);
       }
       await this.#restoreAndOpen(stored, t0);
@@ -328,7 +360,7 @@ class Hometab {
 
   #openOptions() {
     return { serverName: this.#opts.serverName, rateLimit: this.#opts.rateLimit,
-      maxBodyBytes: this.#opts.maxBodyBytes };
+      maxBodyBytes: this.#opts.maxBodyBytes, passwordHashCost: this.#opts.passwordHashCost };
   }
 
   // Puts `bytes` into the core's (closed) file.
@@ -394,9 +426,9 @@ class Hometab {
     this.#writeSeq = this.#savedSeq = 0;
     return this.#exclusive(async () => {
       if (freshModule) {
-        const { createModule, moduleOptions } = this.#opts;
+        const { createModule, moduleOptions, ownInstance } = this.#opts;
         const core = loadCore(createModule, moduleOptions);
-        loaded.set(createModule, core);
+        if (!ownInstance) loaded.set(createModule, core);
         this.#core = await core;
       }
       await this.#restoreAndOpen();
@@ -465,7 +497,7 @@ class Hometab {
     }
     let result;
     try {
-      result = this.#core.handle(job.bytes, job.received, job.now ?? Date.now());
+      result = this.#core.handle(job.bytes, job.received, job.now ?? this.#opts.clock.now());
     } catch (e) {
       job.resolve(httpError(500, 'M_UNKNOWN', `The in-browser server failed: ${e?.message ?? e}`));
       this.#fail(new Error(`the wasm core stopped (${e?.message ?? e}); restarting it from the saved database`));
@@ -506,19 +538,20 @@ class Hometab {
   // ---- parked long-polls ---------------------------------------------------
 
   #park(job, result) {
+    const clock = this.#opts.clock;
     if (this.#noParking) {
-      job.now = Math.max(Date.now(), result.parkDeadline);
+      job.now = Math.max(clock.now(), result.parkDeadline);
       this.#queue.push(job);
       return; // #drain's loop runs it next
     }
     const wakeAt = Math.min(result.parkDeadline, job.received + this.#opts.parkCapMs);
-    const entry = { job, position: result.parkPosition, deadline: result.parkDeadline, timer: 0 };
-    entry.timer = setTimeout(() => this.#wake(entry, true), Math.max(0, wakeAt - Date.now()));
+    const entry = { job, position: result.parkPosition, deadline: result.parkDeadline, cancel: null };
+    entry.cancel = clock.schedule(wakeAt, () => this.#wake(entry, true));
     this.#parked.add(entry);
     if (job.signal && !job.onAbort) {
       job.onAbort = () => {
         if (this.#parked.delete(entry)) {
-          clearTimeout(entry.timer);
+          entry.cancel();
           job.reject(job.signal.reason);
         }
       };
@@ -528,9 +561,9 @@ class Hometab {
 
   #wake(entry, atDeadline) {
     if (!this.#parked.delete(entry)) return;
-    clearTimeout(entry.timer);
+    entry.cancel();
     // At the cap, the core is told its own deadline has come.
-    if (atDeadline) entry.job.now = Math.max(Date.now(), entry.deadline);
+    if (atDeadline) entry.job.now = Math.max(this.#opts.clock.now(), entry.deadline);
     this.#queue.push(entry.job);
     this.#drain();
   }

@@ -1,5 +1,11 @@
-// status.js -- the status panel: what the in-browser server is doing, and
-// the export / import buttons.
+// status.js -- the status bar: what the in-browser server is doing, in
+// words (starting, saved, saving, offline, error), its figures one click
+// away, and the export / import buttons.
+//
+// The pill's data-state stays the worker's own state word (tests and styles
+// read it); only its text is for people. "Offline" is the chat's view: its
+// sync cannot reach its server (the chat says so with a hometab-connection
+// event), whatever the worker reports.
 
 function bytes(n) {
   if (n < 1024) return `${n} B`;
@@ -11,32 +17,75 @@ function clock(ms) {
   return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-const STATE_TEXT = {
-  starting: 'starting',
-  restoring: 'restoring the database',
-  ready: 'ready',
-  flushing: 'saving',
-  error: 'error',
-  closed: 'stopped',
-};
+// The pill's words, and the sentence that explains them.
+function words(status, online) {
+  if (status.state === 'error') return ['Error', 'The in-browser server cannot run; see the message below.'];
+  if (status.saveError) return ['Not saved', `Saving to this browser's storage is failing: ${status.saveError}`];
+  if (!online) return ['Offline', 'The chat cannot reach its server; it keeps trying.'];
+  switch (status.state) {
+  case 'starting': return ['Starting…', 'Loading the server into this browser.'];
+  case 'restoring': return ['Loading…', 'Reading your data from this browser\'s storage.'];
+  case 'flushing': return ['Saving…', 'Writing the latest changes to this browser\'s storage.'];
+  case 'closed': return ['Stopped', 'The in-browser server has stopped; reload the page.'];
+  default: return status.unsaved ? ['Saving…', 'Changes are waiting to be written.']
+    : ['Saved', 'Everything is stored in this browser; it survives reloads and restarts.'];
+  }
+}
+
+// The server name a .sqlite file was made under: the server part of the
+// user ids written in it ("@name:server"). SQLite stores text as it is, so
+// they are readable in the file's bytes, but a record's next column may
+// follow without a separator ("@faye:example.orgDEVICEID"): every match
+// also counts for the shorter matches it starts with, and the name seen
+// most often (the shortest, on a tie) wins. null if none.
+export function serverNameOf(bytesOfFile) {
+  const text = new TextDecoder('latin1').decode(bytesOfFile);
+  const counts = new Map();
+  for (const m of text.matchAll(/@[a-z0-9._=\-/+]{1,255}:([a-zA-Z0-9.-]+(?::\d{1,5})?|\[[0-9a-fA-F:.]+\](?::\d{1,5})?)/g)) {
+    counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
+  }
+  const names = [...counts.keys()];
+  let best = null;
+  let bestScore = 0;
+  for (const name of names) {
+    const score = names.filter((other) => other.startsWith(name)).reduce((n, other) => n + counts.get(other), 0);
+    if (score > bestScore || (score === bestScore && name.length < best.length)) [best, bestScore] = [name, score];
+  }
+  return best;
+}
 
 export class StatusPanel {
   constructor(doc) {
     this.doc = doc;
     this.$ = (id) => doc.getElementById(id);
+    this.online = true;
+    this.last = null;
+    const pill = this.$('status-state');
+    pill.addEventListener('click', () => {
+      const details = this.$('status-details');
+      details.hidden = !details.hidden;
+      pill.setAttribute('aria-expanded', String(!details.hidden));
+    });
+    doc.addEventListener('hometab-connection', (e) => {
+      this.online = e.detail.online;
+      if (this.last) this.show(this.last);
+    });
   }
 
   show(status) {
     this.last = status;
+    const [word, sentence] = words(status, this.online);
     const state = this.$('status-state');
-    state.textContent = STATE_TEXT[status.state] ?? status.state;
+    state.textContent = word;
     state.dataset.state = status.state;
-    this.$('status-db').textContent = `database ${bytes(status.dbBytes)}`;
-    this.$('status-db').title = `wasm memory ${bytes(status.memoryBytes)}; generation ${status.generation}; ` +
-      `build ${status.build}`;
+    state.dataset.words = word.replace('…', '').toLowerCase();
+    this.$('status-summary').textContent = sentence;
+    this.$('status-name').textContent = location.host;
+    this.$('status-db').textContent = `${bytes(status.dbBytes)} (memory ${bytes(status.memoryBytes)})`;
+    this.$('status-build').textContent = `${status.build} · generation ${status.generation}`;
     const flush = status.lastFlush;
     this.$('status-flush').textContent = flush
-      ? `saved ${clock(flush.at)} in ${flush.ms.toFixed(1)} ms (${flush.chunks} chunk${flush.chunks === 1 ? '' : 's'})`
+      ? `${clock(flush.at)}, ${flush.ms.toFixed(1)} ms (${flush.chunks} chunk${flush.chunks === 1 ? '' : 's'})`
       : 'not saved yet';
     const error = this.$('status-error');
     if (status.state === 'error') {
@@ -54,7 +103,7 @@ export class StatusPanel {
 
   fatal(message) {
     const state = this.$('status-state');
-    state.textContent = 'unavailable';
+    state.textContent = 'Unavailable';
     state.dataset.state = 'error';
     const error = this.$('status-error');
     error.hidden = false;
@@ -81,14 +130,28 @@ export class StatusPanel {
       const file = input.files[0];
       input.value = '';
       if (!file) return;
-      if (!confirm(`Replace the database in this browser with ${file.name}? ` +
-        'Everything stored here now is replaced. Export it first to keep it.')) return;
+      const bytesOfFile = new Uint8Array(await file.arrayBuffer());
+      if (!confirm(this.importQuestion(file.name, serverNameOf(bytesOfFile)))) return;
       try {
-        await link.importDatabase(new Uint8Array(await file.arrayBuffer()));
+        await link.importDatabase(bytesOfFile);
         this.doc.dispatchEvent(new CustomEvent('hometab-imported'));
       } catch (e) {
         alert(`Import failed: ${e.message}`);
       }
     });
+  }
+
+  // The question asked before an import; it warns when the file's accounts
+  // belong to another server name, since nobody could sign in to them here.
+  importQuestion(fileName, fileServer) {
+    const replace = `Replace the database in this browser with ${fileName}? ` +
+      'Everything stored here now is replaced. Export it first to keep it.';
+    if (!fileServer || fileServer === location.host) return replace;
+    return `Warning: ${fileName} was made by a server named “${fileServer}”, and this one is named ` +
+      `“${location.host}”. Its accounts would be @name:${fileServer}, and nobody can sign in to them here ` +
+      `(signing in as “name” means @name:${location.host}).\n\n` +
+      `To use them, open this page at http://${fileServer}/ if that is an address hometab serves, or run ` +
+      `the native server on the file: ./hometab --db ${fileName} --server-name ${fileServer}\n\n` +
+      `Import anyway? ${replace}`;
   }
 }

@@ -35,6 +35,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "matrix/handler.h"
+#include "room/server_key.h"
 #include "router/router.h"
 #include "store/meta.h"
 #include "util/crypto.h"
@@ -73,6 +74,10 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     ht_store *store = ht_store_open(cfg->db_path, cfg->wal, err, err_size);
     if (!store) return NULL;
+    if (!ht_server_key_ensure(store, err, err_size)) {
+        ht_store_close(store);
+        return NULL;
+    }
     ht_core *core = ht_xmalloc(sizeof *core);
     memset(core, 0, sizeof *core);
     core->cfg = *cfg;

@@ -118,7 +118,7 @@ ht_error ht_auth_check_event(ht_arena *arena, const ht_new_event *ev, const ht_a
      * hold: judge a create event by the version it names. */
     const char *version = HT_ROOM_VERSION_DEFAULT;
     const char *named = ht_json_str(ev->content, "room_version");
-    if (strcmp(ev->type, "m.room.create") == 0 && named && ht_auth_room_version_known(named)) version = named;
+    if (strcmp(ev->type, "m.room.create") == 0 && ht_room_version_get(named)) version = named;
     ht_error err = ht_auth_check_pdu(arena, &pdu, &state, &src, version);
     release(&s);
     return err;

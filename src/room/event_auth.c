@@ -3,7 +3,7 @@
  * The rules of room versions 10 and 11 in the spec's order (comments give
  * the rule numbers of content/rooms/v11.md); the two versions differ only in
  * who the creator is (v10: content.creator of m.room.create; v11: its
- * sender). State is read through lookups, never copied, so judging an event
+ * sender), which room_version.h calls create_has_creator. State is read through lookups, never copied, so judging an event
  * costs a handful of reads whatever the size of the room.
  *
  * Where the spec, Synapse and ruma read a rule differently, this file says
@@ -23,10 +23,8 @@ static bool is(const char *a, const char *b) { return a && b && strcmp(a, b) == 
 static ht_error forbid(const char *message) { return (ht_error){HT_M_FORBIDDEN, 0, message}; }
 static ht_error bad(const char *message) { return (ht_error){HT_M_BAD_JSON, 0, message}; }
 static const ht_error allow = {0};
-
-bool ht_auth_room_version_known(const char *room_version) {
-    return is(room_version, "10") || is(room_version, "11");
-}
+static const ht_error unknown_version = {HT_M_UNSUPPORTED_ROOM_VERSION, 0,
+                                         "This server does not know the room's version."};
 
 static bool same_server(const char *a, const char *b) {
     const char *x = ht_id_server(a), *y = ht_id_server(b);
@@ -80,8 +78,7 @@ size_t ht_auth_selection(ht_arena *arena, const ht_pdu *ev, const char *room_ver
 ht_error ht_auth_check_auth_events(ht_arena *arena, const ht_pdu *ev, const ht_event_source *src,
                                    const char *room_version) {
     (void)arena;
-    if (!ht_auth_room_version_known(room_version))
-        return (ht_error){HT_M_UNSUPPORTED_ROOM_VERSION, 0, "This server does not know the room's version."};
+    if (!ht_room_version_get(room_version)) return unknown_version;
     if (is(ev->type, "m.room.create")) return allow;
     key_list expected, seen = {.count = 0};
     select_keys(ev, &expected);
@@ -116,7 +113,7 @@ typedef struct judge {
     const ht_pdu *ev;
     const ht_state_view *state;
     const ht_event_source *src;
-    bool v11;
+    const ht_room_version *version;
     const ht_pdu *create;
     ht_levels levels;
     ht_error broken; /* the state named an event that cannot be used */
@@ -144,6 +141,12 @@ static const char *membership(judge *j, const char *user_id) {
     return m ? ht_json_str(m->content, "membership") : NULL;
 }
 
+/* The room's creator: named in the create event's content up to version 10,
+ * its sender from version 11. */
+static const char *creator_of(judge *j) {
+    return j->version->create_has_creator ? ht_json_str(j->create->content, "creator") : j->create->sender;
+}
+
 static int64_t level_of(judge *j, const char *user_id) { return ht_levels_user(&j->levels, user_id); }
 static int64_t action_level(judge *j, const char *action) { return ht_levels_action(&j->levels, action); }
 
@@ -163,9 +166,9 @@ static ht_error check_create(judge *j) {
     if (ev->prev_count) return forbid("A room's m.room.create event cannot have previous events.");
     if (!same_server(ev->room_id, ev->sender)) return forbid("The room id's server must be the creator's server.");
     json_t *version = json_object_get(ev->content, "room_version");
-    if (version && !ht_auth_room_version_known(json_string_value(version)))
+    if (version && !ht_room_version_get(json_string_value(version)))
         return forbid("The m.room.create event names a room version this server does not know.");
-    if (!j->v11 && !json_object_get(ev->content, "creator"))
+    if (j->version->create_has_creator && !json_object_get(ev->content, "creator"))
         return forbid("In room version 10 the m.room.create event must name its creator.");
     return allow;
 }
@@ -189,7 +192,7 @@ static ht_error check_join(judge *j) {
     const ht_pdu *ev = j->ev;
     const char *target = ev->state_key;
     /* 4.3.1: the creator's own first join, right after the create event. */
-    const char *creator = j->v11 ? j->create->sender : ht_json_str(j->create->content, "creator");
+    const char *creator = creator_of(j);
     if (ev->prev_count == 1 && is(ev->prev_events[0], j->create->event_id) && is(target, creator)) return allow;
     if (!is(ev->sender, target)) return forbid("You can only join a room as yourself.");
     const char *current = membership(j, target);
@@ -292,8 +295,7 @@ static ht_error judge_event(judge *j) {
     if (federate && !json_is_true(federate) && !same_server(ev->sender, j->create->sender))
         return forbid("This room does not federate: only users of its creator's server may take part.");
     const ht_pdu *pl = state_event(j, "m.room.power_levels", "");
-    j->levels = (ht_levels){pl ? pl->content : NULL,
-                            j->v11 ? j->create->sender : ht_json_str(j->create->content, "creator")};
+    j->levels = (ht_levels){pl ? pl->content : NULL, creator_of(j)};
     if (is(ev->type, "m.room.member")) return check_member(j);
 
     /* 5 */
@@ -329,9 +331,8 @@ static ht_error judge_event(judge *j) {
 ht_error ht_auth_check_pdu(ht_arena *arena, const ht_pdu *ev, const ht_state_view *state,
                            const ht_event_source *src, const char *room_version) {
     (void)arena;
-    if (!ht_auth_room_version_known(room_version))
-        return (ht_error){HT_M_UNSUPPORTED_ROOM_VERSION, 0, "This server does not know the room's version."};
-    judge j = {.ev = ev, .state = state, .src = src, .v11 = is(room_version, "11")};
+    judge j = {.ev = ev, .state = state, .src = src, .version = ht_room_version_get(room_version)};
+    if (!j.version) return unknown_version;
     ht_error verdict = judge_event(&j);
     /* A broken state refuses the event even where a later rule allowed it. */
     return j.broken.code ? j.broken : verdict;

@@ -14,6 +14,9 @@
  * a user id): a client that sent it should hear that its request was
  * malformed, and to other servers both mean "rejected".
  *
+ * The room version is passed by its id ("10", "11"); one that room_version.c
+ * does not know is refused with M_UNSUPPORTED_ROOM_VERSION.
+ *
  * Not here: signatures (rule "events must be signed by the sender's server",
  * 4.2 "signed by the authorising server"), which pdu.c checks before the
  * rules run, and the redaction power check ("handling redactions"), which
@@ -26,10 +29,8 @@
 
 #include "matrix/error.h"
 #include "room/pdu_view.h"
+#include "room/room_version.h"
 #include "util/arena.h"
-
-/* Does hometab know this room version's rules ("10", "11")? */
-bool ht_auth_room_version_known(const char *room_version);
 
 /* The (type, state_key) pairs the spec's auth events selection names for ev
  * (none for m.room.create), without duplicates, in the arena. */

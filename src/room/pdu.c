@@ -1,44 +1,228 @@
-/* pdu.c -- the stored form of an event, its hashes and its id.
+/* pdu.c -- an event's hashes, id and signatures, and the checks on a PDU
+ * from elsewhere (see pdu.h).
  *
  * Room versions 4 and later name an event by its reference hash: SHA-256 of
- * the canonical JSON of the redacted event without signatures and unsigned,
- * in URL-safe unpadded base64, after a '$'. The content hash in
- * hashes.sha256 covers the whole event less unsigned, signatures and hashes.
- * Computing both now keeps the stored events valid for federation later. */
+ * the canonical JSON of the redacted event without signatures and unsigned.
+ * The content hash in hashes.sha256 covers the whole event less unsigned,
+ * signatures and hashes, and the origin signs the redacted form, hash
+ * included: so a server can check a redacted copy's signature, and tell from
+ * the hash whether a full copy was tampered with. Signatures are outside the
+ * reference hash, so signing an event later leaves its id as it was. */
 #include "room/pdu.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/crypto.h"
+#include "util/buf.h"
 
-char *ht_canonical_json(json_t *value) {
-    return json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-}
-
-static char *hash_of(ht_arena *arena, json_t *obj, bool urlsafe) {
-    char *text = ht_canonical_json(obj);
-    unsigned char digest[HT_SHA256_BYTES];
-    ht_sha256(text, strlen(text), digest);
+/* SHA-256 of the canonical JSON of obj less the named members. */
+static bool hash_without(json_t *obj, const char *const *drop, size_t ndrop, unsigned char out[HT_SHA256_BYTES],
+                         ht_canonical_error *err) {
+    json_t *copy = json_copy(obj); /* shallow: members are shared, not copied */
+    for (size_t i = 0; i < ndrop; i++) json_object_del(copy, drop[i]);
+    size_t len;
+    char *text = ht_canonical_json(copy, &len, err);
+    json_decref(copy);
+    if (!text) return false;
+    ht_sha256(text, len, out);
     free(text);
-    return urlsafe ? ht_base64_urlsafe(arena, digest, sizeof digest)
-                   : ht_base64_unpadded(arena, digest, sizeof digest);
+    return true;
 }
+
+bool ht_pdu_content_hash(json_t *pdu, unsigned char out[HT_SHA256_BYTES], ht_canonical_error *err) {
+    static const char *const drop[] = {"unsigned", "signatures", "hashes"};
+    return hash_without(pdu, drop, 3, out, err);
+}
+
+bool ht_pdu_set_content_hash(json_t *pdu, ht_canonical_error *err) {
+    unsigned char digest[HT_SHA256_BYTES];
+    if (!ht_pdu_content_hash(pdu, digest, err)) return false;
+    char text[48]; /* 43 characters of unpadded base64, and the NUL */
+    sodium_bin2base64(text, sizeof text, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+    json_object_set_new(pdu, "hashes", json_pack("{s:s}", "sha256", text));
+    return true;
+}
+
+bool ht_pdu_content_hash_matches(json_t *pdu) {
+    unsigned char claimed[HT_SHA256_BYTES], actual[HT_SHA256_BYTES];
+    const char *sha256 = json_string_value(json_object_get(json_object_get(pdu, "hashes"), "sha256"));
+    return ht_base64_decode_exact(sha256, claimed, sizeof claimed) && ht_pdu_content_hash(pdu, actual, NULL) &&
+           memcmp(claimed, actual, sizeof actual) == 0;
+}
+
+bool ht_pdu_reference_hash(const ht_room_version *v, json_t *pdu, unsigned char out[HT_SHA256_BYTES],
+                           ht_canonical_error *err) {
+    static const char *const drop[] = {"signatures", "unsigned"};
+    json_t *redacted = ht_pdu_redact(v, pdu);
+    bool ok = hash_without(redacted, drop, 2, out, err);
+    json_decref(redacted);
+    return ok;
+}
+
+const char *ht_pdu_id(ht_arena *arena, const ht_room_version *v, json_t *pdu, ht_canonical_error *err) {
+    unsigned char digest[HT_SHA256_BYTES];
+    if (!ht_pdu_reference_hash(v, pdu, digest, err)) return NULL;
+    return ht_arena_printf(arena, "$%s", ht_base64_urlsafe(arena, digest, sizeof digest));
+}
+
+bool ht_pdu_sign(const ht_room_version *v, json_t *pdu, const char *server_name, const ht_signing_key *key) {
+    json_t *signatures = json_object_get(pdu, "signatures");
+    if (!json_is_object(pdu) || (signatures && !json_is_object(signatures))) return false;
+    json_t *redacted = ht_pdu_redact(v, pdu);
+    bool ok = ht_json_sign(redacted, server_name, key);
+    /* The redacted copy carried the event's signatures; it now has ours too. */
+    if (ok) json_object_set(pdu, "signatures", json_object_get(redacted, "signatures"));
+    json_decref(redacted);
+    return ok;
+}
+
+const char *ht_pdu_server_of(const char *user_id) {
+    const char *colon = user_id ? strchr(user_id, ':') : NULL;
+    return colon && colon[1] ? colon + 1 : NULL;
+}
+
+/* ---- signatures on receipt ------------------------------------------------ */
+
+/* Checks server's signatures over the signed bytes; NULL if they pass. */
+static const char *check_server(ht_arena *arena, json_t *signatures, const char *server, const char *text,
+                                size_t len, int64_t ts, ht_pdu_key_lookup *lookup, void *ctx) {
+    json_t *mine = json_object_get(signatures, server);
+    if (!json_is_object(mine))
+        return ht_arena_printf(arena, "The event carries no signature from %s.", server);
+    int known = 0;
+    const char *key_id;
+    json_t *sig;
+    json_object_foreach(mine, key_id, sig) {
+        if (strncmp(key_id, "ed25519:", 8) != 0) continue; /* an algorithm we do not know */
+        const char *public_key = lookup(ctx, server, key_id, ts);
+        if (!public_key) continue;
+        known++;
+        if (!json_is_string(sig) || !ht_ed25519_verify(text, len, json_string_value(sig), public_key))
+            return ht_arena_printf(arena, "The signature of %s with key %s does not verify.", server, key_id);
+    }
+    if (!known) return ht_arena_printf(arena, "The event is not signed by any key of %s that is known and valid.", server);
+    return NULL;
+}
+
+const char *ht_pdu_check_signatures(ht_arena *arena, const ht_room_version *v, json_t *pdu,
+                                    ht_pdu_key_lookup *lookup, void *ctx) {
+    const char *sender_server = ht_pdu_server_of(json_string_value(json_object_get(pdu, "sender")));
+    if (!sender_server) return "The event has no sender with a server name.";
+    /* A restricted join is vouched for by a resident server, which signs it. */
+    const char *authoriser_server = NULL;
+    json_t *content = json_object_get(pdu, "content");
+    const char *type = json_string_value(json_object_get(pdu, "type"));
+    const char *membership = json_string_value(json_object_get(content, "membership"));
+    if (type && strcmp(type, "m.room.member") == 0 && membership && strcmp(membership, "join") == 0 &&
+        json_object_get(content, "join_authorised_via_users_server")) {
+        authoriser_server =
+            ht_pdu_server_of(json_string_value(json_object_get(content, "join_authorised_via_users_server")));
+        if (!authoriser_server) return "join_authorised_via_users_server is not a user id.";
+    }
+
+    json_t *redacted = ht_pdu_redact(v, pdu);
+    json_t *signatures = json_incref(json_object_get(redacted, "signatures"));
+    json_object_del(redacted, "signatures");
+    json_object_del(redacted, "unsigned");
+    size_t len;
+    char *text = ht_canonical_json(redacted, &len, NULL);
+    json_decref(redacted);
+    const char *why = NULL;
+    int64_t ts = json_integer_value(json_object_get(pdu, "origin_server_ts"));
+    if (!text) why = "The event is not canonical JSON.";
+    else if (!json_is_object(signatures)) why = "The event has no signatures.";
+    if (!why) why = check_server(arena, signatures, sender_server, text, len, ts, lookup, ctx);
+    if (!why && authoriser_server && strcmp(authoriser_server, sender_server) != 0)
+        why = check_server(arena, signatures, authoriser_server, text, len, ts, lookup, ctx);
+    free(text);
+    json_decref(signatures);
+    return why;
+}
+
+/* ---- format on receipt ----------------------------------------------------- */
+
+static bool short_string(json_t *v) {
+    return json_is_string(v) && json_string_length(v) <= HT_PDU_MAX_FIELD_BYTES;
+}
+
+static bool id_with_sigil(json_t *v, char sigil) {
+    return short_string(v) && json_string_value(v)[0] == sigil;
+}
+
+static const char *check_event_list(ht_arena *arena, json_t *pdu, const char *key, size_t max) {
+    json_t *list = json_object_get(pdu, key);
+    if (!json_is_array(list)) return ht_arena_printf(arena, "%s must be an array of event ids.", key);
+    if (json_array_size(list) > max)
+        return ht_arena_printf(arena, "%s lists %zu events; at most %zu are allowed.", key, json_array_size(list), max);
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (!id_with_sigil(json_array_get(list, i), '$'))
+            return ht_arena_printf(arena, "%s[%zu] is not an event id of at most 255 bytes.", key, i);
+    return NULL;
+}
+
+static const char *check_signatures_shape(json_t *signatures) {
+    if (!json_is_object(signatures)) return "signatures must be an object.";
+    const char *server;
+    json_t *by_server;
+    json_object_foreach(signatures, server, by_server) {
+        if (!json_is_object(by_server)) return "Each server's signatures must be an object.";
+        const char *key_id;
+        json_t *sig;
+        json_object_foreach(by_server, key_id, sig)
+            if (!json_is_string(sig)) return "Each signature must be a string.";
+    }
+    return NULL;
+}
+
+const char *ht_pdu_check_format(ht_arena *arena, const ht_room_version *v, json_t *pdu) {
+    if (!json_is_object(pdu)) return "The event is not a JSON object.";
+    ht_canonical_error bad;
+    if (!ht_canonical_check(pdu, &bad)) return ht_canonical_error_text(arena, &bad);
+    ht_buf bytes = {0};
+    bool written = ht_canonical_write(&bytes, pdu, &bad);
+    size_t size = bytes.len;
+    ht_buf_free(&bytes);
+    if (!written) return ht_canonical_error_text(arena, &bad);
+    if (size > HT_PDU_MAX_BYTES)
+        return ht_arena_printf(arena, "The event is %zu bytes as canonical JSON; at most %d are allowed.", size,
+                               HT_PDU_MAX_BYTES);
+
+    if (!short_string(json_object_get(pdu, "type"))) return "type must be a string of at most 255 bytes.";
+    json_t *state_key = json_object_get(pdu, "state_key");
+    if (state_key && !short_string(state_key)) return "state_key must be a string of at most 255 bytes.";
+    if (!id_with_sigil(json_object_get(pdu, "room_id"), '!'))
+        return "room_id must be a room id of at most 255 bytes.";
+    json_t *sender = json_object_get(pdu, "sender");
+    if (!id_with_sigil(sender, '@') || !ht_pdu_server_of(json_string_value(sender)))
+        return "sender must be a user id of at most 255 bytes.";
+    if (!json_is_integer(json_object_get(pdu, "origin_server_ts"))) return "origin_server_ts must be an integer.";
+    json_t *depth = json_object_get(pdu, "depth");
+    if (!json_is_integer(depth) || json_integer_value(depth) < 0) return "depth must be a non-negative integer.";
+    json_t *content = json_object_get(pdu, "content");
+    if (!json_is_object(content)) return "content must be an object.";
+    const char *why = check_event_list(arena, pdu, "prev_events", HT_PDU_MAX_PREV_EVENTS);
+    if (!why) why = check_event_list(arena, pdu, "auth_events", HT_PDU_MAX_AUTH_EVENTS);
+    if (why) return why;
+    if (!json_is_string(json_object_get(json_object_get(pdu, "hashes"), "sha256")))
+        return "hashes.sha256 must be a string.";
+    if ((why = check_signatures_shape(json_object_get(pdu, "signatures")))) return why;
+    json_t *unsigned_data = json_object_get(pdu, "unsigned");
+    if (unsigned_data && !json_is_object(unsigned_data)) return "unsigned must be an object.";
+    json_t *redacts = v->redacts_in_content ? json_object_get(content, "redacts") : json_object_get(pdu, "redacts");
+    if (redacts && !id_with_sigil(redacts, '$'))
+        return v->redacts_in_content ? "content.redacts must be an event id of at most 255 bytes."
+                                     : "redacts must be an event id of at most 255 bytes.";
+    return NULL;
+}
+
+/* ---- room version 10, for ht_room_send ---------------------------------- */
 
 void ht_pdu_add_content_hash(ht_arena *arena, json_t *pdu) {
-    json_t *copy = json_deep_copy(pdu);
-    json_object_del(copy, "unsigned");
-    json_object_del(copy, "signatures");
-    json_object_del(copy, "hashes");
-    json_object_set_new(pdu, "hashes", json_pack("{s:s}", "sha256", hash_of(arena, copy, false)));
-    json_decref(copy);
+    (void)arena;
+    ht_pdu_set_content_hash(pdu, NULL);
 }
 
 char *ht_pdu_event_id(ht_arena *arena, json_t *pdu) {
-    json_t *redacted = ht_redact_event(pdu);
-    json_object_del(redacted, "signatures");
-    json_object_del(redacted, "unsigned");
-    char *id = ht_arena_printf(arena, "$%s", hash_of(arena, redacted, true));
-    json_decref(redacted);
-    return id;
+    return (char *)ht_pdu_id(arena, ht_room_version_get("10"), pdu, NULL);
 }

@@ -35,7 +35,8 @@ static bool id_list(ht_arena *arena, json_t *list, size_t most, const char ***ou
 
 bool ht_pdu_view(ht_arena *arena, json_t *pdu, const char *event_id, const char *room_version, ht_pdu *out) {
     ht_pdu v = {.event_id = event_id};
-    if (!json_is_object(pdu) || !event_id) return false;
+    const ht_room_version *version = ht_room_version_get(room_version);
+    if (!json_is_object(pdu) || !event_id || !version) return false;
     if (!string_at(pdu, "room_id", &v.room_id) || !string_at(pdu, "type", &v.type) ||
         !string_at(pdu, "sender", &v.sender))
         return false;
@@ -52,8 +53,7 @@ bool ht_pdu_view(ht_arena *arena, json_t *pdu, const char *event_id, const char 
         return false;
     /* Version 11 moved `redacts` into content (MSC2174); a top-level one
      * there is unprotected by the redaction algorithm and means nothing. */
-    json_t *redacts =
-        strcmp(room_version, "10") == 0 ? json_object_get(pdu, "redacts") : json_object_get(v.content, "redacts");
+    json_t *redacts = json_object_get(version->redacts_in_content ? v.content : pdu, "redacts");
     if (redacts && !(v.redacts = json_string_value(redacts)) && strcmp(v.type, "m.room.redaction") == 0)
         return false;
     *out = v;

@@ -14,11 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "room/pdu.h"
 #include "util/arena.h"
-
-/* The most prev_events and auth_events a PDU may cite (room versions 3 and
- * up); the rules' loops are bounded by them. */
-enum { HT_PDU_MAX_PREV_EVENTS = 20, HT_PDU_MAX_AUTH_EVENTS = 10 };
 
 /* An event as the rules read it; parsed once. Every string is borrowed from
  * the parsed PDU (or the arena), which must outlive the view. */
@@ -35,9 +32,11 @@ typedef struct ht_pdu {
 } ht_pdu;
 
 /* Reads a PDU's fields, checking their JSON types; false if malformed (a
- * field missing or of the wrong type, more prev or auth events than any PDU
- * may have). room_version says where `redacts` lives: at the top level in
- * version 10, in content from version 11. `rejected` starts false. */
+ * field missing or of the wrong type, more prev or auth events than a PDU
+ * may cite: HT_PDU_MAX_PREV_EVENTS, HT_PDU_MAX_AUTH_EVENTS, which bound the
+ * rules' loops) or if the room version is unknown. The version says where
+ * `redacts` lives: at the top level in version 10, in content from version
+ * 11. `rejected` starts false. */
 bool ht_pdu_view(ht_arena *arena, json_t *pdu, const char *event_id, const char *room_version, ht_pdu *out);
 
 /* Where the rules find events by id (the store, or a test's table). NULL:

@@ -1,45 +1,81 @@
-/* redaction.c -- room version 10's redaction algorithm.
+/* redaction.c -- the redaction algorithms of room versions 10 and 11.
  *
  * A redacted event keeps only the top-level keys needed to keep the room's
  * history and authorization intact, and of its content only the keys that
- * matter to authorization for its type. */
-#include "room/room.h"
+ * matter to authorization for its type. The algorithm is part of the room
+ * version, not a detail: an event's id is the hash of its redacted form and
+ * its signature covers that form, so two servers that redact differently
+ * disagree on ids and reject each other's events.
+ * Spec: content/rooms/fragments/v9-redactions.md (v10), v11-redactions.md. */
+#include "room/pdu.h"
 
 #include <string.h>
 
-static const char *const kept_top_level[] = {
-    "event_id", "type", "room_id", "sender", "state_key", "content", "hashes", "signatures",
-    "depth", "prev_events", "prev_state", "auth_events", "origin", "origin_server_ts", "membership",
-};
+#include "room/room.h"
 
-static const struct {
+/* Kept by every version; v10 also keeps the three of version_10_only. */
+static const char *const kept_top_level[] = {
+    "event_id", "type",        "room_id",     "sender",      "state_key",       "content",
+    "hashes",   "signatures",  "depth",       "prev_events", "auth_events",     "origin_server_ts",
+};
+static const char *const version_10_only[] = {"origin", "membership", "prev_state"};
+
+enum { MAX_KEPT = 10 };
+
+typedef struct kept_keys {
     const char *type;
-    const char *keys[9];
-} kept_content[] = {
+    const char *keys[MAX_KEPT];
+} kept_keys;
+
+static const kept_keys kept_content[] = {
     {"m.room.member", {"membership", "join_authorised_via_users_server"}},
-    {"m.room.create", {"creator"}},
     {"m.room.join_rules", {"join_rule", "allow"}},
     {"m.room.power_levels",
      {"ban", "events", "events_default", "kick", "redact", "state_default", "users", "users_default"}},
     {"m.room.history_visibility", {"history_visibility"}},
 };
 
-json_t *ht_redact_event(json_t *pdu) {
-    json_t *out = json_object();
-    for (size_t i = 0; i < sizeof kept_top_level / sizeof *kept_top_level; i++) {
-        json_t *v = json_object_get(pdu, kept_top_level[i]);
-        if (v) json_object_set_new(out, kept_top_level[i], json_deep_copy(v));
-    }
-    json_t *content = json_object_get(pdu, "content");
+static void keep(json_t *to, json_t *from, const char *key) {
+    json_t *v = json_object_get(from, key);
+    if (v) json_object_set_new(to, key, json_deep_copy(v));
+}
+
+static bool is(const char *type, const char *name) { return type && strcmp(type, name) == 0; }
+
+static json_t *redacted_content(const ht_room_version *v, const char *type, json_t *content) {
+    if (is(type, "m.room.create") && v->redaction_keeps_create_content)
+        return content ? json_deep_copy(content) : json_object();
     json_t *kept = json_object();
-    const char *type = json_string_value(json_object_get(pdu, "type"));
-    for (size_t i = 0; type && i < sizeof kept_content / sizeof *kept_content; i++) {
-        if (strcmp(type, kept_content[i].type) != 0) continue;
-        for (size_t k = 0; k < 9 && kept_content[i].keys[k]; k++) {
-            json_t *v = json_object_get(content, kept_content[i].keys[k]);
-            if (v) json_object_set_new(kept, kept_content[i].keys[k], json_deep_copy(v));
+    if (!json_is_object(content)) return kept;
+    for (size_t i = 0; i < sizeof kept_content / sizeof *kept_content; i++) {
+        if (!is(type, kept_content[i].type)) continue;
+        for (size_t k = 0; k < MAX_KEPT && kept_content[i].keys[k]; k++) keep(kept, content, kept_content[i].keys[k]);
+    }
+    if (is(type, "m.room.create")) keep(kept, content, "creator");
+    if (is(type, "m.room.power_levels") && v->redaction_keeps_pl_invite) keep(kept, content, "invite");
+    if (is(type, "m.room.redaction") && v->redaction_keeps_redacts) keep(kept, content, "redacts");
+    if (is(type, "m.room.member") && v->redaction_keeps_tpi_signed) {
+        /* Only the part that auth needs; an object without "signed" leaves an
+         * empty object behind, as Synapse (the reference) does. */
+        json_t *tpi = json_object_get(content, "third_party_invite");
+        if (json_is_object(tpi)) {
+            json_t *only = json_object();
+            keep(only, tpi, "signed");
+            json_object_set_new(kept, "third_party_invite", only);
         }
     }
-    json_object_set_new(out, "content", kept);
+    return kept;
+}
+
+json_t *ht_pdu_redact(const ht_room_version *v, json_t *pdu) {
+    json_t *out = json_object();
+    for (size_t i = 0; i < sizeof kept_top_level / sizeof *kept_top_level; i++) keep(out, pdu, kept_top_level[i]);
+    if (v->redaction_keeps_origin)
+        for (size_t i = 0; i < sizeof version_10_only / sizeof *version_10_only; i++)
+            keep(out, pdu, version_10_only[i]);
+    const char *type = json_string_value(json_object_get(pdu, "type"));
+    json_object_set_new(out, "content", redacted_content(v, type, json_object_get(pdu, "content")));
     return out;
 }
+
+json_t *ht_redact_event(json_t *pdu) { return ht_pdu_redact(ht_room_version_get("10"), pdu); }

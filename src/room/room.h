@@ -85,10 +85,8 @@ json_t *ht_room_event_json(ht_env *env, const ht_event_row *ev,
 /* The event's content object (borrowed, lives in the arena's lifetime). */
 json_t *ht_room_event_content(ht_arena *arena, const ht_event_row *ev);
 
-/* Room version 10's redaction algorithm: a new, redacted copy of a stored event. */
+/* Room version 10's redaction algorithm: a new, redacted copy of a stored
+ * event (ht_pdu_redact in pdu.h takes the room's version). */
 json_t *ht_redact_event(json_t *pdu);
-
-/* Canonical JSON (sorted keys, no whitespace, UTF-8), malloc'd. */
-char *ht_canonical_json(json_t *value);
 
 #endif

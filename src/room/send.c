@@ -144,6 +144,12 @@ static ht_error redact_target(ht_env *env, const ht_new_event *ev,
 
 ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
                       const char **event_id, int64_t *stream_out) {
+    /* Room versions 6 and later: content with no canonical JSON form (a float,
+     * an integer beyond 2^53) has no content hash other servers agree on, and
+     * they refuse such events. */
+    ht_canonical_error not_canonical;
+    if (!ht_canonical_check(ev->content, &not_canonical))
+        return (ht_error){HT_M_BAD_JSON, 0, ht_canonical_error_text(env->arena, &not_canonical)};
     ht_room_row room;
     if (!ht_store_room_get(env->store, env->arena, ev->room_id, &room))
         return (ht_error){HT_M_NOT_FOUND, 0, "There is no room with that id on this server."};

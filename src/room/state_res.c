@@ -47,6 +47,7 @@ typedef struct resolver {
     ht_arena *arena;
     const ht_event_source *src;
     const char *room_version;
+    const ht_room_version *version;
     const char *room_id; /* of the first event read; all others must match */
     ht_id_map *nodes;
     size_t max_events;
@@ -212,7 +213,7 @@ static int64_t sender_power(resolver *r, const ht_pdu *e) {
         return json_is_integer(level) ? json_integer_value(level) : 0;
     }
     if (!create) return 0;
-    const char *creator = is(r->room_version, "10") ? ht_json_str(create->content, "creator") : create->sender;
+    const char *creator = r->version->create_has_creator ? ht_json_str(create->content, "creator") : create->sender;
     return is(creator, e->sender) ? 100 : 0;
 }
 
@@ -403,11 +404,12 @@ static void iterative_auth_checks(resolver *r, const node_list *events, ht_state
 bool ht_state_resolve_bounded(ht_arena *arena, const ht_state_map *const *states, size_t count,
                               const ht_event_source *src, const char *room_version,
                               const ht_state_res_bounds *bounds, ht_state_map *out) {
-    if (count > bounds->max_states || count > HT_STATE_RES_MAX_STATES || !ht_auth_room_version_known(room_version))
-        return false;
+    const ht_room_version *version = ht_room_version_get(room_version);
+    if (count > bounds->max_states || count > HT_STATE_RES_MAX_STATES || !version) return false;
     resolver r = {.arena = arena,
                   .src = src,
                   .room_version = room_version,
+                  .version = version,
                   .nodes = ht_id_map_new(arena, 256),
                   .max_events = bounds->max_events};
     ht_state_map unconflicted;

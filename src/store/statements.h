@@ -15,6 +15,8 @@
     X(STREAM_GET, "SELECT position FROM stream WHERE id = 1")                           \
     X(STREAM_ADVANCE, "UPDATE stream SET position = position + 1 WHERE id = 1 "          \
                       "RETURNING position")                                              \
+    X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                 \
+    X(META_ADD, "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING") \
     /* accounts.c */                                                                     \
     X(USER_INSERT, "INSERT INTO users(user_id, password_hash, created_ms) VALUES (?1, ?2, ?3)") \
     X(USER_GET, "SELECT password_hash, deactivated, displayname, avatar_url "            \

@@ -2,12 +2,17 @@
 // to the native server, into a fresh browser, and back.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { createRoomInUi, launch, loginInUi, messageLocator, openDemo, registerInUi, sendInUi,
   startNative, stopWorkers, tempDir, waitForState } from './lib/harness.mjs';
+
+// The server's signing key seed, as a file keeps it (the server's identity).
+const seedOf = (file) => execFileSync('sqlite3', ['-readonly', file,
+  "SELECT value FROM meta WHERE key = 'server_signing_seed_ed25519'"], { encoding: 'utf8' }).trim();
 
 let native;
 let browser;
@@ -70,6 +75,11 @@ test('the native server opens the exported file and finds the messages', async (
   assert.equal(send.status, 200);
   await other.stop(); // merges the WAL into the file
   copyFileSync(copy, join(dir, 'from-native.sqlite'));
+  // The in-browser server made its signing key at its first start; the file
+  // carries it, and the native server goes on with it rather than a new one.
+  const seed = seedOf(exported);
+  assert.match(seed, /^[A-Za-z0-9+/]{43}$/);
+  assert.equal(seedOf(copy), seed);
 });
 
 test('a fresh browser imports the exported file and signs in with the same account', async () => {
@@ -105,4 +115,31 @@ test('a file that is not a database is refused and the old one stays', async () 
   await messageLocator(page, 'written by the native server').waitFor();
   const answer = await page.evaluate(async () => (await fetch('/_matrix/client/versions')).status);
   assert.equal(answer, 200);
+});
+
+test('a file made under another server name is warned about before it is imported', async () => {
+  const elsewhere = join(dir, 'elsewhere.sqlite');
+  const other = await startNative({ db: elsewhere, serverName: 'elsewhere.test' });
+  const reg = await other.fetchJson('/_matrix/client/v3/register', { method: 'POST',
+    body: { username: 'faye', password: 'pw-faye-123456', auth: { type: 'm.login.dummy' } } });
+  assert.equal(reg.status, 200, JSON.stringify(reg.json));
+  await other.stop(); // merges the WAL into the file
+  const fresh = await launch();
+  const target = await openDemo(fresh, native);
+  const asked = target.waitForEvent('dialog', (d) => d.type() === 'confirm');
+  const reloaded = target.waitForEvent('load');
+  await target.setInputFiles('#import-input', elsewhere);
+  const question = (await asked).message();
+  const here = new URL(native.url).host;
+  assert.match(question, new RegExp(`made by a server named “elsewhere\\.test”, and this one is named “${here}”`));
+  assert.match(question, /nobody can sign in to them here/);
+  assert.match(question, /--server-name elsewhere\.test/);
+  // The harness accepts: the import goes ahead, and the warning was right.
+  await reloaded;
+  await waitForState(target, 'ready');
+  await target.fill('#login-username', 'faye');
+  await target.fill('#login-password', 'pw-faye-123456');
+  await target.click('#login-button');
+  await target.locator('#login-message', { hasText: 'live in this browser only' }).waitFor({ timeout: 10000 });
+  await fresh.close();
 });

@@ -61,6 +61,8 @@ static void test_pdu_view_refuses_fields_of_the_wrong_type(void **state) {
     assert_false(ht_pdu_view(&arena, with(&arena, "auth_events", json_pack("[s, i]", "$c", 1)), "$e", "10", &v));
     assert_false(ht_pdu_view(&arena, with(&arena, "prev_events", json_pack("[[s, {}]]", "$p")), "$e", "10", &v));
     assert_false(ht_pdu_view(&arena, ht_json_keep(&arena, json_string("not an object")), "$e", "10", &v));
+    /* Nor can it be read in a room version hometab does not know. */
+    assert_false(ht_pdu_view(&arena, ht_json_parse(&arena, good), "$e", "9", &v));
     ht_arena_free(&arena);
 }
 

@@ -592,6 +592,19 @@ static void on_signal(uv_signal_t *sig, int signum) {
     while (srv->conns) conn_close(srv->conns);
 }
 
+/* With the demo served, one address answers for two different homeservers:
+ * the page's own, inside the browser, and this one. Said once the socket
+ * listens (never before: a port in use must not print a URL), so that an
+ * account made in the page and then missing from curl is not a surprise. */
+static void print_two_servers(const char *url, const ht_config *cfg) {
+    printf("hometab: one address, two homeservers:\n"
+           "  - open %s/ in a browser: the demo page runs its own homeserver inside that browser,\n"
+           "    named after the page's address (%s); its accounts and rooms live in that browser only\n"
+           "  - Matrix clients and curl at %s reach this native server, named %s,\n"
+           "    with its database in %s\n",
+           url, url + strlen("http://"), url, cfg->server_name, cfg->db_path);
+}
+
 int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts) {
     server srv = {.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts};
     signal(SIGPIPE, SIG_IGN);
@@ -611,6 +624,9 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     if (rc < 0) {
         fprintf(stderr, "hometab: cannot listen on %s:%d: %s\n", opts->host, opts->port,
                 rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
+        if (rc == UV_EADDRINUSE)
+            fprintf(stderr, "hometab: another program (perhaps another hometab) listens there; stop it, "
+                            "or choose another port with --listen (make run LISTEN=127.0.0.1:9000)\n");
         uv_close((uv_handle_t *)&srv.listener, NULL);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         uv_loop_close(srv.loop);
@@ -631,8 +647,10 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
         port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                  : ((struct sockaddr_in *)&bound)->sin_port);
     bool v6 = strchr(opts->host, ':') != NULL;
-    printf("hometab: listening on http://%s%s%s:%d/ (server name %s)\n", v6 ? "[" : "", opts->host,
-           v6 ? "]" : "", port, cfg->server_name);
+    char url[300];
+    snprintf(url, sizeof url, "http://%s%s%s:%d", v6 ? "[" : "", opts->host, v6 ? "]" : "", port);
+    printf("hometab: listening on %s/ (server name %s)\n", url, cfg->server_name);
+    if (opts->web_root) print_two_servers(url, cfg);
     fflush(stdout);
     uv_run(srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(srv.loop);

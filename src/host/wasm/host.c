@@ -33,8 +33,13 @@ static ht_memfile *db_file(void) { return ht_memfile_get(db_name, true); }
 /* ---- the core ----------------------------------------------------------- */
 
 /* Opens (creating or migrating) the database currently in memory. Returns 0,
- * or -1 with the reason in ht_wasm_error(). */
-EXPORT int ht_wasm_open(const char *server_name, int rate_limit, double max_body_bytes) {
+ * or -1 with the reason in ht_wasm_error(). pwhash_ops and pwhash_mem_kib set
+ * Argon2id's cost for new password hashes (0: the native defaults); a test
+ * package lowers them, since inline hashing at 19 MiB costs hundreds of
+ * milliseconds per registration in wasm. Stored hashes carry their own cost,
+ * so a database moves between settings. */
+EXPORT int ht_wasm_open(const char *server_name, int rate_limit, double max_body_bytes,
+                        int pwhash_ops, int pwhash_mem_kib) {
     if (core) return 0;
     if (sodium_init() < 0) {
         snprintf(error_text, sizeof error_text, "libsodium could not initialise");
@@ -51,6 +56,8 @@ EXPORT int ht_wasm_open(const char *server_name, int rate_limit, double max_body
         cfg.max_body_bytes = (size_t)max_body_bytes;
         if (cfg.max_upload_bytes > cfg.max_body_bytes) cfg.max_upload_bytes = cfg.max_body_bytes;
     }
+    if (pwhash_ops > 0) cfg.pwhash_opslimit = (unsigned long)pwhash_ops;
+    if (pwhash_mem_kib > 0) cfg.pwhash_memlimit = (size_t)pwhash_mem_kib * 1024;
     error_text[0] = '\0';
     core = ht_core_open(&cfg, error_text, sizeof error_text);
     return core ? 0 : -1;
