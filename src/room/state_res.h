@@ -1,5 +1,6 @@
-/* state_res.h -- private to src/room: state resolution version 2 (room
- * versions 2 to 11), the spec's rooms/fragments/v2-state-res.md.
+/* state_res.h -- private to src/room: state resolution version 2, the
+ * spec's rooms/fragments/v2-state-res.md (room versions 2 to 11; hometab
+ * knows 10 and 11).
  *
  * Pure: it reads events through an ht_event_source and writes nothing; the
  * caller persists the answer. Everything it allocates is in the arena. */
