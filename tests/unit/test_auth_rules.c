@@ -1,7 +1,8 @@
-/* test_auth_rules.c -- the room version 10 authorization rules for
- * m.room.member with knocking: who may knock where, and how a knock is
- * answered (invite accepts, kick rejects, the knocker may withdraw). Each
- * case checks one member event against a room state built here. */
+/* test_auth_rules.c -- the local send path's door to the authorization
+ * rules (ht_auth_check_event): m.room.member with knocking (who may knock
+ * where, and how a knock is answered: invite accepts, kick rejects, the
+ * knocker may withdraw) and the create event. Each case checks one event
+ * against a room state built here. */
 #include "unit.h"
 
 #include <jansson.h>
@@ -105,6 +106,30 @@ static void test_the_knocker_may_withdraw(void **state) {
     assert_verdict(self("knock", "knock", "leave"), ALLOW);
 }
 
+/* The local path's create event: judged by the room version it names (a
+ * version 11 create names no creator; a version 10 one must). */
+static void test_create_event_is_judged_by_the_version_it_names(void **state) {
+    (void)state;
+    ht_auth_state st = {.creator = OWNER};
+    static const char *const contents[] = {"{\"room_version\": \"11\"}", "{\"room_version\": \"10\"}",
+                                           "{\"room_version\": \"10\", \"creator\": \"@owner:hs\"}"};
+    static const int verdicts[] = {ALLOW, DENY, ALLOW};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *content = json_loads(contents[i], 0, NULL);
+        ht_new_event ev = {.room_id = "!r:hs", .type = "m.room.create", .state_key = "", .sender = OWNER,
+                           .content = content};
+        assert_verdict(ht_auth_check_event(NULL, &ev, &st), verdicts[i]);
+        json_decref(content);
+    }
+    /* A second create event into a room that has one is refused. */
+    json_t *content = json_loads(contents[2], 0, NULL);
+    st.has_create = true;
+    ht_new_event again = {.room_id = "!r:hs", .type = "m.room.create", .state_key = "", .sender = OWNER,
+                          .content = content};
+    assert_verdict(ht_auth_check_event(NULL, &again, &st), DENY);
+    json_decref(content);
+}
+
 int run_auth_rules_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_knock_allowed_only_where_the_join_rule_is_knock_or_knock_restricted),
@@ -114,6 +139,7 @@ int run_auth_rules_tests(void) {
         cmocka_unit_test(test_an_invite_accepts_a_knock),
         cmocka_unit_test(test_a_kick_rejects_a_knock_only_with_the_kick_level),
         cmocka_unit_test(test_the_knocker_may_withdraw),
+        cmocka_unit_test(test_create_event_is_judged_by_the_version_it_names),
     };
     return cmocka_run_group_tests_name("auth_rules", tests, NULL, NULL);
 }

@@ -30,6 +30,9 @@ int run_restricted_join_tests(void);
 int run_canonical_tests(void);
 int run_signing_tests(void);
 int run_pdu_tests(void);
+int run_pdu_view_tests(void);
+int run_event_auth_tests(void);
+int run_state_res_tests(void);
 
 /* A string literal and its length, for functions that take bytes. */
 #define BYTES(s) (const unsigned char *)(s), (sizeof(s) - 1)
