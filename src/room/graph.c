@@ -213,8 +213,10 @@ ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist
                         .device_id = p->device_id,
                         .prev_state = prev_state,
                         .status = p->status};
-    if (!ht_store_event_insert(env->store, &row) || !store_edges(env, pdu, stream))
-        return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be stored."};
+    bool stored = p->outlier_stream ? ht_store_event_move(env->store, p->outlier_stream, stream) &&
+                                          ht_store_event_set_status(env->store, stream, p->status, 0)
+                                    : ht_store_event_insert(env->store, &row) && store_edges(env, pdu, stream);
+    if (!stored) return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be stored."};
     if (out) *out = row;
     if (p->status == HT_EVENT_OUTLIER || p->status == HT_EVENT_REJECTED) return (ht_error){0};
 

@@ -49,6 +49,7 @@ typedef struct ht_persist {
      * own events, which follow every forward extremity). */
     const ht_state_map *state_before;
     const char *txn_id, *device_id; /* our own events: the client's transaction */
+    int64_t outlier_stream;     /* stored already as an outlier there: moved, not inserted */
 } ht_persist;
 
 /* Stores the event and moves the room's graph and state. A timeline event

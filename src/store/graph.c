@@ -29,6 +29,23 @@ bool ht_store_event_referenced(ht_store *store, const char *event_id) {
     return found;
 }
 
+bool ht_store_event_move(ht_store *store, int64_t from, int64_t to) {
+    /* The references are moved after the row: foreign keys are checked at
+     * the commit, when all agree again. */
+    if (sqlite3_exec(store->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) return false;
+    static const ht_stmt_id moves[] = {HT_STMT_EVENT_MOVE,        HT_STMT_EVENT_MOVE_PREV_STATE,
+                                       HT_STMT_EVENT_MOVE_EDGES,  HT_STMT_EVENT_MOVE_AUTH_EDGES,
+                                       HT_STMT_EVENT_MOVE_STATE,  HT_STMT_EVENT_MOVE_STATE_LOG,
+                                       HT_STMT_EVENT_MOVE_GROUPS, HT_STMT_EVENT_MOVE_MEMBERSHIPS};
+    for (size_t i = 0; i < sizeof moves / sizeof *moves; i++) {
+        sqlite3_stmt *s = ht_db_stmt(store, moves[i]);
+        ht_db_bind_int(s, 1, from);
+        ht_db_bind_int(s, 2, to);
+        if (!ht_db_exec(store, s)) return false;
+    }
+    return true;
+}
+
 bool ht_store_event_set_status(ht_store *store, int64_t stream, int status, int64_t state_group) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EVENT_SET_STATUS);
     ht_db_bind_int(s, 1, stream);

@@ -101,6 +101,16 @@
     X(EVENT_REFERENCED, "SELECT 1 FROM event_edges x JOIN events e ON e.stream = x.stream " \
                         "WHERE x.prev_event_id = ?1 AND e.status IN (0, 2) LIMIT 1")     \
     X(EVENT_SET_STATUS, "UPDATE events SET status = ?2, state_group = ?3 WHERE stream = ?1") \
+    /* An outlier that joins the timeline moves to a new position (?2): every  \
+     * reference to its old one (?1) moves with it. */                           \
+    X(EVENT_MOVE, "UPDATE events SET stream = ?2 WHERE stream = ?1")                     \
+    X(EVENT_MOVE_PREV_STATE, "UPDATE events SET prev_state = ?2 WHERE prev_state = ?1")  \
+    X(EVENT_MOVE_EDGES, "UPDATE event_edges SET stream = ?2 WHERE stream = ?1")          \
+    X(EVENT_MOVE_AUTH_EDGES, "UPDATE event_auth_edges SET stream = ?2 WHERE stream = ?1") \
+    X(EVENT_MOVE_STATE, "UPDATE room_state SET stream = ?2 WHERE stream = ?1")           \
+    X(EVENT_MOVE_STATE_LOG, "UPDATE room_state_log SET event_stream = ?2 WHERE event_stream = ?1") \
+    X(EVENT_MOVE_GROUPS, "UPDATE state_group_entries SET event_stream = ?2 WHERE event_stream = ?1") \
+    X(EVENT_MOVE_MEMBERSHIPS, "UPDATE memberships SET stream = ?2 WHERE stream = ?1")    \
     /* The closest event to a time, walked in (origin_ts, stream) order from a cursor, \
      * among events at or below stream ?4 (events_room_ts). */                          \
     X(EVENTS_FROM_TS, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \
