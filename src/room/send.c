@@ -65,7 +65,6 @@ static ht_error load_auth_state(ht_env *env, const ht_new_event *ev,
                                 const ht_room_row *room, ht_auth_state *st) {
     memset(st, 0, sizeof *st);
     st->creator = room->creator;
-    st->has_create = ht_store_state_get(env->store, ev->room_id, "m.room.create", "") != 0;
     st->power_levels = ht_room_state_content(env, ev->room_id, "m.room.power_levels", "");
     st->join_rules = ht_room_state_content(env, ev->room_id, "m.room.join_rules", "");
     st->sender_membership =

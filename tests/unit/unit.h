@@ -25,8 +25,6 @@ int run_core_tests(void);
 int run_limits_tests(void);
 int run_push_eval_tests(void);
 int run_work_tests(void);
-int run_auth_rules_tests(void);
-int run_restricted_join_tests(void);
 int run_canonical_tests(void);
 int run_signing_tests(void);
 int run_pdu_tests(void);
