@@ -329,7 +329,10 @@ $(WASM_DEPS)/libsodium.a: $(WASM_HEADERS) | deps-wasm
 # ==== the web root: what `make run` serves =================================
 # web/ at the top, sw/, js-bridge/ and the wasm build beside it. version.json
 # names the build, so the page registers a new worker URL when anything in
-# it changed (a rebuilt .wasm alone would not make the browser update).
+# it changed (a rebuilt .wasm alone would not make the browser update), and
+# lists every other file of the web root with its SHA-256 (a Subresource
+# Integrity string): the app shell that the worker of this build keeps in
+# its cache, checked byte for byte (sw/shell.js).
 WWW := build/www
 WWW_SRC := $(sort $(wildcard web/* sw/* js-bridge/*))
 
@@ -339,7 +342,14 @@ $(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC)
 	@rm -rf $(WWW) && mkdir -p $(WWW)/wasm
 	@cp -r web/. $(WWW)/ && cp -r sw js-bridge $(WWW)/
 	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm $(WWW)/wasm/
-	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
+	@build=$$(cat $(WWW_SRC) build/wasm/hometab-core.* | md5sum | cut -c1-12); \
+	cd $(WWW) && { \
+	    printf '{"build": "%s", "files": {' "$$build"; sep=''; \
+	    for f in $$(find . -type f ! -name 'version.json*' | sed 's|^\./||' | LC_ALL=C sort); do \
+	        sum=$$(sha256sum < "$$f" | cut -c1-64 | tr a-f A-F | basenc --base16 -d | base64 -w0); \
+	        printf '%s\n  "%s": "sha256-%s"' "$$sep" "$$f" "$$sum"; sep=','; \
+	    done; \
+	    printf '\n}}\n'; } > version.json.part && mv version.json.part version.json
 	@echo "www: web root assembled in $(WWW)"
 
 test-browser: deps-browser native www

@@ -1,0 +1,79 @@
+// shell.js -- the app shell: one build's web root, kept in Cache Storage.
+//
+// `make www` writes version.json into the web root: the build's id and every
+// other file of the web root with its SHA-256, as a Subresource Integrity
+// string. The worker of build B fills the cache 'hometab-shell-B' with exactly
+// those bytes while it installs (fetch checks each file against its hash), and
+// answers only from that cache, so what one worker serves -- a page, its
+// scripts, the wasm -- is always of one build, and stays servable with no
+// network at all.
+//
+// The one decision to know: a cache is filled whole or not at all. If the
+// server has another build by the time the list is read, or any file is
+// missing or does not match its hash, install() throws and deletes what it had
+// put: the worker is then refused and the build that is running stays.
+// Every answer from the cache carries X-Hometab-Build: <build>, so a page (and
+// a test) can tell the cache's answers from the network's.
+
+const PREFIX = 'hometab-shell-';
+const VERSION = '/version.json';
+
+export const BUILD_HEADER = 'X-Hometab-Build';
+
+export class Shell {
+  constructor(build) {
+    this.build = build;
+    this.name = `${PREFIX}${build}`;
+  }
+
+  // Fills this build's cache from the network, all of it, or throws.
+  async install() {
+    const listing = await fetch(VERSION, { cache: 'no-store' });
+    if (!listing.ok) throw new Error(`${VERSION} cannot be read (HTTP ${listing.status})`);
+    const text = await listing.text();
+    const version = JSON.parse(text);
+    if (version.build !== this.build) {
+      throw new Error(`the server has build ${version.build} now, not ${this.build}`);
+    }
+    if (!version.files || typeof version.files !== 'object') throw new Error(`${VERSION} lists no files`);
+    await caches.delete(this.name); // what an interrupted install left
+    const cache = await caches.open(this.name);
+    try {
+      await Promise.all(Object.entries(version.files).map(async ([path, integrity]) => {
+        const url = `/${path}`;
+        const response = await fetch(url, { cache: 'no-store', integrity });
+        if (!response.ok) throw new Error(`${url} cannot be read (HTTP ${response.status})`);
+        await cache.put(url, this.#marked(response, await response.arrayBuffer()));
+      }));
+      await cache.put(VERSION, this.#marked(listing, text));
+    } catch (e) {
+      await caches.delete(this.name);
+      throw e;
+    }
+  }
+
+  // The cached answer for a URL of this origin (a folder means its
+  // index.html; the query is ignored), or undefined.
+  match(url) {
+    const path = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
+    return caches.match(path, { cacheName: this.name, ignoreSearch: true });
+  }
+
+  async bytes(path) {
+    const response = await caches.match(path, { cacheName: this.name });
+    return response ? response.arrayBuffer() : null;
+  }
+
+  // Deletes the caches of every other build.
+  async dropOthers() {
+    for (const name of await caches.keys()) {
+      if (name.startsWith(PREFIX) && name !== this.name) await caches.delete(name);
+    }
+  }
+
+  #marked(response, body) {
+    const headers = new Headers(response.headers);
+    headers.set(BUILD_HEADER, this.build);
+    return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  }
+}
