@@ -110,17 +110,20 @@ async function followNewBuilds(build, timeoutMs) {
 
 // This page is of an older build than the worker that is about to control
 // it, which reloads it into its own build (sw/sw.js). Until then the page's
-// fetches wait, unsent: Chromium activates the new worker only once the old
-// one has been idle for a moment, and each request of this page would keep
-// it busy (or, once the new one is active, mix two builds). Should the
+// reads wait, unsent: Chromium activates the new worker only once the old one
+// has been idle for a moment, and the sync loop would keep it busy (or, once
+// the new one is active, mix two builds). Writes still go out: the old
+// worker saves them until the moment the new one takes over. Should the
 // reload not come, the page reloads itself.
-const RELOAD_WAIT_MS = 10000;
+const RELOAD_WAIT_MS = 15000;
 let reloading = null;
 
 function awaitReload() {
   if (reloading) return reloading;
   reloading = new Promise(() => {});
-  globalThis.fetch = () => reloading;
+  const send = globalThis.fetch;
+  const methodOf = (input, init) => (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  globalThis.fetch = (input, init) => (['GET', 'HEAD'].includes(methodOf(input, init)) ? reloading : send(input, init));
   setTimeout(() => location.reload(), RELOAD_WAIT_MS);
   return reloading;
 }

@@ -200,7 +200,7 @@ test('the server back with a new build: each open page updates once, and no page
 
   // The page notices the server (web/reachability.js), registers the new
   // build's worker, which installs and reloads the page into its build.
-  await page.waitForFunction(() => document.querySelector('meta[name="test-build"]'), null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('meta[name="test-build"]'), null, { timeout: 45000 });
   await waitForState(page, 'ready');
   assert.equal(await pageBuild(page), nextBuild);
   assert.equal(await controllerBuild(page), nextBuild);
