@@ -20,7 +20,15 @@ const VERSION = '/version.json';
 
 export const BUILD_HEADER = 'X-Hometab-Build';
 
+// A folder means its index.html, as the native server has it.
+function pathOf(url) {
+  return url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
+}
+
 export class Shell {
+  #paths = null; // the paths in the cache, once read: a Set
+  #loads = 0;
+
   constructor(build) {
     this.build = build;
     this.name = `${PREFIX}${build}`;
@@ -36,10 +44,18 @@ export class Shell {
       throw new Error(`the server has build ${version.build} now, not ${this.build}`);
     }
     if (!version.files || typeof version.files !== 'object') throw new Error(`${VERSION} lists no files`);
+    // Another worker of this build (with other options in its URL) may have
+    // filled it already: version.json goes in last, once every file is in.
+    const paths = [...Object.keys(version.files).map((path) => `/${path}`), VERSION];
+    if (!await this.#holds(paths)) await this.#fill(version.files, listing, text);
+    await this.load();
+  }
+
+  async #fill(files, listing, text) {
     await caches.delete(this.name); // what an interrupted install left
     const cache = await caches.open(this.name);
     try {
-      await Promise.all(Object.entries(version.files).map(async ([path, integrity]) => {
+      await Promise.all(Object.entries(files).map(async ([path, integrity]) => {
         const url = `/${path}`;
         const response = await fetch(url, { cache: 'no-store', integrity });
         if (!response.ok) throw new Error(`${url} cannot be read (HTTP ${response.status})`);
@@ -52,11 +68,25 @@ export class Shell {
     }
   }
 
-  // The cached answer for a URL of this origin (a folder means its
-  // index.html; the query is ignored), or undefined.
+  // Reads which paths the cache holds, for covers(); the last call to
+  // start wins.
+  async load() {
+    const call = ++this.#loads;
+    const paths = await this.#cachedPaths();
+    if (call === this.#loads) this.#paths = paths;
+  }
+
+  // Whether a GET of this URL is the cache's to answer: a path it holds, or
+  // any path while load() has not finished (the cache then answers or
+  // passes it to the network).
+  covers(url) {
+    return this.#paths?.has(pathOf(url)) ?? true;
+  }
+
+  // The cached answer for a URL of this origin (the query is ignored), or
+  // undefined.
   match(url) {
-    const path = url.pathname.endsWith('/') ? `${url.pathname}index.html` : url.pathname;
-    return caches.match(path, { cacheName: this.name, ignoreSearch: true });
+    return caches.match(pathOf(url), { cacheName: this.name, ignoreSearch: true });
   }
 
   async bytes(path) {
@@ -69,6 +99,17 @@ export class Shell {
     for (const name of await caches.keys()) {
       if (name.startsWith(PREFIX) && name !== this.name) await caches.delete(name);
     }
+  }
+
+  async #cachedPaths() {
+    if (!await caches.has(this.name)) return new Set();
+    const cache = await caches.open(this.name);
+    return new Set((await cache.keys()).map((request) => new URL(request.url).pathname));
+  }
+
+  async #holds(paths) {
+    const have = await this.#cachedPaths();
+    return paths.every((path) => have.has(path));
   }
 
   #marked(response, body) {

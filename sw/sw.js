@@ -2,11 +2,13 @@
 //
 // It knows URLs and lifecycle, not Matrix. Requests for /_matrix/ and
 // /.well-known/matrix/ on this origin go to the bridge, which answers them
-// with the wasm core. The rest of the origin is the app shell (sw/shell.js):
-// the page, its scripts and the wasm are answered from this build's cache, so
-// the demo opens and the server runs with no network at all; /version.json
-// asks the network first (it is how a page learns of a newer build) and falls
-// back to the cache. Anything else goes to the network.
+// with the wasm core. The files of the web root are the app shell
+// (sw/shell.js): the page, its scripts and the wasm are answered from this
+// build's cache, so the demo opens and the server runs with no network at
+// all; /version.json asks the network first (it is how a page learns of a
+// newer build) and falls back to the cache; a navigation the cache cannot
+// answer tries the network, then gets offline.html. Anything else goes to the
+// network untouched.
 //
 // A browser stops an idle worker after ~30 s and all of this script's state
 // vanishes, so the server starts lazily on the first Matrix request after
@@ -20,10 +22,11 @@
 // Registered as a module worker: /sw/sw.js?v=<build> with scope '/' (the
 // native host sends Service-Worker-Allowed: /). Builds never mix: a worker
 // installs only if the server still has its build and every file of it
-// arrives intact; it activates at once (skipWaiting), deletes the older
-// builds' caches, and reloads every window that was open, since those show
-// pages of an older build. A worker registered without a build (no ?v=) keeps
-// no shell and leaves everything but Matrix to the network.
+// arrives intact; it activates at once (skipWaiting), deletes the other
+// builds' caches and, when it replaces another build's worker, reloads every
+// window that was open (they show that build's pages). A worker registered
+// without a build (no ?v=) keeps no shell and leaves everything but Matrix to
+// the network.
 
 import createHometabCore from '../wasm/hometab-core.js';
 import { start } from '../js-bridge/hometab.js';
@@ -40,6 +43,7 @@ const OPTIONS = {
 };
 const SCOPE_PREFIXES = ['/_matrix/', '/.well-known/matrix/'];
 const shell = PARAMS.has('v') ? new Shell(BUILD) : null;
+shell?.load();
 // How long the network may take to start answering a navigation or
 // /version.json before the cache answers instead: a server that is down
 // refuses at once, but a lost network can leave a request hanging for ~20 s.
@@ -107,14 +111,15 @@ builds.onmessage = (event) => {
   if (event.data?.installed && event.data.installed !== BUILD && server) server.then((s) => s.release());
 };
 
-// Whether this worker replaces an older one (then the windows open when it
-// takes over show an older build's pages), and those windows until they
+// Whether this worker replaces one of another build (then the windows open
+// when it takes over show that build's pages), and those windows until they
 // reload: nothing they ask is answered, or they would mix two builds.
 let replacing = false;
 const olderPages = new Set();
 
 self.addEventListener('install', (event) => {
-  replacing = self.registration.active !== null;
+  const active = self.registration.active;
+  replacing = active !== null && new URL(active.scriptURL).searchParams.get('v') !== BUILD;
   event.waitUntil((async () => {
     await shell?.install();
     builds.postMessage({ installed: BUILD });
@@ -151,8 +156,9 @@ self.addEventListener('fetch', (event) => {
   } else if (isMatrix(url)) {
     event.respondWith(answerMatrix(event));
   } else if (shell && event.request.method === 'GET') {
-    event.respondWith(url.pathname === '/version.json' ? latestVersion(event.request)
-      : fromShell(event.request, url));
+    if (url.pathname === '/version.json') event.respondWith(latestVersion(event.request));
+    else if (event.request.mode === 'navigate' || shell.covers(url)) event.respondWith(fromShell(event.request, url));
+    // Any other file: the network's.
   }
 });
 
