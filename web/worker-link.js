@@ -82,7 +82,7 @@ export async function connectWorker({ onStatus = () => {}, timeoutMs = 15000 } =
     if (event.data?.type === 'hometab-status') report(event.data.status);
   });
   if (!await takeOver(build, timeoutMs)) throw new Error('The service worker did not take control of this page.');
-  followNewBuilds(build, timeoutMs);
+  followNewBuilds(build, latest, timeoutMs);
   return new WorkerLink(build, report);
 }
 
@@ -91,13 +91,13 @@ export async function connectWorker({ onStatus = () => {}, timeoutMs = 15000 } =
 // worker could not install is not tried again by this page. Once a newer
 // build's worker has installed (by this page or another), this page waits
 // for that reload.
-async function followNewBuilds(build, timeoutMs) {
-  const tried = new Set([build]);
+async function followNewBuilds(build, latest, timeoutMs) {
+  const tried = new Set([build, latest]);
   document.addEventListener('hometab-reachability', (event) => {
-    const { reachable, build: latest } = event.detail ?? {};
-    if (!reachable || !latest || tried.has(latest)) return;
-    tried.add(latest);
-    takeOver(latest, timeoutMs).catch(() => {});
+    const { reachable, build: newest } = event.detail ?? {};
+    if (!reachable || !newest || tried.has(newest)) return;
+    tried.add(newest);
+    takeOver(newest, timeoutMs).catch(() => {});
   });
   const registration = await navigator.serviceWorker.getRegistration('/');
   const watch = (worker) => worker?.addEventListener('statechange', () => {
