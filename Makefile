@@ -531,10 +531,13 @@ bench-p2p: deps-p2p $(P2P_BUNDLE)
 
 # ==== the web root: what `make run` serves =================================
 # web/ at the top, sw/, js-bridge/ and the wasm build beside it, and
-# vendor/format.js: marked and DOMPurify (npm, pinned) bundled by esbuild
-# into one minified ES module, never committed. version.json names the
-# build, so the page registers a new worker URL when anything in it changed
-# (a rebuilt .wasm alone would not make the browser update).
+# vendor/: marked and DOMPurify (format.js) and the p2p transport (p2p.js),
+# from npm (pinned) bundled by esbuild, never committed. version.json names
+# the build, so the page registers a new worker URL when anything in it
+# changed (a rebuilt .wasm alone would not make the browser update), and
+# lists every other file of the web root with its SHA-256 (a Subresource
+# Integrity string): the app shell that the worker of this build keeps in
+# its cache, checked byte for byte (sw/shell.js).
 WWW := build/www
 WWW_SRC := $(sort $(shell find web sw js-bridge -type f)) # subfolders too (js-bridge/p2p, package)
 VENDOR := build/vendor/format.js
@@ -555,7 +558,14 @@ $(WWW)/version.json: build/wasm/hometab-core.js $(WWW_SRC) $(VENDOR) $(P2P_BUNDL
 	@cp build/wasm/hometab-core.js build/wasm/hometab-core.wasm $(WWW)/wasm/
 	@cp $(VENDOR) $(WWW)/vendor/
 	@cp $(P2P_BUNDLE) $(WWW)/vendor/p2p.js
-	@printf '{"build": "%s"}\n' "$$(cat $(WWW_SRC) $(VENDOR) $(P2P_BUNDLE) build/wasm/hometab-core.* | md5sum | cut -c1-12)" > $@
+	@build=$$(cat $(WWW_SRC) $(VENDOR) $(P2P_BUNDLE) build/wasm/hometab-core.* | md5sum | cut -c1-12); \
+	cd $(WWW) && { \
+	    printf '{"build": "%s", "files": {' "$$build"; sep=''; \
+	    for f in $$(find . -type f ! -name 'version.json*' | sed 's|^\./||' | LC_ALL=C sort); do \
+	        sum=$$(sha256sum < "$$f" | cut -c1-64 | tr a-f A-F | basenc --base16 -d | base64 -w0); \
+	        printf '%s\n  "%s": "sha256-%s"' "$$sep" "$$f" "$$sum"; sep=','; \
+	    done; \
+	    printf '\n}}\n'; } > version.json.part && mv version.json.part version.json
 	@echo "www: web root assembled in $(WWW)"
 
 # The README's pictures (docs/screenshots/*.png), taken from the real page.

@@ -4,6 +4,11 @@
 // fetch('/_matrix/...') calls reach it instead of the network), and talks to
 // it: status reports arrive on the BroadcastChannel 'hometab-status', export
 // and import go over a MessageChannel.
+//
+// A page talks only to the worker of its own build. A page the worker served
+// from its cache is of that worker's build; when the server has a newer one,
+// the page registers it, and the new worker, once installed, takes over and
+// reloads every open page into its build (sw/sw.js).
 
 async function buildId() {
   try {
@@ -13,9 +18,40 @@ async function buildId() {
   return 'dev';
 }
 
+function buildOf(worker) {
+  return worker ? new URL(worker.scriptURL).searchParams.get('v') : null;
+}
+
 function controlledBy(build) {
-  const controller = navigator.serviceWorker.controller;
-  return controller && new URL(controller.scriptURL).searchParams.get('v') === build;
+  return buildOf(navigator.serviceWorker.controller) === build;
+}
+
+// Registers the worker of `build`; resolves true once it controls this page,
+// false if it cannot install (the server has another build by then, or a file
+// did not arrive intact) or has not taken over within timeoutMs.
+function takeOver(build, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    if (controlledBy(build)) return resolve(true);
+    const check = () => controlledBy(build) && done(true);
+    const done = (ok) => {
+      clearTimeout(timer);
+      navigator.serviceWorker.removeEventListener('controllerchange', check);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    // `ready` resolves before the page is controlled, even with clients.claim():
+    // the controllerchange event is what says the fetches now go to the worker.
+    navigator.serviceWorker.addEventListener('controllerchange', check);
+    navigator.serviceWorker.register(`/sw/sw.js?v=${encodeURIComponent(build)}`,
+      { type: 'module', scope: '/', updateViaCache: 'none' }).then((registration) => {
+      const worker = registration.installing ?? registration.waiting;
+      worker?.addEventListener('statechange', () => worker.state === 'redundant' && done(controlledBy(build)));
+      check();
+    }, (e) => {
+      done(false);
+      reject(e);
+    });
+  });
 }
 
 // Resolves once this page is controlled by the worker of this build.
@@ -24,7 +60,16 @@ export async function connectWorker({ onStatus = () => {}, timeoutMs = 15000 } =
     throw new Error('This browser offers no service workers on this page. They need https, ' +
       'or http://localhost / http://127.0.0.1, and are off in some private modes.');
   }
-  const build = await buildId();
+  const latest = await buildId();
+  const current = buildOf(navigator.serviceWorker.controller);
+  let build = latest;
+  if (current && current !== latest) {
+    // This page came from the cache of an older build. Once the newer
+    // worker has taken over, it reloads this page (should it not, this page
+    // does); if it cannot install, this page goes on with its own build.
+    if (await takeOver(latest, timeoutMs).catch(() => false)) return awaitReload();
+    build = current;
+  }
   let last = { instance: null, seq: 0 };
   // Drops a report overtaken by a newer one of the same worker start.
   const report = (status) => {
@@ -36,23 +81,51 @@ export async function connectWorker({ onStatus = () => {}, timeoutMs = 15000 } =
   new BroadcastChannel('hometab-status').addEventListener('message', (event) => {
     if (event.data?.type === 'hometab-status') report(event.data.status);
   });
-  // `ready` resolves before the page is controlled, even with clients.claim():
-  // the controllerchange event is what says the fetches now go to the worker.
-  const controlled = new Promise((resolve, reject) => {
-    if (controlledBy(build)) return resolve();
-    const timer = setTimeout(() => reject(new Error('The service worker did not take control of this page.')),
-      timeoutMs);
-    navigator.serviceWorker.addEventListener('controllerchange', () => {
-      if (controlledBy(build)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  await navigator.serviceWorker.register(`/sw/sw.js?v=${encodeURIComponent(build)}`,
-    { type: 'module', scope: '/', updateViaCache: 'none' });
-  await controlled;
+  if (!await takeOver(build, timeoutMs)) throw new Error('The service worker did not take control of this page.');
+  followNewBuilds(build, latest, timeoutMs);
   return new WorkerLink(build, report);
+}
+
+// A newer build that web/reachability.js sees once the server answers again:
+// its worker installs and, on taking over, reloads this page. A build whose
+// worker could not install is not tried again by this page. Once a newer
+// build's worker has installed (by this page or another), this page waits
+// for that reload.
+async function followNewBuilds(build, latest, timeoutMs) {
+  const tried = new Set([build, latest]);
+  document.addEventListener('hometab-reachability', (event) => {
+    const { reachable, build: newest } = event.detail ?? {};
+    if (!reachable || !newest || tried.has(newest)) return;
+    tried.add(newest);
+    takeOver(newest, timeoutMs).catch(() => {});
+  });
+  const registration = await navigator.serviceWorker.getRegistration('/');
+  const watch = (worker) => worker?.addEventListener('statechange', () => {
+    if (worker.state === 'installed' && buildOf(worker) !== build) awaitReload();
+  });
+  registration?.addEventListener('updatefound', () => watch(registration.installing));
+  watch(registration?.installing);
+  if (registration?.waiting && buildOf(registration.waiting) !== build) awaitReload();
+}
+
+// This page is of an older build than the worker that is about to control
+// it, which reloads it into its own build (sw/sw.js). Until then the page's
+// reads wait, unsent: Chromium activates the new worker only once the old one
+// has been idle for a moment, and the sync loop would keep it busy (or, once
+// the new one is active, mix two builds). Writes still go out: the old
+// worker saves them until the moment the new one takes over. Should the
+// reload not come, the page reloads itself.
+const RELOAD_WAIT_MS = 15000;
+let reloading = null;
+
+function awaitReload() {
+  if (reloading) return reloading;
+  reloading = new Promise(() => {});
+  const send = globalThis.fetch;
+  const methodOf = (input, init) => (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  globalThis.fetch = (input, init) => (['GET', 'HEAD'].includes(methodOf(input, init)) ? reloading : send(input, init));
+  setTimeout(() => location.reload(), RELOAD_WAIT_MS);
+  return reloading;
 }
 
 class WorkerLink {

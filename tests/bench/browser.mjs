@@ -124,7 +124,13 @@ const context = await chromium.launchPersistentContext(join(work, 'profile'), {
 cleanups.push(() => context.close());
 const page = context.pages()[0] ?? await context.newPage();
 
-async function useWorker(query) {
+// Each figure gets a worker of its own (a new script URL); all of them run
+// the web root's build, so they keep its app shell and read the wasm from it,
+// as the demo's worker does.
+const BUILD = JSON.parse(readFileSync(join(WWW, 'version.json'), 'utf8')).build;
+
+async function useWorker(label) {
+  const query = `v=${BUILD}&bench=${label}`;
   await page.goto(`${origin}/bench.html`);
   await page.evaluate(async (q) => {
     for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
@@ -199,7 +205,7 @@ console.log(`${'figure'.padEnd(52)} ${'measured'.padStart(16)}   ${'target'.padE
 const ONLY = process.env.BENCH_ONLY ?? '';
 
 // 1. Latency: the floor, /versions through the worker, native over loopback.
-await useWorker('v=bench');
+await useWorker('floor');
 const putFloor = await timeFetches('/_bench/floor', Math.min(N, 300), { method: 'PUT' },
   JSON.stringify({ msgtype: 'm.text', body: 'a new message $i' }));
 report('worker floor: PUT with a message body (median)', `${fmt(median(putFloor))} ms`, '', '');
@@ -238,7 +244,7 @@ const large = await makeDatabase(serverName, 100000, 2000, 50e6);
 const SENDS = Number(process.env.BENCH_SENDS ?? 100);
 const flushFigures = {};
 for (const idb of ['strict', 'relaxed']) {
-  await useWorker(`v=bench-${idb}&idb=${idb}`);
+  await useWorker(`${idb}&idb=${idb}`);
   for (const [label, db] of [['1 MB', small], ['50 MB', large]]) {
     const status = await importDb(db.bytes);
     const token = await login();
@@ -274,7 +280,7 @@ if (ONLY === 'sends') {
 }
 
 // 3. Cold start with 10,000 messages: stop the worker, time the first answer.
-await useWorker('v=bench-cold');
+await useWorker('cold');
 const tenk = await makeDatabase(serverName, 10000, 60);
 await importDb(tenk.bytes);
 const cdp = await context.newCDPSession(page);

@@ -32,7 +32,7 @@ after(async () => {
 test('a new build replaces the worker on the next load, keeping the database', async () => {
   const oldScript = await page.evaluate(() => navigator.serviceWorker.controller.scriptURL);
   const version = JSON.parse(readFileSync(join(root, 'version.json'), 'utf8'));
-  writeFileSync(join(root, 'version.json'), JSON.stringify({ build: `${version.build}-next` }));
+  writeFileSync(join(root, 'version.json'), JSON.stringify({ ...version, build: `${version.build}-next` }));
   await page.reload();
   await waitForState(page, 'ready');
   const newScript = await page.evaluate(() => navigator.serviceWorker.controller.scriptURL);
