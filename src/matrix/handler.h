@@ -43,6 +43,11 @@ typedef struct ht_ctx {
     unsigned password_ops;
     struct ht_work *work;
     struct ht_replay *replay; /* the door's memo of finished work (core/work.c) */
+    /* Asking other servers (matrix/remote.h): the door's kept answers, and
+     * this pass's asks still without one (core/fetch.c). */
+    struct ht_fetch_memo *memo;
+    struct ht_fetch *asked;
+    unsigned asked_count;
 } ht_ctx;
 
 typedef struct ht_reply {

@@ -172,7 +172,8 @@
     X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
     X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
     HT_STATEMENTS_E2EE_MEDIA(X) \
-    HT_STATEMENTS_CLIENT_REST(X)
+    HT_STATEMENTS_CLIENT_REST(X) \
+    HT_STATEMENTS_FEDERATION(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
 
@@ -475,5 +476,41 @@ typedef enum ht_stmt_id {
 #undef HT_STMT_ENUM
     HT_STMT_COUNT
 } ht_stmt_id;
+
+/* federation.c: other servers' keys, transactions received, the outbox. */
+#define HT_STATEMENTS_FEDERATION(X)                                                      \
+    X(SERVER_KEY_GET, "SELECT public_key, valid_until_ms FROM server_keys "              \
+                      "WHERE server_name = ?1 AND key_id = ?2")                          \
+    X(SERVER_KEY_PUT, "INSERT INTO server_keys(server_name, key_id, public_key, valid_until_ms, fetched_ms) " \
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "           \
+                      "public_key = excluded.public_key, valid_until_ms = excluded.valid_until_ms, " \
+                      "fetched_ms = excluded.fetched_ms")                                 \
+    X(FED_TXN_GET, "SELECT response FROM federation_txns WHERE origin = ?1 AND txn_id = ?2") \
+    X(FED_TXN_PUT, "INSERT OR REPLACE INTO federation_txns(origin, txn_id, response, received_ms) " \
+                   "VALUES (?1, ?2, ?3, ?4)")                                            \
+    X(FED_TXN_EXPIRE, "DELETE FROM federation_txns WHERE received_ms < ?1")              \
+    X(ROOM_SERVERS, "SELECT server_name FROM room_servers WHERE room_id = ?1 AND joined > 0 " \
+                    "AND server_name != ?2 ORDER BY server_name")                        \
+    X(OUTBOX_PDU, "INSERT INTO outbox(destination, event_stream, created_ms) VALUES (?1, ?2, ?3)") \
+    X(OUTBOX_EDU, "INSERT INTO outbox(destination, edu, created_ms) VALUES (?1, ?2, ?3)") \
+    /* The destination whose turn it is: something waits, its retry time   \
+     * has come, nothing of it is in flight (?2: in-flight list as JSON). */ \
+    X(OUTBOX_READY, "SELECT o.destination, min(o.id) FROM outbox o LEFT JOIN destinations d " \
+                    "ON d.server_name = o.destination WHERE coalesce(d.retry_at_ms, 0) <= ?1 " \
+                    "AND o.destination NOT IN (SELECT value FROM json_each(?2)) "        \
+                    "GROUP BY o.destination ORDER BY 2 LIMIT 1")                         \
+    X(OUTBOX_NEXT_RETRY, "SELECT min(d.retry_at_ms) FROM destinations d WHERE d.retry_at_ms > ?1 " \
+                         "AND EXISTS (SELECT 1 FROM outbox o WHERE o.destination = d.server_name)") \
+    X(OUTBOX_ITEMS, "SELECT o.id, e.json, o.edu FROM outbox o LEFT JOIN events e ON e.stream = o.event_stream " \
+                    "WHERE o.destination = ?1 AND ((o.event_stream IS NOT NULL AND ?2 > 0) " \
+                    "OR (o.edu IS NOT NULL AND ?3 > 0)) ORDER BY o.id LIMIT ?4")        \
+    X(OUTBOX_SENT, "DELETE FROM outbox WHERE destination = ?1 AND id <= ?2")             \
+    X(DESTINATION_OK, "INSERT INTO destinations(server_name, failures, retry_at_ms, last_ok_ms) " \
+                      "VALUES (?1, 0, 0, ?2) ON CONFLICT DO UPDATE SET failures = 0, retry_at_ms = 0, " \
+                      "last_ok_ms = excluded.last_ok_ms")                                 \
+    X(DESTINATION_FAILED, "INSERT INTO destinations(server_name, failures, retry_at_ms) " \
+                          "VALUES (?1, 1, ?2) ON CONFLICT DO UPDATE SET failures = failures + 1, " \
+                          "retry_at_ms = ?2")                                            \
+    X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1")
 
 #endif
