@@ -34,14 +34,6 @@ static ht_store *store_of(ht_ctx *ctx) { return ctx->env->store; }
 /* Stored JSON text back to a value owned by the request. */
 static json_t *parse(ht_ctx *ctx, const char *text) { return text ? ht_json_parse(ctx->arena, text) : NULL; }
 
-static const char *dump(ht_ctx *ctx, json_t *value) {
-    char *text = json_dumps(value, JSON_COMPACT);
-    if (!text) return NULL;
-    const char *copy = ht_arena_strdup(ctx->arena, text);
-    free(text);
-    return copy;
-}
-
 static bool id_ok(const char *s) { return s && *s && strlen(s) <= MAX_ID_BYTES; }
 
 /* A key object (or, for one-time keys, a bare string) of a sane size. */
@@ -122,7 +114,7 @@ static bool store_one_time_keys(ht_ctx *ctx, json_t *map, ht_reply *err) {
             return false;
         }
         ht_store_otk_insert(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, algorithm, key_id,
-                            dump(ctx, value));
+                            ht_json_dump(ctx->arena, value));
     }
     return true;
 }
@@ -133,7 +125,7 @@ static void store_fallback_keys(ht_ctx *ctx, json_t *map) {
     json_object_foreach(map, key_id, value) {
         key_id_split(ctx, key_id, &algorithm);
         ht_store_fallback_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, algorithm, key_id,
-                              dump(ctx, value));
+                              ht_json_dump(ctx->arena, value));
     }
 }
 
@@ -182,7 +174,7 @@ ht_reply ht_api_keys_upload(ht_ctx *ctx) {
     if (dk) {
         const char *old = ht_store_device_keys_get(store_of(ctx), ctx->arena, ctx->auth.user_id, ctx->auth.device_id);
         if (!old || !json_equal(parse(ctx, old), dk)) {
-            ht_store_device_keys_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, dump(ctx, dk));
+            ht_store_device_keys_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, ht_json_dump(ctx->arena, dk));
             ht_store_device_list_changed(store_of(ctx), ctx->auth.user_id, NULL);
         }
     }
@@ -469,7 +461,7 @@ ht_reply ht_api_keys_device_signing_upload(ht_ctx *ctx) {
     if (all_stored) return ht_reply_empty();
     for (int i = 0; i < 3; i++)
         if (keys[i].key)
-            ht_store_cross_signing_put(store_of(ctx), me, keys[i].type, keys[i].public_key, dump(ctx, keys[i].key));
+            ht_store_cross_signing_put(store_of(ctx), me, keys[i].type, keys[i].public_key, ht_json_dump(ctx->arena, keys[i].key));
     ht_store_device_list_changed(store_of(ctx), me, NULL);
     return ht_reply_empty();
 }

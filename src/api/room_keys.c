@@ -19,13 +19,6 @@ enum { MAX_SESSIONS_PER_UPLOAD = 10000, MAX_ROOM_KEY_ID_BYTES = 255 };
 
 static ht_store *store_of(ht_ctx *ctx) { return ctx->env->store; }
 
-static const char *dump(ht_ctx *ctx, json_t *value) {
-    char *text = json_dumps(value, JSON_COMPACT);
-    const char *copy = text ? ht_arena_strdup(ctx->arena, text) : NULL;
-    free(text);
-    return copy;
-}
-
 static ht_reply no_backup(void) { return ht_reply_error(HT_M_NOT_FOUND, "No current backup version."); }
 static ht_reply unknown_version(void) { return ht_reply_error(HT_M_NOT_FOUND, "Unknown backup version."); }
 
@@ -55,7 +48,7 @@ ht_reply ht_api_room_keys_version_create(ht_ctx *ctx) {
     ht_reply err;
     if (!ht_body_object(ctx, &body, &err) || !check_version_body(body, &err)) return err;
     int64_t version = ht_store_backup_version_create(store_of(ctx), ctx->auth.user_id, ht_json_str(body, "algorithm"),
-                                                     dump(ctx, json_object_get(body, "auth_data")));
+                                                     ht_json_dump(ctx->arena, json_object_get(body, "auth_data")));
     if (!version) return ht_reply_error(HT_M_SERVER_ERROR, "The backup version could not be stored.");
     return ht_reply_json(json_pack("{s:s}", "version", version_text(ctx, version)));
 }
@@ -95,7 +88,7 @@ ht_reply ht_api_room_keys_version_put(ht_ctx *ctx) {
         return ht_reply_error(HT_M_INVALID_PARAM, "The version in the body differs from the one in the path.");
     if (strcmp(ht_json_str(body, "algorithm"), v.algorithm) != 0)
         return ht_reply_error(HT_M_INVALID_PARAM, "A backup version's algorithm cannot be changed.");
-    ht_store_backup_version_update(store_of(ctx), ctx->auth.user_id, n, dump(ctx, json_object_get(body, "auth_data")));
+    ht_store_backup_version_update(store_of(ctx), ctx->auth.user_id, n, ht_json_dump(ctx->arena, json_object_get(body, "auth_data")));
     return ht_reply_empty();
 }
 
@@ -207,7 +200,7 @@ ht_reply ht_api_room_keys_put(ht_ctx *ctx) {
                 !better(&meta, &old))
                 continue;
             ht_store_backup_key_put(store_of(ctx), ctx->auth.user_id, v.version, room_id, session_id, &meta,
-                                    dump(ctx, data));
+                                    ht_json_dump(ctx->arena, data));
             changed = true;
         }
     }

@@ -32,6 +32,7 @@ enum {
     DEFAULT_CONTEXT = 5,
     MAX_CONTEXT = 50,
     MAX_FILTER_ROOMS = 500,
+    MAX_FILTER_ENTRY_BYTES = 255,
 };
 
 static bool word_char(unsigned char c) { return isalnum(c) || c >= 0x80 || c == '_'; }
@@ -80,7 +81,7 @@ static bool string_list_ok(json_t *v) {
     size_t i;
     json_t *s;
     json_array_foreach(v, i, s) {
-        if (!json_is_string(s)) return false;
+        if (!json_is_string(s) || json_string_length(s) > MAX_FILTER_ENTRY_BYTES) return false;
     }
     return true;
 }
@@ -92,7 +93,8 @@ static bool filter_ok(json_t *f) {
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
         if (!string_list_ok(json_object_get(f, lists[i]))) return false;
     json_t *limit = json_object_get(f, "limit");
-    return !limit || json_is_integer(limit);
+    json_t *contains_url = json_object_get(f, "contains_url");
+    return (!limit || json_is_integer(limit)) && (!contains_url || json_is_boolean(contains_url));
 }
 
 /* Rooms the caller is joined to and the filter allows, as JSON text. */
@@ -213,7 +215,7 @@ ht_reply ht_api_search(ht_ctx *ctx) {
             consumed++;
             ht_event_row ev;
             if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, hits[i].stream, &ev) ||
-                !ht_filter_allows(filter, ev.type, ev.sender) ||
+                !ht_filter_allows_event(ctx->env, filter, &ev) ||
                 !ht_room_event_visible(ctx->env, ctx->auth.user_id, &ev))
                 continue;
             json_t *r = json_pack("{s:f, s:o}", "rank", hits[i].rank, "result",

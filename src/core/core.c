@@ -38,6 +38,7 @@
 #include "router/router.h"
 #include "store/meta.h"
 #include "util/crypto.h"
+#include "util/glob.h"
 #include "util/oom.h"
 
 enum { ARENA_BLOCK = 64 * 1024 };
@@ -67,6 +68,11 @@ void ht_config_defaults(ht_config *cfg) {
 }
 
 ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
+    /* jansson allocates through the same seam as the rest of the core, so
+     * a failed allocation stops the server (util/oom.h) instead of making
+     * json_dumps return NULL after a commit: an empty 200 for a write. Set
+     * before the first value is made; setting it again is harmless. */
+    json_set_alloc_funcs(ht_xmalloc, free);
     if (!ht_crypto_init()) {
         snprintf(err, err_size, "the cryptography library could not start");
         return NULL;
@@ -127,7 +133,7 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
     if (reply->error.code) {
         json_t *body = ht_error_json(reply->error);
         if (reply->error_extra) json_object_update(body, reply->error_extra);
-        text = json_dumps(body, JSON_COMPACT);
+        text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         json_decref(body);
         res.status = ht_error_status(reply->error);
     } else if (reply->raw) {
@@ -135,7 +141,7 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
         res.body_len = reply->raw_len;
         res.content_type = reply->content_type;
     } else if (reply->json) {
-        text = json_dumps(reply->json, JSON_COMPACT);
+        text = json_dumps(reply->json, JSON_COMPACT | JSON_ENCODE_ANY);
     } else {
         text = ht_xstrdup("{}"); /* a reply with neither JSON nor bytes */
     }
@@ -254,6 +260,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64
         out->close_connection = true;
     } else {
         core->env.now_ms = now_ms;
+        core->env.match_budget = HT_MATCH_BUDGET;
         ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .req = &req,
                       .received_ms = received_ms, .now_ms = now_ms,
                       .req_bytes = bytes, .req_len = len};
