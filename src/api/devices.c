@@ -40,6 +40,7 @@ ht_reply ht_api_device_put(ht_ctx *ctx) {
     if (!ht_body_object(ctx, &body, &err)) return err;
     json_t *name = json_object_get(body, "display_name");
     if (name && !json_is_string(name)) return ht_reply_error(HT_M_BAD_JSON, "display_name must be a string.");
+    if (!ht_device_fields_ok(ctx, NULL, json_string_value(name), &err)) return err;
     const char *device_id = ht_param_get(ctx, "deviceId");
     ht_device_row d;
     if (!own_device(ctx, device_id, &d)) return ht_reply_error(HT_M_NOT_FOUND, "You have no device with that id.");

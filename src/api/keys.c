@@ -25,6 +25,10 @@
 enum {
     MAX_KEY_JSON_BYTES = 16384, /* one key object */
     MAX_KEYS_PER_UPLOAD = 1000, /* one-time keys in one /keys/upload */
+    /* What one device may hold. Clients keep about 50 one-time keys and one
+     * fallback key per algorithm; the counts go out in every /sync. */
+    MAX_ONE_TIME_KEYS = 10000,
+    MAX_FALLBACK_KEYS = 20,
     MAX_QUERY_ENTRIES = 10000,  /* users and devices named in one query or claim */
     MAX_ID_BYTES = 255,
 };
@@ -180,8 +184,19 @@ ht_reply ht_api_keys_upload(ht_ctx *ctx) {
     }
     if (otks && !store_one_time_keys(ctx, otks, &err)) return err;
     if (fallback) store_fallback_keys(ctx, fallback);
-    return ht_reply_json(json_pack("{s:o}", "one_time_key_counts",
-                                   ht_keys_otk_counts(ctx, ctx->auth.user_id, ctx->auth.device_id)));
+    /* Judged after storing: the request's transaction undoes a refusal. */
+    json_t *counts = ht_keys_otk_counts(ctx, ctx->auth.user_id, ctx->auth.device_id);
+    json_int_t held = 0;
+    const char *algorithm;
+    json_t *count;
+    json_object_foreach(counts, algorithm, count) held += json_integer_value(count);
+    if (held > MAX_ONE_TIME_KEYS ||
+        ht_store_fallback_count(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id) > MAX_FALLBACK_KEYS) {
+        json_decref(counts);
+        return ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "A device may hold at most %d one-time keys and %d "
+                               "fallback keys.", MAX_ONE_TIME_KEYS, MAX_FALLBACK_KEYS);
+    }
+    return ht_reply_json(json_pack("{s:o}", "one_time_key_counts", counts));
 }
 
 /* ---- /keys/query ------------------------------------------------------- */

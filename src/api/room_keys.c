@@ -15,7 +15,15 @@
 #include "store/store.h"
 #include "util/json.h"
 
-enum { MAX_SESSIONS_PER_UPLOAD = 10000, MAX_ROOM_KEY_ID_BYTES = 255 };
+/* A session's backed-up key is a few hundred bytes of ciphertext and
+ * metadata, auth_data a public key and signatures: 16 KiB each, as a key
+ * object in keys.c, is far above either. */
+enum {
+    MAX_SESSIONS_PER_UPLOAD = 10000,
+    MAX_ROOM_KEY_ID_BYTES = 255,
+    MAX_ALGORITHM_BYTES = 255,
+    MAX_KEY_DATA_BYTES = 16384,
+};
 
 static ht_store *store_of(ht_ctx *ctx) { return ctx->env->store; }
 
@@ -35,9 +43,15 @@ static const char *version_text(ht_ctx *ctx, int64_t version) {
 }
 
 /* {algorithm: string, auth_data: object}. */
-static bool check_version_body(json_t *body, ht_reply *err) {
-    if (!json_is_string(json_object_get(body, "algorithm")) || !json_is_object(json_object_get(body, "auth_data"))) {
+static bool check_version_body(ht_ctx *ctx, json_t *body, ht_reply *err) {
+    json_t *algorithm = json_object_get(body, "algorithm"), *auth_data = json_object_get(body, "auth_data");
+    if (!json_is_string(algorithm) || !json_is_object(auth_data)) {
         *err = ht_reply_error(HT_M_BAD_JSON, "A backup version needs algorithm (a string) and auth_data (an object).");
+        return false;
+    }
+    if (json_string_length(algorithm) > MAX_ALGORITHM_BYTES ||
+        strlen(ht_json_dump(ctx->arena, auth_data)) > MAX_KEY_DATA_BYTES) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "algorithm may be at most 255 bytes and auth_data 16 KiB.");
         return false;
     }
     return true;
@@ -46,7 +60,7 @@ static bool check_version_body(json_t *body, ht_reply *err) {
 ht_reply ht_api_room_keys_version_create(ht_ctx *ctx) {
     json_t *body;
     ht_reply err;
-    if (!ht_body_object(ctx, &body, &err) || !check_version_body(body, &err)) return err;
+    if (!ht_body_object(ctx, &body, &err) || !check_version_body(ctx, body, &err)) return err;
     int64_t version = ht_store_backup_version_create(store_of(ctx), ctx->auth.user_id, ht_json_str(body, "algorithm"),
                                                      ht_json_dump(ctx->arena, json_object_get(body, "auth_data")));
     if (!version) return ht_reply_error(HT_M_SERVER_ERROR, "The backup version could not be stored.");
@@ -77,7 +91,7 @@ ht_reply ht_api_room_keys_version_get(ht_ctx *ctx) {
 ht_reply ht_api_room_keys_version_put(ht_ctx *ctx) {
     json_t *body;
     ht_reply err;
-    if (!ht_body_object(ctx, &body, &err) || !check_version_body(body, &err)) return err;
+    if (!ht_body_object(ctx, &body, &err) || !check_version_body(ctx, body, &err)) return err;
     const char *param = ht_param_get(ctx, "version");
     int64_t n = version_number(param);
     ht_backup_version_row v;
@@ -118,11 +132,12 @@ static bool keys_version(ht_ctx *ctx, ht_backup_version_row *v, ht_reply *err) {
     return true;
 }
 
-static bool key_data_ok(json_t *d) {
+static bool key_data_ok(ht_ctx *ctx, json_t *d) {
     json_t *fmi = json_object_get(d, "first_message_index"), *fc = json_object_get(d, "forwarded_count");
     return json_is_object(d) && json_is_integer(fmi) && json_integer_value(fmi) >= 0 && json_is_integer(fc) &&
            json_integer_value(fc) >= 0 && json_is_boolean(json_object_get(d, "is_verified")) &&
-           json_is_object(json_object_get(d, "session_data"));
+           json_is_object(json_object_get(d, "session_data")) &&
+           strlen(ht_json_dump(ctx->arena, d)) <= MAX_KEY_DATA_BYTES;
 }
 
 static bool key_id_ok(const char *s) { return *s && strlen(s) <= MAX_ROOM_KEY_ID_BYTES; }
@@ -146,7 +161,7 @@ static json_t *uploaded_rooms(ht_ctx *ctx, json_t *body, ht_reply *err) {
         json_t *sessions = json_object_get(entry, "sessions");
         if (!key_id_ok(r) || !json_is_object(sessions)) goto bad;
         json_object_foreach(sessions, sid, data) {
-            if (!key_id_ok(sid) || !key_data_ok(data)) goto bad;
+            if (!key_id_ok(sid) || !key_data_ok(ctx, data)) goto bad;
         }
         count += json_object_size(sessions);
     }
@@ -155,7 +170,8 @@ static json_t *uploaded_rooms(ht_ctx *ctx, json_t *body, ht_reply *err) {
     return NULL;
 bad:
     *err = ht_reply_error(HT_M_BAD_JSON, "Key backup data needs first_message_index, forwarded_count (non-negative "
-                                         "integers), is_verified (a boolean) and session_data (an object).");
+                                         "integers), is_verified (a boolean) and session_data (an object), "
+                                         "at most 16 KiB in all.");
     return NULL;
 }
 

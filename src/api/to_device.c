@@ -16,7 +16,9 @@
 #include "store/to_device.h"
 #include "util/json.h"
 
-enum { MAX_TXN_ID_BYTES = 255, MAX_TYPE_BYTES = 255, MAX_MESSAGES = 10000 };
+/* A message waits in the store and goes out in /sync like an event, so one
+ * is bounded as an event is (64 KiB); an encrypted room key is about 2 KiB. */
+enum { MAX_TXN_ID_BYTES = 255, MAX_TYPE_BYTES = 255, MAX_MESSAGES = 10000, MAX_MESSAGE_BYTES = 65536 };
 
 static bool check_messages(ht_ctx *ctx, json_t *messages, ht_reply *err) {
     if (!json_is_object(messages)) {
@@ -40,6 +42,10 @@ static bool check_messages(ht_ctx *ctx, json_t *messages, ht_reply *err) {
         json_object_foreach(per_device, device_id, content) {
             if (!json_is_object(content) || !*device_id) {
                 *err = ht_reply_error(HT_M_BAD_JSON, "Each message must be a JSON object sent to a device id or \"*\".");
+                return false;
+            }
+            if (strlen(ht_json_dump(ctx->arena, content)) > MAX_MESSAGE_BYTES) {
+                *err = ht_reply_error(HT_M_TOO_LARGE, "A to-device message may be at most 65536 bytes.");
                 return false;
             }
         }
@@ -90,9 +96,7 @@ ht_reply ht_api_send_to_device(ht_ctx *ctx) {
         const char *device_id;
         json_t *content;
         json_object_foreach(per_device, device_id, content) {
-            char *text = json_dumps(content, JSON_COMPACT);
-            if (text) deliver(ctx, user_id, device_id, type, text, stream);
-            free(text);
+            deliver(ctx, user_id, device_id, type, ht_json_dump(ctx->arena, content), stream);
         }
     }
     return ht_reply_empty();

@@ -174,6 +174,7 @@
                         "key_id = excluded.key_id, json = excluded.json")               \
     X(E2E_FALLBACK_CLAIM, "UPDATE e2e_fallback_keys SET used = 1 WHERE user_id = ?1 "    \
                           "AND device_id = ?2 AND algorithm = ?3 RETURNING key_id, json") \
+    X(E2E_FALLBACK_COUNT, "SELECT count(*) FROM e2e_fallback_keys WHERE user_id = ?1 AND device_id = ?2") \
     X(E2E_FALLBACK_UNUSED, "SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ?1 " \
                            "AND device_id = ?2 AND used = 0 ORDER BY algorithm")         \
     X(E2E_XSIGN_GET, "SELECT public_key, json FROM e2e_cross_signing_keys "             \
@@ -296,10 +297,7 @@
     X(SEARCH_BY_RECENT, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
                         "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
                         "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
-                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")                        \
-    X(SEARCH_COUNT, "SELECT count(*) FROM event_search WHERE event_search MATCH ?1 "      \
-                    "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
-                    "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5))")
+                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")
 
 /* profile.c, presence.c, typing.c, receipts.c, account_data.c, push_rules.c,
  * directory.c: what clients keep besides rooms. */
@@ -381,6 +379,8 @@
     X(ACCOUNT_DATA_GET, "SELECT content FROM account_data WHERE user_id = ?1 "           \
                         "AND room_id = ?2 AND type = ?3")                                \
     X(ACCOUNT_DATA_DELETE_USER, "DELETE FROM account_data WHERE user_id = ?1")          \
+    X(ACCOUNT_DATA_USAGE, "SELECT count(*), coalesce(sum(length(CAST(content AS BLOB))), 0) " \
+                          "FROM account_data WHERE user_id = ?1 AND type <> 'm.fully_read'") \
     X(ACCOUNT_DATA_SINCE, "SELECT type, content, stream FROM account_data "              \
                           "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3 AND stream <= ?4 " \
                           "ORDER BY stream") \
