@@ -10,13 +10,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/room_access.h"
 #include "matrix/ids.h"
 #include "room/room.h"
 #include "store/directory.h"
 #include "store/store.h"
+#include "util/glob.h"
 #include "util/json.h"
 
 enum {
@@ -198,18 +198,16 @@ json_t *ht_directory_room_summary(ht_ctx *ctx, const char *room_id, int64_t memb
     return entry;
 }
 
-static bool contains_ci(const char *text, const char *term) {
-    if (!text) return false;
-    size_t n = strlen(term);
-    for (const char *p = text; *p; p++)
-        if (strncasecmp(p, term, n) == 0) return true;
-    return !n;
+/* A linear search: names and topics are up to 64 KiB each, in up to
+ * MAX_DIRECTORY_ROOMS rooms, and paid for from the request's budget. */
+static bool contains_ci(ht_ctx *ctx, const char *text, const char *term) {
+    return text && ht_text_contains(text, term, &ctx->env->match_budget);
 }
 
-static bool matches_search(json_t *entry, const char *term) {
+static bool matches_search(ht_ctx *ctx, json_t *entry, const char *term) {
     if (!term || !*term) return true;
-    return contains_ci(ht_json_str(entry, "name"), term) || contains_ci(ht_json_str(entry, "topic"), term) ||
-           contains_ci(ht_json_str(entry, "canonical_alias"), term);
+    return contains_ci(ctx, ht_json_str(entry, "name"), term) || contains_ci(ctx, ht_json_str(entry, "topic"), term) ||
+           contains_ci(ctx, ht_json_str(entry, "canonical_alias"), term);
 }
 
 static bool matches_types(json_t *entry, json_t *types) {
@@ -257,7 +255,7 @@ static ht_reply public_rooms(ht_ctx *ctx, int64_t limit, const char *since, cons
     for (size_t i = 0; i < n; i++) {
         int64_t members = ht_store_members_count(ctx->env->store, ids[i], "join");
         json_t *entry = ht_directory_room_summary(ctx, ids[i], members);
-        if (matches_search(entry, term) && matches_types(entry, types))
+        if (matches_search(ctx, entry, term) && matches_types(entry, types))
             rooms[count++] = (listed_room){ids[i], members, entry};
     }
     qsort(rooms, count, sizeof *rooms, by_members);

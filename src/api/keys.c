@@ -220,15 +220,18 @@ static json_t *cross_signing_key(ht_ctx *ctx, const char *user_id, const char *t
 static json_t *devices_of(ht_ctx *ctx, const char *user_id, json_t *wanted) {
     ht_device_keys_row *rows;
     size_t n = ht_store_device_keys_of_user(store_of(ctx), ctx->arena, user_id, &rows);
+    /* The wanted ids as a set: a list of 10,000 against as many devices
+     * would otherwise be compared pair by pair. */
+    json_t *only = NULL;
+    if (json_array_size(wanted)) {
+        only = ht_json_keep(ctx->arena, json_object());
+        size_t j;
+        json_t *d;
+        json_array_foreach(wanted, j, d) json_object_set_new(only, json_string_value(d), json_true());
+    }
     json_t *out = json_object();
     for (size_t i = 0; i < n; i++) {
-        if (json_array_size(wanted)) {
-            bool found = false;
-            size_t j;
-            json_t *d;
-            json_array_foreach(wanted, j, d) found |= strcmp(json_string_value(d), rows[i].device_id) == 0;
-            if (!found) continue;
-        }
+        if (only && !json_object_get(only, rows[i].device_id)) continue;
         json_t *keys = json_deep_copy(parse(ctx, rows[i].json));
         if (!keys) continue;
         merge_signatures(ctx, user_id, rows[i].device_id, keys);

@@ -226,6 +226,10 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
         return (ht_reply){0};
     }
 
+    /* What a successful write moved the stream to is read before the
+     * commit: a read after it could fail with the write already made. */
+    bool changed = !reply.error.code && !reply.park && ht_store_change_count(core->env.store) != changes_before;
+    uint64_t position = changed ? ht_store_stream_position(core->env.store) : 0;
     if (ht_store_failed(core->env.store)) {
         ht_store_rollback(core->env.store);
         reply_release(&reply);
@@ -239,8 +243,8 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
         reply_release(&reply);
         return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
     }
-    *wrote = ht_store_change_count(core->env.store) != changes_before;
-    if (*wrote) core->stream_position = ht_store_stream_position(core->env.store);
+    *wrote = changed;
+    if (changed) core->stream_position = position;
     return reply;
 }
 

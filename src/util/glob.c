@@ -240,3 +240,14 @@ bool ht_glob_push(const char *pattern, const char *text, bool words, bool litera
     if (!ht_budget_take(budget, (int64_t)(m + 1) * (int64_t)(n + 1))) return false;
     return nfa_match(pattern, m, text, n, words);
 }
+
+bool ht_text_contains(const char *text, const char *needle, int64_t *budget) {
+    size_t m = strlen(needle), n = strlen(text);
+    if (!ht_budget_take(budget, (int64_t)(m + n + 1))) return false;
+    kmp k;
+    kmp_init(&k, needle, m, true);
+    size_t at = 0, matched = 0;
+    bool found = kmp_next(&k, (const unsigned char *)text, n, &at, &matched) != SIZE_MAX;
+    kmp_free(&k);
+    return found;
+}

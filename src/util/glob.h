@@ -41,4 +41,8 @@ bool ht_glob_filter(const char *pattern, const char *text, int64_t *budget);
  * '?'; ASCII letters fold. */
 bool ht_glob_push(const char *pattern, const char *text, bool words, bool literal, int64_t *budget);
 
+/* Does text contain needle, ASCII case-insensitively? (A search term in
+ * room names and topics.) Linear. */
+bool ht_text_contains(const char *text, const char *needle, int64_t *budget);
+
 #endif
