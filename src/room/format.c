@@ -15,6 +15,15 @@
 static json_t *client_event(ht_env *env, const ht_event_row *ev,
                             const ht_viewer *viewer, int64_t now_ms, bool with_room_id, int depth);
 
+/* May the viewer see this event? Someone joined since before it has; only
+ * others need the history-visibility rules. */
+static bool seen_by(ht_env *env, const ht_viewer *viewer, const ht_event_row *ev) {
+    int64_t joined_at = 0;
+    const char *m = ht_store_membership_get(env->store, env->arena, ev->room_id, viewer->user_id, &joined_at, NULL);
+    if (m && strcmp(m, "join") == 0 && joined_at < ev->stream) return true;
+    return ht_room_event_visible(env, viewer->user_id, ev);
+}
+
 /* How many of the thread's replies the viewer may see. Counting them all
  * would tell someone who was away (history visibility "joined") how much
  * was said meanwhile (issue 9). Someone joined since before the root has
@@ -80,9 +89,14 @@ static json_t *client_event(ht_env *env, const ht_event_row *ev,
     ht_event_row other;
     if (ev->prev_state && ht_store_event_by_stream(env->store, env->arena, ev->prev_state, &other)) {
         json_object_set_new(unsig, "replaces_state", json_string(other.event_id));
-        json_t *prev = ht_room_event_content(env->arena, &other);
-        if (prev) json_object_set(unsig, "prev_content", prev);
-        json_object_set_new(unsig, "prev_sender", json_string(other.sender));
+        /* The spec: prev_content only "if the client has permission to see
+         * the previous event"; otherwise a newcomer would read the topic (or
+         * who set it) from before their time through the current one. */
+        if (!viewer || !viewer->user_id || seen_by(env, viewer, &other)) {
+            json_t *prev = ht_room_event_content(env->arena, &other);
+            if (prev) json_object_set(unsig, "prev_content", prev);
+            json_object_set_new(unsig, "prev_sender", json_string(other.sender));
+        }
     }
     if (ev->redacted_by && depth == 0 &&
         ht_store_event_by_id(env->store, env->arena, ev->redacted_by, &other))

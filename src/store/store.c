@@ -144,10 +144,10 @@ void ht_store_close(ht_store *store) {
  * as a full disk would. The countdown is process-wide, so that a test can
  * arm it from outside the core (the wasm build's tests, through an
  * export); production never arms it and pays one comparison a step. */
-static int64_t fault_countdown;
+static int fault_countdown;
 static bool fault_fired;
 
-void ht_store_inject_fault(int64_t nth) {
+void ht_store_inject_fault(int nth) {
     fault_countdown = nth > 0 ? nth : 0;
     fault_fired = false;
 }

@@ -34,7 +34,7 @@ int ht_store_schema_version(ht_store *store);
 /* Fault injection, for tests: the nth statement stepped from now on (in
  * any store; BEGIN and COMMIT count) fails as on a full disk; 0 disarms.
  * ht_store_fault_fired() says whether it has fired since it was armed. */
-void ht_store_inject_fault(int64_t nth);
+void ht_store_inject_fault(int nth);
 bool ht_store_fault_fired(void);
 
 /* The last error SQLite reported, for logs. */

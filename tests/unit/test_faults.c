@@ -117,7 +117,7 @@ static answer handle_once(scene *sc, const char *method, const char *path, const
  * until it passes; returns the passing answer (the caller frees it). */
 static json_t *through_faults(scene *sc, const char *method, const char *path, const char *token, const char *body,
                               int expect_status) {
-    for (int64_t nth = 1;; nth++) {
+    for (int nth = 1;; nth++) {
         unsigned char before[crypto_generichash_BYTES], after[crypto_generichash_BYTES];
         fingerprint(sc->observer, before);
         if (sc->full_disk) disk_room(sc, nth - 1);
@@ -136,14 +136,14 @@ static json_t *through_faults(scene *sc, const char *method, const char *path, c
         }
         sc->failures++;
         if (a.status != 500)
-            fail_msg("%s %s with statement %lld failing answered %d, not 500", method, path, (long long)nth,
+            fail_msg("%s %s with statement %d failing answered %d, not 500", method, path, nth,
                      a.status);
         assert_string_equal(json_string_value(json_object_get(a.json, "errcode")), "M_UNKNOWN");
         json_decref(a.json);
         fingerprint(sc->observer, after);
         if (memcmp(before, after, sizeof before) != 0)
-            fail_msg("%s %s with statement %lld failing answered 500 but changed the database", method, path,
-                     (long long)nth);
+            fail_msg("%s %s with statement %d failing answered 500 but changed the database", method, path,
+                     nth);
     }
 }
 
