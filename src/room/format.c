@@ -36,8 +36,9 @@ static int64_t visible_replies(ht_env *env, const ht_event_row *root, const ht_v
     const char *m = ht_store_membership_get(env->store, env->arena, root->room_id, viewer->user_id, &joined_at, NULL);
     if (m && strcmp(m, "join") == 0 && joined_at < root->stream) return total;
     int64_t *streams;
-    size_t n = ht_store_relations(env->store, env->arena, root->room_id, root->event_id, "m.thread", NULL, true,
-                                  INT64_MAX, 0, MAX_CHECKED_REPLIES, &streams);
+    json_t *parents = ht_json_keep(env->arena, json_pack("[s]", root->event_id));
+    size_t n = ht_store_relations(env->store, env->arena, root->room_id, ht_json_dump(env->arena, parents), "m.thread",
+                                  NULL, true, INT64_MAX, 0, MAX_CHECKED_REPLIES, &streams);
     int64_t visible = 0;
     for (size_t i = 0; i < n; i++) {
         ht_event_row reply;

@@ -261,10 +261,13 @@
                        "VALUES (?1, ?2, ?3, ?4, ?5)")                                    \
     X(RELATION_FORGET, "DELETE FROM event_relations "                                    \
                        "WHERE stream = (SELECT stream FROM events WHERE event_id = ?1)") \
-    X(RELATIONS_BACK, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+    /* ?1: a JSON array of the parents' event ids. */                                \
+    X(RELATIONS_BACK, "SELECT stream FROM event_relations WHERE relates_to IN "         \
+                      "(SELECT value FROM json_each(?1)) AND room_id = ?2 "             \
                       "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
                       "AND stream <= ?5 AND stream > ?6 ORDER BY stream DESC LIMIT ?7")  \
-    X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+    X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to IN "      \
+                         "(SELECT value FROM json_each(?1)) AND room_id = ?2 "          \
                          "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
                          "AND stream > ?5 AND stream <= ?6 ORDER BY stream LIMIT ?7")    \
     /* ?1 root, ?2 room, ?3 user: the thread's size, latest reply and whether \
