@@ -7,6 +7,9 @@
 #include "store/store.h"
 #include "util/json.h"
 
+/* Each deletion takes a device's keys and waiting messages with it. */
+enum { MAX_DELETED_AT_ONCE = 1000 };
+
 /* A device as the spec's Device object. */
 static json_t *device_json(const ht_device_row *d) {
     json_t *out = json_pack("{s:s}", "device_id", d->device_id);
@@ -69,6 +72,8 @@ ht_reply ht_api_devices_delete(ht_ctx *ctx) {
     size_t i;
     json_t *d;
     if (!json_is_array(devices)) return ht_reply_error(HT_M_BAD_JSON, "devices must be a list of device ids.");
+    if (json_array_size(devices) > MAX_DELETED_AT_ONCE)
+        return ht_reply_error(HT_M_INVALID_PARAM, "At most 1000 devices may be deleted at once.");
     json_array_foreach(devices, i, d) {
         if (!json_is_string(d)) return ht_reply_error(HT_M_BAD_JSON, "devices must be a list of device ids.");
     }

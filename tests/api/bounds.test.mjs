@@ -160,6 +160,11 @@ describe('sizes a client controls', () => {
     assertError(res, 413, 'M_TOO_LARGE');
   });
 
+  test('at most 1000 devices are deleted at once', async () => {
+    const res = await post(srv, alice, `${V3}/delete_devices`, { devices: Array.from({ length: 1001 }, (_, i) => `d${i}`) });
+    assertError(res, 400, 'M_INVALID_PARAM');
+  });
+
   test('key backups: auth_data and each backed-up key at most 16 KiB', async () => {
     const version = (auth_data) => post(srv, alice, `${V3}/room_keys/version`, { algorithm: 'm.megolm_backup.v1.curve25519-aes-sha2', auth_data });
     assertError(await version({ public_key: 'x'.repeat(17000) }), 400, 'M_INVALID_PARAM');
