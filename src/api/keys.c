@@ -178,7 +178,8 @@ ht_reply ht_api_keys_upload(ht_ctx *ctx) {
     if (dk) {
         const char *old = ht_store_device_keys_get(store_of(ctx), ctx->arena, ctx->auth.user_id, ctx->auth.device_id);
         if (!old || !json_equal(parse(ctx, old), dk)) {
-            ht_store_device_keys_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, ht_json_dump(ctx->arena, dk));
+            ht_store_device_keys_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id,
+                                     ht_json_dump(ctx->arena, dk));
             ht_store_device_list_changed(store_of(ctx), ctx->auth.user_id, NULL);
         }
     }
@@ -479,7 +480,8 @@ ht_reply ht_api_keys_device_signing_upload(ht_ctx *ctx) {
     if (all_stored) return ht_reply_empty();
     for (int i = 0; i < 3; i++)
         if (keys[i].key)
-            ht_store_cross_signing_put(store_of(ctx), me, keys[i].type, keys[i].public_key, ht_json_dump(ctx->arena, keys[i].key));
+            ht_store_cross_signing_put(store_of(ctx), me, keys[i].type, keys[i].public_key,
+                                       ht_json_dump(ctx->arena, keys[i].key));
     ht_store_device_list_changed(store_of(ctx), me, NULL);
     return ht_reply_empty();
 }

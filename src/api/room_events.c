@@ -102,7 +102,8 @@ bool ht_room_state_content_ok(ht_ctx *ctx, const char *room_id, const char *type
         return ht_directory_check_canonical_alias(ctx, room_id, content, err);
     if (strcmp(type, "m.room.member") == 0) {
         json_t *name = json_object_get(content, "displayname"), *avatar = json_object_get(content, "avatar_url");
-        if (json_string_length(name) > HT_MAX_DISPLAYNAME_BYTES || json_string_length(avatar) > HT_MAX_AVATAR_URL_BYTES) {
+        if (json_string_length(name) > HT_MAX_DISPLAYNAME_BYTES ||
+            json_string_length(avatar) > HT_MAX_AVATAR_URL_BYTES) {
             *err = ht_reply_error(HT_M_INVALID_PARAM, "A member's displayname may be at most 256 bytes and "
                                                       "avatar_url 1000, as in a profile.");
             return false;

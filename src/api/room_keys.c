@@ -102,7 +102,8 @@ ht_reply ht_api_room_keys_version_put(ht_ctx *ctx) {
         return ht_reply_error(HT_M_INVALID_PARAM, "The version in the body differs from the one in the path.");
     if (strcmp(ht_json_str(body, "algorithm"), v.algorithm) != 0)
         return ht_reply_error(HT_M_INVALID_PARAM, "A backup version's algorithm cannot be changed.");
-    ht_store_backup_version_update(store_of(ctx), ctx->auth.user_id, n, ht_json_dump(ctx->arena, json_object_get(body, "auth_data")));
+    ht_store_backup_version_update(store_of(ctx), ctx->auth.user_id, n,
+                                   ht_json_dump(ctx->arena, json_object_get(body, "auth_data")));
     return ht_reply_empty();
 }
 

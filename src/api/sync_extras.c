@@ -116,9 +116,11 @@ static json_t *receipt_event(ht_ctx *ctx, ht_sync_scope *scope, const char *room
 static json_t *ephemeral_events(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, bool fresh) {
     json_t *filter = room_filter_part(scope, "ephemeral");
     json_t *events = json_array();
-    json_t *typing = ht_filter_allows(ctx->env, filter, "m.typing", "") ? typing_event(ctx, scope, room_id, fresh) : NULL;
+    json_t *typing =
+        ht_filter_allows(ctx->env, filter, "m.typing", "") ? typing_event(ctx, scope, room_id, fresh) : NULL;
     if (typing) json_array_append_new(events, typing);
-    json_t *receipts = ht_filter_allows(ctx->env, filter, "m.receipt", "") ? receipt_event(ctx, scope, room_id, fresh) : NULL;
+    json_t *receipts =
+        ht_filter_allows(ctx->env, filter, "m.receipt", "") ? receipt_event(ctx, scope, room_id, fresh) : NULL;
     if (receipts) json_array_append_new(events, receipts);
     return events;
 }
