@@ -13,7 +13,7 @@ int main(void) {
         run_limits_tests,
         run_push_eval_tests,     run_work_tests,          run_auth_rules_tests,
         run_restricted_join_tests, run_canonical_tests,    run_signing_tests,
-        run_pdu_tests,
+        run_pdu_tests, run_glob_tests, run_faults_tests,
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) failed += groups[i]();

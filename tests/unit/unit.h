@@ -30,6 +30,8 @@ int run_restricted_join_tests(void);
 int run_canonical_tests(void);
 int run_signing_tests(void);
 int run_pdu_tests(void);
+int run_glob_tests(void);
+int run_faults_tests(void);
 
 /* A string literal and its length, for functions that take bytes. */
 #define BYTES(s) (const unsigned char *)(s), (sizeof(s) - 1)
