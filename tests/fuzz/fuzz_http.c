@@ -14,6 +14,7 @@
 
 #include "hometab.h"
 #include "http/request.h"
+#include "util/utf8.h"
 #include "util/arena.h"
 
 static void check(int ok) {
