@@ -14,8 +14,8 @@
 
 #include "hometab.h"
 #include "http/request.h"
-#include "util/utf8.h"
 #include "util/arena.h"
+#include "util/utf8.h"
 
 static void check(int ok) {
     if (!ok) abort(); /* libFuzzer reports the input that got here */
