@@ -403,12 +403,23 @@ WASM_EXPORTS := _malloc _free _ht_wasm_open _ht_wasm_close _ht_wasm_error _ht_wa
 comma := ,
 empty :=
 space := $(empty) $(empty)
-WASM_LDFLAGS := $(WASM_OPT) -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createHometabCore \
+# $(1): the functions to export.
+wasm_ldflags = $(WASM_OPT) -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createHometabCore \
     -sENVIRONMENT=web,worker -sALLOW_MEMORY_GROWTH=1 -sFILESYSTEM=0 -sTOTAL_STACK=1048576 \
-    -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(strip $(WASM_EXPORTS))) \
+    -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(strip $(1))) \
     -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAPU32
+WASM_LDFLAGS := $(call wasm_ldflags,$(WASM_EXPORTS))
 
 wasm: build/wasm/hometab-core.js
+
+# The same core, linked for the fault-injection tests of the wasm build
+# (tests/browser/faults.test.mjs): two more exports arm and read the
+# store's fault countdown. The page and the worker never load this one.
+WASM_TEST_EXPORTS := $(WASM_EXPORTS) _ht_store_inject_fault _ht_store_fault_fired
+build/wasm-test/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libjansson.a \
+                                 $(WASM_DEPS)/libsodium.a
+	@mkdir -p $(dir $@)
+	$(EMCC) $(call wasm_ldflags,$(WASM_TEST_EXPORTS)) -o $@ $^
 
 build/wasm/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libjansson.a \
                             $(WASM_DEPS)/libsodium.a
@@ -574,8 +585,9 @@ screenshots: deps-browser native www
 	    node --test tests/browser/screenshots.mjs
 	@ls -l docs/screenshots/*.png
 
-test-browser: deps-browser native www
+test-browser: deps-browser native www build/wasm-test/hometab-core.js
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
+	    HOMETAB_FAULT_WASM=$(CURDIR)/build/wasm-test \
 	    node --test --test-concurrency=1 tests/browser/
 
 # ==== the npm package: the wasm core in a test author's process =============

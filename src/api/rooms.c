@@ -215,9 +215,12 @@ ht_reply ht_api_create_room(ht_ctx *ctx) {
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(body, "initial_state"), i, v) {
-        const char *key = ht_json_str(v, "state_key");
-        if (!send_event(ctx, room_id, ht_json_str(v, "type"), key ? key : "",
-                        json_object_get(v, "content"), NULL, &err))
+        const char *key = ht_json_str(v, "state_key"), *type = ht_json_str(v, "type");
+        json_t *content = json_object_get(v, "content");
+        /* The same checks as PUT /state (issue 9: a canonical alias here
+         * could claim another room's alias). */
+        if (!ht_room_state_content_ok(ctx, room_id, type, content, &err) ||
+            !send_event(ctx, room_id, type, key ? key : "", content, NULL, &err))
             return err;
     }
     static const char *const named[][2] = {{"name", "m.room.name"}, {"topic", "m.room.topic"}};

@@ -41,6 +41,7 @@
 #include "router/router.h"
 #include "store/meta.h"
 #include "util/crypto.h"
+#include "util/glob.h"
 #include "util/oom.h"
 
 enum { ARENA_BLOCK = 64 * 1024 };
@@ -70,6 +71,11 @@ void ht_config_defaults(ht_config *cfg) {
 }
 
 ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
+    /* jansson allocates through the same seam as the rest of the core, so
+     * a failed allocation stops the server (util/oom.h) instead of making
+     * json_dumps return NULL after a commit: an empty 200 for a write. Set
+     * before the first value is made; setting it again is harmless. */
+    json_set_alloc_funcs(ht_xmalloc, free);
     if (!ht_crypto_init()) {
         snprintf(err, err_size, "the cryptography library could not start");
         return NULL;
@@ -144,7 +150,7 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
     if (reply->error.code) {
         json_t *body = ht_error_json(reply->error);
         if (reply->error_extra) json_object_update(body, reply->error_extra);
-        text = json_dumps(body, JSON_COMPACT);
+        text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         json_decref(body);
         res.status = ht_error_status(reply->error);
     } else if (reply->raw) {
@@ -152,7 +158,7 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
         res.body_len = reply->raw_len;
         res.content_type = reply->content_type;
     } else if (reply->json) {
-        text = json_dumps(reply->json, JSON_COMPACT);
+        text = json_dumps(reply->json, JSON_COMPACT | JSON_ENCODE_ANY);
     } else {
         text = ht_xstrdup("{}"); /* a reply with neither JSON nor bytes */
     }
@@ -239,6 +245,10 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
         return (ht_reply){0};
     }
 
+    /* What a successful write moved the stream to is read before the
+     * commit: a read after it could fail with the write already made. */
+    bool changed = !reply.error.code && !reply.park && ht_store_change_count(core->env.store) != changes_before;
+    uint64_t position = changed ? ht_store_stream_position(core->env.store) : 0;
     if (ht_store_failed(core->env.store)) {
         ht_store_rollback(core->env.store);
         reply_release(&reply);
@@ -252,8 +262,8 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
         reply_release(&reply);
         return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
     }
-    *wrote = ht_store_change_count(core->env.store) != changes_before;
-    if (*wrote) core->stream_position = ht_store_stream_position(core->env.store);
+    *wrote = changed;
+    if (changed) core->stream_position = position;
     return reply;
 }
 
@@ -273,6 +283,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64
         out->close_connection = true;
     } else {
         core->env.now_ms = now_ms;
+        core->env.match_budget = HT_MATCH_BUDGET;
         ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .memo = &core->memo,
                       .req = &req, .received_ms = received_ms, .now_ms = now_ms,
                       .req_bytes = bytes, .req_len = len};

@@ -20,6 +20,7 @@ typedef struct ht_env {
     ht_store *store;
     ht_arena *arena;          /* the current request's memory */
     int64_t now_ms;           /* the current request's clock */
+    int64_t match_budget;     /* glob steps the current request may still spend (util/glob.h) */
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;
     const ht_signing_key *signing_key; /* this server's: signs its events and requests */

@@ -154,6 +154,10 @@ static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *
 
 ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
                       const char **event_id, int64_t *stream_out) {
+    /* Spec appendix "Size limits": whichever way an event comes in, its
+     * type and state key are at most 255 bytes (issue 9). */
+    if (strlen(ev->type) > HT_MAX_ID_LENGTH || (ev->state_key && strlen(ev->state_key) > HT_MAX_ID_LENGTH))
+        return (ht_error){HT_M_TOO_LARGE, 0, "An event's type and state key may be at most 255 bytes."};
     /* Room versions 6 and later: content with no canonical JSON form (a float,
      * an integer beyond 2^53) has no content hash other servers agree on, and
      * they refuse such events. */

@@ -229,6 +229,7 @@
                         "key_id = excluded.key_id, json = excluded.json")               \
     X(E2E_FALLBACK_CLAIM, "UPDATE e2e_fallback_keys SET used = 1 WHERE user_id = ?1 "    \
                           "AND device_id = ?2 AND algorithm = ?3 RETURNING key_id, json") \
+    X(E2E_FALLBACK_COUNT, "SELECT count(*) FROM e2e_fallback_keys WHERE user_id = ?1 AND device_id = ?2") \
     X(E2E_FALLBACK_UNUSED, "SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ?1 " \
                            "AND device_id = ?2 AND used = 0 ORDER BY algorithm")         \
     X(E2E_XSIGN_GET, "SELECT public_key, json FROM e2e_cross_signing_keys "             \
@@ -315,10 +316,13 @@
                        "VALUES (?1, ?2, ?3, ?4, ?5)")                                    \
     X(RELATION_FORGET, "DELETE FROM event_relations "                                    \
                        "WHERE stream = (SELECT stream FROM events WHERE event_id = ?1)") \
-    X(RELATIONS_BACK, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+    /* ?1: a JSON array of the parents' event ids. */                                \
+    X(RELATIONS_BACK, "SELECT stream FROM event_relations WHERE relates_to IN "         \
+                      "(SELECT value FROM json_each(?1)) AND room_id = ?2 "             \
                       "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
                       "AND stream <= ?5 AND stream > ?6 ORDER BY stream DESC LIMIT ?7")  \
-    X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+    X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to IN "      \
+                         "(SELECT value FROM json_each(?1)) AND room_id = ?2 "          \
                          "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
                          "AND stream > ?5 AND stream <= ?6 ORDER BY stream LIMIT ?7")    \
     /* ?1 root, ?2 room, ?3 user: the thread's size, latest reply and whether \
@@ -351,10 +355,7 @@
     X(SEARCH_BY_RECENT, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
                         "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
                         "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
-                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")                        \
-    X(SEARCH_COUNT, "SELECT count(*) FROM event_search WHERE event_search MATCH ?1 "      \
-                    "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
-                    "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5))")
+                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")
 
 /* profile.c, presence.c, typing.c, receipts.c, account_data.c, push_rules.c,
  * directory.c: what clients keep besides rooms. */
@@ -436,6 +437,8 @@
     X(ACCOUNT_DATA_GET, "SELECT content FROM account_data WHERE user_id = ?1 "           \
                         "AND room_id = ?2 AND type = ?3")                                \
     X(ACCOUNT_DATA_DELETE_USER, "DELETE FROM account_data WHERE user_id = ?1")          \
+    X(ACCOUNT_DATA_USAGE, "SELECT count(*), coalesce(sum(length(CAST(content AS BLOB))), 0) " \
+                          "FROM account_data WHERE user_id = ?1 AND type <> 'm.fully_read'") \
     X(ACCOUNT_DATA_SINCE, "SELECT type, content, stream FROM account_data "              \
                           "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3 AND stream <= ?4 " \
                           "ORDER BY stream") \

@@ -196,3 +196,28 @@ test('events stored before the index existed are indexed by the migration', asyn
     rmSync(first.dir, { recursive: true, force: true });
   }
 });
+
+test('recurse=true also returns indirect relations, three levels deep, and says how deep it went', async () => {
+  const alice = await fresh('alice');
+  const roomId = await createRoom(srv, alice, { preset: 'public_chat' });
+  const root = await sendMessage(srv, alice, roomId, 'root');
+  const rel = (target) => ({ 'm.relates_to': { rel_type: 'm.thread', event_id: target } });
+  const one = await sent(alice, roomId, 'm.room.message', { msgtype: 'm.text', body: 'one', ...rel(root) });
+  const two = await sent(alice, roomId, 'org.example.note', { note: 'two', 'm.relates_to': { rel_type: 'm.reference', event_id: one } });
+  const three = await react(alice, roomId, two, '👍');
+  await react(alice, roomId, three, 'four levels down: not returned');
+  const path = `/_matrix/client/v1/rooms/${seg(roomId)}/relations/${seg(root)}`;
+  const direct = await srv.fetch(path, { token: alice.token });
+  assert.deepEqual(direct.json.chunk.map((e) => e.event_id), [one]);
+  assert.equal(direct.json.recursion_depth, undefined, 'absent when recurse was not given');
+  const all = await srv.fetch(`${path}?recurse=true`, { token: alice.token });
+  assert.equal(all.status, 200, all.text);
+  assert.deepEqual(all.json.chunk.map((e) => e.event_id), [three, two, one]);
+  assert.equal(all.json.recursion_depth, 3);
+  const notes = await srv.fetch(`${path}/m.reference?recurse=true`, { token: alice.token });
+  assert.deepEqual(notes.json.chunk.map((e) => e.event_id), [two], 'rel_type filters what is returned, not the walk');
+  const no = await srv.fetch(`${path}?recurse=false`, { token: alice.token });
+  assert.deepEqual(no.json.chunk.map((e) => e.event_id), [one]);
+  assert.equal(no.json.recursion_depth, 1);
+  assertError(await srv.fetch(`${path}?recurse=maybe`, { token: alice.token }), 400, 'M_INVALID_PARAM');
+});
