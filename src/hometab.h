@@ -52,6 +52,7 @@ typedef struct ht_config {
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
     int64_t presence_offline_ms; /* a user none of whose clients synced for this long is offline */
+    bool federation;          /* serve and use the server-server API (off: an island) */
 } ht_config;
 
 /* Fills *cfg with the defaults used by the native host. */

@@ -32,6 +32,7 @@
 #include "core/core.h"
 #include "core/rate_limit.h"
 #include "core/work.h"
+#include "federation/federation.h"
 #include "federation/outbox.h"
 #include "http/outbound.h"
 #include "http/request.h"
@@ -105,7 +106,7 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
-                         .cfg = &core->cfg, .signing_key = &core->signing_key};
+                         .cfg = &core->cfg, .signing_key = &core->signing_key, .outbox = &core->outbox};
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
@@ -118,6 +119,7 @@ void ht_core_close(ht_core *core) {
     ht_rate_limiter_free(core->limits);
     ht_replay_free(&core->replay);
     ht_fetch_memo_free(&core->memo);
+    ht_outbox_free(&core->outbox);
     ht_unread_cache_free(&core->env);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
@@ -222,6 +224,8 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
     case HT_ROUTE_FOUND:
         break;
     }
+    if ((match.route->flags & (HT_ROUTE_FEDERATION | HT_ROUTE_KEYS)) && !core->cfg.federation)
+        return ht_reply_error(HT_M_UNRECOGNIZED, "Federation is off on this server.");
     ctx->params = copy_params(ctx->arena, &match);
     ctx->param_count = match.param_count;
 
@@ -232,6 +236,15 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
     if (match.route->flags & (HT_ROUTE_AUTH | HT_ROUTE_AUTH_OPT)) {
         ht_error err = ht_auth_check(ctx, (match.route->flags & HT_ROUTE_AUTH) != 0);
         if (err.code) reply.error = err;
+    }
+    if (match.route->flags & HT_ROUTE_FEDERATION) {
+        bool wait;
+        ht_error err = ht_fed_authenticate(ctx, &wait);
+        if (err.code) reply.error = err;
+        if (wait) {
+            ht_store_rollback(core->env.store);
+            return (ht_reply){0};
+        }
     }
     /* A replay after password work was counted on its first pass. */
     if (!reply.error.code && (ht_work_is_replay(ctx) || rate_limit_allows(core, ctx, match.route, &reply)))
@@ -284,6 +297,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64
     } else {
         core->env.now_ms = now_ms;
         core->env.match_budget = HT_MATCH_BUDGET;
+        core->env.outbound = false;
         ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .memo = &core->memo,
                       .req = &req, .received_ms = received_ms, .now_ms = now_ms,
                       .req_bytes = bytes, .req_len = len};
@@ -313,6 +327,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64
         ht_work_request_answered(&ctx);
         ht_fetch_request_answered(&ctx);
         out->wrote = wrote;
+        out->outbound = wrote && core->env.outbound;
         out->close_connection = !req.keep_alive;
     }
     out->outcome = HT_ANSWER;

@@ -7,6 +7,7 @@
 
 #include "core/fetch.h"
 #include "core/work.h"
+#include "federation/outbox.h"
 #include "hometab.h"
 #include "matrix/env.h"
 #include "util/arena.h"
@@ -25,6 +26,7 @@ struct ht_core {
     int64_t clock_ms;       /* now_ms of the latest request */
     ht_replay replay;       /* password work handed out or finished (core/work.c) */
     ht_fetch_memo memo;     /* other servers' answers kept for replays (core/fetch.c) */
+    ht_outbox outbox;       /* destinations with a transaction in flight */
 };
 
 #endif

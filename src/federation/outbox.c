@@ -24,11 +24,6 @@ static int64_t backoff_ms(int64_t failures) {
     return ms < 10 * 60 * 1000 ? ms : 10 * 60 * 1000;
 }
 
-static bool is_busy(const ht_outbox *o, const char *destination) {
-    for (size_t i = 0; i < o->count; i++)
-        if (strcmp(o->busy[i], destination) == 0) return true;
-    return false;
-}
 
 static void set_busy(ht_outbox *o, const char *destination, bool busy) {
     for (size_t i = 0; i < o->count; i++)

@@ -25,6 +25,8 @@ typedef struct ht_env {
     const ht_config *cfg;
     const ht_signing_key *signing_key; /* this server's: signs its events and requests */
     struct ht_unread_cache *unread; /* counts kept between syncs (api/unread.c) */
+    struct ht_outbox *outbox;       /* transactions in flight (federation/outbox.c) */
+    bool outbound;                  /* this request queued traffic for other servers */
 } ht_env;
 
 #endif

@@ -32,6 +32,7 @@ typedef struct ht_ctx {
     int64_t received_ms;
     int64_t now_ms;         /* the request's clock: env->now_ms */
     ht_auth auth;           /* set when the route requires authentication */
+    const char *origin;     /* federation routes: the server that signed the request */
     bool authenticated;
     json_t *body_json;      /* owned by the core; see ht_body_object */
     /* Password work (core/work.h): the request's bytes and digest, how many

@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matrix/ids.h"
 #include "room/pdu.h"
 #include "room/state_res.h"
+#include "store/federation.h"
 #include "store/graph.h"
 #include "store/meta.h"
 #include "store/relations.h"
@@ -188,6 +190,26 @@ ht_error ht_room_redact_target(ht_env *env, const ht_room_version *version, cons
     return ok ? (ht_error){0} : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be stored."};
 }
 
+/* Our own event goes to every other server with members in the room (and
+ * to a member event's subject's server, who may be leaving it): queued in
+ * the durable outbox, before the event changes who is in the room. */
+static bool queue_for_servers(ht_env *env, const ht_pdu *pdu, int64_t stream) {
+    const char *const *servers;
+    size_t n = ht_store_room_servers(env->store, env->arena, pdu->room_id, env->server_name, (const char ***)&servers);
+    const char *subject = NULL;
+    if (pdu->state_key && strcmp(pdu->type, "m.room.member") == 0) {
+        subject = ht_id_server(pdu->state_key);
+        if (subject && strcmp(subject, env->server_name) == 0) subject = NULL;
+        for (size_t i = 0; i < n && subject; i++)
+            if (strcmp(servers[i], subject) == 0) subject = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!ht_store_outbox_pdu(env->store, servers[i], stream, env->now_ms)) return false;
+    if (subject && !ht_store_outbox_pdu(env->store, subject, stream, env->now_ms)) return false;
+    if (n || subject) env->outbound = true;
+    return true;
+}
+
 ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
     const ht_pdu *pdu = p->pdu;
     ht_event_source src = ht_room_event_source(env, room_version);
@@ -219,6 +241,10 @@ ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist
     if (!stored) return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be stored."};
     if (out) *out = row;
     if (p->status == HT_EVENT_OUTLIER || p->status == HT_EVENT_REJECTED) return (ht_error){0};
+    const char *origin = ht_id_server(pdu->sender);
+    if (p->status == HT_EVENT_TIMELINE && origin && strcmp(origin, env->server_name) == 0 &&
+        !queue_for_servers(env, pdu, stream))
+        return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be queued for other servers."};
 
     ht_state_map before_current;
     const ht_state_map *before = p->state_before;

@@ -23,6 +23,7 @@
 #include "api/sync.h"
 #include "api/threads.h"
 #include "api/typing.h"
+#include "federation/federation.h"
 
 #define CLIENT "/_matrix/client/(r0|v3)"
 #define AUTH HT_ROUTE_AUTH
@@ -32,7 +33,15 @@
  * core.c for why login and registration share one. */
 #define LIMITED (HT_ROUTE_AUTH | HT_ROUTE_RATE_LIMITED)
 
+#define FED "/_matrix/federation"
+#define SIGNED HT_ROUTE_FEDERATION
+
 const ht_route ht_routes[] = {
+    /* the server-server API (src/federation), when federation is on */
+    {"GET", "/_matrix/key/v2/server", ht_fed_key_server, HT_ROUTE_KEYS},
+    {"GET", "/_matrix/key/v2/server/{keyId}", ht_fed_key_server, HT_ROUTE_KEYS},
+    {"GET", FED "/v1/version", ht_fed_version, HT_ROUTE_KEYS},
+
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},
 

@@ -473,13 +473,6 @@
     X(REPORT_INSERT, "INSERT INTO event_reports(room_id, event_id, reporter, reason, score, " \
                      "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
 
-typedef enum ht_stmt_id {
-#define HT_STMT_ENUM(name, sql) HT_STMT_##name,
-    HT_STATEMENTS(HT_STMT_ENUM)
-#undef HT_STMT_ENUM
-    HT_STMT_COUNT
-} ht_stmt_id;
-
 /* federation.c: other servers' keys, transactions received, the outbox. */
 #define HT_STATEMENTS_FEDERATION(X)                                                      \
     X(SERVER_KEY_GET, "SELECT public_key, valid_until_ms FROM server_keys "              \
@@ -515,5 +508,12 @@ typedef enum ht_stmt_id {
                           "VALUES (?1, 1, ?2) ON CONFLICT DO UPDATE SET failures = failures + 1, " \
                           "retry_at_ms = ?2")                                            \
     X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1")
+
+typedef enum ht_stmt_id {
+#define HT_STMT_ENUM(name, sql) HT_STMT_##name,
+    HT_STATEMENTS(HT_STMT_ENUM)
+#undef HT_STMT_ENUM
+    HT_STMT_COUNT
+} ht_stmt_id;
 
 #endif

@@ -1,0 +1,37 @@
+/* federation.h -- the server-server API: the handlers of /_matrix/key/ and
+ * /_matrix/federation/, and what the door and the client API ask of it.
+ *
+ * Federation handlers get the same ht_ctx as client handlers; ctx->origin
+ * is the server that signed the request (the door checked its X-Matrix
+ * signature before the handler runs). Everything another server sends is
+ * untrusted input: bounded where it enters, checked as the spec says. */
+#ifndef HT_FEDERATION_H
+#define HT_FEDERATION_H
+
+#include <stdbool.h>
+
+#include "matrix/handler.h"
+
+/* ---- keys.c ---- */
+ht_reply ht_fed_key_server(ht_ctx *ctx);    /* GET /_matrix/key/v2/server[/{keyId}] */
+ht_reply ht_fed_version(ht_ctx *ctx);       /* GET /_matrix/federation/v1/version */
+
+/* A server's public key (unpadded base64) for key_id, usable at ts: from
+ * the cache, or asked of the server itself (false: the request must wait,
+ * see matrix/remote.h). *key is NULL when the server has no such key or
+ * could not be reached; *why then says why. */
+bool ht_fed_server_key(ht_ctx *ctx, const char *server, const char *key_id, int64_t ts, const char **key,
+                       const char **why);
+/* Fetches (or finds) every key that signed the given PDUs, so that the
+ * receive path finds them in the cache; false: the request must wait. */
+bool ht_fed_prefetch_keys(ht_ctx *ctx, json_t *const *pdus, size_t count);
+/* The receive path's key lookup over the cache (room/pdu.h); ctx is the env. */
+const char *ht_fed_cached_key(void *env, const char *server, const char *key_id, int64_t ts);
+
+/* ---- auth.c ---- */
+/* For routes flagged HT_ROUTE_FEDERATION: checks the X-Matrix signature and
+ * sets ctx->origin. HT_OK, a 401 error, or *wait when the origin's key must
+ * be fetched first. */
+ht_error ht_fed_authenticate(ht_ctx *ctx, bool *wait);
+
+#endif
