@@ -28,6 +28,16 @@ bool ht_fed_prefetch_keys(ht_ctx *ctx, json_t *const *pdus, size_t count);
 /* The receive path's key lookup over the cache (room/pdu.h); ctx is the env. */
 const char *ht_fed_cached_key(void *env, const char *server, const char *key_id, int64_t ts);
 
+/* ---- query.c ---- */
+ht_reply ht_fed_query_profile(ht_ctx *ctx);    /* GET /v1/query/profile */
+ht_reply ht_fed_query_directory(ht_ctx *ctx);  /* GET /v1/query/directory */
+/* A remote user's profile (or one field) for our client, as *out; false:
+ * the request must wait. */
+bool ht_fed_remote_profile(ht_ctx *ctx, const char *user_id, const char *field, ht_reply *out);
+/* A remote alias: *room_id and the servers to join through (borrowed), or
+ * *room_id NULL with *err; false: the request must wait. */
+bool ht_fed_remote_alias(ht_ctx *ctx, const char *alias, const char **room_id, json_t **servers, ht_reply *err);
+
 /* ---- auth.c ---- */
 /* For routes flagged HT_ROUTE_FEDERATION: checks the X-Matrix signature and
  * sets ctx->origin. HT_OK, a 401 error, or *wait when the origin's key must

@@ -100,3 +100,19 @@ bool ht_http_read_response(const unsigned char *bytes, size_t len, size_t max_bo
     *body_len = n;
     return true;
 }
+
+char *ht_percent_encode(ht_arena *arena, const char *s) {
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = ht_arena_alloc(arena, strlen(s) * 3 + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}

@@ -12,11 +12,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/arena.h"
 #include "util/buf.h"
 
 /* A whole HTTP/1.1 request: Host is the destination's server name. */
 void ht_http_write_request(ht_buf *out, const char *method, const char *target, const char *host,
                            const char *authorization, const unsigned char *body, size_t body_len);
+
+/* s percent-encoded for a path segment or a query value (everything but
+ * the unreserved characters), in the arena. */
+char *ht_percent_encode(ht_arena *arena, const char *s);
 
 /* Reads a whole answer: its status and where its body is in `bytes`
  * (Content-Length, or a chunked body decoded into `decoded`, which the

@@ -41,6 +41,8 @@ const ht_route ht_routes[] = {
     {"GET", "/_matrix/key/v2/server", ht_fed_key_server, HT_ROUTE_KEYS},
     {"GET", "/_matrix/key/v2/server/{keyId}", ht_fed_key_server, HT_ROUTE_KEYS},
     {"GET", FED "/v1/version", ht_fed_version, HT_ROUTE_KEYS},
+    {"GET", FED "/v1/query/profile", ht_fed_query_profile, SIGNED},
+    {"GET", FED "/v1/query/directory", ht_fed_query_directory, SIGNED},
 
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},
