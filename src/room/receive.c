@@ -118,8 +118,22 @@ static ht_error apply_redaction(ht_env *env, const ht_room_version *version, con
     return allowed ? ht_room_redact_target(env, version, redaction->redacts, redaction->event_id) : (ht_error){0};
 }
 
+/* The given state before an event, as a map of stored events. */
+static bool given_state(ht_env *env, const ht_receive_opts *opts, ht_state_map *out) {
+    ht_state_map_init(out, env->arena);
+    for (size_t i = 0; i < opts->state_before_count; i++) {
+        ht_event_row row;
+        if (!ht_store_event_by_id(env->store, env->arena, opts->state_before[i], &row) || !row.state_key) return false;
+        ht_state_map_set(out, row.type, row.state_key, row.event_id);
+    }
+    return true;
+}
+
 ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_json, ht_pdu_key_lookup *lookup,
-                            void *key_ctx, bool as_outlier) {
+                            void *key_ctx, const ht_receive_opts *opts) {
+    static const ht_receive_opts defaults = {0};
+    if (!opts) opts = &defaults;
+    bool as_outlier = opts->as_outlier;
     const ht_room_version *version = ht_room_version_get(room_version);
     if (!version) return outcome(HT_RECEIVED_DROPPED, NULL, "The room version is not supported.");
     /* 1: the format. */
@@ -173,7 +187,18 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
     }
     ht_state_map before;
     ht_state_view before_view = ht_room_current_view(env, pdu.room_id);
-    if (p.status == HT_EVENT_TIMELINE) {
+    if (p.status == HT_EVENT_TIMELINE && opts->state_before) {
+        /* 5, with the state before the event given. */
+        if (!given_state(env, opts, &before))
+            return outcome(HT_RECEIVED_DROPPED, event_id, "The state given before the event is not stored.");
+        p.state_before = &before;
+        before_view = ht_state_map_view(&before);
+        err = ht_auth_check_pdu(env->arena, &pdu, &before_view, &src, version->id);
+        if (err.code) {
+            p.status = HT_EVENT_REJECTED;
+            res.reason = err.message;
+        }
+    } else if (p.status == HT_EVENT_TIMELINE) {
         res.missing_count = missing_of(env, pdu.prev_events, pdu.prev_count, true, &res.missing);
         if (res.missing_count) return res;
         /* 5: the state before the event. */

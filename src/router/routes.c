@@ -43,6 +43,11 @@ const ht_route ht_routes[] = {
     {"GET", FED "/v1/version", ht_fed_version, HT_ROUTE_KEYS},
     {"GET", FED "/v1/query/profile", ht_fed_query_profile, SIGNED},
     {"GET", FED "/v1/query/directory", ht_fed_query_directory, SIGNED},
+    {"PUT", FED "/v1/send/{txnId}", ht_fed_send, SIGNED},
+    {"GET", FED "/v1/make_join/{roomId}/{userId}", ht_fed_make_join, SIGNED},
+    {"PUT", FED "/v2/send_join/{roomId}/{eventId}", ht_fed_send_join, SIGNED},
+    {"GET", FED "/v1/make_leave/{roomId}/{userId}", ht_fed_make_leave, SIGNED},
+    {"PUT", FED "/v2/send_leave/{roomId}/{eventId}", ht_fed_send_leave, SIGNED},
 
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},

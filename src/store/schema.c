@@ -437,9 +437,11 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (origin, txn_id)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX federation_txns_age ON federation_txns(received_ms);"
     /* What waits to be sent to other servers, durable: a PDU (an event by
-     * its stream) or an EDU (its JSON), per destination, in order. */
+     * its stream) or an EDU (its JSON), per destination, in order. Ids are
+     * never reused (AUTOINCREMENT): a transaction is named by the ids it
+     * carries, and a receiver answers a name it saw before from memory. */
     "CREATE TABLE outbox ("
-    "  id INTEGER PRIMARY KEY,"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  destination TEXT NOT NULL,"
     "  event_stream INTEGER,"
     "  edu TEXT,"
