@@ -80,6 +80,26 @@ build/asan/canonical-tool: $(call objs,asan,$(CORE_SRC) $(DIFFERENTIAL_SRC))
 	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
 	$(linked)
 
+# The microbenchmark of state resolution (`make bench-stateres`): a room of
+# 500 and of 5,000 members in memory, two states that differ in three keys.
+STATE_RES_BENCH_SRC := tests/unit/room_fixture.c tests/bench/state_res_bench.c
+
+build/native/state-res-bench: $(call objs,native,$(CORE_SRC) $(STATE_RES_BENCH_SRC))
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
+build/native/tests/bench/%.o: CFLAGS_RELEASE += -Itests/unit
+
+# hometab's side of the comparison with Synapse's own rules and state
+# resolution (`make test-state-res-synapse`, tests/synapse_state_res).
+build/native/state-res-tool: $(call objs,native,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
+build/asan/state-res-tool: $(call objs,asan,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -87,6 +107,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
+.PHONY: bench-stateres test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
         bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
@@ -288,6 +309,33 @@ bench: deps native bench-browser bench-p2p bench-pdu bench-package
 # What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
 bench-pdu: build/native/canonical-tool
 	./build/native/canonical-tool bench
+
+bench-stateres: build/native/state-res-bench
+	./build/native/state-res-bench
+
+# Authorization verdicts and state resolution against Synapse 1.67's own code
+# (synapse/event_auth.py, synapse/state/v2.py) on seeded random forks. Like
+# `make interop` it needs ../shared/synapse (the Synapse source kept beside the
+# repository), so `make test` does not run it. Synapse is unpacked into
+# build/synapse-1.67.0 and runs on Debian's python3 packages (without its
+# changelog.d folder, which the build's `*.d` dependency scan would trip on).
+# The packages are make interop's (APT_INTEROP), the source the same
+# SYNAPSE_DIR. STATE_RES_SEED=N replays a run; STATE_RES_COUNT sets its size.
+STATE_RES_COUNT ?= 300
+# STATE_RES_BUILD=asan compares the sanitizer build.
+STATE_RES_BUILD ?= native
+
+test-state-res-synapse: build/$(STATE_RES_BUILD)/state-res-tool
+	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "test-state-res-synapse: no" \
+	    "$(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz; it needs the shared folder beside the repository" \
+	    "(or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory deps-interop
+	@if [ ! -f build/synapse-1.67.0/matrix_synapse-1.67.0.dist-info/METADATA ]; then \
+	    mkdir -p build && rm -rf build/synapse-1.67.0 && tar -xzf $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz -C build --exclude='*/changelog.d' && \
+	    cd build/synapse-1.67.0 && /usr/bin/python3 -c \
+	        'import poetry.core.masonry.api as b; b.prepare_metadata_for_build_wheel(".")' >/dev/null; fi
+	/usr/bin/python3 tests/synapse_state_res/compare.py build/synapse-1.67.0 build/$(STATE_RES_BUILD)/state-res-tool \
+	    --count $(STATE_RES_COUNT) $(if $(STATE_RES_SEED),--seed $(STATE_RES_SEED))
 
 bench-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \

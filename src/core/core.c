@@ -80,12 +80,20 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     ht_store *store = ht_store_open(cfg->db_path, cfg->wal, err, err_size);
     if (!store) return NULL;
+    ht_signing_key key;
     if (!ht_server_key_ensure(store, err, err_size)) {
+        ht_store_close(store);
+        return NULL;
+    }
+    if (!ht_server_key_load(store, &key)) {
+        snprintf(err, err_size, "the server's signing key in the database could not be read");
         ht_store_close(store);
         return NULL;
     }
     ht_core *core = ht_xmalloc(sizeof *core);
     memset(core, 0, sizeof *core);
+    core->signing_key = key;
+    ht_signing_key_wipe(&key);
     core->cfg = *cfg;
     core->server_name = ht_xstrdup(cfg->server_name);
     core->cfg.server_name = core->server_name;
@@ -95,7 +103,7 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
-                         .cfg = &core->cfg};
+                         .cfg = &core->cfg, .signing_key = &core->signing_key};
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
@@ -112,6 +120,7 @@ void ht_core_close(ht_core *core) {
     ht_buf_free(&core->out);
     free(core->server_name);
     free(core->public_base_url);
+    ht_signing_key_wipe(&core->signing_key);
     free(core);
 }
 

@@ -12,6 +12,7 @@
 
 #include "hometab.h"
 #include "util/arena.h"
+#include "util/signing.h"
 
 typedef struct ht_store ht_store;
 
@@ -22,6 +23,7 @@ typedef struct ht_env {
     int64_t match_budget;     /* glob steps the current request may still spend (util/glob.h) */
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;
+    const ht_signing_key *signing_key; /* this server's: signs its events and requests */
     struct ht_unread_cache *unread; /* counts kept between syncs (api/unread.c) */
 } ht_env;
 

@@ -79,8 +79,11 @@ static json_t *client_event(ht_env *env, const ht_event_row *ev,
     json_object_set_new(out, "type", json_string(ev->type));
     if (ev->state_key) json_object_set_new(out, "state_key", json_string(ev->state_key));
     if (with_room_id) json_object_set_new(out, "room_id", json_string(ev->room_id));
+    /* Room version 11 moved redacts into content; clients still find it at
+     * the top level too (as the spec's client format keeps it). */
     json_t *redacts = json_object_get(pdu, "redacts");
-    if (redacts) json_object_set(out, "redacts", redacts);
+    if (!redacts && strcmp(ev->type, "m.room.redaction") == 0) redacts = json_object_get(content, "redacts");
+    if (json_is_string(redacts)) json_object_set(out, "redacts", redacts);
 
     json_t *unsig = json_object();
     json_object_set_new(unsig, "age", json_integer(now_ms > ev->origin_ts ? now_ms - ev->origin_ts : 0));

@@ -18,6 +18,10 @@ const AFTER_E2EE_MEDIA_TABLES = ['presence', 'typing', 'typing_changes', 'receip
   'push_rule_defaults', 'pushers', 'event_reports'];
 // Indexes later migrations added to older tables (timestamp_to_event's).
 const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts'];
+// What the event-graph migration added to the events table.
+const AFTER_E2EE_MEDIA_GRAPH = ['event_edges', 'event_auth_edges', 'room_extremities', 'room_state_log',
+  'state_group_entries', 'state_groups'];
+const AFTER_E2EE_MEDIA_COLUMNS = ['status', 'state_group'];
 
 let srv;
 before(async () => {
@@ -175,6 +179,8 @@ test('events stored before the index existed are indexed by the migration', asyn
     DROP TABLE to_device; DROP TABLE to_device_txns; DROP TABLE event_relations; DROP TABLE event_search;
     ${AFTER_E2EE_MEDIA_TABLES.map((t) => `DROP TABLE ${t};`).join(' ')}
     ${AFTER_E2EE_MEDIA_INDEXES.map((i) => `DROP INDEX ${i};`).join(' ')}
+    ${AFTER_E2EE_MEDIA_GRAPH.map((t) => `DROP TABLE ${t};`).join(' ')}
+    ${AFTER_E2EE_MEDIA_COLUMNS.map((c) => `ALTER TABLE events DROP COLUMN ${c};`).join(' ')}
     PRAGMA user_version = ${BEFORE_E2EE_MEDIA_SCHEMA};`]);
   const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
   try {
