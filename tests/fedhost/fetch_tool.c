@@ -2,6 +2,7 @@
  * tests in this folder (fetch.test.mjs) and for trying a server by hand.
  *
  *   fetch-tool [options] SERVER METHOD PATH   fetches, prints each reply
+ *                                             (SERVER,SERVER...: requests take turns)
  *   fetch-tool [options] --resolve SERVER...  discovery only, one name after another
  *
  * Options: --ca FILE, --insecure-http, --dns ADDR:PORT (the fetcher's own
@@ -36,7 +37,9 @@ enum { MAX_TOOL_HEADERS = 64, MAX_PRINTED_BODY = 64 * 1024 };
 
 static struct {
     ht_fetcher *fetcher;
-    const char *server, *method, *path, *body;
+    char *servers[16]; /* SERVER may be a comma-separated list: requests take turns */
+    int server_count;
+    const char *method, *path, *body;
     const char *headers[MAX_TOOL_HEADERS];
     size_t header_count;
     long repeat, sent, answered;
@@ -86,7 +89,7 @@ static void on_reply(void *data, const ht_fetch_reply *reply) {
 static void send_one(void) {
     long index = tool.sent++;
     const char *body = tool.body ? tool.body : "";
-    ht_fetcher_send(tool.fetcher, tool.server, tool.method, tool.path, tool.headers, tool.header_count,
+    ht_fetcher_send(tool.fetcher, tool.servers[index % tool.server_count], tool.method, tool.path, tool.headers, tool.header_count,
                     (const unsigned char *)body, strlen(body), tool.timeout_ms, on_reply, (void *)(intptr_t)index);
 }
 
@@ -240,7 +243,12 @@ int main(int argc, char **argv) {
             usage();
             return 2;
         }
-        tool.server = argv[optind];
+        for (char *name = strtok(argv[optind], ","); name && tool.server_count < 16; name = strtok(NULL, ","))
+            tool.servers[tool.server_count++] = name;
+        if (tool.server_count == 0) {
+            usage();
+            return 2;
+        }
         tool.method = argv[optind + 1];
         tool.path = argv[optind + 2];
         tool.repeat = repeat;
