@@ -293,9 +293,10 @@ interop: deps-node
 # (dnsmasq), on the release build and on the sanitizer build; then the
 # federation flags of the hometab binary.
 test-fedhost: build/native/fetch-tool build/asan/fetch-tool build/native/hometab deps-fedhost deps-node
-	FETCH_TOOL=$(CURDIR)/build/native/fetch-tool node --test --test-concurrency=1 tests/fedhost/
+	FETCH_TOOL=$(CURDIR)/build/native/fetch-tool \
+	    node --test --test-concurrency=1 tests/fedhost/fetch.test.mjs tests/fedhost/discovery.test.mjs
 	FETCH_TOOL=$(CURDIR)/build/asan/fetch-tool HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/fedhost/fetch.test.mjs
+	    node --test --test-concurrency=1 tests/fedhost/fetch.test.mjs tests/fedhost/discovery.test.mjs
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/fedhost/flags.test.mjs
 
 test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential

@@ -171,6 +171,13 @@ static bool load_extra_cas(ht_curl *curl, const char *path, char *err, size_t er
     return true;
 }
 
+bool ht_curl_check_ca_file(const char *path, char *err, size_t err_size) {
+    ht_curl probe = {0};
+    bool ok = load_extra_cas(&probe, path, err, err_size);
+    for (size_t i = 0; i < probe.extra_ca_count; i++) X509_free(probe.extra_cas[i]);
+    return ok;
+}
+
 static CURLcode on_ssl_context(CURL *easy, void *ssl_ctx, void *userp) {
     (void)easy;
     ht_curl *curl = userp;

@@ -17,6 +17,10 @@ typedef struct ht_curl_options {
     unsigned max_idle_connections; /* kept open for reuse, in all */
 } ht_curl_options;
 
+/* Whether path holds at least one PEM certificate (else a sentence in err):
+ * what ht_curl_new will require of options->ca_file. */
+bool ht_curl_check_ca_file(const char *path, char *err, size_t err_size);
+
 /* NULL on failure (an unreadable CA file...), with a sentence in err. */
 ht_curl *ht_curl_new(uv_loop_t *loop, const ht_curl_options *options, char *err, size_t err_size);
 /* Aborts every transfer (each callback runs once, with an error) and closes

@@ -15,6 +15,7 @@
  * transfer itself (CURLOPT_TIMEOUT_MS). */
 #include "host/native/fetch.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,7 +389,42 @@ void ht_fetcher_send(ht_fetcher *f, const char *server_name, const char *method,
     if (q->state == WAITING || q->state == RESOLVING) arm_sweep(f, q->deadline_ms);
 }
 
+/* "1.2.3.4:53" or "[::1]:53": what c-ares takes, and nothing it would read
+ * another way. */
+static bool is_address_and_port(const char *text) {
+    char host[64];
+    const char *colon;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof host) return false;
+        memcpy(host, text + 1, (size_t)(close - text - 1));
+        host[close - text - 1] = '\0';
+        colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (!colon || (size_t)(colon - text) >= sizeof host) return false;
+        memcpy(host, text, (size_t)(colon - text));
+        host[colon - text] = '\0';
+    }
+    unsigned char addr[16];
+    if (inet_pton(text[0] == '[' ? AF_INET6 : AF_INET, host, addr) != 1) return false;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    return *end == '\0' && end != colon + 1 && port > 0 && port <= 65535;
+}
+
+bool ht_fetcher_check_options(const ht_fetcher_options *options, char *err, size_t err_size) {
+    if (options->ca_file && !ht_curl_check_ca_file(options->ca_file, err, err_size)) return false;
+    if (options->dns_server && !is_address_and_port(options->dns_server)) {
+        snprintf(err, err_size, "the DNS server '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:5353 or [::1]:53)",
+                 options->dns_server);
+        return false;
+    }
+    return true;
+}
+
 ht_fetcher *ht_fetcher_new(uv_loop_t *loop, const ht_fetcher_options *options, char *err, size_t err_size) {
+    if (!ht_fetcher_check_options(options, err, err_size)) return NULL;
     ht_fetcher *f = ht_xmalloc(sizeof *f);
     *f = (ht_fetcher){.loop = loop, .options = *options};
     ht_fetcher_options *o = &f->options;

@@ -40,6 +40,11 @@ typedef struct ht_fetch_reply {
 /* The reply's memory is the fetcher's until the callback returns. */
 typedef void ht_fetch_done(void *data, const ht_fetch_reply *reply);
 
+/* What ht_fetcher_new would refuse in options (an unreadable CA file, a DNS
+ * server that is not ADDRESS:PORT), checked without starting anything:
+ * false with a sentence in err. For checking flags at start-up. */
+bool ht_fetcher_check_options(const ht_fetcher_options *options, char *err, size_t err_size);
+
 /* NULL on failure (an unreadable CA file, a bad DNS address...), with a
  * sentence in err. */
 ht_fetcher *ht_fetcher_new(uv_loop_t *loop, const ht_fetcher_options *options, char *err, size_t err_size);
