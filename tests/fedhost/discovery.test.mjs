@@ -7,6 +7,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -283,6 +284,24 @@ describe('SRV and the default port', () => {
     if (skipped(t)) return;
     const out = await fetchFrom(t, 'nowhere.test', '/nowhere');
     assert.match(out.replies[0].error, /^cannot find nowhere\.test: cannot resolve nowhere\.test: no such host/);
+  });
+});
+
+describe('a DNS server that never answers', () => {
+  test("the request's time-out holds during discovery, and freeing the client ends the lookup", async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    let queries = 0;
+    silent.on('message', () => queries++);
+    try {
+      const out = await runTool(['--dns', `127.0.0.1:${silent.address().port}`, '--timeout-ms', '1500',
+        'quiet.test', 'GET', '/quiet']);
+      assert.match(out.replies[0].error, /^quiet\.test did not answer within 1500 ms \(discovering where it is\)/);
+      assert.ok(queries >= 1);
+      assert.equal(out.done.loopClosed, true);
+    } finally {
+      silent.close();
+    }
   });
 });
 
