@@ -1,4 +1,5 @@
 /* main.c -- the hometab binary: flags, then the server. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -38,6 +39,14 @@ static void usage(FILE *f) {
             "                        (all callers together; default 1/30) or register (0.5/20)\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
+            "  --federation          talk to other Matrix servers (off by default for now:\n"
+            "                        the server-server API is being built)\n"
+            "  --no-federation       do not (the default)\n"
+            "  --federation-ca FILE  trust the CA certificates in FILE (PEM) for other servers,\n"
+            "                        besides the system's\n"
+            "  --federation-insecure-http  plain http:// to every other server, no TLS: for tests\n"
+            "                        and development on one machine; refused unless --listen is\n"
+            "                        a loopback address\n"
             "  --help                this text\n");
 }
 
@@ -57,6 +66,15 @@ static bool parse_listen(char *arg, const char **host, int *port) {
     }
     *host = h;
     return *h != '\0';
+}
+
+/* 127.0.0.0/8, ::1 or localhost: a listener no other machine can reach. */
+static bool is_loopback(const char *host) {
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, host, &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+    return strcmp(host, "localhost") == 0;
 }
 
 /* A whole number from 1 to max, or a sentence on stderr. */
@@ -120,7 +138,8 @@ int main(int argc, char **argv) {
     enum {
         OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_REQUEST_TIMEOUT,
         OPT_IDLE_TIMEOUT, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_MAX_PARKED, OPT_MAX_PARKED_IP,
-        OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP
+        OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP, OPT_FEDERATION, OPT_NO_FEDERATION, OPT_FEDERATION_CA,
+        OPT_FEDERATION_INSECURE, OPT_FEDERATION_DNS
     };
     bool max_body_given = false, max_upload_given = false;
     static const struct option long_opts[] = {
@@ -142,6 +161,13 @@ int main(int argc, char **argv) {
         {"no-rate-limit", no_argument, NULL, OPT_NO_RATE},
         {"log-requests", no_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
+        {"federation", no_argument, NULL, OPT_FEDERATION},
+        {"no-federation", no_argument, NULL, OPT_NO_FEDERATION},
+        {"federation-ca", required_argument, NULL, OPT_FEDERATION_CA},
+        {"federation-insecure-http", no_argument, NULL, OPT_FEDERATION_INSECURE},
+        /* Not in --help: for tests, which answer SRV and address lookups from
+         * a DNS server of their own (tests/fedhost). */
+        {"federation-dns", required_argument, NULL, OPT_FEDERATION_DNS},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -203,6 +229,11 @@ int main(int argc, char **argv) {
         case OPT_NO_RATE: cfg.rate_limit = false; break;
         case OPT_LOG: opts.log_requests = true; break;
         case OPT_HELP: usage(stdout); return 0;
+        case OPT_FEDERATION: opts.federation = true; break;
+        case OPT_NO_FEDERATION: opts.federation = false; break;
+        case OPT_FEDERATION_CA: opts.fetch.ca_file = optarg; break;
+        case OPT_FEDERATION_INSECURE: opts.fetch.insecure_http = true; break;
+        case OPT_FEDERATION_DNS: opts.fetch.dns_server = optarg; break;
         default: usage(stderr); return 2;
         }
     }
@@ -222,6 +253,25 @@ int main(int argc, char **argv) {
         }
         if (max_body_given) cfg.max_upload_bytes = cfg.max_body_bytes;
         else cfg.max_body_bytes = cfg.max_upload_bytes;
+    }
+
+    /* Plain HTTP carries federation requests (signed, but readable and
+     * their answers unauthenticated) between servers on one machine only. */
+    if (opts.fetch.insecure_http && !is_loopback(opts.host)) {
+        fprintf(stderr, "hometab: --federation-insecure-http sends federation traffic without TLS; it is for tests "
+                        "and development on one machine, so --listen must be a loopback address (127.0.0.1, ::1), "
+                        "not %s\n", opts.host);
+        return 2;
+    }
+    char fetch_err[512];
+    ht_fetcher_options ca_only = {.ca_file = opts.fetch.ca_file}, dns_only = {.dns_server = opts.fetch.dns_server};
+    if (!ht_fetcher_check_options(&ca_only, fetch_err, sizeof fetch_err)) {
+        fprintf(stderr, "hometab: --federation-ca: %s\n", fetch_err);
+        return 2;
+    }
+    if (!ht_fetcher_check_options(&dns_only, fetch_err, sizeof fetch_err)) {
+        fprintf(stderr, "hometab: --federation-dns: %s\n", fetch_err);
+        return 2;
     }
 
     opts.max_connections = ht_fd_limit_fit(opts.max_connections);
