@@ -94,6 +94,21 @@ bool ht_room_state_ids_before(ht_env *env, const char *event_id, const char ***i
 bool ht_room_auth_chain(ht_env *env, const char *const *ids, size_t count, size_t max, const char ***out,
                         size_t *out_count);
 
+/* Our event, judged, built and signed as ht_room_send would, but not
+ * stored: an invite to another server's user goes there first and is
+ * stored (ht_room_receive) once that server signed it too. */
+ht_error ht_room_make(ht_env *env, const ht_new_event *ev, json_t **pdu, const char **event_id);
+
+/* An invite from another server to one of our users, into a room this
+ * server may not know: kept as an outlier (its signatures checked, not the
+ * room's rules: we hold none of its state), with the invitee's membership
+ * "invite" and the room's stripped state (what the invitee is shown). */
+ht_received ht_room_take_invite(ht_env *env, const char *room_version, json_t *pdu, json_t *stripped_state,
+                                ht_pdu_key_lookup *lookup, void *key_ctx);
+/* A membership event of ours for a room this server is not in (the leave
+ * that declines a remote invite): kept as an outlier, the membership set. */
+ht_error ht_room_take_own_outlier(ht_env *env, const char *room_version, json_t *pdu);
+
 /* Creates the rooms row with a fresh room id. */
 ht_error ht_room_new(ht_env *env, const char *creator,
                      const char *version, bool published, const char **room_id);

@@ -243,6 +243,16 @@ ht_error ht_room_template(ht_env *env, const ht_new_event *ev, json_t **pdu, con
     return (ht_error){0};
 }
 
+ht_error ht_room_make(ht_env *env, const ht_new_event *ev, json_t **pdu, const char **event_id) {
+    const ht_room_version *version;
+    ht_pdu view;
+    ht_new_event used;
+    ht_error err = prepare(env, ev, &version, pdu, &view, &used);
+    if (err.code) return err;
+    const char *stored;
+    return finish_pdu(env, version, *pdu, event_id, &stored);
+}
+
 ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
                       const char **event_id, int64_t *stream_out) {
     const ht_room_version *version;

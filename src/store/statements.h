@@ -507,7 +507,9 @@
     X(DESTINATION_FAILED, "INSERT INTO destinations(server_name, failures, retry_at_ms) " \
                           "VALUES (?1, 1, ?2) ON CONFLICT DO UPDATE SET failures = failures + 1, " \
                           "retry_at_ms = ?2")                                            \
-    X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1")
+    X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1") \
+    X(INVITE_STATE_PUT, "INSERT OR REPLACE INTO invite_room_state(room_id, user_id, json) VALUES (?1, ?2, ?3)") \
+    X(INVITE_STATE_GET, "SELECT json FROM invite_room_state WHERE room_id = ?1 AND user_id = ?2")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,

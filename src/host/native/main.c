@@ -275,6 +275,7 @@ int main(int argc, char **argv) {
     }
 
     opts.max_connections = ht_fd_limit_fit(opts.max_connections);
+    cfg.federation = opts.federation;
 
     char err[1024];
     ht_core *core = ht_core_open(&cfg, err, sizeof err);
