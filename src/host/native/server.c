@@ -37,6 +37,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "host/native/request_log.h"
 #include "host/native/static_files.h"
 #include "http/response.h"
 #include "util/oom.h"
@@ -278,33 +279,6 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
            (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0);
 }
 
-/* One line per answered Matrix request: address, request line, status. An
- * access token in the query string is a password: it is not written out. */
-static void log_request(conn *c, const unsigned char *bytes, size_t len, const unsigned char *response) {
-    while (len && (*bytes == '\r' || *bytes == '\n')) bytes++, len--;
-    const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
-    size_t shown = eol ? (size_t)(eol - bytes) : (len < 80 ? len : 80);
-    char line[256];
-    size_t o = 0;
-    static const char key[] = "access_token=";
-    for (size_t i = 0; i < shown && o < sizeof line - 16;) {
-        line[o++] = (char)bytes[i++];
-        bool at_param = line[o - 1] == '?' || line[o - 1] == '&';
-        if (at_param && shown - i >= sizeof key - 1 && memcmp(bytes + i, key, sizeof key - 1) == 0) {
-            memcpy(line + o, key, sizeof key - 1);
-            o += sizeof key - 1;
-            memcpy(line + o, "<hidden>", 8);
-            o += 8;
-            i += sizeof key - 1;
-            while (i < shown && bytes[i] != '&' && bytes[i] != ' ') i++;
-        }
-    }
-    line[o] = '\0';
-    for (size_t i = 0; i < o; i++)
-        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f) line[i] = '?';
-    fprintf(stderr, "%s %s -> %.3s\n", c->ip, line, response + 9);
-}
-
 /* 0 if one more request may park on c; otherwise the status to refuse it
  * with. c itself is not parked while the core decides, so a woken request
  * that parks again always finds its own place free. */
@@ -325,23 +299,24 @@ enum { PARK_RETRY_MS = 1000 };
 
 /* The answer to a long-poll that may not wait; the connection stays open. */
 static void write_park_refusal(conn *c, int status) {
-    char body[256];
-    int n = snprintf(body, sizeof body,
-                     "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"%s\",\"retry_after_ms\":%d}",
-                     status == 429 ? "Too many of your requests are already waiting for news; "
-                                     "try again in a moment."
-                                   : "The server is holding too many waiting requests; "
-                                     "try again in a moment.",
-                     PARK_RETRY_MS);
+    /* Built in a growing buffer, not a fixed one: no length to get wrong. */
+    ht_buf body = {0};
+    ht_buf_printf(&body, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"%s\",\"retry_after_ms\":%d}",
+                  status == 429 ? "Too many of your requests are already waiting for news; "
+                                  "try again in a moment."
+                                : "The server is holding too many waiting requests; "
+                                  "try again in a moment.",
+                  PARK_RETRY_MS);
     ht_response res = {.status = status,
                        .content_type = "application/json",
-                       .body = (const unsigned char *)body,
-                       .body_len = (size_t)n,
+                       .body = body.data,
+                       .body_len = body.len,
                        .extra_headers = "Retry-After: 1\r\n"};
     ht_buf out = {0};
     ht_http_write_response(&out, &res);
     conn_write(c, out.data, out.len);
     ht_buf_free(&out);
+    ht_buf_free(&body);
 }
 
 static void on_work(uv_work_t *req) {
@@ -412,7 +387,8 @@ static bool answer_one(conn *c, long request_len) {
         if (refusal) {
             write_park_refusal(c, refusal);
         } else {
-            if (srv->opts->log_requests) log_request(c, bytes, len, res.response);
+            if (srv->opts->log_requests)
+                ht_log_request(stderr, c->ip, bytes, len, res.response, res.response_len);
             conn_write(c, res.response, res.response_len);
             if (res.close_connection) c->close_after_write = true;
             if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
