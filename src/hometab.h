@@ -8,7 +8,7 @@
  * A request that must wait (a long-polling /sync) is not answered: the core
  * returns HT_PARK with a stream position and a deadline. The host keeps the
  * request bytes aside and calls ht_core_handle() again with the same bytes
- * and the same received_ms once ht_core_stream_position() has moved past
+ * and the same meta.received_ms once ht_core_stream_position() has moved past
  * park_position, or once now_ms reaches park_deadline_ms. On that call the
  * core either answers or, if nothing new is there yet, parks again.
  *
@@ -46,8 +46,13 @@ typedef struct ht_config {
     bool wal;                 /* journal_mode=WAL (native); off in the browser */
     bool rate_limit;          /* limits on costly calls (routes flagged HT_ROUTE_RATE_LIMITED) */
     ht_rate rate_user;        /* authenticated calls: one bucket per user */
-    ht_rate rate_login;       /* POST /login: one bucket shared by every caller */
-    ht_rate rate_register;    /* POST /register: one bucket shared by every caller */
+    /* Logins are charged only when they cost an Argon2 check (the account
+     * exists and has a password), to three buckets: */
+    ht_rate rate_login;         /* ...one shared by every caller (bounds the hashing) */
+    ht_rate rate_login_address; /* ...one per client address (meta.client_address) */
+    ht_rate rate_login_account; /* ...one per account, taken by failed attempts only */
+    ht_rate rate_register;      /* POST /register: one bucket shared by every caller... */
+    ht_rate rate_register_address; /* ...and one per client address */
     unsigned long pwhash_opslimit; /* Argon2id time cost */
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
@@ -86,11 +91,26 @@ typedef struct ht_result {
     bool close_connection; /* the client asked for it, or the request was unreadable */
 } ht_result;
 
+/* What the host knows about a request beyond its bytes. Nothing here may
+ * come from the request itself (a client can write any header): only the
+ * transport that carried the bytes can vouch for it. Zero it, then set what
+ * the host knows; fields are only ever added, and a zero field means
+ * "unknown". */
+typedef struct ht_request_meta {
+    int64_t received_ms;        /* when the host first received the request: it
+                                 * fixes a long-poll's deadline across calls */
+    int64_t now_ms;             /* the current time (ms since the epoch) */
+    const char *client_address; /* the peer's IP address as text ("192.0.2.7",
+                                 * "2001:db8::1"); NULL: none (the browser) */
+    const char *peer_server;    /* the server name the transport authenticated
+                                 * (federation); NULL: none */
+} ht_request_meta;
+
 /* Handles one request. `bytes` need not be NUL-terminated and may hold a
- * binary body. received_ms is when the host first received the request (it
- * fixes a long-poll's deadline across calls); now_ms is the current time. */
+ * binary body. A request called again (after HT_PARK or HT_WORK) keeps its
+ * received_ms; the strings in meta need only last for the call. */
 void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
-                    int64_t received_ms, int64_t now_ms, ht_result *out);
+                    const ht_request_meta *meta, ht_result *out);
 
 /* Does the work. Touches nothing but the work itself, so any thread may
  * run it while the core goes on serving. */

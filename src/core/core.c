@@ -6,21 +6,14 @@
  * success and no SQL failed; otherwise it is rolled back, so an error answer
  * always means "nothing changed".
  *
- * Rate limits. The core sees only request bytes, not who sent them, so it
- * keys its buckets by what it does know. Authenticated calls that cost the
- * server (sending events, creating rooms, hashing a new password) take from
- * the caller's own bucket, keyed by user id: one noisy user cannot slow
- * anyone else. Login and registration have no user yet; they take from one
- * bucket per action shared by every caller, with a generous burst. We chose
- * that over a client address because the address would have to come from a
- * header the host adds (and must strip from client input), it is wrong
- * behind any reverse proxy, and it means nothing in the browser host. What
- * these two calls put at risk is server-wide anyway: each one runs Argon2,
- * so the shared bucket bounds the CPU spent hashing and the rate of password
- * guesses against every account at once. The price is that a flood of
- * logins can delay other people's logins (never their sessions, which keep
- * working); the native host's per-address connection cap bounds how much of
- * that one address can do. */
+ * Rate limits. Authenticated calls that cost the server (sending events,
+ * creating rooms, hashing a new password) take from the caller's own
+ * bucket, keyed by user id: one noisy user cannot slow anyone else.
+ * Registration has no user yet: it takes from one bucket shared by every
+ * caller and from one per client address, the address the host vouches for
+ * in ht_request_meta (the TCP peer natively; never a header, which anyone
+ * can write). Logins are charged inside the handler, only when they cost an
+ * Argon2 check: core/login_limit.c. */
 #include "hometab.h"
 
 #include <stdio.h>
@@ -30,6 +23,7 @@
 #include "api/auth.h"
 #include "api/unread.h"
 #include "core/core.h"
+#include "core/login_limit.h"
 #include "core/rate_limit.h"
 #include "core/work.h"
 #include "http/request.h"
@@ -59,6 +53,13 @@ void ht_config_defaults(ht_config *cfg) {
     cfg->rate_user = (ht_rate){10.0, 50};
     cfg->rate_login = (ht_rate){1.0, 30};
     cfg->rate_register = (ht_rate){0.5, 20};
+    /* One address gets a tenth of the server's logins and registrations, so
+     * one client cannot empty the shared buckets; an account's failures
+     * refill faster than one address may try, so one client guessing cannot
+     * lock the owner out (see core/login_limit.c). */
+    cfg->rate_login_address = (ht_rate){0.1, 10};
+    cfg->rate_login_account = (ht_rate){0.2, 20};
+    cfg->rate_register_address = (ht_rate){0.05, 10};
     cfg->pwhash_opslimit = 2;
     cfg->pwhash_memlimit = 19u * 1024 * 1024;
     /* Clients long-poll every 30 s or so: three minutes of silence means
@@ -154,30 +155,26 @@ static void reply_release(ht_reply *reply) {
     reply->json = reply->error_extra = NULL;
 }
 
-/* Takes a token from the bucket the route names (see the top of this file).
- * Returns false, with the 429 reply, when the bucket is empty. */
+/* Takes a token from the buckets the route names (see the top of this
+ * file). Returns false, with the 429 reply, when one is empty. Logins are
+ * not charged here but where they cost: core/login_limit.c. */
 static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route, ht_reply *reply) {
     if (!core->cfg.rate_limit) return true;
-    const char *key;
-    ht_rate rule;
-    if (route->flags & HT_ROUTE_RATE_LOGIN) {
-        key = "login";
-        rule = core->cfg.rate_login;
-    } else if (route->flags & HT_ROUTE_RATE_REGISTER) {
-        key = "register";
-        rule = core->cfg.rate_register;
-    } else if ((route->flags & HT_ROUTE_RATE_LIMITED) && ctx->authenticated) {
-        key = ht_arena_printf(ctx->arena, "user %s", ctx->auth.user_id);
-        rule = core->cfg.rate_user;
-    } else {
+    int64_t retry_ms;
+    if (route->flags & HT_ROUTE_RATE_REGISTER) {
+        const char *address = ht_address_bucket(ctx->arena, "register", ctx->client_address);
+        if ((address &&
+             !ht_rate_limit_take(core->limits, address, core->cfg.rate_register_address, ctx->now_ms, &retry_ms)) ||
+            !ht_rate_limit_take(core->limits, "register", core->cfg.rate_register, ctx->now_ms, &retry_ms)) {
+            *reply = ht_reply_rate_limited(ctx, retry_ms);
+            return false;
+        }
         return true;
     }
-    int64_t retry_ms;
-    if (ht_rate_limit_take(core->limits, key, rule, ctx->now_ms, &retry_ms)) return true;
-    *reply = ht_reply_error(HT_M_LIMIT_EXCEEDED, "Too many requests; please wait a moment and try again.");
-    reply->error_extra = json_pack("{s:I}", "retry_after_ms", (json_int_t)retry_ms);
-    reply->extra_headers =
-        ht_arena_printf(ctx->arena, "Retry-After: %lld\r\n", (long long)((retry_ms + 999) / 1000));
+    if (!(route->flags & HT_ROUTE_RATE_LIMITED) || !ctx->authenticated) return true;
+    const char *key = ht_arena_printf(ctx->arena, "user %s", ctx->auth.user_id);
+    if (ht_rate_limit_take(core->limits, key, core->cfg.rate_user, ctx->now_ms, &retry_ms)) return true;
+    *reply = ht_reply_rate_limited(ctx, retry_ms);
     return false;
 }
 
@@ -238,9 +235,10 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
     return reply;
 }
 
-void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64_t received_ms,
-                    int64_t now_ms, ht_result *out) {
+void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const ht_request_meta *meta,
+                    ht_result *out) {
     memset(out, 0, sizeof *out);
+    int64_t now_ms = meta->now_ms, received_ms = meta->received_ms;
     core->clock_ms = now_ms;
     ht_arena_reset(&core->arena);
     ht_buf_clear(&core->out);
@@ -256,6 +254,8 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64
         core->env.now_ms = now_ms;
         ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .req = &req,
                       .received_ms = received_ms, .now_ms = now_ms,
+                      .client_address = meta->client_address, .peer_server = meta->peer_server,
+                      .limits = core->cfg.rate_limit ? core->limits : NULL,
                       .req_bytes = bytes, .req_len = len};
         bool wrote = false;
         ht_reply reply = dispatch(core, &ctx, &wrote);

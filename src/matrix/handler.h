@@ -31,6 +31,10 @@ typedef struct ht_ctx {
     size_t param_count;
     int64_t received_ms;
     int64_t now_ms;         /* the request's clock: env->now_ms */
+    /* From the transport, never from the request (ht_request_meta); NULL
+     * when the host does not know. */
+    const char *client_address;
+    const char *peer_server;
     ht_auth auth;           /* set when the route requires authentication */
     bool authenticated;
     json_t *body_json;      /* owned by the core; see ht_body_object */
@@ -43,6 +47,7 @@ typedef struct ht_ctx {
     unsigned password_ops;
     struct ht_work *work;
     struct ht_replay *replay; /* the door's memo of finished work (core/work.c) */
+    struct ht_rate_limiter *limits; /* the door's token buckets (core/rate_limit.h) */
 } ht_ctx;
 
 typedef struct ht_reply {
@@ -68,6 +73,8 @@ ht_reply ht_reply_error(ht_errcode code, const char *message);
 ht_reply ht_reply_errorf(ht_ctx *ctx, ht_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 ht_reply ht_reply_status_error(int status, ht_errcode code, const char *message);
+/* 429 M_LIMIT_EXCEEDED with retry_after_ms and a Retry-After header. */
+ht_reply ht_reply_rate_limited(ht_ctx *ctx, int64_t retry_after_ms);
 
 /* A non-negative whole-number query parameter (limit, timeout, ...):
  * fallback when absent, max when larger. False with a 400 M_INVALID_PARAM

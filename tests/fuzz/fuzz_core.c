@@ -76,12 +76,15 @@ static int check_response(const ht_result *res, bool head) {
  * run and given back, and the same bytes are retried (a few passes at most:
  * a request has at most two password operations). */
 static void handle(const unsigned char *bytes, size_t len, int64_t received, ht_result *res) {
-    ht_core_handle(core, bytes, len, received, clock_ms, res);
+    /* A client address, as the native host passes (the login and register
+     * buckets per address). */
+    ht_request_meta meta = {.received_ms = received, .now_ms = clock_ms, .client_address = "192.0.2.1"};
+    ht_core_handle(core, bytes, len, &meta, res);
     for (int passes = 1; res->outcome == HT_WORK; passes++) {
         check(passes <= 3, "password work ends");
         ht_work_run(res->work);
         ht_core_work_done(core, res->work);
-        ht_core_handle(core, bytes, len, received, clock_ms, res);
+        ht_core_handle(core, bytes, len, &meta, res);
     }
 }
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,11 @@ static void usage(FILE *f) {
             "  --max-parked-per-ip N  long-polls waiting from one address; more get 429 (default 500)\n"
             "  --rate-limit ACTION=PER_SECOND/BURST  a token bucket: BURST calls at once, then\n"
             "                        PER_SECOND on average. ACTION is user (events, rooms, joins,\n"
-            "                        invites, uploads, to-device: per user; default 10/50), login\n"
-            "                        (all callers together; default 1/30) or register (0.5/20)\n"
+            "                        invites, uploads, to-device: per user; default 10/50);\n"
+            "                        login (logins that check a password, all callers together;\n"
+            "                        1/30), login-address (per client address; 0.1/10) or\n"
+            "                        login-account (failed logins per account; 0.2/20);\n"
+            "                        register (all callers; 0.5/20) or register-address (0.05/10)\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
             "  --help                this text\n");
@@ -79,9 +83,20 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
     ht_rate *rule = NULL;
     if (eq) {
         size_t n = (size_t)(eq - arg);
-        if (n == 4 && strncmp(arg, "user", 4) == 0) rule = &cfg->rate_user;
-        else if (n == 5 && strncmp(arg, "login", 5) == 0) rule = &cfg->rate_login;
-        else if (n == 8 && strncmp(arg, "register", 8) == 0) rule = &cfg->rate_register;
+        static const struct {
+            const char *name;
+            size_t offset;
+        } actions[] = {
+            {"user", offsetof(ht_config, rate_user)},
+            {"login", offsetof(ht_config, rate_login)},
+            {"login-address", offsetof(ht_config, rate_login_address)},
+            {"login-account", offsetof(ht_config, rate_login_account)},
+            {"register", offsetof(ht_config, rate_register)},
+            {"register-address", offsetof(ht_config, rate_register_address)},
+        };
+        for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
+            if (strlen(actions[i].name) == n && strncmp(arg, actions[i].name, n) == 0)
+                rule = (ht_rate *)((char *)cfg + actions[i].offset);
     }
     char *end = NULL;
     double per_second = 0;
@@ -95,8 +110,9 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
         }
     }
     if (!rule || !(per_second > 0 && per_second <= 1e6) || burst == 0 || burst > 1000000) {
-        fprintf(stderr, "hometab: --rate-limit wants ACTION=PER_SECOND/BURST with ACTION user, login or "
-                        "register, e.g. login=0.5/10, not '%s'\n", arg);
+        fprintf(stderr, "hometab: --rate-limit wants ACTION=PER_SECOND/BURST with ACTION user, login, "
+                        "login-address, login-account, register or register-address, e.g. login=0.5/10, "
+                        "not '%s'\n", arg);
         return false;
     }
     *rule = (ht_rate){per_second, (unsigned)burst};

@@ -366,7 +366,8 @@ static bool answer_one(conn *c, long request_len) {
         int64_t now = now_ms();
         if (!c->parked && c->received_ms == 0) c->received_ms = now;
         uint64_t before = ht_core_stream_position(srv->core);
-        ht_core_handle(srv->core, bytes, len, c->received_ms, now, &res);
+        ht_request_meta meta = {.received_ms = c->received_ms, .now_ms = now, .client_address = c->ip};
+        ht_core_handle(srv->core, bytes, len, &meta, &res);
         if (res.outcome == HT_WORK) {
             start_work(c, res.work, (long)len);
             return false;

@@ -66,7 +66,10 @@ EXPORT const char *ht_wasm_error(void) { return error_text; }
 /* Handles one request; returns the outcome (0 answer, 1 park). */
 EXPORT int ht_wasm_handle(const unsigned char *bytes, size_t len, double received_ms,
                           double now_ms) {
-    ht_core_handle(core, bytes, len, (int64_t)received_ms, (int64_t)now_ms, &result);
+    /* A service worker sees no client address: every request comes from
+     * this browser. */
+    ht_request_meta meta = {.received_ms = (int64_t)received_ms, .now_ms = (int64_t)now_ms};
+    ht_core_handle(core, bytes, len, &meta, &result);
     return (int)result.outcome;
 }
 
