@@ -28,6 +28,8 @@ CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+# The native host's pieces that need no event loop are unit-tested too.
+UNIT_HOST_SRC := src/host/native/park_index.c src/host/native/request_log.c
 
 # Release build in build/native, sanitizer build in build/asan.
 objs = $(patsubst %.c,build/$(1)/%.o,$(2))
@@ -50,10 +52,10 @@ build/native/hometab: $(call objs,native,$(CORE_SRC) $(NATIVE_SRC))
 build/asan/hometab: $(call objs,asan,$(CORE_SRC) $(NATIVE_SRC))
 	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
 
-build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
+build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_HOST_SRC) $(UNIT_SRC))
 	$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) -lcmocka
 
-build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
+build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_HOST_SRC) $(UNIT_SRC))
 	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
@@ -252,7 +254,8 @@ WASM_OBJ := $(patsubst %.c,$(WASM_OBJ_DIR)/%.o,$(CORE_SRC) $(WASM_HOST_SRC))
 # part of SQLite, jansson and libsodium the core does not reach.
 WASM_EXPORTS := _malloc _free _ht_wasm_open _ht_wasm_close _ht_wasm_error _ht_wasm_handle \
     _ht_wasm_response _ht_wasm_response_len _ht_wasm_wrote _ht_wasm_park_position \
-    _ht_wasm_park_deadline _ht_wasm_stream_position _ht_wasm_chunk_size _ht_wasm_file_size \
+    _ht_wasm_park_deadline _ht_wasm_park_keys _ht_wasm_park_key_count _ht_wasm_wake_keys \
+    _ht_wasm_wake_key_count _ht_wasm_wake_all _ht_wasm_stream_position _ht_wasm_chunk_size _ht_wasm_file_size \
     _ht_wasm_chunk_count _ht_wasm_file_reset _ht_wasm_chunk _ht_wasm_dirty_take \
     _ht_wasm_dirty_list _ht_wasm_dirty_size_changed _ht_wasm_dirty_mark
 comma := ,

@@ -45,7 +45,9 @@ class Core {
   }
 
   // One call into the core. Returns { outcome, response (a copy), wrote,
-  // parkPosition, parkDeadline }.
+  // wakeKeys, wakeAll } or { outcome, parkPosition, parkDeadline, parkKeys }:
+  // the keys of scoped waking (src/hometab.h), as strings; parkKeys empty
+  // means "any write".
   handle(bytes, receivedMs, nowMs) {
     const m = this.#m;
     if (bytes.length > this.#inputSize) {
@@ -66,11 +68,23 @@ class Core {
     }
     if (outcome === OUTCOME_PARK) {
       return { outcome, parkPosition: m._ht_wasm_park_position(),
-        parkDeadline: m._ht_wasm_park_deadline() };
+        parkDeadline: m._ht_wasm_park_deadline(),
+        parkKeys: this.#keys(m._ht_wasm_park_keys(), m._ht_wasm_park_key_count()) };
     }
     const at = m._ht_wasm_response();
     const response = m.HEAPU8.slice(at, at + m._ht_wasm_response_len());
-    return { outcome, response, wrote: m._ht_wasm_wrote() !== 0 };
+    return { outcome, response, wrote: m._ht_wasm_wrote() !== 0,
+      wakeKeys: this.#keys(m._ht_wasm_wake_keys(), m._ht_wasm_wake_key_count()),
+      wakeAll: m._ht_wasm_wake_all() !== 0 };
+  }
+
+  // An array of 64-bit keys in wasm memory as strings ("high.low" in hex):
+  // exact, and cheap to use as Map keys.
+  #keys(at, count) {
+    const words = this.#m.HEAPU32;
+    const keys = [];
+    for (let i = 0, w = at >> 2; i < count; i++, w += 2) keys.push(`${words[w + 1].toString(16)}.${words[w].toString(16)}`);
+    return keys;
   }
 
   streamPosition() {

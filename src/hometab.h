@@ -12,6 +12,16 @@
  * park_position, or once now_ms reaches park_deadline_ms. On that call the
  * core either answers or, if nothing new is there yet, parks again.
  *
+ * Waking is scoped: a parked request names the keys it waits on (its user,
+ * its rooms: park_keys), and an answer that moved the stream names the keys
+ * its write touched (wake_keys). The host calls a parked request again only
+ * when a write touched one of its keys, or when either side names none: a
+ * request with no park_keys waits on every write, and an answer with
+ * wake_all set may concern every parked request. Keys are opaque numbers;
+ * equal keys mean "may concern". Waking more than needed is always safe
+ * (the request parks again); waking less never happens if hosts follow this
+ * rule.
+ *
  * A host that can run work on other threads sets offload_hashing. Then a
  * request that needs a password hashed or checked (Argon2: tens of
  * milliseconds, on purpose) is not answered either: the core returns HT_WORK
@@ -81,10 +91,18 @@ typedef struct ht_result {
     /* The response bytes; valid until the next call into the core. */
     const unsigned char *response;
     size_t response_len;
-    /* HT_PARK: call again once the stream position exceeds this... */
+    /* HT_PARK: call again once the stream position exceeds this (through a
+     * write that touched one of park_keys, if there are any)... */
     uint64_t park_position;
     /* ...or once the clock reaches this (milliseconds since the epoch). */
     int64_t park_deadline_ms;
+    const uint64_t *park_keys; /* valid until the next call into the core */
+    size_t park_key_count;     /* 0: any write may concern it */
+    /* HT_ANSWER that moved the stream: the keys the write touched (valid
+     * until the next call), or wake_all when it may concern anyone. */
+    const uint64_t *wake_keys;
+    size_t wake_key_count;
+    bool wake_all;
     /* HT_WORK: the work, owned by the host until ht_core_work_done(). */
     ht_work *work;
     bool wrote;            /* the request committed a change to the database */

@@ -179,7 +179,7 @@ static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route,
 }
 
 /* Routes, authenticates and runs the handler inside a transaction. */
-static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
+static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out) {
     const ht_request *req = ctx->req;
     if (strcmp(req->method, "OPTIONS") == 0) return ht_reply_empty(); /* CORS preflight */
 
@@ -202,6 +202,7 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
     int64_t changes_before = ht_store_change_count(core->env.store);
     if (!ht_store_begin(core->env.store))
         return ht_reply_error(HT_M_SERVER_ERROR, "The database is not available.");
+    ht_store_scope_begin(core->env.store, core->stream_position);
     ht_reply reply = {0};
     if (match.route->flags & (HT_ROUTE_AUTH | HT_ROUTE_AUTH_OPT)) {
         ht_error err = ht_auth_check(ctx, (match.route->flags & HT_ROUTE_AUTH) != 0);
@@ -231,7 +232,12 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote) {
         return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
     }
     *wrote = ht_store_change_count(core->env.store) != changes_before;
-    if (*wrote) core->stream_position = ht_store_stream_position(core->env.store);
+    if (*wrote) {
+        uint64_t position = ht_store_stream_position(core->env.store);
+        if (position != core->stream_position)
+            out->wake_all = !ht_store_scope_keys(core->env.store, position, &out->wake_keys, &out->wake_key_count);
+        core->stream_position = position;
+    }
     return reply;
 }
 
@@ -258,7 +264,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
                       .limits = core->cfg.rate_limit ? core->limits : NULL,
                       .req_bytes = bytes, .req_len = len};
         bool wrote = false;
-        ht_reply reply = dispatch(core, &ctx, &wrote);
+        ht_reply reply = dispatch(core, &ctx, &wrote, out);
         json_decref(ctx.body_json);
         if (ctx.work) {
             out->outcome = HT_WORK;
@@ -269,6 +275,8 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
             out->outcome = HT_PARK;
             out->park_position = reply.park_position;
             out->park_deadline_ms = reply.park_deadline_ms;
+            out->park_keys = reply.park_keys;
+            out->park_key_count = reply.park_key_count;
             reply_release(&reply);
             return;
         }

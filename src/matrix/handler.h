@@ -62,7 +62,14 @@ typedef struct ht_reply {
     bool park;
     uint64_t park_position;
     int64_t park_deadline_ms;
+    const uint64_t *park_keys;  /* arena: wake only for writes touching one
+                                 * (util/wake.h); none: for any write */
+    size_t park_key_count;
 } ht_reply;
+
+/* The most keys a parked request may wait on; one that would need more
+ * waits on every write instead. */
+enum { HT_MAX_PARK_KEYS = 128 };
 
 typedef ht_reply (*ht_handler)(ht_ctx *ctx);
 
@@ -73,6 +80,9 @@ ht_reply ht_reply_error(ht_errcode code, const char *message);
 ht_reply ht_reply_errorf(ht_ctx *ctx, ht_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 ht_reply ht_reply_status_error(int status, ht_errcode code, const char *message);
+/* "Not yet": call again once the stream passes `position` through a write
+ * that touched one of `keys` (NULL: any write), or at `deadline_ms`. */
+ht_reply ht_reply_park(uint64_t position, int64_t deadline_ms, const uint64_t *keys, size_t key_count);
 /* 429 M_LIMIT_EXCEEDED with retry_after_ms and a Retry-After header. */
 ht_reply ht_reply_rate_limited(ht_ctx *ctx, int64_t retry_after_ms);
 

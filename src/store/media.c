@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store/db.h"
+#include "util/wake.h"
 
 bool ht_store_media_insert(ht_store *store, const char *media_id, const char *uploader,
                            int64_t now_ms, const char *content_type, const char *filename,
@@ -40,7 +41,11 @@ bool ht_store_media_fill(ht_store *store, const char *media_id, int64_t now_ms,
     ht_db_bind_int(s, 4, (int64_t)len);
     ht_db_bind_int(s, 5, now_ms);
     ht_db_bind_blob(s, 6, data ? (const void *)data : (const void *)"", len);
-    return ht_db_exec(store, s) && sqlite3_changes(store->db) == 1;
+    if (!ht_db_exec(store, s) || sqlite3_changes(store->db) != 1) return false;
+    /* Downloads waiting for these bytes are parked on the stream: move it,
+     * for them alone. */
+    ht_db_touch(store, ht_store_stream_advance(store), ht_wake_key(HT_WAKE_MEDIA, media_id));
+    return true;
 }
 
 bool ht_store_media_get(ht_store *store, ht_arena *arena, const char *media_id, ht_media_row *out) {

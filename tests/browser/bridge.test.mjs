@@ -196,3 +196,63 @@ test('a core that crashes is replaced by a fresh module; requests wait for it', 
   server = await start({ createModule: createHometabCore, persist: false, serverName: 'demo.test',
     moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) } });
 });
+
+// Scoped waking (src/hometab.h): the bridge files a parked long-poll under
+// the keys it waits on, and a write calls again only those it touched.
+// Counted at the module: a recomputed long-poll is one more call.
+test('a write calls again only the long-polls it concerns', async () => {
+  await server.close();
+  let calls = 0;
+  const counting = await start({
+    createModule: async (options) => {
+      const module = await createHometabCore(options);
+      // Emscripten's export stub replaces itself with the raw function on
+      // its first call: keep counting whatever it installs.
+      let inner = module._ht_wasm_handle;
+      const counted = (...args) => {
+        calls++;
+        return inner(...args);
+      };
+      Object.defineProperty(module, '_ht_wasm_handle', { get: () => counted, set: (f) => { inner = f; } });
+      return module;
+    },
+    moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) },
+    persist: false,
+    serverName: 'demo.test',
+  });
+  const ask = async (who, method, path, body) => {
+    const response = await counting.handle(new Request(`${BASE}${path}`, {
+      method, headers: who ? { authorization: `Bearer ${who}` } : {},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }));
+    return response.json();
+  };
+  const account = async (name) => (await ask(null, 'POST', '/_matrix/client/v3/register',
+    { username: name, password: `pw-${name}-123456`, auth: { type: 'm.login.dummy' } })).access_token;
+  const [alice, bob] = [await account('alice'), await account('bob')];
+  const roomA = (await ask(alice, 'POST', '/_matrix/client/v3/createRoom', {})).room_id;
+  const roomB = (await ask(bob, 'POST', '/_matrix/client/v3/createRoom', {})).room_id;
+  const from = (await ask(bob, 'GET', '/_matrix/client/v3/sync?timeout=0')).next_batch;
+
+  const waiting = ask(bob, 'GET', `/_matrix/client/v3/sync?since=${from}&timeout=30000`);
+  for (const end = Date.now() + 5000; counting.status().parked !== 1 && Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(counting.status().parked, 1);
+  const before = calls;
+  for (let i = 0; i < 10; i++) {
+    await ask(alice, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomA)}/send/m.room.message/a${i}`,
+      { msgtype: 'm.text', body: `not for bob ${i}` });
+  }
+  assert.equal(calls - before, 10, 'ten writes, and bob\'s long-poll never called again');
+  assert.equal(counting.status().parked, 1);
+
+  await ask(bob, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomB)}/send/m.room.message/b1`,
+    { msgtype: 'm.text', body: 'for bob' });
+  const woken = await waiting;
+  assert.deepEqual(Object.keys(woken.rooms.join), [roomB]);
+  assert.deepEqual(woken.rooms.join[roomB].timeline.events.map((e) => e.content.body), ['for bob']);
+  await counting.close();
+  server = await start({ createModule: createHometabCore, persist: false, serverName: 'demo.test',
+    moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) } });
+});

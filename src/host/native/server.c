@@ -6,9 +6,11 @@
  * for news), later pipelined bytes simply wait in the buffer.
  *
  * A parked connection keeps its request bytes. After every core call that
- * moved the stream position, every parked connection whose position was
- * passed is retried; its own timer retries it at its deadline. The core is
- * single-threaded and synchronous, so nothing here needs a lock.
+ * moved the stream position, the parked connections the write may concern
+ * are retried: those waiting on a key the write touched, found through the
+ * park index (park_index.c), not every one; see hometab.h. Its own timer
+ * retries each at its deadline. The core is single-threaded and
+ * synchronous, so nothing here needs a lock.
  *
  * Parked requests are bounded like connections: in all (--max-parked, 503)
  * and per client address (--max-parked-per-ip, 429 with retry_after_ms),
@@ -37,6 +39,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "host/native/park_index.h"
 #include "host/native/request_log.h"
 #include "host/native/static_files.h"
 #include "http/response.h"
@@ -50,7 +53,7 @@ typedef struct conn {
     uv_shutdown_t shutdown;
     server *srv;
     struct conn *prev, *next; /* all connections */
-    struct conn *park_next;   /* parked connections */
+    park_entry park;          /* in the park index while parked */
     unsigned char *buf; /* bytes received and not yet answered */
     size_t len, cap;
     char ip[64];
@@ -84,10 +87,11 @@ struct server {
     const ht_config *cfg;
     const ht_server_options *opts;
     conn *conns;
-    conn *parked;
+    park_index *parked;
     unsigned conn_count;
     bool stopping;
     uint64_t matrix_requests; /* answered by the core; reported at exit */
+    uint64_t core_calls;      /* ht_core_handle calls, retries included; reported at exit */
 };
 
 typedef struct write_req {
@@ -105,20 +109,14 @@ static int64_t now_ms(void) {
 
 static void process(conn *c);
 static void resume(conn *c);
-static void wake_parked(server *srv);
+static void wake_parked(server *srv, const ht_result *res);
 
 /* ---- closing ----------------------------------------------------------- */
 
 static void unpark(conn *c) {
     if (!c->parked) return;
-    for (conn **p = &c->srv->parked; *p; p = &(*p)->park_next) {
-        if (*p == c) {
-            *p = c->park_next;
-            break;
-        }
-    }
+    park_index_remove(c->srv->parked, &c->park);
     c->parked = false;
-    c->park_next = NULL;
 }
 
 static void conn_free(conn *c) {
@@ -285,8 +283,8 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
 static int park_refusal(conn *c) {
     server *srv = c->srv;
     unsigned total = 0, same_ip = 0;
-    for (conn *o = srv->conns; o; o = o->next) {
-        if (!o->parked) continue;
+    for (park_entry *e = park_index_first(srv->parked); e; e = e->next) {
+        conn *o = e->owner;
         total++;
         if (strcmp(o->ip, c->ip) == 0) same_ip++;
     }
@@ -368,6 +366,7 @@ static bool answer_one(conn *c, long request_len) {
         uint64_t before = ht_core_stream_position(srv->core);
         ht_request_meta meta = {.received_ms = c->received_ms, .now_ms = now, .client_address = c->ip};
         ht_core_handle(srv->core, bytes, len, &meta, &res);
+        srv->core_calls++;
         if (res.outcome == HT_WORK) {
             start_work(c, res.work, (long)len);
             return false;
@@ -378,8 +377,7 @@ static bool answer_one(conn *c, long request_len) {
             c->park_position = res.park_position;
             c->park_deadline_ms = res.park_deadline_ms;
             c->request_len = (long)len;
-            c->park_next = srv->parked;
-            srv->parked = c;
+            park_index_add(srv->parked, &c->park, c, res.park_keys, res.park_key_count);
             int64_t wait = res.park_deadline_ms - now;
             uv_timer_start(&c->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
             return false;
@@ -392,7 +390,7 @@ static bool answer_one(conn *c, long request_len) {
                 ht_log_request(stderr, c->ip, bytes, len, res.response, res.response_len);
             conn_write(c, res.response, res.response_len);
             if (res.close_connection) c->close_after_write = true;
-            if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
+            if (ht_core_stream_position(srv->core) != before) wake_parked(srv, &res);
         }
     }
     c->received_ms = 0;
@@ -447,24 +445,24 @@ static void resume(conn *c) {
     process(c);
 }
 
-static void wake_parked(server *srv) {
+/* Retries the parked requests the write behind `res` may concern. They are
+ * listed first: a retry calls the core (which reuses the memory `res` points
+ * into), may park again, or may write and wake others in turn. */
+static void wake_parked(server *srv, const ht_result *res) {
     uint64_t pos = ht_core_stream_position(srv->core);
-    /* Retrying can park again or wake others; take the list first. */
-    conn *list = srv->parked;
-    srv->parked = NULL;
-    while (list) {
-        conn *c = list;
-        list = c->park_next;
-        c->park_next = NULL;
-        if (c->park_position < pos) {
-            c->parked = false;
-            uv_timer_stop(&c->timer);
-            process(c);
-        } else {
-            c->park_next = srv->parked;
-            srv->parked = c;
-        }
+    void **list = NULL;
+    size_t cap = 0;
+    size_t n = park_index_match(srv->parked, res->wake_keys, res->wake_key_count, res->wake_all, &list, &cap);
+    for (size_t i = 0; i < n; i++) {
+        conn *c = list[i];
+        /* Taken care of meanwhile (answered, closed, or parked again at a
+         * later position by a wake in between)? */
+        if (!c->parked || c->closing || c->park_position >= pos) continue;
+        unpark(c);
+        uv_timer_stop(&c->timer);
+        process(c);
     }
+    free(list);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -570,7 +568,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
 }
 
 int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts) {
-    server srv = {.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts};
+    server srv = {.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts, .parked = park_index_new()};
     signal(SIGPIPE, SIG_IGN);
 
     struct sockaddr_storage addr;
@@ -591,6 +589,7 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
         uv_close((uv_handle_t *)&srv.listener, NULL);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         uv_loop_close(srv.loop);
+        park_index_free(srv.parked);
         return 3;
     }
     uv_signal_init(srv.loop, &srv.sigint);
@@ -613,7 +612,8 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     fflush(stdout);
     uv_run(srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(srv.loop);
-    fprintf(stderr, "hometab: stopped after %llu Matrix requests\n",
-            (unsigned long long)srv.matrix_requests);
+    park_index_free(srv.parked);
+    fprintf(stderr, "hometab: stopped after %llu Matrix requests (%llu calls into the core)\n",
+            (unsigned long long)srv.matrix_requests, (unsigned long long)srv.core_calls);
     return 0;
 }

@@ -78,6 +78,13 @@ EXPORT size_t ht_wasm_response_len(void) { return result.response_len; }
 EXPORT int ht_wasm_wrote(void) { return result.wrote; }
 EXPORT double ht_wasm_park_position(void) { return (double)result.park_position; }
 EXPORT double ht_wasm_park_deadline(void) { return (double)result.park_deadline_ms; }
+/* The keys of scoped waking (hometab.h), as arrays of 64-bit numbers the
+ * bridge reads as pairs of 32-bit halves. */
+EXPORT const uint64_t *ht_wasm_park_keys(void) { return result.park_keys; }
+EXPORT int ht_wasm_park_key_count(void) { return (int)result.park_key_count; }
+EXPORT const uint64_t *ht_wasm_wake_keys(void) { return result.wake_keys; }
+EXPORT int ht_wasm_wake_key_count(void) { return (int)result.wake_key_count; }
+EXPORT int ht_wasm_wake_all(void) { return result.wake_all; }
 EXPORT double ht_wasm_stream_position(void) {
     return core ? (double)ht_core_stream_position(core) : 0;
 }
