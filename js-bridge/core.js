@@ -61,6 +61,7 @@ class Core {
     }
     m.HEAPU8.set(bytes, this.#input);
     const outcome = m._ht_wasm_handle(this.#input, bytes.length, receivedMs, nowMs);
+    if (outcome < 0) throw new Error('a file in the database could not be read');
     if (this.#inputSize > 1024 * 1024) { // a rare big upload: do not keep its buffer
       m._free(this.#input);
       this.#input = 0;

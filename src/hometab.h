@@ -86,6 +86,10 @@ typedef enum ht_outcome {
 /* One password hash to compute or check; see offload_hashing. */
 typedef struct ht_work ht_work;
 
+/* The body of an answer too large to copy whole (a media download): the
+ * host reads it a piece at a time as the client takes it. */
+typedef struct ht_body ht_body;
+
 typedef struct ht_result {
     ht_outcome outcome;
     /* The response bytes; valid until the next call into the core. */
@@ -105,6 +109,11 @@ typedef struct ht_result {
     bool wake_all;
     /* HT_WORK: the work, owned by the host until ht_core_work_done(). */
     ht_work *work;
+    /* HT_ANSWER: when set, `response` is only the head (its Content-Length
+     * counts the body) and the body_len bytes of the body come from
+     * ht_core_body_read(); the host owns `body` until ht_core_body_close(). */
+    ht_body *body;
+    uint64_t body_len;
     bool wrote;            /* the request committed a change to the database */
     bool close_connection; /* the client asked for it, or the request was unreadable */
 } ht_result;
@@ -130,6 +139,15 @@ typedef struct ht_request_meta {
 void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
                     const ht_request_meta *meta, ht_result *out);
 
+/* Reads the next bytes of a streamed body into buf (at most cap): returns
+ * how many, 0 once it is all read, or -1 if it can no longer be read (its
+ * file was deleted): the host then closes the connection, so the client
+ * sees a body shorter than its Content-Length. Called between calls into
+ * the core, in any order with other requests. */
+long ht_core_body_read(ht_core *core, ht_body *body, unsigned char *buf, size_t cap);
+/* Ends a streamed body, read to its end or not (the client went away). */
+void ht_core_body_close(ht_core *core, ht_body *body);
+
 /* Does the work. Touches nothing but the work itself, so any thread may
  * run it while the core goes on serving. */
 void ht_work_run(ht_work *work);
@@ -148,5 +166,18 @@ uint64_t ht_core_stream_position(const ht_core *core);
  * "100 Continue" before the client sends its body. */
 long ht_request_length(const ht_config *cfg, const unsigned char *bytes, size_t len,
                        bool *expects_continue);
+
+/* How far ht_request_length_resume() got through a request still arriving.
+ * Its fields are the core's; zero it for each new request. */
+typedef struct ht_framing {
+    size_t chunk_at; /* where the next chunk of a chunked body starts (0: none read) */
+    size_t decoded;  /* data bytes in the chunks before it */
+} ht_framing;
+
+/* The same, for a host that calls again as more bytes of the same request
+ * arrive (and never changes those it passed before): a long chunked body is
+ * then read once, not again from its start on every call. */
+long ht_request_length_resume(const ht_config *cfg, const unsigned char *bytes, size_t len,
+                              ht_framing *framing, bool *expects_continue);
 
 #endif

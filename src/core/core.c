@@ -30,11 +30,12 @@
 #include "http/response.h"
 #include "matrix/handler.h"
 #include "router/router.h"
+#include "store/media.h"
 #include "store/meta.h"
 #include "util/crypto.h"
 #include "util/oom.h"
 
-enum { ARENA_BLOCK = 64 * 1024 };
+enum { ARENA_BLOCK = 64 * 1024, OUT_KEEP_BYTES = 256 * 1024 };
 
 void ht_config_defaults(ht_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -119,18 +120,47 @@ static ht_param *copy_params(ht_arena *arena, const ht_match *m) {
     return params;
 }
 
-static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, bool close) {
+static void reply_release(ht_reply *reply) {
+    json_decref(reply->json);
+    json_decref(reply->error_extra);
+    reply->json = reply->error_extra = NULL;
+}
+
+/* A stored file's bytes for the answer: read whole when small, else handed
+ * to the host as a body to stream (*out). False if they cannot be read. */
+static bool media_body(ht_core *core, const ht_reply *reply, ht_response *res, ht_result *out) {
+    res->body_len = reply->raw_len;
+    if (res->omit_body) return true; /* HEAD: the length is all it needs */
+    if (reply->raw_len > HT_STREAM_ABOVE) {
+        res->omit_body = true; /* the head now, the body as the client takes it */
+        out->body = ht_body_of_media(reply->media_id, reply->raw_len);
+        out->body_len = reply->raw_len;
+        return true;
+    }
+    unsigned char *bytes = ht_arena_alloc(&core->arena, reply->raw_len + 1);
+    res->body = bytes;
+    return ht_store_media_read(core->env.store, reply->media_id, 0, bytes, reply->raw_len);
+}
+
+static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, bool close, ht_result *out) {
     ht_response res = {.status = reply->status ? reply->status : 200,
                        .extra_headers = reply->extra_headers,
                        .close = close,
                        .omit_body = strcmp(req->method, "HEAD") == 0};
     char *text = NULL;
+    if (reply->media_id && !reply->error.code && !media_body(core, reply, &res, out)) {
+        reply_release(reply);
+        *reply = ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
+        res = (ht_response){.close = close, .omit_body = strcmp(req->method, "HEAD") == 0};
+    }
     if (reply->error.code) {
         json_t *body = ht_error_json(reply->error);
         if (reply->error_extra) json_object_update(body, reply->error_extra);
         text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         res.status = ht_error_status(reply->error);
+    } else if (reply->media_id) {
+        res.content_type = reply->content_type;
     } else if (reply->raw) {
         res.body = reply->raw;
         res.body_len = reply->raw_len;
@@ -147,12 +177,6 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
     }
     ht_http_write_response(&core->out, &res);
     free(text);
-}
-
-static void reply_release(ht_reply *reply) {
-    json_decref(reply->json);
-    json_decref(reply->error_extra);
-    reply->json = reply->error_extra = NULL;
 }
 
 /* Takes a token from the buckets the route names (see the top of this
@@ -247,6 +271,9 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
     int64_t now_ms = meta->now_ms, received_ms = meta->received_ms;
     core->clock_ms = now_ms;
     ht_arena_reset(&core->arena);
+    /* The previous answer is gone; a buffer a large one grew goes with it,
+     * so the core does not keep its largest answer's size for ever. */
+    if (core->out.cap > OUT_KEEP_BYTES) ht_buf_free(&core->out);
     ht_buf_clear(&core->out);
 
     ht_request req;
@@ -280,7 +307,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
             reply_release(&reply);
             return;
         }
-        write_reply(core, &req, &reply, !req.keep_alive);
+        write_reply(core, &req, &reply, !req.keep_alive, out);
         reply_release(&reply);
         ht_work_request_answered(&ctx);
         out->wrote = wrote;

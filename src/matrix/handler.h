@@ -53,8 +53,11 @@ typedef struct ht_ctx {
 typedef struct ht_reply {
     int status;                 /* 0 means 200 */
     json_t *json;               /* owned: the core releases it */
-    const unsigned char *raw;   /* or raw bytes in the arena (media) */
+    const unsigned char *raw;   /* or raw bytes in the arena */
     size_t raw_len;
+    const char *media_id;       /* or the raw_len bytes of this stored file
+                                 * (store/media.h): the door reads them as the
+                                 * client takes them, never all at once */
     const char *content_type;
     const char *extra_headers;  /* whole "Name: value\r\n" lines */
     ht_error error;             /* error.code != HT_OK: an error reply */

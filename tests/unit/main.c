@@ -13,7 +13,7 @@ int main(void) {
         run_limits_tests,
         run_push_eval_tests,     run_work_tests,          run_auth_rules_tests,
         run_restricted_join_tests, run_login_limits_tests, run_wake_tests,
-        run_request_log_tests,
+        run_request_log_tests, run_framing_tests, run_media_store_tests,
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) failed += groups[i]();

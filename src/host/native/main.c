@@ -27,6 +27,12 @@ static void usage(FILE *f) {
             "                        raises --max-body to match when it is larger\n"
             "  --request-timeout-ms N  a started request must arrive within N ms, else 408 (default 30000)\n"
             "  --idle-timeout-ms N   close a keep-alive connection idle for N ms (default 75000)\n"
+            "  --send-timeout-ms N   close a connection whose client takes none of its answers\n"
+            "                        for N ms (default 60000)\n"
+            "  --max-buffered BYTES  bytes held for all connections together (requests received,\n"
+            "                        answers not yet taken); past it new connections get 503 and\n"
+            "                        reading pauses (default 536870912; at least what one largest\n"
+            "                        request needs)\n"
             "  --presence-offline-ms N  show a user offline once none of their clients has\n"
             "                        synced for N ms (default 180000)\n"
             "  --max-connections N   open connections in all; more get 503 (default 10000)\n"
@@ -127,6 +133,8 @@ int main(int argc, char **argv) {
                               .port = 8008,
                               .idle_timeout_ms = 75000,
                               .request_timeout_ms = 30000,
+                              .send_timeout_ms = 60000,
+                              .max_buffered = 512u * 1024 * 1024,
                               .max_connections = 10000,
                               .max_connections_per_ip = 2000,
                               .max_parked = 5000,
@@ -135,10 +143,10 @@ int main(int argc, char **argv) {
 
     enum {
         OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_REQUEST_TIMEOUT,
-        OPT_IDLE_TIMEOUT, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_MAX_PARKED, OPT_MAX_PARKED_IP,
+        OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_MAX_BUFFERED, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_MAX_PARKED, OPT_MAX_PARKED_IP,
         OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP
     };
-    bool max_body_given = false, max_upload_given = false;
+    bool max_body_given = false, max_upload_given = false, max_buffered_given = false;
     static const struct option long_opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"db", required_argument, NULL, OPT_DB},
@@ -149,6 +157,8 @@ int main(int argc, char **argv) {
         {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
         {"request-timeout-ms", required_argument, NULL, OPT_REQUEST_TIMEOUT},
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"send-timeout-ms", required_argument, NULL, OPT_SEND_TIMEOUT},
+        {"max-buffered", required_argument, NULL, OPT_MAX_BUFFERED},
         {"presence-offline-ms", required_argument, NULL, OPT_PRESENCE_OFFLINE},
         {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
         {"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNS_IP},
@@ -192,6 +202,15 @@ int main(int argc, char **argv) {
         case OPT_IDLE_TIMEOUT:
             if (!parse_positive(optarg, "--idle-timeout-ms", SIZE_MAX, &number)) return 2;
             opts.idle_timeout_ms = number;
+            break;
+        case OPT_SEND_TIMEOUT:
+            if (!parse_positive(optarg, "--send-timeout-ms", SIZE_MAX, &number)) return 2;
+            opts.send_timeout_ms = number;
+            break;
+        case OPT_MAX_BUFFERED:
+            if (!parse_positive(optarg, "--max-buffered", SIZE_MAX, &number)) return 2;
+            opts.max_buffered = (size_t)number;
+            max_buffered_given = true;
             break;
         case OPT_PRESENCE_OFFLINE:
             if (!parse_positive(optarg, "--presence-offline-ms", INT64_MAX, &number)) return 2;
@@ -238,6 +257,19 @@ int main(int argc, char **argv) {
         }
         if (max_body_given) cfg.max_upload_bytes = cfg.max_body_bytes;
         else cfg.max_body_bytes = cfg.max_upload_bytes;
+    }
+
+    /* The one largest request must fit in the server's memory bound, or it
+     * could never be received: its head, its body with the most chunked
+     * framing allows (as much again, and 64 KiB), and a read beyond. */
+    size_t largest = cfg.max_header_bytes + 2 * cfg.max_body_bytes + 256 * 1024;
+    if (opts.max_buffered < largest) {
+        if (max_buffered_given) {
+            fprintf(stderr, "hometab: --max-buffered must be at least %zu bytes (one largest request: "
+                            "twice --max-body, plus headers and a margin)\n", largest);
+            return 2;
+        }
+        opts.max_buffered = largest;
     }
 
     opts.max_connections = ht_fd_limit_fit(opts.max_connections);
