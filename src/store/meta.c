@@ -39,6 +39,7 @@ bool ht_store_meta_add(ht_store *store, const char *key, const char *value) {
     ht_db_bind_text(s, 1, key);
     ht_db_bind_text(s, 2, value);
     return ht_db_exec(store, s);
+}
 
 void ht_store_scope_begin(ht_store *store, uint64_t position) {
     ht_scope *scope = &store->scope;
