@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,12 @@ static void usage(FILE *f) {
             "                        raises --max-body to match when it is larger\n"
             "  --request-timeout-ms N  a started request must arrive within N ms, else 408 (default 30000)\n"
             "  --idle-timeout-ms N   close a keep-alive connection idle for N ms (default 75000)\n"
+            "  --send-timeout-ms N   close a connection whose client takes none of its answers\n"
+            "                        for N ms (default 60000)\n"
+            "  --max-buffered BYTES  bytes held for all connections together (requests received,\n"
+            "                        answers not yet taken); past it new connections get 503 and\n"
+            "                        reading pauses (default 536870912; at least what one largest\n"
+            "                        request needs)\n"
             "  --presence-offline-ms N  show a user offline once none of their clients has\n"
             "                        synced for N ms (default 180000)\n"
             "  --max-connections N   open connections in all; more get 503 (default 10000)\n"
@@ -35,8 +42,11 @@ static void usage(FILE *f) {
             "  --max-parked-per-ip N  long-polls waiting from one address; more get 429 (default 500)\n"
             "  --rate-limit ACTION=PER_SECOND/BURST  a token bucket: BURST calls at once, then\n"
             "                        PER_SECOND on average. ACTION is user (events, rooms, joins,\n"
-            "                        invites, uploads, to-device: per user; default 10/50), login\n"
-            "                        (all callers together; default 1/30) or register (0.5/20)\n"
+            "                        invites, uploads, to-device: per user; default 10/50);\n"
+            "                        login (logins that check a password, all callers together;\n"
+            "                        1/30), login-address (per client address; 0.1/10) or\n"
+            "                        login-account (failed logins per account; 0.2/20);\n"
+            "                        register (all callers; 0.5/20) or register-address (0.05/10)\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
             "  --federation          talk to other Matrix servers (off by default for now:\n"
@@ -97,9 +107,20 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
     ht_rate *rule = NULL;
     if (eq) {
         size_t n = (size_t)(eq - arg);
-        if (n == 4 && strncmp(arg, "user", 4) == 0) rule = &cfg->rate_user;
-        else if (n == 5 && strncmp(arg, "login", 5) == 0) rule = &cfg->rate_login;
-        else if (n == 8 && strncmp(arg, "register", 8) == 0) rule = &cfg->rate_register;
+        static const struct {
+            const char *name;
+            size_t offset;
+        } actions[] = {
+            {"user", offsetof(ht_config, rate_user)},
+            {"login", offsetof(ht_config, rate_login)},
+            {"login-address", offsetof(ht_config, rate_login_address)},
+            {"login-account", offsetof(ht_config, rate_login_account)},
+            {"register", offsetof(ht_config, rate_register)},
+            {"register-address", offsetof(ht_config, rate_register_address)},
+        };
+        for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
+            if (strlen(actions[i].name) == n && strncmp(arg, actions[i].name, n) == 0)
+                rule = (ht_rate *)((char *)cfg + actions[i].offset);
     }
     char *end = NULL;
     double per_second = 0;
@@ -113,8 +134,9 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
         }
     }
     if (!rule || !(per_second > 0 && per_second <= 1e6) || burst == 0 || burst > 1000000) {
-        fprintf(stderr, "hometab: --rate-limit wants ACTION=PER_SECOND/BURST with ACTION user, login or "
-                        "register, e.g. login=0.5/10, not '%s'\n", arg);
+        fprintf(stderr, "hometab: --rate-limit wants ACTION=PER_SECOND/BURST with ACTION user, login, "
+                        "login-address, login-account, register or register-address, e.g. login=0.5/10, "
+                        "not '%s'\n", arg);
         return false;
     }
     *rule = (ht_rate){per_second, (unsigned)burst};
@@ -129,6 +151,8 @@ int main(int argc, char **argv) {
                               .port = 8008,
                               .idle_timeout_ms = 75000,
                               .request_timeout_ms = 30000,
+                              .send_timeout_ms = 60000,
+                              .max_buffered = 512u * 1024 * 1024,
                               .max_connections = 10000,
                               .max_connections_per_ip = 2000,
                               .max_parked = 5000,
@@ -137,11 +161,11 @@ int main(int argc, char **argv) {
 
     enum {
         OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_REQUEST_TIMEOUT,
-        OPT_IDLE_TIMEOUT, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_MAX_PARKED, OPT_MAX_PARKED_IP,
-        OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP, OPT_FEDERATION, OPT_NO_FEDERATION, OPT_FEDERATION_CA,
-        OPT_FEDERATION_INSECURE, OPT_FEDERATION_DNS
+        OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_MAX_BUFFERED, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
+        OPT_MAX_PARKED, OPT_MAX_PARKED_IP, OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP, OPT_FEDERATION,
+        OPT_NO_FEDERATION, OPT_FEDERATION_CA, OPT_FEDERATION_INSECURE, OPT_FEDERATION_DNS
     };
-    bool max_body_given = false, max_upload_given = false;
+    bool max_body_given = false, max_upload_given = false, max_buffered_given = false;
     static const struct option long_opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"db", required_argument, NULL, OPT_DB},
@@ -152,6 +176,8 @@ int main(int argc, char **argv) {
         {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
         {"request-timeout-ms", required_argument, NULL, OPT_REQUEST_TIMEOUT},
         {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"send-timeout-ms", required_argument, NULL, OPT_SEND_TIMEOUT},
+        {"max-buffered", required_argument, NULL, OPT_MAX_BUFFERED},
         {"presence-offline-ms", required_argument, NULL, OPT_PRESENCE_OFFLINE},
         {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
         {"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONNS_IP},
@@ -203,6 +229,15 @@ int main(int argc, char **argv) {
             if (!parse_positive(optarg, "--idle-timeout-ms", SIZE_MAX, &number)) return 2;
             opts.idle_timeout_ms = number;
             break;
+        case OPT_SEND_TIMEOUT:
+            if (!parse_positive(optarg, "--send-timeout-ms", SIZE_MAX, &number)) return 2;
+            opts.send_timeout_ms = number;
+            break;
+        case OPT_MAX_BUFFERED:
+            if (!parse_positive(optarg, "--max-buffered", SIZE_MAX, &number)) return 2;
+            opts.max_buffered = (size_t)number;
+            max_buffered_given = true;
+            break;
         case OPT_PRESENCE_OFFLINE:
             if (!parse_positive(optarg, "--presence-offline-ms", INT64_MAX, &number)) return 2;
             cfg.presence_offline_ms = (int64_t)number;
@@ -253,6 +288,19 @@ int main(int argc, char **argv) {
         }
         if (max_body_given) cfg.max_upload_bytes = cfg.max_body_bytes;
         else cfg.max_body_bytes = cfg.max_upload_bytes;
+    }
+
+    /* The one largest request must fit in the server's memory bound, or it
+     * could never be received: its head, its body with the most chunked
+     * framing allows (as much again, and 64 KiB), and a read beyond. */
+    size_t largest = cfg.max_header_bytes + 2 * cfg.max_body_bytes + 256 * 1024;
+    if (opts.max_buffered < largest) {
+        if (max_buffered_given) {
+            fprintf(stderr, "hometab: --max-buffered must be at least %zu bytes (one largest request: "
+                            "twice --max-body, plus headers and a margin)\n", largest);
+            return 2;
+        }
+        opts.max_buffered = largest;
     }
 
     /* Plain HTTP carries federation requests (signed, but readable and
