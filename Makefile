@@ -295,10 +295,10 @@ test-api: build/native/hometab deps-node
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
-# The federation test kit (tests/federation/lib: a fake remote homeserver in node) checked on
-# its own; hometab-based federation tests join this folder.
-test-federation: deps-node
-	node --test --test-concurrency=1 tests/federation/
+# Federation (tests/federation): the test kit (lib/: a fake remote homeserver in node) checked
+# on its own, then hometab against the fake and against another hometab, on loopback.
+test-federation: build/native/hometab deps-node
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/federation/
 
 # Federation against the reference server, Synapse 1.67.0, on loopback (tests/interop/). Not
 # part of make test: its source is kept beside the repository, in ../shared/synapse, which a
@@ -326,7 +326,7 @@ test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool de
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/ tests/sdk/
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
