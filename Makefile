@@ -147,7 +147,9 @@ APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
 # make test-fedhost: openssl makes the test CA, dnsmasq (the binary alone, no
 # system service) is the local DNS server of the SRV and delegation tests.
-APT_FEDHOST := openssl dnsmasq-base
+# make test-federation: stunnel4 is the TLS front of federating hometabs (as a
+# reverse proxy is in a real deployment), for the TLS test and make interop.
+APT_FEDHOST := openssl dnsmasq-base stunnel4
 # The differential test of canonical JSON, hashes and signatures: Synapse's own
 # libraries, as Debian packages them.
 APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
@@ -160,7 +162,7 @@ APT_BROWSER := chromium
 # make interop: Synapse 1.67.0 runs from its source on Debian's python3 packages (its
 # pyproject's dependencies; poetry-core only writes the package metadata Synapse checks at
 # start); openssl makes the test CA. Not in APT_ALL: make test does not need them.
-APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
+APT_INTEROP := openssl stunnel4 python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
     python3-canonicaljson python3-signedjson python3-service-identity python3-twisted python3-treq \
     python3-openssl python3-yaml python3-pyasn1 python3-pyasn1-modules python3-bcrypt python3-pil \
     python3-sortedcontainers python3-pymacaroons python3-msgpack python3-phonenumbers \
@@ -297,7 +299,7 @@ test-sdk: build/native/hometab deps-node
 
 # Federation (tests/federation): the test kit (lib/: a fake remote homeserver in node) checked
 # on its own, then hometab against the fake and against another hometab, on loopback.
-test-federation: build/native/hometab deps-node
+test-federation: build/native/hometab deps-node deps-fedhost
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/federation/
 
 # Federation against the reference server, Synapse 1.67.0, on loopback (tests/interop/). Not

@@ -12,6 +12,7 @@
 
 import net from 'node:net';
 import { startServer } from '../../api/lib/server.mjs';
+import { startTlsFront } from './tls-front.mjs';
 
 // A port free now: the kernel's pick, released for the server to take.
 export function freePort() {
@@ -25,12 +26,30 @@ export function freePort() {
   });
 }
 
-export async function startFederating({ args = [], port, db } = {}) {
+// tls (tests/interop/lib/ca.mjs's makeTestCa): other servers reach this one
+// over TLS through stunnel4 on its own port (the name's port), and it trusts
+// the test CA for its own requests (unless trustCa is false); clients still
+// use the plain port.
+export async function startFederating({ args = [], port, db, tls, tlsPort, trustCa = true } = {}) {
   port ??= await freePort();
-  const name = `127.0.0.1:${port}`;
-  const flags = ['--listen', name, '--server-name', name, '--federation', '--federation-insecure-http',
+  if (tls) tlsPort ??= await freePort();
+  const name = `127.0.0.1:${tls ? tlsPort : port}`;
+  const transport = !tls ? ['--federation-insecure-http'] : trustCa ? ['--federation-ca', tls.caPath] : [];
+  const flags = ['--listen', `127.0.0.1:${port}`, '--server-name', name, '--federation', ...transport,
                  '--no-rate-limit', ...args];
-  const srv = await startServer({ args: flags, db });
+  const front = tls ? await startTlsFront({ port: tlsPort, target: port, tls }) : null;
+  const srv = await startServer({ args: flags, db }).catch(async (e) => {
+    await front?.stop();
+    throw e;
+  });
   srv.serverName = name;
+  srv.tlsPort = tlsPort;
+  if (front) {
+    const stop = srv.stop;
+    srv.stop = async (opts) => {
+      await stop(opts);
+      await front.stop();
+    };
+  }
   return srv;
 }
