@@ -129,7 +129,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 .PHONY: bench-stateres test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
-        bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
+        bench bench-browser bench-pdu bench-federation clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
         deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
         package test-package bench-package test-fedhost deps-fedhost
 
@@ -342,8 +342,12 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser bench-p2p bench-pdu bench-package
+bench: deps native bench-browser bench-p2p bench-pdu bench-package bench-federation
 	node tests/bench/bench.mjs
+
+# Two hometabs federating on loopback: cross-server wake-up, bulk delivery, a big room's join.
+bench-federation: native deps-node
+	node tests/bench/federation.mjs
 
 # What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
 bench-pdu: build/native/canonical-tool
