@@ -307,11 +307,11 @@ test-federation: build/native/hometab deps-node deps-fedhost
 # clone elsewhere lacks. tests/interop/lib/synapse.mjs unpacks it into .cache/synapse-1.67.0.
 SYNAPSE_DIR ?= $(CURDIR)/../shared/synapse
 # The source is looked for first, so a clone without it fails at once, having installed nothing.
-interop: deps-node
+interop: build/native/hometab deps-node
 	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "interop: no $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz;" \
 	    "make interop needs the shared folder beside the repository (or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory deps-interop
-	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
+	SYNAPSE_DIR=$(SYNAPSE_DIR) HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/interop/
 
 # The native host's federation client on its own (tests/fedhost): build/*/fetch-tool
 # against real HTTP(S) servers, a test CA (openssl) and a local DNS server
