@@ -34,8 +34,10 @@ ht_reply ht_fed_query_directory(ht_ctx *ctx);  /* GET /v1/query/directory */
 /* A remote user's profile (or one field) for our client, as *out; false:
  * the request must wait. */
 bool ht_fed_remote_profile(ht_ctx *ctx, const char *user_id, const char *field, ht_reply *out);
-/* A remote alias: *room_id and the servers to join through (borrowed), or
- * *room_id NULL with *err; false: the request must wait. */
+/* A remote alias: *room_id and the servers to join through (strings, at
+ * most HT_FED_MAX_ALIAS_SERVERS, in the arena), or *room_id NULL with *err;
+ * false: the request must wait. */
+enum { HT_FED_MAX_ALIAS_SERVERS = 20 };
 bool ht_fed_remote_alias(ht_ctx *ctx, const char *alias, const char **room_id, json_t **servers, ht_reply *err);
 
 /* ---- join.c: another server's user joins or leaves a room we are in ---- */

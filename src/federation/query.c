@@ -89,6 +89,14 @@ bool ht_fed_remote_alias(ht_ctx *ctx, const char *alias, const char **room_id, j
         return true;
     }
     *room_id = id;
-    *servers = json_object_get(a.json, "servers");
+    /* The servers named, as far as they are strings, at most a bounded few. */
+    json_t *list = ht_json_keep(ctx->arena, json_array());
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(a.json, "servers"), i, s) {
+        if (json_array_size(list) == HT_FED_MAX_ALIAS_SERVERS) break;
+        if (json_is_string(s)) json_array_append(list, s);
+    }
+    *servers = list;
     return true;
 }

@@ -75,10 +75,12 @@ static bool take_outliers(ht_ctx *ctx, const char *version, json_t *events, cons
 }
 
 /* One attempt through `server`: true with *out, or with *failed set when
- * this server cannot help (try the next); false while it waits. */
+ * this server cannot help (try the next; *refused when it said the room
+ * will not have this user, as for a ban); false while it waits. */
 static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, json_t *content, ht_reply *out,
-                         const char **failed) {
+                         const char **failed, bool *refused) {
     *failed = NULL;
+    *refused = false;
     const char *user = ctx->auth.user_id;
     const char *target = ht_arena_printf(ctx->arena, "/_matrix/federation/v1/make_join/%s/%s?ver=10&ver=11",
                                          ht_percent_encode(ctx->arena, room_id), ht_percent_encode(ctx->arena, user));
@@ -88,6 +90,7 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
     const ht_room_version *v = version_id ? ht_room_version_get(version_id) : NULL;
     json_t *template_event = json_object_get(made.json, "event");
     if (made.status != 200 || !v || !json_is_object(template_event)) {
+        *refused = made.status == 403;
         *failed = made.status == 200 ? "it offered a room version this server does not know"
                   : made.error      ? made.error
                                     : ht_json_str(made.json, "error");
@@ -111,6 +114,7 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
     if (!ht_remote_ask(ctx, server, "PUT", target, join, ASK_TIMEOUT_MS, &sent)) return false;
     json_t *state = json_object_get(sent.json, "state"), *chain = json_object_get(sent.json, "auth_chain");
     if (sent.status != 200 || !json_is_array(state) || !json_is_array(chain)) {
+        *refused = sent.status == 403;
         *failed = sent.error ? sent.error : ht_json_str(sent.json, "error");
         if (!*failed) *failed = "its send_join answer is malformed";
         return true;
@@ -156,17 +160,24 @@ bool ht_fed_join(ht_ctx *ctx, const char *room_id, const char *const *servers, s
                  ht_reply *out) {
     const char *last = "no server was named to join through";
     const char *last_server = NULL;
+    bool refused = false;
     for (size_t i = 0; i < count; i++) {
         if (strcmp(servers[i], ctx->env->server_name) == 0) continue;
         const char *failed;
-        if (!join_through(ctx, servers[i], room_id, content, out, &failed)) return false;
+        bool said_no;
+        if (!join_through(ctx, servers[i], room_id, content, out, &failed, &said_no)) return false;
         if (!failed) return true;
         last = failed;
         last_server = servers[i];
+        refused = refused || said_no;
     }
-    *out = last_server ? ht_reply_status_error(404, HT_M_NOT_FOUND,
-                                               ht_arena_printf(ctx->arena, "The room could not be joined through %s: %s",
-                                                               last_server, last))
-                       : ht_reply_error(HT_M_NOT_FOUND, last);
+    if (!last_server) {
+        *out = ht_reply_error(HT_M_NOT_FOUND, last);
+        return true;
+    }
+    /* A resident that refused the user (a ban, an invite-only room) is a
+     * 403, as a local join would be; servers that could not help, a 404. */
+    const char *why = ht_arena_printf(ctx->arena, "The room could not be joined through %s: %s", last_server, last);
+    *out = refused ? ht_reply_status_error(403, HT_M_FORBIDDEN, why) : ht_reply_status_error(404, HT_M_NOT_FOUND, why);
     return true;
 }

@@ -12,6 +12,7 @@
 
 import net from 'node:net';
 import { startServer } from '../../api/lib/server.mjs';
+import { startTcpFront } from './tcp-front.mjs';
 import { startTlsFront } from './tls-front.mjs';
 
 // A port free now: the kernel's pick, released for the server to take.
@@ -26,24 +27,27 @@ export function freePort() {
   });
 }
 
+// partitionable: other servers reach this one through a TCP forwarder
+// (tcp-front.mjs) that srv.front.cut() and srv.front.mend() break and mend.
 // tls (tests/interop/lib/ca.mjs's makeTestCa): other servers reach this one
 // over TLS through stunnel4 on its own port (the name's port), and it trusts
 // the test CA for its own requests (unless trustCa is false); clients still
 // use the plain port.
-export async function startFederating({ args = [], port, db, tls, tlsPort, trustCa = true } = {}) {
+export async function startFederating({ args = [], port, db, tls, frontPort, trustCa = true, partitionable } = {}) {
   port ??= await freePort();
-  if (tls) tlsPort ??= await freePort();
-  const name = `127.0.0.1:${tls ? tlsPort : port}`;
+  if (tls || partitionable) frontPort ??= await freePort();
+  const name = `127.0.0.1:${frontPort ?? port}`;
   const transport = !tls ? ['--federation-insecure-http'] : trustCa ? ['--federation-ca', tls.caPath] : [];
   const flags = ['--listen', `127.0.0.1:${port}`, '--server-name', name, '--federation', ...transport,
                  '--no-rate-limit', ...args];
-  const front = tls ? await startTlsFront({ port: tlsPort, target: port, tls }) : null;
+  const front = tls ? await startTlsFront({ port: frontPort, target: port, tls })
+    : partitionable ? await startTcpFront({ port: frontPort, target: port }) : null;
   const srv = await startServer({ args: flags, db }).catch(async (e) => {
     await front?.stop();
     throw e;
   });
   srv.serverName = name;
-  srv.tlsPort = tlsPort;
+  srv.front = front;
   if (front) {
     const stop = srv.stop;
     srv.stop = async (opts) => {
