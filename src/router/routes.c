@@ -43,6 +43,12 @@ const ht_route ht_routes[] = {
     {"GET", FED "/v1/version", ht_fed_version, HT_ROUTE_KEYS},
     {"GET", FED "/v1/query/profile", ht_fed_query_profile, SIGNED},
     {"GET", FED "/v1/query/directory", ht_fed_query_directory, SIGNED},
+    {"GET", FED "/v1/event/{eventId}", ht_fed_event, SIGNED},
+    {"GET", FED "/v1/state/{roomId}", ht_fed_state, SIGNED},
+    {"GET", FED "/v1/state_ids/{roomId}", ht_fed_state_ids, SIGNED},
+    {"GET", FED "/v1/event_auth/{roomId}/{eventId}", ht_fed_event_auth, SIGNED},
+    {"GET", FED "/v1/backfill/{roomId}", ht_fed_backfill, SIGNED},
+    {"POST", FED "/v1/get_missing_events/{roomId}", ht_fed_get_missing_events, SIGNED},
 
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},

@@ -50,4 +50,8 @@ size_t ht_db_text_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, const 
 /* Column text copied into the arena; NULL for SQL NULL. */
 const char *ht_db_col_dup(ht_arena *arena, sqlite3_stmt *s, int col);
 
+/* Decodes a row of HT_EVENT_COLUMNS into the arena (rooms.c). */
+struct ht_event_row;
+void ht_store_event_read(ht_arena *arena, sqlite3_stmt *s, struct ht_event_row *ev);
+
 #endif

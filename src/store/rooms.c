@@ -355,3 +355,5 @@ bool ht_store_txn_put(ht_store *store, const char *user_id, const char *device_i
     ht_db_bind_text(s, 4, event_id);
     return ht_db_exec(store, s);
 }
+
+void ht_store_event_read(ht_arena *arena, sqlite3_stmt *s, ht_event_row *ev) { event_read(arena, s, ev); }

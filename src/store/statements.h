@@ -173,7 +173,8 @@
     X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
     HT_STATEMENTS_E2EE_MEDIA(X) \
     HT_STATEMENTS_CLIENT_REST(X) \
-    HT_STATEMENTS_FEDERATION(X)
+    HT_STATEMENTS_FEDERATION(X) \
+    HT_STATEMENTS_GRAPH_READ(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
 
@@ -508,6 +509,27 @@
                           "VALUES (?1, 1, ?2) ON CONFLICT DO UPDATE SET failures = failures + 1, " \
                           "retry_at_ms = ?2")                                            \
     X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1")
+
+/* graph_read.c: the event graph as other servers read it. */
+#define HT_STATEMENTS_GRAPH_READ(X)                                                      \
+    /* The auth chain of the events named in the JSON array ?1: every event   \
+     * reached from them through auth edges, again and again (not the events \
+     * themselves, unless reached). UNION keeps each id once, so a cycle ends; \
+     * the LIMIT stops the walk itself after ?2 ids, whatever the room's size. */ \
+    X(AUTH_CHAIN, "WITH RECURSIVE chain(event_id) AS ("                                  \
+                  "SELECT a.auth_event_id FROM json_each(?1) s JOIN events e ON e.event_id = s.value " \
+                  "JOIN event_auth_edges a ON a.stream = e.stream "                      \
+                  "UNION SELECT a.auth_event_id FROM chain c JOIN events e ON e.event_id = c.event_id " \
+                  "JOIN event_auth_edges a ON a.stream = e.stream LIMIT ?2) "             \
+                  "SELECT " HT_EVENT_COLUMNS " FROM events "                             \
+                  "WHERE event_id IN (SELECT event_id FROM chain) ORDER BY stream")     \
+    X(PREV_EVENT_IDS, "SELECT prev_event_id FROM event_edges WHERE stream = ?1 "         \
+                      "ORDER BY prev_event_id LIMIT ?2")                                 \
+    /* Users of server ?2 with a membership (of any kind, now) in room ?1. */    \
+    X(ROOM_USERS_OF_SERVER, "SELECT user_id FROM memberships WHERE room_id = ?1 "        \
+                            "AND substr(user_id, instr(user_id, ':') + 1) = ?2 "         \
+                            "ORDER BY user_id LIMIT ?3")                                  \
+    X(ROOM_SERVER_JOINED, "SELECT joined FROM room_servers WHERE room_id = ?1 AND server_name = ?2")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,

@@ -38,6 +38,8 @@ static void usage(FILE *f) {
             "                        (all callers together; default 1/30) or register (0.5/20)\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
+            "  --federation          serve the server-server API (/_matrix/federation, /_matrix/key);\n"
+            "                        this build cannot reach other servers yet: what needs them fails\n"
             "  --help                this text\n");
 }
 
@@ -120,7 +122,7 @@ int main(int argc, char **argv) {
     enum {
         OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_REQUEST_TIMEOUT,
         OPT_IDLE_TIMEOUT, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP, OPT_MAX_PARKED, OPT_MAX_PARKED_IP,
-        OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP
+        OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_FEDERATION, OPT_HELP
     };
     bool max_body_given = false, max_upload_given = false;
     static const struct option long_opts[] = {
@@ -141,6 +143,7 @@ int main(int argc, char **argv) {
         {"rate-limit", required_argument, NULL, OPT_RATE},
         {"no-rate-limit", no_argument, NULL, OPT_NO_RATE},
         {"log-requests", no_argument, NULL, OPT_LOG},
+        {"federation", no_argument, NULL, OPT_FEDERATION},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -202,6 +205,7 @@ int main(int argc, char **argv) {
             break;
         case OPT_NO_RATE: cfg.rate_limit = false; break;
         case OPT_LOG: opts.log_requests = true; break;
+        case OPT_FEDERATION: cfg.federation = true; break;
         case OPT_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

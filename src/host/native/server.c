@@ -392,6 +392,13 @@ static bool answer_one(conn *c, long request_len) {
         if (!c->parked && c->received_ms == 0) c->received_ms = now;
         uint64_t before = ht_core_stream_position(srv->core);
         ht_core_handle(srv->core, bytes, len, c->received_ms, now, &res);
+        /* No outbound client yet: every fetch fails at once, as an
+         * unreachable server would, and the core answers accordingly. */
+        while (res.outcome == HT_FETCH) {
+            for (size_t i = 0; i < res.fetch_count; i++)
+                ht_core_fetch_done(srv->core, res.fetches[i], 0, NULL, 0, "this server cannot reach other servers yet");
+            ht_core_handle(srv->core, bytes, len, c->received_ms, now_ms(), &res);
+        }
         if (res.outcome == HT_WORK) {
             start_work(c, res.work, (long)len);
             return false;
