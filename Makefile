@@ -100,6 +100,18 @@ build/asan/state-res-tool: $(call objs,asan,$(CORE_SRC) tests/synapse_state_res/
 	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
 	$(linked)
 
+# Another server's keys and events put into a stopped hometab's database through the rooms
+# engine: how tests/federation has its fake server read from a native hometab (seed_tool.c).
+SEED_TOOL_SRC := tests/federation/seed_tool.c
+
+build/native/fed-seed-tool: $(call objs,native,$(CORE_SRC) $(SEED_TOOL_SRC))
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
+build/asan/fed-seed-tool: $(call objs,asan,$(CORE_SRC) $(SEED_TOOL_SRC))
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -243,6 +255,7 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
 	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool \
+	    build/native/fed-seed-tool build/asan/fed-seed-tool \
 	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@$(MAKE) --no-print-directory test-unit test-differential test-api test-sdk test-federation test-asan \
 	    test-fuzz test-browser test-p2p test-package
@@ -270,9 +283,9 @@ test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
 # The federation test kit (tests/federation/lib: a fake remote homeserver in node) checked on
-# its own; hometab-based federation tests join this folder.
-test-federation: deps-node
-	node --test --test-concurrency=1 tests/federation/
+# its own, and the fake server reading from the release build (the seed tool beside it).
+test-federation: build/native/hometab build/native/fed-seed-tool deps-node
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/federation/
 
 # Federation against the reference server, Synapse 1.67.0, on loopback (tests/interop/). Not
 # part of make test: its source is kept beside the repository, in ../shared/synapse, which a
@@ -285,11 +298,12 @@ interop: deps-node
 	@$(MAKE) --no-print-directory deps-interop
 	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
 
-test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential
+test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool build/asan/fed-seed-tool deps-node \
+           deps-differential
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/ tests/sdk/
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the

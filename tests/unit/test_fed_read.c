@@ -697,8 +697,9 @@ static void test_get_missing_events_bounds_what_it_is_given(void **state) {
     assert_error(&r, 400, "M_BAD_JSON");
     r = missing(w, C, json_pack("{s:[], s:[s]}", "earliest_events", "latest_events", m));
     assert_error(&r, 403, "M_FORBIDDEN");
-    r = net_fed_call(&w->n, B, A, "POST", FED "/get_missing_events/%21unknown%3Aa.test",
-                     json_pack("{s:[], s:[s]}", "earliest_events", "latest_events", m), NULL);
+    json_t *body = json_pack("{s:[], s:[s]}", "earliest_events", "latest_events", m);
+    r = net_fed_call(&w->n, B, A, "POST", FED "/get_missing_events/%21unknown%3Aa.test", body, NULL);
+    json_decref(body);
     assert_error(&r, 404, "M_NOT_FOUND");
     free(m);
 }
