@@ -27,14 +27,24 @@ FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_TARGETS := http core canonical
 PKGS := libuv jansson sqlite3 libsodium
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The native host's federation client (src/host/native: fetch, resolve, dns,
+# curl_uv): libcurl with OpenSSL, and c-ares.
+NATIVE_PKGS := libcurl libcares openssl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(NATIVE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+NATIVE_LIBS = $(shell pkg-config --libs $(NATIVE_PKGS) 2>/dev/null)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c src/federation/*.c \
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 DIFFERENTIAL_SRC := tests/differential/canonical_tool.c
+# The federation client on its own (tests/fedhost): its files, the tool's main.
+FETCH_SRC := $(addprefix src/host/native/,fetch.c resolve.c dns.c curl_uv.c name_table.c server_name.c) \
+             src/util/oom.c
+FETCH_TOOL_SRC := $(FETCH_SRC) tests/fedhost/fetch_tool.c
+# The native host's pieces that need no event loop are unit-tested too.
+UNIT_HOST_SRC := src/host/native/park_index.c src/host/native/request_log.c
 
 # Release build in build/native, sanitizer build in build/asan.
 objs = $(patsubst %.c,build/$(1)/%.o,$(2))
@@ -55,18 +65,27 @@ build/fuzz/%.o: %.c | deps-fuzz
 linked = @echo "build: $@ ($(words $(filter %.o,$?)) of $(words $(filter %.o,$^)) files compiled)"
 
 build/native/hometab: $(call objs,native,$(CORE_SRC) $(NATIVE_SRC))
-	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
 	$(linked)
 
 build/asan/hometab: $(call objs,asan,$(CORE_SRC) $(NATIVE_SRC))
-	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
 	$(linked)
 
-build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
+# The federation client alone, driven by tests/fedhost (make test-fedhost).
+build/native/fetch-tool: $(call objs,native,$(FETCH_TOOL_SRC))
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
+	$(linked)
+
+build/asan/fetch-tool: $(call objs,asan,$(FETCH_TOOL_SRC))
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
+	$(linked)
+
+build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_HOST_SRC) $(UNIT_SRC))
 	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) -lcmocka
 	$(linked)
 
-build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_SRC))
+build/asan/unit-tests: $(call objs,asan,$(CORE_SRC) $(UNIT_HOST_SRC) $(UNIT_SRC))
 	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 	$(linked)
 
@@ -124,7 +143,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
         test-differential test-federation interop deps-interop \
         bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
         deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
-        package test-package bench-package
+        package test-package bench-package test-fedhost deps-fedhost
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -135,8 +154,12 @@ hometab: native
 # Debian packages, installed only when one is missing (quiet otherwise).
 # `make run` installs what running needs (APT_BUILD, APT_WASM, the npm
 # packages the web root is built with); `make test` the rest.
-APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
+APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
+    libcurl4-openssl-dev libc-ares-dev libssl-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
+# make test-fedhost: openssl makes the test CA, dnsmasq (the binary alone, no
+# system service) is the local DNS server of the SRV and delegation tests.
+APT_FEDHOST := openssl dnsmasq-base
 # The differential test of canonical JSON, hashes and signatures: Synapse's own
 # libraries, as Debian packages them.
 APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
@@ -159,7 +182,7 @@ APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unp
 APT_RUN := $(APT_BUILD) $(APT_WASM)
 # The WebRTC test makes a network namespace with a veth pair: ip and unshare.
 APT_P2P := iproute2 util-linux
-APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_DIFFERENTIAL) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FEDHOST) $(APT_DIFFERENTIAL) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -193,6 +216,9 @@ deps-wasm:
 
 deps-interop:
 	$(call apt_install,$(APT_INTEROP))
+
+deps-fedhost:
+	$(call apt_install,$(APT_FEDHOST))
 
 deps-browser: deps-node
 	$(call apt_install,$(APT_BROWSER))
@@ -258,7 +284,7 @@ test: deps
 	    build/native/fed-seed-tool build/asan/fed-seed-tool \
 	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@$(MAKE) --no-print-directory test-unit test-differential test-api test-sdk test-federation test-asan \
-	    test-fuzz test-browser test-p2p test-package
+	    test-fedhost test-fuzz test-browser test-p2p test-package
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -297,6 +323,17 @@ interop: deps-node
 	    "make interop needs the shared folder beside the repository (or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory deps-interop
 	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
+
+# The native host's federation client on its own (tests/fedhost): build/*/fetch-tool
+# against real HTTP(S) servers, a test CA (openssl) and a local DNS server
+# (dnsmasq), on the release build and on the sanitizer build; then the
+# federation flags of the hometab binary.
+# The client's suites run on the sanitizer build (what they assert holds on
+# both; the release build of the same code is the one in hometab).
+test-fedhost: build/asan/fetch-tool build/native/hometab deps-fedhost deps-node
+	FETCH_TOOL=$(CURDIR)/build/asan/fetch-tool HOMETAB_SANITIZED=1 \
+	    node --test --test-concurrency=1 tests/fedhost/fetch.test.mjs tests/fedhost/discovery.test.mjs
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/fedhost/flags.test.mjs
 
 test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool build/asan/fed-seed-tool deps-node \
            deps-differential
@@ -411,7 +448,8 @@ WASM_OBJ := $(patsubst %.c,$(WASM_OBJ_DIR)/%.o,$(CORE_SRC) $(WASM_HOST_SRC))
 # part of SQLite, jansson and libsodium the core does not reach.
 WASM_EXPORTS := _malloc _free _ht_wasm_open _ht_wasm_close _ht_wasm_error _ht_wasm_handle \
     _ht_wasm_response _ht_wasm_response_len _ht_wasm_wrote _ht_wasm_park_position \
-    _ht_wasm_park_deadline _ht_wasm_stream_position _ht_wasm_chunk_size _ht_wasm_file_size \
+    _ht_wasm_park_deadline _ht_wasm_park_keys _ht_wasm_park_key_count _ht_wasm_wake_keys \
+    _ht_wasm_wake_key_count _ht_wasm_wake_all _ht_wasm_stream_position _ht_wasm_chunk_size _ht_wasm_file_size \
     _ht_wasm_chunk_count _ht_wasm_file_reset _ht_wasm_chunk _ht_wasm_dirty_take \
     _ht_wasm_dirty_list _ht_wasm_dirty_size_changed _ht_wasm_dirty_mark
 comma := ,

@@ -15,8 +15,11 @@
 
 #include <string.h>
 
+#include "federation/pdus.h"
 #include "federation/read.h"
 #include "matrix/ids.h"
+#include "room/pdu.h"
+#include "room/room.h"
 #include "store/rooms.h"
 #include "util/json.h"
 
@@ -49,8 +52,13 @@ json_t *ht_fed_transaction(ht_ctx *ctx, json_t *pdus) {
 }
 
 void ht_fed_append_seen(ht_ctx *ctx, ht_fed_room *room, const ht_event_row *ev, json_t *list) {
-    json_t *pdu = ht_room_served_pdu(ctx->env, room->version, ev, ht_server_may_see(&room->viewer, ev));
-    if (pdu) json_array_append(list, pdu);
+    json_t *pdu = ht_fed_pdu(ctx->env, ev);
+    if (pdu && !ht_server_may_see(&room->viewer, ev)) {
+        json_t *redacted = ht_pdu_redact(room->version, pdu);
+        json_decref(pdu);
+        pdu = redacted;
+    }
+    if (pdu) json_array_append_new(list, pdu);
 }
 
 /* The event `event_id` of the room, if the asking server may ask about it:
@@ -67,14 +75,15 @@ static bool event_in_room(ht_ctx *ctx, const ht_fed_room *room, const char *even
 }
 
 /* Appends the events, whole, to list; false once they pass the answer's
- * byte bound. */
-static bool append_whole(ht_ctx *ctx, const ht_fed_room *room, const ht_event_row *rows, size_t n, json_t *list,
-                         size_t *bytes) {
+ * byte bound, or if one cannot be read. */
+static bool append_whole(ht_ctx *ctx, const char *const *ids, size_t n, json_t *list, size_t *bytes) {
     for (size_t i = 0; i < n; i++) {
-        *bytes += strlen(rows[i].json);
-        if (*bytes > HT_FED_MAX_ANSWER_BYTES) return false;
-        json_t *pdu = ht_room_served_pdu(ctx->env, room->version, &rows[i], true);
-        if (pdu) json_array_append(list, pdu);
+        ht_event_row row;
+        if (!ht_store_event_by_id(ctx->env->store, ctx->arena, ids[i], &row)) return false;
+        *bytes += strlen(row.json);
+        json_t *pdu = *bytes <= HT_FED_MAX_ANSWER_BYTES ? ht_fed_pdu(ctx->env, &row) : NULL;
+        if (!pdu) return false;
+        json_array_append_new(list, pdu);
     }
     return true;
 }
@@ -111,10 +120,8 @@ ht_reply ht_fed_event(ht_ctx *ctx) {
  * that state: what /state and /state_ids answer. */
 typedef struct state_at {
     ht_fed_room room;
-    const char **ids;
-    size_t count;
-    ht_event_row *chain;
-    size_t chain_count;
+    const char **ids, **chain;
+    size_t count, chain_count;
 } state_at;
 
 static bool read_state_at(ht_ctx *ctx, state_at *s, ht_reply *err) {
@@ -135,14 +142,12 @@ static bool read_state_at(ht_ctx *ctx, state_at *s, ht_reply *err) {
         *err = ht_reply_error(HT_M_FORBIDDEN, "You do not have permission to access the state at the requested event.");
         return false;
     }
-    bool over;
-    if (!ht_room_state_ids_before(ctx->env, &ev, HT_FED_MAX_STATE_EVENTS, &s->ids, &s->count, &over)) {
+    if (!ht_room_state_ids_before(ctx->env, ev.event_id, &s->ids, &s->count)) {
         *err = ht_reply_error(HT_M_NOT_FOUND, "This server does not know the state at that event.");
         return false;
     }
-    if (!over)
-        s->chain_count = ht_room_auth_chain(ctx->env, s->ids, s->count, HT_FED_MAX_STATE_EVENTS, &s->chain, &over);
-    if (over) {
+    if (s->count > HT_FED_MAX_STATE_EVENTS ||
+        !ht_room_auth_chain(ctx->env, s->ids, s->count, HT_FED_MAX_STATE_EVENTS, &s->chain, &s->chain_count)) {
         *err = too_large(ctx, "The state at this event");
         return false;
     }
@@ -154,10 +159,8 @@ ht_reply ht_fed_state_ids(ht_ctx *ctx) {
     state_at s = {0};
     ht_reply err;
     if (!read_state_at(ctx, &s, &err)) return err;
-    json_t *chain = json_array();
-    for (size_t i = 0; i < s.chain_count; i++) json_array_append_new(chain, json_string(s.chain[i].event_id));
-    return ht_reply_json(json_pack("{s:o, s:o}", "pdu_ids", ht_json_string_array(s.ids, s.count),
-                                   "auth_chain_ids", chain));
+    return ht_reply_json(json_pack("{s:o, s:o}", "pdu_ids", ht_json_string_array(s.ids, s.count), "auth_chain_ids",
+                                   ht_json_string_array(s.chain, s.chain_count)));
 }
 
 /* spec: server-server GET /_matrix/federation/v1/state/{roomId} */
@@ -165,15 +168,10 @@ ht_reply ht_fed_state(ht_ctx *ctx) {
     state_at s = {0};
     ht_reply err;
     if (!read_state_at(ctx, &s, &err)) return err;
-    ht_event_row *rows = ht_arena_calloc(ctx->arena, s.count ? s.count : 1, sizeof *rows);
-    for (size_t i = 0; i < s.count; i++)
-        if (!ht_store_event_by_id(ctx->env->store, ctx->arena, s.ids[i], &rows[i]))
-            return ht_reply_error(HT_M_SERVER_ERROR, "An event of the state could not be read.");
     json_t *pdus = json_array(), *chain = json_array();
     json_t *answer = json_pack("{s:o, s:o}", "pdus", pdus, "auth_chain", chain);
     size_t bytes = 0;
-    if (!append_whole(ctx, &s.room, rows, s.count, pdus, &bytes) ||
-        !append_whole(ctx, &s.room, s.chain, s.chain_count, chain, &bytes)) {
+    if (!append_whole(ctx, s.ids, s.count, pdus, &bytes) || !append_whole(ctx, s.chain, s.chain_count, chain, &bytes)) {
         json_decref(answer);
         return too_large(ctx, "The state at this event");
     }
@@ -191,12 +189,12 @@ ht_reply ht_fed_event_auth(ht_ctx *ctx) {
     if (!ht_fed_room_open(ctx, ht_param_get(ctx, "roomId"), &room, &err) ||
         !event_in_room(ctx, &room, ht_param_get(ctx, "eventId"), &ev, &err))
         return err;
-    bool over;
-    ht_event_row *chain;
-    size_t n = ht_room_auth_chain(ctx->env, &ev.event_id, 1, HT_FED_MAX_STATE_EVENTS, &chain, &over);
+    const char **chain;
+    size_t n;
     json_t *list = json_array();
     size_t bytes = 0;
-    if (over || !append_whole(ctx, &room, chain, n, list, &bytes)) {
+    if (!ht_room_auth_chain(ctx->env, &ev.event_id, 1, HT_FED_MAX_STATE_EVENTS, &chain, &n) ||
+        !append_whole(ctx, chain, n, list, &bytes)) {
         json_decref(list);
         return too_large(ctx, "The auth chain of this event");
     }

@@ -41,6 +41,22 @@ bool ht_fed_remote_profile(ht_ctx *ctx, const char *user_id, const char *field, 
  * *room_id NULL with *err; false: the request must wait. */
 bool ht_fed_remote_alias(ht_ctx *ctx, const char *alias, const char **room_id, json_t **servers, ht_reply *err);
 
+/* ---- join.c: another server's user joins or leaves a room we are in ---- */
+ht_reply ht_fed_make_join(ht_ctx *ctx);    /* GET /v1/make_join/{roomId}/{userId} */
+ht_reply ht_fed_send_join(ht_ctx *ctx);    /* PUT /v2/send_join/{roomId}/{eventId} */
+ht_reply ht_fed_make_leave(ht_ctx *ctx);   /* GET /v1/make_leave/{roomId}/{userId} */
+ht_reply ht_fed_send_leave(ht_ctx *ctx);   /* PUT /v2/send_leave/{roomId}/{eventId} */
+
+/* ---- send.c ---- */
+ht_reply ht_fed_send(ht_ctx *ctx);         /* PUT /v1/send/{txnId} */
+
+/* ---- remote_join.c: our user joins a room on other servers ---- */
+/* Joins ctx's user to room_id through the servers in order, with our member
+ * event's content; *out is {room_id} or the error of the last server
+ * tried. False while it waits for them. */
+bool ht_fed_join(ht_ctx *ctx, const char *room_id, const char *const *servers, size_t count, json_t *content,
+                 ht_reply *out);
+
 /* ---- auth.c ---- */
 /* For routes flagged HT_ROUTE_FEDERATION: checks the X-Matrix signature and
  * sets ctx->origin. HT_OK, a 401 error, or *wait when the origin's key must

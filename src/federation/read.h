@@ -12,6 +12,7 @@
 
 #include "matrix/handler.h"
 #include "room/for_servers.h"
+#include "room/room_version.h"
 #include "store/rooms.h"
 
 enum {

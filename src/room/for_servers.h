@@ -1,6 +1,7 @@
-/* for_servers.h -- what another server may read of a room, and in which
- * form: the rooms engine's side of the server-server read endpoints
- * (federation/events.c, federation/backfill.c).
+/* for_servers.h -- what another server may read of a room: the rooms
+ * engine's side of the server-server read endpoints (federation/events.c,
+ * federation/backfill.c), beside room.h's state before an event and auth
+ * chains.
  *
  * The one decision: an event is judged for a server as for its users.
  * History visibility is read at the event itself (the state before it, and
@@ -12,13 +13,11 @@
 #ifndef HT_ROOM_FOR_SERVERS_H
 #define HT_ROOM_FOR_SERVERS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "matrix/env.h"
-#include "room/room_version.h"
 #include "store/rooms.h"
 
 enum {
@@ -52,26 +51,6 @@ void ht_server_viewer_init(ht_env *env, ht_server_viewer *viewer, const char *ro
  * visibility after a history_visibility event, and the membership before a
  * user's own member event, count too. */
 bool ht_server_may_see(ht_server_viewer *viewer, const ht_event_row *ev);
-
-/* The event as served to other servers: its stored PDU without `unsigned`,
- * signed by this server if it is ours and was stored without our signature
- * (events made before hometab signed events; the signature is outside the
- * event id, so the id stays), and redacted unless `full`. Borrowed, the
- * arena's; NULL if the stored JSON cannot be read. */
-json_t *ht_room_served_pdu(ht_env *env, const ht_room_version *version, const ht_event_row *ev, bool full);
-
-/* The state before a stored event (the resolved state of its prev events,
- * which the spec's /state and /state_ids serve), as event ids in key order.
- * False if it is unknown: outliers and rejected events have no state here.
- * *over is set, and nothing listed, past max entries. */
-bool ht_room_state_ids_before(ht_env *env, const ht_event_row *ev, size_t max, const char ***ids, size_t *count,
-                              bool *over);
-
-/* The auth chain of the events `ids`: every stored event reached from them
- * through auth_events, recursively, by stream. *over is set, and nothing
- * listed, when it passes max events. */
-size_t ht_room_auth_chain(ht_env *env, const char *const *ids, size_t n, size_t max, ht_event_row **out,
-                          bool *over);
 
 /* /backfill: the events `from` (those of the room) and the events before
  * them through prev_events, newest first (greatest depth, then latest

@@ -135,3 +135,20 @@ bool ht_store_destination_failed(ht_store *store, const char *destination, int64
     ht_db_bind_int(s, 2, retry_at_ms);
     return ht_db_exec(store, s);
 }
+
+bool ht_store_invite_state_put(ht_store *store, const char *room_id, const char *user_id, const char *json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_INVITE_STATE_PUT);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_text(s, 2, user_id);
+    ht_db_bind_text(s, 3, json);
+    return ht_db_exec(store, s);
+}
+
+const char *ht_store_invite_state_get(ht_store *store, ht_arena *arena, const char *room_id, const char *user_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_INVITE_STATE_GET);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_text(s, 2, user_id);
+    const char *json = ht_db_row(store, s) ? ht_db_col_dup(arena, s, 0) : NULL;
+    sqlite3_reset(s);
+    return json;
+}

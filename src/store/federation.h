@@ -52,4 +52,8 @@ bool ht_store_destination_ok(ht_store *store, const char *destination, int64_t n
 int64_t ht_store_destination_failures(ht_store *store, const char *destination);
 bool ht_store_destination_failed(ht_store *store, const char *destination, int64_t retry_at_ms);
 
+/* The room state a remote invite carried for its invitee (JSON), or NULL. */
+bool ht_store_invite_state_put(ht_store *store, const char *room_id, const char *user_id, const char *json);
+const char *ht_store_invite_state_get(ht_store *store, ht_arena *arena, const char *room_id, const char *user_id);
+
 #endif

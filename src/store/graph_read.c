@@ -3,21 +3,6 @@
 
 #include "store/db.h"
 
-size_t ht_store_auth_chain(ht_store *store, ht_arena *arena, const char *ids_json, int64_t limit,
-                           ht_event_row **out) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_AUTH_CHAIN);
-    ht_db_bind_text(s, 1, ids_json);
-    ht_db_bind_int(s, 2, limit);
-    size_t n = 0, cap = 0;
-    ht_event_row *rows = NULL;
-    while (ht_db_row(store, s)) {
-        rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
-        ht_store_event_read(arena, s, &rows[n++]);
-    }
-    *out = rows;
-    return n;
-}
-
 size_t ht_store_prev_event_ids(ht_store *store, ht_arena *arena, int64_t stream, int64_t limit,
                                const char ***out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PREV_EVENT_IDS);

@@ -11,16 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/rooms.h"
 #include "store/store.h"
 #include "util/arena.h"
 
-/* The stored events of the auth chain of the events named in ids_json (a
- * JSON array of event ids): those reached through auth_events, recursively,
- * ordered by stream. The walk stops after `limit` distinct ids, so a caller
- * that gets `limit` rows may have been cut short. */
-size_t ht_store_auth_chain(ht_store *store, ht_arena *arena, const char *ids_json, int64_t limit,
-                           ht_event_row **out);
 /* The prev event ids of the event stored at `stream`, at most limit. */
 size_t ht_store_prev_event_ids(ht_store *store, ht_arena *arena, int64_t stream, int64_t limit,
                                const char ***out);

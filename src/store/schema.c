@@ -418,7 +418,23 @@ static const char *const migrations[] = {
     "INSERT INTO room_state_log(room_id, type, state_key, stream, event_stream)"
     "  SELECT room_id, type, state_key, stream, stream FROM events WHERE state_key IS NOT NULL;",
 
-    /* 9: federation. Other servers' signing keys, as fetched (a request or
+    /* 9: a media file's bytes in parts of 64 KiB (HT_MEDIA_PART_BYTES), so a
+     * download streams them part by part: one blob of 50 MB is a chain of
+     * overflow pages that every read at an offset must walk from its start.
+     * Files stored whole until now are cut into parts. */
+    "CREATE TABLE media_parts ("
+    "  media_id TEXT NOT NULL,"
+    "  part INTEGER NOT NULL,"
+    "  bytes BLOB NOT NULL,"
+    "  PRIMARY KEY (media_id, part)) STRICT;"
+    "WITH RECURSIVE n(part) AS (SELECT 0 UNION ALL SELECT part + 1 FROM n "
+    "  WHERE part < (SELECT coalesce(max(length(data)), 0) / 65536 FROM media)) "
+    "INSERT INTO media_parts(media_id, part, bytes) "
+    "  SELECT m.media_id, n.part, substr(m.data, n.part * 65536 + 1, 65536) FROM media m "
+    "  JOIN n ON n.part * 65536 < length(m.data) WHERE m.data IS NOT NULL;"
+    "ALTER TABLE media DROP COLUMN data;",
+
+    /* 10: federation. Other servers' signing keys, as fetched (a request or
      * an event signed by an unknown key fetches it once). */
     "CREATE TABLE server_keys ("
     "  server_name TEXT NOT NULL,"
@@ -437,9 +453,11 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (origin, txn_id)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX federation_txns_age ON federation_txns(received_ms);"
     /* What waits to be sent to other servers, durable: a PDU (an event by
-     * its stream) or an EDU (its JSON), per destination, in order. */
+     * its stream) or an EDU (its JSON), per destination, in order. Ids are
+     * never reused (AUTOINCREMENT): a transaction is named by the ids it
+     * carries, and a receiver answers a name it saw before from memory. */
     "CREATE TABLE outbox ("
-    "  id INTEGER PRIMARY KEY,"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  destination TEXT NOT NULL,"
     "  event_stream INTEGER,"
     "  edu TEXT,"

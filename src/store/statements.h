@@ -190,15 +190,16 @@
 #define HT_STATEMENTS_E2EE_MEDIA(X)                                                      \
     /* media.c */                                                                        \
     X(MEDIA_INSERT, "INSERT INTO media(media_id, uploader, created_ms, content_type, filename, " \
-                    "size, uploaded_ms, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3, ?7)")  \
+                    "size, uploaded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)")            \
     X(MEDIA_CREATE, "INSERT INTO media(media_id, uploader, created_ms, expires_ms) "     \
                     "VALUES (?1, ?2, ?3, ?4)")                                           \
     X(MEDIA_FILL, "UPDATE media SET content_type = ?2, filename = ?3, size = ?4, "       \
-                  "uploaded_ms = ?5, data = ?6, expires_ms = NULL "                      \
+                  "uploaded_ms = ?5, expires_ms = NULL "                                 \
                   "WHERE media_id = ?1 AND uploaded_ms IS NULL")                         \
+    X(MEDIA_PART_INSERT, "INSERT INTO media_parts(media_id, part, bytes) VALUES (?1, ?2, ?3)") \
+    X(MEDIA_PART_GET, "SELECT bytes FROM media_parts WHERE media_id = ?1 AND part = ?2")  \
     X(MEDIA_GET, "SELECT uploader, created_ms, expires_ms, content_type, filename, size, " \
                  "uploaded_ms FROM media WHERE media_id = ?1")                           \
-    X(MEDIA_DATA, "SELECT data FROM media WHERE media_id = ?1")                          \
     X(MEDIA_PENDING_COUNT, "SELECT count(*) FROM media WHERE uploader = ?1 "             \
                            "AND uploaded_ms IS NULL AND expires_ms > ?2")                \
     X(MEDIA_PENDING_EXPIRE, "DELETE FROM media WHERE uploader = ?1 "                     \
@@ -508,21 +509,12 @@
     X(DESTINATION_FAILED, "INSERT INTO destinations(server_name, failures, retry_at_ms) " \
                           "VALUES (?1, 1, ?2) ON CONFLICT DO UPDATE SET failures = failures + 1, " \
                           "retry_at_ms = ?2")                                            \
-    X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1")
+    X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1") \
+    X(INVITE_STATE_PUT, "INSERT OR REPLACE INTO invite_room_state(room_id, user_id, json) VALUES (?1, ?2, ?3)") \
+    X(INVITE_STATE_GET, "SELECT json FROM invite_room_state WHERE room_id = ?1 AND user_id = ?2")
 
 /* graph_read.c: the event graph as other servers read it. */
 #define HT_STATEMENTS_GRAPH_READ(X)                                                      \
-    /* The auth chain of the events named in the JSON array ?1: every event   \
-     * reached from them through auth edges, again and again (not the events \
-     * themselves, unless reached). UNION keeps each id once, so a cycle ends; \
-     * the LIMIT stops the walk itself after ?2 ids, whatever the room's size. */ \
-    X(AUTH_CHAIN, "WITH RECURSIVE chain(event_id) AS ("                                  \
-                  "SELECT a.auth_event_id FROM json_each(?1) s JOIN events e ON e.event_id = s.value " \
-                  "JOIN event_auth_edges a ON a.stream = e.stream "                      \
-                  "UNION SELECT a.auth_event_id FROM chain c JOIN events e ON e.event_id = c.event_id " \
-                  "JOIN event_auth_edges a ON a.stream = e.stream LIMIT ?2) "             \
-                  "SELECT " HT_EVENT_COLUMNS " FROM events "                             \
-                  "WHERE event_id IN (SELECT event_id FROM chain) ORDER BY stream")     \
     X(PREV_EVENT_IDS, "SELECT prev_event_id FROM event_edges WHERE stream = ?1 "         \
                       "ORDER BY prev_event_id LIMIT ?2")                                 \
     /* Users of server ?2 with a membership (of any kind, now) in room ?1. */    \

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 
+import { UNDO_EVENT_GRAPH, UNDO_FEDERATION_SCHEMA, UNDO_MEDIA_PARTS } from './lib/schema.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   V3, createRoom, history, join, register, seg, sendMessage, setState,
@@ -20,10 +21,7 @@ import {
 const sql = (db, text) => execFileSync('sqlite3', [db, text]).toString().trim();
 
 function rewindToSchema7(db) {
-  sql(db, `DROP TABLE event_edges; DROP TABLE event_auth_edges; DROP TABLE room_extremities;
-    DROP TABLE room_state_log; DROP TABLE state_group_entries; DROP TABLE state_groups;
-    ALTER TABLE events DROP COLUMN status; ALTER TABLE events DROP COLUMN state_group;
-    PRAGMA user_version = 7;`);
+  sql(db, `${UNDO_FEDERATION_SCHEMA} ${UNDO_MEDIA_PARTS} ${UNDO_EVENT_GRAPH} PRAGMA user_version = 7;`);
 }
 
 test('a database from before the event graph migrates; ids, reads and new events carry on', async () => {
@@ -53,7 +51,7 @@ test('a database from before the event graph migrates; ids, reads and new events
 
   const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
   try {
-    assert.equal(sql(first.db, 'PRAGMA user_version'), '8');
+    assert.ok(Number(sql(first.db, 'PRAGMA user_version')) >= 8, 'migrated past schema 8');
     const after = {
       history: (await history(second, alice, roomId)).map((e) => [e.event_id, e.type, e.content.body ?? e.content.topic]),
       state: (await second.fetch(`${V3}/rooms/${seg(roomId)}/state`, { token: alice.token })).json

@@ -69,7 +69,7 @@ static json_t *receive(ht_env *env, json_t *pdu) {
     const char *room_id = ht_json_str(pdu, "room_id");
     if (!room_id || !ht_store_room_get(env->store, env->arena, room_id, &room))
         return json_pack("{s:s}", "error", "no such room");
-    ht_received r = ht_room_receive(env, room.version, pdu, ht_fed_cached_key, env, false);
+    ht_received r = ht_room_receive(env, room.version, pdu, ht_fed_cached_key, env, NULL);
     json_t *missing = json_array();
     for (size_t i = 0; i < r.missing_count; i++) json_array_append_new(missing, json_string(r.missing[i]));
     return json_pack("{s:s?, s:s, s:s?, s:o}", "event_id", r.event_id, "outcome", outcomes[r.outcome], "reason",

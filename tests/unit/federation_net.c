@@ -95,7 +95,8 @@ static unsigned char *handle(net *n, int i, const unsigned char *bytes, size_t l
     int64_t received = ++n->clock_ms;
     for (int pass = 0; pass < 50; pass++) {
         ht_result r;
-        ht_core_handle(core, bytes, len, received, ++n->clock_ms, &r);
+        ht_request_meta meta = {.received_ms = received, .now_ms = ++n->clock_ms};
+        ht_core_handle(core, bytes, len, &meta, &r);
         if (r.outcome == HT_FETCH) {
             /* The list lives in the core's arena: the next call reuses it. */
             size_t count = r.fetch_count;

@@ -93,7 +93,7 @@ static json_t *stored_pdu(world *w, int i, const char *event_id) {
 static ht_receive_outcome give(world *w, int from, int to, const char *event_id, bool as_outlier) {
     json_t *pdu = stored_pdu(w, from, event_id);
     ht_env *env = begin(w, to);
-    ht_received r = ht_room_receive(env, "10", pdu, lookup, w, as_outlier);
+    ht_received r = ht_room_receive(env, "10", pdu, lookup, w, &(ht_receive_opts){.as_outlier = as_outlier});
     end(w, to);
     json_decref(pdu);
     return r.outcome;
@@ -423,7 +423,7 @@ static char *forge_rejected(world *w) {
                             (json_int_t)(tips[0].depth + 1), "prev_events", tips[0].event_id, "auth_events", auth);
     assert_true(ht_pdu_set_content_hash(pdu, NULL));
     assert_true(ht_pdu_sign(v, pdu, "b.test", &w->n.cores[B]->signing_key));
-    ht_received r = ht_room_receive(env, "10", pdu, lookup, w, false);
+    ht_received r = ht_room_receive(env, "10", pdu, lookup, w, NULL);
     assert_int_equal(r.outcome, HT_RECEIVED_REJECTED);
     char *id = strdup(r.event_id);
     end(w, A);
@@ -833,7 +833,7 @@ static bool fetch_and_receive_missing(struct ht_ctx *ctx, void *arg) {
         return false;
     keep(c, &got);
     for (size_t i = 0; i < got.count && i < 32; i++)
-        c->outcomes[i] = ht_room_receive(ctx->env, "10", got.pdus[i], lookup, c->w, false).outcome;
+        c->outcomes[i] = ht_room_receive(ctx->env, "10", got.pdus[i], lookup, c->w, NULL).outcome;
     return true;
 }
 
@@ -842,7 +842,7 @@ static bool fetch_one(struct ht_ctx *ctx, void *arg) {
     ht_fed_pdus got;
     if (!ht_fed_fetch_event(ctx, "a.test", c->w->room, "10", c->latest, &got)) return false;
     keep(c, &got);
-    if (got.count) c->outcomes[0] = ht_room_receive(ctx->env, "10", got.pdus[0], lookup, c->w, false).outcome;
+    if (got.count) c->outcomes[0] = ht_room_receive(ctx->env, "10", got.pdus[0], lookup, c->w, NULL).outcome;
     return true;
 }
 

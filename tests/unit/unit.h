@@ -36,6 +36,11 @@ int run_federation_tests(void);
 int run_fed_read_tests(void);
 int run_glob_tests(void);
 int run_faults_tests(void);
+int run_login_limits_tests(void);
+int run_wake_tests(void);
+int run_request_log_tests(void);
+int run_framing_tests(void);
+int run_media_store_tests(void);
 
 /* A string literal and its length, for functions that take bytes. */
 #define BYTES(s) (const unsigned char *)(s), (sizeof(s) - 1)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "host/native/fetch.h"
 #include "hometab.h"
 
 typedef struct ht_server_options {
@@ -13,11 +14,17 @@ typedef struct ht_server_options {
     const char *web_root;    /* static files, or NULL */
     uint64_t idle_timeout_ms;    /* keep-alive connection with nothing to do */
     uint64_t request_timeout_ms; /* a started request must arrive within this */
+    uint64_t send_timeout_ms;    /* a client must take some of its waiting answers within this */
+    size_t max_buffered;         /* bytes received and answers waiting, all connections together */
     unsigned max_connections;
     unsigned max_connections_per_ip;
     unsigned max_parked;         /* long-polls waiting at once; more get 503 */
     unsigned max_parked_per_ip;  /* ... from one address; more get 429 */
     bool log_requests;
+    /* Federation: the outbound client's settings (fetch.h), checked at start.
+     * Nothing uses them yet: the core's HT_FETCH door comes next. */
+    bool federation;                /* --federation; off by default for now */
+    ht_fetcher_options fetch;       /* --federation-ca, --federation-insecure-http, --federation-dns */
 } ht_server_options;
 
 /* Runs until SIGINT or SIGTERM. Returns a process exit code; on a listen
