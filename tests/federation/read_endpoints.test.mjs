@@ -4,11 +4,12 @@
 // signatures, content hashes) and compared with what the fake's own graph of the same room says;
 // the refusals are the spec's (401 for X-Matrix faults, 403 outside the room, 404, 400).
 //
-// How the fake gets into a hometab room: hometab cannot join other servers yet (send_join comes
-// with the incoming pipeline) nor fetch their keys (no outbound client yet), so while hometab is
-// stopped, fed-seed-tool (seed_tool.c, built beside $HOMETAB_BIN) stores the fake's key as a key
-// fetch would and passes the fake's join through the rooms engine's checks on receipt, as
-// send_join will. Everything the test then reads goes over HTTP, signed.
+// How the fake gets into a hometab room: hometab cannot fetch other servers' keys yet (its
+// federation client is not wired to the core), so while hometab is stopped, fed-seed-tool
+// (seed_tool.c, built beside $HOMETAB_BIN) stores the fake's key as a key fetch would, and passes
+// the fake's join through the rooms engine's checks on receipt (ht_room_receive, which send_join
+// calls too: going through the engine keeps this file about reading, whatever state the join
+// handshake is in). Everything the test then reads goes over HTTP, signed.
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';

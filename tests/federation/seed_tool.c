@@ -1,12 +1,11 @@
 /* seed_tool.c -- puts another server into a room of a stopped hometab's
  * database, through the rooms engine, so that tests can have a fake remote
- * server read from a native hometab before hometab can join servers by
- * itself (make_join and send_join come with the incoming pipeline).
+ * server read from a native hometab before hometab can fetch other
+ * servers' keys (its federation client is not wired to the core yet).
  *
  * Nothing is written around the engine: a key goes where a key fetch puts
  * it (store/federation.h), and an event goes through ht_room_receive, the
- * spec's checks on receipt, as /send and send_join will call it. The
- * native host cannot fetch yet, so the test hands over the keys it would.
+ * spec's checks on receipt, as /send and send_join call it.
  *
  *   fed-seed-tool DB SERVER_NAME < commands
  *
