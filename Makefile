@@ -138,7 +138,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: bench-stateres test-state-res-synapse
+.PHONY: bench-stateres bench-fed-read test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
         bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
@@ -363,6 +363,10 @@ bench-pdu: build/native/canonical-tool
 
 bench-stateres: build/native/state-res-bench
 	./build/native/state-res-bench
+
+# What the server-server read endpoints cost (tests/bench/fed_read.mjs); MEMBERS=, MESSAGES= size the room.
+bench-fed-read: build/native/hometab build/native/fed-seed-tool deps-node
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node tests/bench/fed_read.mjs
 
 # Authorization verdicts and state resolution against Synapse 1.67's own code
 # (synapse/event_auth.py, synapse/state/v2.py) on seeded random forks. Like
