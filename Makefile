@@ -119,18 +119,6 @@ build/asan/state-res-tool: $(call objs,asan,$(CORE_SRC) tests/synapse_state_res/
 	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
 	$(linked)
 
-# Another server's keys and events put into a stopped hometab's database through the rooms
-# engine: how tests/federation has its fake server read from a native hometab (seed_tool.c).
-SEED_TOOL_SRC := tests/federation/seed_tool.c
-
-build/native/fed-seed-tool: $(call objs,native,$(CORE_SRC) $(SEED_TOOL_SRC))
-	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
-	$(linked)
-
-build/asan/fed-seed-tool: $(call objs,asan,$(CORE_SRC) $(SEED_TOOL_SRC))
-	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
-	$(linked)
-
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -159,7 +147,9 @@ APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
 # make test-fedhost: openssl makes the test CA, dnsmasq (the binary alone, no
 # system service) is the local DNS server of the SRV and delegation tests.
-APT_FEDHOST := openssl dnsmasq-base
+# make test-federation: stunnel4 is the TLS front of federating hometabs (as a
+# reverse proxy is in a real deployment), for the TLS test and make interop.
+APT_FEDHOST := openssl dnsmasq-base stunnel4
 # The differential test of canonical JSON, hashes and signatures: Synapse's own
 # libraries, as Debian packages them.
 APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
@@ -172,7 +162,7 @@ APT_BROWSER := chromium
 # make interop: Synapse 1.67.0 runs from its source on Debian's python3 packages (its
 # pyproject's dependencies; poetry-core only writes the package metadata Synapse checks at
 # start); openssl makes the test CA. Not in APT_ALL: make test does not need them.
-APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
+APT_INTEROP := openssl stunnel4 python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
     python3-canonicaljson python3-signedjson python3-service-identity python3-twisted python3-treq \
     python3-openssl python3-yaml python3-pyasn1 python3-pyasn1-modules python3-bcrypt python3-pil \
     python3-sortedcontainers python3-pymacaroons python3-msgpack python3-phonenumbers \
@@ -281,7 +271,6 @@ export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
 	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool \
-	    build/native/fed-seed-tool build/asan/fed-seed-tool \
 	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@$(MAKE) --no-print-directory test-unit test-differential test-api test-sdk test-federation test-asan \
 	    test-fedhost test-fuzz test-browser test-p2p test-package
@@ -308,9 +297,9 @@ test-api: build/native/hometab deps-node
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
-# The federation test kit (tests/federation/lib: a fake remote homeserver in node) checked on
-# its own, and the fake server reading from the release build (the seed tool beside it).
-test-federation: build/native/hometab build/native/fed-seed-tool deps-node
+# Federation (tests/federation): the test kit (lib/: a fake remote homeserver in node) checked
+# on its own, then hometab against the fake and against another hometab, on loopback.
+test-federation: build/native/hometab deps-node deps-fedhost
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/federation/
 
 # Federation against the reference server, Synapse 1.67.0, on loopback (tests/interop/). Not
@@ -335,12 +324,12 @@ test-fedhost: build/asan/fetch-tool build/native/hometab deps-fedhost deps-node
 	    node --test --test-concurrency=1 tests/fedhost/fetch.test.mjs tests/fedhost/discovery.test.mjs
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/fedhost/flags.test.mjs
 
-test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool build/asan/fed-seed-tool deps-node \
-           deps-differential
+test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs \
+	    tests/federation/read_endpoints.test.mjs
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
@@ -365,7 +354,7 @@ bench-stateres: build/native/state-res-bench
 	./build/native/state-res-bench
 
 # What the server-server read endpoints cost (tests/bench/fed_read.mjs); MEMBERS=, MESSAGES= size the room.
-bench-fed-read: build/native/hometab build/native/fed-seed-tool deps-node
+bench-fed-read: build/native/hometab deps-node deps-fedhost
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node tests/bench/fed_read.mjs
 
 # Authorization verdicts and state resolution against Synapse 1.67's own code

@@ -272,13 +272,19 @@ static size_t join_servers(ht_ctx *ctx, const char *room_id, json_t *from_alias,
     enum { MAX_SERVERS = 20 };
     const char **list = ht_arena_calloc(ctx->arena, MAX_SERVERS, sizeof *list);
     size_t n = 0;
-    const char *candidates[MAX_SERVERS * 2];
+    const char *candidates[MAX_SERVERS * 2 + 1];
     size_t c = 0;
     for (size_t i = 0; i < ctx->req->query_count && c < MAX_SERVERS; i++)
         if (strcmp(ctx->req->query[i].name, "server_name") == 0 || strcmp(ctx->req->query[i].name, "via") == 0)
             candidates[c++] = ctx->req->query[i].value;
     for (size_t i = 0; i < json_array_size(from_alias) && c < MAX_SERVERS * 2 - 1; i++)
         if (json_is_string(json_array_get(from_alias, i))) candidates[c++] = json_string_value(json_array_get(from_alias, i));
+    /* Whoever invited us is in the room. */
+    int64_t stream;
+    ht_event_row invite;
+    const char *m = ht_store_membership_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id, &stream, NULL);
+    if (ht_str_is(m, "invite") && ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &invite))
+        candidates[c++] = ht_id_server(invite.sender);
     candidates[c++] = ht_id_server(room_id);
     for (size_t i = 0; i < c && n < MAX_SERVERS; i++) {
         bool seen = !candidates[i] || !*candidates[i];
@@ -390,6 +396,13 @@ static ht_reply act_on_user(ht_ctx *ctx, const char *action) {
     if (!ht_user_id_valid(target)) return ht_reply_error(HT_M_INVALID_PARAM, "user_id is not a valid user id.");
     if (!reason_valid(body)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
     const char *membership = action;
+    bool remote = !ht_str_is(ht_id_server(target), ctx->env->server_name);
+    if (strcmp(action, "invite") == 0 && remote && ctx->env->cfg->federation) {
+        ht_reply out;
+        return ht_fed_invite_remote(ctx, room_id, target, member_content(ctx, target, "invite", body), &out)
+                   ? out
+                   : (ht_reply){0};
+    }
     if (strcmp(action, "invite") == 0 && !local_user_exists(ctx, target))
         return ht_reply_error(HT_M_NOT_FOUND, "There is no such user on this server.");
     if (strcmp(action, "kick") == 0) membership = "leave";
@@ -413,6 +426,15 @@ ht_reply ht_api_leave(ht_ctx *ctx) {
     if (!ht_room_param(ctx, &room_id, &err)) return err;
     if (!ht_body_object(ctx, &body, &err)) return err;
     if (!reason_valid(body)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
+    /* An invite into a room of other servers is declined through them. */
+    if (ctx->env->cfg->federation && !ht_fed_resident(ctx->env, room_id)) {
+        const char *m = ht_store_membership_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
+        if (ht_str_is(m, "invite") || ht_str_is(m, "knock")) {
+            json_t *content = ht_json_keep(ctx->arena, json_pack("{s:s}", "membership", "leave"));
+            if (ht_json_str(body, "reason")) json_object_set(content, "reason", json_object_get(body, "reason"));
+            return ht_fed_leave_remote(ctx, room_id, content, &err) ? err : (ht_reply){0};
+        }
+    }
     return change_membership(ctx, room_id, ctx->auth.user_id, "leave", body);
 }
 

@@ -328,6 +328,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
         core->env.now_ms = now_ms;
         core->env.match_budget = HT_MATCH_BUDGET;
         core->env.outbound = false;
+        core->env.received_ms = received_ms;
         ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .memo = &core->memo,
                       .req = &req, .received_ms = received_ms, .now_ms = now_ms,
                       .client_address = meta->client_address, .peer_server = meta->peer_server,

@@ -57,6 +57,15 @@ ht_reply ht_fed_send(ht_ctx *ctx);         /* PUT /v1/send/{txnId} */
 bool ht_fed_join(ht_ctx *ctx, const char *room_id, const char *const *servers, size_t count, json_t *content,
                  ht_reply *out);
 
+/* ---- invite.c ---- */
+ht_reply ht_fed_invite(ht_ctx *ctx);       /* PUT /v2/invite/{roomId}/{eventId} */
+/* Invites another server's user (content: the member event's); *out is {}
+ * or why not. False while it waits. */
+bool ht_fed_invite_remote(ht_ctx *ctx, const char *room_id, const char *invitee, json_t *content, ht_reply *out);
+/* Leaves (or declines the invite into) a room no user of ours is joined
+ * to, through a resident server; locally only if none answers. */
+bool ht_fed_leave_remote(ht_ctx *ctx, const char *room_id, json_t *content, ht_reply *out);
+
 /* ---- auth.c ---- */
 /* For routes flagged HT_ROUTE_FEDERATION: checks the X-Matrix signature and
  * sets ctx->origin. HT_OK, a 401 error, or *wait when the origin's key must

@@ -55,6 +55,15 @@ bool ht_outbox_queue_edu(ht_env *env, const char *destination, json_t *edu) {
     return true;
 }
 
+bool ht_outbox_queue_room_edu(ht_env *env, const char *room_id, const char *edu_type, json_t *content) {
+    json_t *edu = ht_json_keep(env->arena, json_pack("{s:s,s:o}", "edu_type", edu_type, "content", content));
+    const char *const *servers;
+    size_t n = ht_store_room_servers(env->store, env->arena, room_id, env->server_name, (const char ***)&servers);
+    for (size_t i = 0; i < n; i++)
+        if (!ht_outbox_queue_edu(env, servers[i], edu)) return false;
+    return true;
+}
+
 ht_fetch *ht_outbox_next(ht_env *env, int64_t *next_ms) {
     ht_outbox *o = env->outbox;
     json_t *busy = ht_json_keep(env->arena, json_array());

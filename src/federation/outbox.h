@@ -25,6 +25,9 @@ typedef struct ht_outbox {
 
 /* Queues an EDU ({edu_type, content}) for destination. */
 bool ht_outbox_queue_edu(ht_env *env, const char *destination, json_t *edu);
+/* Queues an EDU of the given type for every other server with members in
+ * the room (none: nothing to do). Takes content's reference. */
+bool ht_outbox_queue_room_edu(ht_env *env, const char *room_id, const char *edu_type, json_t *content);
 
 /* The next transaction to send, or NULL with *next_ms the time to ask
  * again (0: nothing waits). */

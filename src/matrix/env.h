@@ -20,6 +20,10 @@ typedef struct ht_env {
     ht_store *store;
     ht_arena *arena;          /* the current request's memory */
     int64_t now_ms;           /* the current request's clock */
+    /* When the request first arrived: the time of the events it makes, the
+     * same on every pass of a request replayed after fetches or work (so a
+     * replay builds the same event, asks the same question). */
+    int64_t received_ms;
     int64_t match_budget;     /* glob steps the current request may still spend (util/glob.h) */
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;

@@ -122,7 +122,7 @@ static json_t *pdu_fields(ht_env *env, const ht_room_version *version, const ht_
     /* Room version 10 keeps origin in the redacted form; events stored
      * before this server signed had none, and keep their ids without it. */
     if (version->redaction_keeps_origin) json_object_set_new(pdu, "origin", json_string(env->server_name));
-    json_object_set_new(pdu, "origin_server_ts", json_integer(env->now_ms));
+    json_object_set_new(pdu, "origin_server_ts", json_integer(env->received_ms ? env->received_ms : env->now_ms));
     json_object_set_new(pdu, "depth", json_integer(depth));
     json_object_set(pdu, "prev_events", prev_ids);
     json_object_set_new(pdu, "auth_events", json_array());

@@ -44,6 +44,7 @@ const ht_route ht_routes[] = {
     {"GET", FED "/v1/query/profile", ht_fed_query_profile, SIGNED},
     {"GET", FED "/v1/query/directory", ht_fed_query_directory, SIGNED},
     {"PUT", FED "/v1/send/{txnId}", ht_fed_send, SIGNED},
+    {"PUT", FED "/v2/invite/{roomId}/{eventId}", ht_fed_invite, SIGNED},
     {"GET", FED "/v1/make_join/{roomId}/{userId}", ht_fed_make_join, SIGNED},
     {"PUT", FED "/v2/send_join/{roomId}/{eventId}", ht_fed_send_join, SIGNED},
     {"GET", FED "/v1/make_leave/{roomId}/{userId}", ht_fed_make_leave, SIGNED},

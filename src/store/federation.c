@@ -74,6 +74,10 @@ bool ht_store_outbox_edu(ht_store *store, const char *destination, const char *e
     ht_db_bind_text(s, 1, destination);
     ht_db_bind_text(s, 2, edu_json);
     ht_db_bind_int(s, 3, now_ms);
+    if (!ht_db_exec(store, s)) return false;
+    s = ht_db_stmt(store, HT_STMT_OUTBOX_EDU_TRIM);
+    ht_db_bind_text(s, 1, destination);
+    ht_db_bind_int(s, 2, HT_OUTBOX_MAX_EDUS);
     return ht_db_exec(store, s);
 }
 

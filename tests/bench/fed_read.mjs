@@ -1,48 +1,26 @@
 // fed_read.mjs -- what the server-server read endpoints cost on a native hometab (`make
 // bench-fed-read`): a room of MEMBERS local members (default 200) and MESSAGES messages (default
-// 1000), read by the fake remote server (tests/federation/lib), in the room through fed-seed-tool as
+// 1000), read by the fake remote server (tests/federation/lib), which joined it through hometab as
 // in tests/federation/read_endpoints.test.mjs. Each endpoint is asked 20 times after one warm-up;
 // the median and the slowest are printed, with the answer's size.
 
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-
-import { createRoom, join as joinRoom, register, sendMessage } from '../api/lib/matrix.mjs';
-import { startServer } from '../api/lib/server.mjs';
+import { createRoom, join as joinRoom, register, sendMessage, sqlite } from '../api/lib/matrix.mjs';
 import { startFakeServer } from '../federation/lib/fake-server.mjs';
-import { RoomGraph } from '../federation/lib/room-graph.mjs';
-import { b64 } from '../federation/lib/signing.mjs';
+import { startFederating } from '../federation/lib/hometab.mjs';
 
 const MEMBERS = Number(process.env.MEMBERS ?? 200);
 const MESSAGES = Number(process.env.MESSAGES ?? 1000);
-const NAME = 'hometab.test';
-const ARGS = ['--federation', '--server-name', NAME, '--no-rate-limit'];
-const TOOL = join(dirname(process.env.HOMETAB_BIN), 'fed-seed-tool');
-
-function seed(db, commands) {
-  const input = `${commands.map((c) => JSON.stringify(c)).join('\n')}\n`;
-  const r = spawnSync(TOOL, [db, NAME], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`fed-seed-tool: ${r.stderr}`);
-  return r.stdout.trim().split('\n').map((line) => JSON.parse(line));
-}
 
 const fake = await startFakeServer();
-const first = await startServer({ args: ARGS });
-const alice = await register(first, 'alice');
-const roomId = await createRoom(first, alice, { preset: 'public_chat' });
-for (let i = 0; i < MEMBERS; i++) await joinRoom(first, await register(first, `u${i}`), roomId);
-for (let i = 0; i < MESSAGES; i++) await sendMessage(first, alice, roomId, `message ${i}`);
-await first.stop({ keepFiles: true });
-const key = { server: fake.serverName, key_id: fake.key.keyId, key: b64(fake.key.publicKey) };
-const [, listed] = seed(first.db, [{ key }, { events: roomId }]);
-const graph = new RoomGraph(roomId, '10');
-for (const { event_id: id, pdu } of listed.events) graph.add(id, pdu);
-fake.rooms.set(roomId, graph);
+const srv = await startFederating();
+const NAME = srv.serverName;
+const alice = await register(srv, 'alice');
+const roomId = await createRoom(srv, alice, { preset: 'public_chat' });
+for (let i = 0; i < MEMBERS; i++) await joinRoom(srv, await register(srv, `u${i}`), roomId);
+for (let i = 0; i < MESSAGES; i++) await sendMessage(srv, alice, roomId, `message ${i}`);
 const user = `@reader:${fake.serverName}`;
-const joined = fake.makeEvent('10', { room_id: roomId, sender: user, type: 'm.room.member', state_key: user, content: { membership: 'join' } });
-if (seed(first.db, [{ receive: joined.pdu }])[0].outcome !== 'timeline') throw new Error('the reader could not join');
-const srv = await startServer({ args: ARGS, db: first.db });
-fake.peers.set(NAME, srv.url);
+await fake.joinRoom(NAME, roomId, user);
+const listed = { events: (await sqlite(srv, `SELECT event_id FROM events WHERE room_id = '${roomId}' AND status = 0 ORDER BY stream`)).map((id) => ({ event_id: id })) };
 
 const ids = listed.events.map((ev) => ev.event_id);
 const last = ids.at(-1);

@@ -63,7 +63,14 @@ static reply read_reply(const ht_result *r) {
 
 /* Handles bytes on core i to the end: carries its fetches, replays it.
  * Returns the answer's bytes (malloc'd, *len long). */
-static unsigned char *handle(net *n, int i, const unsigned char *bytes, size_t len, size_t *out_len);
+static unsigned char *handle(net *n, int i, const unsigned char *bytes, size_t len, const char *peer,
+                             size_t *out_len);
+
+static int asker_index(const net *n, const ht_core *core) {
+    for (int i = 0; i < n->count; i++)
+        if (n->cores[i] == core) return i;
+    return 0;
+}
 
 static void carry(net *n, ht_fetch *f, ht_core *asker) {
     n->fetches++;
@@ -84,18 +91,22 @@ static void carry(net *n, ht_fetch *f, ht_core *asker) {
     unsigned char *copy = malloc(len);
     memcpy(copy, request, len);
     size_t answer_len;
-    unsigned char *answer = handle(n, to, copy, len, &answer_len);
+    unsigned char *answer = handle(n, to, copy, len, n->names[asker_index(n, asker)], &answer_len);
     free(copy);
     ht_core_fetch_done_bytes(asker, f, answer, answer_len, NULL);
     free(answer);
 }
 
-static unsigned char *handle(net *n, int i, const unsigned char *bytes, size_t len, size_t *out_len) {
+/* peer: the server whose request this is (as a transport that
+ * authenticates its peers would say), or NULL for a client. */
+static unsigned char *handle(net *n, int i, const unsigned char *bytes, size_t len, const char *peer,
+                             size_t *out_len) {
     ht_core *core = n->cores[i];
     int64_t received = ++n->clock_ms;
     for (int pass = 0; pass < 50; pass++) {
         ht_result r;
-        ht_request_meta meta = {.received_ms = received, .now_ms = ++n->clock_ms};
+        ht_request_meta meta = {.received_ms = received, .now_ms = ++n->clock_ms, .client_address = "127.0.0.1",
+                                .peer_server = peer};
         ht_core_handle(core, bytes, len, &meta, &r);
         if (r.outcome == HT_FETCH) {
             /* The list lives in the core's arena: the next call reuses it. */
@@ -133,7 +144,7 @@ reply net_call(net *n, int i, const char *method, const char *path, const char *
                   text ? text : "");
     free(text);
     size_t len;
-    unsigned char *answer = handle(n, i, b.data, b.len, &len);
+    unsigned char *answer = handle(n, i, b.data, b.len, NULL, &len);
     ht_buf_free(&b);
     ht_result r = {.response = answer, .response_len = len};
     reply out = read_reply(&r);
@@ -191,7 +202,7 @@ reply net_fed_call(net *n, int from, int to, const char *method, const char *tar
     free(text);
     free(signed_header);
     size_t len;
-    unsigned char *answer = handle(n, to, b.data, b.len, &len);
+    unsigned char *answer = handle(n, to, b.data, b.len, n->names[from], &len);
     ht_buf_free(&b);
     ht_result r = {.response = answer, .response_len = len};
     reply out = read_reply(&r);

@@ -155,6 +155,114 @@ static void test_a_user_joins_a_room_on_another_server_and_both_talk(void **stat
     free(bob);
 }
 
+static char *make_room(net *n, int i, const char *token, const char *preset, const char *name) {
+    json_t *body = json_pack("{s:s, s:s}", "preset", preset, "name", name);
+    reply r = net_call(n, i, "POST", "/_matrix/client/v3/createRoom", token, body);
+    json_decref(body);
+    assert_int_equal(r.status, 200);
+    char *room_id = strdup(json_string_value(json_object_get(r.json, "room_id")));
+    reply_free(&r);
+    return room_id;
+}
+
+static reply room_post(net *n, int i, const char *token, const char *room_id, const char *action, json_t *body) {
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/%s", room_id, action);
+    reply r = net_call(n, i, "POST", path, token, body);
+    json_decref(body);
+    return r;
+}
+
+/* The invite_state a user of server i sees for a room in their sync (new
+ * reference), or NULL if the room is not among their invites. */
+static json_t *invite_state(net *n, int i, const char *token, const char *room_id) {
+    reply r = net_call(n, i, "GET", "/_matrix/client/v3/sync", token, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *events = json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(r.json, "rooms"),
+                                                                                     "invite"),
+                                                                     room_id),
+                                                     "invite_state"),
+                                     "events");
+    json_t *out = events ? json_incref(events) : NULL;
+    reply_free(&r);
+    return out;
+}
+
+static const char *membership_of(net *n, int i, const char *token, const char *room_id, const char *user) {
+    static char m[32];
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/state/m.room.member/%s", room_id, user);
+    reply r = net_call(n, i, "GET", path, token, NULL);
+    snprintf(m, sizeof m, "%s", r.status == 200 ? json_string_value(json_object_get(r.json, "membership")) : "?");
+    reply_free(&r);
+    return m;
+}
+
+static void test_an_invite_reaches_the_other_server_and_the_invitee_joins_through_it(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = make_room(n, 0, alice, "private_chat", "Invitation only");
+    reply r = room_post(n, 0, alice, room_id, "invite", json_pack("{s:s}", "user_id", "@bob:b.test"));
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    assert_string_equal(membership_of(n, 0, alice, room_id, "@bob:b.test"), "invite");
+    json_t *shown = invite_state(n, 1, bob, room_id);
+    assert_non_null(shown);
+    bool named = false, invited = false;
+    size_t k;
+    json_t *e;
+    json_array_foreach(shown, k, e) {
+        const char *type = json_string_value(json_object_get(e, "type"));
+        if (strcmp(type, "m.room.name") == 0)
+            named = strcmp(json_string_value(json_object_get(json_object_get(e, "content"), "name")),
+                           "Invitation only") == 0;
+        if (strcmp(type, "m.room.member") == 0) invited = true;
+    }
+    json_decref(shown);
+    assert_true(named);
+    assert_true(invited);
+    /* Bob joins through the server that invited him (no server_name). */
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/join", room_id);
+    json_t *empty = json_object();
+    r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    assert_string_equal(membership_of(n, 0, alice, room_id, "@bob:b.test"), "join");
+    say(n, 1, bob, room_id, "thanks for the invite");
+    char *on_a = bodies(n, 0, alice, room_id);
+    assert_string_equal(on_a, "thanks for the invite");
+    free(on_a);
+    free(room_id);
+    free(alice);
+    free(bob);
+}
+
+static void test_a_declined_invite_is_a_leave_on_both_servers(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *carol = net_register(n, 1, "carol");
+    char *room_id = make_room(n, 0, alice, "private_chat", "Declined");
+    reply r = room_post(n, 0, alice, room_id, "invite", json_pack("{s:s}", "user_id", "@carol:b.test"));
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    r = room_post(n, 1, carol, room_id, "leave", json_pack("{s:s}", "reason", "no thanks"));
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    assert_string_equal(membership_of(n, 0, alice, room_id, "@carol:b.test"), "leave");
+    json_t *still = invite_state(n, 1, carol, room_id);
+    assert_null(still);
+    /* An invite to a user b.test does not have is refused by b.test. */
+    r = room_post(n, 0, alice, room_id, "invite", json_pack("{s:s}", "user_id", "@nobody:b.test"));
+    assert_int_equal(r.status, 403);
+    reply_free(&r);
+    free(room_id);
+    free(alice);
+    free(carol);
+}
+
 int run_federation_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_the_key_server_serves_a_self_signed_key, setup, teardown),
@@ -162,6 +270,9 @@ int run_federation_tests(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_an_unreachable_server_is_a_502_naming_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_user_joins_a_room_on_another_server_and_both_talk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_an_invite_reaches_the_other_server_and_the_invitee_joins_through_it,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_declined_invite_is_a_leave_on_both_servers, setup, teardown),
     };
     return cmocka_run_group_tests_name("federation (cores in one process)", tests, NULL, NULL);
 }
