@@ -129,7 +129,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 .PHONY: bench-stateres bench-fed-read test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
-        bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
+        bench bench-browser bench-pdu bench-federation clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
         deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
         package test-package bench-package test-fedhost deps-fedhost
 
@@ -307,11 +307,11 @@ test-federation: build/native/hometab deps-node deps-fedhost
 # clone elsewhere lacks. tests/interop/lib/synapse.mjs unpacks it into .cache/synapse-1.67.0.
 SYNAPSE_DIR ?= $(CURDIR)/../shared/synapse
 # The source is looked for first, so a clone without it fails at once, having installed nothing.
-interop: deps-node
+interop: build/native/hometab deps-node
 	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "interop: no $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz;" \
 	    "make interop needs the shared folder beside the repository (or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory deps-interop
-	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
+	SYNAPSE_DIR=$(SYNAPSE_DIR) HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/interop/
 
 # The native host's federation client on its own (tests/fedhost): build/*/fetch-tool
 # against real HTTP(S) servers, a test CA (openssl) and a local DNS server
@@ -343,8 +343,12 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser bench-p2p bench-pdu bench-package
+bench: deps native bench-browser bench-p2p bench-pdu bench-package bench-federation
 	node tests/bench/bench.mjs
+
+# Two hometabs federating on loopback: cross-server wake-up, bulk delivery, a big room's join.
+bench-federation: native deps-node
+	node tests/bench/federation.mjs
 
 # What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
 bench-pdu: build/native/canonical-tool
