@@ -126,7 +126,7 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: bench-stateres test-state-res-synapse
+.PHONY: bench-stateres bench-fed-read test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
         bench bench-browser bench-pdu bench-federation clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
@@ -328,7 +328,8 @@ test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool de
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs \
+	    tests/federation/read_endpoints.test.mjs
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
@@ -355,6 +356,10 @@ bench-pdu: build/native/canonical-tool
 
 bench-stateres: build/native/state-res-bench
 	./build/native/state-res-bench
+
+# What the server-server read endpoints cost (tests/bench/fed_read.mjs); MEMBERS=, MESSAGES= size the room.
+bench-fed-read: build/native/hometab deps-node deps-fedhost
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node tests/bench/fed_read.mjs
 
 # Authorization verdicts and state resolution against Synapse 1.67's own code
 # (synapse/event_auth.py, synapse/state/v2.py) on seeded random forks. Like

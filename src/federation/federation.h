@@ -8,7 +8,10 @@
 #ifndef HT_FEDERATION_H
 #define HT_FEDERATION_H
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "matrix/handler.h"
 
@@ -70,5 +73,54 @@ bool ht_fed_leave_remote(ht_ctx *ctx, const char *room_id, json_t *content, ht_r
  * sets ctx->origin. HT_OK, a 401 error, or *wait when the origin's key must
  * be fetched first. */
 ht_error ht_fed_authenticate(ht_ctx *ctx, bool *wait);
+
+/* ---- events.c, backfill.c: other servers read our rooms ---- */
+ht_reply ht_fed_event(ht_ctx *ctx);              /* GET /v1/event/{eventId} */
+ht_reply ht_fed_state(ht_ctx *ctx);              /* GET /v1/state/{roomId}?event_id= */
+ht_reply ht_fed_state_ids(ht_ctx *ctx);          /* GET /v1/state_ids/{roomId}?event_id= */
+ht_reply ht_fed_event_auth(ht_ctx *ctx);         /* GET /v1/event_auth/{roomId}/{eventId} */
+ht_reply ht_fed_backfill(ht_ctx *ctx);           /* GET /v1/backfill/{roomId}?v=&limit= */
+ht_reply ht_fed_get_missing_events(ht_ctx *ctx); /* POST /v1/get_missing_events/{roomId} */
+
+/* ---- fetch_events.c: we read other servers' rooms ----
+ * Each returns false while it waits for the other server (matrix/remote.h:
+ * return from the handler at once) and true once *out is filled. What
+ * comes back is parsed, not verified: the caller gives every PDU to
+ * ht_room_receive (room/room.h). */
+
+/* PDUs of one room, each with the id it has in the room's version. */
+typedef struct ht_fed_pdus {
+    json_t **pdus;          /* borrowed, the arena's */
+    const char **event_ids;
+    size_t count;
+    size_t dropped;         /* left out: not a PDU of the room, no id, a repeat, more than asked */
+    const char *error;      /* NULL, or why nothing came: unreachable, refused, malformed */
+} ht_fed_pdus;
+
+/* One event (GET /v1/event): exactly the one asked for, its id being the
+ * reference hash of what came. */
+bool ht_fed_fetch_event(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
+                        const char *event_id, ht_fed_pdus *out);
+/* The events before `latest` that we lack, stopping at `earliest` (POST
+ * /v1/get_missing_events); limit at most 20. */
+bool ht_fed_fetch_missing_events(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
+                                 const char *const *earliest, size_t earliest_count, const char *const *latest,
+                                 size_t latest_count, int64_t limit, int64_t min_depth, ht_fed_pdus *out);
+
+typedef struct ht_fed_state_lists {
+    const char **pdu_ids;        /* the state before the event */
+    size_t pdu_count;
+    const char **auth_chain_ids; /* that state's auth chain */
+    size_t auth_chain_count;
+    const char *error;
+} ht_fed_state_lists;
+
+/* The state before an event, as ids (GET /v1/state_ids): lists of event
+ * ids, at most 50,000 each, or an error. */
+bool ht_fed_fetch_state_ids(ht_ctx *ctx, const char *server, const char *room_id, const char *event_id,
+                            ht_fed_state_lists *out);
+/* An event's auth chain (GET /v1/event_auth). */
+bool ht_fed_fetch_event_auth(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
+                             const char *event_id, ht_fed_pdus *out);
 
 #endif

@@ -23,6 +23,8 @@ bool ht_fed_resident(ht_env *env, const char *room_id) {
 json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row) {
     json_t *pdu = json_loads(row->json, 0, NULL);
     if (!pdu) return NULL;
+    /* What a server added on the way (its age...) is not part of the event. */
+    json_object_del(pdu, "unsigned");
     json_t *ours = json_object_get(json_object_get(pdu, "signatures"), env->server_name);
     if (!ours && ht_str_is(ht_id_server(row->sender), env->server_name)) {
         ht_room_row room;

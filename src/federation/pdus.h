@@ -14,9 +14,9 @@
 /* Is a user of this server joined to the room? */
 bool ht_fed_resident(ht_env *env, const char *room_id);
 
-/* A stored event as a PDU (new reference): its stored JSON, signed by this
- * server if it made the event before it signed events (schema 7 and
- * earlier; its id is the same either way). */
+/* A stored event as a PDU (new reference): its stored JSON without
+ * `unsigned`, signed by this server if it made the event before it signed
+ * events (schema 7 and earlier; its id is the same either way). */
 json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row);
 
 /* The room's state before an event (as PDUs) and the auth chain of that

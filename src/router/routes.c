@@ -49,6 +49,12 @@ const ht_route ht_routes[] = {
     {"PUT", FED "/v2/send_join/{roomId}/{eventId}", ht_fed_send_join, SIGNED},
     {"GET", FED "/v1/make_leave/{roomId}/{userId}", ht_fed_make_leave, SIGNED},
     {"PUT", FED "/v2/send_leave/{roomId}/{eventId}", ht_fed_send_leave, SIGNED},
+    {"GET", FED "/v1/event/{eventId}", ht_fed_event, SIGNED},
+    {"GET", FED "/v1/state/{roomId}", ht_fed_state, SIGNED},
+    {"GET", FED "/v1/state_ids/{roomId}", ht_fed_state_ids, SIGNED},
+    {"GET", FED "/v1/event_auth/{roomId}/{eventId}", ht_fed_event_auth, SIGNED},
+    {"GET", FED "/v1/backfill/{roomId}", ht_fed_backfill, SIGNED},
+    {"POST", FED "/v1/get_missing_events/{roomId}", ht_fed_get_missing_events, SIGNED},
 
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},

@@ -173,7 +173,8 @@
     X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
     HT_STATEMENTS_E2EE_MEDIA(X) \
     HT_STATEMENTS_CLIENT_REST(X) \
-    HT_STATEMENTS_FEDERATION(X)
+    HT_STATEMENTS_FEDERATION(X) \
+    HT_STATEMENTS_GRAPH_READ(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
 
@@ -514,6 +515,16 @@
     X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1") \
     X(INVITE_STATE_PUT, "INSERT OR REPLACE INTO invite_room_state(room_id, user_id, json) VALUES (?1, ?2, ?3)") \
     X(INVITE_STATE_GET, "SELECT json FROM invite_room_state WHERE room_id = ?1 AND user_id = ?2")
+
+/* graph_read.c: the event graph as other servers read it. */
+#define HT_STATEMENTS_GRAPH_READ(X)                                                      \
+    X(PREV_EVENT_IDS, "SELECT prev_event_id FROM event_edges WHERE stream = ?1 "         \
+                      "ORDER BY prev_event_id LIMIT ?2")                                 \
+    /* Users of server ?2 with a membership (of any kind, now) in room ?1. */    \
+    X(ROOM_USERS_OF_SERVER, "SELECT user_id FROM memberships WHERE room_id = ?1 "        \
+                            "AND substr(user_id, instr(user_id, ':') + 1) = ?2 "         \
+                            "ORDER BY user_id LIMIT ?3")                                  \
+    X(ROOM_SERVER_JOINED, "SELECT joined FROM room_servers WHERE room_id = ?1 AND server_name = ?2")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,

@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "core/fetch.h"
+#include "federation/xmatrix.h"
+#include "matrix/handler.h"
+#include "store/store.h"
 #include "util/buf.h"
 
 static int find(const net *n, const char *name) {
@@ -72,6 +77,13 @@ static void carry(net *n, ht_fetch *f, ht_core *asker) {
     int to = find(n, ht_fetch_destination(f));
     if (to < 0 || n->down[to]) {
         ht_core_fetch_done(asker, f, 0, NULL, 0, "the server could not be reached");
+        return;
+    }
+    int status;
+    char *body = NULL;
+    if (n->liar && n->liar(n->liar_arg, ht_fetch_destination(f), ht_fetch_target(f), &status, &body)) {
+        ht_core_fetch_done(asker, f, status, (const unsigned char *)body, body ? strlen(body) : 0, NULL);
+        free(body);
         return;
     }
     size_t len;
@@ -164,4 +176,74 @@ char *net_register(net *n, int i, const char *name) {
     char *token = r.status == 200 ? strdup(json_string_value(json_object_get(r.json, "access_token"))) : NULL;
     reply_free(&r);
     return token;
+}
+
+char *net_xmatrix(net *n, int from, const char *destination, const char *method, const char *target,
+                  json_t *body) {
+    ht_arena arena;
+    ht_arena_init(&arena, 4096);
+    char *header = ht_xmatrix_header(&arena, &n->cores[from]->signing_key, n->names[from], destination, method,
+                                     target, body);
+    char *out = header ? strdup(header) : NULL;
+    ht_arena_free(&arena);
+    return out;
+}
+
+reply net_fed_call(net *n, int from, int to, const char *method, const char *target, json_t *body,
+                   const char *authorization) {
+    char *signed_header = authorization ? NULL : net_xmatrix(n, from, n->names[to], method, target, body);
+    const char *header = authorization ? authorization : signed_header;
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    ht_buf b = {0};
+    ht_buf_printf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, n->names[to]);
+    if (header && *header) ht_buf_printf(&b, "Authorization: %s\r\n", header);
+    ht_buf_printf(&b, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", text ? strlen(text) : 0,
+                  text ? text : "");
+    free(text);
+    free(signed_header);
+    size_t len;
+    unsigned char *answer = handle(n, to, b.data, b.len, n->names[from], &len);
+    ht_buf_free(&b);
+    ht_result r = {.response = answer, .response_len = len};
+    reply out = read_reply(&r);
+    free(answer);
+    return out;
+}
+
+void net_run(net *n, int i, net_task *task, void *arg) {
+    ht_core *core = n->cores[i];
+    /* The request's identity, by which the door keeps its answers. */
+    static unsigned runs;
+    char id[64];
+    snprintf(id, sizeof id, "net_run %u", ++runs);
+    ht_request req = {.method = "POST", .target = "/net_run", .raw_path = "/net_run"};
+    int64_t received = ++n->clock_ms;
+    for (int pass = 0; pass < 50; pass++) {
+        ht_arena_reset(&core->arena);
+        core->clock_ms = core->env.now_ms = ++n->clock_ms;
+        if (!ht_store_begin(core->env.store)) abort();
+        ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .memo = &core->memo,
+                      .req = &req, .received_ms = received, .now_ms = core->env.now_ms,
+                      .req_bytes = (const unsigned char *)id, .req_len = strlen(id)};
+        bool done = task(&ctx, arg);
+        if (ctx.asked_count) {
+            ht_store_rollback(core->env.store);
+            size_t count;
+            ht_fetch **pending = ht_fetch_pending(&ctx, &count);
+            ht_fetch **list = malloc(count * sizeof *list);
+            memcpy(list, pending, count * sizeof *list);
+            ht_fetch_hand_out(&ctx);
+            for (size_t k = 0; k < count; k++) carry(n, list[k], core);
+            free(list);
+            continue;
+        }
+        if (!done || ht_store_failed(core->env.store) || !ht_store_commit(core->env.store)) {
+            fprintf(stderr, "net_run on %s: the task failed without waiting\n", n->names[i]);
+            abort();
+        }
+        ht_fetch_request_answered(&ctx);
+        return;
+    }
+    fprintf(stderr, "net_run on %s: the task never finished\n", n->names[i]);
+    abort();
 }

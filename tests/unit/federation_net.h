@@ -21,14 +21,23 @@
 
 enum { NET_MAX = 4 };
 
-typedef struct net {
+typedef struct net net;
+
+/* A server that lies: called for each fetch carried; returning true
+ * answers it with *status and *body (malloc'd JSON, or NULL for none)
+ * instead of the destination's own answer. */
+typedef bool net_liar(void *arg, const char *destination, const char *target, int *status, char **body);
+
+struct net {
     ht_core *cores[NET_MAX];
     const char *names[NET_MAX];
     bool down[NET_MAX];
     int count;
     int64_t clock_ms;
     unsigned fetches; /* fetches carried so far */
-} net;
+    net_liar *liar;
+    void *liar_arg;
+};
 
 typedef struct reply {
     int status;
@@ -45,5 +54,23 @@ void net_pump(net *n);
 void reply_free(reply *r);
 /* Registers @name:server on server i; returns the access token (malloc'd). */
 char *net_register(net *n, int i, const char *name);
+
+/* A server-server request from server `from` to server `to`, signed with
+ * X-Matrix as `from` signs its own (authorization NULL), or carrying the
+ * given Authorization header instead ("" for none). */
+reply net_fed_call(net *n, int from, int to, const char *method, const char *target, json_t *body,
+                   const char *authorization);
+/* The X-Matrix header `from` would send, signed over these fields (for
+ * tests that change one of them). malloc'd. */
+char *net_xmatrix(net *n, int from, const char *destination, const char *method, const char *target,
+                  json_t *body);
+
+/* Runs task on server i as the door runs a handler: in a transaction,
+ * again after every fetch it asked for was carried, until it no longer
+ * waits (it returns false while it waits, as matrix/remote.h says); then
+ * commits. The task must copy out what it keeps: its arena is reused. */
+struct ht_ctx;
+typedef bool net_task(struct ht_ctx *ctx, void *arg);
+void net_run(net *n, int i, net_task *task, void *arg);
 
 #endif
