@@ -23,7 +23,7 @@ typedef struct ht_server_options {
     bool log_requests;
     /* Federation: the core's fetches and outbox carried by the outbound
      * client (federation.h, fetch.h). */
-    bool federation;                /* --federation; off by default for now */
+    bool federation;                /* --federation; off by default */
     ht_fetcher_options fetch;       /* --federation-ca, --federation-insecure-http, --federation-dns */
 } ht_server_options;
 
