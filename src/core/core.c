@@ -283,6 +283,9 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
     /* What a successful write moved the stream to is read before the
      * commit: a read after it could fail with the write already made. */
     bool changed = !reply.error.code && !reply.park && ht_store_change_count(core->env.store) != changes_before;
+    /* Device-list changes, wherever a write made them, go out to other
+     * servers in the same transaction (federation/device_lists.c). */
+    if (changed && core->cfg.federation) ht_fed_device_lists_queue(&core->env);
     uint64_t position = changed ? ht_store_stream_position(core->env.store) : 0;
     if (ht_store_failed(core->env.store)) {
         ht_store_rollback(core->env.store);

@@ -248,8 +248,8 @@
                          "WHERE target_user = ?1 AND target_key = ?2 "                   \
                          "AND (signer_user = ?1 OR signer_user = ?3) "                   \
                          "ORDER BY signer_user, signer_key_id")                          \
-    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for) " \
-                              "VALUES (?1, ?2, coalesce(?3, ''))")                       \
+    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for, " \
+                              "device_id) VALUES (?1, ?2, coalesce(?3, ''), ?4)")        \
     /* Users whose device list ?1 must refetch for (?2, ?3]: changes of the  \
      * user or of someone sharing a room, and everyone who newly shares one. */ \
     X(E2E_DEVICE_LISTS_CHANGED,                                                          \
@@ -272,6 +272,26 @@
       "AND NOT EXISTS (SELECT 1 FROM memberships c JOIN memberships d USING (room_id) "  \
       "WHERE c.user_id = ?1 AND c.membership = 'join' AND d.user_id = b.user_id "        \
       "AND d.membership = 'join') ORDER BY 1 LIMIT ?4")                                  \
+    /* keys.c: device lists across servers (federation/device_lists.c). */    \
+    X(E2E_DEVICE_LIST_STREAM, "SELECT coalesce(max(stream), 0) FROM e2e_device_list_changes " \
+                              "WHERE user_id = ?1 AND only_for = '' AND device_id IS NOT NULL " \
+                              "AND stream < ?2")                                          \
+    X(E2E_DEVICE_LIST_SWEEP, "SELECT user_id, device_id, stream FROM e2e_device_list_changes " \
+                             "WHERE stream > ?1 AND only_for = '' "                     \
+                             "AND substr(user_id, -length(?2) - 1) = ':' || ?2 ORDER BY stream LIMIT ?3") \
+    X(E2E_DEVICE_LIST_MARK_GET, "SELECT stream FROM e2e_device_list_sent WHERE id = 1")   \
+    X(E2E_DEVICE_LIST_MARK_SET, "UPDATE e2e_device_list_sent SET stream = ?1 WHERE id = 1") \
+    X(E2E_USER_SERVERS, "SELECT DISTINCT s.server_name FROM memberships m JOIN room_servers s " \
+                        "USING (room_id) WHERE m.user_id = ?1 AND m.membership = 'join' "  \
+                        "AND s.joined > 0 AND s.server_name != ?2 ORDER BY 1 LIMIT ?3")   \
+    X(E2E_SHARES_ROOM_WITH, "SELECT 1 FROM memberships m JOIN room_servers s USING (room_id) " \
+                            "WHERE m.user_id = ?1 AND m.membership = 'join' "            \
+                            "AND s.server_name = ?2 AND s.joined > 0 LIMIT 1")           \
+    X(E2E_REMOTE_KEYS_GET, "SELECT json FROM e2e_remote_keys WHERE user_id = ?1")         \
+    X(E2E_REMOTE_KEYS_PUT, "INSERT INTO e2e_remote_keys(user_id, json, fetched_ms) VALUES (?1, ?2, ?3) " \
+                           "ON CONFLICT(user_id) DO UPDATE SET json = excluded.json, "   \
+                           "fetched_ms = excluded.fetched_ms")                           \
+    X(E2E_REMOTE_KEYS_FORGET, "DELETE FROM e2e_remote_keys WHERE user_id = ?1")           \
     /* to_device.c */                                                                    \
     X(TO_DEVICE_INSERT, "INSERT INTO to_device(user_id, device_id, sender, type, content, stream) " \
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                               \
