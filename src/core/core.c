@@ -401,6 +401,8 @@ void ht_core_fetch_done_bytes(ht_core *core, ht_fetch *f, const unsigned char *r
     ht_buf decoded = {0};
     const char *why = error;
     if (!why) ht_http_read_response(response, len, (size_t)64 * 1024 * 1024, &status, &body, &body_len, &decoded, &why);
+    char type[256];
+    if (!why && ht_http_response_content_type(response, len, type, sizeof type)) ht_fetch_set_content_type(f, type);
     ht_core_fetch_done(core, f, status, body, body_len, why);
     ht_buf_free(&decoded);
 }

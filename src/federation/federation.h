@@ -103,6 +103,20 @@ bool ht_fed_queue_to_device(ht_ctx *ctx, const char *type, const char *user_id, 
 /* An incoming m.direct_to_device EDU: delivered to our users' devices. */
 void ht_fed_take_to_device(ht_ctx *ctx, json_t *content);
 
+/* ---- media.c ---- */
+typedef struct ht_fed_media {
+    bool found;
+    bool not_found;            /* the other server has no such file */
+    const char *why;           /* when not found: what went wrong */
+    const unsigned char *bytes; /* borrowed: valid until the handler returns */
+    size_t len;
+    const char *content_type;  /* as the server said, unchecked, or NULL */
+    const char *disposition;   /* its Content-Disposition, unchecked, or NULL */
+} ht_fed_media;
+/* Another server's file (mxc://server/media_id), asked of it; false while
+ * it waits. The bytes are as it sent them, at most the door's answer limit. */
+bool ht_fed_remote_media(ht_ctx *ctx, const char *server, const char *media_id, ht_fed_media *out);
+
 /* ---- auth.c ---- */
 /* For routes flagged HT_ROUTE_FEDERATION: checks the X-Matrix signature and
  * sets ctx->origin. HT_OK, a 401 error, or *wait when the origin's key must

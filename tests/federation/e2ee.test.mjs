@@ -3,16 +3,19 @@
 // server: everything their devices need of each other (device keys, one-time
 // keys, the Olm-encrypted room keys sent to-device, device list updates)
 // crosses between the servers through the server-server API. Each client
-// decrypts what the other sent.
+// decrypts what the other sent. Then a file crosses: uploaded on one server,
+// downloaded through the other.
 //
 // Rust crypto runs in node with its store in memory (initRustCrypto
 // { useIndexedDB: false }): node has no IndexedDB, and nothing here needs the
 // keys to outlive the process.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { startFederating } from './lib/hometab.mjs';
 import { SANITIZED } from '../api/lib/server.mjs';
+import { sqlite } from '../api/lib/matrix.mjs';
 import { sdk, quiet, registerUser, waitFor } from '../sdk/lib/client.mjs';
 
 const WAIT_MS = SANITIZED ? 120000 : 40000;
@@ -116,3 +119,32 @@ test('two clients on two servers each decrypt what the other sent in an encrypte
     assert.equal(raw.json.type, 'm.room.encrypted');
     assert.ok(!raw.text.includes('a secret from A'));
   });
+
+test('a file uploaded on one server is downloaded through the other, on both download paths', async () => {
+  const bytes = randomBytes(300 * 1024); // several of the store's 64 KiB parts
+  const up = await a.fetch('/_matrix/media/v3/upload?filename=photo.png', {
+    method: 'POST', body: bytes, token: alice.getAccessToken(), headers: { 'content-type': 'image/png' },
+  });
+  assert.equal(up.status, 200, up.text);
+  const { content_uri: uri } = up.json;
+  assert.ok(uri.startsWith(`mxc://${a.serverName}/`), uri);
+  const mediaId = uri.slice(`mxc://${a.serverName}/`.length);
+  const where = `${encodeURIComponent(a.serverName)}/${mediaId}`;
+
+  // The authenticated path (B asks A over federation v1, multipart)...
+  const v1 = await b.fetch(`/_matrix/client/v1/media/download/${where}`, { token: bob.getAccessToken() });
+  assert.equal(v1.status, 200, v1.text);
+  assert.equal(v1.headers['content-type'], 'image/png');
+  assert.ok(Buffer.compare(v1.bytes, bytes) === 0, 'the same bytes');
+  // ...and the old one, served from what B kept.
+  const kept = await sqlite(b, `SELECT size FROM media WHERE media_id = '${a.serverName}/${mediaId}'`);
+  assert.deepEqual(kept, [String(bytes.length)]);
+  const v3 = await b.fetch(`/_matrix/media/v3/download/${where}/renamed.png`);
+  assert.equal(v3.status, 200, v3.text);
+  assert.ok(Buffer.compare(v3.bytes, bytes) === 0, 'the same bytes again');
+  assert.match(v3.headers['content-disposition'], /renamed\.png/);
+
+  const missing = await b.fetch(`/_matrix/client/v1/media/download/${encodeURIComponent(a.serverName)}/NoSuchFile`,
+    { token: bob.getAccessToken() });
+  assert.equal(missing.status, 404, missing.text);
+});
