@@ -9,6 +9,9 @@
 #include <stdlib.h>
 
 #include "federation_net.h"
+#include "util/arena.h"
+#include "util/crypto.h"
+#include <sodium.h>
 
 static const char *const names[] = {"a.test", "b.test"};
 enum { A, B };
@@ -380,6 +383,36 @@ static void test_a_lying_peer_changes_nothing(void **state) {
     w->n.liar = NULL;
 }
 
+static void test_a_new_cross_signing_key_reaches_the_other_server(void **state) {
+    world *w = *state;
+    upload_keys(w, B, &w->bob, "curve", NULL);
+    reply r = query_bob(w); /* cached on a.test, without a master key */
+    assert_int_equal(json_object_size(json_object_get(r.json, "master_keys")), 0);
+    reply_free(&r);
+    /* bob's first master key (no user-interactive auth for the first). */
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_keypair(pk, sk);
+    ht_arena arena;
+    ht_arena_init(&arena, 4096);
+    const char *pub = ht_base64_unpadded(&arena, pk, sizeof pk);
+    char key_id[128];
+    snprintf(key_id, sizeof key_id, "ed25519:%s", pub);
+    char *from = since(w);
+    r = call(w, B, "POST", "/_matrix/client/v3/keys/device_signing/upload", &w->bob,
+             json_pack("{s:{s:s, s:[s], s:{s:s}}}", "master_key", "user_id", w->bob.id, "usage", "master", "keys",
+                       key_id, pub));
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    net_pump(&w->n); /* m.signing_key_update to a.test */
+    assert_true(changed_since(w, from, w->bob.id));
+    r = query_bob(w);
+    json_t *master = json_object_get(json_object_get(r.json, "master_keys"), w->bob.id);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(master, "keys"), key_id)), pub);
+    reply_free(&r);
+    free(from);
+    ht_arena_free(&arena);
+}
+
 int run_fed_e2ee_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -389,6 +422,7 @@ int run_fed_e2ee_tests(void) {
         cmocka_unit_test_setup_teardown(test_to_device_messages_reach_a_remote_users_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_served_device_list_has_the_keys_and_a_stream_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_lying_peer_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_new_cross_signing_key_reaches_the_other_server, setup, teardown),
     };
     return cmocka_run_group_tests_name("federation: devices, keys, to-device across servers", tests, NULL, NULL);
 }
