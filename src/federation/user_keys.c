@@ -7,7 +7,8 @@
  * Another server's users' keys are cached per user, as Synapse does, but
  * only while we share a room with the user: then their server tells us of
  * every change (m.device_list_update, device_lists.c), which drops the
- * cached copy. What a peer answers is untrusted: only the users asked of
+ * cached copy. A change of the user's memberships since it was kept (they
+ * left and came back: updates may have gone unsent) makes it stale too. What a peer answers is untrusted: only the users asked of
  * it, on that server, with keys that say they are that user's and device's,
  * each bounded, are taken; the rest is left out. */
 #include "federation/federation.h"
@@ -233,7 +234,9 @@ bool ht_fed_remote_keys_query(ht_ctx *ctx, json_t *wanted, int64_t timeout_ms, j
         const char *user_id;
         json_t *list;
         json_object_foreach(users, user_id, list) {
-            json_t *cached = ht_json_parse(ctx->arena, ht_store_remote_keys_get(store, ctx->arena, user_id));
+            json_t *cached = ht_store_shares_room_with(store, user_id, ctx->env->server_name)
+                                 ? ht_json_parse(ctx->arena, ht_store_remote_keys_get(store, ctx->arena, user_id))
+                                 : NULL;
             if (cached) answer_user(answer, user_id, cached, list);
             else json_object_set_new(ask, user_id, json_array());
         }
@@ -255,7 +258,7 @@ bool ht_fed_remote_keys_query(ht_ctx *ctx, json_t *wanted, int64_t timeout_ms, j
             const char *text = ht_json_dump(ctx->arena, keys);
             if (text && strlen(text) <= HT_FED_MAX_CACHED_KEYS_BYTES &&
                 ht_store_shares_room_with(store, user_id, ctx->env->server_name))
-                ht_store_remote_keys_put(store, user_id, text, ctx->now_ms);
+                ht_store_remote_keys_put(store, user_id, text);
             answer_user(answer, user_id, keys, json_object_get(users, user_id));
         }
     }

@@ -317,11 +317,11 @@ const char *ht_store_remote_keys_get(ht_store *store, ht_arena *arena, const cha
     return json;
 }
 
-bool ht_store_remote_keys_put(ht_store *store, const char *user_id, const char *json, int64_t now_ms) {
+bool ht_store_remote_keys_put(ht_store *store, const char *user_id, const char *json) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_REMOTE_KEYS_PUT);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, json);
-    ht_db_bind_int(s, 3, now_ms);
+    ht_db_bind_int(s, 3, (int64_t)ht_store_stream_position(store));
     return ht_db_exec(store, s);
 }
 

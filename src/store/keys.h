@@ -117,9 +117,11 @@ size_t ht_store_user_servers(ht_store *store, ht_arena *arena, const char *user_
                              int64_t limit, const char ***out);
 /* Whether the user is joined to a room where server_name has members. */
 bool ht_store_shares_room_with(ht_store *store, const char *user_id, const char *server_name);
-/* Another server's user's keys, as cached (the JSON text), or NULL. */
+/* Another server's user's keys, as cached (the JSON text), or NULL; also
+ * NULL once one of the user's memberships changed after they were kept (a
+ * leave and a join again may hide updates never sent to us). */
 const char *ht_store_remote_keys_get(ht_store *store, ht_arena *arena, const char *user_id);
-bool ht_store_remote_keys_put(ht_store *store, const char *user_id, const char *json, int64_t now_ms);
+bool ht_store_remote_keys_put(ht_store *store, const char *user_id, const char *json);
 bool ht_store_remote_keys_forget(ht_store *store, const char *user_id);
 
 #endif

@@ -508,7 +508,8 @@ static const char *const migrations[] = {
      * changed (m.device_list_update, m.signing_key_update); the changes up
      * to e2e_device_list_sent's position were queued for them. Other
      * servers' users' keys, as their server last gave them (a /keys/query
-     * answer per user), kept while that server tells us of changes. */
+     * answer per user) at a stream position, kept while that server tells
+     * us of changes. */
     "ALTER TABLE e2e_device_list_changes ADD COLUMN device_id TEXT;"
     "DROP TRIGGER e2e_device_deleted;"
     "CREATE TRIGGER e2e_device_deleted AFTER DELETE ON devices BEGIN"
@@ -524,7 +525,7 @@ static const char *const migrations[] = {
     "CREATE TABLE e2e_remote_keys ("
     "  user_id TEXT PRIMARY KEY,"
     "  json TEXT NOT NULL,"
-    "  fetched_ms INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
+    "  stream INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

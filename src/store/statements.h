@@ -287,10 +287,14 @@
     X(E2E_SHARES_ROOM_WITH, "SELECT 1 FROM memberships m JOIN room_servers s USING (room_id) " \
                             "WHERE m.user_id = ?1 AND m.membership = 'join' "            \
                             "AND s.server_name = ?2 AND s.joined > 0 LIMIT 1")           \
-    X(E2E_REMOTE_KEYS_GET, "SELECT json FROM e2e_remote_keys WHERE user_id = ?1")         \
-    X(E2E_REMOTE_KEYS_PUT, "INSERT INTO e2e_remote_keys(user_id, json, fetched_ms) VALUES (?1, ?2, ?3) " \
+    /* Trusted while the user's memberships are as they were when it was  \
+     * kept: a leave or a join since may mean updates we were not sent. */   \
+    X(E2E_REMOTE_KEYS_GET, "SELECT k.json FROM e2e_remote_keys k WHERE k.user_id = ?1 "   \
+                           "AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = ?1 " \
+                           "AND m.stream > k.stream)")                                   \
+    X(E2E_REMOTE_KEYS_PUT, "INSERT INTO e2e_remote_keys(user_id, json, stream) VALUES (?1, ?2, ?3) " \
                            "ON CONFLICT(user_id) DO UPDATE SET json = excluded.json, "   \
-                           "fetched_ms = excluded.fetched_ms")                           \
+                           "stream = excluded.stream")                                   \
     X(E2E_REMOTE_KEYS_FORGET, "DELETE FROM e2e_remote_keys WHERE user_id = ?1")           \
     /* to_device.c */                                                                    \
     X(TO_DEVICE_INSERT, "INSERT INTO to_device(user_id, device_id, sender, type, content, stream) " \

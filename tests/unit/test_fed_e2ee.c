@@ -413,6 +413,33 @@ static void test_a_new_cross_signing_key_reaches_the_other_server(void **state) 
     ht_arena_free(&arena);
 }
 
+static void test_cached_keys_are_not_trusted_after_the_user_left_and_came_back(void **state) {
+    world *w = *state;
+    upload_keys(w, B, &w->bob, "curve-before", NULL);
+    reply r = query_bob(w);
+    assert_string_equal(bob_curve(w, r.json), "curve-before");
+    reply_free(&r);
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/leave", w->room_id);
+    r = call(w, B, "POST", path, &w->bob, json_object());
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    /* While bob shares no room with a.test, a.test is not told of his
+     * changes... */
+    upload_keys(w, B, &w->bob, "curve-after", NULL);
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", w->room_id);
+    r = call(w, B, "POST", path, &w->bob, json_object());
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    net_pump(&w->n);
+    /* ...so once he is back, his keys are asked again. */
+    unsigned before = w->n.fetches;
+    r = query_bob(w);
+    assert_string_equal(bob_curve(w, r.json), "curve-after");
+    reply_free(&r);
+    assert_true(w->n.fetches > before);
+}
+
 int run_fed_e2ee_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -423,6 +450,8 @@ int run_fed_e2ee_tests(void) {
         cmocka_unit_test_setup_teardown(test_the_served_device_list_has_the_keys_and_a_stream_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_lying_peer_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_new_cross_signing_key_reaches_the_other_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cached_keys_are_not_trusted_after_the_user_left_and_came_back, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("federation: devices, keys, to-device across servers", tests, NULL, NULL);
 }
