@@ -43,9 +43,7 @@ static json_t *device_list_update(ht_ctx *ctx, const ht_device_list_change *c) {
     json_t *wanted = ht_json_keep(ctx->arena, json_pack("[s]", c->device_id));
     json_t *found = ht_json_keep(ctx->arena, ht_device_keys_of(ctx, c->user_id, wanted, NULL));
     json_t *keys = json_object_get(found, c->device_id);
-    if (keys) {
-        const char *name = ht_json_str(json_object_get(keys, "unsigned"), "device_display_name");
-        if (name) json_object_set_new(content, "device_display_name", json_string(name));
+    if (keys) { /* without its name: device names stay here (matrix/device_keys.h) */
         json_object_del(keys, "unsigned");
         json_object_set(content, "keys", keys);
     } else if (!ht_store_device_exists(ctx->env->store, c->user_id, c->device_id)) {

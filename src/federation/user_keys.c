@@ -51,9 +51,8 @@ ht_reply ht_fed_user_devices(ht_ctx *ctx) {
     const char *device_id;
     json_t *dk;
     json_object_foreach(keys, device_id, dk) {
+        /* No device_display_name: names stay here (matrix/device_keys.h). */
         json_t *entry = json_pack("{s:s, s:O}", "device_id", device_id, "keys", dk);
-        const char *name = ht_json_str(json_object_get(dk, "unsigned"), "device_display_name");
-        if (name) json_object_set_new(entry, "device_display_name", json_string(name));
         json_object_del(json_object_get(entry, "keys"), "unsigned");
         json_array_append_new(devices, entry);
     }

@@ -58,7 +58,11 @@ json_t *ht_device_keys_of(ht_ctx *ctx, const char *user_id, json_t *wanted, cons
         if (!keys) continue;
         merge_signatures(ctx, user_id, rows[i].device_id, keys, viewer);
         json_t *unsig = json_object();
-        if (rows[i].display_name) json_object_set_new(unsig, "device_display_name", json_string(rows[i].display_name));
+        /* Device names stay on this server (as Synapse's default,
+         * allow_device_name_lookup_over_federation: false): they often
+         * say where or who someone is. */
+        if (rows[i].display_name && viewer)
+            json_object_set_new(unsig, "device_display_name", json_string(rows[i].display_name));
         json_object_set_new(keys, "unsigned", unsig);
         json_object_set_new(out, rows[i].device_id, keys);
     }

@@ -15,8 +15,9 @@
 #include "matrix/handler.h"
 
 /* {device_id: DeviceKeys with unsigned.device_display_name} of a local
- * user; only the devices named in `wanted` (an array of ids) when it is a
- * non-empty array. New reference. */
+ * user (no display name for other servers: viewer NULL); only the devices
+ * named in `wanted` (an array of ids) when it is a non-empty array. New
+ * reference. */
 json_t *ht_device_keys_of(ht_ctx *ctx, const char *user_id, json_t *wanted, const char *viewer);
 /* The user's cross-signing key of type master, self_signing or
  * user_signing, with the signatures the viewer may see; NULL if none. New

@@ -137,12 +137,20 @@ static bool changed_since(world *w, const char *from, const char *user_id) {
 static void test_a_remote_users_keys_are_asked_of_their_server_cached_and_refreshed_on_update(void **state) {
     world *w = *state;
     upload_keys(w, B, &w->bob, "curve-one", NULL);
+    char name_path[512];
+    snprintf(name_path, sizeof name_path, "/_matrix/client/v3/devices/%s", w->bob.device);
+    reply named = call(w, B, "PUT", name_path, &w->bob, json_pack("{s:s}", "display_name", "Bob's phone at home"));
+    assert_int_equal(named.status, 200);
+    reply_free(&named);
     net_pump(&w->n);
     unsigned before = w->n.fetches;
     reply r = query_bob(w);
     assert_int_equal(r.status, 200);
     assert_string_equal(bob_curve(w, r.json), "curve-one");
     assert_int_equal(json_object_size(json_object_get(r.json, "failures")), 0);
+    /* Device names stay on their server. */
+    json_t *dk = json_object_get(json_object_get(json_object_get(r.json, "device_keys"), w->bob.id), w->bob.device);
+    assert_null(json_object_get(json_object_get(dk, "unsigned"), "device_display_name"));
     reply_free(&r);
     assert_true(w->n.fetches > before);
     /* Kept: the next query asks no one. */
@@ -158,6 +166,14 @@ static void test_a_remote_users_keys_are_asked_of_their_server_cached_and_refres
     upload_keys(w, B, &w->bob, "curve-two", NULL);
     net_pump(&w->n);
     assert_true(changed_since(w, from, w->bob.id));
+    char *to = since(w);
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/keys/changes?from=%s&to=%s", from, to);
+    r = call(w, A, "GET", path, &w->alice, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "changed"), 0)), w->bob.id);
+    reply_free(&r);
+    free(to);
     r = query_bob(w);
     assert_string_equal(bob_curve(w, r.json), "curve-two");
     reply_free(&r);
