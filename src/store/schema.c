@@ -522,6 +522,11 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  stream INTEGER NOT NULL) STRICT;"
     "INSERT INTO e2e_device_list_sent(id, stream) SELECT 1, position FROM stream WHERE id = 1;"
+    /* An EDU that must arrive (a to-device message, a device list
+     * update) is kept apart from those where only the newest matter
+     * (typing, receipts), which a destination that is down has trimmed. */
+    "ALTER TABLE outbox ADD COLUMN durable INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX outbox_edus ON outbox(destination, durable, id) WHERE edu IS NOT NULL;"
     "CREATE TABLE e2e_remote_keys ("
     "  user_id TEXT PRIMARY KEY,"
     "  json TEXT NOT NULL,"

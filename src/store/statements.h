@@ -514,10 +514,11 @@
     X(ROOM_SERVERS, "SELECT server_name FROM room_servers WHERE room_id = ?1 AND joined > 0 " \
                     "AND server_name != ?2 ORDER BY server_name")                        \
     X(OUTBOX_PDU, "INSERT INTO outbox(destination, event_stream, created_ms) VALUES (?1, ?2, ?3)") \
-    X(OUTBOX_EDU, "INSERT INTO outbox(destination, edu, created_ms) VALUES (?1, ?2, ?3)") \
-    X(OUTBOX_EDU_TRIM, "DELETE FROM outbox WHERE destination = ?1 AND edu IS NOT NULL AND id <= "              \
-                       "(SELECT id FROM outbox WHERE destination = ?1 AND edu IS NOT NULL "                      \
-                       "ORDER BY id DESC LIMIT 1 OFFSET ?2)")                                                   \
+    X(OUTBOX_EDU, "INSERT INTO outbox(destination, edu, created_ms, durable) VALUES (?1, ?2, ?3, ?4)") \
+    /* The oldest EDUs of one kind (?3: durable or not) past ?2. */            \
+    X(OUTBOX_EDU_TRIM, "DELETE FROM outbox WHERE destination = ?1 AND edu IS NOT NULL AND durable = ?3 "     \
+                       "AND id <= (SELECT id FROM outbox WHERE destination = ?1 AND edu IS NOT NULL "           \
+                       "AND durable = ?3 ORDER BY id DESC LIMIT 1 OFFSET ?2)")                                  \
     /* The destination whose turn it is: something waits, its retry time   \
      * has come, nothing of it is in flight (?2: in-flight list as JSON). */ \
     X(OUTBOX_READY, "SELECT o.destination, min(o.id) FROM outbox o LEFT JOIN destinations d " \

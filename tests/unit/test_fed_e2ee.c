@@ -456,6 +456,32 @@ static void test_cached_keys_are_not_trusted_after_the_user_left_and_came_back(v
     assert_true(w->n.fetches > before);
 }
 
+static void test_to_device_messages_outlast_a_flood_of_typing_notices_while_a_server_is_down(void **state) {
+    world *w = *state;
+    w->n.down[B] = true;
+    reply r = call(w, A, "PUT", "/_matrix/client/v3/sendToDevice/m.room.encrypted/kept", &w->alice,
+                   json_pack("{s:{s:{s:{s:s}}}}", "messages", w->bob.id, w->bob.device, "ciphertext", "room key"));
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    /* More typing notices than a down destination keeps (the newest matter). */
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/typing/%s", w->room_id, w->alice.id);
+    for (int i = 0; i < 1010; i++) {
+        r = call(w, A, "PUT", path, &w->alice, json_pack("{s:b, s:i}", "typing", 1, "timeout", 30000));
+        assert_int_equal(r.status, 200);
+        reply_free(&r);
+    }
+    w->n.down[B] = false;
+    w->n.clock_ms += 60 * 60 * 1000; /* past any back-off */
+    net_pump(&w->n);
+    json_t *events = to_device_of_bob(w);
+    assert_int_equal(json_array_size(events), 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(events, 0), "content"),
+                                                          "ciphertext")),
+                        "room key");
+    json_decref(events);
+}
+
 int run_fed_e2ee_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -468,6 +494,8 @@ int run_fed_e2ee_tests(void) {
         cmocka_unit_test_setup_teardown(test_a_new_cross_signing_key_reaches_the_other_server, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cached_keys_are_not_trusted_after_the_user_left_and_came_back, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_to_device_messages_outlast_a_flood_of_typing_notices_while_a_server_is_down, setup, teardown),
     };
     return cmocka_run_group_tests_name("federation: devices, keys, to-device across servers", tests, NULL, NULL);
 }
