@@ -199,6 +199,10 @@ const unsigned char *ht_fetch_body(const ht_fetch *f, size_t *len);
 const unsigned char *ht_fetch_request(ht_fetch *f, size_t *len);
 /* How long the host may wait for the answer. */
 int64_t ht_fetch_timeout_ms(const ht_fetch *f);
+/* The answer's Content-Type, when the host has it (a file's bytes are typed
+ * by it): called before ht_core_fetch_done, which gives f back.
+ * ht_core_fetch_done_bytes reads it from the bytes itself. */
+void ht_fetch_set_content_type(ht_fetch *f, const char *content_type);
 /* Gives a fetch back: the answer's status and body, or (status ignored)
  * an error sentence when no answer came. The core owns f again. */
 void ht_core_fetch_done(ht_core *core, ht_fetch *f, int status, const unsigned char *body, size_t len,

@@ -99,6 +99,25 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
          * its creation) has no state before it; "state at 0" would mean the
          * current state and repeat the timeline's events. */
         if (first - 1 > 0) n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
+        /* A room joined over federation got its whole state with the join,
+         * at the join's own position: when the timeline's first position
+         * set more than its own event, the state is the state there, less
+         * what the timeline shows. */
+        int64_t *at_first;
+        size_t m = page.count ? ht_store_state_changed(store, ctx->arena, room_id, first - 1, first, &at_first) : 0;
+        bool more = false;
+        for (size_t i = 0; i < m; i++) more |= at_first[i] != first;
+        if (more) {
+            int64_t *all;
+            size_t count = ht_store_state_list(store, ctx->arena, room_id, first, &all);
+            n = 0;
+            for (size_t i = 0; i < count; i++) {
+                bool shown = false;
+                for (size_t j = 0; j < page.count && !shown; j++) shown = page.events[j].stream == all[i];
+                if (!shown) all[n++] = all[i];
+            }
+            streams = all;
+        }
     } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
     json_t *keep = json_object();

@@ -283,6 +283,9 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
     /* What a successful write moved the stream to is read before the
      * commit: a read after it could fail with the write already made. */
     bool changed = !reply.error.code && !reply.park && ht_store_change_count(core->env.store) != changes_before;
+    /* Device-list changes, wherever a write made them, go out to other
+     * servers in the same transaction (federation/device_lists.c). */
+    if (changed && core->cfg.federation) ht_fed_device_lists_queue(&core->env);
     uint64_t position = changed ? ht_store_stream_position(core->env.store) : 0;
     if (ht_store_failed(core->env.store)) {
         ht_store_rollback(core->env.store);
@@ -398,6 +401,8 @@ void ht_core_fetch_done_bytes(ht_core *core, ht_fetch *f, const unsigned char *r
     ht_buf decoded = {0};
     const char *why = error;
     if (!why) ht_http_read_response(response, len, (size_t)64 * 1024 * 1024, &status, &body, &body_len, &decoded, &why);
+    char type[256];
+    if (!why && ht_http_response_content_type(response, len, type, sizeof type)) ht_fetch_set_content_type(f, type);
     ht_core_fetch_done(core, f, status, body, body_len, why);
     ht_buf_free(&decoded);
 }

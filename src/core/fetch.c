@@ -49,6 +49,7 @@ struct ht_fetch {
     int status;
     unsigned char *answer;
     size_t answer_len;
+    char *content_type; /* the answer's, or NULL */
     char *error;
     int64_t answered_ms;
 };
@@ -60,6 +61,11 @@ const char *ht_fetch_method(const ht_fetch *f) { return f->method; }
 const char *ht_fetch_target(const ht_fetch *f) { return f->target; }
 const char *ht_fetch_authorization(const ht_fetch *f) { return f->authorization; }
 int64_t ht_fetch_timeout_ms(const ht_fetch *f) { return f->timeout_ms; }
+
+void ht_fetch_set_content_type(ht_fetch *f, const char *content_type) {
+    free(f->content_type);
+    f->content_type = content_type && strlen(content_type) <= 255 ? ht_xstrdup(content_type) : NULL;
+}
 
 const unsigned char *ht_fetch_body(const ht_fetch *f, size_t *len) {
     *len = f->body_len;
@@ -84,6 +90,7 @@ void ht_fetch_free(ht_fetch *f) {
     ht_buf_free(&f->bytes);
     free(f->txn_id);
     free(f->answer);
+    free(f->content_type);
     free(f->error);
     free(f);
 }
@@ -187,7 +194,9 @@ static unsigned asks_of_request(const ht_fetch_memo *memo, const unsigned char *
 
 static void read_answer(ht_ctx *ctx, const ht_fetch *f, ht_remote_answer *out) {
     *out = (ht_remote_answer){.status = f->status,
-                              .error = f->error ? ht_arena_strdup(ctx->arena, f->error) : NULL};
+                              .error = f->error ? ht_arena_strdup(ctx->arena, f->error) : NULL,
+                              .body = f->answer, .body_len = f->answer_len,
+                              .content_type = f->content_type ? ht_arena_strdup(ctx->arena, f->content_type) : NULL};
     if (f->answer) out->json = ht_json_parse(ctx->arena, (const char *)f->answer);
 }
 

@@ -68,6 +68,55 @@ bool ht_fed_invite_remote(ht_ctx *ctx, const char *room_id, const char *invitee,
  * to, through a resident server; locally only if none answers. */
 bool ht_fed_leave_remote(ht_ctx *ctx, const char *room_id, json_t *content, ht_reply *out);
 
+/* ---- user_keys.c: users' devices and keys across servers ---- */
+enum {
+    HT_FED_MAX_REMOTE_DEVICES = 1000,          /* devices taken for one remote user */
+    HT_FED_MAX_KEY_BYTES = 16384,              /* one key object, as for our own clients */
+    HT_FED_MAX_CACHED_KEYS_BYTES = 1024 * 1024, /* one remote user's keys kept */
+};
+ht_reply ht_fed_user_devices(ht_ctx *ctx);    /* GET /v1/user/devices/{userId} */
+ht_reply ht_fed_user_keys_query(ht_ctx *ctx); /* POST /v1/user/keys/query */
+ht_reply ht_fed_user_keys_claim(ht_ctx *ctx); /* POST /v1/user/keys/claim */
+/* Our client's /keys/query about other servers' users (`wanted`: {user:
+ * [device ids]}, none of ours): fills answer's device_keys, master_keys,
+ * self_signing_keys, and failures for servers that gave no usable answer.
+ * False while it waits. */
+bool ht_fed_remote_keys_query(ht_ctx *ctx, json_t *wanted, int64_t timeout_ms, json_t *answer);
+/* Our client's /keys/claim ({user: {device: algorithm}}): fills answer's
+ * one_time_keys and failures. False while it waits. */
+bool ht_fed_remote_keys_claim(ht_ctx *ctx, json_t *wanted, int64_t timeout_ms, json_t *answer);
+
+/* ---- device_lists.c ---- */
+/* Queues, for the servers sharing a room with each user, what changed in our
+ * users' device lists since the last call (bounded per call). The door
+ * calls it after each write; false if the store failed. */
+bool ht_fed_device_lists_queue(ht_env *env);
+/* Incoming EDUs (send.c): m.device_list_update, m.signing_key_update. */
+void ht_fed_take_device_list_update(ht_ctx *ctx, json_t *content);
+void ht_fed_take_signing_key_update(ht_ctx *ctx, json_t *content);
+
+/* ---- to_device.c ---- */
+/* Queues ctx's user's to-device messages to one remote user ({device id or
+ * "*": content}) as an m.direct_to_device EDU for their server. */
+bool ht_fed_queue_to_device(ht_ctx *ctx, const char *type, const char *user_id, json_t *per_device,
+                            const char *message_id);
+/* An incoming m.direct_to_device EDU: delivered to our users' devices. */
+void ht_fed_take_to_device(ht_ctx *ctx, json_t *content);
+
+/* ---- media.c ---- */
+typedef struct ht_fed_media {
+    bool found;
+    bool not_found;            /* the other server has no such file */
+    const char *why;           /* when not found: what went wrong */
+    const unsigned char *bytes; /* borrowed: valid until the handler returns */
+    size_t len;
+    const char *content_type;  /* as the server said, unchecked, or NULL */
+    const char *disposition;   /* its Content-Disposition, unchecked, or NULL */
+} ht_fed_media;
+/* Another server's file (mxc://server/media_id), asked of it; false while
+ * it waits. The bytes are as it sent them, at most the door's answer limit. */
+bool ht_fed_remote_media(ht_ctx *ctx, const char *server, const char *media_id, ht_fed_media *out);
+
 /* ---- auth.c ---- */
 /* For routes flagged HT_ROUTE_FEDERATION: checks the X-Matrix signature and
  * sets ctx->origin. HT_OK, a 401 error, or *wait when the origin's key must

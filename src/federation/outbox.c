@@ -15,6 +15,7 @@
 #include "store/federation.h"
 #include "util/json.h"
 #include "util/oom.h"
+#include "util/str.h"
 
 /* Back-off after failures in a row: 5 s doubling to 10 minutes. A server
  * that comes back and contacts us is retried at once. */
@@ -50,7 +51,11 @@ void ht_outbox_free(ht_outbox *outbox) {
 
 bool ht_outbox_queue_edu(ht_env *env, const char *destination, json_t *edu) {
     const char *text = ht_json_dump(env->arena, edu);
-    if (!text || !ht_store_outbox_edu(env->store, destination, text, env->now_ms)) return false;
+    /* Typing notices and receipts are superseded by newer ones; anything
+     * else (to-device messages, device list updates) must arrive. */
+    const char *type = ht_json_str(edu, "edu_type");
+    bool durable = !ht_str_is(type, "m.typing") && !ht_str_is(type, "m.receipt");
+    if (!text || !ht_store_outbox_edu(env->store, destination, text, durable, env->now_ms)) return false;
     env->outbound = true;
     return true;
 }

@@ -116,3 +116,70 @@ char *ht_percent_encode(ht_arena *arena, const char *s) {
     *o = '\0';
     return out;
 }
+
+bool ht_http_response_content_type(const unsigned char *bytes, size_t len, char *out, size_t out_size) {
+    const unsigned char *head_end = memmem(bytes, len, "\r\n\r\n", 4);
+    if (!head_end) head_end = memmem(bytes, len, "\n\n", 2);
+    if (!head_end) return false;
+    size_t vlen;
+    const char *v = header((const char *)bytes, (size_t)(head_end - bytes), "Content-Type", &vlen);
+    if (!v || vlen >= out_size) return false;
+    memcpy(out, v, vlen);
+    out[vlen] = '\0';
+    return true;
+}
+
+static const char *field_copy(ht_arena *arena, const char *head, size_t head_len, const char *name) {
+    size_t vlen;
+    const char *v = header(head, head_len, name, &vlen);
+    return v ? ht_arena_strndup(arena, v, vlen) : NULL;
+}
+
+size_t ht_http_multipart(ht_arena *arena, const char *content_type, const unsigned char *body, size_t len,
+                         ht_http_part *parts, size_t max) {
+    /* The boundary: 1 to 70 characters (RFC 2046). */
+    const char *b = content_type ? strstr(content_type, "boundary=") : NULL;
+    const char *boundary;
+    if (b) {
+        b += 9;
+        bool quoted = *b == '"';
+        b += quoted;
+        size_t n = strcspn(b, quoted ? "\"" : "; \t");
+        boundary = ht_arena_strndup(arena, b, n);
+    } else {
+        if (len < 3 || memcmp(body, "--", 2) != 0) return 0;
+        const unsigned char *eol = memchr(body, '\r', len < 80 ? len : 80);
+        if (!eol) return 0;
+        boundary = ht_arena_strndup(arena, (const char *)body + 2, (size_t)(eol - body) - 2);
+    }
+    size_t blen = strlen(boundary);
+    if (blen == 0 || blen > 70) return 0;
+    char *delim = ht_arena_printf(arena, "\r\n--%s", boundary); /* between parts */
+    size_t dlen = blen + 4;
+    /* The first delimiter may open the body (no preamble). */
+    const unsigned char *p, *end = body + len;
+    if (len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0) p = body + dlen - 2;
+    else if ((p = memmem(body, len, delim, dlen))) p += dlen;
+    else return 0;
+    size_t count = 0;
+    while (count < max && (size_t)(end - p) >= 2 && memcmp(p, "--", 2) != 0) {
+        if (memcmp(p, "\r\n", 2) != 0) return 0;
+        p += 2;
+        const unsigned char *head_end = (size_t)(end - p) >= 2 && memcmp(p, "\r\n", 2) == 0
+                                            ? p
+                                            : memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+        if (!head_end) return 0;
+        const char *head = (const char *)p;
+        size_t head_len = (size_t)(head_end - p);
+        const unsigned char *start = head_end + (head_end == p ? 2 : 4);
+        const unsigned char *stop = memmem(start, (size_t)(end - start), delim, dlen);
+        if (!stop) return 0;
+        parts[count++] = (ht_http_part){.content_type = field_copy(arena, head, head_len, "Content-Type"),
+                                        .disposition = field_copy(arena, head, head_len, "Content-Disposition"),
+                                        .location = field_copy(arena, head, head_len, "Location"),
+                                        .body = start,
+                                        .body_len = (size_t)(stop - start)};
+        p = stop + dlen;
+    }
+    return count;
+}

@@ -29,5 +29,20 @@ char *ht_percent_encode(ht_arena *arena, const char *s);
  * complete HTTP/1.1 response or its body exceeds max_body. */
 bool ht_http_read_response(const unsigned char *bytes, size_t len, size_t max_body, int *status,
                            const unsigned char **body, size_t *body_len, ht_buf *decoded, const char **why);
+/* One part of a multipart answer (RFC 2046): its headers (copies in the
+ * arena, NULL when absent) and where its body lies in the answer. */
+typedef struct ht_http_part {
+    const char *content_type, *disposition, *location;
+    const unsigned char *body;
+    size_t body_len;
+} ht_http_part;
+/* Splits a multipart body into at most max parts; returns how many (0: not
+ * multipart). The boundary is content_type's boundary parameter or, when
+ * the type is not known, the body's first line. */
+size_t ht_http_multipart(ht_arena *arena, const char *content_type, const unsigned char *body, size_t len,
+                         ht_http_part *parts, size_t max);
+/* The Content-Type of a whole answer's head, copied into out (NUL-ended);
+ * false if it has none or it does not fit. */
+bool ht_http_response_content_type(const unsigned char *bytes, size_t len, char *out, size_t out_size);
 
 #endif

@@ -31,6 +31,11 @@ typedef struct ht_remote_answer {
     int status;        /* the HTTP status; 0 when no answer came (see error) */
     json_t *json;      /* the body as JSON (borrowed, the arena's), NULL if it is not JSON */
     const char *error; /* why no answer came: unreachable, timed out, too large... */
+    /* The body's bytes as they came (a file), borrowed from the door: valid
+     * until the handler returns. And the answer's Content-Type, or NULL. */
+    const unsigned char *body;
+    size_t body_len;
+    const char *content_type;
 } ht_remote_answer;
 
 /* Asks `destination` (a server name) for `method target` (path and query,

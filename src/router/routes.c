@@ -55,6 +55,10 @@ const ht_route ht_routes[] = {
     {"GET", FED "/v1/event_auth/{roomId}/{eventId}", ht_fed_event_auth, SIGNED},
     {"GET", FED "/v1/backfill/{roomId}", ht_fed_backfill, SIGNED},
     {"POST", FED "/v1/get_missing_events/{roomId}", ht_fed_get_missing_events, SIGNED},
+    {"GET", FED "/v1/user/devices/{userId}", ht_fed_user_devices, SIGNED},
+    {"POST", FED "/v1/user/keys/query", ht_fed_user_keys_query, SIGNED},
+    {"POST", FED "/v1/user/keys/claim", ht_fed_user_keys_claim, SIGNED},
+    {"GET", FED "/v1/media/download/{mediaId}", ht_api_media_federation_download, SIGNED},
 
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},

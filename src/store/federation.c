@@ -69,15 +69,18 @@ bool ht_store_outbox_pdu(ht_store *store, const char *destination, int64_t event
     return ht_db_exec(store, s);
 }
 
-bool ht_store_outbox_edu(ht_store *store, const char *destination, const char *edu_json, int64_t now_ms) {
+bool ht_store_outbox_edu(ht_store *store, const char *destination, const char *edu_json, bool durable,
+                         int64_t now_ms) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_OUTBOX_EDU);
     ht_db_bind_text(s, 1, destination);
     ht_db_bind_text(s, 2, edu_json);
     ht_db_bind_int(s, 3, now_ms);
+    ht_db_bind_int(s, 4, durable);
     if (!ht_db_exec(store, s)) return false;
     s = ht_db_stmt(store, HT_STMT_OUTBOX_EDU_TRIM);
     ht_db_bind_text(s, 1, destination);
-    ht_db_bind_int(s, 2, HT_OUTBOX_MAX_EDUS);
+    ht_db_bind_int(s, 2, durable ? HT_OUTBOX_MAX_DURABLE_EDUS : HT_OUTBOX_MAX_EDUS);
+    ht_db_bind_int(s, 3, durable);
     return ht_db_exec(store, s);
 }
 

@@ -29,10 +29,13 @@ size_t ht_store_room_servers(ht_store *store, ht_arena *arena, const char *room_
                              const char ***out);
 
 bool ht_store_outbox_pdu(ht_store *store, const char *destination, int64_t event_stream, int64_t now_ms);
-/* A destination that is down keeps at most this many EDUs (typing,
- * receipts: the newest matter); older ones are dropped as new ones come. */
-enum { HT_OUTBOX_MAX_EDUS = 1000 };
-bool ht_store_outbox_edu(ht_store *store, const char *destination, const char *edu_json, int64_t now_ms);
+/* A destination that is down keeps at most HT_OUTBOX_MAX_EDUS EDUs where
+ * the newest matter (typing, receipts), older ones dropped as new ones
+ * come, and at most HT_OUTBOX_MAX_DURABLE_EDUS that must arrive
+ * (to-device messages, device list updates): a bound, not a drop policy. */
+enum { HT_OUTBOX_MAX_EDUS = 1000, HT_OUTBOX_MAX_DURABLE_EDUS = 100000 };
+bool ht_store_outbox_edu(ht_store *store, const char *destination, const char *edu_json, bool durable,
+                         int64_t now_ms);
 
 typedef struct ht_outbox_item {
     int64_t id;

@@ -503,6 +503,34 @@ static const char *const migrations[] = {
     "  user_id TEXT NOT NULL,"
     "  json TEXT NOT NULL,"
     "  PRIMARY KEY (room_id, user_id)) STRICT, WITHOUT ROWID;",
+    /* 11: device lists across servers. A change names its device (NULL: a
+     * cross-signing key changed), so that other servers are told what
+     * changed (m.device_list_update, m.signing_key_update); the changes up
+     * to e2e_device_list_sent's position were queued for them. Other
+     * servers' users' keys, as their server last gave them (a /keys/query
+     * answer per user) at a stream position, kept while that server tells
+     * us of changes. */
+    "ALTER TABLE e2e_device_list_changes ADD COLUMN device_id TEXT;"
+    "DROP TRIGGER e2e_device_deleted;"
+    "CREATE TRIGGER e2e_device_deleted AFTER DELETE ON devices BEGIN"
+    "  DELETE FROM e2e_signatures WHERE target_user = old.user_id AND target_key = old.device_id;"
+    "  UPDATE stream SET position = position + 1 WHERE id = 1;"
+    "  INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, device_id)"
+    "    VALUES (old.user_id, (SELECT position FROM stream WHERE id = 1), old.device_id);"
+    "END;"
+    "CREATE TABLE e2e_device_list_sent ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  stream INTEGER NOT NULL) STRICT;"
+    "INSERT INTO e2e_device_list_sent(id, stream) SELECT 1, position FROM stream WHERE id = 1;"
+    /* An EDU that must arrive (a to-device message, a device list
+     * update) is kept apart from those where only the newest matter
+     * (typing, receipts), which a destination that is down has trimmed. */
+    "ALTER TABLE outbox ADD COLUMN durable INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX outbox_edus ON outbox(destination, durable, id) WHERE edu IS NOT NULL;"
+    "CREATE TABLE e2e_remote_keys ("
+    "  user_id TEXT PRIMARY KEY,"
+    "  json TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -248,8 +248,8 @@
                          "WHERE target_user = ?1 AND target_key = ?2 "                   \
                          "AND (signer_user = ?1 OR signer_user = ?3) "                   \
                          "ORDER BY signer_user, signer_key_id")                          \
-    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for) " \
-                              "VALUES (?1, ?2, coalesce(?3, ''))")                       \
+    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for, " \
+                              "device_id) VALUES (?1, ?2, coalesce(?3, ''), ?4)")        \
     /* Users whose device list ?1 must refetch for (?2, ?3]: changes of the  \
      * user or of someone sharing a room, and everyone who newly shares one. */ \
     X(E2E_DEVICE_LISTS_CHANGED,                                                          \
@@ -272,6 +272,30 @@
       "AND NOT EXISTS (SELECT 1 FROM memberships c JOIN memberships d USING (room_id) "  \
       "WHERE c.user_id = ?1 AND c.membership = 'join' AND d.user_id = b.user_id "        \
       "AND d.membership = 'join') ORDER BY 1 LIMIT ?4")                                  \
+    /* keys.c: device lists across servers (federation/device_lists.c). */    \
+    X(E2E_DEVICE_LIST_STREAM, "SELECT coalesce(max(stream), 0) FROM e2e_device_list_changes " \
+                              "WHERE user_id = ?1 AND only_for = '' AND device_id IS NOT NULL " \
+                              "AND stream < ?2")                                          \
+    X(E2E_DEVICE_LIST_SWEEP, "SELECT user_id, device_id, stream FROM e2e_device_list_changes " \
+                             "WHERE stream > ?1 AND only_for = '' "                     \
+                             "AND substr(user_id, -length(?2) - 1) = ':' || ?2 ORDER BY stream LIMIT ?3") \
+    X(E2E_DEVICE_LIST_MARK_GET, "SELECT stream FROM e2e_device_list_sent WHERE id = 1")   \
+    X(E2E_DEVICE_LIST_MARK_SET, "UPDATE e2e_device_list_sent SET stream = ?1 WHERE id = 1") \
+    X(E2E_USER_SERVERS, "SELECT DISTINCT s.server_name FROM memberships m JOIN room_servers s " \
+                        "USING (room_id) WHERE m.user_id = ?1 AND m.membership = 'join' "  \
+                        "AND s.joined > 0 AND s.server_name != ?2 ORDER BY 1 LIMIT ?3")   \
+    X(E2E_SHARES_ROOM_WITH, "SELECT 1 FROM memberships m JOIN room_servers s USING (room_id) " \
+                            "WHERE m.user_id = ?1 AND m.membership = 'join' "            \
+                            "AND s.server_name = ?2 AND s.joined > 0 LIMIT 1")           \
+    /* Trusted while the user's memberships are as they were when it was  \
+     * kept: a leave or a join since may mean updates we were not sent. */   \
+    X(E2E_REMOTE_KEYS_GET, "SELECT k.json FROM e2e_remote_keys k WHERE k.user_id = ?1 "   \
+                           "AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = ?1 " \
+                           "AND m.stream > k.stream)")                                   \
+    X(E2E_REMOTE_KEYS_PUT, "INSERT INTO e2e_remote_keys(user_id, json, stream) VALUES (?1, ?2, ?3) " \
+                           "ON CONFLICT(user_id) DO UPDATE SET json = excluded.json, "   \
+                           "stream = excluded.stream")                                   \
+    X(E2E_REMOTE_KEYS_FORGET, "DELETE FROM e2e_remote_keys WHERE user_id = ?1")           \
     /* to_device.c */                                                                    \
     X(TO_DEVICE_INSERT, "INSERT INTO to_device(user_id, device_id, sender, type, content, stream) " \
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                               \
@@ -490,10 +514,11 @@
     X(ROOM_SERVERS, "SELECT server_name FROM room_servers WHERE room_id = ?1 AND joined > 0 " \
                     "AND server_name != ?2 ORDER BY server_name")                        \
     X(OUTBOX_PDU, "INSERT INTO outbox(destination, event_stream, created_ms) VALUES (?1, ?2, ?3)") \
-    X(OUTBOX_EDU, "INSERT INTO outbox(destination, edu, created_ms) VALUES (?1, ?2, ?3)") \
-    X(OUTBOX_EDU_TRIM, "DELETE FROM outbox WHERE destination = ?1 AND edu IS NOT NULL AND id <= "              \
-                       "(SELECT id FROM outbox WHERE destination = ?1 AND edu IS NOT NULL "                      \
-                       "ORDER BY id DESC LIMIT 1 OFFSET ?2)")                                                   \
+    X(OUTBOX_EDU, "INSERT INTO outbox(destination, edu, created_ms, durable) VALUES (?1, ?2, ?3, ?4)") \
+    /* The oldest EDUs of one kind (?3: durable or not) past ?2. */            \
+    X(OUTBOX_EDU_TRIM, "DELETE FROM outbox WHERE destination = ?1 AND edu IS NOT NULL AND durable = ?3 "     \
+                       "AND id <= (SELECT id FROM outbox WHERE destination = ?1 AND edu IS NOT NULL "           \
+                       "AND durable = ?3 ORDER BY id DESC LIMIT 1 OFFSET ?2)")                                  \
     /* The destination whose turn it is: something waits, its retry time   \
      * has come, nothing of it is in flight (?2: in-flight list as JSON). */ \
     X(OUTBOX_READY, "SELECT o.destination, min(o.id) FROM outbox o LEFT JOIN destinations d " \

@@ -9,6 +9,7 @@
 #include "core/core.h"
 #include "core/fetch.h"
 #include "federation/xmatrix.h"
+#include "http/outbound.h"
 #include "matrix/handler.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -51,13 +52,22 @@ void net_close(net *n) {
 void reply_free(reply *r) {
     json_decref(r->json);
     r->json = NULL;
+    free(r->body);
+    r->body = NULL;
 }
 
 static reply read_reply(const ht_result *r) {
     reply out = {0};
     sscanf((const char *)r->response, "HTTP/1.1 %d ", &out.status);
     const unsigned char *end = memmem(r->response, r->response_len, "\r\n\r\n", 4);
-    if (end) out.json = json_loadb((const char *)end + 4, r->response_len - (size_t)(end + 4 - r->response), 0, NULL);
+    if (end) {
+        out.json = json_loadb((const char *)end + 4, r->response_len - (size_t)(end + 4 - r->response), 0, NULL);
+        out.body_len = r->response_len - (size_t)(end + 4 - r->response);
+        out.body = malloc(out.body_len + 1);
+        memcpy(out.body, end + 4, out.body_len);
+        out.body[out.body_len] = '\0';
+        ht_http_response_content_type(r->response, r->response_len, out.content_type, sizeof out.content_type);
+    }
     return out;
 }
 
@@ -126,9 +136,18 @@ static unsigned char *handle(net *n, int i, const unsigned char *bytes, size_t l
             n->clock_ms = r.park_deadline_ms; /* a long-poll: let its deadline come */
             continue;
         }
-        unsigned char *out = malloc(r.response_len);
+        /* A stored file's bytes come after the head, read as a host reads them. */
+        size_t body_len = r.body ? (size_t)r.body_len : 0;
+        unsigned char *out = malloc(r.response_len + body_len + 1);
         memcpy(out, r.response, r.response_len);
-        *out_len = r.response_len;
+        size_t got = 0;
+        while (got < body_len) {
+            long k = ht_core_body_read(core, r.body, out + r.response_len + got, body_len - got);
+            if (k <= 0) break;
+            got += (size_t)k;
+        }
+        if (r.body) ht_core_body_close(core, r.body);
+        *out_len = r.response_len + got;
         return out;
     }
     fprintf(stderr, "net: a request on %s never finished\n", n->names[i]);

@@ -41,7 +41,10 @@ struct net {
 
 typedef struct reply {
     int status;
-    json_t *json; /* owned; NULL if the body is not JSON */
+    json_t *json;          /* owned; NULL if the body is not JSON */
+    char *body;            /* owned: the body's bytes (NUL after them) */
+    size_t body_len;
+    char content_type[256]; /* "" if none */
 } reply;
 
 bool net_open(net *n, int count, const char *const *names);

@@ -33,6 +33,8 @@ int run_event_auth_tests(void);
 int run_state_res_tests(void);
 int run_room_graph_tests(void);
 int run_federation_tests(void);
+int run_fed_e2ee_tests(void);
+int run_fed_media_tests(void);
 int run_fed_read_tests(void);
 int run_glob_tests(void);
 int run_faults_tests(void);

@@ -47,6 +47,7 @@ static int64_t now_ms(void) {
 static void on_reply(void *data, const ht_fetch_reply *reply) {
     item *it = data;
     ht_fed_host *h = it->host;
+    ht_fetch_set_content_type(it->fetch, reply->content_type);
     ht_core_fetch_done(h->core, it->fetch, reply->status, reply->body, reply->body_len, reply->error);
     batch *b = it->batch;
     free(it);
