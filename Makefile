@@ -24,7 +24,7 @@ FUZZ_CC := clang
 CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
-FUZZ_TEST_SECONDS ?= 20
+FUZZ_TEST_SECONDS ?= 10
 FUZZ_TARGETS := http core canonical
 PKGS := libuv jansson sqlite3 libsodium
 # The native host's federation client (src/host/native: fetch, resolve, dns,
@@ -272,8 +272,11 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
 	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool \
 	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
-	@$(MAKE) --no-print-directory test-unit test-differential test-api test-sdk test-federation test-asan \
-	    test-fedhost test-fuzz test-browser test-p2p test-package
+	@for t in $(TEST_SUITES); do start=$$(date +%s); $(MAKE) --no-print-directory $$t || exit 1; \
+	    echo "test: $$t passed in $$(( $$(date +%s) - start )) s"; done
+
+TEST_SUITES := test-unit test-differential test-api test-sdk test-federation test-asan test-fedhost test-fuzz \
+    test-browser test-p2p test-package
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
