@@ -26,6 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The release, as the admin API and the start line name it. */
+#define HT_VERSION "0.1.0"
+
 typedef struct ht_core ht_core;
 
 /* A token bucket: `burst` calls at once, then `per_second` on average. */
@@ -33,6 +36,14 @@ typedef struct ht_rate {
     double per_second;
     unsigned burst;
 } ht_rate;
+
+/* Who may create an account through POST /register. The admin API and
+ * the operator's commands create accounts whatever this says. */
+typedef enum ht_registration {
+    HT_REGISTRATION_OPEN = 0, /* anyone (the in-browser server: one person's) */
+    HT_REGISTRATION_CLOSED,   /* nobody: 403 M_FORBIDDEN */
+    HT_REGISTRATION_TOKEN,    /* whoever holds a registration token */
+} ht_registration;
 
 typedef struct ht_config {
     const char *db_path;      /* SQLite file, or ":memory:" */
@@ -52,6 +63,7 @@ typedef struct ht_config {
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
     int64_t presence_offline_ms; /* a user none of whose clients synced for this long is offline */
+    ht_registration registration;
 } ht_config;
 
 /* Fills *cfg with the defaults used by the native host. */
@@ -71,6 +83,16 @@ typedef enum ht_outcome {
 /* One password hash to compute or check; see offload_hashing. */
 typedef struct ht_work ht_work;
 
+/* What a request did that belongs in the operator's log: every admin
+ * action (only once committed), refused admin calls. The host writes
+ * them where and how it logs; the core does no I/O. */
+typedef enum ht_log_level { HT_LOG_ERROR = 0, HT_LOG_WARN, HT_LOG_INFO, HT_LOG_DEBUG } ht_log_level;
+
+typedef struct ht_log_line {
+    ht_log_level level;
+    const char *text; /* one line, no newline */
+} ht_log_line;
+
 typedef struct ht_result {
     ht_outcome outcome;
     /* The response bytes; valid until the next call into the core. */
@@ -84,6 +106,9 @@ typedef struct ht_result {
     ht_work *work;
     bool wrote;            /* the request committed a change to the database */
     bool close_connection; /* the client asked for it, or the request was unreadable */
+    /* Lines for the host's log (see ht_log_line); valid until the next call. */
+    const ht_log_line *log;
+    size_t log_count;
 } ht_result;
 
 /* Handles one request. `bytes` need not be NUL-terminated and may hold a
@@ -91,6 +116,48 @@ typedef struct ht_result {
  * fixes a long-poll's deadline across calls); now_ms is the current time. */
 void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
                     int64_t received_ms, int64_t now_ms, ht_result *out);
+
+/* Handles one request with the operator's own authority: the calls of the
+ * admin API (/_synapse/admin/...) are answered without an access token,
+ * as "the operator". For the native binary's commands (hometab
+ * create-user, hometab admin ...), run on the server's machine by whoever
+ * may open its database; every other route answers as it would to anyone.
+ * Never HT_PARK; HT_WORK only if offload_hashing is set. */
+void ht_core_handle_operator(ht_core *core, const unsigned char *bytes, size_t len, int64_t now_ms,
+                             ht_result *out);
+
+/* What the database holds, for the line a host prints at start. */
+typedef struct ht_core_summary {
+    int schema_version;
+    int64_t users;  /* not deactivated */
+    int64_t admins; /* ...of whom server admins */
+    int64_t rooms;
+} ht_core_summary;
+
+void ht_core_summarize(ht_core *core, ht_core_summary *out);
+
+/* A consistent copy of a live database, taken with SQLite's online backup
+ * API from a connection of its own: a server using db_path goes on reading
+ * and writing meanwhile (WAL). The copy is written to dest_path + ".partial",
+ * checked (PRAGMA quick_check), switched out of WAL so it is one
+ * self-contained file, and only then renamed to dest_path. On failure
+ * nothing is left at dest_path and err says why. */
+typedef struct ht_backup_info {
+    int64_t bytes;       /* the copy's size */
+    int pages;
+    int schema_version;
+} ht_backup_info;
+
+bool ht_database_backup(const char *db_path, const char *dest_path, ht_backup_info *info, char *err,
+                        size_t err_size);
+
+/* Puts the backup at backup_path in place of the database at db_path,
+ * through SQLite (the -wal and -shm files stay consistent), after checking
+ * the backup (a hometab database this build can open, PRAGMA quick_check).
+ * No server may be using db_path meanwhile: the host makes sure of that.
+ * A backup of an older schema is migrated when a server next opens it. */
+bool ht_database_restore(const char *backup_path, const char *db_path, ht_backup_info *info, char *err,
+                         size_t err_size);
 
 /* Does the work. Touches nothing but the work itself, so any thread may
  * run it while the core goes on serving. */

@@ -8,6 +8,7 @@
 #include "core/work.h"
 #include "hometab.h"
 #include "matrix/env.h"
+#include "matrix/log.h"
 #include "util/arena.h"
 #include "util/buf.h"
 
@@ -22,6 +23,7 @@ struct ht_core {
     struct ht_rate_limiter *limits; /* token buckets; see core.c */
     int64_t clock_ms;       /* now_ms of the latest request */
     ht_replay replay;       /* password work handed out or finished (core/work.c) */
+    ht_request_log log;     /* the current request's lines for the host's log */
 };
 
 #endif

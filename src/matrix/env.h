@@ -22,6 +22,7 @@ typedef struct ht_env {
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;
     struct ht_unread_cache *unread; /* counts kept between syncs (api/unread.c) */
+    struct ht_request_log *log;     /* the current request's log lines (matrix/log.h) */
 } ht_env;
 
 #endif

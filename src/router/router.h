@@ -20,6 +20,7 @@ enum ht_route_flags {
     HT_ROUTE_RATE_LIMITED = 1 << 2, /* costly for the server: the caller's own bucket (with AUTH) */
     HT_ROUTE_RATE_LOGIN = 1 << 3,   /* the login bucket, shared by every caller */
     HT_ROUTE_RATE_REGISTER = 1 << 4, /* the registration bucket, shared by every caller */
+    HT_ROUTE_ADMIN = 1 << 5,     /* a server admin's token, or the operator (api/admin.h) */
 };
 
 typedef struct ht_route {

@@ -5,6 +5,8 @@
 #ifndef HT_STORE_STATEMENTS_H
 #define HT_STORE_STATEMENTS_H
 
+#include "store/statements_operator.h"
+
 /* The columns every event query returns, decoded by ht_store_event_read. */
 #define HT_EVENT_COLUMNS                                                                  \
     "stream, event_id, room_id, type, state_key, sender, origin_ts, depth, json, "       \
@@ -120,7 +122,8 @@
     X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
     X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
     HT_STATEMENTS_E2EE_MEDIA(X) \
-    HT_STATEMENTS_CLIENT_REST(X)
+    HT_STATEMENTS_CLIENT_REST(X) \
+    HT_STATEMENTS_OPERATOR(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
 
