@@ -29,6 +29,8 @@ FUZZ_TARGETS := http core canonical
 PKGS := libuv jansson sqlite3 libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The native binary alone also reads its config file with inih.
+NATIVE_LIBS = $(shell pkg-config --libs inih 2>/dev/null)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c \
                               src/store/*.c src/util/*.c src/room/*.c))
@@ -55,11 +57,11 @@ build/fuzz/%.o: %.c | deps-fuzz
 linked = @echo "build: $@ ($(words $(filter %.o,$?)) of $(words $(filter %.o,$^)) files compiled)"
 
 build/native/hometab: $(call objs,native,$(CORE_SRC) $(NATIVE_SRC))
-	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
 	$(linked)
 
 build/asan/hometab: $(call objs,asan,$(CORE_SRC) $(NATIVE_SRC))
-	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
 	$(linked)
 
 build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
@@ -102,7 +104,7 @@ hometab: native
 # Debian packages, installed only when one is missing (quiet otherwise).
 # `make run` installs what running needs (APT_BUILD, APT_WASM, the npm
 # packages the web root is built with); `make test` the rest.
-APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev
+APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3
 # The differential test of canonical JSON, hashes and signatures: Synapse's own
 # libraries, as Debian packages them.

@@ -267,10 +267,18 @@ static void hand_out_log(ht_core *core, bool committed, ht_result *out) {
  * outcome, and what it changed (ctx->admin_note). A refusal to a non-admin
  * was logged by the check itself. */
 static void log_admin_call(ht_core *core, const ht_ctx *ctx, const ht_reply *reply, bool committed) {
+    const ht_request *req = ctx->req;
     int status = reply->error.code ? ht_error_status(reply->error) : reply->status ? reply->status : 200;
     const char *detail = reply->error.code ? ht_errcode_name(reply->error.code) : ctx->admin_note;
-    ht_log(&core->env, committed ? HT_LOG_INFO : HT_LOG_WARN, false, "admin %s: %s %.300s -> %d%s%s",
-           ctx->admin, ctx->req->method, ctx->req->raw_path, status, detail ? ": " : "", detail ? detail : "");
+    /* The path decoded (tools encode the ids in it), never the query:
+     * an access token may ride there. */
+    const char *path = "";
+    for (size_t i = 0; i < req->segment_count; i++)
+        path = ht_arena_printf(&core->arena, "%s/%s", path, req->segments[i]);
+    /* A change that did not happen is worth a warning; a failed read is not. */
+    bool read = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    ht_log(&core->env, committed || read ? HT_LOG_INFO : HT_LOG_WARN, false, "admin %s: %s %.300s -> %d%s%s",
+           ctx->admin, req->method, path, status, detail ? ": " : "", detail ? detail : "");
 }
 
 static void handle(ht_core *core, const unsigned char *bytes, size_t len, int64_t received_ms,

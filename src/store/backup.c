@@ -161,7 +161,11 @@ bool ht_store_backup(const char *db_path, const char *dest_path, ht_store_copy_i
     bool ok = check_hometab(src, db_path, &info->schema_version, err, err_size);
     sqlite3 *dst = NULL;
     if (ok) {
+        /* A backup holds password hashes and the server's signing key:
+         * readable by its owner only, whatever the umask. */
         unlink(partial);
+        int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) close(fd);
         dst = open_db(partial, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, err_size);
         ok = dst != NULL;
     }

@@ -31,12 +31,14 @@
 #include "host/native/server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
+#include "host/native/log.h"
 #include "host/native/static_files.h"
 #include "http/response.h"
 #include "util/oom.h"
@@ -275,7 +277,8 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
     size_t rest = len - (size_t)(sp + 1 - buf);
     const char *p = (const char *)sp + 1;
     return (rest >= 9 && memcmp(p, "/_matrix/", 9) == 0) ||
-           (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0);
+           (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0) ||
+           (rest >= 16 && memcmp(p, "/_synapse/admin/", 16) == 0);
 }
 
 /* One line per answered Matrix request: address, request line, status. An
@@ -302,7 +305,7 @@ static void log_request(conn *c, const unsigned char *bytes, size_t len, const u
     line[o] = '\0';
     for (size_t i = 0; i < o; i++)
         if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f) line[i] = '?';
-    fprintf(stderr, "%s %s -> %.3s\n", c->ip, line, response + 9);
+    ht_host_log(HT_LOG_INFO, "%s %s -> %.3s", c->ip, line, response + 9);
 }
 
 /* 0 if one more request may park on c; otherwise the status to refuse it
@@ -413,6 +416,7 @@ static bool answer_one(conn *c, long request_len) {
             write_park_refusal(c, refusal);
         } else {
             if (srv->opts->log_requests) log_request(c, bytes, len, res.response);
+            ht_host_log_lines(res.log, res.log_count);
             conn_write(c, res.response, res.response_len);
             if (res.close_connection) c->close_after_write = true;
             if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
@@ -583,7 +587,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
     server *srv = sig->data;
     if (srv->stopping) return;
     srv->stopping = true;
-    fprintf(stderr, "hometab: %s received, shutting down\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    ht_host_log(HT_LOG_INFO, "%s received, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
@@ -605,6 +609,22 @@ static void print_two_servers(const char *url, const ht_config *cfg) {
            url, url + strlen("http://"), url, cfg->server_name, cfg->db_path);
 }
 
+/* The line an operator looks for in the log: what is served, where, and
+ * from which data. */
+static void log_start(server *srv, const char *url) {
+    ht_core_summary sum;
+    ht_core_summarize(srv->core, &sum);
+    char where[PATH_MAX];
+    if (!realpath(srv->cfg->db_path, where)) snprintf(where, sizeof where, "%s", srv->cfg->db_path);
+    ht_host_log(HT_LOG_INFO,
+                "hometab %s serving %s at %s/ with its data in %s (schema %d: %lld users, %lld admins, "
+                "%lld rooms)%s%s%s; %s",
+                HT_VERSION, srv->cfg->server_name, url, where, sum.schema_version,
+                (long long)sum.users, (long long)sum.admins, (long long)sum.rooms,
+                srv->opts->web_root ? "; the demo from " : "", srv->opts->web_root ? srv->opts->web_root : "",
+                "; admin API at /_synapse/admin/", srv->opts->start_note ? srv->opts->start_note : "");
+}
+
 int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts) {
     server srv = {.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts};
     signal(SIGPIPE, SIG_IGN);
@@ -622,11 +642,11 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     rc = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
     if (rc == 0) rc = uv_listen((uv_stream_t *)&srv.listener, 1024, on_connection);
     if (rc < 0) {
-        fprintf(stderr, "hometab: cannot listen on %s:%d: %s\n", opts->host, opts->port,
-                rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
+        ht_host_log(HT_LOG_ERROR, "cannot listen on %s:%d: %s", opts->host, opts->port,
+                    rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
         if (rc == UV_EADDRINUSE)
-            fprintf(stderr, "hometab: another program (perhaps another hometab) listens there; stop it, "
-                            "or choose another port with --listen (make run LISTEN=127.0.0.1:9000)\n");
+            ht_host_log(HT_LOG_ERROR, "another program (perhaps another hometab) listens there; stop it, "
+                                      "or choose another port with --listen (make run LISTEN=127.0.0.1:9000)");
         uv_close((uv_handle_t *)&srv.listener, NULL);
         uv_run(srv.loop, UV_RUN_DEFAULT);
         uv_loop_close(srv.loop);
@@ -652,9 +672,9 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     printf("hometab: listening on %s/ (server name %s)\n", url, cfg->server_name);
     if (opts->web_root) print_two_servers(url, cfg);
     fflush(stdout);
+    log_start(&srv, url);
     uv_run(srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(srv.loop);
-    fprintf(stderr, "hometab: stopped after %llu Matrix requests\n",
-            (unsigned long long)srv.matrix_requests);
+    ht_host_log(HT_LOG_INFO, "stopped after %llu Matrix requests", (unsigned long long)srv.matrix_requests);
     return 0;
 }

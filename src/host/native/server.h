@@ -18,6 +18,7 @@ typedef struct ht_server_options {
     unsigned max_parked;         /* long-polls waiting at once; more get 503 */
     unsigned max_parked_per_ip;  /* ... from one address; more get 429 */
     bool log_requests;
+    const char *start_note;      /* appended to the start line (how it was configured) */
 } ht_server_options;
 
 /* Runs until SIGINT or SIGTERM. Returns a process exit code; on a listen
