@@ -7,9 +7,9 @@
  * indentation or implicit typing traps (YAML's "no" that becomes false),
  * and inih is small, strict and packaged. A value may be written in double
  * quotes, so a file in TOML's flat key = "value" style reads the same.
- * inih runs with continuation lines off (an indented line is an error,
- * not silently part of the line above), lines of any length, and stop at
- * the first error, so the line it names is the one to fix.
+ * inih runs with continuation lines off (an indented line is a line of
+ * its own, never silently part of the value above), lines of any length,
+ * and stops at the first error, so the line it names is the one to fix.
  *
  * One table serves both: each entry is a flag (--name) and, unless it is
  * only a flag, the file's key of the same name. Both go through apply(),
@@ -398,8 +398,7 @@ static bool read_file(ht_native_config *c, const char *path) {
     if (line < 0) fprintf(stderr, "hometab: cannot read the config file %s (out of memory)\n", path);
     else if (r.why[0]) fprintf(stderr, "hometab: %s line %d: %s\n", path, line, r.why);
     else
-        fprintf(stderr, "hometab: %s line %d: not a 'key = value' line, a [section] or a comment "
-                        "(indented lines do not continue the line above)\n", path, line);
+        fprintf(stderr, "hometab: %s line %d: not a 'key = value' line, a [section] or a comment\n", path, line);
     return false;
 }
 
