@@ -105,7 +105,7 @@ hometab: native
 # `make run` installs what running needs (APT_BUILD, APT_WASM, the npm
 # packages the web root is built with); `make test` the rest.
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
-APT_TEST := libcmocka-dev wrk curl sqlite3
+APT_TEST := libcmocka-dev wrk curl sqlite3 systemd
 # The differential test of canonical JSON, hashes and signatures: Synapse's own
 # libraries, as Debian packages them.
 APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl

@@ -5,9 +5,10 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { runToExit, startServer } from './lib/server.mjs';
@@ -249,5 +250,29 @@ describe('logs', () => {
     await srv.fetch(`${V3}/login`);
     await srv.stop();
     assert.equal(srv.stderr.trim(), '');
+  });
+});
+
+describe('the examples in docs/operator', () => {
+  const docs = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'operator');
+
+  test('the example config file is valid and says what it means', () => {
+    const r = run(['--config', join(docs, 'hometab.conf'), 'check-config']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /server name example\.org, database \/var\/lib\/hometab\/hometab\.sqlite/);
+    assert.match(r.stdout, /registration token\n/);
+  });
+
+  test('the systemd unit passes systemd-analyze verify, with a dedicated user, its state directory and Restart=on-failure', () => {
+    const unit = readFileSync(join(docs, 'hometab.service'), 'utf8');
+    for (const line of ['User=hometab', 'StateDirectory=hometab', 'Restart=on-failure',
+      'ExecStart=/usr/local/bin/hometab --config /etc/hometab/hometab.conf'])
+      assert.ok(unit.split('\n').includes(line), line);
+    // verify checks the binary exists: point it at the one under test.
+    const copy = join(dir, 'hometab.service');
+    writeFileSync(copy, unit.replaceAll('/usr/local/bin/hometab', BIN));
+    const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), '');
   });
 });
