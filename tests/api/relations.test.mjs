@@ -15,9 +15,11 @@ const BEFORE_E2EE_MEDIA_SCHEMA = 2;
 // Tables of the migrations after e2ee-media's, which an older hometab did
 // not have either (client-rest: presence, typing, receipts, account data...).
 const AFTER_E2EE_MEDIA_TABLES = ['presence', 'typing', 'typing_changes', 'receipts', 'account_data', 'push_rules',
-  'push_rule_defaults', 'pushers', 'event_reports'];
-// Indexes later migrations added to older tables (timestamp_to_event's).
-const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts'];
+  'push_rule_defaults', 'pushers', 'event_reports', 'registration_tokens', 'room_deletions'];
+// Indexes later migrations added to older tables (timestamp_to_event's, the admins').
+const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts', 'users_admin'];
+// Columns later migrations added to older tables (the admin flag).
+const AFTER_E2EE_MEDIA_COLUMNS = [['users', 'admin']];
 
 let srv;
 before(async () => {
@@ -175,6 +177,7 @@ test('events stored before the index existed are indexed by the migration', asyn
     DROP TABLE to_device; DROP TABLE to_device_txns; DROP TABLE event_relations; DROP TABLE event_search;
     ${AFTER_E2EE_MEDIA_TABLES.map((t) => `DROP TABLE ${t};`).join(' ')}
     ${AFTER_E2EE_MEDIA_INDEXES.map((i) => `DROP INDEX ${i};`).join(' ')}
+    ${AFTER_E2EE_MEDIA_COLUMNS.map(([t, c]) => `ALTER TABLE ${t} DROP COLUMN ${c};`).join(' ')}
     PRAGMA user_version = ${BEFORE_E2EE_MEDIA_SCHEMA};`]);
   const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
   try {
