@@ -27,16 +27,23 @@ FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_TARGETS := http core canonical
 PKGS := libuv jansson sqlite3 libsodium
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The native host's federation client (src/host/native: fetch, resolve, dns,
+# curl_uv): libcurl with OpenSSL, and c-ares.
+NATIVE_PKGS := libcurl libcares openssl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(NATIVE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The native binary alone also reads its config file with inih.
-NATIVE_LIBS = $(shell pkg-config --libs inih 2>/dev/null)
+NATIVE_LIBS = $(shell pkg-config --libs $(NATIVE_PKGS) inih 2>/dev/null)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c \
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 DIFFERENTIAL_SRC := tests/differential/canonical_tool.c
+# The federation client on its own (tests/fedhost): its files, the tool's main.
+FETCH_SRC := $(addprefix src/host/native/,fetch.c resolve.c dns.c curl_uv.c name_table.c server_name.c) \
+             src/util/oom.c
+FETCH_TOOL_SRC := $(FETCH_SRC) tests/fedhost/fetch_tool.c
 
 # Release build in build/native, sanitizer build in build/asan.
 objs = $(patsubst %.c,build/$(1)/%.o,$(2))
@@ -64,6 +71,15 @@ build/asan/hometab: $(call objs,asan,$(CORE_SRC) $(NATIVE_SRC))
 	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
 	$(linked)
 
+# The federation client alone, driven by tests/fedhost (make test-fedhost).
+build/native/fetch-tool: $(call objs,native,$(FETCH_TOOL_SRC))
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
+	$(linked)
+
+build/asan/fetch-tool: $(call objs,asan,$(FETCH_TOOL_SRC))
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS) $(NATIVE_LIBS)
+	$(linked)
+
 build/native/unit-tests: $(call objs,native,$(CORE_SRC) $(UNIT_SRC))
 	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS) -lcmocka
 	$(linked)
@@ -82,6 +98,26 @@ build/asan/canonical-tool: $(call objs,asan,$(CORE_SRC) $(DIFFERENTIAL_SRC))
 	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
 	$(linked)
 
+# The microbenchmark of state resolution (`make bench-stateres`): a room of
+# 500 and of 5,000 members in memory, two states that differ in three keys.
+STATE_RES_BENCH_SRC := tests/unit/room_fixture.c tests/bench/state_res_bench.c
+
+build/native/state-res-bench: $(call objs,native,$(CORE_SRC) $(STATE_RES_BENCH_SRC))
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
+build/native/tests/bench/%.o: CFLAGS_RELEASE += -Itests/unit
+
+# hometab's side of the comparison with Synapse's own rules and state
+# resolution (`make test-state-res-synapse`, tests/synapse_state_res).
+build/native/state-res-tool: $(call objs,native,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
+	$(Q)$(CC) $(CFLAGS_RELEASE) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
+build/asan/state-res-tool: $(call objs,asan,$(CORE_SRC) tests/synapse_state_res/resolve_tool.c)
+	$(Q)$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+	$(linked)
+
 # (the objects of a pattern-rule target are kept, not deleted as intermediates)
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
@@ -89,11 +125,12 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
+.PHONY: bench-stateres test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
         bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
         deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
-        package test-package bench-package
+        package test-package bench-package test-fedhost deps-fedhost
 
 native: build/native/hometab
 	@ln -sf build/native/hometab hometab
@@ -104,8 +141,12 @@ hometab: native
 # Debian packages, installed only when one is missing (quiet otherwise).
 # `make run` installs what running needs (APT_BUILD, APT_WASM, the npm
 # packages the web root is built with); `make test` the rest.
-APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev libinih-dev
+APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
+    libcurl4-openssl-dev libc-ares-dev libssl-dev libinih-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3 systemd
+# make test-fedhost: openssl makes the test CA, dnsmasq (the binary alone, no
+# system service) is the local DNS server of the SRV and delegation tests.
+APT_FEDHOST := openssl dnsmasq-base
 # The differential test of canonical JSON, hashes and signatures: Synapse's own
 # libraries, as Debian packages them.
 APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
@@ -128,7 +169,7 @@ APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unp
 APT_RUN := $(APT_BUILD) $(APT_WASM)
 # The WebRTC test makes a network namespace with a veth pair: ip and unshare.
 APT_P2P := iproute2 util-linux
-APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_DIFFERENTIAL) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
+APT_ALL := $(APT_BUILD) $(APT_TEST) $(APT_FEDHOST) $(APT_DIFFERENTIAL) $(APT_FUZZ) $(APT_WASM) $(APT_BROWSER) $(APT_P2P)
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -162,6 +203,9 @@ deps-wasm:
 
 deps-interop:
 	$(call apt_install,$(APT_INTEROP))
+
+deps-fedhost:
+	$(call apt_install,$(APT_FEDHOST))
 
 deps-browser: deps-node
 	$(call apt_install,$(APT_BROWSER))
@@ -266,6 +310,17 @@ interop: deps-node
 	@$(MAKE) --no-print-directory deps-interop
 	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
 
+# The native host's federation client on its own (tests/fedhost): build/*/fetch-tool
+# against real HTTP(S) servers, a test CA (openssl) and a local DNS server
+# (dnsmasq), on the release build and on the sanitizer build; then the
+# federation flags of the hometab binary.
+test-fedhost: build/native/fetch-tool build/asan/fetch-tool build/native/hometab deps-fedhost deps-node
+	FETCH_TOOL=$(CURDIR)/build/native/fetch-tool \
+	    node --test --test-concurrency=1 tests/fedhost/fetch.test.mjs tests/fedhost/discovery.test.mjs
+	FETCH_TOOL=$(CURDIR)/build/asan/fetch-tool HOMETAB_SANITIZED=1 \
+	    node --test --test-concurrency=1 tests/fedhost/fetch.test.mjs tests/fedhost/discovery.test.mjs
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/fedhost/flags.test.mjs
+
 test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
@@ -290,6 +345,33 @@ bench: deps native bench-browser bench-p2p bench-pdu bench-package
 # What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
 bench-pdu: build/native/canonical-tool
 	./build/native/canonical-tool bench
+
+bench-stateres: build/native/state-res-bench
+	./build/native/state-res-bench
+
+# Authorization verdicts and state resolution against Synapse 1.67's own code
+# (synapse/event_auth.py, synapse/state/v2.py) on seeded random forks. Like
+# `make interop` it needs ../shared/synapse (the Synapse source kept beside the
+# repository), so `make test` does not run it. Synapse is unpacked into
+# build/synapse-1.67.0 and runs on Debian's python3 packages (without its
+# changelog.d folder, which the build's `*.d` dependency scan would trip on).
+# The packages are make interop's (APT_INTEROP), the source the same
+# SYNAPSE_DIR. STATE_RES_SEED=N replays a run; STATE_RES_COUNT sets its size.
+STATE_RES_COUNT ?= 300
+# STATE_RES_BUILD=asan compares the sanitizer build.
+STATE_RES_BUILD ?= native
+
+test-state-res-synapse: build/$(STATE_RES_BUILD)/state-res-tool
+	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "test-state-res-synapse: no" \
+	    "$(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz; it needs the shared folder beside the repository" \
+	    "(or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory deps-interop
+	@if [ ! -f build/synapse-1.67.0/matrix_synapse-1.67.0.dist-info/METADATA ]; then \
+	    mkdir -p build && rm -rf build/synapse-1.67.0 && tar -xzf $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz -C build --exclude='*/changelog.d' && \
+	    cd build/synapse-1.67.0 && /usr/bin/python3 -c \
+	        'import poetry.core.masonry.api as b; b.prepare_metadata_for_build_wheel(".")' >/dev/null; fi
+	/usr/bin/python3 tests/synapse_state_res/compare.py build/synapse-1.67.0 build/$(STATE_RES_BUILD)/state-res-tool \
+	    --count $(STATE_RES_COUNT) $(if $(STATE_RES_SEED),--seed $(STATE_RES_SEED))
 
 bench-browser: deps-browser native www
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
@@ -357,12 +439,23 @@ WASM_EXPORTS := _malloc _free _ht_wasm_open _ht_wasm_close _ht_wasm_error _ht_wa
 comma := ,
 empty :=
 space := $(empty) $(empty)
-WASM_LDFLAGS := $(WASM_OPT) -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createHometabCore \
+# $(1): the functions to export.
+wasm_ldflags = $(WASM_OPT) -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createHometabCore \
     -sENVIRONMENT=web,worker -sALLOW_MEMORY_GROWTH=1 -sFILESYSTEM=0 -sTOTAL_STACK=1048576 \
-    -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(strip $(WASM_EXPORTS))) \
+    -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(strip $(1))) \
     -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8,HEAPU32
+WASM_LDFLAGS := $(call wasm_ldflags,$(WASM_EXPORTS))
 
 wasm: build/wasm/hometab-core.js
+
+# The same core, linked for the fault-injection tests of the wasm build
+# (tests/browser/faults.test.mjs): two more exports arm and read the
+# store's fault countdown. The page and the worker never load this one.
+WASM_TEST_EXPORTS := $(WASM_EXPORTS) _ht_store_inject_fault _ht_store_fault_fired
+build/wasm-test/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libjansson.a \
+                                 $(WASM_DEPS)/libsodium.a
+	@mkdir -p $(dir $@)
+	$(EMCC) $(call wasm_ldflags,$(WASM_TEST_EXPORTS)) -o $@ $^
 
 build/wasm/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libjansson.a \
                             $(WASM_DEPS)/libsodium.a
@@ -528,8 +621,9 @@ screenshots: deps-browser native www
 	    node --test tests/browser/screenshots.mjs
 	@ls -l docs/screenshots/*.png
 
-test-browser: deps-browser native www
+test-browser: deps-browser native www build/wasm-test/hometab-core.js
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) \
+	    HOMETAB_FAULT_WASM=$(CURDIR)/build/wasm-test \
 	    node --test --test-concurrency=1 tests/browser/
 
 # ==== the npm package: the wasm core in a test author's process =============

@@ -20,7 +20,6 @@
 #include "util/crypto.h"
 #include "util/json.h"
 
-enum { MAX_PASSWORD_BYTES = 1024 };
 
 /* Checks a requested localpart; on success *user_id is the full id. */
 static bool check_username(ht_ctx *ctx, const char *localpart, const char **user_id, ht_reply *err) {
@@ -74,6 +73,7 @@ ht_reply ht_api_register(ht_ctx *ctx) {
         return ht_reply_error(HT_M_BAD_JSON, "username, password, device_id and "
                                              "initial_device_display_name must be strings.");
 
+    if (!ht_device_fields_ok(ctx, json_string_value(device_id), json_string_value(display), &err)) return err;
     const char *user_id;
     const char *localpart = json_string_value(username);
     if (localpart) {
@@ -90,7 +90,7 @@ ht_reply ht_api_register(ht_ctx *ctx) {
         ctx->env->cfg->registration == HT_REGISTRATION_TOKEN ? HT_STAGE_REGISTRATION_TOKEN : "m.login.dummy";
     if (!ht_uia_check(ctx, body, stage, NULL, &challenge)) return challenge;
     if (!password) return ht_reply_error(HT_M_MISSING_PARAM, "A password is required.");
-    if (strlen(json_string_value(password)) > MAX_PASSWORD_BYTES)
+    if (strlen(json_string_value(password)) > HT_MAX_PASSWORD_BYTES)
         return ht_reply_error(HT_M_INVALID_PARAM, "The password is longer than 1024 bytes.");
 
     const char *hash;
@@ -152,10 +152,12 @@ ht_reply ht_api_login(ht_ctx *ctx) {
         (display && !json_is_string(display)))
         return ht_reply_error(HT_M_BAD_JSON, "A user and a password (strings) are required.");
 
+    if (!ht_device_fields_ok(ctx, json_string_value(device_id), json_string_value(display), &err)) return err;
     const char *user_id = ht_login_user_id(ctx, user);
     ht_user_row row;
     bool ok = false;
-    if (user_id && ht_store_user_get(ctx->env->store, ctx->arena, user_id, &row) && row.password_hash &&
+    if (user_id && strlen(password) <= HT_MAX_PASSWORD_BYTES &&
+        ht_store_user_get(ctx->env->store, ctx->arena, user_id, &row) && row.password_hash &&
         !ht_password_check(ctx, row.password_hash, password, &ok, &err))
         return err;
     if (!ok) return ht_reply_error(HT_M_FORBIDDEN, "Invalid user name or password.");
@@ -195,7 +197,7 @@ ht_reply ht_api_change_password(ht_ctx *ctx) {
         return ht_reply_error(HT_M_BAD_JSON, "new_password must be a string.");
     if (logout && !json_is_boolean(logout))
         return ht_reply_error(HT_M_BAD_JSON, "logout_devices must be a boolean.");
-    if (strlen(json_string_value(new_password)) > MAX_PASSWORD_BYTES)
+    if (strlen(json_string_value(new_password)) > HT_MAX_PASSWORD_BYTES)
         return ht_reply_error(HT_M_INVALID_PARAM, "The password is longer than 1024 bytes.");
     ht_reply challenge;
     if (!ht_uia_check(ctx, body, "m.login.password", ctx->auth.user_id, &challenge)) return challenge;

@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "util/crypto.h"
 #include "util/json.h"
+#include "util/utf8.h"
 
 enum { TOKEN_BYTES = 32, UIA_SESSION_TTL_MS = 30 * 60 * 1000 };
 
@@ -55,6 +56,19 @@ bool ht_session_create(ht_ctx *ctx, const char *user_id, const char *device_id,
     json_object_set_new(reply, "user_id", json_string(user_id));
     json_object_set_new(reply, "access_token", json_string(token));
     json_object_set_new(reply, "device_id", json_string(device_id));
+    return true;
+}
+
+bool ht_device_fields_ok(ht_ctx *ctx, const char *device_id, const char *display_name, ht_reply *err) {
+    if (device_id && (!*device_id || strlen(device_id) > HT_MAX_DEVICE_ID_BYTES)) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "A device id must be 1 to 255 bytes.");
+        return false;
+    }
+    if (display_name && ht_utf8_count(display_name) > HT_MAX_DEVICE_NAME_CHARS) {
+        *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "A device's display name may be at most %d characters.",
+                               HT_MAX_DEVICE_NAME_CHARS);
+        return false;
+    }
     return true;
 }
 
@@ -124,7 +138,7 @@ bool ht_uia_check(ht_ctx *ctx, json_t *body, const char *stage, const char *user
         const char *password = ht_json_str(auth, "password");
         ht_user_row user;
         bool ok = false;
-        if (claimed && password && strcmp(claimed, user_id) == 0 &&
+        if (claimed && password && strlen(password) <= HT_MAX_PASSWORD_BYTES && strcmp(claimed, user_id) == 0 &&
             ht_store_user_get(store, ctx->arena, user_id, &user) && user.password_hash &&
             !ht_password_check(ctx, user.password_hash, password, &ok, reply))
             return false;

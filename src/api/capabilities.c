@@ -19,9 +19,9 @@ enum { MAX_REASON_BYTES = 4096 };
 ht_reply ht_api_capabilities(ht_ctx *ctx) {
     (void)ctx;
     return ht_reply_json(json_pack(
-        "{s:{s:{s:b}, s:{s:s, s:{s:s}}, s:{s:b}, s:{s:b}, s:{s:b}}}", "capabilities", "m.change_password",
-        "enabled", 1, "m.room_versions", "default", HT_ROOM_VERSION_DEFAULT, "available",
-        HT_ROOM_VERSION_DEFAULT, "stable", "m.set_displayname", "enabled", 1, "m.set_avatar_url",
+        "{s:{s:{s:b}, s:{s:s, s:{s:s, s:s}}, s:{s:b}, s:{s:b}, s:{s:b}}}", "capabilities", "m.change_password",
+        "enabled", 1, "m.room_versions", "default", HT_ROOM_VERSION_DEFAULT, "available", "10",
+        "stable", "11", "stable", "m.set_displayname", "enabled", 1, "m.set_avatar_url",
         "enabled", 1, "m.3pid_changes", "enabled", 0));
 }
 

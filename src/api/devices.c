@@ -7,6 +7,9 @@
 #include "store/store.h"
 #include "util/json.h"
 
+/* Each deletion takes a device's keys and waiting messages with it. */
+enum { MAX_DELETED_AT_ONCE = 1000 };
+
 /* A device as the spec's Device object. */
 static json_t *device_json(const ht_device_row *d) {
     json_t *out = json_pack("{s:s}", "device_id", d->device_id);
@@ -40,6 +43,7 @@ ht_reply ht_api_device_put(ht_ctx *ctx) {
     if (!ht_body_object(ctx, &body, &err)) return err;
     json_t *name = json_object_get(body, "display_name");
     if (name && !json_is_string(name)) return ht_reply_error(HT_M_BAD_JSON, "display_name must be a string.");
+    if (!ht_device_fields_ok(ctx, NULL, json_string_value(name), &err)) return err;
     const char *device_id = ht_param_get(ctx, "deviceId");
     ht_device_row d;
     if (!own_device(ctx, device_id, &d)) return ht_reply_error(HT_M_NOT_FOUND, "You have no device with that id.");
@@ -68,6 +72,8 @@ ht_reply ht_api_devices_delete(ht_ctx *ctx) {
     size_t i;
     json_t *d;
     if (!json_is_array(devices)) return ht_reply_error(HT_M_BAD_JSON, "devices must be a list of device ids.");
+    if (json_array_size(devices) > MAX_DELETED_AT_ONCE)
+        return ht_reply_error(HT_M_INVALID_PARAM, "At most 1000 devices may be deleted at once.");
     json_array_foreach(devices, i, d) {
         if (!json_is_string(d)) return ht_reply_error(HT_M_BAD_JSON, "devices must be a list of device ids.");
     }

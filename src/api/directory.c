@@ -4,23 +4,26 @@
  *
  * Aliases are this server's only: an alias on another server can be
  * neither created nor resolved, as there is no federation. The directory is
- * small enough to be built per request from each room's current state,
- * sorted by joined members, and paged by offset tokens. */
+ * built per request, sorted by joined members and paged by offset tokens;
+ * since anyone may ask for it, without an account, a request builds the
+ * summaries (each room's name, topic, alias... from its state) only of the
+ * rooms it shows, or of the most joined ones when it filters. */
 #include "api/directory.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/room_access.h"
 #include "matrix/ids.h"
 #include "room/room.h"
 #include "store/directory.h"
 #include "store/store.h"
+#include "util/glob.h"
 #include "util/json.h"
 
 enum {
     MAX_DIRECTORY_ROOMS = 10000,
+    MAX_FILTERED_ROOMS = 2000, /* the most joined rooms a filtered listing looks at */
     DEFAULT_PUBLIC_LIMIT = 500,
     MAX_PUBLIC_LIMIT = 500,
     MAX_ALT_ALIASES = 100,
@@ -198,18 +201,16 @@ json_t *ht_directory_room_summary(ht_ctx *ctx, const char *room_id, int64_t memb
     return entry;
 }
 
-static bool contains_ci(const char *text, const char *term) {
-    if (!text) return false;
-    size_t n = strlen(term);
-    for (const char *p = text; *p; p++)
-        if (strncasecmp(p, term, n) == 0) return true;
-    return !n;
+/* A linear search: names and topics are up to 64 KiB each, in up to
+ * MAX_DIRECTORY_ROOMS rooms, and paid for from the request's budget. */
+static bool contains_ci(ht_ctx *ctx, const char *text, const char *term) {
+    return text && ht_text_contains(text, term, &ctx->env->match_budget);
 }
 
-static bool matches_search(json_t *entry, const char *term) {
+static bool matches_search(ht_ctx *ctx, json_t *entry, const char *term) {
     if (!term || !*term) return true;
-    return contains_ci(ht_json_str(entry, "name"), term) || contains_ci(ht_json_str(entry, "topic"), term) ||
-           contains_ci(ht_json_str(entry, "canonical_alias"), term);
+    return contains_ci(ctx, ht_json_str(entry, "name"), term) || contains_ci(ctx, ht_json_str(entry, "topic"), term) ||
+           contains_ci(ctx, ht_json_str(entry, "canonical_alias"), term);
 }
 
 static bool matches_types(json_t *entry, json_t *types) {
@@ -250,20 +251,31 @@ static ht_reply public_rooms(ht_ctx *ctx, int64_t limit, const char *since, cons
     if (!parse_since(since, &offset)) return ht_reply_error(HT_M_INVALID_PARAM, "since is not a token from this server.");
     if (limit < 1 || limit > MAX_PUBLIC_LIMIT) limit = limit < 1 ? 1 : MAX_PUBLIC_LIMIT;
 
+    /* Every published room is counted and sorted, but a summary (several
+     * state reads) is built only for the rooms on the page, or, when the
+     * caller filters, for the MAX_FILTERED_ROOMS most joined: an anonymous
+     * GET /publicRooms costs one count a room, not a summary a room. */
     const char **ids;
     size_t n = ht_store_published_rooms(ctx->env->store, ctx->arena, MAX_DIRECTORY_ROOMS, &ids);
     listed_room *rooms = ht_arena_calloc(ctx->arena, n ? n : 1, sizeof *rooms);
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        int64_t members = ht_store_members_count(ctx->env->store, ids[i], "join");
-        json_t *entry = ht_directory_room_summary(ctx, ids[i], members);
-        if (matches_search(entry, term) && matches_types(entry, types))
-            rooms[count++] = (listed_room){ids[i], members, entry};
+    for (size_t i = 0; i < n; i++)
+        rooms[i] = (listed_room){ids[i], ht_store_members_count(ctx->env->store, ids[i], "join"), NULL};
+    qsort(rooms, n, sizeof *rooms, by_members);
+    size_t count = n;
+    if ((term && *term) || types) {
+        count = 0;
+        for (size_t i = 0; i < n && i < MAX_FILTERED_ROOMS; i++) {
+            json_t *entry = ht_directory_room_summary(ctx, rooms[i].room_id, rooms[i].members);
+            if (matches_search(ctx, entry, term) && matches_types(entry, types))
+                rooms[count++] = (listed_room){rooms[i].room_id, rooms[i].members, entry};
+        }
     }
-    qsort(rooms, count, sizeof *rooms, by_members);
 
     json_t *chunk = json_array();
-    for (int64_t i = offset; i < (int64_t)count && i < offset + limit; i++) json_array_append(chunk, rooms[i].entry);
+    for (int64_t i = offset; i < (int64_t)count && i < offset + limit; i++) {
+        if (!rooms[i].entry) rooms[i].entry = ht_directory_room_summary(ctx, rooms[i].room_id, rooms[i].members);
+        json_array_append(chunk, rooms[i].entry);
+    }
     json_t *reply = json_pack("{s:o, s:I}", "chunk", chunk, "total_room_count_estimate", (json_int_t)count);
     if (offset + limit < (int64_t)count)
         json_object_set_new(reply, "next_batch", json_string(ht_arena_printf(ctx->arena, "o%lld", (long long)(offset + limit))));

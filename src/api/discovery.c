@@ -6,11 +6,21 @@
 
 #include "store/store.h"
 
-/* The spec versions whose client-server endpoints hometab implements. Each
- * entry is a promise clients act on (matrix-js-sdk, for one, switches to
- * authenticated media when it sees v1.11), so add one only when it holds. */
+/* The spec versions whose required client-server features hometab has.
+ * Each entry is a promise clients act on (matrix-js-sdk, for one, switches
+ * to authenticated media when it sees v1.11), so add one only when it
+ * holds. Read from the changelogs, v1.7 to v1.12 hold: asynchronous
+ * uploads, m.mentions and the push conditions of v1.7, reports only by
+ * members (v1.8), suppress_edits (v1.9), local erasure, Retry-After and
+ * relations with recurse (v1.10), authenticated media (v1.11), `via` on
+ * join (v1.12). What they leave optional and hometab does not offer is in
+ * the README (login tokens, URL previews, terms of service, account
+ * locking, guests). v1.13 is not listed: POST /rooms/{roomId}/report is
+ * missing, and so are v1.14's user reports, v1.15's room summaries and
+ * v1.16's custom profile fields and use_state_after. */
 static const char *const supported_versions[] = {
     "r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6",
+    "v1.7",   "v1.8", "v1.9", "v1.10", "v1.11", "v1.12",
 };
 
 ht_reply ht_api_versions(ht_ctx *ctx) {

@@ -9,10 +9,14 @@
 #include <string.h>
 
 #include "store/accounts.h"
+#include "room/room.h"
 #include "store/store.h"
+#include "util/glob.h"
 #include "util/json.h"
 
-enum { MAX_FILTER_LIST = 500, MAX_FILTER_BYTES = 65536 };
+/* Entries name event types, user ids and room ids, or globs over them:
+ * all at most 255 bytes (spec appendix "Size limits"). */
+enum { MAX_FILTER_LIST = 500, MAX_FILTER_BYTES = 65536, MAX_FILTER_ENTRY_BYTES = 255 };
 
 static bool list_ok(json_t *v) {
     if (!v) return true;
@@ -20,7 +24,7 @@ static bool list_ok(json_t *v) {
     size_t i;
     json_t *item;
     json_array_foreach(v, i, item) {
-        if (!json_is_string(item)) return false;
+        if (!json_is_string(item) || json_string_length(item) > MAX_FILTER_ENTRY_BYTES) return false;
     }
     return true;
 }
@@ -124,57 +128,48 @@ bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *
     return true;
 }
 
-/* '*' matches any run of characters; nothing else is special. The pattern
- * comes from the client, so the match must not backtrack exponentially
- * ("*a*a*a*a*b" against a long type): on a mismatch only the latest '*'
- * is retried one character further, which bounds the work by
- * pattern length x text length. */
-static bool glob(const char *pattern, const char *text) {
-    const char *star = NULL, *star_text = NULL;
-    while (*text) {
-        if (*pattern == '*') {
-            star = pattern++;
-            star_text = text;
-        } else if (*pattern == *text) {
-            pattern++;
-            text++;
-        } else if (star) {
-            pattern = star + 1;
-            text = ++star_text;
-        } else {
-            return false;
-        }
-    }
-    while (*pattern == '*') pattern++;
-    return *pattern == '\0';
-}
-
-static bool in_list(json_t *list, const char *value, bool globbing) {
+static bool in_list(ht_env *env, json_t *list, const char *value, bool globbing) {
     size_t i;
     json_t *item;
     json_array_foreach(list, i, item) {
         const char *p = json_string_value(item);
-        if (p && (globbing ? glob(p, value) : strcmp(p, value) == 0)) return true;
+        if (p && (globbing ? ht_glob_filter(p, value, &env->match_budget) : strcmp(p, value) == 0)) return true;
     }
     return false;
 }
 
-bool ht_filter_allows(json_t *filter, const char *type, const char *sender) {
-    if (!filter) return true;
+/* Once the request's matching budget is spent (util/glob.h), a filter lets
+ * everything through: it chooses what a client wants to see, never what
+ * it may see, so more is harmless where less would hide state. Paged reads
+ * (timeline.c) stop at that point instead, with a token to go on from. */
+bool ht_filter_allows(ht_env *env, json_t *filter, const char *type, const char *sender) {
+    if (!filter || ht_budget_spent(&env->match_budget)) return true;
     json_t *types = json_object_get(filter, "types");
     json_t *senders = json_object_get(filter, "senders");
-    if (in_list(json_object_get(filter, "not_types"), type, true)) return false;
-    if (in_list(json_object_get(filter, "not_senders"), sender, false)) return false;
-    if (types && !in_list(types, type, true)) return false;
-    if (senders && !in_list(senders, sender, false)) return false;
-    return true;
+    bool refused = in_list(env, json_object_get(filter, "not_types"), type, true) ||
+                   in_list(env, json_object_get(filter, "not_senders"), sender, false) ||
+                   (types && !in_list(env, types, type, true)) ||
+                   (senders && !in_list(env, senders, sender, false));
+    return !refused || ht_budget_spent(&env->match_budget);
+}
+
+/* contains_url: true keeps only events whose content has a string url
+ * (files, images), false only those without; absent, either. */
+bool ht_filter_allows_event(ht_env *env, json_t *filter, const ht_event_row *ev) {
+    if (!filter) return true;
+    json_t *contains_url = json_object_get(filter, "contains_url");
+    if (json_is_boolean(contains_url)) {
+        bool has_url = json_is_string(json_object_get(ht_room_event_content(env->arena, ev), "url"));
+        if (has_url != json_is_true(contains_url)) return false;
+    }
+    return ht_filter_allows(env, filter, ev->type, ev->sender);
 }
 
 bool ht_filter_allows_room(json_t *room_filter, const char *room_id) {
     if (!room_filter) return true;
     json_t *rooms = json_object_get(room_filter, "rooms");
-    if (in_list(json_object_get(room_filter, "not_rooms"), room_id, false)) return false;
-    return !rooms || in_list(rooms, room_id, false);
+    if (in_list(NULL, json_object_get(room_filter, "not_rooms"), room_id, false)) return false;
+    return !rooms || in_list(NULL, rooms, room_id, false);
 }
 
 int64_t ht_filter_limit(json_t *filter, int64_t fallback, int64_t max) {

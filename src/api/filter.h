@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "matrix/handler.h"
+#include "store/rooms.h"
 
 ht_reply ht_api_filter_create(ht_ctx *ctx);
 ht_reply ht_api_filter_get(ht_ctx *ctx);
@@ -16,8 +17,12 @@ ht_reply ht_api_filter_get(ht_ctx *ctx);
  * (borrowed, lives as long as the request). */
 bool ht_filter_param(ht_ctx *ctx, const char *param, json_t **filter, ht_reply *err);
 
-/* Does an event of this type and sender pass a RoomEventFilter / Filter? */
-bool ht_filter_allows(json_t *filter, const char *type, const char *sender);
+/* Does something of this type and sender pass an EventFilter? Globs in
+ * types and not_types are paid for from env's matching budget. */
+bool ht_filter_allows(ht_env *env, json_t *filter, const char *type, const char *sender);
+/* Does a room event pass a RoomEventFilter: types and senders as above,
+ * and contains_url against its content? */
+bool ht_filter_allows_event(ht_env *env, json_t *filter, const ht_event_row *ev);
 /* Does the room pass the rooms / not_rooms of a RoomFilter? */
 bool ht_filter_allows_room(json_t *room_filter, const char *room_id);
 /* The filter's limit, bounded to [1, max], or fallback. */

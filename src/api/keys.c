@@ -25,6 +25,10 @@
 enum {
     MAX_KEY_JSON_BYTES = 16384, /* one key object */
     MAX_KEYS_PER_UPLOAD = 1000, /* one-time keys in one /keys/upload */
+    /* What one device may hold. Clients keep about 50 one-time keys and one
+     * fallback key per algorithm; the counts go out in every /sync. */
+    MAX_ONE_TIME_KEYS = 10000,
+    MAX_FALLBACK_KEYS = 20,
     MAX_QUERY_ENTRIES = 10000,  /* users and devices named in one query or claim */
     MAX_ID_BYTES = 255,
 };
@@ -33,14 +37,6 @@ static ht_store *store_of(ht_ctx *ctx) { return ctx->env->store; }
 
 /* Stored JSON text back to a value owned by the request. */
 static json_t *parse(ht_ctx *ctx, const char *text) { return text ? ht_json_parse(ctx->arena, text) : NULL; }
-
-static const char *dump(ht_ctx *ctx, json_t *value) {
-    char *text = json_dumps(value, JSON_COMPACT);
-    if (!text) return NULL;
-    const char *copy = ht_arena_strdup(ctx->arena, text);
-    free(text);
-    return copy;
-}
 
 static bool id_ok(const char *s) { return s && *s && strlen(s) <= MAX_ID_BYTES; }
 
@@ -122,7 +118,7 @@ static bool store_one_time_keys(ht_ctx *ctx, json_t *map, ht_reply *err) {
             return false;
         }
         ht_store_otk_insert(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, algorithm, key_id,
-                            dump(ctx, value));
+                            ht_json_dump(ctx->arena, value));
     }
     return true;
 }
@@ -133,7 +129,7 @@ static void store_fallback_keys(ht_ctx *ctx, json_t *map) {
     json_object_foreach(map, key_id, value) {
         key_id_split(ctx, key_id, &algorithm);
         ht_store_fallback_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, algorithm, key_id,
-                              dump(ctx, value));
+                              ht_json_dump(ctx->arena, value));
     }
 }
 
@@ -182,14 +178,26 @@ ht_reply ht_api_keys_upload(ht_ctx *ctx) {
     if (dk) {
         const char *old = ht_store_device_keys_get(store_of(ctx), ctx->arena, ctx->auth.user_id, ctx->auth.device_id);
         if (!old || !json_equal(parse(ctx, old), dk)) {
-            ht_store_device_keys_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, dump(ctx, dk));
+            ht_store_device_keys_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id,
+                                     ht_json_dump(ctx->arena, dk));
             ht_store_device_list_changed(store_of(ctx), ctx->auth.user_id, NULL);
         }
     }
     if (otks && !store_one_time_keys(ctx, otks, &err)) return err;
     if (fallback) store_fallback_keys(ctx, fallback);
-    return ht_reply_json(json_pack("{s:o}", "one_time_key_counts",
-                                   ht_keys_otk_counts(ctx, ctx->auth.user_id, ctx->auth.device_id)));
+    /* Judged after storing: the request's transaction undoes a refusal. */
+    json_t *counts = ht_keys_otk_counts(ctx, ctx->auth.user_id, ctx->auth.device_id);
+    json_int_t held = 0;
+    const char *algorithm;
+    json_t *count;
+    json_object_foreach(counts, algorithm, count) held += json_integer_value(count);
+    if (held > MAX_ONE_TIME_KEYS ||
+        ht_store_fallback_count(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id) > MAX_FALLBACK_KEYS) {
+        json_decref(counts);
+        return ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "A device may hold at most %d one-time keys and %d "
+                               "fallback keys.", MAX_ONE_TIME_KEYS, MAX_FALLBACK_KEYS);
+    }
+    return ht_reply_json(json_pack("{s:o}", "one_time_key_counts", counts));
 }
 
 /* ---- /keys/query ------------------------------------------------------- */
@@ -213,15 +221,18 @@ static json_t *cross_signing_key(ht_ctx *ctx, const char *user_id, const char *t
 static json_t *devices_of(ht_ctx *ctx, const char *user_id, json_t *wanted) {
     ht_device_keys_row *rows;
     size_t n = ht_store_device_keys_of_user(store_of(ctx), ctx->arena, user_id, &rows);
+    /* The wanted ids as a set: a list of 10,000 against as many devices
+     * would otherwise be compared pair by pair. */
+    json_t *only = NULL;
+    if (json_array_size(wanted)) {
+        only = ht_json_keep(ctx->arena, json_object());
+        size_t j;
+        json_t *d;
+        json_array_foreach(wanted, j, d) json_object_set_new(only, json_string_value(d), json_true());
+    }
     json_t *out = json_object();
     for (size_t i = 0; i < n; i++) {
-        if (json_array_size(wanted)) {
-            bool found = false;
-            size_t j;
-            json_t *d;
-            json_array_foreach(wanted, j, d) found |= strcmp(json_string_value(d), rows[i].device_id) == 0;
-            if (!found) continue;
-        }
+        if (only && !json_object_get(only, rows[i].device_id)) continue;
         json_t *keys = json_deep_copy(parse(ctx, rows[i].json));
         if (!keys) continue;
         merge_signatures(ctx, user_id, rows[i].device_id, keys);
@@ -469,7 +480,8 @@ ht_reply ht_api_keys_device_signing_upload(ht_ctx *ctx) {
     if (all_stored) return ht_reply_empty();
     for (int i = 0; i < 3; i++)
         if (keys[i].key)
-            ht_store_cross_signing_put(store_of(ctx), me, keys[i].type, keys[i].public_key, dump(ctx, keys[i].key));
+            ht_store_cross_signing_put(store_of(ctx), me, keys[i].type, keys[i].public_key,
+                                       ht_json_dump(ctx->arena, keys[i].key));
     ht_store_device_list_changed(store_of(ctx), me, NULL);
     return ht_reply_empty();
 }

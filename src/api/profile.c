@@ -18,8 +18,6 @@
 #include "util/json.h"
 
 enum {
-    MAX_DISPLAYNAME_BYTES = 256,
-    MAX_AVATAR_URL_BYTES = 1000,
     DEFAULT_SEARCH_LIMIT = 10,
     MAX_SEARCH_LIMIT = 50,
     MAX_SEARCH_TERM_BYTES = 256,
@@ -138,9 +136,9 @@ static bool check_value(ht_ctx *ctx, const char *key, json_t *v, const char **va
     const char *text = json_string_value(v);
     *value = text && *text ? text : NULL;
     if (!*value) return true;
-    if (strlen(text) > (name ? MAX_DISPLAYNAME_BYTES : MAX_AVATAR_URL_BYTES)) {
+    if (strlen(text) > (name ? HT_MAX_DISPLAYNAME_BYTES : HT_MAX_AVATAR_URL_BYTES)) {
         *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s is too long (at most %d bytes).", key,
-                               name ? MAX_DISPLAYNAME_BYTES : MAX_AVATAR_URL_BYTES);
+                               name ? HT_MAX_DISPLAYNAME_BYTES : HT_MAX_AVATAR_URL_BYTES);
         return false;
     }
     if (!name && strncmp(text, "mxc://", 6) != 0) {

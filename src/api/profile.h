@@ -4,6 +4,10 @@
 
 #include "matrix/handler.h"
 
+/* Synapse's bounds (handlers/profile.py), for the profile and for the
+ * display name and avatar a member event carries. */
+enum { HT_MAX_DISPLAYNAME_BYTES = 256, HT_MAX_AVATAR_URL_BYTES = 1000 };
+
 ht_reply ht_api_profile_get(ht_ctx *ctx);
 ht_reply ht_api_profile_field_get(ht_ctx *ctx);
 ht_reply ht_api_profile_field_put(ht_ctx *ctx);

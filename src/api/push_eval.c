@@ -15,6 +15,7 @@
 
 #include "room/room.h"
 #include "store/push_rules.h"
+#include "util/glob.h"
 #include "util/json.h"
 
 const char *const ht_push_kinds[5] = {"override", "content", "room", "sender", "underride"};
@@ -183,96 +184,6 @@ json_t *ht_push_ruleset(ht_env *env, const char *user_id) {
     return ruleset;
 }
 
-/* ---- glob matching --------------------------------------------------------- */
-
-/* Decodes UTF-8 into code points (malloc'd); invalid bytes stand for
- * themselves. */
-static uint32_t *decode(const char *s, size_t *count) {
-    size_t len = strlen(s);
-    uint32_t *out = malloc((len + 1) * sizeof *out);
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-        if (extra && i + extra >= len) extra = 0;
-        for (size_t k = 1; k <= extra; k++)
-            if (((unsigned char)s[i + k] & 0xC0) != 0x80) extra = 0;
-        uint32_t cp = extra ? (c & (0x3F >> extra)) : c;
-        for (size_t k = 1; k <= extra; k++) cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3F);
-        out[n++] = cp;
-        i += 1 + extra;
-    }
-    *count = n;
-    return out;
-}
-
-static uint32_t fold(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-/* Letters, digits and '_' make words; so does anything beyond ASCII, so
- * that "é" does not split a name in two. */
-static bool word_char(uint32_t c) {
-    return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* '*' states also stand for the state after them. */
-static void closure(const uint32_t *p, size_t m, bool *states, bool literal) {
-    if (literal) return;
-    for (size_t k = 0; k < m; k++)
-        if (states[k] && p[k] == '*') states[k + 1] = true;
-}
-
-/* Is `needle` in `hay`, ignoring ASCII case as fold() does? On valid UTF-8
- * (all event content and rules are) a byte match starts on a character, so
- * this is exactly "the code points occur in a row". */
-static bool contains_folded(const char *hay, const char *needle) {
-    size_t m = strlen(needle);
-    for (const char *h = hay; *h; h++) {
-        size_t k = 0;
-        while (k < m && h[k] && fold((unsigned char)h[k]) == fold((unsigned char)needle[k])) k++;
-        if (k == m) return true;
-    }
-    return m == 0;
-}
-
-/* A set of pattern positions advanced over the text, one character at a
- * time (a small NFA): linear in text times pattern, whatever the stars. */
-bool ht_push_glob(const char *pattern, const char *text, bool words, bool literal) {
-    /* Most patterns (user names, "@room", event types) have no wildcards,
-     * and most texts do not contain them at all: say so without the NFA. */
-    if ((literal || !strpbrk(pattern, "*?")) && !contains_folded(text, pattern)) return false;
-    size_t m, n;
-    uint32_t *p = decode(pattern, &m);
-    uint32_t *t = decode(text, &n);
-    bool *now = calloc(m + 1, 1), *next = calloc(m + 1, 1);
-    bool found = false;
-    for (size_t i = 0; i <= n && !found; i++) {
-        if (i == 0 || (words && !word_char(t[i - 1]))) {
-            now[0] = true;
-            closure(p, m, now, literal);
-        }
-        /* A match ends at the end of the text, or, among words, before a
-         * character that is not part of a word. */
-        bool at_end = i == n || (words && !word_char(t[i]));
-        if (now[m] && at_end) found = true;
-        if (found || i == n) break;
-        memset(next, 0, m + 1);
-        for (size_t k = 0; k < m; k++) {
-            if (!now[k]) continue;
-            if (!literal && p[k] == '*') next[k] = true;
-            else if ((!literal && p[k] == '?') || fold(p[k]) == fold(t[i])) next[k + 1] = true;
-        }
-        closure(p, m, next, literal);
-        bool *swap = now;
-        now = next;
-        next = swap;
-    }
-    free(p);
-    free(t);
-    free(now);
-    free(next);
-    return found;
-}
-
 /* ---- conditions ------------------------------------------------------------ */
 
 /* The value at a dot-separated path ("content.m\.mentions.room"). */
@@ -296,6 +207,13 @@ static json_t *lookup(json_t *event, const char *path) {
         if (len + 1 >= sizeof part) return NULL;
         part[len++] = *c;
     }
+}
+
+/* Patterns are bounded where rules enter (push_rules.c); one longer than
+ * that was stored before the bound existed and could not be stored today,
+ * so it matches nothing rather than cost every sync. */
+static bool pattern_usable(const char *pattern) {
+    return pattern && strlen(pattern) <= HT_PUSH_MAX_PATTERN_BYTES;
 }
 
 static bool scalar(json_t *v) {
@@ -326,7 +244,8 @@ static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) 
     if (strcmp(kind, "event_match") == 0) {
         const char *pattern = ht_json_str(c, "pattern");
         const char *value = key ? json_string_value(lookup(event, key)) : NULL;
-        return pattern && value && ht_push_glob(pattern, value, strcmp(key, "content.body") == 0, false);
+        return pattern_usable(pattern) && value &&
+               ht_glob_push(pattern, value, strcmp(key, "content.body") == 0, false, room->budget);
     }
     if (strcmp(kind, "event_property_is") == 0) {
         json_t *want = json_object_get(c, "value");
@@ -336,6 +255,7 @@ static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) 
     if (strcmp(kind, "event_property_contains") == 0) {
         json_t *want = json_object_get(c, "value");
         json_t *have = key ? lookup(event, key) : NULL;
+        if (!ht_budget_take(room->budget, (int64_t)json_array_size(have))) return false;
         size_t i;
         json_t *item;
         json_array_foreach(have, i, item) {
@@ -346,7 +266,7 @@ static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) 
     if (strcmp(kind, "contains_display_name") == 0) {
         const char *body = json_string_value(lookup(event, "content.body"));
         return room->display_name && *room->display_name && body &&
-               ht_push_glob(room->display_name, body, true, true);
+               ht_glob_push(room->display_name, body, true, true, room->budget);
     }
     if (strcmp(kind, "room_member_count") == 0) return member_count_is(ht_json_str(c, "is"), room->member_count);
     if (strcmp(kind, "sender_notification_permission") == 0) {
@@ -373,7 +293,7 @@ static bool rule_matches(const char *kind, json_t *r, const ht_push_room *room, 
     if (strcmp(kind, "content") == 0) {
         const char *pattern = ht_json_str(r, "pattern");
         const char *body = json_string_value(lookup(event, "content.body"));
-        return pattern && body && ht_push_glob(pattern, body, true, false);
+        return pattern_usable(pattern) && body && ht_glob_push(pattern, body, true, false, room->budget);
     }
     size_t i;
     json_t *c;
@@ -429,7 +349,7 @@ const char *ht_push_event_thread(json_t *content) {
 }
 
 ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id) {
-    ht_push_room room = {0};
+    ht_push_room room = {.budget = &env->match_budget};
     json_t *me = ht_room_state_content(env, room_id, "m.room.member", user_id);
     room.display_name = ht_json_str(me, "displayname");
     room.member_count = ht_store_members_count(env->store, room_id, "join");

@@ -15,6 +15,10 @@
 #include "store/store.h"
 #include "util/arena.h"
 
+/* The longest pattern a rule may hold (event_match, content rules): the
+ * spec's limit for the identifiers and types patterns are matched against. */
+enum { HT_PUSH_MAX_PATTERN_BYTES = 255 };
+
 /* The five kinds, in the order they are evaluated. */
 extern const char *const ht_push_kinds[5];
 bool ht_push_kind_valid(const char *kind);
@@ -30,6 +34,7 @@ typedef struct ht_push_room {
     int64_t member_count;     /* joined members */
     json_t *power_levels;     /* m.room.power_levels content, or NULL */
     const char *creator;
+    int64_t *budget;          /* matching steps left in this request (util/glob.h); NULL: unbounded */
 } ht_push_room;
 
 typedef struct ht_push_result {
@@ -51,11 +56,5 @@ ht_push_result ht_push_evaluate_row(json_t *ruleset, const ht_push_room *room, c
 /* The thread an event belongs to, as receipts and unread counts name it:
  * its m.thread root's event id, or "main". content: the event's content. */
 const char *ht_push_event_thread(json_t *content);
-
-/* Glob matching as push rules do it: '*' any run, '?' one character, ASCII
- * case-insensitive. `words`: match any substring that starts and ends at a
- * word boundary (content.body); otherwise the whole text. `literal`: no
- * wildcards (display names). */
-bool ht_push_glob(const char *pattern, const char *text, bool words, bool literal);
 
 #endif

@@ -20,11 +20,14 @@ enum {
     MAX_USER_RULES = 500,
     MAX_CONDITIONS = 20,
     MAX_ACTIONS = 20,
-    MAX_PATTERN_BYTES = 1024,
     MAX_RULE_ID_BYTES = 255,
+    MAX_KEY_BYTES = 255,        /* a condition's dotted path into the event */
+    MAX_PART_BYTES = 1024,      /* one condition or action, as JSON */
     MAX_PUSHERS = 100,
     MAX_PUSHKEY_BYTES = 512,
     MAX_APP_ID_BYTES = 64,
+    MAX_PUSHER_DATA_BYTES = 2048,
+    MAX_PROFILE_TAG_BYTES = 255,
 };
 
 json_t *ht_push_rules_account_data(ht_ctx *ctx) {
@@ -93,6 +96,10 @@ static json_t *clean_actions(ht_ctx *ctx, json_t *actions, ht_reply *err) {
         const char *name = json_string_value(a);
         if (name && (strcmp(name, "dont_notify") == 0 || strcmp(name, "coalesce") == 0)) continue;
         if ((name && strcmp(name, "notify") == 0) || (json_is_object(a) && ht_json_str(a, "set_tweak"))) {
+            if (strlen(ht_json_dump(ctx->arena, a)) > MAX_PART_BYTES) {
+                *err = ht_reply_error(HT_M_INVALID_PARAM, "An action may be at most 1024 bytes of JSON.");
+                return NULL;
+            }
             json_array_append(out, a);
             continue;
         }
@@ -102,11 +109,27 @@ static json_t *clean_actions(ht_ctx *ctx, json_t *actions, ht_reply *err) {
     return out;
 }
 
-static char *dump(ht_ctx *ctx, json_t *json) {
-    char *text = json_dumps(json, JSON_COMPACT);
-    char *copy = ht_arena_strdup(ctx->arena, text ? text : "[]");
-    free(text);
-    return copy;
+/* A condition is evaluated against other people's events on every sync of
+ * its owner, so what it may hold is bounded here, where it enters: a
+ * pattern at most 255 bytes (the size of what patterns match: types, ids,
+ * words), a key path at most 255, the whole condition 1 KiB. */
+static bool condition_ok(ht_ctx *ctx, json_t *c, ht_reply *err) {
+    if (!json_is_object(c) || !json_is_string(json_object_get(c, "kind"))) {
+        *err = ht_reply_error(HT_M_BAD_JSON, "Each condition must be an object with a kind.");
+        return false;
+    }
+    json_t *pattern = json_object_get(c, "pattern"), *key = json_object_get(c, "key");
+    if ((pattern && !json_is_string(pattern)) || (key && !json_is_string(key))) {
+        *err = ht_reply_error(HT_M_BAD_JSON, "A condition's key and pattern must be strings.");
+        return false;
+    }
+    if (json_string_length(pattern) > HT_PUSH_MAX_PATTERN_BYTES || json_string_length(key) > MAX_KEY_BYTES ||
+        strlen(ht_json_dump(ctx->arena, c)) > MAX_PART_BYTES) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "A condition's pattern and key may be at most 255 bytes, and "
+                                                  "the whole condition 1024 bytes of JSON.");
+        return false;
+    }
+    return true;
 }
 
 /* Checks a new rule's id and body; fills *row (without priority). */
@@ -120,15 +143,16 @@ static bool check_new_rule(ht_ctx *ctx, const char *kind, const char *rule_id, j
     }
     json_t *actions = clean_actions(ctx, json_object_get(body, "actions"), err);
     if (!actions) return false;
-    *row = (ht_push_rule_row){.kind = kind, .rule_id = rule_id, .enabled = true, .actions = dump(ctx, actions)};
+    *row = (ht_push_rule_row){.kind = kind, .rule_id = rule_id, .enabled = true,
+                              .actions = ht_json_dump(ctx->arena, actions)};
     if (strcmp(kind, "content") == 0) {
         json_t *pattern = json_object_get(body, "pattern");
         if (!pattern) {
             *err = ht_reply_error(HT_M_MISSING_PARAM, "A content rule needs a pattern.");
             return false;
         }
-        if (!json_is_string(pattern) || json_string_length(pattern) > MAX_PATTERN_BYTES) {
-            *err = ht_reply_error(HT_M_BAD_JSON, "pattern must be a string of at most 1024 bytes.");
+        if (!json_is_string(pattern) || json_string_length(pattern) > HT_PUSH_MAX_PATTERN_BYTES) {
+            *err = ht_reply_error(HT_M_BAD_JSON, "pattern must be a string of at most 255 bytes.");
             return false;
         }
         row->pattern = json_string_value(pattern);
@@ -142,12 +166,9 @@ static bool check_new_rule(ht_ctx *ctx, const char *kind, const char *rule_id, j
         size_t i;
         json_t *c;
         json_array_foreach(conditions, i, c) {
-            if (!json_is_object(c) || !json_is_string(json_object_get(c, "kind"))) {
-                *err = ht_reply_error(HT_M_BAD_JSON, "Each condition must be an object with a kind.");
-                return false;
-            }
+            if (!condition_ok(ctx, c, err)) return false;
         }
-        row->conditions = conditions ? dump(ctx, conditions) : "[]";
+        row->conditions = conditions ? ht_json_dump(ctx->arena, conditions) : "[]";
     }
     return true;
 }
@@ -257,7 +278,7 @@ static bool store_change(ht_ctx *ctx, const char *kind, json_t *rule, bool set_e
                                                    json_is_true(json_object_get(rule, "enabled")));
         if (set_actions)
             ok = ok && ht_store_push_default_set_actions(store, ctx->auth.user_id, kind, rule_id,
-                                                         dump(ctx, json_object_get(rule, "actions")));
+                                                         ht_json_dump(ctx->arena, json_object_get(rule, "actions")));
         return ok;
     }
     ht_push_rule_row *all;
@@ -265,7 +286,7 @@ static bool store_change(ht_ctx *ctx, const char *kind, json_t *rule, bool set_e
     for (size_t i = 0; i < n; i++) {
         if (strcmp(all[i].kind, kind) != 0 || strcmp(all[i].rule_id, rule_id) != 0) continue;
         if (set_enabled) all[i].enabled = json_is_true(json_object_get(rule, "enabled"));
-        if (set_actions) all[i].actions = dump(ctx, json_object_get(rule, "actions"));
+        if (set_actions) all[i].actions = ht_json_dump(ctx->arena, json_object_get(rule, "actions"));
         return ht_store_push_rule_put(store, ctx->auth.user_id, &all[i]);
     }
     return false;
@@ -346,6 +367,11 @@ static bool check_pusher(ht_ctx *ctx, json_t *body, ht_reply *err) {
         *err = ht_reply_error(HT_M_BAD_JSON, "data must be an object and profile_tag a string.");
         return false;
     }
+    if (strlen(ht_json_dump(ctx->arena, data)) > MAX_PUSHER_DATA_BYTES ||
+        json_string_length(profile_tag) > MAX_PROFILE_TAG_BYTES) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "data may be at most 2048 bytes of JSON and profile_tag 255 bytes.");
+        return false;
+    }
     const char *url = ht_json_str(data, "url");
     if (strcmp(kind, "http") == 0 &&
         (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))) {
@@ -383,7 +409,7 @@ ht_reply ht_api_pushers_set(ht_ctx *ctx) {
     json_t *pusher = ht_json_keep(ctx->arena, json_deep_copy(body));
     json_object_del(pusher, "append");
     if (!json_is_true(append)) ht_store_pusher_delete_others(store, app_id, pushkey, ctx->auth.user_id);
-    if (!ht_store_pusher_put(store, app_id, pushkey, ctx->auth.user_id, dump(ctx, pusher), ctx->now_ms))
+    if (!ht_store_pusher_put(store, app_id, pushkey, ctx->auth.user_id, ht_json_dump(ctx->arena, pusher), ctx->now_ms))
         return ht_reply_error(HT_M_SERVER_ERROR, "The pusher could not be stored.");
     return ht_reply_empty();
 }

@@ -4,6 +4,7 @@
 
 #include "api/directory.h"
 #include "api/filter.h"
+#include "api/profile.h"
 #include "api/room_access.h"
 #include "api/rooms.h"
 #include "matrix/ids.h"
@@ -95,6 +96,22 @@ ht_reply ht_api_redact(ht_ctx *ctx) {
     return send_with_txn(ctx, &ev);
 }
 
+bool ht_room_state_content_ok(ht_ctx *ctx, const char *room_id, const char *type, json_t *content,
+                              ht_reply *err) {
+    if (strcmp(type, "m.room.canonical_alias") == 0)
+        return ht_directory_check_canonical_alias(ctx, room_id, content, err);
+    if (strcmp(type, "m.room.member") == 0) {
+        json_t *name = json_object_get(content, "displayname"), *avatar = json_object_get(content, "avatar_url");
+        if (json_string_length(name) > HT_MAX_DISPLAYNAME_BYTES ||
+            json_string_length(avatar) > HT_MAX_AVATAR_URL_BYTES) {
+            *err = ht_reply_error(HT_M_INVALID_PARAM, "A member's displayname may be at most 256 bytes and "
+                                                      "avatar_url 1000, as in a profile.");
+            return false;
+        }
+    }
+    return true;
+}
+
 static const char *state_key_param(ht_ctx *ctx) {
     const char *key = ht_param_get(ctx, "stateKey");
     return key ? key : "";
@@ -109,8 +126,7 @@ ht_reply ht_api_state_put(ht_ctx *ctx) {
     const char *type = ht_param_get(ctx, "eventType");
     const char *key = state_key_param(ctx);
     if (!*type) return ht_reply_error(HT_M_INVALID_PARAM, "The event type may not be empty.");
-    if (strcmp(type, "m.room.canonical_alias") == 0 && !ht_directory_check_canonical_alias(ctx, room_id, content, &err))
-        return err;
+    if (!ht_room_state_content_ok(ctx, room_id, type, content, &err)) return err;
 
     /* Setting state to what it already is from the same sender is a no-op
      * that answers with the existing event, as clients retry PUTs. */

@@ -15,16 +15,17 @@
 #include "store/store.h"
 #include "util/json.h"
 
-enum { MAX_SESSIONS_PER_UPLOAD = 10000, MAX_ROOM_KEY_ID_BYTES = 255 };
+/* A session's backed-up key is a few hundred bytes of ciphertext and
+ * metadata, auth_data a public key and signatures: 16 KiB each, as a key
+ * object in keys.c, is far above either. */
+enum {
+    MAX_SESSIONS_PER_UPLOAD = 10000,
+    MAX_ROOM_KEY_ID_BYTES = 255,
+    MAX_ALGORITHM_BYTES = 255,
+    MAX_KEY_DATA_BYTES = 16384,
+};
 
 static ht_store *store_of(ht_ctx *ctx) { return ctx->env->store; }
-
-static const char *dump(ht_ctx *ctx, json_t *value) {
-    char *text = json_dumps(value, JSON_COMPACT);
-    const char *copy = text ? ht_arena_strdup(ctx->arena, text) : NULL;
-    free(text);
-    return copy;
-}
 
 static ht_reply no_backup(void) { return ht_reply_error(HT_M_NOT_FOUND, "No current backup version."); }
 static ht_reply unknown_version(void) { return ht_reply_error(HT_M_NOT_FOUND, "Unknown backup version."); }
@@ -42,9 +43,15 @@ static const char *version_text(ht_ctx *ctx, int64_t version) {
 }
 
 /* {algorithm: string, auth_data: object}. */
-static bool check_version_body(json_t *body, ht_reply *err) {
-    if (!json_is_string(json_object_get(body, "algorithm")) || !json_is_object(json_object_get(body, "auth_data"))) {
+static bool check_version_body(ht_ctx *ctx, json_t *body, ht_reply *err) {
+    json_t *algorithm = json_object_get(body, "algorithm"), *auth_data = json_object_get(body, "auth_data");
+    if (!json_is_string(algorithm) || !json_is_object(auth_data)) {
         *err = ht_reply_error(HT_M_BAD_JSON, "A backup version needs algorithm (a string) and auth_data (an object).");
+        return false;
+    }
+    if (json_string_length(algorithm) > MAX_ALGORITHM_BYTES ||
+        strlen(ht_json_dump(ctx->arena, auth_data)) > MAX_KEY_DATA_BYTES) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "algorithm may be at most 255 bytes and auth_data 16 KiB.");
         return false;
     }
     return true;
@@ -53,9 +60,9 @@ static bool check_version_body(json_t *body, ht_reply *err) {
 ht_reply ht_api_room_keys_version_create(ht_ctx *ctx) {
     json_t *body;
     ht_reply err;
-    if (!ht_body_object(ctx, &body, &err) || !check_version_body(body, &err)) return err;
+    if (!ht_body_object(ctx, &body, &err) || !check_version_body(ctx, body, &err)) return err;
     int64_t version = ht_store_backup_version_create(store_of(ctx), ctx->auth.user_id, ht_json_str(body, "algorithm"),
-                                                     dump(ctx, json_object_get(body, "auth_data")));
+                                                     ht_json_dump(ctx->arena, json_object_get(body, "auth_data")));
     if (!version) return ht_reply_error(HT_M_SERVER_ERROR, "The backup version could not be stored.");
     return ht_reply_json(json_pack("{s:s}", "version", version_text(ctx, version)));
 }
@@ -84,7 +91,7 @@ ht_reply ht_api_room_keys_version_get(ht_ctx *ctx) {
 ht_reply ht_api_room_keys_version_put(ht_ctx *ctx) {
     json_t *body;
     ht_reply err;
-    if (!ht_body_object(ctx, &body, &err) || !check_version_body(body, &err)) return err;
+    if (!ht_body_object(ctx, &body, &err) || !check_version_body(ctx, body, &err)) return err;
     const char *param = ht_param_get(ctx, "version");
     int64_t n = version_number(param);
     ht_backup_version_row v;
@@ -95,7 +102,8 @@ ht_reply ht_api_room_keys_version_put(ht_ctx *ctx) {
         return ht_reply_error(HT_M_INVALID_PARAM, "The version in the body differs from the one in the path.");
     if (strcmp(ht_json_str(body, "algorithm"), v.algorithm) != 0)
         return ht_reply_error(HT_M_INVALID_PARAM, "A backup version's algorithm cannot be changed.");
-    ht_store_backup_version_update(store_of(ctx), ctx->auth.user_id, n, dump(ctx, json_object_get(body, "auth_data")));
+    ht_store_backup_version_update(store_of(ctx), ctx->auth.user_id, n,
+                                   ht_json_dump(ctx->arena, json_object_get(body, "auth_data")));
     return ht_reply_empty();
 }
 
@@ -125,11 +133,12 @@ static bool keys_version(ht_ctx *ctx, ht_backup_version_row *v, ht_reply *err) {
     return true;
 }
 
-static bool key_data_ok(json_t *d) {
+static bool key_data_ok(ht_ctx *ctx, json_t *d) {
     json_t *fmi = json_object_get(d, "first_message_index"), *fc = json_object_get(d, "forwarded_count");
     return json_is_object(d) && json_is_integer(fmi) && json_integer_value(fmi) >= 0 && json_is_integer(fc) &&
            json_integer_value(fc) >= 0 && json_is_boolean(json_object_get(d, "is_verified")) &&
-           json_is_object(json_object_get(d, "session_data"));
+           json_is_object(json_object_get(d, "session_data")) &&
+           strlen(ht_json_dump(ctx->arena, d)) <= MAX_KEY_DATA_BYTES;
 }
 
 static bool key_id_ok(const char *s) { return *s && strlen(s) <= MAX_ROOM_KEY_ID_BYTES; }
@@ -153,7 +162,7 @@ static json_t *uploaded_rooms(ht_ctx *ctx, json_t *body, ht_reply *err) {
         json_t *sessions = json_object_get(entry, "sessions");
         if (!key_id_ok(r) || !json_is_object(sessions)) goto bad;
         json_object_foreach(sessions, sid, data) {
-            if (!key_id_ok(sid) || !key_data_ok(data)) goto bad;
+            if (!key_id_ok(sid) || !key_data_ok(ctx, data)) goto bad;
         }
         count += json_object_size(sessions);
     }
@@ -162,7 +171,8 @@ static json_t *uploaded_rooms(ht_ctx *ctx, json_t *body, ht_reply *err) {
     return NULL;
 bad:
     *err = ht_reply_error(HT_M_BAD_JSON, "Key backup data needs first_message_index, forwarded_count (non-negative "
-                                         "integers), is_verified (a boolean) and session_data (an object).");
+                                         "integers), is_verified (a boolean) and session_data (an object), "
+                                         "at most 16 KiB in all.");
     return NULL;
 }
 
@@ -207,7 +217,7 @@ ht_reply ht_api_room_keys_put(ht_ctx *ctx) {
                 !better(&meta, &old))
                 continue;
             ht_store_backup_key_put(store_of(ctx), ctx->auth.user_id, v.version, room_id, session_id, &meta,
-                                    dump(ctx, data));
+                                    ht_json_dump(ctx->arena, data));
             changed = true;
         }
     }

@@ -9,6 +9,7 @@
 #include "api/room_access.h"
 #include "matrix/ids.h"
 #include "room/room.h"
+#include "room/room_version.h"
 #include "store/accounts.h"
 #include "store/store.h"
 #include "util/json.h"
@@ -140,7 +141,7 @@ static bool check_create_body(ht_ctx *ctx, json_t *body, ht_reply *err) {
     }
     const char *version = ht_json_str(body, "room_version");
     if (version && !ht_room_version_supported(version)) {
-        *err = ht_reply_error(HT_M_UNSUPPORTED_ROOM_VERSION, "This server supports room version 10 only.");
+        *err = ht_reply_error(HT_M_UNSUPPORTED_ROOM_VERSION, "This server supports room versions 10 and 11.");
         return false;
     }
     return true;
@@ -180,7 +181,11 @@ ht_reply ht_api_create_room(ht_ctx *ctx) {
     /* The events, in the order the spec gives. */
     json_t *create = ht_json_keep(ctx->arena, json_object());
     json_object_update(create, json_object_get(body, "creation_content"));
-    json_object_set_new(create, "creator", json_string(ctx->auth.user_id));
+    /* Room version 11 dropped creator: the create event's sender is it. */
+    if (ht_room_version_get(version)->create_has_creator)
+        json_object_set_new(create, "creator", json_string(ctx->auth.user_id));
+    else
+        json_object_del(create, "creator");
     json_object_set_new(create, "room_version", json_string(version));
     if (!send_event(ctx, room_id, "m.room.create", "", create, NULL, &err)) return err;
     if (!send_event(ctx, room_id, "m.room.member", ctx->auth.user_id,
@@ -210,9 +215,12 @@ ht_reply ht_api_create_room(ht_ctx *ctx) {
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(body, "initial_state"), i, v) {
-        const char *key = ht_json_str(v, "state_key");
-        if (!send_event(ctx, room_id, ht_json_str(v, "type"), key ? key : "",
-                        json_object_get(v, "content"), NULL, &err))
+        const char *key = ht_json_str(v, "state_key"), *type = ht_json_str(v, "type");
+        json_t *content = json_object_get(v, "content");
+        /* The same checks as PUT /state (issue 9: a canonical alias here
+         * could claim another room's alias). */
+        if (!ht_room_state_content_ok(ctx, room_id, type, content, &err) ||
+            !send_event(ctx, room_id, type, key ? key : "", content, NULL, &err))
             return err;
     }
     static const char *const named[][2] = {{"name", "m.room.name"}, {"topic", "m.room.topic"}};

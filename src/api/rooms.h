@@ -28,6 +28,13 @@ ht_reply ht_api_state_all(ht_ctx *ctx);
 ht_reply ht_api_event_get(ht_ctx *ctx);
 ht_reply ht_api_members(ht_ctx *ctx);
 ht_reply ht_api_joined_members(ht_ctx *ctx);
+/* The checks a state event from a client passes before the rooms engine
+ * judges it, whichever endpoint carries it (PUT /state, createRoom's
+ * initial_state): an m.room.canonical_alias may name only aliases of this
+ * room; a member event's display name and avatar are bounded as a
+ * profile's. False with the error reply. */
+bool ht_room_state_content_ok(ht_ctx *ctx, const char *room_id, const char *type, json_t *content,
+                              ht_reply *err);
 
 /* messages.c */
 ht_reply ht_api_messages(ht_ctx *ctx);

@@ -7,8 +7,11 @@
  * is searched only in rooms the caller is joined to (and that the filter
  * allows); each hit is then checked against history visibility. next_batch
  * is the number of index hits already consumed, so paging is stable for a
- * given order. count is the number of matching indexed events in those
- * rooms, before the visibility check: the spec calls it approximate. */
+ * given order. count counts only results the caller may see, like the
+ * results themselves (issue 9: a count taken before the visibility check
+ * told a newcomer how often a word was said before they joined); to bound
+ * the work it looks at the newest MAX_COUNTED hits, so past that it is a
+ * lower bound, which the spec's "approximate" allows. */
 #include "api/relations.h"
 
 #include <ctype.h>
@@ -32,6 +35,9 @@ enum {
     DEFAULT_CONTEXT = 5,
     MAX_CONTEXT = 50,
     MAX_FILTER_ROOMS = 500,
+    MAX_FILTER_ENTRY_BYTES = 255,
+    MAX_COUNTED = 1000, /* index hits the count looks at */
+    COUNT_BATCH = 100,
 };
 
 static bool word_char(unsigned char c) { return isalnum(c) || c >= 0x80 || c == '_'; }
@@ -80,7 +86,7 @@ static bool string_list_ok(json_t *v) {
     size_t i;
     json_t *s;
     json_array_foreach(v, i, s) {
-        if (!json_is_string(s)) return false;
+        if (!json_is_string(s) || json_string_length(s) > MAX_FILTER_ENTRY_BYTES) return false;
     }
     return true;
 }
@@ -92,7 +98,8 @@ static bool filter_ok(json_t *f) {
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
         if (!string_list_ok(json_object_get(f, lists[i]))) return false;
     json_t *limit = json_object_get(f, "limit");
-    return !limit || json_is_integer(limit);
+    json_t *contains_url = json_object_get(f, "contains_url");
+    return (!limit || json_is_integer(limit)) && (!contains_url || json_is_boolean(contains_url));
 }
 
 /* Rooms the caller is joined to and the filter allows, as JSON text. */
@@ -166,6 +173,28 @@ static json_t *result_context(ht_ctx *ctx, const ht_event_row *ev, const context
     return c;
 }
 
+/* May the caller see this hit, and does the filter keep it? *ev is set. */
+static bool hit_shown(ht_ctx *ctx, json_t *filter, const ht_search_hit *hit, ht_event_row *ev) {
+    return ht_store_event_by_stream(ctx->env->store, ctx->arena, hit->stream, ev) &&
+           ht_filter_allows_event(ctx->env, filter, ev) && ht_room_event_visible(ctx->env, ctx->auth.user_id, ev);
+}
+
+/* How many hits the caller may see, among the newest MAX_COUNTED. */
+static int64_t visible_count(ht_ctx *ctx, const char *match, const char *rooms, unsigned keys, json_t *filter) {
+    int64_t counted = 0, looked_at = 0;
+    while (looked_at < MAX_COUNTED) {
+        ht_search_hit *hits;
+        size_t n = ht_store_search(ctx->env->store, ctx->arena, match, rooms, keys, false, looked_at, COUNT_BATCH,
+                                   &hits);
+        for (size_t i = 0; i < n; i++) {
+            ht_event_row ev;
+            counted += hit_shown(ctx, filter, &hits[i], &ev);
+        }
+        looked_at += (int64_t)n;
+        if (n < COUNT_BATCH) break;
+    }
+    return counted;
+}
 
 ht_reply ht_api_search(ht_ctx *ctx) {
     json_t *body;
@@ -198,7 +227,7 @@ ht_reply ht_api_search(ht_ctx *ctx) {
     json_t *highlights = json_array(), *results = json_array();
     const char *match = fts_query(ctx, term, highlights);
     const char *rooms = searchable_rooms(ctx, filter);
-    int64_t count = match ? ht_store_search_count(ctx->env->store, match, rooms, keys) : 0;
+    int64_t count = match ? visible_count(ctx, match, rooms, keys, filter) : 0;
     int64_t consumed = offset;
     bool more = false;
     ht_viewer viewer = {ctx->auth.user_id, ctx->auth.device_id};
@@ -212,10 +241,7 @@ ht_reply ht_api_search(ht_ctx *ctx) {
             }
             consumed++;
             ht_event_row ev;
-            if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, hits[i].stream, &ev) ||
-                !ht_filter_allows(filter, ev.type, ev.sender) ||
-                !ht_room_event_visible(ctx->env, ctx->auth.user_id, &ev))
-                continue;
+            if (!hit_shown(ctx, filter, &hits[i], &ev)) continue;
             json_t *r = json_pack("{s:f, s:o}", "rank", hits[i].rank, "result",
                                   ht_room_event_json(ctx->env, &ev, &viewer, ctx->now_ms, true));
             if (copts.wanted) json_object_set_new(r, "context", result_context(ctx, &ev, &copts));

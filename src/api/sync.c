@@ -44,7 +44,7 @@ static json_t *events_of(ht_ctx *ctx, const int64_t *streams, size_t n, json_t *
     for (size_t i = 0; i < n; i++) {
         ht_event_row row;
         if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &row)) continue;
-        if (!ht_filter_allows(filter, row.type, row.sender)) continue;
+        if (!ht_filter_allows_event(ctx->env, filter, &row)) continue;
         /* Lazy loading keeps only the members the timeline needs. */
         if (lazy && strcmp(row.type, "m.room.member") == 0 && !json_object_get(keep_members, row.state_key))
             continue;

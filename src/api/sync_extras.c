@@ -116,9 +116,11 @@ static json_t *receipt_event(ht_ctx *ctx, ht_sync_scope *scope, const char *room
 static json_t *ephemeral_events(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, bool fresh) {
     json_t *filter = room_filter_part(scope, "ephemeral");
     json_t *events = json_array();
-    json_t *typing = ht_filter_allows(filter, "m.typing", "") ? typing_event(ctx, scope, room_id, fresh) : NULL;
+    json_t *typing =
+        ht_filter_allows(ctx->env, filter, "m.typing", "") ? typing_event(ctx, scope, room_id, fresh) : NULL;
     if (typing) json_array_append_new(events, typing);
-    json_t *receipts = ht_filter_allows(filter, "m.receipt", "") ? receipt_event(ctx, scope, room_id, fresh) : NULL;
+    json_t *receipts =
+        ht_filter_allows(ctx->env, filter, "m.receipt", "") ? receipt_event(ctx, scope, room_id, fresh) : NULL;
     if (receipts) json_array_append_new(events, receipts);
     return events;
 }
@@ -134,7 +136,7 @@ static json_t *account_data_events(ht_ctx *ctx, const char *room_id, int64_t sin
     bool global = !*room_id;
     bool rules_sent = false;
     for (size_t i = 0; i < n; i++) {
-        if (!ht_filter_allows(filter, rows[i].type, "")) continue;
+        if (!ht_filter_allows(ctx->env, filter, rows[i].type, "")) continue;
         json_t *content;
         if (global && strcmp(rows[i].type, "m.push_rules") == 0) {
             content = ht_push_rules_account_data(ctx); /* the row only marks the change */
@@ -145,7 +147,7 @@ static json_t *account_data_events(ht_ctx *ctx, const char *room_id, int64_t sin
         if (content) json_array_append_new(events, json_pack("{s:s, s:o}", "type", rows[i].type, "content", content));
     }
     /* A new account has no row yet, but clients want its rules at once. */
-    if (global && !since && !rules_sent && ht_filter_allows(filter, "m.push_rules", ""))
+    if (global && !since && !rules_sent && ht_filter_allows(ctx->env, filter, "m.push_rules", ""))
         json_array_append_new(events, json_pack("{s:s, s:o}", "type", "m.push_rules", "content",
                                                 ht_push_rules_account_data(ctx)));
     return events;
@@ -213,7 +215,7 @@ static json_t *presence_events(ht_ctx *ctx, ht_sync_scope *scope) {
                                                scope->upto, MAX_PRESENCE_EVENTS, &rows);
     json_t *events = json_array();
     for (size_t i = 0; i < n; i++) {
-        if (!ht_filter_allows(filter, "m.presence", rows[i].user_id)) continue;
+        if (!ht_filter_allows(ctx->env, filter, "m.presence", rows[i].user_id)) continue;
         int64_t ago = ctx->now_ms > rows[i].last_active_ms ? ctx->now_ms - rows[i].last_active_ms : 0;
         json_t *content = json_pack("{s:s, s:I, s:b}", "presence", rows[i].presence, "last_active_ago",
                                     (json_int_t)ago, "currently_active",

@@ -1,3 +1,12 @@
+/* timeline.c -- walking a room's events for /messages, /context, /sync
+ * and /search's context (see timeline.h).
+ *
+ * A page ends when it holds `limit` events, when the room runs out that
+ * way, or when the walk has cost what one request may spend on it: at most
+ * MAX_EXAMINED events looked at (a filter that keeps nothing would
+ * otherwise read the whole room), or the request's matching budget spent
+ * on filter globs. A page cut short that way still says where the next one
+ * starts, as the spec lets a page hold fewer events than asked. */
 #include "api/timeline.h"
 
 #include <string.h>
@@ -5,31 +14,37 @@
 #include "api/filter.h"
 #include "room/room.h"
 #include "store/store.h"
+#include "util/glob.h"
+
+enum { MAX_EXAMINED = 10000 };
 
 static bool wanted(ht_ctx *ctx, const ht_event_row *ev, json_t *filter) {
-    return ht_filter_allows(filter, ev->type, ev->sender) &&
+    return ht_filter_allows_event(ctx->env, filter, ev) &&
            ht_room_event_visible(ctx->env, ctx->auth.user_id, ev);
 }
 
-/* Reads batches until limit events pass or the room runs out that way. */
+/* Reads batches until limit events pass, the room runs out that way, or
+ * the walk's cost is reached. */
 static void walk(ht_ctx *ctx, const char *room_id, int64_t start, int64_t end, int64_t limit,
                  json_t *filter, bool back, ht_timeline_page *page) {
     size_t cap = 0;
     page->events = NULL;
     page->count = 0;
     page->more = false;
-    int64_t cursor = start;
+    int64_t cursor = start, examined = 0;
     int64_t batch = limit < 50 ? 50 : limit;
     for (;;) {
         ht_event_row *rows;
         size_t n = back ? ht_store_events_before(ctx->env->store, ctx->arena, room_id, cursor, end, batch, &rows)
                         : ht_store_events_after(ctx->env->store, ctx->arena, room_id, cursor, end, batch, &rows);
         for (size_t i = 0; i < n; i++) {
-            if ((int64_t)page->count == limit) {
+            if ((int64_t)page->count == limit || examined == MAX_EXAMINED ||
+                ht_budget_spent(&ctx->env->match_budget)) {
                 page->more = true;
                 page->next = cursor;
                 return;
             }
+            examined++;
             cursor = back ? rows[i].stream - 1 : rows[i].stream;
             if (!wanted(ctx, &rows[i], filter)) continue;
             page->events = ht_arena_push(ctx->arena, page->events, sizeof *page->events, page->count, &cap);

@@ -16,7 +16,12 @@
 #include "store/to_device.h"
 #include "util/json.h"
 
-enum { MAX_TXN_ID_BYTES = 255, MAX_TYPE_BYTES = 255, MAX_MESSAGES = 10000 };
+/* A message waits in the store and goes out in /sync like an event, so one
+ * is bounded as an event is (64 KiB); an encrypted room key is about 2 KiB. */
+enum { MAX_TXN_ID_BYTES = 255, MAX_TYPE_BYTES = 255, MAX_MESSAGES = 10000, MAX_MESSAGE_BYTES = 65536 };
+/* "*" sends to every device of a user, so 10,000 messages could become as
+ * many times a user's device count: the copies stored are bounded too. */
+enum { MAX_DELIVERIES = 100000 };
 
 static bool check_messages(ht_ctx *ctx, json_t *messages, ht_reply *err) {
     if (!json_is_object(messages)) {
@@ -42,6 +47,10 @@ static bool check_messages(ht_ctx *ctx, json_t *messages, ht_reply *err) {
                 *err = ht_reply_error(HT_M_BAD_JSON, "Each message must be a JSON object sent to a device id or \"*\".");
                 return false;
             }
+            if (strlen(ht_json_dump(ctx->arena, content)) > MAX_MESSAGE_BYTES) {
+                *err = ht_reply_error(HT_M_TOO_LARGE, "A to-device message may be at most 65536 bytes.");
+                return false;
+            }
         }
         count += json_object_size(per_device);
     }
@@ -52,18 +61,21 @@ static bool check_messages(ht_ctx *ctx, json_t *messages, ht_reply *err) {
     return true;
 }
 
-static void deliver(ht_ctx *ctx, const char *user_id, const char *device_id, const char *type,
-                    const char *content, int64_t stream) {
+/* Stores the message for one device or all of a user's ("*"); returns how
+ * many copies were stored. */
+static size_t deliver(ht_ctx *ctx, const char *user_id, const char *device_id, const char *type,
+                      const char *content, int64_t stream) {
     ht_store *store = ctx->env->store;
     if (strcmp(device_id, "*") != 0) {
-        if (ht_store_device_exists(store, user_id, device_id))
-            ht_store_to_device_insert(store, user_id, device_id, ctx->auth.user_id, type, content, stream);
-        return;
+        if (!ht_store_device_exists(store, user_id, device_id)) return 0;
+        ht_store_to_device_insert(store, user_id, device_id, ctx->auth.user_id, type, content, stream);
+        return 1;
     }
     const char **devices;
     size_t n = ht_store_device_ids(store, ctx->arena, user_id, &devices);
     for (size_t i = 0; i < n; i++)
         ht_store_to_device_insert(store, user_id, devices[i], ctx->auth.user_id, type, content, stream);
+    return n;
 }
 
 ht_reply ht_api_send_to_device(ht_ctx *ctx) {
@@ -82,6 +94,7 @@ ht_reply ht_api_send_to_device(ht_ctx *ctx) {
         return ht_reply_empty();
 
     int64_t stream = (int64_t)ht_store_stream_advance(ctx->env->store);
+    size_t delivered = 0;
     const char *user_id;
     json_t *per_device;
     json_object_foreach(messages, user_id, per_device) {
@@ -90,9 +103,10 @@ ht_reply ht_api_send_to_device(ht_ctx *ctx) {
         const char *device_id;
         json_t *content;
         json_object_foreach(per_device, device_id, content) {
-            char *text = json_dumps(content, JSON_COMPACT);
-            if (text) deliver(ctx, user_id, device_id, type, text, stream);
-            free(text);
+            delivered += deliver(ctx, user_id, device_id, type, ht_json_dump(ctx->arena, content), stream);
+            if (delivered > MAX_DELIVERIES) /* the transaction undoes what was stored */
+                return ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "One request may reach at most %d devices.",
+                                       MAX_DELIVERIES);
         }
     }
     return ht_reply_empty();

@@ -28,6 +28,7 @@
 #include "store/rooms.h"
 #include "store/store.h"
 #include "util/crypto.h"
+#include "util/glob.h"
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/oom.h"
@@ -261,7 +262,12 @@ size_t ht_unread_count(ht_ctx *ctx, json_t **ruleset, int64_t upto, const char *
         for (size_t i = 0; i < c.count; i++) c.threads[i].notifications = c.threads[i].highlights = 0;
         examined = count_fresh(ctx, *ruleset, &room, upto, floor, room_id, &c);
     }
-    keep(ctx->env, ctx->auth.user_id, room_id, digest, upto, examined, &c);
+    /* A count is kept only if it is right: not when a read failed (the
+     * request answers 500 and the rows it missed would be missing from
+     * every count built on it), nor when the matching budget ran out and
+     * some rules went unjudged. */
+    if (!ht_store_failed(ctx->env->store) && !ht_budget_spent(room.budget))
+        keep(ctx->env, ctx->auth.user_id, room_id, digest, upto, examined, &c);
     *out = c.threads;
     return c.count;
 }

@@ -42,6 +42,7 @@
 #include "store/meta.h"
 #include "store/store.h"
 #include "util/crypto.h"
+#include "util/glob.h"
 #include "util/oom.h"
 
 enum { ARENA_BLOCK = 64 * 1024 };
@@ -71,18 +72,31 @@ void ht_config_defaults(ht_config *cfg) {
 }
 
 ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
+    /* jansson allocates through the same seam as the rest of the core, so
+     * a failed allocation stops the server (util/oom.h) instead of making
+     * json_dumps return NULL after a commit: an empty 200 for a write. Set
+     * before the first value is made; setting it again is harmless. */
+    json_set_alloc_funcs(ht_xmalloc, free);
     if (!ht_crypto_init()) {
         snprintf(err, err_size, "the cryptography library could not start");
         return NULL;
     }
     ht_store *store = ht_store_open(cfg->db_path, cfg->wal, err, err_size);
     if (!store) return NULL;
+    ht_signing_key key;
     if (!ht_server_key_ensure(store, err, err_size)) {
+        ht_store_close(store);
+        return NULL;
+    }
+    if (!ht_server_key_load(store, &key)) {
+        snprintf(err, err_size, "the server's signing key in the database could not be read");
         ht_store_close(store);
         return NULL;
     }
     ht_core *core = ht_xmalloc(sizeof *core);
     memset(core, 0, sizeof *core);
+    core->signing_key = key;
+    ht_signing_key_wipe(&key);
     core->cfg = *cfg;
     core->server_name = ht_xstrdup(cfg->server_name);
     core->cfg.server_name = core->server_name;
@@ -92,7 +106,7 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
-                         .cfg = &core->cfg, .log = &core->log};
+                         .cfg = &core->cfg, .signing_key = &core->signing_key, .log = &core->log};
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
@@ -109,6 +123,7 @@ void ht_core_close(ht_core *core) {
     ht_buf_free(&core->out);
     free(core->server_name);
     free(core->public_base_url);
+    ht_signing_key_wipe(&core->signing_key);
     free(core);
 }
 
@@ -135,7 +150,7 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
     if (reply->error.code) {
         json_t *body = ht_error_json(reply->error);
         if (reply->error_extra) json_object_update(body, reply->error_extra);
-        text = json_dumps(body, JSON_COMPACT);
+        text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         json_decref(body);
         res.status = ht_error_status(reply->error);
     } else if (reply->raw) {
@@ -143,7 +158,7 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
         res.body_len = reply->raw_len;
         res.content_type = reply->content_type;
     } else if (reply->json) {
-        text = json_dumps(reply->json, JSON_COMPACT);
+        text = json_dumps(reply->json, JSON_COMPACT | JSON_ENCODE_ANY);
     } else {
         text = ht_xstrdup("{}"); /* a reply with neither JSON nor bytes */
     }
@@ -232,6 +247,10 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
         return (ht_reply){0};
     }
 
+    /* What a successful write moved the stream to is read before the
+     * commit: a read after it could fail with the write already made. */
+    bool changed = !reply.error.code && !reply.park && ht_store_change_count(core->env.store) != changes_before;
+    uint64_t position = changed ? ht_store_stream_position(core->env.store) : 0;
     if (ht_store_failed(core->env.store)) {
         ht_store_rollback(core->env.store);
         reply_release(&reply);
@@ -246,8 +265,8 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
         return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
     }
     *committed = true;
-    *wrote = ht_store_change_count(core->env.store) != changes_before;
-    if (*wrote) core->stream_position = ht_store_stream_position(core->env.store);
+    *wrote = changed;
+    if (changed) core->stream_position = position;
     return reply;
 }
 
@@ -298,6 +317,7 @@ static void handle(ht_core *core, const unsigned char *bytes, size_t len, int64_
         out->close_connection = true;
     } else {
         core->env.now_ms = now_ms;
+        core->env.match_budget = HT_MATCH_BUDGET;
         ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .req = &req,
                       .received_ms = received_ms, .now_ms = now_ms,
                       .req_bytes = bytes, .req_len = len};

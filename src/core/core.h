@@ -17,6 +17,7 @@ struct ht_core {
     char *server_name;
     char *public_base_url;
     ht_env env;             /* what handlers may use: store, clock, name, config */
+    ht_signing_key signing_key; /* loaded at open; env points at it */
     ht_arena arena;         /* the current request's memory */
     ht_buf out;             /* the current response's bytes */
     uint64_t stream_position;

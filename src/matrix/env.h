@@ -12,6 +12,7 @@
 
 #include "hometab.h"
 #include "util/arena.h"
+#include "util/signing.h"
 
 typedef struct ht_store ht_store;
 
@@ -19,8 +20,10 @@ typedef struct ht_env {
     ht_store *store;
     ht_arena *arena;          /* the current request's memory */
     int64_t now_ms;           /* the current request's clock */
+    int64_t match_budget;     /* glob steps the current request may still spend (util/glob.h) */
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;
+    const ht_signing_key *signing_key; /* this server's: signs its events and requests */
     struct ht_unread_cache *unread; /* counts kept between syncs (api/unread.c) */
     struct ht_request_log *log;     /* the current request's log lines (matrix/log.h) */
 } ht_env;

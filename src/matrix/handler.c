@@ -9,7 +9,13 @@
 
 #include "util/json.h"
 
-ht_reply ht_reply_json(json_t *json) { return (ht_reply){.json = json}; }
+/* json_pack answers NULL when a value it was given is missing (a NULL
+ * string, an absent object): the handler built no answer, which must not
+ * go out as a success. As an error, the request is also rolled back. */
+ht_reply ht_reply_json(json_t *json) {
+    if (!json) return ht_reply_error(HT_M_SERVER_ERROR, "The answer could not be built.");
+    return (ht_reply){.json = json};
+}
 
 ht_reply ht_reply_empty(void) { return (ht_reply){.json = json_object()}; }
 

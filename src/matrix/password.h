@@ -19,6 +19,11 @@
 
 #include "matrix/handler.h"
 
+/* The longest password an account may have. Hashing costs time in its
+ * length too, so a longer one is refused (or, at login, simply wrong)
+ * before any hashing. */
+enum { HT_MAX_PASSWORD_BYTES = 1024 };
+
 /* Checks password against a stored Argon2 hash into *ok. False when the
  * request must wait for the work: return *wait (it is discarded). */
 bool ht_password_check(ht_ctx *ctx, const char *hash, const char *password, bool *ok, ht_reply *wait);

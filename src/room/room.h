@@ -16,11 +16,12 @@
 
 #include "matrix/env.h"
 #include "matrix/error.h"
+#include "room/pdu.h"
 #include "store/rooms.h"
 #include "util/arena.h"
 
 #define HT_ROOM_VERSION_DEFAULT "10"
-enum { HT_MAX_EVENT_BYTES = 65536 };
+enum { HT_MAX_EVENT_BYTES = 65536, HT_MAX_PREV_EVENTS = 20, HT_MAX_AUTH_EVENTS = 10 };
 
 typedef struct ht_new_event {
     const char *room_id;
@@ -37,6 +38,35 @@ typedef struct ht_new_event {
  * *stream are set. */
 ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
                       const char **event_id, int64_t *stream);
+
+/* What became of an event from another server (ht_room_receive). */
+typedef enum ht_receive_outcome {
+    HT_RECEIVED_TIMELINE,    /* accepted: in the graph and shown */
+    HT_RECEIVED_SOFT_FAILED, /* in the graph, never shown: it fails against the current state */
+    HT_RECEIVED_REJECTED,    /* fails the authorization rules: kept only as rejected */
+    HT_RECEIVED_OUTLIER,     /* kept as an outlier, as asked */
+    HT_RECEIVED_DUPLICATE,   /* already here */
+    HT_RECEIVED_DROPPED,     /* not kept: malformed, badly signed, of a room we do not know */
+    HT_RECEIVED_MISSING,     /* not kept yet: it needs the events listed in `missing` */
+} ht_receive_outcome;
+
+typedef struct ht_received {
+    ht_receive_outcome outcome;
+    const char *event_id;       /* NULL if it has none (malformed) */
+    const char *reason;         /* why it was dropped, rejected or soft-failed */
+    const char **missing;       /* HT_RECEIVED_MISSING: its auth or prev events to fetch first */
+    size_t missing_count;
+} ht_received;
+
+/* Takes one event (a PDU) that another server made into a room of version
+ * room_version, checking it as the server-server spec's "Checks performed
+ * on receipt of a PDU" say. lookup finds servers' public keys (pdu.h). An
+ * outlier is kept without its prev events and without the state before it
+ * (events fetched to check others, the state given at a join); an event
+ * kept as an outlier before joins the timeline when it comes again without
+ * as_outlier. Everything is in the caller's transaction. */
+ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu, ht_pdu_key_lookup *lookup,
+                            void *key_ctx, bool as_outlier);
 
 /* Creates the rooms row with a fresh room id. */
 ht_error ht_room_new(ht_env *env, const char *creator,

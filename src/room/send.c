@@ -11,7 +11,10 @@
 
 #include "matrix/ids.h"
 #include "room/auth_rules.h"
+#include "room/event_auth.h"
+#include "room/graph.h"
 #include "room/pdu.h"
+#include "store/graph.h"
 #include "store/meta.h"
 #include "store/relations.h"
 #include "util/crypto.h"
@@ -19,7 +22,7 @@
 
 static const char room_id_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-bool ht_room_version_supported(const char *version) { return strcmp(version, "10") == 0; }
+bool ht_room_version_supported(const char *version) { return ht_room_version_get(version) != NULL; }
 
 bool ht_room_type_needs_state_key(const char *type) {
     static const char *const state_only[] = {"m.room.create", "m.room.member", "m.room.power_levels",
@@ -58,52 +61,10 @@ json_t *ht_room_event_content(ht_arena *arena, const ht_event_row *ev) {
     return json_object_get(pdu, "content");
 }
 
-/* The user a join names in join_authorised_via_users_server, or NULL. */
-static const char *join_authoriser(const ht_new_event *ev) {
-    if (strcmp(ev->type, "m.room.member") != 0) return NULL;
-    const char *m = ht_json_str(ev->content, "membership");
-    if (!m || strcmp(m, "join") != 0) return NULL;
-    const char *via = ht_json_str(ev->content, "join_authorised_via_users_server");
-    return via && ht_user_id_valid(via) ? via : NULL;
-}
-
-/* auth_events per the spec's "auth events selection". */
-static json_t *auth_events(ht_env *env, const ht_new_event *ev) {
-    json_t *list = json_array();
-    const char *keys[][2] = {{"m.room.create", ""},
-                             {"m.room.power_levels", ""},
-                             {"m.room.member", ev->sender},
-                             {NULL, NULL},
-                             {NULL, NULL},
-                             {"m.room.member", join_authoriser(ev)}};
-    enum { KEYS = sizeof keys / sizeof *keys };
-    if (strcmp(ev->type, "m.room.member") == 0) {
-        keys[3][0] = "m.room.member";
-        keys[3][1] = ev->state_key;
-        const char *m = ht_json_str(ev->content, "membership");
-        if (m && (strcmp(m, "join") == 0 || strcmp(m, "invite") == 0 || strcmp(m, "knock") == 0)) {
-            keys[4][0] = "m.room.join_rules";
-            keys[4][1] = "";
-        }
-    }
-    for (size_t i = 0; i < KEYS; i++) {
-        if (!keys[i][0] || !keys[i][1]) continue;
-        if (i == 3 && strcmp(keys[3][1], ev->sender) == 0) continue;
-        if (i == 5 && (strcmp(keys[5][1], ev->sender) == 0 || strcmp(keys[5][1], ev->state_key) == 0))
-            continue;
-        int64_t stream = ht_store_state_get(env->store, ev->room_id, keys[i][0], keys[i][1]);
-        ht_event_row row;
-        if (stream && ht_store_event_by_stream(env->store, env->arena, stream, &row))
-            json_array_append_new(list, json_string(row.event_id));
-    }
-    return list;
-}
-
 static ht_error load_auth_state(ht_env *env, const ht_new_event *ev,
                                 const ht_room_row *room, ht_auth_state *st) {
     memset(st, 0, sizeof *st);
     st->creator = room->creator;
-    st->has_create = ht_store_state_get(env->store, ev->room_id, "m.room.create", "") != 0;
     st->power_levels = ht_room_state_content(env, ev->room_id, "m.room.power_levels", "");
     st->join_rules = ht_room_state_content(env, ev->room_id, "m.room.join_rules", "");
     st->sender_membership =
@@ -111,39 +72,92 @@ static ht_error load_auth_state(ht_env *env, const ht_new_event *ev,
     if (ev->state_key && strcmp(ev->type, "m.room.member") == 0)
         st->target_membership =
             ht_store_membership_get(env->store, env->arena, ev->room_id, ev->state_key, NULL, NULL);
-    int64_t depth = 0;
-    ht_store_room_latest(env->store, env->arena, ev->room_id, &depth, NULL);
-    st->room_empty = depth <= 1;
     return (ht_error){0};
 }
 
-static void load_authoriser_membership(ht_env *env, const ht_new_event *ev,
-                                       ht_auth_state *st) {
-    const char *via = join_authoriser(ev);
-    st->authoriser_membership =
-        via ? ht_store_membership_get(env->store, env->arena, ev->room_id, via, NULL, NULL) : NULL;
+/* The spec's "auth events selection", looked up in the current state. */
+static json_t *select_auth_events(ht_env *env, const ht_room_version *version, const ht_pdu *view) {
+    ht_state_key *keys;
+    size_t n = ht_auth_selection(env->arena, view, version->id, &keys);
+    ht_state_view current = ht_room_current_view(env, view->room_id);
+    json_t *ids = ht_json_keep(env->arena, json_array());
+    for (size_t i = 0; i < n; i++) {
+        const char *id = current.get(current.self, keys[i].type, keys[i].state_key);
+        if (id) json_array_append_new(ids, json_string(id));
+    }
+    return ids;
 }
 
-/* Applies a redaction to its target, if the redaction is allowed to. */
-static ht_error redact_target(ht_env *env, const ht_new_event *ev,
-                              const ht_auth_state *st, const char *redaction_id) {
+/* A local redaction needs the power to redact others' events, or to be of
+ * one's own (client-server "Redactions"); the rules accepted the event
+ * itself, this judges what it may do. */
+static ht_error check_redaction(ht_env *env, const ht_new_event *ev, const ht_auth_state *st) {
     ht_event_row target;
     if (!ht_store_event_by_id(env->store, env->arena, ev->redacts, &target) ||
-        strcmp(target.room_id, ev->room_id) != 0)
+        strcmp(target.room_id, ev->room_id) != 0 || target.status != HT_EVENT_TIMELINE)
         return (ht_error){HT_M_NOT_FOUND, 0, "The event to redact is not in this room."};
     int64_t mine = ht_power_user(st->power_levels, ev->sender, st->creator);
     if (strcmp(target.sender, ev->sender) != 0 && mine < ht_power_for_action(st->power_levels, "redact"))
         return (ht_error){HT_M_FORBIDDEN, 0, "You do not have permission to redact other people's events."};
-    if (target.redacted_by) return (ht_error){0};
-    json_t *redacted = ht_json_keep(env->arena, ht_redact_event(ht_json_parse(env->arena, target.json)));
-    char *text = json_dumps(redacted, JSON_COMPACT);
-    bool ok = ht_store_event_redact(env->store, target.stream, text, redaction_id);
+    return (ht_error){0};
+}
+
+/* The event's fields in the room version's format, not yet hashed or
+ * signed. */
+static json_t *pdu_fields(ht_env *env, const ht_room_version *version, const ht_new_event *ev, json_t *prev_ids,
+                          int64_t depth) {
+    json_t *pdu = ht_json_keep(env->arena, json_object());
+    json_object_set_new(pdu, "room_id", json_string(ev->room_id));
+    json_object_set_new(pdu, "sender", json_string(ev->sender));
+    json_object_set_new(pdu, "type", json_string(ev->type));
+    if (ev->state_key) json_object_set_new(pdu, "state_key", json_string(ev->state_key));
+    json_t *content = ev->content;
+    if (ev->redacts && version->redacts_in_content) {
+        content = ht_json_keep(env->arena, json_deep_copy(ev->content));
+        json_object_set_new(content, "redacts", json_string(ev->redacts));
+    } else if (ev->redacts) {
+        json_object_set_new(pdu, "redacts", json_string(ev->redacts));
+    }
+    json_object_set(pdu, "content", content);
+    /* Room version 10 keeps origin in the redacted form; events stored
+     * before this server signed had none, and keep their ids without it. */
+    if (version->redaction_keeps_origin) json_object_set_new(pdu, "origin", json_string(env->server_name));
+    json_object_set_new(pdu, "origin_server_ts", json_integer(env->now_ms));
+    json_object_set_new(pdu, "depth", json_integer(depth));
+    json_object_set(pdu, "prev_events", prev_ids);
+    json_object_set_new(pdu, "auth_events", json_array());
+    return pdu;
+}
+
+/* The event as other servers see it: the content hash, this server's
+ * signature; its id and its canonical JSON, which is what the store keeps
+ * and federation serves. */
+static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *pdu, const char **id,
+                           const char **stored) {
+    ht_canonical_error cerr;
+    if (!ht_pdu_set_content_hash(pdu, &cerr) || !ht_pdu_sign(version, pdu, env->server_name, env->signing_key))
+        return (ht_error){HT_M_BAD_JSON, 0, ht_canonical_error_text(env->arena, &cerr)};
+    *id = ht_pdu_id(env->arena, version, pdu, &cerr);
+    size_t size;
+    char *text = ht_canonical_json(pdu, &size, &cerr);
+    if (!*id || !text) {
+        free(text);
+        return (ht_error){HT_M_BAD_JSON, 0, "The event could not be encoded."};
+    }
+    *stored = ht_arena_strndup(env->arena, text, size);
     free(text);
-    return ok ? (ht_error){0} : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be stored."};
+    /* The limit counts the whole event as sent to other servers. */
+    if (size > HT_PDU_MAX_BYTES)
+        return (ht_error){HT_M_TOO_LARGE, 0, "The event is larger than 65536 bytes."};
+    return (ht_error){0};
 }
 
 ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
                       const char **event_id, int64_t *stream_out) {
+    /* Spec appendix "Size limits": whichever way an event comes in, its
+     * type and state key are at most 255 bytes (issue 9). */
+    if (strlen(ev->type) > HT_MAX_ID_LENGTH || (ev->state_key && strlen(ev->state_key) > HT_MAX_ID_LENGTH))
+        return (ht_error){HT_M_TOO_LARGE, 0, "An event's type and state key may be at most 255 bytes."};
     /* Room versions 6 and later: content with no canonical JSON form (a float,
      * an integer beyond 2^53) has no content hash other servers agree on, and
      * they refuse such events. */
@@ -153,6 +167,8 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     ht_room_row room;
     if (!ht_store_room_get(env->store, env->arena, ev->room_id, &room))
         return (ht_error){HT_M_NOT_FOUND, 0, "There is no room with that id on this server."};
+    const ht_room_version *version = ht_room_version_get(room.version);
+    if (!version) return (ht_error){HT_M_UNSUPPORTED_ROOM_VERSION, 0, "This room's version is not supported."};
     if (ev->state_key && strcmp(ev->type, "m.room.member") == 0 && !ht_user_id_valid(ev->state_key))
         return (ht_error){HT_M_INVALID_PARAM, 0, "A membership event's state key must be a user id."};
     /* The authorization rules give these types meaning only as state: sent
@@ -176,67 +192,52 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
         with_authoriser.content = vouched;
         ev = &with_authoriser;
     }
-    load_authoriser_membership(env, ev, &st);
-    err = ht_auth_check_event(env->arena, ev, &st);
+    if (ev->redacts) {
+        err = check_redaction(env, ev, &st);
+        if (err.code) return err;
+    }
+
+    /* Our event follows everything the room's graph ends in (its forward
+     * extremities, as many as the room version allows). */
+    ht_extremity_row *tips;
+    size_t tip_count = ht_store_extremities(env->store, env->arena, ev->room_id, HT_PDU_MAX_PREV_EVENTS, &tips);
+    int64_t depth = 0;
+    json_t *prev_ids = ht_json_keep(env->arena, json_array());
+    for (size_t i = 0; i < tip_count; i++) {
+        if (tips[i].depth > depth) depth = tips[i].depth;
+        json_array_append_new(prev_ids, json_string(tips[i].event_id));
+    }
+    json_t *pdu = pdu_fields(env, version, ev, prev_ids, depth + 1);
+
+    /* Judged against the current state by the same rules as any other
+     * server's event, before it costs a signature. */
+    ht_pdu view;
+    if (!ht_pdu_view(env->arena, pdu, "$unsigned", version->id, &view))
+        return (ht_error){HT_M_BAD_JSON, 0, "The event is malformed."};
+    json_object_set(pdu, "auth_events", select_auth_events(env, version, &view));
+    if (!ht_pdu_view(env->arena, pdu, "$unsigned", version->id, &view))
+        return (ht_error){HT_M_BAD_JSON, 0, "The event is malformed."};
+    ht_event_source src = ht_room_event_source(env, version->id);
+    ht_state_view current = ht_room_current_view(env, ev->room_id);
+    err = ht_auth_check_pdu(env->arena, &view, &current, &src, version->id);
     if (err.code) return err;
 
-    const char *prev_id = NULL;
-    int64_t depth = 0;
-    ht_store_room_latest(env->store, env->arena, ev->room_id, &depth, &prev_id);
-
-    json_t *pdu = ht_json_keep(env->arena, json_object());
-    json_object_set_new(pdu, "room_id", json_string(ev->room_id));
-    json_object_set_new(pdu, "sender", json_string(ev->sender));
-    json_object_set_new(pdu, "type", json_string(ev->type));
-    if (ev->state_key) json_object_set_new(pdu, "state_key", json_string(ev->state_key));
-    json_object_set(pdu, "content", ev->content);
-    if (ev->redacts) json_object_set_new(pdu, "redacts", json_string(ev->redacts));
-    json_object_set_new(pdu, "origin_server_ts", json_integer(env->now_ms));
-    json_object_set_new(pdu, "depth", json_integer(depth + 1));
-    json_object_set_new(pdu, "prev_events", prev_id ? json_pack("[s]", prev_id) : json_array());
-    json_object_set_new(pdu, "auth_events", auth_events(env, ev));
-    ht_pdu_add_content_hash(env->arena, pdu);
-
-    char *text = json_dumps(pdu, JSON_COMPACT);
-    if (!text) return (ht_error){HT_M_BAD_JSON, 0, "The event could not be encoded."};
-    size_t size = strlen(text);
-    const char *id = ht_pdu_event_id(env->arena, pdu);
-    char *stored = ht_arena_strndup(env->arena, text, size);
-    free(text);
-    /* The size limit counts the whole event as sent to other servers. */
-    if (size + strlen(id) + 16 > HT_MAX_EVENT_BYTES)
-        return (ht_error){HT_M_TOO_LARGE, 0, "The event is larger than 65536 bytes."};
-
-    int64_t stream = (int64_t)ht_store_stream_advance(env->store);
-    int64_t prev_state =
-        ev->state_key ? ht_store_state_get(env->store, ev->room_id, ev->type, ev->state_key) : 0;
-    ht_event_row row = {.stream = stream,
-                        .event_id = id,
-                        .room_id = ev->room_id,
-                        .type = ev->type,
-                        .state_key = ev->state_key,
-                        .sender = ev->sender,
-                        .origin_ts = env->now_ms,
-                        .depth = depth + 1,
-                        .json = stored,
-                        .txn_id = ev->txn_id,
-                        .device_id = ev->device_id,
-                        .prev_state = prev_state};
-    if (!ht_store_event_insert(env->store, &row))
-        return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be stored."};
-    if (ev->state_key) {
-        ht_store_state_set(env->store, ev->room_id, ev->type, ev->state_key, stream);
-        if (strcmp(ev->type, "m.room.member") == 0)
-            ht_store_membership_set(env->store, ev->room_id, ev->state_key,
-                                    ht_json_str(ev->content, "membership"), stream);
-    }
+    const char *id, *stored;
+    err = finish_pdu(env, version, pdu, &id, &stored);
+    if (err.code) return err;
+    view.event_id = id;
+    ht_persist p = {.pdu = &view, .json = stored, .status = HT_EVENT_TIMELINE, .txn_id = ev->txn_id,
+                    .device_id = ev->device_id};
+    ht_event_row row;
+    err = ht_room_persist(env, version->id, &p, &row);
+    if (err.code) return err;
     if (ev->redacts) {
-        err = redact_target(env, ev, &st, id);
+        err = ht_room_redact_target(env, version, ev->redacts, id);
         if (err.code) return err;
     }
     if (!ht_store_event_index(env->store, &row, ev->content, ev->redacts))
         return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be indexed."};
     *event_id = id;
-    if (stream_out) *stream_out = stream;
+    if (stream_out) *stream_out = row.stream;
     return (ht_error){0};
 }

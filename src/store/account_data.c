@@ -25,6 +25,15 @@ const char *ht_store_account_data_get(ht_store *store, ht_arena *arena, const ch
     return content;
 }
 
+void ht_store_account_data_usage(ht_store *store, const char *user_id, int64_t *entries, int64_t *bytes) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ACCOUNT_DATA_USAGE);
+    ht_db_bind_text(s, 1, user_id);
+    bool row = ht_db_row(store, s);
+    *entries = row ? ht_db_col_int(s, 0) : 0;
+    *bytes = row ? ht_db_col_int(s, 1) : 0;
+    sqlite3_reset(s);
+}
+
 bool ht_store_account_data_delete_user(ht_store *store, const char *user_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ACCOUNT_DATA_DELETE_USER);
     ht_db_bind_text(s, 1, user_id);

@@ -16,6 +16,9 @@ bool ht_store_account_data_put(ht_store *store, const char *user_id, const char 
 const char *ht_store_account_data_get(ht_store *store, ht_arena *arena, const char *user_id,
                                       const char *room_id, const char *type);
 
+/* How many entries the user keeps, and their bytes, besides the read
+ * markers the server keeps for every room (m.fully_read). */
+void ht_store_account_data_usage(ht_store *store, const char *user_id, int64_t *entries, int64_t *bytes);
 /* Removes every entry of the user, global and per room (account erasure). */
 bool ht_store_account_data_delete_user(ht_store *store, const char *user_id);
 

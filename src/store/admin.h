@@ -46,8 +46,10 @@ size_t ht_store_rooms_all(ht_store *store, ht_arena *arena, int64_t limit, const
 int64_t ht_store_room_state_count(ht_store *store, const char *room_id);
 /* How many memberships of the room have not been forgotten. */
 int64_t ht_store_room_remembered(ht_store *store, const char *room_id);
-/* Deletes every trace of the room: events, state, memberships, aliases,
- * receipts, typing, room account data, relations, search index, reports.
+/* Deletes every trace of the room: events and their graph (edges,
+ * extremities, the state log and state groups), state, memberships,
+ * aliases, receipts, typing, room account data, relations, search index,
+ * reports. A table a later migration adds about rooms belongs here too.
  * False if a statement failed. */
 bool ht_store_room_purge(ht_store *store, const char *room_id);
 

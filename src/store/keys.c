@@ -138,6 +138,13 @@ bool ht_store_fallback_claim(ht_store *store, ht_arena *arena, const char *user_
     return returned_key(store, arena, s, key_id, json);
 }
 
+int64_t ht_store_fallback_count(ht_store *store, const char *user_id, const char *device_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_FALLBACK_COUNT);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, device_id);
+    return ht_db_single_int(store, s);
+}
+
 size_t ht_store_fallback_unused(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
                                 const char ***algorithms) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_FALLBACK_UNUSED);

@@ -55,6 +55,8 @@ bool ht_store_fallback_put(ht_store *store, const char *user_id, const char *dev
 bool ht_store_fallback_claim(ht_store *store, ht_arena *arena, const char *user_id,
                              const char *device_id, const char *algorithm, const char **key_id,
                              const char **json);
+/* How many fallback keys (one per algorithm) the device holds, used or not. */
+int64_t ht_store_fallback_count(ht_store *store, const char *user_id, const char *device_id);
 /* The algorithms of the device's unused fallback keys; returns how many. */
 size_t ht_store_fallback_unused(ht_store *store, ht_arena *arena, const char *user_id, const char *device_id,
                                 const char ***algorithms);

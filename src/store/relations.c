@@ -45,11 +45,11 @@ bool ht_store_event_index(ht_store *store, const ht_event_row *ev, json_t *conte
     return ok;
 }
 
-size_t ht_store_relations(ht_store *store, ht_arena *arena, const char *room_id, const char *parent_id,
+size_t ht_store_relations(ht_store *store, ht_arena *arena, const char *room_id, const char *parents_json,
                           const char *rel_type, const char *type, bool back, int64_t from, int64_t end,
                           int64_t limit, int64_t **out) {
     sqlite3_stmt *s = ht_db_stmt(store, back ? HT_STMT_RELATIONS_BACK : HT_STMT_RELATIONS_FORWARD);
-    ht_db_bind_text(s, 1, parent_id);
+    ht_db_bind_text(s, 1, parents_json);
     ht_db_bind_text(s, 2, room_id);
     ht_db_bind_text(s, 3, rel_type);
     ht_db_bind_text(s, 4, type);

@@ -19,10 +19,11 @@
  * redacted content no longer relates to anything or says anything. */
 bool ht_store_event_index(ht_store *store, const ht_event_row *ev, json_t *content, const char *redacts);
 
-/* Streams of events relating to parent_id in room_id, optionally of one
- * rel_type and event type (NULL: any). back: from down to above `end`,
- * newest first; otherwise above `from` up to `end`, oldest first. */
-size_t ht_store_relations(ht_store *store, ht_arena *arena, const char *room_id, const char *parent_id,
+/* Streams of events relating to any of the parents (a JSON array of event
+ * ids) in room_id, optionally of one rel_type and event type (NULL: any).
+ * back: from down to above `end`, newest first; otherwise above `from` up
+ * to `end`, oldest first. */
+size_t ht_store_relations(ht_store *store, ht_arena *arena, const char *room_id, const char *parents_json,
                           const char *rel_type, const char *type, bool back, int64_t from, int64_t end,
                           int64_t limit, int64_t **out);
 

@@ -163,6 +163,8 @@ bool ht_store_event_insert(ht_store *store, const ht_event_row *ev) {
     ht_db_bind_text(s, 10, ev->txn_id);
     ht_db_bind_text(s, 11, ev->device_id);
     if (ev->prev_state) ht_db_bind_int(s, 12, ev->prev_state);
+    ht_db_bind_int(s, 13, ev->status);
+    if (ev->state_group) ht_db_bind_int(s, 14, ev->state_group);
     return ht_db_exec(store, s);
 }
 
@@ -181,6 +183,8 @@ static void event_read(ht_arena *arena, sqlite3_stmt *s, ht_event_row *ev) {
     ev->txn_id = ht_db_col_dup(arena, s, 10);
     ev->device_id = ht_db_col_dup(arena, s, 11);
     ev->prev_state = ht_db_col_int(s, 12);
+    ev->status = (ht_event_status)ht_db_col_int(s, 13);
+    ev->state_group = ht_db_col_int(s, 14);
 }
 
 static bool event_one(ht_store *store, ht_arena *arena, sqlite3_stmt *s, ht_event_row *out) {
@@ -262,20 +266,6 @@ size_t ht_store_events_by_ts(ht_store *store, ht_arena *arena, const char *room_
     return event_list(store, arena, s, out);
 }
 
-int64_t ht_store_room_latest(ht_store *store, ht_arena *arena, const char *room_id, int64_t *depth,
-                             const char **event_id) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ROOM_LATEST);
-    ht_db_bind_text(s, 1, room_id);
-    int64_t stream = 0;
-    if (ht_db_row(store, s)) {
-        stream = ht_db_col_int(s, 0);
-        if (depth) *depth = ht_db_col_int(s, 1);
-        if (event_id) *event_id = ht_db_col_dup(arena, s, 2);
-    }
-    sqlite3_reset(s);
-    return stream;
-}
-
 int64_t ht_store_room_max_stream(ht_store *store, const char *room_id, int64_t upto) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ROOM_MAX_STREAM_BELOW);
     ht_db_bind_text(s, 1, room_id);
@@ -283,13 +273,20 @@ int64_t ht_store_room_max_stream(ht_store *store, const char *room_id, int64_t u
     return ht_db_single_int(store, s);
 }
 
-bool ht_store_state_set(ht_store *store, const char *room_id, const char *type,
-                        const char *state_key, int64_t stream) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STATE_SET);
+bool ht_store_state_change(ht_store *store, const char *room_id, const char *type,
+                           const char *state_key, int64_t event_stream, int64_t at) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STATE_LOG_INSERT);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, type);
     ht_db_bind_text(s, 3, state_key);
-    ht_db_bind_int(s, 4, stream);
+    ht_db_bind_int(s, 4, at);
+    if (event_stream) ht_db_bind_int(s, 5, event_stream);
+    if (!ht_db_exec(store, s)) return false;
+    s = ht_db_stmt(store, event_stream ? HT_STMT_STATE_SET : HT_STMT_STATE_DELETE);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_text(s, 2, type);
+    ht_db_bind_text(s, 3, state_key);
+    if (event_stream) ht_db_bind_int(s, 4, event_stream);
     return ht_db_exec(store, s);
 }
 

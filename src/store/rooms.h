@@ -19,6 +19,14 @@ typedef struct ht_room_row {
     bool published;
 } ht_room_row;
 
+/* Where an event stands in its room's graph (schema migration 8). */
+typedef enum ht_event_status {
+    HT_EVENT_TIMELINE = 0,    /* accepted and shown */
+    HT_EVENT_OUTLIER = 1,     /* known (to check others, or state given at a join), not shown; its state is unknown */
+    HT_EVENT_SOFT_FAILED = 2, /* in the graph, never shown nor referenced by our events */
+    HT_EVENT_REJECTED = 3,    /* failed the authorization rules: kept so it is not fetched again */
+} ht_event_status;
+
 typedef struct ht_event_row {
     int64_t stream;
     const char *event_id;
@@ -33,6 +41,8 @@ typedef struct ht_event_row {
     const char *txn_id;
     const char *device_id;
     int64_t prev_state;    /* 0: none */
+    ht_event_status status;
+    int64_t state_group;   /* the state after it: 0 = the room's state log at its stream */
 } ht_event_row;
 
 typedef struct ht_membership_row {
@@ -93,14 +103,15 @@ size_t ht_store_events_of_joined_rooms(ht_store *store, ht_arena *arena, const c
 size_t ht_store_events_by_ts(ht_store *store, ht_arena *arena, const char *room_id, bool forward,
                              int64_t ts, int64_t stream, int64_t upto, int64_t limit,
                              ht_event_row **out);
-/* The room's newest event: its stream and depth (0 if the room is empty). */
-int64_t ht_store_room_latest(ht_store *store, ht_arena *arena, const char *room_id, int64_t *depth,
-                             const char **event_id);
-/* The newest stream position in the room at or below upto, or 0. */
+/* The room's last news at or below upto: its newest timeline event or
+ * state change; 0 if none. */
 int64_t ht_store_room_max_stream(ht_store *store, const char *room_id, int64_t upto);
 
-bool ht_store_state_set(ht_store *store, const char *room_id, const char *type,
-                        const char *state_key, int64_t stream);
+/* The room's current state changes at stream position `at`: (type,
+ * state_key) becomes the event at event_stream, or goes away (0). Recorded
+ * in the state log, which every "state at a position" read uses. */
+bool ht_store_state_change(ht_store *store, const char *room_id, const char *type,
+                           const char *state_key, int64_t event_stream, int64_t at);
 /* Stream of the current state event, or 0. */
 int64_t ht_store_state_get(ht_store *store, const char *room_id, const char *type,
                            const char *state_key);
@@ -114,7 +125,7 @@ size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id
  * by state key, at most limit. */
 size_t ht_store_state_of_type(ht_store *store, ht_arena *arena, const char *room_id, const char *type,
                               int64_t limit, int64_t **out);
-/* Streams of current state events set in (after, upto]. */
+/* Streams of the state at upto of the keys that changed in (after, upto]. */
 size_t ht_store_state_changed(ht_store *store, ht_arena *arena, const char *room_id, int64_t after,
                               int64_t upto, int64_t **out);
 

@@ -352,7 +352,73 @@ static const char *const migrations[] = {
      * must not read every user's presence on each sync. */
     "CREATE INDEX presence_active ON presence(last_active_ms) WHERE presence != 'offline';",
 
-    /* 8: running a server for others (operator): server admins, and the
+    /* 8: the event graph, so that a room many servers write can be held.
+     * An event now has prev and auth edges (by event id: the other end may
+     * not have arrived yet) and a status: 0 in the timeline; 1 an outlier
+     * (fetched to check others, or the state given at a remote join: its
+     * own state is unknown); 2 soft-failed (accepted into the graph but
+     * never shown, nor referenced by our new events); 3 rejected (kept only
+     * so that it is not fetched again). Reads of the timeline see status 0.
+     *
+     * The room's state is no longer "the newest state event": a later event
+     * from another server may lose state resolution. room_state_log records
+     * every change of a room's current state at the stream position where it
+     * happened (event_stream NULL: the key went away); every "state at a
+     * position" read uses it, and room_state stays the current state.
+     *
+     * The state after an event: for an event that was the room's only
+     * forward extremity when it was stored (every event of a room only this
+     * server writes), it is the log at the event's position, so nothing more
+     * is written (state_group NULL). Otherwise state_groups holds it, as the
+     * log at base_stream overridden by state_group_entries (event_stream
+     * NULL: absent). Existing events keep their ids and become log-based. */
+    "ALTER TABLE events ADD COLUMN status INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE events ADD COLUMN state_group INTEGER;"
+    "CREATE TABLE event_edges ("
+    "  stream INTEGER NOT NULL REFERENCES events(stream),"
+    "  prev_event_id TEXT NOT NULL,"
+    "  PRIMARY KEY (stream, prev_event_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX event_edges_prev ON event_edges(prev_event_id);"
+    "CREATE TABLE event_auth_edges ("
+    "  stream INTEGER NOT NULL REFERENCES events(stream),"
+    "  auth_event_id TEXT NOT NULL,"
+    "  PRIMARY KEY (stream, auth_event_id)) STRICT, WITHOUT ROWID;"
+    /* The events nothing references yet: what our next event points at. */
+    "CREATE TABLE room_extremities ("
+    "  room_id TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  PRIMARY KEY (room_id, event_id)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE room_state_log ("
+    "  room_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  state_key TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  event_stream INTEGER,"
+    "  PRIMARY KEY (room_id, type, state_key, stream)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX room_state_log_position ON room_state_log(room_id, stream);"
+    "CREATE TABLE state_groups ("
+    "  id INTEGER PRIMARY KEY,"
+    "  room_id TEXT NOT NULL,"
+    "  base_stream INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE state_group_entries ("
+    "  group_id INTEGER NOT NULL REFERENCES state_groups(id),"
+    "  type TEXT NOT NULL,"
+    "  state_key TEXT NOT NULL,"
+    "  event_stream INTEGER,"
+    "  PRIMARY KEY (group_id, type, state_key)) STRICT, WITHOUT ROWID;"
+    "INSERT INTO event_edges(stream, prev_event_id)"
+    "  SELECT e.stream, p.value FROM events e, json_each(e.json, '$.prev_events') p"
+    "  WHERE p.type = 'text';"
+    "INSERT OR IGNORE INTO event_auth_edges(stream, auth_event_id)"
+    "  SELECT e.stream, a.value FROM events e, json_each(e.json, '$.auth_events') a"
+    "  WHERE a.type = 'text';"
+    "INSERT INTO room_extremities(room_id, event_id)"
+    "  SELECT room_id, event_id FROM events e WHERE stream = (SELECT max(stream) FROM events x"
+    "  WHERE x.room_id = e.room_id);"
+    "INSERT INTO room_state_log(room_id, type, state_key, stream, event_stream)"
+    "  SELECT room_id, type, state_key, stream, stream FROM events WHERE state_key IS NOT NULL;",
+
+    /* 9: running a server for others (operator): server admins, and the
      * tokens that let someone register when registration needs one
      * (m.login.registration_token). A token's uses are counted when a
      * registration completes; uses_allowed and expiry_ms NULL mean no

@@ -42,9 +42,3 @@ size_t ht_store_search(ht_store *store, ht_arena *arena, const char *match, cons
     *out = list;
     return n;
 }
-
-int64_t ht_store_search_count(ht_store *store, const char *match, const char *rooms_json, unsigned keys) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_SEARCH_COUNT);
-    bind_query(s, match, rooms_json, keys);
-    return ht_db_single_int(store, s);
-}

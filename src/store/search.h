@@ -27,6 +27,5 @@ bool ht_store_search_forget(ht_store *store, const char *event_id);
  * skipping `offset`. */
 size_t ht_store_search(ht_store *store, ht_arena *arena, const char *match, const char *rooms_json,
                        unsigned keys, bool by_rank, int64_t offset, int64_t limit, ht_search_hit **out);
-int64_t ht_store_search_count(ht_store *store, const char *match, const char *rooms_json, unsigned keys);
 
 #endif

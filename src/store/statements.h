@@ -10,7 +10,7 @@
 /* The columns every event query returns, decoded by ht_store_event_read. */
 #define HT_EVENT_COLUMNS                                                                  \
     "stream, event_id, room_id, type, state_key, sender, origin_ts, depth, json, "       \
-    "redacted_by, txn_id, device_id, prev_state"
+    "redacted_by, txn_id, device_id, prev_state, status, state_group"
 
 #define HT_STATEMENTS(X)                                                                 \
     /* meta.c */                                                                         \
@@ -72,14 +72,14 @@
     X(MEMBERS_COUNT, "SELECT count(*) FROM memberships WHERE room_id = ?1 AND membership = ?2") \
     /* events.c */                                                                       \
     X(EVENT_INSERT, "INSERT INTO events(stream, event_id, room_id, type, state_key, sender, " \
-                    "origin_ts, depth, json, txn_id, device_id, prev_state) "            \
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")         \
+                    "origin_ts, depth, json, txn_id, device_id, prev_state, status, state_group) " \
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)") \
     X(EVENT_BY_ID, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE event_id = ?1")        \
     X(EVENT_BY_STREAM, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE stream = ?1")      \
     X(EVENT_REDACT, "UPDATE events SET json = ?2, redacted_by = ?3 WHERE stream = ?1")   \
-    X(EVENTS_AFTER, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 "        \
+    X(EVENTS_AFTER, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \
                     "AND stream > ?2 AND stream <= ?3 ORDER BY stream LIMIT ?4")         \
-    X(EVENTS_BEFORE, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 "       \
+    X(EVENTS_BEFORE, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \
                      "AND stream <= ?2 AND stream > ?3 ORDER BY stream DESC LIMIT ?4")   \
     /* Events of others in the rooms user ?1 is joined to, after their join, \
      * below ?2, newest first, at most ?3: what /notifications looks at. A walk \
@@ -90,33 +90,85 @@
                               "WHERE user_id = ?1 AND membership = 'join') "          \
                               "AND stream > (SELECT m.stream FROM memberships m WHERE m.room_id = e.room_id " \
                               "AND m.user_id = ?1 AND m.membership = 'join') "         \
-                              "AND sender != ?1 AND redacted_by IS NULL "              \
+                              "AND sender != ?1 AND redacted_by IS NULL AND status = 0 " \
                               "ORDER BY stream DESC LIMIT ?3")                           \
-    X(ROOM_LATEST, "SELECT stream, depth, event_id FROM events WHERE room_id = ?1 "      \
-                   "ORDER BY stream DESC LIMIT 1")                                       \
+    /* The room's forward extremities, deepest first, at most ?2. */                   \
+    X(EXTREMITIES_OF_ROOM, "SELECT e.event_id, e.depth, e.stream FROM room_extremities x " \
+                           "JOIN events e ON e.event_id = x.event_id WHERE x.room_id = ?1 " \
+                           "ORDER BY e.depth DESC, e.stream DESC LIMIT ?2")              \
+    X(EXTREMITY_INSERT, "INSERT OR IGNORE INTO room_extremities(room_id, event_id) VALUES (?1, ?2)") \
+    X(EXTREMITY_DELETE, "DELETE FROM room_extremities WHERE room_id = ?1 AND event_id = ?2") \
+    X(EDGE_INSERT, "INSERT OR IGNORE INTO event_edges(stream, prev_event_id) VALUES (?1, ?2)") \
+    X(AUTH_EDGE_INSERT, "INSERT OR IGNORE INTO event_auth_edges(stream, auth_event_id) VALUES (?1, ?2)") \
+    X(EVENT_REFERENCED, "SELECT 1 FROM event_edges x JOIN events e ON e.stream = x.stream " \
+                        "WHERE x.prev_event_id = ?1 AND e.status IN (0, 2) LIMIT 1")     \
+    X(EVENT_SET_STATUS, "UPDATE events SET status = ?2, state_group = ?3 WHERE stream = ?1") \
+    /* An outlier that joins the timeline moves to a new position (?2): every  \
+     * reference to its old one (?1) moves with it. */                           \
+    X(EVENT_MOVE, "UPDATE events SET stream = ?2 WHERE stream = ?1")                     \
+    X(EVENT_MOVE_PREV_STATE, "UPDATE events SET prev_state = ?2 WHERE prev_state = ?1")  \
+    X(EVENT_MOVE_EDGES, "UPDATE event_edges SET stream = ?2 WHERE stream = ?1")          \
+    X(EVENT_MOVE_AUTH_EDGES, "UPDATE event_auth_edges SET stream = ?2 WHERE stream = ?1") \
+    X(EVENT_MOVE_STATE, "UPDATE room_state SET stream = ?2 WHERE stream = ?1")           \
+    X(EVENT_MOVE_STATE_LOG, "UPDATE room_state_log SET event_stream = ?2 WHERE event_stream = ?1") \
+    X(EVENT_MOVE_GROUPS, "UPDATE state_group_entries SET event_stream = ?2 WHERE event_stream = ?1") \
+    X(EVENT_MOVE_MEMBERSHIPS, "UPDATE memberships SET stream = ?2 WHERE stream = ?1")    \
     /* The closest event to a time, walked in (origin_ts, stream) order from a cursor, \
      * among events at or below stream ?4 (events_room_ts). */                          \
-    X(EVENTS_FROM_TS, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 "      \
+    X(EVENTS_FROM_TS, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \
                       "AND (origin_ts, stream) > (?2, ?3) AND stream <= ?4 "              \
                       "ORDER BY origin_ts, stream LIMIT ?5")                              \
-    X(EVENTS_UNTIL_TS, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 "     \
+    X(EVENTS_UNTIL_TS, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \
                        "AND (origin_ts, stream) < (?2, ?3) AND stream <= ?4 "             \
                        "ORDER BY origin_ts DESC, stream DESC LIMIT ?5")                   \
-    X(ROOM_MAX_STREAM_BELOW, "SELECT max(stream) FROM events WHERE room_id = ?1 AND stream <= ?2") \
+    /* The room's last news at or below ?2: a timeline event or a state change. */  \
+    X(ROOM_MAX_STREAM_BELOW, "SELECT max(m) FROM (SELECT max(stream) AS m FROM events "   \
+                             "WHERE room_id = ?1 AND status = 0 AND stream <= ?2 "       \
+                             "UNION ALL SELECT max(stream) FROM room_state_log "         \
+                             "WHERE room_id = ?1 AND stream <= ?2)")                     \
     X(STATE_SET, "INSERT INTO room_state(room_id, type, state_key, stream) VALUES (?1, ?2, ?3, ?4) " \
                  "ON CONFLICT(room_id, type, state_key) DO UPDATE SET stream = excluded.stream") \
     X(STATE_GET, "SELECT stream FROM room_state WHERE room_id = ?1 AND type = ?2 AND state_key = ?3") \
-    X(STATE_AT, "SELECT stream FROM events WHERE room_id = ?1 AND type = ?2 AND state_key = ?3 " \
-                "AND stream <= ?4 ORDER BY stream DESC LIMIT 1")                         \
+    X(STATE_DELETE, "DELETE FROM room_state WHERE room_id = ?1 AND type = ?2 AND state_key = ?3") \
+    X(STATE_LOG_INSERT, "INSERT INTO room_state_log(room_id, type, state_key, stream, event_stream) " \
+                        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE "            \
+                        "SET event_stream = excluded.event_stream")                     \
+    /* State at a position: the latest change of the key at or below it. */      \
+    X(STATE_AT, "SELECT event_stream FROM room_state_log WHERE room_id = ?1 AND type = ?2 " \
+                "AND state_key = ?3 AND stream <= ?4 ORDER BY stream DESC LIMIT 1")     \
     X(STATE_LIST, "SELECT stream FROM room_state WHERE room_id = ?1 ORDER BY stream")    \
-    X(STATE_LIST_AT, "SELECT max(stream) FROM events WHERE room_id = ?1 "                \
-                     "AND state_key IS NOT NULL AND stream <= ?2 GROUP BY type, state_key " \
-                     "ORDER BY 1")                                                       \
-    X(STATE_CHANGED_BETWEEN, "SELECT stream FROM room_state WHERE room_id = ?1 "         \
-                             "AND stream > ?2 AND stream <= ?3 ORDER BY stream")         \
+    X(STATE_LIST_AT, "SELECT event_stream FROM (SELECT event_stream, max(stream) "      \
+                     "FROM room_state_log WHERE room_id = ?1 AND stream <= ?2 "          \
+                     "GROUP BY type, state_key) WHERE event_stream IS NOT NULL ORDER BY 1") \
+    /* The state at ?3 of the keys that changed in (?2, ?3]. */                    \
+    X(STATE_CHANGED_BETWEEN, "SELECT l.event_stream FROM room_state_log l WHERE l.room_id = ?1 " \
+                             "AND l.stream > ?2 AND l.stream <= ?3 AND l.event_stream IS NOT NULL " \
+                             "AND NOT EXISTS (SELECT 1 FROM room_state_log m WHERE m.room_id = ?1 " \
+                             "AND m.type = l.type AND m.state_key = l.state_key "        \
+                             "AND m.stream > l.stream AND m.stream <= ?3) ORDER BY 1")   \
+    /* The whole state at a position, or the current state, as (type,        \
+     * state_key, event stream, event id), by key. */                            \
+    X(STATE_KEYS_AT, "SELECT l.type, l.state_key, l.event_stream, e.event_id FROM (SELECT type, " \
+                     "state_key, event_stream, max(stream) FROM room_state_log WHERE room_id = ?1 " \
+                     "AND stream <= ?2 GROUP BY type, state_key) l JOIN events e "        \
+                     "ON e.stream = l.event_stream ORDER BY l.type, l.state_key")         \
+    X(STATE_KEYS_CURRENT, "SELECT s.type, s.state_key, s.stream, e.event_id FROM room_state s " \
+                          "JOIN events e ON e.stream = s.stream WHERE s.room_id = ?1 "     \
+                          "ORDER BY s.type, s.state_key")                                \
+    X(STATE_GET_EVENT_ID, "SELECT e.event_id FROM room_state s JOIN events e ON e.stream = s.stream " \
+                          "WHERE s.room_id = ?1 AND s.type = ?2 AND s.state_key = ?3")   \
+    X(STATE_GROUP_INSERT, "INSERT INTO state_groups(room_id, base_stream) VALUES (?1, ?2) RETURNING id") \
+    X(STATE_GROUP_ENTRY_INSERT, "INSERT INTO state_group_entries(group_id, type, state_key, event_stream) " \
+                                "VALUES (?1, ?2, ?3, ?4)")                               \
+    X(STATE_GROUP_BASE, "SELECT base_stream FROM state_groups WHERE id = ?1")            \
+    X(STATE_GROUP_ENTRIES, "SELECT g.type, g.state_key, g.event_stream, e.event_id "     \
+                           "FROM state_group_entries g LEFT JOIN events e ON e.stream = g.event_stream " \
+                           "WHERE g.group_id = ?1 ORDER BY g.type, g.state_key")         \
+    X(STATE_GROUP_ENTRY, "SELECT event_stream FROM state_group_entries WHERE group_id = ?1 " \
+                         "AND type = ?2 AND state_key = ?3")                             \
     X(STATE_OF_TYPE, "SELECT stream FROM room_state WHERE room_id = ?1 AND type = ?2 "     \
                      "ORDER BY state_key LIMIT ?3")                                      \
-    X(MEMBER_JOINED_AFTER, "SELECT 1 FROM events WHERE room_id = ?1 AND type = 'm.room.member' " \
+    X(MEMBER_JOINED_AFTER, "SELECT 1 FROM events WHERE room_id = ?1 AND status = 0 AND type = 'm.room.member' " \
                            "AND state_key = ?2 AND stream >= ?3 "                        \
                            "AND json ->> '$.content.membership' = 'join' LIMIT 1")       \
     X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
@@ -131,7 +183,7 @@
  * in the stream window (?2, ?3]? */
 #define HT_JOINED_IN_WINDOW(m)                                                           \
     "EXISTS (SELECT 1 FROM events e LEFT JOIN events p ON p.stream = e.prev_state "      \
-    "WHERE e.room_id = " m ".room_id AND e.type = 'm.room.member' "                      \
+    "WHERE e.room_id = " m ".room_id AND e.status = 0 AND e.type = 'm.room.member' "     \
     "AND e.state_key = " m ".user_id AND e.stream > ?2 AND e.stream <= ?3 "              \
     "AND e.json ->> '$.content.membership' = 'join' "                                    \
     "AND coalesce(p.json ->> '$.content.membership', '') != 'join')"
@@ -179,6 +231,7 @@
                         "key_id = excluded.key_id, json = excluded.json")               \
     X(E2E_FALLBACK_CLAIM, "UPDATE e2e_fallback_keys SET used = 1 WHERE user_id = ?1 "    \
                           "AND device_id = ?2 AND algorithm = ?3 RETURNING key_id, json") \
+    X(E2E_FALLBACK_COUNT, "SELECT count(*) FROM e2e_fallback_keys WHERE user_id = ?1 AND device_id = ?2") \
     X(E2E_FALLBACK_UNUSED, "SELECT algorithm FROM e2e_fallback_keys WHERE user_id = ?1 " \
                            "AND device_id = ?2 AND used = 0 ORDER BY algorithm")         \
     X(E2E_XSIGN_GET, "SELECT public_key, json FROM e2e_cross_signing_keys "             \
@@ -265,10 +318,13 @@
                        "VALUES (?1, ?2, ?3, ?4, ?5)")                                    \
     X(RELATION_FORGET, "DELETE FROM event_relations "                                    \
                        "WHERE stream = (SELECT stream FROM events WHERE event_id = ?1)") \
-    X(RELATIONS_BACK, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+    /* ?1: a JSON array of the parents' event ids. */                                \
+    X(RELATIONS_BACK, "SELECT stream FROM event_relations WHERE relates_to IN "         \
+                      "(SELECT value FROM json_each(?1)) AND room_id = ?2 "             \
                       "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
                       "AND stream <= ?5 AND stream > ?6 ORDER BY stream DESC LIMIT ?7")  \
-    X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to = ?1 AND room_id = ?2 " \
+    X(RELATIONS_FORWARD, "SELECT stream FROM event_relations WHERE relates_to IN "      \
+                         "(SELECT value FROM json_each(?1)) AND room_id = ?2 "          \
                          "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
                          "AND stream > ?5 AND stream <= ?6 ORDER BY stream LIMIT ?7")    \
     /* ?1 root, ?2 room, ?3 user: the thread's size, latest reply and whether \
@@ -301,10 +357,7 @@
     X(SEARCH_BY_RECENT, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
                         "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
                         "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
-                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")                        \
-    X(SEARCH_COUNT, "SELECT count(*) FROM event_search WHERE event_search MATCH ?1 "      \
-                    "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
-                    "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5))")
+                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")
 
 /* profile.c, presence.c, typing.c, receipts.c, account_data.c, push_rules.c,
  * directory.c: what clients keep besides rooms. */
@@ -386,6 +439,8 @@
     X(ACCOUNT_DATA_GET, "SELECT content FROM account_data WHERE user_id = ?1 "           \
                         "AND room_id = ?2 AND type = ?3")                                \
     X(ACCOUNT_DATA_DELETE_USER, "DELETE FROM account_data WHERE user_id = ?1")          \
+    X(ACCOUNT_DATA_USAGE, "SELECT count(*), coalesce(sum(length(CAST(content AS BLOB))), 0) " \
+                          "FROM account_data WHERE user_id = ?1 AND type <> 'm.fully_read'") \
     X(ACCOUNT_DATA_SINCE, "SELECT type, content, stream FROM account_data "              \
                           "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3 AND stream <= ?4 " \
                           "ORDER BY stream") \

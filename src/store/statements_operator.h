@@ -64,6 +64,16 @@
     X(OP_PURGE_ACCOUNT_DATA, "DELETE FROM account_data WHERE room_id = ?1")              \
     X(OP_PURGE_REPORTS, "DELETE FROM event_reports WHERE room_id = ?1")                  \
     X(OP_PURGE_ALIASES, "DELETE FROM room_aliases WHERE room_id = ?1")                   \
+    /* the event graph (migration 8) */                                                  \
+    X(OP_PURGE_EDGES, "DELETE FROM event_edges WHERE stream IN "                         \
+                      "(SELECT stream FROM events WHERE room_id = ?1)")                  \
+    X(OP_PURGE_AUTH_EDGES, "DELETE FROM event_auth_edges WHERE stream IN "               \
+                           "(SELECT stream FROM events WHERE room_id = ?1)")             \
+    X(OP_PURGE_EXTREMITIES, "DELETE FROM room_extremities WHERE room_id = ?1")           \
+    X(OP_PURGE_STATE_LOG, "DELETE FROM room_state_log WHERE room_id = ?1")               \
+    X(OP_PURGE_STATE_GROUP_ENTRIES, "DELETE FROM state_group_entries WHERE group_id IN " \
+                                    "(SELECT id FROM state_groups WHERE room_id = ?1)")  \
+    X(OP_PURGE_STATE_GROUPS, "DELETE FROM state_groups WHERE room_id = ?1")              \
     X(OP_PURGE_EVENTS, "DELETE FROM events WHERE room_id = ?1")                          \
     X(OP_PURGE_ROOM, "DELETE FROM rooms WHERE room_id = ?1")                             \
     X(OP_DELETION_INSERT, "INSERT INTO room_deletions(delete_id, room_id, result, created_ms) " \

@@ -137,9 +137,32 @@ void ht_store_close(ht_store *store) {
     free(store);
 }
 
+/* ---- fault injection (tests) -------------------------------------------
+ * SQLite's own way of proving its error paths: make the n-th operation
+ * fail, for every n, and check each time that nothing was lost. Here the
+ * operation is a statement step (BEGIN and COMMIT included), and it fails
+ * as a full disk would. The countdown is process-wide, so that a test can
+ * arm it from outside the core (the wasm build's tests, through an
+ * export); production never arms it and pays one comparison a step. */
+static int fault_countdown;
+static bool fault_fired;
+
+void ht_store_inject_fault(int nth) {
+    fault_countdown = nth > 0 ? nth : 0;
+    fault_fired = false;
+}
+
+bool ht_store_fault_fired(void) { return fault_fired; }
+
+static bool fault_now(void) {
+    if (fault_countdown <= 0 || --fault_countdown > 0) return false;
+    fault_fired = true;
+    return true;
+}
+
 bool ht_store_begin(ht_store *store) {
     store->failed = false;
-    if (sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return false;
+    if (fault_now() || sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return false;
     store->in_transaction = true;
     return true;
 }
@@ -147,7 +170,7 @@ bool ht_store_begin(ht_store *store) {
 bool ht_store_commit(ht_store *store) {
     if (!store->in_transaction) return true;
     store->in_transaction = false;
-    if (sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return true;
+    if (!fault_now() && sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return true;
     fprintf(stderr, "hometab: commit failed: %s\n", sqlite3_errmsg(store->db));
     sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
     return false;
@@ -192,13 +215,23 @@ void ht_db_bind_blob(sqlite3_stmt *s, int i, const void *data, size_t len) {
 static void note_error(ht_store *store, sqlite3_stmt *s, int rc) {
     store->last_rc = rc;
     if ((rc & 0xff) == SQLITE_CONSTRAINT) return; /* the caller decides what that means */
+    if (store->failed) return;                    /* told once per request */
     store->failed = true;
     fprintf(stderr, "hometab: SQL error %d (%s) in: %s\n", rc, sqlite3_errmsg(store->db),
             sqlite3_sql(s));
 }
 
+/* Once a statement has failed, the request runs no more SQL. After some
+ * errors (a full disk, I/O) SQLite rolls the whole transaction back by
+ * itself, and any later statement would then run, and commit, on its own:
+ * half a request written while the client is told 500. */
+static int step(ht_store *store, sqlite3_stmt *s) {
+    if (store->failed) return SQLITE_ABORT;
+    return fault_now() ? SQLITE_FULL : sqlite3_step(s);
+}
+
 bool ht_db_row(ht_store *store, sqlite3_stmt *s) {
-    int rc = sqlite3_step(s);
+    int rc = step(store, s);
     if (rc == SQLITE_ROW) return true;
     if (rc != SQLITE_DONE) note_error(store, s, rc);
     return false;
@@ -206,8 +239,8 @@ bool ht_db_row(ht_store *store, sqlite3_stmt *s) {
 
 bool ht_db_exec(ht_store *store, sqlite3_stmt *s) {
     store->last_rc = SQLITE_OK;
-    int rc = sqlite3_step(s);
-    while (rc == SQLITE_ROW) rc = sqlite3_step(s);
+    int rc = step(store, s);
+    while (rc == SQLITE_ROW) rc = step(store, s);
     sqlite3_reset(s);
     if (rc == SQLITE_DONE) return true;
     note_error(store, s, rc);

@@ -31,6 +31,12 @@ int64_t ht_store_change_count(ht_store *store);
 int ht_store_schema_version_supported(void);
 int ht_store_schema_version(ht_store *store);
 
+/* Fault injection, for tests: the nth statement stepped from now on (in
+ * any store; BEGIN and COMMIT count) fails as on a full disk; 0 disarms.
+ * ht_store_fault_fired() says whether it has fired since it was armed. */
+void ht_store_inject_fault(int nth);
+bool ht_store_fault_fired(void);
+
 /* The last error SQLite reported, for logs. */
 const char *ht_store_last_error(ht_store *store);
 

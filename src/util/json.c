@@ -1,5 +1,7 @@
 #include "util/json.h"
 
+#include <stdlib.h>
+
 static void release(void *json) { json_decref(json); }
 
 json_t *ht_json_keep(ht_arena *arena, json_t *json) {
@@ -8,7 +10,9 @@ json_t *ht_json_keep(ht_arena *arena, json_t *json) {
 }
 
 json_t *ht_json_parse(ht_arena *arena, const char *text) {
-    return ht_json_keep(arena, text ? json_loads(text, 0, NULL) : NULL);
+    /* Any value: stored JSON is not always an object (a one-time key may
+     * be a bare string). */
+    return ht_json_keep(arena, text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL);
 }
 
 const char *ht_json_str(json_t *obj, const char *key) {
@@ -38,4 +42,12 @@ json_t *ht_json_string_array(const char *const *items, size_t n) {
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(items[i]));
     return list;
+}
+
+char *ht_json_dump(ht_arena *arena, json_t *value) {
+    if (!value) return NULL;
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *copy = ht_arena_strdup(arena, text);
+    free(text);
+    return copy;
 }

@@ -23,6 +23,11 @@ enum { HT_JSON_MAX_DEPTH = 64 };
  * costs nothing to refuse. Says nothing else about validity. */
 bool ht_json_depth_ok(const char *text, size_t len, int max_depth);
 
+/* Compact JSON text of any value (object, array, string, number...) in
+ * the arena; NULL only for NULL. jansson allocates through util/oom.h, so
+ * this never fails quietly. */
+char *ht_json_dump(ht_arena *arena, json_t *value);
+
 /* The string at key, or NULL if missing or not a string. */
 const char *ht_json_str(json_t *obj, const char *key);
 

@@ -31,3 +31,9 @@ bool ht_utf8_valid(const unsigned char *s, size_t len) {
     }
     return true;
 }
+
+size_t ht_utf8_count(const char *s) {
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80; /* continuation bytes are not characters */
+    return n;
+}

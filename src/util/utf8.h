@@ -7,5 +7,7 @@
 
 /* Rejects overlong forms, surrogates and values past U+10FFFF. */
 bool ht_utf8_valid(const unsigned char *s, size_t len);
+/* The number of characters (code points) in valid UTF-8 text. */
+size_t ht_utf8_count(const char *s);
 
 #endif

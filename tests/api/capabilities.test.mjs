@@ -20,7 +20,7 @@ describe('start-up endpoints', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(res.json.capabilities, {
       'm.change_password': { enabled: true },
-      'm.room_versions': { default: '10', available: { 10: 'stable' } },
+      'm.room_versions': { default: '10', available: { 10: 'stable', 11: 'stable' } },
       'm.set_displayname': { enabled: true },
       'm.set_avatar_url': { enabled: true },
       'm.3pid_changes': { enabled: false },

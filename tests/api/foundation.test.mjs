@@ -28,6 +28,10 @@ describe('discovery', () => {
     assert.ok(Array.isArray(res.json.versions) && res.json.versions.length > 0);
     for (const v of res.json.versions) assert.match(v, /^(r0\.\d+\.\d+|v1\.\d+)$/);
     assert.ok(res.json.versions.includes('v1.1'));
+    // Every version whose required features are built, up to v1.12
+    // (authenticated media is v1.11); not v1.13, whose room reports are not.
+    for (const v of ['v1.6', 'v1.7', 'v1.10', 'v1.11', 'v1.12']) assert.ok(res.json.versions.includes(v), v);
+    assert.ok(!res.json.versions.includes('v1.13'));
     assert.equal(typeof res.json.unstable_features, 'object');
     assert.ok(!Array.isArray(res.json.unstable_features));
   });

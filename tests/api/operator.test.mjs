@@ -70,7 +70,8 @@ describe('the config file', () => {
       'public-url = https://matrix.all.test', 'registration = token', 'max-body = 1000000', 'max-upload = 1000000',
       'request-timeout-ms = 30000', 'idle-timeout-ms = 75000', 'presence-offline-ms = 180000',
       'max-connections = 100', 'max-connections-per-ip = 10', 'max-parked = 50', 'max-parked-per-ip = 5',
-      'no-rate-limit = false', 'log-level = debug', 'log-requests = yes',
+      'no-rate-limit = false', 'log-level = debug', 'log-requests = yes', 'federation = false', 'no-federation = true',
+      'federation-ca = /etc/ssl/certs/ca-certificates.crt', 'federation-insecure-http = false',
       '[rate-limit]', 'user = 10/50', 'login = 1/30', 'register = 0.5/20',
     ].join('\n'));
     const r = run(['--config', path, 'check-config']);

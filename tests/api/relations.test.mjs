@@ -18,8 +18,12 @@ const AFTER_E2EE_MEDIA_TABLES = ['presence', 'typing', 'typing_changes', 'receip
   'push_rule_defaults', 'pushers', 'event_reports', 'registration_tokens', 'room_deletions'];
 // Indexes later migrations added to older tables (timestamp_to_event's, the admins').
 const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts', 'users_admin'];
-// Columns later migrations added to older tables (the admin flag).
-const AFTER_E2EE_MEDIA_COLUMNS = [['users', 'admin']];
+// What the event-graph migration added to the events table.
+const AFTER_E2EE_MEDIA_GRAPH = ['event_edges', 'event_auth_edges', 'room_extremities', 'room_state_log',
+  'state_group_entries', 'state_groups'];
+const AFTER_E2EE_MEDIA_COLUMNS = ['status', 'state_group'];
+// Columns the operator's migration added to the users table (the admin flag).
+const AFTER_E2EE_MEDIA_USER_COLUMNS = ['admin'];
 
 let srv;
 before(async () => {
@@ -177,7 +181,9 @@ test('events stored before the index existed are indexed by the migration', asyn
     DROP TABLE to_device; DROP TABLE to_device_txns; DROP TABLE event_relations; DROP TABLE event_search;
     ${AFTER_E2EE_MEDIA_TABLES.map((t) => `DROP TABLE ${t};`).join(' ')}
     ${AFTER_E2EE_MEDIA_INDEXES.map((i) => `DROP INDEX ${i};`).join(' ')}
-    ${AFTER_E2EE_MEDIA_COLUMNS.map(([t, c]) => `ALTER TABLE ${t} DROP COLUMN ${c};`).join(' ')}
+    ${AFTER_E2EE_MEDIA_GRAPH.map((t) => `DROP TABLE ${t};`).join(' ')}
+    ${AFTER_E2EE_MEDIA_COLUMNS.map((c) => `ALTER TABLE events DROP COLUMN ${c};`).join(' ')}
+    ${AFTER_E2EE_MEDIA_USER_COLUMNS.map((c) => `ALTER TABLE users DROP COLUMN ${c};`).join(' ')}
     PRAGMA user_version = ${BEFORE_E2EE_MEDIA_SCHEMA};`]);
   const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
   try {
@@ -192,4 +198,29 @@ test('events stored before the index existed are indexed by the migration', asyn
     const { rmSync } = await import('node:fs');
     rmSync(first.dir, { recursive: true, force: true });
   }
+});
+
+test('recurse=true also returns indirect relations, three levels deep, and says how deep it went', async () => {
+  const alice = await fresh('alice');
+  const roomId = await createRoom(srv, alice, { preset: 'public_chat' });
+  const root = await sendMessage(srv, alice, roomId, 'root');
+  const rel = (target) => ({ 'm.relates_to': { rel_type: 'm.thread', event_id: target } });
+  const one = await sent(alice, roomId, 'm.room.message', { msgtype: 'm.text', body: 'one', ...rel(root) });
+  const two = await sent(alice, roomId, 'org.example.note', { note: 'two', 'm.relates_to': { rel_type: 'm.reference', event_id: one } });
+  const three = await react(alice, roomId, two, '👍');
+  await react(alice, roomId, three, 'four levels down: not returned');
+  const path = `/_matrix/client/v1/rooms/${seg(roomId)}/relations/${seg(root)}`;
+  const direct = await srv.fetch(path, { token: alice.token });
+  assert.deepEqual(direct.json.chunk.map((e) => e.event_id), [one]);
+  assert.equal(direct.json.recursion_depth, undefined, 'absent when recurse was not given');
+  const all = await srv.fetch(`${path}?recurse=true`, { token: alice.token });
+  assert.equal(all.status, 200, all.text);
+  assert.deepEqual(all.json.chunk.map((e) => e.event_id), [three, two, one]);
+  assert.equal(all.json.recursion_depth, 3);
+  const notes = await srv.fetch(`${path}/m.reference?recurse=true`, { token: alice.token });
+  assert.deepEqual(notes.json.chunk.map((e) => e.event_id), [two], 'rel_type filters what is returned, not the walk');
+  const no = await srv.fetch(`${path}?recurse=false`, { token: alice.token });
+  assert.deepEqual(no.json.chunk.map((e) => e.event_id), [one]);
+  assert.equal(no.json.recursion_depth, 1);
+  assertError(await srv.fetch(`${path}?recurse=maybe`, { token: alice.token }), 400, 'M_INVALID_PARAM');
 });

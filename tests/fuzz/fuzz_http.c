@@ -15,6 +15,7 @@
 #include "hometab.h"
 #include "http/request.h"
 #include "util/arena.h"
+#include "util/utf8.h"
 
 static void check(int ok) {
     if (!ok) abort(); /* libFuzzer reports the input that got here */

@@ -11,9 +11,10 @@ int main(void) {
         run_http_request_tests, run_http_response_tests, run_router_tests,
         run_error_tests,        run_store_tests,         run_core_tests,
         run_limits_tests,
-        run_push_eval_tests,     run_work_tests,          run_auth_rules_tests,
-        run_restricted_join_tests, run_canonical_tests,    run_signing_tests,
-        run_pdu_tests,
+        run_push_eval_tests,     run_work_tests,          run_canonical_tests,
+        run_signing_tests,       run_pdu_tests,           run_pdu_view_tests,
+        run_event_auth_tests,    run_state_res_tests,     run_room_graph_tests,
+        run_glob_tests,          run_faults_tests,
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) failed += groups[i]();

@@ -25,11 +25,15 @@ int run_core_tests(void);
 int run_limits_tests(void);
 int run_push_eval_tests(void);
 int run_work_tests(void);
-int run_auth_rules_tests(void);
-int run_restricted_join_tests(void);
 int run_canonical_tests(void);
 int run_signing_tests(void);
 int run_pdu_tests(void);
+int run_pdu_view_tests(void);
+int run_event_auth_tests(void);
+int run_state_res_tests(void);
+int run_room_graph_tests(void);
+int run_glob_tests(void);
+int run_faults_tests(void);
 
 /* A string literal and its length, for functions that take bytes. */
 #define BYTES(s) (const unsigned char *)(s), (sizeof(s) - 1)

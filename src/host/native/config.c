@@ -17,6 +17,7 @@
  * after the file, so they win. */
 #include "host/native/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
@@ -26,13 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/native/fetch.h"
 #include "host/native/log.h"
 
 enum option_id {
     O_CONFIG = 1, O_LISTEN, O_DB, O_SERVER_NAME, O_WEB_ROOT, O_PUBLIC_URL, O_REGISTRATION, O_MAX_BODY,
     O_MAX_UPLOAD, O_REQUEST_TIMEOUT, O_IDLE_TIMEOUT, O_PRESENCE_OFFLINE, O_MAX_CONNS, O_MAX_CONNS_IP,
-    O_MAX_PARKED, O_MAX_PARKED_IP, O_RATE_LIMIT, O_NO_RATE_LIMIT, O_LOG_LEVEL, O_LOG_REQUESTS, O_HELP,
-    O_ADMIN, O_REPLACE, O_COUNT
+    O_MAX_PARKED, O_MAX_PARKED_IP, O_RATE_LIMIT, O_NO_RATE_LIMIT, O_LOG_LEVEL, O_LOG_REQUESTS, O_FEDERATION,
+    O_NO_FEDERATION, O_FEDERATION_CA, O_FEDERATION_INSECURE, O_FEDERATION_DNS, O_HELP, O_ADMIN, O_REPLACE, O_COUNT
 };
 
 /* Where an option may be written. */
@@ -81,6 +83,19 @@ static const option_def options[] = {
     {O_NO_RATE_LIMIT, "no-rate-limit", NULL, IN_FILE, "turn off rate limits (for load and acceptance tests)"},
     {O_LOG_LEVEL, "log-level", "LEVEL", IN_FILE, "error, warn, info (default) or debug"},
     {O_LOG_REQUESTS, "log-requests", NULL, IN_FILE, "log one line per Matrix request"},
+    {O_FEDERATION, "federation", NULL, IN_FILE,
+     "talk to other Matrix servers (off by default for now:\n"
+     "the server-server API is being built)"},
+    {O_NO_FEDERATION, "no-federation", NULL, IN_FILE, "do not (the default)"},
+    {O_FEDERATION_CA, "federation-ca", "FILE", IN_FILE,
+     "trust the CA certificates in FILE (PEM) for other servers,\nbesides the system's"},
+    {O_FEDERATION_INSECURE, "federation-insecure-http", NULL, IN_FILE,
+     "plain http:// to every other server, no TLS: for tests\n"
+     "and development on one machine; refused unless --listen is\n"
+     "a loopback address"},
+    /* Not in --help: for tests, which answer SRV and address lookups from
+     * a DNS server of their own (tests/fedhost). */
+    {O_FEDERATION_DNS, "federation-dns", "ADDR:PORT", IN_FILE, NULL},
     {O_HELP, "help", NULL, 0, "this text"},
     {O_ADMIN, "admin", NULL, FOR_CREATE_USER, NULL},
     {O_REPLACE, "replace", NULL, FOR_RESTORE, NULL},
@@ -310,6 +325,14 @@ static bool apply(ht_native_config *c, const option_def *o, const char *value, c
         }
         return true;
     case O_LOG_REQUESTS: return parse_bool(value, &srv->log_requests, why, why_size);
+    case O_FEDERATION:
+    case O_NO_FEDERATION:
+        if (!parse_bool(value, &on, why, why_size)) return false;
+        srv->federation = o->id == O_FEDERATION ? on : !on;
+        return true;
+    case O_FEDERATION_CA: srv->fetch.ca_file = value; return true;
+    case O_FEDERATION_INSECURE: return parse_bool(value, &srv->fetch.insecure_http, why, why_size);
+    case O_FEDERATION_DNS: srv->fetch.dns_server = value; return true;
     case O_ADMIN: return parse_bool(value, &c->create_admin, why, why_size);
     case O_REPLACE: return parse_bool(value, &c->replace, why, why_size);
     case O_CONFIG:
@@ -405,7 +428,34 @@ static bool read_file(ht_native_config *c, const char *path) {
 /* ---- reading it all ----------------------------------------------------- */
 
 bool ht_native_address_is_loopback(const char *host) {
-    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 || strcmp(host, "localhost") == 0;
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, host, &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+    return strcmp(host, "localhost") == 0;
+}
+
+/* The federation client's settings, checked before anything starts. */
+static bool check_federation(const ht_server_options *srv) {
+    /* Plain HTTP carries federation requests (signed, but readable and
+     * their answers unauthenticated) between servers on one machine only. */
+    if (srv->fetch.insecure_http && !ht_native_address_is_loopback(srv->host)) {
+        fprintf(stderr, "hometab: --federation-insecure-http sends federation traffic without TLS; it is for tests "
+                        "and development on one machine, so --listen must be a loopback address (127.0.0.1, ::1), "
+                        "not %s\n", srv->host);
+        return false;
+    }
+    char err[512];
+    ht_fetcher_options ca_only = {.ca_file = srv->fetch.ca_file}, dns_only = {.dns_server = srv->fetch.dns_server};
+    if (!ht_fetcher_check_options(&ca_only, err, sizeof err)) {
+        fprintf(stderr, "hometab: --federation-ca: %s\n", err);
+        return false;
+    }
+    if (!ht_fetcher_check_options(&dns_only, err, sizeof err)) {
+        fprintf(stderr, "hometab: --federation-dns: %s\n", err);
+        return false;
+    }
+    return true;
 }
 
 const char *ht_native_registration_name(ht_registration mode) {
@@ -496,6 +546,7 @@ int ht_native_config_read(ht_native_config *c, int argc, char **argv, const char
         if (c->max_body_given) cfg->max_upload_bytes = cfg->max_body_bytes;
         else cfg->max_body_bytes = cfg->max_upload_bytes;
     }
+    if (!check_federation(&c->server)) return HT_CONFIG_BAD;
     /* A server reachable from elsewhere does not hand out accounts to
      * whoever finds it, unless its operator says so. */
     if (!c->registration_given)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "host/native/fetch.h"
 #include "hometab.h"
 
 typedef struct ht_server_options {
@@ -19,6 +20,10 @@ typedef struct ht_server_options {
     unsigned max_parked_per_ip;  /* ... from one address; more get 429 */
     bool log_requests;
     const char *start_note;      /* appended to the start line (how it was configured) */
+    /* Federation: the outbound client's settings (fetch.h), checked at start.
+     * Nothing uses them yet: the core's HT_FETCH door comes next. */
+    bool federation;                /* --federation; off by default for now */
+    ht_fetcher_options fetch;       /* --federation-ca, --federation-insecure-http, --federation-dns */
 } ht_server_options;
 
 /* Runs until SIGINT or SIGTERM. Returns a process exit code; on a listen

@@ -1,0 +1,69 @@
+/* graph.h -- private to src/room: a room's events as a graph, and the
+ * states along it.
+ *
+ * Every event enters a room through ht_room_persist(), whoever made it:
+ * ht_room_send() for our own, ht_room_receive() for another server's. The
+ * caller has judged the event (the authorization rules, and for a received
+ * one its signatures and hashes); persisting stores it, its edges, its
+ * standing, and moves the room's forward extremities and current state.
+ *
+ * The current state of a room is always the resolution of the states after
+ * its forward extremities. While a room has one extremity (every room only
+ * this server writes, and any room between forks), that is the state after
+ * that event, and the state log holds it at the event's position: nothing
+ * else is stored (schema migration 8). Only when the graph forks are states
+ * stored apart (state groups) and resolved. */
+#ifndef HT_ROOM_GRAPH_H
+#define HT_ROOM_GRAPH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "matrix/env.h"
+#include "matrix/error.h"
+#include "room/pdu_view.h"
+#include "room/room_version.h"
+#include "room/state_map.h"
+#include "store/rooms.h"
+
+/* Events of the store as the rules read them, parsed once per request and
+ * cached in the arena; an event stored as rejected reads as rejected. The
+ * room version says where redacts lives. */
+ht_event_source ht_room_event_source(ht_env *env, const char *room_version);
+/* The room's current state, looked up key by key in the store. */
+ht_state_view ht_room_current_view(ht_env *env, const char *room_id);
+
+/* The whole current state, or the state after a stored event, as a map in
+ * the arena (initialised here). The state after an outlier or a rejected
+ * event is unknown: false. */
+void ht_room_current_state(ht_env *env, const char *room_id, ht_state_map *out);
+bool ht_room_state_after(ht_env *env, const ht_event_row *ev, ht_state_map *out);
+
+/* What ht_room_persist stores. */
+typedef struct ht_persist {
+    const ht_pdu *pdu;          /* the event (its id, type, edges...) */
+    const char *json;           /* its canonical JSON, as stored and served */
+    ht_event_status status;
+    /* The state before the event; NULL means the room's current state (our
+     * own events, which follow every forward extremity). */
+    const ht_state_map *state_before;
+    const char *txn_id, *device_id; /* our own events: the client's transaction */
+    int64_t outlier_stream;     /* stored already as an outlier there: moved, not inserted */
+} ht_persist;
+
+/* Stores the event and moves the room's graph and state. A timeline event
+ * replaces the extremities it follows and becomes one; its state (the state
+ * before it, and itself if it is state) becomes the room's current state,
+ * or, where other extremities remain, is resolved with theirs. Outliers and
+ * rejected events change nothing but the store. *row (may be NULL) gets the
+ * stored row. */
+ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *row);
+
+/* Applies a redaction the caller allowed: the target keeps only what the
+ * room version's redaction algorithm keeps, and leaves the relations and
+ * search indexes. A target not (yet) stored, or already redacted, is left. */
+ht_error ht_room_redact_target(ht_env *env, const ht_room_version *version, const char *target_id,
+                               const char *redaction_id);
+
+#endif
