@@ -22,6 +22,7 @@
 
 #include "host/native/db_lock.h"
 #include "host/native/log.h"
+#include "util/oom.h"
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_DATABASE = 4, MAX_PASSWORD_BYTES = 1024 };
 
@@ -55,8 +56,7 @@ static bool call(ht_core *core, const char *method, const char *path, json_t *bo
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     size_t body_len = text ? strlen(text) : 0;
     size_t cap = strlen(path) + body_len + 256;
-    char *request = malloc(cap);
-    if (!request) abort();
+    char *request = ht_xmalloc(cap);
     int n = snprintf(request, cap,
                      "%s %s HTTP/1.1\r\nHost: operator\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",

@@ -29,6 +29,7 @@
 
 #include "host/native/fetch.h"
 #include "host/native/log.h"
+#include "util/oom.h"
 
 enum option_id {
     O_CONFIG = 1, O_LISTEN, O_DB, O_SERVER_NAME, O_WEB_ROOT, O_PUBLIC_URL, O_REGISTRATION, O_MAX_BODY,
@@ -142,13 +143,9 @@ static void usage(FILE *f) {
 static char *keep(ht_native_config *c, const char *text) {
     if (c->owned_count == c->owned_cap) {
         c->owned_cap = c->owned_cap ? 2 * c->owned_cap : 16;
-        char **grown = realloc(c->owned, c->owned_cap * sizeof *grown);
-        if (!grown) abort();
-        c->owned = grown;
+        c->owned = ht_xrealloc(c->owned, c->owned_cap * sizeof *c->owned);
     }
-    char *copy = strdup(text);
-    if (!copy) abort();
-    return c->owned[c->owned_count++] = copy;
+    return c->owned[c->owned_count++] = ht_xstrdup(text);
 }
 
 static bool parse_listen(ht_native_config *c, const char *arg, char *why, size_t why_size) {
