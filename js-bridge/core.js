@@ -47,7 +47,9 @@ class Core {
   }
 
   // One call into the core. Returns { outcome, response (a copy), wrote,
-  // parkPosition, parkDeadline }.
+  // wakeKeys, wakeAll } or { outcome, parkPosition, parkDeadline, parkKeys }:
+  // the keys of scoped waking (src/hometab.h), as strings; parkKeys empty
+  // means "any write".
   handle(bytes, receivedMs, nowMs) {
     const m = this.#m;
     if (bytes.length > this.#inputSize) {
@@ -61,6 +63,7 @@ class Core {
     }
     m.HEAPU8.set(bytes, this.#input);
     const outcome = m._ht_wasm_handle(this.#input, bytes.length, receivedMs, nowMs);
+    if (outcome < 0) throw new Error('a file in the database could not be read');
     if (this.#inputSize > 1024 * 1024) { // a rare big upload: do not keep its buffer
       m._free(this.#input);
       this.#input = 0;
@@ -68,11 +71,23 @@ class Core {
     }
     if (outcome === OUTCOME_PARK) {
       return { outcome, parkPosition: m._ht_wasm_park_position(),
-        parkDeadline: m._ht_wasm_park_deadline() };
+        parkDeadline: m._ht_wasm_park_deadline(),
+        parkKeys: this.#keys(m._ht_wasm_park_keys(), m._ht_wasm_park_key_count()) };
     }
     const at = m._ht_wasm_response();
     const response = m.HEAPU8.slice(at, at + m._ht_wasm_response_len());
-    return { outcome, response, wrote: m._ht_wasm_wrote() !== 0 };
+    return { outcome, response, wrote: m._ht_wasm_wrote() !== 0,
+      wakeKeys: this.#keys(m._ht_wasm_wake_keys(), m._ht_wasm_wake_key_count()),
+      wakeAll: m._ht_wasm_wake_all() !== 0 };
+  }
+
+  // An array of 64-bit keys in wasm memory as strings ("high.low" in hex):
+  // exact, and cheap to use as Map keys.
+  #keys(at, count) {
+    const words = this.#m.HEAPU32;
+    const keys = [];
+    for (let i = 0, w = at >> 2; i < count; i++, w += 2) keys.push(`${words[w + 1].toString(16)}.${words[w].toString(16)}`);
+    return keys;
   }
 
   streamPosition() {

@@ -15,7 +15,9 @@
 //   keeps them in arrival order.
 // * Parking. A long-poll the core cannot answer yet (HT_PARK) leaves the
 //   queue and waits, with a timer for its deadline, until a call moves the
-//   core's stream position past the one it waits for. A browser stops an
+//   core's stream position past the one it waits for -- a call whose write
+//   touched one of the keys it waits on (its user, its rooms), found through
+//   an index by key, so a write does not recompute everyone's long-poll. A browser stops an
 //   idle worker after about 30 s, so no request waits longer than parkCapMs
 //   (19 s): at that point the core is asked again with its own deadline as
 //   the time, which makes it answer as it would at the deadline.
@@ -150,7 +152,9 @@ class Hometab {
   #queue = [];        // jobs waiting for their call into the core
   #blocked = 0;       // > 0 while a restore, import or reload owns the core
   #draining = false;
-  #parked = new Set(); // { job, position, deadline, cancel }
+  #parked = new Set(); // { job, position, deadline, cancel, keys }
+  #parkedByKey = new Map(); // key -> Set of parked entries waiting on it
+  #parkedOnAny = new Set(); // parked entries that named no key: any write wakes them
   #position = 0;      // the core's stream position after the last call
 
   // Durability bookkeeping: every call that wrote takes a number; a save
@@ -285,11 +289,11 @@ class Hometab {
     return this.#exclusive(async () => {
       if (this.#state === 'closed') return;
       await this.flush().catch(() => {});
-      for (const entry of this.#parked) {
+      for (const entry of [...this.#parked]) {
         entry.cancel();
+        this.#unpark(entry);
         entry.job.resolve(httpError(503, 'M_UNKNOWN', 'The in-browser server is shutting down.'));
       }
-      this.#parked.clear();
       this.#core?.close();
       if (this.#opts.ownInstance) this.#core = null; // its memory goes with it
       this.#store?.close();
@@ -517,8 +521,16 @@ class Hometab {
     const position = this.#core.streamPosition();
     if (position !== this.#position) {
       this.#position = position;
-      for (const entry of [...this.#parked]) if (position > entry.position) this.#wake(entry, false);
+      for (const entry of this.#concerned(result)) if (position > entry.position) this.#wake(entry, false);
     }
+  }
+
+  // The parked long-polls the write behind `result` may concern.
+  #concerned(result) {
+    if (result.outcome === OUTCOME_PARK || result.wakeAll) return [...this.#parked];
+    const found = new Set(this.#parkedOnAny);
+    for (const key of result.wakeKeys) for (const entry of this.#parkedByKey.get(key) ?? []) found.add(entry);
+    return [...found];
   }
 
   // Durable mode: an answer leaves only once the state it may show is saved.
@@ -545,12 +557,18 @@ class Hometab {
       return; // #drain's loop runs it next
     }
     const wakeAt = Math.min(result.parkDeadline, job.received + this.#opts.parkCapMs);
-    const entry = { job, position: result.parkPosition, deadline: result.parkDeadline, cancel: null };
+    const entry = { job, position: result.parkPosition, deadline: result.parkDeadline, cancel: null,
+      keys: result.parkKeys };
     entry.cancel = clock.schedule(wakeAt, () => this.#wake(entry, true));
     this.#parked.add(entry);
+    if (!entry.keys.length) this.#parkedOnAny.add(entry);
+    for (const key of entry.keys) {
+      if (!this.#parkedByKey.has(key)) this.#parkedByKey.set(key, new Set());
+      this.#parkedByKey.get(key).add(entry);
+    }
     if (job.signal && !job.onAbort) {
       job.onAbort = () => {
-        if (this.#parked.delete(entry)) {
+        if (this.#unpark(entry)) {
           entry.cancel();
           job.reject(job.signal.reason);
         }
@@ -559,8 +577,20 @@ class Hometab {
     }
   }
 
+  // Takes a parked entry out of the set and the index; false if it was not in.
+  #unpark(entry) {
+    if (!this.#parked.delete(entry)) return false;
+    this.#parkedOnAny.delete(entry);
+    for (const key of entry.keys) {
+      const waiting = this.#parkedByKey.get(key);
+      waiting?.delete(entry);
+      if (waiting?.size === 0) this.#parkedByKey.delete(key);
+    }
+    return true;
+  }
+
   #wake(entry, atDeadline) {
-    if (!this.#parked.delete(entry)) return;
+    if (!this.#unpark(entry)) return;
     entry.cancel();
     // At the cap, the core is told its own deadline has come.
     if (atDeadline) entry.job.now = Math.max(this.#opts.clock.now(), entry.deadline);

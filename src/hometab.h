@@ -8,9 +8,19 @@
  * A request that must wait (a long-polling /sync) is not answered: the core
  * returns HT_PARK with a stream position and a deadline. The host keeps the
  * request bytes aside and calls ht_core_handle() again with the same bytes
- * and the same received_ms once ht_core_stream_position() has moved past
+ * and the same meta.received_ms once ht_core_stream_position() has moved past
  * park_position, or once now_ms reaches park_deadline_ms. On that call the
  * core either answers or, if nothing new is there yet, parks again.
+ *
+ * Waking is scoped: a parked request names the keys it waits on (its user,
+ * its rooms: park_keys), and an answer that moved the stream names the keys
+ * its write touched (wake_keys). The host calls a parked request again only
+ * when a write touched one of its keys, or when either side names none: a
+ * request with no park_keys waits on every write, and an answer with
+ * wake_all set may concern every parked request. Keys are opaque numbers;
+ * equal keys mean "may concern". Waking more than needed is always safe
+ * (the request parks again); waking less never happens if hosts follow this
+ * rule.
  *
  * A host that can run work on other threads sets offload_hashing. Then a
  * request that needs a password hashed or checked (Argon2: tens of
@@ -57,8 +67,13 @@ typedef struct ht_config {
     bool wal;                 /* journal_mode=WAL (native); off in the browser */
     bool rate_limit;          /* limits on costly calls (routes flagged HT_ROUTE_RATE_LIMITED) */
     ht_rate rate_user;        /* authenticated calls: one bucket per user */
-    ht_rate rate_login;       /* POST /login: one bucket shared by every caller */
-    ht_rate rate_register;    /* POST /register: one bucket shared by every caller */
+    /* Logins are charged only when they cost an Argon2 check (the account
+     * exists and has a password), to three buckets: */
+    ht_rate rate_login;         /* ...one shared by every caller (bounds the hashing) */
+    ht_rate rate_login_address; /* ...one per client address (meta.client_address) */
+    ht_rate rate_login_account; /* ...one per account, taken by failed attempts only */
+    ht_rate rate_register;      /* POST /register: one bucket shared by every caller... */
+    ht_rate rate_register_address; /* ...and one per client address */
     unsigned long pwhash_opslimit; /* Argon2id time cost */
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
@@ -93,17 +108,34 @@ typedef struct ht_log_line {
     const char *text; /* one line, no newline */
 } ht_log_line;
 
+/* The body of an answer too large to copy whole (a media download): the
+ * host reads it a piece at a time as the client takes it. */
+typedef struct ht_body ht_body;
+
 typedef struct ht_result {
     ht_outcome outcome;
     /* The response bytes; valid until the next call into the core. */
     const unsigned char *response;
     size_t response_len;
-    /* HT_PARK: call again once the stream position exceeds this... */
+    /* HT_PARK: call again once the stream position exceeds this (through a
+     * write that touched one of park_keys, if there are any)... */
     uint64_t park_position;
     /* ...or once the clock reaches this (milliseconds since the epoch). */
     int64_t park_deadline_ms;
+    const uint64_t *park_keys; /* valid until the next call into the core */
+    size_t park_key_count;     /* 0: any write may concern it */
+    /* HT_ANSWER that moved the stream: the keys the write touched (valid
+     * until the next call), or wake_all when it may concern anyone. */
+    const uint64_t *wake_keys;
+    size_t wake_key_count;
+    bool wake_all;
     /* HT_WORK: the work, owned by the host until ht_core_work_done(). */
     ht_work *work;
+    /* HT_ANSWER: when set, `response` is only the head (its Content-Length
+     * counts the body) and the body_len bytes of the body come from
+     * ht_core_body_read(); the host owns `body` until ht_core_body_close(). */
+    ht_body *body;
+    uint64_t body_len;
     bool wrote;            /* the request committed a change to the database */
     bool close_connection; /* the client asked for it, or the request was unreadable */
     /* Lines for the host's log (see ht_log_line); valid until the next call. */
@@ -111,20 +143,40 @@ typedef struct ht_result {
     size_t log_count;
 } ht_result;
 
-/* Handles one request. `bytes` need not be NUL-terminated and may hold a
- * binary body. received_ms is when the host first received the request (it
- * fixes a long-poll's deadline across calls); now_ms is the current time. */
-void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
-                    int64_t received_ms, int64_t now_ms, ht_result *out);
+/* What the host knows about a request beyond its bytes. Nothing here may
+ * come from the request itself (a client can write any header): only the
+ * transport that carried the bytes can vouch for it. Zero it, then set what
+ * the host knows; fields are only ever added, and a zero field means
+ * "unknown". */
+typedef struct ht_request_meta {
+    int64_t received_ms;        /* when the host first received the request: it
+                                 * fixes a long-poll's deadline across calls */
+    int64_t now_ms;             /* the current time (ms since the epoch) */
+    const char *client_address; /* the peer's IP address as text ("192.0.2.7",
+                                 * "2001:db8::1"); NULL: none (the browser) */
+    const char *peer_server;    /* the server name the transport authenticated
+                                 * (federation); NULL: none */
+    bool operator;              /* the operator's own command on the server's
+                                 * machine (hometab create-user, admin...): the
+                                 * admin API (/_synapse/admin/) answers it
+                                 * without an access token; every other route
+                                 * as it would anyone */
+} ht_request_meta;
 
-/* Handles one request with the operator's own authority: the calls of the
- * admin API (/_synapse/admin/...) are answered without an access token,
- * as "the operator". For the native binary's commands (hometab
- * create-user, hometab admin ...), run on the server's machine by whoever
- * may open its database; every other route answers as it would to anyone.
- * Never HT_PARK; HT_WORK only if offload_hashing is set. */
-void ht_core_handle_operator(ht_core *core, const unsigned char *bytes, size_t len, int64_t now_ms,
-                             ht_result *out);
+/* Handles one request. `bytes` need not be NUL-terminated and may hold a
+ * binary body. A request called again (after HT_PARK or HT_WORK) keeps its
+ * received_ms; the strings in meta need only last for the call. */
+void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
+                    const ht_request_meta *meta, ht_result *out);
+
+/* Reads the next bytes of a streamed body into buf (at most cap): returns
+ * how many, 0 once it is all read, or -1 if it can no longer be read (its
+ * file was deleted): the host then closes the connection, so the client
+ * sees a body shorter than its Content-Length. Called between calls into
+ * the core, in any order with other requests. */
+long ht_core_body_read(ht_core *core, ht_body *body, unsigned char *buf, size_t cap);
+/* Ends a streamed body, read to its end or not (the client went away). */
+void ht_core_body_close(ht_core *core, ht_body *body);
 
 /* What the database holds, for the line a host prints at start. */
 typedef struct ht_core_summary {
@@ -177,5 +229,18 @@ uint64_t ht_core_stream_position(const ht_core *core);
  * "100 Continue" before the client sends its body. */
 long ht_request_length(const ht_config *cfg, const unsigned char *bytes, size_t len,
                        bool *expects_continue);
+
+/* How far ht_request_length_resume() got through a request still arriving.
+ * Its fields are the core's; zero it for each new request. */
+typedef struct ht_framing {
+    size_t chunk_at; /* where the next chunk of a chunked body starts (0: none read) */
+    size_t decoded;  /* data bytes in the chunks before it */
+} ht_framing;
+
+/* The same, for a host that calls again as more bytes of the same request
+ * arrive (and never changes those it passed before): a long chunked body is
+ * then read once, not again from its start on every call. */
+long ht_request_length_resume(const ht_config *cfg, const unsigned char *bytes, size_t len,
+                              ht_framing *framing, bool *expects_continue);
 
 #endif

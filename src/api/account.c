@@ -156,9 +156,10 @@ ht_reply ht_api_login(ht_ctx *ctx) {
     const char *user_id = ht_login_user_id(ctx, user);
     ht_user_row row;
     bool ok = false;
+    /* Only a check that runs Argon2 is charged to the login rate limits. */
     if (user_id && strlen(password) <= HT_MAX_PASSWORD_BYTES &&
         ht_store_user_get(ctx->env->store, ctx->arena, user_id, &row) && row.password_hash &&
-        !ht_password_check(ctx, row.password_hash, password, &ok, &err))
+        !ht_password_check_login(ctx, user_id, row.password_hash, password, &ok, &err))
         return err;
     if (!ok) return ht_reply_error(HT_M_FORBIDDEN, "Invalid user name or password.");
     if (row.deactivated) return ht_reply_error(HT_M_USER_DEACTIVATED, "This account has been deactivated.");

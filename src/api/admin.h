@@ -8,7 +8,7 @@
 
 /* The door's check for HT_ROUTE_ADMIN routes: the caller's access token
  * must belong to a server admin (403 M_FORBIDDEN otherwise, logged), or the
- * call comes from the operator (ht_core_handle_operator). Sets ctx->admin. */
+ * call comes from the operator (ht_request_meta.operator). Sets ctx->admin. */
 ht_error ht_admin_check(ht_ctx *ctx, bool operator);
 
 /* A local user id from the path: valid and on this server (400

@@ -28,6 +28,7 @@
 #include "store/meta.h"
 #include "store/store.h"
 #include "util/crypto.h"
+#include "util/wake.h"
 
 enum {
     MEDIA_ID_LENGTH = 24,
@@ -224,9 +225,7 @@ ht_reply ht_api_media_upload_to(ht_ctx *ctx) {
     if (!ht_store_media_fill(ctx->env->store, media_id, ctx->now_ms, type, filename, ctx->req->body,
                              ctx->req->body_len))
         return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be stored.");
-    /* Downloads waiting for this file are parked on the stream: move it. */
-    ht_store_stream_advance(ctx->env->store);
-    return ht_reply_empty();
+    return ht_reply_empty(); /* filling moved the stream for the downloads waiting */
 }
 
 /* How long a download may wait for a pending upload: timeout_ms (spec),
@@ -238,24 +237,24 @@ static bool stall_param(ht_ctx *ctx, int64_t *stall, ht_reply *err) {
 
 /* A file that exists but whose bytes have not arrived: wait for them (the
  * host calls again when the stream moves), or say so once the time is up. */
-static ht_reply media_not_yet(ht_ctx *ctx, int64_t stall) {
+static ht_reply media_not_yet(ht_ctx *ctx, const char *media_id, int64_t stall) {
     int64_t deadline = ctx->received_ms + stall;
-    if (ctx->now_ms < deadline)
-        return (ht_reply){.park = true,
-                          .park_position = ht_store_stream_position(ctx->env->store),
-                          .park_deadline_ms = deadline};
+    if (ctx->now_ms < deadline) {
+        uint64_t *key = ht_arena_alloc(ctx->arena, sizeof *key);
+        *key = ht_wake_key(HT_WAKE_MEDIA, media_id); /* touched when its bytes arrive */
+        return ht_reply_park(ht_store_stream_position(ctx->env->store), deadline, key, 1);
+    }
     return ht_reply_error(HT_M_NOT_YET_UPLOADED, "The file has not been uploaded yet.");
 }
 
 /* The stored bytes with their headers, named `name` (or as uploaded). */
 static ht_reply serve(ht_ctx *ctx, const char *media_id, const ht_media_row *row, const char *name) {
-    size_t len;
-    const unsigned char *data = ht_store_media_data(ctx->env->store, ctx->arena, media_id, &len);
-    if (!data) return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
     if (!name || !*name || !filename_valid(name)) name = row->filename;
     const char *type = row->content_type ? row->content_type : "application/octet-stream";
-    return (ht_reply){.raw = data,
-                      .raw_len = len,
+    /* The bytes are not copied here: the door reads them from the database
+     * as the client takes them (matrix/handler.h, media_id). */
+    return (ht_reply){.media_id = media_id,
+                      .raw_len = (size_t)row->size,
                       .content_type = type,
                       .extra_headers = ht_arena_printf(ctx->arena, "Content-Disposition: %s\r\n%s",
                                                        content_disposition(ctx->arena, type, name),
@@ -268,7 +267,7 @@ ht_reply ht_api_media_download(ht_ctx *ctx) {
     int64_t stall;
     ht_reply err;
     if (!stall_param(ctx, &stall, &err) || !media_find(ctx, &media_id, &row, &err)) return err;
-    if (!row.uploaded) return media_not_yet(ctx, stall);
+    if (!row.uploaded) return media_not_yet(ctx, media_id, stall);
     return serve(ctx, media_id, &row, ht_param_get(ctx, "fileName"));
 }
 
@@ -308,7 +307,7 @@ ht_reply ht_api_media_thumbnail(ht_ctx *ctx) {
     if (method && strcmp(method, "crop") != 0 && strcmp(method, "scale") != 0)
         return ht_reply_error(HT_M_INVALID_PARAM, "method must be \"crop\" or \"scale\".");
     if (!media_find(ctx, &media_id, &row, &err)) return err;
-    if (!row.uploaded) return media_not_yet(ctx, stall);
+    if (!row.uploaded) return media_not_yet(ctx, media_id, stall);
     if (is_own_thumbnail(&row)) return serve(ctx, media_id, &row, NULL);
     return ht_reply_error(HT_M_UNKNOWN, "This server does not scale images, and this file is not a small image: "
                                         "download it instead.");

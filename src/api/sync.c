@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "store/to_device.h"
 #include "util/json.h"
+#include "util/wake.h"
 
 enum { DEFAULT_TIMELINE_LIMIT = 10, MAX_TIMELINE_LIMIT = 100, MAX_TIMEOUT_MS = 60000, MAX_HEROES = 5 };
 
@@ -202,6 +203,24 @@ static bool sync_e2ee(sync_req *s, json_t *out) {
 }
 
 
+/* "Nothing new yet": park, woken only by writes that touch the user or a
+ * room they are joined to (util/wake.h): everything a sync reports is one
+ * of those (events, receipts, typing and the presence and device lists of
+ * room-mates by room; account data, to-device messages, invites and their
+ * own membership changes by user). In more rooms than a parked request may
+ * name, any write wakes it. */
+static ht_reply park(ht_ctx *ctx, int64_t position, int64_t deadline, const ht_membership_row *rooms, size_t n) {
+    uint64_t *keys = ht_arena_alloc(ctx->arena, HT_MAX_PARK_KEYS * sizeof *keys);
+    size_t count = 0;
+    keys[count++] = ht_wake_key(HT_WAKE_USER, ctx->auth.user_id);
+    for (size_t i = 0; i < n && keys; i++) {
+        if (strcmp(rooms[i].membership, "join") != 0) continue;
+        if (count == HT_MAX_PARK_KEYS) keys = NULL;
+        else keys[count++] = ht_wake_key(HT_WAKE_ROOM, rooms[i].room_id);
+    }
+    return ht_reply_park((uint64_t)position, ht_sync_wake_at(ctx, deadline), keys, count);
+}
+
 static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
     memset(s, 0, sizeof *s);
     s->ctx = ctx;
@@ -240,9 +259,11 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     /* "s0" (a server with no events yet) is a real token: a client that got
      * it must be able to wait on it, or it would poll in a tight loop. */
     bool may_wait = timeout > 0 && ctx->now_ms < deadline && !s.full_state && s.has_since;
-    if (may_wait && s.since == position)
-        return (ht_reply){.park = true, .park_position = (uint64_t)position,
-                          .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
+    if (may_wait && s.since == position) {
+        ht_membership_row *joined;
+        size_t count = ht_store_memberships_of_user(ctx->env->store, ctx->arena, ctx->auth.user_id, &joined);
+        return park(ctx, position, deadline, joined, count);
+    }
     position = sync_to_device_upto(&s, position);
     s.upto = position;
     ht_sync_scope scope = {.since = s.since, .upto = position, .filter = s.filter};
@@ -291,8 +312,7 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
         json_decref(knock);
         json_decref(e2ee);
         json_decref(globals);
-        return (ht_reply){.park = true, .park_position = (uint64_t)position,
-                          .park_deadline_ms = ht_sync_wake_at(ctx, deadline)};
+        return park(ctx, position, deadline, rooms, n);
     }
     json_t *reply = json_pack("{s:s, s:{s:o, s:o, s:o, s:o}, s:{s:[]}, s:{s:[]}}", "next_batch",
                               ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",

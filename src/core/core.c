@@ -6,21 +6,14 @@
  * success and no SQL failed; otherwise it is rolled back, so an error answer
  * always means "nothing changed".
  *
- * Rate limits. The core sees only request bytes, not who sent them, so it
- * keys its buckets by what it does know. Authenticated calls that cost the
- * server (sending events, creating rooms, hashing a new password) take from
- * the caller's own bucket, keyed by user id: one noisy user cannot slow
- * anyone else. Login and registration have no user yet; they take from one
- * bucket per action shared by every caller, with a generous burst. We chose
- * that over a client address because the address would have to come from a
- * header the host adds (and must strip from client input), it is wrong
- * behind any reverse proxy, and it means nothing in the browser host. What
- * these two calls put at risk is server-wide anyway: each one runs Argon2,
- * so the shared bucket bounds the CPU spent hashing and the rate of password
- * guesses against every account at once. The price is that a flood of
- * logins can delay other people's logins (never their sessions, which keep
- * working); the native host's per-address connection cap bounds how much of
- * that one address can do. */
+ * Rate limits. Authenticated calls that cost the server (sending events,
+ * creating rooms, hashing a new password) take from the caller's own
+ * bucket, keyed by user id: one noisy user cannot slow anyone else.
+ * Registration has no user yet: it takes from one bucket shared by every
+ * caller and from one per client address, the address the host vouches for
+ * in ht_request_meta (the TCP peer natively; never a header, which anyone
+ * can write). Logins are charged inside the handler, only when they cost an
+ * Argon2 check: core/login_limit.c. */
 #include "hometab.h"
 
 #include <stdio.h>
@@ -31,6 +24,7 @@
 #include "api/auth.h"
 #include "api/unread.h"
 #include "core/core.h"
+#include "core/login_limit.h"
 #include "core/rate_limit.h"
 #include "core/work.h"
 #include "http/request.h"
@@ -39,13 +33,14 @@
 #include "room/server_key.h"
 #include "router/router.h"
 #include "store/admin.h"
+#include "store/media.h"
 #include "store/meta.h"
 #include "store/store.h"
 #include "util/crypto.h"
 #include "util/glob.h"
 #include "util/oom.h"
 
-enum { ARENA_BLOCK = 64 * 1024 };
+enum { ARENA_BLOCK = 64 * 1024, OUT_KEEP_BYTES = 256 * 1024 };
 
 void ht_config_defaults(ht_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -64,6 +59,13 @@ void ht_config_defaults(ht_config *cfg) {
     cfg->rate_user = (ht_rate){10.0, 50};
     cfg->rate_login = (ht_rate){1.0, 30};
     cfg->rate_register = (ht_rate){0.5, 20};
+    /* One address gets a tenth of the server's logins and registrations, so
+     * one client cannot empty the shared buckets; an account's failures
+     * refill faster than one address may try, so one client guessing cannot
+     * lock the owner out (see core/login_limit.c). */
+    cfg->rate_login_address = (ht_rate){0.1, 10};
+    cfg->rate_login_account = (ht_rate){0.2, 20};
+    cfg->rate_register_address = (ht_rate){0.05, 10};
     cfg->pwhash_opslimit = 2;
     cfg->pwhash_memlimit = 19u * 1024 * 1024;
     /* Clients long-poll every 30 s or so: three minutes of silence means
@@ -141,18 +143,47 @@ static ht_param *copy_params(ht_arena *arena, const ht_match *m) {
     return params;
 }
 
-static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, bool close) {
+static void reply_release(ht_reply *reply) {
+    json_decref(reply->json);
+    json_decref(reply->error_extra);
+    reply->json = reply->error_extra = NULL;
+}
+
+/* A stored file's bytes for the answer: read whole when small, else handed
+ * to the host as a body to stream (*out). False if they cannot be read. */
+static bool media_body(ht_core *core, const ht_reply *reply, ht_response *res, ht_result *out) {
+    res->body_len = reply->raw_len;
+    if (res->omit_body) return true; /* HEAD: the length is all it needs */
+    if (reply->raw_len > HT_STREAM_ABOVE) {
+        res->omit_body = true; /* the head now, the body as the client takes it */
+        out->body = ht_body_of_media(reply->media_id, reply->raw_len);
+        out->body_len = reply->raw_len;
+        return true;
+    }
+    unsigned char *bytes = ht_arena_alloc(&core->arena, reply->raw_len + 1);
+    res->body = bytes;
+    return ht_store_media_read(core->env.store, reply->media_id, 0, bytes, reply->raw_len);
+}
+
+static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, bool close, ht_result *out) {
     ht_response res = {.status = reply->status ? reply->status : 200,
                        .extra_headers = reply->extra_headers,
                        .close = close,
                        .omit_body = strcmp(req->method, "HEAD") == 0};
     char *text = NULL;
+    if (reply->media_id && !reply->error.code && !media_body(core, reply, &res, out)) {
+        reply_release(reply);
+        *reply = ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
+        res = (ht_response){.close = close, .omit_body = strcmp(req->method, "HEAD") == 0};
+    }
     if (reply->error.code) {
         json_t *body = ht_error_json(reply->error);
         if (reply->error_extra) json_object_update(body, reply->error_extra);
         text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         json_decref(body);
         res.status = ht_error_status(reply->error);
+    } else if (reply->media_id) {
+        res.content_type = reply->content_type;
     } else if (reply->raw) {
         res.body = reply->raw;
         res.body_len = reply->raw_len;
@@ -171,42 +202,32 @@ static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, b
     free(text);
 }
 
-static void reply_release(ht_reply *reply) {
-    json_decref(reply->json);
-    json_decref(reply->error_extra);
-    reply->json = reply->error_extra = NULL;
-}
-
-/* Takes a token from the bucket the route names (see the top of this file).
- * Returns false, with the 429 reply, when the bucket is empty. */
+/* Takes a token from the buckets the route names (see the top of this
+ * file). Returns false, with the 429 reply, when one is empty. Logins are
+ * not charged here but where they cost: core/login_limit.c. */
 static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route, ht_reply *reply) {
     if (!core->cfg.rate_limit) return true;
-    const char *key;
-    ht_rate rule;
-    if (route->flags & HT_ROUTE_RATE_LOGIN) {
-        key = "login";
-        rule = core->cfg.rate_login;
-    } else if (route->flags & HT_ROUTE_RATE_REGISTER) {
-        key = "register";
-        rule = core->cfg.rate_register;
-    } else if ((route->flags & HT_ROUTE_RATE_LIMITED) && ctx->authenticated) {
-        key = ht_arena_printf(ctx->arena, "user %s", ctx->auth.user_id);
-        rule = core->cfg.rate_user;
-    } else {
+    int64_t retry_ms;
+    if (route->flags & HT_ROUTE_RATE_REGISTER) {
+        const char *address = ht_address_bucket(ctx->arena, "register", ctx->client_address);
+        if ((address &&
+             !ht_rate_limit_take(core->limits, address, core->cfg.rate_register_address, ctx->now_ms, &retry_ms)) ||
+            !ht_rate_limit_take(core->limits, "register", core->cfg.rate_register, ctx->now_ms, &retry_ms)) {
+            *reply = ht_reply_rate_limited(ctx, retry_ms);
+            return false;
+        }
         return true;
     }
-    int64_t retry_ms;
-    if (ht_rate_limit_take(core->limits, key, rule, ctx->now_ms, &retry_ms)) return true;
-    *reply = ht_reply_error(HT_M_LIMIT_EXCEEDED, "Too many requests; please wait a moment and try again.");
-    reply->error_extra = json_pack("{s:I}", "retry_after_ms", (json_int_t)retry_ms);
-    reply->extra_headers =
-        ht_arena_printf(ctx->arena, "Retry-After: %lld\r\n", (long long)((retry_ms + 999) / 1000));
+    if (!(route->flags & HT_ROUTE_RATE_LIMITED) || !ctx->authenticated) return true;
+    const char *key = ht_arena_printf(ctx->arena, "user %s", ctx->auth.user_id);
+    if (ht_rate_limit_take(core->limits, key, core->cfg.rate_user, ctx->now_ms, &retry_ms)) return true;
+    *reply = ht_reply_rate_limited(ctx, retry_ms);
     return false;
 }
 
 /* Routes, authenticates and runs the handler inside a transaction.
- * operator: the call comes from ht_core_handle_operator. */
-static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote, bool *committed) {
+ * operator: the call comes from the operator's command (meta.operator). */
+static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote, bool *committed, ht_result *out) {
     const ht_request *req = ctx->req;
     if (strcmp(req->method, "OPTIONS") == 0) return ht_reply_empty(); /* CORS preflight */
 
@@ -229,6 +250,7 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
     int64_t changes_before = ht_store_change_count(core->env.store);
     if (!ht_store_begin(core->env.store))
         return ht_reply_error(HT_M_SERVER_ERROR, "The database is not available.");
+    ht_store_scope_begin(core->env.store, core->stream_position);
     ht_reply reply = {0};
     if (match.route->flags & HT_ROUTE_ADMIN) {
         ht_error err = ht_admin_check(ctx, operator);
@@ -266,7 +288,11 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
     }
     *committed = true;
     *wrote = changed;
-    if (changed) core->stream_position = position;
+    if (changed) {
+        if (position != core->stream_position)
+            out->wake_all = !ht_store_scope_keys(core->env.store, position, &out->wake_keys, &out->wake_key_count);
+        core->stream_position = position;
+    }
     return reply;
 }
 
@@ -300,11 +326,15 @@ static void log_admin_call(ht_core *core, const ht_ctx *ctx, const ht_reply *rep
            ctx->admin, req->method, path, status, detail ? ": " : "", detail ? detail : "");
 }
 
-static void handle(ht_core *core, const unsigned char *bytes, size_t len, int64_t received_ms,
-                   int64_t now_ms, bool operator, ht_result *out) {
+void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const ht_request_meta *meta,
+                    ht_result *out) {
     memset(out, 0, sizeof *out);
+    int64_t now_ms = meta->now_ms, received_ms = meta->received_ms;
     core->clock_ms = now_ms;
     ht_arena_reset(&core->arena);
+    /* The previous answer is gone; a buffer a large one grew goes with it,
+     * so the core does not keep its largest answer's size for ever. */
+    if (core->out.cap > OUT_KEEP_BYTES) ht_buf_free(&core->out);
     ht_buf_clear(&core->out);
     core->log = (ht_request_log){0};
 
@@ -320,9 +350,11 @@ static void handle(ht_core *core, const unsigned char *bytes, size_t len, int64_
         core->env.match_budget = HT_MATCH_BUDGET;
         ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .req = &req,
                       .received_ms = received_ms, .now_ms = now_ms,
+                      .client_address = meta->client_address, .peer_server = meta->peer_server,
+                      .limits = core->cfg.rate_limit ? core->limits : NULL,
                       .req_bytes = bytes, .req_len = len};
         bool wrote = false, committed = false;
-        ht_reply reply = dispatch(core, &ctx, operator, &wrote, &committed);
+        ht_reply reply = dispatch(core, &ctx, meta->operator, &wrote, &committed, out);
         json_decref(ctx.body_json);
         if (ctx.work) {
             /* Nothing of this pass stays, its log lines neither: the
@@ -335,12 +367,14 @@ static void handle(ht_core *core, const unsigned char *bytes, size_t len, int64_
             out->outcome = HT_PARK;
             out->park_position = reply.park_position;
             out->park_deadline_ms = reply.park_deadline_ms;
+            out->park_keys = reply.park_keys;
+            out->park_key_count = reply.park_key_count;
             reply_release(&reply);
             return;
         }
         if (ctx.admin) log_admin_call(core, &ctx, &reply, committed);
         hand_out_log(core, committed, out);
-        write_reply(core, &req, &reply, !req.keep_alive);
+        write_reply(core, &req, &reply, !req.keep_alive, out);
         reply_release(&reply);
         ht_work_request_answered(&ctx);
         out->wrote = wrote;
@@ -349,16 +383,6 @@ static void handle(ht_core *core, const unsigned char *bytes, size_t len, int64_
     out->outcome = HT_ANSWER;
     out->response = core->out.data;
     out->response_len = core->out.len;
-}
-
-void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, int64_t received_ms,
-                    int64_t now_ms, ht_result *out) {
-    handle(core, bytes, len, received_ms, now_ms, false, out);
-}
-
-void ht_core_handle_operator(ht_core *core, const unsigned char *bytes, size_t len, int64_t now_ms,
-                             ht_result *out) {
-    handle(core, bytes, len, now_ms, now_ms, true, out);
 }
 
 void ht_core_summarize(ht_core *core, ht_core_summary *out) {

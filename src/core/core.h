@@ -27,4 +27,12 @@ struct ht_core {
     ht_request_log log;     /* the current request's lines for the host's log */
 };
 
+/* Answers with bodies larger than this are streamed (core/body.c); smaller
+ * ones are read whole into the response. One read gives at most
+ * HT_BODY_MAX_PIECE bytes. */
+enum { HT_STREAM_ABOVE = 64 * 1024, HT_BODY_MAX_PIECE = 1 << 20 };
+
+/* A streamed body: the `length` bytes of a stored media file. */
+ht_body *ht_body_of_media(const char *media_id, uint64_t length);
+
 #endif

@@ -81,13 +81,41 @@ static void make_room(ht_rate_limiter *rl, int64_t now_ms) {
     }
 }
 
+static bucket *find(ht_rate_limiter *rl, const char *key, uint32_t *slot) {
+    *slot = ht_hash_string(HT_HASH_START, key) % SLOTS;
+    bucket *b = rl->slots[*slot];
+    while (b && strcmp(b->key, key) != 0) b = b->next;
+    return b;
+}
+
+/* How long until the bucket holds a whole token again. */
+static int64_t wait_ms(const bucket *b, ht_rate rule) {
+    double wait = (1.0 - b->tokens) * 1000.0 / rule.per_second;
+    int64_t ms = (int64_t)wait;
+    if ((double)ms < wait) ms++; /* round up: asking again sooner would fail */
+    return ms < 1 ? 1 : ms;
+}
+
+bool ht_rate_limit_peek(ht_rate_limiter *rl, const char *key, ht_rate rule, int64_t now_ms,
+                        int64_t *retry_after_ms) {
+    *retry_after_ms = 0;
+    if (rule.per_second <= 0 || rule.burst == 0) return true;
+    uint32_t slot;
+    bucket *b = find(rl, key, &slot);
+    if (!b) return true; /* a bucket not kept is full */
+    b->rule = rule;
+    refill(b, now_ms);
+    if (b->tokens >= 1.0) return true;
+    *retry_after_ms = wait_ms(b, rule);
+    return false;
+}
+
 bool ht_rate_limit_take(ht_rate_limiter *rl, const char *key, ht_rate rule, int64_t now_ms,
                         int64_t *retry_after_ms) {
     *retry_after_ms = 0;
     if (rule.per_second <= 0 || rule.burst == 0) return true;
-    uint32_t slot = ht_hash_string(HT_HASH_START, key) % SLOTS;
-    bucket *b = rl->slots[slot];
-    while (b && strcmp(b->key, key) != 0) b = b->next;
+    uint32_t slot;
+    bucket *b = find(rl, key, &slot);
     if (!b) {
         if (rl->count >= MAX_BUCKETS) make_room(rl, now_ms);
         size_t len = strlen(key);
@@ -105,9 +133,6 @@ bool ht_rate_limit_take(ht_rate_limiter *rl, const char *key, ht_rate rule, int6
         b->tokens -= 1.0;
         return true;
     }
-    double wait = (1.0 - b->tokens) * 1000.0 / rule.per_second;
-    int64_t ms = (int64_t)wait;
-    if ((double)ms < wait) ms++; /* round up: asking again sooner would fail */
-    *retry_after_ms = ms < 1 ? 1 : ms;
+    *retry_after_ms = wait_ms(b, rule);
     return false;
 }

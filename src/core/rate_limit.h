@@ -24,6 +24,10 @@ void ht_rate_limiter_free(ht_rate_limiter *rl);
 bool ht_rate_limit_take(ht_rate_limiter *rl, const char *key, ht_rate rule, int64_t now_ms,
                         int64_t *retry_after_ms);
 
+/* Whether a call would be allowed now, without taking the token. */
+bool ht_rate_limit_peek(ht_rate_limiter *rl, const char *key, ht_rate rule, int64_t now_ms,
+                        int64_t *retry_after_ms);
+
 /* How many buckets are kept (for tests: the table stays bounded). */
 size_t ht_rate_limiter_size(const ht_rate_limiter *rl);
 

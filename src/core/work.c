@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/login_limit.h"
 #include "util/crypto.h"
 #include "util/oom.h"
 
@@ -183,6 +184,23 @@ bool ht_password_check(ht_ctx *ctx, const char *hash, const char *password, bool
     hand_out(ctx, true, password, hash);
     *wait = (ht_reply){0};
     return false;
+}
+
+/* True if this request's next password operation was already handed out
+ * and is back: the pass is a replay of an attempt already charged. */
+static bool next_operation_done(ht_ctx *ctx) {
+    if (!ctx->replay->done || !ctx->env->cfg->offload_hashing || !request_key(ctx)) return false;
+    for (ht_work *w = ctx->replay->done; w; w = w->next)
+        if (w->op == ctx->password_ops && memcmp(w->request, ctx->work_key, sizeof w->request) == 0) return true;
+    return false;
+}
+
+bool ht_password_check_login(ht_ctx *ctx, const char *user_id, const char *hash, const char *password,
+                             bool *ok, ht_reply *wait) {
+    if (!next_operation_done(ctx) && !ht_login_limit_admit(ctx, user_id, wait)) return false;
+    if (!ht_password_check(ctx, hash, password, ok, wait)) return false;
+    if (!*ok) ht_login_limit_failed(ctx, user_id);
+    return true;
 }
 
 bool ht_password_new(ht_ctx *ctx, const char *password, const char **hash, ht_reply *wait) {

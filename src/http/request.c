@@ -180,12 +180,26 @@ static bool scan_head(const ht_config *cfg, const unsigned char *b, size_t len, 
     return true;
 }
 
-/* Walks a chunked body starting at pos. Returns the position after the last
- * chunk and trailers, 0 if incomplete, or sets *error. When out is given the
- * chunk data is appended to it (it must have room for decoded_len bytes). */
-static size_t scan_chunks(const ht_config *cfg, const unsigned char *b, size_t len, size_t pos,
-                          size_t *decoded_len, unsigned char *out, ht_error *error) {
-    size_t total = 0;
+/* A chunked body is bounded by its framing too, not only by the data it
+ * decodes to: chunk-size lines with extensions and tiny chunks could
+ * otherwise make a small body arrive as hundreds of megabytes. The framing
+ * (size lines, extensions, line ends, trailers) may exceed the data by at
+ * most this much; real clients add a few bytes per chunk of many bytes. */
+enum { MAX_FRAMING_OVER_DATA = 64 * 1024 };
+
+/* Walks a chunked body: its chunks start at `start`; walking resumes at
+ * *resume_at (0: at start) with *resume_decoded data bytes before it, and
+ * leaves both at the last complete chunk, so bytes that keep arriving are
+ * read once. Returns the position after the last chunk and trailers, 0 if
+ * incomplete, or sets *error. When out is given the chunk data is appended
+ * to it (it must have room for decoded_len bytes). */
+static size_t scan_chunks(const ht_config *cfg, const unsigned char *b, size_t len, size_t start,
+                          size_t *resume_at, size_t *resume_decoded, size_t *decoded_len, unsigned char *out,
+                          ht_error *error) {
+    size_t pos = *resume_at ? *resume_at : start;
+    size_t total = *resume_at ? *resume_decoded : 0;
+    const ht_error too_much_framing =
+        err_status(413, HT_M_TOO_LARGE, "The chunked request body has far more framing than data.");
     for (;;) {
         size_t line_len;
         size_t next = next_line(b, len, pos, &line_len);
@@ -216,6 +230,10 @@ static size_t scan_chunks(const ht_config *cfg, const unsigned char *b, size_t l
             return 0;
         }
         pos = next;
+        if ((pos - start) - total > total + MAX_FRAMING_OVER_DATA) {
+            *error = too_much_framing;
+            return 0;
+        }
         if (size == 0) break;
         if (size > cfg->max_body_bytes || total + size > cfg->max_body_bytes) {
             *error = err_status(413, HT_M_TOO_LARGE, "The request body is too large.");
@@ -235,6 +253,9 @@ static size_t scan_chunks(const ht_config *cfg, const unsigned char *b, size_t l
             *error = err_status(400, HT_M_UNKNOWN, "A chunk is longer than its size says.");
             return 0;
         }
+        /* A whole chunk: the next call starts after it. */
+        *resume_at = pos;
+        *resume_decoded = total;
     }
     /* Trailer fields, ignored, up to a blank line; no larger than a head. */
     size_t trailers = pos;
@@ -247,29 +268,41 @@ static size_t scan_chunks(const ht_config *cfg, const unsigned char *b, size_t l
         }
         if (!next) return 0;
         pos = next;
+        if ((pos - start) - total > total + MAX_FRAMING_OVER_DATA) {
+            *error = too_much_framing;
+            return 0;
+        }
         if (line_len == 0) break;
     }
     *decoded_len = total;
     return pos;
 }
 
-long ht_request_length(const ht_config *cfg, const unsigned char *bytes, size_t len,
-                       bool *expects_continue) {
+long ht_request_length_resume(const ht_config *cfg, const unsigned char *bytes, size_t len, ht_framing *framing,
+                              bool *expects_continue) {
     head_info info;
     if (expects_continue) *expects_continue = false;
     if (!scan_head(cfg, bytes, len, &info)) return 0;
     if (info.error.code) return -1;
     if (expects_continue) *expects_continue = info.expects_continue;
     if (info.chunked) {
+        ht_framing fresh = {0};
+        if (!framing || framing->chunk_at > len) framing = &fresh;
         ht_error error = {0};
         size_t decoded;
-        size_t end = scan_chunks(cfg, bytes, len, info.head_len, &decoded, NULL, &error);
+        size_t end = scan_chunks(cfg, bytes, len, info.head_len, &framing->chunk_at, &framing->decoded, &decoded,
+                                 NULL, &error);
         if (error.code) return -1;
         return end ? (long)end : 0;
     }
     size_t total = info.head_len + (size_t)info.content_length;
     if (total > LONG_MAX) return -1;
     return len >= total ? (long)total : 0;
+}
+
+long ht_request_length(const ht_config *cfg, const unsigned char *bytes, size_t len,
+                       bool *expects_continue) {
+    return ht_request_length_resume(cfg, bytes, len, NULL, expects_continue);
 }
 
 
@@ -449,11 +482,13 @@ ht_error ht_http_parse(ht_arena *arena, const ht_config *cfg, const unsigned cha
     if (info.chunked) {
         ht_error chunk_err = {0};
         size_t decoded = 0;
-        size_t end = scan_chunks(cfg, bytes, len, info.head_len, &decoded, NULL, &chunk_err);
+        size_t at = 0, so_far = 0;
+        size_t end = scan_chunks(cfg, bytes, len, info.head_len, &at, &so_far, &decoded, NULL, &chunk_err);
         if (chunk_err.code) return chunk_err;
         if (!end) return err_status(400, HT_M_UNKNOWN, "The chunked request body is incomplete.");
         unsigned char *body = ht_arena_alloc(arena, decoded + 1);
-        scan_chunks(cfg, bytes, len, info.head_len, &decoded, body, &chunk_err);
+        at = so_far = 0;
+        scan_chunks(cfg, bytes, len, info.head_len, &at, &so_far, &decoded, body, &chunk_err);
         body[decoded] = '\0';
         out->body = body;
         out->body_len = decoded;

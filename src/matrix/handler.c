@@ -27,6 +27,20 @@ ht_reply ht_reply_status_error(int status, ht_errcode code, const char *message)
     return (ht_reply){.error = {code, status, message}};
 }
 
+ht_reply ht_reply_park(uint64_t position, int64_t deadline_ms, const uint64_t *keys, size_t key_count) {
+    if (key_count > HT_MAX_PARK_KEYS) keys = NULL, key_count = 0;
+    return (ht_reply){.park = true, .park_position = position, .park_deadline_ms = deadline_ms,
+                      .park_keys = keys, .park_key_count = keys ? key_count : 0};
+}
+
+ht_reply ht_reply_rate_limited(ht_ctx *ctx, int64_t retry_after_ms) {
+    ht_reply reply = ht_reply_error(HT_M_LIMIT_EXCEEDED, "Too many requests; please wait a moment and try again.");
+    reply.error_extra = json_pack("{s:I}", "retry_after_ms", (json_int_t)retry_after_ms);
+    reply.extra_headers =
+        ht_arena_printf(ctx->arena, "Retry-After: %lld\r\n", (long long)((retry_after_ms + 999) / 1000));
+    return reply;
+}
+
 ht_reply ht_reply_errorf(ht_ctx *ctx, ht_errcode code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -31,10 +31,14 @@ typedef struct ht_ctx {
     size_t param_count;
     int64_t received_ms;
     int64_t now_ms;         /* the request's clock: env->now_ms */
+    /* From the transport, never from the request (ht_request_meta); NULL
+     * when the host does not know. */
+    const char *client_address;
+    const char *peer_server;
     ht_auth auth;           /* set when the route requires authentication */
     bool authenticated;
     /* Admin routes (HT_ROUTE_ADMIN): who acts, for the log: the admin's
-     * user id, or "the operator" (ht_core_handle_operator, no token). */
+     * user id, or "the operator" (meta.operator, no token). */
     const char *admin;
     const char *admin_note; /* what an admin call changed, for its log line */
     json_t *body_json;      /* owned by the core; see ht_body_object */
@@ -47,13 +51,17 @@ typedef struct ht_ctx {
     unsigned password_ops;
     struct ht_work *work;
     struct ht_replay *replay; /* the door's memo of finished work (core/work.c) */
+    struct ht_rate_limiter *limits; /* the door's token buckets (core/rate_limit.h) */
 } ht_ctx;
 
 typedef struct ht_reply {
     int status;                 /* 0 means 200 */
     json_t *json;               /* owned: the core releases it */
-    const unsigned char *raw;   /* or raw bytes in the arena (media) */
+    const unsigned char *raw;   /* or raw bytes in the arena */
     size_t raw_len;
+    const char *media_id;       /* or the raw_len bytes of this stored file
+                                 * (store/media.h): the door reads them as the
+                                 * client takes them, never all at once */
     const char *content_type;
     const char *extra_headers;  /* whole "Name: value\r\n" lines */
     ht_error error;             /* error.code != HT_OK: an error reply */
@@ -61,7 +69,14 @@ typedef struct ht_reply {
     bool park;
     uint64_t park_position;
     int64_t park_deadline_ms;
+    const uint64_t *park_keys;  /* arena: wake only for writes touching one
+                                 * (util/wake.h); none: for any write */
+    size_t park_key_count;
 } ht_reply;
+
+/* The most keys a parked request may wait on; one that would need more
+ * waits on every write instead. */
+enum { HT_MAX_PARK_KEYS = 128 };
 
 typedef ht_reply (*ht_handler)(ht_ctx *ctx);
 
@@ -72,6 +87,11 @@ ht_reply ht_reply_error(ht_errcode code, const char *message);
 ht_reply ht_reply_errorf(ht_ctx *ctx, ht_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 ht_reply ht_reply_status_error(int status, ht_errcode code, const char *message);
+/* "Not yet": call again once the stream passes `position` through a write
+ * that touched one of `keys` (NULL: any write), or at `deadline_ms`. */
+ht_reply ht_reply_park(uint64_t position, int64_t deadline_ms, const uint64_t *keys, size_t key_count);
+/* 429 M_LIMIT_EXCEEDED with retry_after_ms and a Retry-After header. */
+ht_reply ht_reply_rate_limited(ht_ctx *ctx, int64_t retry_after_ms);
 
 /* A non-negative whole-number query parameter (limit, timeout, ...):
  * fallback when absent, max when larger. False with a 400 M_INVALID_PARAM

@@ -28,6 +28,14 @@ enum { HT_MAX_PASSWORD_BYTES = 1024 };
  * request must wait for the work: return *wait (it is discarded). */
 bool ht_password_check(ht_ctx *ctx, const char *hash, const char *password, bool *ok, ht_reply *wait);
 
+/* The same for a login as `user_id`: the attempt is first charged to the
+ * login rate limits (core/login_limit.c), once, on the pass that hands the
+ * check out; false with the 429 reply in *wait when a bucket is empty. A
+ * failed check counts against the account. Call it only when there is a
+ * stored hash to check: attempts that cost nothing are not charged. */
+bool ht_password_check_login(ht_ctx *ctx, const char *user_id, const char *hash, const char *password,
+                             bool *ok, ht_reply *wait);
+
 /* A new Argon2 hash of password into *hash (NULL if hashing failed). False
  * when the request must wait for the work: return *wait. */
 bool ht_password_new(ht_ctx *ctx, const char *password, const char **hash, ht_reply *wait);

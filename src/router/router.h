@@ -18,8 +18,7 @@ enum ht_route_flags {
     HT_ROUTE_AUTH = 1 << 0,      /* needs a valid access token */
     HT_ROUTE_AUTH_OPT = 1 << 1,  /* uses a token if one is given */
     HT_ROUTE_RATE_LIMITED = 1 << 2, /* costly for the server: the caller's own bucket (with AUTH) */
-    HT_ROUTE_RATE_LOGIN = 1 << 3,   /* the login bucket, shared by every caller */
-    HT_ROUTE_RATE_REGISTER = 1 << 4, /* the registration bucket, shared by every caller */
+    HT_ROUTE_RATE_REGISTER = 1 << 4, /* the registration buckets: every caller's and the address's */
     HT_ROUTE_ADMIN = 1 << 5,     /* a server admin's token, or the operator (api/admin.h) */
 };
 

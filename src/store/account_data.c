@@ -2,6 +2,7 @@
 #include "store/account_data.h"
 
 #include "store/db.h"
+#include "util/wake.h"
 
 bool ht_store_account_data_put(ht_store *store, const char *user_id, const char *room_id,
                                const char *type, const char *content, int64_t stream) {
@@ -11,6 +12,7 @@ bool ht_store_account_data_put(ht_store *store, const char *user_id, const char 
     ht_db_bind_text(s, 3, type);
     ht_db_bind_text(s, 4, content);
     ht_db_bind_int(s, 5, stream);
+    ht_db_touch(store, (uint64_t)stream, ht_wake_key(HT_WAKE_USER, user_id));
     return ht_db_exec(store, s);
 }
 

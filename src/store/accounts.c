@@ -88,18 +88,29 @@ bool ht_store_device_set_name(ht_store *store, const char *user_id, const char *
     return ht_db_exec(store, s);
 }
 
+/* The trigger e2e_device_deleted (schema.c) moves the stream once per
+ * device deleted, to tell the user's contacts: those positions concern
+ * the user and everyone sharing a room with them. */
+static bool devices_deleted(ht_store *store, const char *user_id, bool ok) {
+    int deleted = ok ? sqlite3_changes(store->db) : 0;
+    if (deleted <= 0) return ok;
+    uint64_t now = ht_store_stream_position(store);
+    for (uint64_t p = now - (uint64_t)deleted + 1; p <= now; p++) ht_db_touch_user_and_rooms(store, p, user_id);
+    return ok;
+}
+
 bool ht_store_device_delete(ht_store *store, const char *user_id, const char *device_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_DEVICE_DELETE);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, device_id);
-    return ht_db_exec(store, s);
+    return devices_deleted(store, user_id, ht_db_exec(store, s));
 }
 
 bool ht_store_device_delete_all_but(ht_store *store, const char *user_id, const char *keep_device_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_DEVICE_DELETE_ALL_BUT);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, keep_device_id);
-    return ht_db_exec(store, s);
+    return devices_deleted(store, user_id, ht_db_exec(store, s));
 }
 
 bool ht_store_token_insert(ht_store *store, const unsigned char *hash, size_t hash_len,

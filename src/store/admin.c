@@ -145,7 +145,10 @@ int64_t ht_store_admin_media_count(ht_store *store, const char *user_id) {
 }
 
 bool ht_store_media_delete(ht_store *store, const char *media_id) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_OP_MEDIA_DELETE);
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_OP_MEDIA_PARTS_DELETE);
+    ht_db_bind_text(s, 1, media_id);
+    if (!ht_db_exec(store, s)) return false;
+    s = ht_db_stmt(store, HT_STMT_OP_MEDIA_DELETE);
     ht_db_bind_text(s, 1, media_id);
     return ht_db_exec(store, s);
 }

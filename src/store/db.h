@@ -9,9 +9,20 @@
 
 #include <sqlite3.h>
 
+#include "store/meta.h"
 #include "store/statements.h"
 #include "store/store.h"
 #include "util/arena.h"
+
+/* What the transaction's writes said they concern (meta.c). */
+typedef struct ht_scope {
+    uint64_t base;          /* the stream position when the transaction began */
+    uint64_t keys[HT_STORE_MAX_TOUCHED];
+    size_t key_count;
+    bool too_many;          /* more keys than fit: wake everyone */
+    uint64_t covered[HT_STORE_SCOPE_POSITIONS / 64]; /* bit i: base + 1 + i was spoken for */
+    bool beyond;            /* a position past the bitmap was touched */
+} ht_scope;
 
 struct ht_store {
     sqlite3 *db;
@@ -19,7 +30,16 @@ struct ht_store {
     bool in_transaction;
     bool failed; /* an SQL error happened in this request */
     int last_rc; /* result of the last ht_db_exec */
+    ht_scope scope;
 };
+
+/* A write that stamps rows with stream position `position` says which key
+ * they concern (util/wake.h). Every position the transaction advances to
+ * must be spoken for by some write, or every long-poll wakes. */
+void ht_db_touch(ht_store *store, uint64_t position, uint64_t key);
+/* The same for a user and every room they are joined to: what their
+ * presence or their device list concerns. */
+void ht_db_touch_user_and_rooms(ht_store *store, uint64_t position, const char *user_id);
 
 /* Returns the prepared statement, reset and with its bindings cleared. */
 sqlite3_stmt *ht_db_stmt(ht_store *store, ht_stmt_id id);

@@ -2,6 +2,7 @@
 #include "store/keys.h"
 
 #include "store/db.h"
+#include "util/wake.h"
 #include "store/meta.h"
 
 enum { MAX_DEVICE_LIST_USERS = 10000 };
@@ -107,6 +108,7 @@ bool ht_store_otk_taken_mark(ht_store *store, const char *user_id, const char *d
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, device_id);
     ht_db_bind_int(s, 3, stream);
+    ht_db_touch(store, (uint64_t)stream, ht_wake_key(HT_WAKE_USER, user_id));
     return ht_db_exec(store, s);
 }
 
@@ -225,7 +227,12 @@ bool ht_store_device_list_changed(ht_store *store, const char *user_id, const ch
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_int(s, 2, stream);
     ht_db_bind_text(s, 3, only_for);
-    return ht_db_exec(store, s);
+    if (!ht_db_exec(store, s)) return false;
+    /* Everyone sharing a room with the user sees the change, or only the
+     * one user it is for. */
+    ht_db_touch_user_and_rooms(store, (uint64_t)stream, user_id);
+    if (only_for && *only_for) ht_db_touch(store, (uint64_t)stream, ht_wake_key(HT_WAKE_USER, only_for));
+    return true;
 }
 
 static size_t user_list(ht_store *store, ht_arena *arena, ht_stmt_id id, const char *viewer, int64_t from,

@@ -21,7 +21,10 @@ bool ht_store_presence_set(ht_store *store, const ht_presence_row *row) {
     ht_db_bind_text(s, 3, row->status_msg);
     ht_db_bind_int(s, 4, row->last_active_ms);
     ht_db_bind_int(s, 5, row->stream);
-    return ht_db_exec(store, s);
+    if (!ht_db_exec(store, s)) return false;
+    /* Presence is shown to the user and to everyone sharing a room. */
+    ht_db_touch_user_and_rooms(store, (uint64_t)row->stream, row->user_id);
+    return true;
 }
 
 size_t ht_store_presence_stale(ht_store *store, ht_arena *arena, int64_t before_ms, int64_t limit,

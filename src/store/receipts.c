@@ -2,6 +2,7 @@
 #include "store/receipts.h"
 
 #include "store/db.h"
+#include "util/wake.h"
 
 bool ht_store_receipt_get(ht_store *store, ht_arena *arena, const char *room_id, const char *user_id,
                           const char *type, const char *thread_id, ht_receipt_row *out) {
@@ -28,6 +29,7 @@ bool ht_store_receipt_set(ht_store *store, const char *room_id, const ht_receipt
     ht_db_bind_int(s, 6, row->event_stream);
     ht_db_bind_int(s, 7, row->ts);
     ht_db_bind_int(s, 8, row->stream);
+    ht_db_touch(store, (uint64_t)row->stream, ht_wake_key(HT_WAKE_ROOM, room_id));
     return ht_db_exec(store, s);
 }
 

@@ -1,6 +1,7 @@
 #include "store/rooms.h"
 
 #include "store/db.h"
+#include "util/wake.h"
 
 bool ht_store_room_insert(ht_store *store, const char *room_id, const char *version,
                           const char *creator, int64_t now_ms, bool published) {
@@ -75,6 +76,7 @@ bool ht_store_membership_set(ht_store *store, const char *room_id, const char *u
     ht_db_bind_text(s, 2, user_id);
     ht_db_bind_text(s, 3, membership);
     ht_db_bind_int(s, 4, stream);
+    ht_db_touch(store, (uint64_t)stream, ht_wake_key(HT_WAKE_USER, user_id));
     return ht_db_exec(store, s);
 }
 
@@ -165,6 +167,9 @@ bool ht_store_event_insert(ht_store *store, const ht_event_row *ev) {
     if (ev->prev_state) ht_db_bind_int(s, 12, ev->prev_state);
     ht_db_bind_int(s, 13, ev->status);
     if (ev->state_group) ht_db_bind_int(s, 14, ev->state_group);
+    /* An event concerns everyone in its room; a member event also its
+     * subject (ht_store_membership_set), who may not be in it yet. */
+    ht_db_touch(store, (uint64_t)ev->stream, ht_wake_key(HT_WAKE_ROOM, ev->room_id));
     return ht_db_exec(store, s);
 }
 

@@ -418,7 +418,23 @@ static const char *const migrations[] = {
     "INSERT INTO room_state_log(room_id, type, state_key, stream, event_stream)"
     "  SELECT room_id, type, state_key, stream, stream FROM events WHERE state_key IS NOT NULL;",
 
-    /* 9: running a server for others (operator): server admins, and the
+    /* 9: a media file's bytes in parts of 64 KiB (HT_MEDIA_PART_BYTES), so a
+     * download streams them part by part: one blob of 50 MB is a chain of
+     * overflow pages that every read at an offset must walk from its start.
+     * Files stored whole until now are cut into parts. */
+    "CREATE TABLE media_parts ("
+    "  media_id TEXT NOT NULL,"
+    "  part INTEGER NOT NULL,"
+    "  bytes BLOB NOT NULL,"
+    "  PRIMARY KEY (media_id, part)) STRICT;"
+    "WITH RECURSIVE n(part) AS (SELECT 0 UNION ALL SELECT part + 1 FROM n "
+    "  WHERE part < (SELECT coalesce(max(length(data)), 0) / 65536 FROM media)) "
+    "INSERT INTO media_parts(media_id, part, bytes) "
+    "  SELECT m.media_id, n.part, substr(m.data, n.part * 65536 + 1, 65536) FROM media m "
+    "  JOIN n ON n.part * 65536 < length(m.data) WHERE m.data IS NOT NULL;"
+    "ALTER TABLE media DROP COLUMN data;",
+
+    /* 10: running a server for others (operator): server admins, and the
      * tokens that let someone register when registration needs one
      * (m.login.registration_token). A token's uses are counted when a
      * registration completes; uses_allowed and expiry_ms NULL mean no

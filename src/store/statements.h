@@ -191,15 +191,16 @@
 #define HT_STATEMENTS_E2EE_MEDIA(X)                                                      \
     /* media.c */                                                                        \
     X(MEDIA_INSERT, "INSERT INTO media(media_id, uploader, created_ms, content_type, filename, " \
-                    "size, uploaded_ms, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3, ?7)")  \
+                    "size, uploaded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)")            \
     X(MEDIA_CREATE, "INSERT INTO media(media_id, uploader, created_ms, expires_ms) "     \
                     "VALUES (?1, ?2, ?3, ?4)")                                           \
     X(MEDIA_FILL, "UPDATE media SET content_type = ?2, filename = ?3, size = ?4, "       \
-                  "uploaded_ms = ?5, data = ?6, expires_ms = NULL "                      \
+                  "uploaded_ms = ?5, expires_ms = NULL "                                 \
                   "WHERE media_id = ?1 AND uploaded_ms IS NULL")                         \
+    X(MEDIA_PART_INSERT, "INSERT INTO media_parts(media_id, part, bytes) VALUES (?1, ?2, ?3)") \
+    X(MEDIA_PART_GET, "SELECT bytes FROM media_parts WHERE media_id = ?1 AND part = ?2")  \
     X(MEDIA_GET, "SELECT uploader, created_ms, expires_ms, content_type, filename, size, " \
                  "uploaded_ms FROM media WHERE media_id = ?1")                           \
-    X(MEDIA_DATA, "SELECT data FROM media WHERE media_id = ?1")                          \
     X(MEDIA_PENDING_COUNT, "SELECT count(*) FROM media WHERE uploader = ?1 "             \
                            "AND uploaded_ms IS NULL AND expires_ms > ?2")                \
     X(MEDIA_PENDING_EXPIRE, "DELETE FROM media WHERE uploader = ?1 "                     \

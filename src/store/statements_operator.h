@@ -94,6 +94,7 @@
     X(OP_MEDIA_COUNT_OF_USER, "SELECT count(*) FROM media WHERE uploader = ?1 "          \
                               "AND uploaded_ms IS NOT NULL")                             \
     X(OP_MEDIA_DELETE, "DELETE FROM media WHERE media_id = ?1")                          \
+    X(OP_MEDIA_PARTS_DELETE, "DELETE FROM media_parts WHERE media_id = ?1")              \
     /* registration_tokens.c */                                                          \
     X(OP_TOKEN_INSERT, "INSERT INTO registration_tokens(token, uses_allowed, expiry_ms, created_ms) " \
                        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(token) DO NOTHING RETURNING token") \

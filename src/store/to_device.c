@@ -2,6 +2,7 @@
 #include "store/to_device.h"
 
 #include "store/db.h"
+#include "util/wake.h"
 
 bool ht_store_to_device_insert(ht_store *store, const char *user_id, const char *device_id,
                                const char *sender, const char *type, const char *content,
@@ -13,6 +14,7 @@ bool ht_store_to_device_insert(ht_store *store, const char *user_id, const char 
     ht_db_bind_text(s, 4, type);
     ht_db_bind_text(s, 5, content);
     ht_db_bind_int(s, 6, stream);
+    ht_db_touch(store, (uint64_t)stream, ht_wake_key(HT_WAKE_USER, user_id));
     return ht_db_exec(store, s);
 }
 

@@ -2,6 +2,7 @@
 #include "store/typing.h"
 
 #include "store/db.h"
+#include "util/wake.h"
 
 bool ht_store_typing_get(ht_store *store, const char *room_id, const char *user_id, int64_t *expires_ms) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TYPING_GET);
@@ -32,6 +33,7 @@ bool ht_store_typing_mark(ht_store *store, const char *room_id, int64_t stream) 
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TYPING_MARK);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_int(s, 2, stream);
+    ht_db_touch(store, (uint64_t)stream, ht_wake_key(HT_WAKE_ROOM, room_id));
     return ht_db_exec(store, s);
 }
 

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 
+import { UNDO_EVENT_GRAPH, UNDO_MEDIA_PARTS, UNDO_OPERATOR } from './lib/schema.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   V3, createRoom, history, join, register, seg, sendMessage, setState,
@@ -20,14 +21,7 @@ import {
 const sql = (db, text) => execFileSync('sqlite3', [db, text]).toString().trim();
 
 function rewindToSchema7(db) {
-  // What later migrations added (9: the operator's admin flag, registration
-  // tokens, room deletions) goes first.
-  sql(db, `DROP INDEX users_admin; ALTER TABLE users DROP COLUMN admin; DROP INDEX media_uploader;
-    DROP TABLE registration_tokens; DROP TABLE room_deletions;`);
-  sql(db, `DROP TABLE event_edges; DROP TABLE event_auth_edges; DROP TABLE room_extremities;
-    DROP TABLE room_state_log; DROP TABLE state_group_entries; DROP TABLE state_groups;
-    ALTER TABLE events DROP COLUMN status; ALTER TABLE events DROP COLUMN state_group;
-    PRAGMA user_version = 7;`);
+  sql(db, `${UNDO_OPERATOR} ${UNDO_MEDIA_PARTS} ${UNDO_EVENT_GRAPH} PRAGMA user_version = 7;`);
 }
 
 test('a database from before the event graph migrates; ids, reads and new events carry on', async () => {

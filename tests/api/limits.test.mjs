@@ -3,12 +3,31 @@
 // JSON nesting, list lengths, pagination, long-polls waiting at once.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { SANITIZED, sleep, startServer } from './lib/server.mjs';
 import {
   V3, assertError, createRoom, register, send, sendMessage, seg, sync, syncRaw, txnId,
 } from './lib/matrix.mjs';
+
+// A POST from another loopback address (Linux routes all of 127/8 to lo),
+// as a second client elsewhere would make it.
+function fetchFrom(srv, localAddress, path, body) {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${srv.url}${path}`, {
+      method: 'POST', localAddress, agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
 
 function assertLimited(res) {
   assertError(res, 429, 'M_LIMIT_EXCEEDED');
@@ -23,19 +42,55 @@ const loginBody = (user, password) => ({
 });
 
 describe('rate limits', () => {
-  test('limits are on by default: a burst of 30 logins passes, then attempts get 429', async () => {
+  test('limits are on by default: one address gets a burst of 10 password checks, then 429', async () => {
     const srv = await startServer();
     try {
       await register(srv, 'alice');
-      // Each wrong password costs an Argon2 hash, so on a busy machine the
-      // burst takes over a second and the bucket (1/s) refills a little
-      // meanwhile: the 429 may come a few attempts after the 31st.
+      // Each wrong password costs an Argon2 hash; the address's bucket
+      // refills one token every 10 s, so the 429 comes right after the 10th.
       const results = [];
-      while (results.length < 100 && results.at(-1)?.status !== 429)
+      while (results.length < 30 && results.at(-1)?.status !== 429)
         results.push(await srv.fetch(`${V3}/login`, { method: 'POST', body: loginBody('alice', 'wrong') }));
-      assert.deepEqual(results.slice(0, 30).map((r) => r.status), Array(30).fill(403));
-      assertLimited(results.at(-1));
-      assert.ok(results.length <= 60, `the 429 came only at attempt ${results.length}`);
+      assert.deepEqual(results.slice(0, 10).map((r) => r.status), Array(10).fill(403));
+      assert.ok(results.length <= 12, `the 429 came only at attempt ${results.length}`);
+      assert.ok(assertLimited(results.at(-1)) > 5000);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  // The host passes the TCP peer's address to the core (never a header):
+  // a client flooding from 127.0.0.1 does not keep alice, on 127.0.0.2, out.
+  test('one address flooding wrong passwords does not keep the owner out from another address', async () => {
+    const srv = await startServer();
+    try {
+      await register(srv, 'alice');
+      let last;
+      for (let i = 0; i < 30 && last?.status !== 429; i++)
+        last = await srv.fetch(`${V3}/login`, { method: 'POST', body: loginBody('alice', 'wrong') });
+      assertLimited(last);
+      // A forged header changes nothing: the address is the connection's.
+      const forged = await srv.fetch(`${V3}/login`, { method: 'POST', body: loginBody('alice', 'pw-alice'),
+        headers: { 'x-forwarded-for': '10.9.8.7', forwarded: 'for=10.9.8.7' } });
+      assertLimited(forged);
+      const elsewhere = await fetchFrom(srv, '127.0.0.2', `${V3}/login`, loginBody('alice', 'pw-alice'));
+      assert.equal(elsewhere.status, 200, elsewhere.text);
+      assert.ok(JSON.parse(elsewhere.text).access_token);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('logins for names that do not exist cost no token: the owner still gets in from the same address', async () => {
+    const srv = await startServer();
+    try {
+      await register(srv, 'alice');
+      for (let i = 0; i < 40; i++) {
+        const res = await srv.fetch(`${V3}/login`, { method: 'POST', body: loginBody(`nobody${i % 3}`, 'wrong') });
+        assertError(res, 403, 'M_FORBIDDEN');
+      }
+      const ok = await srv.fetch(`${V3}/login`, { method: 'POST', body: loginBody('alice', 'pw-alice') });
+      assert.equal(ok.status, 200, ok.text);
     } finally {
       await srv.stop();
     }
@@ -106,12 +161,16 @@ describe('rate limits', () => {
   });
 
   test('--no-rate-limit turns every limit off', async () => {
-    const srv = await startServer({ args: ['--rate-limit', 'login=0.01/1', '--no-rate-limit'] });
+    const srv = await startServer({ args: ['--rate-limit', 'login=0.01/1', '--rate-limit', 'login-address=0.01/1',
+      '--rate-limit', 'login-account=0.01/1', '--no-rate-limit'] });
     try {
+      await register(srv, 'alice');
       for (let i = 0; i < 5; i++) {
-        const res = await srv.fetch(`${V3}/login`, { method: 'POST', body: loginBody('nobody', 'x') });
+        const res = await srv.fetch(`${V3}/login`, { method: 'POST', body: loginBody('alice', 'x') });
         assertError(res, 403, 'M_FORBIDDEN');
       }
+      const ok = await srv.fetch(`${V3}/login`, { method: 'POST', body: loginBody('alice', 'pw-alice') });
+      assert.equal(ok.status, 200, ok.text);
     } finally {
       await srv.stop();
     }
@@ -119,7 +178,8 @@ describe('rate limits', () => {
 
   test('a malformed --rate-limit exits 2 and says what it wants', async () => {
     const { runToExit } = await import('./lib/server.mjs');
-    for (const bad of ['login', 'login=1', 'login=0/5', 'login=1/0', 'sends=1/5', 'login=x/5']) {
+    for (const bad of ['login', 'login=1', 'login=0/5', 'login=1/0', 'sends=1/5', 'login=x/5', 'login-=1/5',
+      'login-addresses=1/5']) {
       const r = await runToExit(['--rate-limit', bad, '--db', ':memory:']);
       assert.equal(r.code, 2, `--rate-limit ${bad}`);
       assert.match(r.stderr, /--rate-limit wants ACTION=PER_SECOND\/BURST/);

@@ -68,11 +68,13 @@ describe('the config file', () => {
     const path = configFile([
       'listen = 127.0.0.1:0', `db = ${join(dir, 'all.sqlite')}`, 'server-name = all.test', `web-root = ${dir}`,
       'public-url = https://matrix.all.test', 'registration = token', 'max-body = 1000000', 'max-upload = 1000000',
-      'request-timeout-ms = 30000', 'idle-timeout-ms = 75000', 'presence-offline-ms = 180000',
+      'request-timeout-ms = 30000', 'idle-timeout-ms = 75000', 'send-timeout-ms = 60000', 'max-buffered = 512M',
+      'presence-offline-ms = 180000',
       'max-connections = 100', 'max-connections-per-ip = 10', 'max-parked = 50', 'max-parked-per-ip = 5',
       'no-rate-limit = false', 'log-level = debug', 'log-requests = yes', 'federation = false', 'no-federation = true',
       'federation-ca = /etc/ssl/certs/ca-certificates.crt', 'federation-insecure-http = false',
-      '[rate-limit]', 'user = 10/50', 'login = 1/30', 'register = 0.5/20',
+      '[rate-limit]', 'user = 10/50', 'login = 1/30', 'login-address = 0.1/10', 'login-account = 0.2/20',
+      'register = 0.5/20', 'register-address = 0.05/10',
     ].join('\n'));
     const r = run(['--config', path, 'check-config']);
     assert.equal(r.code, 0, r.stderr);

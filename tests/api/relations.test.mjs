@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { assertError, createRoom, join, register, send, sendMessage, seg, setState, V3, txnId } from './lib/matrix.mjs';
+import { UNDO_OPERATOR } from './lib/schema.mjs';
 import { startServer } from './lib/server.mjs';
 
 // The schema version just before the migration that adds media, keys,
@@ -15,15 +16,13 @@ const BEFORE_E2EE_MEDIA_SCHEMA = 2;
 // Tables of the migrations after e2ee-media's, which an older hometab did
 // not have either (client-rest: presence, typing, receipts, account data...).
 const AFTER_E2EE_MEDIA_TABLES = ['presence', 'typing', 'typing_changes', 'receipts', 'account_data', 'push_rules',
-  'push_rule_defaults', 'pushers', 'event_reports', 'registration_tokens', 'room_deletions'];
-// Indexes later migrations added to older tables (timestamp_to_event's, the admins').
-const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts', 'users_admin'];
+  'push_rule_defaults', 'pushers', 'event_reports', 'media_parts'];
+// Indexes later migrations added to older tables (timestamp_to_event's).
+const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts'];
 // What the event-graph migration added to the events table.
 const AFTER_E2EE_MEDIA_GRAPH = ['event_edges', 'event_auth_edges', 'room_extremities', 'room_state_log',
   'state_group_entries', 'state_groups'];
 const AFTER_E2EE_MEDIA_COLUMNS = ['status', 'state_group'];
-// Columns the operator's migration added to the users table (the admin flag).
-const AFTER_E2EE_MEDIA_USER_COLUMNS = ['admin'];
 
 let srv;
 before(async () => {
@@ -174,7 +173,7 @@ test('events stored before the index existed are indexed by the migration', asyn
   // Take the database back to the schema before the e2ee-media migration
   // (BEFORE_E2EE_MEDIA_SCHEMA), as an older hometab left it.
   const { execFileSync } = await import('node:child_process');
-  execFileSync('sqlite3', [first.db, `DROP TRIGGER e2e_device_deleted;
+  execFileSync('sqlite3', [first.db, `${UNDO_OPERATOR} DROP TRIGGER e2e_device_deleted;
     DROP TABLE media; DROP TABLE e2e_device_keys; DROP TABLE e2e_one_time_keys; DROP TABLE e2e_fallback_keys;
     DROP TABLE e2e_one_time_keys_taken; DROP TABLE e2e_cross_signing_keys; DROP TABLE e2e_signatures;
     DROP TABLE e2e_device_list_changes; DROP TABLE e2e_backup_versions; DROP TABLE e2e_backup_keys;
@@ -183,7 +182,6 @@ test('events stored before the index existed are indexed by the migration', asyn
     ${AFTER_E2EE_MEDIA_INDEXES.map((i) => `DROP INDEX ${i};`).join(' ')}
     ${AFTER_E2EE_MEDIA_GRAPH.map((t) => `DROP TABLE ${t};`).join(' ')}
     ${AFTER_E2EE_MEDIA_COLUMNS.map((c) => `ALTER TABLE events DROP COLUMN ${c};`).join(' ')}
-    ${AFTER_E2EE_MEDIA_USER_COLUMNS.map((c) => `ALTER TABLE users DROP COLUMN ${c};`).join(' ')}
     PRAGMA user_version = ${BEFORE_E2EE_MEDIA_SCHEMA};`]);
   const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
   try {

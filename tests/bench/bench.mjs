@@ -140,6 +140,49 @@ async function syncWakeLatency(server, ctx) {
   ];
 }
 
+// What one write costs the server's one thread while other people wait:
+// the time of a PUT /account_data (which concerns only its own user) with
+// nobody's long-poll parked, then with PARKED_POLLS /sync long-polls of the
+// other users parked beside it. A write should wake only the long-polls it
+// concerns, so the two figures should be close (the goal: within 2x).
+async function writeCostWithParkedPolls(server, ctx) {
+  const alice = ctx.alice;
+  const path = `/user/${encodeURIComponent(alice.userId)}/account_data/org.bench.counter`;
+  let n = 0;
+  const timed = async () => {
+    const started = performance.now();
+    for (let i = 0; i < ACCOUNT_DATA_WRITES; i++) await api(server, alice, 'PUT', path, { n: ++n });
+    return (performance.now() - started) / ACCOUNT_DATA_WRITES;
+  };
+  await timed(); // warm up
+  const alone = await timed();
+
+  // Each long-poll on its own keep-alive connection, as many clients have.
+  const others = ctx.people.slice(1);
+  const polls = [];
+  for (let i = 0; i < PARKED_POLLS; i++) {
+    const who = others[i % others.length];
+    const agent = newAgent();
+    const since = (await api(server, { ...who, agent }, 'GET', '/sync?timeout=0')).next_batch;
+    polls.push({ who: { ...who, agent }, since });
+  }
+  // The position moves with every write; each poll starts from the latest.
+  const latest = (await api(server, alice, 'GET', '/sync?timeout=0')).next_batch;
+  const pending = polls.map(({ who }) =>
+    api(server, who, 'GET', `/sync?since=${latest}&timeout=60000`).catch(() => null));
+  await sleep(1500); // the server answers nothing while they wait: give them time to arrive and park
+  const beside = await timed();
+  for (const { who } of polls) who.agent.destroy();
+  await Promise.all(pending);
+  const command = `bench.mjs: ${ACCOUNT_DATA_WRITES} PUT /user/{alice}/account_data/{type} one after another, ` +
+    `time per request`;
+  return [
+    { figure: 'PUT /account_data, no long-poll parked', value: alone, unit: 'ms', command },
+    { figure: `PUT /account_data, ${PARKED_POLLS} long-polls of other users parked`, value: beside, unit: 'ms',
+      command: `${command}, while ${PARKED_POLLS} GET /sync?timeout=60000 of ${others.length} other users wait` },
+  ];
+}
+
 // Resident memory now (VmRSS), and the peak so far (VmHWM).
 function memoryRows(server, when) {
   const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
@@ -189,8 +232,12 @@ async function bulkFill(server, ctx) {
   ];
 }
 
-const FIGURES = [versionsThroughput, whoamiThroughput, versionsDuringLoginFlood, messageThroughput, syncWakeLatency,
-  bulkFill];
+const ALL_FIGURES = [versionsThroughput, whoamiThroughput, versionsDuringLoginFlood, messageThroughput, syncWakeLatency,
+  writeCostWithParkedPolls, bulkFill];
+// BENCH_ONLY=name,name runs only those figures (to measure one change quickly).
+const FIGURES = process.env.BENCH_ONLY
+  ? ALL_FIGURES.filter((f) => process.env.BENCH_ONLY.split(',').includes(f.name))
+  : ALL_FIGURES;
 const FLOOD_DURATION = process.env.BENCH_FLOOD_DURATION ?? '5s';
 
 const SEQUENTIAL_MESSAGES = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
@@ -198,6 +245,8 @@ const CONCURRENT_MESSAGES = Number(process.env.BENCH_CONCURRENT ?? 8000);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
 const BULK_MESSAGES = Number(process.env.BENCH_BULK ?? 100000);
 const BULK_CLIENTS = 32;
+const PARKED_POLLS = Number(process.env.BENCH_PARKED_POLLS ?? 300);
+const ACCOUNT_DATA_WRITES = Number(process.env.BENCH_ACCOUNT_DATA_WRITES ?? 200);
 
 // ---- a small Matrix client with keep-alive connections ----------------------
 

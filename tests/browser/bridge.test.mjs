@@ -99,6 +99,21 @@ async function since() {
   return (await call('GET', '/_matrix/client/v3/sync?timeout=0')).json.next_batch;
 }
 
+// A file larger than the core copies whole is streamed by the core; the
+// browser host puts it back together (src/host/wasm/host.c).
+test('a large media file comes back whole and byte-exact', async () => {
+  const file = new Uint8Array(300 * 1024);
+  for (let i = 0; i < file.length; i++) file[i] = (i * 7 + (i >> 9)) & 0xff;
+  const up = await server.handle(new Request(`${BASE}/_matrix/media/v3/upload?filename=big.bin`,
+    { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: file }));
+  assert.equal(up.status, 200);
+  const path = (await up.json()).content_uri.slice('mxc://'.length);
+  const down = await server.handle(new Request(`${BASE}/_matrix/client/v1/media/download/${path}`,
+    { headers: { authorization: `Bearer ${token}` } }));
+  assert.equal(down.status, 200);
+  assert.deepEqual(new Uint8Array(await down.arrayBuffer()), file);
+});
+
 test('a long-poll longer than the cap is answered at the cap', async () => {
   const from = await since();
   const t0 = Date.now();
@@ -193,6 +208,66 @@ test('a core that crashes is replaced by a fresh module; requests wait for it', 
   assert.equal(next.status, 200);
   assert.equal(crashing.status().state, 'ready');
   await crashing.close();
+  server = await start({ createModule: createHometabCore, persist: false, serverName: 'demo.test',
+    moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) } });
+});
+
+// Scoped waking (src/hometab.h): the bridge files a parked long-poll under
+// the keys it waits on, and a write calls again only those it touched.
+// Counted at the module: a recomputed long-poll is one more call.
+test('a write calls again only the long-polls it concerns', async () => {
+  await server.close();
+  let calls = 0;
+  const counting = await start({
+    createModule: async (options) => {
+      const module = await createHometabCore(options);
+      // Emscripten's export stub replaces itself with the raw function on
+      // its first call: keep counting whatever it installs.
+      let inner = module._ht_wasm_handle;
+      const counted = (...args) => {
+        calls++;
+        return inner(...args);
+      };
+      Object.defineProperty(module, '_ht_wasm_handle', { get: () => counted, set: (f) => { inner = f; } });
+      return module;
+    },
+    moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) },
+    persist: false,
+    serverName: 'demo.test',
+  });
+  const ask = async (who, method, path, body) => {
+    const response = await counting.handle(new Request(`${BASE}${path}`, {
+      method, headers: who ? { authorization: `Bearer ${who}` } : {},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }));
+    return response.json();
+  };
+  const account = async (name) => (await ask(null, 'POST', '/_matrix/client/v3/register',
+    { username: name, password: `pw-${name}-123456`, auth: { type: 'm.login.dummy' } })).access_token;
+  const [alice, bob] = [await account('alice'), await account('bob')];
+  const roomA = (await ask(alice, 'POST', '/_matrix/client/v3/createRoom', {})).room_id;
+  const roomB = (await ask(bob, 'POST', '/_matrix/client/v3/createRoom', {})).room_id;
+  const from = (await ask(bob, 'GET', '/_matrix/client/v3/sync?timeout=0')).next_batch;
+
+  const waiting = ask(bob, 'GET', `/_matrix/client/v3/sync?since=${from}&timeout=30000`);
+  for (const end = Date.now() + 5000; counting.status().parked !== 1 && Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(counting.status().parked, 1);
+  const before = calls;
+  for (let i = 0; i < 10; i++) {
+    await ask(alice, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomA)}/send/m.room.message/a${i}`,
+      { msgtype: 'm.text', body: `not for bob ${i}` });
+  }
+  assert.equal(calls - before, 10, 'ten writes, and bob\'s long-poll never called again');
+  assert.equal(counting.status().parked, 1);
+
+  await ask(bob, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomB)}/send/m.room.message/b1`,
+    { msgtype: 'm.text', body: 'for bob' });
+  const woken = await waiting;
+  assert.deepEqual(Object.keys(woken.rooms.join), [roomB]);
+  assert.deepEqual(woken.rooms.join[roomB].timeline.events.map((e) => e.content.body), ['for bob']);
+  await counting.close();
   server = await start({ createModule: createHometabCore, persist: false, serverName: 'demo.test',
     moduleOptions: { wasmBinary: readFileSync(join(root, 'wasm/hometab-core.wasm')) } });
 });

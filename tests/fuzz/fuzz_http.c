@@ -69,6 +69,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         long n = ht_request_length(&cfg, bytes, left, &expects_continue);
         check(n >= -1 && n <= (long)left);
 
+        /* Framed as it arrives, in pieces (as the native host does), the
+         * answer at every prefix is the one framing that prefix whole. */
+        ht_framing framing = {0};
+        size_t step = 1 + left / 7;
+        for (size_t cut = step; cut < left + step; cut += step) {
+            size_t have = cut < left ? cut : left;
+            long resumed = ht_request_length_resume(&cfg, bytes, have, &framing, NULL);
+            check(resumed == ht_request_length(&cfg, bytes, have, NULL));
+            if (resumed != 0) break; /* framed (or refused): a host stops feeding here */
+        }
+
         ht_request req;
         ht_arena_reset(&arena);
         size_t parse_len = n > 0 ? (size_t)n : left;

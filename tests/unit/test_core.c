@@ -67,7 +67,7 @@ static answer split_response(const ht_result *r) {
 
 static answer handle(ht_core *core, const void *bytes, size_t len) {
     ht_result r;
-    ht_core_handle(core, bytes, len, 1000, 1000, &r);
+    ht_core_handle(core, bytes, len, &(ht_request_meta){.received_ms = 1000, .now_ms = 1000}, &r);
     return split_response(&r);
 }
 
@@ -121,7 +121,7 @@ static void test_head_has_get_headers_and_no_body(void **state) {
     answer get = handle_text(*state, "GET /_matrix/client/versions HTTP/1.1\r\nHost: h\r\n\r\n");
     ht_result r;
     const char *head = "HEAD /_matrix/client/versions HTTP/1.1\r\nHost: h\r\n\r\n";
-    ht_core_handle(*state, (const unsigned char *)head, strlen(head), 1, 1, &r);
+    ht_core_handle(*state, (const unsigned char *)head, strlen(head), &(ht_request_meta){.received_ms = 1, .now_ms = 1}, &r);
     char *text = strndup((const char *)r.response, r.response_len);
     assert_int_equal(strncmp(text, "HTTP/1.1 200 ", 13), 0);
     char expected[64];

@@ -102,7 +102,8 @@ static answer handle_once(scene *sc, const char *method, const char *path, const
                      body ? body : "");
     assert_true(n > 0);
     ht_result r;
-    ht_core_handle(sc->core, (const unsigned char *)req, (size_t)n, sc->clock, sc->clock, &r);
+    ht_request_meta meta = {.received_ms = sc->clock, .now_ms = sc->clock};
+    ht_core_handle(sc->core, (const unsigned char *)req, (size_t)n, &meta, &r);
     free(req);
     assert_int_equal(r.outcome, HT_ANSWER);
     answer a = {0};

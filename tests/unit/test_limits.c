@@ -171,7 +171,7 @@ static reply call(ht_core *core, int64_t now, const char *method, const char *pa
              path, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "",
              body ? strlen(body) : 0, body ? body : "");
     ht_result r;
-    ht_core_handle(core, (const unsigned char *)req, strlen(req), now, now, &r);
+    ht_core_handle(core, (const unsigned char *)req, strlen(req), &(ht_request_meta){.received_ms = now, .now_ms = now}, &r);
     assert_int_equal(r.outcome, HT_ANSWER);
     reply out = {0};
     assert_int_equal(sscanf((const char *)r.response, "HTTP/1.1 %d", &out.status), 1);
@@ -358,11 +358,11 @@ static void test_sync_timeout_is_capped_at_a_minute(void **state) {
     char req[1024];
     snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n", path, token);
     ht_result res;
-    ht_core_handle(core, (const unsigned char *)req, strlen(req), 5000, 5000, &res);
+    ht_core_handle(core, (const unsigned char *)req, strlen(req), &(ht_request_meta){.received_ms = 5000, .now_ms = 5000}, &res);
     assert_int_equal(res.outcome, HT_PARK);
     assert_int_equal(res.park_deadline_ms, 5000 + 60000);
     /* At the deadline it answers, empty. */
-    ht_core_handle(core, (const unsigned char *)req, strlen(req), 5000, 65000, &res);
+    ht_core_handle(core, (const unsigned char *)req, strlen(req), &(ht_request_meta){.received_ms = 5000, .now_ms = 65000}, &res);
     assert_int_equal(res.outcome, HT_ANSWER);
     assert_memory_equal(res.response, "HTTP/1.1 200", 12);
     free(token);

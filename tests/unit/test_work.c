@@ -49,7 +49,7 @@ static int until_answered(ht_core *core, const char *request, int *passes, json_
     ht_result r;
     *passes = 0;
     for (;;) {
-        ht_core_handle(core, (const unsigned char *)request, strlen(request), 1000, 1000, &r);
+        ht_core_handle(core, (const unsigned char *)request, strlen(request), &(ht_request_meta){.received_ms = 1000, .now_ms = 1000}, &r);
         (*passes)++;
         if (r.outcome != HT_WORK) break;
         assert_non_null(r.work);
@@ -172,7 +172,7 @@ static void test_a_check_made_for_an_old_hash_is_not_reused(void **state) {
     char *body = login_body("first-pw");
     char *login = post("/_matrix/client/v3/login", body, NULL);
     ht_result r;
-    ht_core_handle(core, (const unsigned char *)login, strlen(login), 1000, 1000, &r);
+    ht_core_handle(core, (const unsigned char *)login, strlen(login), &(ht_request_meta){.received_ms = 1000, .now_ms = 1000}, &r);
     assert_int_equal(r.outcome, HT_WORK);
     ht_work *check = r.work;
     ht_work_run(check);

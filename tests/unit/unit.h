@@ -34,6 +34,11 @@ int run_state_res_tests(void);
 int run_room_graph_tests(void);
 int run_glob_tests(void);
 int run_faults_tests(void);
+int run_login_limits_tests(void);
+int run_wake_tests(void);
+int run_request_log_tests(void);
+int run_framing_tests(void);
+int run_media_store_tests(void);
 
 /* A string literal and its length, for functions that take bytes. */
 #define BYTES(s) (const unsigned char *)(s), (sizeof(s) - 1)

@@ -3,7 +3,7 @@
  *
  * The account commands are clients of the admin API: they open the core on
  * the same database and send it the admin API's own requests through the
- * door with the operator's authority (ht_core_handle_operator), so an
+ * door with the operator's authority (ht_request_meta.operator), so an
  * account made here is made exactly as Synapse-Admin would make it, and the
  * action is logged the same way. They may run while the server runs:
  * SQLite serializes the two processes' writes. Restore may not, and makes
@@ -63,7 +63,9 @@ static bool call(ht_core *core, const char *method, const char *path, json_t *bo
                      method, path, body_len, text ? text : "");
     free(text);
     ht_result res;
-    ht_core_handle_operator(core, (const unsigned char *)request, (size_t)n, now_ms(), &res);
+    int64_t now = now_ms();
+    ht_request_meta meta = {.received_ms = now, .now_ms = now, .operator = true};
+    ht_core_handle(core, (const unsigned char *)request, (size_t)n, &meta, &res);
     free(request);
     ht_host_log_lines(res.log, res.log_count);
     out->status = 0;

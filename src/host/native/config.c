@@ -33,7 +33,7 @@
 
 enum option_id {
     O_CONFIG = 1, O_LISTEN, O_DB, O_SERVER_NAME, O_WEB_ROOT, O_PUBLIC_URL, O_REGISTRATION, O_MAX_BODY,
-    O_MAX_UPLOAD, O_REQUEST_TIMEOUT, O_IDLE_TIMEOUT, O_PRESENCE_OFFLINE, O_MAX_CONNS, O_MAX_CONNS_IP,
+    O_MAX_UPLOAD, O_REQUEST_TIMEOUT, O_IDLE_TIMEOUT, O_SEND_TIMEOUT, O_MAX_BUFFERED, O_PRESENCE_OFFLINE, O_MAX_CONNS, O_MAX_CONNS_IP,
     O_MAX_PARKED, O_MAX_PARKED_IP, O_RATE_LIMIT, O_NO_RATE_LIMIT, O_LOG_LEVEL, O_LOG_REQUESTS, O_FEDERATION,
     O_NO_FEDERATION, O_FEDERATION_CA, O_FEDERATION_INSECURE, O_FEDERATION_DNS, O_HELP, O_ADMIN, O_REPLACE, O_COUNT
 };
@@ -68,6 +68,13 @@ static const option_def options[] = {
     {O_REQUEST_TIMEOUT, "request-timeout-ms", "N", IN_FILE,
      "a started request must arrive within N ms, else 408 (default 30000)"},
     {O_IDLE_TIMEOUT, "idle-timeout-ms", "N", IN_FILE, "close a keep-alive connection idle for N ms (default 75000)"},
+    {O_SEND_TIMEOUT, "send-timeout-ms", "N", IN_FILE,
+     "close a connection whose client takes none of its answers\nfor N ms (default 60000)"},
+    {O_MAX_BUFFERED, "max-buffered", "BYTES", IN_FILE,
+     "bytes held for all connections together (requests received,\n"
+     "answers not yet taken); past it new connections get 503 and\n"
+     "reading pauses (default 536870912; at least what one largest\n"
+     "request needs)"},
     {O_PRESENCE_OFFLINE, "presence-offline-ms", "N", IN_FILE,
      "show a user offline once none of their clients has\nsynced for N ms (default 180000)"},
     {O_MAX_CONNS, "max-connections", "N", IN_FILE, "open connections in all; more get 503 (default 10000)"},
@@ -78,8 +85,11 @@ static const option_def options[] = {
     {O_RATE_LIMIT, "rate-limit", "ACTION=PER_SECOND/BURST", IN_FILE,
      "a token bucket: BURST calls at once, then\n"
      "PER_SECOND on average. ACTION is user (events, rooms, joins,\n"
-     "invites, uploads, to-device: per user; default 10/50), login\n"
-     "(all callers together; default 1/30) or register (0.5/20).\n"
+     "invites, uploads, to-device: per user; default 10/50);\n"
+     "login (logins that check a password, all callers together;\n"
+     "1/30), login-address (per client address; 0.1/10) or\n"
+     "login-account (failed logins per account; 0.2/20);\n"
+     "register (all callers; 0.5/20) or register-address (0.05/10).\n"
      "In the file: ACTION = PER_SECOND/BURST under [rate-limit]"},
     {O_NO_RATE_LIMIT, "no-rate-limit", NULL, IN_FILE, "turn off rate limits (for load and acceptance tests)"},
     {O_LOG_LEVEL, "log-level", "LEVEL", IN_FILE, "error, warn, info (default) or debug"},
@@ -201,19 +211,27 @@ static bool parse_bool(const char *arg, bool *out, char *why, size_t why_size) {
     return false;
 }
 
-/* The bucket an action names, or NULL. */
-static ht_rate *rate_rule(ht_config *cfg, const char *action, size_t len) {
-    static const struct {
-        const char *name;
-        size_t offset;
-    } actions[] = {
-        {"user", offsetof(ht_config, rate_user)},
-        {"login", offsetof(ht_config, rate_login)},
-        {"register", offsetof(ht_config, rate_register)},
-    };
-    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
-        if (strlen(actions[i].name) == len && strncmp(action, actions[i].name, len) == 0)
-            return (ht_rate *)((char *)cfg + actions[i].offset);
+/* The buckets --rate-limit and [rate-limit] may set, by action name. */
+static const struct {
+    const char *name;
+    size_t offset;
+} rate_actions[] = {
+    {"user", offsetof(ht_config, rate_user)},
+    {"login", offsetof(ht_config, rate_login)},
+    {"login-address", offsetof(ht_config, rate_login_address)},
+    {"login-account", offsetof(ht_config, rate_login_account)},
+    {"register", offsetof(ht_config, rate_register)},
+    {"register-address", offsetof(ht_config, rate_register_address)},
+};
+enum { RATE_ACTION_COUNT = sizeof rate_actions / sizeof *rate_actions };
+
+/* The bucket an action names (and its place in rate_actions), or NULL. */
+static ht_rate *rate_rule(ht_config *cfg, const char *action, size_t len, size_t *index) {
+    for (size_t i = 0; i < RATE_ACTION_COUNT; i++) {
+        if (strlen(rate_actions[i].name) != len || strncmp(action, rate_actions[i].name, len) != 0) continue;
+        if (index) *index = i;
+        return (ht_rate *)((char *)cfg + rate_actions[i].offset);
+    }
     return NULL;
 }
 
@@ -233,7 +251,8 @@ static bool parse_rate_value(const char *text, ht_rate *rule) {
 }
 
 static const char rate_wants[] =
-    "wants ACTION=PER_SECOND/BURST with ACTION user, login or register, e.g. login=0.5/10";
+    "wants ACTION=PER_SECOND/BURST with ACTION user, login, login-address, login-account, register or "
+    "register-address, e.g. login=0.5/10";
 
 /* Sets option o from its text. why: what is wrong, to be prefixed with
  * where it was written. */
@@ -288,6 +307,15 @@ static bool apply(ht_native_config *c, const option_def *o, const char *value, c
         if (!parse_positive(value, SIZE_MAX, false, &n, why, why_size)) return false;
         srv->idle_timeout_ms = n;
         return true;
+    case O_SEND_TIMEOUT:
+        if (!parse_positive(value, SIZE_MAX, false, &n, why, why_size)) return false;
+        srv->send_timeout_ms = n;
+        return true;
+    case O_MAX_BUFFERED:
+        if (!parse_positive(value, SIZE_MAX, true, &n, why, why_size)) return false;
+        srv->max_buffered = (size_t)n;
+        c->max_buffered_given = true;
+        return true;
     case O_PRESENCE_OFFLINE:
         if (!parse_positive(value, INT64_MAX, false, &n, why, why_size)) return false;
         cfg->presence_offline_ms = (int64_t)n;
@@ -304,7 +332,7 @@ static bool apply(ht_native_config *c, const option_def *o, const char *value, c
         return true;
     case O_RATE_LIMIT: {
         const char *eq = strchr(value, '=');
-        ht_rate *rule = eq ? rate_rule(cfg, value, (size_t)(eq - value)) : NULL;
+        ht_rate *rule = eq ? rate_rule(cfg, value, (size_t)(eq - value), NULL) : NULL;
         if (!rule || !parse_rate_value(eq + 1, rule)) {
             snprintf(why, why_size, "%s, not '%s'", rate_wants, value);
             return false;
@@ -344,7 +372,7 @@ static bool apply(ht_native_config *c, const option_def *o, const char *value, c
 typedef struct file_reading {
     ht_native_config *c;
     bool seen[O_COUNT];
-    bool rate_seen[3];
+    bool rate_seen[RATE_ACTION_COUNT];
     char why[512]; /* the first error; its line is what inih returns */
 } file_reading;
 
@@ -358,12 +386,13 @@ static int on_file_entry(void *user, const char *section, const char *key, const
         value++;
     }
     if (strcmp(section, "rate-limit") == 0) {
-        ht_rate *rule = rate_rule(&r->c->core, key, strlen(key));
+        size_t i;
+        ht_rate *rule = rate_rule(&r->c->core, key, strlen(key), &i);
         if (!rule) {
-            snprintf(r->why, sizeof r->why, "unknown action '%s' in [rate-limit] (user, login or register)", key);
+            snprintf(r->why, sizeof r->why, "unknown action '%s' in [rate-limit] (user, login, login-address, "
+                     "login-account, register or register-address)", key);
             return 0;
         }
-        int i = rule == &r->c->core.rate_user ? 0 : rule == &r->c->core.rate_login ? 1 : 2;
         if (r->rate_seen[i]) {
             snprintf(r->why, sizeof r->why, "%s is set twice in [rate-limit]", key);
             return 0;
@@ -470,7 +499,9 @@ static void defaults(ht_native_config *c) {
                                     .max_connections = 10000,
                                     .max_connections_per_ip = 2000,
                                     .max_parked = 5000,
-                                    .max_parked_per_ip = 500};
+                                    .max_parked_per_ip = 500,
+                                    .send_timeout_ms = 60000,
+                                    .max_buffered = 512u * 1024 * 1024};
     c->log_level = HT_LOG_INFO;
 }
 
@@ -542,6 +573,18 @@ int ht_native_config_read(ht_native_config *c, int argc, char **argv, const char
         }
         if (c->max_body_given) cfg->max_upload_bytes = cfg->max_body_bytes;
         else cfg->max_body_bytes = cfg->max_upload_bytes;
+    }
+    /* The one largest request must fit in the server's memory bound, or it
+     * could never be received: its head, its body with the most chunked
+     * framing allows (as much again, and 64 KiB), and a read beyond. */
+    size_t largest = cfg->max_header_bytes + 2 * cfg->max_body_bytes + 256 * 1024;
+    if (c->server.max_buffered < largest) {
+        if (c->max_buffered_given) {
+            fprintf(stderr, "hometab: --max-buffered must be at least %zu bytes (one largest request: "
+                            "twice --max-body, plus headers and a margin)\n", largest);
+            return HT_CONFIG_BAD;
+        }
+        c->server.max_buffered = largest;
     }
     if (!check_federation(&c->server)) return HT_CONFIG_BAD;
     /* A server reachable from elsewhere does not hand out accounts to

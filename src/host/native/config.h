@@ -28,7 +28,7 @@ typedef struct ht_native_config {
     /* Strings kept from the file and the listen address (owned). */
     char **owned;
     size_t owned_count, owned_cap;
-    bool max_body_given, max_upload_given;
+    bool max_body_given, max_upload_given, max_buffered_given;
 } ht_native_config;
 
 enum { HT_CONFIG_OK = 0, HT_CONFIG_HELP = 1, HT_CONFIG_BAD = 2 };

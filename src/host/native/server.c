@@ -1,14 +1,17 @@
 /* server.c -- connections, keep-alive and parked long-polls on libuv.
  *
- * Each connection accumulates bytes until ht_request_length() says a whole
- * request is there, then hands exactly those bytes to the core. Requests on
- * one connection are answered in order: while one is parked (a /sync waiting
- * for news), later pipelined bytes simply wait in the buffer.
+ * Each connection accumulates bytes until ht_request_length_resume() says a
+ * whole request is there, then hands exactly those bytes to the core.
+ * Requests on one connection are answered in order: while one is parked (a
+ * /sync waiting for news), hashing a password or streaming its answer, later
+ * pipelined bytes wait in the buffer.
  *
  * A parked connection keeps its request bytes. After every core call that
- * moved the stream position, every parked connection whose position was
- * passed is retried; its own timer retries it at its deadline. The core is
- * single-threaded and synchronous, so nothing here needs a lock.
+ * moved the stream position, the parked connections the write may concern
+ * are retried: those waiting on a key the write touched, found through the
+ * park index (park_index.c), not every one; see hometab.h. Its own timer
+ * retries each at its deadline. The core is single-threaded and
+ * synchronous, so nothing here needs a lock.
  *
  * Parked requests are bounded like connections: in all (--max-parked, 503)
  * and per client address (--max-parked-per-ip, 429 with retry_after_ms),
@@ -23,11 +26,28 @@
  * A connection the server ends itself (after an error answer, a 408 or a
  * 503) is closed "lingering": see conn_finish().
  *
- * A client that pipelines requests but does not read the answers would make
- * the server hold every answer in memory. Once WRITE_HIGH_WATER bytes of
- * answers wait for one connection, it stops reading and answering there; it
- * goes on when the client has taken them down to WRITE_LOW_WATER. The
- * client's own sends then block in its kernel buffers, not in our memory. */
+ * Memory. The design decision of this file: the bytes held for a client are
+ * bounded whatever it does, and so are the bytes held for all of them.
+ *   - Received bytes: a request may not pass the core's limits (head, body,
+ *     chunked framing: ht_request_length_resume refuses it as it arrives).
+ *     While a request is parked, hashing or streaming, the connection reads
+ *     at most PIPELINE_ALLOWANCE bytes beyond it, then stops reading: the
+ *     client's further sends wait in its kernel buffers, not in ours. Bytes
+ *     are read into one buffer shared by all connections and copied into the
+ *     connection's own, which is freed whenever it empties and shrinks after
+ *     a large request: an idle keep-alive connection holds none.
+ *   - Answers: once WRITE_HIGH_WATER bytes of answers wait for a client, the
+ *     server stops reading and answering there until it has taken them down
+ *     to WRITE_LOW_WATER. A large body (a media download) is not copied
+ *     whole: the core hands it out as a body the server pulls STREAM_PIECE
+ *     bytes at a time as the socket drains (ht_core_body_read).
+ *   - Slow readers: a client that takes none of its waiting answers for
+ *     --send-timeout-ms is disconnected.
+ *   - In all: received bytes and waiting answers of every connection are
+ *     counted (srv->held). Past --max-buffered, new connections get 503,
+ *     connections stop reading (a 408 ends those that cannot finish in
+ *     time) and stop answering while they have answers waiting, until
+ *     memory is given back. */
 #include "host/native/server.h"
 
 #include <errno.h>
@@ -39,6 +59,8 @@
 #include <uv.h>
 
 #include "host/native/log.h"
+#include "host/native/park_index.h"
+#include "host/native/request_log.h"
 #include "host/native/static_files.h"
 #include "http/response.h"
 #include "util/oom.h"
@@ -47,14 +69,17 @@ typedef struct server server;
 
 typedef struct conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;   /* read timeout, idle timeout, park or linger deadline */
+    uv_timer_t timer;   /* request, idle, send, park or linger deadline */
     uv_shutdown_t shutdown;
     server *srv;
-    struct conn *prev, *next; /* all connections */
-    struct conn *park_next;   /* parked connections */
+    struct conn *prev, *next;         /* all connections */
+    park_entry park;                  /* in the park index while parked */
+    struct conn *mem_prev, *mem_next; /* waiting for memory (srv->mem_waiters) */
     unsigned char *buf; /* bytes received and not yet answered */
     size_t len, cap;
+    ht_framing framing; /* how far the request at buf's start was framed */
     char ip[64];
+    bool reading;           /* uv_read_start is in effect */
     bool parked;
     bool working;           /* its request's password work is on the thread pool */
     bool freed_after_work;  /* closed while working: free when the work is back */
@@ -64,18 +89,29 @@ typedef struct conn {
     bool peer_done;         /* the client closed its side (EOF) */
     bool sent_continue;
     bool request_timer;     /* the timer runs for the request being received */
+    bool paused;            /* not answering: too many answers wait for the client */
+    bool mem_waiting;       /* not reading: the server holds --max-buffered bytes */
     int64_t received_ms;    /* when the current request was complete */
     uint64_t park_position;
     int64_t park_deadline_ms;
-    long request_len;       /* length of the parked request */
+    long request_len;       /* length of the parked or working request */
     unsigned pending_writes;
     size_t pending_bytes;   /* answers written to libuv, not yet taken by the client */
+    uint64_t bytes_queued;  /* all answer bytes ever written to libuv */
+    uint64_t taken_mark;    /* how many the client had taken at the last send check */
     uv_work_t work_req;
     ht_work *work;
-    bool paused;            /* not reading: pending_bytes passed WRITE_HIGH_WATER */
+    ht_body *body;          /* an answer's body still being streamed */
 } conn;
 
-enum { WRITE_HIGH_WATER = 1 << 20, WRITE_LOW_WATER = 1 << 18 };
+enum {
+    WRITE_HIGH_WATER = 1 << 20,
+    WRITE_LOW_WATER = 1 << 18,
+    READ_CHUNK = 64 * 1024,          /* one read from a socket */
+    PIPELINE_ALLOWANCE = 64 * 1024,  /* read beyond a request that is not answered yet */
+    STREAM_PIECE = 64 * 1024,        /* one piece of a streamed body */
+    SHRINK_ABOVE = 64 * 1024,        /* a receive buffer larger than this shrinks when mostly empty */
+};
 
 struct server {
     uv_loop_t *loop;
@@ -85,10 +121,14 @@ struct server {
     const ht_config *cfg;
     const ht_server_options *opts;
     conn *conns;
-    conn *parked;
+    park_index *parked;
+    conn *mem_waiters;
     unsigned conn_count;
     bool stopping;
+    size_t held;              /* received bytes and waiting answers of every connection */
     uint64_t matrix_requests; /* answered by the core; reported at exit */
+    uint64_t core_calls;      /* ht_core_handle calls, retries included; reported at exit */
+    unsigned char read_buf[READ_CHUNK]; /* every read lands here first */
 };
 
 typedef struct write_req {
@@ -106,25 +146,128 @@ static int64_t now_ms(void) {
 
 static void process(conn *c);
 static void resume(conn *c);
-static void wake_parked(server *srv);
+static void wake_parked(server *srv, const ht_result *res);
+static void update_reading(conn *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void on_timer(uv_timer_t *t);
+
+/* ---- memory ------------------------------------------------------------ */
+
+static bool busy(const conn *c) { return c->parked || c->working || c->body; }
+
+static bool over_budget(const server *srv) { return srv->held >= srv->opts->max_buffered; }
+
+/* Connections that stopped reading for want of memory read again. */
+static void memory_given_back(server *srv) {
+    if (!srv->mem_waiters || over_budget(srv)) return;
+    conn *list = srv->mem_waiters;
+    srv->mem_waiters = NULL;
+    while (list) {
+        conn *c = list;
+        list = c->mem_next;
+        c->mem_prev = c->mem_next = NULL;
+        c->mem_waiting = false;
+        update_reading(c);
+    }
+}
+
+static void wait_for_memory(conn *c) {
+    if (c->mem_waiting) return;
+    server *srv = c->srv;
+    c->mem_waiting = true;
+    c->mem_prev = NULL;
+    c->mem_next = srv->mem_waiters;
+    if (srv->mem_waiters) srv->mem_waiters->mem_prev = c;
+    srv->mem_waiters = c;
+    update_reading(c);
+}
+
+static void stop_waiting_for_memory(conn *c) {
+    if (!c->mem_waiting) return;
+    if (c->mem_prev) c->mem_prev->mem_next = c->mem_next;
+    else c->srv->mem_waiters = c->mem_next;
+    if (c->mem_next) c->mem_next->mem_prev = c->mem_prev;
+    c->mem_prev = c->mem_next = NULL;
+    c->mem_waiting = false;
+}
+
+/* Drops the first n received bytes (an answered request): the rest moves to
+ * the front, and a buffer left empty is freed, one left mostly empty shrinks. */
+static void consume(conn *c, size_t n) {
+    server *srv = c->srv;
+    if (n > c->len) n = c->len;
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+    srv->held -= n;
+    c->framing = (ht_framing){0};
+    if (c->len == 0) {
+        free(c->buf);
+        c->buf = NULL;
+        c->cap = 0;
+    } else if (c->cap > SHRINK_ABOVE && c->len < c->cap / 4) {
+        c->cap = (c->len + 4095) & ~(size_t)4095;
+        c->buf = ht_xrealloc(c->buf, c->cap);
+    }
+    memory_given_back(srv);
+}
+
+/* Appends what was read. The buffer grows by doubling, so a large upload is
+ * copied a few times in all, not once per read. */
+static void append(conn *c, const unsigned char *bytes, size_t n) {
+    if (c->cap - c->len < n) {
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap - c->len < n) cap *= 2;
+        c->buf = ht_xrealloc(c->buf, cap);
+        c->cap = cap;
+    }
+    memcpy(c->buf + c->len, bytes, n);
+    c->len += n;
+    c->srv->held += n;
+}
+
+/* ---- reading, started and stopped -------------------------------------- */
+
+/* Whether the connection should be reading now. */
+static bool wants_bytes(const conn *c) {
+    if (c->closing || c->peer_done) return false;
+    if (c->lingering) return true; /* read and drop until the client closes */
+    if (c->paused || c->mem_waiting) return false;
+    /* Busy: a little of what is pipelined behind, then wait. */
+    if (busy(c)) return c->len < (size_t)(c->request_len > 0 ? c->request_len : 0) + PIPELINE_ALLOWANCE;
+    return true;
+}
+
+static void update_reading(conn *c) {
+    bool want = wants_bytes(c);
+    if (want && !c->reading) {
+        c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
+    } else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+}
 
 /* ---- closing ----------------------------------------------------------- */
 
 static void unpark(conn *c) {
     if (!c->parked) return;
-    for (conn **p = &c->srv->parked; *p; p = &(*p)->park_next) {
-        if (*p == c) {
-            *p = c->park_next;
-            break;
-        }
-    }
+    park_index_remove(c->srv->parked, &c->park);
     c->parked = false;
-    c->park_next = NULL;
+}
+
+static void end_stream(conn *c) {
+    if (!c->body) return;
+    ht_core_body_close(c->srv->core, c->body);
+    c->body = NULL;
 }
 
 static void conn_free(conn *c) {
+    c->srv->held -= c->len;
     free(c->buf);
+    server *srv = c->srv;
     free(c);
+    memory_given_back(srv);
 }
 
 static void on_timer_closed(uv_handle_t *h) {
@@ -147,6 +290,8 @@ static void conn_close(conn *c) {
     if (c->closing) return;
     c->closing = true;
     unpark(c);
+    end_stream(c);
+    stop_waiting_for_memory(c);
     server *srv = c->srv;
     if (c->prev) c->prev->next = c->next;
     else srv->conns = c->next;
@@ -154,39 +299,64 @@ static void conn_close(conn *c) {
     srv->conn_count--;
     uv_timer_stop(&c->timer);
     uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
     uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
 }
 
 /* ---- writing ----------------------------------------------------------- */
 
+static void stream_more(conn *c);
+static void arm_timer(conn *c);
+
 static void on_written(uv_write_t *req, int status) {
     write_req *w = (write_req *)req;
     conn *c = w->c;
+    server *srv = c->srv;
     c->pending_writes--;
     c->pending_bytes -= w->len;
+    srv->held -= w->len;
     free(w);
-    if (status < 0 || (c->close_after_write && c->peer_done && c->pending_writes == 0)) {
+    memory_given_back(srv);
+    if (c->closing) return;
+    if (status < 0 || (c->close_after_write && c->peer_done && c->pending_writes == 0 && !c->body)) {
         conn_close(c);
         return;
     }
-    if (c->paused && c->pending_bytes <= WRITE_LOW_WATER) resume(c);
+    if (c->body) {
+        stream_more(c);
+        return;
+    }
+    if (c->paused && c->pending_bytes <= WRITE_LOW_WATER) {
+        resume(c);
+        return;
+    }
+    /* Everything taken by a client with nothing else going on: now it idles. */
+    if (c->pending_writes == 0 && c->len == 0 && !busy(c) && !c->lingering) arm_timer(c);
+}
+
+/* Hands w (len bytes of answer) to libuv. */
+static void queue_write(conn *c, write_req *w, size_t len) {
+    w->c = c;
+    w->len = len;
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
+    c->pending_writes++;
+    c->pending_bytes += len;
+    c->bytes_queued += len;
+    c->srv->held += len;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
+        c->pending_writes--;
+        c->pending_bytes -= len;
+        c->srv->held -= len;
+        free(w);
+        conn_close(c);
+    }
 }
 
 static void conn_write(conn *c, const unsigned char *data, size_t len) {
     if (c->closing) return;
     write_req *w = ht_xmalloc(sizeof *w + len);
     memcpy(w->data, data, len);
-    w->c = c;
-    w->len = len;
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
-    c->pending_writes++;
-    c->pending_bytes += len;
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
-        free(w);
-        c->pending_writes--;
-        c->pending_bytes -= len;
-        conn_close(c);
-    }
+    queue_write(c, w, len);
 }
 
 static void write_error(conn *c, int status, ht_errcode code, const char *message) {
@@ -198,9 +368,6 @@ static void write_error(conn *c, int status, ht_errcode code, const char *messag
 
 /* ---- ending a connection ----------------------------------------------- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b);
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
-static void on_timer(uv_timer_t *t);
 static void on_shutdown(uv_shutdown_t *req, int status) { (void)req, (void)status; }
 
 /* Ends a connection once its answers are written. Closing a socket while the
@@ -218,19 +385,59 @@ static void conn_finish(conn *c) {
         return;
     }
     c->lingering = true;
-    c->len = 0;
+    c->srv->held -= c->len;
+    free(c->buf);
+    c->buf = NULL;
+    c->len = c->cap = 0;
+    stop_waiting_for_memory(c);
+    memory_given_back(c->srv);
     uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
     if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
         conn_close(c);
         return;
     }
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read); /* may be reading already */
+    update_reading(c);
+}
+
+/* ---- streamed bodies --------------------------------------------------- */
+
+/* Pulls the next pieces of the body being streamed while the client keeps
+ * up; at its end, goes on with the requests pipelined behind it. */
+static void stream_more(conn *c) {
+    while (c->body && !c->closing && c->pending_bytes < STREAM_PIECE) {
+        write_req *w = ht_xmalloc(sizeof *w + STREAM_PIECE);
+        long n = ht_core_body_read(c->srv->core, c->body, w->data, STREAM_PIECE);
+        if (n > 0) {
+            queue_write(c, w, (size_t)n);
+            continue;
+        }
+        free(w);
+        end_stream(c);
+        if (n < 0) {
+            /* Unreadable halfway (the file was deleted): the client sees a
+             * body shorter than its Content-Length, never a wrong one. */
+            conn_close(c);
+            return;
+        }
+        if (c->close_after_write) {
+            conn_finish(c);
+            return;
+        }
+        process(c);
+        return;
+    }
 }
 
 /* ---- timers ------------------------------------------------------------ */
 
+/* Bytes of answers the client has taken from us, in all. */
+static uint64_t bytes_taken(conn *c) {
+    return c->bytes_queued - uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+}
+
 static void on_timer(uv_timer_t *t) {
     conn *c = t->data;
+    const ht_server_options *o = c->srv->opts;
     if (c->lingering) {
         conn_close(c);
         return;
@@ -241,14 +448,20 @@ static void on_timer(uv_timer_t *t) {
         process(c);
         return;
     }
-    if (c->len > 0 && !c->paused) {
+    if (c->len > 0 && !c->paused && !c->body && c->request_timer) {
         write_error(c, 408, HT_M_UNKNOWN, "The request took too long to arrive.");
         conn_finish(c);
         return;
     }
     if (c->pending_writes > 0) {
-        /* Idle only because a slow reader is still taking a large answer. */
-        uv_timer_start(&c->timer, on_timer, c->srv->opts->idle_timeout_ms, 0);
+        /* Answers are waiting: fine while the client takes some of them. */
+        uint64_t taken = bytes_taken(c);
+        if (taken == c->taken_mark) {
+            conn_close(c); /* a client that stopped reading */
+            return;
+        }
+        c->taken_mark = taken;
+        uv_timer_start(&c->timer, on_timer, o->send_timeout_ms, 0);
         return;
     }
     conn_close(c); /* idle keep-alive connection */
@@ -256,15 +469,21 @@ static void on_timer(uv_timer_t *t) {
 
 /* The request timeout runs from a request's first byte, not from the latest
  * one: restarting it on every read would let a client that sends one byte
- * every few seconds hold a connection forever. */
+ * every few seconds hold a connection forever. While answers wait for the
+ * client, the send timeout watches that it keeps taking them. */
 static void arm_timer(conn *c) {
     const ht_server_options *o = c->srv->opts;
-    if (c->len > 0) {
+    if (c->len > 0 && !c->paused && !c->body) {
         if (c->request_timer) return;
         c->request_timer = true;
         uv_timer_start(&c->timer, on_timer, o->request_timeout_ms, 0);
+        return;
+    }
+    c->request_timer = false;
+    if (c->pending_writes > 0) {
+        c->taken_mark = bytes_taken(c);
+        uv_timer_start(&c->timer, on_timer, o->send_timeout_ms, 0);
     } else {
-        c->request_timer = false;
         uv_timer_start(&c->timer, on_timer, o->idle_timeout_ms, 0);
     }
 }
@@ -281,41 +500,14 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
            (rest >= 16 && memcmp(p, "/_synapse/admin/", 16) == 0);
 }
 
-/* One line per answered Matrix request: address, request line, status. An
- * access token in the query string is a password: it is not written out. */
-static void log_request(conn *c, const unsigned char *bytes, size_t len, const unsigned char *response) {
-    while (len && (*bytes == '\r' || *bytes == '\n')) bytes++, len--;
-    const unsigned char *eol = memchr(bytes, '\r', len < 200 ? len : 200);
-    size_t shown = eol ? (size_t)(eol - bytes) : (len < 80 ? len : 80);
-    char line[256];
-    size_t o = 0;
-    static const char key[] = "access_token=";
-    for (size_t i = 0; i < shown && o < sizeof line - 16;) {
-        line[o++] = (char)bytes[i++];
-        bool at_param = line[o - 1] == '?' || line[o - 1] == '&';
-        if (at_param && shown - i >= sizeof key - 1 && memcmp(bytes + i, key, sizeof key - 1) == 0) {
-            memcpy(line + o, key, sizeof key - 1);
-            o += sizeof key - 1;
-            memcpy(line + o, "<hidden>", 8);
-            o += 8;
-            i += sizeof key - 1;
-            while (i < shown && bytes[i] != '&' && bytes[i] != ' ') i++;
-        }
-    }
-    line[o] = '\0';
-    for (size_t i = 0; i < o; i++)
-        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f) line[i] = '?';
-    ht_host_log(HT_LOG_INFO, "%s %s -> %.3s", c->ip, line, response + 9);
-}
-
 /* 0 if one more request may park on c; otherwise the status to refuse it
  * with. c itself is not parked while the core decides, so a woken request
  * that parks again always finds its own place free. */
 static int park_refusal(conn *c) {
     server *srv = c->srv;
     unsigned total = 0, same_ip = 0;
-    for (conn *o = srv->conns; o; o = o->next) {
-        if (!o->parked) continue;
+    for (park_entry *e = park_index_first(srv->parked); e; e = e->next) {
+        conn *o = e->owner;
         total++;
         if (strcmp(o->ip, c->ip) == 0) same_ip++;
     }
@@ -328,23 +520,24 @@ enum { PARK_RETRY_MS = 1000 };
 
 /* The answer to a long-poll that may not wait; the connection stays open. */
 static void write_park_refusal(conn *c, int status) {
-    char body[256];
-    int n = snprintf(body, sizeof body,
-                     "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"%s\",\"retry_after_ms\":%d}",
-                     status == 429 ? "Too many of your requests are already waiting for news; "
-                                     "try again in a moment."
-                                   : "The server is holding too many waiting requests; "
-                                     "try again in a moment.",
-                     PARK_RETRY_MS);
+    /* Built in a growing buffer, not a fixed one: no length to get wrong. */
+    ht_buf body = {0};
+    ht_buf_printf(&body, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"error\":\"%s\",\"retry_after_ms\":%d}",
+                  status == 429 ? "Too many of your requests are already waiting for news; "
+                                  "try again in a moment."
+                                : "The server is holding too many waiting requests; "
+                                  "try again in a moment.",
+                  PARK_RETRY_MS);
     ht_response res = {.status = status,
                        .content_type = "application/json",
-                       .body = (const unsigned char *)body,
-                       .body_len = (size_t)n,
+                       .body = body.data,
+                       .body_len = body.len,
                        .extra_headers = "Retry-After: 1\r\n"};
     ht_buf out = {0};
     ht_http_write_response(&out, &res);
     conn_write(c, out.data, out.len);
     ht_buf_free(&out);
+    ht_buf_free(&body);
 }
 
 static void on_work(uv_work_t *req) {
@@ -374,6 +567,7 @@ static void start_work(conn *c, ht_work *work, long request_len) {
     c->work_req.data = c;
     uv_timer_stop(&c->timer); /* the client has sent it all: no 408 while we hash */
     uv_queue_work(c->srv->loop, &c->work_req, on_work, on_work_done);
+    update_reading(c);
 }
 
 /* Answers the request at the start of the buffer, or parks it. Returns false
@@ -394,7 +588,9 @@ static bool answer_one(conn *c, long request_len) {
         int64_t now = now_ms();
         if (!c->parked && c->received_ms == 0) c->received_ms = now;
         uint64_t before = ht_core_stream_position(srv->core);
-        ht_core_handle(srv->core, bytes, len, c->received_ms, now, &res);
+        ht_request_meta meta = {.received_ms = c->received_ms, .now_ms = now, .client_address = c->ip};
+        ht_core_handle(srv->core, bytes, len, &meta, &res);
+        srv->core_calls++;
         if (res.outcome == HT_WORK) {
             start_work(c, res.work, (long)len);
             return false;
@@ -405,32 +601,41 @@ static bool answer_one(conn *c, long request_len) {
             c->park_position = res.park_position;
             c->park_deadline_ms = res.park_deadline_ms;
             c->request_len = (long)len;
-            c->park_next = srv->parked;
-            srv->parked = c;
+            park_index_add(srv->parked, &c->park, c, res.park_keys, res.park_key_count);
             int64_t wait = res.park_deadline_ms - now;
             uv_timer_start(&c->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+            update_reading(c);
             return false;
         }
         srv->matrix_requests++;
         if (refusal) {
             write_park_refusal(c, refusal);
         } else {
-            if (srv->opts->log_requests) log_request(c, bytes, len, res.response);
+            if (srv->opts->log_requests) {
+                char line[HT_REQUEST_LOG_LINE_MAX];
+                ht_request_log_line(line, sizeof line, c->ip, bytes, len, res.response, res.response_len);
+                ht_host_log(HT_LOG_INFO, "%s", line);
+            }
             ht_host_log_lines(res.log, res.log_count);
             conn_write(c, res.response, res.response_len);
+            c->body = res.body; /* its bytes follow as the client takes them */
             if (res.close_connection) c->close_after_write = true;
-            if (ht_core_stream_position(srv->core) != before) wake_parked(srv);
+            if (ht_core_stream_position(srv->core) != before) wake_parked(srv, &res);
         }
     }
     c->received_ms = 0;
     c->sent_continue = false;
     c->request_timer = false; /* the next request gets its own deadline */
-    if (request_len <= 0) {
-        c->close_after_write = true;
-        c->len = 0;
-    } else {
-        memmove(c->buf, c->buf + request_len, c->len - (size_t)request_len);
-        c->len -= (size_t)request_len;
+    c->request_len = 0;
+    consume(c, request_len <= 0 ? c->len : (size_t)request_len);
+    if (request_len <= 0) c->close_after_write = true;
+    if (c->body) {
+        /* Nothing else is answered on this connection until the body is
+         * sent; the send timeout watches that the client takes it. */
+        arm_timer(c);
+        update_reading(c);
+        stream_more(c);
+        return false;
     }
     if (c->close_after_write) {
         conn_finish(c);
@@ -442,16 +647,19 @@ static bool answer_one(conn *c, long request_len) {
 /* Answers every complete request in the buffer, in order. */
 static void process(conn *c) {
     server *srv = c->srv;
-    while (!c->closing && !c->parked && !c->working && c->len > 0) {
-        if (c->pending_bytes > WRITE_HIGH_WATER) {
+    while (!c->closing && !busy(c) && c->len > 0) {
+        /* A client that does not take its answers gets no more of them; nor,
+         * while the server holds all it may, one that has answers waiting. */
+        if (c->pending_bytes > WRITE_HIGH_WATER || (over_budget(srv) && c->pending_bytes > 0)) {
             c->paused = true;
-            uv_read_stop((uv_stream_t *)&c->tcp);
+            update_reading(c);
+            arm_timer(c);
             return;
         }
         bool expects_continue = false;
         long n = c->request_len > 0
                      ? c->request_len
-                     : ht_request_length(srv->cfg, c->buf, c->len, &expects_continue);
+                     : ht_request_length_resume(srv->cfg, c->buf, c->len, &c->framing, &expects_continue);
         c->request_len = 0;
         if (n == 0) {
             if (expects_continue && !c->sent_continue) {
@@ -463,60 +671,68 @@ static void process(conn *c) {
         }
         if (!answer_one(c, n)) return;
     }
-    if (!c->closing && !c->parked && !c->working) arm_timer(c);
+    if (!c->closing && !busy(c)) {
+        update_reading(c);
+        arm_timer(c);
+    }
 }
 
 /* The client has taken enough of its answers: read and answer again. */
 static void resume(conn *c) {
     c->paused = false;
     if (c->closing) return;
-    if (!c->peer_done && !c->lingering) uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    update_reading(c);
     process(c);
 }
 
-static void wake_parked(server *srv) {
+/* Retries the parked requests the write behind `res` may concern. They are
+ * listed first: a retry calls the core (which reuses the memory `res` points
+ * into), may park again, or may write and wake others in turn. */
+static void wake_parked(server *srv, const ht_result *res) {
     uint64_t pos = ht_core_stream_position(srv->core);
-    /* Retrying can park again or wake others; take the list first. */
-    conn *list = srv->parked;
-    srv->parked = NULL;
-    while (list) {
-        conn *c = list;
-        list = c->park_next;
-        c->park_next = NULL;
-        if (c->park_position < pos) {
-            c->parked = false;
-            uv_timer_stop(&c->timer);
-            process(c);
-        } else {
-            c->park_next = srv->parked;
-            srv->parked = c;
-        }
+    void **list = NULL;
+    size_t cap = 0;
+    size_t n = park_index_match(srv->parked, res->wake_keys, res->wake_key_count, res->wake_all, &list, &cap);
+    for (size_t i = 0; i < n; i++) {
+        conn *c = list[i];
+        /* Taken care of meanwhile (answered, closed, or parked again at a
+         * later position by a wake in between)? */
+        if (!c->parked || c->closing || c->park_position >= pos) continue;
+        unpark(c);
+        uv_timer_stop(&c->timer);
+        process(c);
     }
+    free(list);
 }
 
 /* ---- reading ----------------------------------------------------------- */
 
+/* Every read lands in the server's one buffer, and on_read keeps what the
+ * connection needs. Past --max-buffered an empty buffer is offered, which
+ * libuv reports as UV_ENOBUFS: the connection then waits for memory. */
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
     conn *c = h->data;
+    server *srv = c->srv;
     (void)suggested;
-    size_t want = 64 * 1024;
-    if (c->cap - c->len < want) {
-        size_t cap = c->cap ? c->cap : want;
-        while (cap - c->len < want) cap *= 2;
-        c->buf = ht_xrealloc(c->buf, cap);
-        c->cap = cap;
+    size_t room = c->lingering ? READ_CHUNK : over_budget(srv) ? 0 : srv->opts->max_buffered - srv->held;
+    if (room == 0) {
+        *b = uv_buf_init(NULL, 0);
+        return;
     }
-    *b = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+    *b = uv_buf_init((char *)srv->read_buf, (unsigned)(room < READ_CHUNK ? room : READ_CHUNK));
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     conn *c = s->data;
-    (void)b;
+    if (n == UV_ENOBUFS) {
+        wait_for_memory(c);
+        return;
+    }
     if (n < 0) {
         /* The client is gone, or has only finished sending (a half-close):
          * answers already queued are still delivered before closing. */
         c->peer_done = true;
-        uv_read_stop(s);
+        update_reading(c);
         if ((c->pending_writes > 0 && !c->parked) || c->working) {
             c->close_after_write = true; /* a request being hashed still gets its answer */
         } else {
@@ -526,8 +742,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     }
     if (n == 0) return;
     if (c->lingering) return; /* dropped: nothing more is answered */
-    c->len += (size_t)n;
-    if (c->parked || c->working) return; /* pipelined bytes wait for the answer before */
+    append(c, (const unsigned char *)b->base, (size_t)n);
+    if (busy(c)) {
+        update_reading(c); /* pipelined bytes wait for the answer before */
+        return;
+    }
     process(c);
 }
 
@@ -570,12 +789,14 @@ static void on_connection(uv_stream_t *listener, int status) {
     unsigned same_ip;
     count_same_ip(srv, c->ip, &same_ip);
     if (srv->conn_count > srv->opts->max_connections ||
-        same_ip > srv->opts->max_connections_per_ip) {
-        write_error(c, 503, HT_M_LIMIT_EXCEEDED, "Too many connections; try again shortly.");
+        same_ip > srv->opts->max_connections_per_ip || over_budget(srv)) {
+        write_error(c, 503, HT_M_LIMIT_EXCEEDED,
+                    over_budget(srv) ? "The server is busy; try again shortly."
+                                     : "Too many connections; try again shortly.");
         conn_finish(c);
         return;
     }
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    update_reading(c);
     arm_timer(c);
 }
 
@@ -626,8 +847,10 @@ static void log_start(server *srv, const char *url) {
 }
 
 int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts) {
-    server srv = {.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts};
+    server *srv = ht_xmalloc(sizeof *srv);
+    *srv = (server){.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts, .parked = park_index_new()};
     signal(SIGPIPE, SIG_IGN);
+    int code = 0;
 
     struct sockaddr_storage addr;
     int rc = strchr(opts->host, ':')
@@ -635,35 +858,37 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
                  : uv_ip4_addr(opts->host, opts->port, (struct sockaddr_in *)&addr);
     if (rc < 0) {
         fprintf(stderr, "hometab: %s is not an IP address\n", opts->host);
-        return 2;
+        code = 2;
+        goto out;
     }
-    uv_tcp_init(srv.loop, &srv.listener);
-    srv.listener.data = &srv;
-    rc = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
-    if (rc == 0) rc = uv_listen((uv_stream_t *)&srv.listener, 1024, on_connection);
+    uv_tcp_init(srv->loop, &srv->listener);
+    srv->listener.data = srv;
+    rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, 1024, on_connection);
     if (rc < 0) {
         ht_host_log(HT_LOG_ERROR, "cannot listen on %s:%d: %s", opts->host, opts->port,
                     rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
         if (rc == UV_EADDRINUSE)
             ht_host_log(HT_LOG_ERROR, "another program (perhaps another hometab) listens there; stop it, "
                                       "or choose another port with --listen (make run LISTEN=127.0.0.1:9000)");
-        uv_close((uv_handle_t *)&srv.listener, NULL);
-        uv_run(srv.loop, UV_RUN_DEFAULT);
-        uv_loop_close(srv.loop);
-        return 3;
+        uv_close((uv_handle_t *)&srv->listener, NULL);
+        uv_run(srv->loop, UV_RUN_DEFAULT);
+        uv_loop_close(srv->loop);
+        code = 3;
+        goto out;
     }
-    uv_signal_init(srv.loop, &srv.sigint);
-    uv_signal_init(srv.loop, &srv.sigterm);
-    srv.sigint.data = srv.sigterm.data = &srv;
-    uv_signal_start(&srv.sigint, on_signal, SIGINT);
-    uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
+    uv_signal_init(srv->loop, &srv->sigint);
+    uv_signal_init(srv->loop, &srv->sigterm);
+    srv->sigint.data = srv->sigterm.data = srv;
+    uv_signal_start(&srv->sigint, on_signal, SIGINT);
+    uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
 
     /* The port actually bound: with port 0 the system picked it, and tests
      * read it from this line. */
     struct sockaddr_storage bound;
     int bound_len = sizeof bound;
     int port = opts->port;
-    if (uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&bound, &bound_len) == 0)
+    if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &bound_len) == 0)
         port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                  : ((struct sockaddr_in *)&bound)->sin_port);
     bool v6 = strchr(opts->host, ':') != NULL;
@@ -672,9 +897,13 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     printf("hometab: listening on %s/ (server name %s)\n", url, cfg->server_name);
     if (opts->web_root) print_two_servers(url, cfg);
     fflush(stdout);
-    log_start(&srv, url);
-    uv_run(srv.loop, UV_RUN_DEFAULT);
-    uv_loop_close(srv.loop);
-    ht_host_log(HT_LOG_INFO, "stopped after %llu Matrix requests", (unsigned long long)srv.matrix_requests);
-    return 0;
+    log_start(srv, url);
+    uv_run(srv->loop, UV_RUN_DEFAULT);
+    uv_loop_close(srv->loop);
+    ht_host_log(HT_LOG_INFO, "stopped after %llu Matrix requests (%llu calls into the core)",
+                (unsigned long long)srv->matrix_requests, (unsigned long long)srv->core_calls);
+out:
+    park_index_free(srv->parked);
+    free(srv);
+    return code;
 }

@@ -14,6 +14,8 @@ typedef struct ht_server_options {
     const char *web_root;    /* static files, or NULL */
     uint64_t idle_timeout_ms;    /* keep-alive connection with nothing to do */
     uint64_t request_timeout_ms; /* a started request must arrive within this */
+    uint64_t send_timeout_ms;    /* a client must take some of its waiting answers within this */
+    size_t max_buffered;         /* bytes received and answers waiting, all connections together */
     unsigned max_connections;
     unsigned max_connections_per_ip;
     unsigned max_parked;         /* long-polls waiting at once; more get 503 */

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/wasm/memvfs.h"
@@ -70,18 +71,59 @@ EXPORT void ht_wasm_close(void) {
 
 EXPORT const char *ht_wasm_error(void) { return error_text; }
 
-/* Handles one request; returns the outcome (0 answer, 1 park). */
+/* An answer whose body the core streams (a large media file), put back
+ * together: the bridge hands a Response its bytes whole. In the browser
+ * the page's fetch() already holds the whole body anyway, and the request
+ * comes from this browser alone, so a piece-by-piece pull would bound
+ * nothing that matters here. */
+static unsigned char *whole;
+static size_t whole_len;
+
+static bool join_body(void) {
+    free(whole);
+    whole = NULL;
+    whole_len = 0;
+    if (!result.body) return true;
+    size_t total = result.response_len + (size_t)result.body_len;
+    whole = malloc(total ? total : 1);
+    bool ok = whole != NULL;
+    if (ok) memcpy(whole, result.response, result.response_len);
+    size_t at = result.response_len;
+    while (ok && at < total) {
+        long n = ht_core_body_read(core, result.body, whole + at, total - at);
+        if (n <= 0) ok = false;
+        else at += (size_t)n;
+    }
+    ht_core_body_close(core, result.body);
+    result.body = NULL;
+    whole_len = total;
+    return ok;
+}
+
+/* Handles one request; returns the outcome (0 answer, 1 park), or -1 if a
+ * streamed body could not be read whole (the bridge answers 500). */
 EXPORT int ht_wasm_handle(const unsigned char *bytes, size_t len, double received_ms,
                           double now_ms) {
-    ht_core_handle(core, bytes, len, (int64_t)received_ms, (int64_t)now_ms, &result);
+    /* A service worker sees no client address: every request comes from
+     * this browser. */
+    ht_request_meta meta = {.received_ms = (int64_t)received_ms, .now_ms = (int64_t)now_ms};
+    ht_core_handle(core, bytes, len, &meta, &result);
+    if (!join_body()) return -1;
     return (int)result.outcome;
 }
 
-EXPORT const unsigned char *ht_wasm_response(void) { return result.response; }
-EXPORT size_t ht_wasm_response_len(void) { return result.response_len; }
+EXPORT const unsigned char *ht_wasm_response(void) { return whole ? whole : result.response; }
+EXPORT size_t ht_wasm_response_len(void) { return whole ? whole_len : result.response_len; }
 EXPORT int ht_wasm_wrote(void) { return result.wrote; }
 EXPORT double ht_wasm_park_position(void) { return (double)result.park_position; }
 EXPORT double ht_wasm_park_deadline(void) { return (double)result.park_deadline_ms; }
+/* The keys of scoped waking (hometab.h), as arrays of 64-bit numbers the
+ * bridge reads as pairs of 32-bit halves. */
+EXPORT const uint64_t *ht_wasm_park_keys(void) { return result.park_keys; }
+EXPORT int ht_wasm_park_key_count(void) { return (int)result.park_key_count; }
+EXPORT const uint64_t *ht_wasm_wake_keys(void) { return result.wake_keys; }
+EXPORT int ht_wasm_wake_key_count(void) { return (int)result.wake_key_count; }
+EXPORT int ht_wasm_wake_all(void) { return result.wake_all; }
 EXPORT double ht_wasm_stream_position(void) {
     return core ? (double)ht_core_stream_position(core) : 0;
 }
