@@ -17,7 +17,7 @@ int ht_db_lock(const char *db_path, char *err, size_t err_size) {
     }
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
+        snprintf(err, err_size, "cannot open database %s: its lock file %s: %s", db_path, path, strerror(errno));
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -26,15 +26,17 @@ static void describe_settings(const ht_native_config *c, char *out, size_t size)
 static int run_server(ht_native_config *c) {
     c->server.max_connections = ht_fd_limit_fit(c->server.max_connections);
     char err[1024];
-    ht_core *core = ht_core_open(&c->core, err, sizeof err);
-    if (!core) {
-        fprintf(stderr, "hometab: %s\n", err);
-        return 4;
-    }
+    /* The lock comes first: a second server must not open the database at
+     * all, since opening may migrate it under the one that runs. */
     int lock = ht_db_lock(c->core.db_path, err, sizeof err);
     if (lock == -1) {
         fprintf(stderr, "hometab: %s\n", err);
-        ht_core_close(core);
+        return 4;
+    }
+    ht_core *core = ht_core_open(&c->core, err, sizeof err);
+    if (!core) {
+        fprintf(stderr, "hometab: %s\n", err);
+        ht_db_unlock(lock);
         return 4;
     }
     char note[512];
