@@ -35,7 +35,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The native binary alone also reads its config file with inih.
 NATIVE_LIBS = $(shell pkg-config --libs $(NATIVE_PKGS) inih 2>/dev/null)
 
-CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c \
+CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c src/federation/*.c \
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -127,10 +127,10 @@ build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: bench-stateres test-state-res-synapse
+.PHONY: bench-stateres bench-fed-read test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
-        bench bench-browser bench-pdu clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
+        bench bench-browser bench-pdu bench-federation clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
         deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
         package test-package bench-package test-fedhost deps-fedhost
 
@@ -148,7 +148,9 @@ APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev
 APT_TEST := libcmocka-dev wrk curl sqlite3 systemd
 # make test-fedhost: openssl makes the test CA, dnsmasq (the binary alone, no
 # system service) is the local DNS server of the SRV and delegation tests.
-APT_FEDHOST := openssl dnsmasq-base
+# make test-federation: stunnel4 is the TLS front of federating hometabs (as a
+# reverse proxy is in a real deployment), for the TLS test and make interop.
+APT_FEDHOST := openssl dnsmasq-base stunnel4
 # The differential test of canonical JSON, hashes and signatures: Synapse's own
 # libraries, as Debian packages them.
 APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
@@ -161,7 +163,7 @@ APT_BROWSER := chromium
 # make interop: Synapse 1.67.0 runs from its source on Debian's python3 packages (its
 # pyproject's dependencies; poetry-core only writes the package metadata Synapse checks at
 # start); openssl makes the test CA. Not in APT_ALL: make test does not need them.
-APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
+APT_INTEROP := openssl stunnel4 python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
     python3-canonicaljson python3-signedjson python3-service-identity python3-twisted python3-treq \
     python3-openssl python3-yaml python3-pyasn1 python3-pyasn1-modules python3-bcrypt python3-pil \
     python3-sortedcontainers python3-pymacaroons python3-msgpack python3-phonenumbers \
@@ -296,21 +298,21 @@ test-api: build/native/hometab deps-node
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
-# The federation test kit (tests/federation/lib: a fake remote homeserver in node) checked on
-# its own; hometab-based federation tests join this folder.
-test-federation: deps-node
-	node --test --test-concurrency=1 tests/federation/
+# Federation (tests/federation): the test kit (lib/: a fake remote homeserver in node) checked
+# on its own, then hometab against the fake and against another hometab, on loopback.
+test-federation: build/native/hometab deps-node deps-fedhost
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/federation/
 
 # Federation against the reference server, Synapse 1.67.0, on loopback (tests/interop/). Not
 # part of make test: its source is kept beside the repository, in ../shared/synapse, which a
 # clone elsewhere lacks. tests/interop/lib/synapse.mjs unpacks it into .cache/synapse-1.67.0.
 SYNAPSE_DIR ?= $(CURDIR)/../shared/synapse
 # The source is looked for first, so a clone without it fails at once, having installed nothing.
-interop: deps-node
+interop: build/native/hometab deps-node
 	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "interop: no $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz;" \
 	    "make interop needs the shared folder beside the repository (or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory deps-interop
-	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
+	SYNAPSE_DIR=$(SYNAPSE_DIR) HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/interop/
 
 # The native host's federation client on its own (tests/fedhost): build/*/fetch-tool
 # against real HTTP(S) servers, a test CA (openssl) and a local DNS server
@@ -327,7 +329,8 @@ test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool de
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/ tests/sdk/
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs \
+	    tests/federation/read_endpoints.test.mjs
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
@@ -341,8 +344,12 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser bench-p2p bench-pdu bench-package
+bench: deps native bench-browser bench-p2p bench-pdu bench-package bench-federation
 	node tests/bench/bench.mjs
+
+# Two hometabs federating on loopback: cross-server wake-up, bulk delivery, a big room's join.
+bench-federation: native deps-node
+	node tests/bench/federation.mjs
 
 # What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
 bench-pdu: build/native/canonical-tool
@@ -350,6 +357,10 @@ bench-pdu: build/native/canonical-tool
 
 bench-stateres: build/native/state-res-bench
 	./build/native/state-res-bench
+
+# What the server-server read endpoints cost (tests/bench/fed_read.mjs); MEMBERS=, MESSAGES= size the room.
+bench-fed-read: build/native/hometab deps-node deps-fedhost
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node tests/bench/fed_read.mjs
 
 # Authorization verdicts and state resolution against Synapse 1.67's own code
 # (synapse/event_auth.py, synapse/state/v2.py) on seeded random forks. Like

@@ -78,6 +78,7 @@ typedef struct ht_config {
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
     int64_t presence_offline_ms; /* a user none of whose clients synced for this long is offline */
+    bool federation;          /* serve and use the server-server API (off: an island) */
     ht_registration registration;
 } ht_config;
 
@@ -93,10 +94,14 @@ typedef enum ht_outcome {
     HT_ANSWER = 0, /* response holds a complete HTTP response */
     HT_PARK = 1,   /* wait, then call again with the same bytes */
     HT_WORK = 2,   /* run `work`, hand it back, then call again with the same bytes */
+    HT_FETCH = 3,  /* run `fetches`, hand each back, then call again with the same bytes */
 } ht_outcome;
 
 /* One password hash to compute or check; see offload_hashing. */
 typedef struct ht_work ht_work;
+
+/* One request to another server; see "Other servers" below. */
+typedef struct ht_fetch ht_fetch;
 
 /* What a request did that belongs in the operator's log: every admin
  * action (only once committed), refused admin calls. The host writes
@@ -131,6 +136,15 @@ typedef struct ht_result {
     bool wake_all;
     /* HT_WORK: the work, owned by the host until ht_core_work_done(). */
     ht_work *work;
+    /* HT_FETCH: requests to other servers, run them all (in any order, at
+     * once); each is the host's until ht_core_fetch_done(). The array is
+     * valid until the next call into the core. */
+    ht_fetch **fetches;
+    size_t fetch_count;
+    /* The call queued traffic for other servers: ask
+     * ht_core_outbound_next() for it. */
+    bool outbound;
+
     /* HT_ANSWER: when set, `response` is only the head (its Content-Length
      * counts the body) and the body_len bytes of the body come from
      * ht_core_body_read(); the host owns `body` until ht_core_body_close(). */
@@ -218,6 +232,47 @@ void ht_work_run(ht_work *work);
 /* Gives finished work back to the core (on the core's thread), whether or
  * not its request will be retried: the core owns it again. */
 void ht_core_work_done(ht_core *core, ht_work *work);
+
+/* ---- Other servers ----------------------------------------------------
+ *
+ * A request that needs another server's answer (a remote join, a missing
+ * event, a key) comes back as HT_FETCH. For each fetch the host sends the
+ * request to the server named by ht_fetch_destination() -- resolving the
+ * name as the server-server spec says, over HTTPS natively, or over the
+ * peer-to-peer transport in the browser -- and gives the answer back with
+ * ht_core_fetch_done() (status and body) or ht_core_fetch_done_bytes() (the
+ * answer's whole bytes). Once all are back it calls ht_core_handle() again
+ * with the same bytes and the same received_ms. A fetch that cannot be made
+ * (unreachable, timed out) is given back with an error sentence: the core
+ * decides what that means. Everything is on the core's thread.
+ *
+ * Traffic the core starts itself (transactions of events for the servers in
+ * a room) waits in a durable outbox: the host asks ht_core_outbound_next()
+ * for the next fetch after an answer with `outbound` set and whenever the
+ * time it returned comes, sends it, and gives it back the same way. */
+
+const char *ht_fetch_destination(const ht_fetch *f);   /* a server name */
+const char *ht_fetch_method(const ht_fetch *f);
+const char *ht_fetch_target(const ht_fetch *f);        /* path and query, encoded */
+const char *ht_fetch_authorization(const ht_fetch *f); /* the Authorization header's value */
+/* The JSON body (NULL if none) and its length. */
+const unsigned char *ht_fetch_body(const ht_fetch *f, size_t *len);
+/* The whole HTTP/1.1 request (Host: the destination), for transports that
+ * carry bytes. Valid while the host holds the fetch. */
+const unsigned char *ht_fetch_request(ht_fetch *f, size_t *len);
+/* How long the host may wait for the answer. */
+int64_t ht_fetch_timeout_ms(const ht_fetch *f);
+/* Gives a fetch back: the answer's status and body, or (status ignored)
+ * an error sentence when no answer came. The core owns f again. */
+void ht_core_fetch_done(ht_core *core, ht_fetch *f, int status, const unsigned char *body, size_t len,
+                        const char *error);
+/* The same with the answer's bytes as they came (status line, headers,
+ * body); bytes that are not one whole response count as an error. */
+void ht_core_fetch_done_bytes(ht_core *core, ht_fetch *f, const unsigned char *response, size_t len,
+                              const char *error);
+/* The next transaction to send now, or NULL; then *next_ms says when to ask
+ * again (0: nothing waits). */
+ht_fetch *ht_core_outbound_next(ht_core *core, int64_t now_ms, int64_t *next_ms);
 
 /* A number that grows whenever something a /sync would report changes. */
 uint64_t ht_core_stream_position(const ht_core *core);

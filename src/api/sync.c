@@ -15,6 +15,7 @@
 #include "api/sync_extras.h"
 #include "api/timeline.h"
 #include "room/room.h"
+#include "store/federation.h"
 #include "store/keys.h"
 #include "store/meta.h"
 #include "store/store.h"
@@ -131,6 +132,20 @@ static json_t *outsider_leave_entry(sync_req *s, int64_t member_stream) {
  * with that member event itself. */
 static json_t *stripped_state(sync_req *s, const char *room_id, int64_t member_stream) {
     ht_ctx *ctx = s->ctx;
+    /* An invite from another server into a room we hold nothing of: the
+     * state its invite carried, then the invite itself. */
+    const char *carried = ht_store_invite_state_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id);
+    json_t *remote = carried ? ht_json_parse(ctx->arena, carried) : NULL;
+    ht_event_row invite;
+    if (json_is_array(remote) && ht_store_event_by_stream(ctx->env->store, ctx->arena, member_stream, &invite) &&
+        invite.status == HT_EVENT_OUTLIER) {
+        json_t *events = json_deep_copy(remote);
+        json_t *content = ht_room_event_content(ctx->arena, &invite);
+        json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:O}", "type", invite.type, "state_key",
+                                                invite.state_key, "sender", invite.sender, "content",
+                                                content ? content : json_object()));
+        return events;
+    }
     static const char *const types[] = {"m.room.create", "m.room.join_rules", "m.room.name",
                                         "m.room.avatar", "m.room.canonical_alias", "m.room.topic",
                                         "m.room.encryption"};

@@ -27,6 +27,9 @@
 #include "core/login_limit.h"
 #include "core/rate_limit.h"
 #include "core/work.h"
+#include "federation/federation.h"
+#include "federation/outbox.h"
+#include "http/outbound.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "matrix/handler.h"
@@ -108,7 +111,8 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
-                         .cfg = &core->cfg, .signing_key = &core->signing_key, .log = &core->log};
+                         .cfg = &core->cfg, .signing_key = &core->signing_key, .outbox = &core->outbox,
+                         .log = &core->log};
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
@@ -120,6 +124,8 @@ void ht_core_close(ht_core *core) {
     ht_store_close(core->env.store);
     ht_rate_limiter_free(core->limits);
     ht_replay_free(&core->replay);
+    ht_fetch_memo_free(&core->memo);
+    ht_outbox_free(&core->outbox);
     ht_unread_cache_free(&core->env);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
@@ -244,6 +250,8 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
     case HT_ROUTE_FOUND:
         break;
     }
+    if ((match.route->flags & (HT_ROUTE_FEDERATION | HT_ROUTE_KEYS)) && !core->cfg.federation)
+        return ht_reply_error(HT_M_UNRECOGNIZED, "Federation is off on this server.");
     ctx->params = copy_params(ctx->arena, &match);
     ctx->param_count = match.param_count;
 
@@ -259,11 +267,22 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
         ht_error err = ht_auth_check(ctx, (match.route->flags & HT_ROUTE_AUTH) != 0);
         if (err.code) reply.error = err;
     }
+    if (match.route->flags & HT_ROUTE_FEDERATION) {
+        bool wait;
+        ht_error err = ht_fed_authenticate(ctx, &wait);
+        if (err.code) reply.error = err;
+        if (wait) {
+            ht_store_rollback(core->env.store);
+            return (ht_reply){0};
+        }
+    }
     /* A replay after password work was counted on its first pass. */
     if (!reply.error.code && (ht_work_is_replay(ctx) || rate_limit_allows(core, ctx, match.route, &reply)))
         reply = match.route->handler(ctx);
-    if (ctx->work) {
-        /* Handed out: nothing of this pass stays; the replay does it all. */
+    if (ctx->work || ctx->asked_count) {
+        /* Handed out: nothing of this pass stays; the replay does it all.
+         * Password work goes first; asks of the same pass are asked again. */
+        if (ctx->work) ht_fetch_drop_pending(ctx);
         ht_store_rollback(core->env.store);
         reply_release(&reply);
         return (ht_reply){0};
@@ -348,8 +367,10 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
     } else {
         core->env.now_ms = now_ms;
         core->env.match_budget = HT_MATCH_BUDGET;
-        ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .req = &req,
-                      .received_ms = received_ms, .now_ms = now_ms,
+        core->env.outbound = false;
+        core->env.received_ms = received_ms;
+        ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .memo = &core->memo,
+                      .req = &req, .received_ms = received_ms, .now_ms = now_ms,
                       .client_address = meta->client_address, .peer_server = meta->peer_server,
                       .limits = core->cfg.rate_limit ? core->limits : NULL,
                       .req_bytes = bytes, .req_len = len};
@@ -361,6 +382,12 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
              * replay notes them again. */
             out->outcome = HT_WORK;
             out->work = ctx.work;
+            return;
+        }
+        if (ctx.asked_count) {
+            out->outcome = HT_FETCH;
+            out->fetches = ht_fetch_pending(&ctx, &out->fetch_count);
+            ht_fetch_hand_out(&ctx);
             return;
         }
         if (reply.park) {
@@ -377,7 +404,9 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
         write_reply(core, &req, &reply, !req.keep_alive, out);
         reply_release(&reply);
         ht_work_request_answered(&ctx);
+        ht_fetch_request_answered(&ctx);
         out->wrote = wrote;
+        out->outbound = wrote && core->env.outbound;
         out->close_connection = !req.keep_alive;
     }
     out->outcome = HT_ANSWER;
@@ -389,4 +418,52 @@ void ht_core_summarize(ht_core *core, ht_core_summary *out) {
     memset(out, 0, sizeof *out);
     out->schema_version = ht_store_schema_version(core->env.store);
     ht_store_server_counts(core->env.store, &out->users, &out->admins, &out->rooms);
+}
+
+/* ---- other servers ------------------------------------------------------ */
+
+void ht_core_fetch_done(ht_core *core, ht_fetch *f, int status, const unsigned char *body, size_t len,
+                        const char *error) {
+    core->memo.out--;
+    ht_fetch_set_answer(f, status, body, len, error, core->clock_ms);
+    if (ht_fetch_kind_of(f) == HT_FETCH_ASK) {
+        ht_fetch_keep(&core->memo, f, core->clock_ms);
+        return;
+    }
+    /* A transaction of the outbox: what became of it is written now. */
+    ht_arena_reset(&core->arena);
+    core->env.now_ms = core->clock_ms;
+    if (ht_store_begin(core->env.store)) {
+        ht_outbox_sent(&core->env, f);
+        if (ht_store_failed(core->env.store) || !ht_store_commit(core->env.store)) ht_store_rollback(core->env.store);
+    }
+    ht_fetch_free(f);
+}
+
+void ht_core_fetch_done_bytes(ht_core *core, ht_fetch *f, const unsigned char *response, size_t len,
+                              const char *error) {
+    int status = 0;
+    const unsigned char *body = NULL;
+    size_t body_len = 0;
+    ht_buf decoded = {0};
+    const char *why = error;
+    if (!why) ht_http_read_response(response, len, (size_t)64 * 1024 * 1024, &status, &body, &body_len, &decoded, &why);
+    ht_core_fetch_done(core, f, status, body, body_len, why);
+    ht_buf_free(&decoded);
+}
+
+ht_fetch *ht_core_outbound_next(ht_core *core, int64_t now_ms, int64_t *next_ms) {
+    *next_ms = 0;
+    core->clock_ms = now_ms;
+    ht_arena_reset(&core->arena);
+    core->env.now_ms = now_ms;
+    if (!ht_store_begin(core->env.store)) return NULL;
+    ht_fetch *f = ht_outbox_next(&core->env, next_ms);
+    if (ht_store_failed(core->env.store) || !ht_store_commit(core->env.store)) {
+        ht_store_rollback(core->env.store);
+        ht_fetch_free(f);
+        return NULL;
+    }
+    if (f) core->memo.out++;
+    return f;
 }

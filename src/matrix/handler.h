@@ -36,6 +36,7 @@ typedef struct ht_ctx {
     const char *client_address;
     const char *peer_server;
     ht_auth auth;           /* set when the route requires authentication */
+    const char *origin;     /* federation routes: the server that signed the request */
     bool authenticated;
     /* Admin routes (HT_ROUTE_ADMIN): who acts, for the log: the admin's
      * user id, or "the operator" (meta.operator, no token). */
@@ -51,6 +52,11 @@ typedef struct ht_ctx {
     unsigned password_ops;
     struct ht_work *work;
     struct ht_replay *replay; /* the door's memo of finished work (core/work.c) */
+    /* Asking other servers (matrix/remote.h): the door's kept answers, and
+     * this pass's asks still without one (core/fetch.c). */
+    struct ht_fetch_memo *memo;
+    struct ht_fetch *asked;
+    unsigned asked_count;
     struct ht_rate_limiter *limits; /* the door's token buckets (core/rate_limit.h) */
 } ht_ctx;
 

@@ -24,6 +24,7 @@
 #include "api/sync.h"
 #include "api/threads.h"
 #include "api/typing.h"
+#include "federation/federation.h"
 
 #define CLIENT "/_matrix/client/(r0|v3)"
 #define AUTH HT_ROUTE_AUTH
@@ -38,7 +39,29 @@
 #define ADMIN_V1 "/_synapse/admin/v1"
 #define ADMIN_V2 "/_synapse/admin/v2"
 
+#define FED "/_matrix/federation"
+#define SIGNED HT_ROUTE_FEDERATION
+
 const ht_route ht_routes[] = {
+    /* the server-server API (src/federation), when federation is on */
+    {"GET", "/_matrix/key/v2/server", ht_fed_key_server, HT_ROUTE_KEYS},
+    {"GET", "/_matrix/key/v2/server/{keyId}", ht_fed_key_server, HT_ROUTE_KEYS},
+    {"GET", FED "/v1/version", ht_fed_version, HT_ROUTE_KEYS},
+    {"GET", FED "/v1/query/profile", ht_fed_query_profile, SIGNED},
+    {"GET", FED "/v1/query/directory", ht_fed_query_directory, SIGNED},
+    {"PUT", FED "/v1/send/{txnId}", ht_fed_send, SIGNED},
+    {"PUT", FED "/v2/invite/{roomId}/{eventId}", ht_fed_invite, SIGNED},
+    {"GET", FED "/v1/make_join/{roomId}/{userId}", ht_fed_make_join, SIGNED},
+    {"PUT", FED "/v2/send_join/{roomId}/{eventId}", ht_fed_send_join, SIGNED},
+    {"GET", FED "/v1/make_leave/{roomId}/{userId}", ht_fed_make_leave, SIGNED},
+    {"PUT", FED "/v2/send_leave/{roomId}/{eventId}", ht_fed_send_leave, SIGNED},
+    {"GET", FED "/v1/event/{eventId}", ht_fed_event, SIGNED},
+    {"GET", FED "/v1/state/{roomId}", ht_fed_state, SIGNED},
+    {"GET", FED "/v1/state_ids/{roomId}", ht_fed_state_ids, SIGNED},
+    {"GET", FED "/v1/event_auth/{roomId}/{eventId}", ht_fed_event_auth, SIGNED},
+    {"GET", FED "/v1/backfill/{roomId}", ht_fed_backfill, SIGNED},
+    {"POST", FED "/v1/get_missing_events/{roomId}", ht_fed_get_missing_events, SIGNED},
+
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},
 

@@ -434,7 +434,77 @@ static const char *const migrations[] = {
     "  JOIN n ON n.part * 65536 < length(m.data) WHERE m.data IS NOT NULL;"
     "ALTER TABLE media DROP COLUMN data;",
 
-    /* 10: running a server for others (operator): server admins, and the
+    /* 10: federation. Other servers' signing keys, as fetched (a request or
+     * an event signed by an unknown key fetches it once). */
+    "CREATE TABLE server_keys ("
+    "  server_name TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL,"
+    "  public_key TEXT NOT NULL,"
+    "  valid_until_ms INTEGER NOT NULL,"
+    "  fetched_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (server_name, key_id)) STRICT, WITHOUT ROWID;"
+    /* Transactions received (origin, txnId): a sender retries, and the
+     * retry gets the first answer again, processing nothing twice. */
+    "CREATE TABLE federation_txns ("
+    "  origin TEXT NOT NULL,"
+    "  txn_id TEXT NOT NULL,"
+    "  response TEXT NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (origin, txn_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX federation_txns_age ON federation_txns(received_ms);"
+    /* What waits to be sent to other servers, durable: a PDU (an event by
+     * its stream) or an EDU (its JSON), per destination, in order. Ids are
+     * never reused (AUTOINCREMENT): a transaction is named by the ids it
+     * carries, and a receiver answers a name it saw before from memory. */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  destination TEXT NOT NULL,"
+    "  event_stream INTEGER,"
+    "  edu TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  CHECK ((event_stream IS NULL) != (edu IS NULL))) STRICT;"
+    "CREATE INDEX outbox_destination ON outbox(destination, id);"
+    /* Each destination's state: when to try again after failures. */
+    "CREATE TABLE destinations ("
+    "  server_name TEXT PRIMARY KEY,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  retry_at_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_ok_ms INTEGER) STRICT, WITHOUT ROWID;"
+    /* How many joined members each server has in each room, kept by the
+     * memberships table's triggers: whom a new event goes to. */
+    "CREATE TABLE room_servers ("
+    "  room_id TEXT NOT NULL,"
+    "  server_name TEXT NOT NULL,"
+    "  joined INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, server_name)) STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER room_servers_join_insert AFTER INSERT ON memberships WHEN new.membership = 'join' BEGIN"
+    "  INSERT INTO room_servers(room_id, server_name, joined)"
+    "    VALUES (new.room_id, substr(new.user_id, instr(new.user_id, ':') + 1), 1)"
+    "    ON CONFLICT DO UPDATE SET joined = joined + 1;"
+    "END;"
+    "CREATE TRIGGER room_servers_join_update AFTER UPDATE OF membership ON memberships"
+    "  WHEN (old.membership = 'join') != (new.membership = 'join') BEGIN"
+    "  INSERT INTO room_servers(room_id, server_name, joined)"
+    "    VALUES (new.room_id, substr(new.user_id, instr(new.user_id, ':') + 1),"
+    "            CASE WHEN new.membership = 'join' THEN 1 ELSE 0 END)"
+    "    ON CONFLICT DO UPDATE SET joined = joined + CASE WHEN new.membership = 'join' THEN 1 ELSE -1 END;"
+    "END;"
+    "CREATE TRIGGER room_servers_join_delete AFTER DELETE ON memberships WHEN old.membership = 'join' BEGIN"
+    "  UPDATE room_servers SET joined = joined - 1"
+    "    WHERE room_id = old.room_id AND server_name = substr(old.user_id, instr(old.user_id, ':') + 1);"
+    "END;"
+    "INSERT INTO room_servers(room_id, server_name, joined)"
+    "  SELECT room_id, substr(user_id, instr(user_id, ':') + 1), count(*) FROM memberships"
+    "  WHERE membership = 'join' GROUP BY 1, 2;"
+    /* A remote room's invite: the room state its invite carried (stripped
+     * state), for the invitee's sync, until they answer. */
+    "CREATE TABLE invite_room_state ("
+    "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  PRIMARY KEY (room_id, user_id)) STRICT, WITHOUT ROWID;",
+
+    /* 11: running a server for others (operator): server admins, and the
      * tokens that let someone register when registration needs one
      * (m.login.registration_token). A token's uses are counted when a
      * registration completes; uses_allowed and expiry_ms NULL mean no

@@ -175,6 +175,8 @@
     X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
     HT_STATEMENTS_E2EE_MEDIA(X) \
     HT_STATEMENTS_CLIENT_REST(X) \
+    HT_STATEMENTS_FEDERATION(X) \
+    HT_STATEMENTS_GRAPH_READ(X) \
     HT_STATEMENTS_OPERATOR(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
@@ -475,6 +477,57 @@
     X(PUBLISHED_ROOMS, "SELECT room_id FROM rooms WHERE published = 1 ORDER BY room_id LIMIT ?1") \
     X(REPORT_INSERT, "INSERT INTO event_reports(room_id, event_id, reporter, reason, score, " \
                      "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+
+/* federation.c: other servers' keys, transactions received, the outbox. */
+#define HT_STATEMENTS_FEDERATION(X)                                                      \
+    X(SERVER_KEY_GET, "SELECT public_key, valid_until_ms FROM server_keys "              \
+                      "WHERE server_name = ?1 AND key_id = ?2")                          \
+    X(SERVER_KEY_PUT, "INSERT INTO server_keys(server_name, key_id, public_key, valid_until_ms, fetched_ms) " \
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "           \
+                      "public_key = excluded.public_key, valid_until_ms = excluded.valid_until_ms, " \
+                      "fetched_ms = excluded.fetched_ms")                                 \
+    X(FED_TXN_GET, "SELECT response FROM federation_txns WHERE origin = ?1 AND txn_id = ?2") \
+    X(FED_TXN_PUT, "INSERT OR REPLACE INTO federation_txns(origin, txn_id, response, received_ms) " \
+                   "VALUES (?1, ?2, ?3, ?4)")                                            \
+    X(FED_TXN_EXPIRE, "DELETE FROM federation_txns WHERE received_ms < ?1")              \
+    X(ROOM_SERVERS, "SELECT server_name FROM room_servers WHERE room_id = ?1 AND joined > 0 " \
+                    "AND server_name != ?2 ORDER BY server_name")                        \
+    X(OUTBOX_PDU, "INSERT INTO outbox(destination, event_stream, created_ms) VALUES (?1, ?2, ?3)") \
+    X(OUTBOX_EDU, "INSERT INTO outbox(destination, edu, created_ms) VALUES (?1, ?2, ?3)") \
+    X(OUTBOX_EDU_TRIM, "DELETE FROM outbox WHERE destination = ?1 AND edu IS NOT NULL AND id <= "              \
+                       "(SELECT id FROM outbox WHERE destination = ?1 AND edu IS NOT NULL "                      \
+                       "ORDER BY id DESC LIMIT 1 OFFSET ?2)")                                                   \
+    /* The destination whose turn it is: something waits, its retry time   \
+     * has come, nothing of it is in flight (?2: in-flight list as JSON). */ \
+    X(OUTBOX_READY, "SELECT o.destination, min(o.id) FROM outbox o LEFT JOIN destinations d " \
+                    "ON d.server_name = o.destination WHERE coalesce(d.retry_at_ms, 0) <= ?1 " \
+                    "AND o.destination NOT IN (SELECT value FROM json_each(?2)) "        \
+                    "GROUP BY o.destination ORDER BY 2 LIMIT 1")                         \
+    X(OUTBOX_NEXT_RETRY, "SELECT min(d.retry_at_ms) FROM destinations d WHERE d.retry_at_ms > ?1 " \
+                         "AND EXISTS (SELECT 1 FROM outbox o WHERE o.destination = d.server_name)") \
+    X(OUTBOX_ITEMS, "SELECT o.id, e.json, o.edu FROM outbox o LEFT JOIN events e ON e.stream = o.event_stream " \
+                    "WHERE o.destination = ?1 AND ((o.event_stream IS NOT NULL AND ?2 > 0) " \
+                    "OR (o.edu IS NOT NULL AND ?3 > 0)) ORDER BY o.id LIMIT ?4")        \
+    X(OUTBOX_SENT, "DELETE FROM outbox WHERE destination = ?1 AND id <= ?2")             \
+    X(DESTINATION_OK, "INSERT INTO destinations(server_name, failures, retry_at_ms, last_ok_ms) " \
+                      "VALUES (?1, 0, 0, ?2) ON CONFLICT DO UPDATE SET failures = 0, retry_at_ms = 0, " \
+                      "last_ok_ms = excluded.last_ok_ms")                                 \
+    X(DESTINATION_FAILED, "INSERT INTO destinations(server_name, failures, retry_at_ms) " \
+                          "VALUES (?1, 1, ?2) ON CONFLICT DO UPDATE SET failures = failures + 1, " \
+                          "retry_at_ms = ?2")                                            \
+    X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1") \
+    X(INVITE_STATE_PUT, "INSERT OR REPLACE INTO invite_room_state(room_id, user_id, json) VALUES (?1, ?2, ?3)") \
+    X(INVITE_STATE_GET, "SELECT json FROM invite_room_state WHERE room_id = ?1 AND user_id = ?2")
+
+/* graph_read.c: the event graph as other servers read it. */
+#define HT_STATEMENTS_GRAPH_READ(X)                                                      \
+    X(PREV_EVENT_IDS, "SELECT prev_event_id FROM event_edges WHERE stream = ?1 "         \
+                      "ORDER BY prev_event_id LIMIT ?2")                                 \
+    /* Users of server ?2 with a membership (of any kind, now) in room ?1. */    \
+    X(ROOM_USERS_OF_SERVER, "SELECT user_id FROM memberships WHERE room_id = ?1 "        \
+                            "AND substr(user_id, instr(user_id, ':') + 1) = ?2 "         \
+                            "ORDER BY user_id LIMIT ?3")                                  \
+    X(ROOM_SERVER_JOINED, "SELECT joined FROM room_servers WHERE room_id = ?1 AND server_name = ?2")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,

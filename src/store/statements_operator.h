@@ -74,6 +74,13 @@
     X(OP_PURGE_STATE_GROUP_ENTRIES, "DELETE FROM state_group_entries WHERE group_id IN " \
                                     "(SELECT id FROM state_groups WHERE room_id = ?1)")  \
     X(OP_PURGE_STATE_GROUPS, "DELETE FROM state_groups WHERE room_id = ?1")              \
+    /* federation (migration 10): the room's events waiting for other     \
+     * servers go with the events (the outbox names them by stream), and   \
+     * after the memberships (whose triggers count them) the room's servers. */ \
+    X(OP_PURGE_OUTBOX, "DELETE FROM outbox WHERE event_stream IN "                       \
+                       "(SELECT stream FROM events WHERE room_id = ?1)")                 \
+    X(OP_PURGE_ROOM_SERVERS, "DELETE FROM room_servers WHERE room_id = ?1")              \
+    X(OP_PURGE_INVITE_STATE, "DELETE FROM invite_room_state WHERE room_id = ?1")         \
     X(OP_PURGE_EVENTS, "DELETE FROM events WHERE room_id = ?1")                          \
     X(OP_PURGE_ROOM, "DELETE FROM rooms WHERE room_id = ?1")                             \
     X(OP_DELETION_INSERT, "INSERT INTO room_deletions(delete_id, room_id, result, created_ms) " \

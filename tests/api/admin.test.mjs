@@ -400,6 +400,16 @@ describe('rooms', () => {
     const byRoom = await admin(`${A2}/rooms/${seg(r)}/delete_status`);
     assert.deepEqual(byRoom.json.results.map((x) => x.delete_id), [res.json.delete_id]);
     assert.equal((await admin(`${A2}/rooms/delete_status/unknown`)).status, 404);
+    // No table keeps a row of the room, but the deletion's own record (and
+    // people's encrypted key backups, which are theirs, not the room's).
+    const tables = execFileSync('sqlite3', [srv.db, `SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p
+      WHERE m.type = 'table' AND p.name = 'room_id' AND m.name NOT IN ('room_deletions', 'e2e_backup_keys')`], { encoding: 'utf8' })
+      .trim().split('\n');
+    assert.ok(tables.includes('events') && tables.includes('room_servers'), tables.join(' '));
+    for (const table of tables) {
+      const left = execFileSync('sqlite3', [srv.db, `SELECT count(*) FROM "${table}" WHERE room_id = '${r}'`], { encoding: 'utf8' });
+      assert.equal(left.trim(), '0', `${table} keeps rows of the purged room`);
+    }
     // The database is whole after the purge (foreign keys and all).
     const check = execFileSync('sqlite3', [srv.db, 'PRAGMA foreign_key_check; PRAGMA integrity_check;'], { encoding: 'utf8' });
     assert.equal(check.trim(), 'ok');

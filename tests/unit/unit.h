@@ -32,6 +32,8 @@ int run_pdu_view_tests(void);
 int run_event_auth_tests(void);
 int run_state_res_tests(void);
 int run_room_graph_tests(void);
+int run_federation_tests(void);
+int run_fed_read_tests(void);
 int run_glob_tests(void);
 int run_faults_tests(void);
 int run_login_limits_tests(void);

@@ -587,6 +587,7 @@ int ht_native_config_read(ht_native_config *c, int argc, char **argv, const char
         c->server.max_buffered = largest;
     }
     if (!check_federation(&c->server)) return HT_CONFIG_BAD;
+    cfg->federation = c->server.federation;
     /* A server reachable from elsewhere does not hand out accounts to
      * whoever finds it, unless its operator says so. */
     if (!c->registration_given)

@@ -58,6 +58,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "host/native/federation.h"
 #include "host/native/log.h"
 #include "host/native/park_index.h"
 #include "host/native/request_log.h"
@@ -82,7 +83,8 @@ typedef struct conn {
     bool reading;           /* uv_read_start is in effect */
     bool parked;
     bool working;           /* its request's password work is on the thread pool */
-    bool freed_after_work;  /* closed while working: free when the work is back */
+    bool fetching;          /* its request's fetches are out to other servers */
+    bool freed_after_work;  /* closed while working or fetching: free when that is back */
     bool closing;
     bool close_after_write; /* answer, then close */
     bool lingering;         /* our side is shut down; the client's bytes are dropped */
@@ -118,6 +120,7 @@ struct server {
     uv_tcp_t listener;
     uv_signal_t sigint, sigterm;
     ht_core *core;
+    ht_fed_host *fed;         /* other servers: fetches and the outbox (NULL: federation off) */
     const ht_config *cfg;
     const ht_server_options *opts;
     conn *conns;
@@ -154,7 +157,7 @@ static void on_timer(uv_timer_t *t);
 
 /* ---- memory ------------------------------------------------------------ */
 
-static bool busy(const conn *c) { return c->parked || c->working || c->body; }
+static bool busy(const conn *c) { return c->parked || c->working || c->fetching || c->body; }
 
 static bool over_budget(const server *srv) { return srv->held >= srv->opts->max_buffered; }
 
@@ -272,7 +275,7 @@ static void conn_free(conn *c) {
 
 static void on_timer_closed(uv_handle_t *h) {
     conn *c = h->data;
-    if (c->working) {
+    if (c->working || c->fetching) {
         c->freed_after_work = true;
         return;
     }
@@ -570,6 +573,36 @@ static void start_work(conn *c, ht_work *work, long request_len) {
     update_reading(c);
 }
 
+/* Back on the loop: every fetch of the request is with the core again,
+ * which now has their answers; the request is retried. */
+static void on_fetched(void *data) {
+    conn *c = data;
+    c->fetching = false;
+    if (c->freed_after_work) {
+        conn_free(c);
+        return;
+    }
+    if (c->closing) return;
+    process(c);
+}
+
+static void start_fetch(conn *c, ht_fetch **fetches, size_t count, long request_len) {
+    server *srv = c->srv;
+    c->fetching = true;
+    c->request_len = request_len; /* the same bytes are retried */
+    uv_timer_stop(&c->timer);     /* the client has sent it all: no 408 while we ask */
+    if (srv->fed) {
+        ht_fed_host_fetch(srv->fed, fetches, count, on_fetched, c);
+    } else {
+        /* No federation here: the core hears so and answers the client. */
+        for (size_t i = 0; i < count; i++)
+            ht_core_fetch_done(srv->core, fetches[i], 0, NULL, 0, "federation is off on this server");
+        on_fetched(c);
+        return;
+    }
+    update_reading(c);
+}
+
 /* Answers the request at the start of the buffer, or parks it. Returns false
  * if the connection must not process anything else now. */
 static bool answer_one(conn *c, long request_len) {
@@ -593,6 +626,10 @@ static bool answer_one(conn *c, long request_len) {
         srv->core_calls++;
         if (res.outcome == HT_WORK) {
             start_work(c, res.work, (long)len);
+            return false;
+        }
+        if (res.outcome == HT_FETCH) {
+            start_fetch(c, res.fetches, res.fetch_count, (long)len);
             return false;
         }
         int refusal = res.outcome == HT_PARK ? park_refusal(c) : 0;
@@ -621,6 +658,7 @@ static bool answer_one(conn *c, long request_len) {
             c->body = res.body; /* its bytes follow as the client takes them */
             if (res.close_connection) c->close_after_write = true;
             if (ht_core_stream_position(srv->core) != before) wake_parked(srv, &res);
+            if (res.outbound && srv->fed) ht_fed_host_pump(srv->fed);
         }
     }
     c->received_ms = 0;
@@ -733,7 +771,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
          * answers already queued are still delivered before closing. */
         c->peer_done = true;
         update_reading(c);
-        if ((c->pending_writes > 0 && !c->parked) || c->working) {
+        if ((c->pending_writes > 0 && !c->parked) || c->working || c->fetching) {
             c->close_after_write = true; /* a request being hashed still gets its answer */
         } else {
             conn_close(c);
@@ -813,8 +851,12 @@ static void on_signal(uv_signal_t *sig, int signum) {
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     /* The core is synchronous, so no request is half-done here: every
-     * acknowledged write is committed. Parked long-polls are simply closed. */
+     * acknowledged write is committed. Parked long-polls are simply closed;
+     * fetches to other servers come back to the core as failed (what the
+     * outbox had in flight is sent again at the next start). */
     while (srv->conns) conn_close(srv->conns);
+    ht_fed_host_free(srv->fed);
+    srv->fed = NULL;
 }
 
 /* With the demo served, one address answers for two different homeservers:
@@ -894,6 +936,17 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     bool v6 = strchr(opts->host, ':') != NULL;
     char url[300];
     snprintf(url, sizeof url, "http://%s%s%s:%d", v6 ? "[" : "", opts->host, v6 ? "]" : "", port);
+    if (opts->federation) {
+        char err[512];
+        srv->fed = ht_fed_host_new(srv->loop, core, &opts->fetch, err, sizeof err);
+        if (!srv->fed) {
+            fprintf(stderr, "hometab: federation cannot start: %s\n", err);
+            code = 2;
+            uv_stop(srv->loop);
+            goto out;
+        }
+        ht_fed_host_pump(srv->fed); /* what waited in the outbox at the last stop */
+    }
     printf("hometab: listening on %s/ (server name %s)\n", url, cfg->server_name);
     if (opts->web_root) print_two_servers(url, cfg);
     fflush(stdout);
