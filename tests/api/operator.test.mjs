@@ -92,6 +92,7 @@ describe('the config file', () => {
     ['an unknown key', 'server-name = a.test\nlisten = 127.0.0.1:0\nlisten-adress = 0.0.0.0:8008\n', 3, /unknown key 'listen-adress'/],
     ['a bad number', 'max-body = lots\n', 1, /max-body wants a whole number/],
     ['a bad address', '# comment\n\nlisten = everywhere\n', 3, /listen wants ADDRESS:PORT/],
+    ['a host name for an address', 'listen = localhost:8008\n', 1, /listen wants an IP address and a port/],
     ['a bad registration mode', 'registration = invite-only\n', 1, /registration wants open, closed or token, not 'invite-only'/],
     ['a bad boolean', 'log-requests = sometimes\n', 1, /log-requests wants true or false/],
     ['a bad log level', 'log-level = loud\n', 1, /log-level wants error, warn, info or debug/],
@@ -188,7 +189,7 @@ describe('the operator commands', () => {
         method: 'POST', body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'rita' }, password: 'rita password' },
       });
       assert.equal(rita.status, 200);
-      assert.match(srv.stderr, /\(schema \d+: 2 users, 1 admins, 0 rooms\)/);
+      assert.match(srv.stderr, /\(schema \d+; users: 2, admins: 1, rooms: 0\)/);
     } finally {
       await srv.stop();
     }
@@ -235,7 +236,7 @@ describe('logs', () => {
     await srv.stop();
     const lines = srv.stderr.trim().split('\n');
     for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (ERROR|WARN |INFO |DEBUG) \S/, l);
-    assert.ok(lines.some((l) => /INFO +hometab \d+\.\d+\.\d+ serving localhost at http:\/\/127\.0\.0\.1:\d+\/ with its data in \/.*hometab\.sqlite \(schema \d+: 0 users, 0 admins, 0 rooms\)/.test(l)));
+    assert.ok(lines.some((l) => /INFO +hometab \d+\.\d+\.\d+ serving localhost at http:\/\/127\.0\.0\.1:\d+\/ with its data in \/.*hometab\.sqlite \(schema \d+; users: 0, admins: 0, rooms: 0\); admin API at \/_synapse\/admin\/; federation off; registration open/.test(l)));
     assert.ok(lines.some((l) => /INFO +127\.0\.0\.1 GET \/_matrix\/client\/v3\/login HTTP\/1\.1 -> 200$/.test(l)));
     assert.ok(lines.some((l) => /INFO +stopped after \d+ Matrix requests/.test(l)));
 

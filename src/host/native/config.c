@@ -174,6 +174,14 @@ static bool parse_listen(ht_native_config *c, const char *arg, char *why, size_t
         snprintf(why, why_size, "wants ADDRESS:PORT, e.g. 127.0.0.1:8008, not '%s'", arg);
         return false;
     }
+    /* An address, not a name: the server binds it as it is, and a name
+     * found wrong only at the bind would not say which line set it. */
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(strchr(host, ':') ? AF_INET6 : AF_INET, host, addr) != 1) {
+        snprintf(why, why_size, "wants an IP address and a port, e.g. 127.0.0.1:8008, 0.0.0.0:8008 or [::]:8008, "
+                                "not '%s'", arg);
+        return false;
+    }
     c->server.host = host;
     c->server.port = (int)port;
     return true;

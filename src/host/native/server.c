@@ -880,12 +880,12 @@ static void log_start(server *srv, const char *url) {
     char where[PATH_MAX];
     if (!realpath(srv->cfg->db_path, where)) snprintf(where, sizeof where, "%s", srv->cfg->db_path);
     ht_host_log(HT_LOG_INFO,
-                "hometab %s serving %s at %s/ with its data in %s (schema %d: %lld users, %lld admins, "
-                "%lld rooms)%s%s%s; %s",
+                "hometab %s serving %s at %s/ with its data in %s (schema %d; users: %lld, admins: %lld, "
+                "rooms: %lld)%s%s; admin API at /_synapse/admin/; federation %s; %s",
                 HT_VERSION, srv->cfg->server_name, url, where, sum.schema_version,
                 (long long)sum.users, (long long)sum.admins, (long long)sum.rooms,
                 srv->opts->web_root ? "; the demo from " : "", srv->opts->web_root ? srv->opts->web_root : "",
-                "; admin API at /_synapse/admin/", srv->opts->start_note ? srv->opts->start_note : "");
+                srv->opts->federation ? "on" : "off", srv->opts->start_note ? srv->opts->start_note : "");
 }
 
 int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts) {
@@ -899,7 +899,7 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
                  ? uv_ip6_addr(opts->host, opts->port, (struct sockaddr_in6 *)&addr)
                  : uv_ip4_addr(opts->host, opts->port, (struct sockaddr_in *)&addr);
     if (rc < 0) {
-        fprintf(stderr, "hometab: %s is not an IP address\n", opts->host);
+        ht_host_log(HT_LOG_ERROR, "%s is not an IP address", opts->host);
         code = 2;
         goto out;
     }
@@ -940,7 +940,7 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
         char err[512];
         srv->fed = ht_fed_host_new(srv->loop, core, &opts->fetch, err, sizeof err);
         if (!srv->fed) {
-            fprintf(stderr, "hometab: federation cannot start: %s\n", err);
+            ht_host_log(HT_LOG_ERROR, "federation cannot start: %s", err);
             code = 2;
             uv_stop(srv->loop);
             goto out;
