@@ -32,7 +32,8 @@ PKGS := libuv jansson sqlite3 libsodium
 NATIVE_PKGS := libcurl libcares openssl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(NATIVE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-NATIVE_LIBS = $(shell pkg-config --libs $(NATIVE_PKGS) 2>/dev/null)
+# The native binary alone also reads its config file with inih.
+NATIVE_LIBS = $(shell pkg-config --libs $(NATIVE_PKGS) inih 2>/dev/null)
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c src/federation/*.c \
                               src/store/*.c src/util/*.c src/room/*.c))
@@ -143,8 +144,8 @@ hometab: native
 # `make run` installs what running needs (APT_BUILD, APT_WASM, the npm
 # packages the web root is built with); `make test` the rest.
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
-    libcurl4-openssl-dev libc-ares-dev libssl-dev
-APT_TEST := libcmocka-dev wrk curl sqlite3
+    libcurl4-openssl-dev libc-ares-dev libssl-dev libinih-dev
+APT_TEST := libcmocka-dev wrk curl sqlite3 systemd
 # make test-fedhost: openssl makes the test CA, dnsmasq (the binary alone, no
 # system service) is the local DNS server of the SRV and delegation tests.
 # make test-federation: stunnel4 is the TLS front of federating hometabs (as a

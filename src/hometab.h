@@ -36,6 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The release, as the admin API and the start line name it. */
+#define HT_VERSION "0.1.0"
+
 typedef struct ht_core ht_core;
 
 /* A token bucket: `burst` calls at once, then `per_second` on average. */
@@ -43,6 +46,14 @@ typedef struct ht_rate {
     double per_second;
     unsigned burst;
 } ht_rate;
+
+/* Who may create an account through POST /register. The admin API and
+ * the operator's commands create accounts whatever this says. */
+typedef enum ht_registration {
+    HT_REGISTRATION_OPEN = 0, /* anyone (the in-browser server: one person's) */
+    HT_REGISTRATION_CLOSED,   /* nobody: 403 M_FORBIDDEN */
+    HT_REGISTRATION_TOKEN,    /* whoever holds a registration token */
+} ht_registration;
 
 typedef struct ht_config {
     const char *db_path;      /* SQLite file, or ":memory:" */
@@ -68,6 +79,7 @@ typedef struct ht_config {
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
     int64_t presence_offline_ms; /* a user none of whose clients synced for this long is offline */
     bool federation;          /* serve and use the server-server API (off: an island) */
+    ht_registration registration;
 } ht_config;
 
 /* Fills *cfg with the defaults used by the native host. */
@@ -90,6 +102,16 @@ typedef struct ht_work ht_work;
 
 /* One request to another server; see "Other servers" below. */
 typedef struct ht_fetch ht_fetch;
+
+/* What a request did that belongs in the operator's log: every admin
+ * action (only once committed), refused admin calls. The host writes
+ * them where and how it logs; the core does no I/O. */
+typedef enum ht_log_level { HT_LOG_ERROR = 0, HT_LOG_WARN, HT_LOG_INFO, HT_LOG_DEBUG } ht_log_level;
+
+typedef struct ht_log_line {
+    ht_log_level level;
+    const char *text; /* one line, no newline */
+} ht_log_line;
 
 /* The body of an answer too large to copy whole (a media download): the
  * host reads it a piece at a time as the client takes it. */
@@ -130,6 +152,9 @@ typedef struct ht_result {
     uint64_t body_len;
     bool wrote;            /* the request committed a change to the database */
     bool close_connection; /* the client asked for it, or the request was unreadable */
+    /* Lines for the host's log (see ht_log_line); valid until the next call. */
+    const ht_log_line *log;
+    size_t log_count;
 } ht_result;
 
 /* What the host knows about a request beyond its bytes. Nothing here may
@@ -145,6 +170,11 @@ typedef struct ht_request_meta {
                                  * "2001:db8::1"); NULL: none (the browser) */
     const char *peer_server;    /* the server name the transport authenticated
                                  * (federation); NULL: none */
+    bool operator;              /* the operator's own command on the server's
+                                 * machine (hometab create-user, admin...): the
+                                 * admin API (/_synapse/admin/) answers it
+                                 * without an access token; every other route
+                                 * as it would anyone */
 } ht_request_meta;
 
 /* Handles one request. `bytes` need not be NUL-terminated and may hold a
@@ -161,6 +191,39 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
 long ht_core_body_read(ht_core *core, ht_body *body, unsigned char *buf, size_t cap);
 /* Ends a streamed body, read to its end or not (the client went away). */
 void ht_core_body_close(ht_core *core, ht_body *body);
+
+/* What the database holds, for the line a host prints at start. */
+typedef struct ht_core_summary {
+    int schema_version;
+    int64_t users;  /* not deactivated */
+    int64_t admins; /* ...of whom server admins */
+    int64_t rooms;
+} ht_core_summary;
+
+void ht_core_summarize(ht_core *core, ht_core_summary *out);
+
+/* A consistent copy of a live database, taken with SQLite's online backup
+ * API from a connection of its own: a server using db_path goes on reading
+ * and writing meanwhile (WAL). The copy is written to dest_path + ".partial",
+ * checked (PRAGMA quick_check), switched out of WAL so it is one
+ * self-contained file, and only then renamed to dest_path. On failure
+ * nothing is left at dest_path and err says why. */
+typedef struct ht_backup_info {
+    int64_t bytes;       /* the copy's size */
+    int pages;
+    int schema_version;
+} ht_backup_info;
+
+bool ht_database_backup(const char *db_path, const char *dest_path, ht_backup_info *info, char *err,
+                        size_t err_size);
+
+/* Puts the backup at backup_path in place of the database at db_path,
+ * through SQLite (the -wal and -shm files stay consistent), after checking
+ * the backup (a hometab database this build can open, PRAGMA quick_check).
+ * No server may be using db_path meanwhile: the host makes sure of that.
+ * A backup of an older schema is migrated when a server next opens it. */
+bool ht_database_restore(const char *backup_path, const char *db_path, ht_backup_info *info, char *err,
+                         size_t err_size);
 
 /* Does the work. Touches nothing but the work itself, so any thread may
  * run it while the core goes on serving. */

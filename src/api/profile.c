@@ -210,3 +210,5 @@ ht_reply ht_api_user_directory_search(ht_ctx *ctx) {
     }
     return ht_reply_json(json_pack("{s:o, s:b}", "results", results, "limited", (int64_t)n > max));
 }
+
+void ht_profile_announce(ht_ctx *ctx, const char *user_id) { announce_profile(ctx, user_id); }

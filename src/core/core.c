@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/admin.h"
 #include "api/auth.h"
 #include "api/unread.h"
 #include "core/core.h"
@@ -34,8 +35,10 @@
 #include "matrix/handler.h"
 #include "room/server_key.h"
 #include "router/router.h"
+#include "store/admin.h"
 #include "store/media.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "util/crypto.h"
 #include "util/glob.h"
 #include "util/oom.h"
@@ -108,7 +111,8 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
-                         .cfg = &core->cfg, .signing_key = &core->signing_key, .outbox = &core->outbox};
+                         .cfg = &core->cfg, .signing_key = &core->signing_key, .outbox = &core->outbox,
+                         .log = &core->log};
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
@@ -227,8 +231,9 @@ static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route,
     return false;
 }
 
-/* Routes, authenticates and runs the handler inside a transaction. */
-static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out) {
+/* Routes, authenticates and runs the handler inside a transaction.
+ * operator: the call comes from the operator's command (meta.operator). */
+static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote, bool *committed, ht_result *out) {
     const ht_request *req = ctx->req;
     if (strcmp(req->method, "OPTIONS") == 0) return ht_reply_empty(); /* CORS preflight */
 
@@ -255,7 +260,10 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
         return ht_reply_error(HT_M_SERVER_ERROR, "The database is not available.");
     ht_store_scope_begin(core->env.store, core->stream_position);
     ht_reply reply = {0};
-    if (match.route->flags & (HT_ROUTE_AUTH | HT_ROUTE_AUTH_OPT)) {
+    if (match.route->flags & HT_ROUTE_ADMIN) {
+        ht_error err = ht_admin_check(ctx, operator);
+        if (err.code) reply.error = err;
+    } else if (match.route->flags & (HT_ROUTE_AUTH | HT_ROUTE_AUTH_OPT)) {
         ht_error err = ht_auth_check(ctx, (match.route->flags & HT_ROUTE_AUTH) != 0);
         if (err.code) reply.error = err;
     }
@@ -300,6 +308,7 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
         reply_release(&reply);
         return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
     }
+    *committed = true;
     *wrote = changed;
     if (changed) {
         if (position != core->stream_position)
@@ -307,6 +316,36 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
         core->stream_position = position;
     }
     return reply;
+}
+
+/* Hands the request's log lines to the host: those that wait for a commit
+ * only if it came. */
+static void hand_out_log(ht_core *core, bool committed, ht_result *out) {
+    ht_log_settle(&core->log, committed);
+    if (core->log.dropped && core->log.count == HT_LOG_MAX_LINES)
+        core->log.lines[HT_LOG_MAX_LINES - 1] = (ht_log_line){
+            HT_LOG_WARN, ht_arena_printf(&core->arena, "(and %zu more lines of this request)",
+                                         core->log.dropped + 1)};
+    out->log = core->log.lines;
+    out->log_count = core->log.count;
+}
+
+/* One line per admin API call, once it is answered: who, what, the
+ * outcome, and what it changed (ctx->admin_note). A refusal to a non-admin
+ * was logged by the check itself. */
+static void log_admin_call(ht_core *core, const ht_ctx *ctx, const ht_reply *reply, bool committed) {
+    const ht_request *req = ctx->req;
+    int status = reply->error.code ? ht_error_status(reply->error) : reply->status ? reply->status : 200;
+    const char *detail = reply->error.code ? ht_errcode_name(reply->error.code) : ctx->admin_note;
+    /* The path decoded (tools encode the ids in it), never the query:
+     * an access token may ride there. */
+    const char *path = "";
+    for (size_t i = 0; i < req->segment_count; i++)
+        path = ht_arena_printf(&core->arena, "%s/%s", path, req->segments[i]);
+    /* A change that did not happen is worth a warning; a failed read is not. */
+    bool read = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    ht_log(&core->env, committed || read ? HT_LOG_INFO : HT_LOG_WARN, false, "admin %s: %s %.300s -> %d%s%s",
+           ctx->admin, req->method, path, status, detail ? ": " : "", detail ? detail : "");
 }
 
 void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const ht_request_meta *meta,
@@ -319,6 +358,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
      * so the core does not keep its largest answer's size for ever. */
     if (core->out.cap > OUT_KEEP_BYTES) ht_buf_free(&core->out);
     ht_buf_clear(&core->out);
+    core->log = (ht_request_log){0};
 
     ht_request req;
     ht_error perr = ht_http_parse(&core->arena, &core->cfg, bytes, len, &req);
@@ -337,10 +377,12 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
                       .client_address = meta->client_address, .peer_server = meta->peer_server,
                       .limits = core->cfg.rate_limit ? core->limits : NULL,
                       .req_bytes = bytes, .req_len = len};
-        bool wrote = false;
-        ht_reply reply = dispatch(core, &ctx, &wrote, out);
+        bool wrote = false, committed = false;
+        ht_reply reply = dispatch(core, &ctx, meta->operator, &wrote, &committed, out);
         json_decref(ctx.body_json);
         if (ctx.work) {
+            /* Nothing of this pass stays, its log lines neither: the
+             * replay notes them again. */
             out->outcome = HT_WORK;
             out->work = ctx.work;
             return;
@@ -360,6 +402,8 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
             reply_release(&reply);
             return;
         }
+        if (ctx.admin) log_admin_call(core, &ctx, &reply, committed);
+        hand_out_log(core, committed, out);
         write_reply(core, &req, &reply, !req.keep_alive, out);
         reply_release(&reply);
         ht_work_request_answered(&ctx);
@@ -371,6 +415,12 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
     out->outcome = HT_ANSWER;
     out->response = core->out.data;
     out->response_len = core->out.len;
+}
+
+void ht_core_summarize(ht_core *core, ht_core_summary *out) {
+    memset(out, 0, sizeof *out);
+    out->schema_version = ht_store_schema_version(core->env.store);
+    ht_store_server_counts(core->env.store, &out->users, &out->admins, &out->rooms);
 }
 
 /* ---- other servers ------------------------------------------------------ */

@@ -10,6 +10,7 @@
 #include "federation/outbox.h"
 #include "hometab.h"
 #include "matrix/env.h"
+#include "matrix/log.h"
 #include "util/arena.h"
 #include "util/buf.h"
 
@@ -27,6 +28,7 @@ struct ht_core {
     ht_replay replay;       /* password work handed out or finished (core/work.c) */
     ht_fetch_memo memo;     /* other servers' answers kept for replays (core/fetch.c) */
     ht_outbox outbox;       /* destinations with a transaction in flight */
+    ht_request_log log;     /* the current request's lines for the host's log */
 };
 
 /* Answers with bodies larger than this are streamed (core/body.c); smaller

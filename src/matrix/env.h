@@ -31,6 +31,7 @@ typedef struct ht_env {
     struct ht_unread_cache *unread; /* counts kept between syncs (api/unread.c) */
     struct ht_outbox *outbox;       /* transactions in flight (federation/outbox.c) */
     bool outbound;                  /* this request queued traffic for other servers */
+    struct ht_request_log *log;     /* the current request's log lines (matrix/log.h) */
 } ht_env;
 
 #endif

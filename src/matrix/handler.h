@@ -38,6 +38,10 @@ typedef struct ht_ctx {
     ht_auth auth;           /* set when the route requires authentication */
     const char *origin;     /* federation routes: the server that signed the request */
     bool authenticated;
+    /* Admin routes (HT_ROUTE_ADMIN): who acts, for the log: the admin's
+     * user id, or "the operator" (meta.operator, no token). */
+    const char *admin;
+    const char *admin_note; /* what an admin call changed, for its log line */
     json_t *body_json;      /* owned by the core; see ht_body_object */
     /* Password work (core/work.h): the request's bytes and digest, how many
      * password operations it has reached, and work to hand out. */

@@ -21,6 +21,7 @@ enum ht_route_flags {
     HT_ROUTE_RATE_REGISTER = 1 << 4, /* the registration buckets: every caller's and the address's */
     HT_ROUTE_FEDERATION = 1 << 5,    /* server-server: X-Matrix signed by the origin (federation/auth.c) */
     HT_ROUTE_KEYS = 1 << 6,          /* server-server without a signature (keys, version) */
+    HT_ROUTE_ADMIN = 1 << 7,     /* a server admin's token, or the operator (api/admin.h) */
 };
 
 typedef struct ht_route {

@@ -6,6 +6,7 @@
 
 #include "api/account.h"
 #include "api/account_data.h"
+#include "api/admin.h"
 #include "api/capabilities.h"
 #include "api/directory.h"
 #include "api/discovery.h"
@@ -32,6 +33,11 @@
  * reports or hash passwords take a token from the caller's bucket; see
  * core.c for registration and core/login_limit.c for logins. */
 #define LIMITED (HT_ROUTE_AUTH | HT_ROUTE_RATE_LIMITED)
+/* The admin API: a server admin's token (or the operator's command), no
+ * rate limit; the door logs every call (api/admin.h). */
+#define ADMIN HT_ROUTE_ADMIN
+#define ADMIN_V1 "/_synapse/admin/v1"
+#define ADMIN_V2 "/_synapse/admin/v2"
 
 #define FED "/_matrix/federation"
 #define SIGNED HT_ROUTE_FEDERATION
@@ -66,6 +72,9 @@ const ht_route ht_routes[] = {
     /* accounts and sessions */
     {"POST", CLIENT "/register", ht_api_register, HT_ROUTE_RATE_REGISTER},
     {"GET", CLIENT "/register/available", ht_api_register_available, 0},
+    /* a token-guessing oracle: rate limited as registration is */
+    {"GET", "/_matrix/client/v1/register/m.login.registration_token/validity",
+     ht_api_registration_token_validity, HT_ROUTE_RATE_REGISTER},
     {"GET", CLIENT "/login", ht_api_login_flows, 0},
     {"POST", CLIENT "/login", ht_api_login, 0}, /* charged where it costs: core/login_limit.c */
     {"POST", CLIENT "/logout", ht_api_logout, AUTH},
@@ -213,6 +222,39 @@ const ht_route ht_routes[] = {
     {"GET", "/_matrix/client/v1/rooms/{roomId}/threads", ht_api_threads, AUTH},
     {"GET", CLIENT "/notifications", ht_api_notifications, AUTH},
     /* ---- end of e2ee-media block ---- */
+
+    /* ---- the admin API: Synapse's paths, which admin tools call (operator) ---- */
+    {"GET", ADMIN_V1 "/server_version", ht_api_admin_server_version, ADMIN},
+    {"GET", ADMIN_V2 "/users", ht_api_admin_users_list, ADMIN},
+    {"GET", ADMIN_V2 "/users/{userId}", ht_api_admin_user_get, ADMIN},
+    {"PUT", ADMIN_V2 "/users/{userId}", ht_api_admin_user_put, ADMIN},
+    {"POST", ADMIN_V1 "/deactivate/{userId}", ht_api_admin_deactivate, ADMIN},
+    {"POST", ADMIN_V1 "/reset_password/{userId}", ht_api_admin_reset_password, ADMIN},
+    {"GET", ADMIN_V1 "/users/{userId}/admin", ht_api_admin_admin_get, ADMIN},
+    {"PUT", ADMIN_V1 "/users/{userId}/admin", ht_api_admin_admin_put, ADMIN},
+    {"GET", ADMIN_V1 "/users/{userId}/joined_rooms", ht_api_admin_joined_rooms, ADMIN},
+    {"GET", ADMIN_V2 "/users/{userId}/devices", ht_api_admin_devices_list, ADMIN},
+    {"POST", ADMIN_V2 "/users/{userId}/delete_devices", ht_api_admin_devices_delete, ADMIN},
+    {"GET", ADMIN_V2 "/users/{userId}/devices/{deviceId}", ht_api_admin_device_get, ADMIN},
+    {"PUT", ADMIN_V2 "/users/{userId}/devices/{deviceId}", ht_api_admin_device_put, ADMIN},
+    {"DELETE", ADMIN_V2 "/users/{userId}/devices/{deviceId}", ht_api_admin_device_delete, ADMIN},
+    {"GET", ADMIN_V1 "/users/{userId}/media", ht_api_admin_user_media_list, ADMIN},
+    {"DELETE", ADMIN_V1 "/users/{userId}/media", ht_api_admin_user_media_delete, ADMIN},
+    {"DELETE", ADMIN_V1 "/media/{serverName}/{mediaId}", ht_api_admin_media_delete, ADMIN},
+    {"GET", ADMIN_V1 "/rooms", ht_api_admin_rooms_list, ADMIN},
+    {"GET", ADMIN_V1 "/rooms/{roomId}", ht_api_admin_room_get, ADMIN},
+    {"DELETE", ADMIN_V1 "/rooms/{roomId}", ht_api_admin_room_delete_v1, ADMIN},
+    {"GET", ADMIN_V1 "/rooms/{roomId}/members", ht_api_admin_room_members, ADMIN},
+    {"GET", ADMIN_V1 "/rooms/{roomId}/state", ht_api_admin_room_state, ADMIN},
+    {"DELETE", ADMIN_V2 "/rooms/{roomId}", ht_api_admin_room_delete_v2, ADMIN},
+    {"GET", ADMIN_V2 "/rooms/{roomId}/delete_status", ht_api_admin_room_delete_status, ADMIN},
+    {"GET", ADMIN_V2 "/rooms/delete_status/{deleteId}", ht_api_admin_delete_status, ADMIN},
+    {"GET", ADMIN_V1 "/registration_tokens", ht_api_admin_tokens_list, ADMIN},
+    {"POST", ADMIN_V1 "/registration_tokens/new", ht_api_admin_token_new, ADMIN},
+    {"GET", ADMIN_V1 "/registration_tokens/{token}", ht_api_admin_token_get, ADMIN},
+    {"PUT", ADMIN_V1 "/registration_tokens/{token}", ht_api_admin_token_put, ADMIN},
+    {"DELETE", ADMIN_V1 "/registration_tokens/{token}", ht_api_admin_token_delete, ADMIN},
+    /* ---- end of the admin API ---- */
 
     {NULL, NULL, NULL, 0},
 };

@@ -531,6 +531,33 @@ static const char *const migrations[] = {
     "  user_id TEXT PRIMARY KEY,"
     "  json TEXT NOT NULL,"
     "  stream INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
+
+    /* 12: running a server for others (operator): server admins, and the
+     * tokens that let someone register when registration needs one
+     * (m.login.registration_token). A token's uses are counted when a
+     * registration completes; uses_allowed and expiry_ms NULL mean no
+     * limit. pending is kept for the admin API's shape: a registration
+     * here completes in the request that presents the token, so nothing
+     * is ever pending between requests. */
+    "ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX users_admin ON users(user_id) WHERE admin != 0;"
+    /* The admin API lists a user's media. */
+    "CREATE INDEX media_uploader ON media(uploader, created_ms);"
+    "CREATE TABLE registration_tokens ("
+    "  token TEXT PRIMARY KEY,"
+    "  uses_allowed INTEGER,"
+    "  pending INTEGER NOT NULL DEFAULT 0,"
+    "  completed INTEGER NOT NULL DEFAULT 0,"
+    "  expiry_ms INTEGER,"
+    "  created_ms INTEGER NOT NULL) STRICT;"
+    /* What deleting a room did, for the admin API's delete status (kept a
+     * day, as Synapse keeps it). */
+    "CREATE TABLE room_deletions ("
+    "  delete_id TEXT PRIMARY KEY,"
+    "  room_id TEXT NOT NULL,"
+    "  result TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX room_deletions_room ON room_deletions(room_id, created_ms);",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -5,6 +5,8 @@
 #ifndef HT_STORE_STATEMENTS_H
 #define HT_STORE_STATEMENTS_H
 
+#include "store/statements_operator.h"
+
 /* The columns every event query returns, decoded by ht_store_event_read. */
 #define HT_EVENT_COLUMNS                                                                  \
     "stream, event_id, room_id, type, state_key, sender, origin_ts, depth, json, "       \
@@ -174,7 +176,8 @@
     HT_STATEMENTS_E2EE_MEDIA(X) \
     HT_STATEMENTS_CLIENT_REST(X) \
     HT_STATEMENTS_FEDERATION(X) \
-    HT_STATEMENTS_GRAPH_READ(X)
+    HT_STATEMENTS_GRAPH_READ(X) \
+    HT_STATEMENTS_OPERATOR(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
 

@@ -51,6 +51,7 @@
 #include "host/native/server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,7 @@
 #include <uv.h>
 
 #include "host/native/federation.h"
+#include "host/native/log.h"
 #include "host/native/park_index.h"
 #include "host/native/request_log.h"
 #include "host/native/static_files.h"
@@ -497,7 +499,8 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
     size_t rest = len - (size_t)(sp + 1 - buf);
     const char *p = (const char *)sp + 1;
     return (rest >= 9 && memcmp(p, "/_matrix/", 9) == 0) ||
-           (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0);
+           (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0) ||
+           (rest >= 16 && memcmp(p, "/_synapse/admin/", 16) == 0);
 }
 
 /* 0 if one more request may park on c; otherwise the status to refuse it
@@ -645,8 +648,12 @@ static bool answer_one(conn *c, long request_len) {
         if (refusal) {
             write_park_refusal(c, refusal);
         } else {
-            if (srv->opts->log_requests)
-                ht_log_request(stderr, c->ip, bytes, len, res.response, res.response_len);
+            if (srv->opts->log_requests) {
+                char line[HT_REQUEST_LOG_LINE_MAX];
+                ht_request_log_line(line, sizeof line, c->ip, bytes, len, res.response, res.response_len);
+                ht_host_log(HT_LOG_INFO, "%s", line);
+            }
+            ht_host_log_lines(res.log, res.log_count);
             conn_write(c, res.response, res.response_len);
             c->body = res.body; /* its bytes follow as the client takes them */
             if (res.close_connection) c->close_after_write = true;
@@ -839,7 +846,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
     server *srv = sig->data;
     if (srv->stopping) return;
     srv->stopping = true;
-    fprintf(stderr, "hometab: %s received, shutting down\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    ht_host_log(HT_LOG_INFO, "%s received, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
@@ -865,6 +872,22 @@ static void print_two_servers(const char *url, const ht_config *cfg) {
            url, url + strlen("http://"), url, cfg->server_name, cfg->db_path);
 }
 
+/* The line an operator looks for in the log: what is served, where, and
+ * from which data. */
+static void log_start(server *srv, const char *url) {
+    ht_core_summary sum;
+    ht_core_summarize(srv->core, &sum);
+    char where[PATH_MAX];
+    if (!realpath(srv->cfg->db_path, where)) snprintf(where, sizeof where, "%s", srv->cfg->db_path);
+    ht_host_log(HT_LOG_INFO,
+                "hometab %s serving %s at %s/ with its data in %s (schema %d; users: %lld, admins: %lld, "
+                "rooms: %lld)%s%s; admin API at /_synapse/admin/; federation %s; %s",
+                HT_VERSION, srv->cfg->server_name, url, where, sum.schema_version,
+                (long long)sum.users, (long long)sum.admins, (long long)sum.rooms,
+                srv->opts->web_root ? "; the demo from " : "", srv->opts->web_root ? srv->opts->web_root : "",
+                srv->opts->federation ? "on" : "off", srv->opts->start_note ? srv->opts->start_note : "");
+}
+
 int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts) {
     server *srv = ht_xmalloc(sizeof *srv);
     *srv = (server){.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts, .parked = park_index_new()};
@@ -876,7 +899,7 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
                  ? uv_ip6_addr(opts->host, opts->port, (struct sockaddr_in6 *)&addr)
                  : uv_ip4_addr(opts->host, opts->port, (struct sockaddr_in *)&addr);
     if (rc < 0) {
-        fprintf(stderr, "hometab: %s is not an IP address\n", opts->host);
+        ht_host_log(HT_LOG_ERROR, "%s is not an IP address", opts->host);
         code = 2;
         goto out;
     }
@@ -885,11 +908,11 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&addr, 0);
     if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, 1024, on_connection);
     if (rc < 0) {
-        fprintf(stderr, "hometab: cannot listen on %s:%d: %s\n", opts->host, opts->port,
-                rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
+        ht_host_log(HT_LOG_ERROR, "cannot listen on %s:%d: %s", opts->host, opts->port,
+                    rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
         if (rc == UV_EADDRINUSE)
-            fprintf(stderr, "hometab: another program (perhaps another hometab) listens there; stop it, "
-                            "or choose another port with --listen (make run LISTEN=127.0.0.1:9000)\n");
+            ht_host_log(HT_LOG_ERROR, "another program (perhaps another hometab) listens there; stop it, "
+                                      "or choose another port with --listen (make run LISTEN=127.0.0.1:9000)");
         uv_close((uv_handle_t *)&srv->listener, NULL);
         uv_run(srv->loop, UV_RUN_DEFAULT);
         uv_loop_close(srv->loop);
@@ -917,7 +940,7 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
         char err[512];
         srv->fed = ht_fed_host_new(srv->loop, core, &opts->fetch, err, sizeof err);
         if (!srv->fed) {
-            fprintf(stderr, "hometab: federation cannot start: %s\n", err);
+            ht_host_log(HT_LOG_ERROR, "federation cannot start: %s", err);
             code = 2;
             uv_stop(srv->loop);
             goto out;
@@ -927,10 +950,11 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     printf("hometab: listening on %s/ (server name %s)\n", url, cfg->server_name);
     if (opts->web_root) print_two_servers(url, cfg);
     fflush(stdout);
+    log_start(srv, url);
     uv_run(srv->loop, UV_RUN_DEFAULT);
     uv_loop_close(srv->loop);
-    fprintf(stderr, "hometab: stopped after %llu Matrix requests (%llu calls into the core)\n",
-            (unsigned long long)srv->matrix_requests, (unsigned long long)srv->core_calls);
+    ht_host_log(HT_LOG_INFO, "stopped after %llu Matrix requests (%llu calls into the core)",
+                (unsigned long long)srv->matrix_requests, (unsigned long long)srv->core_calls);
 out:
     park_index_free(srv->parked);
     free(srv);

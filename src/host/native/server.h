@@ -21,6 +21,7 @@ typedef struct ht_server_options {
     unsigned max_parked;         /* long-polls waiting at once; more get 503 */
     unsigned max_parked_per_ip;  /* ... from one address; more get 429 */
     bool log_requests;
+    const char *start_note;      /* appended to the start line (how it was configured) */
     /* Federation: the core's fetches and outbox carried by the outbound
      * client (federation.h, fetch.h). */
     bool federation;                /* --federation; off by default */
