@@ -329,7 +329,7 @@ test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool de
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
 	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs \
-	    tests/federation/read_endpoints.test.mjs
+	    tests/federation/read_endpoints.test.mjs tests/federation/hostile.test.mjs
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the

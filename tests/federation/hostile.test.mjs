@@ -1,0 +1,366 @@
+// hostile.test.mjs -- another server as an attacker: the fake remote server (lib/, the kit's own
+// implementation of the server-server API) sends a native hometab each kind of bad input the spec
+// names, and each test asserts the spec's answer, that nothing changed that should not (the room's
+// state and forward extremities, a local user's timeline, the events table) and that the server
+// still answers a local client afterwards.
+//
+// The fake is resident in rooms a hometab user (alice) joined through it, so its events are ones
+// hometab must judge: well-formed ones enter the timeline, bad ones are refused the spec's way.
+// Rooms that a test leaves with a gap (events the fake made and never sent) are that test's own,
+// so the next test starts from a room both servers agree on.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { V3, register, sendMessage, seg, sqlite, sync } from '../api/lib/matrix.mjs';
+import { SANITIZED } from '../api/lib/server.mjs';
+import { startFakeServer } from './lib/fake-server.mjs';
+import { startFederating } from './lib/hometab.mjs';
+
+const SLOW = SANITIZED ? 4 : 1;
+const FED = '/_matrix/federation/v1';
+const sq = (s) => `'${String(s).replaceAll("'", "''")}'`;
+
+let hs; // the hometab under attack
+let fake; // the attacking server, resident in the rooms
+let alice; // a hometab user in them
+let bob; // a user of the fake's, joined
+
+// A room the fake creates and alice joins through it; bob (the fake's) joins too.
+async function sharedRoom(name) {
+  const { roomId, room } = fake.createRoom({ name });
+  const res = await hs.fetch(`${V3}/join/${seg(roomId)}?server_name=${seg(fake.serverName)}`, {
+    method: 'POST', body: {}, token: alice.token,
+  });
+  assert.equal(res.status, 200, `alice joins ${name}: ${res.text}`);
+  await fake.waitFor(() => room.membership(alice.user_id) === 'join', { what: 'alice join reaching the fake' });
+  const join = await fake.sendEvent(roomId, {
+    type: 'm.room.member', sender: bob, state_key: bob, content: { membership: 'join' },
+  });
+  assert.deepEqual(join.sent[hs.serverName].json, { pdus: { [join.event_id]: {} } });
+  return { roomId, room };
+}
+
+// The event's status in hometab's events table (0 timeline, 1 outlier, 2 soft-failed,
+// 3 rejected), or null when it is not stored.
+async function statusOf(eventId) {
+  const rows = await sqlite(hs, `SELECT status FROM events WHERE event_id = ${sq(eventId)}`);
+  return rows.length ? Number(rows[0]) : null;
+}
+
+async function storedJson(eventId) {
+  const rows = await sqlite(hs, `SELECT json FROM events WHERE event_id = ${sq(eventId)}`);
+  return rows.length ? JSON.parse(rows[0]) : null;
+}
+
+// What must not change when a bad input is refused: the room's current state, its forward
+// extremities, how many events are stored, alice's timeline.
+async function snapshot(roomId) {
+  const state = await hs.fetch(`${V3}/rooms/${seg(roomId)}/state`, { token: alice.token });
+  assert.equal(state.status, 200);
+  return {
+    state: state.json.map((e) => `${e.type}|${e.state_key}|${e.event_id}`).sort(),
+    extremities: await sqlite(hs, `SELECT event_id FROM room_extremities WHERE room_id = ${sq(roomId)} ORDER BY event_id`),
+    events: await sqlite(hs, 'SELECT count(*) FROM events'),
+    rooms: await sqlite(hs, 'SELECT count(*) FROM rooms'),
+    timeline: await timeline(roomId),
+  };
+}
+
+// Alice's view of the room: the ids of its newest 100 events, newest first.
+async function timeline(roomId) {
+  const res = await hs.fetch(`${V3}/rooms/${seg(roomId)}/messages?dir=b&limit=100`, { token: alice.token });
+  assert.equal(res.status, 200, res.text);
+  return res.json.chunk.map((e) => e.event_id);
+}
+
+// A local client is still served: alice can read and write.
+async function assertResponsive(roomId) {
+  const s = await sync(hs, alice, { timeout: 0 });
+  assert.ok(s.next_batch, 'sync answers');
+  const id = await sendMessage(hs, alice, roomId, 'still here');
+  const pdu = await fake.waitFor(() => fake.pdusReceived.find((p) => p.eventId === id), { what: 'alice message at the fake' });
+  assert.equal(pdu.accepted, true, `the fake accepts alice's event: ${pdu.error}`);
+  return pdu.pdu;
+}
+
+function assertRefused(res, status, errcodes) {
+  const codes = [errcodes].flat();
+  assert.equal(res.status, status, `expected ${status} ${codes}, got ${res.status}: ${JSON.stringify(res.json)}`);
+  assert.ok(codes.includes(res.json?.errcode), `errcode ${res.json?.errcode}, expected ${codes}`);
+  assert.ok(typeof res.json.error === 'string' && res.json.error.length > 0, 'the refusal says why');
+}
+
+// A transaction of raw bytes (duplicate keys, numbers JSON.stringify cannot write): signed over
+// `body`, as a server that meant to send `body` and wrote `raw`.
+function sendRaw(body, raw, txnId = `raw${Date.now()}${Math.random()}`) {
+  return fake.request(hs.serverName, 'PUT', `${FED}/send/${seg(txnId)}`, body, { rawBody: raw });
+}
+
+function message(roomId, text, extra = {}, broken = []) {
+  return fake.makeEvent('10', {
+    room_id: roomId, sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: text }, ...extra,
+  }, { broken });
+}
+
+before(async () => {
+  hs = await startFederating();
+  fake = await startFakeServer({ timeoutMs: 60000 * SLOW });
+  alice = await register(hs, 'alice');
+  bob = `@bob:${fake.serverName}`;
+});
+
+after(async () => {
+  await fake?.stop();
+  await hs?.stop();
+  assert.deepEqual(fake?.errors ?? [], [], 'the fake itself ran without exceptions');
+});
+
+describe('transactions and PDUs that break the format', () => {
+  let roomId;
+  before(async () => {
+    ({ roomId } = await sharedRoom('format'));
+  });
+
+  test('more than 50 PDUs or 100 EDUs: 400, and nothing of the transaction is kept', async () => {
+    const before = await snapshot(roomId);
+    const pdus = [];
+    for (let i = 0; i < 51; i++) pdus.push(message(roomId, `flood ${i}`).pdu);
+    assertRefused(await fake.sendTransaction(hs.serverName, { pdus }), 400, 'M_TOO_LARGE');
+    const typing = { edu_type: 'm.typing', content: { room_id: roomId, user_id: bob, typing: true } };
+    const one = message(roomId, 'beside 101 EDUs');
+    const edus = Array.from({ length: 101 }, () => typing);
+    assertRefused(await fake.sendTransaction(hs.serverName, { pdus: [one.pdu], edus }), 400, 'M_TOO_LARGE');
+    assert.deepEqual(await snapshot(roomId), before);
+    assert.equal(await statusOf(one.event_id), null);
+    const s = await sync(hs, alice, { timeout: 0 });
+    const ephemeral = s.rooms?.join?.[roomId]?.ephemeral?.events ?? [];
+    assert.ok(!ephemeral.some((e) => e.type === 'm.typing' && e.content.user_ids.includes(bob)), 'bob is not typing');
+    await assertResponsive(roomId);
+  });
+
+  test('an oversized PDU is dropped; the other PDUs of its transaction are taken', async () => {
+    const big = message(roomId, 'big', {}, ['too-large']);
+    const huge = message(roomId, 'huge', { content: { msgtype: 'm.text', body: 'y'.repeat(1 << 20) } });
+    const longType = message(roomId, 'long type', { type: `m.${'t'.repeat(300)}` });
+    const longKey = fake.makeEvent('10', {
+      room_id: roomId, sender: bob, type: 'm.room.topic', state_key: 'k'.repeat(300), content: { topic: 'x' },
+    });
+    const good = message(roomId, 'fine');
+    const before = await snapshot(roomId);
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [big.pdu, huge.pdu, longType.pdu, longKey.pdu, good.pdu] });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.deepEqual(res.json.pdus[good.event_id], {});
+    for (const bad of [big, huge, longType, longKey]) {
+      assert.equal(await statusOf(bad.event_id), null, 'not stored');
+      const entry = res.json.pdus[bad.event_id];
+      assert.ok(entry === undefined || typeof entry.error === 'string', `no success for a bad PDU: ${JSON.stringify(entry)}`);
+    }
+    const after = await snapshot(roomId);
+    assert.deepEqual(after.timeline.slice(1), before.timeline);
+    assert.equal(after.timeline[0], good.event_id);
+    assert.deepEqual(after.state, before.state);
+    fake.rooms.get(roomId).add(good.event_id, good.pdu);
+    await assertResponsive(roomId);
+  });
+
+  test('floats and out-of-range integers: 400 M_BAD_JSON, nothing kept', async () => {
+    // A request's signature is over canonical JSON, which has neither: a body holding them cannot
+    // be checked, so the whole transaction is refused (before any key is fetched).
+    const float = message(roomId, 'float', {}, ['float']);
+    const bigInt = message(roomId, 'big int', {}, ['big-int']);
+    const good = message(roomId, 'beside a float');
+    const before = await snapshot(roomId);
+    assertRefused(await fake.sendTransaction(hs.serverName, { pdus: [good.pdu, float.pdu] }), 400, 'M_BAD_JSON');
+    assertRefused(await fake.sendTransaction(hs.serverName, { pdus: [bigInt.pdu, good.pdu] }), 400, 'M_BAD_JSON');
+    for (const e of [float, bigInt, good]) assert.equal(await statusOf(e.event_id), null);
+    // Numbers the fake's JSON writer cannot make: beyond 64 bits, exponents, -0, NaN, -2^53.
+    for (const number of ['18446744073709551616', '1e400', '-0', '1.0', 'NaN', '-9007199254740992']) {
+      const probe = message(roomId, 'probe');
+      const body = { origin: fake.serverName, origin_server_ts: Date.now(), pdus: [probe.pdu], edus: [] };
+      const raw = JSON.stringify(body).replace('"body":"probe"', `"body":"probe","n":${number}`);
+      assert.ok(raw.includes(`"n":${number}`));
+      const r = await sendRaw(body, raw);
+      // -0 is read as 0, and then the body is not the one signed: 401.
+      if (number === '-0') assertRefused(r, 401, 'M_UNAUTHORIZED');
+      else assertRefused(r, 400, ['M_BAD_JSON', 'M_NOT_JSON']);
+      assert.equal(await statusOf(probe.event_id), null, `${number}: not stored`);
+    }
+    assert.deepEqual(await snapshot(roomId), before);
+    await assertResponsive(roomId);
+  });
+
+  test('duplicate JSON keys: the transaction is refused, nothing is kept', async () => {
+    const before = await snapshot(roomId);
+    const a = message(roomId, 'first of a pair');
+    const b = message(roomId, 'second of a pair');
+    const body = { origin: fake.serverName, origin_server_ts: Date.now(), pdus: [a.pdu], edus: [] };
+    // The pdus key twice: which list is meant?
+    const twice = JSON.stringify(body).replace('"pdus":', `"pdus":${JSON.stringify([b.pdu])},"pdus":`);
+    assertRefused(await sendRaw(body, twice), 400, ['M_NOT_JSON', 'M_BAD_JSON']);
+    // A key twice inside a PDU's content: a server reading the first would see another event.
+    const inside = JSON.stringify(body).replace('"body":"first of a pair"', '"body":"other","body":"first of a pair"');
+    assertRefused(await sendRaw(body, inside), 400, ['M_NOT_JSON', 'M_BAD_JSON']);
+    assert.equal(await statusOf(a.event_id), null);
+    assert.equal(await statusOf(b.event_id), null);
+    // Nesting far past any sane depth, and PDUs that are not objects.
+    const deep = `{"origin":"${fake.serverName}","pdus":[${'['.repeat(100000)}${']'.repeat(100000)}],"edus":[]}`;
+    const r = await sendRaw(body, deep);
+    assert.ok(r.status === 400 || r.status === 401, `deep nesting: ${r.status}`);
+    const odd = await fake.sendTransaction(hs.serverName, { pdus: ['a string', 7, null, [], { room_id: 5 }, { room_id: roomId }] });
+    assert.equal(odd.status, 200, JSON.stringify(odd.json));
+    assert.deepEqual(await snapshot(roomId), before);
+    await assertResponsive(roomId);
+  });
+});
+
+describe('events the rules refuse', () => {
+  let roomId, room;
+  before(async () => {
+    ({ roomId, room } = await sharedRoom('rules'));
+  });
+
+  test('a bad signature: dropped, not stored, not shown', async () => {
+    const forged = message(roomId, 'forged', {}, ['signature']);
+    const elsewhere = message(roomId, 'for another server', {}, ['sender-server']);
+    const before = await snapshot(roomId);
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [forged.pdu, elsewhere.pdu] });
+    assert.equal(res.status, 200);
+    for (const bad of [forged, elsewhere]) {
+      assert.equal(await statusOf(bad.event_id), null);
+      assert.ok(res.json.pdus[bad.event_id]?.error, `the answer names ${bad.event_id} with an error`);
+    }
+    assert.deepEqual(await snapshot(roomId), before);
+    await assertResponsive(roomId);
+  });
+
+  test('a wrong content hash: stored redacted, then processed as usual', async () => {
+    const tampered = message(roomId, 'the secret body', {}, ['content-hash']);
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [tampered.pdu] });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json.pdus[tampered.event_id], {});
+    assert.equal(await statusOf(tampered.event_id), 0, 'in the timeline');
+    const stored = await storedJson(tampered.event_id);
+    assert.deepEqual(stored.content, {}, 'only the redacted form is kept');
+    assert.ok(!JSON.stringify(stored).includes('the secret body'));
+    const tl = await hs.fetch(`${V3}/rooms/${seg(roomId)}/messages?dir=b&limit=5`, { token: alice.token });
+    const shown = tl.json.chunk.find((e) => e.event_id === tampered.event_id);
+    assert.ok(shown, 'alice sees the event');
+    assert.deepEqual(shown.content, {});
+    room.add(tampered.event_id, tampered.pdu);
+    const next = await assertResponsive(roomId);
+    assert.deepEqual(next.prev_events, [tampered.event_id], 'our next event builds on it');
+  });
+
+  test('an event failing the auth rules: rejected, never shown, never built on', async () => {
+    const mallory = `@mallory:${fake.serverName}`; // never joined
+    const intruder = fake.makeEvent('10', {
+      room_id: roomId, sender: mallory, type: 'm.room.message', content: { msgtype: 'm.text', body: 'let me in' },
+      auth_events: room.authEventsFor({ type: 'm.room.message', sender: bob }),
+    });
+    const rename = fake.makeEvent('10', {
+      room_id: roomId, sender: bob, type: 'm.room.name', state_key: '', content: { name: 'taken over' },
+    }); // bob has power 0, state_default is 50
+    const before = await snapshot(roomId);
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [intruder.pdu, rename.pdu] });
+    assert.equal(res.status, 200);
+    for (const bad of [intruder, rename]) {
+      assert.ok(res.json.pdus[bad.event_id]?.error, `rejected with a reason: ${JSON.stringify(res.json)}`);
+      assert.equal(await statusOf(bad.event_id), 3, 'kept as rejected, so it is not fetched again');
+    }
+    const after = await snapshot(roomId);
+    assert.deepEqual(after.state, before.state, 'the name did not change');
+    assert.deepEqual(after.timeline, before.timeline);
+    assert.deepEqual(after.extremities, before.extremities);
+    const s = await sync(hs, alice, { timeout: 0 });
+    assert.ok(!JSON.stringify(s).includes('taken over') && !JSON.stringify(s).includes('let me in'));
+    const next = await assertResponsive(roomId);
+    assert.ok(!next.prev_events.includes(intruder.event_id) && !next.prev_events.includes(rename.event_id));
+  });
+
+  test('an event that passes against its own state but not the current one: soft-failed', async () => {
+    const creator = `@fakeuser:${fake.serverName}`;
+    const bobJoin = room.state.get(`m.room.member\u0000${bob}`);
+    const beforeBan = [...room.extremities];
+    const ban = await fake.sendEvent(roomId, {
+      type: 'm.room.member', sender: creator, state_key: bob, content: { membership: 'ban' },
+    });
+    assert.deepEqual(ban.sent[hs.serverName].json.pdus[ban.event_id], {});
+    const before = await snapshot(roomId);
+    // Bob's server writes as if the ban had not happened: prev events and auth events from before it.
+    const evading = fake.makeEvent('10', {
+      room_id: roomId, sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: 'banned, yet talking' },
+      prev_events: beforeBan,
+      auth_events: [room.state.get('m.room.create\u0000'), room.state.get('m.room.power_levels\u0000'), bobJoin],
+    });
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [evading.pdu] });
+    assert.equal(res.status, 200);
+    assert.equal(await statusOf(evading.event_id), 2, 'soft-failed');
+    const after = await snapshot(roomId);
+    assert.deepEqual(after.timeline, before.timeline, 'not shown');
+    assert.deepEqual(after.extremities, before.extremities, 'not a forward extremity');
+    assert.deepEqual(after.state, before.state);
+    const s = await sync(hs, alice, { timeout: 0 });
+    assert.ok(!JSON.stringify(s).includes('banned, yet talking'));
+    const next = await assertResponsive(roomId);
+    assert.ok(!next.prev_events.includes(evading.event_id), 'our events do not build on it');
+  });
+
+  test('a replayed transaction: the same answer, nothing applied twice', async () => {
+    const m1 = message(roomId, 'once only', { sender: `@fakeuser:${fake.serverName}` });
+    const txnId = `replay-${Date.now()}`;
+    const first = await fake.sendTransaction(hs.serverName, { pdus: [m1.pdu], txnId });
+    assert.equal(first.status, 200);
+    assert.deepEqual(first.json, { pdus: { [m1.event_id]: {} } });
+    room.add(m1.event_id, m1.pdu);
+    const before = await snapshot(roomId);
+    const again = await fake.sendTransaction(hs.serverName, { pdus: [m1.pdu], txnId });
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.json, first.json);
+    // The same id with other contents: still the first answer, the new PDU not taken.
+    const m2 = message(roomId, 'smuggled under an old id', { sender: `@fakeuser:${fake.serverName}` });
+    const other = await fake.sendTransaction(hs.serverName, { pdus: [m2.pdu], txnId });
+    assert.deepEqual(other.json, first.json);
+    assert.equal(await statusOf(m2.event_id), null);
+    // The same PDU in a new transaction: accepted as known, stored once.
+    const fresh = await fake.sendTransaction(hs.serverName, { pdus: [m1.pdu] });
+    assert.equal(fresh.status, 200);
+    assert.deepEqual(await snapshot(roomId), before);
+    assert.equal((await timeline(roomId)).filter((id) => id === m1.event_id).length, 1);
+    await assertResponsive(roomId);
+  });
+
+  test('a PDU for a room this server is not in: nothing kept', async () => {
+    const { roomId: elsewhere } = fake.createRoom({ name: 'not joined' });
+    const pdu = fake.makeEvent('10', {
+      room_id: elsewhere, sender: `@fakeuser:${fake.serverName}`, type: 'm.room.message', content: { msgtype: 'm.text', body: 'psst' },
+    });
+    const create = fake.rooms.get(elsewhere).stateEvent('m.room.create');
+    const before = await snapshot(roomId);
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [create, pdu.pdu] });
+    assert.equal(res.status, 200);
+    assert.equal(await statusOf(pdu.event_id), null);
+    assert.deepEqual(await sqlite(hs, `SELECT count(*) FROM events WHERE room_id = ${sq(elsewhere)}`), ['0']);
+    assert.deepEqual(await snapshot(roomId), before);
+  });
+
+  test('an unknown room version: invites and joins refused with M_INCOMPATIBLE_ROOM_VERSION', async () => {
+    const { roomId: odd } = fake.createRoom({ name: 'odd version' });
+    const invite = fake.makeEvent('999', {
+      room_id: odd, sender: `@fakeuser:${fake.serverName}`, type: 'm.room.member', state_key: alice.user_id,
+      content: { membership: 'invite' },
+    }, { broken: ['unknown-version'] });
+    const before = await snapshot(roomId);
+    const res = await fake.invite(hs.serverName, '999', invite.pdu);
+    assertRefused(res, 400, 'M_INCOMPATIBLE_ROOM_VERSION');
+    assert.equal(await statusOf(invite.event_id), null);
+    fake.misbehave('make_join', { status: 200, json: { room_version: '999', event: { type: 'm.room.member' } }, times: 1 });
+    const join = await hs.fetch(`${V3}/join/${seg(odd)}?server_name=${seg(fake.serverName)}`, {
+      method: 'POST', body: {}, token: alice.token,
+    });
+    fake.behave('make_join');
+    assert.ok(join.status >= 400 && join.status < 600 && join.json?.errcode, `the join fails clearly: ${join.status} ${join.text}`);
+    assert.deepEqual(await sqlite(hs, `SELECT count(*) FROM events WHERE room_id = ${sq(odd)}`), ['0']);
+    assert.deepEqual(await snapshot(roomId), before);
+  });
+});
