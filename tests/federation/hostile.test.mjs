@@ -234,6 +234,25 @@ describe('events the rules refuse', () => {
     await assertResponsive(roomId);
   });
 
+  test('signatures naming other servers: only the sender\'s server is asked for keys', async () => {
+    // Signatures are outside the hashes: a sender may add any, and the event stays valid. Were
+    // every named server's key fetched, one transaction could aim this server at 64 others.
+    const bystander = await startFakeServer();
+    try {
+      const e = message(roomId, 'with company');
+      e.pdu.signatures[bystander.serverName] = { 'ed25519:x': 'AAAA' };
+      for (let i = 0; i < 20; i++) e.pdu.signatures[`127.0.0.1:${1 + i}`] = { 'ed25519:y': 'AAAA' };
+      const res = await fake.sendTransaction(hs.serverName, { pdus: [e.pdu] });
+      assert.deepEqual(res.json, { pdus: { [e.event_id]: {} } });
+      assert.equal(await statusOf(e.event_id), 0);
+      room.add(e.event_id, e.pdu);
+      assert.deepEqual(bystander.requests, [], 'the bystander was never called');
+    } finally {
+      await bystander.stop();
+    }
+    await assertResponsive(roomId);
+  });
+
   test('a wrong content hash: stored redacted, then processed as usual', async () => {
     const tampered = message(roomId, 'the secret body', {}, ['content-hash']);
     const res = await fake.sendTransaction(hs.serverName, { pdus: [tampered.pdu] });
@@ -362,5 +381,111 @@ describe('events the rules refuse', () => {
     assert.ok(join.status >= 400 && join.status < 600 && join.json?.errcode, `the join fails clearly: ${join.status} ${join.text}`);
     assert.deepEqual(await sqlite(hs, `SELECT count(*) FROM events WHERE room_id = ${sq(odd)}`), ['0']);
     assert.deepEqual(await snapshot(roomId), before);
+  });
+});
+
+// Gap filling is bounded: one get_missing_events per PDU that has a gap (at most 50 in a
+// transaction, within the 64 asks a request may make), each for at most 10 events, from the
+// server that sent the PDU only, each answer at most 8 MB (the native host's bound) and
+// 20 s; what does not connect is not kept, and the PDU is answered with an error.
+describe('gaps and floods', () => {
+  // Requests hometab made of the fake's get_missing_events since `since` (an index in requests).
+  const gapAsks = (since) => fake.requests.slice(since).filter((r) => r.route === 'get_missing_events');
+
+  test('a gap of 30 events: one get_missing_events of at most 10, the PDU refused, nothing half-kept', async () => {
+    const { roomId } = await sharedRoom('gap');
+    const missed = [];
+    for (let i = 0; i < 30; i++) missed.push(fake.addEvent(roomId, { type: 'm.room.message', sender: bob, content: { msgtype: 'm.text', body: `missed ${i}` } }));
+    const before = await snapshot(roomId);
+    const since = fake.requests.length;
+    const latest = await fake.sendEvent(roomId, { type: 'm.room.message', sender: bob, content: { msgtype: 'm.text', body: 'after the gap' } });
+    const res = latest.sent[hs.serverName];
+    assert.equal(res.status, 200);
+    assert.ok(res.json.pdus[latest.event_id]?.error, `the PDU is answered with an error: ${JSON.stringify(res.json)}`);
+    const asks = gapAsks(since);
+    assert.equal(asks.length, 1, 'one get_missing_events for the one PDU');
+    assert.ok(asks[0].body.limit <= 10, `limit ${asks[0].body.limit}`);
+    assert.deepEqual(asks[0].body.latest_events, [latest.event_id]);
+    for (const m of [...missed, latest]) assert.equal(await statusOf(m.event_id), null);
+    assert.deepEqual(await snapshot(roomId), before);
+    await assertResponsive(roomId);
+  });
+
+  test('a flooding get_missing_events answer: repeats, the asked event itself, floats, junk', async () => {
+    const { roomId, room } = await sharedRoom('flooded gap');
+    // An event hometab lacks with a float in it: it must not be taken from an answer either.
+    const float = fake.makeEvent('10', { room_id: roomId, sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: 'f' } }, { broken: ['float'] });
+    room.add(float.event_id, float.pdu);
+    const latest = fake.makeEvent('10', { room_id: roomId, sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: 'latest' } });
+    room.add(latest.event_id, latest.pdu);
+    // The nearest a graph named by hashes comes to a loop: the answer gives back the very event
+    // whose gap is being filled, again and again, beside the float event and things not events.
+    const events = [];
+    for (let i = 0; i < 2000; i++) events.push(i % 3 === 0 ? latest.pdu : i % 3 === 1 ? float.pdu : { room_id: roomId, junk: i });
+    fake.misbehave('get_missing_events', { status: 200, json: { events } });
+    const before = await snapshot(roomId);
+    const since = fake.requests.length;
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [latest.pdu] });
+    fake.behave('get_missing_events');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.ok(res.json.pdus[latest.event_id]?.error);
+    assert.equal(gapAsks(since).length, 1);
+    assert.equal(await statusOf(float.event_id), null);
+    assert.equal(await statusOf(latest.event_id), null);
+    assert.deepEqual(await snapshot(roomId), before);
+    await assertResponsive(roomId);
+  });
+
+  test('a 100 MB get_missing_events answer, and one that never comes: the transaction fails cleanly', async () => {
+    const { roomId, room } = await sharedRoom('huge gap');
+    const hidden = fake.addEvent(roomId, { type: 'm.room.message', sender: bob, content: { msgtype: 'm.text', body: 'hidden' } });
+    const latest = fake.makeEvent('10', { room_id: roomId, sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: 'latest' } });
+    room.add(latest.event_id, latest.pdu);
+    const before = await snapshot(roomId);
+    fake.misbehave('get_missing_events', { hugeBytes: 100 << 20, times: 1 });
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [latest.pdu] });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.ok(res.json.pdus[latest.event_id]?.error);
+    // A hanging answer holds only the transaction that asked: alice is served meanwhile.
+    fake.misbehave('get_missing_events', { hang: true, times: 1 });
+    const pending = fake.sendTransaction(hs.serverName, { pdus: [latest.pdu] });
+    await fake.waitFor(() => fake.requests.some((r) => r.route === 'get_missing_events' && r.misbehaved && !r.status), { what: 'the hanging ask' });
+    const s = await sync(hs, alice, { timeout: 0 });
+    assert.ok(s.next_batch);
+    let settled = false;
+    pending.finally(() => { settled = true; });
+    assert.equal(settled, false, 'alice was answered while the transaction still waits');
+    const late = await pending;
+    assert.equal(late.status, 200, JSON.stringify(late.json));
+    assert.ok(late.json.pdus[latest.event_id]?.error);
+    assert.equal(await statusOf(hidden.event_id), null);
+    assert.equal(await statusOf(latest.event_id), null);
+    assert.deepEqual(await snapshot(roomId), before);
+  });
+
+  test('50 PDUs with 20 unknown prev events each, and unknown auth events: bounded asks, nothing kept', async () => {
+    const { roomId, room } = await sharedRoom('unknown prevs');
+    const madeUp = () => `$${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')}`;
+    const pdus = [];
+    for (let i = 0; i < 49; i++) {
+      pdus.push(fake.makeEvent('10', {
+        room_id: roomId, sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: `orphan ${i}` },
+        prev_events: Array.from({ length: 20 }, madeUp), depth: 1000 + i,
+      }).pdu);
+    }
+    const noAuth = fake.makeEvent('10', {
+      room_id: roomId, sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: 'no auth' },
+      auth_events: [...room.authEventsFor({ type: 'm.room.message', sender: bob }), madeUp()],
+    });
+    pdus.push(noAuth.pdu);
+    const before = await snapshot(roomId);
+    const since = fake.requests.length;
+    const res = await fake.sendTransaction(hs.serverName, { pdus });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(Object.values(res.json.pdus).filter((e) => e.error).length, 50, 'every PDU is answered with an error');
+    assert.ok(gapAsks(since).length <= 50, `${gapAsks(since).length} asks`);
+    assert.ok(fake.requests.length - since <= 64 + 1, 'no more than 64 asks for one transaction');
+    assert.deepEqual(await snapshot(roomId), before);
+    await assertResponsive(roomId);
   });
 });
