@@ -16,6 +16,7 @@ import { V3, register, sendMessage, seg, sqlite, sync } from '../api/lib/matrix.
 import { SANITIZED } from '../api/lib/server.mjs';
 import { startFakeServer } from './lib/fake-server.mjs';
 import { startFederating } from './lib/hometab.mjs';
+import { SigningKey, b64, signJson } from './lib/signing.mjs';
 
 const SLOW = SANITIZED ? 4 : 1;
 const FED = '/_matrix/federation/v1';
@@ -487,5 +488,138 @@ describe('gaps and floods', () => {
     assert.ok(fake.requests.length - since <= 64 + 1, 'no more than 64 asks for one transaction');
     assert.deepEqual(await snapshot(roomId), before);
     await assertResponsive(roomId);
+  });
+});
+
+// Request authentication (server-server "Request Authentication"): every fault is a 401
+// M_UNAUTHORIZED, and a transaction refused so has none of its PDUs applied.
+describe('X-Matrix faults', () => {
+  let roomId, room;
+  before(async () => {
+    ({ roomId, room } = await sharedRoom('x-matrix'));
+  });
+
+  // A transaction carrying one good PDU, sent with request options `opts`: refused with 401 and
+  // the PDU not kept.
+  async function assertUnauthorized(opts, what) {
+    const e = message(roomId, `through ${what}`);
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [e.pdu] }, opts);
+    assertRefused(res, 401, 'M_UNAUTHORIZED');
+    assert.equal(await statusOf(e.event_id), null, `${what}: nothing applied`);
+  }
+
+  test('no header, another destination, another origin, an unknown key, our own name: 401', async () => {
+    const before = await snapshot(roomId);
+    await assertUnauthorized({ authorization: null }, 'no header');
+    await assertUnauthorized({ signAs: { destination: 'elsewhere.example' } }, 'another destination');
+    await assertUnauthorized({ signAs: { destination: `${hs.serverName}.` } }, 'a near miss of our name');
+    const bystander = await startFakeServer();
+    try {
+      // Claims to be the bystander, signs with the fake's key: the bystander's key does not verify it.
+      await assertUnauthorized({ signAs: { origin: bystander.serverName } }, 'another origin');
+    } finally {
+      await bystander.stop();
+    }
+    await assertUnauthorized({ signAs: { key: SigningKey.generate() } }, 'a key id the origin never published');
+    await assertUnauthorized({ signAs: { origin: hs.serverName } }, 'our own name');
+    for (const header of ['X-Matrix', 'X-Matrix origin=', 'Bearer abc', `X-Matrix origin="${fake.serverName}",key="ed25519:x",sig="%%%"`,
+      `X-Matrix ${'a=b,'.repeat(3000)}origin=${fake.serverName}`, `X-Matrix origin=${fake.serverName},origin=${fake.serverName}`]) {
+      await assertUnauthorized({ authorization: header }, `the header ${header.slice(0, 40)}`);
+    }
+    // The body names another origin than the signature: refused too.
+    const e = message(roomId, 'body names another origin');
+    const res = await fake.request(hs.serverName, 'PUT', `${FED}/send/other-origin`, {
+      origin: 'elsewhere.example', origin_server_ts: Date.now(), pdus: [e.pdu], edus: [],
+    });
+    assert.ok(res.status === 401 || res.status === 403, `${res.status} ${JSON.stringify(res.json)}`);
+    assert.equal(await statusOf(e.event_id), null);
+    assert.deepEqual(await snapshot(roomId), before);
+    await assertResponsive(roomId);
+    void room;
+  });
+
+  test('an expired key: 401', async () => {
+    // A server whose key server publishes its key as valid until a minute ago.
+    const stale = await startFakeServer();
+    try {
+      stale.misbehave('key', {
+        status: 200,
+        json: signJson({
+          server_name: stale.serverName, verify_keys: { [stale.key.keyId]: { key: b64(stale.key.publicKey) } },
+          old_verify_keys: {}, valid_until_ts: Date.now() - 60000,
+        }, stale.serverName, stale.key),
+      });
+      const res = await stale.request(hs.serverName, 'GET', `${FED}/query/profile?user_id=${seg(alice.user_id)}`);
+      assertRefused(res, 401, 'M_UNAUTHORIZED');
+      assert.ok(stale.requests.some((r) => r.route === 'key'), 'the key was asked for');
+    } finally {
+      await stale.stop();
+    }
+  });
+});
+
+// Other servers' key servers: slow, silent, garbage, huge, lying. A key fetch is bounded
+// (15 s, 8 MB); the request that needed it fails cleanly with 401; local clients are served
+// meanwhile, and nothing is kept of a bad key.
+describe('a slow or lying key server', () => {
+  let roomId;
+  before(async () => {
+    ({ roomId } = await sharedRoom('keys'));
+  });
+
+  // A new server, unknown to hometab, whose key route misbehaves; it asks hometab for alice's
+  // profile (a request hometab must authenticate by fetching its key).
+  async function askWithBadKeys(behaviour) {
+    const other = await startFakeServer({ timeoutMs: 60000 * SLOW });
+    other.misbehave('key', behaviour);
+    try {
+      const res = await other.request(hs.serverName, 'GET', `${FED}/query/profile?user_id=${seg(alice.user_id)}`);
+      assertRefused(res, 401, 'M_UNAUTHORIZED');
+      assert.ok(other.requests.some((r) => r.route === 'key'), 'hometab asked for the key');
+      const kept = await sqlite(hs, `SELECT count(*) FROM server_keys WHERE server_name = ${sq(other.serverName)}`);
+      assert.deepEqual(kept, ['0'], 'nothing kept of a bad key');
+    } finally {
+      await other.stop();
+    }
+  }
+
+  test('garbage, a 100 MB answer, a dropped connection, an error, a key signed by no one: 401', async () => {
+    await askWithBadKeys({ garbage: true });
+    await askWithBadKeys({ hugeBytes: 100 << 20 });
+    await askWithBadKeys({ hugeBytes: 100 << 20, chunked: true });
+    await askWithBadKeys({ drop: true });
+    await askWithBadKeys({ status: 500 });
+    await askWithBadKeys({ status: 200, json: { server_name: 'someone.else', verify_keys: {}, valid_until_ts: Date.now() + 1e6 } });
+    const liar = SigningKey.generate();
+    await askWithBadKeys({
+      status: 200,
+      json: signJson({ server_name: 'x', verify_keys: { [liar.keyId]: { key: b64(liar.publicKey) } }, valid_until_ts: Date.now() + 1e6 }, 'x', liar),
+    });
+    await assertResponsive(roomId);
+  });
+
+  test('a key server that never answers: the request fails after the bound, local clients are served meanwhile', async (t) => {
+    const other = await startFakeServer({ timeoutMs: 120000 * SLOW });
+    other.misbehave('key', { hang: true });
+    try {
+      const started = Date.now();
+      let settled = false;
+      const pending = other.sendTransaction(hs.serverName, { pdus: [] }).finally(() => { settled = true; });
+      await other.waitForRequest((r) => r.route === 'key');
+      // Alice reads and writes while hometab waits for the key.
+      const t0 = Date.now();
+      await sync(hs, alice, { timeout: 0 });
+      const id = await sendMessage(hs, alice, roomId, 'while a key server hangs');
+      const during = Date.now() - t0;
+      assert.ok(id);
+      assert.equal(settled, false, 'alice was served while the federation request still waited');
+      const res = await pending;
+      assertRefused(res, 401, 'M_UNAUTHORIZED');
+      const waited = Date.now() - started;
+      t.diagnostic(`alice's sync and send took ${during} ms while a key fetch hung; the federation request failed after ${waited} ms`);
+      assert.ok(waited < 60000 * SLOW, 'the key fetch is bounded');
+    } finally {
+      await other.stop();
+    }
   });
 });
