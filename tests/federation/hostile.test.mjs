@@ -623,3 +623,56 @@ describe('a slow or lying key server', () => {
     }
   });
 });
+
+// Other servers' signed requests take from a token bucket per origin server (--rate-limit
+// federation=PER_SECOND/BURST), the same buckets as clients' (core/rate_limit.h).
+describe('the per-origin rate limit', () => {
+  let limited; // a hometab with federation=0.2/5: five requests at once, then one per 5 s
+  let carol;
+  let noisy; // one origin...
+  let quiet; // ...and another
+  before(async () => {
+    limited = await startFederating({ rateLimit: true, args: ['--rate-limit', 'federation=0.2/5'] });
+    carol = await register(limited, 'carol');
+    noisy = await startFakeServer();
+    quiet = await startFakeServer();
+  });
+  after(async () => {
+    await noisy?.stop();
+    await quiet?.stop();
+    await limited?.stop();
+  });
+
+  const profile = (from, opts) => from.request(limited.serverName, 'GET', `${FED}/query/profile?user_id=${seg(carol.user_id)}`, undefined, opts);
+
+  test('an origin past its burst gets 429 M_LIMIT_EXCEEDED with retry_after_ms; others, and clients, do not', async () => {
+    // Its first request fetches its key: that pass waits, the replay is not counted twice.
+    assert.equal((await profile(noisy)).status, 200);
+    // Requests that claim its name but fail authentication charge nothing to it.
+    for (let i = 0; i < 8; i++) assertRefused(await profile(noisy, { signAs: { key: SigningKey.generate() } }), 401, 'M_UNAUTHORIZED');
+    const started = Date.now();
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await profile(noisy));
+    const elapsedS = (Date.now() - started) / 1000;
+    const ok = answers.filter((r) => r.status === 200).length;
+    assert.ok(ok >= 5 && ok <= 5 + Math.ceil(elapsedS * 0.2), `${ok} of 10 served in ${elapsedS} s`);
+    const refused = answers.filter((r) => r.status !== 200);
+    assert.ok(refused.length > 0);
+    for (const r of refused) {
+      assertRefused(r, 429, 'M_LIMIT_EXCEEDED');
+      assert.ok(Number.isInteger(r.json.retry_after_ms) && r.json.retry_after_ms > 0 && r.json.retry_after_ms <= 5000,
+        `retry_after_ms ${r.json.retry_after_ms}`);
+    }
+    // A transaction refused so is not recorded as done: the same id is taken once a token is back.
+    const txnId = `limited-${Date.now()}`;
+    const first = await noisy.sendTransaction(limited.serverName, { pdus: [], txnId });
+    assertRefused(first, 429, 'M_LIMIT_EXCEEDED');
+    // Another origin and the server's own clients are not held back.
+    assert.equal((await profile(quiet)).status, 200);
+    assert.ok((await sync(limited, carol, { timeout: 0 })).next_batch);
+    await new Promise((r) => setTimeout(r, first.json.retry_after_ms + 100));
+    const again = await noisy.sendTransaction(limited.serverName, { pdus: [], txnId });
+    assert.equal(again.status, 200, JSON.stringify(again.json));
+    assert.deepEqual(again.json, { pdus: {} });
+  });
+});

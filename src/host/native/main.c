@@ -46,7 +46,9 @@ static void usage(FILE *f) {
             "                        login (logins that check a password, all callers together;\n"
             "                        1/30), login-address (per client address; 0.1/10) or\n"
             "                        login-account (failed logins per account; 0.2/20);\n"
-            "                        register (all callers; 0.5/20) or register-address (0.05/10)\n"
+            "                        register (all callers; 0.5/20) or register-address (0.05/10);\n"
+            "                        federation (signed requests of another server, per origin\n"
+            "                        server; 20/200)\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
             "  --federation          talk to other Matrix servers (off by default for now:\n"
@@ -117,6 +119,7 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
             {"login-account", offsetof(ht_config, rate_login_account)},
             {"register", offsetof(ht_config, rate_register)},
             {"register-address", offsetof(ht_config, rate_register_address)},
+            {"federation", offsetof(ht_config, rate_federation)},
         };
         for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
             if (strlen(actions[i].name) == n && strncmp(arg, actions[i].name, n) == 0)
@@ -135,7 +138,7 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
     }
     if (!rule || !(per_second > 0 && per_second <= 1e6) || burst == 0 || burst > 1000000) {
         fprintf(stderr, "hometab: --rate-limit wants ACTION=PER_SECOND/BURST with ACTION user, login, "
-                        "login-address, login-account, register or register-address, e.g. login=0.5/10, "
+                        "login-address, login-account, register, register-address or federation, e.g. login=0.5/10, "
                         "not '%s'\n", arg);
         return false;
     }
