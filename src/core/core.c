@@ -73,6 +73,8 @@ void ht_config_defaults(ht_config *cfg) {
     /* A server joining a big room reads many events at once; its steady
      * traffic is one transaction at a time. */
     cfg->rate_federation = (ht_rate){20.0, 200};
+    /* Keys change rarely: a few fetches, then one every half minute. */
+    cfg->rate_federation_keys = (ht_rate){1.0 / 30, 5};
     cfg->pwhash_opslimit = 2;
     cfg->pwhash_memlimit = 19u * 1024 * 1024;
     /* Clients long-poll every 30 s or so: three minutes of silence means

@@ -627,12 +627,15 @@ describe('a slow or lying key server', () => {
 // Other servers' signed requests take from a token bucket per origin server (--rate-limit
 // federation=PER_SECOND/BURST), the same buckets as clients' (core/rate_limit.h).
 describe('the per-origin rate limit', () => {
-  let limited; // a hometab with federation=0.2/5: five requests at once, then one per 5 s
+  let limited; // a hometab with federation=0.2/5 (five requests at once, then one per 5 s) and
+  // federation-keys=0.01/3 (three key fetches per claimed server, then one per 100 s)
   let carol;
   let noisy; // one origin...
   let quiet; // ...and another
   before(async () => {
-    limited = await startFederating({ rateLimit: true, args: ['--rate-limit', 'federation=0.2/5'] });
+    limited = await startFederating({
+      rateLimit: true, args: ['--rate-limit', 'federation=0.2/5', '--rate-limit', 'federation-keys=0.01/3'],
+    });
     carol = await register(limited, 'carol');
     noisy = await startFakeServer();
     quiet = await startFakeServer();
@@ -674,5 +677,21 @@ describe('the per-origin rate limit', () => {
     const again = await noisy.sendTransaction(limited.serverName, { pdus: [], txnId });
     assert.equal(again.status, 200, JSON.stringify(again.json));
     assert.deepEqual(again.json, { pdus: {} });
+  });
+
+  test('requests naming made-up key ids make at most a few key fetches of the server they claim', async () => {
+    const claimed = await startFakeServer();
+    try {
+      assert.equal((await profile(claimed)).status, 200, 'its first request fetches its key');
+      for (let i = 0; i < 12; i++) {
+        assertRefused(await profile(claimed, { signAs: { key: SigningKey.generate() } }), 401, 'M_UNAUTHORIZED');
+      }
+      const fetches = claimed.requests.filter((r) => r.route === 'key').length;
+      assert.ok(fetches <= 3, `${fetches} key fetches for 13 requests (the bucket holds 3)`);
+      // Its genuine requests, signed with the key already known, still pass.
+      assert.equal((await profile(claimed)).status, 200);
+    } finally {
+      await claimed.stop();
+    }
   });
 });

@@ -48,7 +48,8 @@ static void usage(FILE *f) {
             "                        login-account (failed logins per account; 0.2/20);\n"
             "                        register (all callers; 0.5/20) or register-address (0.05/10);\n"
             "                        federation (signed requests of another server, per origin\n"
-            "                        server; 20/200)\n"
+            "                        server; 20/200) or federation-keys (fetches of a server's\n"
+            "                        keys to check requests claiming it, per server; 0.033/5)\n"
             "  --no-rate-limit       turn off rate limits (for load and acceptance tests)\n"
             "  --log-requests        print one line per Matrix request on stderr\n"
             "  --federation          talk to other Matrix servers (off by default for now:\n"
@@ -120,6 +121,7 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
             {"register", offsetof(ht_config, rate_register)},
             {"register-address", offsetof(ht_config, rate_register_address)},
             {"federation", offsetof(ht_config, rate_federation)},
+            {"federation-keys", offsetof(ht_config, rate_federation_keys)},
         };
         for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
             if (strlen(actions[i].name) == n && strncmp(arg, actions[i].name, n) == 0)
@@ -138,7 +140,8 @@ static bool parse_rate(const char *arg, ht_config *cfg) {
     }
     if (!rule || !(per_second > 0 && per_second <= 1e6) || burst == 0 || burst > 1000000) {
         fprintf(stderr, "hometab: --rate-limit wants ACTION=PER_SECOND/BURST with ACTION user, login, "
-                        "login-address, login-account, register, register-address or federation, e.g. login=0.5/10, "
+                        "login-address, login-account, register, register-address, federation or federation-keys, "
+                        "e.g. login=0.5/10, "
                         "not '%s'\n", arg);
         return false;
     }
