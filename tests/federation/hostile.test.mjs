@@ -364,6 +364,36 @@ describe('events the rules refuse', () => {
     assert.deepEqual(await snapshot(roomId), before);
   });
 
+  test('an invite with a flood of stripped state: at most 20 well-formed entries kept and shown', async () => {
+    const { roomId: invitedTo, room: graph } = fake.createRoom({ name: 'invitation' });
+    const creator = `@fakeuser:${fake.serverName}`;
+    const invite = fake.makeEvent('10', {
+      room_id: invitedTo, sender: creator, type: 'm.room.member', state_key: alice.user_id, content: { membership: 'invite' },
+    });
+    const good = (i) => ({ type: `m.flood.${i}`, state_key: '', sender: creator, content: { n: i } });
+    const stripped = [
+      { type: 'm.room.name', state_key: '', sender: creator, content: { name: graph.stateEvent('m.room.name').content.name } },
+      { type: 'm.room.topic', state_key: '', sender: creator, content: { topic: 't'.repeat(1 << 20) } }, // 1 MB
+      'junk', 7, null, { type: 5, state_key: '', sender: creator, content: {} }, { type: 'x', state_key: '', sender: creator, content: 'no' },
+      { type: 'y'.repeat(300), state_key: '', sender: creator, content: {} },
+      ...Array.from({ length: 1000 }, (_, i) => good(i)),
+    ];
+    const res = await fake.invite(hs.serverName, '10', invite.pdu, stripped);
+    assert.equal(res.status, 200, JSON.stringify(res.json).slice(0, 300));
+    const s = await sync(hs, alice, { timeout: 0 });
+    const shown = s.rooms?.invite?.[invitedTo]?.invite_state?.events;
+    assert.ok(Array.isArray(shown), 'the invite is in alice\'s sync');
+    assert.ok(shown.length <= 21, `${shown.length} stripped state events shown`); // 20 kept, and the invite itself
+    assert.ok(shown.some((e) => e.type === 'm.room.name'), 'the well-formed name is kept');
+    assert.ok(!shown.some((e) => e.type === 'm.room.topic'), 'the 1 MB topic is not');
+    assert.ok(shown.every((e) => typeof e.type === 'string' && e.type.length <= 255 && typeof e.content === 'object'));
+    const stored = await sqlite(hs, `SELECT length(json) FROM invite_room_state WHERE room_id = ${sq(invitedTo)}`);
+    assert.ok(Number(stored[0]) < 20 * 1024, `${stored[0]} bytes kept`);
+    // Declined, so that the invite does not linger in later syncs.
+    const left = await hs.fetch(`${V3}/rooms/${seg(invitedTo)}/leave`, { method: 'POST', body: {}, token: alice.token });
+    assert.equal(left.status, 200, left.text);
+  });
+
   test('an unknown room version: invites and joins refused with M_INCOMPATIBLE_ROOM_VERSION', async () => {
     const { roomId: odd } = fake.createRoom({ name: 'odd version' });
     const invite = fake.makeEvent('999', {
