@@ -725,3 +725,80 @@ describe('the per-origin rate limit', () => {
     }
   });
 });
+
+// Joining through a resident that lies or floods: the send_join answer is checked event by
+// event, in an order worked out once (not tried again and again), and a bad one fails the join
+// with an error that names the server, keeping nothing that makes alice a member.
+describe('a hostile resident answering send_join', () => {
+  // The answer a resident gives: the room's state and its auth chain, in the order asked.
+  function sendJoinAnswer(room, order = (ids) => ids) {
+    const stateIds = [...room.state.values()];
+    const chain = order(room.authChain(stateIds).filter((id) => !stateIds.includes(id)));
+    return { origin: fake.serverName, state: stateIds.map((id) => room.pdu(id)), auth_chain: chain.map((id) => room.pdu(id)) };
+  }
+  const joinedRooms = async () => (await hs.fetch(`${V3}/joined_rooms`, { token: alice.token })).json.joined_rooms;
+  const join = (roomId) => hs.fetch(`${V3}/join/${seg(roomId)}?server_name=${seg(fake.serverName)}`, {
+    method: 'POST', body: {}, token: alice.token,
+  });
+
+  test('an auth chain of 1500 power level changes, newest first: the join completes', async (t) => {
+    const { roomId, room } = fake.createRoom({ name: 'long chain' });
+    const creator = `@fakeuser:${fake.serverName}`;
+    for (let i = 0; i < 1500; i++) {
+      fake.addEvent(roomId, {
+        type: 'm.room.power_levels', sender: creator, state_key: '',
+        content: { users: { [creator]: 100, [`@u${i}:${fake.serverName}`]: 1 }, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: 0 },
+      });
+    }
+    const byDepthDescending = (ids) => ids.sort((a, b) => room.pdu(b).depth - room.pdu(a).depth);
+    const answer = sendJoinAnswer(room, byDepthDescending);
+    assert.ok(answer.auth_chain.length >= 1500);
+    fake.misbehave('send_join', { status: 200, json: answer, times: 1 });
+    const started = Date.now();
+    const res = await join(roomId);
+    t.diagnostic(`a join bringing ${answer.auth_chain.length + answer.state.length} events, the chain newest first: ${Date.now() - started} ms`);
+    assert.equal(res.status, 200, res.text);
+    assert.ok((await joinedRooms()).includes(roomId));
+    assert.equal(await sync(hs, alice, { timeout: 0 }).then((s) => Boolean(s.rooms?.join?.[roomId])), true);
+  });
+
+  test('garbage, a forged state event, a chain that names what it lacks: the join fails, nothing joined', async () => {
+    const { roomId, room } = fake.createRoom({ name: 'lying resident' });
+    const good = sendJoinAnswer(room);
+    const forged = structuredClone(good);
+    const name = forged.state.find((e) => e.type === 'm.room.name');
+    name.content.name = 'changed after signing';
+    const lacking = structuredClone(good);
+    lacking.state = lacking.state.filter((e) => e.type !== 'm.room.create');
+    lacking.auth_chain = lacking.auth_chain.filter((e) => e.type !== 'm.room.create');
+    for (const behaviour of [{ garbage: true }, { hugeBytes: 100 << 20 }, { status: 200, json: { state: 'no', auth_chain: 7 } },
+      { status: 200, json: lacking }]) {
+      fake.misbehave('send_join', { ...behaviour, times: 1 });
+      const res = await join(roomId);
+      fake.behave('send_join');
+      assert.ok(res.status === 404 || res.status === 403, `${JSON.stringify(behaviour).slice(0, 60)}: ${res.status} ${res.text}`);
+      assert.ok(res.json.error.includes(fake.serverName), 'the error names the server');
+      assert.ok(!(await joinedRooms()).includes(roomId));
+    }
+    // A forged event whose content hash fails is kept redacted: the name it claims is not shown.
+    fake.misbehave('send_join', { status: 200, json: forged, times: 1 });
+    const res = await join(roomId);
+    fake.behave('send_join');
+    if (res.status === 200) {
+      const state = await hs.fetch(`${V3}/rooms/${seg(roomId)}/state`, { token: alice.token });
+      assert.ok(!JSON.stringify(state.json).includes('changed after signing'));
+    } else {
+      assert.ok(!(await joinedRooms()).includes(roomId));
+    }
+    // Events repeated a thousand times are judged once each: the join goes through.
+    const { roomId: repeated, room: other } = fake.createRoom({ name: 'repeating resident' });
+    const answer = sendJoinAnswer(other);
+    answer.state = [...answer.state, ...Array(1000).fill(answer.state[0])];
+    fake.misbehave('send_join', { status: 200, json: answer, times: 1 });
+    const again = await join(repeated);
+    fake.behave('send_join');
+    assert.equal(again.status, 200, again.text);
+    assert.ok((await joinedRooms()).includes(repeated));
+    void room;
+  });
+});
