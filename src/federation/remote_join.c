@@ -61,7 +61,9 @@ static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id 
  * it names as auth events. The resident may send the list in any order:
  * it is put in order here, once (Kahn's algorithm over the auth edges
  * inside the list), so each event is judged once and a hostile order (a
- * long chain, newest first) costs what a kind one does, not n^2/2 checks. */
+ * long chain, newest first) costs what a kind one does, not n^2/2 checks;
+ * and the create event, which all others name, goes first (an event taken
+ * before it would be dropped: the room would not be known yet). */
 static bool take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why) {
     enum { AUTH_MAX = 10 }; /* auth events a PDU may name: more are refused anyway */
     size_t n = json_array_size(events);
