@@ -494,6 +494,35 @@ describe('gaps and floods', () => {
     assert.deepEqual(await snapshot(roomId), before);
   });
 
+  test('50 forks, each on 20 old events of a disputed state: all resolved, alice served after', async (t) => {
+    const { roomId, room } = await sharedRoom('forks');
+    const creator = `@fakeuser:${fake.serverName}`;
+    const old = [];
+    for (let i = 0; i < 20; i++) {
+      old.push((await fake.sendEvent(roomId, { type: 'm.room.topic', state_key: '', sender: creator, content: { topic: `topic ${i}` } })).event_id);
+      old.push((await fake.sendEvent(roomId, {
+        type: 'm.room.power_levels', state_key: '', sender: creator,
+        content: { users: { [creator]: 100, [`@p${i}:${fake.serverName}`]: 5 }, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: 0 },
+      })).event_id);
+    }
+    const forks = [];
+    for (let k = 0; k < 50; k++) {
+      const prev = [...new Set(Array.from({ length: 20 }, (_, j) => old[(k * 7 + j * 3) % old.length]))];
+      forks.push(fake.makeEvent('10', { room_id: roomId, sender: creator, type: 'm.room.message', content: { msgtype: 'm.text', body: `fork ${k}` }, prev_events: prev, depth: 500 }));
+    }
+    const started = Date.now();
+    const res = await fake.sendTransaction(hs.serverName, { pdus: forks.map((f) => f.pdu) });
+    t.diagnostic(`a transaction of 50 forks on 20 prev events each: ${Date.now() - started} ms`);
+    assert.equal(res.status, 200);
+    for (const f of forks) {
+      assert.deepEqual(res.json.pdus[f.event_id], {}, 'each fork is accepted');
+      room.add(f.event_id, f.pdu);
+    }
+    const state = await hs.fetch(`${V3}/rooms/${seg(roomId)}/state/m.room.topic/`, { token: alice.token });
+    assert.equal(state.json.topic, 'topic 19', 'the newest topic stands');
+    await assertResponsive(roomId);
+  });
+
   test('50 PDUs with 20 unknown prev events each, and unknown auth events: bounded asks, nothing kept', async () => {
     const { roomId, room } = await sharedRoom('unknown prevs');
     const madeUp = () => `$${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')}`;
