@@ -25,7 +25,7 @@ CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no
                -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 10
-FUZZ_TARGETS := http core canonical
+FUZZ_TARGETS := http core canonical send
 PKGS := libuv jansson sqlite3 libsodium
 # The native host's federation client (src/host/native: fetch, resolve, dns,
 # curl_uv): libcurl with OpenSSL, and c-ares.
@@ -124,6 +124,8 @@ build/asan/state-res-tool: $(call objs,asan,$(CORE_SRC) tests/synapse_state_res/
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 	$(Q)$(FUZZ_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+# fuzz_send drives two cores joined in one process, as the unit tests do.
+build/fuzz/fuzz_send: build/fuzz/tests/unit/federation_net.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
@@ -333,7 +335,8 @@ test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool de
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
 	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs \
-	    tests/federation/read_endpoints.test.mjs tests/federation/e2ee.test.mjs
+	    tests/federation/read_endpoints.test.mjs tests/federation/e2ee.test.mjs \
+	    tests/federation/hostile.test.mjs
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the

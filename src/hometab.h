@@ -74,6 +74,8 @@ typedef struct ht_config {
     ht_rate rate_login_account; /* ...one per account, taken by failed attempts only */
     ht_rate rate_register;      /* POST /register: one bucket shared by every caller... */
     ht_rate rate_register_address; /* ...and one per client address */
+    ht_rate rate_federation;    /* signed server-server requests: one bucket per origin server */
+    ht_rate rate_federation_keys; /* fetches of a server's keys for requests claiming it: per server */
     unsigned long pwhash_opslimit; /* Argon2id time cost */
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */

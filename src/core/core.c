@@ -13,7 +13,10 @@
  * caller and from one per client address, the address the host vouches for
  * in ht_request_meta (the TCP peer natively; never a header, which anyone
  * can write). Logins are charged inside the handler, only when they cost an
- * Argon2 check: core/login_limit.c. */
+ * Argon2 check: core/login_limit.c. Other servers' signed requests take
+ * from their origin's bucket once authenticated (a name anyone may claim
+ * charges nothing, so no one can spend another server's tokens); a pass
+ * replayed after fetches was counted on its first pass. */
 #include "hometab.h"
 
 #include <stdio.h>
@@ -24,6 +27,7 @@
 #include "api/auth.h"
 #include "api/unread.h"
 #include "core/core.h"
+#include "core/fetch.h"
 #include "core/login_limit.h"
 #include "core/rate_limit.h"
 #include "core/work.h"
@@ -69,6 +73,11 @@ void ht_config_defaults(ht_config *cfg) {
     cfg->rate_login_address = (ht_rate){0.1, 10};
     cfg->rate_login_account = (ht_rate){0.2, 20};
     cfg->rate_register_address = (ht_rate){0.05, 10};
+    /* A server joining a big room reads many events at once; its steady
+     * traffic is one transaction at a time. */
+    cfg->rate_federation = (ht_rate){20.0, 200};
+    /* Keys change rarely: a few fetches, then one every half minute. */
+    cfg->rate_federation_keys = (ht_rate){1.0 / 30, 5};
     cfg->pwhash_opslimit = 2;
     cfg->pwhash_memlimit = 19u * 1024 * 1024;
     /* Clients long-poll every 30 s or so: three minutes of silence means
@@ -223,6 +232,13 @@ static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route,
             return false;
         }
         return true;
+    }
+    if ((route->flags & HT_ROUTE_FEDERATION) && ctx->origin) {
+        if (ht_fetch_is_replay(ctx)) return true;
+        const char *key = ht_arena_printf(ctx->arena, "origin %s", ctx->origin);
+        if (ht_rate_limit_take(core->limits, key, core->cfg.rate_federation, ctx->now_ms, &retry_ms)) return true;
+        *reply = ht_reply_rate_limited(ctx, retry_ms);
+        return false;
     }
     if (!(route->flags & HT_ROUTE_RATE_LIMITED) || !ctx->authenticated) return true;
     const char *key = ht_arena_printf(ctx->arena, "user %s", ctx->auth.user_id);

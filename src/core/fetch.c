@@ -165,6 +165,15 @@ static bool request_digest(ht_ctx *ctx) {
     return true;
 }
 
+bool ht_fetch_is_replay(ht_ctx *ctx) {
+    ht_fetch_memo *memo = ctx->memo;
+    if (!memo || !memo->answered) return false;
+    request_digest(ctx);
+    for (const ht_fetch *f = memo->answered; f; f = f->next)
+        if (memcmp(f->request, ctx->work_key, sizeof ctx->work_key) == 0) return true;
+    return false;
+}
+
 void ht_fetch_request_answered(ht_ctx *ctx) {
     ht_fetch_memo *memo = ctx->memo;
     if (!memo || !memo->answered || !ctx->work_key_known) return;

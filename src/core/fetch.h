@@ -29,6 +29,9 @@ ht_fetch **ht_fetch_pending(ht_ctx *ctx, size_t *count);
 void ht_fetch_hand_out(ht_ctx *ctx);
 /* Drops the pending asks of a pass that will not hand them out. */
 void ht_fetch_drop_pending(ht_ctx *ctx);
+/* Whether an earlier pass of this request was handed out and answered:
+ * this pass is a replay, whose first pass was counted already. */
+bool ht_fetch_is_replay(ht_ctx *ctx);
 /* The request is answered: its kept answers go. */
 void ht_fetch_request_answered(ht_ctx *ctx);
 /* At close: every kept answer goes (the host has handed back its fetches). */

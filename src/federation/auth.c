@@ -1,13 +1,27 @@
 /* auth.c -- who sent a server-server request (server-server "Request
  * Authentication"): the X-Matrix signature of its origin, over its method,
  * URI, destination and body. A request naming another destination is
- * refused with 401, as is one whose signature does not verify. */
+ * refused with 401, as is one whose signature does not verify.
+ *
+ * The body is read strictly (util/canonical.h) before any key is fetched:
+ * a signature is over canonical JSON, so a body with duplicate keys,
+ * floats or integers past 2^53 can carry no checkable signature; it is a
+ * 400 M_BAD_JSON, and costs no request to the claimed origin.
+ *
+ * Anyone may claim any origin and any key id, and a key id not known here
+ * makes this server ask the origin for its keys: those asks take from a
+ * token bucket per claimed server (--rate-limit federation-keys), so
+ * requests naming made-up key ids cannot turn this server into a stream of
+ * requests at someone else. */
 #include "federation/federation.h"
 
 #include <string.h>
 
+#include "core/fetch.h"
+#include "core/rate_limit.h"
 #include "federation/outbox.h"
 #include "federation/xmatrix.h"
+#include "util/canonical.h"
 #include "util/json.h"
 
 static ht_error unauthorized(const char *why) { return (ht_error){HT_M_UNAUTHORIZED, 401, why}; }
@@ -23,10 +37,17 @@ ht_error ht_fed_authenticate(ht_ctx *ctx, bool *wait) {
         return unauthorized("The request claims to come from this server.");
     json_t *content = NULL;
     if (ctx->req->body_len) {
-        content = ht_json_parse(ctx->arena, (const char *)ctx->req->body);
-        if (!content) return (ht_error){HT_M_NOT_JSON, 400, "The request body is not JSON."};
+        ht_canonical_error cerr;
+        content = ht_json_keep(ctx->arena, ht_canonical_parse((const char *)ctx->req->body, ctx->req->body_len, &cerr));
+        if (!content) return (ht_error){HT_M_BAD_JSON, 400, ht_canonical_error_text(ctx->arena, &cerr)};
     }
     const char *key, *why;
+    int64_t retry_ms;
+    if (ctx->limits && !ht_fed_cached_key(ctx->env, x.origin, x.key, ctx->now_ms) && !ht_fetch_is_replay(ctx) &&
+        !ht_rate_limit_take(ctx->limits, ht_arena_printf(ctx->arena, "keys %s", x.origin),
+                            ctx->env->cfg->rate_federation_keys, ctx->now_ms, &retry_ms))
+        return unauthorized(ht_arena_printf(ctx->arena, "The origin's key is not known, and its keys were asked for "
+                                            "too recently; try again in %lld ms.", (long long)retry_ms));
     if (!ht_fed_server_key(ctx, x.origin, x.key, ctx->now_ms, &key, &why)) {
         *wait = true;
         return (ht_error){0};

@@ -28,7 +28,14 @@
 #include "store/rooms.h"
 #include "util/json.h"
 
-enum { ASK_TIMEOUT_MS = 30000 };
+enum {
+    ASK_TIMEOUT_MS = 30000,
+    /* What is kept of the stripped state another server sends with an
+     * invite (shown in the invitee's every sync): the spec's few types need
+     * far less; the rest of a body of up to the request limit is dropped. */
+    MAX_INVITE_STATE_EVENTS = 20,
+    MAX_INVITE_STATE_EVENT_BYTES = 65536,
+};
 
 /* The state an invitee is shown of a room (the spec's "stripped state"). */
 static json_t *stripped_state(ht_ctx *ctx, const char *room_id) {
@@ -45,6 +52,27 @@ static json_t *stripped_state(ht_ctx *ctx, const char *room_id) {
                                               row.sender, "content", content ? content : json_object()));
     }
     return list;
+}
+
+/* The stripped state of an invite as it is kept: well-formed entries only
+ * ({type, state_key, sender, content}, within the event limits), at most
+ * MAX_INVITE_STATE_EVENTS of them. A new array in the arena. */
+static json_t *kept_invite_state(ht_ctx *ctx, json_t *given) {
+    json_t *kept = ht_json_keep(ctx->arena, json_array());
+    size_t i;
+    json_t *entry;
+    json_array_foreach(given, i, entry) {
+        if (json_array_size(kept) >= MAX_INVITE_STATE_EVENTS) break;
+        const char *type = ht_json_str(entry, "type"), *key = ht_json_str(entry, "state_key");
+        const char *sender = ht_json_str(entry, "sender");
+        if (!type || !key || !sender || !json_is_object(json_object_get(entry, "content")) ||
+            strlen(type) > HT_PDU_MAX_FIELD_BYTES || strlen(key) > HT_PDU_MAX_FIELD_BYTES ||
+            strlen(sender) > HT_PDU_MAX_FIELD_BYTES)
+            continue;
+        const char *text = ht_json_dump(ctx->arena, entry);
+        if (text && strlen(text) <= MAX_INVITE_STATE_EVENT_BYTES) json_array_append(kept, entry);
+    }
+    return kept;
 }
 
 ht_reply ht_fed_invite(ht_ctx *ctx) {
@@ -74,7 +102,8 @@ ht_reply ht_fed_invite(ht_ctx *ctx) {
         return ht_reply_error(HT_M_BAD_JSON, "The event's id is not the one in the path.");
     if (!ht_fed_prefetch_keys(ctx, &pdu, 1)) return (ht_reply){0};
     json_t *invite_state = json_object_get(body, "invite_room_state");
-    ht_received r = ht_room_take_invite(ctx->env, version, pdu, json_is_array(invite_state) ? invite_state : NULL,
+    ht_received r = ht_room_take_invite(ctx->env, version, pdu,
+                                        json_is_array(invite_state) ? kept_invite_state(ctx, invite_state) : NULL,
                                         ht_fed_cached_key, ctx->env);
     if (r.outcome == HT_RECEIVED_DROPPED) return ht_reply_errorf(ctx, HT_M_FORBIDDEN, "%s", r.reason);
     /* Our signature: the invitee's server agrees to the invite. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "matrix/remote.h"
+#include "room/pdu.h"
 #include "room/server_key.h"
 #include "store/federation.h"
 #include "util/json.h"
@@ -79,15 +80,17 @@ bool ht_fed_prefetch_keys(ht_ctx *ctx, json_t *const *pdus, size_t count) {
     bool ready = true;
     for (size_t i = 0; i < count; i++) {
         json_t *ts = json_object_get(pdus[i], "origin_server_ts");
-        const char *server;
-        json_t *by;
-        json_object_foreach(json_object_get(pdus[i], "signatures"), server, by) {
+        /* Only the servers whose signatures count: a PDU naming others in
+         * its signatures cannot make this server call them. */
+        const char *servers[2];
+        size_t n = ht_pdu_signing_servers(pdus[i], servers);
+        for (size_t s = 0; s < n; s++) {
             const char *key_id;
             json_t *sig;
-            json_object_foreach(by, key_id, sig) {
+            json_object_foreach(json_object_get(json_object_get(pdus[i], "signatures"), servers[s]), key_id, sig) {
                 const char *key, *why;
                 if (strncmp(key_id, "ed25519:", 8) == 0 &&
-                    !ht_fed_server_key(ctx, server, key_id, json_integer_value(ts), &key, &why))
+                    !ht_fed_server_key(ctx, servers[s], key_id, json_integer_value(ts), &key, &why))
                     ready = false;
             }
         }

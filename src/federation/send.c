@@ -148,7 +148,7 @@ ht_reply ht_fed_send(ht_ctx *ctx) {
     if (!json_is_array(pdus) || (edus && !json_is_array(edus)))
         return ht_reply_error(HT_M_BAD_JSON, "A transaction needs a pdus list (and edus, if any, a list).");
     if (json_array_size(pdus) > MAX_PDUS || json_array_size(edus) > MAX_EDUS)
-        return ht_reply_error(HT_M_TOO_LARGE, "A transaction carries at most 50 PDUs and 100 EDUs.");
+        return ht_reply_status_error(400, HT_M_TOO_LARGE, "A transaction carries at most 50 PDUs and 100 EDUs.");
     const char *origin = ht_json_str(body, "origin");
     if (origin && strcmp(origin, ctx->origin) != 0)
         return ht_reply_error(HT_M_FORBIDDEN, "The transaction's origin is not the server that signed it.");

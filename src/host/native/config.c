@@ -89,7 +89,10 @@ static const option_def options[] = {
      "login (logins that check a password, all callers together;\n"
      "1/30), login-address (per client address; 0.1/10) or\n"
      "login-account (failed logins per account; 0.2/20);\n"
-     "register (all callers; 0.5/20) or register-address (0.05/10).\n"
+     "register (all callers; 0.5/20) or register-address (0.05/10);\n"
+     "federation (signed requests of another server, per origin\n"
+     "server; 20/200) or federation-keys (fetches of a server's\n"
+     "keys to check requests claiming it, per server; 0.033/5).\n"
      "In the file: ACTION = PER_SECOND/BURST under [rate-limit]"},
     {O_NO_RATE_LIMIT, "no-rate-limit", NULL, IN_FILE, "turn off rate limits (for load and acceptance tests)"},
     {O_LOG_LEVEL, "log-level", "LEVEL", IN_FILE, "error, warn, info (default) or debug"},
@@ -230,6 +233,8 @@ static const struct {
     {"login-account", offsetof(ht_config, rate_login_account)},
     {"register", offsetof(ht_config, rate_register)},
     {"register-address", offsetof(ht_config, rate_register_address)},
+    {"federation", offsetof(ht_config, rate_federation)},
+    {"federation-keys", offsetof(ht_config, rate_federation_keys)},
 };
 enum { RATE_ACTION_COUNT = sizeof rate_actions / sizeof *rate_actions };
 
@@ -259,8 +264,8 @@ static bool parse_rate_value(const char *text, ht_rate *rule) {
 }
 
 static const char rate_wants[] =
-    "wants ACTION=PER_SECOND/BURST with ACTION user, login, login-address, login-account, register or "
-    "register-address, e.g. login=0.5/10";
+    "wants ACTION=PER_SECOND/BURST with ACTION user, login, login-address, login-account, register, "
+    "register-address, federation or federation-keys, e.g. login=0.5/10";
 
 /* Sets option o from its text. why: what is wrong, to be prefixed with
  * where it was written. */
@@ -398,7 +403,7 @@ static int on_file_entry(void *user, const char *section, const char *key, const
         ht_rate *rule = rate_rule(&r->c->core, key, strlen(key), &i);
         if (!rule) {
             snprintf(r->why, sizeof r->why, "unknown action '%s' in [rate-limit] (user, login, login-address, "
-                     "login-account, register or register-address)", key);
+                     "login-account, register, register-address, federation or federation-keys)", key);
             return 0;
         }
         if (r->rate_seen[i]) {

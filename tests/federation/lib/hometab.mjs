@@ -32,14 +32,14 @@ export function freePort() {
 // tls (tests/interop/lib/ca.mjs's makeTestCa): other servers reach this one
 // over TLS through stunnel4 on its own port (the name's port), and it trusts
 // the test CA for its own requests (unless trustCa is false); clients still
-// use the plain port.
-export async function startFederating({ args = [], port, db, tls, frontPort, trustCa = true, partitionable } = {}) {
+// use the plain port. rateLimit: keep the rate limits on (off by default here).
+export async function startFederating({ args = [], port, db, tls, frontPort, trustCa = true, partitionable, rateLimit = false } = {}) {
   port ??= await freePort();
   if (tls || partitionable) frontPort ??= await freePort();
   const name = `127.0.0.1:${frontPort ?? port}`;
   const transport = !tls ? ['--federation-insecure-http'] : trustCa ? ['--federation-ca', tls.caPath] : [];
   const flags = ['--listen', `127.0.0.1:${port}`, '--server-name', name, '--federation', ...transport,
-                 '--no-rate-limit', ...args];
+                 ...(rateLimit ? [] : ['--no-rate-limit']), ...args];
   const front = tls ? await startTlsFront({ port: frontPort, target: port, tls })
     : partitionable ? await startTcpFront({ port: frontPort, target: port }) : null;
   const srv = await startServer({ args: flags, db }).catch(async (e) => {
