@@ -58,15 +58,8 @@ ht_error ht_admin_check(ht_ctx *ctx, bool operator) {
 void ht_admin_note(ht_ctx *ctx, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    char small[1];
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    ctx->admin_note = ht_arena_vprintf(ctx->arena, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    char *text = ht_arena_alloc(ctx->arena, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(text, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    ctx->admin_note = text;
 }
 
 bool ht_admin_local_user(ht_ctx *ctx, const char *param, const char **user_id, ht_reply *err) {

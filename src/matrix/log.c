@@ -15,13 +15,7 @@ void ht_log(ht_env *env, ht_log_level level, bool on_commit, const char *fmt, ..
     }
     va_list ap;
     va_start(ap, fmt);
-    char small[1];
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    char *text = ht_arena_alloc(env->arena, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    char *text = ht_arena_vprintf(env->arena, fmt, ap);
     va_end(ap);
     /* Names and ids come from clients: whatever they hold, the line stays
      * one line. */

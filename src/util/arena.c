@@ -79,15 +79,21 @@ char *ht_arena_strdup(ht_arena *arena, const char *s) {
     return ht_arena_strndup(arena, s, strlen(s));
 }
 
+char *ht_arena_vprintf(ht_arena *arena, const char *fmt, va_list ap) {
+    va_list count;
+    va_copy(count, ap);
+    int n = vsnprintf(NULL, 0, fmt, count);
+    va_end(count);
+    if (n < 0) n = 0;
+    char *p = ht_arena_alloc(arena, (size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
 char *ht_arena_printf(ht_arena *arena, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) n = 0;
-    char *p = ht_arena_alloc(arena, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = ht_arena_vprintf(arena, fmt, ap);
     va_end(ap);
     return p;
 }

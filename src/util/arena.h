@@ -7,6 +7,7 @@
 #ifndef HT_ARENA_H
 #define HT_ARENA_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef struct ht_arena_block ht_arena_block;
@@ -26,6 +27,7 @@ char *ht_arena_strndup(ht_arena *arena, const char *s, size_t len);
 char *ht_arena_strdup(ht_arena *arena, const char *s);
 char *ht_arena_printf(ht_arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+char *ht_arena_vprintf(ht_arena *arena, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Makes room for one more element in an arena array of *count elements with
  * capacity *cap (0 at first), doubling as needed; returns the array. */
 void *ht_arena_push(ht_arena *arena, void *array, size_t elem_size, size_t count, size_t *cap);
