@@ -448,7 +448,10 @@ WASM_EXPORTS := _malloc _free _ht_wasm_open _ht_wasm_close _ht_wasm_error _ht_wa
     _ht_wasm_park_deadline _ht_wasm_park_keys _ht_wasm_park_key_count _ht_wasm_wake_keys \
     _ht_wasm_wake_key_count _ht_wasm_wake_all _ht_wasm_stream_position _ht_wasm_chunk_size _ht_wasm_file_size \
     _ht_wasm_chunk_count _ht_wasm_file_reset _ht_wasm_chunk _ht_wasm_dirty_take \
-    _ht_wasm_dirty_list _ht_wasm_dirty_size_changed _ht_wasm_dirty_mark
+    _ht_wasm_dirty_list _ht_wasm_dirty_size_changed _ht_wasm_dirty_mark _ht_wasm_server_name \
+    _ht_wasm_seed _ht_wasm_seed_wipe _ht_wasm_fetch_count _ht_wasm_fetch _ht_wasm_outbound \
+    _ht_wasm_fetch_destination _ht_wasm_fetch_timeout _ht_wasm_fetch_request _ht_wasm_fetch_request_len \
+    _ht_wasm_fetch_done _ht_wasm_outbound_next _ht_wasm_outbound_at
 comma := ,
 empty :=
 space := $(empty) $(empty)
