@@ -451,7 +451,7 @@ WASM_EXPORTS := _malloc _free _ht_wasm_open _ht_wasm_close _ht_wasm_error _ht_wa
     _ht_wasm_dirty_list _ht_wasm_dirty_size_changed _ht_wasm_dirty_mark _ht_wasm_server_name \
     _ht_wasm_seed _ht_wasm_seed_wipe _ht_wasm_fetch_count _ht_wasm_fetch _ht_wasm_outbound \
     _ht_wasm_fetch_destination _ht_wasm_fetch_timeout _ht_wasm_fetch_request _ht_wasm_fetch_request_len \
-    _ht_wasm_fetch_done _ht_wasm_outbound_next _ht_wasm_outbound_at
+    _ht_wasm_fetch_done _ht_wasm_outbound_next _ht_wasm_outbound_at _ht_wasm_outbox_waiting
 comma := ,
 empty :=
 space := $(empty) $(empty)
@@ -586,8 +586,9 @@ $(P2P_BUNDLE): $(P2P_SRC) node_modules/.installed-build
 # Two browser servers (Chromium profiles) through the real relay, the
 # gateway, hostile peers, and WebRTC inside a network namespace (a visible
 # SKIP where unshare is refused).
-test-p2p: deps-p2p $(P2P_BUNDLE)
-	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node --test --test-concurrency=1 tests/p2p/
+test-p2p: deps-p2p $(P2P_BUNDLE) native www
+	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) HOMETAB_BIN=$(CURDIR)/build/native/hometab \
+	    HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) node --test --test-concurrency=1 tests/p2p/
 
 bench-p2p: deps-p2p $(P2P_BUNDLE)
 	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node tests/bench/p2p.mjs

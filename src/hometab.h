@@ -224,6 +224,10 @@ const char *ht_core_server_name(const ht_core *core);
  * keeps it out of every answer and wipes its copy after use. */
 void ht_core_signing_seed(const ht_core *core, unsigned char seed[32]);
 
+/* How many events and EDUs wait in the outbox for other servers (what a
+ * status display shows while a peer is away). */
+uint64_t ht_core_outbox_waiting(ht_core *core);
+
 /* A number that grows whenever something a /sync would report changes. */
 uint64_t ht_core_stream_position(const ht_core *core);
 

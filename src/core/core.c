@@ -34,6 +34,7 @@
 #include "matrix/handler.h"
 #include "room/server_key.h"
 #include "router/router.h"
+#include "store/federation.h"
 #include "store/media.h"
 #include "store/meta.h"
 #include "util/crypto.h"
@@ -143,6 +144,11 @@ void ht_core_close(ht_core *core) {
 uint64_t ht_core_stream_position(const ht_core *core) { return core->stream_position; }
 
 const char *ht_core_server_name(const ht_core *core) { return core->server_name; }
+
+uint64_t ht_core_outbox_waiting(ht_core *core) {
+    int64_t n = ht_store_outbox_waiting(core->env.store);
+    return n > 0 ? (uint64_t)n : 0;
+}
 
 void ht_core_signing_seed(const ht_core *core, unsigned char seed[32]) {
     memcpy(seed, core->signing_key.secret, 32); /* libsodium's secret key: the seed, then the public key */

@@ -178,6 +178,7 @@ EXPORT ht_fetch *ht_wasm_outbound_next(double now_ms) {
     return f;
 }
 EXPORT double ht_wasm_outbound_at(void) { return outbound_at; }
+EXPORT double ht_wasm_outbox_waiting(void) { return core ? (double)ht_core_outbox_waiting(core) : 0; }
 
 /* ---- the database file -------------------------------------------------- */
 
