@@ -5,6 +5,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := native
 
 LISTEN ?= 127.0.0.1:8008
+# The peer-to-peer relay `make run` starts beside the server (browsers in p2p
+# mode reach each other through it), and its HTTP gateway to native servers.
+RELAY_LISTEN ?= 127.0.0.1:8009
+GATEWAY_LISTEN ?= 127.0.0.1:8010
 DB ?= data/hometab.sqlite
 SERVER_NAME ?= localhost
 
@@ -259,7 +263,16 @@ run: deps-run
 	    echo "build: the first build compiles the server twice (natively and to WebAssembly) with SQLite, jansson and libsodium: a few minutes; later runs take seconds"
 	@$(MAKE) --no-print-directory -j$(JOBS) native www
 	@mkdir -p $(dir $(DB))
-	@exec ./build/native/hometab --listen $(LISTEN) --db $(DB) --server-name $(SERVER_NAME) --web-root $(WWW)
+	@# The relay writes its address into the web root (/p2p.json): pages in p2p
+	@# mode learn it from there. It stops with the server.
+	@rm -f $(WWW)/p2p.json; \
+	node js-bridge/p2p/relay.mjs --listen $(RELAY_LISTEN) --gateway $(GATEWAY_LISTEN) --gateway-insecure-http \
+	    --key-file $(dir $(DB))relay.key --quiet > $(WWW)/p2p.json & relay=$$!; \
+	trap 'kill $$relay 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 100); do [ -s $(WWW)/p2p.json ] && break; kill -0 $$relay 2>/dev/null || break; sleep 0.1; done; \
+	if [ -s $(WWW)/p2p.json ]; then echo "relay: $$(cat $(WWW)/p2p.json) (peer-to-peer mode: open the page with ?p2p=1)"; \
+	else echo "relay: not started (port $(RELAY_LISTEN) or $(GATEWAY_LISTEN) in use?); peer-to-peer mode is unavailable"; fi; \
+	./build/native/hometab --listen $(LISTEN) --db $(DB) --server-name $(SERVER_NAME) --web-root $(WWW)
 
 # ---- tests --------------------------------------------------------------
 # The unit and API suites run twice: on the release build, and on the
