@@ -603,8 +603,9 @@ test-p2p: deps-p2p $(P2P_BUNDLE) native www
 	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) HOMETAB_BIN=$(CURDIR)/build/native/hometab \
 	    HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) node --test --test-concurrency=1 tests/p2p/
 
-bench-p2p: deps-p2p $(P2P_BUNDLE)
+bench-p2p: deps-p2p $(P2P_BUNDLE) native www
 	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node tests/bench/p2p.mjs
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) node tests/bench/p2p-chat.mjs
 
 # ==== the web root: what `make run` serves =================================
 # web/ at the top, sw/, js-bridge/ and the wasm build beside it, and
