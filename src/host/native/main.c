@@ -57,6 +57,9 @@ static void usage(FILE *f) {
             "  --federation-insecure-http  plain http:// to every other server, no TLS: for tests\n"
             "                        and development on one machine; refused unless --listen is\n"
             "                        a loopback address\n"
+            "  --p2p-gateway ADDR:PORT  reach browser servers (named by their key) through the HTTP\n"
+            "                        gateway of a p2p relay on this machine (plain http, loopback\n"
+            "                        only; `make run` starts one on 127.0.0.1:8010)\n"
             "  --help                this text\n");
 }
 
@@ -85,6 +88,20 @@ static bool is_loopback(const char *host) {
     if (inet_pton(AF_INET, host, &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
     if (inet_pton(AF_INET6, host, &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
     return strcmp(host, "localhost") == 0;
+}
+
+/* "127.x.x.x:PORT": the p2p gateway, reached by plain http on this machine. */
+static bool is_loopback_gateway(const char *text) {
+    char host[32];
+    const char *colon = strrchr(text, ':');
+    if (!colon || (size_t)(colon - text) >= sizeof host) return false;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - text), text);
+    struct in_addr v4;
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    return inet_pton(AF_INET, host, &v4) == 1 && is_loopback(host) && !errno && *end == '\0' && end != colon + 1 &&
+           port >= 1 && port <= 65535 && colon[1] != '-' && colon[1] != '+';
 }
 
 /* A whole number from 1 to max, or a sentence on stderr. */
@@ -163,7 +180,7 @@ int main(int argc, char **argv) {
         OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_REQUEST_TIMEOUT,
         OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_MAX_BUFFERED, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
         OPT_MAX_PARKED, OPT_MAX_PARKED_IP, OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP, OPT_FEDERATION,
-        OPT_NO_FEDERATION, OPT_FEDERATION_CA, OPT_FEDERATION_INSECURE, OPT_FEDERATION_DNS
+        OPT_NO_FEDERATION, OPT_FEDERATION_CA, OPT_FEDERATION_INSECURE, OPT_FEDERATION_DNS, OPT_P2P_GATEWAY
     };
     bool max_body_given = false, max_upload_given = false, max_buffered_given = false;
     static const struct option long_opts[] = {
@@ -191,6 +208,7 @@ int main(int argc, char **argv) {
         {"no-federation", no_argument, NULL, OPT_NO_FEDERATION},
         {"federation-ca", required_argument, NULL, OPT_FEDERATION_CA},
         {"federation-insecure-http", no_argument, NULL, OPT_FEDERATION_INSECURE},
+        {"p2p-gateway", required_argument, NULL, OPT_P2P_GATEWAY},
         /* Not in --help: for tests, which answer SRV and address lookups from
          * a DNS server of their own (tests/fedhost). */
         {"federation-dns", required_argument, NULL, OPT_FEDERATION_DNS},
@@ -269,6 +287,14 @@ int main(int argc, char **argv) {
         case OPT_FEDERATION_CA: opts.fetch.ca_file = optarg; break;
         case OPT_FEDERATION_INSECURE: opts.fetch.insecure_http = true; break;
         case OPT_FEDERATION_DNS: opts.fetch.dns_server = optarg; break;
+        case OPT_P2P_GATEWAY:
+            if (!is_loopback_gateway(optarg)) {
+                fprintf(stderr, "hometab: --p2p-gateway wants an IPv4 loopback address and port (127.0.0.1:8010): "
+                                "the gateway is reached by plain http, so only on this machine; not '%s'\n", optarg);
+                return 2;
+            }
+            opts.fetch.p2p_gateway = optarg;
+            break;
         default: usage(stderr); return 2;
         }
     }

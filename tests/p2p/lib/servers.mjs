@@ -44,13 +44,14 @@ function freePort() {
 // The native server with a copy of the web root holding the relay's
 // address (/p2p.json), as `make run` writes it. It logs its own Matrix
 // requests (--log-requests): the demo's must all stay in the browsers.
-export async function startNative({ relay }) {
+// args: more flags (--federation, --p2p-gateway...). Its name is its address.
+export async function startNative({ relay, args: more = [] }) {
   const root = tempDir('hometab-p2p-www-');
   cpSync(env('HOMETAB_WEB_ROOT'), root, { recursive: true });
   writeFileSync(join(root, 'p2p.json'), `${JSON.stringify({ relay: relay.relay, peerId: relay.peerId })}\n`);
   const port = await freePort();
   const args = ['--listen', `127.0.0.1:${port}`, '--db', join(tempDir('hometab-p2p-native-'), 'native.sqlite'),
-    '--server-name', `127.0.0.1:${port}`, '--web-root', root, '--log-requests', '--no-rate-limit'];
+    '--server-name', `127.0.0.1:${port}`, '--web-root', root, '--log-requests', '--no-rate-limit', ...more];
   const proc = spawn(env('HOMETAB_BIN'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -64,6 +65,8 @@ export async function startNative({ relay }) {
   }
   const native = {
     url: `http://127.0.0.1:${port}`,
+    serverName: `127.0.0.1:${port}`,
+    get log() { return stderr; },
     matrixRequests: () => stderr.split('\n').filter((l) => / \/(_matrix|\.well-known)\//.test(l)),
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
