@@ -80,9 +80,9 @@ export async function startNative({ relay, args: more = [] }) {
 
 // A Chromium with a persistent profile: relaunched on the same folder, it
 // is the same browser with the same storage (its server, its key).
-export async function launchBrowser({ userDataDir = tempDir('hometab-p2p-profile-') } = {}) {
+export async function launchBrowser({ userDataDir = tempDir('hometab-p2p-profile-'), args = [] } = {}) {
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 800 },
+    executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...args], viewport: { width: 1280, height: 800 },
   });
   const browser = { context, userDataDir, errors: [], close: () => context.close().catch(() => {}) };
   context.on('weberror', (e) => browser.errors.push(e.error().message));
@@ -90,12 +90,13 @@ export async function launchBrowser({ userDataDir = tempDir('hometab-p2p-profile
   return browser;
 }
 
-// Opens the demo in p2p mode (relayed only: ?webrtc=0) and waits until its
-// server is ready and this tab carries the transport (reserved on the relay).
-export async function openP2p(browser, native) {
+// Opens the demo in p2p mode (relayed only, ?webrtc=0, unless webrtc) and
+// waits until its server is ready and this tab carries the transport
+// (reserved on the relay).
+export async function openP2p(browser, native, { webrtc = false } = {}) {
   const page = await browser.context.newPage();
   page.on('dialog', (d) => d.accept());
-  await page.goto(`${native.url}/?p2p=1&webrtc=0`);
+  await page.goto(`${native.url}/?p2p=1${webrtc ? '' : '&webrtc=0'}`);
   await page.waitForFunction(() => globalThis.hometabDemo?.transport, null, { timeout: WAIT_MS });
   await page.locator('#status-state[data-state="ready"]').waitFor({ state: 'attached', timeout: WAIT_MS });
   await page.locator('#status-carrier[data-state="ready"]').waitFor({ state: 'attached', timeout: WAIT_MS });
