@@ -45,7 +45,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 DIFFERENTIAL_SRC := tests/differential/canonical_tool.c
 # The federation client on its own (tests/fedhost): its files, the tool's main.
 FETCH_SRC := $(addprefix src/host/native/,fetch.c resolve.c dns.c curl_uv.c name_table.c server_name.c) \
-             src/util/oom.c
+             src/util/oom.c src/room/key_name.c
 FETCH_TOOL_SRC := $(FETCH_SRC) tests/fedhost/fetch_tool.c
 # The native host's pieces that need no event loop are unit-tested too.
 UNIT_HOST_SRC := src/host/native/park_index.c src/host/native/request_log.c

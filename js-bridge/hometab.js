@@ -618,6 +618,10 @@ class Hometab {
 
   // The fetches of `job`'s request: it is queued again once all are back.
   #carry(job, fetches) {
+    if (!fetches.length) { // never: the core asks for at least one
+      job.resolve(httpError(500, 'M_UNKNOWN', 'The in-browser server asked for nothing to fetch.'));
+      return;
+    }
     job.waiting = fetches.length;
     for (const fetch of fetches) this.#send(fetch, job);
   }

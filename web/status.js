@@ -180,12 +180,14 @@ export class StatusPanel {
   // The question asked before an import; it warns when the file's accounts
   // belong to another server name, since nobody could sign in to them here.
   importQuestion(fileName, fileServer) {
+    const here = this.last?.serverName ?? location.host; // in p2p mode, the key name
     const replace = `Replace the database in this browser with ${fileName}? ` +
       'Everything stored here now is replaced. Export it first to keep it.';
-    if (!fileServer || fileServer === location.host) return replace;
+    if (!fileServer || fileServer === here) return replace;
+    if (this.last?.p2p) return `${replace}\n\nThis server then takes the file's identity (${fileServer}).`;
     return `Warning: ${fileName} was made by a server named “${fileServer}”, and this one is named ` +
-      `“${location.host}”. Its accounts would be @name:${fileServer}, and nobody can sign in to them here ` +
-      `(signing in as “name” means @name:${location.host}).\n\n` +
+      `“${here}”. Its accounts would be @name:${fileServer}, and nobody can sign in to them here ` +
+      `(signing in as “name” means @name:${here}).\n\n` +
       `To use them, open this page at http://${fileServer}/ if that is an address hometab serves, or run ` +
       `the native server on the file: ./hometab --db ${fileName} --server-name ${fileServer}\n\n` +
       `Import anyway? ${replace}`;

@@ -64,13 +64,14 @@ bool ht_server_name_settle(ht_store *store, const ht_signing_key *key, bool name
     char stored[256];
     char key_name[HT_KEY_NAME_LEN + 1];
     const char *name = configured;
-    if (name_from_key) {
-        if (ht_store_meta_get(store, name_setting, stored, sizeof stored)) {
-            name = stored;
-        } else if (key_is_new) {
-            ht_key_name(key->public_key, key_name);
-            name = key_name;
-        }
+    bool has_name = ht_store_meta_get(store, name_setting, stored, sizeof stored);
+    /* A key name is the database's identity in any mode: its users and rooms
+     * are named by that key, and no other server can take the name. */
+    if (has_name && (name_from_key || ht_key_name_key(stored, NULL))) {
+        name = stored;
+    } else if (name_from_key && key_is_new) {
+        ht_key_name(key->public_key, key_name);
+        name = key_name;
     }
     if (!name || strlen(name) >= out_size) {
         snprintf(err, err_size, "the server name is missing or too long");

@@ -40,7 +40,9 @@ bool ht_server_key_load(ht_store *store, ht_signing_key *key);
  * name_from_key (peer-to-peer mode): the name the database already holds;
  * else, for a database made by this open (key_is_new), the key name of
  * `key`; else -- an older database that recorded no name -- `configured`.
- * Without name_from_key: `configured`, as the host says. Writes the name
+ * Without name_from_key: `configured`, as the host says, unless the
+ * database is named by its key (a browser server's export): a key name is
+ * kept in any mode. Writes the name
  * into out (at most out_size bytes with the NUL); false, with a sentence in
  * err, if the store failed or the name does not fit. */
 bool ht_server_name_settle(ht_store *store, const ht_signing_key *key, bool name_from_key, bool key_is_new,

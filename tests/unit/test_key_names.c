@@ -151,6 +151,10 @@ static void test_a_new_p2p_database_is_named_by_its_key_and_keeps_the_name(void 
     copy_file(f->path, f->copy); /* an export, imported elsewhere: the identity goes along */
     open_named(f->copy, true, "elsewhere.test", moved);
     assert_string_equal(moved, first);
+    /* Opened by a host not in p2p mode (the native server, or the demo
+     * without ?p2p=1): a key name stays; no other name can stand for the key. */
+    open_named(f->copy, false, "localhost:8008", moved);
+    assert_string_equal(moved, first);
 }
 
 static void test_an_older_database_keeps_its_name_in_p2p_mode(void **state) {
