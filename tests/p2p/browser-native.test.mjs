@@ -70,5 +70,8 @@ describe('a browser server and a native hometab, through the gateway', { timeout
     // Both ways crossed the gateway (its log names each request it carried).
     assert.match(relay.log, /gateway native->browser PUT \/_matrix\/federation\/v1\/send\/\S+ host=\S+ 200/);
     assert.match(relay.log, /gateway browser->native .* 200/);
+    // On the sanitizer build (HOMETAB_SANITIZED=1), any report fails the test.
+    assert.equal(await native.stop(), 0, native.log.slice(-4000));
+    assert.doesNotMatch(native.log, /AddressSanitizer|LeakSanitizer|runtime error/);
   });
 });

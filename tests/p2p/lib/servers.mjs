@@ -68,10 +68,13 @@ export async function startNative({ relay, args: more = [] }) {
     serverName: `127.0.0.1:${port}`,
     get log() { return stderr; },
     matrixRequests: () => stderr.split('\n').filter((l) => / \/(_matrix|\.well-known)\//.test(l)),
+    // Stops it (SIGTERM: a graceful exit, code 0) and resolves with its exit code.
     async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
       proc.kill('SIGTERM');
-      if (await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 5000))]) === 'timeout') proc.kill('SIGKILL');
+      const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
+      if (code === 'timeout') proc.kill('SIGKILL');
+      return code;
     },
   };
   onCleanup(() => native.stop());
