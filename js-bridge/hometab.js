@@ -233,7 +233,7 @@ class Hometab {
     } finally {
       this.#pumping = false;
     }
-    this.#noteWrite(); // taking a transaction out stamps it in the outbox
+    if (sent) this.#noteWrite(); // taking a transaction out may stamp it in the outbox
     this.#armPump(nextAt);
     return sent;
   }
