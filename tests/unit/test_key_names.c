@@ -214,6 +214,17 @@ static void test_key_named_servers_share_a_room_and_never_fetch_a_key(void **sta
     post_json(n, 0, alice, path, json_pack("{s:s}", "user_id", bob_id), NULL);
     snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/join", room_id);
     post_json(n, 1, bob, path, json_object(), NULL);
+    /* Bob's first sync of the room shows the state he joined into (its
+     * name), though his server logged it all at his join's position. */
+    reply first = net_call(n, 1, "GET", "/_matrix/client/v3/sync", bob, NULL);
+    assert_int_equal(first.status, 200);
+    json_t *joined = json_object_get(json_object_get(json_object_get(first.json, "rooms"), "join"), room_id);
+    char *state_json = json_dumps(json_object_get(joined, "state"), 0);
+    assert_non_null(strstr(state_json, "\"m.room.name\""));
+    assert_non_null(strstr(state_json, "\"m.room.create\""));
+    assert_null(strstr(state_json, bob_id)); /* his join is in the timeline, not repeated here */
+    free(state_json);
+    reply_free(&first);
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/send/m.room.message/k%d", room_id, i);
         json_t *body = json_pack("{s:s, s:s}", "msgtype", "m.text", "body", i ? "from bob" : "from alice");
