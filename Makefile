@@ -5,6 +5,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := native
 
 LISTEN ?= 127.0.0.1:8008
+# The peer-to-peer relay `make run` starts beside the server (browsers in p2p
+# mode reach each other through it), and its HTTP gateway to native servers.
+RELAY_LISTEN ?= 127.0.0.1:8009
+GATEWAY_LISTEN ?= 127.0.0.1:8010
 DB ?= data/hometab.sqlite
 SERVER_NAME ?= localhost
 
@@ -42,7 +46,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 DIFFERENTIAL_SRC := tests/differential/canonical_tool.c
 # The federation client on its own (tests/fedhost): its files, the tool's main.
 FETCH_SRC := $(addprefix src/host/native/,fetch.c resolve.c dns.c curl_uv.c name_table.c server_name.c) \
-             src/util/oom.c
+             src/util/oom.c src/room/key_name.c
 FETCH_TOOL_SRC := $(FETCH_SRC) tests/fedhost/fetch_tool.c
 # The native host's pieces that need no event loop are unit-tested too.
 UNIT_HOST_SRC := src/host/native/park_index.c src/host/native/request_log.c
@@ -262,7 +266,16 @@ run: deps-run
 	    echo "build: the first build compiles the server twice (natively and to WebAssembly) with SQLite, jansson and libsodium: a few minutes; later runs take seconds"
 	@$(MAKE) --no-print-directory -j$(JOBS) native www
 	@mkdir -p $(dir $(DB))
-	@exec ./build/native/hometab --listen $(LISTEN) --db $(DB) --server-name $(SERVER_NAME) --web-root $(WWW)
+	@# The relay writes its address into the web root (/p2p.json): pages in p2p
+	@# mode learn it from there. It stops with the server.
+	@rm -f $(WWW)/p2p.json; \
+	node js-bridge/p2p/relay.mjs --listen $(RELAY_LISTEN) --gateway $(GATEWAY_LISTEN) --gateway-insecure-http \
+	    --key-file $(dir $(DB))relay.key --quiet > $(WWW)/p2p.json & relay=$$!; \
+	trap 'kill $$relay 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 100); do [ -s $(WWW)/p2p.json ] && break; kill -0 $$relay 2>/dev/null || break; sleep 0.1; done; \
+	if [ -s $(WWW)/p2p.json ]; then echo "relay: $$(cat $(WWW)/p2p.json) (peer-to-peer mode: open the page with ?p2p=1)"; \
+	else echo "relay: not started (port $(RELAY_LISTEN) or $(GATEWAY_LISTEN) in use?); peer-to-peer mode is unavailable"; fi; \
+	./build/native/hometab --listen $(LISTEN) --db $(DB) --server-name $(SERVER_NAME) --web-root $(WWW)
 
 # ---- tests --------------------------------------------------------------
 # The unit and API suites run twice: on the release build, and on the
@@ -468,7 +481,10 @@ WASM_EXPORTS := _malloc _free _ht_wasm_open _ht_wasm_close _ht_wasm_error _ht_wa
     _ht_wasm_park_deadline _ht_wasm_park_keys _ht_wasm_park_key_count _ht_wasm_wake_keys \
     _ht_wasm_wake_key_count _ht_wasm_wake_all _ht_wasm_stream_position _ht_wasm_chunk_size _ht_wasm_file_size \
     _ht_wasm_chunk_count _ht_wasm_file_reset _ht_wasm_chunk _ht_wasm_dirty_take \
-    _ht_wasm_dirty_list _ht_wasm_dirty_size_changed _ht_wasm_dirty_mark
+    _ht_wasm_dirty_list _ht_wasm_dirty_size_changed _ht_wasm_dirty_mark _ht_wasm_server_name \
+    _ht_wasm_seed _ht_wasm_seed_wipe _ht_wasm_fetch_count _ht_wasm_fetch _ht_wasm_outbound \
+    _ht_wasm_fetch_destination _ht_wasm_fetch_timeout _ht_wasm_fetch_request _ht_wasm_fetch_request_len \
+    _ht_wasm_fetch_done _ht_wasm_outbound_next _ht_wasm_outbound_at _ht_wasm_outbox_waiting
 comma := ,
 empty :=
 space := $(empty) $(empty)
@@ -603,11 +619,13 @@ $(P2P_BUNDLE): $(P2P_SRC) node_modules/.installed-build
 # Two browser servers (Chromium profiles) through the real relay, the
 # gateway, hostile peers, and WebRTC inside a network namespace (a visible
 # SKIP where unshare is refused).
-test-p2p: deps-p2p $(P2P_BUNDLE)
-	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node --test --test-concurrency=1 tests/p2p/
+test-p2p: deps-p2p $(P2P_BUNDLE) native www
+	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) HOMETAB_BIN=$(CURDIR)/build/native/hometab \
+	    HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) node --test --test-concurrency=1 tests/p2p/
 
-bench-p2p: deps-p2p $(P2P_BUNDLE)
+bench-p2p: deps-p2p $(P2P_BUNDLE) native www
 	HOMETAB_P2P_BUNDLE=$(CURDIR)/$(P2P_BUNDLE) node tests/bench/p2p.mjs
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab HOMETAB_WEB_ROOT=$(CURDIR)/$(WWW) node tests/bench/p2p-chat.mjs
 
 # ==== the web root: what `make run` serves =================================
 # web/ at the top, sw/, js-bridge/ and the wasm build beside it, and

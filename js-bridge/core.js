@@ -9,6 +9,7 @@
 
 export const OUTCOME_ANSWER = 0;
 export const OUTCOME_PARK = 1;
+export const OUTCOME_FETCH = 3;
 
 export async function loadCore(createModule, moduleOptions = {}) {
   const module = await createModule({
@@ -32,12 +33,13 @@ class Core {
 
   // Opens the database now in memory. Throws with SQLite's sentence.
   // passwordHashCost: { ops, memKib } for Argon2id (absent: the native cost).
-  open({ serverName, rateLimit = false, maxBodyBytes = 0, passwordHashCost = null }) {
+  // p2p: federate over the host's transport, a new database named by its key.
+  open({ serverName, rateLimit = false, maxBodyBytes = 0, passwordHashCost = null, p2p = false }) {
     const name = new TextEncoder().encode(`${serverName}\0`);
     const at = this.#m._malloc(name.length);
     this.#m.HEAPU8.set(name, at);
     const rc = this.#m._ht_wasm_open(at, rateLimit ? 1 : 0, maxBodyBytes,
-      passwordHashCost?.ops ?? 0, passwordHashCost?.memKib ?? 0);
+      passwordHashCost?.ops ?? 0, passwordHashCost?.memKib ?? 0, p2p ? 1 : 0);
     this.#m._free(at);
     if (rc !== 0) throw new Error(this.#m.UTF8ToString(this.#m._ht_wasm_error()));
   }
@@ -46,10 +48,26 @@ class Core {
     this.#m._ht_wasm_close();
   }
 
+  // The name the open database serves (in p2p mode, the one it keeps).
+  serverName() {
+    return this.#m.UTF8ToString(this.#m._ht_wasm_server_name());
+  }
+
+  // The 32-byte seed of the server's signing key (the transport's identity).
+  seed() {
+    const m = this.#m;
+    const at = m._ht_wasm_seed();
+    if (!at) throw new Error('the database is not open');
+    const seed = m.HEAPU8.slice(at, at + 32);
+    m._ht_wasm_seed_wipe();
+    return seed;
+  }
+
   // One call into the core. Returns { outcome, response (a copy), wrote,
-  // wakeKeys, wakeAll } or { outcome, parkPosition, parkDeadline, parkKeys }:
-  // the keys of scoped waking (src/hometab.h), as strings; parkKeys empty
-  // means "any write".
+  // wakeKeys, wakeAll, outbound } or { outcome, parkPosition, parkDeadline,
+  // parkKeys } or { outcome, fetches, outbound }: the keys of scoped waking
+  // (src/hometab.h) as strings, parkKeys empty meaning "any write"; fetches
+  // as fetch() describes them; outbound: the outbox has something to send.
   handle(bytes, receivedMs, nowMs) {
     const m = this.#m;
     if (bytes.length > this.#inputSize) {
@@ -69,6 +87,11 @@ class Core {
       this.#input = 0;
       this.#inputSize = 0;
     }
+    if (outcome === OUTCOME_FETCH) {
+      const fetches = [];
+      for (let i = 0, n = m._ht_wasm_fetch_count(); i < n; i++) fetches.push(this.#fetch(m._ht_wasm_fetch(i)));
+      return { outcome, fetches, outbound: m._ht_wasm_outbound() !== 0 };
+    }
     if (outcome === OUTCOME_PARK) {
       return { outcome, parkPosition: m._ht_wasm_park_position(),
         parkDeadline: m._ht_wasm_park_deadline(),
@@ -78,7 +101,46 @@ class Core {
     const response = m.HEAPU8.slice(at, at + m._ht_wasm_response_len());
     return { outcome, response, wrote: m._ht_wasm_wrote() !== 0,
       wakeKeys: this.#keys(m._ht_wasm_wake_keys(), m._ht_wasm_wake_key_count()),
-      wakeAll: m._ht_wasm_wake_all() !== 0 };
+      wakeAll: m._ht_wasm_wake_all() !== 0, outbound: m._ht_wasm_outbound() !== 0 };
+  }
+
+  // A request to another server, copied out: { handle (the core's, until
+  // fetchDone), destination, request (the exact HTTP/1.1 bytes), timeoutMs }.
+  #fetch(handle) {
+    const m = this.#m;
+    const at = m._ht_wasm_fetch_request(handle);
+    return { handle, destination: m.UTF8ToString(m._ht_wasm_fetch_destination(handle)),
+      request: m.HEAPU8.slice(at, at + m._ht_wasm_fetch_request_len()), timeoutMs: m._ht_wasm_fetch_timeout(handle) };
+  }
+
+  // Gives a fetch back: the answer's bytes, or an error sentence.
+  fetchDone(handle, response, error) {
+    const m = this.#m;
+    const bytes = response ?? new Uint8Array(0);
+    const at = m._malloc(Math.max(bytes.length, 1));
+    m.HEAPU8.set(bytes, at);
+    let text = 0;
+    if (error != null || !response) {
+      const encoded = new TextEncoder().encode(`${error ?? 'no answer'}\0`);
+      text = m._malloc(encoded.length);
+      m.HEAPU8.set(encoded, text);
+    }
+    m._ht_wasm_fetch_done(handle, at, bytes.length, text);
+    m._free(at);
+    if (text) m._free(text);
+  }
+
+  // How many events and EDUs wait in the outbox.
+  outboxWaiting() {
+    return this.#m._ht_wasm_outbox_waiting();
+  }
+
+  // The outbox's next transaction to send now: { fetch (as above) or null,
+  // nextAt (when to ask again; 0: nothing waits) }.
+  outboundNext(nowMs) {
+    const m = this.#m;
+    const handle = m._ht_wasm_outbound_next(nowMs);
+    return { fetch: handle ? this.#fetch(handle) : null, nextAt: m._ht_wasm_outbound_at() };
   }
 
   // An array of 64-bit keys in wasm memory as strings ("high.low" in hex):

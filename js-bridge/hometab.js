@@ -30,11 +30,20 @@
 //   next one (group commit). In "relaxed" mode answers go out at once and a
 //   timer saves; the caller keeps a service worker alive with
 //   event.waitUntil(server.flush()).
+// * Other servers. In p2p mode a request that needs another server's answer
+//   (HT_FETCH) leaves the queue while its fetches travel through the
+//   `transport` the host gives ({ send(destination, bytes, { timeoutMs }) ->
+//   response bytes }); once all are back it is queued again with its own
+//   bytes and time, as the core asks. The outbox is pumped after every answer
+//   that queued traffic, whenever the host calls pump(), and at the time the
+//   core names while this realm lives. A fetch held when the core closes
+//   (import, reload, close) is given back with an error first: the core never
+//   sees a fetch of a core that is gone.
 // * The time. The core reads no clock: every call carries "now" from the
 //   `clock` option (the real one by default), and parked long-polls wake by
 //   it, so a test that moves its own clock moves the server's time.
 
-import { loadCore, OUTCOME_PARK } from './core.js';
+import { loadCore, OUTCOME_FETCH, OUTCOME_PARK } from './core.js';
 import { requestToBytes, responseFromBytes } from './http.js';
 import { ChunkStore, ConflictError, StoreError } from './store.js';
 
@@ -56,6 +65,8 @@ const DEFAULTS = {
   clock: null,          // { now(), schedule(atMs, fn) -> cancel }: the core's time; default the real one
   ownInstance: false,   // a wasm instance of this server's own, so several run side by side
   passwordHashCost: null, // { ops, memKib } for Argon2id; default the native cost
+  p2p: false,           // peer-to-peer mode: a new database is named by its key, and federates
+  transport: null,      // p2p: { send(destination, bytes, { timeoutMs }) -> Promise<response bytes> }
 };
 
 // The real clock. The core takes its time from the host on every call, so a
@@ -96,6 +107,7 @@ export async function start(options = {}) {
     throw new TypeError('start() needs createModule: the default export of wasm/hometab-core.js');
   }
   opts.serverName ??= globalThis.location?.host ?? 'localhost';
+  opts.configuredName = opts.serverName; // status().serverName becomes the name the database keeps
   opts.clock ??= realClock;
   const server = new Hometab(opts);
   if (!opts.ownInstance) current = server;
@@ -174,6 +186,10 @@ class Hometab {
   #restored = null;
   #noParking = false;
   #unreadable = null; // the raw records of a store that did not restore
+  #held = new Set();  // fetches the core handed out: { handle, job (null: the outbox) }
+  #pumpCancel = null; // the outbox's next retry, while this realm lives
+  #pumpAt = 0;
+  #pumping = false;
 
   constructor(opts) {
     this.#opts = opts;
@@ -193,6 +209,41 @@ class Hometab {
   // the response.
   handleBytes(bytes, { signal } = {}) {
     return this.#submit(Uint8Array.from(bytes), this.#opts.clock.now(), signal);
+  }
+
+  // Sends what waits in the outbox now (p2p mode); call it from time to
+  // time (a service worker keeps no timers while stopped). Returns how many
+  // transactions went out.
+  pump() {
+    if (!this.#opts.transport || this.#blocked || this.#state === 'error' || this.#state === 'closed' ||
+        this.#state === 'starting' || this.#state === 'restoring' || !this.#core || this.#pumping) return 0;
+    this.#pumping = true;
+    let sent = 0;
+    let nextAt = 0;
+    try {
+      for (;;) {
+        const { fetch, nextAt: at } = this.#core.outboundNext(this.#opts.clock.now());
+        nextAt = at;
+        if (!fetch) break;
+        sent++;
+        this.#send(fetch, null);
+      }
+    } catch (e) {
+      this.#fail(new Error(`the outbox could not be read: ${e?.message ?? e}`));
+    } finally {
+      this.#pumping = false;
+    }
+    if (sent) this.#noteWrite(); // taking a transaction out may stamp it in the outbox
+    this.#armPump(nextAt);
+    return sent;
+  }
+
+  // The seed of the server's signing key: the transport's identity.
+  identity() {
+    if (!this.#core || !['ready', 'flushing'].includes(this.#state)) {
+      throw new Error(`the server is not running (${this.#error ?? this.#state})`);
+    }
+    return { seed: this.#core.seed(), name: this.#core.serverName() };
   }
 
   // Resolves once everything written so far is in IndexedDB.
@@ -238,10 +289,11 @@ class Hometab {
       const core = this.#core;
       const previous = core.fileSize() > 0 ? core.readAll() : null;
       const wasUsable = this.#state !== 'error';
+      this.#giveBack('the in-browser server is replacing its database');
       core.close();
       this.#fill(bytes);
       try {
-        core.open(this.#openOptions());
+        this.#open(core);
       } catch (e) {
         core.close();
         this.#putBack(previous, wasUsable);
@@ -294,6 +346,8 @@ class Hometab {
         this.#unpark(entry);
         entry.job.resolve(httpError(503, 'M_UNKNOWN', 'The in-browser server is shutting down.'));
       }
+      this.#giveBack('the in-browser server is shutting down');
+      this.#pumpCancel?.();
       this.#core?.close();
       if (this.#opts.ownInstance) this.#core = null; // its memory goes with it
       this.#store?.close();
@@ -321,6 +375,9 @@ class Hometab {
       unsaved: this.#writeSeq - this.#savedSeq,
       parked: this.#parked.size,
       queued: this.#queue.length,
+      p2p: this.#opts.p2p,
+      fetching: this.#held.size,
+      outbox: this.#opts.p2p ? this.#measure(() => this.#core.outboxWaiting()) : 0,
     };
   }
 
@@ -363,8 +420,13 @@ class Hometab {
   }
 
   #openOptions() {
-    return { serverName: this.#opts.serverName, rateLimit: this.#opts.rateLimit,
-      maxBodyBytes: this.#opts.maxBodyBytes, passwordHashCost: this.#opts.passwordHashCost };
+    return { serverName: this.#opts.configuredName, rateLimit: this.#opts.rateLimit,
+      maxBodyBytes: this.#opts.maxBodyBytes, passwordHashCost: this.#opts.passwordHashCost, p2p: this.#opts.p2p };
+  }
+
+  #open(core) {
+    core.open(this.#openOptions());
+    this.#opts.serverName = core.serverName();
   }
 
   // Puts `bytes` into the core's (closed) file.
@@ -379,7 +441,7 @@ class Hometab {
   // After a failed import: the database that was there before.
   #putBack(previous, wasUsable) {
     this.#fill(previous ?? new Uint8Array(0));
-    if (wasUsable) this.#core.open(this.#openOptions());
+    if (wasUsable) this.#open(this.#core);
   }
 
   async #readStore() {
@@ -393,6 +455,7 @@ class Hometab {
   async #restoreAndOpen(stored = this.#readStore(), t0 = performance.now()) {
     this.#setState('restoring');
     const core = this.#core;
+    this.#giveBack('the in-browser server is reloading its database');
     core.close();
     const raw = await stored;
     this.#unreadable = raw;
@@ -406,7 +469,7 @@ class Hometab {
     }
     this.#generation = saved ? saved.generation : 0;
     try {
-      core.open(this.#openOptions());
+      this.#open(core);
     } catch (e) {
       throw saved ? new StoreError(`the saved database cannot be opened: ${e.message}`) : e;
     }
@@ -420,6 +483,7 @@ class Hometab {
     this.#error = null;
     this.#unreadable = null;
     this.#setState('ready');
+    queueMicrotask(() => this.pump()); // what waited in the outbox when this server last stopped
   }
 
   // Reloads from IndexedDB: after another copy saved (conflict), or with a
@@ -509,7 +573,9 @@ class Hometab {
       return;
     }
     job.now = undefined;
-    if (result.outcome === OUTCOME_PARK) {
+    if (result.outcome === OUTCOME_FETCH) {
+      this.#carry(job, result.fetches);
+    } else if (result.outcome === OUTCOME_PARK) {
       this.#park(job, result);
     } else {
       if (result.wrote) {
@@ -518,6 +584,7 @@ class Hometab {
       }
       this.#deliver(job, result.response);
     }
+    if (result.outbound) queueMicrotask(() => this.pump());
     const position = this.#core.streamPosition();
     if (position !== this.#position) {
       this.#position = position;
@@ -545,6 +612,77 @@ class Hometab {
       resolve: () => job.resolve(response),
       reject: (message) => job.resolve(httpError(503, 'M_UNKNOWN', message)),
     });
+  }
+
+  // ---- other servers (p2p) -------------------------------------------------
+
+  // The fetches of `job`'s request: it is queued again once all are back.
+  #carry(job, fetches) {
+    if (!fetches.length) { // never: the core asks for at least one
+      job.resolve(httpError(500, 'M_UNKNOWN', 'The in-browser server asked for nothing to fetch.'));
+      return;
+    }
+    job.waiting = fetches.length;
+    for (const fetch of fetches) this.#send(fetch, job);
+  }
+
+  // Sends one fetch (job null: an outbox transaction) through the transport.
+  #send(fetch, job) {
+    const entry = { handle: fetch.handle, job, core: this.#core };
+    this.#held.add(entry);
+    const transport = this.#opts.transport;
+    const sent = transport
+      ? Promise.resolve().then(() => transport.send(fetch.destination, fetch.request, { timeoutMs: fetch.timeoutMs }))
+      : Promise.reject(new Error(`${fetch.destination}: this in-browser server does not federate (it is not in peer-to-peer mode)`));
+    sent.then((bytes) => this.#back(entry, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), null),
+      (e) => this.#back(entry, null, e?.message ?? String(e)));
+  }
+
+  // A fetch comes back (an answer or an error): the core owns it again.
+  // closing: the core is about to close; what this writes is not saved
+  // (an outbox transaction is simply sent again after the next start).
+  #back(entry, bytes, error, closing = false) {
+    if (!this.#held.delete(entry)) return; // given back already (the core closed meanwhile)
+    if (entry.core === this.#core) {
+      try {
+        entry.core.fetchDone(entry.handle, bytes, error);
+      } catch (e) {
+        this.#fail(new Error(`the wasm core stopped taking an answer back (${e?.message ?? e})`));
+      }
+      if (!closing) this.#noteWrite(); // what became of an outbox transaction is written at once
+    }
+    if (closing) {
+      if (entry.job && --entry.job.waiting === 0) this.#queue.push(entry.job); // runs once the core is back
+    } else if (entry.job) {
+      if (--entry.job.waiting === 0) {
+        this.#queue.push(entry.job);
+        this.#drain();
+      }
+    } else {
+      this.pump(); // its destination is free for the next transaction
+    }
+  }
+
+  // Every held fetch back with an error, before the core closes.
+  #giveBack(reason) {
+    for (const entry of [...this.#held]) this.#back(entry, null, reason, true);
+  }
+
+  #armPump(at) {
+    if (!at || !this.#opts.transport) return;
+    if (this.#pumpCancel && this.#pumpAt <= at && this.#pumpAt > this.#opts.clock.now()) return;
+    this.#pumpCancel?.();
+    this.#pumpAt = at;
+    this.#pumpCancel = this.#opts.clock.schedule(at, () => {
+      this.#pumpCancel = null;
+      this.pump();
+    });
+  }
+
+  // A call outside ht_core_handle may have written (the outbox): save it.
+  #noteWrite() {
+    this.#writeSeq++;
+    this.#scheduleSave();
   }
 
   // ---- parked long-polls ---------------------------------------------------

@@ -82,6 +82,10 @@ typedef struct ht_config {
     int64_t presence_offline_ms; /* a user none of whose clients synced for this long is offline */
     bool federation;          /* serve and use the server-server API (off: an island) */
     ht_registration registration;
+    /* Peer-to-peer mode: a new database's server name is its key name (the
+     * base32 of its signing key, src/room/key_name.h) and server_name is
+     * ignored for it; a database that already has a name keeps it. */
+    bool name_from_key;
 } ht_config;
 
 /* Fills *cfg with the defaults used by the native host. */
@@ -279,6 +283,19 @@ void ht_core_fetch_done_bytes(ht_core *core, ht_fetch *f, const unsigned char *r
 /* The next transaction to send now, or NULL; then *next_ms says when to ask
  * again (0: nothing waits). */
 ht_fetch *ht_core_outbound_next(ht_core *core, int64_t now_ms, int64_t *next_ms);
+
+/* The server's name: the configured one, or in peer-to-peer mode the one
+ * its database holds (see name_from_key). Valid while the core is open. */
+const char *ht_core_server_name(const ht_core *core);
+
+/* The 32-byte ed25519 seed of the server's signing key, for a transport
+ * that authenticates peers by the same key (Noise in js-libp2p). The host
+ * keeps it out of every answer and wipes its copy after use. */
+void ht_core_signing_seed(const ht_core *core, unsigned char seed[32]);
+
+/* How many events and EDUs wait in the outbox for other servers (what a
+ * status display shows while a peer is away). */
+uint64_t ht_core_outbox_waiting(ht_core *core);
 
 /* A number that grows whenever something a /sync would report changes. */
 uint64_t ht_core_stream_position(const ht_core *core);

@@ -27,9 +27,16 @@
 // window that was open (they show that build's pages). A worker registered
 // without a build (no ?v=) keeps no shell and leaves everything but Matrix to
 // the network.
+//
+// Peer-to-peer mode (?p2p=1 in the worker's URL, which the page chooses): the
+// server is named by its key and federates through the transport a page
+// carries (js-bridge/p2p/worker-route.js): its outbound requests go to the
+// page holding the Web Lock, requests from peers come back from it, and that
+// page's timer pumps the outbox. The worker never loads libp2p.
 
 import createHometabCore from '../wasm/hometab-core.js';
 import { start } from '../js-bridge/hometab.js';
+import { createTransportRoute } from '../js-bridge/p2p/worker-route.js';
 import { BUILD_HEADER, Shell } from './shell.js';
 
 const PARAMS = new URL(self.location.href).searchParams;
@@ -41,6 +48,7 @@ const OPTIONS = {
   durability: PARAMS.get('durability') === 'relaxed' ? 'relaxed' : 'durable',
   idbDurability: PARAMS.get('idb') === 'relaxed' ? 'relaxed' : 'strict',
 };
+const P2P = PARAMS.get('p2p') === '1';
 const SCOPE_PREFIXES = ['/_matrix/', '/.well-known/matrix/'];
 const shell = PARAMS.has('v') ? new Shell(BUILD) : null;
 shell?.load();
@@ -54,6 +62,19 @@ const HOLD_MS = 10000;
 let server = null; // Promise of the bridge, once started
 let statusSeq = 0;
 
+// p2p: the worker's half of the page-carried transport. Requests from peers
+// enter the core as ordinary request bytes (the page's guard has already
+// refused client paths and forged origins); in durable mode their answer
+// leaves only once saved, so a peer never drops what this server did not keep.
+const route = P2P ? createTransportRoute({
+  onInbound: async (bytes) => (await startServer()).handleBytes(bytes),
+  identity: async () => (await startServer()).identity(),
+  pump: async () => {
+    (await startServer()).pump();
+    broadcast((await startServer()).status());
+  },
+}) : null;
+
 function startServer() {
   server ??= (shell ? shell.bytes('/wasm/hometab-core.wasm') : Promise.resolve(null)).then((wasmBinary) =>
     start({
@@ -63,6 +84,8 @@ function startServer() {
         locateFile: (path) => new URL(`../wasm/${path}?v=${BUILD}`, self.location.href).href,
       },
       onStatus: broadcast,
+      p2p: P2P,
+      transport: route && { send: (destination, bytes, options) => route.send(destination, bytes, options) },
       ...OPTIONS,
     })).then((s) => {
     // Started again while a newer worker waits: make way for it at once.
@@ -76,8 +99,11 @@ function startServer() {
 // arrives after a newer one, and still accept those of a restarted worker.
 const INSTANCE = crypto.randomUUID();
 
+// p2p: the transport as the page carrying it last reported it ({ name,
+// peers, relayConnected, at } or null: no page carries it).
 function describe(status) {
-  return { ...status, build: BUILD, instance: INSTANCE, seq: ++statusSeq };
+  const transport = route ? { holder: route.holder(), ...route.status() } : null;
+  return { ...status, transport, build: BUILD, instance: INSTANCE, seq: ++statusSeq };
 }
 
 const statusChannel = new BroadcastChannel('hometab-status');
@@ -228,6 +254,11 @@ const commands = {
 };
 
 self.addEventListener('message', (event) => {
+  if (route?.handleMessage(event)) {
+    // A page's report of its peers: every page's status bar shows it.
+    if (event.data?.type === 'p2p-status' && server) event.waitUntil(server.then((s) => broadcast(s.status())));
+    return;
+  }
   const message = event.data ?? {};
   const port = event.ports[0];
   const command = commands[message.type];

@@ -27,10 +27,14 @@ function say(node, text) {
 }
 
 // What a person typed into "join": a room id, a full alias, or a bare
-// "#alias" (or "alias") meaning an alias on the user's own server.
+// "#alias" (or "alias") meaning an alias on the user's own server; or a link
+// to a room (https://matrix.to/#/!id:server?via=server, as "Copy link" makes
+// it), kept with its ?via= servers for the join to go through.
 export function roomTarget(text, myServer) {
-  const t = text.trim();
+  let t = text.trim();
   if (!t) return '';
+  const link = t.match(/^https?:\/\/matrix\.to\/#\/(.+)$/);
+  if (link) t = decodeURIComponent(link[1].split('?')[0]) + (link[1].includes('?') ? `?${link[1].split('?')[1]}` : '');
   if (t.startsWith('!')) return t;
   const alias = t.startsWith('#') ? t : `#${t}`;
   return alias.includes(':') ? alias : `${alias}:${myServer}`;
@@ -45,8 +49,10 @@ export function userTarget(text, myServer) {
 }
 
 export class ChatApp {
-  constructor(doc) {
+  // serverName: the in-browser server's name (its key in p2p mode).
+  constructor(doc, { serverName = location.host } = {}) {
     this.doc = doc;
+    this.serverName = serverName;
     this.$ = (id) => doc.getElementById(id);
     this.client = null;
     this.rooms = null;
@@ -106,7 +112,7 @@ export class ChatApp {
 
   #wire() {
     const form = this.$('login-form');
-    this.$('browser-server-name').textContent = location.host;
+    this.$('browser-server-name').textContent = this.serverName;
     for (const radio of form.querySelectorAll('input[name=server]')) {
       radio.addEventListener('change', () => { this.$('server-url').disabled = !this.$('server-remote').checked; });
     }
@@ -161,6 +167,17 @@ export class ChatApp {
     this.$('load-older').addEventListener('click', () => this.#loadOlder());
     this.$('accept-invite').addEventListener('click', () => this.joinRoom(this.currentId, this.$('chat-notice')));
     this.$('decline-invite').addEventListener('click', () => this.#leave(this.currentId));
+    this.$('copy-link-button').addEventListener('click', async () => {
+      const button = this.$('copy-link-button');
+      const link = button.dataset.link;
+      try {
+        await navigator.clipboard.writeText(link);
+        button.textContent = 'Copied';
+      } catch {
+        prompt('Copy this link to the room:', link); // no clipboard here (http, or refused)
+      }
+      setTimeout(() => { button.textContent = 'Copy link'; }, 2000);
+    });
     this.$('leave-button').addEventListener('click', () => {
       const room = this.rooms.byId.get(this.currentId);
       if (room && confirm(`Leave “${room.name(this.me)}”?`)) this.#leave(room.id);
@@ -315,7 +332,8 @@ export class ChatApp {
     say(where, '');
     if (where === this.$('chat-notice')) where.hidden = true;
     try {
-      const { room_id: roomId } = await this.client.join(target);
+      const [idOrAlias, query = ''] = target.split('?');
+      const { room_id: roomId } = await this.client.join(idOrAlias, new URLSearchParams(query).getAll('via'));
       this.#open(roomId);
       return true;
     } catch (e) {
@@ -502,6 +520,8 @@ export class ChatApp {
     this.$('composer-box').hidden = invited;
     this.$('settings-button').hidden = invited;
     this.$('leave-button').hidden = invited;
+    // A link another server can join by: this server is in the room.
+    this.$('copy-link-button').dataset.link = `https://matrix.to/#/${encodeURIComponent(room.id)}?via=${encodeURIComponent(serverOf(me))}`;
     if (invited) {
       const inviter = room.inviteState.find((e) => e.type === 'm.room.member' && e.state_key === me)?.sender;
       this.$('invite-text').textContent = `${inviter ? room.displayName(inviter) : 'Someone'} invited you to this room.`;

@@ -108,8 +108,10 @@ export class Client {
     return this.call('POST', '/createRoom', { body });
   }
 
-  join(roomIdOrAlias) {
-    return this.call('POST', `/join/${enc(roomIdOrAlias)}`, { body: {} });
+  // via: servers to join through (a room on another server).
+  join(roomIdOrAlias, via = []) {
+    const query = via.map((server) => `server_name=${enc(server)}`).join('&');
+    return this.call('POST', `/join/${enc(roomIdOrAlias)}${query ? `?${query}` : ''}`, { body: {} });
   }
 
   leave(roomId) {

@@ -80,7 +80,8 @@ export class StatusPanel {
     state.dataset.state = status.state;
     state.dataset.words = word.replace('…', '').toLowerCase();
     this.$('status-summary').textContent = sentence;
-    this.$('status-name').textContent = location.host;
+    this.$('status-name').textContent = status.serverName ?? location.host;
+    this.showPeers(status);
     this.$('status-db').textContent = `${bytes(status.dbBytes)} (memory ${bytes(status.memoryBytes)})`;
     this.$('status-build').textContent = `${status.build} · generation ${status.generation}`;
     const flush = status.lastFlush;
@@ -99,6 +100,41 @@ export class StatusPanel {
     const warning = this.$('status-warning');
     warning.hidden = !status.saveError;
     warning.textContent = status.saveError ? `Saving is failing: ${status.saveError}` : '';
+  }
+
+  // p2p mode: the peers the transport reaches and what waits in the outbox.
+  showPeers(status) {
+    const row = this.$('status-p2p');
+    if (!row) return;
+    row.hidden = !status.p2p;
+    if (!status.p2p) return;
+    const transport = status.transport ?? {};
+    const peers = transport.peers ?? [];
+    const list = this.$('status-peers');
+    list.replaceChildren(...peers.map((p) => {
+      const li = this.doc.createElement('li');
+      li.textContent = `${p.name.slice(0, 12)}… ${p.direct ? 'direct (WebRTC)' : 'relayed'}`;
+      li.title = p.name;
+      li.dataset.peer = p.name;
+      li.dataset.via = p.direct ? 'direct' : 'relay';
+      return li;
+    }));
+    const relay = transport.name ? (transport.relayConnected ? 'connected to the relay' : 'relay unreachable')
+      : 'no page carries the transport';
+    this.$('status-transport').textContent = `${relay}; ${peers.length} peer${peers.length === 1 ? '' : 's'}`;
+    const waiting = this.$('status-outbox');
+    waiting.textContent = status.outbox ? `${status.outbox} waiting to be delivered` : 'nothing waiting';
+    waiting.dataset.count = String(status.outbox ?? 0);
+  }
+
+  // The state of this page's own part of the transport (web/p2p.js).
+  showTransport({ state, error }) {
+    const el = this.$('status-carrier');
+    if (!el) return;
+    el.dataset.state = state;
+    el.textContent = { waiting: 'another tab carries the transport', starting: 'starting the transport…',
+      ready: 'this tab carries the transport', offline: `transport offline: ${error ?? 'retrying'}`,
+      stopped: 'transport stopped' }[state] ?? state;
   }
 
   fatal(message) {
@@ -144,12 +180,14 @@ export class StatusPanel {
   // The question asked before an import; it warns when the file's accounts
   // belong to another server name, since nobody could sign in to them here.
   importQuestion(fileName, fileServer) {
+    const here = this.last?.serverName ?? location.host; // in p2p mode, the key name
     const replace = `Replace the database in this browser with ${fileName}? ` +
       'Everything stored here now is replaced. Export it first to keep it.';
-    if (!fileServer || fileServer === location.host) return replace;
+    if (!fileServer || fileServer === here) return replace;
+    if (this.last?.p2p) return `${replace}\n\nThis server then takes the file's identity (${fileServer}).`;
     return `Warning: ${fileName} was made by a server named “${fileServer}”, and this one is named ` +
-      `“${location.host}”. Its accounts would be @name:${fileServer}, and nobody can sign in to them here ` +
-      `(signing in as “name” means @name:${location.host}).\n\n` +
+      `“${here}”. Its accounts would be @name:${fileServer}, and nobody can sign in to them here ` +
+      `(signing in as “name” means @name:${here}).\n\n` +
       `To use them, open this page at http://${fileServer}/ if that is an address hometab serves, or run ` +
       `the native server on the file: ./hometab --db ${fileName} --server-name ${fileServer}\n\n` +
       `Import anyway? ${replace}`;

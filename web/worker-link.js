@@ -9,6 +9,10 @@
 // from its cache is of that worker's build; when the server has a newer one,
 // the page registers it, and the new worker, once installed, takes over and
 // reloads every open page into its build (sw/sw.js).
+//
+// The mode is part of the worker's URL too (&p2p=1: peer-to-peer mode, see
+// sw/sw.js): a page that wants the other mode registers that worker, which
+// takes over at once, like a new build.
 
 async function buildId() {
   try {
@@ -22,8 +26,11 @@ function buildOf(worker) {
   return worker ? new URL(worker.scriptURL).searchParams.get('v') : null;
 }
 
+let p2pMode = false; // the mode this page asks its worker for
+
 function controlledBy(build) {
-  return buildOf(navigator.serviceWorker.controller) === build;
+  const worker = navigator.serviceWorker.controller;
+  return buildOf(worker) === build && (new URL(worker.scriptURL).searchParams.get('p2p') === '1') === p2pMode;
 }
 
 // Registers the worker of `build`; resolves true once it controls this page,
@@ -42,7 +49,7 @@ function takeOver(build, timeoutMs) {
     // `ready` resolves before the page is controlled, even with clients.claim():
     // the controllerchange event is what says the fetches now go to the worker.
     navigator.serviceWorker.addEventListener('controllerchange', check);
-    navigator.serviceWorker.register(`/sw/sw.js?v=${encodeURIComponent(build)}`,
+    navigator.serviceWorker.register(`/sw/sw.js?v=${encodeURIComponent(build)}${p2pMode ? '&p2p=1' : ''}`,
       { type: 'module', scope: '/', updateViaCache: 'none' }).then((registration) => {
       const worker = registration.installing ?? registration.waiting;
       worker?.addEventListener('statechange', () => worker.state === 'redundant' && done(controlledBy(build)));
@@ -55,7 +62,9 @@ function takeOver(build, timeoutMs) {
 }
 
 // Resolves once this page is controlled by the worker of this build.
-export async function connectWorker({ onStatus = () => {}, timeoutMs = 15000 } = {}) {
+// p2p: the worker of peer-to-peer mode.
+export async function connectWorker({ onStatus = () => {}, timeoutMs = 15000, p2p = false } = {}) {
+  p2pMode = p2p;
   if (!('serviceWorker' in navigator)) {
     throw new Error('This browser offers no service workers on this page. They need https, ' +
       'or http://localhost / http://127.0.0.1, and are off in some private modes.');

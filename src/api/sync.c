@@ -74,6 +74,21 @@ static json_t *summary(sync_req *s, const char *room_id) {
                      "m.invited_member_count", (json_int_t)invited);
 }
 
+/* The state at stream `first` (the timeline's first event) without the
+ * events the timeline page holds. */
+static size_t state_at_start(ht_ctx *ctx, const char *room_id, int64_t first, const ht_timeline_page *page,
+                             int64_t **streams) {
+    int64_t *all = NULL;
+    size_t n = ht_store_state_list(ctx->env->store, ctx->arena, room_id, first, &all), kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool shown = false;
+        for (size_t j = 0; j < page->count && !shown; j++) shown = page->events[j].stream == all[i];
+        if (!shown) all[kept++] = all[i];
+    }
+    *streams = all;
+    return kept;
+}
+
 /* A joined (or left) room's entry; NULL when nothing in it is new. `end`
  * is the last position the user may see: the response's, or their leave. */
 static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_stream, int64_t end,
@@ -107,17 +122,7 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
         size_t m = page.count ? ht_store_state_changed(store, ctx->arena, room_id, first - 1, first, &at_first) : 0;
         bool more = false;
         for (size_t i = 0; i < m; i++) more |= at_first[i] != first;
-        if (more) {
-            int64_t *all;
-            size_t count = ht_store_state_list(store, ctx->arena, room_id, first, &all);
-            n = 0;
-            for (size_t i = 0; i < count; i++) {
-                bool shown = false;
-                for (size_t j = 0; j < page.count && !shown; j++) shown = page.events[j].stream == all[i];
-                if (!shown) all[n++] = all[i];
-            }
-            streams = all;
-        }
+        if (more) n = state_at_start(ctx, room_id, first, &page, &streams);
     } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
     json_t *keep = json_object();

@@ -40,6 +40,7 @@
 #include "room/server_key.h"
 #include "router/router.h"
 #include "store/admin.h"
+#include "store/federation.h"
 #include "store/media.h"
 #include "store/meta.h"
 #include "store/store.h"
@@ -98,6 +99,8 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     ht_store *store = ht_store_open(cfg->db_path, cfg->wal, err, err_size);
     if (!store) return NULL;
     ht_signing_key key;
+    /* No key yet: this open makes the database's identity. */
+    bool key_is_new = !ht_server_key_load(store, &key);
     if (!ht_server_key_ensure(store, err, err_size)) {
         ht_store_close(store);
         return NULL;
@@ -107,12 +110,19 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
         ht_store_close(store);
         return NULL;
     }
+    char name[256];
+    if (!ht_server_name_settle(store, &key, cfg->name_from_key, key_is_new, cfg->server_name, name, sizeof name,
+                               err, err_size)) {
+        ht_signing_key_wipe(&key);
+        ht_store_close(store);
+        return NULL;
+    }
     ht_core *core = ht_xmalloc(sizeof *core);
     memset(core, 0, sizeof *core);
     core->signing_key = key;
     ht_signing_key_wipe(&key);
     core->cfg = *cfg;
-    core->server_name = ht_xstrdup(cfg->server_name);
+    core->server_name = ht_xstrdup(name);
     core->cfg.server_name = core->server_name;
     if (cfg->public_base_url) {
         core->public_base_url = ht_xstrdup(cfg->public_base_url);
@@ -145,6 +155,17 @@ void ht_core_close(ht_core *core) {
 }
 
 uint64_t ht_core_stream_position(const ht_core *core) { return core->stream_position; }
+
+const char *ht_core_server_name(const ht_core *core) { return core->server_name; }
+
+uint64_t ht_core_outbox_waiting(ht_core *core) {
+    int64_t n = ht_store_outbox_waiting(core->env.store);
+    return n > 0 ? (uint64_t)n : 0;
+}
+
+void ht_core_signing_seed(const ht_core *core, unsigned char seed[32]) {
+    memcpy(seed, core->signing_key.secret, 32); /* libsodium's secret key: the seed, then the public key */
+}
 
 /* Path parameter names point into the route template and end at '}'; give
  * the handlers ordinary strings. */

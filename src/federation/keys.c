@@ -4,13 +4,17 @@
  *
  * A key is asked of its server the first time a request or an event
  * signed with it arrives, and kept until the valid_until_ts its server
- * published (at most 7 days ahead, as the spec caps it). */
+ * published (at most 7 days ahead, as the spec caps it). A server whose
+ * name is its key (a browser server in peer-to-peer mode, room/key_name.h)
+ * is never asked: its name is its key, under any ed25519 key id, and a
+ * signature that verifies with it is that server's. */
 #include "federation/federation.h"
 
 #include <string.h>
 
 #include "matrix/remote.h"
 #include "room/pdu.h"
+#include "room/key_name.h"
 #include "room/server_key.h"
 #include "store/federation.h"
 #include "util/json.h"
@@ -27,6 +31,16 @@ ht_reply ht_fed_key_server(ht_ctx *ctx) {
 ht_reply ht_fed_version(ht_ctx *ctx) {
     (void)ctx;
     return ht_reply_json(json_pack("{s:{s:s, s:s}}", "server", "name", "hometab", "version", "0.1"));
+}
+
+/* The key a key name stands for, as unpadded base64 in the arena; NULL for
+ * any other name or a key id of another algorithm. */
+static const char *key_from_name(ht_arena *arena, const char *server, const char *key_id) {
+    unsigned char public_key[32];
+    if (strncmp(key_id, "ed25519:", 8) != 0 || !ht_key_name_key(server, public_key)) return NULL;
+    ht_signing_key named = {0};
+    memcpy(named.public_key, public_key, sizeof public_key);
+    return ht_signing_key_public_base64(arena, &named);
 }
 
 /* Keeps every ed25519 key of a checked key object. */
@@ -49,6 +63,7 @@ bool ht_fed_server_key(ht_ctx *ctx, const char *server, const char *key_id, int6
             *key = ht_signing_key_public_base64(ctx->arena, ctx->env->signing_key);
         return true;
     }
+    if ((*key = key_from_name(ctx->arena, server, key_id))) return true;
     int64_t valid_until = 0;
     const char *cached = ht_store_server_key(ctx->env->store, ctx->arena, server, key_id, &valid_until);
     int64_t needed = ts > ctx->now_ms ? ts : ctx->now_ms;
@@ -103,6 +118,8 @@ const char *ht_fed_cached_key(void *self, const char *server, const char *key_id
     if (strcmp(server, env->server_name) == 0)
         return strcmp(key_id, env->signing_key->key_id) == 0 ? ht_signing_key_public_base64(env->arena, env->signing_key)
                                                               : NULL;
+    const char *named = key_from_name(env->arena, server, key_id);
+    if (named) return named;
     int64_t valid_until = 0;
     const char *key = ht_store_server_key(env->store, env->arena, server, key_id, &valid_until);
     /* Room versions 5 and later: the key must have been valid when the event was sent. */

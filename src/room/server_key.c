@@ -11,10 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "room/key_name.h"
 #include "store/meta.h"
 
 /* The meta key of the seed: unpadded base64 of 32 random bytes. */
 static const char seed_setting[] = "server_signing_seed_ed25519";
+/* The meta key of the name the database was made (or first opened) with. */
+static const char name_setting[] = "server_name";
 
 bool ht_server_key_load(ht_store *store, ht_signing_key *key) {
     char text[64];
@@ -53,6 +56,33 @@ bool ht_server_key_ensure(ht_store *store, char *err, size_t err_size) {
         return false;
     }
     ht_signing_key_wipe(&key);
+    return true;
+}
+
+bool ht_server_name_settle(ht_store *store, const ht_signing_key *key, bool name_from_key, bool key_is_new,
+                           const char *configured, char *out, size_t out_size, char *err, size_t err_size) {
+    char stored[256];
+    char key_name[HT_KEY_NAME_LEN + 1];
+    const char *name = configured;
+    bool has_name = ht_store_meta_get(store, name_setting, stored, sizeof stored);
+    /* A key name is the database's identity in any mode: its users and rooms
+     * are named by that key, and no other server can take the name. */
+    if (has_name && (name_from_key || ht_key_name_key(stored, NULL))) {
+        name = stored;
+    } else if (name_from_key && key_is_new) {
+        ht_key_name(key->public_key, key_name);
+        name = key_name;
+    }
+    if (!name || strlen(name) >= out_size) {
+        snprintf(err, err_size, "the server name is missing or too long");
+        return false;
+    }
+    /* First writer wins: the name recorded is the one the database began with. */
+    if (!ht_store_meta_add(store, name_setting, name)) {
+        snprintf(err, err_size, "the server name could not be stored: %s", ht_store_last_error(store));
+        return false;
+    }
+    memmove(out, name, strlen(name) + 1);
     return true;
 }
 

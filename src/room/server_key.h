@@ -35,6 +35,19 @@ bool ht_server_key_ensure(ht_store *store, char *err, size_t err_size);
  * (ht_signing_key_wipe) if it is not kept. */
 bool ht_server_key_load(ht_store *store, ht_signing_key *key);
 
+/* The server's name, settled at each open and kept in meta so that it
+ * stays with the database (an export carries it, like the seed). With
+ * name_from_key (peer-to-peer mode): the name the database already holds;
+ * else, for a database made by this open (key_is_new), the key name of
+ * `key`; else -- an older database that recorded no name -- `configured`.
+ * Without name_from_key: `configured`, as the host says, unless the
+ * database is named by its key (a browser server's export): a key name is
+ * kept in any mode. Writes the name
+ * into out (at most out_size bytes with the NUL); false, with a sentence in
+ * err, if the store failed or the name does not fit. */
+bool ht_server_name_settle(ht_store *store, const ht_signing_key *key, bool name_from_key, bool key_is_new,
+                           const char *configured, char *out, size_t out_size, char *err, size_t err_size);
+
 /* The self-signed key object: server_name, verify_keys with this key,
  * old_verify_keys (empty: keys are never rotated yet), valid_until_ts
  * HT_SERVER_KEY_VALID_MS after now_ms, signatures. New reference. */

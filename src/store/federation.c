@@ -99,6 +99,10 @@ int64_t ht_store_outbox_next_retry(ht_store *store, int64_t now_ms) {
     return ht_db_single_int(store, s);
 }
 
+int64_t ht_store_outbox_waiting(ht_store *store) {
+    return ht_db_single_int(store, ht_db_stmt(store, HT_STMT_OUTBOX_WAITING));
+}
+
 size_t ht_store_outbox_items(ht_store *store, ht_arena *arena, const char *destination, bool pdus, bool edus,
                              int64_t limit, ht_outbox_item **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_OUTBOX_ITEMS);

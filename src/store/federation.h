@@ -48,6 +48,8 @@ typedef struct ht_outbox_item {
 const char *ht_store_outbox_ready(ht_store *store, ht_arena *arena, int64_t now_ms, const char *busy);
 /* When a destination that waits will be ready again (0: none waits). */
 int64_t ht_store_outbox_next_retry(ht_store *store, int64_t now_ms);
+/* How many events and EDUs wait in the outbox, all destinations together. */
+int64_t ht_store_outbox_waiting(ht_store *store);
 /* The destination's first items, in order: PDUs and EDUs as wanted. */
 size_t ht_store_outbox_items(ht_store *store, ht_arena *arena, const char *destination, bool pdus, bool edus,
                              int64_t limit, ht_outbox_item **out);

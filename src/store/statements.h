@@ -534,6 +534,7 @@
                     "WHERE o.destination = ?1 AND ((o.event_stream IS NOT NULL AND ?2 > 0) " \
                     "OR (o.edu IS NOT NULL AND ?3 > 0)) ORDER BY o.id LIMIT ?4")        \
     X(OUTBOX_SENT, "DELETE FROM outbox WHERE destination = ?1 AND id <= ?2")             \
+    X(OUTBOX_WAITING, "SELECT count(*) FROM outbox")                                     \
     X(DESTINATION_OK, "INSERT INTO destinations(server_name, failures, retry_at_ms, last_ok_ms) " \
                       "VALUES (?1, 0, 0, ?2) ON CONFLICT DO UPDATE SET failures = 0, retry_at_ms = 0, " \
                       "last_ok_ms = excluded.last_ok_ms")                                 \

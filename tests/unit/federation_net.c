@@ -20,7 +20,7 @@ static int find(const net *n, const char *name) {
     return -1;
 }
 
-bool net_open(net *n, int count, const char *const *names) {
+static bool open_cores(net *n, int count, const char *const *names) {
     memset(n, 0, sizeof *n);
     n->clock_ms = 1700000000000;
     for (int i = 0; i < count; i++) {
@@ -28,7 +28,8 @@ bool net_open(net *n, int count, const char *const *names) {
         ht_config_defaults(&cfg);
         cfg.db_path = ":memory:";
         cfg.wal = false;
-        cfg.server_name = names[i];
+        cfg.server_name = names ? names[i] : "ignored.test";
+        cfg.name_from_key = names == NULL;
         cfg.federation = true;
         cfg.rate_limit = false;
         cfg.pwhash_opslimit = crypto_pwhash_OPSLIMIT_MIN;
@@ -39,11 +40,15 @@ bool net_open(net *n, int count, const char *const *names) {
             fprintf(stderr, "net_open: %s\n", err);
             return false;
         }
-        n->names[i] = names[i];
+        n->names[i] = ht_core_server_name(n->cores[i]);
         n->count++;
     }
     return true;
 }
+
+bool net_open(net *n, int count, const char *const *names) { return open_cores(n, count, names); }
+
+bool net_open_p2p(net *n, int count) { return open_cores(n, count, NULL); }
 
 void net_close(net *n) {
     for (int i = 0; i < n->count; i++) ht_core_close(n->cores[i]);

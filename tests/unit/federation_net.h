@@ -48,6 +48,8 @@ typedef struct reply {
 } reply;
 
 bool net_open(net *n, int count, const char *const *names);
+/* The same with servers in peer-to-peer mode: each is named by its key. */
+bool net_open_p2p(net *n, int count);
 void net_close(net *n);
 /* A client request to server i (token may be NULL), answered after every
  * fetch it needed was carried. */

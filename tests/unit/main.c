@@ -12,7 +12,7 @@ int main(void) {
         run_error_tests,        run_store_tests,         run_core_tests,
         run_limits_tests,
         run_push_eval_tests,     run_work_tests,          run_canonical_tests,
-        run_signing_tests,       run_pdu_tests,           run_pdu_view_tests,
+        run_signing_tests,       run_key_name_tests,      run_pdu_tests,           run_pdu_view_tests,
         run_event_auth_tests,    run_state_res_tests,     run_room_graph_tests,
         run_glob_tests,          run_faults_tests,
         run_login_limits_tests,  run_wake_tests,          run_request_log_tests,

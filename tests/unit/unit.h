@@ -27,6 +27,7 @@ int run_push_eval_tests(void);
 int run_work_tests(void);
 int run_canonical_tests(void);
 int run_signing_tests(void);
+int run_key_name_tests(void);
 int run_pdu_tests(void);
 int run_pdu_view_tests(void);
 int run_event_auth_tests(void);

@@ -35,7 +35,7 @@ enum option_id {
     O_CONFIG = 1, O_LISTEN, O_DB, O_SERVER_NAME, O_WEB_ROOT, O_PUBLIC_URL, O_REGISTRATION, O_MAX_BODY,
     O_MAX_UPLOAD, O_REQUEST_TIMEOUT, O_IDLE_TIMEOUT, O_SEND_TIMEOUT, O_MAX_BUFFERED, O_PRESENCE_OFFLINE, O_MAX_CONNS, O_MAX_CONNS_IP,
     O_MAX_PARKED, O_MAX_PARKED_IP, O_RATE_LIMIT, O_NO_RATE_LIMIT, O_LOG_LEVEL, O_LOG_REQUESTS, O_FEDERATION,
-    O_NO_FEDERATION, O_FEDERATION_CA, O_FEDERATION_INSECURE, O_FEDERATION_DNS, O_HELP, O_ADMIN, O_REPLACE, O_COUNT
+    O_NO_FEDERATION, O_FEDERATION_CA, O_FEDERATION_INSECURE, O_FEDERATION_DNS, O_P2P_GATEWAY, O_HELP, O_ADMIN, O_REPLACE, O_COUNT
 };
 
 /* Where an option may be written. */
@@ -107,6 +107,10 @@ static const option_def options[] = {
      "plain http:// to every other server, no TLS: for tests\n"
      "and development on one machine; refused unless --listen is\n"
      "a loopback address"},
+    {O_P2P_GATEWAY, "p2p-gateway", "ADDR:PORT", IN_FILE,
+     "reach browser servers (named by their key) through the HTTP\n"
+     "gateway of a p2p relay on this machine (plain http, loopback\n"
+     "only; `make run` starts one on 127.0.0.1:8010)"},
     /* Not in --help: for tests, which answer SRV and address lookups from
      * a DNS server of their own (tests/fedhost). */
     {O_FEDERATION_DNS, "federation-dns", "ADDR:PORT", IN_FILE, NULL},
@@ -267,6 +271,20 @@ static const char rate_wants[] =
     "wants ACTION=PER_SECOND/BURST with ACTION user, login, login-address, login-account, register, "
     "register-address, federation or federation-keys, e.g. login=0.5/10";
 
+/* "127.x.x.x:PORT": the p2p gateway, reached by plain http on this machine. */
+static bool is_loopback_gateway(const char *text) {
+    char host[32];
+    const char *colon = strrchr(text, ':');
+    if (!colon || (size_t)(colon - text) >= sizeof host) return false;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - text), text);
+    struct in_addr v4;
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127 && !errno && *end == '\0' &&
+           end != colon + 1 && port >= 1 && port <= 65535 && colon[1] != '-' && colon[1] != '+';
+}
+
 /* Sets option o from its text. why: what is wrong, to be prefixed with
  * where it was written. */
 static bool apply(ht_native_config *c, const option_def *o, const char *value, char *why, size_t why_size) {
@@ -371,6 +389,14 @@ static bool apply(ht_native_config *c, const option_def *o, const char *value, c
     case O_FEDERATION_CA: srv->fetch.ca_file = value; return true;
     case O_FEDERATION_INSECURE: return parse_bool(value, &srv->fetch.insecure_http, why, why_size);
     case O_FEDERATION_DNS: srv->fetch.dns_server = value; return true;
+    case O_P2P_GATEWAY:
+        if (!is_loopback_gateway(value)) {
+            snprintf(why, why_size, "wants an IPv4 loopback address and port (127.0.0.1:8010): the gateway is "
+                     "reached by plain http, so only on this machine; not '%s'", value);
+            return false;
+        }
+        srv->fetch.p2p_gateway = value;
+        return true;
     case O_ADMIN: return parse_bool(value, &c->create_admin, why, why_size);
     case O_REPLACE: return parse_bool(value, &c->replace, why, why_size);
     case O_CONFIG:

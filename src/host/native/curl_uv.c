@@ -273,7 +273,7 @@ void ht_curl_start(ht_curl *curl, const ht_curl_request *req, ht_curl_done *done
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, curl->options.insecure_http ? "http" : "https");
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, curl->options.insecure_http || req->plain_http ? "http" : "https");
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L); /* the path is signed (X-Matrix): send it unchanged */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROXY, ""); /* no proxy from the environment */

@@ -39,6 +39,7 @@ typedef struct ht_curl_request {
     size_t body_len;
     int64_t timeout_ms;     /* the whole transfer, connecting included */
     size_t max_body;        /* response body bytes accepted; beyond, the transfer is aborted */
+    bool plain_http;        /* http:// for this one (a loopback p2p gateway), whatever the options say */
 } ht_curl_request;
 
 typedef struct ht_curl_reply {

@@ -26,6 +26,7 @@
 #include "host/native/name_table.h"
 #include "host/native/resolve.h"
 #include "host/native/server_name.h"
+#include "room/key_name.h"
 #include "util/oom.h"
 
 enum {
@@ -216,6 +217,7 @@ static void send_to(ht_fetcher *f, request *q, const ht_destination *dest, const
         .body_len = q->body_len,
         .timeout_ms = left,
         .max_body = f->options.max_response_bytes,
+        .plain_http = strncmp(dest->url_base, "http://", 7) == 0 && f->options.p2p_gateway,
     };
     q->state = SENDING;
     ht_curl_start(f->curl, &req, on_sent, q);
@@ -232,6 +234,21 @@ static void on_destination(void *data, const ht_destination *dest, const char *e
 
 /* ---- admission ------------------------------------------------------------------ */
 
+/* A browser server (its name is its key) has no address: the relay's
+ * gateway carries the request to the page that runs it, told which by the
+ * Host header (js-bridge/p2p/gateway.mjs). */
+static const ht_destination *gateway_destination(ht_fetcher *f, const char *server_name, ht_destination *dest) {
+    memset(dest, 0, sizeof *dest);
+    char host[128];
+    snprintf(host, sizeof host, "%.*s", (int)strcspn(server_name, ":"), server_name);
+    snprintf(dest->url_base, sizeof dest->url_base, "http://%s", host);
+    snprintf(dest->host_header, sizeof dest->host_header, "Host: %s", server_name);
+    snprintf(dest->connect_to, sizeof dest->connect_to, "%s:80:%s", host, f->options.p2p_gateway);
+    snprintf(dest->how, sizeof dest->how, "a browser server, through the p2p gateway %s", f->options.p2p_gateway);
+    dest->well_known_ttl_ms = -1;
+    return dest;
+}
+
 static void admit(ht_fetcher *f, request *q) {
     list_remove(&f->waiting, q);
     f->waiting_bytes -= q->body_len;
@@ -245,7 +262,8 @@ static void admit(ht_fetcher *f, request *q) {
     }
     ++*n;
     ht_destination dest;
-    if (ht_resolver_cached(f->resolver, q->server_name, &dest)) send_to(f, q, &dest, "waiting for a free connection");
+    if (ht_key_name_key(q->server_name, NULL)) send_to(f, q, gateway_destination(f, q->server_name, &dest), "sending");
+    else if (ht_resolver_cached(f->resolver, q->server_name, &dest)) send_to(f, q, &dest, "waiting for a free connection");
     else q->wait = ht_resolver_find(f->resolver, q->server_name, on_destination, q);
 }
 
@@ -376,6 +394,12 @@ void ht_fetcher_send(ht_fetcher *f, const char *server_name, const char *method,
     const char *bad = check_request(server_name, method, path_and_query, headers, header_count);
     if (bad) {
         fail_later(f, q, "cannot send to %s: %s", bad);
+        return;
+    }
+    if (ht_key_name_key(server_name, NULL) && !f->options.p2p_gateway) {
+        fail_later(f, q, "cannot send to %s: %s",
+                   "it is a browser server (its name is its key), reached only through a p2p relay's gateway "
+                   "(--p2p-gateway)");
         return;
     }
     if (f->waiting.count >= f->options.max_waiting || body_len > f->options.max_waiting_bytes - f->waiting_bytes) {

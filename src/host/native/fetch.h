@@ -16,6 +16,9 @@ typedef struct ht_fetcher ht_fetcher;
 typedef struct ht_fetcher_options {
     const char *ca_file;         /* PEM CAs trusted besides the system's (--federation-ca), or NULL */
     bool insecure_http;          /* plain http:// to every destination (tests, development) */
+    const char *p2p_gateway;     /* "ADDR:PORT" of a p2p relay's HTTP gateway (loopback, plain http):
+                                  * servers named by their key (browser servers) are reached through
+                                  * it; NULL: they cannot be reached */
     const char *dns_server;      /* "ADDR:PORT" to ask instead of the system's resolvers (tests) */
     size_t max_response_bytes;   /* 8 MiB: a larger body is refused and its connection closed */
     unsigned max_in_flight;      /* 256 requests being resolved or sent, in all */

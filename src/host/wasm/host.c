@@ -6,6 +6,11 @@
  * long-polls, saving chunks to IndexedDB -- happens in js-bridge/, which
  * knows the browser; this file knows neither Matrix nor the browser.
  *
+ * Requests to other servers (HT_FETCH, and the outbox's transactions) are
+ * handed to the bridge as pointers it keeps while it carries them: it
+ * reads each one's destination and request bytes here, sends them over its
+ * transport, and gives the answer back with ht_wasm_fetch_done.
+ *
  * Numbers that are 64-bit in the core cross into JavaScript as doubles:
  * Emscripten 3.1.6 without BigInt support would split an int64 into two
  * halves, and milliseconds and stream positions stay exact in a double up
@@ -40,7 +45,7 @@ static ht_memfile *db_file(void) { return ht_memfile_get(db_name, true); }
  * milliseconds per registration in wasm. Stored hashes carry their own cost,
  * so a database moves between settings. */
 EXPORT int ht_wasm_open(const char *server_name, int rate_limit, double max_body_bytes,
-                        int pwhash_ops, int pwhash_mem_kib) {
+                        int pwhash_ops, int pwhash_mem_kib, int p2p) {
     if (core) return 0;
     if (sodium_init() < 0) {
         snprintf(error_text, sizeof error_text, "libsodium could not initialise");
@@ -57,6 +62,9 @@ EXPORT int ht_wasm_open(const char *server_name, int rate_limit, double max_body
         cfg.max_body_bytes = (size_t)max_body_bytes;
         if (cfg.max_upload_bytes > cfg.max_body_bytes) cfg.max_upload_bytes = cfg.max_body_bytes;
     }
+    /* p2p: the server federates over the page's transport, named by its key. */
+    cfg.federation = p2p != 0;
+    cfg.name_from_key = p2p != 0;
     if (pwhash_ops > 0) cfg.pwhash_opslimit = (unsigned long)pwhash_ops;
     if (pwhash_mem_kib > 0) cfg.pwhash_memlimit = (size_t)pwhash_mem_kib * 1024;
     error_text[0] = '\0';
@@ -70,6 +78,18 @@ EXPORT void ht_wasm_close(void) {
 }
 
 EXPORT const char *ht_wasm_error(void) { return error_text; }
+
+EXPORT const char *ht_wasm_server_name(void) { return core ? ht_core_server_name(core) : ""; }
+
+/* The signing seed, for the transport's identity; the bridge reads the 32
+ * bytes and calls ht_wasm_seed_wipe at once. */
+static unsigned char seed_copy[32];
+EXPORT const unsigned char *ht_wasm_seed(void) {
+    if (!core) return NULL;
+    ht_core_signing_seed(core, seed_copy);
+    return seed_copy;
+}
+EXPORT void ht_wasm_seed_wipe(void) { sodium_memzero(seed_copy, sizeof seed_copy); }
 
 /* An answer whose body the core streams (a large media file), put back
  * together: the bridge hands a Response its bytes whole. In the browser
@@ -127,6 +147,38 @@ EXPORT int ht_wasm_wake_all(void) { return result.wake_all; }
 EXPORT double ht_wasm_stream_position(void) {
     return core ? (double)ht_core_stream_position(core) : 0;
 }
+
+/* ---- other servers ---------------------------------------------------------- */
+
+/* HT_FETCH: the fetches of the last call; the bridge keeps their pointers. */
+EXPORT int ht_wasm_fetch_count(void) { return result.outcome == HT_FETCH ? (int)result.fetch_count : 0; }
+EXPORT ht_fetch *ht_wasm_fetch(int i) { return result.fetches[i]; }
+/* The last call queued traffic for the outbox. */
+EXPORT int ht_wasm_outbound(void) { return result.outbound; }
+
+EXPORT const char *ht_wasm_fetch_destination(ht_fetch *f) { return ht_fetch_destination(f); }
+EXPORT double ht_wasm_fetch_timeout(ht_fetch *f) { return (double)ht_fetch_timeout_ms(f); }
+
+static size_t request_len;
+EXPORT const unsigned char *ht_wasm_fetch_request(ht_fetch *f) { return ht_fetch_request(f, &request_len); }
+EXPORT size_t ht_wasm_fetch_request_len(void) { return request_len; }
+
+/* Gives a fetch back: the answer's bytes, or an error sentence (not NULL). */
+EXPORT void ht_wasm_fetch_done(ht_fetch *f, const unsigned char *response, size_t len, const char *error) {
+    ht_core_fetch_done_bytes(core, f, response, len, error);
+}
+
+/* The outbox's next transaction to send now, or NULL; ht_wasm_outbound_at
+ * then says when to ask again (0: nothing waits). */
+static double outbound_at;
+EXPORT ht_fetch *ht_wasm_outbound_next(double now_ms) {
+    int64_t next = 0;
+    ht_fetch *f = core ? ht_core_outbound_next(core, (int64_t)now_ms, &next) : NULL;
+    outbound_at = (double)next;
+    return f;
+}
+EXPORT double ht_wasm_outbound_at(void) { return outbound_at; }
+EXPORT double ht_wasm_outbox_waiting(void) { return core ? (double)ht_core_outbox_waiting(core) : 0; }
 
 /* ---- the database file -------------------------------------------------- */
 
