@@ -292,7 +292,8 @@ static void page_back(net *n, int i, const char *token, const char *room_id, int
         json_t *e = json_array_get(seen, k);
         if (strcmp(json_string_value(json_object_get(e, "type")), "m.room.message") != 0) continue;
         if (*bodies_out) strcat(bodies_out, "|"), strcat(ids_out, "|");
-        strcat(bodies_out, json_string_value(json_object_get(json_object_get(e, "content"), "body")));
+        const char *text = json_string_value(json_object_get(json_object_get(e, "content"), "body"));
+        strcat(bodies_out, text ? text : "(redacted)");
         strcat(ids_out, json_string_value(json_object_get(e, "event_id")));
     }
     json_decref(seen);
@@ -370,6 +371,68 @@ static void test_a_late_joiner_pages_back_through_history_fetched_from_the_room(
     free(bob);
 }
 
+/* a.test's /backfill answers, altered on the way: m5's body changed (its
+ * content hash no longer matches), m6's signature broken. */
+static bool backfill_liar(void *arg, const char *destination, const char *target, int *status, char **body) {
+    net *n = arg;
+    if (strcmp(destination, "a.test") != 0 || strncmp(target, "/_matrix/federation/v1/backfill/", 32) != 0)
+        return false;
+    n->liar = NULL;
+    reply r = net_fed_call(n, 1, 0, "GET", target, NULL, NULL);
+    n->liar = backfill_liar;
+    assert_int_equal(r.status, 200);
+    size_t i;
+    json_t *pdu;
+    json_array_foreach(json_object_get(r.json, "pdus"), i, pdu) {
+        json_t *content = json_object_get(pdu, "content");
+        const char *text = json_string_value(json_object_get(content, "body"));
+        if (text && strcmp(text, "m5") == 0) json_object_set_new(content, "body", json_string("forged"));
+        if (text && strcmp(text, "m6") == 0) {
+            json_t *sigs = json_object_get(json_object_get(pdu, "signatures"), "a.test");
+            const char *key;
+            json_t *sig;
+            json_object_foreach(sigs, key, sig) json_object_set_new(sigs, key, json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        }
+    }
+    *status = 200;
+    *body = json_dumps(r.json, 0);
+    reply_free(&r);
+    return true;
+}
+
+static void test_history_from_another_server_is_checked_like_any_event(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = make_room(n, 0, alice, "public_chat", "Checked");
+    for (int k = 1; k <= 8; k++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", k);
+        say(n, 0, alice, room_id, text);
+    }
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
+    json_t *empty = json_object();
+    reply r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    n->liar = backfill_liar;
+    n->liar_arg = n;
+    char *on_b = calloc(1, 4096), *ids_b = calloc(1, 8192);
+    int pages;
+    page_back(n, 1, bob, room_id, 100, on_b, ids_b, &pages);
+    n->liar = NULL;
+    /* m5 is kept in its redacted form (its signature still holds), m6 not
+     * at all; the others are whole. */
+    assert_string_equal(on_b, "m1|m2|m3|m4|(redacted)|m7|m8");
+    free(on_b);
+    free(ids_b);
+    free(room_id);
+    free(alice);
+    free(bob);
+}
+
 int run_federation_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_the_key_server_serves_a_self_signed_key, setup, teardown),
@@ -382,6 +445,7 @@ int run_federation_tests(void) {
         cmocka_unit_test_setup_teardown(test_a_declined_invite_is_a_leave_on_both_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_late_joiner_pages_back_through_history_fetched_from_the_room, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_history_from_another_server_is_checked_like_any_event, setup, teardown),
     };
     return cmocka_run_group_tests_name("federation (cores in one process)", tests, NULL, NULL);
 }
