@@ -387,7 +387,7 @@ static bool backfill_liar(void *arg, const char *destination, const char *target
         json_t *content = json_object_get(pdu, "content");
         const char *text = json_string_value(json_object_get(content, "body"));
         if (text && strcmp(text, "m5") == 0) json_object_set_new(content, "body", json_string("forged"));
-        if (text && strcmp(text, "m6") == 0) {
+        else if (text && strcmp(text, "m6") == 0) {
             json_t *sigs = json_object_get(json_object_get(pdu, "signatures"), "a.test");
             const char *key;
             json_t *sig;
