@@ -50,7 +50,8 @@ bool ht_room_event_visible(ht_env *env, const char *user_id,
     if (ev->stream < 1) {
         const char *now =
             ht_json_str(ht_room_state_content(env, ev->room_id, "m.room.history_visibility", ""), "history_visibility");
-        if (!now || is(now, "shared")) return ht_store_member_joined_after(env->store, ev->room_id, user_id, ev->stream);
+        if (!now || is(now, "shared"))
+            return ht_store_member_joined_after(env->store, ev->room_id, user_id, ev->stream);
         return is(now, "world_readable");
     }
     /* The membership at the event includes the event itself; the visibility
