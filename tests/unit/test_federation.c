@@ -437,6 +437,48 @@ static void test_history_from_another_server_is_checked_like_any_event(void **st
     free(bob);
 }
 
+/* 350 messages: more than one /backfill ask (100 events) and more than one
+ * request's asks (3), so a page ends where the asks did (with a token to go
+ * on) and the pages cross batches stored one under another. */
+static void test_a_long_history_comes_in_several_asks_in_order(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = make_room(n, 0, alice, "public_chat", "Long");
+    char *expected = calloc(1, 4096);
+    for (int k = 1; k <= 350; k++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", k);
+        say(n, 0, alice, room_id, text);
+        if (*expected) strcat(expected, "|");
+        strcat(expected, text);
+    }
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
+    json_t *empty = json_object();
+    reply r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    char *on_b = calloc(1, 4096), *ids_b = calloc(1, 32768), *on_a = calloc(1, 4096), *ids_a = calloc(1, 32768);
+    int pages_b, pages_a;
+    unsigned before = n->fetches;
+    page_back(n, 1, bob, room_id, 1000, on_b, ids_b, &pages_b);
+    assert_true(pages_b >= 2); /* one request's 3 asks could not hold it all */
+    assert_true(n->fetches - before >= 3);
+    page_back(n, 0, alice, room_id, 1000, on_a, ids_a, &pages_a);
+    assert_string_equal(on_b, expected);
+    assert_string_equal(ids_b, ids_a);
+    free(expected);
+    free(on_a);
+    free(ids_a);
+    free(on_b);
+    free(ids_b);
+    free(room_id);
+    free(alice);
+    free(bob);
+}
+
 int run_federation_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_the_key_server_serves_a_self_signed_key, setup, teardown),
@@ -450,6 +492,7 @@ int run_federation_tests(void) {
         cmocka_unit_test_setup_teardown(test_a_late_joiner_pages_back_through_history_fetched_from_the_room, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_history_from_another_server_is_checked_like_any_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_long_history_comes_in_several_asks_in_order, setup, teardown),
     };
     return cmocka_run_group_tests_name("federation (cores in one process)", tests, NULL, NULL);
 }
