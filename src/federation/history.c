@@ -110,13 +110,16 @@ bool ht_fed_backfill_history(ht_ctx *ctx, const char *room_id, int64_t want, boo
     const char **servers;
     size_t server_count = servers_to_ask(ctx, room_id, &servers), next_server = 0;
     int64_t shown = 0, taken = 0;
-    for (int asks = 0; shown < want; asks++) {
+    for (int asks = 0;; asks++) {
         ht_event_row oldest;
-        if (!oldest_with_gap(ctx, room_id, &oldest) || next_server == server_count) return true;
-        if (asks == HT_FED_HISTORY_MAX_ASKS) {
-            *more = taken > 0; /* the next request asks again; not after an ask that brought nothing */
+        if (!oldest_with_gap(ctx, room_id, &oldest)) return true;
+        /* Enough for the page, or the asks spent: the next request goes on
+         * (not after an ask that brought nothing, which would loop). */
+        if (shown >= want || asks == HT_FED_HISTORY_MAX_ASKS) {
+            *more = shown >= want || taken > 0;
             return true;
         }
+        if (next_server == server_count) return true;
         ht_fed_pdus got;
         const char *from = oldest.event_id;
         if (!ht_fed_fetch_backfill(ctx, servers[next_server], room_id, room.version, &from, 1, ASK_LIMIT, &got))
@@ -127,5 +130,4 @@ bool ht_fed_backfill_history(ht_ctx *ctx, const char *room_id, int64_t want, boo
         if (!taken) next_server++;
         shown += taken;
     }
-    return true;
 }

@@ -334,16 +334,17 @@ static void test_a_late_joiner_pages_back_through_history_fetched_from_the_room(
     reply_free(&r);
     unsigned before = n->fetches;
 
-    /* Pages of 7 on b.test: all 30, in order, with a.test's ids. */
+    /* Pages of 1 on b.test (the first holds only the join, and must still
+     * say there is more): all 30, in order, with a.test's ids. */
     char *on_b = calloc(1, 8192), *ids_b = calloc(1, 8192), *on_a = calloc(1, 8192), *ids_a = calloc(1, 8192);
     int pages_b, pages_a;
-    page_back(n, 1, bob, room_id, 7, on_b, ids_b, &pages_b);
+    page_back(n, 1, bob, room_id, 1, on_b, ids_b, &pages_b);
     page_back(n, 0, alice, room_id, 100, on_a, ids_a, &pages_a);
     assert_string_equal(on_a, expected);
     assert_string_equal(on_b, expected);
     assert_string_equal(ids_b, ids_a);
     assert_true(n->fetches > before); /* b.test asked a.test */
-    assert_true(pages_b >= 5);
+    assert_true(pages_b >= 31);
 
     /* Paging again asks nothing more: the history is here now. */
     before = n->fetches;
