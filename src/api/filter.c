@@ -183,9 +183,13 @@ char *ht_stream_token(ht_arena *arena, int64_t position) {
     return ht_arena_printf(arena, "s%lld", (long long)position);
 }
 
+/* Positions below 1 hold history fetched from other servers ("s-12"). */
 bool ht_stream_token_parse(const char *token, int64_t *position) {
     if (!token || token[0] != 's') return false;
-    return parse_id(token + 1, position);
+    bool negative = token[1] == '-';
+    if (!parse_id(token + 1 + negative, position)) return false;
+    if (negative) *position = -*position;
+    return true;
 }
 
 bool ht_query_token(ht_ctx *ctx, const char *name, int64_t *out, bool *present, ht_reply *err) {

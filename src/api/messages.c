@@ -3,7 +3,8 @@
  *
  * A token "sN" stands between stream positions N and N+1: walking back
  * from it returns events at or below N, walking forward events above N.
- * The same tokens come out of /sync (prev_batch, next_batch). */
+ * The same tokens come out of /sync (prev_batch, next_batch). History
+ * fetched from other servers lies below position 1 (negative tokens). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "api/room_access.h"
 #include "api/rooms.h"
 #include "api/timeline.h"
+#include "federation/federation.h"
 #include "room/room.h"
 #include "store/meta.h"
 #include "store/store.h"
@@ -48,8 +50,19 @@ ht_reply ht_api_messages(ht_ctx *ctx) {
     limit = ht_filter_limit(filter, limit, MAX_LIMIT);
 
     ht_timeline_page page;
-    if (back) ht_timeline_back(ctx, room_id, from, has_to ? to : 0, limit, filter, &page);
-    else ht_timeline_forward(ctx, room_id, from, has_to && to < ceiling ? to : ceiling, limit, filter, &page);
+    if (back) {
+        ht_timeline_back(ctx, room_id, from, has_to ? to : INT64_MIN, limit, filter, &page);
+        /* The walk reached the oldest event held here: the servers in the
+         * room may have older history (federation/history.c). */
+        bool more = false;
+        if (!page.more && !has_to && ctx->env->cfg->federation) {
+            if (!ht_fed_backfill_history(ctx, room_id, limit - (int64_t)page.count, &more)) return (ht_reply){0};
+            ht_timeline_back(ctx, room_id, from, INT64_MIN, limit, filter, &page);
+        }
+        if (more && !page.more) page.more = true;
+    } else {
+        ht_timeline_forward(ctx, room_id, from, has_to && to < ceiling ? to : ceiling, limit, filter, &page);
+    }
 
     json_t *reply = json_pack("{s:s, s:o}", "start", ht_stream_token(ctx->arena, from), "chunk",
                               ht_timeline_json(ctx, page.events, page.count, false, true));
@@ -79,7 +92,7 @@ ht_reply ht_api_context(ht_ctx *ctx) {
     int64_t before_n = limit / 2, after_n = limit - before_n;
 
     ht_timeline_page before, after;
-    ht_timeline_back(ctx, room_id, ev.stream - 1, 0, before_n, filter, &before);
+    ht_timeline_back(ctx, room_id, ev.stream - 1, INT64_MIN, before_n, filter, &before);
     ht_timeline_forward(ctx, room_id, ev.stream, ceiling, after_n, filter, &after);
     ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
     int64_t last = after.count ? after.events[after.count - 1].stream : ev.stream;

@@ -265,7 +265,7 @@ static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
     s->ctx = ctx;
     const char *since = ht_request_query(ctx->req, "since");
     s->has_since = since != NULL;
-    if (since && !ht_stream_token_parse(since, &s->since)) {
+    if (since && (!ht_stream_token_parse(since, &s->since) || s->since < 0)) {
         *err = ht_reply_error(HT_M_INVALID_PARAM, "since is not a token this server gave out.");
         return false;
     }

@@ -171,5 +171,18 @@ bool ht_fed_fetch_state_ids(ht_ctx *ctx, const char *server, const char *room_id
 /* An event's auth chain (GET /v1/event_auth). */
 bool ht_fed_fetch_event_auth(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
                              const char *event_id, ht_fed_pdus *out);
+/* The history before the `from` events (GET /v1/backfill), at most limit
+ * (up to 100) events, from at most 5 of them. */
+bool ht_fed_fetch_backfill(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
+                           const char *const *from, size_t from_count, int64_t limit, ht_fed_pdus *out);
+
+/* ---- history.c: our clients page back past what this server holds ---- */
+enum { HT_FED_HISTORY_MAX_ASKS = 3 }; /* /backfill asks one client request may make */
+/* Fetches the room's history from before the oldest event shown here, as
+ * the client's backward /messages reaches it: at least `want` events if
+ * the room has them, in at most HT_FED_HISTORY_MAX_ASKS asks. *more: the
+ * room may still have older history (the asks ran out). False while it
+ * waits. */
+bool ht_fed_backfill_history(ht_ctx *ctx, const char *room_id, int64_t want, bool *more);
 
 #endif

@@ -27,6 +27,8 @@ enum {
      * read (room/state_res.h) could not be used anyway. */
     MAX_LISTED_EVENTS = 50000,
     MISSING_MAX_LIMIT = 20,
+    BACKFILL_MAX_LIMIT = 100, /* what hometab and Synapse serve at most */
+    BACKFILL_MAX_FROM = 5,    /* the v= events, as Synapse sends them */
 };
 
 static bool is(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
@@ -198,5 +200,28 @@ bool ht_fed_fetch_event_auth(ht_ctx *ctx, const char *server, const char *room_i
         return true;
     }
     read_pdus(ctx, chain, room_id, version, MAX_LISTED_EVENTS, out);
+    return true;
+}
+
+bool ht_fed_fetch_backfill(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
+                           const char *const *from, size_t from_count, int64_t limit, ht_fed_pdus *out) {
+    *out = (ht_fed_pdus){0};
+    const ht_room_version *version = version_of(ctx, room_version, out);
+    if (!version) return true;
+    limit = limit < 1 ? 1 : limit > BACKFILL_MAX_LIMIT ? BACKFILL_MAX_LIMIT : limit;
+    if (from_count > BACKFILL_MAX_FROM) from_count = BACKFILL_MAX_FROM;
+    const char *target = ht_arena_printf(ctx->arena, "/_matrix/federation/v1/backfill/%s?limit=%lld",
+                                         ht_percent_encode(ctx->arena, room_id), (long long)limit);
+    for (size_t i = 0; i < from_count; i++)
+        target = ht_arena_printf(ctx->arena, "%s&v=%s", target, ht_percent_encode(ctx->arena, from[i]));
+    ht_remote_answer a;
+    if (!ht_remote_ask(ctx, server, "GET", target, NULL, READ_TIMEOUT_MS, &a)) return false;
+    if ((out->error = failure(ctx, server, &a))) return true;
+    json_t *pdus = json_object_get(a.json, "pdus");
+    if (!json_is_array(pdus)) {
+        out->error = ht_arena_printf(ctx->arena, "%s answered without a list of events.", server);
+        return true;
+    }
+    read_pdus(ctx, pdus, room_id, version, (size_t)limit, out);
     return true;
 }

@@ -48,7 +48,8 @@ static void log_state(ht_env *env, const char *room_id, int64_t at, ht_state_map
 }
 
 bool ht_room_state_after(ht_env *env, const ht_event_row *ev, ht_state_map *out) {
-    if (ev->status == HT_EVENT_OUTLIER || ev->status == HT_EVENT_REJECTED) return false;
+    /* A historical event's state is unknown (graph.h: historical_stream). */
+    if (ev->status == HT_EVENT_OUTLIER || ev->status == HT_EVENT_REJECTED || ev->stream < 1) return false;
     if (!ev->state_group) {
         log_state(env, ev->room_id, ev->stream, out);
         return true;
@@ -215,9 +216,10 @@ static bool queue_for_servers(ht_env *env, const ht_pdu *pdu, int64_t stream) {
 ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
     const ht_pdu *pdu = p->pdu;
     ht_event_source src = ht_room_event_source(env, room_version);
-    int64_t stream = (int64_t)ht_store_stream_advance(env->store);
+    bool historical = p->historical_stream != 0;
+    int64_t stream = historical ? p->historical_stream : (int64_t)ht_store_stream_advance(env->store);
     int64_t prev_state = 0;
-    if (pdu->state_key) {
+    if (pdu->state_key && !historical) {
         const char *replaced = p->state_before ? ht_state_map_get(p->state_before, pdu->type, pdu->state_key)
                                                : ht_store_state_event_id(env->store, env->arena, pdu->room_id,
                                                                          pdu->type, pdu->state_key);
@@ -242,7 +244,7 @@ ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist
                                     : ht_store_event_insert(env->store, &row) && store_edges(env, pdu, stream);
     if (!stored) return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be stored."};
     if (out) *out = row;
-    if (p->status == HT_EVENT_OUTLIER || p->status == HT_EVENT_REJECTED) return (ht_error){0};
+    if (p->status == HT_EVENT_OUTLIER || p->status == HT_EVENT_REJECTED || historical) return (ht_error){0};
     const char *origin = ht_id_server(pdu->sender);
     if (p->status == HT_EVENT_TIMELINE && origin && strcmp(origin, env->server_name) == 0 &&
         !queue_for_servers(env, pdu, stream))

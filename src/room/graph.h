@@ -50,6 +50,11 @@ typedef struct ht_persist {
     const ht_state_map *state_before;
     const char *txn_id, *device_id; /* our own events: the client's transaction */
     int64_t outlier_stream;     /* stored already as an outlier there: moved, not inserted */
+    /* History backfilled from another server: stored at this position, below
+     * 1 (older than anything shown, so /messages shows it before the join and
+     * /sync never as new), and nothing else: its state is unknown, as an
+     * outlier's, and it moves no extremity, no state, no outbox. */
+    int64_t historical_stream;
 } ht_persist;
 
 /* Stores the event and moves the room's graph and state. A timeline event

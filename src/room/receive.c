@@ -136,7 +136,7 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
                             void *key_ctx, const ht_receive_opts *opts) {
     static const ht_receive_opts defaults = {0};
     if (!opts) opts = &defaults;
-    bool as_outlier = opts->as_outlier;
+    bool as_outlier = opts->as_outlier, historical = opts->historical_stream != 0;
     const ht_room_version *version = ht_room_version_get(room_version);
     if (!version) return outcome(HT_RECEIVED_DROPPED, NULL, "The room version is not supported.");
     /* 1: the format. */
@@ -147,7 +147,7 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
     if (!event_id) return outcome(HT_RECEIVED_DROPPED, NULL, "The event has no canonical form.");
     ht_event_row existing;
     bool have = ht_store_event_by_id(env->store, env->arena, event_id, &existing);
-    if (have && (as_outlier || existing.status != HT_EVENT_OUTLIER))
+    if (have && (as_outlier || historical || existing.status != HT_EVENT_OUTLIER))
         return outcome(HT_RECEIVED_DUPLICATE, event_id, NULL);
     /* 2: the signatures. */
     why = ht_pdu_check_signatures(env->arena, version, pdu_json, lookup, key_ctx);
@@ -180,7 +180,7 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
     res.missing_count = missing_of(env, pdu.auth_events, pdu.auth_count, false, &res.missing);
     if (res.missing_count) return res;
     ht_persist p = {.pdu = &pdu, .json = stored, .status = HT_EVENT_TIMELINE,
-                    .outlier_stream = have ? existing.stream : 0};
+                    .outlier_stream = have ? existing.stream : 0, .historical_stream = opts->historical_stream};
     ht_error err = ht_auth_check_by_auth_events(env->arena, &pdu, &src, version->id);
     if (err.code) {
         p.status = HT_EVENT_REJECTED;
@@ -190,7 +190,9 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
     }
     ht_state_map before;
     ht_state_view before_view = ht_room_current_view(env, pdu.room_id);
-    if (p.status == HT_EVENT_TIMELINE && opts->state_before) {
+    if (historical) {
+        /* 5 and 6 need the state before it, which history does not bring. */
+    } else if (p.status == HT_EVENT_TIMELINE && opts->state_before) {
         /* 5, with the state before the event given. */
         if (!given_state(env, opts, &before))
             return outcome(HT_RECEIVED_DROPPED, event_id, "The state given before the event is not stored.");
@@ -234,7 +236,9 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
                                                      : HT_RECEIVED_REJECTED;
     res.missing_count = 0;
     if (p.status != HT_EVENT_TIMELINE) return res;
-    err = apply_redaction(env, version, &pdu, &before_view, &src);
+    /* A historical redaction is not applied: who may redact is read in the
+     * state before it, unknown here. */
+    if (!historical) err = apply_redaction(env, version, &pdu, &before_view, &src);
     if (!err.code && !ht_store_event_index(env->store, &row, pdu.content, pdu.redacts))
         err = (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be indexed."};
     if (err.code) return outcome(HT_RECEIVED_DROPPED, event_id, err.message);

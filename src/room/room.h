@@ -68,6 +68,12 @@ typedef struct ht_receive_opts {
      * ids, all stored already). */
     const char *const *state_before;
     size_t state_before_count;
+    /* History backfilled from another server, to be stored at this position
+     * (below 1, see room/graph.h): checked as far as its own auth events go
+     * (checks 1 to 4; the state before it is not known here), shown in
+     * /messages, never changing the room's state. An event already here,
+     * outlier or not, is a duplicate. */
+    int64_t historical_stream;
 } ht_receive_opts;
 
 /* Takes one event (a PDU) that another server made into a room of version

@@ -41,6 +41,19 @@ static const char *visibility_at(ht_env *env, const ht_event_row *ev, int64_t at
 
 bool ht_room_event_visible(ht_env *env, const char *user_id,
                            const ht_event_row *ev) {
+    /* History backfilled from another server (stored below position 1) has
+     * no state here to read the rules at: the room's visibility now stands
+     * in, and this server's users were not members then (else the server
+     * would have the events), so "shared" and "world_readable" show it to
+     * those who may read the room, "invited" and "joined" to no one. The
+     * other server already sent redacted what this server may not see. */
+    if (ev->stream < 1) {
+        const char *now =
+            ht_json_str(ht_room_state_content(env, ev->room_id, "m.room.history_visibility", ""), "history_visibility");
+        if (!now || is(now, "shared"))
+            return ht_store_member_joined_after(env->store, ev->room_id, user_id, ev->stream);
+        return is(now, "world_readable");
+    }
     /* The membership at the event includes the event itself; the visibility
      * is the one in force before it. The spec then makes two exceptions:
      * the user's own membership events are visible if the membership before

@@ -46,6 +46,10 @@ bool ht_store_event_move(ht_store *store, int64_t from, int64_t to) {
     return true;
 }
 
+int64_t ht_store_events_lowest_stream(ht_store *store) {
+    return ht_db_single_int(store, ht_db_stmt(store, HT_STMT_EVENTS_LOWEST_STREAM));
+}
+
 bool ht_store_event_set_status(ht_store *store, int64_t stream, int status, int64_t state_group) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EVENT_SET_STATUS);
     ht_db_bind_int(s, 1, stream);

@@ -36,6 +36,9 @@ bool ht_store_event_referenced(ht_store *store, const char *event_id);
 /* Moves a stored event to a new stream position, with every reference to
  * it (an outlier joining the timeline is shown where it joined). */
 bool ht_store_event_move(ht_store *store, int64_t from, int64_t to);
+/* The lowest stream position any event holds (1 when there is none):
+ * history backfilled from other servers is stored below it (room/graph.h). */
+int64_t ht_store_events_lowest_stream(ht_store *store);
 /* An outlier joins the graph, or an event's standing changes. */
 bool ht_store_event_set_status(ht_store *store, int64_t stream, int status, int64_t state_group);
 

@@ -105,6 +105,8 @@
     X(EVENT_SET_STATUS, "UPDATE events SET status = ?2, state_group = ?3 WHERE stream = ?1") \
     /* An outlier that joins the timeline moves to a new position (?2): every  \
      * reference to its old one (?1) moves with it. */                           \
+    /* The lowest position taken, 1 when none: backfilled history goes below it. */    \
+    X(EVENTS_LOWEST_STREAM, "SELECT coalesce(min(stream), 1) FROM events")              \
     X(EVENT_MOVE, "UPDATE events SET stream = ?2 WHERE stream = ?1")                     \
     X(EVENT_MOVE_PREV_STATE, "UPDATE events SET prev_state = ?2 WHERE prev_state = ?1")  \
     X(EVENT_MOVE_EDGES, "UPDATE event_edges SET stream = ?2 WHERE stream = ?1")          \

@@ -75,6 +75,35 @@ test('a user joins a room on the other server and both sides chat', async () => 
   assert.equal(back.sender, bob.user_id);
 });
 
+test('a late joiner pages back through the history from before its join (backfill)', async () => {
+  const roomId = await createRoom(a, alice, {
+    preset: 'public_chat',
+    name: 'History',
+    initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'shared' } }],
+  });
+  const sent = [];
+  for (let i = 1; i <= 30; i++) sent.push(await sendMessage(a, alice, roomId, `old ${i}`));
+  await remoteJoin(b, bob, roomId, a.serverName);
+  const first = await sync(b, bob, { timeout: 0 });
+  assert.ok(first.rooms?.join?.[roomId], 'bob is in the room on his server');
+
+  // Pages of 8, so the walk back crosses the join and several /backfill asks.
+  const messagesOf = (events) => events.filter((e) => e.type === 'm.room.message');
+  const onB = messagesOf(await history(b, bob, roomId, { limit: 8 }));
+  assert.deepEqual(onB.map((e) => e.content.body), sent.map((_, i) => `old ${i + 1}`), 'all 30, oldest first');
+  assert.deepEqual(onB.map((e) => e.event_id), sent, 'the same event ids as on the server that made them');
+  assert.ok(onB.every((e) => e.sender === alice.user_id));
+  const onA = messagesOf(await history(a, alice, roomId));
+  assert.deepEqual(onA.map((e) => e.event_id), sent);
+
+  // Bob's sync does not give the history as new, and the room's state is
+  // the same: two members, joined.
+  const later = await sync(b, bob, { since: first.next_batch, timeout: 0 });
+  assert.equal(timelineOf(later, roomId).length, 0, 'no history in /sync');
+  const members = await b.fetch(`${V3}/rooms/${seg(roomId)}/joined_members`, { token: bob.token });
+  assert.deepEqual(Object.keys(members.json.joined).sort(), [alice.user_id, bob.user_id].sort());
+});
+
 test('an invite crosses to the other server, and the invitee joins through it', async () => {
   const roomId = await createRoom(a, alice, { preset: 'private_chat', name: 'Private' });
   await invite(a, alice, roomId, bob.user_id);

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "federation_net.h"
 
@@ -147,7 +148,8 @@ static void test_a_user_joins_a_room_on_another_server_and_both_talk(void **stat
     say(n, 0, alice, room_id, "welcome");
     char *on_a = bodies(n, 0, alice, room_id), *on_b = bodies(n, 1, bob, room_id);
     assert_string_equal(on_a, "before bob|hello bob|hello alice|welcome");
-    assert_string_equal(on_b, "hello bob|hello alice|welcome");
+    /* b.test fetched the history from before bob's join (shared, as public_chat makes it). */
+    assert_string_equal(on_b, "before bob|hello bob|hello alice|welcome");
     free(on_a);
     free(on_b);
     free(room_id);
@@ -263,6 +265,221 @@ static void test_a_declined_invite_is_a_leave_on_both_servers(void **state) {
     free(carol);
 }
 
+/* The message bodies and ids of a room as user `token` pages back through
+ * it, `limit` events a page, oldest first ("b1|b2|..."; ids likewise). */
+static void page_back(net *n, int i, const char *token, const char *room_id, int limit, char *bodies_out,
+                      char *ids_out, int *pages) {
+    char from[64] = "";
+    json_t *seen = json_array();
+    *pages = 0;
+    for (;;) {
+        char path[512];
+        snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/messages?dir=b&limit=%d%s%s", room_id, limit,
+                 *from ? "&from=" : "", from);
+        reply r = net_call(n, i, "GET", path, token, NULL);
+        assert_int_equal(r.status, 200);
+        (*pages)++;
+        size_t k;
+        json_t *e;
+        json_array_foreach(json_object_get(r.json, "chunk"), k, e) json_array_append(seen, e);
+        const char *end = json_string_value(json_object_get(r.json, "end"));
+        bool done = !end || *pages > 50;
+        if (end) snprintf(from, sizeof from, "%s", end);
+        reply_free(&r);
+        if (done) break;
+    }
+    *bodies_out = *ids_out = '\0';
+    for (size_t k = json_array_size(seen); k-- > 0;) {
+        json_t *e = json_array_get(seen, k);
+        if (strcmp(json_string_value(json_object_get(e, "type")), "m.room.message") != 0) continue;
+        if (*bodies_out) strcat(bodies_out, "|"), strcat(ids_out, "|");
+        const char *text = json_string_value(json_object_get(json_object_get(e, "content"), "body"));
+        strcat(bodies_out, text ? text : "(redacted)");
+        strcat(ids_out, json_string_value(json_object_get(e, "event_id")));
+    }
+    json_decref(seen);
+}
+
+static void test_a_late_joiner_pages_back_through_history_fetched_from_the_room(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    json_t *body = json_pack("{s:s, s:[{s:s, s:s, s:{s:s}}]}", "preset", "public_chat", "initial_state", "type",
+                             "m.room.history_visibility", "state_key", "", "content", "history_visibility",
+                             "shared");
+    reply r = net_call(n, 0, "POST", "/_matrix/client/v3/createRoom", alice, body);
+    json_decref(body);
+    assert_int_equal(r.status, 200);
+    char *room_id = strdup(json_string_value(json_object_get(r.json, "room_id")));
+    reply_free(&r);
+    char expected[1024] = "";
+    for (int k = 1; k <= 30; k++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", k);
+        say(n, 0, alice, room_id, text);
+        if (*expected) strcat(expected, "|");
+        strcat(expected, text);
+    }
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
+    json_t *empty = json_object();
+    r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    r = net_call(n, 1, "GET", "/_matrix/client/v3/sync?timeout=0", bob, NULL);
+    assert_int_equal(r.status, 200);
+    char since[64];
+    snprintf(since, sizeof since, "%s", json_string_value(json_object_get(r.json, "next_batch")));
+    reply_free(&r);
+    unsigned before = n->fetches;
+
+    /* Pages of 1 on b.test (the first holds only the join, and must still
+     * say there is more): all 30, in order, with a.test's ids. */
+    char *on_b = calloc(1, 8192), *ids_b = calloc(1, 8192), *on_a = calloc(1, 8192), *ids_a = calloc(1, 8192);
+    int pages_b, pages_a;
+    page_back(n, 1, bob, room_id, 1, on_b, ids_b, &pages_b);
+    page_back(n, 0, alice, room_id, 100, on_a, ids_a, &pages_a);
+    assert_string_equal(on_a, expected);
+    assert_string_equal(on_b, expected);
+    assert_string_equal(ids_b, ids_a);
+    assert_true(n->fetches > before); /* b.test asked a.test */
+    assert_true(pages_b >= 31);
+
+    /* Paging again asks nothing more: the history is here now. */
+    before = n->fetches;
+    page_back(n, 1, bob, room_id, 100, on_b, ids_b, &pages_b);
+    assert_string_equal(on_b, expected);
+    assert_int_equal(n->fetches, before);
+
+    /* /sync does not give the history as new. */
+    snprintf(path, sizeof path, "/_matrix/client/v3/sync?timeout=0&since=%s", since);
+    r = net_call(n, 1, "GET", path, bob, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *joined = json_object_get(json_object_get(json_object_get(r.json, "rooms"), "join"), room_id);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(joined, "timeline"), "events")), 0);
+    reply_free(&r);
+    /* Nor do the room's state and members change. */
+    snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/joined_members", room_id);
+    r = net_call(n, 1, "GET", path, bob, NULL);
+    assert_int_equal(json_object_size(json_object_get(r.json, "joined")), 2);
+    reply_free(&r);
+    free(on_a);
+    free(ids_a);
+    free(on_b);
+    free(ids_b);
+    free(room_id);
+    free(alice);
+    free(bob);
+}
+
+/* a.test's /backfill answers, altered on the way: m5's body changed (its
+ * content hash no longer matches), m6's signature broken. */
+static bool backfill_liar(void *arg, const char *destination, const char *target, int *status, char **body) {
+    net *n = arg;
+    if (strcmp(destination, "a.test") != 0 || strncmp(target, "/_matrix/federation/v1/backfill/", 32) != 0)
+        return false;
+    n->liar = NULL;
+    reply r = net_fed_call(n, 1, 0, "GET", target, NULL, NULL);
+    n->liar = backfill_liar;
+    assert_int_equal(r.status, 200);
+    size_t i;
+    json_t *pdu;
+    json_array_foreach(json_object_get(r.json, "pdus"), i, pdu) {
+        json_t *content = json_object_get(pdu, "content");
+        const char *text = json_string_value(json_object_get(content, "body"));
+        if (text && strcmp(text, "m5") == 0) json_object_set_new(content, "body", json_string("forged"));
+        else if (text && strcmp(text, "m6") == 0) {
+            json_t *sigs = json_object_get(json_object_get(pdu, "signatures"), "a.test");
+            const char *key;
+            json_t *sig;
+            char zeros[87];
+            memset(zeros, 'A', 86);
+            zeros[86] = '\0'; /* an Ed25519 signature's length, of zero bytes */
+            json_object_foreach(sigs, key, sig) json_object_set_new(sigs, key, json_string(zeros));
+        }
+    }
+    *status = 200;
+    *body = json_dumps(r.json, 0);
+    reply_free(&r);
+    return true;
+}
+
+static void test_history_from_another_server_is_checked_like_any_event(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = make_room(n, 0, alice, "public_chat", "Checked");
+    for (int k = 1; k <= 8; k++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", k);
+        say(n, 0, alice, room_id, text);
+    }
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
+    json_t *empty = json_object();
+    reply r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    n->liar = backfill_liar;
+    n->liar_arg = n;
+    char *on_b = calloc(1, 4096), *ids_b = calloc(1, 8192);
+    int pages;
+    page_back(n, 1, bob, room_id, 100, on_b, ids_b, &pages);
+    n->liar = NULL;
+    /* m5 is kept in its redacted form (its signature still holds), m6 not
+     * at all; the others are whole. */
+    assert_string_equal(on_b, "m1|m2|m3|m4|(redacted)|m7|m8");
+    free(on_b);
+    free(ids_b);
+    free(room_id);
+    free(alice);
+    free(bob);
+}
+
+/* 350 messages: more than one /backfill ask (100 events) and more than one
+ * request's asks (3), so a page ends where the asks did (with a token to go
+ * on) and the pages cross batches stored one under another. */
+static void test_a_long_history_comes_in_several_asks_in_order(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = make_room(n, 0, alice, "public_chat", "Long");
+    char *expected = calloc(1, 4096);
+    for (int k = 1; k <= 350; k++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", k);
+        say(n, 0, alice, room_id, text);
+        if (*expected) strcat(expected, "|");
+        strcat(expected, text);
+    }
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
+    json_t *empty = json_object();
+    reply r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    char *on_b = calloc(1, 4096), *ids_b = calloc(1, 32768), *on_a = calloc(1, 4096), *ids_a = calloc(1, 32768);
+    int pages_b, pages_a;
+    unsigned before = n->fetches;
+    page_back(n, 1, bob, room_id, 1000, on_b, ids_b, &pages_b);
+    assert_true(pages_b >= 2); /* one request's 3 asks could not hold it all */
+    assert_true(n->fetches - before >= 3);
+    page_back(n, 0, alice, room_id, 1000, on_a, ids_a, &pages_a);
+    assert_string_equal(on_b, expected);
+    assert_string_equal(ids_b, ids_a);
+    free(expected);
+    free(on_a);
+    free(ids_a);
+    free(on_b);
+    free(ids_b);
+    free(room_id);
+    free(alice);
+    free(bob);
+}
+
 int run_federation_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_the_key_server_serves_a_self_signed_key, setup, teardown),
@@ -273,6 +490,10 @@ int run_federation_tests(void) {
         cmocka_unit_test_setup_teardown(test_an_invite_reaches_the_other_server_and_the_invitee_joins_through_it,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_declined_invite_is_a_leave_on_both_servers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_late_joiner_pages_back_through_history_fetched_from_the_room, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_history_from_another_server_is_checked_like_any_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_long_history_comes_in_several_asks_in_order, setup, teardown),
     };
     return cmocka_run_group_tests_name("federation (cores in one process)", tests, NULL, NULL);
 }
