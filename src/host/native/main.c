@@ -163,9 +163,9 @@ int main(int argc, char **argv) {
         OPT_LISTEN = 1, OPT_DB, OPT_NAME, OPT_WEB, OPT_URL, OPT_MAX_BODY, OPT_MAX_UPLOAD, OPT_REQUEST_TIMEOUT,
         OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_MAX_BUFFERED, OPT_PRESENCE_OFFLINE, OPT_MAX_CONNS, OPT_MAX_CONNS_IP,
         OPT_MAX_PARKED, OPT_MAX_PARKED_IP, OPT_RATE, OPT_NO_RATE, OPT_LOG, OPT_HELP, OPT_FEDERATION,
-        OPT_NO_FEDERATION, OPT_FEDERATION_CA, OPT_FEDERATION_INSECURE, OPT_FEDERATION_DNS
+        OPT_NO_FEDERATION, OPT_FEDERATION_CA, OPT_FEDERATION_INSECURE, OPT_FEDERATION_DNS, OPT_WEAK_PASSWORDS
     };
-    bool max_body_given = false, max_upload_given = false, max_buffered_given = false;
+    bool max_body_given = false, max_upload_given = false, max_buffered_given = false, weak_passwords = false;
     static const struct option long_opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"db", required_argument, NULL, OPT_DB},
@@ -194,6 +194,9 @@ int main(int argc, char **argv) {
         /* Not in --help: for tests, which answer SRV and address lookups from
          * a DNS server of their own (tests/fedhost). */
         {"federation-dns", required_argument, NULL, OPT_FEDERATION_DNS},
+        /* Not in --help: for benchmarks and tests that register thousands of
+         * users (a 5,000-member room), Argon2id at libsodium's least cost. */
+        {"weak-password-hashing", no_argument, NULL, OPT_WEAK_PASSWORDS},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -269,6 +272,11 @@ int main(int argc, char **argv) {
         case OPT_FEDERATION_CA: opts.fetch.ca_file = optarg; break;
         case OPT_FEDERATION_INSECURE: opts.fetch.insecure_http = true; break;
         case OPT_FEDERATION_DNS: opts.fetch.dns_server = optarg; break;
+        case OPT_WEAK_PASSWORDS:
+            weak_passwords = true;
+            cfg.pwhash_opslimit = 1;   /* crypto_pwhash_OPSLIMIT_MIN */
+            cfg.pwhash_memlimit = 8192; /* crypto_pwhash_MEMLIMIT_MIN */
+            break;
         default: usage(stderr); return 2;
         }
     }
@@ -309,6 +317,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "hometab: --federation-insecure-http sends federation traffic without TLS; it is for tests "
                         "and development on one machine, so --listen must be a loopback address (127.0.0.1, ::1), "
                         "not %s\n", opts.host);
+        return 2;
+    }
+    /* Passwords hashed that cheaply could be guessed from a copied database:
+     * only a server no other machine can reach may do it. */
+    if (weak_passwords && !is_loopback(opts.host)) {
+        fprintf(stderr, "hometab: --weak-password-hashing is for benchmarks and tests on one machine, so --listen "
+                        "must be a loopback address (127.0.0.1, ::1), not %s\n", opts.host);
         return 2;
     }
     char fetch_err[512];
