@@ -172,8 +172,10 @@ export class TimelineView {
   #body(room, e, content) {
     const media = this.app.media;
     if (content.msgtype === 'm.image' && typeof content.url === 'string') {
+      // Not loading="lazy": the bytes are already fetched into a blob, and a
+      // lazy image that a redraw detached before it scrolled into view never loads.
       const img = el('img', { className: 'inline-image', alt: String(content.body ?? 'image'),
-        title: String(content.body ?? ''), loading: 'lazy' });
+        title: String(content.body ?? '') });
       const info = content.info ?? {};
       if (info.w && info.h) img.style.aspectRatio = `${info.w} / ${info.h}`;
       const ready = media.loaded(content.url);

@@ -31,13 +31,23 @@ ht_reply ht_api_versions(ht_ctx *ctx) {
     return ht_reply_json(json_pack("{s:o, s:{}}", "versions", versions, "unstable_features"));
 }
 
+/* A Host header that can stand in a URL: a hostname, an IP literal, a
+ * port (RFC 3986's reg-name and IP-literal characters, nothing else). */
+static bool host_plausible(const char *host) {
+    if (!*host || strlen(host) > 261) return false;
+    for (const char *p = host; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]", *p)) return false;
+    return true;
+}
+
 /* The base URL clients should use: the configured one, or this request's own
- * origin (which is right both natively and inside a service worker). */
+ * origin (which is right both natively and inside a service worker); a Host
+ * that is not a plausible host gives the server name instead. */
 static const char *base_url(ht_ctx *ctx) {
     if (ctx->env->cfg->public_base_url) return ctx->env->cfg->public_base_url;
     const char *host = ht_request_header(ctx->req, "host");
     const char *proto = ht_request_header(ctx->req, "x-forwarded-proto");
-    if (!host) host = ctx->env->cfg->server_name;
+    if (!host || !host_plausible(host)) host = ctx->env->cfg->server_name;
     if (!proto || (strcmp(proto, "https") != 0 && strcmp(proto, "http") != 0)) proto = "http";
     return ht_arena_printf(ctx->arena, "%s://%s", proto, host);
 }

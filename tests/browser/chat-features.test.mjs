@@ -49,10 +49,11 @@ test('an image is uploaded with progress and shown inline on both sides', async 
   writeFileSync(file, PNG_8x6);
   await alice.setInputFiles('#attach-input', file);
   for (const page of [alice, bob]) {
-    const img = page.locator('#events li.message[data-event-id] img.inline-image[alt="dot.png"]');
-    await img.waitFor({ timeout: 15000 });
-    await page.waitForFunction((el) => el.complete && el.naturalWidth === 8 && el.naturalHeight === 6,
-      await img.elementHandle(), { timeout: 10000 });
+    const selector = '#events li.message[data-event-id] img.inline-image[alt="dot.png"]';
+    await page.locator(selector).waitFor({ timeout: 15000 });
+    // By selector, not by handle: a redraw may replace the element while it loads.
+    await page.waitForFunction((sel) => [...document.querySelectorAll(sel)]
+      .some((el) => el.complete && el.naturalWidth === 8 && el.naturalHeight === 6), selector, { timeout: 10000 });
   }
   assert.ok(await alice.locator('#upload-progress').isHidden(), 'the progress bar leaves once sent');
 });
