@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "api/auth.h"
-#include "api/unread.h"
 #include "core/core.h"
 #include "core/login_limit.h"
 #include "core/rate_limit.h"
@@ -117,7 +116,6 @@ void ht_core_close(ht_core *core) {
     ht_store_close(core->env.store);
     ht_rate_limiter_free(core->limits);
     ht_replay_free(&core->replay);
-    ht_unread_cache_free(&core->env);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
     free(core->server_name);

@@ -24,7 +24,6 @@ typedef struct ht_env {
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;
     const ht_signing_key *signing_key; /* this server's: signs its events and requests */
-    struct ht_unread_cache *unread; /* counts kept between syncs (api/unread.c) */
 } ht_env;
 
 #endif

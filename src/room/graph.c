@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "room/pdu.h"
+#include "room/push_actions.h"
 #include "room/state_res.h"
 #include "store/graph.h"
 #include "store/meta.h"
@@ -106,9 +107,13 @@ static bool change_key(ht_env *env, const ht_event_source *src, const char *room
         if (m) membership = m;
     }
     if (!ht_store_state_change(env->store, room_id, type, state_key, event_stream, at)) return false;
-    if (strcmp(type, "m.room.member") == 0 && !ht_store_membership_set(env->store, room_id, state_key, membership, event_stream ? event_stream : at))
-        return false;
-    return true;
+    const char *old_membership = NULL;
+    if (strcmp(type, "m.room.member") == 0) {
+        old_membership = ht_store_membership_get(env->store, env->arena, room_id, state_key, NULL, NULL);
+        if (!ht_store_membership_set(env->store, room_id, state_key, membership, event_stream ? event_stream : at))
+            return false;
+    }
+    return ht_room_push_state_changed(env, room_id, type, state_key, old_membership, membership);
 }
 
 /* Makes `state` the room's current state from position `at` on: only the
@@ -183,12 +188,14 @@ ht_error ht_room_redact_target(ht_env *env, const ht_room_version *version, cons
     ht_canonical_error cerr;
     size_t size;
     char *text = redacted ? ht_canonical_json(redacted, &size, &cerr) : NULL;
-    bool ok = text && ht_store_event_redact(env->store, target.stream, text, redaction_id);
+    bool ok = text && ht_store_event_redact(env->store, target.stream, text, redaction_id) &&
+              ht_store_push_actions_redacted(env->store, env->arena, target.stream);
     free(text);
     return ok ? (ht_error){0} : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be stored."};
 }
 
-ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
+/* Stores the event in the graph and moves the room's state. */
+static ht_error persist_event(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
     const ht_pdu *pdu = p->pdu;
     ht_event_source src = ht_room_event_source(env, room_version);
     int64_t stream = (int64_t)ht_store_stream_advance(env->store);
@@ -273,4 +280,13 @@ ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist
     if (!set_current_state(env, &src, pdu->room_id, &resolved, stream))
         return (ht_error){HT_M_SERVER_ERROR, 0, "The room's state could not be stored."};
     return (ht_error){0};
+}
+
+ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
+    ht_event_row row;
+    ht_error err = persist_event(env, room_version, p, &row);
+    if (!err.code && out) *out = row;
+    if (err.code || p->status != HT_EVENT_TIMELINE) return err;
+    /* Every event that joins the timeline, ours or another server's. */
+    return ht_room_push_event(env, p->pdu, row.stream);
 }

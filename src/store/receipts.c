@@ -1,7 +1,10 @@
 /* receipts.c -- read receipts. */
 #include "store/receipts.h"
 
+#include <string.h>
+
 #include "store/db.h"
+#include "store/unread.h"
 #include "util/wake.h"
 
 bool ht_store_receipt_get(ht_store *store, ht_arena *arena, const char *room_id, const char *user_id,
@@ -19,7 +22,7 @@ bool ht_store_receipt_get(ht_store *store, ht_arena *arena, const char *room_id,
     return found;
 }
 
-bool ht_store_receipt_set(ht_store *store, const char *room_id, const ht_receipt_row *row) {
+bool ht_store_receipt_set(ht_store *store, ht_arena *arena, const char *room_id, const ht_receipt_row *row) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_RECEIPT_SET);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, row->user_id);
@@ -30,7 +33,10 @@ bool ht_store_receipt_set(ht_store *store, const char *room_id, const ht_receipt
     ht_db_bind_int(s, 7, row->ts);
     ht_db_bind_int(s, 8, row->stream);
     ht_db_touch(store, (uint64_t)row->stream, ht_wake_key(HT_WAKE_ROOM, room_id));
-    return ht_db_exec(store, s);
+    if (!ht_db_exec(store, s)) return false;
+    /* A read receipt moves the reader's marks: their kept counts follow. */
+    bool read = strcmp(row->type, "m.read") == 0 || strcmp(row->type, "m.read.private") == 0;
+    return !read || ht_store_unread_recount(store, arena, room_id, row->user_id);
 }
 
 size_t ht_store_receipts_since(ht_store *store, ht_arena *arena, const char *room_id, int64_t since,

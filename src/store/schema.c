@@ -433,6 +433,42 @@ static const char *const migrations[] = {
     "  SELECT m.media_id, n.part, substr(m.data, n.part * 65536 + 1, 65536) FROM media m "
     "  JOIN n ON n.part * 65536 < length(m.data) WHERE m.data IS NOT NULL;"
     "ALTER TABLE media DROP COLUMN data;",
+
+    /* 10: push actions decided once, when an event joins the timeline, and
+     * unread counts kept as they change (store/unread.h), so that a /sync
+     * reads counts instead of judging a user's unread backlog again.
+     * event_push_actions: for each local member an event notifies, what the
+     * member's rules said. unread_threads: per member, room and thread, the
+     * notifications and highlights after the member's read marks, and the
+     * member's own latest event there (which reads everything before it).
+     * unread_rooms: the counts of a member in a room are known (judged) or
+     * stale: their push rules, their name in the room, the power levels or
+     * the member count changed since, and the unread events are judged
+     * again on the next read. A room with no row (every room, right after
+     * this migration) is judged on its first read. */
+    "CREATE TABLE event_push_actions ("
+    "  user_id TEXT NOT NULL,"
+    "  room_id TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  highlight INTEGER NOT NULL,"
+    "  actions TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, room_id, stream)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX event_push_actions_stream ON event_push_actions(stream);"
+    "CREATE TABLE unread_threads ("
+    "  user_id TEXT NOT NULL,"
+    "  room_id TEXT NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  notifications INTEGER NOT NULL DEFAULT 0,"
+    "  highlights INTEGER NOT NULL DEFAULT 0,"
+    "  own_upto INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (user_id, room_id, thread_id)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE unread_rooms ("
+    "  user_id TEXT NOT NULL,"
+    "  room_id TEXT NOT NULL,"
+    "  stale INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, room_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX unread_rooms_room ON unread_rooms(room_id);",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

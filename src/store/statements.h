@@ -430,6 +430,56 @@
     X(READ_MARKS, "SELECT thread_id, max(event_stream) FROM receipts WHERE room_id = ?1 " \
                   "AND user_id = ?2 AND type IN ('m.read', 'm.read.private') "           \
                   "GROUP BY thread_id ORDER BY thread_id")                               \
+    /* unread.c */                                                                       \
+    X(MEMBERS_JOINED, "SELECT user_id FROM memberships WHERE room_id = ?1 "              \
+                      "AND membership = 'join' ORDER BY user_id")                        \
+    X(READ_FLOOR, "SELECT max(coalesce((SELECT stream FROM memberships WHERE room_id = ?1 " \
+                  "AND user_id = ?2), 0), coalesce((SELECT max(event_stream) FROM receipts " \
+                  "WHERE room_id = ?1 AND user_id = ?2 AND thread_id = '' "               \
+                  "AND type IN ('m.read', 'm.read.private')), 0))")                     \
+    X(PUSH_ACTION_PUT, "INSERT INTO event_push_actions(user_id, room_id, stream, thread_id, " \
+                       "highlight, actions) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "            \
+                       "ON CONFLICT(user_id, room_id, stream) DO UPDATE SET "            \
+                       "thread_id = excluded.thread_id, highlight = excluded.highlight, " \
+                       "actions = excluded.actions")                                     \
+    X(PUSH_ACTIONS_CLEAR, "DELETE FROM event_push_actions WHERE user_id = ?1 "           \
+                          "AND room_id = ?2 AND stream > ?3")                            \
+    X(PUSH_ACTIONS_AFTER, "SELECT thread_id, stream, highlight FROM event_push_actions " \
+                          "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3")         \
+    X(PUSH_ACTIONS_OF_EVENT, "DELETE FROM event_push_actions WHERE stream = ?1 "         \
+                             "RETURNING user_id, room_id")                               \
+    X(UNREAD_ADD, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
+                  "highlights) VALUES (?1, ?2, ?3, 1, ?4) "                              \
+                  "ON CONFLICT(user_id, room_id, thread_id) DO UPDATE SET "              \
+                  "notifications = notifications + 1, highlights = highlights + ?4")     \
+    X(UNREAD_OWN, "INSERT INTO unread_threads(user_id, room_id, thread_id, own_upto) "   \
+                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id, room_id, thread_id) "    \
+                  "DO UPDATE SET notifications = 0, highlights = 0, "                    \
+                  "own_upto = max(own_upto, ?4)")                                        \
+    X(UNREAD_ZERO, "UPDATE unread_threads SET notifications = 0, highlights = 0 "        \
+                   "WHERE user_id = ?1 AND room_id = ?2")                                \
+    X(UNREAD_SET, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
+                  "highlights) VALUES (?1, ?2, ?3, ?4, ?5) "                             \
+                  "ON CONFLICT(user_id, room_id, thread_id) DO UPDATE SET "              \
+                  "notifications = ?4, highlights = ?5")                                 \
+    X(UNREAD_MARKS, "SELECT t.thread_id, max(t.own_upto, coalesce((SELECT max(r.event_stream) " \
+                    "FROM receipts r WHERE r.room_id = t.room_id AND r.user_id = t.user_id " \
+                    "AND r.thread_id = t.thread_id AND r.type IN ('m.read', 'm.read.private')), 0)) " \
+                    "FROM unread_threads t WHERE t.user_id = ?1 AND t.room_id = ?2 "     \
+                    "UNION ALL SELECT r.thread_id, max(r.event_stream) FROM receipts r " \
+                    "WHERE r.room_id = ?2 AND r.user_id = ?1 AND r.thread_id <> '' "     \
+                    "AND r.type IN ('m.read', 'm.read.private') GROUP BY r.thread_id")   \
+    X(UNREAD_GET, "SELECT thread_id, notifications, highlights FROM unread_threads "     \
+                  "WHERE user_id = ?1 AND room_id = ?2 ORDER BY thread_id")              \
+    X(UNREAD_ROOM_GET, "SELECT stale FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2") \
+    X(UNREAD_ROOM_JUDGED, "INSERT INTO unread_rooms(user_id, room_id, stale) VALUES (?1, ?2, 0) " \
+                          "ON CONFLICT(user_id, room_id) DO UPDATE SET stale = 0")       \
+    X(UNREAD_STALE_USER, "UPDATE unread_rooms SET stale = 1 WHERE user_id = ?1")         \
+    X(UNREAD_STALE_ROOM, "UPDATE unread_rooms SET stale = 1 WHERE room_id = ?1")         \
+    X(UNREAD_STALE_MEMBER, "UPDATE unread_rooms SET stale = 1 WHERE user_id = ?2 AND room_id = ?1") \
+    X(UNREAD_STALE_COUNT_RULES, "UPDATE unread_rooms SET stale = 1 WHERE room_id = ?1 "  \
+                                "AND user_id IN (SELECT user_id FROM push_rules "        \
+                                "WHERE conditions LIKE '%room_member_count%')")          \
     /* account_data.c */                                                                 \
     X(ACCOUNT_DATA_PUT, "INSERT INTO account_data(user_id, room_id, type, content, stream) " \
                         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, room_id, type) " \

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "api/push_eval.h"
+#include "room/push_eval.h"
 #include "util/glob.h"
 
 static void test_glob_matches_whole_value_case_insensitively(void **state) {

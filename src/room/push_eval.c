@@ -8,7 +8,7 @@
  * .m.rule.roomnotif, as in spec v1.7 to v1.16): they apply only to events
  * without m.mentions, which is how clients that predate m.mentions still
  * get highlights. */
-#include "api/push_eval.h"
+#include "room/push_eval.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -348,13 +348,20 @@ const char *ht_push_event_thread(json_t *content) {
     return type && root && strcmp(type, "m.thread") == 0 ? root : "main";
 }
 
-ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id) {
-    ht_push_room room = {.budget = &env->match_budget};
-    json_t *me = ht_room_state_content(env, room_id, "m.room.member", user_id);
-    room.display_name = ht_json_str(me, "displayname");
-    room.member_count = ht_store_members_count(env->store, room_id, "join");
+ht_push_room ht_push_room_shared(ht_env *env, const char *room_id, int64_t member_count) {
+    ht_push_room room = {.budget = &env->match_budget, .member_count = member_count};
     room.power_levels = ht_room_state_content(env, room_id, "m.room.power_levels", "");
     ht_room_row row;
     if (ht_store_room_get(env->store, env->arena, room_id, &row)) room.creator = row.creator;
+    return room;
+}
+
+const char *ht_push_display_name(ht_env *env, const char *room_id, const char *user_id) {
+    return ht_json_str(ht_room_state_content(env, room_id, "m.room.member", user_id), "displayname");
+}
+
+ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id) {
+    ht_push_room room = ht_push_room_shared(env, room_id, ht_store_members_count(env->store, room_id, "join"));
+    room.display_name = ht_push_display_name(env, room_id, user_id);
     return room;
 }

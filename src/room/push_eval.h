@@ -2,9 +2,11 @@
  * ruleset, and deciding what a rule set says about one event.
  *
  * Nothing is pushed anywhere (pushers are stored, not called); the rules
- * decide the notification and highlight counts /sync reports. */
-#ifndef HT_API_PUSH_EVAL_H
-#define HT_API_PUSH_EVAL_H
+ * decide the notification and highlight counts /sync reports. It lives
+ * in the rooms engine because events are judged when they join the
+ * timeline (push_actions.c); the API layer reads and edits rules with it. */
+#ifndef HT_ROOM_PUSH_EVAL_H
+#define HT_ROOM_PUSH_EVAL_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -45,6 +47,10 @@ typedef struct ht_push_result {
 
 /* What the rules of user_id need to know about a room. */
 ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id);
+/* The same without the owner's name (display_name NULL), for judging one
+ * event for many members; and the name, member by member. */
+ht_push_room ht_push_room_shared(ht_env *env, const char *room_id, int64_t member_count);
+const char *ht_push_display_name(ht_env *env, const char *room_id, const char *user_id);
 
 /* Applies the ruleset to an event given as {type, sender, room_id,
  * state_key?, content}. */
