@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "api/auth.h"
 #include "core/core.h"
 #include "core/login_limit.h"
@@ -121,6 +123,7 @@ void ht_core_close(ht_core *core) {
     free(core->server_name);
     free(core->public_base_url);
     ht_signing_key_wipe(&core->signing_key);
+    json_decref(core->env.push_defaults);
     free(core);
 }
 

@@ -24,6 +24,7 @@ typedef struct ht_env {
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;
     const ht_signing_key *signing_key; /* this server's: signs its events and requests */
+    struct json_t *push_defaults; /* the shared default push ruleset, built once (room/push_eval.c) */
 } ht_env;
 
 #endif

@@ -39,16 +39,33 @@ static json_t *event_for_rules(ht_arena *arena, const char *type, const char *se
     return ht_json_keep(arena, event);
 }
 
+/* The text of a rule's actions, dumped once per rule and event: members
+ * who share the default ruleset share its actions. */
+typedef struct dumped {
+    json_t *actions;
+    const char *text;
+} dumped;
+
+static const char *actions_text(ht_env *env, dumped *last, json_t *actions) {
+    if (last->actions != actions || !last->text) *last = (dumped){actions, ht_json_dump(env->arena, actions)};
+    return last->text;
+}
+
 /* Judges one event for one member and keeps what notifies. A judgment
  * the request's matching budget could not pay for is not trusted: the
  * member's counts there are judged again on their next read. */
 static bool judge(ht_env *env, json_t *ruleset, const ht_push_room *room, json_t *event, const char *room_id,
-                  const char *user_id, int64_t stream, const char *thread_id) {
+                  const char *user_id, int64_t stream, const char *thread_id, dumped *last) {
     ht_push_result r = ht_push_evaluate(ruleset, room, event);
     if (ht_budget_spent(room->budget) && !ht_store_unread_stale_member(env->store, room_id, user_id)) return false;
     if (!r.notify) return true;
     return ht_store_push_action_put(env->store, room_id, user_id, stream, thread_id, r.highlight,
-                                    ht_json_dump(env->arena, r.actions));
+                                    actions_text(env, last, r.actions));
+}
+
+static const char *localpart_of(ht_arena *arena, const char *user_id) {
+    const char *colon = strchr(user_id, ':');
+    return ht_arena_strndup(arena, user_id + 1, colon ? (size_t)(colon - user_id - 1) : strlen(user_id + 1));
 }
 
 ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
@@ -57,16 +74,21 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     if (is_local(env, pdu->sender) &&
         !ht_store_unread_own_event(env->store, pdu->room_id, pdu->sender, thread_id, stream))
         return failed;
-    const char **members;
+    ht_member_push *members;
     size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, &members);
     json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
     ht_push_room room = ht_push_room_shared(env, pdu->room_id, (int64_t)n);
+    json_t *defaults = ht_push_default_ruleset(env);
+    dumped last = {0};
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(members[i], pdu->sender) == 0 || !is_local(env, members[i])) continue;
-        json_t *ruleset = ht_push_ruleset(env, members[i]);
-        room.display_name = ht_push_display_name(env, pdu->room_id, members[i]);
-        bool ok = judge(env, ruleset, &room, event, pdu->room_id, members[i], stream, thread_id);
-        json_decref(ruleset);
+        const ht_member_push *m = &members[i];
+        if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
+        json_t *own = m->own_rules ? ht_push_ruleset(env, m->user_id) : NULL;
+        room.display_name = m->display_name;
+        room.owner = own ? NULL : m->user_id;
+        room.owner_localpart = own ? NULL : localpart_of(env->arena, m->user_id);
+        bool ok = judge(env, own ? own : defaults, &room, event, pdu->room_id, m->user_id, stream, thread_id, &last);
+        json_decref(own);
         if (!ok) return failed;
     }
     return ht_store_failed(env->store) ? failed : (ht_error){0};
@@ -106,6 +128,7 @@ static bool rejudge(ht_env *env, const char *room_id, const char *user_id, json_
     if (!ht_store_push_actions_clear(store, room_id, user_id, from)) return false;
     if (!*ruleset) *ruleset = ht_json_keep(env->arena, ht_push_ruleset(env, user_id));
     ht_push_room room = ht_push_room_of(env, room_id, user_id);
+    dumped last = {0};
     for (size_t i = n; i-- > 0;) { /* oldest first */
         const ht_event_row *ev = &events[i];
         json_t *content = ht_room_event_content(env->arena, ev);
@@ -116,7 +139,7 @@ static bool rejudge(ht_env *env, const char *room_id, const char *user_id, json_
                                     : judge(env, *ruleset, &room,
                                             event_for_rules(env->arena, ev->type, ev->sender, ev->room_id,
                                                             ev->state_key, content),
-                                            room_id, user_id, ev->stream, thread_id);
+                                            room_id, user_id, ev->stream, thread_id, &last);
         if (!ok) return false;
     }
     if (!ht_store_unread_recount(store, env->arena, room_id, user_id)) return false;

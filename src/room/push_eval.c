@@ -157,6 +157,19 @@ static json_t *user_rule(const ht_push_rule_row *row) {
     return r;
 }
 
+/* The default ruleset of a user who changed nothing, with placeholders for
+ * the owner, kept for the life of the env: judging an event for every
+ * member of a room then builds no ruleset per member. */
+static const char owner_placeholder[] = "@\x01:\x01", localpart_placeholder[] = "\x01";
+
+json_t *ht_push_default_ruleset(ht_env *env) {
+    if (!env->push_defaults)
+        env->push_defaults = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(owner_placeholder),
+                                       "content", default_content(owner_placeholder), "room", "sender", "underride",
+                                       default_underride());
+    return env->push_defaults;
+}
+
 json_t *ht_push_ruleset(ht_env *env, const char *user_id) {
     json_t *defaults = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(user_id), "content",
                                  default_content(user_id), "room", "sender", "underride", default_underride());
@@ -237,12 +250,20 @@ static bool member_count_is(const char *is, int64_t count) {
     return false;
 }
 
+/* With the shared default ruleset, its placeholders stand for the owner. */
+static const char *owner_value(const ht_push_room *room, const char *text) {
+    if (!room->owner || !text) return text;
+    if (strcmp(text, owner_placeholder) == 0) return room->owner;
+    if (strcmp(text, localpart_placeholder) == 0) return room->owner_localpart;
+    return text;
+}
+
 static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) {
     const char *kind = ht_json_str(c, "kind");
     const char *key = ht_json_str(c, "key");
     if (!kind) return false;
     if (strcmp(kind, "event_match") == 0) {
-        const char *pattern = ht_json_str(c, "pattern");
+        const char *pattern = owner_value(room, ht_json_str(c, "pattern"));
         const char *value = key ? json_string_value(lookup(event, key)) : NULL;
         return pattern_usable(pattern) && value &&
                ht_glob_push(pattern, value, strcmp(key, "content.body") == 0, false, room->budget);
@@ -256,10 +277,12 @@ static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) 
         json_t *want = json_object_get(c, "value");
         json_t *have = key ? lookup(event, key) : NULL;
         if (!ht_budget_take(room->budget, (int64_t)json_array_size(have))) return false;
+        const char *owner = json_is_string(want) ? owner_value(room, json_string_value(want)) : NULL;
         size_t i;
         json_t *item;
         json_array_foreach(have, i, item) {
-            if (want && scalar(item) && json_equal(want, item)) return true;
+            if (owner && json_is_string(item) && strcmp(owner, json_string_value(item)) == 0) return true;
+            if (!owner && want && scalar(item) && json_equal(want, item)) return true;
         }
         return false;
     }
@@ -291,7 +314,7 @@ static bool rule_matches(const char *kind, json_t *r, const ht_push_room *room, 
     if (strcmp(kind, "room") == 0) return strcmp(rule_id, ht_json_str(event, "room_id")) == 0;
     if (strcmp(kind, "sender") == 0) return strcmp(rule_id, ht_json_str(event, "sender")) == 0;
     if (strcmp(kind, "content") == 0) {
-        const char *pattern = ht_json_str(r, "pattern");
+        const char *pattern = owner_value(room, ht_json_str(r, "pattern"));
         const char *body = json_string_value(lookup(event, "content.body"));
         return pattern_usable(pattern) && body && ht_glob_push(pattern, body, true, false, room->budget);
     }

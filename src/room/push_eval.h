@@ -30,6 +30,11 @@ bool ht_push_kind_valid(const char *kind);
  * New reference. */
 json_t *ht_push_ruleset(ht_env *env, const char *user_id);
 
+/* The ruleset of every user who changed no rule (ht_store_push_rules_changed
+ * says who did), for any owner: borrowed, kept in env until it closes.
+ * Judge with it by setting the ht_push_room's owner. */
+json_t *ht_push_default_ruleset(ht_env *env);
+
 /* What the rules need to know about the room of an event. */
 typedef struct ht_push_room {
     const char *display_name; /* the rules' owner's name in the room, or NULL */
@@ -37,6 +42,9 @@ typedef struct ht_push_room {
     json_t *power_levels;     /* m.room.power_levels content, or NULL */
     const char *creator;
     int64_t *budget;          /* matching steps left in this request (util/glob.h); NULL: unbounded */
+    /* Judging with ht_push_default_ruleset: the owner and their localpart,
+     * which its placeholders stand for. NULL with anyone's own ruleset. */
+    const char *owner, *owner_localpart;
 } ht_push_room;
 
 typedef struct ht_push_result {

@@ -431,8 +431,14 @@
                   "AND user_id = ?2 AND type IN ('m.read', 'm.read.private') "           \
                   "GROUP BY thread_id ORDER BY thread_id")                               \
     /* unread.c */                                                                       \
-    X(MEMBERS_JOINED, "SELECT user_id FROM memberships WHERE room_id = ?1 "              \
-                      "AND membership = 'join' ORDER BY user_id")                        \
+    X(MEMBERS_JOINED, "SELECT m.user_id, CASE json_type(e.json, '$.content.displayname') " \
+                      "WHEN 'text' THEN json_extract(e.json, '$.content.displayname') END, " \
+                      "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
+                      "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
+                      "FROM memberships m LEFT JOIN room_state s ON s.room_id = m.room_id " \
+                      "AND s.type = 'm.room.member' AND s.state_key = m.user_id "        \
+                      "LEFT JOIN events e ON e.stream = s.stream "                       \
+                      "WHERE m.room_id = ?1 AND m.membership = 'join' ORDER BY m.user_id") \
     X(READ_FLOOR, "SELECT max(coalesce((SELECT stream FROM memberships WHERE room_id = ?1 " \
                   "AND user_id = ?2), 0), coalesce((SELECT max(event_stream) FROM receipts " \
                   "WHERE room_id = ?1 AND user_id = ?2 AND thread_id = '' "               \

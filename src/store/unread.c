@@ -9,10 +9,17 @@
 
 #include "store/db.h"
 
-size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, const char ***out) {
+size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_JOINED);
     ht_db_bind_text(s, 1, room_id);
-    return ht_db_text_list(store, arena, s, out);
+    size_t n = 0, cap = 0;
+    ht_member_push *list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = (ht_member_push){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1), ht_db_col_int(s, 2) != 0};
+    }
+    *out = list;
+    return n;
 }
 
 int64_t ht_store_read_floor(ht_store *store, const char *room_id, const char *user_id) {

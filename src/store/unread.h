@@ -31,8 +31,16 @@ typedef struct ht_unread_row {
  * state that have changed since), or never judged? */
 typedef enum ht_unread_state { HT_UNREAD_UNJUDGED, HT_UNREAD_JUDGED, HT_UNREAD_STALE } ht_unread_state;
 
-/* The local members joined to a room (user ids, in the arena). */
-size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, const char ***out);
+/* The members joined to a room, with what judging an event for each needs:
+ * their display name there (NULL if none) and whether they changed any
+ * push rule (else the shared default ruleset is theirs). */
+typedef struct ht_member_push {
+    const char *user_id;
+    const char *display_name;
+    bool own_rules;
+} ht_member_push;
+
+size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out);
 
 /* Everything at or below this position is read: the member's join (their
  * membership's position) or their latest unthreaded receipt. */
