@@ -25,6 +25,9 @@
 
 enum { MAX_REJUDGE = 1000 };
 
+/* Stands for the owner where no rule naming one can apply: matches no one. */
+static const char no_owner[] = "@\x02:\x02";
+
 static bool is_local(ht_env *env, const char *user_id) {
     const char *server = ht_id_server(user_id);
     return server && strcmp(server, env->server_name) == 0;
@@ -51,16 +54,21 @@ static const char *actions_text(ht_env *env, dumped *last, json_t *actions) {
     return last->text;
 }
 
-/* Judges one event for one member and keeps what notifies. A judgment
- * the request's matching budget could not pay for is not trusted: the
- * member's counts there are judged again on their next read. */
-static bool judge(ht_env *env, json_t *ruleset, const ht_push_room *room, json_t *event, const char *room_id,
-                  const char *user_id, int64_t stream, const char *thread_id, dumped *last) {
-    ht_push_result r = ht_push_evaluate(ruleset, room, event);
-    if (ht_budget_spent(room->budget) && !ht_store_unread_stale_member(env->store, room_id, user_id)) return false;
+/* Keeps one member's judgment of an event if it notifies. A judgment the
+ * request's matching budget could not pay for is not trusted: the member's
+ * counts there are judged again on their next read. */
+static bool keep(ht_env *env, ht_push_result r, const char *room_id, const char *user_id, int64_t stream,
+                 const char *thread_id, dumped *last) {
+    if (ht_budget_spent(&env->match_budget) && !ht_store_unread_stale_member(env->store, room_id, user_id))
+        return false;
     if (!r.notify) return true;
     return ht_store_push_action_put(env->store, room_id, user_id, stream, thread_id, r.highlight,
                                     actions_text(env, last, r.actions));
+}
+
+static bool judge(ht_env *env, json_t *ruleset, const ht_push_room *room, json_t *event, const char *room_id,
+                  const char *user_id, int64_t stream, const char *thread_id, dumped *last) {
+    return keep(env, ht_push_evaluate(ruleset, room, event), room_id, user_id, stream, thread_id, last);
 }
 
 static const char *localpart_of(ht_arena *arena, const char *user_id) {
@@ -74,21 +82,42 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     if (is_local(env, pdu->sender) &&
         !ht_store_unread_own_event(env->store, pdu->room_id, pdu->sender, thread_id, stream))
         return failed;
-    ht_member_push *members;
-    size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, &members);
     json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
+    /* Most events (no body, no mentions, no invite: state, reactions,
+     * encrypted messages) are judged alike for every member who kept the
+     * default rules: once, and without their names. */
+    bool per_owner = ht_push_default_depends_on_owner(event);
+    ht_member_push *members;
+    size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, per_owner, &members);
     ht_push_room room = ht_push_room_shared(env, pdu->room_id, (int64_t)n);
     json_t *defaults = ht_push_default_ruleset(env);
+    ht_push_result alike;
+    bool judged_alike = false;
     dumped last = {0};
     for (size_t i = 0; i < n; i++) {
         const ht_member_push *m = &members[i];
         if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
-        json_t *own = m->own_rules ? ht_push_ruleset(env, m->user_id) : NULL;
-        room.display_name = m->display_name;
-        room.owner = own ? NULL : m->user_id;
-        room.owner_localpart = own ? NULL : localpart_of(env->arena, m->user_id);
-        bool ok = judge(env, own ? own : defaults, &room, event, pdu->room_id, m->user_id, stream, thread_id, &last);
-        json_decref(own);
+        bool ok;
+        if (m->own_rules) {
+            json_t *own = ht_push_ruleset(env, m->user_id);
+            ht_push_room theirs = room;
+            theirs.display_name = m->display_name; /* NULL without a body: no rule reads it then */
+            theirs.owner = theirs.owner_localpart = NULL;
+            ok = judge(env, own, &theirs, event, pdu->room_id, m->user_id, stream, thread_id, &last);
+            json_decref(own);
+        } else if (per_owner) {
+            room.display_name = m->display_name;
+            room.owner = m->user_id;
+            room.owner_localpart = localpart_of(env->arena, m->user_id);
+            ok = judge(env, defaults, &room, event, pdu->room_id, m->user_id, stream, thread_id, &last);
+        } else {
+            if (!judged_alike) {
+                room.owner = room.owner_localpart = no_owner; /* no rule that names one applies */
+                alike = ht_push_evaluate(defaults, &room, event);
+                judged_alike = true;
+            }
+            ok = keep(env, alike, pdu->room_id, m->user_id, stream, thread_id, &last);
+        }
         if (!ok) return failed;
     }
     return ht_store_failed(env->store) ? failed : (ht_error){0};

@@ -170,6 +170,14 @@ json_t *ht_push_default_ruleset(ht_env *env) {
     return env->push_defaults;
 }
 
+bool ht_push_default_depends_on_owner(json_t *event) {
+    json_t *content = json_object_get(event, "content");
+    if (json_is_string(json_object_get(content, "body"))) return true; /* names, localparts */
+    if (json_is_array(json_object_get(json_object_get(content, "m.mentions"), "user_ids"))) return true;
+    const char *type = ht_json_str(event, "type"), *membership = ht_json_str(content, "membership");
+    return type && membership && strcmp(type, "m.room.member") == 0 && strcmp(membership, "invite") == 0;
+}
+
 json_t *ht_push_ruleset(ht_env *env, const char *user_id) {
     json_t *defaults = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(user_id), "content",
                                  default_content(user_id), "room", "sender", "underride", default_underride());

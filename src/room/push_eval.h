@@ -35,6 +35,13 @@ json_t *ht_push_ruleset(ht_env *env, const char *user_id);
  * Judge with it by setting the ht_push_room's owner. */
 json_t *ht_push_default_ruleset(ht_env *env);
 
+/* Could the default ruleset judge this event ({type, content...})
+ * differently for two owners in the same room? Only through the rules that
+ * name the owner: an invite's state key, m.mentions.user_ids, the body
+ * (display name, localpart). When it could not, one judgment serves every
+ * member who changed no rule. */
+bool ht_push_default_depends_on_owner(json_t *event);
+
 /* What the rules need to know about the room of an event. */
 typedef struct ht_push_room {
     const char *display_name; /* the rules' owner's name in the room, or NULL */

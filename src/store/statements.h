@@ -439,6 +439,11 @@
                       "AND s.type = 'm.room.member' AND s.state_key = m.user_id "        \
                       "LEFT JOIN events e ON e.stream = s.stream "                       \
                       "WHERE m.room_id = ?1 AND m.membership = 'join' ORDER BY m.user_id") \
+    X(MEMBERS_JOINED_NO_NAMES, "SELECT m.user_id, NULL, "                                \
+                      "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
+                      "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
+                      "FROM memberships m WHERE m.room_id = ?1 AND m.membership = 'join' " \
+                      "ORDER BY m.user_id")                                              \
     X(READ_FLOOR, "SELECT max(coalesce((SELECT stream FROM memberships WHERE room_id = ?1 " \
                   "AND user_id = ?2), 0), coalesce((SELECT max(event_stream) FROM receipts " \
                   "WHERE room_id = ?1 AND user_id = ?2 AND thread_id = '' "               \

@@ -9,8 +9,9 @@
 
 #include "store/db.h"
 
-size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_JOINED);
+size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, bool with_names,
+                               ht_member_push **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, with_names ? HT_STMT_MEMBERS_JOINED : HT_STMT_MEMBERS_JOINED_NO_NAMES);
     ht_db_bind_text(s, 1, room_id);
     size_t n = 0, cap = 0;
     ht_member_push *list = NULL;

@@ -40,7 +40,8 @@ typedef struct ht_member_push {
     bool own_rules;
 } ht_member_push;
 
-size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out);
+size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, bool with_names,
+                               ht_member_push **out);
 
 /* Everything at or below this position is read: the member's join (their
  * membership's position) or their latest unthreaded receipt. */

@@ -183,8 +183,20 @@ static void test_shared_defaults_judge_as_the_owners_own_ruleset(void **state) {
             assert_int_equal(a.notify, b.notify);
             assert_int_equal(a.highlight, b.highlight);
             assert_true(a.actions == b.actions || json_equal(a.actions, b.actions));
+            /* Where no rule naming the owner can apply, anyone's answer
+             * (here: no one's, with no name) is the owner's. */
+            if (ht_push_default_depends_on_owner(all[i])) continue;
+            ht_push_room nobody = theirs;
+            nobody.owner = nobody.owner_localpart = "@\x02:\x02";
+            nobody.display_name = NULL;
+            ht_push_result c = ht_push_evaluate(shared, &nobody, all[i]);
+            assert_int_equal(a.notify, c.notify);
+            assert_int_equal(a.highlight, c.highlight);
         }
     }
+    size_t alike = 0;
+    for (size_t i = 0; i < n; i++) alike += !ht_push_default_depends_on_owner(all[i]);
+    assert_int_equal(alike, 3); /* the reaction, the call, the encrypted message */
     /* Not everything is the same: the cases above tell people apart. */
     ht_push_room room = {.display_name = "Ann Smith", .member_count = 3, .power_levels = power};
     assert_true(ht_push_evaluate(own, &room, all[1]).highlight);
