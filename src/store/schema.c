@@ -454,7 +454,8 @@ static const char *const migrations[] = {
     "  highlight INTEGER NOT NULL,"
     "  actions TEXT NOT NULL,"
     "  PRIMARY KEY (user_id, room_id, stream)) STRICT, WITHOUT ROWID;"
-    "CREATE INDEX event_push_actions_stream ON event_push_actions(stream);"
+    /* Keyed by room first: one event moves the counts of many members of
+     * one room, and their rows then share a page or two of the table. */
     "CREATE TABLE unread_threads ("
     "  user_id TEXT NOT NULL,"
     "  room_id TEXT NOT NULL,"
@@ -462,7 +463,7 @@ static const char *const migrations[] = {
     "  notifications INTEGER NOT NULL DEFAULT 0,"
     "  highlights INTEGER NOT NULL DEFAULT 0,"
     "  own_upto INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (user_id, room_id, thread_id)) STRICT, WITHOUT ROWID;"
+    "  PRIMARY KEY (room_id, user_id, thread_id)) STRICT, WITHOUT ROWID;"
     "CREATE TABLE unread_rooms ("
     "  user_id TEXT NOT NULL,"
     "  room_id TEXT NOT NULL,"

@@ -457,21 +457,22 @@
                           "AND room_id = ?2 AND stream > ?3")                            \
     X(PUSH_ACTIONS_AFTER, "SELECT thread_id, stream, highlight FROM event_push_actions " \
                           "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3")         \
-    X(PUSH_ACTIONS_OF_EVENT, "DELETE FROM event_push_actions WHERE stream = ?1 "         \
-                             "RETURNING user_id, room_id")                               \
+    X(PUSH_ACTIONS_OF_EVENT, "DELETE FROM event_push_actions WHERE room_id = ?1 "        \
+                             "AND stream = ?2 AND user_id IN (SELECT user_id FROM memberships " \
+                             "WHERE room_id = ?1 AND membership = 'join') RETURNING user_id") \
     X(UNREAD_ADD, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
                   "highlights) VALUES (?1, ?2, ?3, 1, ?4) "                              \
-                  "ON CONFLICT(user_id, room_id, thread_id) DO UPDATE SET "              \
+                  "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
                   "notifications = notifications + 1, highlights = highlights + ?4")     \
     X(UNREAD_OWN, "INSERT INTO unread_threads(user_id, room_id, thread_id, own_upto) "   \
-                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(user_id, room_id, thread_id) "    \
+                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(room_id, user_id, thread_id) "    \
                   "DO UPDATE SET notifications = 0, highlights = 0, "                    \
                   "own_upto = max(own_upto, ?4)")                                        \
     X(UNREAD_ZERO, "UPDATE unread_threads SET notifications = 0, highlights = 0 "        \
                    "WHERE user_id = ?1 AND room_id = ?2")                                \
     X(UNREAD_SET, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
                   "highlights) VALUES (?1, ?2, ?3, ?4, ?5) "                             \
-                  "ON CONFLICT(user_id, room_id, thread_id) DO UPDATE SET "              \
+                  "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
                   "notifications = ?4, highlights = ?5")                                 \
     X(UNREAD_MARKS, "SELECT t.thread_id, max(t.own_upto, coalesce((SELECT max(r.event_stream) " \
                     "FROM receipts r WHERE r.room_id = t.room_id AND r.user_id = t.user_id " \

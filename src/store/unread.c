@@ -65,21 +65,20 @@ bool ht_store_push_actions_clear(ht_store *store, const char *room_id, const cha
     return ht_db_exec(store, s);
 }
 
-bool ht_store_push_actions_redacted(ht_store *store, ht_arena *arena, int64_t stream) {
+bool ht_store_push_actions_redacted(ht_store *store, ht_arena *arena, const char *room_id, int64_t stream) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PUSH_ACTIONS_OF_EVENT);
-    ht_db_bind_int(s, 1, stream);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_int(s, 2, stream);
     size_t n = 0, cap = 0;
-    const char **members = NULL; /* user, room, user, room... */
+    const char **members = NULL;
     while (ht_db_row(store, s)) {
         members = ht_arena_push(arena, members, sizeof *members, n, &cap);
         members[n++] = ht_db_col_dup(arena, s, 0);
-        members = ht_arena_push(arena, members, sizeof *members, n, &cap);
-        members[n++] = ht_db_col_dup(arena, s, 1);
     }
     sqlite3_reset(s);
     if (ht_store_failed(store)) return false;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        if (!ht_store_unread_recount(store, arena, members[i + 1], members[i])) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!ht_store_unread_recount(store, arena, room_id, members[i])) return false;
     return true;
 }
 

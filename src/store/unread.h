@@ -57,9 +57,10 @@ bool ht_store_unread_own_event(ht_store *store, const char *room_id, const char 
 /* Forgets user_id's push actions in the room after `after` (before they are
  * judged again). */
 bool ht_store_push_actions_clear(ht_store *store, const char *room_id, const char *user_id, int64_t after);
-/* The event at `stream` was redacted: it notifies no one any more, and the
- * counts it was in are counted again. */
-bool ht_store_push_actions_redacted(ht_store *store, ht_arena *arena, int64_t stream);
+/* The event at `stream` was redacted: it notifies none of the room's
+ * members any more, and the counts it was in are counted again. (Someone
+ * who left keeps its row; their counts start again from their next join.) */
+bool ht_store_push_actions_redacted(ht_store *store, ht_arena *arena, const char *room_id, int64_t stream);
 
 /* Counts user_id's kept push actions in the room again, from their read
  * marks: after a receipt moves them, after a redaction, after judging. */
