@@ -39,7 +39,7 @@ static bool set_receipt(ht_ctx *ctx, const char *room_id, const char *type, cons
         return true;
     ht_receipt_row row = {ctx->auth.user_id, type, thread_id, ev->event_id, ev->stream, ctx->now_ms,
                           (int64_t)ht_store_stream_advance(store)};
-    return ht_store_receipt_set(store, ctx->arena, room_id, &row);
+    return ht_store_receipt_set(store, room_id, &row);
 }
 
 static bool set_fully_read(ht_ctx *ctx, const char *room_id, const ht_event_row *ev) {

@@ -189,7 +189,7 @@ ht_error ht_room_redact_target(ht_env *env, const ht_room_version *version, cons
     size_t size;
     char *text = redacted ? ht_canonical_json(redacted, &size, &cerr) : NULL;
     bool ok = text && ht_store_event_redact(env->store, target.stream, text, redaction_id) &&
-              ht_store_push_actions_redacted(env->store, env->arena, target.room_id, target.stream);
+              ht_store_unread_stale_room(env->store, target.room_id);
     free(text);
     return ok ? (ht_error){0} : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be stored."};
 }

@@ -1,16 +1,18 @@
 /* push_actions.c -- push actions decided when an event joins the timeline,
  * and unread counts that cost a /sync the same whatever the backlog.
  *
- * The design decision: a judgment is made with the member's rules and the
- * room's state as they are when the event arrives, and kept. What it
- * depended on besides the event -- the member's rules, their name in the
- * room, the power levels, the member count where a rule looks at it --
- * marks the member's counts in the room stale when it changes (at the
- * change, not on every read), and the next read judges the unread events
- * again with what holds now: so the counts a sync reads are always what
- * judging afresh would give. Judging again looks at most at the newest
- * MAX_REJUDGE unread events; older ones keep the judgment they got when
- * they arrived. */
+ * The design decision: each member's judgment of an event is made once,
+ * with their rules and the room's state as they are when it arrives, and
+ * only moves their count (store/unread.h): nothing is kept per member and
+ * event, so a send into a large room writes a few pages. Whatever an
+ * addition cannot mend -- a receipt that moves their marks, a redaction,
+ * their rules, their name in the room, the power levels, the member count
+ * where a rule looks at it -- marks the member's counts in the room stale
+ * (at the change, not on every read), and their next read judges their
+ * unread events again with what holds now: so the counts a sync reads are
+ * what judging afresh would give. Judging again looks at the newest
+ * MAX_REJUDGE unread events: a backlog beyond that is counted up to it
+ * once a receipt or a change has made the count stale. */
 #include "room/push_actions.h"
 
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "room/push_eval.h"
 #include "room/room.h"
 #include "store/meta.h"
+#include "store/receipts.h"
 #include "store/rooms.h"
 #include "util/glob.h"
 #include "util/json.h"
@@ -36,39 +39,24 @@ static bool is_local(ht_env *env, const char *user_id) {
 /* The event as the rules read it. */
 static json_t *event_for_rules(ht_arena *arena, const char *type, const char *sender, const char *room_id,
                                const char *state_key, json_t *content) {
-    json_t *event = json_pack("{s:s, s:s, s:s, s:O}", "type", type, "sender", sender, "room_id", room_id, "content",
-                              content ? content : json_object());
+    json_t *event = json_pack("{s:s, s:s, s:s, s:o}", "type", type, "sender", sender, "room_id", room_id, "content",
+                              content ? json_incref(content) : json_object());
     if (state_key) json_object_set_new(event, "state_key", json_string(state_key));
     return ht_json_keep(arena, event);
-}
-
-/* The text of a rule's actions, dumped once per rule and event: members
- * who share the default ruleset share its actions. */
-typedef struct dumped {
-    json_t *actions;
-    const char *text;
-} dumped;
-
-static const char *actions_text(ht_env *env, dumped *last, json_t *actions) {
-    if (last->actions != actions || !last->text) *last = (dumped){actions, ht_json_dump(env->arena, actions)};
-    return last->text;
 }
 
 /* Keeps one member's judgment of an event if it notifies. A judgment the
  * request's matching budget could not pay for is not trusted: the member's
  * counts there are judged again on their next read. */
-static bool keep(ht_env *env, ht_push_result r, const char *room_id, const char *user_id, int64_t stream,
-                 const char *thread_id, dumped *last) {
+static bool keep(ht_env *env, ht_push_result r, const char *room_id, const char *user_id, const char *thread_id) {
     if (ht_budget_spent(&env->match_budget) && !ht_store_unread_stale_member(env->store, room_id, user_id))
         return false;
-    if (!r.notify) return true;
-    return ht_store_push_action_put(env->store, room_id, user_id, stream, thread_id, r.highlight,
-                                    actions_text(env, last, r.actions));
+    return !r.notify || ht_store_unread_add(env->store, room_id, user_id, thread_id, r.highlight);
 }
 
 static bool judge(ht_env *env, json_t *ruleset, const ht_push_room *room, json_t *event, const char *room_id,
-                  const char *user_id, int64_t stream, const char *thread_id, dumped *last) {
-    return keep(env, ht_push_evaluate(ruleset, room, event), room_id, user_id, stream, thread_id, last);
+                  const char *user_id, const char *thread_id) {
+    return keep(env, ht_push_evaluate(ruleset, room, event), room_id, user_id, thread_id);
 }
 
 static const char *localpart_of(ht_arena *arena, const char *user_id) {
@@ -93,7 +81,6 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     json_t *defaults = ht_push_default_ruleset(env);
     ht_push_result alike;
     bool judged_alike = false;
-    dumped last = {0};
     for (size_t i = 0; i < n; i++) {
         const ht_member_push *m = &members[i];
         if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
@@ -103,20 +90,20 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
             ht_push_room theirs = room;
             theirs.display_name = m->display_name; /* NULL without a body: no rule reads it then */
             theirs.owner = theirs.owner_localpart = NULL;
-            ok = judge(env, own, &theirs, event, pdu->room_id, m->user_id, stream, thread_id, &last);
+            ok = judge(env, own, &theirs, event, pdu->room_id, m->user_id, thread_id);
             json_decref(own);
         } else if (per_owner) {
             room.display_name = m->display_name;
             room.owner = m->user_id;
             room.owner_localpart = localpart_of(env->arena, m->user_id);
-            ok = judge(env, defaults, &room, event, pdu->room_id, m->user_id, stream, thread_id, &last);
+            ok = judge(env, defaults, &room, event, pdu->room_id, m->user_id, thread_id);
         } else {
             if (!judged_alike) {
                 room.owner = room.owner_localpart = no_owner; /* no rule that names one applies */
                 alike = ht_push_evaluate(defaults, &room, event);
                 judged_alike = true;
             }
-            ok = keep(env, alike, pdu->room_id, m->user_id, stream, thread_id, &last);
+            ok = keep(env, alike, pdu->room_id, m->user_id, thread_id);
         }
         if (!ok) return failed;
     }
@@ -141,37 +128,77 @@ bool ht_room_push_state_changed(ht_env *env, const char *room_id, const char *ty
     }
     if (!is_local(env, state_key)) return true;
     if (joined && !was_joined) /* nothing after a join is unread yet */
-        return ht_store_unread_recount(store, env->arena, room_id, state_key) &&
+        return ht_store_unread_set(store, room_id, state_key, NULL, 0) &&
                ht_store_unread_set_judged(store, room_id, state_key);
     return ht_store_unread_stale_member(store, room_id, state_key); /* their name may have changed */
 }
 
-/* Judges the member's newest unread events again with what holds now. */
+/* A count per thread while judging again. */
+typedef struct tally {
+    ht_unread_row *rows;
+    int64_t *marks; /* per thread: read up to here (its receipts, the member's own events) */
+    size_t count, cap;
+} tally;
+
+static size_t tally_of(ht_arena *arena, tally *t, const char *thread_id) {
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->rows[i].thread_id, thread_id) == 0) return i;
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        ht_unread_row *rows = ht_arena_alloc(arena, cap * sizeof *rows);
+        int64_t *marks = ht_arena_alloc(arena, cap * sizeof *marks);
+        if (t->count) {
+            memcpy(rows, t->rows, t->count * sizeof *rows);
+            memcpy(marks, t->marks, t->count * sizeof *marks);
+        }
+        t->rows = rows, t->marks = marks, t->cap = cap;
+    }
+    t->rows[t->count] = (ht_unread_row){.thread_id = ht_arena_strdup(arena, thread_id)};
+    t->marks[t->count] = 0;
+    return t->count++;
+}
+
+static void raise_mark(ht_arena *arena, tally *t, const char *thread_id, int64_t mark) {
+    size_t i = tally_of(arena, t, thread_id);
+    if (mark > t->marks[i]) t->marks[i] = mark;
+}
+
+/* Judges the member's newest unread events again with what holds now, and
+ * keeps the counts that gives. */
 static bool rejudge(ht_env *env, const char *room_id, const char *user_id, json_t **ruleset) {
     ht_store *store = env->store;
-    int64_t floor = ht_store_read_floor(store, room_id, user_id);
+    ht_arena *arena = env->arena;
+    tally t = {0};
+    ht_read_mark *receipts;
+    size_t n = ht_store_read_marks(store, arena, room_id, user_id, &receipts);
+    for (size_t i = 0; i < n; i++)
+        if (*receipts[i].thread_id) raise_mark(arena, &t, receipts[i].thread_id, receipts[i].event_stream);
+    ht_unread_row *own;
+    n = ht_store_unread_own_marks(store, arena, room_id, user_id, &own);
+    for (size_t i = 0; i < n; i++) raise_mark(arena, &t, own[i].thread_id, own[i].notifications);
+
     ht_event_row *events;
-    size_t n = ht_store_events_before(store, env->arena, room_id, (int64_t)ht_store_stream_position(store), floor,
-                                      MAX_REJUDGE, &events);
-    int64_t from = n == MAX_REJUDGE ? events[n - 1].stream - 1 : floor;
-    if (!ht_store_push_actions_clear(store, room_id, user_id, from)) return false;
-    if (!*ruleset) *ruleset = ht_json_keep(env->arena, ht_push_ruleset(env, user_id));
+    n = ht_store_events_before(store, arena, room_id, (int64_t)ht_store_stream_position(store),
+                               ht_store_read_floor(store, room_id, user_id), MAX_REJUDGE, &events);
+    if (!*ruleset) *ruleset = ht_json_keep(arena, ht_push_ruleset(env, user_id));
     ht_push_room room = ht_push_room_of(env, room_id, user_id);
-    dumped last = {0};
     for (size_t i = n; i-- > 0;) { /* oldest first */
         const ht_event_row *ev = &events[i];
-        json_t *content = ht_room_event_content(env->arena, ev);
-        const char *thread_id = ht_push_event_thread(content);
-        bool ok = strcmp(ev->sender, user_id) == 0
-                      ? ht_store_unread_own_event(store, room_id, user_id, thread_id, ev->stream)
-                  : ev->redacted_by ? true
-                                    : judge(env, *ruleset, &room,
-                                            event_for_rules(env->arena, ev->type, ev->sender, ev->room_id,
-                                                            ev->state_key, content),
-                                            room_id, user_id, ev->stream, thread_id, &last);
-        if (!ok) return false;
+        json_t *content = ht_room_event_content(arena, ev);
+        size_t k = tally_of(arena, &t, ht_push_event_thread(content));
+        if (strcmp(ev->sender, user_id) == 0) { /* reads the thread up to here */
+            t.rows[k].notifications = t.rows[k].highlights = 0;
+            if (!ht_store_unread_own_event(store, room_id, user_id, t.rows[k].thread_id, ev->stream)) return false;
+            continue;
+        }
+        if (ev->redacted_by || ev->stream <= t.marks[k]) continue;
+        json_t *event = event_for_rules(arena, ev->type, ev->sender, ev->room_id, ev->state_key, content);
+        ht_push_result r = ht_push_evaluate(*ruleset, &room, event);
+        t.rows[k].notifications += r.notify;
+        t.rows[k].highlights += r.notify && r.highlight;
     }
-    if (!ht_store_unread_recount(store, env->arena, room_id, user_id)) return false;
+    if (!ht_store_unread_set(store, room_id, user_id, t.rows, t.count)) return false;
+    /* Counts the matching budget could not pay for stay stale. */
     return ht_budget_spent(room.budget) || ht_store_unread_set_judged(store, room_id, user_id);
 }
 

@@ -22,7 +22,7 @@ bool ht_store_receipt_get(ht_store *store, ht_arena *arena, const char *room_id,
     return found;
 }
 
-bool ht_store_receipt_set(ht_store *store, ht_arena *arena, const char *room_id, const ht_receipt_row *row) {
+bool ht_store_receipt_set(ht_store *store, const char *room_id, const ht_receipt_row *row) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_RECEIPT_SET);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, row->user_id);
@@ -34,9 +34,10 @@ bool ht_store_receipt_set(ht_store *store, ht_arena *arena, const char *room_id,
     ht_db_bind_int(s, 8, row->stream);
     ht_db_touch(store, (uint64_t)row->stream, ht_wake_key(HT_WAKE_ROOM, room_id));
     if (!ht_db_exec(store, s)) return false;
-    /* A read receipt moves the reader's marks: their kept counts follow. */
+    /* A read receipt moves the reader's marks: their kept counts are
+     * counted again on their next read. */
     bool read = strcmp(row->type, "m.read") == 0 || strcmp(row->type, "m.read.private") == 0;
-    return !read || ht_store_unread_recount(store, arena, room_id, row->user_id);
+    return !read || ht_store_unread_stale_member(store, room_id, row->user_id);
 }
 
 size_t ht_store_receipts_since(ht_store *store, ht_arena *arena, const char *room_id, int64_t since,

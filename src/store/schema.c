@@ -437,28 +437,19 @@ static const char *const migrations[] = {
     /* 10: push actions decided once, when an event joins the timeline, and
      * unread counts kept as they change (store/unread.h), so that a /sync
      * reads counts instead of judging a user's unread backlog again.
-     * event_push_actions: for each local member an event notifies, what the
-     * member's rules said. unread_threads: per member, room and thread, the
-     * notifications and highlights after the member's read marks, and the
-     * member's own latest event there (which reads everything before it).
-     * unread_rooms: the counts of a member in a room are known (judged) or
-     * stale: their push rules, their name in the room, the power levels or
-     * the member count changed since, and the unread events are judged
+     * unread_threads: per room, member and thread, the notifications and
+     * highlights after the member's read marks, and the member's own latest
+     * event there (which reads everything before it). Keyed by room first:
+     * one event moves the counts of many members of one room, and their rows
+     * then share a page or two. unread_rooms: the counts of a member in a
+     * room are known (judged) or stale: a receipt moved their marks, an
+     * event was redacted, or their push rules, their name in the room, the
+     * power levels or the member count changed; stale counts are judged
      * again on the next read. A room with no row (every room, right after
      * this migration) is judged on its first read. */
-    "CREATE TABLE event_push_actions ("
-    "  user_id TEXT NOT NULL,"
-    "  room_id TEXT NOT NULL,"
-    "  stream INTEGER NOT NULL,"
-    "  thread_id TEXT NOT NULL,"
-    "  highlight INTEGER NOT NULL,"
-    "  actions TEXT NOT NULL,"
-    "  PRIMARY KEY (user_id, room_id, stream)) STRICT, WITHOUT ROWID;"
-    /* Keyed by room first: one event moves the counts of many members of
-     * one room, and their rows then share a page or two of the table. */
     "CREATE TABLE unread_threads ("
-    "  user_id TEXT NOT NULL,"
     "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
     "  thread_id TEXT NOT NULL,"
     "  notifications INTEGER NOT NULL DEFAULT 0,"
     "  highlights INTEGER NOT NULL DEFAULT 0,"

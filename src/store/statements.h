@@ -448,18 +448,6 @@
                   "AND user_id = ?2), 0), coalesce((SELECT max(event_stream) FROM receipts " \
                   "WHERE room_id = ?1 AND user_id = ?2 AND thread_id = '' "               \
                   "AND type IN ('m.read', 'm.read.private')), 0))")                     \
-    X(PUSH_ACTION_PUT, "INSERT INTO event_push_actions(user_id, room_id, stream, thread_id, " \
-                       "highlight, actions) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "            \
-                       "ON CONFLICT(user_id, room_id, stream) DO UPDATE SET "            \
-                       "thread_id = excluded.thread_id, highlight = excluded.highlight, " \
-                       "actions = excluded.actions")                                     \
-    X(PUSH_ACTIONS_CLEAR, "DELETE FROM event_push_actions WHERE user_id = ?1 "           \
-                          "AND room_id = ?2 AND stream > ?3")                            \
-    X(PUSH_ACTIONS_AFTER, "SELECT thread_id, stream, highlight FROM event_push_actions " \
-                          "WHERE user_id = ?1 AND room_id = ?2 AND stream > ?3")         \
-    X(PUSH_ACTIONS_OF_EVENT, "DELETE FROM event_push_actions WHERE room_id = ?1 "        \
-                             "AND stream = ?2 AND user_id IN (SELECT user_id FROM memberships " \
-                             "WHERE room_id = ?1 AND membership = 'join') RETURNING user_id") \
     X(UNREAD_ADD, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
                   "highlights) VALUES (?1, ?2, ?3, 1, ?4) "                              \
                   "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
@@ -474,13 +462,8 @@
                   "highlights) VALUES (?1, ?2, ?3, ?4, ?5) "                             \
                   "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
                   "notifications = ?4, highlights = ?5")                                 \
-    X(UNREAD_MARKS, "SELECT t.thread_id, max(t.own_upto, coalesce((SELECT max(r.event_stream) " \
-                    "FROM receipts r WHERE r.room_id = t.room_id AND r.user_id = t.user_id " \
-                    "AND r.thread_id = t.thread_id AND r.type IN ('m.read', 'm.read.private')), 0)) " \
-                    "FROM unread_threads t WHERE t.user_id = ?1 AND t.room_id = ?2 "     \
-                    "UNION ALL SELECT r.thread_id, max(r.event_stream) FROM receipts r " \
-                    "WHERE r.room_id = ?2 AND r.user_id = ?1 AND r.thread_id <> '' "     \
-                    "AND r.type IN ('m.read', 'm.read.private') GROUP BY r.thread_id")   \
+    X(UNREAD_OWN_MARKS, "SELECT thread_id, own_upto FROM unread_threads "              \
+                        "WHERE user_id = ?1 AND room_id = ?2 AND own_upto > 0")          \
     X(UNREAD_GET, "SELECT thread_id, notifications, highlights FROM unread_threads "     \
                   "WHERE user_id = ?1 AND room_id = ?2 ORDER BY thread_id")              \
     X(UNREAD_ROOM_GET, "SELECT stale FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2") \

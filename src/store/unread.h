@@ -1,12 +1,15 @@
-/* unread.h -- push actions and the unread counts kept from them.
+/* unread.h -- the unread counts kept from push actions.
  *
  * When an event joins a room's timeline, the rooms engine decides what each
- * local member's push rules say about it (room/push_actions.c) and stores
- * the actions of those it notifies here. The counts per member, room and
- * thread are kept beside them and moved as things happen: a notifying
- * event adds one, the member's own event zeroes its thread, a read receipt
- * (store/receipts.c) or a redaction counts the member's rows again. So a
- * /sync reads a handful of rows whatever the backlog.
+ * local member's push rules say about it (room/push_actions.c), and the
+ * counts per member, room and thread move here: a notifying event adds
+ * one, the member's own event zeroes its thread. What makes a count wrong
+ * in a way an addition cannot mend -- a read receipt (store/receipts.c), a
+ * redaction, a change of the rules or of what they read -- marks it stale,
+ * one row write, and the next read judges the member's unread events again.
+ * So a /sync reads a handful of rows whatever the backlog, and nothing is
+ * written per member beyond its count: a room of thousands stays a few
+ * pages of writes per event.
  *
  * What is counted: the member's push actions after their read marks. The
  * marks are the floor (their join, their unthreaded receipts), and per
@@ -47,24 +50,19 @@ size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *roo
  * membership's position) or their latest unthreaded receipt. */
 int64_t ht_store_read_floor(ht_store *store, const char *room_id, const char *user_id);
 
-/* The event at `stream` notifies user_id: its actions (JSON text) are kept
- * and its thread's count goes up. */
-bool ht_store_push_action_put(ht_store *store, const char *room_id, const char *user_id, int64_t stream,
-                              const char *thread_id, bool highlight, const char *actions);
+/* An event that notifies user_id joined their thread's timeline. */
+bool ht_store_unread_add(ht_store *store, const char *room_id, const char *user_id, const char *thread_id,
+                         bool highlight);
 /* user_id's own event at `stream` reads everything before it in its thread. */
 bool ht_store_unread_own_event(ht_store *store, const char *room_id, const char *user_id, const char *thread_id,
                                int64_t stream);
-/* Forgets user_id's push actions in the room after `after` (before they are
- * judged again). */
-bool ht_store_push_actions_clear(ht_store *store, const char *room_id, const char *user_id, int64_t after);
-/* The event at `stream` was redacted: it notifies none of the room's
- * members any more, and the counts it was in are counted again. (Someone
- * who left keeps its row; their counts start again from their next join.) */
-bool ht_store_push_actions_redacted(ht_store *store, ht_arena *arena, const char *room_id, int64_t stream);
-
-/* Counts user_id's kept push actions in the room again, from their read
- * marks: after a receipt moves them, after a redaction, after judging. */
-bool ht_store_unread_recount(ht_store *store, ht_arena *arena, const char *room_id, const char *user_id);
+/* Replaces user_id's counts in the room with these (threads not listed: 0). */
+bool ht_store_unread_set(ht_store *store, const char *room_id, const char *user_id, const ht_unread_row *rows,
+                         size_t n);
+/* user_id's own latest event per thread, where they wrote (thread_id,
+ * notifications = the position; highlights unused). */
+size_t ht_store_unread_own_marks(ht_store *store, ht_arena *arena, const char *room_id, const char *user_id,
+                                 ht_unread_row **out);
 
 /* The kept counts, per thread (threads with nothing unread may be listed
  * with zeros). */
@@ -73,8 +71,9 @@ size_t ht_store_unread_get(ht_store *store, ht_arena *arena, const char *room_id
 
 ht_unread_state ht_store_unread_state(ht_store *store, const char *room_id, const char *user_id);
 bool ht_store_unread_set_judged(ht_store *store, const char *room_id, const char *user_id);
-/* What a judgment depended on changed: the user's push rules (every room);
- * the room's power levels (everyone in it); a member's name in it. */
+/* What the counts depended on changed: the user's push rules (every room);
+ * the room's power levels or an event in it (everyone in it); a member's
+ * name in it or their read marks. */
 bool ht_store_unread_stale_user(ht_store *store, const char *user_id);
 bool ht_store_unread_stale_room(ht_store *store, const char *room_id);
 bool ht_store_unread_stale_member(ht_store *store, const char *room_id, const char *user_id);

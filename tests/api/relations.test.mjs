@@ -15,7 +15,7 @@ const BEFORE_E2EE_MEDIA_SCHEMA = 2;
 // Tables of the migrations after e2ee-media's, which an older hometab did
 // not have either (client-rest: presence, typing, receipts, account data...).
 const AFTER_E2EE_MEDIA_TABLES = ['presence', 'typing', 'typing_changes', 'receipts', 'account_data', 'push_rules',
-  'push_rule_defaults', 'pushers', 'event_reports', 'media_parts', 'event_push_actions', 'unread_threads',
+  'push_rule_defaults', 'pushers', 'event_reports', 'media_parts', 'unread_threads',
   'unread_rooms'];
 // Indexes later migrations added to older tables (timestamp_to_event's).
 const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts'];

@@ -1,10 +1,10 @@
 // unread_counts.test.mjs -- the unread counts the server keeps (store/unread.h,
 // room/push_actions.c: push actions decided when an event is stored, counts
-// moved as things happen) always equal a fresh count.
+// moved as things happen, stale ones judged again) always equal a fresh count.
 //
 // A fresh count is made by the server itself from the events alone: the
-// server is stopped, everything it kept about push actions and counts is
-// dropped (the database taken back to the schema before migration 10), and
+// server is stopped, the counts it kept are dropped (the database taken back
+// to the schema before migration 10), and
 // a new server on the same file judges every unread event again on its
 // first sync. Each test changes one thing the counts depend on (receipts,
 // own messages, push rules, redactions, display names, power levels, the

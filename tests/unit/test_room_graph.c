@@ -325,7 +325,7 @@ static void test_events_from_another_server_count_for_our_members(void **state) 
     ht_event_row row;
     assert_true(ht_store_event_by_id(env->store, env->arena, hello, &row));
     ht_receipt_row receipt = {"@bob:b.test", "m.read", "", hello, row.stream, 1, (int64_t)ht_store_stream_advance(env->store)};
-    assert_true(ht_store_receipt_set(env->store, env->arena, room, &receipt));
+    assert_true(ht_store_receipt_set(env->store, room, &receipt));
     end(&w->b);
     unread_of(&w->b, room, "@bob:b.test", &notes, &lights);
     assert_int_equal(notes, 0);

@@ -2,8 +2,8 @@
 // take a database back to an older schema (to prove a migration) run these
 // first, newest first.
 
-// Migration 10: push actions and kept unread counts.
-export const UNDO_PUSH_ACTIONS = 'DROP TABLE event_push_actions; DROP TABLE unread_threads; DROP TABLE unread_rooms;';
+// Migration 10: kept unread counts.
+export const UNDO_PUSH_ACTIONS = 'DROP TABLE unread_threads; DROP TABLE unread_rooms;';
 
 // Migration 9: media bytes in parts (the files here are empty of parts: the
 // tests that rewind upload none).
