@@ -24,17 +24,18 @@ FUZZ_CC := clang
 CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
-FUZZ_TEST_SECONDS ?= 20
-FUZZ_TARGETS := http core canonical
+FUZZ_TEST_SECONDS ?= 10
+FUZZ_TARGETS := http core canonical send
 PKGS := libuv jansson sqlite3 libsodium
 # The native host's federation client (src/host/native: fetch, resolve, dns,
 # curl_uv): libcurl with OpenSSL, and c-ares.
 NATIVE_PKGS := libcurl libcares openssl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(NATIVE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-NATIVE_LIBS = $(shell pkg-config --libs $(NATIVE_PKGS) 2>/dev/null)
+# The native binary alone also reads its config file with inih.
+NATIVE_LIBS = $(shell pkg-config --libs $(NATIVE_PKGS) inih 2>/dev/null)
 
-CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c \
+CORE_SRC := $(sort $(wildcard src/core/*.c src/http/*.c src/router/*.c src/api/*.c src/matrix/*.c src/federation/*.c \
                               src/store/*.c src/util/*.c src/room/*.c))
 NATIVE_SRC := $(sort $(wildcard src/host/native/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -123,13 +124,15 @@ build/asan/state-res-tool: $(call objs,asan,$(CORE_SRC) tests/synapse_state_res/
 .PRECIOUS: build/fuzz/%.o
 build/fuzz/fuzz_%: $(call objs,fuzz,$(CORE_SRC)) build/fuzz/tests/fuzz/fuzz_%.o
 	$(Q)$(FUZZ_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+# fuzz_send drives two cores joined in one process, as the unit tests do.
+build/fuzz/fuzz_send: build/fuzz/tests/unit/federation_net.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: bench-stateres test-state-res-synapse
+.PHONY: bench-stateres bench-fed-read test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
-        bench bench-browser bench-pdu profile-send clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
+        bench bench-browser bench-pdu bench-federation profile-send clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
         deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
         package test-package bench-package test-fedhost deps-fedhost
 
@@ -143,11 +146,13 @@ hometab: native
 # `make run` installs what running needs (APT_BUILD, APT_WASM, the npm
 # packages the web root is built with); `make test` the rest.
 APT_BUILD := build-essential pkg-config libuv1-dev libjansson-dev libsqlite3-dev libsodium-dev \
-    libcurl4-openssl-dev libc-ares-dev libssl-dev
-APT_TEST := libcmocka-dev wrk curl sqlite3
+    libcurl4-openssl-dev libc-ares-dev libssl-dev libinih-dev
+APT_TEST := libcmocka-dev wrk curl sqlite3 systemd
 # make test-fedhost: openssl makes the test CA, dnsmasq (the binary alone, no
 # system service) is the local DNS server of the SRV and delegation tests.
-APT_FEDHOST := openssl dnsmasq-base
+# make test-federation: stunnel4 is the TLS front of federating hometabs (as a
+# reverse proxy is in a real deployment), for the TLS test and make interop.
+APT_FEDHOST := openssl dnsmasq-base stunnel4
 # The differential test of canonical JSON, hashes and signatures: Synapse's own
 # libraries, as Debian packages them.
 APT_DIFFERENTIAL := python3 python3-canonicaljson python3-signedjson python3-nacl
@@ -160,7 +165,7 @@ APT_BROWSER := chromium
 # make interop: Synapse 1.67.0 runs from its source on Debian's python3 packages (its
 # pyproject's dependencies; poetry-core only writes the package metadata Synapse checks at
 # start); openssl makes the test CA. Not in APT_ALL: make test does not need them.
-APT_INTEROP := openssl python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
+APT_INTEROP := openssl stunnel4 python3 python3-jsonschema python3-frozendict python3-unpaddedbase64 \
     python3-canonicaljson python3-signedjson python3-service-identity python3-twisted python3-treq \
     python3-openssl python3-yaml python3-pyasn1 python3-pyasn1-modules python3-bcrypt python3-pil \
     python3-sortedcontainers python3-pymacaroons python3-msgpack python3-phonenumbers \
@@ -273,8 +278,11 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
 	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool \
 	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
-	@$(MAKE) --no-print-directory test-unit test-differential test-api test-sdk test-federation test-asan \
-	    test-fedhost test-fuzz test-browser test-p2p test-package
+	@for t in $(TEST_SUITES); do start=$$(date +%s); $(MAKE) --no-print-directory $$t || exit 1; \
+	    echo "test: $$t passed in $$(( $$(date +%s) - start )) s"; done
+
+TEST_SUITES := test-unit test-differential test-api test-sdk test-federation test-asan test-fedhost test-fuzz \
+    test-browser test-p2p test-package
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -298,21 +306,21 @@ test-api: build/native/hometab deps-node
 test-sdk: build/native/hometab deps-node
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/sdk/
 
-# The federation test kit (tests/federation/lib: a fake remote homeserver in node) checked on
-# its own; hometab-based federation tests join this folder.
-test-federation: deps-node
-	node --test --test-concurrency=1 tests/federation/
+# Federation (tests/federation): the test kit (lib/: a fake remote homeserver in node) checked
+# on its own, then hometab against the fake and against another hometab, on loopback.
+test-federation: build/native/hometab deps-node deps-fedhost
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/federation/
 
 # Federation against the reference server, Synapse 1.67.0, on loopback (tests/interop/). Not
 # part of make test: its source is kept beside the repository, in ../shared/synapse, which a
 # clone elsewhere lacks. tests/interop/lib/synapse.mjs unpacks it into .cache/synapse-1.67.0.
 SYNAPSE_DIR ?= $(CURDIR)/../shared/synapse
 # The source is looked for first, so a clone without it fails at once, having installed nothing.
-interop: deps-node
+interop: build/native/hometab deps-node
 	@test -f $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz || { echo "interop: no $(SYNAPSE_DIR)/synapse-1.67.0-src.tar.gz;" \
 	    "make interop needs the shared folder beside the repository (or SYNAPSE_DIR=/path/to/shared/synapse)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory deps-interop
-	SYNAPSE_DIR=$(SYNAPSE_DIR) node --test --test-concurrency=1 tests/interop/
+	SYNAPSE_DIR=$(SYNAPSE_DIR) HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/interop/
 
 # The native host's federation client on its own (tests/fedhost): build/*/fetch-tool
 # against real HTTP(S) servers, a test CA (openssl) and a local DNS server
@@ -329,7 +337,9 @@ test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool de
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/ tests/sdk/
+	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs \
+	    tests/federation/read_endpoints.test.mjs tests/federation/e2ee.test.mjs \
+	    tests/federation/hostile.test.mjs
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
@@ -343,7 +353,7 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser bench-p2p bench-pdu bench-package
+bench: deps native bench-browser bench-p2p bench-pdu bench-package bench-federation
 	node tests/bench/bench.mjs
 
 # Where one PUT /send spends its time: a perf profile of bench.mjs's sends
@@ -352,12 +362,20 @@ profile-send: deps-build native
 	$(call apt_install,$(APT_PROFILE))
 	tests/bench/profile-send.sh
 
+# Two hometabs federating on loopback: cross-server wake-up, bulk delivery, a big room's join.
+bench-federation: native deps-node
+	node tests/bench/federation.mjs
+
 # What hashing and signing one event costs (canonical JSON, SHA-256, ed25519).
 bench-pdu: build/native/canonical-tool
 	./build/native/canonical-tool bench
 
 bench-stateres: build/native/state-res-bench
 	./build/native/state-res-bench
+
+# What the server-server read endpoints cost (tests/bench/fed_read.mjs); MEMBERS=, MESSAGES= size the room.
+bench-fed-read: build/native/hometab deps-node deps-fedhost
+	HOMETAB_BIN=$(CURDIR)/build/native/hometab node tests/bench/fed_read.mjs
 
 # Authorization verdicts and state resolution against Synapse 1.67's own code
 # (synapse/event_auth.py, synapse/state/v2.py) on seeded random forks. Like
@@ -417,11 +435,24 @@ SQLITE_SRC := .cache/src/sqlite3-$(SQLITE_VERSION)
 JANSSON_SRC := .cache/src/jansson-$(JANSSON_VERSION)
 SODIUM_SRC := .cache/src/libsodium-$(SODIUM_VERSION)
 
+# What the core never asks of SQLite, left out of the wasm build (about 33 KB
+# of the gzipped .wasm). Several of these change SQLite's grammar, so the
+# amalgamation is generated with them (its lemon run reads OPTS), in a folder
+# of its own per list. The native build uses Debian's whole libsqlite3.
+SQLITE_OMIT := -DSQLITE_OMIT_UTF16 -DSQLITE_OMIT_PROGRESS_CALLBACK -DSQLITE_OMIT_AUTHORIZATION \
+    -DSQLITE_OMIT_COMPLETE -DSQLITE_OMIT_DECLTYPE -DSQLITE_OMIT_GET_TABLE -DSQLITE_OMIT_TCL_VARIABLE \
+    -DSQLITE_OMIT_TRACE -DSQLITE_OMIT_DATETIME_FUNCS -DSQLITE_OMIT_INTROSPECTION_PRAGMAS \
+    -DSQLITE_OMIT_LOCALTIME -DSQLITE_MAX_EXPR_DEPTH=0 -DSQLITE_OMIT_AUTOVACUUM -DSQLITE_OMIT_EXPLAIN \
+    -DSQLITE_OMIT_WINDOWFUNC -DSQLITE_OMIT_ANALYZE -DSQLITE_OMIT_REINDEX \
+    -DSQLITE_OMIT_GENERATED_COLUMNS -DSQLITE_OMIT_VIEW -DSQLITE_OMIT_XFER_OPT \
+    -DSQLITE_OMIT_BETWEEN_OPTIMIZATION -DSQLITE_OMIT_TEMPDB -DSQLITE_OMIT_SCHEMA_PRAGMAS \
+    -DSQLITE_OMIT_COMPILEOPTION_DIAGS -DSQLITE_OMIT_HEX_INTEGER
+SQLITE_AMALGAMATION := $(SQLITE_SRC)/amalgamation-$(shell echo '$(SQLITE_OMIT)' | md5sum | cut -c1-8)
 # SQLITE_OS_OTHER: src/host/wasm/memvfs.c is SQLite's only file system.
 SQLITE_WASM_FLAGS := -DSQLITE_OS_OTHER=1 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION \
     -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED -DSQLITE_OMIT_SHARED_CACHE \
     -DSQLITE_DQS=0 -DSQLITE_LIKE_DOESNT_MATCH_BLOBS -DSQLITE_USE_ALLOCA -DSQLITE_TEMP_STORE=3 \
-    -DSQLITE_ENABLE_FTS5 -DSQLITE_OMIT_WAL
+    -DSQLITE_ENABLE_FTS5 -DSQLITE_OMIT_WAL $(SQLITE_OMIT)
 JANSSON_WASM_DEFINES := -DHAVE_STDINT_H=1 -DHAVE_UNISTD_H=1 -DHAVE_SYS_TYPES_H=1 \
     -DHAVE_SYS_TIME_H=1 -DHAVE_GETTIMEOFDAY=1 -DHAVE_INT32_T=1 -DHAVE_UINT32_T=1 \
     -DHAVE_UINT16_T=1 -DHAVE_UINT8_T=1 -DHAVE_SSIZE_T=1
@@ -433,7 +464,7 @@ WASM_DEPS := .cache/wasm/$(WASM_DEPS_KEY)
 WASM_HEADERS := .cache/src/.headers
 
 WASM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes $(WASM_OPT) \
-    -Isrc -I$(SQLITE_SRC)/amalgamation -I$(JANSSON_SRC)/src \
+    -Isrc -I$(SQLITE_AMALGAMATION) -I$(JANSSON_SRC)/src \
     -I$(SODIUM_SRC)/src/libsodium/include
 WASM_HOST_SRC := $(sort $(wildcard src/host/wasm/*.c))
 WASM_OBJ_DIR := build/wasm/obj$(WASM_OPT)
@@ -475,7 +506,7 @@ build/wasm/hometab-core.js: $(WASM_OBJ) $(WASM_DEPS)/sqlite3.o $(WASM_DEPS)/libj
 	    $(words $(filter $(WASM_OBJ_DIR)/%,$?)) $(words $(WASM_OBJ)) "$$(stat -c %s build/wasm/hometab-core.wasm) bytes" \
 	    "$$(gzip -9c build/wasm/hometab-core.wasm | wc -c)"
 
-$(WASM_OBJ_DIR)/%.o: %.c | $(WASM_HEADERS) deps-wasm
+$(WASM_OBJ_DIR)/%.o: %.c | $(WASM_HEADERS) $(SQLITE_AMALGAMATION)/sqlite3.c deps-wasm
 	@mkdir -p $(dir $@)
 	$(Q)$(EMCC) $(WASM_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -515,15 +546,15 @@ $(JANSSON_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated $(SQLITE_SRC)/.unpacke
 $(SODIUM_SRC)/.unpacked: | $(APT_SRC_DIR)/lists/.updated $(JANSSON_SRC)/.unpacked
 	$(call fetch_source,libsodium,$(SODIUM_VERSION))
 
-$(SQLITE_SRC)/amalgamation/sqlite3.c: $(SQLITE_SRC)/.unpacked
+$(SQLITE_AMALGAMATION)/sqlite3.c: $(SQLITE_SRC)/.unpacked
 	@echo "wasm: making SQLite's amalgamation"
-	@rm -rf $(SQLITE_SRC)/amalgamation && mkdir -p $(SQLITE_SRC)/amalgamation
-	@cd $(SQLITE_SRC)/amalgamation && ../configure --disable-tcl >/dev/null && \
-	    $(MAKE) --no-print-directory sqlite3.c >/dev/null
+	@rm -rf $(SQLITE_AMALGAMATION) && mkdir -p $(SQLITE_AMALGAMATION)
+	@cd $(SQLITE_AMALGAMATION) && ../configure --disable-tcl >/dev/null && \
+	    $(MAKE) --no-print-directory sqlite3.c OPTS='$(SQLITE_OMIT)' >/dev/null
 
 # The headers those packages' configure scripts would generate, written
 # into the unpacked sources where configure would put them.
-$(WASM_HEADERS): $(SQLITE_SRC)/amalgamation/sqlite3.c $(JANSSON_SRC)/.unpacked \
+$(WASM_HEADERS): $(SQLITE_SRC)/.unpacked $(JANSSON_SRC)/.unpacked \
                        $(SODIUM_SRC)/.unpacked
 	@sed -e 's/@json_inline@/inline/' -e 's/@json_have_long_long@/1/' \
 	    -e 's/@json_have_localeconv@/0/' -e 's/@json_have_atomic_builtins@/1/' \
@@ -537,7 +568,7 @@ $(WASM_HEADERS): $(SQLITE_SRC)/amalgamation/sqlite3.c $(JANSSON_SRC)/.unpacked \
 	    > $(SODIUM_SRC)/src/libsodium/include/sodium/version.h
 	@touch $@
 
-$(WASM_DEPS)/sqlite3.o: $(SQLITE_SRC)/amalgamation/sqlite3.c | deps-wasm
+$(WASM_DEPS)/sqlite3.o: $(SQLITE_AMALGAMATION)/sqlite3.c | deps-wasm
 	@mkdir -p $(dir $@)
 	@echo "wasm: compiling SQLite $(SQLITE_VERSION)"
 	@$(EMCC) $(WASM_OPT) $(SQLITE_WASM_FLAGS) -w -c $< -o $@

@@ -36,6 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The release, as the admin API and the start line name it. */
+#define HT_VERSION "0.1.0"
+
 typedef struct ht_core ht_core;
 
 /* A token bucket: `burst` calls at once, then `per_second` on average. */
@@ -43,6 +46,14 @@ typedef struct ht_rate {
     double per_second;
     unsigned burst;
 } ht_rate;
+
+/* Who may create an account through POST /register. The admin API and
+ * the operator's commands create accounts whatever this says. */
+typedef enum ht_registration {
+    HT_REGISTRATION_OPEN = 0, /* anyone (the in-browser server: one person's) */
+    HT_REGISTRATION_CLOSED,   /* nobody: 403 M_FORBIDDEN */
+    HT_REGISTRATION_TOKEN,    /* whoever holds a registration token */
+} ht_registration;
 
 typedef struct ht_config {
     const char *db_path;      /* SQLite file, or ":memory:" */
@@ -63,10 +74,14 @@ typedef struct ht_config {
     ht_rate rate_login_account; /* ...one per account, taken by failed attempts only */
     ht_rate rate_register;      /* POST /register: one bucket shared by every caller... */
     ht_rate rate_register_address; /* ...and one per client address */
+    ht_rate rate_federation;    /* signed server-server requests: one bucket per origin server */
+    ht_rate rate_federation_keys; /* fetches of a server's keys for requests claiming it: per server */
     unsigned long pwhash_opslimit; /* Argon2id time cost */
     size_t pwhash_memlimit;   /* Argon2id memory cost in bytes */
     bool offload_hashing;     /* the host takes HT_WORK (see above); else hashes run inline */
     int64_t presence_offline_ms; /* a user none of whose clients synced for this long is offline */
+    bool federation;          /* serve and use the server-server API (off: an island) */
+    ht_registration registration;
 } ht_config;
 
 /* Fills *cfg with the defaults used by the native host. */
@@ -81,10 +96,24 @@ typedef enum ht_outcome {
     HT_ANSWER = 0, /* response holds a complete HTTP response */
     HT_PARK = 1,   /* wait, then call again with the same bytes */
     HT_WORK = 2,   /* run `work`, hand it back, then call again with the same bytes */
+    HT_FETCH = 3,  /* run `fetches`, hand each back, then call again with the same bytes */
 } ht_outcome;
 
 /* One password hash to compute or check; see offload_hashing. */
 typedef struct ht_work ht_work;
+
+/* One request to another server; see "Other servers" below. */
+typedef struct ht_fetch ht_fetch;
+
+/* What a request did that belongs in the operator's log: every admin
+ * action (only once committed), refused admin calls. The host writes
+ * them where and how it logs; the core does no I/O. */
+typedef enum ht_log_level { HT_LOG_ERROR = 0, HT_LOG_WARN, HT_LOG_INFO, HT_LOG_DEBUG } ht_log_level;
+
+typedef struct ht_log_line {
+    ht_log_level level;
+    const char *text; /* one line, no newline */
+} ht_log_line;
 
 /* The body of an answer too large to copy whole (a media download): the
  * host reads it a piece at a time as the client takes it. */
@@ -109,6 +138,15 @@ typedef struct ht_result {
     bool wake_all;
     /* HT_WORK: the work, owned by the host until ht_core_work_done(). */
     ht_work *work;
+    /* HT_FETCH: requests to other servers, run them all (in any order, at
+     * once); each is the host's until ht_core_fetch_done(). The array is
+     * valid until the next call into the core. */
+    ht_fetch **fetches;
+    size_t fetch_count;
+    /* The call queued traffic for other servers: ask
+     * ht_core_outbound_next() for it. */
+    bool outbound;
+
     /* HT_ANSWER: when set, `response` is only the head (its Content-Length
      * counts the body) and the body_len bytes of the body come from
      * ht_core_body_read(); the host owns `body` until ht_core_body_close(). */
@@ -116,6 +154,9 @@ typedef struct ht_result {
     uint64_t body_len;
     bool wrote;            /* the request committed a change to the database */
     bool close_connection; /* the client asked for it, or the request was unreadable */
+    /* Lines for the host's log (see ht_log_line); valid until the next call. */
+    const ht_log_line *log;
+    size_t log_count;
 } ht_result;
 
 /* What the host knows about a request beyond its bytes. Nothing here may
@@ -131,6 +172,11 @@ typedef struct ht_request_meta {
                                  * "2001:db8::1"); NULL: none (the browser) */
     const char *peer_server;    /* the server name the transport authenticated
                                  * (federation); NULL: none */
+    bool operator;              /* the operator's own command on the server's
+                                 * machine (hometab create-user, admin...): the
+                                 * admin API (/_synapse/admin/) answers it
+                                 * without an access token; every other route
+                                 * as it would anyone */
 } ht_request_meta;
 
 /* Handles one request. `bytes` need not be NUL-terminated and may hold a
@@ -148,6 +194,39 @@ long ht_core_body_read(ht_core *core, ht_body *body, unsigned char *buf, size_t 
 /* Ends a streamed body, read to its end or not (the client went away). */
 void ht_core_body_close(ht_core *core, ht_body *body);
 
+/* What the database holds, for the line a host prints at start. */
+typedef struct ht_core_summary {
+    int schema_version;
+    int64_t users;  /* not deactivated */
+    int64_t admins; /* ...of whom server admins */
+    int64_t rooms;
+} ht_core_summary;
+
+void ht_core_summarize(ht_core *core, ht_core_summary *out);
+
+/* A consistent copy of a live database, taken with SQLite's online backup
+ * API from a connection of its own: a server using db_path goes on reading
+ * and writing meanwhile (WAL). The copy is written to dest_path + ".partial",
+ * checked (PRAGMA quick_check), switched out of WAL so it is one
+ * self-contained file, and only then renamed to dest_path. On failure
+ * nothing is left at dest_path and err says why. */
+typedef struct ht_backup_info {
+    int64_t bytes;       /* the copy's size */
+    int pages;
+    int schema_version;
+} ht_backup_info;
+
+bool ht_database_backup(const char *db_path, const char *dest_path, ht_backup_info *info, char *err,
+                        size_t err_size);
+
+/* Puts the backup at backup_path in place of the database at db_path,
+ * through SQLite (the -wal and -shm files stay consistent), after checking
+ * the backup (a hometab database this build can open, PRAGMA quick_check).
+ * No server may be using db_path meanwhile: the host makes sure of that.
+ * A backup of an older schema is migrated when a server next opens it. */
+bool ht_database_restore(const char *backup_path, const char *db_path, ht_backup_info *info, char *err,
+                         size_t err_size);
+
 /* Does the work. Touches nothing but the work itself, so any thread may
  * run it while the core goes on serving. */
 void ht_work_run(ht_work *work);
@@ -155,6 +234,51 @@ void ht_work_run(ht_work *work);
 /* Gives finished work back to the core (on the core's thread), whether or
  * not its request will be retried: the core owns it again. */
 void ht_core_work_done(ht_core *core, ht_work *work);
+
+/* ---- Other servers ----------------------------------------------------
+ *
+ * A request that needs another server's answer (a remote join, a missing
+ * event, a key) comes back as HT_FETCH. For each fetch the host sends the
+ * request to the server named by ht_fetch_destination() -- resolving the
+ * name as the server-server spec says, over HTTPS natively, or over the
+ * peer-to-peer transport in the browser -- and gives the answer back with
+ * ht_core_fetch_done() (status and body) or ht_core_fetch_done_bytes() (the
+ * answer's whole bytes). Once all are back it calls ht_core_handle() again
+ * with the same bytes and the same received_ms. A fetch that cannot be made
+ * (unreachable, timed out) is given back with an error sentence: the core
+ * decides what that means. Everything is on the core's thread.
+ *
+ * Traffic the core starts itself (transactions of events for the servers in
+ * a room) waits in a durable outbox: the host asks ht_core_outbound_next()
+ * for the next fetch after an answer with `outbound` set and whenever the
+ * time it returned comes, sends it, and gives it back the same way. */
+
+const char *ht_fetch_destination(const ht_fetch *f);   /* a server name */
+const char *ht_fetch_method(const ht_fetch *f);
+const char *ht_fetch_target(const ht_fetch *f);        /* path and query, encoded */
+const char *ht_fetch_authorization(const ht_fetch *f); /* the Authorization header's value */
+/* The JSON body (NULL if none) and its length. */
+const unsigned char *ht_fetch_body(const ht_fetch *f, size_t *len);
+/* The whole HTTP/1.1 request (Host: the destination), for transports that
+ * carry bytes. Valid while the host holds the fetch. */
+const unsigned char *ht_fetch_request(ht_fetch *f, size_t *len);
+/* How long the host may wait for the answer. */
+int64_t ht_fetch_timeout_ms(const ht_fetch *f);
+/* The answer's Content-Type, when the host has it (a file's bytes are typed
+ * by it): called before ht_core_fetch_done, which gives f back.
+ * ht_core_fetch_done_bytes reads it from the bytes itself. */
+void ht_fetch_set_content_type(ht_fetch *f, const char *content_type);
+/* Gives a fetch back: the answer's status and body, or (status ignored)
+ * an error sentence when no answer came. The core owns f again. */
+void ht_core_fetch_done(ht_core *core, ht_fetch *f, int status, const unsigned char *body, size_t len,
+                        const char *error);
+/* The same with the answer's bytes as they came (status line, headers,
+ * body); bytes that are not one whole response count as an error. */
+void ht_core_fetch_done_bytes(ht_core *core, ht_fetch *f, const unsigned char *response, size_t len,
+                              const char *error);
+/* The next transaction to send now, or NULL; then *next_ms says when to ask
+ * again (0: nothing waits). */
+ht_fetch *ht_core_outbound_next(ht_core *core, int64_t now_ms, int64_t *next_ms);
 
 /* A number that grows whenever something a /sync would report changes. */
 uint64_t ht_core_stream_position(const ht_core *core);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/auth.h"
+#include "api/registration_tokens.h"
 #include "api/rooms.h"
 #include "matrix/ids.h"
 #include "matrix/password.h"
@@ -41,7 +42,17 @@ static bool check_username(ht_ctx *ctx, const char *localpart, const char **user
     return true;
 }
 
+/* spec: client-server "POST /register": 403 when "registration is
+ * generally not supported by this homeserver". */
+static bool registration_open(ht_ctx *ctx, ht_reply *err) {
+    if (ctx->env->cfg->registration != HT_REGISTRATION_CLOSED) return true;
+    *err = ht_reply_error(HT_M_FORBIDDEN, "Registration is closed on this server: ask its operator for an account.");
+    return false;
+}
+
 ht_reply ht_api_register(ht_ctx *ctx) {
+    ht_reply closed;
+    if (!registration_open(ctx, &closed)) return closed;
     const char *kind = ht_request_query(ctx->req, "kind");
     if (kind && strcmp(kind, "guest") == 0)
         return ht_reply_error(HT_M_GUEST_ACCESS_FORBIDDEN, "Guest accounts are not offered here.");
@@ -75,7 +86,9 @@ ht_reply ht_api_register(ht_ctx *ctx) {
     /* Clients first call with no auth to learn the flows: answer that
      * before asking for what a complete registration needs. */
     ht_reply challenge;
-    if (!ht_uia_check(ctx, body, "m.login.dummy", NULL, &challenge)) return challenge;
+    const char *stage =
+        ctx->env->cfg->registration == HT_REGISTRATION_TOKEN ? HT_STAGE_REGISTRATION_TOKEN : "m.login.dummy";
+    if (!ht_uia_check(ctx, body, stage, NULL, &challenge)) return challenge;
     if (!password) return ht_reply_error(HT_M_MISSING_PARAM, "A password is required.");
     if (strlen(json_string_value(password)) > HT_MAX_PASSWORD_BYTES)
         return ht_reply_error(HT_M_INVALID_PARAM, "The password is longer than 1024 bytes.");
@@ -98,6 +111,8 @@ ht_reply ht_api_register(ht_ctx *ctx) {
 }
 
 ht_reply ht_api_register_available(ht_ctx *ctx) {
+    ht_reply closed;
+    if (!registration_open(ctx, &closed)) return closed;
     const char *username = ht_request_query(ctx->req, "username");
     if (!username) return ht_reply_error(HT_M_MISSING_PARAM, "The username parameter is required.");
     const char *user_id;
@@ -209,13 +224,18 @@ ht_reply ht_api_deactivate(ht_ctx *ctx) {
         return ht_reply_error(HT_M_BAD_JSON, "id_server must be a string.");
     ht_reply challenge;
     if (!ht_uia_check(ctx, body, "m.login.password", ctx->auth.user_id, &challenge)) return challenge;
+    if (!ht_account_deactivate(ctx, ctx->auth.user_id, json_is_true(erase), &err)) return err;
+    /* hometab binds no third-party identifiers (m.3pid_changes is off), and
+     * the spec says the answer "must be success" when none are to unbind. */
+    return ht_reply_json(json_pack("{s:s}", "id_server_unbind_result", "success"));
+}
 
+bool ht_account_deactivate(ht_ctx *ctx, const char *user_id, bool erase, ht_reply *err) {
     ht_store *store = ctx->env->store;
-    const char *user_id = ctx->auth.user_id;
     /* Leaving first: the leave events are sent while the account is still
      * whole, the same way /leave sends them. */
-    if (!ht_rooms_leave_all(ctx, user_id, &err)) return err;
-    if (json_is_true(erase)) {
+    if (!ht_rooms_leave_all(ctx, user_id, err)) return false;
+    if (erase) {
         ht_store_profile_set_displayname(store, user_id, NULL);
         ht_store_profile_set_avatar_url(store, user_id, NULL);
         ht_store_account_data_delete_user(store, user_id);
@@ -225,7 +245,5 @@ ht_reply ht_api_deactivate(ht_ctx *ctx) {
     ht_store_device_delete_all_but(store, user_id, NULL);
     ht_store_token_delete_all_but(store, user_id, 0);
     ht_store_user_deactivate(store, user_id);
-    /* hometab binds no third-party identifiers (m.3pid_changes is off), and
-     * the spec says the answer "must be success" when none are to unbind. */
-    return ht_reply_json(json_pack("{s:s}", "id_server_unbind_result", "success"));
+    return true;
 }

@@ -12,6 +12,10 @@ ht_reply ht_api_logout_all(ht_ctx *ctx);
 ht_reply ht_api_whoami(ht_ctx *ctx);
 ht_reply ht_api_change_password(ht_ctx *ctx);
 ht_reply ht_api_deactivate(ht_ctx *ctx);
+/* Deactivates user_id for good: leaves every room, deletes every device
+ * and token, marks the account; erase also clears the profile and account
+ * data. The account's own /account/deactivate and the admin API's. */
+bool ht_account_deactivate(ht_ctx *ctx, const char *user_id, bool erase, ht_reply *err);
 
 ht_reply ht_api_devices_list(ht_ctx *ctx);
 ht_reply ht_api_device_get(ht_ctx *ctx);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/registration_tokens.h"
 #include "matrix/ids.h"
 #include "matrix/password.h"
 #include "store/accounts.h"
@@ -120,6 +121,13 @@ bool ht_uia_check(ht_ctx *ctx, json_t *body, const char *stage, const char *user
     if (!type || strcmp(type, stage) != 0) {
         *reply = ht_reply_errorf(ctx, HT_M_UNRECOGNIZED, "This server offers only the %s stage here.", stage);
         reply->error.status = 400;
+        return false;
+    }
+    if (strcmp(stage, HT_STAGE_REGISTRATION_TOKEN) == 0 &&
+        !ht_registration_token_redeem(ctx, ht_json_str(auth, "token"))) {
+        /* spec: client-server "Token-authenticated registration" */
+        *reply = uia_challenge(ctx, stage, session, HT_M_UNAUTHORIZED,
+                               "That registration token is not valid: unknown, used up or expired.");
         return false;
     }
     if (strcmp(stage, "m.login.password") == 0) {

@@ -13,8 +13,10 @@ ht_error ht_auth_check(ht_ctx *ctx, bool required);
 bool ht_session_create(ht_ctx *ctx, const char *user_id, const char *device_id,
                        const char *display_name, json_t *reply);
 
-/* User-interactive authentication with one stage: "m.login.dummy" (for
- * registration) or "m.login.password" (re-authenticating as user_id).
+/* User-interactive authentication with one stage: "m.login.dummy" or
+ * "m.login.registration_token" (for registration, as the server's
+ * registration mode says) or "m.login.password" (re-authenticating as
+ * user_id).
  * Returns true when the stage is complete; otherwise *reply is the 401
  * (or error) to send back. */
 bool ht_uia_check(ht_ctx *ctx, json_t *body, const char *stage, const char *user_id,

@@ -14,12 +14,14 @@
 #include <string.h>
 
 #include "api/room_access.h"
+#include "federation/federation.h"
 #include "matrix/ids.h"
 #include "room/room.h"
 #include "store/directory.h"
 #include "store/store.h"
 #include "util/glob.h"
 #include "util/json.h"
+#include "util/str.h"
 
 enum {
     MAX_DIRECTORY_ROOMS = 10000,
@@ -82,6 +84,15 @@ ht_reply ht_api_alias_put(ht_ctx *ctx) {
 ht_reply ht_api_alias_get(ht_ctx *ctx) {
     const char *alias = ht_param_get(ctx, "roomAlias");
     if (!ht_room_alias_valid(alias)) return ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid room alias.");
+    if (ctx->env->cfg->federation && !ht_str_is(ht_id_server(alias), ctx->env->server_name)) {
+        /* Another server's alias: its server answers (query/directory). */
+        const char *room_id;
+        json_t *servers = NULL;
+        ht_reply err;
+        if (!ht_fed_remote_alias(ctx, alias, &room_id, &servers, &err)) return (ht_reply){0}; /* waits */
+        if (!room_id) return err;
+        return ht_reply_json(json_pack("{s:s, s:O}", "room_id", room_id, "servers", servers));
+    }
     const char *room_id = ht_store_alias_get(ctx->env->store, ctx->arena, alias, NULL);
     if (!room_id) return ht_reply_errorf(ctx, HT_M_NOT_FOUND, "Room alias %s not found.", alias);
     return ht_reply_json(json_pack("{s:s, s:[s]}", "room_id", room_id, "servers", ctx->env->server_name));

@@ -15,10 +15,13 @@
 
 #include "api/auth.h"
 #include "api/filter.h"
+#include "federation/federation.h"
+#include "matrix/device_keys.h"
 #include "matrix/ids.h"
 #include "store/keys.h"
 #include "store/meta.h"
 #include "store/store.h"
+#include "store/to_device.h"
 #include "util/json.h"
 #include "util/signing.h"
 
@@ -31,6 +34,7 @@ enum {
     MAX_FALLBACK_KEYS = 20,
     MAX_QUERY_ENTRIES = 10000,  /* users and devices named in one query or claim */
     MAX_ID_BYTES = 255,
+    REMOTE_TIMEOUT_MS = 10000,
 };
 
 static ht_store *store_of(ht_ctx *ctx) { return ctx->env->store; }
@@ -143,26 +147,6 @@ json_t *ht_keys_otk_counts(ht_ctx *ctx, const char *user_id, const char *device_
     return counts;
 }
 
-/* Adds the signatures uploaded about a key that the caller may see to the
- * key's own "signatures". */
-static void merge_signatures(ht_ctx *ctx, const char *user_id, const char *target_key, json_t *signed_json) {
-    ht_signature_row *rows;
-    size_t n = ht_store_signatures_of(store_of(ctx), ctx->arena, user_id, target_key, ctx->auth.user_id, &rows);
-    for (size_t i = 0; i < n; i++) {
-        json_t *sigs = json_object_get(signed_json, "signatures");
-        if (!json_is_object(sigs)) {
-            sigs = json_object();
-            json_object_set_new(signed_json, "signatures", sigs);
-        }
-        json_t *by = json_object_get(sigs, rows[i].signer_user);
-        if (!json_is_object(by)) {
-            by = json_object();
-            json_object_set_new(sigs, rows[i].signer_user, by);
-        }
-        json_object_set_new(by, rows[i].signer_key_id, json_string(rows[i].signature));
-    }
-}
-
 ht_reply ht_api_keys_upload(ht_ctx *ctx) {
     json_t *body;
     ht_reply err;
@@ -180,7 +164,7 @@ ht_reply ht_api_keys_upload(ht_ctx *ctx) {
         if (!old || !json_equal(parse(ctx, old), dk)) {
             ht_store_device_keys_put(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id,
                                      ht_json_dump(ctx->arena, dk));
-            ht_store_device_list_changed(store_of(ctx), ctx->auth.user_id, NULL);
+            ht_store_device_list_changed(store_of(ctx), ctx->auth.user_id, ctx->auth.device_id, NULL);
         }
     }
     if (otks && !store_one_time_keys(ctx, otks, &err)) return err;
@@ -205,43 +189,6 @@ ht_reply ht_api_keys_upload(ht_ctx *ctx) {
 static bool is_local(ht_ctx *ctx, const char *user_id) {
     const char *server = ht_id_server(user_id);
     return server && strcmp(server, ctx->env->server_name) == 0;
-}
-
-/* A cross-signing key of user_id with the signatures the viewer may see;
- * NULL if the user has none of that type. New reference. */
-static json_t *cross_signing_key(ht_ctx *ctx, const char *user_id, const char *type) {
-    const char *public_key;
-    json_t *key = parse(ctx, ht_store_cross_signing_get(store_of(ctx), ctx->arena, user_id, type, &public_key));
-    if (!key) return NULL;
-    key = json_deep_copy(key);
-    merge_signatures(ctx, user_id, public_key, key);
-    return key;
-}
-
-static json_t *devices_of(ht_ctx *ctx, const char *user_id, json_t *wanted) {
-    ht_device_keys_row *rows;
-    size_t n = ht_store_device_keys_of_user(store_of(ctx), ctx->arena, user_id, &rows);
-    /* The wanted ids as a set: a list of 10,000 against as many devices
-     * would otherwise be compared pair by pair. */
-    json_t *only = NULL;
-    if (json_array_size(wanted)) {
-        only = ht_json_keep(ctx->arena, json_object());
-        size_t j;
-        json_t *d;
-        json_array_foreach(wanted, j, d) json_object_set_new(only, json_string_value(d), json_true());
-    }
-    json_t *out = json_object();
-    for (size_t i = 0; i < n; i++) {
-        if (only && !json_object_get(only, rows[i].device_id)) continue;
-        json_t *keys = json_deep_copy(parse(ctx, rows[i].json));
-        if (!keys) continue;
-        merge_signatures(ctx, user_id, rows[i].device_id, keys);
-        json_t *unsig = json_object();
-        if (rows[i].display_name) json_object_set_new(unsig, "device_display_name", json_string(rows[i].display_name));
-        json_object_set_new(keys, "unsigned", unsig);
-        json_object_set_new(out, rows[i].device_id, keys);
-    }
-    return out;
 }
 
 /* {user_id: [device_id, ...]}, each a valid user id, lists of strings,
@@ -292,6 +239,13 @@ static void remote_failure(json_t *failures, const char *user_id) {
                         json_pack("{s:i, s:s}", "status", 503, "message", "This server does not federate."));
 }
 
+/* The request's "timeout" for other servers: the spec's default of 10 s,
+ * and never more, as one client's query holds its request that long. */
+static int64_t remote_timeout(json_t *timeout) {
+    json_int_t ms = json_is_integer(timeout) ? json_integer_value(timeout) : REMOTE_TIMEOUT_MS;
+    return ms < 1000 ? 1000 : ms > REMOTE_TIMEOUT_MS ? REMOTE_TIMEOUT_MS : ms;
+}
+
 ht_reply ht_api_keys_query(ht_ctx *ctx) {
     json_t *body;
     ht_reply err;
@@ -303,24 +257,31 @@ ht_reply ht_api_keys_query(ht_ctx *ctx) {
 
     json_t *devices = json_object(), *failures = json_object(), *master = json_object(),
            *self_signing = json_object(), *user_signing = json_object();
-    const char *user_id;
+    json_t *answer = ht_json_keep(ctx->arena, json_pack("{s:o, s:o, s:o, s:o, s:o}", "device_keys", devices,
+                                                        "failures", failures, "master_keys", master,
+                                                        "self_signing_keys", self_signing,
+                                                        "user_signing_keys", user_signing));
+    json_t *remote = ht_json_keep(ctx->arena, json_object());
+    const char *me = ctx->auth.user_id, *user_id;
     json_t *list;
     json_object_foreach(wanted, user_id, list) {
         if (!is_local(ctx, user_id)) {
-            remote_failure(failures, user_id);
+            if (ctx->env->cfg->federation) json_object_set(remote, user_id, list);
+            else remote_failure(failures, user_id);
             continue;
         }
-        json_object_set_new(devices, user_id, devices_of(ctx, user_id, list));
+        json_object_set_new(devices, user_id, ht_device_keys_of(ctx, user_id, list, me));
         json_t *k;
-        if ((k = cross_signing_key(ctx, user_id, "master"))) json_object_set_new(master, user_id, k);
-        if ((k = cross_signing_key(ctx, user_id, "self_signing"))) json_object_set_new(self_signing, user_id, k);
+        if ((k = ht_cross_signing_key_of(ctx, user_id, "master", me))) json_object_set_new(master, user_id, k);
+        if ((k = ht_cross_signing_key_of(ctx, user_id, "self_signing", me)))
+            json_object_set_new(self_signing, user_id, k);
         /* A user-signing key only matters to its owner. */
-        if (strcmp(user_id, ctx->auth.user_id) == 0 && (k = cross_signing_key(ctx, user_id, "user_signing")))
+        if (strcmp(user_id, me) == 0 && (k = ht_cross_signing_key_of(ctx, user_id, "user_signing", me)))
             json_object_set_new(user_signing, user_id, k);
     }
-    return ht_reply_json(json_pack("{s:o, s:o, s:o, s:o, s:o}", "device_keys", devices, "failures", failures,
-                                   "master_keys", master, "self_signing_keys", self_signing,
-                                   "user_signing_keys", user_signing));
+    if (json_object_size(remote) && !ht_fed_remote_keys_query(ctx, remote, remote_timeout(timeout), answer))
+        return (ht_reply){0};
+    return ht_reply_json(json_incref(answer));
 }
 
 /* ---- /keys/claim ------------------------------------------------------- */
@@ -335,36 +296,27 @@ ht_reply ht_api_keys_claim(ht_ctx *ctx) {
     if (!check_user_map(ctx, wanted, "one_time_keys", false, &err)) return err;
 
     json_t *result = json_object(), *failures = json_object();
+    json_t *answer = ht_json_keep(ctx->arena, json_pack("{s:o, s:o}", "one_time_keys", result, "failures", failures));
+    json_t *remote = ht_json_keep(ctx->arena, json_object());
     int64_t stream = 0; /* one stream position for every device whose keys were taken */
     const char *user_id;
     json_t *per_device;
     json_object_foreach(wanted, user_id, per_device) {
         if (!is_local(ctx, user_id)) {
-            remote_failure(failures, user_id);
+            if (ctx->env->cfg->federation) json_object_set(remote, user_id, per_device);
+            else remote_failure(failures, user_id);
             continue;
         }
         const char *device_id;
         json_t *alg;
-        json_object_foreach(per_device, device_id, alg) {
-            const char *algorithm = json_string_value(alg), *key_id, *key;
-            /* A one-time key is handed out once; the fallback key stands in
-             * when none is left, and may be handed out again. */
-            if (!ht_store_otk_claim(store_of(ctx), ctx->arena, user_id, device_id, algorithm, &key_id, &key) &&
-                !ht_store_fallback_claim(store_of(ctx), ctx->arena, user_id, device_id, algorithm, &key_id, &key))
-                continue;
-            json_t *value = parse(ctx, key);
-            if (!value) continue;
-            json_t *user = json_object_get(result, user_id);
-            if (!user) {
-                user = json_object();
-                json_object_set_new(result, user_id, user);
-            }
-            json_object_set_new(user, device_id, json_pack("{s:O}", key_id, value));
-            if (!stream) stream = (int64_t)ht_store_stream_advance(store_of(ctx));
-            ht_store_otk_taken_mark(store_of(ctx), user_id, device_id, stream);
-        }
+        json_object_foreach(per_device, device_id, alg)
+            ht_one_time_key_claim(ctx, user_id, device_id, json_string_value(alg), result, &stream);
     }
-    return ht_reply_json(json_pack("{s:o, s:o}", "one_time_keys", result, "failures", failures));
+    /* Keys claimed here are claimed again on the pass that has the other
+     * servers' answers: a waiting pass's writes are rolled back. */
+    if (json_object_size(remote) && !ht_fed_remote_keys_claim(ctx, remote, remote_timeout(timeout), answer))
+        return (ht_reply){0};
+    return ht_reply_json(json_incref(answer));
 }
 
 /* ---- /keys/changes ----------------------------------------------------- */
@@ -482,7 +434,7 @@ ht_reply ht_api_keys_device_signing_upload(ht_ctx *ctx) {
         if (keys[i].key)
             ht_store_cross_signing_put(store_of(ctx), me, keys[i].type, keys[i].public_key,
                                        ht_json_dump(ctx->arena, keys[i].key));
-    ht_store_device_list_changed(store_of(ctx), me, NULL);
+    ht_store_device_list_changed(store_of(ctx), me, NULL, NULL);
     return ht_reply_empty();
 }
 
@@ -584,20 +536,23 @@ ht_reply ht_api_keys_signatures_upload(ht_ctx *ctx) {
         const char *key_id;
         json_t *signed_key;
         bool signed_any = false;
+        bool own = strcmp(user_id, ctx->auth.user_id) == 0;
         json_object_foreach(per_key, key_id, signed_key) {
             if (!is_local(ctx, user_id)) {
                 add_failure(failures, user_id, key_id, HT_M_NOT_FOUND, "This server does not federate.");
                 continue;
             }
-            signed_any |= sign_one(ctx, failures, user_id, key_id, signed_key);
+            bool ok = sign_one(ctx, failures, user_id, key_id, signed_key);
+            /* A newly signed device of mine: other servers are sent that
+             * device again (a cross-signing key: the change below). */
+            if (ok && own && ht_store_device_exists(store_of(ctx), user_id, key_id))
+                ht_store_device_list_changed(store_of(ctx), user_id, key_id, NULL);
+            else signed_any |= ok;
         }
         /* Signatures on my own keys change my device list for everyone who
          * shares a room with me; my signature on someone else's key is
          * visible to me alone, so only my devices are told to refetch it. */
-        if (signed_any) {
-            bool own = strcmp(user_id, ctx->auth.user_id) == 0;
-            ht_store_device_list_changed(store_of(ctx), user_id, own ? NULL : ctx->auth.user_id);
-        }
+        if (signed_any) ht_store_device_list_changed(store_of(ctx), user_id, NULL, own ? NULL : ctx->auth.user_id);
     }
     return ht_reply_json(json_pack("{s:o}", "failures", failures));
 }

@@ -17,13 +17,19 @@
  * (PNG, JPEG, GIF, WebP; at most MAX_OWN_THUMBNAIL bytes) is served as its
  * own thumbnail, and clients scale it. Anything else gets the spec's 400
  * (M_UNKNOWN) for content the server cannot thumbnail: serving a large
- * original would hand a client a big file where it asked for a small one. */
+ * original would hand a client a big file where it asked for a small one.
+ *
+ * Another server's file (federation on) is asked of it once
+ * (federation/media.c) and kept among ours under "<server>/<id>", then
+ * served as ours are. Our files go to other servers through
+ * /_matrix/federation/v1/media/download, at the end of this file. */
 #include "api/media.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "federation/federation.h"
 #include "store/media.h"
 #include "store/meta.h"
 #include "store/store.h"
@@ -196,27 +202,88 @@ static bool media_id_valid(const char *id) {
     return true;
 }
 
-/* Finds {serverName}/{mediaId}: 404 for anything this server does not hold
- * (there is no federation to fetch other servers' media from), including a
- * pending id that expired unused. */
-static bool media_find(ht_ctx *ctx, const char **media_id, ht_media_row *row, ht_reply *err) {
+/* A server name as it may appear in an mxc URI: host characters, a port,
+ * an IPv6 literal's brackets. */
+static bool server_name_plausible(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > 255) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+              strchr(".-:[]", s[i])))
+            return false;
+    return true;
+}
+
+/* The file name of a Content-Disposition (filename="..."; the plain form
+ * only), if it is one we would accept from a client; else NULL. */
+static const char *disposition_filename(ht_arena *arena, const char *disposition) {
+    const char *f = disposition ? strstr(disposition, "filename=\"") : NULL;
+    if (!f) return NULL;
+    f += 10;
+    const char *end = strchr(f, '"');
+    const char *name = end ? ht_arena_strndup(arena, f, (size_t)(end - f)) : NULL;
+    return name && *name && filename_valid(name) ? name : NULL;
+}
+
+typedef enum { MEDIA_FOUND, MEDIA_ERROR, MEDIA_WAIT } media_found;
+
+/* Another server's file: kept here under "<server>/<id>" (no id of ours has
+ * a '/') once fetched, the upload limit applying to what a peer sends, with
+ * its type and name checked as an upload's. */
+static media_found remote_media(ht_ctx *ctx, const char *server, const char *id, const char **key,
+                                ht_media_row *row, ht_reply *err) {
+    *key = ht_arena_printf(ctx->arena, "%s/%s", server, id);
+    if (ht_store_media_get(ctx->env->store, ctx->arena, *key, row) && row->uploaded) return MEDIA_FOUND;
+    ht_fed_media m;
+    if (!ht_fed_remote_media(ctx, server, id, &m)) return MEDIA_WAIT;
+    if (!m.found) {
+        *err = m.not_found ? ht_reply_error(HT_M_NOT_FOUND, "There is no such file on its server.")
+                           : ht_reply_status_error(502, HT_M_UNKNOWN,
+                                                   ht_arena_printf(ctx->arena, "The file could not be fetched: %s",
+                                                                   m.why ? m.why : "no answer"));
+        return MEDIA_ERROR;
+    }
+    if (m.len > max_upload(ctx)) {
+        *err = ht_reply_status_error(502, HT_M_TOO_LARGE, "The file is larger than this server accepts.");
+        return MEDIA_ERROR;
+    }
+    const char *type = m.content_type && content_type_valid(m.content_type) ? m.content_type
+                                                                            : "application/octet-stream";
+    if (!ht_store_media_insert(ctx->env->store, *key, server, ctx->now_ms, type,
+                               disposition_filename(ctx->arena, m.disposition), m.bytes, m.len) ||
+        !ht_store_media_get(ctx->env->store, ctx->arena, *key, row)) {
+        *err = ht_reply_error(HT_M_SERVER_ERROR, "The file could not be stored.");
+        return MEDIA_ERROR;
+    }
+    return MEDIA_FOUND;
+}
+
+/* Finds {serverName}/{mediaId}: ours, or (federation on) another server's,
+ * fetched once and kept; 404 for anything else, including a pending id
+ * that expired unused. */
+static media_found media_find(ht_ctx *ctx, const char **media_id, ht_media_row *row, ht_reply *err) {
     const char *server = ht_param_get(ctx, "serverName");
     const char *id = ht_param_get(ctx, "mediaId");
+    if (strcmp(server, ctx->env->server_name) != 0 && ctx->env->cfg->federation && media_id_valid(id) &&
+        server_name_plausible(server))
+        return remote_media(ctx, server, id, media_id, row, err);
     if (strcmp(server, ctx->env->server_name) != 0 || !media_id_valid(id) ||
         !ht_store_media_get(ctx->env->store, ctx->arena, id, row) ||
         (!row->uploaded && row->expires_ms <= ctx->now_ms)) {
         *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
-        return false;
+        return MEDIA_ERROR;
     }
     *media_id = id;
-    return true;
+    return MEDIA_FOUND;
 }
 
 ht_reply ht_api_media_upload_to(ht_ctx *ctx) {
     const char *media_id, *type, *filename;
     ht_media_row row;
     ht_reply err;
-    if (!media_find(ctx, &media_id, &row, &err)) return err;
+    if (strcmp(ht_param_get(ctx, "serverName"), ctx->env->server_name) != 0)
+        return ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
+    if (media_find(ctx, &media_id, &row, &err) != MEDIA_FOUND) return err;
     if (strcmp(row.uploader, ctx->auth.user_id) != 0)
         return ht_reply_error(HT_M_FORBIDDEN, "This media id was created by someone else.");
     if (row.uploaded)
@@ -266,7 +333,10 @@ ht_reply ht_api_media_download(ht_ctx *ctx) {
     ht_media_row row;
     int64_t stall;
     ht_reply err;
-    if (!stall_param(ctx, &stall, &err) || !media_find(ctx, &media_id, &row, &err)) return err;
+    if (!stall_param(ctx, &stall, &err)) return err;
+    media_found found = media_find(ctx, &media_id, &row, &err);
+    if (found == MEDIA_WAIT) return (ht_reply){0};
+    if (found == MEDIA_ERROR) return err;
     if (!row.uploaded) return media_not_yet(ctx, media_id, stall);
     return serve(ctx, media_id, &row, ht_param_get(ctx, "fileName"));
 }
@@ -306,7 +376,9 @@ ht_reply ht_api_media_thumbnail(ht_ctx *ctx) {
     const char *method = ht_request_query(ctx->req, "method");
     if (method && strcmp(method, "crop") != 0 && strcmp(method, "scale") != 0)
         return ht_reply_error(HT_M_INVALID_PARAM, "method must be \"crop\" or \"scale\".");
-    if (!media_find(ctx, &media_id, &row, &err)) return err;
+    media_found found = media_find(ctx, &media_id, &row, &err);
+    if (found == MEDIA_WAIT) return (ht_reply){0};
+    if (found == MEDIA_ERROR) return err;
     if (!row.uploaded) return media_not_yet(ctx, media_id, stall);
     if (is_own_thumbnail(&row)) return serve(ctx, media_id, &row, NULL);
     return ht_reply_error(HT_M_UNKNOWN, "This server does not scale images, and this file is not a small image: "
@@ -315,4 +387,33 @@ ht_reply ht_api_media_thumbnail(ht_ctx *ctx) {
 
 ht_reply ht_api_media_config(ht_ctx *ctx) {
     return ht_reply_json(json_pack("{s:I}", "m.upload.size", (json_int_t)max_upload(ctx)));
+}
+
+/* GET /_matrix/federation/v1/media/download/{mediaId} (spec v1.11,
+ * server-server "Content Repository"): one of our files for another server,
+ * as multipart/mixed: the metadata (an empty JSON object), then the file
+ * with its type and name. The parts are built whole (the file is at most
+ * the upload limit); no redirect is offered. */
+ht_reply ht_api_media_federation_download(ht_ctx *ctx) {
+    const char *id = ht_param_get(ctx, "mediaId");
+    ht_media_row row;
+    if (!media_id_valid(id) || !ht_store_media_get(ctx->env->store, ctx->arena, id, &row) ||
+        (!row.uploaded && row.expires_ms <= ctx->now_ms))
+        return ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
+    if (!row.uploaded) return ht_reply_error(HT_M_NOT_YET_UPLOADED, "The file has not been uploaded yet.");
+    const char *type = row.content_type ? row.content_type : "application/octet-stream";
+    const char *boundary = ht_random_string(ctx->arena, 32, media_id_alphabet);
+    const char *head = ht_arena_printf(ctx->arena,
+                                       "--%s\r\nContent-Type: application/json\r\n\r\n{}\r\n--%s\r\n"
+                                       "Content-Type: %s\r\nContent-Disposition: %s\r\n\r\n",
+                                       boundary, boundary, type, content_disposition(ctx->arena, type, row.filename));
+    const char *tail = ht_arena_printf(ctx->arena, "\r\n--%s--\r\n", boundary);
+    size_t head_len = strlen(head), tail_len = strlen(tail), size = (size_t)row.size;
+    unsigned char *body = ht_arena_alloc(ctx->arena, head_len + size + tail_len);
+    memcpy(body, head, head_len);
+    if (size && !ht_store_media_read(ctx->env->store, id, 0, body + head_len, size))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
+    memcpy(body + head_len + size, tail, tail_len);
+    return (ht_reply){.raw = body, .raw_len = head_len + size + tail_len,
+                      .content_type = ht_arena_printf(ctx->arena, "multipart/mixed; boundary=%s", boundary)};
 }

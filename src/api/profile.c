@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "federation/federation.h"
 #include "matrix/ids.h"
 #include "room/room.h"
 #include "store/accounts.h"
@@ -46,7 +47,17 @@ static const char *field_value(const ht_user_row *row, const char *key) {
     return strcmp(key, "displayname") == 0 ? row->displayname : row->avatar_url;
 }
 
+/* A user of another server: asked of it (when federation is on). */
+static bool remote_user(ht_ctx *ctx) {
+    const char *id = ht_param_get(ctx, "userId");
+    const char *server = ht_user_id_valid(id) ? ht_id_server(id) : NULL;
+    return server && strcmp(server, ctx->env->server_name) != 0 && ctx->env->cfg->federation;
+}
+
 ht_reply ht_api_profile_get(ht_ctx *ctx) {
+    ht_reply remote;
+    if (remote_user(ctx)) return ht_fed_remote_profile(ctx, ht_param_get(ctx, "userId"), NULL, &remote)
+                                     ? remote : (ht_reply){0};
     const char *user_id;
     ht_user_row row;
     ht_reply err;
@@ -58,11 +69,14 @@ ht_reply ht_api_profile_get(ht_ctx *ctx) {
 }
 
 ht_reply ht_api_profile_field_get(ht_ctx *ctx) {
+    ht_reply remote;
+    const char *key = ht_param_get(ctx, "keyName");
+    if (remote_user(ctx) && is_field(key))
+        return ht_fed_remote_profile(ctx, ht_param_get(ctx, "userId"), key, &remote) ? remote : (ht_reply){0};
     const char *user_id;
     ht_user_row row;
     ht_reply err;
     if (!profile_user(ctx, &user_id, &row, &err)) return err;
-    const char *key = ht_param_get(ctx, "keyName");
     const char *value = is_field(key) ? field_value(&row, key) : NULL;
     if (!value) return ht_reply_errorf(ctx, HT_M_NOT_FOUND, "That user has no %s.", key);
     return ht_reply_json(json_pack("{s:s}", key, value));
@@ -196,3 +210,5 @@ ht_reply ht_api_user_directory_search(ht_ctx *ctx) {
     }
     return ht_reply_json(json_pack("{s:o, s:b}", "results", results, "limited", (int64_t)n > max));
 }
+
+void ht_profile_announce(ht_ctx *ctx, const char *user_id) { announce_profile(ctx, user_id); }

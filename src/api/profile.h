@@ -13,5 +13,8 @@ ht_reply ht_api_profile_field_get(ht_ctx *ctx);
 ht_reply ht_api_profile_field_put(ht_ctx *ctx);
 ht_reply ht_api_profile_field_delete(ht_ctx *ctx);
 ht_reply ht_api_user_directory_search(ht_ctx *ctx);
+/* Shows user_id's stored profile in every room they are joined to (a new
+ * member event where it changed): after any change to the profile. */
+void ht_profile_announce(ht_ctx *ctx, const char *user_id);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "api/account_data.h"
 #include "api/room_access.h"
+#include "federation/outbox.h"
 #include "matrix/ids.h"
 #include "room/room.h"
 #include "store/account_data.h"
@@ -39,7 +40,14 @@ static bool set_receipt(ht_ctx *ctx, const char *room_id, const char *type, cons
         return true;
     ht_receipt_row row = {ctx->auth.user_id, type, thread_id, ev->event_id, ev->stream, ctx->now_ms,
                           (int64_t)ht_store_stream_advance(store)};
-    return ht_store_receipt_set(store, room_id, &row);
+    if (!ht_store_receipt_set(store, room_id, &row)) return false;
+    if (strcmp(type, "m.read") != 0) return true; /* private receipts stay here */
+    json_t *data = json_pack("{s:I}", "ts", (json_int_t)ctx->now_ms);
+    if (*thread_id) json_object_set_new(data, "thread_id", json_string(thread_id));
+    return ht_outbox_queue_room_edu(
+        ctx->env, room_id, "m.receipt",
+        json_pack("{s:{s:{s:{s:[s],s:o}}}}", room_id, "m.read", ctx->auth.user_id, "event_ids", ev->event_id,
+                  "data", data));
 }
 
 static bool set_fully_read(ht_ctx *ctx, const char *room_id, const ht_event_row *ev) {

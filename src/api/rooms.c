@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "api/room_access.h"
+#include "federation/federation.h"
+#include "federation/pdus.h"
 #include "matrix/ids.h"
 #include "room/room.h"
 #include "room/room_version.h"
@@ -262,46 +264,107 @@ static ht_reply enter_room(ht_ctx *ctx, const char *room_id, const char *members
     return ht_reply_json(json_pack("{s:s}", "room_id", room_id));
 }
 
-ht_reply ht_api_join_room_id(ht_ctx *ctx) {
-    const char *room_id;
-    ht_reply err;
-    if (!ht_room_param(ctx, &room_id, &err)) return err;
-    return enter_room(ctx, room_id, "join");
+
+/* The servers to join a room through: the client's server_name and via
+ * (spec: both, repeated), those an alias's server named, and the room id's
+ * own server, in that order, each once, at most 20. */
+static size_t join_servers(ht_ctx *ctx, const char *room_id, json_t *from_alias, const char ***out) {
+    enum { MAX_SERVERS = 20 };
+    const char **list = ht_arena_calloc(ctx->arena, MAX_SERVERS, sizeof *list);
+    size_t n = 0;
+    const char *candidates[MAX_SERVERS * 2 + 1];
+    size_t c = 0;
+    for (size_t i = 0; i < ctx->req->query_count && c < MAX_SERVERS; i++)
+        if (strcmp(ctx->req->query[i].name, "server_name") == 0 || strcmp(ctx->req->query[i].name, "via") == 0)
+            candidates[c++] = ctx->req->query[i].value;
+    for (size_t i = 0; i < json_array_size(from_alias) && c < MAX_SERVERS * 2 - 1; i++)
+        if (json_is_string(json_array_get(from_alias, i))) candidates[c++] = json_string_value(json_array_get(from_alias, i));
+    /* Whoever invited us is in the room. */
+    int64_t stream;
+    ht_event_row invite;
+    const char *m = ht_store_membership_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id, &stream, NULL);
+    if (ht_str_is(m, "invite") && ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &invite))
+        candidates[c++] = ht_id_server(invite.sender);
+    candidates[c++] = ht_id_server(room_id);
+    for (size_t i = 0; i < c && n < MAX_SERVERS; i++) {
+        bool seen = !candidates[i] || !*candidates[i];
+        for (size_t j = 0; j < n && !seen; j++) seen = strcmp(list[j], candidates[i]) == 0;
+        if (!seen) list[n++] = candidates[i];
+    }
+    *out = list;
+    return n;
 }
 
-/* {roomIdOrAlias} of /join and /knock: a room id of a room here, or an alias
- * of one. server_name / via are not read: there is one server. */
-static bool room_id_or_alias(ht_ctx *ctx, const char **room_id, ht_reply *err) {
+/* Joins a room this server is not in, through other servers; false while
+ * it waits for them (the reply is then discarded). */
+static bool join_remote(ht_ctx *ctx, const char *room_id, json_t *from_alias, ht_reply *out) {
+    json_t *body;
+    if (!ht_body_object(ctx, &body, out)) return true;
+    if (!reason_valid(body)) {
+        *out = ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
+        return true;
+    }
+    const char **servers;
+    size_t n = join_servers(ctx, room_id, from_alias, &servers);
+    return ht_fed_join(ctx, room_id, servers, n, member_content(ctx, ctx->auth.user_id, "join", body), out);
+}
+
+/* {roomIdOrAlias} of /join and /knock: a room id, or an alias (of this
+ * server, or, with federation, of another one, asked of it). *remote is
+ * set when this server is not in the room: it must be joined through
+ * others (*servers: those an alias named). False while it waits. */
+static bool room_id_or_alias(ht_ctx *ctx, const char **room_id, bool *remote, json_t **servers, ht_reply *err) {
     const char *target = ht_param_get(ctx, "roomIdOrAlias");
+    *remote = false;
+    *servers = NULL;
+    *room_id = NULL;
+    bool federation = ctx->env->cfg->federation;
     if (target[0] == '#') {
         if (!ht_room_alias_valid(target)) {
             *err = ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid room alias.");
-            return false;
+            return true;
+        }
+        if (federation && !ht_str_is(ht_id_server(target), ctx->env->server_name)) {
+            if (!ht_fed_remote_alias(ctx, target, room_id, servers, err)) return false;
+            *remote = *room_id && !ht_fed_resident(ctx->env, *room_id);
+            return true;
         }
         *room_id = ht_store_alias_get(ctx->env->store, ctx->arena, target, NULL);
-        if (!*room_id) {
-            *err = ht_reply_error(HT_M_NOT_FOUND, "No room has that alias.");
-            return false;
-        }
+        if (!*room_id) *err = ht_reply_error(HT_M_NOT_FOUND, "No room has that alias.");
         return true;
     }
     if (!ht_room_id_valid(target)) {
         *err = ht_reply_error(HT_M_INVALID_PARAM, "That is neither a room id nor a room alias.");
-        return false;
+        return true;
     }
     ht_room_row row;
-    if (!ht_store_room_get(ctx->env->store, ctx->arena, target, &row)) {
+    bool known = ht_store_room_get(ctx->env->store, ctx->arena, target, &row);
+    *remote = federation && (!known || !ht_fed_resident(ctx->env, target));
+    if (!known && !*remote) {
         *err = ht_reply_error(HT_M_NOT_FOUND, "There is no room with that id on this server.");
-        return false;
+        return true;
     }
     *room_id = target;
     return true;
 }
 
+ht_reply ht_api_join_room_id(ht_ctx *ctx) {
+    const char *room_id = ht_param_get(ctx, "roomId");
+    ht_reply err;
+    if (ctx->env->cfg->federation && ht_room_id_valid(room_id) && !ht_fed_resident(ctx->env, room_id))
+        return join_remote(ctx, room_id, NULL, &err) ? err : (ht_reply){0};
+    if (!ht_room_param(ctx, &room_id, &err)) return err;
+    return enter_room(ctx, room_id, "join");
+}
+
 ht_reply ht_api_join(ht_ctx *ctx) {
     const char *room_id;
+    bool remote;
+    json_t *servers;
     ht_reply err;
-    if (!room_id_or_alias(ctx, &room_id, &err)) return err;
+    if (!room_id_or_alias(ctx, &room_id, &remote, &servers, &err)) return (ht_reply){0};
+    if (!room_id) return err;
+    if (remote) return join_remote(ctx, room_id, servers, &err) ? err : (ht_reply){0};
     return enter_room(ctx, room_id, "join");
 }
 
@@ -309,8 +372,14 @@ ht_reply ht_api_join(ht_ctx *ctx) {
  * the room takes knocks and whether this user may knock. */
 ht_reply ht_api_knock(ht_ctx *ctx) {
     const char *room_id;
+    bool remote;
+    json_t *servers;
     ht_reply err;
-    if (!room_id_or_alias(ctx, &room_id, &err)) return err;
+    if (!room_id_or_alias(ctx, &room_id, &remote, &servers, &err)) return (ht_reply){0};
+    if (!room_id) return err;
+    /* Knocking through another server (make_knock, send_knock) is not
+     * offered yet: said, not pretended. */
+    if (remote) return ht_reply_error(HT_M_FORBIDDEN, "Knocking on a room this server is not in is not supported yet.");
     return enter_room(ctx, room_id, "knock");
 }
 
@@ -327,6 +396,13 @@ static ht_reply act_on_user(ht_ctx *ctx, const char *action) {
     if (!ht_user_id_valid(target)) return ht_reply_error(HT_M_INVALID_PARAM, "user_id is not a valid user id.");
     if (!reason_valid(body)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
     const char *membership = action;
+    bool remote = !ht_str_is(ht_id_server(target), ctx->env->server_name);
+    if (strcmp(action, "invite") == 0 && remote && ctx->env->cfg->federation) {
+        ht_reply out;
+        return ht_fed_invite_remote(ctx, room_id, target, member_content(ctx, target, "invite", body), &out)
+                   ? out
+                   : (ht_reply){0};
+    }
     if (strcmp(action, "invite") == 0 && !local_user_exists(ctx, target))
         return ht_reply_error(HT_M_NOT_FOUND, "There is no such user on this server.");
     if (strcmp(action, "kick") == 0) membership = "leave";
@@ -350,6 +426,15 @@ ht_reply ht_api_leave(ht_ctx *ctx) {
     if (!ht_room_param(ctx, &room_id, &err)) return err;
     if (!ht_body_object(ctx, &body, &err)) return err;
     if (!reason_valid(body)) return ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
+    /* An invite into a room of other servers is declined through them. */
+    if (ctx->env->cfg->federation && !ht_fed_resident(ctx->env, room_id)) {
+        const char *m = ht_store_membership_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id, NULL, NULL);
+        if (ht_str_is(m, "invite") || ht_str_is(m, "knock")) {
+            json_t *content = ht_json_keep(ctx->arena, json_pack("{s:s}", "membership", "leave"));
+            if (ht_json_str(body, "reason")) json_object_set(content, "reason", json_object_get(body, "reason"));
+            return ht_fed_leave_remote(ctx, room_id, content, &err) ? err : (ht_reply){0};
+        }
+    }
     return change_membership(ctx, room_id, ctx->auth.user_id, "leave", body);
 }
 

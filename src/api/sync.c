@@ -15,6 +15,7 @@
 #include "api/sync_extras.h"
 #include "api/timeline.h"
 #include "room/room.h"
+#include "store/federation.h"
 #include "store/keys.h"
 #include "store/meta.h"
 #include "store/store.h"
@@ -98,6 +99,25 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
          * its creation) has no state before it; "state at 0" would mean the
          * current state and repeat the timeline's events. */
         if (first - 1 > 0) n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
+        /* A room joined over federation got its whole state with the join,
+         * at the join's own position: when the timeline's first position
+         * set more than its own event, the state is the state there, less
+         * what the timeline shows. */
+        int64_t *at_first;
+        size_t m = page.count ? ht_store_state_changed(store, ctx->arena, room_id, first - 1, first, &at_first) : 0;
+        bool more = false;
+        for (size_t i = 0; i < m; i++) more |= at_first[i] != first;
+        if (more) {
+            int64_t *all;
+            size_t count = ht_store_state_list(store, ctx->arena, room_id, first, &all);
+            n = 0;
+            for (size_t i = 0; i < count; i++) {
+                bool shown = false;
+                for (size_t j = 0; j < page.count && !shown; j++) shown = page.events[j].stream == all[i];
+                if (!shown) all[n++] = all[i];
+            }
+            streams = all;
+        }
     } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
     json_t *keep = json_object();
@@ -131,6 +151,20 @@ static json_t *outsider_leave_entry(sync_req *s, int64_t member_stream) {
  * with that member event itself. */
 static json_t *stripped_state(sync_req *s, const char *room_id, int64_t member_stream) {
     ht_ctx *ctx = s->ctx;
+    /* An invite from another server into a room we hold nothing of: the
+     * state its invite carried, then the invite itself. */
+    const char *carried = ht_store_invite_state_get(ctx->env->store, ctx->arena, room_id, ctx->auth.user_id);
+    json_t *remote = carried ? ht_json_parse(ctx->arena, carried) : NULL;
+    ht_event_row invite;
+    if (json_is_array(remote) && ht_store_event_by_stream(ctx->env->store, ctx->arena, member_stream, &invite) &&
+        invite.status == HT_EVENT_OUTLIER) {
+        json_t *events = json_deep_copy(remote);
+        json_t *content = ht_room_event_content(ctx->arena, &invite);
+        json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:O}", "type", invite.type, "state_key",
+                                                invite.state_key, "sender", invite.sender, "content",
+                                                content ? content : json_object()));
+        return events;
+    }
     static const char *const types[] = {"m.room.create", "m.room.join_rules", "m.room.name",
                                         "m.room.avatar", "m.room.canonical_alias", "m.room.topic",
                                         "m.room.encryption"};

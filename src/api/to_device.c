@@ -4,12 +4,14 @@
  * in the store until the device's next /sync acknowledges them. One request
  * takes one stream position, so parked syncs of every recipient wake once.
  * A transaction id seen before from the same device is answered {} and
- * sends nothing again. There is no federation: messages to other servers'
- * users are dropped, as they would be for an unreachable server. */
+ * sends nothing again. Messages to other servers' users go to their
+ * servers (federation/to_device.c); without federation they are dropped, as
+ * they would be for an unreachable server. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/keys.h"
+#include "federation/federation.h"
 #include "matrix/ids.h"
 #include "store/meta.h"
 #include "store/store.h"
@@ -97,9 +99,19 @@ ht_reply ht_api_send_to_device(ht_ctx *ctx) {
     size_t delivered = 0;
     const char *user_id;
     json_t *per_device;
+    size_t remote = 0;
     json_object_foreach(messages, user_id, per_device) {
         const char *server = ht_id_server(user_id);
-        if (!server || strcmp(server, ctx->env->server_name) != 0) continue;
+        if (!server || strcmp(server, ctx->env->server_name) != 0) {
+            /* Another server's user: their server delivers it. The message
+             * id is unique here: this request's stream position and the
+             * user's place in it. */
+            if (ctx->env->cfg->federation &&
+                !ht_fed_queue_to_device(ctx, type, user_id, per_device,
+                                        ht_arena_printf(ctx->arena, "%lld.%zu", (long long)stream, remote++)))
+                return ht_reply_error(HT_M_SERVER_ERROR, "The message could not be queued.");
+            continue;
+        }
         const char *device_id;
         json_t *content;
         json_object_foreach(per_device, device_id, content) {

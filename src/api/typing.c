@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/room_access.h"
+#include "federation/outbox.h"
 #include "store/meta.h"
 #include "store/store.h"
 #include "store/typing.h"
@@ -48,5 +49,13 @@ ht_reply ht_api_typing(ht_ctx *ctx) {
         ht_store_typing_delete(store, room_id, ctx->auth.user_id);
         if (was_typing) typing_changed(ctx, room_id);
     }
+    /* Other servers in the room hear every call, "still typing" too: theirs
+     * is the spec's timer (30 s), renewed by each notice. */
+    bool now_typing = json_is_true(typing) && ms > 0;
+    if ((now_typing || was_typing) &&
+        !ht_outbox_queue_room_edu(ctx->env, room_id, "m.typing",
+                                  json_pack("{s:s,s:s,s:b}", "room_id", room_id, "user_id", ctx->auth.user_id,
+                                            "typing", now_typing)))
+        return ht_reply_error(HT_M_SERVER_ERROR, "The typing notice could not be queued for other servers.");
     return ht_reply_empty();
 }

@@ -13,7 +13,10 @@
  * caller and from one per client address, the address the host vouches for
  * in ht_request_meta (the TCP peer natively; never a header, which anyone
  * can write). Logins are charged inside the handler, only when they cost an
- * Argon2 check: core/login_limit.c. */
+ * Argon2 check: core/login_limit.c. Other servers' signed requests take
+ * from their origin's bucket once authenticated (a name anyone may claim
+ * charges nothing, so no one can spend another server's tokens); a pass
+ * replayed after fetches was counted on its first pass. */
 #include "hometab.h"
 
 #include <stdio.h>
@@ -22,18 +25,25 @@
 
 #include <jansson.h>
 
+#include "api/admin.h"
 #include "api/auth.h"
 #include "core/core.h"
+#include "core/fetch.h"
 #include "core/login_limit.h"
 #include "core/rate_limit.h"
 #include "core/work.h"
+#include "federation/federation.h"
+#include "federation/outbox.h"
+#include "http/outbound.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "matrix/handler.h"
 #include "room/server_key.h"
 #include "router/router.h"
+#include "store/admin.h"
 #include "store/media.h"
 #include "store/meta.h"
+#include "store/store.h"
 #include "util/crypto.h"
 #include "util/glob.h"
 #include "util/oom.h"
@@ -64,6 +74,11 @@ void ht_config_defaults(ht_config *cfg) {
     cfg->rate_login_address = (ht_rate){0.1, 10};
     cfg->rate_login_account = (ht_rate){0.2, 20};
     cfg->rate_register_address = (ht_rate){0.05, 10};
+    /* A server joining a big room reads many events at once; its steady
+     * traffic is one transaction at a time. */
+    cfg->rate_federation = (ht_rate){20.0, 200};
+    /* Keys change rarely: a few fetches, then one every half minute. */
+    cfg->rate_federation_keys = (ht_rate){1.0 / 30, 5};
     cfg->pwhash_opslimit = 2;
     cfg->pwhash_memlimit = 19u * 1024 * 1024;
     /* Clients long-poll every 30 s or so: three minutes of silence means
@@ -106,7 +121,8 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
-                         .cfg = &core->cfg, .signing_key = &core->signing_key};
+                         .cfg = &core->cfg, .signing_key = &core->signing_key, .outbox = &core->outbox,
+                         .log = &core->log};
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
@@ -118,6 +134,8 @@ void ht_core_close(ht_core *core) {
     ht_store_close(core->env.store);
     ht_rate_limiter_free(core->limits);
     ht_replay_free(&core->replay);
+    ht_fetch_memo_free(&core->memo);
+    ht_outbox_free(&core->outbox);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
     free(core->server_name);
@@ -216,6 +234,13 @@ static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route,
         }
         return true;
     }
+    if ((route->flags & HT_ROUTE_FEDERATION) && ctx->origin) {
+        if (ht_fetch_is_replay(ctx)) return true;
+        const char *key = ht_arena_printf(ctx->arena, "origin %s", ctx->origin);
+        if (ht_rate_limit_take(core->limits, key, core->cfg.rate_federation, ctx->now_ms, &retry_ms)) return true;
+        *reply = ht_reply_rate_limited(ctx, retry_ms);
+        return false;
+    }
     if (!(route->flags & HT_ROUTE_RATE_LIMITED) || !ctx->authenticated) return true;
     const char *key = ht_arena_printf(ctx->arena, "user %s", ctx->auth.user_id);
     if (ht_rate_limit_take(core->limits, key, core->cfg.rate_user, ctx->now_ms, &retry_ms)) return true;
@@ -223,8 +248,9 @@ static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route,
     return false;
 }
 
-/* Routes, authenticates and runs the handler inside a transaction. */
-static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out) {
+/* Routes, authenticates and runs the handler inside a transaction.
+ * operator: the call comes from the operator's command (meta.operator). */
+static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote, bool *committed, ht_result *out) {
     const ht_request *req = ctx->req;
     if (strcmp(req->method, "OPTIONS") == 0) return ht_reply_empty(); /* CORS preflight */
 
@@ -241,6 +267,8 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
     case HT_ROUTE_FOUND:
         break;
     }
+    if ((match.route->flags & (HT_ROUTE_FEDERATION | HT_ROUTE_KEYS)) && !core->cfg.federation)
+        return ht_reply_error(HT_M_UNRECOGNIZED, "Federation is off on this server.");
     ctx->params = copy_params(ctx->arena, &match);
     ctx->param_count = match.param_count;
 
@@ -249,15 +277,29 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
         return ht_reply_error(HT_M_SERVER_ERROR, "The database is not available.");
     ht_store_scope_begin(core->env.store, core->stream_position);
     ht_reply reply = {0};
-    if (match.route->flags & (HT_ROUTE_AUTH | HT_ROUTE_AUTH_OPT)) {
+    if (match.route->flags & HT_ROUTE_ADMIN) {
+        ht_error err = ht_admin_check(ctx, operator);
+        if (err.code) reply.error = err;
+    } else if (match.route->flags & (HT_ROUTE_AUTH | HT_ROUTE_AUTH_OPT)) {
         ht_error err = ht_auth_check(ctx, (match.route->flags & HT_ROUTE_AUTH) != 0);
         if (err.code) reply.error = err;
+    }
+    if (match.route->flags & HT_ROUTE_FEDERATION) {
+        bool wait;
+        ht_error err = ht_fed_authenticate(ctx, &wait);
+        if (err.code) reply.error = err;
+        if (wait) {
+            ht_store_rollback(core->env.store);
+            return (ht_reply){0};
+        }
     }
     /* A replay after password work was counted on its first pass. */
     if (!reply.error.code && (ht_work_is_replay(ctx) || rate_limit_allows(core, ctx, match.route, &reply)))
         reply = match.route->handler(ctx);
-    if (ctx->work) {
-        /* Handed out: nothing of this pass stays; the replay does it all. */
+    if (ctx->work || ctx->asked_count) {
+        /* Handed out: nothing of this pass stays; the replay does it all.
+         * Password work goes first; asks of the same pass are asked again. */
+        if (ctx->work) ht_fetch_drop_pending(ctx);
         ht_store_rollback(core->env.store);
         reply_release(&reply);
         return (ht_reply){0};
@@ -266,6 +308,9 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
     /* What a successful write moved the stream to is read before the
      * commit: a read after it could fail with the write already made. */
     bool changed = !reply.error.code && !reply.park && ht_store_change_count(core->env.store) != changes_before;
+    /* Device-list changes, wherever a write made them, go out to other
+     * servers in the same transaction (federation/device_lists.c). */
+    if (changed && core->cfg.federation) ht_fed_device_lists_queue(&core->env);
     uint64_t position = changed ? ht_store_stream_position(core->env.store) : 0;
     if (ht_store_failed(core->env.store)) {
         ht_store_rollback(core->env.store);
@@ -280,6 +325,7 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
         reply_release(&reply);
         return ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
     }
+    *committed = true;
     *wrote = changed;
     if (changed) {
         if (position != core->stream_position)
@@ -287,6 +333,36 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool *wrote, ht_result *out
         core->stream_position = position;
     }
     return reply;
+}
+
+/* Hands the request's log lines to the host: those that wait for a commit
+ * only if it came. */
+static void hand_out_log(ht_core *core, bool committed, ht_result *out) {
+    ht_log_settle(&core->log, committed);
+    if (core->log.dropped && core->log.count == HT_LOG_MAX_LINES)
+        core->log.lines[HT_LOG_MAX_LINES - 1] = (ht_log_line){
+            HT_LOG_WARN, ht_arena_printf(&core->arena, "(and %zu more lines of this request)",
+                                         core->log.dropped + 1)};
+    out->log = core->log.lines;
+    out->log_count = core->log.count;
+}
+
+/* One line per admin API call, once it is answered: who, what, the
+ * outcome, and what it changed (ctx->admin_note). A refusal to a non-admin
+ * was logged by the check itself. */
+static void log_admin_call(ht_core *core, const ht_ctx *ctx, const ht_reply *reply, bool committed) {
+    const ht_request *req = ctx->req;
+    int status = reply->error.code ? ht_error_status(reply->error) : reply->status ? reply->status : 200;
+    const char *detail = reply->error.code ? ht_errcode_name(reply->error.code) : ctx->admin_note;
+    /* The path decoded (tools encode the ids in it), never the query:
+     * an access token may ride there. */
+    const char *path = "";
+    for (size_t i = 0; i < req->segment_count; i++)
+        path = ht_arena_printf(&core->arena, "%s/%s", path, req->segments[i]);
+    /* A change that did not happen is worth a warning; a failed read is not. */
+    bool read = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    ht_log(&core->env, committed || read ? HT_LOG_INFO : HT_LOG_WARN, false, "admin %s: %s %.300s -> %d%s%s",
+           ctx->admin, req->method, path, status, detail ? ": " : "", detail ? detail : "");
 }
 
 void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const ht_request_meta *meta,
@@ -299,6 +375,7 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
      * so the core does not keep its largest answer's size for ever. */
     if (core->out.cap > OUT_KEEP_BYTES) ht_buf_free(&core->out);
     ht_buf_clear(&core->out);
+    core->log = (ht_request_log){0};
 
     ht_request req;
     ht_error perr = ht_http_parse(&core->arena, &core->cfg, bytes, len, &req);
@@ -310,17 +387,27 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
     } else {
         core->env.now_ms = now_ms;
         core->env.match_budget = HT_MATCH_BUDGET;
-        ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .req = &req,
-                      .received_ms = received_ms, .now_ms = now_ms,
+        core->env.outbound = false;
+        core->env.received_ms = received_ms;
+        ht_ctx ctx = {.env = &core->env, .arena = &core->arena, .replay = &core->replay, .memo = &core->memo,
+                      .req = &req, .received_ms = received_ms, .now_ms = now_ms,
                       .client_address = meta->client_address, .peer_server = meta->peer_server,
                       .limits = core->cfg.rate_limit ? core->limits : NULL,
                       .req_bytes = bytes, .req_len = len};
-        bool wrote = false;
-        ht_reply reply = dispatch(core, &ctx, &wrote, out);
+        bool wrote = false, committed = false;
+        ht_reply reply = dispatch(core, &ctx, meta->operator, &wrote, &committed, out);
         json_decref(ctx.body_json);
         if (ctx.work) {
+            /* Nothing of this pass stays, its log lines neither: the
+             * replay notes them again. */
             out->outcome = HT_WORK;
             out->work = ctx.work;
+            return;
+        }
+        if (ctx.asked_count) {
+            out->outcome = HT_FETCH;
+            out->fetches = ht_fetch_pending(&ctx, &out->fetch_count);
+            ht_fetch_hand_out(&ctx);
             return;
         }
         if (reply.park) {
@@ -332,13 +419,73 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
             reply_release(&reply);
             return;
         }
+        if (ctx.admin) log_admin_call(core, &ctx, &reply, committed);
+        hand_out_log(core, committed, out);
         write_reply(core, &req, &reply, !req.keep_alive, out);
         reply_release(&reply);
         ht_work_request_answered(&ctx);
+        ht_fetch_request_answered(&ctx);
         out->wrote = wrote;
+        out->outbound = wrote && core->env.outbound;
         out->close_connection = !req.keep_alive;
     }
     out->outcome = HT_ANSWER;
     out->response = core->out.data;
     out->response_len = core->out.len;
+}
+
+void ht_core_summarize(ht_core *core, ht_core_summary *out) {
+    memset(out, 0, sizeof *out);
+    out->schema_version = ht_store_schema_version(core->env.store);
+    ht_store_server_counts(core->env.store, &out->users, &out->admins, &out->rooms);
+}
+
+/* ---- other servers ------------------------------------------------------ */
+
+void ht_core_fetch_done(ht_core *core, ht_fetch *f, int status, const unsigned char *body, size_t len,
+                        const char *error) {
+    core->memo.out--;
+    ht_fetch_set_answer(f, status, body, len, error, core->clock_ms);
+    if (ht_fetch_kind_of(f) == HT_FETCH_ASK) {
+        ht_fetch_keep(&core->memo, f, core->clock_ms);
+        return;
+    }
+    /* A transaction of the outbox: what became of it is written now. */
+    ht_arena_reset(&core->arena);
+    core->env.now_ms = core->clock_ms;
+    if (ht_store_begin(core->env.store)) {
+        ht_outbox_sent(&core->env, f);
+        if (ht_store_failed(core->env.store) || !ht_store_commit(core->env.store)) ht_store_rollback(core->env.store);
+    }
+    ht_fetch_free(f);
+}
+
+void ht_core_fetch_done_bytes(ht_core *core, ht_fetch *f, const unsigned char *response, size_t len,
+                              const char *error) {
+    int status = 0;
+    const unsigned char *body = NULL;
+    size_t body_len = 0;
+    ht_buf decoded = {0};
+    const char *why = error;
+    if (!why) ht_http_read_response(response, len, (size_t)64 * 1024 * 1024, &status, &body, &body_len, &decoded, &why);
+    char type[256];
+    if (!why && ht_http_response_content_type(response, len, type, sizeof type)) ht_fetch_set_content_type(f, type);
+    ht_core_fetch_done(core, f, status, body, body_len, why);
+    ht_buf_free(&decoded);
+}
+
+ht_fetch *ht_core_outbound_next(ht_core *core, int64_t now_ms, int64_t *next_ms) {
+    *next_ms = 0;
+    core->clock_ms = now_ms;
+    ht_arena_reset(&core->arena);
+    core->env.now_ms = now_ms;
+    if (!ht_store_begin(core->env.store)) return NULL;
+    ht_fetch *f = ht_outbox_next(&core->env, next_ms);
+    if (ht_store_failed(core->env.store) || !ht_store_commit(core->env.store)) {
+        ht_store_rollback(core->env.store);
+        ht_fetch_free(f);
+        return NULL;
+    }
+    if (f) core->memo.out++;
+    return f;
 }

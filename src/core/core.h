@@ -5,9 +5,12 @@
 #ifndef HT_CORE_CORE_H
 #define HT_CORE_CORE_H
 
+#include "core/fetch.h"
 #include "core/work.h"
+#include "federation/outbox.h"
 #include "hometab.h"
 #include "matrix/env.h"
+#include "matrix/log.h"
 #include "util/arena.h"
 #include "util/buf.h"
 
@@ -23,6 +26,9 @@ struct ht_core {
     struct ht_rate_limiter *limits; /* token buckets; see core.c */
     int64_t clock_ms;       /* now_ms of the latest request */
     ht_replay replay;       /* password work handed out or finished (core/work.c) */
+    ht_fetch_memo memo;     /* other servers' answers kept for replays (core/fetch.c) */
+    ht_outbox outbox;       /* destinations with a transaction in flight */
+    ht_request_log log;     /* the current request's lines for the host's log */
 };
 
 /* Answers with bodies larger than this are streamed (core/body.c); smaller

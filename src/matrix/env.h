@@ -20,11 +20,18 @@ typedef struct ht_env {
     ht_store *store;
     ht_arena *arena;          /* the current request's memory */
     int64_t now_ms;           /* the current request's clock */
+    /* When the request first arrived: the time of the events it makes, the
+     * same on every pass of a request replayed after fetches or work (so a
+     * replay builds the same event, asks the same question). */
+    int64_t received_ms;
     int64_t match_budget;     /* glob steps the current request may still spend (util/glob.h) */
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;
     const ht_signing_key *signing_key; /* this server's: signs its events and requests */
     struct json_t *push_defaults; /* the shared default push ruleset, built once (room/push_eval.c) */
+    struct ht_outbox *outbox;       /* transactions in flight (federation/outbox.c) */
+    bool outbound;                  /* this request queued traffic for other servers */
+    struct ht_request_log *log;     /* the current request's log lines (matrix/log.h) */
 } ht_env;
 
 #endif

@@ -39,6 +39,8 @@ typedef enum ht_errcode {
     HT_M_BAD_ALIAS,
     HT_M_INVALID_SIGNATURE,
     HT_M_WRONG_ROOM_KEYS_VERSION,
+    HT_M_INCOMPATIBLE_ROOM_VERSION,
+    HT_M_UNABLE_TO_AUTHORISE_JOIN,
     HT_M_SERVER_ERROR, /* not a spec code: M_UNKNOWN with status 500 */
     HT_ERRCODE_COUNT
 } ht_errcode;

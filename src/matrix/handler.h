@@ -36,7 +36,12 @@ typedef struct ht_ctx {
     const char *client_address;
     const char *peer_server;
     ht_auth auth;           /* set when the route requires authentication */
+    const char *origin;     /* federation routes: the server that signed the request */
     bool authenticated;
+    /* Admin routes (HT_ROUTE_ADMIN): who acts, for the log: the admin's
+     * user id, or "the operator" (meta.operator, no token). */
+    const char *admin;
+    const char *admin_note; /* what an admin call changed, for its log line */
     json_t *body_json;      /* owned by the core; see ht_body_object */
     /* Password work (core/work.h): the request's bytes and digest, how many
      * password operations it has reached, and work to hand out. */
@@ -47,6 +52,11 @@ typedef struct ht_ctx {
     unsigned password_ops;
     struct ht_work *work;
     struct ht_replay *replay; /* the door's memo of finished work (core/work.c) */
+    /* Asking other servers (matrix/remote.h): the door's kept answers, and
+     * this pass's asks still without one (core/fetch.c). */
+    struct ht_fetch_memo *memo;
+    struct ht_fetch *asked;
+    unsigned asked_count;
     struct ht_rate_limiter *limits; /* the door's token buckets (core/rate_limit.h) */
 } ht_ctx;
 

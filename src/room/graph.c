@@ -12,13 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matrix/ids.h"
+#include "room/id_map.h"
 #include "room/pdu.h"
 #include "room/push_actions.h"
 #include "room/state_res.h"
+#include "store/federation.h"
 #include "store/graph.h"
 #include "store/meta.h"
 #include "store/relations.h"
 #include "util/json.h"
+#include "util/str.h"
 
 enum { MAX_EXTREMITIES = HT_STATE_RES_MAX_STATES };
 
@@ -194,6 +198,26 @@ ht_error ht_room_redact_target(ht_env *env, const ht_room_version *version, cons
     return ok ? (ht_error){0} : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be stored."};
 }
 
+/* Our own event goes to every other server with members in the room (and
+ * to a member event's subject's server, who may be leaving it): queued in
+ * the durable outbox, before the event changes who is in the room. */
+static bool queue_for_servers(ht_env *env, const ht_pdu *pdu, int64_t stream) {
+    const char *const *servers;
+    size_t n = ht_store_room_servers(env->store, env->arena, pdu->room_id, env->server_name, (const char ***)&servers);
+    const char *subject = NULL;
+    if (pdu->state_key && strcmp(pdu->type, "m.room.member") == 0) {
+        subject = ht_id_server(pdu->state_key);
+        if (subject && strcmp(subject, env->server_name) == 0) subject = NULL;
+        for (size_t i = 0; i < n && subject; i++)
+            if (strcmp(servers[i], subject) == 0) subject = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!ht_store_outbox_pdu(env->store, servers[i], stream, env->now_ms)) return false;
+    if (subject && !ht_store_outbox_pdu(env->store, subject, stream, env->now_ms)) return false;
+    if (n || subject) env->outbound = true;
+    return true;
+}
+
 /* Stores the event in the graph and moves the room's state. */
 static ht_error persist_event(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
     const ht_pdu *pdu = p->pdu;
@@ -226,6 +250,10 @@ static ht_error persist_event(ht_env *env, const char *room_version, const ht_pe
     if (!stored) return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be stored."};
     if (out) *out = row;
     if (p->status == HT_EVENT_OUTLIER || p->status == HT_EVENT_REJECTED) return (ht_error){0};
+    const char *origin = ht_id_server(pdu->sender);
+    if (p->status == HT_EVENT_TIMELINE && origin && strcmp(origin, env->server_name) == 0 &&
+        !queue_for_servers(env, pdu, stream))
+        return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be queued for other servers."};
 
     ht_state_map before_current;
     const ht_state_map *before = p->state_before;
@@ -289,4 +317,63 @@ ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist
     if (err.code || p->status != HT_EVENT_TIMELINE) return err;
     /* Every event that joins the timeline, ours or another server's. */
     return ht_room_push_event(env, p->pdu, row.stream);
+}
+
+bool ht_room_state_ids_before(ht_env *env, const char *event_id, const char ***ids, size_t *count) {
+    ht_event_row row;
+    ht_state_map state;
+    if (!ht_store_event_by_id(env->store, env->arena, event_id, &row) || !ht_room_state_after(env, &row, &state))
+        return false;
+    if (row.state_key && ht_str_is(ht_state_map_get(&state, row.type, row.state_key), row.event_id)) {
+        ht_event_row replaced;
+        if (row.prev_state && ht_store_event_by_stream(env->store, env->arena, row.prev_state, &replaced))
+            ht_state_map_set(&state, row.type, row.state_key, replaced.event_id);
+        else
+            ht_state_map_remove(&state, row.type, row.state_key);
+    }
+    const char **list = ht_arena_calloc(env->arena, state.count ? state.count : 1, sizeof *list);
+    for (size_t i = 0; i < state.count; i++) list[i] = state.entries[i].event_id;
+    *ids = list;
+    *count = state.count;
+    return true;
+}
+
+bool ht_room_auth_chain(ht_env *env, const char *const *ids, size_t count, size_t max, const char ***out,
+                        size_t *out_count) {
+    ht_room_row room;
+    ht_event_row first;
+    /* The room version says how events read; every event of a chain is of one room. */
+    const char *version = count && ht_store_event_by_id(env->store, env->arena, ids[0], &first) &&
+                                  ht_store_room_get(env->store, env->arena, first.room_id, &room)
+                              ? room.version
+                              : "10";
+    ht_event_source src = ht_room_event_source(env, version);
+    ht_id_map *seen = ht_id_map_new(env->arena, count * 4 + 16);
+    size_t n = 0, cap = 0, next = 0;
+    const char **chain = NULL;
+    /* A breadth-first walk over auth edges from the given events. */
+    const char **queue = NULL;
+    size_t queued = 0, qcap = 0;
+    for (size_t i = 0; i < count; i++) {
+        queue = ht_arena_push(env->arena, queue, sizeof *queue, queued, &qcap);
+        queue[queued++] = ids[i];
+    }
+    while (next < queued) {
+        const ht_pdu *pdu = src.get(src.self, queue[next++]);
+        if (!pdu) continue;
+        for (size_t a = 0; a < pdu->auth_count; a++) {
+            bool created;
+            void **slot = ht_id_map_slot(seen, pdu->auth_events[a], &created);
+            if (!created) continue;
+            *slot = (void *)pdu->auth_events[a];
+            if (n == max) return false;
+            chain = ht_arena_push(env->arena, chain, sizeof *chain, n, &cap);
+            chain[n++] = pdu->auth_events[a];
+            queue = ht_arena_push(env->arena, queue, sizeof *queue, queued, &qcap);
+            queue[queued++] = pdu->auth_events[a];
+        }
+    }
+    *out = chain;
+    *out_count = n;
+    return true;
 }

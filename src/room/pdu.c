@@ -105,21 +105,29 @@ static const char *check_server(ht_arena *arena, json_t *signatures, const char 
     return NULL;
 }
 
-const char *ht_pdu_check_signatures(ht_arena *arena, const ht_room_version *v, json_t *pdu,
-                                    ht_pdu_key_lookup *lookup, void *ctx) {
-    const char *sender_server = ht_pdu_server_of(json_string_value(json_object_get(pdu, "sender")));
-    if (!sender_server) return "The event has no sender with a server name.";
+size_t ht_pdu_signing_servers(json_t *pdu, const char *out[2]) {
+    out[0] = out[1] = NULL;
+    out[0] = ht_pdu_server_of(json_string_value(json_object_get(pdu, "sender")));
+    if (!out[0]) return 0;
     /* A restricted join is vouched for by a resident server, which signs it. */
-    const char *authoriser_server = NULL;
     json_t *content = json_object_get(pdu, "content");
     const char *type = json_string_value(json_object_get(pdu, "type"));
     const char *membership = json_string_value(json_object_get(content, "membership"));
     if (type && strcmp(type, "m.room.member") == 0 && membership && strcmp(membership, "join") == 0 &&
         json_object_get(content, "join_authorised_via_users_server")) {
-        authoriser_server =
-            ht_pdu_server_of(json_string_value(json_object_get(content, "join_authorised_via_users_server")));
-        if (!authoriser_server) return "join_authorised_via_users_server is not a user id.";
+        out[1] = ht_pdu_server_of(json_string_value(json_object_get(content, "join_authorised_via_users_server")));
+        if (!out[1]) return 0;
+        if (strcmp(out[1], out[0]) == 0) out[1] = NULL;
     }
+    return out[1] ? 2 : 1;
+}
+
+const char *ht_pdu_check_signatures(ht_arena *arena, const ht_room_version *v, json_t *pdu,
+                                    ht_pdu_key_lookup *lookup, void *ctx) {
+    const char *servers[2];
+    size_t server_count = ht_pdu_signing_servers(pdu, servers);
+    if (!servers[0]) return "The event has no sender with a server name.";
+    if (!server_count) return "join_authorised_via_users_server is not a user id.";
 
     json_t *redacted = ht_pdu_redact(v, pdu);
     json_t *signatures = json_incref(json_object_get(redacted, "signatures"));
@@ -132,9 +140,8 @@ const char *ht_pdu_check_signatures(ht_arena *arena, const ht_room_version *v, j
     int64_t ts = json_integer_value(json_object_get(pdu, "origin_server_ts"));
     if (!text) why = "The event is not canonical JSON.";
     else if (!json_is_object(signatures)) why = "The event has no signatures.";
-    if (!why) why = check_server(arena, signatures, sender_server, text, len, ts, lookup, ctx);
-    if (!why && authoriser_server && strcmp(authoriser_server, sender_server) != 0)
-        why = check_server(arena, signatures, authoriser_server, text, len, ts, lookup, ctx);
+    for (size_t i = 0; i < server_count && !why; i++)
+        why = check_server(arena, signatures, servers[i], text, len, ts, lookup, ctx);
     free(text);
     json_decref(signatures);
     return why;

@@ -72,6 +72,12 @@ typedef const char *ht_pdu_key_lookup(void *ctx, const char *server_name, const 
 const char *ht_pdu_check_signatures(ht_arena *arena, const ht_room_version *v, json_t *pdu,
                                     ht_pdu_key_lookup *lookup, void *ctx);
 
+/* The servers whose signatures ht_pdu_check_signatures requires, into
+ * out[0..1] (pointing into pdu): the sender's, then the authorising
+ * server's for a restricted join when it is another. Only their keys are
+ * worth fetching: other servers named in `signatures` are never asked. */
+size_t ht_pdu_signing_servers(json_t *pdu, const char *out[2]);
+
 /* The format check on receipt (step 1): canonical JSON, at most
  * HT_PDU_MAX_BYTES; type, room_id, sender, origin_server_ts, depth, content,
  * prev_events, auth_events, hashes and signatures present with their types;

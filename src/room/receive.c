@@ -14,6 +14,7 @@
  * them and try again. Nothing here does I/O. */
 #include "room/room.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "matrix/ids.h"
@@ -23,8 +24,10 @@
 #include "room/power_levels.h"
 #include "room/state_res.h"
 #include "store/graph.h"
+#include "store/federation.h"
 #include "store/relations.h"
 #include "util/json.h"
+#include "util/str.h"
 
 static ht_received outcome(ht_receive_outcome what, const char *event_id, const char *reason) {
     return (ht_received){.outcome = what, .event_id = event_id, .reason = reason};
@@ -118,8 +121,22 @@ static ht_error apply_redaction(ht_env *env, const ht_room_version *version, con
     return allowed ? ht_room_redact_target(env, version, redaction->redacts, redaction->event_id) : (ht_error){0};
 }
 
+/* The given state before an event, as a map of stored events. */
+static bool given_state(ht_env *env, const ht_receive_opts *opts, ht_state_map *out) {
+    ht_state_map_init(out, env->arena);
+    for (size_t i = 0; i < opts->state_before_count; i++) {
+        ht_event_row row;
+        if (!ht_store_event_by_id(env->store, env->arena, opts->state_before[i], &row) || !row.state_key) return false;
+        ht_state_map_set(out, row.type, row.state_key, row.event_id);
+    }
+    return true;
+}
+
 ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_json, ht_pdu_key_lookup *lookup,
-                            void *key_ctx, bool as_outlier) {
+                            void *key_ctx, const ht_receive_opts *opts) {
+    static const ht_receive_opts defaults = {0};
+    if (!opts) opts = &defaults;
+    bool as_outlier = opts->as_outlier;
     const ht_room_version *version = ht_room_version_get(room_version);
     if (!version) return outcome(HT_RECEIVED_DROPPED, NULL, "The room version is not supported.");
     /* 1: the format. */
@@ -173,7 +190,18 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
     }
     ht_state_map before;
     ht_state_view before_view = ht_room_current_view(env, pdu.room_id);
-    if (p.status == HT_EVENT_TIMELINE) {
+    if (p.status == HT_EVENT_TIMELINE && opts->state_before) {
+        /* 5, with the state before the event given. */
+        if (!given_state(env, opts, &before))
+            return outcome(HT_RECEIVED_DROPPED, event_id, "The state given before the event is not stored.");
+        p.state_before = &before;
+        before_view = ht_state_map_view(&before);
+        err = ht_auth_check_pdu(env->arena, &pdu, &before_view, &src, version->id);
+        if (err.code) {
+            p.status = HT_EVENT_REJECTED;
+            res.reason = err.message;
+        }
+    } else if (p.status == HT_EVENT_TIMELINE) {
         res.missing_count = missing_of(env, pdu.prev_events, pdu.prev_count, true, &res.missing);
         if (res.missing_count) return res;
         /* 5: the state before the event. */
@@ -211,4 +239,62 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
         err = (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be indexed."};
     if (err.code) return outcome(HT_RECEIVED_DROPPED, event_id, err.message);
     return res;
+}
+
+/* An outlier of a room this server may not be in: the room row is made if
+ * needed (it names the version; its creator is not known yet: the sender
+ * stands in), the event kept, and its state key's membership set. */
+static ht_error keep_membership_outlier(ht_env *env, const ht_room_version *version, json_t *pdu_json,
+                                        const char *event_id) {
+    ht_pdu pdu;
+    if (!ht_pdu_view(env->arena, pdu_json, event_id, version->id, &pdu) || !pdu.state_key ||
+        strcmp(pdu.type, "m.room.member") != 0)
+        return (ht_error){HT_M_BAD_JSON, 0, "The event is not a membership event."};
+    ht_room_row room;
+    if (!ht_store_room_get(env->store, env->arena, pdu.room_id, &room) &&
+        !ht_store_room_insert(env->store, pdu.room_id, version->id, pdu.sender, pdu.origin_server_ts, false))
+        return (ht_error){HT_M_SERVER_ERROR, 0, "The room could not be stored."};
+    ht_event_row existing;
+    if (ht_store_event_by_id(env->store, env->arena, event_id, &existing)) return (ht_error){0};
+    size_t size;
+    ht_canonical_error cerr;
+    char *text = ht_canonical_json(pdu_json, &size, &cerr);
+    if (!text) return (ht_error){HT_M_BAD_JSON, 0, "The event has no canonical form."};
+    ht_persist p = {.pdu = &pdu, .json = ht_arena_strndup(env->arena, text, size), .status = HT_EVENT_OUTLIER};
+    free(text);
+    ht_event_row row;
+    ht_error err = ht_room_persist(env, version->id, &p, &row);
+    if (err.code) return err;
+    const char *membership = ht_json_str(pdu.content, "membership");
+    if (!ht_store_membership_set(env->store, pdu.room_id, pdu.state_key, membership, row.stream))
+        return (ht_error){HT_M_SERVER_ERROR, 0, "The membership could not be stored."};
+    return (ht_error){0};
+}
+
+ht_received ht_room_take_invite(ht_env *env, const char *room_version, json_t *pdu, json_t *stripped_state,
+                                ht_pdu_key_lookup *lookup, void *key_ctx) {
+    const ht_room_version *version = ht_room_version_get(room_version);
+    if (!version) return outcome(HT_RECEIVED_DROPPED, NULL, "The room version is not supported.");
+    const char *why = ht_pdu_check_format(env->arena, version, pdu);
+    if (why) return outcome(HT_RECEIVED_DROPPED, NULL, why);
+    const char *event_id = ht_pdu_id(env->arena, version, pdu, NULL);
+    if (!event_id) return outcome(HT_RECEIVED_DROPPED, NULL, "The event has no canonical form.");
+    why = ht_pdu_check_signatures(env->arena, version, pdu, lookup, key_ctx);
+    if (why) return outcome(HT_RECEIVED_DROPPED, event_id, why);
+    if (!ht_str_is(ht_json_str(json_object_get(pdu, "content"), "membership"), "invite"))
+        return outcome(HT_RECEIVED_DROPPED, event_id, "The event is not an invite.");
+    ht_error err = keep_membership_outlier(env, version, pdu, event_id);
+    if (err.code) return outcome(HT_RECEIVED_DROPPED, event_id, err.message);
+    const char *text = stripped_state ? ht_json_dump(env->arena, stripped_state) : "[]";
+    if (!ht_store_invite_state_put(env->store, ht_json_str(pdu, "room_id"), ht_json_str(pdu, "state_key"),
+                                   text ? text : "[]"))
+        return outcome(HT_RECEIVED_DROPPED, event_id, "The invite could not be stored.");
+    return outcome(HT_RECEIVED_OUTLIER, event_id, NULL);
+}
+
+ht_error ht_room_take_own_outlier(ht_env *env, const char *room_version, json_t *pdu) {
+    const ht_room_version *version = ht_room_version_get(room_version);
+    const char *event_id = version ? ht_pdu_id(env->arena, version, pdu, NULL) : NULL;
+    if (!event_id) return (ht_error){HT_M_BAD_JSON, 0, "The event has no canonical form."};
+    return keep_membership_outlier(env, version, pdu, event_id);
 }

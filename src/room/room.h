@@ -58,15 +58,56 @@ typedef struct ht_received {
     size_t missing_count;
 } ht_received;
 
+/* How an event from elsewhere is to be taken (ht_room_receive). */
+typedef struct ht_receive_opts {
+    /* Kept as an outlier: without its prev events and without the state
+     * before it (events fetched to check others, the state a join gives). */
+    bool as_outlier;
+    /* The state before it, given rather than worked out from its prev
+     * events: our own join, after a send_join gave the room's state (event
+     * ids, all stored already). */
+    const char *const *state_before;
+    size_t state_before_count;
+} ht_receive_opts;
+
 /* Takes one event (a PDU) that another server made into a room of version
  * room_version, checking it as the server-server spec's "Checks performed
  * on receipt of a PDU" say. lookup finds servers' public keys (pdu.h). An
- * outlier is kept without its prev events and without the state before it
- * (events fetched to check others, the state given at a join); an event
- * kept as an outlier before joins the timeline when it comes again without
- * as_outlier. Everything is in the caller's transaction. */
+ * event kept as an outlier before joins the timeline when it comes again
+ * without as_outlier. opts may be NULL. Everything is in the caller's
+ * transaction. */
 ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu, ht_pdu_key_lookup *lookup,
-                            void *key_ctx, bool as_outlier);
+                            void *key_ctx, const ht_receive_opts *opts);
+
+/* The event another server's user would send, as a template for it to sign
+ * (make_join, make_leave): judged by the rules against the current state,
+ * with prev events, auth events and depth filled in, not signed. */
+ht_error ht_room_template(ht_env *env, const ht_new_event *ev, json_t **pdu, const char **room_version);
+
+/* The state before a stored event, as event ids (in the arena): the state
+ * after it less the event itself (the member event it replaced, if any,
+ * back in its place). False if its state is unknown (an outlier). */
+bool ht_room_state_ids_before(ht_env *env, const char *event_id, const char ***ids, size_t *count);
+/* Every event in the auth chains of the given events (transitively, the
+ * events themselves not included unless reached), at most max; false if
+ * there are more. In the arena. */
+bool ht_room_auth_chain(ht_env *env, const char *const *ids, size_t count, size_t max, const char ***out,
+                        size_t *out_count);
+
+/* Our event, judged, built and signed as ht_room_send would, but not
+ * stored: an invite to another server's user goes there first and is
+ * stored (ht_room_receive) once that server signed it too. */
+ht_error ht_room_make(ht_env *env, const ht_new_event *ev, json_t **pdu, const char **event_id);
+
+/* An invite from another server to one of our users, into a room this
+ * server may not know: kept as an outlier (its signatures checked, not the
+ * room's rules: we hold none of its state), with the invitee's membership
+ * "invite" and the room's stripped state (what the invitee is shown). */
+ht_received ht_room_take_invite(ht_env *env, const char *room_version, json_t *pdu, json_t *stripped_state,
+                                ht_pdu_key_lookup *lookup, void *key_ctx);
+/* A membership event of ours for a room this server is not in (the leave
+ * that declines a remote invite): kept as an outlier, the membership set. */
+ht_error ht_room_take_own_outlier(ht_env *env, const char *room_version, json_t *pdu);
 
 /* Creates the rooms row with a fresh room id. */
 ht_error ht_room_new(ht_env *env, const char *creator,

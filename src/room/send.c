@@ -122,7 +122,7 @@ static json_t *pdu_fields(ht_env *env, const ht_room_version *version, const ht_
     /* Room version 10 keeps origin in the redacted form; events stored
      * before this server signed had none, and keep their ids without it. */
     if (version->redaction_keeps_origin) json_object_set_new(pdu, "origin", json_string(env->server_name));
-    json_object_set_new(pdu, "origin_server_ts", json_integer(env->now_ms));
+    json_object_set_new(pdu, "origin_server_ts", json_integer(env->received_ms ? env->received_ms : env->now_ms));
     json_object_set_new(pdu, "depth", json_integer(depth));
     json_object_set(pdu, "prev_events", prev_ids);
     json_object_set_new(pdu, "auth_events", json_array());
@@ -152,8 +152,14 @@ static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *
     return (ht_error){0};
 }
 
-ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
-                      const char **event_id, int64_t *stream_out) {
+/* Everything a new event of ours needs before it is signed: the checks on
+ * what the client asked, a restricted join's authoriser, its place in the
+ * graph (prev events, depth), its auth events, and the authorization rules
+ * against the current state. *pdu is the unsigned event in the room
+ * version's format, *view its reading, *used the event as judged (with an
+ * authoriser the client did not name). */
+static ht_error prepare(ht_env *env, const ht_new_event *ev, const ht_room_version **version_out, json_t **pdu_out,
+                        ht_pdu *view_out, ht_new_event *used) {
     /* Spec appendix "Size limits": whichever way an event comes in, its
      * type and state key are at most 255 bytes (issue 9). */
     if (strlen(ev->type) > HT_MAX_ID_LENGTH || (ev->state_key && strlen(ev->state_key) > HT_MAX_ID_LENGTH))
@@ -186,12 +192,9 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     json_t *vouched = NULL;
     ht_error err = ht_room_vouch_join(env, ev, &st, &vouched);
     if (err.code) return err;
-    ht_new_event with_authoriser;
-    if (vouched) {
-        with_authoriser = *ev;
-        with_authoriser.content = vouched;
-        ev = &with_authoriser;
-    }
+    *used = *ev;
+    if (vouched) used->content = vouched;
+    ev = used;
     if (ev->redacts) {
         err = check_redaction(env, ev, &st);
         if (err.code) return err;
@@ -222,6 +225,43 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     err = ht_auth_check_pdu(env->arena, &view, &current, &src, version->id);
     if (err.code) return err;
 
+    *version_out = version;
+    *pdu_out = pdu;
+    *view_out = view;
+    return (ht_error){0};
+}
+
+ht_error ht_room_template(ht_env *env, const ht_new_event *ev, json_t **pdu, const char **room_version) {
+    const ht_room_version *version;
+    ht_pdu view;
+    ht_new_event used;
+    ht_error err = prepare(env, ev, &version, pdu, &view, &used);
+    if (err.code) return err;
+    /* The joining (leaving...) server signs it: it is that server's event. */
+    if (version->redaction_keeps_origin) json_object_set_new(*pdu, "origin", json_string(ht_id_server(ev->sender)));
+    *room_version = version->id;
+    return (ht_error){0};
+}
+
+ht_error ht_room_make(ht_env *env, const ht_new_event *ev, json_t **pdu, const char **event_id) {
+    const ht_room_version *version;
+    ht_pdu view;
+    ht_new_event used;
+    ht_error err = prepare(env, ev, &version, pdu, &view, &used);
+    if (err.code) return err;
+    const char *stored;
+    return finish_pdu(env, version, *pdu, event_id, &stored);
+}
+
+ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
+                      const char **event_id, int64_t *stream_out) {
+    const ht_room_version *version;
+    json_t *pdu;
+    ht_pdu view;
+    ht_new_event used;
+    ht_error err = prepare(env, ev, &version, &pdu, &view, &used);
+    if (err.code) return err;
+    ev = &used;
     const char *id, *stored;
     err = finish_pdu(env, version, pdu, &id, &stored);
     if (err.code) return err;

@@ -19,6 +19,9 @@ enum ht_route_flags {
     HT_ROUTE_AUTH_OPT = 1 << 1,  /* uses a token if one is given */
     HT_ROUTE_RATE_LIMITED = 1 << 2, /* costly for the server: the caller's own bucket (with AUTH) */
     HT_ROUTE_RATE_REGISTER = 1 << 4, /* the registration buckets: every caller's and the address's */
+    HT_ROUTE_FEDERATION = 1 << 5,    /* server-server: X-Matrix signed by the origin (federation/auth.c) */
+    HT_ROUTE_KEYS = 1 << 6,          /* server-server without a signature (keys, version) */
+    HT_ROUTE_ADMIN = 1 << 7,     /* a server admin's token, or the operator (api/admin.h) */
 };
 
 typedef struct ht_route {

@@ -6,6 +6,7 @@
 
 #include "api/account.h"
 #include "api/account_data.h"
+#include "api/admin.h"
 #include "api/capabilities.h"
 #include "api/directory.h"
 #include "api/discovery.h"
@@ -23,6 +24,7 @@
 #include "api/sync.h"
 #include "api/threads.h"
 #include "api/typing.h"
+#include "federation/federation.h"
 
 #define CLIENT "/_matrix/client/(r0|v3)"
 #define AUTH HT_ROUTE_AUTH
@@ -31,14 +33,48 @@
  * reports or hash passwords take a token from the caller's bucket; see
  * core.c for registration and core/login_limit.c for logins. */
 #define LIMITED (HT_ROUTE_AUTH | HT_ROUTE_RATE_LIMITED)
+/* The admin API: a server admin's token (or the operator's command), no
+ * rate limit; the door logs every call (api/admin.h). */
+#define ADMIN HT_ROUTE_ADMIN
+#define ADMIN_V1 "/_synapse/admin/v1"
+#define ADMIN_V2 "/_synapse/admin/v2"
+
+#define FED "/_matrix/federation"
+#define SIGNED HT_ROUTE_FEDERATION
 
 const ht_route ht_routes[] = {
+    /* the server-server API (src/federation), when federation is on */
+    {"GET", "/_matrix/key/v2/server", ht_fed_key_server, HT_ROUTE_KEYS},
+    {"GET", "/_matrix/key/v2/server/{keyId}", ht_fed_key_server, HT_ROUTE_KEYS},
+    {"GET", FED "/v1/version", ht_fed_version, HT_ROUTE_KEYS},
+    {"GET", FED "/v1/query/profile", ht_fed_query_profile, SIGNED},
+    {"GET", FED "/v1/query/directory", ht_fed_query_directory, SIGNED},
+    {"PUT", FED "/v1/send/{txnId}", ht_fed_send, SIGNED},
+    {"PUT", FED "/v2/invite/{roomId}/{eventId}", ht_fed_invite, SIGNED},
+    {"GET", FED "/v1/make_join/{roomId}/{userId}", ht_fed_make_join, SIGNED},
+    {"PUT", FED "/v2/send_join/{roomId}/{eventId}", ht_fed_send_join, SIGNED},
+    {"GET", FED "/v1/make_leave/{roomId}/{userId}", ht_fed_make_leave, SIGNED},
+    {"PUT", FED "/v2/send_leave/{roomId}/{eventId}", ht_fed_send_leave, SIGNED},
+    {"GET", FED "/v1/event/{eventId}", ht_fed_event, SIGNED},
+    {"GET", FED "/v1/state/{roomId}", ht_fed_state, SIGNED},
+    {"GET", FED "/v1/state_ids/{roomId}", ht_fed_state_ids, SIGNED},
+    {"GET", FED "/v1/event_auth/{roomId}/{eventId}", ht_fed_event_auth, SIGNED},
+    {"GET", FED "/v1/backfill/{roomId}", ht_fed_backfill, SIGNED},
+    {"POST", FED "/v1/get_missing_events/{roomId}", ht_fed_get_missing_events, SIGNED},
+    {"GET", FED "/v1/user/devices/{userId}", ht_fed_user_devices, SIGNED},
+    {"POST", FED "/v1/user/keys/query", ht_fed_user_keys_query, SIGNED},
+    {"POST", FED "/v1/user/keys/claim", ht_fed_user_keys_claim, SIGNED},
+    {"GET", FED "/v1/media/download/{mediaId}", ht_api_media_federation_download, SIGNED},
+
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},
 
     /* accounts and sessions */
     {"POST", CLIENT "/register", ht_api_register, HT_ROUTE_RATE_REGISTER},
     {"GET", CLIENT "/register/available", ht_api_register_available, 0},
+    /* a token-guessing oracle: rate limited as registration is */
+    {"GET", "/_matrix/client/v1/register/m.login.registration_token/validity",
+     ht_api_registration_token_validity, HT_ROUTE_RATE_REGISTER},
     {"GET", CLIENT "/login", ht_api_login_flows, 0},
     {"POST", CLIENT "/login", ht_api_login, 0}, /* charged where it costs: core/login_limit.c */
     {"POST", CLIENT "/logout", ht_api_logout, AUTH},
@@ -186,6 +222,39 @@ const ht_route ht_routes[] = {
     {"GET", "/_matrix/client/v1/rooms/{roomId}/threads", ht_api_threads, AUTH},
     {"GET", CLIENT "/notifications", ht_api_notifications, AUTH},
     /* ---- end of e2ee-media block ---- */
+
+    /* ---- the admin API: Synapse's paths, which admin tools call (operator) ---- */
+    {"GET", ADMIN_V1 "/server_version", ht_api_admin_server_version, ADMIN},
+    {"GET", ADMIN_V2 "/users", ht_api_admin_users_list, ADMIN},
+    {"GET", ADMIN_V2 "/users/{userId}", ht_api_admin_user_get, ADMIN},
+    {"PUT", ADMIN_V2 "/users/{userId}", ht_api_admin_user_put, ADMIN},
+    {"POST", ADMIN_V1 "/deactivate/{userId}", ht_api_admin_deactivate, ADMIN},
+    {"POST", ADMIN_V1 "/reset_password/{userId}", ht_api_admin_reset_password, ADMIN},
+    {"GET", ADMIN_V1 "/users/{userId}/admin", ht_api_admin_admin_get, ADMIN},
+    {"PUT", ADMIN_V1 "/users/{userId}/admin", ht_api_admin_admin_put, ADMIN},
+    {"GET", ADMIN_V1 "/users/{userId}/joined_rooms", ht_api_admin_joined_rooms, ADMIN},
+    {"GET", ADMIN_V2 "/users/{userId}/devices", ht_api_admin_devices_list, ADMIN},
+    {"POST", ADMIN_V2 "/users/{userId}/delete_devices", ht_api_admin_devices_delete, ADMIN},
+    {"GET", ADMIN_V2 "/users/{userId}/devices/{deviceId}", ht_api_admin_device_get, ADMIN},
+    {"PUT", ADMIN_V2 "/users/{userId}/devices/{deviceId}", ht_api_admin_device_put, ADMIN},
+    {"DELETE", ADMIN_V2 "/users/{userId}/devices/{deviceId}", ht_api_admin_device_delete, ADMIN},
+    {"GET", ADMIN_V1 "/users/{userId}/media", ht_api_admin_user_media_list, ADMIN},
+    {"DELETE", ADMIN_V1 "/users/{userId}/media", ht_api_admin_user_media_delete, ADMIN},
+    {"DELETE", ADMIN_V1 "/media/{serverName}/{mediaId}", ht_api_admin_media_delete, ADMIN},
+    {"GET", ADMIN_V1 "/rooms", ht_api_admin_rooms_list, ADMIN},
+    {"GET", ADMIN_V1 "/rooms/{roomId}", ht_api_admin_room_get, ADMIN},
+    {"DELETE", ADMIN_V1 "/rooms/{roomId}", ht_api_admin_room_delete_v1, ADMIN},
+    {"GET", ADMIN_V1 "/rooms/{roomId}/members", ht_api_admin_room_members, ADMIN},
+    {"GET", ADMIN_V1 "/rooms/{roomId}/state", ht_api_admin_room_state, ADMIN},
+    {"DELETE", ADMIN_V2 "/rooms/{roomId}", ht_api_admin_room_delete_v2, ADMIN},
+    {"GET", ADMIN_V2 "/rooms/{roomId}/delete_status", ht_api_admin_room_delete_status, ADMIN},
+    {"GET", ADMIN_V2 "/rooms/delete_status/{deleteId}", ht_api_admin_delete_status, ADMIN},
+    {"GET", ADMIN_V1 "/registration_tokens", ht_api_admin_tokens_list, ADMIN},
+    {"POST", ADMIN_V1 "/registration_tokens/new", ht_api_admin_token_new, ADMIN},
+    {"GET", ADMIN_V1 "/registration_tokens/{token}", ht_api_admin_token_get, ADMIN},
+    {"PUT", ADMIN_V1 "/registration_tokens/{token}", ht_api_admin_token_put, ADMIN},
+    {"DELETE", ADMIN_V1 "/registration_tokens/{token}", ht_api_admin_token_delete, ADMIN},
+    /* ---- end of the admin API ---- */
 
     {NULL, NULL, NULL, 0},
 };

@@ -221,12 +221,14 @@ size_t ht_store_signatures_of(ht_store *store, ht_arena *arena, const char *targ
     return n;
 }
 
-bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *only_for) {
+bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *device_id,
+                                  const char *only_for) {
     int64_t stream = (int64_t)ht_store_stream_advance(store);
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_LIST_CHANGE);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_int(s, 2, stream);
     ht_db_bind_text(s, 3, only_for);
+    ht_db_bind_text(s, 4, device_id);
     if (!ht_db_exec(store, s)) return false;
     /* Everyone sharing a room with the user sees the change, or only the
      * one user it is for. */
@@ -253,4 +255,78 @@ size_t ht_store_device_lists_changed(ht_store *store, ht_arena *arena, const cha
 size_t ht_store_device_lists_left(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
                                   int64_t to, const char ***users) {
     return user_list(store, arena, HT_STMT_E2E_DEVICE_LISTS_LEFT, viewer, from, to, users);
+}
+
+/* ---- across servers ---- */
+
+int64_t ht_store_device_list_stream(ht_store *store, const char *user_id, int64_t before) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_LIST_STREAM);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_int(s, 2, before);
+    return ht_db_single_int(store, s);
+}
+
+size_t ht_store_device_list_unsent(ht_store *store, ht_arena *arena, const char *server_name, int64_t limit,
+                                   ht_device_list_change **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_LIST_MARK_GET);
+    int64_t mark = ht_db_single_int(store, s);
+    s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_LIST_SWEEP);
+    ht_db_bind_int(s, 1, mark);
+    ht_db_bind_text(s, 2, server_name);
+    ht_db_bind_int(s, 3, limit);
+    size_t n = 0, cap = 0;
+    ht_device_list_change *rows = NULL;
+    while (ht_db_row(store, s)) {
+        rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
+        rows[n++] = (ht_device_list_change){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
+                                            ht_db_col_int(s, 2)};
+    }
+    *out = rows;
+    return n;
+}
+
+bool ht_store_device_list_sent(ht_store *store, int64_t through) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_DEVICE_LIST_MARK_SET);
+    ht_db_bind_int(s, 1, through);
+    return ht_db_exec(store, s);
+}
+
+size_t ht_store_user_servers(ht_store *store, ht_arena *arena, const char *user_id, const char *except,
+                             int64_t limit, const char ***out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_USER_SERVERS);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, except);
+    ht_db_bind_int(s, 3, limit);
+    return ht_db_text_list(store, arena, s, out);
+}
+
+bool ht_store_shares_room_with(ht_store *store, const char *user_id, const char *server_name) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_SHARES_ROOM_WITH);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, server_name);
+    bool found = ht_db_row(store, s);
+    sqlite3_reset(s);
+    return found;
+}
+
+const char *ht_store_remote_keys_get(ht_store *store, ht_arena *arena, const char *user_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_REMOTE_KEYS_GET);
+    ht_db_bind_text(s, 1, user_id);
+    const char *json = ht_db_row(store, s) ? ht_db_col_dup(arena, s, 0) : NULL;
+    sqlite3_reset(s);
+    return json;
+}
+
+bool ht_store_remote_keys_put(ht_store *store, const char *user_id, const char *json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_REMOTE_KEYS_PUT);
+    ht_db_bind_text(s, 1, user_id);
+    ht_db_bind_text(s, 2, json);
+    ht_db_bind_int(s, 3, (int64_t)ht_store_stream_position(store));
+    return ht_db_exec(store, s);
+}
+
+bool ht_store_remote_keys_forget(ht_store *store, const char *user_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_E2E_REMOTE_KEYS_FORGET);
+    ht_db_bind_text(s, 1, user_id);
+    return ht_db_exec(store, s);
 }

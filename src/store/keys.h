@@ -83,13 +83,45 @@ size_t ht_store_signatures_of(ht_store *store, ht_arena *arena, const char *targ
                               const char *target_key, const char *viewer, ht_signature_row **out);
 
 /* The user's device list changed: moves the stream and records it, for
- * everyone sharing a room with the user (only_for NULL) or for one user. */
-bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *only_for);
+ * everyone sharing a room with the user (only_for NULL) or for one user.
+ * device_id: the device that changed, NULL for a cross-signing key. */
+bool ht_store_device_list_changed(ht_store *store, const char *user_id, const char *device_id,
+                                  const char *only_for);
 /* Users whose device lists `viewer` should refetch / forget, for the
  * stream interval (from, to]; returns how many (user ids in the arena). */
 size_t ht_store_device_lists_changed(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
                                      int64_t to, const char ***users);
 size_t ht_store_device_lists_left(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
                                   int64_t to, const char ***users);
+
+/* ---- device lists across servers ---- */
+
+/* The position of the user's last device change told to everyone, before
+ * `before` (INT64_MAX: the last); 0 if none: the m.device_list_update
+ * stream_id and prev_id. */
+int64_t ht_store_device_list_stream(ht_store *store, const char *user_id, int64_t before);
+typedef struct ht_device_list_change {
+    const char *user_id;
+    const char *device_id; /* NULL: a cross-signing key changed */
+    int64_t stream;
+} ht_device_list_change;
+/* Our users' changes (for everyone) not yet queued for other servers, the
+ * oldest first, at most limit; ht_store_device_list_sent records that
+ * those up to `through` were. */
+size_t ht_store_device_list_unsent(ht_store *store, ht_arena *arena, const char *server_name, int64_t limit,
+                                   ht_device_list_change **out);
+bool ht_store_device_list_sent(ht_store *store, int64_t through);
+/* The servers (but `except`) with members joined to a room the user is
+ * joined to, at most limit. */
+size_t ht_store_user_servers(ht_store *store, ht_arena *arena, const char *user_id, const char *except,
+                             int64_t limit, const char ***out);
+/* Whether the user is joined to a room where server_name has members. */
+bool ht_store_shares_room_with(ht_store *store, const char *user_id, const char *server_name);
+/* Another server's user's keys, as cached (the JSON text), or NULL; also
+ * NULL once one of the user's memberships changed after they were kept (a
+ * leave and a join again may hide updates never sent to us). */
+const char *ht_store_remote_keys_get(ht_store *store, ht_arena *arena, const char *user_id);
+bool ht_store_remote_keys_put(ht_store *store, const char *user_id, const char *json);
+bool ht_store_remote_keys_forget(ht_store *store, const char *user_id);
 
 #endif

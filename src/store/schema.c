@@ -434,7 +434,132 @@ static const char *const migrations[] = {
     "  JOIN n ON n.part * 65536 < length(m.data) WHERE m.data IS NOT NULL;"
     "ALTER TABLE media DROP COLUMN data;",
 
-    /* 10: push actions decided once, when an event joins the timeline, and
+    /* 10: federation. Other servers' signing keys, as fetched (a request or
+     * an event signed by an unknown key fetches it once). */
+    "CREATE TABLE server_keys ("
+    "  server_name TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL,"
+    "  public_key TEXT NOT NULL,"
+    "  valid_until_ms INTEGER NOT NULL,"
+    "  fetched_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (server_name, key_id)) STRICT, WITHOUT ROWID;"
+    /* Transactions received (origin, txnId): a sender retries, and the
+     * retry gets the first answer again, processing nothing twice. */
+    "CREATE TABLE federation_txns ("
+    "  origin TEXT NOT NULL,"
+    "  txn_id TEXT NOT NULL,"
+    "  response TEXT NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (origin, txn_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX federation_txns_age ON federation_txns(received_ms);"
+    /* What waits to be sent to other servers, durable: a PDU (an event by
+     * its stream) or an EDU (its JSON), per destination, in order. Ids are
+     * never reused (AUTOINCREMENT): a transaction is named by the ids it
+     * carries, and a receiver answers a name it saw before from memory. */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  destination TEXT NOT NULL,"
+    "  event_stream INTEGER,"
+    "  edu TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  CHECK ((event_stream IS NULL) != (edu IS NULL))) STRICT;"
+    "CREATE INDEX outbox_destination ON outbox(destination, id);"
+    /* Each destination's state: when to try again after failures. */
+    "CREATE TABLE destinations ("
+    "  server_name TEXT PRIMARY KEY,"
+    "  failures INTEGER NOT NULL DEFAULT 0,"
+    "  retry_at_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_ok_ms INTEGER) STRICT, WITHOUT ROWID;"
+    /* How many joined members each server has in each room, kept by the
+     * memberships table's triggers: whom a new event goes to. */
+    "CREATE TABLE room_servers ("
+    "  room_id TEXT NOT NULL,"
+    "  server_name TEXT NOT NULL,"
+    "  joined INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, server_name)) STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER room_servers_join_insert AFTER INSERT ON memberships WHEN new.membership = 'join' BEGIN"
+    "  INSERT INTO room_servers(room_id, server_name, joined)"
+    "    VALUES (new.room_id, substr(new.user_id, instr(new.user_id, ':') + 1), 1)"
+    "    ON CONFLICT DO UPDATE SET joined = joined + 1;"
+    "END;"
+    "CREATE TRIGGER room_servers_join_update AFTER UPDATE OF membership ON memberships"
+    "  WHEN (old.membership = 'join') != (new.membership = 'join') BEGIN"
+    "  INSERT INTO room_servers(room_id, server_name, joined)"
+    "    VALUES (new.room_id, substr(new.user_id, instr(new.user_id, ':') + 1),"
+    "            CASE WHEN new.membership = 'join' THEN 1 ELSE 0 END)"
+    "    ON CONFLICT DO UPDATE SET joined = joined + CASE WHEN new.membership = 'join' THEN 1 ELSE -1 END;"
+    "END;"
+    "CREATE TRIGGER room_servers_join_delete AFTER DELETE ON memberships WHEN old.membership = 'join' BEGIN"
+    "  UPDATE room_servers SET joined = joined - 1"
+    "    WHERE room_id = old.room_id AND server_name = substr(old.user_id, instr(old.user_id, ':') + 1);"
+    "END;"
+    "INSERT INTO room_servers(room_id, server_name, joined)"
+    "  SELECT room_id, substr(user_id, instr(user_id, ':') + 1), count(*) FROM memberships"
+    "  WHERE membership = 'join' GROUP BY 1, 2;"
+    /* A remote room's invite: the room state its invite carried (stripped
+     * state), for the invitee's sync, until they answer. */
+    "CREATE TABLE invite_room_state ("
+    "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  PRIMARY KEY (room_id, user_id)) STRICT, WITHOUT ROWID;",
+    /* 11: device lists across servers. A change names its device (NULL: a
+     * cross-signing key changed), so that other servers are told what
+     * changed (m.device_list_update, m.signing_key_update); the changes up
+     * to e2e_device_list_sent's position were queued for them. Other
+     * servers' users' keys, as their server last gave them (a /keys/query
+     * answer per user) at a stream position, kept while that server tells
+     * us of changes. */
+    "ALTER TABLE e2e_device_list_changes ADD COLUMN device_id TEXT;"
+    "DROP TRIGGER e2e_device_deleted;"
+    "CREATE TRIGGER e2e_device_deleted AFTER DELETE ON devices BEGIN"
+    "  DELETE FROM e2e_signatures WHERE target_user = old.user_id AND target_key = old.device_id;"
+    "  UPDATE stream SET position = position + 1 WHERE id = 1;"
+    "  INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, device_id)"
+    "    VALUES (old.user_id, (SELECT position FROM stream WHERE id = 1), old.device_id);"
+    "END;"
+    "CREATE TABLE e2e_device_list_sent ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  stream INTEGER NOT NULL) STRICT;"
+    "INSERT INTO e2e_device_list_sent(id, stream) SELECT 1, position FROM stream WHERE id = 1;"
+    /* An EDU that must arrive (a to-device message, a device list
+     * update) is kept apart from those where only the newest matter
+     * (typing, receipts), which a destination that is down has trimmed. */
+    "ALTER TABLE outbox ADD COLUMN durable INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX outbox_edus ON outbox(destination, durable, id) WHERE edu IS NOT NULL;"
+    "CREATE TABLE e2e_remote_keys ("
+    "  user_id TEXT PRIMARY KEY,"
+    "  json TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
+
+    /* 12: running a server for others (operator): server admins, and the
+     * tokens that let someone register when registration needs one
+     * (m.login.registration_token). A token's uses are counted when a
+     * registration completes; uses_allowed and expiry_ms NULL mean no
+     * limit. pending is kept for the admin API's shape: a registration
+     * here completes in the request that presents the token, so nothing
+     * is ever pending between requests. */
+    "ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX users_admin ON users(user_id) WHERE admin != 0;"
+    /* The admin API lists a user's media. */
+    "CREATE INDEX media_uploader ON media(uploader, created_ms);"
+    "CREATE TABLE registration_tokens ("
+    "  token TEXT PRIMARY KEY,"
+    "  uses_allowed INTEGER,"
+    "  pending INTEGER NOT NULL DEFAULT 0,"
+    "  completed INTEGER NOT NULL DEFAULT 0,"
+    "  expiry_ms INTEGER,"
+    "  created_ms INTEGER NOT NULL) STRICT;"
+    /* What deleting a room did, for the admin API's delete status (kept a
+     * day, as Synapse keeps it). */
+    "CREATE TABLE room_deletions ("
+    "  delete_id TEXT PRIMARY KEY,"
+    "  room_id TEXT NOT NULL,"
+    "  result TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX room_deletions_room ON room_deletions(room_id, created_ms);",
+
+    /* 13: push actions decided once, when an event joins the timeline, and
      * unread counts kept as they change (store/unread.h), so that a /sync
      * reads counts instead of judging a user's unread backlog again.
      * unread_threads: per room, member and thread, the notifications and

@@ -5,6 +5,8 @@
 #ifndef HT_STORE_STATEMENTS_H
 #define HT_STORE_STATEMENTS_H
 
+#include "store/statements_operator.h"
+
 /* The columns every event query returns, decoded by ht_store_event_read. */
 #define HT_EVENT_COLUMNS                                                                  \
     "stream, event_id, room_id, type, state_key, sender, origin_ts, depth, json, "       \
@@ -172,7 +174,10 @@
     X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
     X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
     HT_STATEMENTS_E2EE_MEDIA(X) \
-    HT_STATEMENTS_CLIENT_REST(X)
+    HT_STATEMENTS_CLIENT_REST(X) \
+    HT_STATEMENTS_FEDERATION(X) \
+    HT_STATEMENTS_GRAPH_READ(X) \
+    HT_STATEMENTS_OPERATOR(X)
 
 /* ---- media, end-to-end encryption, to-device, relations, search -------- */
 
@@ -246,8 +251,8 @@
                          "WHERE target_user = ?1 AND target_key = ?2 "                   \
                          "AND (signer_user = ?1 OR signer_user = ?3) "                   \
                          "ORDER BY signer_user, signer_key_id")                          \
-    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for) " \
-                              "VALUES (?1, ?2, coalesce(?3, ''))")                       \
+    X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for, " \
+                              "device_id) VALUES (?1, ?2, coalesce(?3, ''), ?4)")        \
     /* Users whose device list ?1 must refetch for (?2, ?3]: changes of the  \
      * user or of someone sharing a room, and everyone who newly shares one. */ \
     X(E2E_DEVICE_LISTS_CHANGED,                                                          \
@@ -270,6 +275,30 @@
       "AND NOT EXISTS (SELECT 1 FROM memberships c JOIN memberships d USING (room_id) "  \
       "WHERE c.user_id = ?1 AND c.membership = 'join' AND d.user_id = b.user_id "        \
       "AND d.membership = 'join') ORDER BY 1 LIMIT ?4")                                  \
+    /* keys.c: device lists across servers (federation/device_lists.c). */    \
+    X(E2E_DEVICE_LIST_STREAM, "SELECT coalesce(max(stream), 0) FROM e2e_device_list_changes " \
+                              "WHERE user_id = ?1 AND only_for = '' AND device_id IS NOT NULL " \
+                              "AND stream < ?2")                                          \
+    X(E2E_DEVICE_LIST_SWEEP, "SELECT user_id, device_id, stream FROM e2e_device_list_changes " \
+                             "WHERE stream > ?1 AND only_for = '' "                     \
+                             "AND substr(user_id, -length(?2) - 1) = ':' || ?2 ORDER BY stream LIMIT ?3") \
+    X(E2E_DEVICE_LIST_MARK_GET, "SELECT stream FROM e2e_device_list_sent WHERE id = 1")   \
+    X(E2E_DEVICE_LIST_MARK_SET, "UPDATE e2e_device_list_sent SET stream = ?1 WHERE id = 1") \
+    X(E2E_USER_SERVERS, "SELECT DISTINCT s.server_name FROM memberships m JOIN room_servers s " \
+                        "USING (room_id) WHERE m.user_id = ?1 AND m.membership = 'join' "  \
+                        "AND s.joined > 0 AND s.server_name != ?2 ORDER BY 1 LIMIT ?3")   \
+    X(E2E_SHARES_ROOM_WITH, "SELECT 1 FROM memberships m JOIN room_servers s USING (room_id) " \
+                            "WHERE m.user_id = ?1 AND m.membership = 'join' "            \
+                            "AND s.server_name = ?2 AND s.joined > 0 LIMIT 1")           \
+    /* Trusted while the user's memberships are as they were when it was  \
+     * kept: a leave or a join since may mean updates we were not sent. */   \
+    X(E2E_REMOTE_KEYS_GET, "SELECT k.json FROM e2e_remote_keys k WHERE k.user_id = ?1 "   \
+                           "AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = ?1 " \
+                           "AND m.stream > k.stream)")                                   \
+    X(E2E_REMOTE_KEYS_PUT, "INSERT INTO e2e_remote_keys(user_id, json, stream) VALUES (?1, ?2, ?3) " \
+                           "ON CONFLICT(user_id) DO UPDATE SET json = excluded.json, "   \
+                           "stream = excluded.stream")                                   \
+    X(E2E_REMOTE_KEYS_FORGET, "DELETE FROM e2e_remote_keys WHERE user_id = ?1")           \
     /* to_device.c */                                                                    \
     X(TO_DEVICE_INSERT, "INSERT INTO to_device(user_id, device_id, sender, type, content, stream) " \
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                               \
@@ -517,6 +546,58 @@
     X(PUBLISHED_ROOMS, "SELECT room_id FROM rooms WHERE published = 1 ORDER BY room_id LIMIT ?1") \
     X(REPORT_INSERT, "INSERT INTO event_reports(room_id, event_id, reporter, reason, score, " \
                      "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+
+/* federation.c: other servers' keys, transactions received, the outbox. */
+#define HT_STATEMENTS_FEDERATION(X)                                                      \
+    X(SERVER_KEY_GET, "SELECT public_key, valid_until_ms FROM server_keys "              \
+                      "WHERE server_name = ?1 AND key_id = ?2")                          \
+    X(SERVER_KEY_PUT, "INSERT INTO server_keys(server_name, key_id, public_key, valid_until_ms, fetched_ms) " \
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "           \
+                      "public_key = excluded.public_key, valid_until_ms = excluded.valid_until_ms, " \
+                      "fetched_ms = excluded.fetched_ms")                                 \
+    X(FED_TXN_GET, "SELECT response FROM federation_txns WHERE origin = ?1 AND txn_id = ?2") \
+    X(FED_TXN_PUT, "INSERT OR REPLACE INTO federation_txns(origin, txn_id, response, received_ms) " \
+                   "VALUES (?1, ?2, ?3, ?4)")                                            \
+    X(FED_TXN_EXPIRE, "DELETE FROM federation_txns WHERE received_ms < ?1")              \
+    X(ROOM_SERVERS, "SELECT server_name FROM room_servers WHERE room_id = ?1 AND joined > 0 " \
+                    "AND server_name != ?2 ORDER BY server_name")                        \
+    X(OUTBOX_PDU, "INSERT INTO outbox(destination, event_stream, created_ms) VALUES (?1, ?2, ?3)") \
+    X(OUTBOX_EDU, "INSERT INTO outbox(destination, edu, created_ms, durable) VALUES (?1, ?2, ?3, ?4)") \
+    /* The oldest EDUs of one kind (?3: durable or not) past ?2. */            \
+    X(OUTBOX_EDU_TRIM, "DELETE FROM outbox WHERE destination = ?1 AND edu IS NOT NULL AND durable = ?3 "     \
+                       "AND id <= (SELECT id FROM outbox WHERE destination = ?1 AND edu IS NOT NULL "           \
+                       "AND durable = ?3 ORDER BY id DESC LIMIT 1 OFFSET ?2)")                                  \
+    /* The destination whose turn it is: something waits, its retry time   \
+     * has come, nothing of it is in flight (?2: in-flight list as JSON). */ \
+    X(OUTBOX_READY, "SELECT o.destination, min(o.id) FROM outbox o LEFT JOIN destinations d " \
+                    "ON d.server_name = o.destination WHERE coalesce(d.retry_at_ms, 0) <= ?1 " \
+                    "AND o.destination NOT IN (SELECT value FROM json_each(?2)) "        \
+                    "GROUP BY o.destination ORDER BY 2 LIMIT 1")                         \
+    X(OUTBOX_NEXT_RETRY, "SELECT min(d.retry_at_ms) FROM destinations d WHERE d.retry_at_ms > ?1 " \
+                         "AND EXISTS (SELECT 1 FROM outbox o WHERE o.destination = d.server_name)") \
+    X(OUTBOX_ITEMS, "SELECT o.id, e.json, o.edu FROM outbox o LEFT JOIN events e ON e.stream = o.event_stream " \
+                    "WHERE o.destination = ?1 AND ((o.event_stream IS NOT NULL AND ?2 > 0) " \
+                    "OR (o.edu IS NOT NULL AND ?3 > 0)) ORDER BY o.id LIMIT ?4")        \
+    X(OUTBOX_SENT, "DELETE FROM outbox WHERE destination = ?1 AND id <= ?2")             \
+    X(DESTINATION_OK, "INSERT INTO destinations(server_name, failures, retry_at_ms, last_ok_ms) " \
+                      "VALUES (?1, 0, 0, ?2) ON CONFLICT DO UPDATE SET failures = 0, retry_at_ms = 0, " \
+                      "last_ok_ms = excluded.last_ok_ms")                                 \
+    X(DESTINATION_FAILED, "INSERT INTO destinations(server_name, failures, retry_at_ms) " \
+                          "VALUES (?1, 1, ?2) ON CONFLICT DO UPDATE SET failures = failures + 1, " \
+                          "retry_at_ms = ?2")                                            \
+    X(DESTINATION_GET, "SELECT failures, retry_at_ms FROM destinations WHERE server_name = ?1") \
+    X(INVITE_STATE_PUT, "INSERT OR REPLACE INTO invite_room_state(room_id, user_id, json) VALUES (?1, ?2, ?3)") \
+    X(INVITE_STATE_GET, "SELECT json FROM invite_room_state WHERE room_id = ?1 AND user_id = ?2")
+
+/* graph_read.c: the event graph as other servers read it. */
+#define HT_STATEMENTS_GRAPH_READ(X)                                                      \
+    X(PREV_EVENT_IDS, "SELECT prev_event_id FROM event_edges WHERE stream = ?1 "         \
+                      "ORDER BY prev_event_id LIMIT ?2")                                 \
+    /* Users of server ?2 with a membership (of any kind, now) in room ?1. */    \
+    X(ROOM_USERS_OF_SERVER, "SELECT user_id FROM memberships WHERE room_id = ?1 "        \
+                            "AND substr(user_id, instr(user_id, ':') + 1) = ?2 "         \
+                            "ORDER BY user_id LIMIT ?3")                                  \
+    X(ROOM_SERVER_JOINED, "SELECT joined FROM room_servers WHERE room_id = ?1 AND server_name = ?2")
 
 typedef enum ht_stmt_id {
 #define HT_STMT_ENUM(name, sql) HT_STMT_##name,

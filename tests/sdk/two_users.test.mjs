@@ -32,7 +32,8 @@ describe('matrix-js-sdk: two users', () => {
     if (!srv) return;
     // Endpoints the SDK called that hometab does not know (404/405 M_UNRECOGNIZED).
     const unknown = srv.stderr.split('\n').filter((l) => / -> 40[45]$/.test(l));
-    const calls = [...new Set(unknown.map((l) => l.replace(/^\S+ /, '').replace(/\?.*? HTTP/, ' HTTP')))];
+    // A log line: time, level, client address, request line, status.
+    const calls = [...new Set(unknown.map((l) => l.replace(/^\S+ +\S+ +\S+ /, '').replace(/\?.*? HTTP/, ' HTTP')))];
     for (const c of calls) console.log(`hometab answered 404/405: ${c}`);
     // SDK_SERVER_LOG=<file> keeps the server's request log, for debugging.
     if (process.env.SDK_SERVER_LOG) writeFileSync(process.env.SDK_SERVER_LOG, srv.stderr);

@@ -107,7 +107,7 @@ static ht_receive_outcome give(world *w, server *from, server *to, const char *e
     json_t *pdu = stored_pdu(from, event_id);
     if (tamper) json_object_update(json_object_get(pdu, "content"), tamper);
     ht_env *env = begin(to);
-    ht_received r = ht_room_receive(env, w->version, pdu, lookup, w, false);
+    ht_received r = ht_room_receive(env, w->version, pdu, lookup, w, NULL);
     end(to);
     json_decref(pdu);
     return r.outcome;
@@ -390,7 +390,7 @@ static void test_an_event_the_rules_refuse_is_rejected_and_changes_nothing(void 
     json_object_set_new(message, "content", json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "hi"));
     assert_true(ht_pdu_set_content_hash(message, NULL));
     assert_true(ht_pdu_sign(v, message, "b.test", &w->b.core->signing_key));
-    ht_received r = ht_room_receive(env, w->version, message, lookup, w, false);
+    ht_received r = ht_room_receive(env, w->version, message, lookup, w, NULL);
     assert_int_equal(r.outcome, HT_RECEIVED_MISSING);
     assert_int_equal(r.missing_count, 1);
     assert_string_equal(r.missing[0], "$nothing");
@@ -404,7 +404,7 @@ static void test_an_event_the_rules_refuse_is_rejected_and_changes_nothing(void 
     json_object_del(pdu, "signatures");
     assert_true(ht_pdu_set_content_hash(pdu, NULL));
     assert_true(ht_pdu_sign(v, pdu, "b.test", &w->b.core->signing_key));
-    r = ht_room_receive(env, w->version, pdu, lookup, w, false);
+    r = ht_room_receive(env, w->version, pdu, lookup, w, NULL);
     assert_int_equal(r.outcome, HT_RECEIVED_REJECTED);
     assert_non_null(r.reason);
     assert_int_equal(status_of_in(env, r.event_id), HT_EVENT_REJECTED);
@@ -417,7 +417,7 @@ static void test_an_event_the_rules_refuse_is_rejected_and_changes_nothing(void 
     json_object_del(pdu, "signatures");
     assert_true(ht_pdu_set_content_hash(pdu, NULL));
     assert_true(ht_pdu_sign(v, pdu, "b.test", &w->b.core->signing_key));
-    r = ht_room_receive(env, w->version, pdu, lookup, w, false);
+    r = ht_room_receive(env, w->version, pdu, lookup, w, NULL);
     assert_int_equal(r.outcome, HT_RECEIVED_DROPPED);
     ht_event_row row;
     assert_false(ht_store_event_by_id(env->store, env->arena, r.event_id, &row));

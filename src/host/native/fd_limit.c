@@ -7,6 +7,8 @@
  * it without privileges) and the cap lowered to what really fits. */
 #include "host/native/fd_limit.h"
 
+#include "host/native/log.h"
+
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -27,9 +29,9 @@ unsigned ht_fd_limit_fit(unsigned wanted) {
     }
     if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= need) return wanted;
     unsigned fit = (unsigned)(lim.rlim_cur > 2 * RESERVED_FDS ? lim.rlim_cur - RESERVED_FDS : lim.rlim_cur / 2);
-    fprintf(stderr,
-            "hometab: the open-file limit (%llu) allows %u connections, not %u; "
-            "raise it with ulimit -n to accept more\n",
-            (unsigned long long)lim.rlim_cur, fit, wanted);
+    ht_host_log(HT_LOG_WARN,
+                "the open-file limit (%llu) allows %u connections, not %u; "
+                "raise it with ulimit -n (LimitNOFILE= in a systemd unit) to accept more",
+                (unsigned long long)lim.rlim_cur, fit, wanted);
     return fit;
 }

@@ -8,6 +8,7 @@
 #include "host/native/request_log.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 enum { LOG_LINE_MAX = 256, REQUEST_LINE_SCAN = 200 };
@@ -24,8 +25,8 @@ static void put(line *l, const void *bytes, size_t n) {
     l->len += n;
 }
 
-void ht_log_request(FILE *f, const char *address, const unsigned char *request, size_t request_len,
-                    const unsigned char *response, size_t response_len) {
+void ht_request_log_line(char *out, size_t size, const char *address, const unsigned char *request,
+                         size_t request_len, const unsigned char *response, size_t response_len) {
     while (request_len && (*request == '\r' || *request == '\n')) request++, request_len--;
     const unsigned char *eol = memchr(request, '\r', request_len < REQUEST_LINE_SCAN ? request_len : REQUEST_LINE_SCAN);
     size_t shown = eol ? (size_t)(eol - request) : (request_len < 80 ? request_len : 80);
@@ -50,5 +51,12 @@ void ht_log_request(FILE *f, const char *address, const unsigned char *request, 
         if ((unsigned char)l.text[i] < 0x20 || (unsigned char)l.text[i] == 0x7f) l.text[i] = '?';
     /* "HTTP/1.1 200 ...": the status is bytes 9 to 11 of every answer. */
     const char *status = response_len >= 12 ? (const char *)response + 9 : "???";
-    fprintf(f, "%s %s -> %.3s\n", address, l.text, status);
+    snprintf(out, size, "%s %s -> %.3s", address, l.text, status);
+}
+
+void ht_log_request(FILE *f, const char *address, const unsigned char *request, size_t request_len,
+                    const unsigned char *response, size_t response_len) {
+    char text[HT_REQUEST_LOG_LINE_MAX];
+    ht_request_log_line(text, sizeof text, address, request, request_len, response, response_len);
+    fprintf(f, "%s\n", text);
 }

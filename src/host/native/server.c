@@ -51,12 +51,15 @@
 #include "host/native/server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
+#include "host/native/federation.h"
+#include "host/native/log.h"
 #include "host/native/park_index.h"
 #include "host/native/request_log.h"
 #include "host/native/static_files.h"
@@ -80,7 +83,8 @@ typedef struct conn {
     bool reading;           /* uv_read_start is in effect */
     bool parked;
     bool working;           /* its request's password work is on the thread pool */
-    bool freed_after_work;  /* closed while working: free when the work is back */
+    bool fetching;          /* its request's fetches are out to other servers */
+    bool freed_after_work;  /* closed while working or fetching: free when that is back */
     bool closing;
     bool close_after_write; /* answer, then close */
     bool lingering;         /* our side is shut down; the client's bytes are dropped */
@@ -116,6 +120,7 @@ struct server {
     uv_tcp_t listener;
     uv_signal_t sigint, sigterm;
     ht_core *core;
+    ht_fed_host *fed;         /* other servers: fetches and the outbox (NULL: federation off) */
     const ht_config *cfg;
     const ht_server_options *opts;
     conn *conns;
@@ -152,7 +157,7 @@ static void on_timer(uv_timer_t *t);
 
 /* ---- memory ------------------------------------------------------------ */
 
-static bool busy(const conn *c) { return c->parked || c->working || c->body; }
+static bool busy(const conn *c) { return c->parked || c->working || c->fetching || c->body; }
 
 static bool over_budget(const server *srv) { return srv->held >= srv->opts->max_buffered; }
 
@@ -270,7 +275,7 @@ static void conn_free(conn *c) {
 
 static void on_timer_closed(uv_handle_t *h) {
     conn *c = h->data;
-    if (c->working) {
+    if (c->working || c->fetching) {
         c->freed_after_work = true;
         return;
     }
@@ -494,7 +499,8 @@ static bool is_matrix_path(const unsigned char *buf, size_t len) {
     size_t rest = len - (size_t)(sp + 1 - buf);
     const char *p = (const char *)sp + 1;
     return (rest >= 9 && memcmp(p, "/_matrix/", 9) == 0) ||
-           (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0);
+           (rest >= 20 && memcmp(p, "/.well-known/matrix/", 20) == 0) ||
+           (rest >= 16 && memcmp(p, "/_synapse/admin/", 16) == 0);
 }
 
 /* 0 if one more request may park on c; otherwise the status to refuse it
@@ -567,6 +573,36 @@ static void start_work(conn *c, ht_work *work, long request_len) {
     update_reading(c);
 }
 
+/* Back on the loop: every fetch of the request is with the core again,
+ * which now has their answers; the request is retried. */
+static void on_fetched(void *data) {
+    conn *c = data;
+    c->fetching = false;
+    if (c->freed_after_work) {
+        conn_free(c);
+        return;
+    }
+    if (c->closing) return;
+    process(c);
+}
+
+static void start_fetch(conn *c, ht_fetch **fetches, size_t count, long request_len) {
+    server *srv = c->srv;
+    c->fetching = true;
+    c->request_len = request_len; /* the same bytes are retried */
+    uv_timer_stop(&c->timer);     /* the client has sent it all: no 408 while we ask */
+    if (srv->fed) {
+        ht_fed_host_fetch(srv->fed, fetches, count, on_fetched, c);
+    } else {
+        /* No federation here: the core hears so and answers the client. */
+        for (size_t i = 0; i < count; i++)
+            ht_core_fetch_done(srv->core, fetches[i], 0, NULL, 0, "federation is off on this server");
+        on_fetched(c);
+        return;
+    }
+    update_reading(c);
+}
+
 /* Answers the request at the start of the buffer, or parks it. Returns false
  * if the connection must not process anything else now. */
 static bool answer_one(conn *c, long request_len) {
@@ -592,6 +628,10 @@ static bool answer_one(conn *c, long request_len) {
             start_work(c, res.work, (long)len);
             return false;
         }
+        if (res.outcome == HT_FETCH) {
+            start_fetch(c, res.fetches, res.fetch_count, (long)len);
+            return false;
+        }
         int refusal = res.outcome == HT_PARK ? park_refusal(c) : 0;
         if (res.outcome == HT_PARK && !refusal) {
             c->parked = true;
@@ -608,12 +648,17 @@ static bool answer_one(conn *c, long request_len) {
         if (refusal) {
             write_park_refusal(c, refusal);
         } else {
-            if (srv->opts->log_requests)
-                ht_log_request(stderr, c->ip, bytes, len, res.response, res.response_len);
+            if (srv->opts->log_requests) {
+                char line[HT_REQUEST_LOG_LINE_MAX];
+                ht_request_log_line(line, sizeof line, c->ip, bytes, len, res.response, res.response_len);
+                ht_host_log(HT_LOG_INFO, "%s", line);
+            }
+            ht_host_log_lines(res.log, res.log_count);
             conn_write(c, res.response, res.response_len);
             c->body = res.body; /* its bytes follow as the client takes them */
             if (res.close_connection) c->close_after_write = true;
             if (ht_core_stream_position(srv->core) != before) wake_parked(srv, &res);
+            if (res.outbound && srv->fed) ht_fed_host_pump(srv->fed);
         }
     }
     c->received_ms = 0;
@@ -726,7 +771,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
          * answers already queued are still delivered before closing. */
         c->peer_done = true;
         update_reading(c);
-        if ((c->pending_writes > 0 && !c->parked) || c->working) {
+        if ((c->pending_writes > 0 && !c->parked) || c->working || c->fetching) {
             c->close_after_write = true; /* a request being hashed still gets its answer */
         } else {
             conn_close(c);
@@ -801,13 +846,17 @@ static void on_signal(uv_signal_t *sig, int signum) {
     server *srv = sig->data;
     if (srv->stopping) return;
     srv->stopping = true;
-    fprintf(stderr, "hometab: %s received, shutting down\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    ht_host_log(HT_LOG_INFO, "%s received, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     /* The core is synchronous, so no request is half-done here: every
-     * acknowledged write is committed. Parked long-polls are simply closed. */
+     * acknowledged write is committed. Parked long-polls are simply closed;
+     * fetches to other servers come back to the core as failed (what the
+     * outbox had in flight is sent again at the next start). */
     while (srv->conns) conn_close(srv->conns);
+    ht_fed_host_free(srv->fed);
+    srv->fed = NULL;
 }
 
 /* With the demo served, one address answers for two different homeservers:
@@ -823,6 +872,22 @@ static void print_two_servers(const char *url, const ht_config *cfg) {
            url, url + strlen("http://"), url, cfg->server_name, cfg->db_path);
 }
 
+/* The line an operator looks for in the log: what is served, where, and
+ * from which data. */
+static void log_start(server *srv, const char *url) {
+    ht_core_summary sum;
+    ht_core_summarize(srv->core, &sum);
+    char where[PATH_MAX];
+    if (!realpath(srv->cfg->db_path, where)) snprintf(where, sizeof where, "%s", srv->cfg->db_path);
+    ht_host_log(HT_LOG_INFO,
+                "hometab %s serving %s at %s/ with its data in %s (schema %d; users: %lld, admins: %lld, "
+                "rooms: %lld)%s%s; admin API at /_synapse/admin/; federation %s; %s",
+                HT_VERSION, srv->cfg->server_name, url, where, sum.schema_version,
+                (long long)sum.users, (long long)sum.admins, (long long)sum.rooms,
+                srv->opts->web_root ? "; the demo from " : "", srv->opts->web_root ? srv->opts->web_root : "",
+                srv->opts->federation ? "on" : "off", srv->opts->start_note ? srv->opts->start_note : "");
+}
+
 int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *opts) {
     server *srv = ht_xmalloc(sizeof *srv);
     *srv = (server){.loop = uv_default_loop(), .core = core, .cfg = cfg, .opts = opts, .parked = park_index_new()};
@@ -834,7 +899,7 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
                  ? uv_ip6_addr(opts->host, opts->port, (struct sockaddr_in6 *)&addr)
                  : uv_ip4_addr(opts->host, opts->port, (struct sockaddr_in *)&addr);
     if (rc < 0) {
-        fprintf(stderr, "hometab: %s is not an IP address\n", opts->host);
+        ht_host_log(HT_LOG_ERROR, "%s is not an IP address", opts->host);
         code = 2;
         goto out;
     }
@@ -843,11 +908,11 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&addr, 0);
     if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->listener, 1024, on_connection);
     if (rc < 0) {
-        fprintf(stderr, "hometab: cannot listen on %s:%d: %s\n", opts->host, opts->port,
-                rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
+        ht_host_log(HT_LOG_ERROR, "cannot listen on %s:%d: %s", opts->host, opts->port,
+                    rc == UV_EADDRINUSE ? "the address is already in use" : uv_strerror(rc));
         if (rc == UV_EADDRINUSE)
-            fprintf(stderr, "hometab: another program (perhaps another hometab) listens there; stop it, "
-                            "or choose another port with --listen (make run LISTEN=127.0.0.1:9000)\n");
+            ht_host_log(HT_LOG_ERROR, "another program (perhaps another hometab) listens there; stop it, "
+                                      "or choose another port with --listen (make run LISTEN=127.0.0.1:9000)");
         uv_close((uv_handle_t *)&srv->listener, NULL);
         uv_run(srv->loop, UV_RUN_DEFAULT);
         uv_loop_close(srv->loop);
@@ -871,13 +936,25 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     bool v6 = strchr(opts->host, ':') != NULL;
     char url[300];
     snprintf(url, sizeof url, "http://%s%s%s:%d", v6 ? "[" : "", opts->host, v6 ? "]" : "", port);
+    if (opts->federation) {
+        char err[512];
+        srv->fed = ht_fed_host_new(srv->loop, core, &opts->fetch, err, sizeof err);
+        if (!srv->fed) {
+            ht_host_log(HT_LOG_ERROR, "federation cannot start: %s", err);
+            code = 2;
+            uv_stop(srv->loop);
+            goto out;
+        }
+        ht_fed_host_pump(srv->fed); /* what waited in the outbox at the last stop */
+    }
     printf("hometab: listening on %s/ (server name %s)\n", url, cfg->server_name);
     if (opts->web_root) print_two_servers(url, cfg);
     fflush(stdout);
+    log_start(srv, url);
     uv_run(srv->loop, UV_RUN_DEFAULT);
     uv_loop_close(srv->loop);
-    fprintf(stderr, "hometab: stopped after %llu Matrix requests (%llu calls into the core)\n",
-            (unsigned long long)srv->matrix_requests, (unsigned long long)srv->core_calls);
+    ht_host_log(HT_LOG_INFO, "stopped after %llu Matrix requests (%llu calls into the core)",
+                (unsigned long long)srv->matrix_requests, (unsigned long long)srv->core_calls);
 out:
     park_index_free(srv->parked);
     free(srv);

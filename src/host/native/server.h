@@ -21,9 +21,10 @@ typedef struct ht_server_options {
     unsigned max_parked;         /* long-polls waiting at once; more get 503 */
     unsigned max_parked_per_ip;  /* ... from one address; more get 429 */
     bool log_requests;
-    /* Federation: the outbound client's settings (fetch.h), checked at start.
-     * Nothing uses them yet: the core's HT_FETCH door comes next. */
-    bool federation;                /* --federation; off by default for now */
+    const char *start_note;      /* appended to the start line (how it was configured) */
+    /* Federation: the core's fetches and outbox carried by the outbound
+     * client (federation.h, fetch.h). */
+    bool federation;                /* --federation; off by default */
     ht_fetcher_options fetch;       /* --federation-ca, --federation-insecure-http, --federation-dns */
 } ht_server_options;
 

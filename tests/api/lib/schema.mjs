@@ -2,8 +2,32 @@
 // take a database back to an older schema (to prove a migration) run these
 // first, newest first.
 
-// Migration 10: kept unread counts.
+// Migration 13: kept unread counts.
 export const UNDO_PUSH_ACTIONS = 'DROP TABLE unread_threads; DROP TABLE unread_rooms;';
+
+// Migration 12: the operator's (the admin flag, registration tokens, room
+// deletions, media by uploader).
+export const UNDO_OPERATOR = `DROP TABLE registration_tokens; DROP TABLE room_deletions; DROP INDEX users_admin;
+  DROP INDEX media_uploader; ALTER TABLE users DROP COLUMN admin;`;
+
+// Migration 11: device lists across servers (a change's device, what was
+// sent, other servers' users' keys, must-arrive EDUs in the outbox); the
+// device-deleted trigger goes back to its older form.
+export const UNDO_DEVICE_LISTS = `DROP TABLE e2e_remote_keys; DROP TABLE e2e_device_list_sent; DROP INDEX outbox_edus;
+  ALTER TABLE outbox DROP COLUMN durable; DROP TRIGGER e2e_device_deleted;
+  CREATE TRIGGER e2e_device_deleted AFTER DELETE ON devices BEGIN
+    DELETE FROM e2e_signatures WHERE target_user = old.user_id AND target_key = old.device_id;
+    UPDATE stream SET position = position + 1 WHERE id = 1;
+    INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream)
+      VALUES (old.user_id, (SELECT position FROM stream WHERE id = 1));
+  END;
+  ALTER TABLE e2e_device_list_changes DROP COLUMN device_id;`;
+
+// Migration 10 (federation): other servers' keys, transactions, the outbox,
+// the servers in each room, remote invites' state.
+export const UNDO_FEDERATION_SCHEMA = `DROP TRIGGER room_servers_join_insert; DROP TRIGGER room_servers_join_update;
+  DROP TRIGGER room_servers_join_delete; DROP TABLE server_keys; DROP TABLE federation_txns; DROP TABLE outbox;
+  DROP TABLE destinations; DROP TABLE room_servers; DROP TABLE invite_room_state;`;
 
 // Migration 9: media bytes in parts (the files here are empty of parts: the
 // tests that rewind upload none).

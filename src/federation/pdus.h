@@ -1,0 +1,31 @@
+/* pdus.h -- stored events as other servers get them, and the room state
+ * and auth chains that join and state answers carry. */
+#ifndef HT_FEDERATION_PDUS_H
+#define HT_FEDERATION_PDUS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "matrix/env.h"
+#include "matrix/handler.h"
+#include "store/rooms.h"
+#include "util/str.h"
+
+/* Is a user of this server joined to the room? */
+bool ht_fed_resident(ht_env *env, const char *room_id);
+
+/* A stored event as a PDU (new reference): its stored JSON without
+ * `unsigned`, signed by this server if it made the event before it signed
+ * events (schema 7 and earlier; its id is the same either way). */
+json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row);
+
+/* The room's state before an event (as PDUs) and the auth chain of that
+ * state and the event (new references). False if it cannot be read. */
+bool ht_fed_state_before(ht_ctx *ctx, const ht_room_row *room, const char *event_id, json_t **state,
+                         json_t **auth_chain);
+
+/* Queues a stored event for the room's other servers but `except` (the
+ * server it came from): the resident passes a joiner's event on. */
+void ht_fed_forward(ht_ctx *ctx, const char *room_id, const char *event_id, const char *except);
+
+#endif

@@ -1,0 +1,227 @@
+/* remote_join.c -- our user joins a room on other servers (server-server
+ * "Joining Rooms", the joining side): make_join to a resident server for
+ * the event to sign, send_join with it signed, then the room as the
+ * resident gave it -- its state and auth chain, every event checked
+ * (signatures, hashes, the rules against its own auth events) and kept as
+ * an outlier -- and our join on top, judged against that state.
+ *
+ * The client's request is replayed as answers come (matrix/remote.h): the
+ * join event is built the same on every pass (its time is the request's,
+ * its signature deterministic), so the send_join asked on one pass is the
+ * one answered on the next. */
+#include "federation/federation.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "federation/pdus.h"
+#include "http/outbound.h"
+#include "matrix/ids.h"
+#include "matrix/remote.h"
+#include "room/pdu.h"
+#include "room/room.h"
+#include "store/accounts.h"
+#include "util/json.h"
+
+enum {
+    ASK_TIMEOUT_MS = 30000,
+    /* The most events a joined room may bring: its state and auth chain. */
+    MAX_JOIN_EVENTS = 100000,
+};
+
+/* The event the resident handed out, made ours: origin, time, our
+ * profile in its content, the hash, our signature. */
+static json_t *our_join(ht_ctx *ctx, const ht_room_version *v, json_t *template_event, json_t *content) {
+    json_t *pdu = ht_json_keep(ctx->arena, json_deep_copy(template_event));
+    json_object_del(pdu, "signatures");
+    json_object_del(pdu, "hashes");
+    json_object_del(pdu, "unsigned");
+    if (v->redaction_keeps_origin) json_object_set_new(pdu, "origin", json_string(ctx->env->server_name));
+    else json_object_del(pdu, "origin");
+    json_object_set_new(pdu, "origin_server_ts", json_integer(ctx->received_ms));
+    json_t *merged = json_object_get(pdu, "content");
+    if (!json_is_object(merged)) return NULL;
+    const char *key;
+    json_t *value;
+    json_object_foreach(content, key, value) if (strcmp(key, "membership") != 0) json_object_set(merged, key, value);
+    if (!ht_pdu_set_content_hash(pdu, NULL) || !ht_pdu_sign(v, pdu, ctx->env->server_name, ctx->env->signing_key))
+        return NULL;
+    return pdu;
+}
+
+typedef struct keyed_id {
+    const char *id;
+    size_t index;
+} keyed_id;
+
+static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id *)a)->id, ((const keyed_id *)b)->id); }
+
+/* Keeps the room's events as outliers, each after those of the list that
+ * it names as auth events. The resident may send the list in any order:
+ * it is put in order here, once (Kahn's algorithm over the auth edges
+ * inside the list), so each event is judged once and a hostile order (a
+ * long chain, newest first) costs what a kind one does, not n^2/2 checks;
+ * and the create event, which all others name, goes first (an event taken
+ * before it would be dropped: the room would not be known yet). */
+static bool take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why) {
+    enum { AUTH_MAX = 10 }; /* auth events a PDU may name: more are refused anyway */
+    size_t n = json_array_size(events);
+    if (!n) return true;
+    keyed_id *ids = ht_arena_calloc(ctx->arena, n, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = ht_pdu_id(ctx->arena, v, json_array_get(events, i), NULL);
+        ids[i] = (keyed_id){id ? id : "", i};
+    }
+    qsort(ids, n, sizeof *ids, by_id);
+    /* waiting[i]: auth events of i in the list not yet taken; users of j
+     * in needed_by[first[j] .. first[j + 1]). */
+    size_t *waiting = ht_arena_calloc(ctx->arena, n, sizeof *waiting);
+    size_t *edge = ht_arena_calloc(ctx->arena, n * AUTH_MAX, sizeof *edge);
+    size_t *first = ht_arena_calloc(ctx->arena, n + 1, sizeof *first);
+    for (size_t i = 0; i < n; i++) {
+        json_t *auth = json_object_get(json_array_get(events, i), "auth_events");
+        for (size_t k = 0; k < AUTH_MAX; k++) {
+            edge[i * AUTH_MAX + k] = SIZE_MAX;
+            keyed_id key = {json_string_value(json_array_get(auth, k)), 0};
+            const keyed_id *found = key.id ? bsearch(&key, ids, n, sizeof *ids, by_id) : NULL;
+            if (!found || found->index == i) continue;
+            edge[i * AUTH_MAX + k] = found->index;
+            waiting[i]++;
+            first[found->index + 1]++;
+        }
+    }
+    for (size_t j = 0; j < n; j++) first[j + 1] += first[j];
+    size_t *needed_by = ht_arena_calloc(ctx->arena, first[n] ? first[n] : 1, sizeof *needed_by);
+    size_t *filled = ht_arena_calloc(ctx->arena, n, sizeof *filled);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < AUTH_MAX; k++) {
+            size_t j = edge[i * AUTH_MAX + k];
+            if (j != SIZE_MAX) needed_by[first[j] + filled[j]++] = i;
+        }
+    size_t *ready = ht_arena_calloc(ctx->arena, n, sizeof *ready);
+    size_t queued = 0, taken = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!waiting[i]) ready[queued++] = i;
+    ht_receive_opts opts = {.as_outlier = true};
+    for (; taken < queued; taken++) {
+        size_t i = ready[taken];
+        ht_received r = ht_room_receive(ctx->env, v->id, json_array_get(events, i), ht_fed_cached_key, ctx->env, &opts);
+        if (r.outcome == HT_RECEIVED_MISSING) break;
+        for (size_t e = first[i]; e < first[i + 1]; e++)
+            if (--waiting[needed_by[e]] == 0) ready[queued++] = needed_by[e];
+    }
+    if (taken < n) {
+        *why = "the room's state names auth events it does not carry";
+        return false;
+    }
+    return true;
+}
+
+/* One attempt through `server`: true with *out, or with *failed set when
+ * this server cannot help (try the next; *refused when it said the room
+ * will not have this user, as for a ban); false while it waits. */
+static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, json_t *content, ht_reply *out,
+                         const char **failed, bool *refused) {
+    *failed = NULL;
+    *refused = false;
+    const char *user = ctx->auth.user_id;
+    const char *target = ht_arena_printf(ctx->arena, "/_matrix/federation/v1/make_join/%s/%s?ver=10&ver=11",
+                                         ht_percent_encode(ctx->arena, room_id), ht_percent_encode(ctx->arena, user));
+    ht_remote_answer made;
+    if (!ht_remote_ask(ctx, server, "GET", target, NULL, ASK_TIMEOUT_MS, &made)) return false;
+    const char *version_id = ht_json_str(made.json, "room_version");
+    const ht_room_version *v = version_id ? ht_room_version_get(version_id) : NULL;
+    json_t *template_event = json_object_get(made.json, "event");
+    if (made.status != 200 || !v || !json_is_object(template_event)) {
+        *refused = made.status == 403;
+        *failed = made.status == 200 ? "it offered a room version this server does not know"
+                  : made.error      ? made.error
+                                    : ht_json_str(made.json, "error");
+        return true;
+    }
+    if (!ht_str_is(ht_json_str(template_event, "room_id"), room_id) ||
+        !ht_str_is(ht_json_str(template_event, "state_key"), user) ||
+        !ht_str_is(ht_json_str(template_event, "sender"), user)) {
+        *failed = "its join template is for another room or user";
+        return true;
+    }
+    json_t *join = our_join(ctx, v, template_event, content);
+    const char *event_id = join ? ht_pdu_id(ctx->arena, v, join, NULL) : NULL;
+    if (!event_id) {
+        *failed = "its join template could not be signed";
+        return true;
+    }
+    target = ht_arena_printf(ctx->arena, "/_matrix/federation/v2/send_join/%s/%s", ht_percent_encode(ctx->arena, room_id),
+                             ht_percent_encode(ctx->arena, event_id));
+    ht_remote_answer sent;
+    if (!ht_remote_ask(ctx, server, "PUT", target, join, ASK_TIMEOUT_MS, &sent)) return false;
+    json_t *state = json_object_get(sent.json, "state"), *chain = json_object_get(sent.json, "auth_chain");
+    if (sent.status != 200 || !json_is_array(state) || !json_is_array(chain)) {
+        *refused = sent.status == 403;
+        *failed = sent.error ? sent.error : ht_json_str(sent.json, "error");
+        if (!*failed) *failed = "its send_join answer is malformed";
+        return true;
+    }
+    if (json_array_size(state) + json_array_size(chain) > MAX_JOIN_EVENTS) {
+        *failed = "the room is larger than this server takes";
+        return true;
+    }
+    /* A restricted join comes back signed by the resident too. */
+    json_t *signed_join = json_object_get(sent.json, "event");
+    if (json_is_object(signed_join) && ht_str_is(ht_pdu_id(ctx->arena, v, signed_join, NULL), event_id)) join = signed_join;
+
+    /* Every key that signed an event of the room, then the events. */
+    size_t total = json_array_size(state) + json_array_size(chain) + 1;
+    json_t **all = ht_arena_calloc(ctx->arena, total, sizeof *all);
+    size_t k = 0;
+    json_t *e;
+    size_t i;
+    json_array_foreach(chain, i, e) all[k++] = e;
+    json_array_foreach(state, i, e) all[k++] = e;
+    all[k++] = join;
+    if (!ht_fed_prefetch_keys(ctx, all, total)) return false;
+    json_t *outliers = ht_json_keep(ctx->arena, json_array());
+    for (size_t j = 0; j + 1 < total; j++) json_array_append(outliers, all[j]);
+    if (!take_outliers(ctx, v, outliers, failed)) return true;
+    const char **state_ids = ht_arena_calloc(ctx->arena, json_array_size(state) + 1, sizeof *state_ids);
+    size_t state_count = 0;
+    json_array_foreach(state, i, e) {
+        const char *id = ht_pdu_id(ctx->arena, v, e, NULL);
+        if (id) state_ids[state_count++] = id;
+    }
+    ht_receive_opts opts = {.state_before = state_ids, .state_before_count = state_count};
+    ht_received r = ht_room_receive(ctx->env, v->id, join, ht_fed_cached_key, ctx->env, &opts);
+    if (r.outcome != HT_RECEIVED_TIMELINE && r.outcome != HT_RECEIVED_DUPLICATE) {
+        *failed = r.reason ? r.reason : "the room's state does not let this user join";
+        return true;
+    }
+    *out = ht_reply_json(json_pack("{s:s}", "room_id", room_id));
+    return true;
+}
+
+bool ht_fed_join(ht_ctx *ctx, const char *room_id, const char *const *servers, size_t count, json_t *content,
+                 ht_reply *out) {
+    const char *last = "no server was named to join through";
+    const char *last_server = NULL;
+    bool refused = false;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(servers[i], ctx->env->server_name) == 0) continue;
+        const char *failed;
+        bool said_no;
+        if (!join_through(ctx, servers[i], room_id, content, out, &failed, &said_no)) return false;
+        if (!failed) return true;
+        last = failed;
+        last_server = servers[i];
+        refused = refused || said_no;
+    }
+    if (!last_server) {
+        *out = ht_reply_error(HT_M_NOT_FOUND, last);
+        return true;
+    }
+    /* A resident that refused the user (a ban, an invite-only room) is a
+     * 403, as a local join would be; servers that could not help, a 404. */
+    const char *why = ht_arena_printf(ctx->arena, "The room could not be joined through %s: %s", last_server, last);
+    *out = refused ? ht_reply_status_error(403, HT_M_FORBIDDEN, why) : ht_reply_status_error(404, HT_M_NOT_FOUND, why);
+    return true;
+}

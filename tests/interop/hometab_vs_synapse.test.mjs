@@ -1,0 +1,186 @@
+// hometab_vs_synapse.test.mjs -- hometab and the reference server, Synapse 1.67.0, share rooms
+// over loopback TLS (hometab behind stunnel4, as behind a reverse proxy; both trust one test CA).
+// Users meet only through the client API of their own server; each scenario asserts what the
+// other side's users see. Run with `make interop`.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { V3, createRoom, register, seg, sendMessage, sync } from '../api/lib/matrix.mjs';
+import { startFederating } from '../federation/lib/hometab.mjs';
+import { makeTestCa } from './lib/ca.mjs';
+import { startSynapse } from './lib/synapse.mjs';
+
+// Polls fn until it answers something truthy (both servers deliver asynchronously).
+async function eventually(fn, what, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('hometab and Synapse 1.67.0 federate', () => {
+  let caDir, syn, ht, alice, sam;
+
+  // A Synapse user's view of a room: its timeline (newest last) and state.
+  const synMessages = async (roomId) => {
+    const r = await syn.client(sam, 'GET', `${V3}/rooms/${seg(roomId)}/messages?dir=b&limit=100`);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    return r.json.chunk.reverse();
+  };
+  const synState = async (roomId) => {
+    const r = await syn.client(sam, 'GET', `${V3}/rooms/${seg(roomId)}/state`);
+    return r.status === 200 ? r.json : null;
+  };
+  const htMessages = async (roomId) => {
+    const r = await ht.fetch(`${V3}/rooms/${seg(roomId)}/messages?dir=b&limit=100`, { token: alice.token });
+    assert.equal(r.status, 200, r.text);
+    return r.json.chunk.reverse();
+  };
+  const synSend = async (roomId, body) => {
+    const r = await syn.client(sam, 'PUT', `${V3}/rooms/${seg(roomId)}/send/m.room.message/t${Date.now()}${Math.random()}`,
+      { msgtype: 'm.text', body });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    return r.json.event_id;
+  };
+  const bodies = (events) => events.filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
+
+  before(async () => {
+    caDir = mkdtempSync(join(tmpdir(), 'interop-ca-'));
+    const tls = makeTestCa(caDir);
+    // One after the other: each picks free ports first, and two picking at once can pick the same.
+    syn = await startSynapse({ tls });
+    ht = await startFederating({ tls });
+    alice = await register(ht, 'alice');
+    sam = await syn.registerUser('sam');
+  });
+
+  after(async () => {
+    try {
+      await ht?.stop();
+    } finally {
+      if (process.env.SYNAPSE_SHOW_LOG === '1') console.log(syn?.log());
+      await syn?.stop();
+      rmSync(caDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a Synapse user joins a hometab room; messages cross both ways with the same ids', async () => {
+    const roomId = await createRoom(ht, alice, { preset: 'public_chat', name: 'Made on hometab' });
+    const join = await syn.client(sam, 'POST', `${V3}/join/${seg(roomId)}?server_name=${seg(ht.serverName)}`, {});
+    assert.equal(join.status, 200, `Synapse's join: ${JSON.stringify(join.json)}\n${syn.log().slice(-4000)}`);
+    const state = await synState(roomId);
+    assert.equal(state.find((e) => e.type === 'm.room.name')?.content.name, 'Made on hometab');
+
+    const fromHt = await sendMessage(ht, alice, roomId, 'hello Synapse');
+    await eventually(async () => (await synMessages(roomId)).find((e) => e.event_id === fromHt), 'Synapse has hometab\'s message');
+    const fromSyn = await synSend(roomId, 'hello hometab');
+    await eventually(async () => (await htMessages(roomId)).find((e) => e.event_id === fromSyn), 'hometab has Synapse\'s message');
+    // The same order on both sides.
+    const a = bodies(await htMessages(roomId));
+    const s = bodies(await synMessages(roomId));
+    assert.deepEqual(a, s);
+  });
+
+  test('a hometab user joins a Synapse room by id and by alias', async () => {
+    const made = await syn.client(sam, 'POST', `${V3}/createRoom`, { preset: 'public_chat', name: 'Made on Synapse', room_alias_name: 'synroom' });
+    assert.equal(made.status, 200, JSON.stringify(made.json));
+    const roomId = made.json.room_id;
+    const alias = `#synroom:${syn.serverName}`;
+    const res = await ht.fetch(`${V3}/join/${seg(alias)}`, { method: 'POST', body: {}, token: alice.token });
+    assert.equal(res.status, 200, `${res.text}\n${syn.log().slice(-4000)}`);
+    assert.equal(res.json.room_id, roomId);
+    const st = await ht.fetch(`${V3}/rooms/${seg(roomId)}/state/m.room.name`, { token: alice.token });
+    assert.equal(st.json?.name, 'Made on Synapse', st.text);
+
+    await synSend(roomId, 'from Synapse');
+    await eventually(async () => bodies(await htMessages(roomId)).includes('from Synapse'), 'hometab receives');
+    const mine = await sendMessage(ht, alice, roomId, 'from hometab');
+    await eventually(async () => (await synMessages(roomId)).find((e) => e.event_id === mine), 'Synapse receives');
+  });
+
+  test('invites cross both ways, and each invitee joins', async () => {
+    // hometab invites a Synapse user.
+    const roomId = await createRoom(ht, alice, { preset: 'private_chat', name: 'Invite only' });
+    const inv = await ht.fetch(`${V3}/rooms/${seg(roomId)}/invite`, { method: 'POST', body: { user_id: sam.userId }, token: alice.token });
+    assert.equal(inv.status, 200, `${inv.text}\n${syn.log().slice(-4000)}`);
+    const joined = await eventually(async () => {
+      const r = await syn.client(sam, 'POST', `${V3}/rooms/${seg(roomId)}/join`, {});
+      return r.status === 200 && r;
+    }, 'Synapse\'s user can join after the invite');
+    assert.equal(joined.json.room_id, roomId);
+
+    // A Synapse user invites a hometab user.
+    const made = await syn.client(sam, 'POST', `${V3}/createRoom`, { preset: 'private_chat', name: 'Synapse private', invite: [alice.user_id] });
+    assert.equal(made.status, 200, `${JSON.stringify(made.json)}\n${syn.log().slice(-4000)}`);
+    const other = made.json.room_id;
+    let since;
+    await eventually(async () => {
+      const s = await sync(ht, alice, { since, timeout: 500 });
+      since = s.next_batch;
+      return s.rooms?.invite?.[other];
+    }, 'the invite in hometab\'s sync');
+    const j = await ht.fetch(`${V3}/rooms/${seg(other)}/join`, { method: 'POST', body: {}, token: alice.token });
+    assert.equal(j.status, 200, j.text);
+    const mine = await sendMessage(ht, alice, other, 'thanks, Sam');
+    await eventually(async () => (await synMessages(other)).find((e) => e.event_id === mine), 'Synapse receives');
+  });
+
+  test('typing and read receipts cross both ways', async () => {
+    const roomId = await createRoom(ht, alice, { preset: 'public_chat' });
+    const join = await syn.client(sam, 'POST', `${V3}/join/${seg(roomId)}?server_name=${seg(ht.serverName)}`, {});
+    assert.equal(join.status, 200);
+    // Synapse → hometab.
+    const t = await syn.client(sam, 'PUT', `${V3}/rooms/${seg(roomId)}/typing/${seg(sam.userId)}`, { typing: true, timeout: 20000 });
+    assert.equal(t.status, 200);
+    let since;
+    await eventually(async () => {
+      const s = await sync(ht, alice, { since, timeout: 500 });
+      since = s.next_batch;
+      const typing = s.rooms?.join?.[roomId]?.ephemeral?.events?.find((e) => e.type === 'm.typing');
+      return typing?.content.user_ids.includes(sam.userId);
+    }, 'Sam typing, seen on hometab');
+    // hometab → Synapse: a read receipt.
+    const eventId = await sendMessage(ht, alice, roomId, 'read me');
+    await eventually(async () => (await synMessages(roomId)).find((e) => e.event_id === eventId), 'Synapse has the message');
+    const r = await ht.fetch(`${V3}/rooms/${seg(roomId)}/receipt/m.read/${seg(eventId)}`, { method: 'POST', body: {}, token: alice.token });
+    assert.equal(r.status, 200);
+    let synSince;
+    await eventually(async () => {
+      const q = synSince ? `?since=${seg(synSince)}&timeout=500` : '?timeout=0';
+      const s = await syn.client(sam, 'GET', `${V3}/sync${q}`);
+      synSince = s.json.next_batch;
+      const receipt = s.json.rooms?.join?.[roomId]?.ephemeral?.events?.find((e) => e.type === 'm.receipt');
+      return receipt?.content[eventId]?.['m.read']?.[alice.user_id];
+    }, 'Alice\'s receipt, seen on Synapse');
+  });
+
+  test('profiles are asked across', async () => {
+    await syn.client(sam, 'PUT', `${V3}/profile/${seg(sam.userId)}/displayname`, { displayname: 'Sam of Synapse' });
+    const r = await ht.fetch(`${V3}/profile/${seg(sam.userId)}`, { token: alice.token });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.displayname, 'Sam of Synapse');
+    await ht.fetch(`${V3}/profile/${seg(alice.user_id)}/displayname`, { method: 'PUT', body: { displayname: 'Alice of hometab' }, token: alice.token });
+    const s = await syn.client(sam, 'GET', `${V3}/profile/${seg(alice.user_id)}`);
+    assert.equal(s.status, 200, JSON.stringify(s.json));
+    assert.equal(s.json.displayname, 'Alice of hometab');
+  });
+
+  test('leaving crosses: each side sees the other leave', async () => {
+    const roomId = await createRoom(ht, alice, { preset: 'public_chat' });
+    const join = await syn.client(sam, 'POST', `${V3}/join/${seg(roomId)}?server_name=${seg(ht.serverName)}`, {});
+    assert.equal(join.status, 200);
+    const left = await syn.client(sam, 'POST', `${V3}/rooms/${seg(roomId)}/leave`, {});
+    assert.equal(left.status, 200);
+    await eventually(async () => {
+      const r = await ht.fetch(`${V3}/rooms/${seg(roomId)}/state/m.room.member/${seg(sam.userId)}`, { token: alice.token });
+      return r.json?.membership === 'leave';
+    }, 'hometab sees Sam leave');
+  });
+});
