@@ -64,6 +64,50 @@ static const char *localpart_of(ht_arena *arena, const char *user_id) {
     return ht_arena_strndup(arena, user_id + 1, colon ? (size_t)(colon - user_id - 1) : strlen(user_id + 1));
 }
 
+/* Whether the default rules' judgment of a member can be told from no
+ * one's by looking only for the member's name, localpart and id in the
+ * event. The default rules read the owner in four places: an invite's
+ * state key (.m.rule.invite_for_me), m.mentions.user_ids
+ * (.m.rule.is_user_mention), and a body's words (.m.rule.contains_display_name,
+ * .m.rule.contains_user_name). A body holding the byte no_owner is made of
+ * could match no one's placeholder itself: such an event is judged member
+ * by member, and so is one whose state key or mentioned ids hold it. */
+static bool shortcut_possible(json_t *event) {
+    json_t *content = json_object_get(event, "content");
+    const char *body = ht_json_str(content, "body"), *state_key = ht_json_str(event, "state_key");
+    if ((body && strchr(body, no_owner[1])) || (state_key && strchr(state_key, no_owner[1]))) return false;
+    size_t i;
+    json_t *id;
+    json_array_foreach(json_object_get(json_object_get(content, "m.mentions"), "user_ids"), i, id)
+        if (json_is_string(id) && strchr(json_string_value(id), no_owner[1])) return false;
+    return true;
+}
+
+/* Could the default rules judge this member differently from no one?
+ * False only when none of the four places can name them: the display
+ * name and the localpart are matched ASCII case-insensitively as words of
+ * the body (util/glob.h), so a body that does not contain them at all,
+ * compared the same way, cannot match them as words. An id with a glob's
+ * wildcard, or a budget that could not pay for the look, answers true: the
+ * member is judged in full. */
+static bool owner_may_matter(ht_env *env, json_t *event, const ht_member_push *m) {
+    if (strpbrk(m->user_id, "*?")) return true; /* as a pattern it may match others' ids and words */
+    json_t *content = json_object_get(event, "content");
+    const char *state_key = ht_json_str(event, "state_key");
+    if (state_key && strcmp(state_key, m->user_id) == 0) return true;
+    json_t *ids = json_object_get(json_object_get(content, "m.mentions"), "user_ids");
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+        if (json_is_string(id) && strcmp(json_string_value(id), m->user_id) == 0) return true;
+    const char *body = ht_json_str(content, "body");
+    if (!body) return false;
+    const char *localpart = localpart_of(env->arena, m->user_id);
+    if (m->display_name && *m->display_name && ht_text_contains(body, m->display_name, &env->match_budget))
+        return true;
+    return ht_text_contains(body, localpart, &env->match_budget) || ht_budget_spent(&env->match_budget);
+}
+
 ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     const ht_error failed = {HT_M_SERVER_ERROR, 0, "The event's push actions could not be stored."};
     const char *thread_id = ht_push_event_thread(pdu->content);
@@ -81,6 +125,10 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     json_t *defaults = ht_push_default_ruleset(env);
     ht_push_result alike;
     bool judged_alike = false;
+    /* Even then, a member whose name, localpart and id the event cannot
+     * mention is judged as no one would be (owner_may_matter): of 5,000
+     * members a message names a few, and only those are judged apart. */
+    bool shortcut = per_owner && shortcut_possible(event);
     for (size_t i = 0; i < n; i++) {
         const ht_member_push *m = &members[i];
         if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
@@ -92,15 +140,17 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
             theirs.owner = theirs.owner_localpart = NULL;
             ok = judge(env, own, &theirs, event, pdu->room_id, m->user_id, thread_id);
             json_decref(own);
-        } else if (per_owner) {
+        } else if (per_owner && (!shortcut || owner_may_matter(env, event, m))) {
             room.display_name = m->display_name;
             room.owner = m->user_id;
             room.owner_localpart = localpart_of(env->arena, m->user_id);
             ok = judge(env, defaults, &room, event, pdu->room_id, m->user_id, thread_id);
         } else {
             if (!judged_alike) {
-                room.owner = room.owner_localpart = no_owner; /* no rule that names one applies */
-                alike = ht_push_evaluate(defaults, &room, event);
+                ht_push_room no_one = room;
+                no_one.display_name = NULL;
+                no_one.owner = no_one.owner_localpart = no_owner; /* no rule that names one applies */
+                alike = ht_push_evaluate(defaults, &no_one, event);
                 judged_alike = true;
             }
             ok = keep(env, alike, pdu->room_id, m->user_id, thread_id);

@@ -202,6 +202,29 @@ test('a new display name makes earlier mentions of it highlights', async () => {
   assert.deepEqual(got[room].threads[root], { notification_count: 1, highlight_count: 1 });
 });
 
+test('in a room of several, a message highlights only the members it names', async () => {
+  // Members on the default rules are judged as no one would be unless the
+  // body contains their name or localpart, or m.mentions names them.
+  await start();
+  const b = await register(srv, `writer${++n}`);
+  const c = await register(srv, `quill${n}`);
+  const d = await register(srv, `dora${n}`);
+  const e = await register(srv, `eve${n}`);
+  const room = await createRoom(srv, b, { preset: 'public_chat' });
+  for (const who of [c, d, e]) await join(srv, who, room);
+  const cm = (await srv.fetch(`${V3}/rooms/${seg(room)}/state/m.room.member/${seg(c.user_id)}`, { token: c.token })).json;
+  await setState(srv, c, room, 'm.room.member', c.user_id, { ...cm, displayname: 'Quentin Blake' });
+  const dora = `dora${n}`;
+  await sendAll(b, room, ['hello all', 'QUENTIN blake, look', 'quentin blakeish', `${dora} come here`, `x${dora}x`]);
+  await send(srv, b, room, 'm.room.message', { msgtype: 'm.text', body: 'ping', 'm.mentions': { user_ids: [d.user_id] } });
+  let got = await keptEqualsFresh(c, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 6, highlight_count: 1 });
+  got = await keptEqualsFresh(d, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 6, highlight_count: 2 });
+  got = await keptEqualsFresh(e, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 6, highlight_count: 0 });
+});
+
 test('raising the writer\'s power makes an earlier @room a highlight, lowering it undoes that', async () => {
   await start();
   const admin = await register(srv, `admin${++n}`);
