@@ -136,7 +136,7 @@ build/fuzz/fuzz_send: build/fuzz/tests/unit/federation_net.o
 .PHONY: bench-stateres bench-fed-read test-state-res-synapse
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
-        bench bench-browser bench-pdu bench-federation clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
+        bench bench-browser bench-pdu bench-federation profile-send clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
         deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
         package test-package bench-package test-fedhost deps-fedhost
 
@@ -176,6 +176,9 @@ APT_INTEROP := openssl stunnel4 python3 python3-jsonschema python3-frozendict py
     python3-prometheus-client python3-attr python3-netaddr python3-jinja2 python3-bleach \
     python3-typing-extensions python3-cryptography python3-ijson python3-matrix-common \
     python3-packaging python3-pydantic python3-idna python3-nacl python3-poetry-core
+# make profile-send: perf records the native server while it answers PUT /send.
+# Not in APT_ALL: nothing else needs it.
+APT_PROFILE := linux-perf
 APT_RUN := $(APT_BUILD) $(APT_WASM)
 # The WebRTC test makes a network namespace with a veth pair: ip and unshare.
 APT_P2P := iproute2 util-linux
@@ -365,6 +368,12 @@ fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 
 bench: deps native bench-browser bench-p2p bench-pdu bench-package bench-federation
 	node tests/bench/bench.mjs
+
+# Where one PUT /send spends its time: a perf profile of bench.mjs's sends
+# (tests/bench/profile-send.sh), written to build/profile-send.txt.
+profile-send: deps-build native
+	$(call apt_install,$(APT_PROFILE))
+	tests/bench/profile-send.sh
 
 # Two hometabs federating on loopback: cross-server wake-up, bulk delivery, a big room's join.
 bench-federation: native deps-node

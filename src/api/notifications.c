@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "api/filter.h"
-#include "api/push_eval.h"
+#include "room/push_eval.h"
 #include "room/room.h"
 #include "store/meta.h"
 #include "store/receipts.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "api/account_data.h"
-#include "api/push_eval.h"
+#include "room/push_eval.h"
 #include "store/push_rules.h"
 #include "store/store.h"
 #include "util/json.h"

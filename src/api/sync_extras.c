@@ -3,7 +3,7 @@
  *
  * Each is read from the store as "what changed after since" (everything
  * on an initial sync), using the stream position every change recorded.
- * Unread counts come from api/unread.c. */
+ * Unread counts are kept by the rooms engine (room/push_actions.h). */
 #include "api/sync_extras.h"
 
 #include <string.h>
@@ -11,7 +11,7 @@
 #include "api/filter.h"
 #include "api/presence.h"
 #include "api/push_rules.h"
-#include "api/unread.h"
+#include "room/push_actions.h"
 #include "store/account_data.h"
 #include "store/meta.h"
 #include "store/presence.h"
@@ -153,7 +153,7 @@ static json_t *account_data_events(ht_ctx *ctx, const char *room_id, int64_t sin
     return events;
 }
 
-/* ---- unread counts (api/unread.c) ---------------------------------------------------- */
+/* ---- unread counts (room/push_actions.c) ---------------------------------------------------- */
 
 static json_t *counts_json(int64_t notifications, int64_t highlights) {
     return json_pack("{s:I, s:I}", "notification_count", (json_int_t)notifications, "highlight_count",
@@ -163,13 +163,13 @@ static json_t *counts_json(int64_t notifications, int64_t highlights) {
 /* unread_notifications, and unread_thread_notifications when the filter
  * asks for counts per thread (then the room count is the main timeline's). */
 static void add_unread(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, json_t *entry) {
-    ht_thread_unread *counts;
-    size_t n = ht_unread_count(ctx, &scope->ruleset, scope->upto, room_id, &counts);
+    ht_unread_row *counts;
+    size_t n = ht_room_unread_counts(ctx->env, room_id, ctx->auth.user_id, &scope->ruleset, &counts);
     bool per_thread = json_is_true(json_object_get(room_filter_part(scope, "timeline"), "unread_thread_notifications"));
     int64_t notifications = 0, highlights = 0;
     json_t *threads = json_object();
     for (size_t i = 0; i < n; i++) {
-        ht_thread_unread *t = &counts[i];
+        ht_unread_row *t = &counts[i];
         bool main = strcmp(t->thread_id, "main") == 0;
         if (per_thread && !main) {
             if (t->notifications)

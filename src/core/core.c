@@ -23,9 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "api/admin.h"
 #include "api/auth.h"
-#include "api/unread.h"
 #include "core/core.h"
 #include "core/fetch.h"
 #include "core/login_limit.h"
@@ -145,12 +146,12 @@ void ht_core_close(ht_core *core) {
     ht_replay_free(&core->replay);
     ht_fetch_memo_free(&core->memo);
     ht_outbox_free(&core->outbox);
-    ht_unread_cache_free(&core->env);
     ht_arena_free(&core->arena);
     ht_buf_free(&core->out);
     free(core->server_name);
     free(core->public_base_url);
     ht_signing_key_wipe(&core->signing_key);
+    json_decref(core->env.push_defaults);
     free(core);
 }
 

@@ -15,6 +15,7 @@
 #include "matrix/ids.h"
 #include "room/id_map.h"
 #include "room/pdu.h"
+#include "room/push_actions.h"
 #include "room/state_res.h"
 #include "store/federation.h"
 #include "store/graph.h"
@@ -111,9 +112,13 @@ static bool change_key(ht_env *env, const ht_event_source *src, const char *room
         if (m) membership = m;
     }
     if (!ht_store_state_change(env->store, room_id, type, state_key, event_stream, at)) return false;
-    if (strcmp(type, "m.room.member") == 0 && !ht_store_membership_set(env->store, room_id, state_key, membership, event_stream ? event_stream : at))
-        return false;
-    return true;
+    const char *old_membership = NULL;
+    if (strcmp(type, "m.room.member") == 0) {
+        old_membership = ht_store_membership_get(env->store, env->arena, room_id, state_key, NULL, NULL);
+        if (!ht_store_membership_set(env->store, room_id, state_key, membership, event_stream ? event_stream : at))
+            return false;
+    }
+    return ht_room_push_state_changed(env, room_id, type, state_key, old_membership, membership);
 }
 
 /* Makes `state` the room's current state from position `at` on: only the
@@ -188,7 +193,8 @@ ht_error ht_room_redact_target(ht_env *env, const ht_room_version *version, cons
     ht_canonical_error cerr;
     size_t size;
     char *text = redacted ? ht_canonical_json(redacted, &size, &cerr) : NULL;
-    bool ok = text && ht_store_event_redact(env->store, target.stream, text, redaction_id);
+    bool ok = text && ht_store_event_redact(env->store, target.stream, text, redaction_id) &&
+              ht_store_unread_stale_room(env->store, target.room_id);
     free(text);
     return ok ? (ht_error){0} : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be stored."};
 }
@@ -213,7 +219,8 @@ static bool queue_for_servers(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     return true;
 }
 
-ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
+/* Stores the event in the graph and moves the room's state. */
+static ht_error persist_event(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
     const ht_pdu *pdu = p->pdu;
     ht_event_source src = ht_room_event_source(env, room_version);
     bool historical = p->historical_stream != 0;
@@ -303,6 +310,16 @@ ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist
     if (!set_current_state(env, &src, pdu->room_id, &resolved, stream))
         return (ht_error){HT_M_SERVER_ERROR, 0, "The room's state could not be stored."};
     return (ht_error){0};
+}
+
+ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *out) {
+    ht_event_row row;
+    ht_error err = persist_event(env, room_version, p, &row);
+    if (!err.code && out) *out = row;
+    /* Every event that joins the timeline, ours or another server's; not
+     * history fetched from before our join: nobody is told of it anew. */
+    if (err.code || p->status != HT_EVENT_TIMELINE || p->historical_stream) return err;
+    return ht_room_push_event(env, p->pdu, row.stream);
 }
 
 bool ht_room_state_ids_before(ht_env *env, const char *event_id, const char ***ids, size_t *count) {

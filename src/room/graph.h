@@ -61,8 +61,10 @@ typedef struct ht_persist {
  * replaces the extremities it follows and becomes one; its state (the state
  * before it, and itself if it is state) becomes the room's current state,
  * or, where other extremities remain, is resolved with theirs. Outliers and
- * rejected events change nothing but the store. *row (may be NULL) gets the
- * stored row. */
+ * rejected events change nothing but the store. A timeline event is then
+ * judged against every local member's push rules (push_actions.h): the one
+ * place both our events and other servers' pass. *row (may be NULL) gets
+ * the stored row. */
 ht_error ht_room_persist(ht_env *env, const char *room_version, const ht_persist *p, ht_event_row *row);
 
 /* Applies a redaction the caller allowed: the target keeps only what the

@@ -2,6 +2,7 @@
 #include "store/push_rules.h"
 
 #include "store/db.h"
+#include "store/unread.h"
 
 size_t ht_store_push_rules_list(ht_store *store, ht_arena *arena, const char *user_id,
                                 ht_push_rule_row **out) {
@@ -20,6 +21,12 @@ size_t ht_store_push_rules_list(ht_store *store, ht_arena *arena, const char *us
     return n;
 }
 
+/* Every change of a user's rules leaves their kept unread counts judged
+ * by the old ones: stale, to be judged again when next read. */
+static bool rules_changed(ht_store *store, sqlite3_stmt *s, const char *user_id) {
+    return ht_db_exec(store, s) && ht_store_unread_stale_user(store, user_id);
+}
+
 bool ht_store_push_rule_put(ht_store *store, const char *user_id, const ht_push_rule_row *rule) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PUSH_RULE_PUT);
     ht_db_bind_text(s, 1, user_id);
@@ -30,7 +37,7 @@ bool ht_store_push_rule_put(ht_store *store, const char *user_id, const ht_push_
     ht_db_bind_text(s, 6, rule->actions);
     ht_db_bind_text(s, 7, rule->conditions);
     ht_db_bind_text(s, 8, rule->pattern);
-    return ht_db_exec(store, s);
+    return rules_changed(store, s, user_id);
 }
 
 bool ht_store_push_rule_delete(ht_store *store, const char *user_id, const char *kind,
@@ -39,7 +46,7 @@ bool ht_store_push_rule_delete(ht_store *store, const char *user_id, const char 
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, kind);
     ht_db_bind_text(s, 3, rule_id);
-    return ht_db_exec(store, s);
+    return rules_changed(store, s, user_id);
 }
 
 size_t ht_store_push_defaults_list(ht_store *store, ht_arena *arena, const char *user_id,
@@ -65,7 +72,7 @@ bool ht_store_push_default_set_enabled(ht_store *store, const char *user_id, con
     ht_db_bind_text(s, 2, kind);
     ht_db_bind_text(s, 3, rule_id);
     ht_db_bind_int(s, 4, enabled);
-    return ht_db_exec(store, s);
+    return rules_changed(store, s, user_id);
 }
 
 bool ht_store_push_default_set_actions(ht_store *store, const char *user_id, const char *kind,
@@ -75,7 +82,7 @@ bool ht_store_push_default_set_actions(ht_store *store, const char *user_id, con
     ht_db_bind_text(s, 2, kind);
     ht_db_bind_text(s, 3, rule_id);
     ht_db_bind_text(s, 4, actions);
-    return ht_db_exec(store, s);
+    return rules_changed(store, s, user_id);
 }
 
 bool ht_store_pusher_put(ht_store *store, const char *app_id, const char *pushkey,

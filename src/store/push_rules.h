@@ -2,9 +2,10 @@
  *
  * Only what the user changed is stored: their own rules (push_rules), and
  * their changes to a server-default rule (push_rule_defaults: enabled or
- * actions). The defaults themselves are code (api/push_eval.c), so a newer
+ * actions). The defaults themselves are code (room/push_eval.c), so a newer
  * hometab's defaults reach every account. Actions and conditions are JSON
- * text. */
+ * text. Every change of a rule marks the user's kept unread counts stale
+ * (store/unread.h). */
 #ifndef HT_STORE_PUSH_RULES_H
 #define HT_STORE_PUSH_RULES_H
 

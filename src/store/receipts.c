@@ -1,7 +1,10 @@
 /* receipts.c -- read receipts. */
 #include "store/receipts.h"
 
+#include <string.h>
+
 #include "store/db.h"
+#include "store/unread.h"
 #include "util/wake.h"
 
 bool ht_store_receipt_get(ht_store *store, ht_arena *arena, const char *room_id, const char *user_id,
@@ -30,7 +33,11 @@ bool ht_store_receipt_set(ht_store *store, const char *room_id, const ht_receipt
     ht_db_bind_int(s, 7, row->ts);
     ht_db_bind_int(s, 8, row->stream);
     ht_db_touch(store, (uint64_t)row->stream, ht_wake_key(HT_WAKE_ROOM, room_id));
-    return ht_db_exec(store, s);
+    if (!ht_db_exec(store, s)) return false;
+    /* A read receipt moves the reader's marks: their kept counts are
+     * counted again on their next read. */
+    bool read = strcmp(row->type, "m.read") == 0 || strcmp(row->type, "m.read.private") == 0;
+    return !read || ht_store_unread_stale_member(store, room_id, row->user_id);
 }
 
 size_t ht_store_receipts_since(ht_store *store, ht_arena *arena, const char *room_id, int64_t since,

@@ -24,6 +24,8 @@ typedef struct ht_receipt_row {
 
 bool ht_store_receipt_get(ht_store *store, ht_arena *arena, const char *room_id, const char *user_id,
                           const char *type, const char *thread_id, ht_receipt_row *out);
+/* An m.read or m.read.private receipt also marks the user's unread counts
+ * in the room stale (store/unread.h). */
 bool ht_store_receipt_set(ht_store *store, const char *room_id, const ht_receipt_row *row);
 /* The room's receipts changed in (since, upto], oldest change first. */
 size_t ht_store_receipts_since(ht_store *store, ht_arena *arena, const char *room_id, int64_t since,

@@ -558,6 +558,34 @@ static const char *const migrations[] = {
     "  result TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL) STRICT;"
     "CREATE INDEX room_deletions_room ON room_deletions(room_id, created_ms);",
+
+    /* 13: push actions decided once, when an event joins the timeline, and
+     * unread counts kept as they change (store/unread.h), so that a /sync
+     * reads counts instead of judging a user's unread backlog again.
+     * unread_threads: per room, member and thread, the notifications and
+     * highlights after the member's read marks, and the member's own latest
+     * event there (which reads everything before it). Keyed by room first:
+     * one event moves the counts of many members of one room, and their rows
+     * then share a page or two. unread_rooms: the counts of a member in a
+     * room are known (judged) or stale: a receipt moved their marks, an
+     * event was redacted, or their push rules, their name in the room, the
+     * power levels or the member count changed; stale counts are judged
+     * again on the next read. A room with no row (every room, right after
+     * this migration) is judged on its first read. */
+    "CREATE TABLE unread_threads ("
+    "  room_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  notifications INTEGER NOT NULL DEFAULT 0,"
+    "  highlights INTEGER NOT NULL DEFAULT 0,"
+    "  own_upto INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (room_id, user_id, thread_id)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE unread_rooms ("
+    "  user_id TEXT NOT NULL,"
+    "  room_id TEXT NOT NULL,"
+    "  stale INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, room_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX unread_rooms_room ON unread_rooms(room_id);",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -461,6 +461,51 @@
     X(READ_MARKS, "SELECT thread_id, max(event_stream) FROM receipts WHERE room_id = ?1 " \
                   "AND user_id = ?2 AND type IN ('m.read', 'm.read.private') "           \
                   "GROUP BY thread_id ORDER BY thread_id")                               \
+    /* unread.c */                                                                       \
+    X(MEMBERS_JOINED, "SELECT m.user_id, CASE json_type(e.json, '$.content.displayname') " \
+                      "WHEN 'text' THEN json_extract(e.json, '$.content.displayname') END, " \
+                      "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
+                      "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
+                      "FROM memberships m LEFT JOIN room_state s ON s.room_id = m.room_id " \
+                      "AND s.type = 'm.room.member' AND s.state_key = m.user_id "        \
+                      "LEFT JOIN events e ON e.stream = s.stream "                       \
+                      "WHERE m.room_id = ?1 AND m.membership = 'join' ORDER BY m.user_id") \
+    X(MEMBERS_JOINED_NO_NAMES, "SELECT m.user_id, NULL, "                                \
+                      "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
+                      "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
+                      "FROM memberships m WHERE m.room_id = ?1 AND m.membership = 'join' " \
+                      "ORDER BY m.user_id")                                              \
+    X(READ_FLOOR, "SELECT max(coalesce((SELECT stream FROM memberships WHERE room_id = ?1 " \
+                  "AND user_id = ?2), 0), coalesce((SELECT max(event_stream) FROM receipts " \
+                  "WHERE room_id = ?1 AND user_id = ?2 AND thread_id = '' "               \
+                  "AND type IN ('m.read', 'm.read.private')), 0))")                     \
+    X(UNREAD_ADD, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
+                  "highlights) VALUES (?1, ?2, ?3, 1, ?4) "                              \
+                  "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
+                  "notifications = notifications + 1, highlights = highlights + ?4")     \
+    X(UNREAD_OWN, "INSERT INTO unread_threads(user_id, room_id, thread_id, own_upto) "   \
+                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(room_id, user_id, thread_id) "    \
+                  "DO UPDATE SET notifications = 0, highlights = 0, "                    \
+                  "own_upto = max(own_upto, ?4)")                                        \
+    X(UNREAD_ZERO, "UPDATE unread_threads SET notifications = 0, highlights = 0 "        \
+                   "WHERE user_id = ?1 AND room_id = ?2")                                \
+    X(UNREAD_SET, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
+                  "highlights) VALUES (?1, ?2, ?3, ?4, ?5) "                             \
+                  "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
+                  "notifications = ?4, highlights = ?5")                                 \
+    X(UNREAD_OWN_MARKS, "SELECT thread_id, own_upto FROM unread_threads "              \
+                        "WHERE user_id = ?1 AND room_id = ?2 AND own_upto > 0")          \
+    X(UNREAD_GET, "SELECT thread_id, notifications, highlights FROM unread_threads "     \
+                  "WHERE user_id = ?1 AND room_id = ?2 ORDER BY thread_id")              \
+    X(UNREAD_ROOM_GET, "SELECT stale FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2") \
+    X(UNREAD_ROOM_JUDGED, "INSERT INTO unread_rooms(user_id, room_id, stale) VALUES (?1, ?2, 0) " \
+                          "ON CONFLICT(user_id, room_id) DO UPDATE SET stale = 0")       \
+    X(UNREAD_STALE_USER, "UPDATE unread_rooms SET stale = 1 WHERE user_id = ?1")         \
+    X(UNREAD_STALE_ROOM, "UPDATE unread_rooms SET stale = 1 WHERE room_id = ?1")         \
+    X(UNREAD_STALE_MEMBER, "UPDATE unread_rooms SET stale = 1 WHERE user_id = ?2 AND room_id = ?1") \
+    X(UNREAD_STALE_COUNT_RULES, "UPDATE unread_rooms SET stale = 1 WHERE room_id = ?1 "  \
+                                "AND user_id IN (SELECT user_id FROM push_rules "        \
+                                "WHERE conditions LIKE '%room_member_count%')")          \
     /* account_data.c */                                                                 \
     X(ACCOUNT_DATA_PUT, "INSERT INTO account_data(user_id, room_id, type, content, stream) " \
                         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, room_id, type) " \

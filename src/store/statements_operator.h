@@ -61,6 +61,8 @@
     X(OP_PURGE_RECEIPTS, "DELETE FROM receipts WHERE room_id = ?1")                      \
     X(OP_PURGE_TYPING, "DELETE FROM typing WHERE room_id = ?1")                          \
     X(OP_PURGE_TYPING_CHANGES, "DELETE FROM typing_changes WHERE room_id = ?1")          \
+    X(OP_PURGE_UNREAD_THREADS, "DELETE FROM unread_threads WHERE room_id = ?1")          \
+    X(OP_PURGE_UNREAD_ROOMS, "DELETE FROM unread_rooms WHERE room_id = ?1")              \
     X(OP_PURGE_ACCOUNT_DATA, "DELETE FROM account_data WHERE room_id = ?1")              \
     X(OP_PURGE_REPORTS, "DELETE FROM event_reports WHERE room_id = ?1")                  \
     X(OP_PURGE_ALIASES, "DELETE FROM room_aliases WHERE room_id = ?1")                   \

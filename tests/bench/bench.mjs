@@ -88,12 +88,17 @@ async function versionsDuringLoginFlood(server) {
 // Messages per second: one client sending one after another, then 16
 // clients at once (each its own user and keep-alive connection, one room).
 async function messageThroughput(server, ctx) {
-  const sequential = await timedSends(server, [ctx.alice], ctx.roomId, SEQUENTIAL_MESSAGES);
+  const latencies = [];
+  const sequential = await timedSends(server, [ctx.alice], ctx.roomId, SEQUENTIAL_MESSAGES, latencies);
   const clients = ctx.people.slice(0, 16);
   const concurrent = await timedSends(server, clients, ctx.roomId, CONCURRENT_MESSAGES);
+  const one = `bench.mjs: ${SEQUENTIAL_MESSAGES} PUT /rooms/{id}/send, one after another, one keep-alive connection`;
   return [
-    { figure: 'messages/s, 1 client sequential', value: sequential, unit: 'msg/s',
-      command: `bench.mjs: ${SEQUENTIAL_MESSAGES} PUT /rooms/{id}/send, one after another, one keep-alive connection` },
+    { figure: 'messages/s, 1 client sequential', value: sequential, unit: 'msg/s', command: one },
+    { figure: 'PUT /send, 1 client sequential, median', value: percentile(latencies, 50), unit: 'ms',
+      command: `${one}; each request timed` },
+    { figure: 'PUT /send, 1 client sequential, p99', value: percentile(latencies, 99), unit: 'ms',
+      command: `${one}; each request timed` },
     { figure: 'messages/s, 16 clients', value: concurrent, unit: 'msg/s',
       command: `bench.mjs: ${CONCURRENT_MESSAGES} PUT /rooms/{id}/send by 16 users at once, a keep-alive connection each` },
   ];
@@ -107,11 +112,23 @@ async function syncWakeLatency(server, ctx) {
   const [a, b] = [ctx.people[0], ctx.people[1]];
   const room = await createRoom(server, a, { preset: 'public_chat' });
   await api(server, b, 'POST', `/join/${encodeURIComponent(room)}`, {});
-  let since = (await api(server, b, 'GET', `/sync?filter=${encodeURIComponent(JSON.stringify({ room: { rooms: [room], timeline: { limit: 1 } } }))}`)).next_batch;
+  const { fromReturn, fromStart } = await wakeSamples(server, a, b, room, LATENCY_SAMPLES);
+  const command = `bench.mjs: ${LATENCY_SAMPLES} samples; B long-polls GET /sync?timeout=30000, A sends PUT /send`;
+  return [
+    { figure: 'sync wake after send returns, median', value: percentile(fromReturn, 50), unit: 'ms', command },
+    { figure: 'sync wake after send returns, p99', value: percentile(fromReturn, 99), unit: 'ms', command },
+    { figure: 'sync wake after send starts, median', value: percentile(fromStart, 50), unit: 'ms', command },
+    { figure: 'sync wake after send starts, p99', value: percentile(fromStart, 99), unit: 'ms', command },
+  ];
+}
+
+// `samples` times: b long-polls a /sync of `room` alone, a sends into it.
+async function wakeSamples(server, a, b, room, samples) {
+  const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [room], timeline: { limit: 5 } } }));
+  let since = (await api(server, b, 'GET', `/sync?filter=${filter}`)).next_batch;
   const fromReturn = [];
   const fromStart = [];
-  const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [room], timeline: { limit: 5 } } }));
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+  for (let i = 0; i < samples; i++) {
     const body = `wake ${i}`;
     let syncDone;
     const polled = (async () => {
@@ -125,18 +142,46 @@ async function syncWakeLatency(server, ctx) {
     })();
     await sleep(2); // let the sync park
     const started = performance.now();
-    await api(server, a, 'PUT', `/rooms/${encodeURIComponent(room)}/send/m.room.message/w${i}`, { msgtype: 'm.text', body });
+    await api(server, a, 'PUT', `/rooms/${encodeURIComponent(room)}/send/m.room.message/w${++txn}`, { msgtype: 'm.text', body });
     const sent = performance.now();
     await polled;
     fromReturn.push(syncDone - sent);
     fromStart.push(syncDone - started);
   }
-  const command = `bench.mjs: ${LATENCY_SAMPLES} samples; B long-polls GET /sync?timeout=30000, A sends PUT /send`;
+  return { fromReturn, fromStart };
+}
+
+// A reader who never sends a read receipt (a muted busy room) with
+// UNREAD_BACKLOG messages unread: what one more message costs their
+// incremental /sync, and how soon their parked /sync returns it. Neither
+// should grow with the backlog.
+async function unreadBacklog(server, ctx) {
+  const [writer, reader] = [ctx.people[2], ctx.people[3]];
+  const room = await createRoom(server, writer, { preset: 'public_chat' });
+  await api(server, reader, 'POST', `/join/${encodeURIComponent(room)}`, {});
+  const path = `/rooms/${encodeURIComponent(room)}/send/m.room.message`;
+  for (let i = 0; i < UNREAD_BACKLOG; i++) await api(server, writer, 'PUT', `${path}/u${++txn}`, { msgtype: 'm.text', body: `unread ${i}` });
+  const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [room], timeline: { limit: 5 } } }));
+  let since = (await api(server, reader, 'GET', `/sync?filter=${filter}`)).next_batch;
+  const times = [];
+  let count;
+  for (let i = 0; i < UNREAD_SAMPLES; i++) {
+    await api(server, writer, 'PUT', `${path}/u${++txn}`, { msgtype: 'm.text', body: `one more ${i}` });
+    const started = performance.now();
+    const s = await api(server, reader, 'GET', `/sync?since=${since}&timeout=0&filter=${filter}`);
+    times.push(performance.now() - started);
+    since = s.next_batch;
+    count = s.rooms.join[room].unread_notifications.notification_count;
+  }
+  const { fromReturn } = await wakeSamples(server, writer, reader, room, LATENCY_SAMPLES);
+  const what = `the reader has ${UNREAD_BACKLOG}+ unread (their last count: ${count})`;
+  const syncCommand = `bench.mjs: ${UNREAD_SAMPLES} times, the writer sends one message, then the reader's GET /sync?since=...&timeout=0 is timed; ${what}`;
+  const wakeCommand = `bench.mjs: ${LATENCY_SAMPLES} samples; the reader long-polls GET /sync?timeout=30000, the writer sends PUT /send; ${what}`;
   return [
-    { figure: 'sync wake after send returns, median', value: percentile(fromReturn, 50), unit: 'ms', command },
-    { figure: 'sync wake after send returns, p99', value: percentile(fromReturn, 99), unit: 'ms', command },
-    { figure: 'sync wake after send starts, median', value: percentile(fromStart, 50), unit: 'ms', command },
-    { figure: 'sync wake after send starts, p99', value: percentile(fromStart, 99), unit: 'ms', command },
+    { figure: `incremental /sync, 1 new event, ${UNREAD_BACKLOG} unread, median`, value: percentile(times, 50), unit: 'ms', command: syncCommand },
+    { figure: `incremental /sync, 1 new event, ${UNREAD_BACKLOG} unread, p99`, value: percentile(times, 99), unit: 'ms', command: syncCommand },
+    { figure: `sync wake after send returns, ${UNREAD_BACKLOG} unread, median`, value: percentile(fromReturn, 50), unit: 'ms', command: wakeCommand },
+    { figure: `sync wake after send returns, ${UNREAD_BACKLOG} unread, p99`, value: percentile(fromReturn, 99), unit: 'ms', command: wakeCommand },
   ];
 }
 
@@ -181,6 +226,137 @@ async function writeCostWithParkedPolls(server, ctx) {
     { figure: `PUT /account_data, ${PARKED_POLLS} long-polls of other users parked`, value: beside, unit: 'ms',
       command: `${command}, while ${PARKED_POLLS} GET /sync?timeout=60000 of ${others.length} other users wait` },
   ];
+}
+
+// A room of LARGE_ROOM members beside a room of two, on a server of their
+// own (passwords hashed cheaply: --weak-password-hashing, so that thousands
+// of users can register): a message sent into each, one after another, and
+// a member's incremental /sync of it; an initial /sync of that room alone
+// with lazy-loaded members (the member list a client needs: the senders of
+// its timeline). The goal: the large room within a few times the small one.
+async function largeRoom() {
+  const dir = mkdtempSync(join(tmpdir(), 'hometab-bench-large-'));
+  const server = await startServer(dir, ['--weak-password-hashing']);
+  try {
+    const pool = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const users = await inParallel(LARGE_ROOM, 16, (i) => register(server, `member${i}`, pool));
+    const [owner, reader] = [users[0], users[1]];
+    owner.agent = newAgent();
+    reader.agent = newAgent();
+    const small = await createRoom(server, owner, { preset: 'public_chat' });
+    await api(server, reader, 'POST', `/join/${encodeURIComponent(small)}`, {});
+    const large = await createRoom(server, owner, { preset: 'public_chat' });
+    const joinStarted = performance.now();
+    await inParallel(LARGE_ROOM - 1, 16, (i) =>
+      api(server, { ...users[i + 1], agent: pool }, 'POST', `/join/${encodeURIComponent(large)}`, {}));
+    const joinSeconds = (performance.now() - joinStarted) / 1000;
+    const measure = async (room) => {
+      const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [room], timeline: { limit: 5 } } }));
+      let since = (await api(server, reader, 'GET', `/sync?filter=${filter}`)).next_batch;
+      const send = [], sync = [], initial = [];
+      for (let i = 0; i < ROOM_SAMPLES; i++) {
+        let t = performance.now();
+        await api(server, owner, 'PUT', `/rooms/${encodeURIComponent(room)}/send/m.room.message/l${++txn}`,
+          { msgtype: 'm.text', body: `a message to many ${i}` });
+        send.push(performance.now() - t);
+        t = performance.now();
+        since = (await api(server, reader, 'GET', `/sync?since=${since}&timeout=0&filter=${filter}`)).next_batch;
+        sync.push(performance.now() - t);
+      }
+      const lazy = encodeURIComponent(JSON.stringify({
+        room: { rooms: [room], timeline: { limit: 10 }, state: { lazy_load_members: true } } }));
+      for (let i = 0; i < INITIAL_SAMPLES; i++) {
+        const t = performance.now();
+        const s = await api(server, reader, 'GET', `/sync?filter=${lazy}`);
+        initial.push(performance.now() - t);
+        if (!s.rooms.join[room]) throw new Error('the room is missing from an initial sync');
+      }
+      return { send: percentile(send, 50), sync: percentile(sync, 50), initial: percentile(initial, 50) };
+    };
+    const a = await measure(small);
+    const b = await measure(large);
+    const cmd = (what) => `bench.mjs: a server with --weak-password-hashing; ${LARGE_ROOM} users joined one room ` +
+      `(${(LARGE_ROOM / joinSeconds).toFixed(0)} joins/s), 2 another; ${what}`;
+    const sends = cmd(`${ROOM_SAMPLES} PUT /send into each, one after another, median`);
+    const syncs = cmd(`after each send, a member's GET /sync?since=...&timeout=0 of that room, median`);
+    const initials = cmd(`${INITIAL_SAMPLES} initial GET /sync of that room, lazy_load_members, timeline limit 10, median`);
+    return [
+      { figure: 'PUT /send, 2-member room', value: a.send, unit: 'ms', command: sends },
+      { figure: `PUT /send, ${LARGE_ROOM}-member room`, value: b.send, unit: 'ms', command: sends },
+      { figure: `PUT /send, ${LARGE_ROOM}-member / 2-member room`, value: b.send / a.send, unit: 'x', command: sends },
+      { figure: 'incremental /sync, 2-member room', value: a.sync, unit: 'ms', command: syncs },
+      { figure: `incremental /sync, ${LARGE_ROOM}-member room`, value: b.sync, unit: 'ms', command: syncs },
+      { figure: `incremental /sync, ${LARGE_ROOM}-member / 2-member room`, value: b.sync / a.sync, unit: 'x', command: syncs },
+      { figure: 'initial /sync (lazy members), 2-member room', value: a.initial, unit: 'ms', command: initials },
+      { figure: `initial /sync (lazy members), ${LARGE_ROOM}-member room`, value: b.initial, unit: 'ms', command: initials },
+      { figure: `initial /sync (lazy members), ${LARGE_ROOM}-member / 2-member room`, value: b.initial / a.initial, unit: 'x',
+        command: initials },
+    ];
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// A user in MANY_ROOMS rooms (each with a second member and a few messages):
+// their initial /sync, and an incremental one with one new message.
+async function manyRooms() {
+  const dir = mkdtempSync(join(tmpdir(), 'hometab-bench-many-'));
+  const server = await startServer(dir, ['--weak-password-hashing']);
+  try {
+    const user = await register(server, 'many');
+    const other = await register(server, 'other');
+    const rooms = [];
+    for (let i = 0; i < MANY_ROOMS; i++) {
+      const room = await createRoom(server, user, { preset: 'public_chat', name: `room ${i}`, topic: `the topic of room ${i}` });
+      await api(server, other, 'POST', `/join/${encodeURIComponent(room)}`, {});
+      for (let k = 0; k < 3; k++)
+        await api(server, k % 2 ? user : other, 'PUT', `/rooms/${encodeURIComponent(room)}/send/m.room.message/m${++txn}`,
+          { msgtype: 'm.text', body: `message ${k} in room ${i}` });
+      rooms.push(room);
+    }
+    const initial = [];
+    let since;
+    for (let i = 0; i < INITIAL_SAMPLES; i++) {
+      const t = performance.now();
+      const s = await api(server, user, 'GET', '/sync');
+      initial.push(performance.now() - t);
+      if (Object.keys(s.rooms.join).length !== MANY_ROOMS) throw new Error('an initial sync misses rooms');
+      since = s.next_batch;
+    }
+    const incremental = [];
+    for (let i = 0; i < ROOM_SAMPLES; i++) {
+      await api(server, other, 'PUT', `/rooms/${encodeURIComponent(rooms[i % MANY_ROOMS])}/send/m.room.message/n${++txn}`,
+        { msgtype: 'm.text', body: `news ${i}` });
+      const t = performance.now();
+      since = (await api(server, user, 'GET', `/sync?since=${since}&timeout=0`)).next_batch;
+      incremental.push(performance.now() - t);
+    }
+    const what = `a user in ${MANY_ROOMS} rooms (each: a name, a topic, a second member, 3 messages)`;
+    return [
+      { figure: `initial /sync, user in ${MANY_ROOMS} rooms, median`, value: percentile(initial, 50), unit: 'ms',
+        command: `bench.mjs: ${INITIAL_SAMPLES} GET /sync without since (timeline limit 10); ${what}` },
+      { figure: `incremental /sync, user in ${MANY_ROOMS} rooms, 1 new event, median`, value: percentile(incremental, 50),
+        unit: 'ms', command: `bench.mjs: ${ROOM_SAMPLES} times one message, then GET /sync?since=...&timeout=0; ${what}` },
+    ];
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Runs make(i) for i in [0, count), `width` at a time; results in order.
+async function inParallel(count, width, make) {
+  const out = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      out[i] = await make(i);
+    }
+  }));
+  return out;
 }
 
 // Resident memory now (VmRSS), and the peak so far (VmHWM).
@@ -233,7 +409,7 @@ async function bulkFill(server, ctx) {
 }
 
 const ALL_FIGURES = [versionsThroughput, whoamiThroughput, versionsDuringLoginFlood, messageThroughput, syncWakeLatency,
-  writeCostWithParkedPolls, bulkFill];
+  unreadBacklog, writeCostWithParkedPolls, largeRoom, manyRooms, bulkFill];
 // BENCH_ONLY=name,name runs only those figures (to measure one change quickly).
 const FIGURES = process.env.BENCH_ONLY
   ? ALL_FIGURES.filter((f) => process.env.BENCH_ONLY.split(',').includes(f.name))
@@ -247,6 +423,12 @@ const BULK_MESSAGES = Number(process.env.BENCH_BULK ?? 100000);
 const BULK_CLIENTS = 32;
 const PARKED_POLLS = Number(process.env.BENCH_PARKED_POLLS ?? 300);
 const ACCOUNT_DATA_WRITES = Number(process.env.BENCH_ACCOUNT_DATA_WRITES ?? 200);
+const UNREAD_BACKLOG = Number(process.env.BENCH_UNREAD ?? 2000);
+const UNREAD_SAMPLES = Number(process.env.BENCH_UNREAD_SAMPLES ?? 200);
+const LARGE_ROOM = Number(process.env.BENCH_LARGE_ROOM ?? 5000);
+const MANY_ROOMS = Number(process.env.BENCH_MANY_ROOMS ?? 300);
+const ROOM_SAMPLES = Number(process.env.BENCH_ROOM_SAMPLES ?? 200);
+const INITIAL_SAMPLES = Number(process.env.BENCH_INITIAL_SAMPLES ?? 20);
 
 // ---- a small Matrix client with keep-alive connections ----------------------
 
@@ -293,8 +475,7 @@ function postStatus(server, agent, path, payload) {
   });
 }
 
-async function register(server, name) {
-  const agent = newAgent();
+async function register(server, name, agent = newAgent()) {
   const r = await api(server, { agent }, 'POST', '/register', {
     username: name, password: `pw-${name}`, auth: { type: 'm.login.dummy' },
   });
@@ -308,13 +489,16 @@ async function createRoom(server, who, body) {
 let txn = 0;
 // Sends `count` messages split evenly over `clients` running at once;
 // returns messages per second.
-async function timedSends(server, clients, roomId, count) {
+async function timedSends(server, clients, roomId, count, latencies) {
   const per = Math.ceil(count / clients.length);
   const started = performance.now();
   await Promise.all(clients.map(async (who) => {
-    for (let i = 0; i < per; i++)
+    for (let i = 0; i < per; i++) {
+      const t = performance.now();
       await api(server, who, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${++txn}`,
         { msgtype: 'm.text', body: `benchmark message ${txn}` });
+      latencies?.push(performance.now() - t);
+    }
   }));
   return (per * clients.length) / ((performance.now() - started) / 1000);
 }
@@ -367,9 +551,9 @@ export function parseWrk(text) {
   return { requestsPerSec: Number(rps[1]), latency, text };
 }
 
-async function startServer(dir) {
+async function startServer(dir, extra = []) {
   const db = join(dir, 'bench.sqlite');
-  const proc = spawn(BIN, ['--listen', '127.0.0.1:0', '--db', db, '--no-rate-limit'], {
+  const proc = spawn(BIN, ['--listen', '127.0.0.1:0', '--db', db, '--no-rate-limit', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -6,7 +6,8 @@
 
 #include <jansson.h>
 
-#include "api/push_eval.h"
+#include "core/core.h"
+#include "room/push_eval.h"
 #include "util/glob.h"
 
 static void test_glob_matches_whole_value_case_insensitively(void **state) {
@@ -131,6 +132,84 @@ static void test_highlight_false_value_is_no_highlight(void **state) {
     assert_false(r.highlight);
 }
 
+/* The shared default ruleset, its placeholders standing for the owner,
+ * judges every event as the owner's own unchanged ruleset does. */
+static void test_shared_defaults_judge_as_the_owners_own_ruleset(void **state) {
+    (void)state;
+    ht_config cfg;
+    ht_config_defaults(&cfg);
+    cfg.db_path = ":memory:";
+    cfg.wal = false;
+    cfg.server_name = "x";
+    char err[256];
+    ht_core *core = ht_core_open(&cfg, err, sizeof err);
+    assert_non_null(core);
+    assert_true(ht_store_begin(core->env.store));
+    ht_env *env = &core->env;
+    json_t *own = ht_push_ruleset(env, "@ann:x");
+    json_t *shared = ht_push_default_ruleset(env);
+    json_t *power = json_pack("{s:{s:i}}", "users", "@boss:x", 100);
+    json_t *events[] = {
+        event("m.room.message", "@bob:x", json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "hello")),
+        event("m.room.message", "@bob:x", json_pack("{s:s}", "body", "ann, look")),
+        event("m.room.message", "@bob:x", json_pack("{s:s}", "body", "annie, look")),
+        event("m.room.message", "@bob:x", json_pack("{s:s}", "body", "Ann Smith!")),
+        event("m.room.message", "@bob:x", json_pack("{s:s, s:{s:[s]}}", "body", "x", "m.mentions", "user_ids", "@ann:x")),
+        event("m.room.message", "@bob:x", json_pack("{s:s, s:{s:[s]}}", "body", "x", "m.mentions", "user_ids", "@al:x")),
+        event("m.room.message", "@boss:x", json_pack("{s:s}", "body", "@room hi")),
+        event("m.room.message", "@bob:x", json_pack("{s:s}", "body", "@room hi")),
+        event("m.room.message", "@bob:x", json_pack("{s:s, s:s}", "msgtype", "m.notice", "body", "ann")),
+        event("m.reaction", "@bob:x", json_object()),
+        event("m.call.invite", "@bob:x", json_object()),
+        event("m.room.encrypted", "@bob:x", json_object()),
+    };
+    json_t *invites[] = {event("m.room.member", "@bob:x", json_pack("{s:s}", "membership", "invite")),
+                         event("m.room.member", "@bob:x", json_pack("{s:s}", "membership", "invite"))};
+    json_object_set_new(invites[0], "state_key", json_string("@ann:x"));
+    json_object_set_new(invites[1], "state_key", json_string("@al:x"));
+    json_t *all[sizeof events / sizeof *events + 2];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof events / sizeof *events; i++) all[n++] = events[i];
+    all[n++] = invites[0];
+    all[n++] = invites[1];
+    for (int64_t members = 2; members <= 3; members++) {
+        ht_push_room mine = {.display_name = "Ann Smith", .member_count = members, .power_levels = power};
+        ht_push_room theirs = mine;
+        theirs.owner = "@ann:x";
+        theirs.owner_localpart = "ann";
+        for (size_t i = 0; i < n; i++) {
+            ht_push_result a = ht_push_evaluate(own, &mine, all[i]);
+            ht_push_result b = ht_push_evaluate(shared, &theirs, all[i]);
+            assert_int_equal(a.notify, b.notify);
+            assert_int_equal(a.highlight, b.highlight);
+            assert_true(a.actions == b.actions || json_equal(a.actions, b.actions));
+            /* Where no rule naming the owner can apply, anyone's answer
+             * (here: no one's, with no name) is the owner's. */
+            if (ht_push_default_depends_on_owner(all[i])) continue;
+            ht_push_room nobody = theirs;
+            nobody.owner = nobody.owner_localpart = "@\x02:\x02";
+            nobody.display_name = NULL;
+            ht_push_result c = ht_push_evaluate(shared, &nobody, all[i]);
+            assert_int_equal(a.notify, c.notify);
+            assert_int_equal(a.highlight, c.highlight);
+        }
+    }
+    size_t alike = 0;
+    for (size_t i = 0; i < n; i++) alike += !ht_push_default_depends_on_owner(all[i]);
+    assert_int_equal(alike, 3); /* the reaction, the call, the encrypted message */
+    /* Not everything is the same: the cases above tell people apart. */
+    ht_push_room room = {.display_name = "Ann Smith", .member_count = 3, .power_levels = power};
+    assert_true(ht_push_evaluate(own, &room, all[1]).highlight);
+    assert_false(ht_push_evaluate(own, &room, all[2]).highlight);
+    assert_true(ht_push_evaluate(own, &room, all[n - 2]).notify);
+    assert_false(ht_push_evaluate(own, &room, all[n - 1]).notify);
+    for (size_t i = 0; i < n; i++) json_decref(all[i]);
+    json_decref(power);
+    json_decref(own);
+    ht_store_rollback(core->env.store);
+    ht_core_close(core);
+}
+
 int run_push_eval_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_glob_matches_whole_value_case_insensitively),
@@ -144,6 +223,7 @@ int run_push_eval_tests(void) {
         cmocka_unit_test(test_display_name_rule_is_skipped_with_m_mentions),
         cmocka_unit_test(test_room_member_count_operators),
         cmocka_unit_test(test_highlight_false_value_is_no_highlight),
+        cmocka_unit_test(test_shared_defaults_judge_as_the_owners_own_ruleset),
     };
     return cmocka_run_group_tests_name("push_eval", tests, NULL, NULL);
 }

@@ -13,9 +13,14 @@
 
 #include "core/core.h"
 #include "room/graph.h"
+#include "room/push_actions.h"
 #include "room/room.h"
 #include "store/graph.h"
+#include "store/meta.h"
+#include "store/receipts.h"
 #include "store/rooms.h"
+#include "store/unread.h"
+#include "util/glob.h"
 #include "util/json.h"
 
 typedef struct server {
@@ -53,6 +58,7 @@ static bool open_server(server *s, const char *name) {
 static ht_env *begin(server *s) {
     ht_arena_reset(&s->core->arena);
     s->core->env.now_ms = ++clock_ms;
+    s->core->env.match_budget = HT_MATCH_BUDGET; /* as the door refills it per request */
     assert_true(ht_store_begin(s->core->env.store));
     return &s->core->env;
 }
@@ -267,6 +273,68 @@ static void test_concurrent_topics_fork_and_both_servers_resolve_them_alike(void
     free(room);
 }
 
+/* A member's main-timeline counts on a server, as /sync reads them. */
+static void unread_of(server *s, const char *room_id, const char *user_id, int64_t *notifications,
+                      int64_t *highlights) {
+    ht_env *env = begin(s);
+    json_t *ruleset = NULL;
+    ht_unread_row *rows;
+    size_t n = ht_room_unread_counts(env, room_id, user_id, &ruleset, &rows);
+    *notifications = *highlights = 0;
+    for (size_t i = 0; i < n; i++) {
+        *notifications += rows[i].notifications;
+        *highlights += rows[i].highlights;
+    }
+    end(s);
+}
+
+/* Push actions are decided where every timeline event passes: another
+ * server's messages notify our member, its redactions take that back, and
+ * our member's receipt reads them. Soft-failed events notify no one. */
+static void test_events_from_another_server_count_for_our_members(void **state) {
+    world *w = *state;
+    char *room = (char *)shared_room(w);
+    int64_t notes, lights;
+    unread_of(&w->b, room, "@bob:b.test", &notes, &lights);
+    assert_int_equal(notes, 0);
+    const char *hello = send_event(&w->a, room, "m.room.message", NULL, "@alice:a.test",
+                                   json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "hello"));
+    const char *call = send_event(&w->a, room, "m.room.message", NULL, "@alice:a.test",
+                                  json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "bob, are you there?"));
+    assert_int_equal(give(w, &w->a, &w->b, hello, NULL), HT_RECEIVED_TIMELINE);
+    assert_int_equal(give(w, &w->a, &w->b, call, NULL), HT_RECEIVED_TIMELINE);
+    unread_of(&w->b, room, "@bob:b.test", &notes, &lights);
+    assert_int_equal(notes, 2);
+    assert_int_equal(lights, 1); /* bob's localpart */
+    /* Alice's own server counts nothing for her, nor for bob (not its member). */
+    unread_of(&w->a, room, "@alice:a.test", &notes, &lights);
+    assert_int_equal(notes, 0);
+    ht_env *env = begin(&w->a);
+    ht_new_event redact = {.room_id = room, .type = "m.room.redaction", .sender = "@alice:a.test",
+                           .content = json_object(), .redacts = call};
+    const char *id;
+    assert_int_equal(ht_room_send(env, &redact, &id, NULL).code, 0);
+    json_decref(redact.content);
+    char *redaction = strdup(id);
+    end(&w->a);
+    assert_int_equal(give(w, &w->a, &w->b, redaction, NULL), HT_RECEIVED_TIMELINE);
+    unread_of(&w->b, room, "@bob:b.test", &notes, &lights);
+    assert_int_equal(notes, 1);
+    assert_int_equal(lights, 0);
+    env = begin(&w->b);
+    ht_event_row row;
+    assert_true(ht_store_event_by_id(env->store, env->arena, hello, &row));
+    ht_receipt_row receipt = {"@bob:b.test", "m.read", "", hello, row.stream, 1, (int64_t)ht_store_stream_advance(env->store)};
+    assert_true(ht_store_receipt_set(env->store, room, &receipt));
+    end(&w->b);
+    unread_of(&w->b, room, "@bob:b.test", &notes, &lights);
+    assert_int_equal(notes, 0);
+    free((char *)hello);
+    free((char *)call);
+    free(redaction);
+    free(room);
+}
+
 static void test_a_banned_users_event_built_on_old_state_is_soft_failed(void **state) {
     world *w = *state;
     char *room = (char *)shared_room(w);
@@ -379,6 +447,8 @@ static void test_a_tampered_content_is_kept_redacted_and_a_duplicate_is_told(voi
 int run_room_graph_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_room_made_on_one_server_is_taken_whole_by_another, setup_v10, teardown),
+        cmocka_unit_test_setup_teardown(test_events_from_another_server_count_for_our_members, setup_v10, teardown),
+        cmocka_unit_test_setup_teardown(test_events_from_another_server_count_for_our_members, setup_v11, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_topics_fork_and_both_servers_resolve_them_alike, setup_v10,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_topics_fork_and_both_servers_resolve_them_alike, setup_v11,

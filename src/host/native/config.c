@@ -35,7 +35,8 @@ enum option_id {
     O_CONFIG = 1, O_LISTEN, O_DB, O_SERVER_NAME, O_WEB_ROOT, O_PUBLIC_URL, O_REGISTRATION, O_MAX_BODY,
     O_MAX_UPLOAD, O_REQUEST_TIMEOUT, O_IDLE_TIMEOUT, O_SEND_TIMEOUT, O_MAX_BUFFERED, O_PRESENCE_OFFLINE, O_MAX_CONNS, O_MAX_CONNS_IP,
     O_MAX_PARKED, O_MAX_PARKED_IP, O_RATE_LIMIT, O_NO_RATE_LIMIT, O_LOG_LEVEL, O_LOG_REQUESTS, O_FEDERATION,
-    O_NO_FEDERATION, O_FEDERATION_CA, O_FEDERATION_INSECURE, O_FEDERATION_DNS, O_P2P_GATEWAY, O_HELP, O_ADMIN, O_REPLACE, O_COUNT
+    O_NO_FEDERATION, O_FEDERATION_CA, O_FEDERATION_INSECURE, O_FEDERATION_DNS, O_P2P_GATEWAY, O_WEAK_PASSWORDS, O_HELP,
+    O_ADMIN, O_REPLACE, O_COUNT
 };
 
 /* Where an option may be written. */
@@ -114,6 +115,10 @@ static const option_def options[] = {
     /* Not in --help: for tests, which answer SRV and address lookups from
      * a DNS server of their own (tests/fedhost). */
     {O_FEDERATION_DNS, "federation-dns", "ADDR:PORT", IN_FILE, NULL},
+    /* Not in --help nor the file: for benchmarks and tests that register
+     * thousands of users (a 5,000-member room), Argon2id at libsodium's
+     * least cost; refused unless --listen is a loopback address. */
+    {O_WEAK_PASSWORDS, "weak-password-hashing", NULL, 0, NULL},
     {O_HELP, "help", NULL, 0, "this text"},
     {O_ADMIN, "admin", NULL, FOR_CREATE_USER, NULL},
     {O_REPLACE, "replace", NULL, FOR_RESTORE, NULL},
@@ -397,6 +402,7 @@ static bool apply(ht_native_config *c, const option_def *o, const char *value, c
         }
         srv->fetch.p2p_gateway = value;
         return true;
+    case O_WEAK_PASSWORDS: return parse_bool(value, &c->weak_password_hashing, why, why_size);
     case O_ADMIN: return parse_bool(value, &c->create_admin, why, why_size);
     case O_REPLACE: return parse_bool(value, &c->replace, why, why_size);
     case O_CONFIG:
@@ -626,6 +632,17 @@ int ht_native_config_read(ht_native_config *c, int argc, char **argv, const char
         c->server.max_buffered = largest;
     }
     if (!check_federation(&c->server)) return HT_CONFIG_BAD;
+    /* Passwords hashed that cheaply could be guessed from a copied database:
+     * only a server no other machine can reach may do it. */
+    if (c->weak_password_hashing) {
+        if (!ht_native_address_is_loopback(c->server.host)) {
+            fprintf(stderr, "hometab: --weak-password-hashing is for benchmarks and tests on one machine, so "
+                            "--listen must be a loopback address (127.0.0.1, ::1), not %s\n", c->server.host);
+            return HT_CONFIG_BAD;
+        }
+        cfg->pwhash_opslimit = 1;    /* crypto_pwhash_OPSLIMIT_MIN */
+        cfg->pwhash_memlimit = 8192; /* crypto_pwhash_MEMLIMIT_MIN */
+    }
     cfg->federation = c->server.federation;
     /* A server reachable from elsewhere does not hand out accounts to
      * whoever finds it, unless its operator says so. */

@@ -22,6 +22,7 @@ typedef struct ht_native_config {
     bool registration_given;  /* else chosen by the listen address */
     bool create_admin;        /* create-user --admin */
     bool replace;             /* restore --replace */
+    bool weak_password_hashing; /* Argon2id at its least cost (loopback only; benchmarks) */
     /* The command's own arguments (after the command name). */
     char **args;
     int arg_count;

@@ -2,6 +2,9 @@
 // take a database back to an older schema (to prove a migration) run these
 // first, newest first.
 
+// Migration 13: kept unread counts.
+export const UNDO_PUSH_ACTIONS = 'DROP TABLE unread_threads; DROP TABLE unread_rooms;';
+
 // Migration 12: the operator's (the admin flag, registration tokens, room
 // deletions, media by uploader).
 export const UNDO_OPERATOR = `DROP TABLE registration_tokens; DROP TABLE room_deletions; DROP INDEX users_admin;

@@ -8,7 +8,7 @@
  * .m.rule.roomnotif, as in spec v1.7 to v1.16): they apply only to events
  * without m.mentions, which is how clients that predate m.mentions still
  * get highlights. */
-#include "api/push_eval.h"
+#include "room/push_eval.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +157,27 @@ static json_t *user_rule(const ht_push_rule_row *row) {
     return r;
 }
 
+/* The default ruleset of a user who changed nothing, with placeholders for
+ * the owner, kept for the life of the env: judging an event for every
+ * member of a room then builds no ruleset per member. */
+static const char owner_placeholder[] = "@\x01:\x01", localpart_placeholder[] = "\x01";
+
+json_t *ht_push_default_ruleset(ht_env *env) {
+    if (!env->push_defaults)
+        env->push_defaults = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(owner_placeholder),
+                                       "content", default_content(owner_placeholder), "room", "sender", "underride",
+                                       default_underride());
+    return env->push_defaults;
+}
+
+bool ht_push_default_depends_on_owner(json_t *event) {
+    json_t *content = json_object_get(event, "content");
+    if (json_is_string(json_object_get(content, "body"))) return true; /* names, localparts */
+    if (json_is_array(json_object_get(json_object_get(content, "m.mentions"), "user_ids"))) return true;
+    const char *type = ht_json_str(event, "type"), *membership = ht_json_str(content, "membership");
+    return type && membership && strcmp(type, "m.room.member") == 0 && strcmp(membership, "invite") == 0;
+}
+
 json_t *ht_push_ruleset(ht_env *env, const char *user_id) {
     json_t *defaults = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(user_id), "content",
                                  default_content(user_id), "room", "sender", "underride", default_underride());
@@ -237,12 +258,20 @@ static bool member_count_is(const char *is, int64_t count) {
     return false;
 }
 
+/* With the shared default ruleset, its placeholders stand for the owner. */
+static const char *owner_value(const ht_push_room *room, const char *text) {
+    if (!room->owner || !text) return text;
+    if (strcmp(text, owner_placeholder) == 0) return room->owner;
+    if (strcmp(text, localpart_placeholder) == 0) return room->owner_localpart;
+    return text;
+}
+
 static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) {
     const char *kind = ht_json_str(c, "kind");
     const char *key = ht_json_str(c, "key");
     if (!kind) return false;
     if (strcmp(kind, "event_match") == 0) {
-        const char *pattern = ht_json_str(c, "pattern");
+        const char *pattern = owner_value(room, ht_json_str(c, "pattern"));
         const char *value = key ? json_string_value(lookup(event, key)) : NULL;
         return pattern_usable(pattern) && value &&
                ht_glob_push(pattern, value, strcmp(key, "content.body") == 0, false, room->budget);
@@ -256,10 +285,12 @@ static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) 
         json_t *want = json_object_get(c, "value");
         json_t *have = key ? lookup(event, key) : NULL;
         if (!ht_budget_take(room->budget, (int64_t)json_array_size(have))) return false;
+        const char *owner = json_is_string(want) ? owner_value(room, json_string_value(want)) : NULL;
         size_t i;
         json_t *item;
         json_array_foreach(have, i, item) {
-            if (want && scalar(item) && json_equal(want, item)) return true;
+            if (owner && json_is_string(item) && strcmp(owner, json_string_value(item)) == 0) return true;
+            if (!owner && want && scalar(item) && json_equal(want, item)) return true;
         }
         return false;
     }
@@ -291,7 +322,7 @@ static bool rule_matches(const char *kind, json_t *r, const ht_push_room *room, 
     if (strcmp(kind, "room") == 0) return strcmp(rule_id, ht_json_str(event, "room_id")) == 0;
     if (strcmp(kind, "sender") == 0) return strcmp(rule_id, ht_json_str(event, "sender")) == 0;
     if (strcmp(kind, "content") == 0) {
-        const char *pattern = ht_json_str(r, "pattern");
+        const char *pattern = owner_value(room, ht_json_str(r, "pattern"));
         const char *body = json_string_value(lookup(event, "content.body"));
         return pattern_usable(pattern) && body && ht_glob_push(pattern, body, true, false, room->budget);
     }
@@ -348,13 +379,20 @@ const char *ht_push_event_thread(json_t *content) {
     return type && root && strcmp(type, "m.thread") == 0 ? root : "main";
 }
 
-ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id) {
-    ht_push_room room = {.budget = &env->match_budget};
-    json_t *me = ht_room_state_content(env, room_id, "m.room.member", user_id);
-    room.display_name = ht_json_str(me, "displayname");
-    room.member_count = ht_store_members_count(env->store, room_id, "join");
+ht_push_room ht_push_room_shared(ht_env *env, const char *room_id, int64_t member_count) {
+    ht_push_room room = {.budget = &env->match_budget, .member_count = member_count};
     room.power_levels = ht_room_state_content(env, room_id, "m.room.power_levels", "");
     ht_room_row row;
     if (ht_store_room_get(env->store, env->arena, room_id, &row)) room.creator = row.creator;
+    return room;
+}
+
+const char *ht_push_display_name(ht_env *env, const char *room_id, const char *user_id) {
+    return ht_json_str(ht_room_state_content(env, room_id, "m.room.member", user_id), "displayname");
+}
+
+ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id) {
+    ht_push_room room = ht_push_room_shared(env, room_id, ht_store_members_count(env->store, room_id, "join"));
+    room.display_name = ht_push_display_name(env, room_id, user_id);
     return room;
 }

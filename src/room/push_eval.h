@@ -2,9 +2,11 @@
  * ruleset, and deciding what a rule set says about one event.
  *
  * Nothing is pushed anywhere (pushers are stored, not called); the rules
- * decide the notification and highlight counts /sync reports. */
-#ifndef HT_API_PUSH_EVAL_H
-#define HT_API_PUSH_EVAL_H
+ * decide the notification and highlight counts /sync reports. It lives
+ * in the rooms engine because events are judged when they join the
+ * timeline (push_actions.c); the API layer reads and edits rules with it. */
+#ifndef HT_ROOM_PUSH_EVAL_H
+#define HT_ROOM_PUSH_EVAL_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -28,6 +30,18 @@ bool ht_push_kind_valid(const char *kind);
  * New reference. */
 json_t *ht_push_ruleset(ht_env *env, const char *user_id);
 
+/* The ruleset of every user who changed no rule (ht_store_push_rules_changed
+ * says who did), for any owner: borrowed, kept in env until it closes.
+ * Judge with it by setting the ht_push_room's owner. */
+json_t *ht_push_default_ruleset(ht_env *env);
+
+/* Could the default ruleset judge this event ({type, content...})
+ * differently for two owners in the same room? Only through the rules that
+ * name the owner: an invite's state key, m.mentions.user_ids, the body
+ * (display name, localpart). When it could not, one judgment serves every
+ * member who changed no rule. */
+bool ht_push_default_depends_on_owner(json_t *event);
+
 /* What the rules need to know about the room of an event. */
 typedef struct ht_push_room {
     const char *display_name; /* the rules' owner's name in the room, or NULL */
@@ -35,6 +49,9 @@ typedef struct ht_push_room {
     json_t *power_levels;     /* m.room.power_levels content, or NULL */
     const char *creator;
     int64_t *budget;          /* matching steps left in this request (util/glob.h); NULL: unbounded */
+    /* Judging with ht_push_default_ruleset: the owner and their localpart,
+     * which its placeholders stand for. NULL with anyone's own ruleset. */
+    const char *owner, *owner_localpart;
 } ht_push_room;
 
 typedef struct ht_push_result {
@@ -45,6 +62,10 @@ typedef struct ht_push_result {
 
 /* What the rules of user_id need to know about a room. */
 ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id);
+/* The same without the owner's name (display_name NULL), for judging one
+ * event for many members; and the name, member by member. */
+ht_push_room ht_push_room_shared(ht_env *env, const char *room_id, int64_t member_count);
+const char *ht_push_display_name(ht_env *env, const char *room_id, const char *user_id);
 
 /* Applies the ruleset to an event given as {type, sender, room_id,
  * state_key?, content}. */

@@ -1,0 +1,263 @@
+/* push_actions.c -- push actions decided when an event joins the timeline,
+ * and unread counts that cost a /sync the same whatever the backlog.
+ *
+ * The design decision: each member's judgment of an event is made once,
+ * with their rules and the room's state as they are when it arrives, and
+ * only moves their count (store/unread.h): nothing is kept per member and
+ * event, so a send into a large room writes a few pages. Whatever an
+ * addition cannot mend -- a receipt that moves their marks, a redaction,
+ * their rules, their name in the room, the power levels, the member count
+ * where a rule looks at it -- marks the member's counts in the room stale
+ * (at the change, not on every read), and their next read judges their
+ * unread events again with what holds now: so the counts a sync reads are
+ * what judging afresh would give. Judging again looks at the newest
+ * MAX_REJUDGE unread events: a backlog beyond that is counted up to it
+ * once a receipt or a change has made the count stale. */
+#include "room/push_actions.h"
+
+#include <string.h>
+
+#include "matrix/ids.h"
+#include "room/push_eval.h"
+#include "room/room.h"
+#include "store/meta.h"
+#include "store/receipts.h"
+#include "store/rooms.h"
+#include "util/glob.h"
+#include "util/json.h"
+
+enum { MAX_REJUDGE = 1000 };
+
+/* Stands for the owner where no rule naming one can apply: matches no one. */
+static const char no_owner[] = "@\x02:\x02";
+
+static bool is_local(ht_env *env, const char *user_id) {
+    const char *server = ht_id_server(user_id);
+    return server && strcmp(server, env->server_name) == 0;
+}
+
+/* The event as the rules read it. */
+static json_t *event_for_rules(ht_arena *arena, const char *type, const char *sender, const char *room_id,
+                               const char *state_key, json_t *content) {
+    json_t *event = json_pack("{s:s, s:s, s:s, s:o}", "type", type, "sender", sender, "room_id", room_id, "content",
+                              content ? json_incref(content) : json_object());
+    if (state_key) json_object_set_new(event, "state_key", json_string(state_key));
+    return ht_json_keep(arena, event);
+}
+
+/* Keeps one member's judgment of an event if it notifies. A judgment the
+ * request's matching budget could not pay for is not trusted: the member's
+ * counts there are judged again on their next read. */
+static bool keep(ht_env *env, ht_push_result r, const char *room_id, const char *user_id, const char *thread_id) {
+    if (ht_budget_spent(&env->match_budget) && !ht_store_unread_stale_member(env->store, room_id, user_id))
+        return false;
+    return !r.notify || ht_store_unread_add(env->store, room_id, user_id, thread_id, r.highlight);
+}
+
+static bool judge(ht_env *env, json_t *ruleset, const ht_push_room *room, json_t *event, const char *room_id,
+                  const char *user_id, const char *thread_id) {
+    return keep(env, ht_push_evaluate(ruleset, room, event), room_id, user_id, thread_id);
+}
+
+static const char *localpart_of(ht_arena *arena, const char *user_id) {
+    const char *colon = strchr(user_id, ':');
+    return ht_arena_strndup(arena, user_id + 1, colon ? (size_t)(colon - user_id - 1) : strlen(user_id + 1));
+}
+
+/* Whether the default rules' judgment of a member can be told from no
+ * one's by looking only for the member's name, localpart and id in the
+ * event. The default rules read the owner in four places: an invite's
+ * state key (.m.rule.invite_for_me), m.mentions.user_ids
+ * (.m.rule.is_user_mention), and a body's words (.m.rule.contains_display_name,
+ * .m.rule.contains_user_name). A body holding the byte no_owner is made of
+ * could match no one's placeholder itself: such an event is judged member
+ * by member, and so is one whose state key or mentioned ids hold it. */
+static bool shortcut_possible(json_t *event) {
+    json_t *content = json_object_get(event, "content");
+    const char *body = ht_json_str(content, "body"), *state_key = ht_json_str(event, "state_key");
+    if ((body && strchr(body, no_owner[1])) || (state_key && strchr(state_key, no_owner[1]))) return false;
+    size_t i;
+    json_t *id;
+    json_array_foreach(json_object_get(json_object_get(content, "m.mentions"), "user_ids"), i, id)
+        if (json_is_string(id) && strchr(json_string_value(id), no_owner[1])) return false;
+    return true;
+}
+
+/* Could the default rules judge this member differently from no one?
+ * False only when none of the four places can name them: the display
+ * name and the localpart are matched ASCII case-insensitively as words of
+ * the body (util/glob.h), so a body that does not contain them at all,
+ * compared the same way, cannot match them as words. An id with a glob's
+ * wildcard, or a budget that could not pay for the look, answers true: the
+ * member is judged in full. */
+static bool owner_may_matter(ht_env *env, json_t *event, const ht_member_push *m) {
+    if (strpbrk(m->user_id, "*?")) return true; /* as a pattern it may match others' ids and words */
+    json_t *content = json_object_get(event, "content");
+    const char *state_key = ht_json_str(event, "state_key");
+    if (state_key && strcmp(state_key, m->user_id) == 0) return true;
+    json_t *ids = json_object_get(json_object_get(content, "m.mentions"), "user_ids");
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+        if (json_is_string(id) && strcmp(json_string_value(id), m->user_id) == 0) return true;
+    const char *body = ht_json_str(content, "body");
+    if (!body) return false;
+    const char *localpart = localpart_of(env->arena, m->user_id);
+    if (m->display_name && *m->display_name && ht_text_contains(body, m->display_name, &env->match_budget))
+        return true;
+    return ht_text_contains(body, localpart, &env->match_budget) || ht_budget_spent(&env->match_budget);
+}
+
+ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
+    const ht_error failed = {HT_M_SERVER_ERROR, 0, "The event's push actions could not be stored."};
+    const char *thread_id = ht_push_event_thread(pdu->content);
+    if (is_local(env, pdu->sender) &&
+        !ht_store_unread_own_event(env->store, pdu->room_id, pdu->sender, thread_id, stream))
+        return failed;
+    json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
+    /* Most events (no body, no mentions, no invite: state, reactions,
+     * encrypted messages) are judged alike for every member who kept the
+     * default rules: once, and without their names. */
+    bool per_owner = ht_push_default_depends_on_owner(event);
+    ht_member_push *members;
+    size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, per_owner, &members);
+    ht_push_room room = ht_push_room_shared(env, pdu->room_id, (int64_t)n);
+    json_t *defaults = ht_push_default_ruleset(env);
+    ht_push_result alike;
+    bool judged_alike = false;
+    /* Even then, a member whose name, localpart and id the event cannot
+     * mention is judged as no one would be (owner_may_matter): of 5,000
+     * members a message names a few, and only those are judged apart. */
+    bool shortcut = per_owner && shortcut_possible(event);
+    for (size_t i = 0; i < n; i++) {
+        const ht_member_push *m = &members[i];
+        if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
+        bool ok;
+        if (m->own_rules) {
+            json_t *own = ht_push_ruleset(env, m->user_id);
+            ht_push_room theirs = room;
+            theirs.display_name = m->display_name; /* NULL without a body: no rule reads it then */
+            theirs.owner = theirs.owner_localpart = NULL;
+            ok = judge(env, own, &theirs, event, pdu->room_id, m->user_id, thread_id);
+            json_decref(own);
+        } else if (per_owner && (!shortcut || owner_may_matter(env, event, m))) {
+            room.display_name = m->display_name;
+            room.owner = m->user_id;
+            room.owner_localpart = localpart_of(env->arena, m->user_id);
+            ok = judge(env, defaults, &room, event, pdu->room_id, m->user_id, thread_id);
+        } else {
+            if (!judged_alike) {
+                ht_push_room no_one = room;
+                no_one.display_name = NULL;
+                no_one.owner = no_one.owner_localpart = no_owner; /* no rule that names one applies */
+                alike = ht_push_evaluate(defaults, &no_one, event);
+                judged_alike = true;
+            }
+            ok = keep(env, alike, pdu->room_id, m->user_id, thread_id);
+        }
+        if (!ok) return failed;
+    }
+    return ht_store_failed(env->store) ? failed : (ht_error){0};
+}
+
+bool ht_room_push_state_changed(ht_env *env, const char *room_id, const char *type, const char *state_key,
+                                const char *old_membership, const char *membership) {
+    ht_store *store = env->store;
+    if (strcmp(type, "m.room.power_levels") == 0) return ht_store_unread_stale_room(store, room_id);
+    if (strcmp(type, "m.room.member") != 0) return true;
+    bool was_joined = old_membership && strcmp(old_membership, "join") == 0;
+    bool joined = membership && strcmp(membership, "join") == 0;
+    if (was_joined != joined) {
+        /* The default rules look at the member count only as "is 2"; a
+         * member's own rules may look at any count. */
+        int64_t now = ht_store_members_count(store, room_id, "join");
+        int64_t before = joined ? now - 1 : now + 1;
+        bool ok = now == 2 || before == 2 ? ht_store_unread_stale_room(store, room_id)
+                                          : ht_store_unread_stale_count_rules(store, room_id);
+        if (!ok) return false;
+    }
+    if (!is_local(env, state_key)) return true;
+    if (joined && !was_joined) /* nothing after a join is unread yet */
+        return ht_store_unread_set(store, room_id, state_key, NULL, 0) &&
+               ht_store_unread_set_judged(store, room_id, state_key);
+    return ht_store_unread_stale_member(store, room_id, state_key); /* their name may have changed */
+}
+
+/* A count per thread while judging again. */
+typedef struct tally {
+    ht_unread_row *rows;
+    int64_t *marks; /* per thread: read up to here (its receipts, the member's own events) */
+    size_t count, cap;
+} tally;
+
+static size_t tally_of(ht_arena *arena, tally *t, const char *thread_id) {
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->rows[i].thread_id, thread_id) == 0) return i;
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        ht_unread_row *rows = ht_arena_alloc(arena, cap * sizeof *rows);
+        int64_t *marks = ht_arena_alloc(arena, cap * sizeof *marks);
+        if (t->count) {
+            memcpy(rows, t->rows, t->count * sizeof *rows);
+            memcpy(marks, t->marks, t->count * sizeof *marks);
+        }
+        t->rows = rows, t->marks = marks, t->cap = cap;
+    }
+    t->rows[t->count] = (ht_unread_row){.thread_id = ht_arena_strdup(arena, thread_id)};
+    t->marks[t->count] = 0;
+    return t->count++;
+}
+
+static void raise_mark(ht_arena *arena, tally *t, const char *thread_id, int64_t mark) {
+    size_t i = tally_of(arena, t, thread_id);
+    if (mark > t->marks[i]) t->marks[i] = mark;
+}
+
+/* Judges the member's newest unread events again with what holds now, and
+ * keeps the counts that gives. */
+static bool rejudge(ht_env *env, const char *room_id, const char *user_id, json_t **ruleset) {
+    ht_store *store = env->store;
+    ht_arena *arena = env->arena;
+    tally t = {0};
+    ht_read_mark *receipts;
+    size_t n = ht_store_read_marks(store, arena, room_id, user_id, &receipts);
+    for (size_t i = 0; i < n; i++)
+        if (*receipts[i].thread_id) raise_mark(arena, &t, receipts[i].thread_id, receipts[i].event_stream);
+    ht_unread_row *own;
+    n = ht_store_unread_own_marks(store, arena, room_id, user_id, &own);
+    for (size_t i = 0; i < n; i++) raise_mark(arena, &t, own[i].thread_id, own[i].notifications);
+
+    ht_event_row *events;
+    n = ht_store_events_before(store, arena, room_id, (int64_t)ht_store_stream_position(store),
+                               ht_store_read_floor(store, room_id, user_id), MAX_REJUDGE, &events);
+    if (!*ruleset) *ruleset = ht_json_keep(arena, ht_push_ruleset(env, user_id));
+    ht_push_room room = ht_push_room_of(env, room_id, user_id);
+    for (size_t i = n; i-- > 0;) { /* oldest first */
+        const ht_event_row *ev = &events[i];
+        json_t *content = ht_room_event_content(arena, ev);
+        size_t k = tally_of(arena, &t, ht_push_event_thread(content));
+        if (strcmp(ev->sender, user_id) == 0) { /* reads the thread up to here */
+            t.rows[k].notifications = t.rows[k].highlights = 0;
+            if (!ht_store_unread_own_event(store, room_id, user_id, t.rows[k].thread_id, ev->stream)) return false;
+            continue;
+        }
+        if (ev->redacted_by || ev->stream <= t.marks[k]) continue;
+        json_t *event = event_for_rules(arena, ev->type, ev->sender, ev->room_id, ev->state_key, content);
+        ht_push_result r = ht_push_evaluate(*ruleset, &room, event);
+        t.rows[k].notifications += r.notify;
+        t.rows[k].highlights += r.notify && r.highlight;
+    }
+    if (!ht_store_unread_set(store, room_id, user_id, t.rows, t.count)) return false;
+    /* Counts the matching budget could not pay for stay stale. */
+    return ht_budget_spent(room.budget) || ht_store_unread_set_judged(store, room_id, user_id);
+}
+
+size_t ht_room_unread_counts(ht_env *env, const char *room_id, const char *user_id, json_t **ruleset,
+                             ht_unread_row **out) {
+    if (ht_store_unread_state(env->store, room_id, user_id) != HT_UNREAD_JUDGED &&
+        !rejudge(env, room_id, user_id, ruleset)) {
+        *out = NULL;
+        return 0;
+    }
+    return ht_store_unread_get(env->store, env->arena, room_id, user_id, out);
+}

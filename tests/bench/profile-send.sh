@@ -1,0 +1,32 @@
+#!/bin/sh
+# profile-send.sh -- where one PUT /send spends its time (`make profile-send`).
+#
+# bench.mjs's messageThroughput figure runs against the release binary under
+# `perf record` (Debian's linux-perf, DWARF call graphs), and the report
+# keeps the server's own frames: build/profile-send.txt lists functions by
+# the share of samples they or their callees were in (children), so the
+# request path reads from the top (ht_core_handle, ht_room_send, commit).
+# The benchmark's set-up (registering users: Argon2) is in the samples too,
+# on its worker threads; the figures to compare are the request path's.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${PROFILE_OUT:-$ROOT/build/profile-send}
+mkdir -p "$(dirname "$OUT")"
+WRAP=$(mktemp)
+trap 'rm -f "$WRAP"' EXIT
+cat > "$WRAP" <<WRAPPER
+#!/bin/sh
+exec perf record -q -F 500 --call-graph dwarf,16384 -o "$OUT.data" -- "${HOMETAB_BIN:-$ROOT/build/native/hometab}" "\$@"
+WRAPPER
+chmod +x "$WRAP"
+# bench.mjs stops the server with SIGTERM and reports how it ended: perf,
+# not hometab, ends then, which it counts as a failure. The data file is
+# what matters.
+rm -f "$OUT.data"
+HOMETAB_BIN=$WRAP BENCH_ONLY=messageThroughput BENCH_SEQUENTIAL=${PROFILE_SENDS:-1000} BENCH_CONCURRENT=200 \
+    node "$ROOT/tests/bench/bench.mjs" >/dev/null 2>&1 || true
+[ -s "$OUT.data" ] || { echo "profile-send: perf recorded nothing ($OUT.data)" >&2; exit 1; }
+perf report -i "$OUT.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -v '^#' | grep '%' \
+    | grep -v ' 0x0000' | head -80 > "$OUT.txt"
+echo "profile-send: $OUT.txt (perf data: $OUT.data)"
+grep -E 'ht_core_handle|ht_room_send|ht_room_push_event|ht_store_commit|finish_pdu|ht_auth_check_pdu' "$OUT.txt" || true
