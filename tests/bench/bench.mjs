@@ -19,6 +19,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { V3, api, newAgent } from './lib/client.mjs';
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.HOMETAB_BIN ?? join(ROOT, 'build/native/hometab');
 const DURATION = process.env.BENCH_DURATION ?? '10s';
@@ -431,34 +433,6 @@ const ROOM_SAMPLES = Number(process.env.BENCH_ROOM_SAMPLES ?? 200);
 const INITIAL_SAMPLES = Number(process.env.BENCH_INITIAL_SAMPLES ?? 20);
 
 // ---- a small Matrix client with keep-alive connections ----------------------
-
-const V3 = '/_matrix/client/v3';
-
-// One keep-alive connection per user, as a real client has.
-function newAgent() {
-  return new http.Agent({ keepAlive: true, maxSockets: 1 });
-}
-
-function api(server, who, method, path, body) {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers = { 'content-type': 'application/json' };
-  if (who?.token) headers.authorization = `Bearer ${who.token}`;
-  if (payload !== undefined) headers['content-length'] = Buffer.byteLength(payload);
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${server.url}${V3}${path}`, { method, headers, agent: who?.agent ?? false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-        resolve(JSON.parse(text));
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 // The status of a POST that may well be refused.
 function postStatus(server, agent, path, payload) {

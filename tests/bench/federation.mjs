@@ -11,11 +11,12 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { api, newAgent } from './lib/client.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.HOMETAB_BIN ?? join(ROOT, 'build/native/hometab');
@@ -23,7 +24,6 @@ const SAMPLES = Number(process.env.BENCH_FED_SAMPLES ?? 200);
 const MESSAGES = Number(process.env.BENCH_FED_MESSAGES ?? 1000);
 const MEMBERS = Number(process.env.BENCH_FED_MEMBERS ?? 500);
 const SENDERS = 16;
-const V3 = '/_matrix/client/v3';
 const enc = encodeURIComponent;
 
 // ---- two servers ------------------------------------------------------------
@@ -66,31 +66,8 @@ async function startServer(dir, label) {
   };
 }
 
-// ---- a small client with one keep-alive connection per user -----------------
-
-function api(server, who, method, path, body) {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers = { 'content-type': 'application/json' };
-  if (who?.token) headers.authorization = `Bearer ${who.token}`;
-  if (payload !== undefined) headers['content-length'] = Buffer.byteLength(payload);
-  return new Promise((ok, fail) => {
-    const req = http.request(`${server.url}${V3}${path}`, { method, headers, agent: who?.agent ?? false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) return fail(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-        ok(JSON.parse(text));
-      });
-      res.on('error', fail);
-    });
-    req.on('error', fail);
-    req.end(payload);
-  });
-}
-
 async function register(server, name) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = newAgent();
   const r = await api(server, { agent }, 'POST', '/register', { username: name, password: `pw-${name}`, auth: { type: 'm.login.dummy' } });
   return { userId: r.user_id, token: r.access_token, agent };
 }
