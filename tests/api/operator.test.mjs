@@ -73,8 +73,9 @@ describe('the config file', () => {
       'max-connections = 100', 'max-connections-per-ip = 10', 'max-parked = 50', 'max-parked-per-ip = 5',
       'no-rate-limit = false', 'log-level = debug', 'log-requests = yes', 'federation = false', 'no-federation = true',
       'federation-ca = /etc/ssl/certs/ca-certificates.crt', 'federation-insecure-http = false',
+      'p2p-gateway = 127.0.0.1:8010',
       '[rate-limit]', 'user = 10/50', 'login = 1/30', 'login-address = 0.1/10', 'login-account = 0.2/20',
-      'register = 0.5/20', 'register-address = 0.05/10',
+      'register = 0.5/20', 'register-address = 0.05/10', 'federation = 20/200', 'federation-keys = 0.05/5',
     ].join('\n'));
     const r = run(['--config', path, 'check-config']);
     assert.equal(r.code, 0, r.stderr);
@@ -83,7 +84,7 @@ describe('the config file', () => {
     assert.match(r.stdout, /public url https:\/\/matrix\.all\.test/);
     // --help's flags, each a key: check the table against the help text.
     const help = run(['--help']).stdout;
-    const flags = [...help.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]).filter((f) => !['config', 'help'].includes(f));
+    const flags = [...help.matchAll(/^ {2}--([a-z0-9-]+)/gm)].map((m) => m[1]).filter((f) => !['config', 'help'].includes(f));
     const text = require_text(path);
     for (const f of flags) assert.ok(f === 'rate-limit' ? /\[rate-limit\]/.test(text) : new RegExp(`^${f} =`, 'm').test(text), f);
   });
