@@ -286,7 +286,7 @@ static bool is_loopback_gateway(const char *text) {
     char *end;
     errno = 0;
     unsigned long port = strtoul(colon + 1, &end, 10);
-    return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127 && !errno && *end == '\0' &&
+    return inet_pton(AF_INET, host, &v4) == 1 && ht_native_address_is_loopback(host) && !errno && *end == '\0' &&
            end != colon + 1 && port >= 1 && port <= 65535 && colon[1] != '-' && colon[1] != '+';
 }
 
