@@ -194,8 +194,7 @@ async function main() {
     process.stderr.write(`relay: cannot start: ${error.message}\n`);
     process.exit(1);
   }
-  process.stdout.write(`${JSON.stringify({ relay: running.relay, peerId: running.peerId, gateway: running.gateway })}\n`);
-  log(`listening at ${running.relay}${running.gateway ? `, gateway ${running.gateway}` : ''}`);
+  // The handlers first: whoever reads the address may stop the relay at once.
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -206,6 +205,8 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.stdout.write(`${JSON.stringify({ relay: running.relay, peerId: running.peerId, gateway: running.gateway })}\n`);
+  log(`listening at ${running.relay}${running.gateway ? `, gateway ${running.gateway}` : ''}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
