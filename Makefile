@@ -133,7 +133,7 @@ build/fuzz/fuzz_send: build/fuzz/tests/unit/federation_net.o
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: bench-stateres bench-fed-read test-state-res-synapse
+.PHONY: bench-stateres bench-fed-read test-state-res-synapse test-asan-unit test-asan-api test-asan-federation
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
         bench bench-browser bench-pdu bench-federation profile-send clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
@@ -286,16 +286,17 @@ run: deps-run
 export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-# Everything is built first, in parallel; then the suites run one at a time.
+# Everything is built first, in parallel; then the suites run side by side,
+# JOBS at a time, longest first (tests/run-suites.sh: one log per suite).
+# The suites assert behaviour, never speed, so they hold on a busy machine.
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
-	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool \
-	    $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
-	@for t in $(TEST_SUITES); do start=$$(date +%s); $(MAKE) --no-print-directory $$t || exit 1; \
-	    echo "test: $$t passed in $$(( $$(date +%s) - start )) s"; done
+	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool build/asan/fetch-tool \
+	    build/wasm-test/hometab-core.js $(PACKAGE_TGZ) $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	@tests/run-suites.sh $(JOBS) $(TEST_SUITES)
 
-TEST_SUITES := test-unit test-differential test-api test-sdk test-federation test-asan test-fedhost test-fuzz \
-    test-browser test-p2p test-package
+TEST_SUITES := test-browser test-asan-api test-p2p test-api test-asan-federation test-federation \
+    test-package test-fuzz test-fedhost test-asan-unit test-unit test-sdk test-differential
 
 test-unit: build/native/unit-tests
 	./build/native/unit-tests
@@ -346,13 +347,23 @@ test-fedhost: build/asan/fetch-tool build/native/hometab deps-fedhost deps-node
 	    node --test --test-concurrency=1 tests/fedhost/fetch.test.mjs tests/fedhost/discovery.test.mjs
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/fedhost/flags.test.mjs
 
-test-asan: build/asan/unit-tests build/asan/hometab build/asan/canonical-tool deps-node deps-differential
+# The sanitizer build through the unit, differential, API, SDK and the
+# federation suites that drive hometab itself; in three parts so that
+# make test can run them beside other suites.
+test-asan: test-asan-unit test-asan-api test-asan-federation
+
+ASAN_NODE := HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 node --test --test-concurrency=1
+
+test-asan-unit: build/asan/unit-tests build/asan/canonical-tool deps-differential
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
-	HOMETAB_BIN=$(CURDIR)/build/asan/hometab HOMETAB_SANITIZED=1 \
-	    node --test --test-concurrency=1 tests/api/ tests/sdk/ tests/federation/pair.test.mjs \
-	    tests/federation/read_endpoints.test.mjs tests/federation/e2ee.test.mjs \
-	    tests/federation/hostile.test.mjs
+
+test-asan-api: build/asan/hometab deps-node
+	$(ASAN_NODE) tests/api/ tests/sdk/
+
+test-asan-federation: build/asan/hometab deps-node
+	$(ASAN_NODE) tests/federation/pair.test.mjs tests/federation/read_endpoints.test.mjs \
+	    tests/federation/e2ee.test.mjs tests/federation/hostile.test.mjs
 
 # Fuzzing (libFuzzer). Each target first replays its whole corpus in
 # tests/fuzz/corpus/<target>/ (seeds and every input that once crashed: the
