@@ -168,6 +168,10 @@ typedef struct ht_fed_state_lists {
  * ids, at most 50,000 each, or an error. */
 bool ht_fed_fetch_state_ids(ht_ctx *ctx, const char *server, const char *room_id, const char *event_id,
                             ht_fed_state_lists *out);
+/* The state before an event, as PDUs, and that state's auth chain (GET
+ * /v1/state): at most 50,000 events each; an error is in state->error. */
+bool ht_fed_fetch_state(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
+                        const char *event_id, ht_fed_pdus *state, ht_fed_pdus *auth_chain);
 /* An event's auth chain (GET /v1/event_auth). */
 bool ht_fed_fetch_event_auth(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
                              const char *event_id, ht_fed_pdus *out);

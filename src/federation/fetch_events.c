@@ -1,5 +1,5 @@
 /* fetch_events.c -- reading other servers' room graphs: one event, the
- * events missing between ours and theirs, the state ids at an event, an
+ * events missing between ours and theirs, the state (or its ids) at an event, an
  * event's auth chain (spec: server-server "Retrieving events",
  * "Backfilling and retrieving missing events", "Retrieving event
  * authorisation information"), as the incoming pipeline uses them.
@@ -181,6 +181,26 @@ bool ht_fed_fetch_state_ids(ht_ctx *ctx, const char *server, const char *room_id
     }
     out->pdu_ids = pdu_ids;
     out->auth_chain_ids = chain_ids;
+    return true;
+}
+
+bool ht_fed_fetch_state(ht_ctx *ctx, const char *server, const char *room_id, const char *room_version,
+                        const char *event_id, ht_fed_pdus *state, ht_fed_pdus *auth_chain) {
+    *state = *auth_chain = (ht_fed_pdus){0};
+    const ht_room_version *version = version_of(ctx, room_version, state);
+    if (!version) return true;
+    const char *target = ht_arena_printf(ctx->arena, "/_matrix/federation/v1/state/%s?event_id=%s",
+                                         ht_percent_encode(ctx->arena, room_id), ht_percent_encode(ctx->arena, event_id));
+    ht_remote_answer a;
+    if (!ht_remote_ask(ctx, server, "GET", target, NULL, READ_TIMEOUT_MS, &a)) return false;
+    if ((state->error = failure(ctx, server, &a))) return true;
+    json_t *pdus = json_object_get(a.json, "pdus"), *chain = json_object_get(a.json, "auth_chain");
+    if (!json_is_array(pdus) || !json_is_array(chain)) {
+        state->error = ht_arena_printf(ctx->arena, "%s answered a state without pdus and auth_chain.", server);
+        return true;
+    }
+    read_pdus(ctx, pdus, room_id, version, MAX_LISTED_EVENTS, state);
+    read_pdus(ctx, chain, room_id, version, MAX_LISTED_EVENTS, auth_chain);
     return true;
 }
 

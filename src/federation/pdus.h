@@ -8,6 +8,7 @@
 
 #include "matrix/env.h"
 #include "matrix/handler.h"
+#include "room/room_version.h"
 #include "store/rooms.h"
 #include "util/str.h"
 
@@ -23,6 +24,12 @@ json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row);
  * state and the event (new references). False if it cannot be read. */
 bool ht_fed_state_before(ht_ctx *ctx, const ht_room_row *room, const char *event_id, json_t **state,
                          json_t **auth_chain);
+
+/* Keeps a room's events (a join's state and auth chain, the state at a
+ * gap) as outliers, each after those of the list that it names as auth
+ * events, each checked by ht_room_receive. False, with *why, when one
+ * names an auth event that neither the list nor the store holds. */
+bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why);
 
 /* Queues a stored event for the room's other servers but `except` (the
  * server it came from): the resident passes a joiner's event on. */

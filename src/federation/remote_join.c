@@ -50,74 +50,6 @@ static json_t *our_join(ht_ctx *ctx, const ht_room_version *v, json_t *template_
     return pdu;
 }
 
-typedef struct keyed_id {
-    const char *id;
-    size_t index;
-} keyed_id;
-
-static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id *)a)->id, ((const keyed_id *)b)->id); }
-
-/* Keeps the room's events as outliers, each after those of the list that
- * it names as auth events. The resident may send the list in any order:
- * it is put in order here, once (Kahn's algorithm over the auth edges
- * inside the list), so each event is judged once and a hostile order (a
- * long chain, newest first) costs what a kind one does, not n^2/2 checks;
- * and the create event, which all others name, goes first (an event taken
- * before it would be dropped: the room would not be known yet). */
-static bool take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why) {
-    enum { AUTH_MAX = 10 }; /* auth events a PDU may name: more are refused anyway */
-    size_t n = json_array_size(events);
-    if (!n) return true;
-    keyed_id *ids = ht_arena_calloc(ctx->arena, n, sizeof *ids);
-    for (size_t i = 0; i < n; i++) {
-        const char *id = ht_pdu_id(ctx->arena, v, json_array_get(events, i), NULL);
-        ids[i] = (keyed_id){id ? id : "", i};
-    }
-    qsort(ids, n, sizeof *ids, by_id);
-    /* waiting[i]: auth events of i in the list not yet taken; users of j
-     * in needed_by[first[j] .. first[j + 1]). */
-    size_t *waiting = ht_arena_calloc(ctx->arena, n, sizeof *waiting);
-    size_t *edge = ht_arena_calloc(ctx->arena, n * AUTH_MAX, sizeof *edge);
-    size_t *first = ht_arena_calloc(ctx->arena, n + 1, sizeof *first);
-    for (size_t i = 0; i < n; i++) {
-        json_t *auth = json_object_get(json_array_get(events, i), "auth_events");
-        for (size_t k = 0; k < AUTH_MAX; k++) {
-            edge[i * AUTH_MAX + k] = SIZE_MAX;
-            keyed_id key = {json_string_value(json_array_get(auth, k)), 0};
-            const keyed_id *found = key.id ? bsearch(&key, ids, n, sizeof *ids, by_id) : NULL;
-            if (!found || found->index == i) continue;
-            edge[i * AUTH_MAX + k] = found->index;
-            waiting[i]++;
-            first[found->index + 1]++;
-        }
-    }
-    for (size_t j = 0; j < n; j++) first[j + 1] += first[j];
-    size_t *needed_by = ht_arena_calloc(ctx->arena, first[n] ? first[n] : 1, sizeof *needed_by);
-    size_t *filled = ht_arena_calloc(ctx->arena, n, sizeof *filled);
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < AUTH_MAX; k++) {
-            size_t j = edge[i * AUTH_MAX + k];
-            if (j != SIZE_MAX) needed_by[first[j] + filled[j]++] = i;
-        }
-    size_t *ready = ht_arena_calloc(ctx->arena, n, sizeof *ready);
-    size_t queued = 0, taken = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!waiting[i]) ready[queued++] = i;
-    ht_receive_opts opts = {.as_outlier = true};
-    for (; taken < queued; taken++) {
-        size_t i = ready[taken];
-        ht_received r = ht_room_receive(ctx->env, v->id, json_array_get(events, i), ht_fed_cached_key, ctx->env, &opts);
-        if (r.outcome == HT_RECEIVED_MISSING) break;
-        for (size_t e = first[i]; e < first[i + 1]; e++)
-            if (--waiting[needed_by[e]] == 0) ready[queued++] = needed_by[e];
-    }
-    if (taken < n) {
-        *why = "the room's state names auth events it does not carry";
-        return false;
-    }
-    return true;
-}
-
 /* One attempt through `server`: true with *out, or with *failed set when
  * this server cannot help (try the next; *refused when it said the room
  * will not have this user, as for a ban); false while it waits. */
@@ -183,7 +115,7 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
     if (!ht_fed_prefetch_keys(ctx, all, total)) return false;
     json_t *outliers = ht_json_keep(ctx->arena, json_array());
     for (size_t j = 0; j + 1 < total; j++) json_array_append(outliers, all[j]);
-    if (!take_outliers(ctx, v, outliers, failed)) return true;
+    if (!ht_fed_take_outliers(ctx, v, outliers, failed)) return true;
     const char **state_ids = ht_arena_calloc(ctx->arena, json_array_size(state) + 1, sizeof *state_ids);
     size_t state_count = 0;
     json_array_foreach(state, i, e) {

@@ -7,12 +7,14 @@
  * judged on its own; one that fails is named in the answer, not a reason
  * to refuse the others. A PDU whose prev events we never saw (we missed
  * them, or we were offline) has them fetched from the sender first
- * (/get_missing_events, bounded); what cannot be filled in is answered as
- * an error, and the sender's later events bring the room back. */
+ * (/get_missing_events, bounded); a gap longer than that is bridged with
+ * the state the sender gives at it (gap.c); what cannot be had either way
+ * is answered as an error. */
 #include "federation/federation.h"
 
 #include <string.h>
 
+#include "federation/gap.h"
 #include "federation/outbox.h"
 #include "federation/pdus.h"
 #include "http/outbound.h"
@@ -83,6 +85,7 @@ static bool take_pdu(ht_ctx *ctx, json_t *pdu, json_t *results) {
     if (r.outcome == HT_RECEIVED_MISSING) {
         if (!fill_gap(ctx, room_id, room.version, pdu)) return false;
         r = ht_room_receive(ctx->env, room.version, pdu, ht_fed_cached_key, ctx->env, NULL);
+        if (!ht_fed_bridge_gap(ctx, room_id, room.version, pdu, &r)) return false;
     }
     if (!r.event_id) return true;
     json_t *entry = json_object();

@@ -132,6 +132,16 @@ static bool given_state(ht_env *env, const ht_receive_opts *opts, ht_state_map *
     return true;
 }
 
+/* 6: an event that fails against the room's current state is soft-failed. */
+static void soft_fail_check(ht_env *env, const ht_pdu *pdu, const ht_event_source *src, const char *room_version,
+                            ht_persist *p, ht_received *res) {
+    ht_state_view current = ht_room_current_view(env, pdu->room_id);
+    ht_error err = ht_auth_check_pdu(env->arena, pdu, &current, src, room_version);
+    if (!err.code) return;
+    p->status = HT_EVENT_SOFT_FAILED;
+    res->reason = err.message;
+}
+
 ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_json, ht_pdu_key_lookup *lookup,
                             void *key_ctx, const ht_receive_opts *opts) {
     static const ht_receive_opts defaults = {0};
@@ -202,6 +212,8 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
         if (err.code) {
             p.status = HT_EVENT_REJECTED;
             res.reason = err.message;
+        } else if (opts->check_current_state) {
+            soft_fail_check(env, &pdu, &src, version->id, &p, &res);
         }
     } else if (p.status == HT_EVENT_TIMELINE) {
         res.missing_count = missing_of(env, pdu.prev_events, pdu.prev_count, true, &res.missing);
@@ -218,13 +230,8 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
             p.status = HT_EVENT_REJECTED;
             res.reason = err.message;
         } else if (p.state_before) {
-            /* 6: the current state (when it differs from the state before). */
-            ht_state_view current = ht_room_current_view(env, pdu.room_id);
-            err = ht_auth_check_pdu(env->arena, &pdu, &current, &src, version->id);
-            if (err.code) {
-                p.status = HT_EVENT_SOFT_FAILED;
-                res.reason = err.message;
-            }
+            /* 6, when the current state differs from the state before. */
+            soft_fail_check(env, &pdu, &src, version->id, &p, &res);
         }
     }
     ht_event_row row;

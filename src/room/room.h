@@ -64,10 +64,15 @@ typedef struct ht_receive_opts {
      * before it (events fetched to check others, the state a join gives). */
     bool as_outlier;
     /* The state before it, given rather than worked out from its prev
-     * events: our own join, after a send_join gave the room's state (event
-     * ids, all stored already). */
+     * events (event ids, all stored already): our own join, after a
+     * send_join gave the room's state; an event after a gap, with the state
+     * its sender gave at its prev events (federation/gap.c). */
     const char *const *state_before;
     size_t state_before_count;
+    /* With state_before: also judged against the room's current state
+     * (check 6, soft failure), as an event of a room we are in is; our own
+     * join, into a room we were not in, has no current state to meet. */
+    bool check_current_state;
     /* History backfilled from another server, to be stored at this position
      * (below 1, see room/graph.h): checked as far as its own auth events go
      * (checks 1 to 4; the state before it is not known here), shown in

@@ -423,22 +423,65 @@ describe('gaps and floods', () => {
   // Requests hometab made of the fake's get_missing_events since `since` (an index in requests).
   const gapAsks = (since) => fake.requests.slice(since).filter((r) => r.route === 'get_missing_events');
 
-  test('a gap of 30 events: one get_missing_events of at most 10, the PDU refused, nothing half-kept', async () => {
+  test('a gap of 30 events: one get_missing_events of at most 10, then the state at the gap; the PDU is taken', async () => {
     const { roomId } = await sharedRoom('gap');
+    const creator = `@fakeuser:${fake.serverName}`;
     const missed = [];
-    for (let i = 0; i < 30; i++) missed.push(fake.addEvent(roomId, { type: 'm.room.message', sender: bob, content: { msgtype: 'm.text', body: `missed ${i}` } }));
-    const before = await snapshot(roomId);
+    for (let i = 0; i < 30; i++) {
+      missed.push(i === 12
+        ? fake.addEvent(roomId, { type: 'm.room.topic', state_key: '', sender: creator, content: { topic: 'set inside the gap' } })
+        : fake.addEvent(roomId, { type: 'm.room.message', sender: bob, content: { msgtype: 'm.text', body: `missed ${i}` } }));
+    }
     const since = fake.requests.length;
     const latest = await fake.sendEvent(roomId, { type: 'm.room.message', sender: bob, content: { msgtype: 'm.text', body: 'after the gap' } });
     const res = latest.sent[hs.serverName];
     assert.equal(res.status, 200);
-    assert.ok(res.json.pdus[latest.event_id]?.error, `the PDU is answered with an error: ${JSON.stringify(res.json)}`);
+    assert.deepEqual(res.json.pdus[latest.event_id], {}, `the PDU is taken: ${JSON.stringify(res.json)}`);
     const asks = gapAsks(since);
     assert.equal(asks.length, 1, 'one get_missing_events for the one PDU');
     assert.ok(asks[0].body.limit <= 10, `limit ${asks[0].body.limit}`);
     assert.deepEqual(asks[0].body.latest_events, [latest.event_id]);
-    for (const m of [...missed, latest]) assert.equal(await statusOf(m.event_id), null);
+    const prev = missed.at(-1).event_id;
+    const stateAsks = fake.requests.slice(since).filter((r) => r.route === 'state');
+    assert.deepEqual(stateAsks.map((r) => new URL(r.path, 'http://x').searchParams.get('event_id')), [prev],
+      'the state asked for once, at the one prev event');
+    assert.equal(await statusOf(latest.event_id), 0, 'in the timeline');
+    assert.equal(await statusOf(prev), 1, 'its prev event kept as an outlier');
+    assert.equal(await statusOf(missed[12].event_id), 1, 'the state event inside the gap kept as an outlier');
+    for (const m of missed.slice(0, 29)) if (m !== missed[12]) assert.equal(await statusOf(m.event_id), null, 'messages inside the gap are not fetched');
+    const topic = await hs.fetch(`${V3}/rooms/${seg(roomId)}/state/m.room.topic/`, { token: alice.token });
+    assert.equal(topic.json?.topic, 'set inside the gap', 'the state changed inside the gap is the room\'s');
+    assert.equal((await timeline(roomId))[0], latest.event_id);
+    const ours = await assertResponsive(roomId);
+    assert.ok(ours.prev_events.includes(latest.event_id), 'alice builds on the event after the gap');
+  });
+
+  test('a gap whose state the sender will not give, or gives falsely: the PDU refused, the room unchanged', async () => {
+    const { roomId, room } = await sharedRoom('gap refused');
+    for (let i = 0; i < 15; i++) fake.addEvent(roomId, { type: 'm.room.message', sender: bob, content: { msgtype: 'm.text', body: `m ${i}` } });
+    const first = message(roomId, 'after a gap, its state refused');
+    room.add(first.event_id, first.pdu);
+    const before = await snapshot(roomId);
+    fake.misbehave('state', { status: 500, times: 1 });
+    let res = await fake.sendTransaction(hs.serverName, { pdus: [first.pdu] });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.ok(res.json.pdus[first.event_id]?.error, JSON.stringify(res.json));
+    assert.equal(await statusOf(first.event_id), null);
     assert.deepEqual(await snapshot(roomId), before);
+    // A state in which bob never joined: his event fails against the state before it.
+    const second = message(roomId, 'after a gap, a false state given');
+    room.add(second.event_id, second.pdu);
+    const ids = [...room.stateBefore(second.pdu.prev_events[0]).values()].filter((id) => room.pdu(id).state_key !== bob);
+    const pdus = ids.map((id) => room.pdu(id));
+    const auth_chain = room.authChain(ids);
+    fake.misbehave('state', { status: 200, json: { pdus, auth_chain: auth_chain.map((id) => room.pdu(id)) }, times: 1 });
+    res = await fake.sendTransaction(hs.serverName, { pdus: [second.pdu] });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.ok(res.json.pdus[second.event_id]?.error, `refused: ${JSON.stringify(res.json)}`);
+    assert.notEqual(await statusOf(second.event_id), 0, 'never in the timeline');
+    const after = await snapshot(roomId);
+    assert.deepEqual({ ...after, events: null }, { ...before, events: null }, 'the room, its tips and alice\'s timeline unchanged');
+    fake.behave('state');
     await assertResponsive(roomId);
   });
 
@@ -473,6 +516,7 @@ describe('gaps and floods', () => {
     const latest = fake.makeEvent('10', { room_id: roomId, sender: bob, type: 'm.room.message', content: { msgtype: 'm.text', body: 'latest' } });
     room.add(latest.event_id, latest.pdu);
     const before = await snapshot(roomId);
+    fake.misbehave('state', { status: 404 }); // the gap stays: this test is about the first ask
     fake.misbehave('get_missing_events', { hugeBytes: 100 << 20, times: 1 });
     const res = await fake.sendTransaction(hs.serverName, { pdus: [latest.pdu] });
     assert.equal(res.status, 200, JSON.stringify(res.json));
@@ -489,6 +533,7 @@ describe('gaps and floods', () => {
     const late = await pending;
     assert.equal(late.status, 200, JSON.stringify(late.json));
     assert.ok(late.json.pdus[latest.event_id]?.error);
+    fake.behave('state');
     assert.equal(await statusOf(hidden.event_id), null);
     assert.equal(await statusOf(latest.event_id), null);
     assert.deepEqual(await snapshot(roomId), before);

@@ -26,7 +26,7 @@ async function eventually(fn, what, timeoutMs = 60000) {
 }
 
 describe('hometab and Synapse 1.67.0 federate', () => {
-  let caDir, syn, ht, alice, sam;
+  let caDir, caTls, syn, ht, alice, sam;
 
   // A Synapse user's view of a room: its timeline (newest last) and state.
   const synMessages = async (roomId) => {
@@ -53,7 +53,7 @@ describe('hometab and Synapse 1.67.0 federate', () => {
 
   before(async () => {
     caDir = mkdtempSync(join(tmpdir(), 'interop-ca-'));
-    const tls = makeTestCa(caDir);
+    const tls = caTls = makeTestCa(caDir);
     // One after the other: each picks free ports first, and two picking at once can pick the same.
     syn = await startSynapse({ tls });
     ht = await startFederating({ tls });
@@ -182,5 +182,33 @@ describe('hometab and Synapse 1.67.0 federate', () => {
       const r = await ht.fetch(`${V3}/rooms/${seg(roomId)}/state/m.room.member/${seg(sam.userId)}`, { token: alice.token });
       return r.json?.membership === 'leave';
     }, 'hometab sees Sam leave');
+  });
+
+  // Synapse sends a server that was away only each room's newest event ("catch-up"): hometab
+  // fills what get_missing_events brings and bridges the rest with the state at the gap.
+  test('hometab away while Synapse users talk: on its return the room carries on', async (t) => {
+    const roomId = await createRoom(ht, alice, { preset: 'public_chat', name: 'Away for a while' });
+    const join = await syn.client(sam, 'POST', `${V3}/join/${seg(roomId)}?server_name=${seg(ht.serverName)}`, {});
+    assert.equal(join.status, 200, JSON.stringify(join.json));
+    const hello = await synSend(roomId, 'before');
+    await eventually(async () => (await htMessages(roomId)).find((e) => e.event_id === hello), 'hometab has the first message');
+
+    const { port, db } = ht;
+    const frontPort = Number(ht.serverName.split(':').pop());
+    await ht.stop({ keepFiles: true });
+    ht = null;
+    for (let i = 0; i < 25; i++) await synSend(roomId, `while away ${i}`);
+    ht = await startFederating({ tls: caTls, port, frontPort, db });
+
+    // Synapse learns hometab is back when hometab talks to it.
+    const back = await sendMessage(ht, alice, roomId, 'back');
+    await eventually(async () => (await synMessages(roomId)).find((e) => e.event_id === back), 'Synapse has the message sent on return', 120000);
+    const after = await synSend(roomId, 'after the return');
+    await eventually(async () => (await htMessages(roomId)).find((e) => e.event_id === after), 'hometab has the message after the gap', 120000);
+    const seen = bodies(await htMessages(roomId)).filter((b) => b.startsWith('while away')).length;
+    t.diagnostic(`hometab shows ${seen} of the 25 messages sent while it was away`);
+    // Both build on one room: hometab's next message reaches Synapse.
+    const last = await sendMessage(ht, alice, roomId, 'and on');
+    await eventually(async () => (await synMessages(roomId)).find((e) => e.event_id === last), 'Synapse has hometab\'s next message');
   });
 });
