@@ -3,7 +3,8 @@
  * A user's presence is shown to the people they share a room with (and to
  * themselves), through this endpoint and through /sync. Setting it moves
  * the stream only when the state or the status message changes; activity
- * alone just updates last_active. */
+ * alone just updates last_active. Another server's user's presence is what
+ * their server told us (federation/presence.c). */
 #include "api/presence.h"
 
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "store/meta.h"
 #include "store/presence.h"
 #include "store/store.h"
+#include "util/str.h"
 
 enum { MAX_STATUS_BYTES = 1024, CURRENTLY_ACTIVE_MS = 5 * 60 * 1000 };
 
@@ -53,13 +55,21 @@ ht_reply ht_api_presence_put(ht_ctx *ctx) {
     return ht_reply_empty();
 }
 
-enum { MAX_EXPIRED_PER_CALL = 100, MAX_ACTIVITY_INTERVAL_MS = 60 * 1000 };
+enum {
+    MAX_EXPIRED_PER_CALL = 100,
+    MAX_ACTIVITY_INTERVAL_MS = 60 * 1000,
+    /* Another server's user is shown offline after this long without news
+     * of them: servers repeat an unchanged presence only every 25 minutes
+     * or so (Synapse's interval). */
+    REMOTE_PRESENCE_TIMEOUT_MS = 30 * 60 * 1000,
+};
 
 void ht_presence_expire(ht_ctx *ctx) {
     ht_store *store = ctx->env->store;
     const char **users;
-    size_t n = ht_store_presence_stale(store, ctx->arena, ctx->now_ms - ctx->env->cfg->presence_offline_ms,
-                                       MAX_EXPIRED_PER_CALL, &users);
+    size_t n = ht_store_presence_stale(store, ctx->arena, ctx->env->server_name,
+                                       ctx->now_ms - ctx->env->cfg->presence_offline_ms,
+                                       ctx->now_ms - REMOTE_PRESENCE_TIMEOUT_MS, MAX_EXPIRED_PER_CALL, &users);
     if (!n) return;
     int64_t stream = (int64_t)ht_store_stream_advance(store);
     for (size_t i = 0; i < n; i++) ht_store_presence_go_offline(store, users[i], stream);
@@ -75,7 +85,8 @@ ht_reply ht_api_presence_get(ht_ctx *ctx) {
     if (!ht_user_id_valid(user_id)) return ht_reply_error(HT_M_INVALID_PARAM, "That is not a valid user id.");
     ht_store *store = ctx->env->store;
     ht_user_row user;
-    if (!ht_store_user_get(store, ctx->arena, user_id, &user) || user.deactivated)
+    bool ours = ht_str_is(ht_id_server(user_id), ctx->env->server_name);
+    if (ours && (!ht_store_user_get(store, ctx->arena, user_id, &user) || user.deactivated))
         return ht_reply_error(HT_M_NOT_FOUND, "There is no such user on this server.");
     if (strcmp(user_id, ctx->auth.user_id) != 0 && !ht_store_users_share_room(store, ctx->auth.user_id, user_id))
         return ht_reply_error(HT_M_FORBIDDEN, "You can only see the presence of people you share a room with.");

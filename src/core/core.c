@@ -329,9 +329,13 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
     /* What a successful write moved the stream to is read before the
      * commit: a read after it could fail with the write already made. */
     bool changed = !reply.error.code && !reply.park && ht_store_change_count(core->env.store) != changes_before;
-    /* Device-list changes, wherever a write made them, go out to other
-     * servers in the same transaction (federation/device_lists.c). */
-    if (changed && core->cfg.federation) ht_fed_device_lists_queue(&core->env);
+    /* Device-list and presence changes, wherever a write made them, go out
+     * to other servers in the same transaction (federation/device_lists.c,
+     * presence.c). */
+    if (changed && core->cfg.federation) {
+        ht_fed_device_lists_queue(&core->env);
+        ht_fed_presence_queue(&core->env, (int64_t)core->stream_position);
+    }
     uint64_t position = changed ? ht_store_stream_position(core->env.store) : 0;
     if (ht_store_failed(core->env.store)) {
         ht_store_rollback(core->env.store);

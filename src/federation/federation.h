@@ -91,6 +91,12 @@ bool ht_fed_remote_keys_claim(ht_ctx *ctx, json_t *wanted, int64_t timeout_ms, j
  * users' device lists since the last call (bounded per call). The door
  * calls it after each write; false if the store failed. */
 bool ht_fed_device_lists_queue(ht_env *env);
+/* ---- presence.c: m.presence ---- */
+/* Queues our users' presence changes after stream position `since` for the
+ * servers that share a room with each (the door calls it after a write). */
+bool ht_fed_presence_queue(ht_env *env, int64_t since);
+/* An m.presence EDU's content, from ctx->origin. */
+void ht_fed_take_presence(ht_ctx *ctx, json_t *content);
 /* Incoming EDUs (send.c): m.device_list_update, m.signing_key_update. */
 void ht_fed_take_device_list_update(ht_ctx *ctx, json_t *content);
 void ht_fed_take_signing_key_update(ht_ctx *ctx, json_t *content);

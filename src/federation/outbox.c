@@ -51,10 +51,10 @@ void ht_outbox_free(ht_outbox *outbox) {
 
 bool ht_outbox_queue_edu(ht_env *env, const char *destination, json_t *edu) {
     const char *text = ht_json_dump(env->arena, edu);
-    /* Typing notices and receipts are superseded by newer ones; anything
-     * else (to-device messages, device list updates) must arrive. */
+    /* Typing notices, receipts and presence are superseded by newer ones;
+     * anything else (to-device messages, device list updates) must arrive. */
     const char *type = ht_json_str(edu, "edu_type");
-    bool durable = !ht_str_is(type, "m.typing") && !ht_str_is(type, "m.receipt");
+    bool durable = !ht_str_is(type, "m.typing") && !ht_str_is(type, "m.receipt") && !ht_str_is(type, "m.presence");
     if (!text || !ht_store_outbox_edu(env->store, destination, text, durable, env->now_ms)) return false;
     env->outbound = true;
     return true;

@@ -177,6 +177,7 @@ ht_reply ht_fed_send(ht_ctx *ctx) {
         else if (ht_str_is(type, "m.device_list_update")) ht_fed_take_device_list_update(ctx, content);
         else if (ht_str_is(type, "m.signing_key_update")) ht_fed_take_signing_key_update(ctx, content);
         else if (ht_str_is(type, "m.direct_to_device")) ht_fed_take_to_device(ctx, content);
+        else if (ht_str_is(type, "m.presence")) ht_fed_take_presence(ctx, content);
     }
     json_t *answer = json_pack("{s:O}", "pdus", results);
     ht_store_fed_txn_put(ctx->env->store, ctx->origin, txn_id, ht_json_dump(ctx->arena, answer), ctx->now_ms);

@@ -27,12 +27,34 @@ bool ht_store_presence_set(ht_store *store, const ht_presence_row *row) {
     return true;
 }
 
-size_t ht_store_presence_stale(ht_store *store, ht_arena *arena, int64_t before_ms, int64_t limit,
-                               const char ***out) {
+size_t ht_store_presence_stale(ht_store *store, ht_arena *arena, const char *server_name, int64_t local_before_ms,
+                               int64_t remote_before_ms, int64_t limit, const char ***out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_STALE);
-    ht_db_bind_int(s, 1, before_ms);
+    ht_db_bind_int(s, 1, local_before_ms > remote_before_ms ? local_before_ms : remote_before_ms);
     ht_db_bind_int(s, 2, limit);
+    ht_db_bind_int(s, 3, remote_before_ms);
+    ht_db_bind_text(s, 4, ht_arena_printf(arena, ":%s", server_name));
     return ht_db_text_list(store, arena, s, out);
+}
+
+static ht_presence_row presence_row(ht_arena *arena, sqlite3_stmt *s) {
+    return (ht_presence_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1), ht_db_col_dup(arena, s, 2),
+                             ht_db_col_int(s, 3), ht_db_col_int(s, 4)};
+}
+
+size_t ht_store_presence_changed_since(ht_store *store, ht_arena *arena, int64_t since, int64_t limit,
+                                       ht_presence_row **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_CHANGED_SINCE);
+    ht_db_bind_int(s, 1, since);
+    ht_db_bind_int(s, 2, limit);
+    size_t n = 0, cap = 0;
+    ht_presence_row *list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = presence_row(arena, s);
+    }
+    *out = list;
+    return n;
 }
 
 bool ht_store_presence_go_offline(ht_store *store, const char *user_id, int64_t stream) {
@@ -60,9 +82,7 @@ size_t ht_store_presence_visible_since(ht_store *store, ht_arena *arena, const c
     ht_presence_row *list = NULL;
     while (ht_db_row(store, s)) {
         list = ht_arena_push(arena, list, sizeof *list, n, &cap);
-        list[n++] = (ht_presence_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
-                                      ht_db_col_dup(arena, s, 2), ht_db_col_int(s, 3),
-                                      ht_db_col_int(s, 4)};
+        list[n++] = presence_row(arena, s);
     }
     *out = list;
     return n;

@@ -1,5 +1,6 @@
-/* presence.h -- who is online. One row per user who ever set a presence;
- * a user without a row is "offline". */
+/* presence.h -- who is online. One row per user who ever set a presence
+ * (ours, and other servers' users they told us of); a user without a row
+ * is "offline". */
 #ifndef HT_STORE_PRESENCE_H
 #define HT_STORE_PRESENCE_H
 
@@ -22,10 +23,15 @@ bool ht_store_presence_get(ht_store *store, ht_arena *arena, const char *user_id
 bool ht_store_presence_set(ht_store *store, const ht_presence_row *row);
 /* Records activity without a change anyone is told about. */
 bool ht_store_presence_touch(ht_store *store, const char *user_id, int64_t last_active_ms);
-/* Users shown as online or unavailable with no activity since before_ms,
- * the longest silent first, at most limit. */
-size_t ht_store_presence_stale(ht_store *store, ht_arena *arena, int64_t before_ms, int64_t limit,
-                               const char ***out);
+/* Users shown as online or unavailable with no activity since
+ * local_before_ms (users of server_name) or remote_before_ms (others, whose
+ * servers tell us less often), the longest silent first, at most limit. */
+size_t ht_store_presence_stale(ht_store *store, ht_arena *arena, const char *server_name, int64_t local_before_ms,
+                               int64_t remote_before_ms, int64_t limit, const char ***out);
+/* Presence changes after stream position `since`, the oldest first, at
+ * most limit. */
+size_t ht_store_presence_changed_since(ht_store *store, ht_arena *arena, int64_t since, int64_t limit,
+                                       ht_presence_row **out);
 /* Shows the user offline from stream position `stream` on; the last
  * activity and status message stay. */
 bool ht_store_presence_go_offline(ht_store *store, const char *user_id, int64_t stream);

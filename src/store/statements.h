@@ -417,7 +417,10 @@
                     "last_active_ms = excluded.last_active_ms, stream = excluded.stream") \
     X(PRESENCE_TOUCH, "UPDATE presence SET last_active_ms = ?2 WHERE user_id = ?1")      \
     X(PRESENCE_STALE, "SELECT user_id FROM presence WHERE presence != 'offline' "         \
-                      "AND last_active_ms < ?1 ORDER BY last_active_ms LIMIT ?2")          \
+                      "AND last_active_ms < ?1 AND (last_active_ms < ?3 "                 \
+                      "OR substr(user_id, -length(?4)) = ?4) ORDER BY last_active_ms LIMIT ?2") \
+    X(PRESENCE_CHANGED_SINCE, "SELECT user_id, presence, status_msg, last_active_ms, stream " \
+                              "FROM presence WHERE stream > ?1 ORDER BY stream LIMIT ?2")  \
     X(PRESENCE_GO_OFFLINE, "UPDATE presence SET presence = 'offline', stream = ?2 "       \
                            "WHERE user_id = ?1")                                         \
     X(PRESENCE_VISIBLE_SINCE,                                                            \

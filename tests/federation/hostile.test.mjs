@@ -140,6 +140,34 @@ describe('transactions and PDUs that break the format', () => {
     await assertResponsive(roomId);
   });
 
+  test('presence only for the sender\'s own users who share a room with ours, within bounds', async () => {
+    const presenceRow = async (userId) => sqlite(hs, `SELECT presence || '|' || coalesce(status_msg, '') FROM presence WHERE user_id = ${sq(userId)}`);
+    const stranger = `@stranger:${fake.serverName}`;
+    const alicePresence = await presenceRow(alice.user_id);
+    const push = [
+      { user_id: alice.user_id, presence: 'offline' },                      // not the sender's user
+      { user_id: stranger, presence: 'online' },                            // shares no room with ours
+      { user_id: bob, presence: 'busy' },                                   // no such state
+      { user_id: bob, presence: 'online', status_msg: 'x'.repeat(2000) },   // status too long
+      { user_id: bob, presence: 'online', last_active_ago: 'soon' },        // not a number
+      { user_id: bob, presence: 'online', status_msg: 'here', last_active_ago: 1000 },
+    ];
+    const res = await fake.sendTransaction(hs.serverName, { pdus: [], edus: [{ edu_type: 'm.presence', content: { push } }] });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.deepEqual(await presenceRow(alice.user_id), alicePresence, 'alice\'s presence is hers alone');
+    assert.deepEqual(await presenceRow(stranger), []);
+    assert.deepEqual(await presenceRow(bob), ['online|here']);
+    const seen = await hs.fetch(`${V3}/presence/${seg(bob)}/status`, { token: alice.token });
+    assert.equal(seen.json.presence, 'online', seen.text);
+    assert.ok(seen.json.last_active_ago >= 1000, seen.text);
+    // More than 100 users in one EDU: the first 100 are read, the rest never.
+    const many = Array.from({ length: 150 }, () => ({ user_id: bob, presence: 'online', status_msg: 'here' }));
+    many.push({ user_id: bob, presence: 'unavailable' });
+    await fake.sendTransaction(hs.serverName, { pdus: [], edus: [{ edu_type: 'm.presence', content: { push: many } }] });
+    assert.deepEqual(await presenceRow(bob), ['online|here']);
+    await assertResponsive(roomId);
+  });
+
   test('an oversized PDU is dropped; the other PDUs of its transaction are taken', async () => {
     const big = message(roomId, 'big', {}, ['too-large']);
     const huge = message(roomId, 'huge', { content: { msgtype: 'm.text', body: 'y'.repeat(1 << 20) } });

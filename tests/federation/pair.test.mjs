@@ -136,6 +136,32 @@ test('typing and read receipts cross between the servers', async () => {
     ?.content[eventId]?.['m.read']?.[bob.user_id]);
 });
 
+test('presence crosses to the servers that share a room with the user', async () => {
+  const roomId = await createRoom(a, alice, { preset: 'public_chat' });
+  await remoteJoin(b, bob, roomId, a.serverName);
+  const presenceOf = (res, userId) => res.presence?.events?.find((e) => e.sender === userId)?.content;
+  const setPresence = async (srv, who, body) => {
+    const r = await srv.fetch(`${V3}/presence/${seg(who.user_id)}/status`, { method: 'PUT', body, token: who.token });
+    assert.equal(r.status, 200, r.text);
+  };
+  await setPresence(a, alice, { presence: 'online', status_msg: 'at my desk' });
+  const seen = await syncUntil(b, bob, (res) => presenceOf(res, alice.user_id)?.status_msg === 'at my desk' && presenceOf(res, alice.user_id));
+  assert.equal(seen.presence, 'online');
+  const asked = await b.fetch(`${V3}/presence/${seg(alice.user_id)}/status`, { token: bob.token });
+  assert.equal(asked.status, 200, asked.text);
+  assert.equal(asked.json.presence, 'online');
+  assert.equal(asked.json.status_msg, 'at my desk');
+
+  await setPresence(b, bob, { presence: 'unavailable' });
+  await syncUntil(a, alice, (res) => presenceOf(res, bob.user_id)?.presence === 'unavailable');
+  // Someone B shares no room with: A is not told, and B keeps nothing of them.
+  const carol = await register(a, 'carol');
+  await setPresence(a, carol, { presence: 'online', status_msg: 'alone' });
+  await setPresence(a, alice, { presence: 'unavailable' });
+  await syncUntil(b, bob, (res) => presenceOf(res, alice.user_id)?.presence === 'unavailable');
+  assert.deepEqual(await sqlite(b, `SELECT count(*) FROM presence WHERE user_id = '${carol.user_id}'`), ['0']);
+});
+
 test('profiles are asked of the user\'s own server', async () => {
   const put = await b.fetch(`${V3}/profile/${seg(bob.user_id)}/displayname`, {
     method: 'PUT', body: { displayname: 'Bob on B' }, token: bob.token,

@@ -161,6 +161,26 @@ describe('hometab and Synapse 1.67.0 federate', () => {
     }, 'Alice\'s receipt, seen on Synapse');
   });
 
+  test('presence crosses both ways', async () => {
+    const roomId = await createRoom(ht, alice, { preset: 'public_chat' });
+    const join = await syn.client(sam, 'POST', `${V3}/join/${seg(roomId)}?server_name=${seg(ht.serverName)}`, {});
+    assert.equal(join.status, 200, JSON.stringify(join.json));
+    const put = await ht.fetch(`${V3}/presence/${seg(alice.user_id)}/status`, {
+      method: 'PUT', body: { presence: 'online', status_msg: 'on hometab' }, token: alice.token,
+    });
+    assert.equal(put.status, 200, put.text);
+    await eventually(async () => {
+      const r = await syn.client(sam, 'GET', `${V3}/presence/${seg(alice.user_id)}/status`);
+      return r.json?.presence === 'online' && r.json?.status_msg === 'on hometab';
+    }, 'Synapse shows alice online with her status');
+    const set = await syn.client(sam, 'PUT', `${V3}/presence/${seg(sam.userId)}/status`, { presence: 'unavailable', status_msg: 'on Synapse' });
+    assert.equal(set.status, 200, JSON.stringify(set.json));
+    await eventually(async () => {
+      const r = await ht.fetch(`${V3}/presence/${seg(sam.userId)}/status`, { token: alice.token });
+      return r.json?.presence === 'unavailable' && r.json?.status_msg === 'on Synapse';
+    }, 'hometab shows sam away with his status');
+  });
+
   test('profiles are asked across', async () => {
     await syn.client(sam, 'PUT', `${V3}/profile/${seg(sam.userId)}/displayname`, { displayname: 'Sam of Synapse' });
     const r = await ht.fetch(`${V3}/profile/${seg(sam.userId)}`, { token: alice.token });
