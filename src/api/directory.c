@@ -2,12 +2,14 @@
  * /rooms/{roomId}/aliases), a room's visibility in the published directory
  * (/directory/list/room/{roomId}) and the directory itself (/publicRooms).
  *
- * Aliases are this server's only: an alias on another server can be
- * neither created nor resolved, as there is no federation. The directory is
- * built per request, sorted by joined members and paged by offset tokens;
- * since anyone may ask for it, without an account, a request builds the
- * summaries (each room's name, topic, alias... from its state) only of the
- * rooms it shows, or of the most joined ones when it filters. */
+ * Aliases made here are this server's; another server's alias is resolved
+ * by asking it (federation/query.c). The directory is built per request,
+ * sorted by joined members and paged by offset tokens; since anyone may
+ * ask for it, without an account, a request builds the summaries (each
+ * room's name, topic, alias... from its state) only of the rooms it shows,
+ * or of the most joined ones when it filters. Other servers read it too
+ * (GET and POST /_matrix/federation/v1/publicRooms, the same listing), and
+ * our clients read theirs through us (`server`). */
 #include "api/directory.h"
 
 #include <stdlib.h>
@@ -254,13 +256,33 @@ static bool parse_since(const char *since, int64_t *offset) {
     return true;
 }
 
+/* Another server's directory, asked for our client (its `server`). */
+static ht_reply remote_public_rooms(ht_ctx *ctx, const char *server, int64_t limit, const char *since,
+                                    const char *term, json_t *types) {
+    if (!ctx->env->cfg->federation)
+        return ht_reply_error(HT_M_INVALID_PARAM, "Federation is off: this server lists only its own rooms.");
+    if (!ht_server_name_valid(server)) return ht_reply_error(HT_M_INVALID_PARAM, "server is not a server name.");
+    json_t *body = ht_json_keep(ctx->arena, json_pack("{s:I}", "limit", (json_int_t)limit));
+    if (since) json_object_set_new(body, "since", json_string(since));
+    if ((term && *term) || types) {
+        json_t *filter = json_object();
+        if (term && *term) json_object_set_new(filter, "generic_search_term", json_string(term));
+        if (types) json_object_set(filter, "room_types", types);
+        json_object_set_new(body, "filter", filter);
+    }
+    ht_reply out;
+    if (!ht_fed_remote_public_rooms(ctx, server, body, &out)) return (ht_reply){0}; /* waits */
+    return out;
+}
+
 static ht_reply public_rooms(ht_ctx *ctx, int64_t limit, const char *since, const char *term, json_t *types) {
-    const char *server = ht_request_query(ctx->req, "server");
+    if (limit < 1 || limit > MAX_PUBLIC_LIMIT) limit = limit < 1 ? 1 : MAX_PUBLIC_LIMIT;
+    /* Only our own clients may have us ask another server. */
+    const char *server = ctx->origin ? NULL : ht_request_query(ctx->req, "server");
     if (server && strcmp(server, ctx->env->server_name) != 0)
-        return ht_reply_error(HT_M_INVALID_PARAM, "This server cannot list other servers' rooms.");
+        return remote_public_rooms(ctx, server, limit, since, term, types);
     int64_t offset;
     if (!parse_since(since, &offset)) return ht_reply_error(HT_M_INVALID_PARAM, "since is not a token from this server.");
-    if (limit < 1 || limit > MAX_PUBLIC_LIMIT) limit = limit < 1 ? 1 : MAX_PUBLIC_LIMIT;
 
     /* Every published room is counted and sorted, but a summary (several
      * state reads) is built only for the rooms on the page, or, when the

@@ -42,6 +42,10 @@ bool ht_fed_remote_profile(ht_ctx *ctx, const char *user_id, const char *field, 
  * false: the request must wait. */
 enum { HT_FED_MAX_ALIAS_SERVERS = 20 };
 bool ht_fed_remote_alias(ht_ctx *ctx, const char *alias, const char **room_id, json_t **servers, ht_reply *err);
+/* Another server's room directory (POST /v1/publicRooms with body: limit,
+ * since, filter) as the reply to our client: its rooms, at most 500, as far
+ * as each names a room; its error as the client's. False: it waits. */
+bool ht_fed_remote_public_rooms(ht_ctx *ctx, const char *server, json_t *body, ht_reply *out);
 
 /* ---- join.c: another server's user joins or leaves a room we are in ---- */
 ht_reply ht_fed_make_join(ht_ctx *ctx);    /* GET /v1/make_join/{roomId}/{userId} */

@@ -1,6 +1,7 @@
 /* query.c -- the server-server queries (GET /_matrix/federation/v1/query/
  * profile and /directory), served for other servers and asked of them for
- * our own clients. */
+ * our own clients; and another server's room directory asked for our
+ * clients (its serving side is the client one's: api/directory.c). */
 #include "federation/federation.h"
 
 #include <string.h>
@@ -13,7 +14,11 @@
 #include "store/rooms.h"
 #include "util/json.h"
 
-enum { QUERY_TIMEOUT_MS = 15000 };
+enum {
+    QUERY_TIMEOUT_MS = 15000,
+    MAX_LISTED_ROOMS = 500, /* rooms of another server's directory page passed on */
+    MAX_TOKEN_BYTES = 1024,
+};
 
 static bool ours(ht_ctx *ctx, const char *id) {
     const char *server = ht_id_server(id);
@@ -98,5 +103,41 @@ bool ht_fed_remote_alias(ht_ctx *ctx, const char *alias, const char **room_id, j
         if (json_is_string(s)) json_array_append(list, s);
     }
     *servers = list;
+    return true;
+}
+
+/* A paging token of another server's, if it is a string of sensible size. */
+static void copy_token(json_t *from, json_t *to, const char *name) {
+    json_t *t = json_object_get(from, name);
+    if (json_is_string(t) && json_string_length(t) <= MAX_TOKEN_BYTES) json_object_set(to, name, t);
+}
+
+bool ht_fed_remote_public_rooms(ht_ctx *ctx, const char *server, json_t *body, ht_reply *out) {
+    ht_remote_answer a;
+    if (!ht_remote_ask(ctx, server, "POST", "/_matrix/federation/v1/publicRooms", body, QUERY_TIMEOUT_MS, &a))
+        return false;
+    json_t *chunk = json_object_get(a.json, "chunk");
+    if (a.status != 200 || !json_is_array(chunk)) {
+        *out = relay(ctx, server, &a);
+        if (a.status == 200) *out = ht_reply_status_error(502, HT_M_UNKNOWN, "The other server's directory is malformed.");
+        return true;
+    }
+    /* Its rooms as it describes them, as far as each is a room with an id. */
+    json_t *rooms = json_array();
+    size_t i;
+    json_t *room;
+    json_array_foreach(chunk, i, room) {
+        if (json_array_size(rooms) == MAX_LISTED_ROOMS) break;
+        const char *room_id = ht_json_str(room, "room_id");
+        if (json_is_object(room) && room_id && ht_room_id_valid(room_id) &&
+            json_is_integer(json_object_get(room, "num_joined_members")))
+            json_array_append(rooms, room);
+    }
+    json_t *reply = json_pack("{s:o}", "chunk", rooms);
+    copy_token(a.json, reply, "next_batch");
+    copy_token(a.json, reply, "prev_batch");
+    json_t *estimate = json_object_get(a.json, "total_room_count_estimate");
+    if (json_is_integer(estimate)) json_object_set(reply, "total_room_count_estimate", estimate);
+    *out = ht_reply_json(reply);
     return true;
 }

@@ -11,19 +11,24 @@ const char *ht_id_server(const char *id) {
     return colon && colon[1] ? colon + 1 : NULL;
 }
 
+bool ht_server_name_valid(const char *name) {
+    if (!*name || strlen(name) > HT_MAX_ID_LENGTH) return false;
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!(c == '.' || c == '-' || c == ':' || c == '[' || c == ']' ||
+              (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            return false;
+    }
+    return true;
+}
+
 /* sigil, a non-empty opaque part without ':', ':', a plausible server name. */
 static bool sigil_id_valid(const char *id, char sigil) {
     size_t len = strlen(id);
     if (len < 4 || len > HT_MAX_ID_LENGTH || id[0] != sigil) return false;
     const char *colon = strchr(id, ':');
     if (!colon || colon == id + 1) return false;
-    for (const char *p = colon + 1; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (!(c == '.' || c == '-' || c == ':' || c == '[' || c == ']' ||
-              (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-            return false;
-    }
-    return colon[1] != '\0' && ht_utf8_valid((const unsigned char *)id, len);
+    return ht_server_name_valid(colon + 1) && ht_utf8_valid((const unsigned char *)id, len);
 }
 
 bool ht_user_id_valid(const char *id) {

@@ -17,6 +17,9 @@ bool ht_room_alias_valid(const char *alias);
 bool ht_event_id_valid(const char *id);
 /* The part after the first ':' (the server name), or NULL. */
 const char *ht_id_server(const char *id);
+/* A plausible server name: host name or IP literal, optional port (the
+ * characters the grammar allows, not more than an id's length). */
+bool ht_server_name_valid(const char *name);
 /* "@" localpart ":" server in the arena. */
 char *ht_user_id_make(ht_arena *arena, const char *localpart, const char *server);
 

@@ -49,6 +49,8 @@ const ht_route ht_routes[] = {
     {"GET", FED "/v1/version", ht_fed_version, HT_ROUTE_KEYS},
     {"GET", FED "/v1/query/profile", ht_fed_query_profile, SIGNED},
     {"GET", FED "/v1/query/directory", ht_fed_query_directory, SIGNED},
+    {"GET", FED "/v1/publicRooms", ht_api_public_rooms_get, SIGNED},
+    {"POST", FED "/v1/publicRooms", ht_api_public_rooms_post, SIGNED},
     {"PUT", FED "/v1/send/{txnId}", ht_fed_send, SIGNED},
     {"PUT", FED "/v2/invite/{roomId}/{eventId}", ht_fed_invite, SIGNED},
     {"GET", FED "/v1/make_join/{roomId}/{userId}", ht_fed_make_join, SIGNED},

@@ -625,6 +625,24 @@ describe('gaps and floods', () => {
 
 // Request authentication (server-server "Request Authentication"): every fault is a 401
 // M_UNAUTHORIZED, and a transaction refused so has none of its PDUs applied.
+test('another server reads our published directory, and cannot make us ask a third server', async () => {
+  const listed = await hs.fetch(`${V3}/createRoom`, {
+    method: 'POST', body: { preset: 'public_chat', visibility: 'public', name: 'Ours, listed' }, token: alice.token,
+  });
+  assert.equal(listed.status, 200, listed.text);
+  const since = fake.requests.length;
+  const get = await fake.request(hs.serverName, 'GET', `${FED}/publicRooms?limit=10&server=${seg(fake.serverName)}`);
+  assert.equal(get.status, 200, JSON.stringify(get.json));
+  assert.ok(get.json.chunk.some((r) => r.room_id === listed.json.room_id), 'our own listing, not the fake\'s');
+  const post = await fake.request(hs.serverName, 'POST', `${FED}/publicRooms?server=${seg(fake.serverName)}`,
+    { limit: 10, filter: { generic_search_term: 'Ours' } });
+  assert.equal(post.status, 200, JSON.stringify(post.json));
+  assert.deepEqual(post.json.chunk.map((r) => r.room_id), [listed.json.room_id]);
+  assert.equal(fake.requests.slice(since).filter((r) => r.path.includes('publicRooms')).length, 0, 'hometab asked nobody');
+  const unsigned = await fetch(`${hs.url}${FED}/publicRooms`);
+  assert.equal(unsigned.status, 401);
+});
+
 describe('X-Matrix faults', () => {
   let roomId, room;
   before(async () => {

@@ -162,6 +162,29 @@ test('presence crosses to the servers that share a room with the user', async ()
   assert.deepEqual(await sqlite(b, `SELECT count(*) FROM presence WHERE user_id = '${carol.user_id}'`), ['0']);
 });
 
+test('a client lists the other server\'s room directory through its own server', async () => {
+  const roomId = await createRoom(a, alice, { preset: 'public_chat', visibility: 'public', name: 'Listed on A', topic: 'findable' });
+  const hidden = await createRoom(a, alice, { preset: 'public_chat', name: 'Not listed' });
+  const listing = await b.fetch(`${V3}/publicRooms?server=${seg(a.serverName)}`, { token: bob.token });
+  assert.equal(listing.status, 200, listing.text);
+  const found = listing.json.chunk.find((r) => r.room_id === roomId);
+  assert.equal(found?.name, 'Listed on A');
+  assert.equal(found?.num_joined_members, 1);
+  assert.ok(!listing.json.chunk.some((r) => r.room_id === hidden), 'an unpublished room is not listed');
+  const filtered = await b.fetch(`${V3}/publicRooms?server=${seg(a.serverName)}`, {
+    method: 'POST', body: { limit: 5, filter: { generic_search_term: 'findable' } }, token: bob.token,
+  });
+  assert.equal(filtered.status, 200, filtered.text);
+  assert.deepEqual(filtered.json.chunk.map((r) => r.room_id), [roomId]);
+  // The directory's room is joined from it.
+  await remoteJoin(b, bob, roomId, a.serverName);
+  // A server that is not there: a clear error, not a hang.
+  const gone = await b.fetch(`${V3}/publicRooms?server=${seg('127.0.0.1:1')}`, { token: bob.token });
+  assert.equal(gone.status, 502, gone.text);
+  const bad = await b.fetch(`${V3}/publicRooms?server=${seg('not a server/')}`, { token: bob.token });
+  assert.equal(bad.status, 400, bad.text);
+});
+
 test('profiles are asked of the user\'s own server', async () => {
   const put = await b.fetch(`${V3}/profile/${seg(bob.user_id)}/displayname`, {
     method: 'PUT', body: { displayname: 'Bob on B' }, token: bob.token,
