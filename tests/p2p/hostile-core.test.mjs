@@ -117,7 +117,8 @@ describe('a hostile peer against a browser server with the real core', { timeout
     };
   }
 
-  // The victim is as it was, and its own client reads and writes.
+  // The victim is as it was, and its own client reads (it writes once, at
+  // the end: a write would change what the snapshot compares).
   async function assertUnchangedAndServing(label) {
     assert.deepEqual(await snapshot(), w.before, `${label}: the victim's state changed`);
     const r = await client('GET', `${roomPath(w.roomId)}/messages?dir=b&limit=1`);
