@@ -41,6 +41,10 @@ static const char *visibility_at(ht_env *env, const ht_event_row *ev, int64_t at
 
 bool ht_room_event_visible(ht_env *env, const char *user_id,
                            const ht_event_row *ev) {
+    /* An event that failed the authorization rules, or failed them against
+     * the current state (soft failure), is kept only for the graph's sake:
+     * no client sees it, whatever endpoint names its id. */
+    if (ev->status == HT_EVENT_REJECTED || ev->status == HT_EVENT_SOFT_FAILED) return false;
     /* History backfilled from another server (stored below position 1) has
      * no state here to read the rules at: the room's visibility now stands
      * in, and this server's users were not members then (else the server

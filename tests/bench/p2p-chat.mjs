@@ -1,8 +1,11 @@
 // p2p-chat.mjs -- the peer-to-peer figures with the real core on both ends,
 // printed by `make bench` (bench-p2p): two Chromium profiles with the demo
 // in p2p mode, each its own wasm homeserver, sharing a room through the real
-// relay (relayed only; the direct figures of the transport alone are
-// tests/bench/p2p.mjs's). The same set-up as tests/p2p/browser-servers.test.mjs.
+// relay; then the same over a direct WebRTC connection, inside a network
+// namespace with a veth pair (this script again, under unshare -n, as
+// tests/p2p/browser-servers-webrtc.test.mjs; where the namespace cannot be
+// made, the reason is printed instead of the direct figures). The same
+// set-up as tests/p2p/browser-servers.test.mjs.
 //
 // Figures:
 //   message A -> B's client, relayed (p50, p90): from alice's PUT /send in
@@ -10,17 +13,26 @@
 //     it (A's outbox -> A's page -> relay -> B's page -> B's worker -> B's
 //     core, saved, woken), one message at a time; both pages read Date.now()
 //     of the same machine
+//   message A -> B's client, direct WebRTC (p50, p90): the same, timed once
+//     A's page reports B as a WebRTC peer (the relay only signalled)
 //   first message after both pages loaded: both browsers reopened (a room
 //     already shared), from both pages loaded and carrying their transport
-//     to the message in B's client
+//     to the message in B's client; relayed, and with WebRTC allowed
 // Environment: BENCH_P2P_CHAT_N (messages, default 40); HOMETAB_BIN and
 // HOMETAB_WEB_ROOT (the Makefile sets them).
 
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ROOT, cleanupAll, startRelay } from '../p2p/lib/peers.mjs';
-import { launchBrowser, openP2p, register, say, shareRoom, startNative } from '../p2p/lib/servers.mjs';
+import {
+  launchBrowser, openP2p, register, say, shareRoom, startNative, statusOf, until,
+} from '../p2p/lib/servers.mjs';
 
+const NETNS_SETUP = 'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 198.18.0.1/24 dev v0 && ' +
+  'ip addr add 198.18.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up && ip route add default dev v0 && ' +
+  'echo netns-ready && exec "$@"';
 const N = Number(process.env.BENCH_P2P_CHAT_N ?? 40);
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
@@ -61,42 +73,86 @@ function sendAt(page, token, roomId, body) {
   }, { token, roomId, body });
 }
 
-const relay = await startRelay({ args: ['--quiet'] });
-const native = await startNative({ relay });
-let [browserA, browserB] = [await launchBrowser(), await launchBrowser()];
-let [pageA, pageB] = [await openP2p(browserA, native), await openP2p(browserB, native)];
-const alice = await register(pageA, 'alice');
-const bob = await register(pageB, 'bob');
-const roomId = await shareRoom(pageA, alice, pageB, bob);
-await followRoom(pageB, bob.access_token, roomId);
-for (let i = 0; i < 5; i++) { // warm-up: connections, the first transactions
-  await sendAt(pageA, alice.access_token, roomId, `warm${i}`);
-  await arrival(pageB, `warm${i}`);
-}
-const times = [];
-for (let i = 0; i < N; i++) {
-  const t0 = await sendAt(pageA, alice.access_token, roomId, `m${i}`);
-  times.push(await arrival(pageB, `m${i}`) - t0);
+// One run: two browsers share a room, N messages A -> B one at a time, then
+// both reopen and the first message is timed. webrtc: the pages may upgrade
+// to a direct connection, and the timed messages wait until they have (run
+// inside the network namespace, where WebRTC has candidates).
+async function measure({ webrtc }) {
+  const args = webrtc ? ['--disable-features=WebRtcHideLocalIpsWithMdns'] : [];
+  const relay = await startRelay({ args: ['--quiet'] });
+  const native = await startNative({ relay });
+  let [browserA, browserB] = [await launchBrowser({ args }), await launchBrowser({ args })];
+  let [pageA, pageB] = [await openP2p(browserA, native, { webrtc }), await openP2p(browserB, native, { webrtc })];
+  const alice = await register(pageA, 'alice');
+  const bob = await register(pageB, 'bob');
+  const roomId = await shareRoom(pageA, alice, pageB, bob);
+  await followRoom(pageB, bob.access_token, roomId);
+  for (let i = 0; i < 5; i++) { // warm-up: connections, the first transactions
+    await sendAt(pageA, alice.access_token, roomId, `warm${i}`);
+    await arrival(pageB, `warm${i}`);
+  }
+  const nameB = (await statusOf(pageB)).serverName;
+  const via = async () => ((await statusOf(pageA)).transport?.peers ?? []).find((p) => p.name === nameB)?.via;
+  if (webrtc) await until('a direct connection A -> B', async () => (await via()) === 'webrtc', 60000);
+  const times = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = await sendAt(pageA, alice.access_token, roomId, `m${i}`);
+    times.push(await arrival(pageB, `m${i}`) - t0);
+  }
+  const viaAfter = await via();
+
+  // Both browsers close and reopen; from both pages ready to the first message.
+  await Promise.all([browserA.close(), browserB.close()]);
+  [browserA, browserB] = [await launchBrowser({ userDataDir: browserA.userDataDir, args }),
+    await launchBrowser({ userDataDir: browserB.userDataDir, args })];
+  [pageA, pageB] = await Promise.all([openP2p(browserA, native, { webrtc }), openP2p(browserB, native, { webrtc })]);
+  const loaded = Date.now();
+  await followRoom(pageB, bob.access_token, roomId);
+  await say(pageA, alice.access_token, roomId, 'first after reopening');
+  const firstMs = await arrival(pageB, 'first after reopening', 120000) - loaded;
+  await cleanupAll();
+  return { via: viaAfter, p50: percentile(times, 0.5), p90: percentile(times, 0.9), firstMs };
 }
 
-// Both browsers close and reopen; from both pages ready to the first message.
-await Promise.all([browserA.close(), browserB.close()]);
-[browserA, browserB] = [await launchBrowser({ userDataDir: browserA.userDataDir }),
-  await launchBrowser({ userDataDir: browserB.userDataDir })];
-[pageA, pageB] = await Promise.all([openP2p(browserA, native), openP2p(browserB, native)]);
-const loaded = Date.now();
-await followRoom(pageB, bob.access_token, roomId);
-await say(pageA, alice.access_token, roomId, 'first after reopening');
-const firstMs = await arrival(pageB, 'first after reopening', 120000) - loaded;
-await cleanupAll();
+// The direct run, in a network namespace with a veth pair (as
+// tests/p2p/browser-servers-webrtc.test.mjs): this script again, inside it.
+// { skipped: why } where the namespace cannot be made.
+function inNamespace() {
+  const result = spawnSync('unshare', ['-n', 'sh', '-c', NETNS_SETUP, 'sh', process.execPath, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, HOMETAB_P2P_NETNS: '1' }, encoding: 'utf8', timeout: 600000,
+  });
+  if (!/^netns-ready$/m.test(result.stdout ?? '')) {
+    return { skipped: `no network namespace (unshare -n, ip link; needs root): ${
+      (result.error?.message ?? result.stderr ?? '').trim().split('\n').at(-1) || `exit ${result.status}`}` };
+  }
+  const line = result.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`the direct measurement failed:\n${result.stdout}\n${result.stderr}`);
+  return JSON.parse(line.slice(7));
+}
+
+if (process.env.HOMETAB_P2P_NETNS === '1') {
+  console.log(`RESULT ${JSON.stringify(await measure({ webrtc: true }))}`);
+  process.exit(0);
+}
+
+const relayed = await measure({ webrtc: false });
+if (relayed.via !== 'relay') throw new Error(`the relayed measurement went via ${relayed.via}`);
+const direct = inNamespace();
+if (!direct.skipped && direct.via !== 'webrtc') throw new Error(`the direct measurement went via ${direct.via}`);
 
 const rows = [
-  { figure: 'message A -> B\'s client, browser servers, relayed, p50', value: percentile(times, 0.5), unit: 'ms' },
-  { figure: 'message A -> B\'s client, browser servers, relayed, p90', value: percentile(times, 0.9), unit: 'ms' },
-  { figure: 'first message after both pages loaded (reopened), relayed', value: firstMs, unit: 'ms' },
+  { figure: 'message A -> B\'s client, browser servers, relayed, p50', value: relayed.p50, unit: 'ms' },
+  { figure: 'message A -> B\'s client, browser servers, relayed, p90', value: relayed.p90, unit: 'ms' },
+  { figure: 'first message after both pages loaded (reopened), relayed', value: relayed.firstMs, unit: 'ms' },
+  ...(direct.skipped ? [] : [
+    { figure: 'message A -> B\'s client, browser servers, direct WebRTC, p50', value: direct.p50, unit: 'ms' },
+    { figure: 'message A -> B\'s client, browser servers, direct WebRTC, p90', value: direct.p90, unit: 'ms' },
+    { figure: 'first message after both pages loaded (reopened), WebRTC', value: direct.firstMs, unit: 'ms' },
+  ]),
 ].map((r) => ({ ...r, command: `node tests/bench/p2p-chat.mjs (${N} messages, one at a time)` }));
 console.log(`p2p chat figures (${N} messages; node tests/bench/p2p-chat.mjs)`);
-for (const r of rows) console.log(`${r.figure.padEnd(62)} ${String(r.value).padStart(8)} ${r.unit}`);
+for (const r of rows) console.log(`${r.figure.padEnd(66)} ${String(r.value).padStart(8)} ${r.unit}`);
+if (direct.skipped) console.log(`SKIP direct WebRTC figures: ${direct.skipped}`);
 mkdirSync(join(ROOT, 'build'), { recursive: true });
 const file = join(ROOT, 'build/bench-p2p.json');
 let previous = [];

@@ -322,6 +322,10 @@ describe('events the rules refuse', () => {
     assert.deepEqual(after.extremities, before.extremities);
     const s = await sync(hs, alice, { timeout: 0 });
     assert.ok(!JSON.stringify(s).includes('taken over') && !JSON.stringify(s).includes('let me in'));
+    for (const bad of [intruder, rename]) {
+      const byId = await hs.fetch(`${V3}/rooms/${seg(roomId)}/event/${seg(bad.event_id)}`, { token: alice.token });
+      assert.equal(byId.status, 404, `nor asked for by its id: ${byId.text}`);
+    }
     const next = await assertResponsive(roomId);
     assert.ok(!next.prev_events.includes(intruder.event_id) && !next.prev_events.includes(rename.event_id));
   });
@@ -350,6 +354,8 @@ describe('events the rules refuse', () => {
     assert.deepEqual(after.state, before.state);
     const s = await sync(hs, alice, { timeout: 0 });
     assert.ok(!JSON.stringify(s).includes('banned, yet talking'));
+    const byId = await hs.fetch(`${V3}/rooms/${seg(roomId)}/event/${seg(evading.event_id)}`, { token: alice.token });
+    assert.equal(byId.status, 404, `nor asked for by its id: ${byId.text}`);
     const next = await assertResponsive(roomId);
     assert.ok(!next.prev_events.includes(evading.event_id), 'our events do not build on it');
   });
