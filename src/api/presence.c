@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "federation/federation.h"
 #include "matrix/ids.h"
 #include "store/accounts.h"
 #include "store/meta.h"
@@ -47,7 +48,7 @@ ht_reply ht_api_presence_put(ht_ctx *ctx) {
     const char *state = json_string_value(presence);
     const char *msg = json_string_value(status);
     if (known && strcmp(old.presence, state) == 0 && same(old.status_msg, msg)) {
-        ht_store_presence_touch(store, ctx->auth.user_id, ctx->now_ms);
+        ht_presence_touch(ctx, &old);
         return ht_reply_empty();
     }
     ht_presence_row row = {ctx->auth.user_id, state, msg, ctx->now_ms, (int64_t)ht_store_stream_advance(store)};
@@ -62,6 +63,7 @@ enum {
      * of them: servers repeat an unchanged presence only every 25 minutes
      * or so (Synapse's interval). */
     REMOTE_PRESENCE_TIMEOUT_MS = 30 * 60 * 1000,
+    PRESENCE_REPEAT_MS = 20 * 60 * 1000, /* see ht_presence_touch */
 };
 
 void ht_presence_expire(ht_ctx *ctx) {
@@ -73,6 +75,19 @@ void ht_presence_expire(ht_ctx *ctx) {
     if (!n) return;
     int64_t stream = (int64_t)ht_store_stream_advance(store);
     for (size_t i = 0; i < n; i++) ht_store_presence_go_offline(store, users[i], stream);
+}
+
+void ht_presence_touch(ht_ctx *ctx, const ht_presence_row *row) {
+    ht_store_presence_touch(ctx->env->store, row->user_id, ctx->now_ms);
+    /* Wall-clock periods need no record of when we last told: a user who is
+     * active (or keeps a client syncing) is touched at least every minute,
+     * so each period boundary is crossed by one touch. */
+    if (ctx->env->cfg->federation && strcmp(row->presence, "offline") != 0 &&
+        row->last_active_ms / PRESENCE_REPEAT_MS != ctx->now_ms / PRESENCE_REPEAT_MS) {
+        ht_presence_row now = *row;
+        now.last_active_ms = ctx->now_ms;
+        ht_fed_presence_tell(ctx->env, &now);
+    }
 }
 
 int64_t ht_presence_activity_interval(const ht_ctx *ctx) {

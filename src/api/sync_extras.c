@@ -54,7 +54,7 @@ static void apply_set_presence(ht_ctx *ctx) {
                                 (int64_t)ht_store_stream_advance(store)};
         ht_store_presence_set(store, &next);
     } else if (known && ctx->now_ms - row.last_active_ms > ht_presence_activity_interval(ctx)) {
-        ht_store_presence_touch(store, ctx->auth.user_id, ctx->now_ms);
+        ht_presence_touch(ctx, &row);
     }
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "matrix/handler.h"
+#include "store/presence.h"
 
 /* ---- keys.c ---- */
 ht_reply ht_fed_key_server(ht_ctx *ctx);    /* GET /_matrix/key/v2/server[/{keyId}] */
@@ -99,6 +100,8 @@ bool ht_fed_device_lists_queue(ht_env *env);
 /* Queues our users' presence changes after stream position `since` for the
  * servers that share a room with each (the door calls it after a write). */
 bool ht_fed_presence_queue(ht_env *env, int64_t since);
+/* Queues one of our users' presence, as it is, for those servers. */
+bool ht_fed_presence_tell(ht_env *env, const ht_presence_row *row);
 /* An m.presence EDU's content, from ctx->origin. */
 void ht_fed_take_presence(ht_ctx *ctx, json_t *content);
 /* Incoming EDUs (send.c): m.device_list_update, m.signing_key_update. */

@@ -4,8 +4,9 @@
  * Out: as with device lists, the door sweeps after each write: every
  * presence change of one of our users at a stream position the write made
  * goes to each server sharing a room with them (ht_fed_presence_queue), as
- * an EDU that a newer one may supersede. Activity alone moves no position
- * and is not sent.
+ * an EDU that a newer one may supersede. Activity alone moves no position;
+ * an unchanged presence is told again every 20 minutes (api/presence.c's
+ * ht_presence_touch), as servers forget a user they hear nothing of.
  *
  * In: a server speaks only for its own users, and only of users who share
  * a room with ours (we keep nothing about anyone else). A changed state or
@@ -47,19 +48,22 @@ static json_t *presence_edu(ht_env *env, const ht_presence_row *row) {
     return json_pack("{s:s, s:{s:[o]}}", "edu_type", "m.presence", "content", "push", entry);
 }
 
+bool ht_fed_presence_tell(ht_env *env, const ht_presence_row *row) {
+    if (!ht_str_is(ht_id_server(row->user_id), env->server_name)) return true;
+    const char **servers;
+    size_t count = ht_store_user_servers(env->store, env->arena, row->user_id, env->server_name, MAX_SERVERS, &servers);
+    if (!count) return true;
+    json_t *edu = ht_json_keep(env->arena, presence_edu(env, row));
+    for (size_t j = 0; j < count; j++)
+        if (!ht_outbox_queue_edu(env, servers[j], edu)) return false;
+    return true;
+}
+
 bool ht_fed_presence_queue(ht_env *env, int64_t since) {
     ht_presence_row *rows;
     size_t n = ht_store_presence_changed_since(env->store, env->arena, since, SWEEP_LIMIT, &rows);
-    for (size_t i = 0; i < n; i++) {
-        if (!ht_str_is(ht_id_server(rows[i].user_id), env->server_name)) continue;
-        const char **servers;
-        size_t count = ht_store_user_servers(env->store, env->arena, rows[i].user_id, env->server_name, MAX_SERVERS,
-                                             &servers);
-        if (!count) continue;
-        json_t *edu = ht_json_keep(env->arena, presence_edu(env, &rows[i]));
-        for (size_t j = 0; j < count; j++)
-            if (!ht_outbox_queue_edu(env, servers[j], edu)) return false;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (!ht_fed_presence_tell(env, &rows[i])) return false;
     return true;
 }
 

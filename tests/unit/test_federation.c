@@ -480,6 +480,87 @@ static void test_a_long_history_comes_in_several_asks_in_order(void **state) {
     free(bob);
 }
 
+/* What b.test's bob is told of alice's presence (GET /presence), "" if refused. */
+static char *presence_seen(net *n, const char *bob) {
+    reply r = net_call(n, 1, "GET", "/_matrix/client/v3/presence/@alice:a.test/status", bob, NULL);
+    char *seen = strdup(r.status == 200 ? json_string_value(json_object_get(r.json, "presence")) : "");
+    reply_free(&r);
+    return seen;
+}
+
+static void assert_seen(net *n, const char *bob, const char *expected) {
+    char *seen = presence_seen(n, bob);
+    assert_string_equal(seen, expected);
+    free(seen);
+}
+
+static void test_presence_crosses_and_is_told_again_while_unchanged(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = make_room(n, 0, alice, "public_chat", "Presence");
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
+    json_t *empty = json_object();
+    reply r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    json_t *online = json_pack("{s:s}", "presence", "online");
+    r = net_call(n, 0, "PUT", "/_matrix/client/v3/presence/@alice:a.test/status", alice, online);
+    json_decref(online);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    net_pump(n);
+    assert_seen(n, bob, "online");
+
+    /* Alice's client syncs every 30 s for 45 minutes, her presence never
+     * changing: a.test tells b.test again, so bob still sees her online
+     * past b.test's 30 minutes without news. */
+    for (int half_minutes = 0; half_minutes < 90; half_minutes++) {
+        n->clock_ms += 30 * 1000;
+        r = net_call(n, 0, "GET", "/_matrix/client/v3/sync?timeout=0", alice, NULL);
+        assert_int_equal(r.status, 200);
+        reply_free(&r);
+        net_pump(n);
+    }
+    assert_seen(n, bob, "online");
+    /* Her client stops: a.test shows her offline after 3 minutes, and says so. */
+    n->clock_ms += 4 * 60 * 1000;
+    r = net_call(n, 0, "GET", "/_matrix/client/v3/presence/@alice:a.test/status", alice, NULL);
+    reply_free(&r);
+    net_pump(n);
+    assert_seen(n, bob, "offline");
+    free(room_id);
+    free(alice);
+    free(bob);
+}
+
+static void test_a_remote_user_unheard_of_for_30_minutes_is_shown_offline(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = make_room(n, 0, alice, "public_chat", "Silence");
+    char path[512];
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
+    json_t *empty = json_object();
+    reply r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    reply_free(&r);
+    r = net_call(n, 0, "GET", "/_matrix/client/v3/sync?timeout=0", alice, NULL); /* online by syncing */
+    reply_free(&r);
+    net_pump(n);
+    assert_seen(n, bob, "online");
+    n->down[0] = true; /* a.test is gone without a word */
+    n->clock_ms += 29 * 60 * 1000;
+    assert_seen(n, bob, "online");
+    n->clock_ms += 2 * 60 * 1000;
+    assert_seen(n, bob, "offline");
+    free(room_id);
+    free(alice);
+    free(bob);
+}
+
 int run_federation_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_the_key_server_serves_a_self_signed_key, setup, teardown),
@@ -494,6 +575,9 @@ int run_federation_tests(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_history_from_another_server_is_checked_like_any_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_long_history_comes_in_several_asks_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_presence_crosses_and_is_told_again_while_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_remote_user_unheard_of_for_30_minutes_is_shown_offline, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("federation (cores in one process)", tests, NULL, NULL);
 }
