@@ -309,6 +309,20 @@ static bool join_remote(ht_ctx *ctx, const char *room_id, json_t *from_alias, ht
     return ht_fed_join(ctx, room_id, servers, n, member_content(ctx, ctx->auth.user_id, "join", body), out);
 }
 
+/* Knocks on a room this server is not in, through the servers the client
+ * or the alias named (else the room id's); false while it waits. */
+static bool knock_remote(ht_ctx *ctx, const char *room_id, json_t *from_alias, ht_reply *out) {
+    json_t *body;
+    if (!ht_body_object(ctx, &body, out)) return true;
+    if (!reason_valid(body)) {
+        *out = ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
+        return true;
+    }
+    const char **servers;
+    size_t n = join_servers(ctx, room_id, from_alias, &servers);
+    return ht_fed_knock(ctx, room_id, servers, n, member_content(ctx, ctx->auth.user_id, "knock", body), out);
+}
+
 /* {roomIdOrAlias} of /join and /knock: a room id, or an alias (of this
  * server, or, with federation, of another one, asked of it). *remote is
  * set when this server is not in the room: it must be joined through
@@ -377,9 +391,7 @@ ht_reply ht_api_knock(ht_ctx *ctx) {
     ht_reply err;
     if (!room_id_or_alias(ctx, &room_id, &remote, &servers, &err)) return (ht_reply){0};
     if (!room_id) return err;
-    /* Knocking through another server (make_knock, send_knock) is not
-     * offered yet: said, not pretended. */
-    if (remote) return ht_reply_error(HT_M_FORBIDDEN, "Knocking on a room this server is not in is not supported yet.");
+    if (remote) return knock_remote(ctx, room_id, servers, &err) ? err : (ht_reply){0};
     return enter_room(ctx, room_id, "knock");
 }
 

@@ -51,6 +51,8 @@ bool ht_fed_remote_public_rooms(ht_ctx *ctx, const char *server, json_t *body, h
 /* ---- join.c: another server's user joins or leaves a room we are in ---- */
 ht_reply ht_fed_make_join(ht_ctx *ctx);    /* GET /v1/make_join/{roomId}/{userId} */
 ht_reply ht_fed_send_join(ht_ctx *ctx);    /* PUT /v2/send_join/{roomId}/{eventId} */
+ht_reply ht_fed_make_knock(ht_ctx *ctx);   /* GET /v1/make_knock/{roomId}/{userId} */
+ht_reply ht_fed_send_knock(ht_ctx *ctx);   /* PUT /v1/send_knock/{roomId}/{eventId} */
 ht_reply ht_fed_make_leave(ht_ctx *ctx);   /* GET /v1/make_leave/{roomId}/{userId} */
 ht_reply ht_fed_send_leave(ht_ctx *ctx);   /* PUT /v2/send_leave/{roomId}/{eventId} */
 
@@ -63,6 +65,12 @@ ht_reply ht_fed_send(ht_ctx *ctx);         /* PUT /v1/send/{txnId} */
  * tried. False while it waits for them. */
 bool ht_fed_join(ht_ctx *ctx, const char *room_id, const char *const *servers, size_t count, json_t *content,
                  ht_reply *out);
+/* ---- knock.c: our user knocks on a room on other servers ---- */
+/* Knocks through the first of `servers` that will take it (make_knock,
+ * send_knock); *out is {room_id}, 403 when the room refused, 404 when no
+ * server could help. False while it waits. */
+bool ht_fed_knock(ht_ctx *ctx, const char *room_id, const char *const *servers, size_t count, json_t *content,
+                  ht_reply *out);
 
 /* ---- invite.c ---- */
 ht_reply ht_fed_invite(ht_ctx *ctx);       /* PUT /v2/invite/{roomId}/{eventId} */

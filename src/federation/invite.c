@@ -30,50 +30,7 @@
 
 enum {
     ASK_TIMEOUT_MS = 30000,
-    /* What is kept of the stripped state another server sends with an
-     * invite (shown in the invitee's every sync): the spec's few types need
-     * far less; the rest of a body of up to the request limit is dropped. */
-    MAX_INVITE_STATE_EVENTS = 20,
-    MAX_INVITE_STATE_EVENT_BYTES = 65536,
 };
-
-/* The state an invitee is shown of a room (the spec's "stripped state"). */
-static json_t *stripped_state(ht_ctx *ctx, const char *room_id) {
-    static const char *const types[] = {"m.room.create",          "m.room.join_rules", "m.room.name",
-                                        "m.room.avatar",          "m.room.topic",      "m.room.encryption",
-                                        "m.room.canonical_alias"};
-    json_t *list = json_array();
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
-        int64_t stream = ht_store_state_get(ctx->env->store, room_id, types[i], "");
-        ht_event_row row;
-        if (!stream || !ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &row)) continue;
-        json_t *content = ht_room_event_content(ctx->arena, &row);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:O}", "type", row.type, "state_key", "", "sender",
-                                              row.sender, "content", content ? content : json_object()));
-    }
-    return list;
-}
-
-/* The stripped state of an invite as it is kept: well-formed entries only
- * ({type, state_key, sender, content}, within the event limits), at most
- * MAX_INVITE_STATE_EVENTS of them. A new array in the arena. */
-static json_t *kept_invite_state(ht_ctx *ctx, json_t *given) {
-    json_t *kept = ht_json_keep(ctx->arena, json_array());
-    size_t i;
-    json_t *entry;
-    json_array_foreach(given, i, entry) {
-        if (json_array_size(kept) >= MAX_INVITE_STATE_EVENTS) break;
-        const char *type = ht_json_str(entry, "type"), *key = ht_json_str(entry, "state_key");
-        const char *sender = ht_json_str(entry, "sender");
-        if (!type || !key || !sender || !json_is_object(json_object_get(entry, "content")) ||
-            strlen(type) > HT_PDU_MAX_FIELD_BYTES || strlen(key) > HT_PDU_MAX_FIELD_BYTES ||
-            strlen(sender) > HT_PDU_MAX_FIELD_BYTES)
-            continue;
-        const char *text = ht_json_dump(ctx->arena, entry);
-        if (text && strlen(text) <= MAX_INVITE_STATE_EVENT_BYTES) json_array_append(kept, entry);
-    }
-    return kept;
-}
 
 ht_reply ht_fed_invite(ht_ctx *ctx) {
     json_t *body;
@@ -103,7 +60,7 @@ ht_reply ht_fed_invite(ht_ctx *ctx) {
     if (!ht_fed_prefetch_keys(ctx, &pdu, 1)) return (ht_reply){0};
     json_t *invite_state = json_object_get(body, "invite_room_state");
     ht_received r = ht_room_take_invite(ctx->env, version, pdu,
-                                        json_is_array(invite_state) ? kept_invite_state(ctx, invite_state) : NULL,
+                                        json_is_array(invite_state) ? ht_fed_kept_stripped_state(ctx, invite_state) : NULL,
                                         ht_fed_cached_key, ctx->env);
     if (r.outcome == HT_RECEIVED_DROPPED) return ht_reply_errorf(ctx, HT_M_FORBIDDEN, "%s", r.reason);
     /* Our signature: the invitee's server agrees to the invite. */
@@ -133,7 +90,7 @@ bool ht_fed_invite_remote(ht_ctx *ctx, const char *room_id, const char *invitee,
     const char *target = ht_arena_printf(ctx->arena, "/_matrix/federation/v2/invite/%s/%s",
                                          ht_percent_encode(ctx->arena, room_id), ht_percent_encode(ctx->arena, event_id));
     json_t *body = ht_json_keep(ctx->arena, json_pack("{s:s, s:O, s:o}", "room_version", room.version, "event", pdu,
-                                                      "invite_room_state", stripped_state(ctx, room_id)));
+                                                      "invite_room_state", ht_fed_stripped_state(ctx, room_id)));
     ht_remote_answer a;
     if (!ht_remote_ask(ctx, server, "PUT", target, body, ASK_TIMEOUT_MS, &a)) return false;
     json_t *signed_pdu = json_object_get(a.json, "event");
@@ -185,17 +142,11 @@ bool ht_fed_leave_remote(ht_ctx *ctx, const char *room_id, json_t *content, ht_r
         json_t *event = json_object_get(made.json, "event");
         if (made.status != 200 || !v || !json_is_object(event) || !ht_str_is(ht_json_str(event, "state_key"), user))
             continue;
-        json_t *pdu = ht_json_keep(ctx->arena, json_deep_copy(event));
-        json_object_del(pdu, "signatures");
-        json_object_del(pdu, "hashes");
-        if (v->redaction_keeps_origin) json_object_set_new(pdu, "origin", json_string(ctx->env->server_name));
-        json_object_set_new(pdu, "origin_server_ts", json_integer(ctx->received_ms));
-        const char *reason = ht_json_str(content, "reason");
-        if (reason) json_object_set_new(json_object_get(pdu, "content"), "reason", json_string(reason));
-        const char *event_id;
-        if (!ht_pdu_set_content_hash(pdu, NULL) || !ht_pdu_sign(v, pdu, ctx->env->server_name, ctx->env->signing_key) ||
-            !(event_id = ht_pdu_id(ctx->arena, v, pdu, NULL)))
-            continue;
+        json_t *reason = json_object_get(content, "reason");
+        json_t *ours = ht_json_keep(ctx->arena, json_is_string(reason) ? json_pack("{s:O}", "reason", reason) : json_object());
+        json_t *pdu = ht_fed_own_membership(ctx, v, event, ours);
+        const char *event_id = pdu ? ht_pdu_id(ctx->arena, v, pdu, NULL) : NULL;
+        if (!event_id) continue;
         target = ht_arena_printf(ctx->arena, "/_matrix/federation/v2/send_leave/%s/%s",
                                  ht_percent_encode(ctx->arena, room_id), ht_percent_encode(ctx->arena, event_id));
         ht_remote_answer sent;

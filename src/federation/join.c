@@ -1,11 +1,13 @@
-/* join.c -- another server's user joins a room we are in (server-server
- * "Joining Rooms", the resident's side): make_join hands out the event to
- * sign, send_join takes it signed, stores it, tells the room's other
- * servers, and answers with the room's state so the joining server can
- * build the room.
+/* join.c -- another server's user joins, knocks on or leaves a room we are
+ * in (server-server "Joining Rooms", "Knocking Upon Rooms", "Leaving
+ * Rooms", the resident's side): make_* hands out the event to sign, send_*
+ * takes it signed, stores it, tells the room's other servers, and answers:
+ * a join with the room's state so the joining server can build the room,
+ * a knock with the room's stripped state, a leave with nothing.
  *
  * spec: server-server "GET /_matrix/federation/v1/make_join/{roomId}/{userId}",
- * "PUT /_matrix/federation/v2/send_join/{roomId}/{eventId}". */
+ * "PUT /_matrix/federation/v2/send_join/{roomId}/{eventId}", make_knock and
+ * send_knock (v1), make_leave and send_leave (v2). */
 #include "federation/federation.h"
 
 #include <string.h>
@@ -37,8 +39,8 @@ static bool knows_version(ht_ctx *ctx, const char *version) {
     return false;
 }
 
-/* make_join and make_leave: the template of a membership event by a user
- * of the asking server. */
+/* make_join, make_knock and make_leave: the template of a membership event
+ * by a user of the asking server. */
 static ht_reply make_membership(ht_ctx *ctx, const char *membership) {
     const char *room_id;
     ht_room_row room;
@@ -48,9 +50,9 @@ static ht_reply make_membership(ht_ctx *ctx, const char *membership) {
     const char *server = ht_user_id_valid(user_id) ? ht_id_server(user_id) : NULL;
     if (!server || strcmp(server, ctx->origin) != 0)
         return ht_reply_error(HT_M_FORBIDDEN, "A server may only make events for its own users.");
-    if (strcmp(membership, "join") == 0 && !knows_version(ctx, room.version)) {
+    if (strcmp(membership, "leave") != 0 && !knows_version(ctx, room.version)) {
         ht_reply r = ht_reply_errorf(ctx, HT_M_INCOMPATIBLE_ROOM_VERSION,
-                                     "The room is of version %s, which the joining server did not name.", room.version);
+                                     "The room is of version %s, which the asking server did not name.", room.version);
         r.error_extra = json_pack("{s:s}", "room_version", room.version);
         return r;
     }
@@ -65,10 +67,12 @@ static ht_reply make_membership(ht_ctx *ctx, const char *membership) {
 }
 
 ht_reply ht_fed_make_join(ht_ctx *ctx) { return make_membership(ctx, "join"); }
+ht_reply ht_fed_make_knock(ht_ctx *ctx) { return make_membership(ctx, "knock"); }
 ht_reply ht_fed_make_leave(ht_ctx *ctx) { return make_membership(ctx, "leave"); }
 
-/* send_join and send_leave: the membership event, signed by its server. */
-static ht_reply send_membership(ht_ctx *ctx, const char *membership, bool with_state) {
+/* send_join, send_knock and send_leave: the membership event, signed by
+ * its server. */
+static ht_reply send_membership(ht_ctx *ctx, const char *membership) {
     const char *room_id;
     ht_room_row room;
     ht_reply err;
@@ -99,7 +103,13 @@ static ht_reply send_membership(ht_ctx *ctx, const char *membership, bool with_s
                                r.reason ? r.reason : "its prev or auth events are unknown here");
     /* The room's other servers hear of it from us, the resident. */
     if (r.outcome == HT_RECEIVED_TIMELINE) ht_fed_forward(ctx, room_id, event_id, ctx->origin);
-    if (!with_state) return ht_reply_empty();
+    if (strcmp(membership, "leave") == 0) return ht_reply_empty();
+    if (strcmp(membership, "knock") == 0) {
+        /* The spec's name, and the proposal's, which servers of 2022
+         * (Synapse 1.67) still read. */
+        json_t *stripped = ht_fed_stripped_state(ctx, room_id);
+        return ht_reply_json(json_pack("{s:O, s:o}", "knock_room_state", stripped, "knock_state_events", stripped));
+    }
     json_t *state, *auth_chain;
     if (!ht_fed_state_before(ctx, &room, event_id, &state, &auth_chain))
         return ht_reply_error(HT_M_SERVER_ERROR, "The room's state could not be read.");
@@ -110,5 +120,6 @@ static ht_reply send_membership(ht_ctx *ctx, const char *membership, bool with_s
                                    ht_json_string_array(servers, n)));
 }
 
-ht_reply ht_fed_send_join(ht_ctx *ctx) { return send_membership(ctx, "join", true); }
-ht_reply ht_fed_send_leave(ht_ctx *ctx) { return send_membership(ctx, "leave", false); }
+ht_reply ht_fed_send_join(ht_ctx *ctx) { return send_membership(ctx, "join"); }
+ht_reply ht_fed_send_knock(ht_ctx *ctx) { return send_membership(ctx, "knock"); }
+ht_reply ht_fed_send_leave(ht_ctx *ctx) { return send_membership(ctx, "leave"); }

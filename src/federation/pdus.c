@@ -12,8 +12,14 @@
 #include "store/federation.h"
 #include "util/json.h"
 
-/* The most events a state or auth chain answer carries. */
-enum { MAX_CHAIN_EVENTS = 100000 };
+enum {
+    MAX_CHAIN_EVENTS = 100000, /* the most events a state or auth chain answer carries */
+    /* What is kept of the stripped state another server sends (shown in
+     * the invitee's or knocker's every sync): the spec's few types need far
+     * less; the rest of a body of up to the request limit is dropped. */
+    MAX_STRIPPED_EVENTS = 20,
+    MAX_STRIPPED_EVENT_BYTES = 65536,
+};
 
 bool ht_fed_resident(ht_env *env, const char *room_id) {
     const char **servers;
@@ -143,4 +149,56 @@ bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events,
         return false;
     }
     return true;
+}
+
+json_t *ht_fed_stripped_state(ht_ctx *ctx, const char *room_id) {
+    static const char *const types[] = {"m.room.create",          "m.room.join_rules", "m.room.name",
+                                        "m.room.avatar",          "m.room.topic",      "m.room.encryption",
+                                        "m.room.canonical_alias"};
+    json_t *list = json_array();
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        int64_t stream = ht_store_state_get(ctx->env->store, room_id, types[i], "");
+        ht_event_row row;
+        if (!stream || !ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &row)) continue;
+        json_t *content = ht_room_event_content(ctx->arena, &row);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:O}", "type", row.type, "state_key", "", "sender",
+                                              row.sender, "content", content ? content : json_object()));
+    }
+    return list;
+}
+
+json_t *ht_fed_kept_stripped_state(ht_ctx *ctx, json_t *given) {
+    json_t *kept = ht_json_keep(ctx->arena, json_array());
+    size_t i;
+    json_t *entry;
+    json_array_foreach(given, i, entry) {
+        if (json_array_size(kept) >= MAX_STRIPPED_EVENTS) break;
+        const char *type = ht_json_str(entry, "type"), *key = ht_json_str(entry, "state_key");
+        const char *sender = ht_json_str(entry, "sender");
+        if (!type || !key || !sender || !json_is_object(json_object_get(entry, "content")) ||
+            strlen(type) > HT_PDU_MAX_FIELD_BYTES || strlen(key) > HT_PDU_MAX_FIELD_BYTES ||
+            strlen(sender) > HT_PDU_MAX_FIELD_BYTES)
+            continue;
+        const char *text = ht_json_dump(ctx->arena, entry);
+        if (text && strlen(text) <= MAX_STRIPPED_EVENT_BYTES) json_array_append(kept, entry);
+    }
+    return kept;
+}
+
+json_t *ht_fed_own_membership(ht_ctx *ctx, const ht_room_version *v, json_t *template_event, json_t *content) {
+    json_t *pdu = ht_json_keep(ctx->arena, json_deep_copy(template_event));
+    json_object_del(pdu, "signatures");
+    json_object_del(pdu, "hashes");
+    json_object_del(pdu, "unsigned");
+    if (v->redaction_keeps_origin) json_object_set_new(pdu, "origin", json_string(ctx->env->server_name));
+    else json_object_del(pdu, "origin");
+    json_object_set_new(pdu, "origin_server_ts", json_integer(ctx->received_ms));
+    json_t *merged = json_object_get(pdu, "content");
+    if (!json_is_object(merged)) return NULL;
+    const char *key;
+    json_t *value;
+    json_object_foreach(content, key, value) if (strcmp(key, "membership") != 0) json_object_set(merged, key, value);
+    if (!ht_pdu_set_content_hash(pdu, NULL) || !ht_pdu_sign(v, pdu, ctx->env->server_name, ctx->env->signing_key))
+        return NULL;
+    return pdu;
 }

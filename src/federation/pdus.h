@@ -31,6 +31,21 @@ bool ht_fed_state_before(ht_ctx *ctx, const ht_room_row *room, const char *event
  * names an auth event that neither the list nor the store holds. */
 bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why);
 
+/* What an invitee or a knocker is shown of a room (the spec's "stripped
+ * state": create, join rules, name, avatar, topic, encryption, canonical
+ * alias), a new array. */
+json_t *ht_fed_stripped_state(ht_ctx *ctx, const char *room_id);
+/* Stripped state another server sent, as it is kept: well-formed entries
+ * only ({type, state_key, sender, content}, within the event limits), at
+ * most 20 of them. A new array in the arena. */
+json_t *ht_fed_kept_stripped_state(ht_ctx *ctx, json_t *given);
+
+/* The membership event a resident handed out to sign (make_join,
+ * make_knock, make_leave), made ours: origin, the request's time, the
+ * members of `content` but membership (profile, reason) in its content, the
+ * hash, our signature. In the arena; NULL if it cannot be. */
+json_t *ht_fed_own_membership(ht_ctx *ctx, const ht_room_version *v, json_t *template_event, json_t *content);
+
 /* Queues a stored event for the room's other servers but `except` (the
  * server it came from): the resident passes a joiner's event on. */
 void ht_fed_forward(ht_ctx *ctx, const char *room_id, const char *event_id, const char *except);

@@ -30,26 +30,6 @@ enum {
     MAX_JOIN_EVENTS = 100000,
 };
 
-/* The event the resident handed out, made ours: origin, time, our
- * profile in its content, the hash, our signature. */
-static json_t *our_join(ht_ctx *ctx, const ht_room_version *v, json_t *template_event, json_t *content) {
-    json_t *pdu = ht_json_keep(ctx->arena, json_deep_copy(template_event));
-    json_object_del(pdu, "signatures");
-    json_object_del(pdu, "hashes");
-    json_object_del(pdu, "unsigned");
-    if (v->redaction_keeps_origin) json_object_set_new(pdu, "origin", json_string(ctx->env->server_name));
-    else json_object_del(pdu, "origin");
-    json_object_set_new(pdu, "origin_server_ts", json_integer(ctx->received_ms));
-    json_t *merged = json_object_get(pdu, "content");
-    if (!json_is_object(merged)) return NULL;
-    const char *key;
-    json_t *value;
-    json_object_foreach(content, key, value) if (strcmp(key, "membership") != 0) json_object_set(merged, key, value);
-    if (!ht_pdu_set_content_hash(pdu, NULL) || !ht_pdu_sign(v, pdu, ctx->env->server_name, ctx->env->signing_key))
-        return NULL;
-    return pdu;
-}
-
 /* One attempt through `server`: true with *out, or with *failed set when
  * this server cannot help (try the next; *refused when it said the room
  * will not have this user, as for a ban); false while it waits. */
@@ -78,7 +58,7 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
         *failed = "its join template is for another room or user";
         return true;
     }
-    json_t *join = our_join(ctx, v, template_event, content);
+    json_t *join = ht_fed_own_membership(ctx, v, template_event, content);
     const char *event_id = join ? ht_pdu_id(ctx->arena, v, join, NULL) : NULL;
     if (!event_id) {
         *failed = "its join template could not be signed";

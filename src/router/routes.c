@@ -55,6 +55,8 @@ const ht_route ht_routes[] = {
     {"PUT", FED "/v2/invite/{roomId}/{eventId}", ht_fed_invite, SIGNED},
     {"GET", FED "/v1/make_join/{roomId}/{userId}", ht_fed_make_join, SIGNED},
     {"PUT", FED "/v2/send_join/{roomId}/{eventId}", ht_fed_send_join, SIGNED},
+    {"GET", FED "/v1/make_knock/{roomId}/{userId}", ht_fed_make_knock, SIGNED},
+    {"PUT", FED "/v1/send_knock/{roomId}/{eventId}", ht_fed_send_knock, SIGNED},
     {"GET", FED "/v1/make_leave/{roomId}/{userId}", ht_fed_make_leave, SIGNED},
     {"PUT", FED "/v2/send_leave/{roomId}/{eventId}", ht_fed_send_leave, SIGNED},
     {"GET", FED "/v1/event/{eventId}", ht_fed_event, SIGNED},

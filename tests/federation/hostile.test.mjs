@@ -631,6 +631,22 @@ describe('gaps and floods', () => {
 
 // Request authentication (server-server "Request Authentication"): every fault is a 401
 // M_UNAUTHORIZED, and a transaction refused so has none of its PDUs applied.
+test('make_knock: only for the asking server\'s own users, only in room versions it names', async () => {
+  const made = await hs.fetch(`${V3}/createRoom`, {
+    method: 'POST', token: alice.token,
+    body: { preset: 'private_chat', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] },
+  });
+  assert.equal(made.status, 200, made.text);
+  const room = seg(made.json.room_id);
+  const ok = await fake.request(hs.serverName, 'GET', `${FED}/make_knock/${room}/${seg(bob)}?ver=10&ver=11`);
+  assert.equal(ok.status, 200, JSON.stringify(ok.json));
+  assert.equal(ok.json.event.content.membership, 'knock');
+  assertRefused(await fake.request(hs.serverName, 'GET', `${FED}/make_knock/${room}/${seg(alice.user_id)}?ver=10&ver=11`), 403, 'M_FORBIDDEN');
+  assertRefused(await fake.request(hs.serverName, 'GET', `${FED}/make_knock/${room}/${seg(bob)}?ver=1`), 400, 'M_INCOMPATIBLE_ROOM_VERSION');
+  const notKnock = await hs.fetch(`${V3}/createRoom`, { method: 'POST', body: { preset: 'private_chat' }, token: alice.token });
+  assertRefused(await fake.request(hs.serverName, 'GET', `${FED}/make_knock/${seg(notKnock.json.room_id)}/${seg(bob)}?ver=10&ver=11`), 403, 'M_FORBIDDEN');
+});
+
 test('another server reads our published directory, and cannot make us ask a third server', async () => {
   const listed = await hs.fetch(`${V3}/createRoom`, {
     method: 'POST', body: { preset: 'public_chat', visibility: 'public', name: 'Ours, listed' }, token: alice.token,

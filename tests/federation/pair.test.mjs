@@ -185,6 +185,39 @@ test('a client lists the other server\'s room directory through its own server',
   assert.equal(bad.status, 400, bad.text);
 });
 
+test('a knock crosses to the room\'s server; let in by an invite, the knocker joins', async () => {
+  const roomId = await createRoom(a, alice, {
+    preset: 'private_chat', name: 'Knock first',
+    initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+  });
+  const knock = await b.fetch(`${V3}/knock/${seg(roomId)}?server_name=${seg(a.serverName)}`, {
+    method: 'POST', body: { reason: 'let me in' }, token: bob.token,
+  });
+  assert.equal(knock.status, 200, knock.text);
+  assert.equal(knock.json.room_id, roomId);
+  // Bob's server shows the room under knock, with what the room's server told of it.
+  const knocked = await syncUntil(b, bob, (res) => res.rooms?.knock?.[roomId]);
+  const shown = knocked.knock_state.events;
+  assert.equal(shown.find((e) => e.type === 'm.room.name')?.content.name, 'Knock first');
+  assert.equal(shown.find((e) => e.type === 'm.room.join_rules')?.content.join_rule, 'knock');
+  // Alice's room has the knock, with its reason.
+  const member = await a.fetch(`${V3}/rooms/${seg(roomId)}/state/m.room.member/${seg(bob.user_id)}`, { token: alice.token });
+  assert.equal(member.status, 200, member.text);
+  assert.deepEqual([member.json.membership, member.json.reason], ['knock', 'let me in']);
+  await invite(a, alice, roomId, bob.user_id);
+  await syncUntil(b, bob, (res) => res.rooms?.invite?.[roomId]);
+  await remoteJoin(b, bob, roomId, a.serverName);
+  const joined = await a.fetch(`${V3}/rooms/${seg(roomId)}/state/m.room.member/${seg(bob.user_id)}`, { token: alice.token });
+  assert.equal(joined.json?.membership, 'join');
+  // A room that takes no knocks: the room's server refuses, and bob's server says so.
+  const closed = await createRoom(a, alice, { preset: 'private_chat' });
+  const refused = await b.fetch(`${V3}/knock/${seg(closed)}?server_name=${seg(a.serverName)}`, {
+    method: 'POST', body: {}, token: bob.token,
+  });
+  assert.equal(refused.status, 403, refused.text);
+  assert.equal(refused.json.errcode, 'M_FORBIDDEN');
+});
+
 test('profiles are asked of the user\'s own server', async () => {
   const put = await b.fetch(`${V3}/profile/${seg(bob.user_id)}/displayname`, {
     method: 'PUT', body: { displayname: 'Bob on B' }, token: bob.token,

@@ -132,6 +132,40 @@ describe('hometab and Synapse 1.67.0 federate', () => {
     await eventually(async () => (await synMessages(other)).find((e) => e.event_id === mine), 'Synapse receives');
   });
 
+  test('knocks cross both ways, and the knocker let in by an invite joins', async () => {
+    const knockRule = [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }];
+    // A hometab user knocks on a Synapse room.
+    const made = await syn.client(sam, 'POST', `${V3}/createRoom`, { preset: 'private_chat', name: 'Knock on Synapse', room_version: '10', initial_state: knockRule });
+    assert.equal(made.status, 200, JSON.stringify(made.json));
+    const synRoom = made.json.room_id;
+    const knock = await ht.fetch(`${V3}/knock/${seg(synRoom)}?server_name=${seg(syn.serverName)}`, { method: 'POST', body: { reason: 'from hometab' }, token: alice.token });
+    assert.equal(knock.status, 200, `${knock.text}\n${syn.log().slice(-3000)}`);
+    const shown = await eventually(async () => (await sync(ht, alice, { timeout: 0 })).rooms?.knock?.[synRoom], 'alice sees her knock');
+    assert.equal(shown.knock_state.events.find((e) => e.type === 'm.room.name')?.content.name, 'Knock on Synapse');
+    await eventually(async () => {
+      const r = await syn.client(sam, 'GET', `${V3}/rooms/${seg(synRoom)}/state/m.room.member/${seg(alice.user_id)}`);
+      return r.json?.membership === 'knock';
+    }, 'Synapse has alice\'s knock');
+    const inv = await syn.client(sam, 'POST', `${V3}/rooms/${seg(synRoom)}/invite`, { user_id: alice.user_id });
+    assert.equal(inv.status, 200, JSON.stringify(inv.json));
+    await eventually(async () => (await sync(ht, alice, { timeout: 0 })).rooms?.invite?.[synRoom], 'alice is invited');
+    const join = await ht.fetch(`${V3}/join/${seg(synRoom)}?server_name=${seg(syn.serverName)}`, { method: 'POST', body: {}, token: alice.token });
+    assert.equal(join.status, 200, join.text);
+
+    // A Synapse user knocks on a hometab room.
+    const htRoom = await createRoom(ht, alice, { preset: 'private_chat', name: 'Knock on hometab', initial_state: knockRule });
+    const synKnock = await syn.client(sam, 'POST', `${V3}/knock/${seg(htRoom)}?server_name=${seg(ht.serverName)}`, { reason: 'from Synapse' });
+    assert.equal(synKnock.status, 200, `${JSON.stringify(synKnock.json)}\n${syn.log().slice(-3000)}`);
+    const m = await ht.fetch(`${V3}/rooms/${seg(htRoom)}/state/m.room.member/${seg(sam.userId)}`, { token: alice.token });
+    assert.equal(m.json?.membership, 'knock', m.text);
+    const invited = await ht.fetch(`${V3}/rooms/${seg(htRoom)}/invite`, { method: 'POST', body: { user_id: sam.userId }, token: alice.token });
+    assert.equal(invited.status, 200, invited.text);
+    await eventually(async () => {
+      const r = await syn.client(sam, 'POST', `${V3}/join/${seg(htRoom)}?server_name=${seg(ht.serverName)}`, {});
+      return r.status === 200;
+    }, 'sam joins the hometab room once invited');
+  });
+
   test('typing and read receipts cross both ways', async () => {
     const roomId = await createRoom(ht, alice, { preset: 'public_chat' });
     const join = await syn.client(sam, 'POST', `${V3}/join/${seg(roomId)}?server_name=${seg(ht.serverName)}`, {});
