@@ -295,9 +295,10 @@ static size_t join_servers(ht_ctx *ctx, const char *room_id, json_t *from_alias,
     return n;
 }
 
-/* Joins a room this server is not in, through other servers; false while
- * it waits for them (the reply is then discarded). */
-static bool join_remote(ht_ctx *ctx, const char *room_id, json_t *from_alias, ht_reply *out) {
+/* Joins or knocks on a room this server is not in, through the servers
+ * the client or the alias named (else an inviter's, the room id's); false
+ * while it waits for them (the reply is then discarded). */
+static bool enter_remote(ht_ctx *ctx, const char *room_id, json_t *from_alias, const char *membership, ht_reply *out) {
     json_t *body;
     if (!ht_body_object(ctx, &body, out)) return true;
     if (!reason_valid(body)) {
@@ -306,21 +307,9 @@ static bool join_remote(ht_ctx *ctx, const char *room_id, json_t *from_alias, ht
     }
     const char **servers;
     size_t n = join_servers(ctx, room_id, from_alias, &servers);
-    return ht_fed_join(ctx, room_id, servers, n, member_content(ctx, ctx->auth.user_id, "join", body), out);
-}
-
-/* Knocks on a room this server is not in, through the servers the client
- * or the alias named (else the room id's); false while it waits. */
-static bool knock_remote(ht_ctx *ctx, const char *room_id, json_t *from_alias, ht_reply *out) {
-    json_t *body;
-    if (!ht_body_object(ctx, &body, out)) return true;
-    if (!reason_valid(body)) {
-        *out = ht_reply_error(HT_M_BAD_JSON, "reason must be a string.");
-        return true;
-    }
-    const char **servers;
-    size_t n = join_servers(ctx, room_id, from_alias, &servers);
-    return ht_fed_knock(ctx, room_id, servers, n, member_content(ctx, ctx->auth.user_id, "knock", body), out);
+    json_t *content = member_content(ctx, ctx->auth.user_id, membership, body);
+    return strcmp(membership, "knock") == 0 ? ht_fed_knock(ctx, room_id, servers, n, content, out)
+                                            : ht_fed_join(ctx, room_id, servers, n, content, out);
 }
 
 /* {roomIdOrAlias} of /join and /knock: a room id, or an alias (of this
@@ -366,7 +355,7 @@ ht_reply ht_api_join_room_id(ht_ctx *ctx) {
     const char *room_id = ht_param_get(ctx, "roomId");
     ht_reply err;
     if (ctx->env->cfg->federation && ht_room_id_valid(room_id) && !ht_fed_resident(ctx->env, room_id))
-        return join_remote(ctx, room_id, NULL, &err) ? err : (ht_reply){0};
+        return enter_remote(ctx, room_id, NULL, "join", &err) ? err : (ht_reply){0};
     if (!ht_room_param(ctx, &room_id, &err)) return err;
     return enter_room(ctx, room_id, "join");
 }
@@ -378,7 +367,7 @@ ht_reply ht_api_join(ht_ctx *ctx) {
     ht_reply err;
     if (!room_id_or_alias(ctx, &room_id, &remote, &servers, &err)) return (ht_reply){0};
     if (!room_id) return err;
-    if (remote) return join_remote(ctx, room_id, servers, &err) ? err : (ht_reply){0};
+    if (remote) return enter_remote(ctx, room_id, servers, "join", &err) ? err : (ht_reply){0};
     return enter_room(ctx, room_id, "join");
 }
 
@@ -391,7 +380,7 @@ ht_reply ht_api_knock(ht_ctx *ctx) {
     ht_reply err;
     if (!room_id_or_alias(ctx, &room_id, &remote, &servers, &err)) return (ht_reply){0};
     if (!room_id) return err;
-    if (remote) return knock_remote(ctx, room_id, servers, &err) ? err : (ht_reply){0};
+    if (remote) return enter_remote(ctx, room_id, servers, "knock", &err) ? err : (ht_reply){0};
     return enter_room(ctx, room_id, "knock");
 }
 

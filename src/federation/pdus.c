@@ -202,3 +202,28 @@ json_t *ht_fed_own_membership(ht_ctx *ctx, const ht_room_version *v, json_t *tem
         return NULL;
     return pdu;
 }
+
+bool ht_fed_through_servers(ht_ctx *ctx, ht_fed_attempt *attempt, const char *what, const char *room_id,
+                            const char *const *servers, size_t count, json_t *content, ht_reply *out) {
+    const char *last = NULL, *last_server = NULL;
+    bool refused = false;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(servers[i], ctx->env->server_name) == 0) continue;
+        const char *failed;
+        bool said_no;
+        if (!attempt(ctx, servers[i], room_id, content, out, &failed, &said_no)) return false;
+        if (!failed) return true;
+        last = failed;
+        last_server = servers[i];
+        refused = refused || said_no;
+    }
+    if (!last_server) {
+        *out = ht_reply_errorf(ctx, HT_M_NOT_FOUND, "No server was named through which the room could be %s.", what);
+        return true;
+    }
+    /* A resident that refused the user (a ban, an invite-only room) is a
+     * 403, as it would be here; servers that could not help, a 404. */
+    const char *why = ht_arena_printf(ctx->arena, "The room could not be %s through %s: %s", what, last_server, last);
+    *out = refused ? ht_reply_status_error(403, HT_M_FORBIDDEN, why) : ht_reply_status_error(404, HT_M_NOT_FOUND, why);
+    return true;
+}

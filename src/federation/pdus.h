@@ -46,6 +46,17 @@ json_t *ht_fed_kept_stripped_state(ht_ctx *ctx, json_t *given);
  * hash, our signature. In the arena; NULL if it cannot be. */
 json_t *ht_fed_own_membership(ht_ctx *ctx, const ht_room_version *v, json_t *template_event, json_t *content);
 
+/* One attempt to enter a room through a server (remote_join.c, knock.c):
+ * true with *out, or with *failed set when this server cannot help
+ * (*refused when it said no); false while it waits. */
+typedef bool ht_fed_attempt(ht_ctx *ctx, const char *server, const char *room_id, json_t *content, ht_reply *out,
+                            const char **failed, bool *refused);
+/* Tries the servers in order, our own skipped, until one helps; else *out
+ * is 403 when one refused, 404 when none could help, naming the last and
+ * what it said (`what`: "joined", "knocked on"). False while it waits. */
+bool ht_fed_through_servers(ht_ctx *ctx, ht_fed_attempt *attempt, const char *what, const char *room_id,
+                            const char *const *servers, size_t count, json_t *content, ht_reply *out);
+
 /* Queues a stored event for the room's other servers but `except` (the
  * server it came from): the resident passes a joiner's event on. */
 void ht_fed_forward(ht_ctx *ctx, const char *room_id, const char *event_id, const char *except);

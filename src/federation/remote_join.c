@@ -114,26 +114,5 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
 
 bool ht_fed_join(ht_ctx *ctx, const char *room_id, const char *const *servers, size_t count, json_t *content,
                  ht_reply *out) {
-    const char *last = "no server was named to join through";
-    const char *last_server = NULL;
-    bool refused = false;
-    for (size_t i = 0; i < count; i++) {
-        if (strcmp(servers[i], ctx->env->server_name) == 0) continue;
-        const char *failed;
-        bool said_no;
-        if (!join_through(ctx, servers[i], room_id, content, out, &failed, &said_no)) return false;
-        if (!failed) return true;
-        last = failed;
-        last_server = servers[i];
-        refused = refused || said_no;
-    }
-    if (!last_server) {
-        *out = ht_reply_error(HT_M_NOT_FOUND, last);
-        return true;
-    }
-    /* A resident that refused the user (a ban, an invite-only room) is a
-     * 403, as a local join would be; servers that could not help, a 404. */
-    const char *why = ht_arena_printf(ctx->arena, "The room could not be joined through %s: %s", last_server, last);
-    *out = refused ? ht_reply_status_error(403, HT_M_FORBIDDEN, why) : ht_reply_status_error(404, HT_M_NOT_FOUND, why);
-    return true;
+    return ht_fed_through_servers(ctx, join_through, "joined", room_id, servers, count, content, out);
 }

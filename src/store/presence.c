@@ -37,9 +37,18 @@ size_t ht_store_presence_stale(ht_store *store, ht_arena *arena, const char *ser
     return ht_db_text_list(store, arena, s, out);
 }
 
-static ht_presence_row presence_row(ht_arena *arena, sqlite3_stmt *s) {
-    return (ht_presence_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1), ht_db_col_dup(arena, s, 2),
-                             ht_db_col_int(s, 3), ht_db_col_int(s, 4)};
+/* The rows of a statement that selects user_id, presence, status_msg,
+ * last_active_ms, stream. */
+static size_t presence_rows(ht_store *store, ht_arena *arena, sqlite3_stmt *s, ht_presence_row **out) {
+    size_t n = 0, cap = 0;
+    ht_presence_row *list = NULL;
+    while (ht_db_row(store, s)) {
+        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
+        list[n++] = (ht_presence_row){ht_db_col_dup(arena, s, 0), ht_db_col_dup(arena, s, 1),
+                                      ht_db_col_dup(arena, s, 2), ht_db_col_int(s, 3), ht_db_col_int(s, 4)};
+    }
+    *out = list;
+    return n;
 }
 
 size_t ht_store_presence_changed_since(ht_store *store, ht_arena *arena, int64_t since, int64_t limit,
@@ -47,14 +56,7 @@ size_t ht_store_presence_changed_since(ht_store *store, ht_arena *arena, int64_t
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_PRESENCE_CHANGED_SINCE);
     ht_db_bind_int(s, 1, since);
     ht_db_bind_int(s, 2, limit);
-    size_t n = 0, cap = 0;
-    ht_presence_row *list = NULL;
-    while (ht_db_row(store, s)) {
-        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
-        list[n++] = presence_row(arena, s);
-    }
-    *out = list;
-    return n;
+    return presence_rows(store, arena, s, out);
 }
 
 bool ht_store_presence_go_offline(ht_store *store, const char *user_id, int64_t stream) {
@@ -78,14 +80,7 @@ size_t ht_store_presence_visible_since(ht_store *store, ht_arena *arena, const c
     ht_db_bind_int(s, 2, since);
     ht_db_bind_int(s, 3, limit);
     ht_db_bind_int(s, 4, upto);
-    size_t n = 0, cap = 0;
-    ht_presence_row *list = NULL;
-    while (ht_db_row(store, s)) {
-        list = ht_arena_push(arena, list, sizeof *list, n, &cap);
-        list[n++] = presence_row(arena, s);
-    }
-    *out = list;
-    return n;
+    return presence_rows(store, arena, s, out);
 }
 
 bool ht_store_users_share_room(ht_store *store, const char *a, const char *b) {

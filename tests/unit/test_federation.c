@@ -494,11 +494,9 @@ static void assert_seen(net *n, const char *bob, const char *expected) {
     free(seen);
 }
 
-static void test_presence_crosses_and_is_told_again_while_unchanged(void **state) {
-    net *n = *state;
-    char *alice = net_register(n, 0, "alice");
-    char *bob = net_register(n, 1, "bob");
-    char *room_id = make_room(n, 0, alice, "public_chat", "Presence");
+/* Alice of a.test and bob of b.test share a room (its id, to free). */
+static char *shared_room(net *n, const char *alice, const char *bob) {
+    char *room_id = make_room(n, 0, alice, "public_chat", "Shared");
     char path[512];
     snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
     json_t *empty = json_object();
@@ -506,8 +504,16 @@ static void test_presence_crosses_and_is_told_again_while_unchanged(void **state
     json_decref(empty);
     assert_int_equal(r.status, 200);
     reply_free(&r);
+    return room_id;
+}
+
+static void test_presence_crosses_and_is_told_again_while_unchanged(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = shared_room(n, alice, bob);
     json_t *online = json_pack("{s:s}", "presence", "online");
-    r = net_call(n, 0, "PUT", "/_matrix/client/v3/presence/@alice:a.test/status", alice, online);
+    reply r = net_call(n, 0, "PUT", "/_matrix/client/v3/presence/@alice:a.test/status", alice, online);
     json_decref(online);
     assert_int_equal(r.status, 200);
     reply_free(&r);
@@ -540,14 +546,8 @@ static void test_a_remote_user_unheard_of_for_30_minutes_is_shown_offline(void *
     net *n = *state;
     char *alice = net_register(n, 0, "alice");
     char *bob = net_register(n, 1, "bob");
-    char *room_id = make_room(n, 0, alice, "public_chat", "Silence");
-    char path[512];
-    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
-    json_t *empty = json_object();
-    reply r = net_call(n, 1, "POST", path, bob, empty);
-    json_decref(empty);
-    reply_free(&r);
-    r = net_call(n, 0, "GET", "/_matrix/client/v3/sync?timeout=0", alice, NULL); /* online by syncing */
+    char *room_id = shared_room(n, alice, bob);
+    reply r = net_call(n, 0, "GET", "/_matrix/client/v3/sync?timeout=0", alice, NULL); /* online by syncing */
     reply_free(&r);
     net_pump(n);
     assert_seen(n, bob, "online");
