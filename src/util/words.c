@@ -1,6 +1,7 @@
 /* words.c -- cutting text into words (see words.h). Text is read as
  * UTF-8; a byte that does not start a well-formed character is taken as a
- * character of its own, so no input can make the scan stray or stall. */
+ * character of its own (read as Latin-1), so no input can make the scan
+ * stray or stall, and the words written are always well-formed UTF-8. */
 #include "util/words.h"
 
 #include <stdbool.h>
@@ -16,17 +17,19 @@ static int ascii_word(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-/* Decodes the character at s (s[0] is not NUL); sets *len to its bytes. */
+/* Decodes the character at s (s[0] is not NUL); sets *len to its bytes.
+ * What is not well-formed (a missing continuation, the text's end, an
+ * overlong form, a surrogate, past U+10FFFF) is the one byte s[0]. */
 static uint32_t decode(const unsigned char *s, size_t *len) {
-    size_t n = s[0] >= 0xF0 ? 3 : s[0] >= 0xE0 ? 2 : s[0] >= 0xC0 ? 1 : 0;
+    size_t n = s[0] >= 0xF8 ? 0 : s[0] >= 0xF0 ? 3 : s[0] >= 0xE0 ? 2 : s[0] >= 0xC0 ? 1 : 0;
     uint32_t cp = n == 3 ? s[0] & 0x07u : n == 2 ? s[0] & 0x0Fu : n == 1 ? s[0] & 0x1Fu : s[0];
+    *len = 1;
     for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xC0) != 0x80) { /* malformed (or the text's end): one byte */
-            *len = 1;
-            return s[0];
-        }
+        if ((s[k] & 0xC0) != 0x80) return s[0];
         cp = (cp << 6) | (s[k] & 0x3Fu);
     }
+    static const uint32_t least[] = {0, 0x80, 0x800, 0x10000};
+    if (n > 0 && (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) return s[0];
     *len = n + 1;
     return cp;
 }
