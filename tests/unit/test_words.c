@@ -68,7 +68,7 @@ static void test_malformed_text_is_read_byte_by_byte(void **state) {
     assert_true(ht_utf8_valid((const unsigned char *)w, strlen(w)));
     /* An overlong '/', a surrogate, a value past U+10FFFF, bytes no UTF-8
      * has: still words of well-formed UTF-8. */
-    const char *bad[] = {"a\xc0\xafb", "\xed\xa0\x80x", "\xf4\x90\x80\x80y", "\xf8\x88\x80\x80\x80z", "\xff\xfe"};
+    const char *bad[] = {"a\xc0\xaf" "b", "\xed\xa0\x80x", "\xf4\x90\x80\x80y", "\xf8\x88\x80\x80\x80z", "\xff\xfe"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         w = words_of(bad[i]);
         assert_true(strlen(w) > 0);
