@@ -1,9 +1,11 @@
 /* search.c -- POST /search: full-text search of room events
  * (search_categories.room_events).
  *
- * The search term is cut into words, and each word becomes a quoted FTS5
- * prefix term ("word"*), all of which must match: no query syntax of the
- * user's reaches SQLite, so no input can be a malformed query. The index
+ * The search term is cut into words by the rule the index was cut by
+ * (util/words.h); each word is a prefix an event's word must start with,
+ * all of them must match, and nothing else in the term means anything: no
+ * input can be a malformed query. Rank is how often the event says the
+ * words (ties: newest first). The index
  * is searched only in rooms the caller is joined to (and that the filter
  * allows); each hit is then checked against history visibility. next_batch
  * is the number of index hits already consumed, so paging is stable for a
@@ -14,7 +16,6 @@
  * lower bound, which the spec's "approximate" allows. */
 #include "api/relations.h"
 
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "store/search.h"
 #include "store/store.h"
 #include "util/json.h"
+#include "util/words.h"
 
 enum {
     DEFAULT_LIMIT = 10,
@@ -40,27 +42,17 @@ enum {
     COUNT_BATCH = 100,
 };
 
-static bool word_char(unsigned char c) { return isalnum(c) || c >= 0x80 || c == '_'; }
-
-/* The FTS5 query for a search term, and its words (the highlights);
- * NULL if the term has no words. */
-static const char *fts_query(ht_ctx *ctx, const char *term, json_t *highlights) {
-    size_t len = strlen(term);
-    char *query = ht_arena_alloc(ctx->arena, len * 2 + 4 * MAX_WORDS + 1), *q = query;
-    int words = 0;
-    for (const char *p = term; *p && words < MAX_WORDS;) {
-        while (*p && !word_char((unsigned char)*p)) p++;
-        const char *start = p;
-        while (*p && word_char((unsigned char)*p)) p++;
-        if (p == start) break;
-        char *word = ht_arena_strndup(ctx->arena, start, (size_t)(p - start));
-        for (char *c = word; *c; c++) *c = (char)tolower((unsigned char)*c);
+/* The words of a search term as a JSON array (the index's query; each
+ * also goes into highlights); NULL if the term has no words. */
+static const char *term_words(ht_ctx *ctx, const char *term, json_t *highlights) {
+    char word[HT_WORD_MAX_BYTES + 1];
+    for (size_t n = 0; n < MAX_WORDS && ht_word_next(&term, word) > 0; n++)
         json_array_append_new(highlights, json_string(word));
-        q += sprintf(q, "%s\"%s\"*", words ? " " : "", word);
-        words++;
-    }
-    *q = '\0';
-    return words ? query : NULL;
+    if (json_array_size(highlights) == 0) return NULL;
+    char *text = json_dumps(highlights, JSON_COMPACT);
+    const char *copy = text ? ht_arena_strdup(ctx->arena, text) : NULL;
+    free(text);
+    return copy;
 }
 
 static bool keys_param(json_t *keys, unsigned *out) {
@@ -180,11 +172,11 @@ static bool hit_shown(ht_ctx *ctx, json_t *filter, const ht_search_hit *hit, ht_
 }
 
 /* How many hits the caller may see, among the newest MAX_COUNTED. */
-static int64_t visible_count(ht_ctx *ctx, const char *match, const char *rooms, unsigned keys, json_t *filter) {
+static int64_t visible_count(ht_ctx *ctx, const char *words, const char *rooms, unsigned keys, json_t *filter) {
     int64_t counted = 0, looked_at = 0;
     while (looked_at < MAX_COUNTED) {
         ht_search_hit *hits;
-        size_t n = ht_store_search(ctx->env->store, ctx->arena, match, rooms, keys, false, looked_at, COUNT_BATCH,
+        size_t n = ht_store_search(ctx->env->store, ctx->arena, words, rooms, keys, false, looked_at, COUNT_BATCH,
                                    &hits);
         for (size_t i = 0; i < n; i++) {
             ht_event_row ev;
@@ -225,15 +217,15 @@ ht_reply ht_api_search(ht_ctx *ctx) {
     bool by_rank = !order || strcmp(order, "rank") == 0;
 
     json_t *highlights = json_array(), *results = json_array();
-    const char *match = fts_query(ctx, term, highlights);
+    const char *words = term_words(ctx, term, highlights);
     const char *rooms = searchable_rooms(ctx, filter);
-    int64_t count = match ? visible_count(ctx, match, rooms, keys, filter) : 0;
+    int64_t count = words ? visible_count(ctx, words, rooms, keys, filter) : 0;
     int64_t consumed = offset;
     bool more = false;
     ht_viewer viewer = {ctx->auth.user_id, ctx->auth.device_id};
-    while (match && !more) {
+    while (words && !more) {
         ht_search_hit *hits;
-        size_t n = ht_store_search(ctx->env->store, ctx->arena, match, rooms, keys, by_rank, consumed, limit + 1, &hits);
+        size_t n = ht_store_search(ctx->env->store, ctx->arena, words, rooms, keys, by_rank, consumed, limit + 1, &hits);
         for (size_t i = 0; i < n; i++) {
             if ((int64_t)json_array_size(results) == limit) {
                 more = true;

@@ -41,6 +41,10 @@ void ht_db_touch(ht_store *store, uint64_t position, uint64_t key);
  * presence or their device list concerns. */
 void ht_db_touch_user_and_rooms(ht_store *store, uint64_t position, const char *user_id);
 
+/* search.c: the SQL functions the schema and the statements use
+ * (words(text)); registered when the store opens, before migrating. */
+bool ht_db_register_functions(sqlite3 *db);
+
 /* Returns the prepared statement, reset and with its bindings cleared. */
 sqlite3_stmt *ht_db_stmt(ht_store *store, ht_stmt_id id);
 

@@ -39,8 +39,7 @@ bool ht_store_event_index(ht_store *store, const ht_event_row *ev, json_t *conte
         if (strcmp(ev->type, searchable[i][0]) != 0) continue;
         const char *text = str(content, searchable[i][1]);
         if (text && *text)
-            ok &= ht_store_search_add(store, ev->stream, ev->room_id,
-                                      i == 0 ? "content.body" : i == 1 ? "content.name" : "content.topic", text);
+            ok &= ht_store_search_add(store, ev->stream, text);
     }
     return ok;
 }

@@ -192,6 +192,18 @@
     "AND e.json ->> '$.content.membership' = 'join' "                                    \
     "AND coalesce(p.json ->> '$.content.membership', '') != 'join')"
 
+/* The events that say every asked word (search.c), with how often they say
+ * them: each word is a range of event_words' key, [word, word + U+10FFFF).
+ * CROSS JOIN keeps that order (the words' ranges first, then their events
+ * by key), never a walk through every event of the rooms. */
+#define HT_SEARCH_MATCHES                                                                 \
+    "SELECT w.stream, sum(w.hits) AS hits FROM json_each(?1) q "                         \
+    "CROSS JOIN event_words w ON w.word >= q.value AND w.word < q.value || char(1114111) "     \
+    "CROSS JOIN events e ON e.stream = w.stream "                                         \
+    "WHERE e.room_id IN (SELECT value FROM json_each(?2)) AND ((e.type = 'm.room.message' AND ?3) " \
+    "OR (e.type = 'm.room.name' AND ?4) OR (e.type = 'm.room.topic' AND ?5)) "           \
+    "GROUP BY w.stream HAVING count(DISTINCT q.key) = json_array_length(?1) "
+
 #define HT_STATEMENTS_E2EE_MEDIA(X)                                                      \
     /* media.c */                                                                        \
     X(MEDIA_INSERT, "INSERT INTO media(media_id, uploader, created_ms, content_type, filename, " \
@@ -374,19 +386,15 @@
                     "JOIN events pe ON pe.stream = p.stream WHERE p.relates_to = r.relates_to " \
                     "AND p.room_id = r.room_id AND p.rel_type = 'm.thread' AND pe.sender = ?4)) " \
                     "ORDER BY r.stream DESC LIMIT ?5")                                   \
-    /* search.c: ?1 an FTS5 query, ?2 a JSON array of room ids, ?3..?5 which  \
-     * keys (content.body, content.name, content.topic) count. */                \
-    X(SEARCH_INSERT, "INSERT INTO event_search(rowid, value, key, room_id) VALUES (?1, ?2, ?3, ?4)") \
-    X(SEARCH_FORGET, "DELETE FROM event_search "                                         \
-                     "WHERE rowid = (SELECT stream FROM events WHERE event_id = ?1)")    \
-    X(SEARCH_BY_RANK, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
-                      "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
-                      "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
-                      "ORDER BY rank, rowid DESC LIMIT ?6 OFFSET ?7")                     \
-    X(SEARCH_BY_RECENT, "SELECT rowid, -rank FROM event_search WHERE event_search MATCH ?1 " \
-                        "AND room_id IN (SELECT value FROM json_each(?2)) AND ((key = 'content.body' AND ?3) " \
-                        "OR (key = 'content.name' AND ?4) OR (key = 'content.topic' AND ?5)) " \
-                        "ORDER BY rowid DESC LIMIT ?6 OFFSET ?7")
+    /* search.c: ?1 a JSON array of words (each the prefix of a word the     \
+     * event must say), ?2 a JSON array of room ids, ?3..?5 which keys         \
+     * (content.body, content.name, content.topic) count. */                   \
+    X(SEARCH_INSERT, "INSERT INTO event_words(word, stream, hits) "                      \
+                     "SELECT value, ?1, count(*) FROM json_each(words(?2)) GROUP BY value") \
+    X(SEARCH_FORGET, "DELETE FROM event_words "                                          \
+                     "WHERE stream = (SELECT stream FROM events WHERE event_id = ?1)")   \
+    X(SEARCH_BY_RANK, HT_SEARCH_MATCHES "ORDER BY hits DESC, w.stream DESC LIMIT ?6 OFFSET ?7") \
+    X(SEARCH_BY_RECENT, HT_SEARCH_MATCHES "ORDER BY w.stream DESC LIMIT ?6 OFFSET ?7")
 
 /* profile.c, presence.c, typing.c, receipts.c, account_data.c, push_rules.c,
  * directory.c: what clients keep besides rooms. */

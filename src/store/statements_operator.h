@@ -53,7 +53,7 @@
      * its events first, then the events, then the room. */                \
     X(OP_PURGE_TXN_IDS, "DELETE FROM txn_ids WHERE event_id IN "                         \
                         "(SELECT event_id FROM events WHERE room_id = ?1)")              \
-    X(OP_PURGE_SEARCH, "DELETE FROM event_search WHERE rowid IN "                        \
+    X(OP_PURGE_SEARCH, "DELETE FROM event_words WHERE stream IN "                        \
                        "(SELECT stream FROM events WHERE room_id = ?1)")                 \
     X(OP_PURGE_RELATIONS, "DELETE FROM event_relations WHERE room_id = ?1")              \
     X(OP_PURGE_STATE, "DELETE FROM room_state WHERE room_id = ?1")                       \

@@ -102,6 +102,11 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
         sqlite3_close(db);
         return NULL;
     }
+    if (!ht_db_register_functions(db)) {
+        snprintf(err, err_size, "cannot use database %s: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
     if (!exec_script(db, pragmas, pragma_err, sizeof pragma_err)) {
         snprintf(err, err_size, "cannot use database %s: %s", path, pragma_err);
         sqlite3_close(db);

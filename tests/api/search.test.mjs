@@ -1,9 +1,14 @@
 // search.test.mjs -- POST /search (room_events): full-text matching, the
 // rooms and events the caller may see, keys, ordering, filters,
-// pagination, context, and every error a client can provoke.
+// pagination, context, every error a client can provoke, and migration 15
+// (FTS5's index replaced by the word index).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+
+import { UNDO_WORD_INDEX } from './lib/schema.mjs';
 
 import { assertError, createRoom, join, leave, register, sendMessage, seg, setState, txnId, V3 } from './lib/matrix.mjs';
 import { startServer } from './lib/server.mjs';
@@ -53,6 +58,21 @@ test('matching is by word prefix, case- and accent-insensitive; all words must m
   assert.deepEqual(ids(await found(alice, { search_term: 'TOMOR' })), [cafe]);
   assert.deepEqual(ids(await found(alice, { search_term: 'meet station' })), [other]);
   assert.deepEqual(ids(await found(alice, { search_term: 'meet nowhere' })), []);
+});
+
+test('words of other scripts fold their case; a very long word is cut alike on both sides', async () => {
+  const alice = await fresh('alice');
+  const room = await createRoom(srv, alice);
+  const greek = await sendMessage(srv, alice, room, 'ΚΑΛΗΜΕΡΑ κόσμε, Привет МИР, Łódź straße');
+  const long = 'x'.repeat(64);
+  const longer = await sendMessage(srv, alice, room, `${long}tail and more`);
+  assert.deepEqual(ids(await found(alice, { search_term: 'καλημερα' })), [greek]);
+  assert.deepEqual(ids(await found(alice, { search_term: 'привет мир' })), [greek]);
+  assert.deepEqual(ids(await found(alice, { search_term: 'LODZ STRASSE' })), [], 'ß is not ss');
+  assert.deepEqual(ids(await found(alice, { search_term: 'lodz STRAßE' })), [greek]);
+  // Past 64 bytes a word is cut: a longer term is the same cut word.
+  assert.deepEqual(ids(await found(alice, { search_term: `${long}whatever` })), [longer]);
+  assert.deepEqual(ids(await found(alice, { search_term: 'tail' })), [], 'the cut part is not a word of its own');
 });
 
 test('query syntax in the search term is taken literally and never fails', async () => {
@@ -199,4 +219,45 @@ test('errors a client can provoke', async () => {
   assertError(await search(alice, { search_term: 'a' }, '?next_batch=abc'), 400, 'M_INVALID_PARAM');
   assertError(await srv.fetch(`${V3}/search`, { method: 'POST', body: {} }), 401, 'M_MISSING_TOKEN');
   assertError(await srv.fetch(`${V3}/search`, { method: 'POST', token: alice.token, body: 'nope' }), 400, 'M_NOT_JSON');
+});
+
+test('migration 15: a database with the FTS5 index gets the word index, built from its events', async () => {
+  const first = await startServer({ args: ['--no-rate-limit'] });
+  const alice = await register(first, 'migrator');
+  const room = await createRoom(first, alice, { name: 'Orchard talk', topic: 'Pruning apple trees' });
+  const said = await sendMessage(first, alice, room, 'Pommes à cidre: the Kingston Black');
+  const twice = await sendMessage(first, alice, room, 'black black cider');
+  const gone = await sendMessage(first, alice, room, 'black secret');
+  const res = await first.fetch(`${V3}/rooms/${seg(room)}/redact/${seg(gone)}/${txnId()}`,
+    { method: 'PUT', token: alice.token, body: {} });
+  assert.equal(res.status, 200);
+  await first.stop({ keepFiles: true });
+  const sql = (text) => execFileSync('sqlite3', [first.db, text]).toString().trim();
+  const latest = sql('PRAGMA user_version');
+  // As a hometab before migration 15 left it: FTS5's table, with rows.
+  sql(`${UNDO_WORD_INDEX} INSERT INTO event_search(rowid, value, key, room_id) VALUES (1, 'old', 'content.body', 'x');
+    PRAGMA user_version = 13;`);
+  assert.match(sql("SELECT group_concat(name) FROM sqlite_schema WHERE name LIKE 'event_search%'"), /event_search_data/);
+  const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
+  try {
+    assert.equal(sql('PRAGMA user_version'), latest);
+    assert.equal(sql("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'event_search%'"), '0',
+      'the FTS5 table and its shadow tables are gone');
+    const look = async (term) => {
+      const r = await second.fetch(`${V3}/search`, { method: 'POST', token: alice.token,
+        body: { search_categories: { room_events: { search_term: term, order_by: 'rank' } } } });
+      assert.equal(r.status, 200, r.text);
+      return r.json.search_categories.room_events.results.map((x) => x.result);
+    };
+    assert.deepEqual((await look('pommes a CIDRE')).map((e) => e.event_id), [said], 'accents fold in old events too');
+    assert.deepEqual((await look('black')).map((e) => e.event_id), [twice, said], 'ranked; the redacted one is not indexed');
+    assert.deepEqual((await look('orchard')).map((e) => e.type), ['m.room.name']);
+    assert.deepEqual((await look('pruning')).map((e) => e.type), ['m.room.topic']);
+    // New events go on being indexed after the migration.
+    const later = await sendMessage(second, alice, room, 'blackberries later');
+    assert.deepEqual((await look('blackb')).map((e) => e.event_id), [later]);
+  } finally {
+    await second.stop();
+    rmSync(first.dir, { recursive: true, force: true });
+  }
 });

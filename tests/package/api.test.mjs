@@ -6,13 +6,14 @@
 // caller can provoke.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { UNDO_WORD_INDEX } from '../api/lib/schema.mjs';
 import { PACKAGE_DIR, SCRATCH, createHomeserver, entryPath } from './lib/scratch.mjs';
 
 const HOMETAB_BIN = process.env.HOMETAB_BIN;
@@ -156,6 +157,32 @@ describe('snapshot, restore, reset', () => {
     const code = await new Promise((resolve) => native.on('exit', resolve));
     assert.equal(code, 0);
   });
+
+  test('a snapshot with the FTS5 search index of before migration 15 opens in the wasm core, which has no FTS5',
+    async (t) => {
+      const first = await createHomeserver();
+      const alice = await first.registerUser('alice');
+      const roomId = await first.createRoom(alice, { name: 'Orchard' });
+      const sent = await json(await sendText(first, alice, roomId, 'Old cider from the orchard', 'fts1'));
+      const file = join(tmp, 'fts5.sqlite');
+      writeFileSync(file, await first.snapshot());
+      await first.close();
+      const sqlite = (db, text) => execFileSync('sqlite3', [db, text]).toString().trim();
+      // As a hometab before migration 15 left it (the sqlite3 tool has FTS5).
+      sqlite(file, `${UNDO_WORD_INDEX} INSERT INTO event_search(rowid, value, key, room_id)
+        VALUES (1, 'old', 'content.body', 'x'); PRAGMA user_version = 13;`);
+      const hs = await createHomeserver({ snapshot: readFileSync(file) });
+      t.after(() => hs.close());
+      const found = await json(await hs.fetch('/_matrix/client/v3/search', { method: 'POST', headers: auth(alice),
+        body: JSON.stringify({ search_categories: { room_events: { search_term: 'CIDER orch' } } }) }));
+      assert.equal(found.status, 200, JSON.stringify(found.body));
+      assert.deepEqual(found.body.search_categories.room_events.results.map((r) => r.result.event_id),
+        [sent.body.event_id]);
+      const migrated = join(tmp, 'fts5-migrated.sqlite');
+      writeFileSync(migrated, await hs.snapshot());
+      assert.equal(sqlite(migrated, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'event_search%'"), '0');
+      assert.equal(sqlite(migrated, 'PRAGMA integrity_check'), 'ok');
+    });
 
   test("password hashes: 'fast' by default, the native cost with 'strong'", async (t) => {
     const costs = {};
