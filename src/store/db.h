@@ -27,7 +27,9 @@ typedef struct ht_scope {
 struct ht_store {
     sqlite3 *db;
     sqlite3_stmt *stmts[HT_STMT_COUNT];
-    bool in_transaction;
+    bool in_transaction; /* a request's: its own, or a savepoint in a group */
+    bool in_group;       /* a group's transaction is open (ht_store_group_begin) */
+    bool group_lost;     /* ...and SQLite has rolled it back by itself */
     bool failed; /* an SQL error happened in this request */
     int last_rc; /* result of the last ht_db_exec */
     ht_scope scope;

@@ -160,17 +160,49 @@ static bool fault_now(void) {
     return true;
 }
 
+/* ---- transactions -------------------------------------------------------
+ * A request's transaction is a BEGIN ... COMMIT of its own, or, inside a
+ * group (group commit: several requests, one COMMIT), a savepoint of the
+ * group's transaction: RELEASE keeps its writes for the group's COMMIT,
+ * ROLLBACK TO undoes them alone. Some errors (a full disk, I/O) make SQLite
+ * roll back the whole transaction by itself; inside a group that takes the
+ * writes of the requests before with it, so the group is then lost: no
+ * further request may run in it (a savepoint there would open a new
+ * transaction of its own) and its COMMIT reports failure. */
+
+static bool exec_step(ht_store *store, const char *sql) {
+    return !fault_now() && sqlite3_exec(store->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* SQLite has ended the group's transaction by itself. */
+static bool group_gone(ht_store *store) {
+    if (store->in_group && !store->group_lost && sqlite3_get_autocommit(store->db)) store->group_lost = true;
+    return store->group_lost;
+}
+
 bool ht_store_begin(ht_store *store) {
     store->failed = false;
-    if (fault_now() || sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return false;
+    if (store->in_group) {
+        if (group_gone(store) || !exec_step(store, "SAVEPOINT request")) return false;
+    } else if (!exec_step(store, "BEGIN")) {
+        return false;
+    }
     store->in_transaction = true;
     return true;
 }
 
 bool ht_store_commit(ht_store *store) {
     if (!store->in_transaction) return true;
+    if (store->in_group) {
+        if (!group_gone(store) && exec_step(store, "RELEASE request")) {
+            store->in_transaction = false;
+            return true;
+        }
+        ht_store_rollback(store);
+        return false;
+    }
     store->in_transaction = false;
-    if (!fault_now() && sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return true;
+    if (exec_step(store, "COMMIT")) return true;
     fprintf(stderr, "hometab: commit failed: %s\n", sqlite3_errmsg(store->db));
     sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
     return false;
@@ -179,7 +211,35 @@ bool ht_store_commit(ht_store *store) {
 void ht_store_rollback(ht_store *store) {
     if (!store->in_transaction) return;
     store->in_transaction = false;
-    sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!store->in_group) {
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        return;
+    }
+    /* ROLLBACK TO keeps the savepoint open: RELEASE ends it. */
+    if (group_gone(store)) return;
+    if (sqlite3_exec(store->db, "ROLLBACK TO request; RELEASE request", NULL, NULL, NULL) != SQLITE_OK)
+        group_gone(store);
+}
+
+bool ht_store_group_begin(ht_store *store) {
+    if (store->in_group || store->in_transaction) return false;
+    store->failed = false;
+    if (!exec_step(store, "BEGIN")) return false;
+    store->in_group = true;
+    store->group_lost = false;
+    return true;
+}
+
+bool ht_store_group_commit(ht_store *store) {
+    if (!store->in_group) return false;
+    store->in_group = false;
+    if (store->in_transaction) ht_store_rollback(store); /* a request left open: not the group's */
+    if (!store->group_lost && !sqlite3_get_autocommit(store->db) && exec_step(store, "COMMIT")) return true;
+    fprintf(stderr, "hometab: commit of a group failed: %s\n",
+            store->group_lost ? "the transaction was rolled back by an earlier error" : sqlite3_errmsg(store->db));
+    if (!sqlite3_get_autocommit(store->db)) sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    store->group_lost = false;
+    return false;
 }
 
 bool ht_store_failed(const ht_store *store) { return store->failed; }
