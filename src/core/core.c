@@ -531,6 +531,7 @@ bool ht_core_group_begin(ht_core *core) {
     if (!ht_store_group_begin(core->env.store)) return false;
     core->group.open = true;
     core->group.position = core->stream_position;
+    ht_rate_limiter_note_taken(core->limits, true);
     return true;
 }
 
@@ -544,7 +545,10 @@ void ht_core_group_commit(ht_core *core, ht_group_result *out) {
     g->open = false;
     if (!ht_store_group_commit(core->env.store)) {
         /* Nothing of the group stays, nor anything it would have told:
-         * the stream position never moved, nobody is woken. */
+         * the stream position never moved, nobody is woken, and the
+         * tokens its requests took are given back. */
+        ht_rate_limiter_give_back(core->limits);
+        ht_rate_limiter_note_taken(core->limits, false);
         group_clear(core);
         ht_arena_reset(&core->arena);
         if (core->out.cap > OUT_KEEP_BYTES) ht_buf_free(&core->out);
@@ -556,6 +560,7 @@ void ht_core_group_commit(ht_core *core, ht_group_result *out) {
         out->failure_len = core->out.len;
         return;
     }
+    ht_rate_limiter_note_taken(core->limits, false);
     out->committed = true;
     if (g->position != core->stream_position) {
         core->stream_position = g->position;

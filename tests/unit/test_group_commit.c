@@ -7,7 +7,8 @@
  * nothing while the others of its group commit. Nothing of a group is
  * visible, nor told (stream position, wake keys), before its COMMIT. A
  * failed COMMIT answers every request of the group 500, and leaves the
- * database and the core's state exactly as before the group. And on a disk
+ * database and the core's state exactly as before the group (its rate
+ * limit tokens included). And on a disk
  * that fills up for real, wherever it fills, every answer agrees with what
  * the database holds afterwards. */
 #include "unit.h"
@@ -139,6 +140,10 @@ static char *register_user(scene *sc, const char *name) {
     return token;
 }
 
+/* Scenes opened with rate limits: three calls per user, then one every
+ * 1000 s (never, in a test). */
+static bool limited;
+
 static int open_scene(void **state) {
     scene *sc = calloc(1, sizeof *sc);
     sc->clock = 1700000000000;
@@ -149,7 +154,8 @@ static int open_scene(void **state) {
     ht_config_defaults(&cfg);
     cfg.db_path = sc->path;
     cfg.server_name = "group.test";
-    cfg.rate_limit = false;
+    cfg.rate_limit = limited;
+    cfg.rate_user = (ht_rate){0.001, 3};
     cfg.pwhash_opslimit = 1;
     cfg.pwhash_memlimit = 8192;
     char err[256];
@@ -289,6 +295,40 @@ static void test_a_failed_group_commit_answers_500_and_leaves_everything_as_befo
     json_decref(again.json);
 }
 
+static int open_limited_scene(void **state) {
+    limited = true;
+    int rc = open_scene(state);
+    limited = false;
+    return rc;
+}
+
+static void test_a_failed_group_commit_gives_back_the_rate_limit_tokens_it_took(void **state) {
+    scene *sc = *state;
+    /* alice has two calls left after creating the room: both go in a
+     * group whose COMMIT fails. */
+    assert_true(ht_core_group_begin(sc->core));
+    for (int k = 0; k < 2; k++) {
+        answer a = send_message(sc, sc->alice, "lost");
+        assert_int_equal(a.status, 200);
+        json_decref(a.json);
+    }
+    ht_store_inject_fault(1);
+    ht_group_result group;
+    ht_core_group_commit(sc->core, &group);
+    ht_store_inject_fault(0);
+    assert_false(group.committed);
+    /* They cost her nothing: two calls are still hers, and no more. */
+    for (int k = 0; k < 2; k++) {
+        answer a = send_message(sc, sc->alice, "kept");
+        assert_int_equal(a.status, 200);
+        json_decref(a.json);
+    }
+    answer refused = send_message(sc, sc->alice, "one too many");
+    assert_int_equal(refused.status, 429);
+    json_decref(refused.json);
+    assert_int_equal(committed_copies(sc, "kept"), 2);
+}
+
 /* Lets the core's database grow by `pages` pages at most (-1: no bound). */
 static void disk_room(scene *sc, int64_t pages) {
     sqlite3 *db = sc->core->env.store->db;
@@ -347,6 +387,8 @@ int run_group_commit_tests(void) {
                                         open_scene, close_scene),
         cmocka_unit_test_setup_teardown(test_a_disk_filling_up_in_a_group_leaves_answers_and_database_agreeing,
                                         open_scene, close_scene),
+        cmocka_unit_test_setup_teardown(test_a_failed_group_commit_gives_back_the_rate_limit_tokens_it_took,
+                                        open_limited_scene, close_scene),
     };
     return cmocka_run_group_tests_name("group commit", tests, NULL, NULL);
 }

@@ -653,7 +653,10 @@ static bool call_core(conn *c, size_t len, ht_result *res, int *refusal) {
     }
     if (res->outcome == HT_PARK) {
         *refusal = park_refusal(c);
-        if (*refusal) return true;
+        if (*refusal) {
+            srv->matrix_requests++;
+            return true;
+        }
         c->parked = true;
         c->park_position = res->park_position;
         c->park_deadline_ms = res->park_deadline_ms;
