@@ -206,7 +206,9 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
  * ht_core_stream_position() has not moved, and results carry no wake_keys,
  * wake_all nor outbound (the group's come in ht_group_result), and no log
  * lines that wait for a commit. Between the two calls the host calls
- * nothing else into the core.
+ * nothing else into the core but ht_core_fetch_done for a request's own
+ * fetches (never the outbox: ht_core_outbound_next, or the answer to one
+ * of its transactions).
  *
  * Reads must never see, nor wait for, writes not yet committed: a host
  * runs a request for which ht_request_is_read() is true outside any group,
