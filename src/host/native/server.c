@@ -642,6 +642,10 @@ static bool call_core(conn *c, size_t len, ht_result *res, int *refusal) {
     ht_request_meta meta = {.received_ms = c->received_ms, .now_ms = now, .client_address = c->ip};
     ht_core_handle(srv->core, c->buf, len, &meta, res);
     srv->core_calls++;
+    /* libuv's clock is read once per loop iteration: after a long call
+     * (a large upload, a slow disk) a timer armed now would count from
+     * before it, and a send timeout could fire before the answer left. */
+    uv_update_time(srv->loop);
     *refusal = 0;
     if (res->outcome == HT_WORK) {
         start_work(c, res->work, (long)len);
@@ -842,6 +846,7 @@ static void run_group(server *srv) {
     if (!together) return;
     ht_group_result group;
     ht_core_group_commit(srv->core, &group);
+    uv_update_time(srv->loop); /* the COMMIT's fsync took time: see call_core */
     srv->groups++;
     srv->grouped_requests += count;
     for (conn *c = answered; c; c = c->group_next) release_answer(c, &group);
