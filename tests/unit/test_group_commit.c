@@ -329,6 +329,46 @@ static void test_a_failed_group_commit_gives_back_the_rate_limit_tokens_it_took(
     assert_int_equal(committed_copies(sc, "kept"), 2);
 }
 
+/* An admin call by the operator (meta.operator): its log line. */
+static ht_result operator_call(scene *sc, const char *method, const char *path, const char *body) {
+    char *req;
+    int n = asprintf(&req, "%s %s HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n%s", method, path, strlen(body),
+                     body);
+    assert_true(n > 0);
+    ht_result r;
+    sc->clock += 3;
+    ht_core_handle(sc->core, (const unsigned char *)req, (size_t)n,
+                   &(ht_request_meta){.received_ms = sc->clock, .now_ms = sc->clock, .operator = true}, &r);
+    free(req);
+    assert_int_equal(r.outcome, HT_ANSWER);
+    return r;
+}
+
+static bool log_mentions(const ht_log_line *lines, size_t count, const char *text) {
+    for (size_t i = 0; i < count; i++)
+        if (strstr(lines[i].text, text)) return true;
+    return false;
+}
+
+static void test_an_admin_action_in_a_group_is_logged_only_once_the_group_committed(void **state) {
+    scene *sc = *state;
+    const char *path = "/_synapse/admin/v1/registration_tokens/new";
+    for (int fail = 0; fail < 2; fail++) {
+        assert_true(ht_core_group_begin(sc->core));
+        ht_result r = operator_call(sc, "POST", path, "{}");
+        assert_true(r.wrote);
+        /* Not with its answer: the group may yet fail. */
+        assert_false(log_mentions(r.log, r.log_count, "registration_tokens"));
+        if (fail) ht_store_inject_fault(1);
+        ht_group_result group;
+        ht_core_group_commit(sc->core, &group);
+        ht_store_inject_fault(0);
+        assert_int_equal(group.committed, !fail);
+        /* Said once committed; never, for a group that failed. */
+        assert_int_equal(log_mentions(group.log, group.log_count, "registration_tokens"), !fail);
+    }
+}
+
 /* Lets the core's database grow by `pages` pages at most (-1: no bound). */
 static void disk_room(scene *sc, int64_t pages) {
     sqlite3 *db = sc->core->env.store->db;
@@ -389,6 +429,8 @@ int run_group_commit_tests(void) {
                                         open_scene, close_scene),
         cmocka_unit_test_setup_teardown(test_a_failed_group_commit_gives_back_the_rate_limit_tokens_it_took,
                                         open_limited_scene, close_scene),
+        cmocka_unit_test_setup_teardown(test_an_admin_action_in_a_group_is_logged_only_once_the_group_committed,
+                                        open_scene, close_scene),
     };
     return cmocka_run_group_tests_name("group commit", tests, NULL, NULL);
 }
