@@ -189,6 +189,61 @@ typedef struct ht_request_meta {
 void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len,
                     const ht_request_meta *meta, ht_result *out);
 
+/* ---- Group commit ------------------------------------------------------
+ *
+ * Natively each write is made durable by its COMMIT (an fsync). A host
+ * with several requests ready at once may make them durable together:
+ *
+ *     ht_core_group_begin(core);          (false: run them one by one)
+ *     ht_core_handle(core, ...);          for each request, one after another
+ *     ht_core_group_commit(core, &group); one COMMIT for all of them
+ *
+ * Each request is still all or nothing: it runs in a savepoint of the
+ * group's transaction, undone alone when it fails (an error answer, or
+ * HT_PARK, HT_WORK, HT_FETCH). Until ht_core_group_commit() returns,
+ * nothing of the group is durable, so the host sends none of its answers
+ * before then, and the core tells nothing the outside world may act on:
+ * ht_core_stream_position() has not moved, and results carry no wake_keys,
+ * wake_all nor outbound (the group's come in ht_group_result), and no log
+ * lines that wait for a commit. Between the two calls the host calls
+ * nothing else into the core but ht_core_fetch_done for a request's own
+ * fetches (never the outbox: ht_core_outbound_next, or the answer to one
+ * of its transactions).
+ *
+ * Reads must never see, nor wait for, writes not yet committed: a host
+ * runs a request for which ht_request_is_read() is true outside any group,
+ * and the requests of a client's connection in order (a request behind
+ * one waiting for its group waits too).
+ *
+ * If the COMMIT fails, nothing of the group stays and the core is as
+ * before it; every request answered in the group then gets `failure` (500
+ * M_UNKNOWN, "nothing was changed") instead of its own answer -- one that
+ * wrote nothing may have read what an earlier one of the group wrote. A
+ * host that never calls these runs one transaction per request. */
+
+/* True for a request that only reads (GET, HEAD, OPTIONS): keep it out of
+ * groups. Bytes that are not a request read as false. */
+bool ht_request_is_read(const unsigned char *bytes, size_t len);
+
+typedef struct ht_group_result {
+    bool committed;
+    /* !committed: the answer for every request answered in the group
+     * (valid until the next call into the core). */
+    const unsigned char *failure;
+    size_t failure_len;
+    /* committed: what the group's writes moved, as ht_result says for one
+     * request (valid until the next call into the core). */
+    const uint64_t *wake_keys;
+    size_t wake_key_count;
+    bool wake_all;
+    bool outbound;
+    const ht_log_line *log;
+    size_t log_count;
+} ht_group_result;
+
+bool ht_core_group_begin(ht_core *core);
+void ht_core_group_commit(ht_core *core, ht_group_result *out);
+
 /* Reads the next bytes of a streamed body into buf (at most cap): returns
  * how many, 0 once it is all read, or -1 if it can no longer be read (its
  * file was deleted): the host then closes the connection, so the client

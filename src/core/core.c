@@ -16,7 +16,16 @@
  * Argon2 check: core/login_limit.c. Other servers' signed requests take
  * from their origin's bucket once authenticated (a name anyone may claim
  * charges nothing, so no one can spend another server's tokens); a pass
- * replayed after fetches was counted on its first pass. */
+ * replayed after fetches was counted on its first pass.
+ *
+ * Group commit. A host may run several requests in one transaction
+ * (ht_core_group_begin/commit): then each request's transaction is a
+ * savepoint of the group's (store.c), and whatever a request did that the
+ * outside world may only learn once it is durable -- the stream position
+ * it moved, the long-polls it wakes, its traffic for other servers, its
+ * log lines noted on commit -- is gathered in core->group and told only
+ * after the group's COMMIT. A failed COMMIT then leaves the core exactly
+ * as before the group. */
 #include "hometab.h"
 
 #include <stdio.h>
@@ -50,6 +59,8 @@
 #include "util/oom.h"
 
 enum { ARENA_BLOCK = 64 * 1024, OUT_KEEP_BYTES = 256 * 1024 };
+
+static void group_clear(ht_core *core);
 
 void ht_config_defaults(ht_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -141,6 +152,7 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
 
 void ht_core_close(ht_core *core) {
     if (!core) return;
+    group_clear(core);
     ht_store_close(core->env.store);
     ht_rate_limiter_free(core->limits);
     ht_replay_free(&core->replay);
@@ -202,16 +214,17 @@ static bool media_body(ht_core *core, const ht_reply *reply, ht_response *res, h
     return ht_store_media_read(core->env.store, reply->media_id, 0, bytes, reply->raw_len);
 }
 
-static void write_reply(ht_core *core, const ht_request *req, ht_reply *reply, bool close, ht_result *out) {
+/* head: the request was a HEAD (the answer has no body). */
+static void write_reply(ht_core *core, bool head, ht_reply *reply, bool close, ht_result *out) {
     ht_response res = {.status = reply->status ? reply->status : 200,
                        .extra_headers = reply->extra_headers,
                        .close = close,
-                       .omit_body = strcmp(req->method, "HEAD") == 0};
+                       .omit_body = head};
     char *text = NULL;
     if (reply->media_id && !reply->error.code && !media_body(core, reply, &res, out)) {
         reply_release(reply);
         *reply = ht_reply_error(HT_M_SERVER_ERROR, "The file could not be read.");
-        res = (ht_response){.close = close, .omit_body = strcmp(req->method, "HEAD") == 0};
+        res = (ht_response){.close = close, .omit_body = head};
     }
     if (reply->error.code) {
         json_t *body = ht_error_json(reply->error);
@@ -269,6 +282,26 @@ static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route,
     return false;
 }
 
+/* Adds what a request of the group moved the stream to, and the keys its
+ * writes touched, to what the group's commit will wake. */
+static void group_note_wake(ht_core *core, uint64_t position) {
+    ht_group *g = &core->group;
+    const uint64_t *keys;
+    size_t n;
+    if (!ht_store_scope_keys(core->env.store, position, &keys, &n)) g->wake_all = true;
+    for (size_t i = 0; i < n && !g->wake_all; i++) {
+        size_t k = 0;
+        while (k < g->key_count && g->keys[k] != keys[i]) k++;
+        if (k < g->key_count) continue;
+        if (g->key_count == HT_GROUP_MAX_KEYS) {
+            g->wake_all = true; /* more than fit: waking everyone is always safe */
+            break;
+        }
+        g->keys[g->key_count++] = keys[i];
+    }
+    g->position = position;
+}
+
 /* Routes, authenticates and runs the handler inside a transaction.
  * operator: the call comes from the operator's command (meta.operator). */
 static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote, bool *committed, ht_result *out) {
@@ -296,7 +329,10 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
     int64_t changes_before = ht_store_change_count(core->env.store);
     if (!ht_store_begin(core->env.store))
         return ht_reply_error(HT_M_SERVER_ERROR, "The database is not available.");
-    ht_store_scope_begin(core->env.store, core->stream_position);
+    /* Inside a group, the stream has moved on (uncommitted) from where
+     * the host last saw it. */
+    uint64_t base = core->group.open ? core->group.position : core->stream_position;
+    ht_store_scope_begin(core->env.store, base);
     ht_reply reply = {0};
     if (match.route->flags & HT_ROUTE_ADMIN) {
         ht_error err = ht_admin_check(ctx, operator);
@@ -352,7 +388,9 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
     }
     *committed = true;
     *wrote = changed;
-    if (changed) {
+    if (changed && core->group.open) {
+        if (position != base) group_note_wake(core, position);
+    } else if (changed) {
         if (position != core->stream_position)
             out->wake_all = !ht_store_scope_keys(core->env.store, position, &out->wake_keys, &out->wake_key_count);
         core->stream_position = position;
@@ -360,9 +398,33 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
     return reply;
 }
 
+/* Inside a group a request's "committed" is only its savepoint released:
+ * its lines noted on commit move to the group's, told after its COMMIT. */
+static void group_keep_log(ht_core *core) {
+    ht_group *g = &core->group;
+    for (size_t i = 0; i < core->log.count; i++) {
+        if (!core->log.on_commit[i]) continue;
+        if (g->log_count == HT_GROUP_MAX_LOG) {
+            g->log_dropped++;
+            continue;
+        }
+        g->log[g->log_count++] = (ht_log_line){core->log.lines[i].level, ht_xstrdup(core->log.lines[i].text)};
+    }
+}
+
+static void group_clear(ht_core *core) {
+    ht_group *g = &core->group;
+    for (size_t i = 0; i < g->log_count; i++) free((char *)g->log[i].text);
+    memset(g, 0, sizeof *g);
+}
+
 /* Hands the request's log lines to the host: those that wait for a commit
- * only if it came. */
+ * only if it came (inside a group: they wait for the group's). */
 static void hand_out_log(ht_core *core, bool committed, ht_result *out) {
+    if (core->group.open && committed) {
+        group_keep_log(core);
+        committed = false; /* what is left to hand out now: the lines not noted on commit */
+    }
     ht_log_settle(&core->log, committed);
     if (core->log.dropped && core->log.count == HT_LOG_MAX_LINES)
         core->log.lines[HT_LOG_MAX_LINES - 1] = (ht_log_line){
@@ -386,7 +448,9 @@ static void log_admin_call(ht_core *core, const ht_ctx *ctx, const ht_reply *rep
         path = ht_arena_printf(&core->arena, "%s/%s", path, req->segments[i]);
     /* A change that did not happen is worth a warning; a failed read is not. */
     bool read = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-    ht_log(&core->env, committed || read ? HT_LOG_INFO : HT_LOG_WARN, false, "admin %s: %s %.300s -> %d%s%s",
+    /* Inside a group, what was done is said once the group committed. */
+    bool on_commit = committed && core->group.open;
+    ht_log(&core->env, committed || read ? HT_LOG_INFO : HT_LOG_WARN, on_commit, "admin %s: %s %.300s -> %d%s%s",
            ctx->admin, req->method, path, status, detail ? ": " : "", detail ? detail : "");
 }
 
@@ -446,17 +510,76 @@ void ht_core_handle(ht_core *core, const unsigned char *bytes, size_t len, const
         }
         if (ctx.admin) log_admin_call(core, &ctx, &reply, committed);
         hand_out_log(core, committed, out);
-        write_reply(core, &req, &reply, !req.keep_alive, out);
+        write_reply(core, strcmp(req.method, "HEAD") == 0, &reply, !req.keep_alive, out);
         reply_release(&reply);
         ht_work_request_answered(&ctx);
         ht_fetch_request_answered(&ctx);
         out->wrote = wrote;
         out->outbound = wrote && core->env.outbound;
+        if (core->group.open) {
+            core->group.outbound |= out->outbound; /* kicked once the group is durable */
+            out->outbound = false;
+        }
         out->close_connection = !req.keep_alive;
     }
     out->outcome = HT_ANSWER;
     out->response = core->out.data;
     out->response_len = core->out.len;
+}
+
+/* ---- group commit (see hometab.h) ---------------------------------------- */
+
+bool ht_core_group_begin(ht_core *core) {
+    if (core->group.open) return false;
+    group_clear(core); /* the previous group's log lines, handed out by now */
+    if (!ht_store_group_begin(core->env.store)) return false;
+    core->group.open = true;
+    core->group.position = core->stream_position;
+    ht_rate_limiter_note_taken(core->limits, true);
+    return true;
+}
+
+void ht_core_group_commit(ht_core *core, ht_group_result *out) {
+    memset(out, 0, sizeof *out);
+    ht_group *g = &core->group;
+    if (!g->open) {
+        out->committed = true; /* no group: nothing to commit */
+        return;
+    }
+    g->open = false;
+    if (!ht_store_group_commit(core->env.store)) {
+        /* Nothing of the group stays, nor anything it would have told:
+         * the stream position never moved, nobody is woken, and the
+         * tokens its requests took are given back. */
+        ht_rate_limiter_give_back(core->limits);
+        ht_rate_limiter_note_taken(core->limits, false);
+        group_clear(core);
+        ht_arena_reset(&core->arena);
+        if (core->out.cap > OUT_KEEP_BYTES) ht_buf_free(&core->out);
+        ht_buf_clear(&core->out);
+        ht_reply reply = ht_reply_error(HT_M_SERVER_ERROR, "The database failed; nothing was changed.");
+        write_reply(core, false, &reply, false, NULL);
+        reply_release(&reply);
+        out->failure = core->out.data;
+        out->failure_len = core->out.len;
+        return;
+    }
+    ht_rate_limiter_note_taken(core->limits, false);
+    out->committed = true;
+    if (g->position != core->stream_position) {
+        core->stream_position = g->position;
+        out->wake_keys = g->keys;
+        out->wake_key_count = g->key_count;
+        out->wake_all = g->wake_all;
+    }
+    out->outbound = g->outbound;
+    if (g->log_dropped && g->log_count == HT_GROUP_MAX_LOG) {
+        free((char *)g->log[HT_GROUP_MAX_LOG - 1].text);
+        g->log[HT_GROUP_MAX_LOG - 1].text = ht_xstrdup("(and more lines of this group of requests)");
+        g->log[HT_GROUP_MAX_LOG - 1].level = HT_LOG_WARN;
+    }
+    out->log = g->log;
+    out->log_count = g->log_count;
 }
 
 void ht_core_summarize(ht_core *core, ht_core_summary *out) {

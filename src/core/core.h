@@ -14,6 +14,22 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
+/* A group commit in progress (ht_core_group_begin): what its requests did
+ * that may be told only once the group's COMMIT succeeds. */
+enum { HT_GROUP_MAX_KEYS = 1024, HT_GROUP_MAX_LOG = 64 };
+
+typedef struct ht_group {
+    bool open;
+    uint64_t position;      /* the stream position its writes reached (not committed) */
+    uint64_t keys[HT_GROUP_MAX_KEYS]; /* the wake keys its writes touched */
+    size_t key_count;
+    bool wake_all;
+    bool outbound;          /* a request queued traffic for other servers */
+    ht_log_line log[HT_GROUP_MAX_LOG]; /* lines noted on commit (texts malloc'd) */
+    size_t log_count;
+    size_t log_dropped;
+} ht_group;
+
 struct ht_core {
     ht_config cfg;          /* strings point at the copies below */
     char *server_name;
@@ -29,6 +45,7 @@ struct ht_core {
     ht_fetch_memo memo;     /* other servers' answers kept for replays (core/fetch.c) */
     ht_outbox outbox;       /* destinations with a transaction in flight */
     ht_request_log log;     /* the current request's lines for the host's log */
+    ht_group group;         /* the group commit in progress, if any */
 };
 
 /* Answers with bodies larger than this are streamed (core/body.c); smaller

@@ -5,7 +5,11 @@
  * entries, buckets that have refilled are dropped, and if every one is still
  * refilling, the one touched longest ago goes. Forgetting a bucket can only
  * let its owner in sooner, never lock anyone out, and the table cannot grow
- * without bound however many users or routes there are. */
+ * without bound however many users or routes there are.
+ *
+ * During a group commit the tokens taken are noted (the bucket's key), so
+ * that a group whose COMMIT fails can give them back: its requests then
+ * cost their callers nothing, as if they had never come. */
 #include "core/rate_limit.h"
 
 #include <stdlib.h>
@@ -27,6 +31,9 @@ typedef struct bucket {
 struct ht_rate_limiter {
     bucket *slots[SLOTS];
     size_t count;
+    bool noting;     /* a group is open: note the tokens taken */
+    char **taken;    /* ...their buckets' keys */
+    size_t taken_count, taken_cap;
 };
 
 ht_rate_limiter *ht_rate_limiter_new(void) {
@@ -35,8 +42,15 @@ ht_rate_limiter *ht_rate_limiter_new(void) {
     return rl;
 }
 
+static void forget_taken(ht_rate_limiter *rl) {
+    for (size_t i = 0; i < rl->taken_count; i++) free(rl->taken[i]);
+    rl->taken_count = 0;
+}
+
 void ht_rate_limiter_free(ht_rate_limiter *rl) {
     if (!rl) return;
+    forget_taken(rl);
+    free(rl->taken);
     for (size_t i = 0; i < SLOTS; i++) {
         for (bucket *b = rl->slots[i], *next; b; b = next) {
             next = b->next;
@@ -131,8 +145,30 @@ bool ht_rate_limit_take(ht_rate_limiter *rl, const char *key, ht_rate rule, int6
     refill(b, now_ms);
     if (b->tokens >= 1.0) {
         b->tokens -= 1.0;
+        if (rl->noting) {
+            if (rl->taken_count == rl->taken_cap) {
+                rl->taken_cap = rl->taken_cap ? 2 * rl->taken_cap : 16;
+                rl->taken = ht_xrealloc(rl->taken, rl->taken_cap * sizeof *rl->taken);
+            }
+            rl->taken[rl->taken_count++] = ht_xstrdup(key);
+        }
         return true;
     }
     *retry_after_ms = wait_ms(b, rule);
     return false;
+}
+
+void ht_rate_limiter_note_taken(ht_rate_limiter *rl, bool on) {
+    forget_taken(rl);
+    rl->noting = on;
+}
+
+void ht_rate_limiter_give_back(ht_rate_limiter *rl) {
+    for (size_t i = 0; i < rl->taken_count; i++) {
+        uint32_t slot;
+        bucket *b = find(rl, rl->taken[i], &slot);
+        /* A bucket dropped meanwhile was full: nothing to give back. */
+        if (b && (b->tokens += 1.0) > b->rule.burst) b->tokens = b->rule.burst;
+    }
+    forget_taken(rl);
 }

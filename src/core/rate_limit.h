@@ -28,6 +28,12 @@ bool ht_rate_limit_take(ht_rate_limiter *rl, const char *key, ht_rate rule, int6
 bool ht_rate_limit_peek(ht_rate_limiter *rl, const char *key, ht_rate rule, int64_t now_ms,
                         int64_t *retry_after_ms);
 
+/* Group commit: while on, the tokens taken are noted (turning it on or off
+ * forgets what was noted); ht_rate_limiter_give_back returns every token
+ * noted to its bucket and forgets them. */
+void ht_rate_limiter_note_taken(ht_rate_limiter *rl, bool on);
+void ht_rate_limiter_give_back(ht_rate_limiter *rl);
+
 /* How many buckets are kept (for tests: the table stays bounded). */
 size_t ht_rate_limiter_size(const ht_rate_limiter *rl);
 

@@ -305,6 +305,19 @@ long ht_request_length(const ht_config *cfg, const unsigned char *bytes, size_t 
     return ht_request_length_resume(cfg, bytes, len, NULL, expects_continue);
 }
 
+/* Only the method is looked at: the request is parsed properly when it is
+ * handled. Empty lines before the request line are skipped as the parser
+ * skips them. */
+bool ht_request_is_read(const unsigned char *bytes, size_t len) {
+    size_t at = 0;
+    while (at < len && (bytes[at] == '\r' || bytes[at] == '\n')) at++;
+    static const char *const reads[] = {"GET ", "HEAD ", "OPTIONS "};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        size_t n = strlen(reads[i]);
+        if (len - at >= n && memcmp(bytes + at, reads[i], n) == 0) return true;
+    }
+    return false;
+}
 
 /* ---- decoding -------------------------------------------------------- */
 

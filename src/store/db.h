@@ -24,10 +24,19 @@ typedef struct ht_scope {
     bool beyond;            /* a position past the bitmap was touched */
 } ht_scope;
 
+/* The statements that open and end transactions and savepoints (store.c). */
+typedef enum ht_txn_id {
+    HT_TXN_BEGIN, HT_TXN_COMMIT, HT_TXN_ROLLBACK, HT_TXN_SAVEPOINT, HT_TXN_RELEASE, HT_TXN_ROLLBACK_TO,
+    HT_TXN_COUNT
+} ht_txn_id;
+
 struct ht_store {
     sqlite3 *db;
     sqlite3_stmt *stmts[HT_STMT_COUNT];
-    bool in_transaction;
+    sqlite3_stmt *txn[HT_TXN_COUNT];
+    bool in_transaction; /* a request's: its own, or a savepoint in a group */
+    bool in_group;       /* a group's transaction is open (ht_store_group_begin) */
+    bool group_lost;     /* ...and SQLite has rolled it back by itself */
     bool failed; /* an SQL error happened in this request */
     int last_rc; /* result of the last ht_db_exec */
     ht_scope scope;

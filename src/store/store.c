@@ -24,6 +24,17 @@ static const char *const statement_names[HT_STMT_COUNT] = {
 #undef HT_STMT_NAME
 };
 
+/* BEGIN, COMMIT and the savepoints run for every request: prepared once
+ * (store->txn), not parsed again each time as sqlite3_exec would. */
+static const char *const txn_sql[HT_TXN_COUNT] = {
+    [HT_TXN_BEGIN] = "BEGIN",
+    [HT_TXN_COMMIT] = "COMMIT",
+    [HT_TXN_ROLLBACK] = "ROLLBACK",
+    [HT_TXN_SAVEPOINT] = "SAVEPOINT request",
+    [HT_TXN_RELEASE] = "RELEASE request",
+    [HT_TXN_ROLLBACK_TO] = "ROLLBACK TO request",
+};
+
 static bool exec_script(sqlite3 *db, const char *sql, char *err, size_t err_size) {
     char *message = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &message) == SQLITE_OK) return true;
@@ -123,6 +134,13 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
         return NULL;
     }
     store->db = db;
+    for (int i = 0; i < HT_TXN_COUNT; i++) {
+        if (sqlite3_prepare_v3(db, txn_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &store->txn[i], NULL) != SQLITE_OK) {
+            snprintf(err, err_size, "%s does not prepare: %s", txn_sql[i], sqlite3_errmsg(db));
+            ht_store_close(store);
+            return NULL;
+        }
+    }
     for (int i = 0; i < HT_STMT_COUNT; i++) {
         if (sqlite3_prepare_v3(db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &store->stmts[i],
                                NULL) != SQLITE_OK) {
@@ -138,6 +156,7 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
 void ht_store_close(ht_store *store) {
     if (!store) return;
     for (int i = 0; i < HT_STMT_COUNT; i++) sqlite3_finalize(store->stmts[i]);
+    for (int i = 0; i < HT_TXN_COUNT; i++) sqlite3_finalize(store->txn[i]);
     sqlite3_close(store->db);
     free(store);
 }
@@ -165,26 +184,91 @@ static bool fault_now(void) {
     return true;
 }
 
+/* ---- transactions -------------------------------------------------------
+ * A request's transaction is a BEGIN ... COMMIT of its own, or, inside a
+ * group (group commit: several requests, one COMMIT), a savepoint of the
+ * group's transaction: RELEASE keeps its writes for the group's COMMIT,
+ * ROLLBACK TO undoes them alone. Some errors (a full disk, I/O) make SQLite
+ * roll back the whole transaction by itself; inside a group that takes the
+ * writes of the requests before with it, so the group is then lost: no
+ * further request may run in it (a savepoint there would open a new
+ * transaction of its own) and its COMMIT reports failure. */
+
+static bool txn_run(ht_store *store, ht_txn_id id) {
+    sqlite3_stmt *s = store->txn[id];
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE;
+}
+
+/* The steps a test may make fail (fault injection); rollbacks never do. */
+static bool exec_step(ht_store *store, ht_txn_id id) { return !fault_now() && txn_run(store, id); }
+
+/* SQLite has ended the group's transaction by itself. */
+static bool group_gone(ht_store *store) {
+    if (store->in_group && !store->group_lost && sqlite3_get_autocommit(store->db)) store->group_lost = true;
+    return store->group_lost;
+}
+
 bool ht_store_begin(ht_store *store) {
     store->failed = false;
-    if (fault_now() || sqlite3_exec(store->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return false;
+    if (store->in_group) {
+        if (group_gone(store) || !exec_step(store, HT_TXN_SAVEPOINT)) return false;
+    } else if (!exec_step(store, HT_TXN_BEGIN)) {
+        return false;
+    }
     store->in_transaction = true;
     return true;
 }
 
 bool ht_store_commit(ht_store *store) {
     if (!store->in_transaction) return true;
+    if (store->in_group) {
+        if (!group_gone(store) && exec_step(store, HT_TXN_RELEASE)) {
+            store->in_transaction = false;
+            return true;
+        }
+        ht_store_rollback(store);
+        return false;
+    }
     store->in_transaction = false;
-    if (!fault_now() && sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return true;
+    if (exec_step(store, HT_TXN_COMMIT)) return true;
     fprintf(stderr, "hometab: commit failed: %s\n", sqlite3_errmsg(store->db));
-    sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(store->db)) txn_run(store, HT_TXN_ROLLBACK);
     return false;
 }
 
 void ht_store_rollback(ht_store *store) {
     if (!store->in_transaction) return;
     store->in_transaction = false;
-    sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!store->in_group) {
+        if (!sqlite3_get_autocommit(store->db)) txn_run(store, HT_TXN_ROLLBACK);
+        return;
+    }
+    /* ROLLBACK TO keeps the savepoint open: RELEASE ends it. */
+    if (group_gone(store)) return;
+    if (!txn_run(store, HT_TXN_ROLLBACK_TO) || !txn_run(store, HT_TXN_RELEASE)) group_gone(store);
+}
+
+bool ht_store_group_begin(ht_store *store) {
+    if (store->in_group || store->in_transaction) return false;
+    store->failed = false;
+    if (!exec_step(store, HT_TXN_BEGIN)) return false;
+    store->in_group = true;
+    store->group_lost = false;
+    return true;
+}
+
+bool ht_store_group_commit(ht_store *store) {
+    if (!store->in_group) return false;
+    store->in_group = false;
+    if (store->in_transaction) ht_store_rollback(store); /* a request left open: not the group's */
+    if (!store->group_lost && !sqlite3_get_autocommit(store->db) && exec_step(store, HT_TXN_COMMIT)) return true;
+    fprintf(stderr, "hometab: commit of a group failed: %s\n",
+            store->group_lost ? "the transaction was rolled back by an earlier error" : sqlite3_errmsg(store->db));
+    if (!sqlite3_get_autocommit(store->db)) txn_run(store, HT_TXN_ROLLBACK);
+    store->group_lost = false;
+    return false;
 }
 
 bool ht_store_failed(const ht_store *store) { return store->failed; }

@@ -17,10 +17,20 @@ typedef struct ht_store ht_store;
 ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size);
 void ht_store_close(ht_store *store);
 
-/* One transaction per request: begin, then commit or roll back. */
+/* One transaction per request: begin, then commit or roll back. Inside a
+ * group these are a savepoint of the group's transaction, released or
+ * rolled back to: the request is still all or nothing, and durable only
+ * once the group commits. */
 bool ht_store_begin(ht_store *store);
 bool ht_store_commit(ht_store *store);
 void ht_store_rollback(ht_store *store);
+/* Group commit: one transaction, and one COMMIT (one fsync), around the
+ * requests run between these two. ht_store_group_commit returns false when
+ * nothing of the group was kept: its COMMIT failed, or an error made SQLite
+ * roll the transaction back earlier (a request begun after that fails at
+ * ht_store_begin). */
+bool ht_store_group_begin(ht_store *store);
+bool ht_store_group_commit(ht_store *store);
 /* True if any statement failed since ht_store_begin: the request must not
  * be acknowledged. */
 bool ht_store_failed(const ht_store *store);

@@ -91,11 +91,22 @@ async function versionsDuringLoginFlood(server) {
 // clients at once (each its own user and keep-alive connection, one room).
 async function messageThroughput(server, ctx) {
   const latencies = [];
+  let cpu = serverCpuMs(server);
   const sequential = await timedSends(server, [ctx.alice], ctx.roomId, SEQUENTIAL_MESSAGES, latencies);
+  const sequentialCpu = (serverCpuMs(server) - cpu) / SEQUENTIAL_MESSAGES;
   const clients = ctx.people.slice(0, 16);
+  cpu = serverCpuMs(server);
   const concurrent = await timedSends(server, clients, ctx.roomId, CONCURRENT_MESSAGES);
+  const concurrentCpu = (serverCpuMs(server) - cpu) / CONCURRENT_MESSAGES;
   const one = `bench.mjs: ${SEQUENTIAL_MESSAGES} PUT /rooms/{id}/send, one after another, one keep-alive connection`;
+  const many = `bench.mjs: ${CONCURRENT_MESSAGES} PUT /rooms/{id}/send by 16 users at once, a keep-alive connection each`;
+  // The server's own CPU time (user + system, /proc/<pid>/stat) per
+  // message: what a send costs whatever else the machine is doing, where
+  // the wall-clock figures also measure the load and the disk.
+  const cpuNote = '; server CPU time (user + system) over the sends / messages';
   return [
+    { figure: 'PUT /send, server CPU per message, 1 client', value: sequentialCpu, unit: 'ms', command: one + cpuNote },
+    { figure: 'PUT /send, server CPU per message, 16 clients', value: concurrentCpu, unit: 'ms', command: many + cpuNote },
     { figure: 'messages/s, 1 client sequential', value: sequential, unit: 'msg/s', command: one },
     { figure: 'PUT /send, 1 client sequential, median', value: percentile(latencies, 50), unit: 'ms',
       command: `${one}; each request timed` },
@@ -476,6 +487,13 @@ async function timedSends(server, clients, roomId, count, latencies) {
   }));
   return (per * clients.length) / ((performance.now() - started) / 1000);
 }
+
+// The server process's CPU time so far (user + system, all threads), in ms.
+function serverCpuMs(server) {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 function percentile(values, p) {
   const sorted = [...values].sort((x, y) => x - y);

@@ -40,6 +40,7 @@ int run_fed_read_tests(void);
 int run_glob_tests(void);
 int run_words_tests(void);
 int run_faults_tests(void);
+int run_group_commit_tests(void);
 int run_login_limits_tests(void);
 int run_wake_tests(void);
 int run_request_log_tests(void);

@@ -26,6 +26,18 @@
  * A connection the server ends itself (after an error answer, a 408 or a
  * 503) is closed "lingering": see conn_finish().
  *
+ * Group commit. A write is durable once its COMMIT has reached the disk
+ * (an fsync), and under load the fsyncs, not the work, bound how many
+ * writes a second the server takes. So a request that may write is not
+ * answered where it is read: its connection joins the server's group, and
+ * after every poll of the loop (a uv_check handle) the group runs, one
+ * request after another, inside one transaction with one COMMIT
+ * (ht_core_group_begin/commit); only then are its answers sent. Requests
+ * that arrived together are thus committed together, and those arriving
+ * while a COMMIT runs form the next group. Reads (ht_request_is_read) are
+ * answered at once, outside any group: they never wait for a write nor see
+ * one that is not committed. A lone write runs as before, alone.
+ *
  * Memory. The design decision of this file: the bytes held for a client are
  * bounded whatever it does, and so are the bytes held for all of them.
  *   - Received bytes: a request may not pass the core's limits (head, body,
@@ -84,6 +96,7 @@ typedef struct conn {
     bool parked;
     bool working;           /* its request's password work is on the thread pool */
     bool fetching;          /* its request's fetches are out to other servers */
+    bool grouped;           /* its request waits for the group to run (group_next) */
     bool freed_after_work;  /* closed while working or fetching: free when that is back */
     bool closing;
     bool close_after_write; /* answer, then close */
@@ -104,7 +117,17 @@ typedef struct conn {
     uv_work_t work_req;
     ht_work *work;
     ht_body *body;          /* an answer's body still being streamed */
+    struct conn *group_next;
+    struct held_answer *held; /* its answer in a group, sent once the group committed */
 } conn;
+
+/* A group's answer, kept until the group's COMMIT says whether it stands. */
+typedef struct held_answer {
+    ht_body *body;
+    bool close_connection;
+    size_t len;
+    unsigned char response[];
+} held_answer;
 
 enum {
     WRITE_HIGH_WATER = 1 << 20,
@@ -131,6 +154,11 @@ struct server {
     size_t held;              /* received bytes and waiting answers of every connection */
     uint64_t matrix_requests; /* answered by the core; reported at exit */
     uint64_t core_calls;      /* ht_core_handle calls, retries included; reported at exit */
+    uv_check_t group_check;   /* runs the group after each poll */
+    uv_idle_t group_idle;     /* while a group waits: the poll must not block */
+    conn *group_head, *group_tail; /* connections whose request waits for the group */
+    uint64_t groups;          /* groups of two or more run together; reported at exit */
+    uint64_t grouped_requests; /* ...and the requests in them */
     unsigned char read_buf[READ_CHUNK]; /* every read lands here first */
 };
 
@@ -149,7 +177,7 @@ static int64_t now_ms(void) {
 
 static void process(conn *c);
 static void resume(conn *c);
-static void wake_parked(server *srv, const ht_result *res);
+static void wake_parked(server *srv, const uint64_t *keys, size_t key_count, bool all);
 static void update_reading(conn *c);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b);
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
@@ -157,7 +185,7 @@ static void on_timer(uv_timer_t *t);
 
 /* ---- memory ------------------------------------------------------------ */
 
-static bool busy(const conn *c) { return c->parked || c->working || c->fetching || c->body; }
+static bool busy(const conn *c) { return c->parked || c->working || c->fetching || c->grouped || c->body; }
 
 static bool over_budget(const server *srv) { return srv->held >= srv->opts->max_buffered; }
 
@@ -275,7 +303,7 @@ static void conn_free(conn *c) {
 
 static void on_timer_closed(uv_handle_t *h) {
     conn *c = h->data;
-    if (c->working || c->fetching) {
+    if (c->working || c->fetching || c->grouped) {
         c->freed_after_work = true;
         return;
     }
@@ -603,64 +631,68 @@ static void start_fetch(conn *c, ht_fetch **fetches, size_t count, long request_
     update_reading(c);
 }
 
-/* Answers the request at the start of the buffer, or parks it. Returns false
- * if the connection must not process anything else now. */
-static bool answer_one(conn *c, long request_len) {
+/* Calls the core for the request at the start of the buffer (len bytes).
+ * Returns false if it is not answered now (parked, hashing, fetching);
+ * else *refusal is 0 and res holds the answer, or *refusal is the status
+ * a long-poll that may not wait gets. */
+static bool call_core(conn *c, size_t len, ht_result *res, int *refusal) {
     server *srv = c->srv;
-    const unsigned char *bytes = c->buf;
-    size_t len = request_len > 0 ? (size_t)request_len : c->len;
-
-    if (request_len > 0 && srv->opts->web_root && !is_matrix_path(bytes, len)) {
-        ht_buf out = {0};
-        bool close = ht_static_serve(srv->cfg, srv->opts->web_root, bytes, len, &out);
-        conn_write(c, out.data, out.len);
-        ht_buf_free(&out);
-        if (close) c->close_after_write = true;
-    } else {
-        ht_result res;
-        int64_t now = now_ms();
-        if (!c->parked && c->received_ms == 0) c->received_ms = now;
-        uint64_t before = ht_core_stream_position(srv->core);
-        ht_request_meta meta = {.received_ms = c->received_ms, .now_ms = now, .client_address = c->ip};
-        ht_core_handle(srv->core, bytes, len, &meta, &res);
-        srv->core_calls++;
-        if (res.outcome == HT_WORK) {
-            start_work(c, res.work, (long)len);
-            return false;
-        }
-        if (res.outcome == HT_FETCH) {
-            start_fetch(c, res.fetches, res.fetch_count, (long)len);
-            return false;
-        }
-        int refusal = res.outcome == HT_PARK ? park_refusal(c) : 0;
-        if (res.outcome == HT_PARK && !refusal) {
-            c->parked = true;
-            c->park_position = res.park_position;
-            c->park_deadline_ms = res.park_deadline_ms;
-            c->request_len = (long)len;
-            park_index_add(srv->parked, &c->park, c, res.park_keys, res.park_key_count);
-            int64_t wait = res.park_deadline_ms - now;
-            uv_timer_start(&c->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
-            update_reading(c);
-            return false;
-        }
-        srv->matrix_requests++;
-        if (refusal) {
-            write_park_refusal(c, refusal);
-        } else {
-            if (srv->opts->log_requests) {
-                char line[HT_REQUEST_LOG_LINE_MAX];
-                ht_request_log_line(line, sizeof line, c->ip, bytes, len, res.response, res.response_len);
-                ht_host_log(HT_LOG_INFO, "%s", line);
-            }
-            ht_host_log_lines(res.log, res.log_count);
-            conn_write(c, res.response, res.response_len);
-            c->body = res.body; /* its bytes follow as the client takes them */
-            if (res.close_connection) c->close_after_write = true;
-            if (ht_core_stream_position(srv->core) != before) wake_parked(srv, &res);
-            if (res.outbound && srv->fed) ht_fed_host_pump(srv->fed);
-        }
+    int64_t now = now_ms();
+    if (!c->parked && c->received_ms == 0) c->received_ms = now;
+    ht_request_meta meta = {.received_ms = c->received_ms, .now_ms = now, .client_address = c->ip};
+    ht_core_handle(srv->core, c->buf, len, &meta, res);
+    srv->core_calls++;
+    /* libuv's clock is read once per loop iteration: after a long call
+     * (a large upload, a slow disk) a timer armed now would count from
+     * before it, and a send timeout could fire before the answer left. */
+    uv_update_time(srv->loop);
+    *refusal = 0;
+    if (res->outcome == HT_WORK) {
+        start_work(c, res->work, (long)len);
+        return false;
     }
+    if (res->outcome == HT_FETCH) {
+        start_fetch(c, res->fetches, res->fetch_count, (long)len);
+        return false;
+    }
+    if (res->outcome == HT_PARK) {
+        *refusal = park_refusal(c);
+        if (*refusal) {
+            srv->matrix_requests++;
+            return true;
+        }
+        c->parked = true;
+        c->park_position = res->park_position;
+        c->park_deadline_ms = res->park_deadline_ms;
+        c->request_len = (long)len;
+        park_index_add(srv->parked, &c->park, c, res->park_keys, res->park_key_count);
+        int64_t wait = res->park_deadline_ms - now;
+        uv_timer_start(&c->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+        update_reading(c);
+        return false;
+    }
+    srv->matrix_requests++;
+    return true;
+}
+
+/* Sends an answer of the core for the request of len bytes at the start of
+ * the buffer; a streamed body follows as the client takes it. */
+static void send_answer(conn *c, size_t len, const unsigned char *response, size_t response_len, ht_body *body,
+                        bool close_connection) {
+    server *srv = c->srv;
+    if (srv->opts->log_requests) {
+        char line[HT_REQUEST_LOG_LINE_MAX];
+        ht_request_log_line(line, sizeof line, c->ip, c->buf, len, response, response_len);
+        ht_host_log(HT_LOG_INFO, "%s", line);
+    }
+    conn_write(c, response, response_len);
+    c->body = body;
+    if (close_connection) c->close_after_write = true;
+}
+
+/* The request of request_len bytes is answered: on to the next one.
+ * Returns false if the connection must not process anything else now. */
+static bool finish_request(conn *c, long request_len) {
     c->received_ms = 0;
     c->sent_continue = false;
     c->request_timer = false; /* the next request gets its own deadline */
@@ -680,6 +712,160 @@ static bool answer_one(conn *c, long request_len) {
         return false;
     }
     return true;
+}
+
+/* An active idle handle keeps the loop from blocking in its poll; the
+ * group itself runs in on_group_check, right after the poll. */
+static void on_group_idle(uv_idle_t *idle) { (void)idle; }
+
+/* The request waits for the group, which runs after this poll. */
+static void join_group(conn *c, long request_len) {
+    server *srv = c->srv;
+    c->grouped = true;
+    c->request_len = request_len;
+    c->group_next = NULL;
+    if (srv->group_tail) srv->group_tail->group_next = c;
+    else srv->group_head = c;
+    srv->group_tail = c;
+    uv_timer_stop(&c->timer); /* it has all arrived: no 408 while it waits */
+    uv_idle_start(&srv->group_idle, on_group_idle);
+    update_reading(c);
+}
+
+static bool answer_now(conn *c, long request_len);
+
+/* Answers the request at the start of the buffer, parks it, or lets it
+ * wait for the group. Returns false if the connection must not process
+ * anything else now. */
+static bool answer_one(conn *c, long request_len) {
+    server *srv = c->srv;
+    const unsigned char *bytes = c->buf;
+    size_t len = request_len > 0 ? (size_t)request_len : c->len;
+
+    if (request_len > 0 && srv->opts->web_root && !is_matrix_path(bytes, len)) {
+        ht_buf out = {0};
+        bool close = ht_static_serve(srv->cfg, srv->opts->web_root, bytes, len, &out);
+        conn_write(c, out.data, out.len);
+        ht_buf_free(&out);
+        if (close) c->close_after_write = true;
+        return finish_request(c, request_len);
+    }
+    if (request_len > 0 && !ht_request_is_read(bytes, len)) {
+        join_group(c, request_len);
+        return false;
+    }
+    return answer_now(c, request_len);
+}
+
+/* Answers a Matrix request in a transaction of its own, or parks it. */
+static bool answer_now(conn *c, long request_len) {
+    server *srv = c->srv;
+    size_t len = request_len > 0 ? (size_t)request_len : c->len;
+    uint64_t before = ht_core_stream_position(srv->core);
+    ht_result res;
+    int refusal;
+    if (!call_core(c, len, &res, &refusal)) return false;
+    if (refusal) {
+        write_park_refusal(c, refusal);
+    } else {
+        ht_host_log_lines(res.log, res.log_count);
+        send_answer(c, len, res.response, res.response_len, res.body, res.close_connection);
+        if (ht_core_stream_position(srv->core) != before)
+            wake_parked(srv, res.wake_keys, res.wake_key_count, res.wake_all);
+        if (res.outbound && srv->fed) ht_fed_host_pump(srv->fed);
+    }
+    return finish_request(c, request_len);
+}
+
+/* ---- the group ---------------------------------------------------------- */
+
+static void hold_answer(conn *c, const ht_result *res) {
+    held_answer *h = ht_xmalloc(sizeof *h + res->response_len);
+    h->body = res->body;
+    h->close_connection = res->close_connection;
+    h->len = res->response_len;
+    memcpy(h->response, res->response, res->response_len);
+    c->held = h;
+    c->srv->held += h->len;
+}
+
+/* Sends what the group's COMMIT decided: the held answer, or the failure
+ * answer in its place (its streamed body, if any, is dropped). */
+static void release_answer(conn *c, const ht_group_result *group) {
+    held_answer *h = c->held;
+    c->held = NULL;
+    c->srv->held -= h->len;
+    size_t len = (size_t)c->request_len;
+    if (group->committed) {
+        send_answer(c, len, h->response, h->len, h->body, h->close_connection);
+    } else {
+        if (h->body) ht_core_body_close(c->srv->core, h->body);
+        send_answer(c, len, group->failure, group->failure_len, NULL, h->close_connection);
+    }
+    free(h);
+}
+
+/* Runs the requests waiting for the group: together in one transaction
+ * when there are several (see the top of this file), else the one alone. */
+static void run_group(server *srv) {
+    conn *list = srv->group_head;
+    srv->group_head = srv->group_tail = NULL;
+    uv_idle_stop(&srv->group_idle);
+    bool together = list && list->group_next && ht_core_group_begin(srv->core);
+    conn *answered = NULL, **answered_end = &answered;
+    size_t count = 0;
+    for (conn *c = list, *next; c; c = next) {
+        next = c->group_next;
+        c->group_next = NULL;
+        c->grouped = false;
+        if (c->freed_after_work) { /* closed while it waited */
+            conn_free(c);
+            continue;
+        }
+        if (c->closing) continue;
+        long request_len = c->request_len;
+        if (!together) {
+            if (answer_now(c, request_len)) process(c);
+            continue;
+        }
+        ht_result res;
+        int refusal;
+        if (!call_core(c, (size_t)request_len, &res, &refusal)) continue;
+        count++;
+        c->request_len = request_len;
+        if (refusal) {
+            write_park_refusal(c, refusal); /* no answer of the core: nothing to hold */
+            if (finish_request(c, request_len)) process(c);
+            continue;
+        }
+        ht_host_log_lines(res.log, res.log_count); /* lines that wait for no commit */
+        hold_answer(c, &res);
+        *answered_end = c;
+        answered_end = &c->group_next;
+    }
+    if (!together) return;
+    ht_group_result group;
+    ht_core_group_commit(srv->core, &group);
+    uv_update_time(srv->loop); /* the COMMIT's fsync took time: see call_core */
+    srv->groups++;
+    srv->grouped_requests += count;
+    for (conn *c = answered; c; c = c->group_next) release_answer(c, &group);
+    ht_host_log_lines(group.log, group.log_count);
+    if (group.committed && (group.wake_key_count || group.wake_all))
+        wake_parked(srv, group.wake_keys, group.wake_key_count, group.wake_all);
+    if (group.outbound && srv->fed) ht_fed_host_pump(srv->fed);
+    for (conn *c = answered, *next; c; c = next) {
+        next = c->group_next;
+        c->group_next = NULL;
+        if (finish_request(c, c->request_len)) process(c);
+    }
+}
+
+/* After each poll: the group runs, and so does any group its answers let
+ * form (pipelined writes behind them). */
+static void on_group_check(uv_check_t *check) {
+    server *srv = check->data;
+    while (srv->group_head) run_group(srv);
 }
 
 /* Answers every complete request in the buffer, in order. */
@@ -723,14 +909,15 @@ static void resume(conn *c) {
     process(c);
 }
 
-/* Retries the parked requests the write behind `res` may concern. They are
- * listed first: a retry calls the core (which reuses the memory `res` points
- * into), may park again, or may write and wake others in turn. */
-static void wake_parked(server *srv, const ht_result *res) {
+/* Retries the parked requests a write that touched `keys` (or `all`) may
+ * concern. They are listed first: a retry calls the core (which reuses the
+ * memory `keys` points into), may park again, or may write and wake others
+ * in turn. */
+static void wake_parked(server *srv, const uint64_t *keys, size_t key_count, bool all) {
     uint64_t pos = ht_core_stream_position(srv->core);
     void **list = NULL;
     size_t cap = 0;
-    size_t n = park_index_match(srv->parked, res->wake_keys, res->wake_key_count, res->wake_all, &list, &cap);
+    size_t n = park_index_match(srv->parked, keys, key_count, all, &list, &cap);
     for (size_t i = 0; i < n; i++) {
         conn *c = list[i];
         /* Taken care of meanwhile (answered, closed, or parked again at a
@@ -771,7 +958,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
          * answers already queued are still delivered before closing. */
         c->peer_done = true;
         update_reading(c);
-        if ((c->pending_writes > 0 && !c->parked) || c->working || c->fetching) {
+        if ((c->pending_writes > 0 && !c->parked) || c->working || c->fetching || c->grouped) {
             c->close_after_write = true; /* a request being hashed still gets its answer */
         } else {
             conn_close(c);
@@ -850,6 +1037,12 @@ static void on_signal(uv_signal_t *sig, int signum) {
     uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    /* Requests waiting for a group were never run: they are dropped with
+     * their connections, like any request not yet answered. */
+    for (conn *c = srv->group_head; c; c = c->group_next) c->grouped = false;
+    srv->group_head = srv->group_tail = NULL;
+    uv_close((uv_handle_t *)&srv->group_check, NULL);
+    uv_close((uv_handle_t *)&srv->group_idle, NULL);
     /* The core is synchronous, so no request is half-done here: every
      * acknowledged write is committed. Parked long-polls are simply closed;
      * fetches to other servers come back to the core as failed (what the
@@ -919,6 +1112,10 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
         code = 3;
         goto out;
     }
+    uv_check_init(srv->loop, &srv->group_check);
+    uv_idle_init(srv->loop, &srv->group_idle);
+    srv->group_check.data = srv->group_idle.data = srv;
+    uv_check_start(&srv->group_check, on_group_check);
     uv_signal_init(srv->loop, &srv->sigint);
     uv_signal_init(srv->loop, &srv->sigterm);
     srv->sigint.data = srv->sigterm.data = srv;
@@ -953,8 +1150,11 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     log_start(srv, url);
     uv_run(srv->loop, UV_RUN_DEFAULT);
     uv_loop_close(srv->loop);
-    ht_host_log(HT_LOG_INFO, "stopped after %llu Matrix requests (%llu calls into the core)",
-                (unsigned long long)srv->matrix_requests, (unsigned long long)srv->core_calls);
+    ht_host_log(HT_LOG_INFO,
+                "stopped after %llu Matrix requests (%llu calls into the core); %llu writes committed "
+                "together in %llu groups",
+                (unsigned long long)srv->matrix_requests, (unsigned long long)srv->core_calls,
+                (unsigned long long)srv->grouped_requests, (unsigned long long)srv->groups);
 out:
     park_index_free(srv->parked);
     free(srv);
