@@ -370,7 +370,7 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
      * presence.c). */
     if (changed && core->cfg.federation) {
         ht_fed_device_lists_queue(&core->env);
-        ht_fed_presence_queue(&core->env, (int64_t)core->stream_position);
+        ht_fed_presence_queue(&core->env, (int64_t)base);
     }
     uint64_t position = changed ? ht_store_stream_position(core->env.store) : 0;
     if (ht_store_failed(core->env.store)) {
