@@ -15,6 +15,7 @@
  * once a receipt or a change has made the count stale. */
 #include "room/push_actions.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "matrix/ids.h"
@@ -120,19 +121,27 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
      * default rules: once, and without their names. */
     bool per_owner = ht_push_default_depends_on_owner(event);
     ht_member_push *members;
-    size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, per_owner, &members);
+    size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, &members);
     ht_push_room room = ht_push_room_shared(env, pdu->room_id, (int64_t)n);
     json_t *defaults = ht_push_default_ruleset(env);
-    ht_push_result alike;
-    bool judged_alike = false;
     /* Even then, a member whose name, localpart and id the event cannot
      * mention is judged as no one would be (owner_may_matter): of 5,000
-     * members a message names a few, and only those are judged apart. */
+     * members a message names a few, and only those are judged apart. The
+     * others' counts move together, in one statement after the loop; the
+     * members judged apart (and the sender) are the ones it leaves out. */
     bool shortcut = per_owner && shortcut_possible(event);
+    json_t *apart = ht_json_keep(env->arena, json_array());
+    json_array_append_new(apart, json_string(pdu->sender));
+    size_t alike_members = 0;
     for (size_t i = 0; i < n; i++) {
         const ht_member_push *m = &members[i];
         if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
         bool ok;
+        if (!m->own_rules && !(per_owner && (!shortcut || owner_may_matter(env, event, m)))) {
+            alike_members++;
+            continue;
+        }
+        json_array_append_new(apart, json_string(m->user_id));
         if (m->own_rules) {
             json_t *own = ht_push_ruleset(env, m->user_id);
             ht_push_room theirs = room;
@@ -140,23 +149,29 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
             theirs.owner = theirs.owner_localpart = NULL;
             ok = judge(env, own, &theirs, event, pdu->room_id, m->user_id, thread_id);
             json_decref(own);
-        } else if (per_owner && (!shortcut || owner_may_matter(env, event, m))) {
+        } else {
             room.display_name = m->display_name;
             room.owner = m->user_id;
             room.owner_localpart = localpart_of(env->arena, m->user_id);
             ok = judge(env, defaults, &room, event, pdu->room_id, m->user_id, thread_id);
-        } else {
-            if (!judged_alike) {
-                ht_push_room no_one = room;
-                no_one.display_name = NULL;
-                no_one.owner = no_one.owner_localpart = no_owner; /* no rule that names one applies */
-                alike = ht_push_evaluate(defaults, &no_one, event);
-                judged_alike = true;
-            }
-            ok = keep(env, alike, pdu->room_id, m->user_id, thread_id);
         }
         if (!ok) return failed;
     }
+    if (alike_members) {
+        ht_push_room no_one = room;
+        no_one.display_name = NULL;
+        no_one.owner = no_one.owner_localpart = no_owner; /* no rule that names one applies */
+        ht_push_result alike = ht_push_evaluate(defaults, &no_one, event);
+        char *except = json_dumps(apart, JSON_COMPACT);
+        bool ok = except && (!alike.notify || ht_store_unread_add_alike(env->store, pdu->room_id, env->server_name,
+                                                                      thread_id, alike.highlight, except));
+        free(except);
+        if (!ok) return failed;
+    }
+    /* A judgment the request's matching budget could not pay for is not
+     * trusted (as in keep): everyone's counts here are judged again on
+     * their next read. */
+    if (ht_budget_spent(&env->match_budget) && !ht_store_unread_stale_room(env->store, pdu->room_id)) return failed;
     return ht_store_failed(env->store) ? failed : (ht_error){0};
 }
 

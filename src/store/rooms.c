@@ -70,12 +70,13 @@ size_t ht_store_alias_list(ht_store *store, ht_arena *arena, const char *room_id
 }
 
 bool ht_store_membership_set(ht_store *store, const char *room_id, const char *user_id,
-                             const char *membership, int64_t stream) {
+                             const char *membership, const char *display_name, int64_t stream) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERSHIP_SET);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, user_id);
     ht_db_bind_text(s, 3, membership);
     ht_db_bind_int(s, 4, stream);
+    ht_db_bind_text(s, 5, display_name);
     ht_db_touch(store, (uint64_t)stream, ht_wake_key(HT_WAKE_USER, user_id));
     return ht_db_exec(store, s);
 }

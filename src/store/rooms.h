@@ -67,8 +67,10 @@ bool ht_store_alias_delete(ht_store *store, const char *alias);
 size_t ht_store_alias_list(ht_store *store, ht_arena *arena, const char *room_id,
                            const char ***out);
 
+/* The user's membership in the room is now that of their member event at
+ * `stream`, whose string displayname (NULL: none) is kept beside it. */
 bool ht_store_membership_set(ht_store *store, const char *room_id, const char *user_id,
-                             const char *membership, int64_t stream);
+                             const char *membership, const char *display_name, int64_t stream);
 /* The user's current membership ("join", "invite", "leave", "ban", "knock")
  * or NULL if none; *stream is its event. */
 const char *ht_store_membership_get(ht_store *store, ht_arena *arena, const char *room_id,

@@ -58,9 +58,10 @@
     X(ALIAS_GET, "SELECT room_id, creator FROM room_aliases WHERE alias = ?1")           \
     X(ALIAS_DELETE, "DELETE FROM room_aliases WHERE alias = ?1")                         \
     X(ALIAS_LIST, "SELECT alias FROM room_aliases WHERE room_id = ?1 ORDER BY alias")    \
-    X(MEMBERSHIP_SET, "INSERT INTO memberships(room_id, user_id, membership, stream) "   \
-                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(room_id, user_id) DO UPDATE SET " \
-                      "membership = excluded.membership, stream = excluded.stream, forgotten = 0") \
+    X(MEMBERSHIP_SET, "INSERT INTO memberships(room_id, user_id, membership, stream, display_name) " \
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(room_id, user_id) DO UPDATE SET " \
+                      "membership = excluded.membership, stream = excluded.stream, forgotten = 0, " \
+                      "display_name = excluded.display_name") \
     X(MEMBERSHIP_GET, "SELECT membership, stream, forgotten FROM memberships "           \
                       "WHERE room_id = ?1 AND user_id = ?2")                             \
     X(MEMBERSHIP_FORGET, "UPDATE memberships SET forgotten = 1 "                         \
@@ -462,15 +463,7 @@
                   "AND user_id = ?2 AND type IN ('m.read', 'm.read.private') "           \
                   "GROUP BY thread_id ORDER BY thread_id")                               \
     /* unread.c */                                                                       \
-    X(MEMBERS_JOINED, "SELECT m.user_id, CASE json_type(e.json, '$.content.displayname') " \
-                      "WHEN 'text' THEN json_extract(e.json, '$.content.displayname') END, " \
-                      "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
-                      "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
-                      "FROM memberships m LEFT JOIN room_state s ON s.room_id = m.room_id " \
-                      "AND s.type = 'm.room.member' AND s.state_key = m.user_id "        \
-                      "LEFT JOIN events e ON e.stream = s.stream "                       \
-                      "WHERE m.room_id = ?1 AND m.membership = 'join' ORDER BY m.user_id") \
-    X(MEMBERS_JOINED_NO_NAMES, "SELECT m.user_id, NULL, "                                \
+    X(MEMBERS_JOINED, "SELECT m.user_id, m.display_name, "                               \
                       "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
                       "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
                       "FROM memberships m WHERE m.room_id = ?1 AND m.membership = 'join' " \
@@ -483,6 +476,15 @@
                   "highlights) VALUES (?1, ?2, ?3, 1, ?4) "                              \
                   "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
                   "notifications = notifications + 1, highlights = highlights + ?4")     \
+    /* The room's local members (?4: the server name) but those listed (?5, \
+     * a JSON array) are notified alike: one statement, not one per member. */ \
+    X(UNREAD_ADD_ALIKE, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
+                        "highlights) SELECT m.user_id, ?1, ?2, 1, ?3 FROM memberships m " \
+                        "WHERE m.room_id = ?1 AND m.membership = 'join' "                \
+                        "AND substr(m.user_id, instr(m.user_id, ':') + 1) = ?4 "         \
+                        "AND m.user_id NOT IN (SELECT value FROM json_each(?5)) "        \
+                        "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "        \
+                        "notifications = notifications + 1, highlights = highlights + ?3") \
     X(UNREAD_OWN, "INSERT INTO unread_threads(user_id, room_id, thread_id, own_upto) "   \
                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(room_id, user_id, thread_id) "    \
                   "DO UPDATE SET notifications = 0, highlights = 0, "                    \

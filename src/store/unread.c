@@ -5,9 +5,8 @@
 
 #include "store/db.h"
 
-size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, bool with_names,
-                               ht_member_push **out) {
-    sqlite3_stmt *s = ht_db_stmt(store, with_names ? HT_STMT_MEMBERS_JOINED : HT_STMT_MEMBERS_JOINED_NO_NAMES);
+size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_JOINED);
     ht_db_bind_text(s, 1, room_id);
     size_t n = 0, cap = 0;
     ht_member_push *list = NULL;
@@ -38,6 +37,17 @@ bool ht_store_unread_add(ht_store *store, const char *room_id, const char *user_
     sqlite3_stmt *s = member_stmt(store, HT_STMT_UNREAD_ADD, room_id, user_id);
     ht_db_bind_text(s, 3, thread_id);
     ht_db_bind_int(s, 4, highlight);
+    return ht_db_exec(store, s);
+}
+
+bool ht_store_unread_add_alike(ht_store *store, const char *room_id, const char *server_name, const char *thread_id,
+                               bool highlight, const char *except_json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_UNREAD_ADD_ALIKE);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_text(s, 2, thread_id);
+    ht_db_bind_int(s, 3, highlight);
+    ht_db_bind_text(s, 4, server_name);
+    ht_db_bind_text(s, 5, except_json);
     return ht_db_exec(store, s);
 }
 

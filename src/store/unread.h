@@ -35,16 +35,16 @@ typedef struct ht_unread_row {
 typedef enum ht_unread_state { HT_UNREAD_UNJUDGED, HT_UNREAD_JUDGED, HT_UNREAD_STALE } ht_unread_state;
 
 /* The members joined to a room, with what judging an event for each needs:
- * their display name there (NULL if none) and whether they changed any
- * push rule (else the shared default ruleset is theirs). */
+ * their display name there (NULL if none; kept beside the membership, so
+ * no member event is read) and whether they changed any push rule (else
+ * the shared default ruleset is theirs). */
 typedef struct ht_member_push {
     const char *user_id;
     const char *display_name;
     bool own_rules;
 } ht_member_push;
 
-size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, bool with_names,
-                               ht_member_push **out);
+size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out);
 
 /* Everything at or below this position is read: the member's join (their
  * membership's position) or their latest unthreaded receipt. */
@@ -53,6 +53,10 @@ int64_t ht_store_read_floor(ht_store *store, const char *room_id, const char *us
 /* An event that notifies user_id joined their thread's timeline. */
 bool ht_store_unread_add(ht_store *store, const char *room_id, const char *user_id, const char *thread_id,
                          bool highlight);
+/* The same for every local member (of server_name) joined to the room but
+ * those in except_json (a JSON array of user ids): one statement. */
+bool ht_store_unread_add_alike(ht_store *store, const char *room_id, const char *server_name, const char *thread_id,
+                               bool highlight, const char *except_json);
 /* user_id's own event at `stream` reads everything before it in its thread. */
 bool ht_store_unread_own_event(ht_store *store, const char *room_id, const char *user_id, const char *thread_id,
                                int64_t stream);

@@ -2,6 +2,9 @@
 // take a database back to an older schema (to prove a migration) run these
 // first, newest first.
 
+// Migration 14: members' display names beside their memberships.
+export const UNDO_MEMBER_NAMES = 'ALTER TABLE memberships DROP COLUMN display_name;';
+
 // Migration 13: kept unread counts.
 export const UNDO_PUSH_ACTIONS = 'DROP TABLE unread_threads; DROP TABLE unread_rooms;';
 
