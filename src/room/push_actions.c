@@ -15,7 +15,6 @@
  * once a receipt or a change has made the count stale. */
 #include "room/push_actions.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "matrix/ids.h"
@@ -46,18 +45,17 @@ static json_t *event_for_rules(ht_arena *arena, const char *type, const char *se
     return ht_json_keep(arena, event);
 }
 
-/* Keeps one member's judgment of an event if it notifies. A judgment the
- * request's matching budget could not pay for is not trusted: the member's
- * counts there are judged again on their next read. */
-static bool keep(ht_env *env, ht_push_result r, const char *room_id, const char *user_id, const char *thread_id) {
+/* Keeps one member's judgment of an event where it differs from the
+ * shared one (the count of everyone judged alike already has that). A
+ * judgment the request's matching budget could not pay for is not trusted:
+ * the member's counts there are judged again on their next read. */
+static bool keep(ht_env *env, ht_push_result r, ht_push_result alike, const char *room_id, const char *user_id,
+                 const char *thread_id) {
     if (ht_budget_spent(&env->match_budget) && !ht_store_unread_stale_member(env->store, room_id, user_id))
         return false;
-    return !r.notify || ht_store_unread_add(env->store, room_id, user_id, thread_id, r.highlight);
-}
-
-static bool judge(ht_env *env, json_t *ruleset, const ht_push_room *room, json_t *event, const char *room_id,
-                  const char *user_id, const char *thread_id) {
-    return keep(env, ht_push_evaluate(ruleset, room, event), room_id, user_id, thread_id);
+    int64_t highlight = r.notify && r.highlight, alike_highlight = alike.notify && alike.highlight;
+    return ht_store_unread_add(env->store, room_id, user_id, thread_id, (int64_t)r.notify - alike.notify,
+                               highlight - alike_highlight);
 }
 
 static const char *localpart_of(ht_arena *arena, const char *user_id) {
@@ -112,65 +110,54 @@ static bool owner_may_matter(ht_env *env, json_t *event, const ht_member_push *m
 ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     const ht_error failed = {HT_M_SERVER_ERROR, 0, "The event's push actions could not be stored."};
     const char *thread_id = ht_push_event_thread(pdu->content);
-    if (is_local(env, pdu->sender) &&
-        !ht_store_unread_own_event(env->store, pdu->room_id, pdu->sender, thread_id, stream))
-        return failed;
     json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
-    /* Most events (no body, no mentions, no invite: state, reactions,
-     * encrypted messages) are judged alike for every member who kept the
-     * default rules: once, and without their names. */
-    bool per_owner = ht_push_default_depends_on_owner(event);
     ht_member_push *members;
     size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, &members);
     ht_push_room room = ht_push_room_shared(env, pdu->room_id, (int64_t)n);
     json_t *defaults = ht_push_default_ruleset(env);
-    /* Even then, a member whose name, localpart and id the event cannot
-     * mention is judged as no one would be (owner_may_matter): of 5,000
-     * members a message names a few, and only those are judged apart. The
-     * others' counts move together, in one statement after the loop; the
-     * members judged apart (and the sender) are the ones it leaves out. */
+    /* The judgment of everyone who kept the default rules and whom the
+     * event cannot name: made once, without a name, and kept once, in the
+     * room's shared count. The sender's own event then reads their thread
+     * up to it. */
+    ht_push_room no_one = room;
+    no_one.display_name = NULL;
+    no_one.owner = no_one.owner_localpart = no_owner; /* no rule that names one applies */
+    ht_push_result alike = ht_push_evaluate(defaults, &no_one, event);
+    if (alike.notify && !ht_store_unread_alike_add(env->store, pdu->room_id, thread_id, alike.highlight)) return failed;
+    if (is_local(env, pdu->sender) &&
+        !ht_store_unread_own_event(env->store, pdu->room_id, pdu->sender, thread_id, stream))
+        return failed;
+    /* Most events (no body, no mentions, no invite: state, reactions,
+     * encrypted messages) are judged alike for every member who kept the
+     * default rules. Even one with a body is, for a member whose name,
+     * localpart and id it cannot mention (owner_may_matter): of 5,000
+     * members a message names a few, and only those, and members with
+     * rules of their own, are judged apart. */
+    bool per_owner = ht_push_default_depends_on_owner(event);
     bool shortcut = per_owner && shortcut_possible(event);
-    json_t *apart = ht_json_keep(env->arena, json_array());
-    json_array_append_new(apart, json_string(pdu->sender));
-    size_t alike_members = 0;
     for (size_t i = 0; i < n; i++) {
         const ht_member_push *m = &members[i];
         if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
-        bool ok;
-        if (!m->own_rules && !(per_owner && (!shortcut || owner_may_matter(env, event, m)))) {
-            alike_members++;
-            continue;
-        }
-        json_array_append_new(apart, json_string(m->user_id));
+        ht_push_result r;
         if (m->own_rules) {
             json_t *own = ht_push_ruleset(env, m->user_id);
             ht_push_room theirs = room;
-            theirs.display_name = m->display_name; /* NULL without a body: no rule reads it then */
+            theirs.display_name = m->display_name;
             theirs.owner = theirs.owner_localpart = NULL;
-            ok = judge(env, own, &theirs, event, pdu->room_id, m->user_id, thread_id);
+            r = ht_push_evaluate(own, &theirs, event);
             json_decref(own);
+        } else if (per_owner && (!shortcut || owner_may_matter(env, event, m))) {
+            ht_push_room theirs = room;
+            theirs.display_name = m->display_name;
+            theirs.owner = m->user_id;
+            theirs.owner_localpart = localpart_of(env->arena, m->user_id);
+            r = ht_push_evaluate(defaults, &theirs, event);
         } else {
-            room.display_name = m->display_name;
-            room.owner = m->user_id;
-            room.owner_localpart = localpart_of(env->arena, m->user_id);
-            ok = judge(env, defaults, &room, event, pdu->room_id, m->user_id, thread_id);
+            continue; /* the shared count is theirs */
         }
-        if (!ok) return failed;
+        if (!keep(env, r, alike, pdu->room_id, m->user_id, thread_id)) return failed;
     }
-    if (alike_members) {
-        ht_push_room no_one = room;
-        no_one.display_name = NULL;
-        no_one.owner = no_one.owner_localpart = no_owner; /* no rule that names one applies */
-        ht_push_result alike = ht_push_evaluate(defaults, &no_one, event);
-        char *except = json_dumps(apart, JSON_COMPACT);
-        bool ok = except && (!alike.notify || ht_store_unread_add_alike(env->store, pdu->room_id, env->server_name,
-                                                                      thread_id, alike.highlight, except));
-        free(except);
-        if (!ok) return failed;
-    }
-    /* A judgment the request's matching budget could not pay for is not
-     * trusted (as in keep): everyone's counts here are judged again on
-     * their next read. */
+    /* A shared judgment the budget could not pay for is not trusted either. */
     if (ht_budget_spent(&env->match_budget) && !ht_store_unread_stale_room(env->store, pdu->room_id)) return failed;
     return ht_store_failed(env->store) ? failed : (ht_error){0};
 }

@@ -587,19 +587,46 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (user_id, room_id)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX unread_rooms_room ON unread_rooms(room_id);",
 
-    /* 14: a member's display name in the room, kept beside their
-     * membership. Judging an event with a body for a room's members reads
-     * every joined member's name (room/push_actions.c): from this column
-     * that is one index range, where it was a JSON parse of each member's
+    /* 14: large rooms. A member's display name in the room, kept beside
+     * their membership: judging an event with a body for a room's members
+     * reads every joined member's name (room/push_actions.c), from this
+     * column one index range, where it was a JSON parse of each member's
      * event -- 5,000 of them per message in a room of 5,000. NULL when the
-     * member event has no string displayname (or the member left). */
+     * member event has no string displayname (or the member left).
+     * And counts shared by the members an event cannot tell apart: most
+     * events notify every member who kept the default rules alike, so
+     * unread_alike counts them once per room and thread, cumulatively, one
+     * row per such event numbered by seq (the room's count of them);
+     * unread_alike_threads holds each thread's latest. A member's count is
+     * then their own row's difference from that judgment (unread_threads,
+     * for the few judged apart) plus the shared count since their row's
+     * alike_seq -- or, for a thread where they have no row, since their
+     * room's (unread_rooms.alike_seq: their join or last judging). A send
+     * into a room of thousands writes two shared rows, not one per member. */
     "ALTER TABLE memberships ADD COLUMN display_name TEXT;"
     "UPDATE memberships SET display_name = ("
     "  SELECT CASE json_type(e.json, '$.content.displayname') "
     "  WHEN 'text' THEN json_extract(e.json, '$.content.displayname') END "
     "  FROM room_state s JOIN events e ON e.stream = s.stream "
     "  WHERE s.room_id = memberships.room_id AND s.type = 'm.room.member' "
-    "  AND s.state_key = memberships.user_id);",
+    "  AND s.state_key = memberships.user_id);"
+    "CREATE TABLE unread_alike ("
+    "  room_id TEXT NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  notifications INTEGER NOT NULL,"
+    "  highlights INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, thread_id, seq)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE unread_alike_threads ("
+    "  room_id TEXT NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  notifications INTEGER NOT NULL,"
+    "  highlights INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, thread_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX unread_alike_threads_seq ON unread_alike_threads(room_id, seq);"
+    "ALTER TABLE unread_threads ADD COLUMN alike_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE unread_rooms ADD COLUMN alike_seq INTEGER NOT NULL DEFAULT 0;",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

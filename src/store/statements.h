@@ -473,35 +473,45 @@
                   "WHERE room_id = ?1 AND user_id = ?2 AND thread_id = '' "               \
                   "AND type IN ('m.read', 'm.read.private')), 0))")                     \
     X(UNREAD_ADD, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
-                  "highlights) VALUES (?1, ?2, ?3, 1, ?4) "                              \
+                  "highlights, alike_seq) VALUES (?1, ?2, ?3, ?4, ?5, coalesce((SELECT alike_seq " \
+                  "FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2), 0)) "         \
                   "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
-                  "notifications = notifications + 1, highlights = highlights + ?4")     \
-    /* The room's local members (?4: the server name) but those listed (?5, \
-     * a JSON array) are notified alike: one statement, not one per member. */ \
-    X(UNREAD_ADD_ALIKE, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
-                        "highlights) SELECT m.user_id, ?1, ?2, 1, ?3 FROM memberships m " \
-                        "WHERE m.room_id = ?1 AND m.membership = 'join' "                \
-                        "AND substr(m.user_id, instr(m.user_id, ':') + 1) = ?4 "         \
-                        "AND m.user_id NOT IN (SELECT value FROM json_each(?5)) "        \
-                        "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "        \
-                        "notifications = notifications + 1, highlights = highlights + ?3") \
-    X(UNREAD_OWN, "INSERT INTO unread_threads(user_id, room_id, thread_id, own_upto) "   \
-                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(room_id, user_id, thread_id) "    \
+                  "notifications = notifications + ?4, highlights = highlights + ?5")    \
+    X(UNREAD_OWN, "INSERT INTO unread_threads(user_id, room_id, thread_id, own_upto, alike_seq) " \
+                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(room_id, user_id, thread_id) " \
                   "DO UPDATE SET notifications = 0, highlights = 0, "                    \
-                  "own_upto = max(own_upto, ?4)")                                        \
-    X(UNREAD_ZERO, "UPDATE unread_threads SET notifications = 0, highlights = 0 "        \
+                  "own_upto = max(own_upto, ?4), alike_seq = ?5")                        \
+    X(UNREAD_ZERO, "UPDATE unread_threads SET notifications = 0, highlights = 0, alike_seq = ?3 " \
                    "WHERE user_id = ?1 AND room_id = ?2")                                \
     X(UNREAD_SET, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
-                  "highlights) VALUES (?1, ?2, ?3, ?4, ?5) "                             \
+                  "highlights, alike_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "              \
                   "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
-                  "notifications = ?4, highlights = ?5")                                 \
+                  "notifications = ?4, highlights = ?5, alike_seq = ?6")                 \
     X(UNREAD_OWN_MARKS, "SELECT thread_id, own_upto FROM unread_threads "              \
                         "WHERE user_id = ?1 AND room_id = ?2 AND own_upto > 0")          \
-    X(UNREAD_GET, "SELECT thread_id, notifications, highlights FROM unread_threads "     \
+    X(UNREAD_GET, "SELECT thread_id, notifications, highlights, alike_seq FROM unread_threads " \
                   "WHERE user_id = ?1 AND room_id = ?2 ORDER BY thread_id")              \
-    X(UNREAD_ROOM_GET, "SELECT stale FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2") \
+    X(UNREAD_ROOM_GET, "SELECT stale, alike_seq FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2") \
     X(UNREAD_ROOM_JUDGED, "INSERT INTO unread_rooms(user_id, room_id, stale) VALUES (?1, ?2, 0) " \
                           "ON CONFLICT(user_id, room_id) DO UPDATE SET stale = 0")       \
+    /* A new row is stale until judged (as no row is: unjudged). */                      \
+    X(UNREAD_ROOM_ZERO, "INSERT INTO unread_rooms(user_id, room_id, stale, alike_seq) "  \
+                        "VALUES (?1, ?2, 1, ?3) ON CONFLICT(user_id, room_id) DO UPDATE SET " \
+                        "alike_seq = ?3")                                                \
+    /* the counts shared by members judged alike */                                      \
+    X(ALIKE_SEQ, "SELECT coalesce(max(seq), 0) FROM unread_alike_threads WHERE room_id = ?1") \
+    X(ALIKE_LATEST, "SELECT seq, notifications, highlights FROM unread_alike_threads "  \
+                    "WHERE room_id = ?1 AND thread_id = ?2")                             \
+    X(ALIKE_AT, "SELECT notifications, highlights FROM unread_alike WHERE room_id = ?1 " \
+                "AND thread_id = ?2 AND seq <= ?3 ORDER BY seq DESC LIMIT 1")            \
+    X(ALIKE_THREADS_SINCE, "SELECT thread_id FROM unread_alike_threads "                 \
+                           "WHERE room_id = ?1 AND seq > ?2 ORDER BY thread_id")         \
+    X(ALIKE_LOG_PUT, "INSERT INTO unread_alike(room_id, thread_id, seq, notifications, " \
+                     "highlights) VALUES (?1, ?2, ?3, ?4, ?5)")                          \
+    X(ALIKE_THREAD_PUT, "INSERT INTO unread_alike_threads(room_id, thread_id, seq, "      \
+                        "notifications, highlights) VALUES (?1, ?2, ?3, ?4, ?5) "        \
+                        "ON CONFLICT(room_id, thread_id) DO UPDATE SET seq = ?3, "       \
+                        "notifications = ?4, highlights = ?5")                           \
     X(UNREAD_STALE_USER, "UPDATE unread_rooms SET stale = 1 WHERE user_id = ?1")         \
     X(UNREAD_STALE_ROOM, "UPDATE unread_rooms SET stale = 1 WHERE room_id = ?1")         \
     X(UNREAD_STALE_MEMBER, "UPDATE unread_rooms SET stale = 1 WHERE user_id = ?2 AND room_id = ?1") \

@@ -2,8 +2,11 @@
 // take a database back to an older schema (to prove a migration) run these
 // first, newest first.
 
-// Migration 14: members' display names beside their memberships.
-export const UNDO_MEMBER_NAMES = 'ALTER TABLE memberships DROP COLUMN display_name;';
+// Migration 14: members' display names beside their memberships; counts
+// shared by the members judged alike.
+export const UNDO_MEMBER_NAMES = `ALTER TABLE memberships DROP COLUMN display_name; DROP TABLE unread_alike;
+  DROP TABLE unread_alike_threads; ALTER TABLE unread_threads DROP COLUMN alike_seq;
+  ALTER TABLE unread_rooms DROP COLUMN alike_seq;`;
 
 // Migration 13: kept unread counts.
 export const UNDO_PUSH_ACTIONS = 'DROP TABLE unread_threads; DROP TABLE unread_rooms;';
