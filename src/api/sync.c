@@ -74,6 +74,18 @@ static json_t *summary(sync_req *s, const char *room_id) {
                      "m.invited_member_count", (json_int_t)invited);
 }
 
+/* The user ids that are keys of `members`, as a JSON array's text (arena). */
+static const char *member_list(ht_arena *arena, json_t *members) {
+    json_t *ids = ht_json_keep(arena, json_array());
+    const char *id;
+    json_t *value;
+    json_object_foreach(members, id, value) json_array_append_new(ids, json_string(id));
+    char *text = json_dumps(ids, JSON_COMPACT);
+    const char *kept = ht_arena_strdup(arena, text ? text : "[]");
+    free(text);
+    return kept;
+}
+
 /* The state at stream `first` (the timeline's first event) without the
  * events the timeline page holds. */
 static size_t state_at_start(ht_ctx *ctx, const char *room_id, int64_t first, const ht_timeline_page *page,
@@ -109,11 +121,19 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
      * changed between since and the timeline. */
     int64_t *streams = NULL;
     size_t n = 0;
+    json_t *keep = json_object();
+    json_object_set_new(keep, ctx->auth.user_id, json_true());
+    for (size_t i = 0; i < page.count; i++) json_object_set_new(keep, page.events[i].sender, json_true());
     if (fresh || (s->since && member_stream > s->since)) {
         /* A timeline that starts at stream 1 (the server's first room, from
          * its creation) has no state before it; "state at 0" would mean the
-         * current state and repeat the timeline's events. */
-        if (first - 1 > 0) n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
+         * current state and repeat the timeline's events. With lazy-loaded
+         * members only the members kept are looked up. */
+        if (first - 1 > 0 && s->lazy_members)
+            n = ht_store_state_list_lazy(store, ctx->arena, room_id, first - 1, member_list(ctx->arena, keep),
+                                         &streams);
+        else if (first - 1 > 0)
+            n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
         /* A room joined over federation got its whole state with the join,
          * at the join's own position: when the timeline's first position
          * set more than its own event, the state is the state there, less
@@ -125,9 +145,6 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
         if (more) n = state_at_start(ctx, room_id, first, &page, &streams);
     } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
-    json_t *keep = json_object();
-    json_object_set_new(keep, ctx->auth.user_id, json_true());
-    for (size_t i = 0; i < page.count; i++) json_object_set_new(keep, page.events[i].sender, json_true());
     json_t *state = events_of(ctx, streams, n, s->state_filter, s->lazy_members, keep);
     json_decref(keep);
 

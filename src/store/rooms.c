@@ -323,6 +323,15 @@ size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id
     return ht_db_int_list(store, arena, s, out);
 }
 
+size_t ht_store_state_list_lazy(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
+                                const char *users_json, int64_t **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STATE_LIST_AT_LAZY);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_int(s, 2, at);
+    ht_db_bind_text(s, 3, users_json);
+    return ht_db_int_list(store, arena, s, out);
+}
+
 size_t ht_store_state_of_type(ht_store *store, ht_arena *arena, const char *room_id, const char *type,
                               int64_t limit, int64_t **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STATE_OF_TYPE);

@@ -123,6 +123,12 @@ int64_t ht_store_state_at(ht_store *store, const char *room_id, const char *type
 /* Streams of the room's current state (at = 0) or of its state at `at`. */
 size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
                            int64_t **out);
+/* The same at `at` (> 0) for lazy-loaded members: every key but the member
+ * events, and of those only the members listed (users_json: a JSON array
+ * of user ids). Looks at the listed members' keys, not at every member's:
+ * a room of 5,000 costs what a room of two does. */
+size_t ht_store_state_list_lazy(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
+                                const char *users_json, int64_t **out);
 /* Streams of the room's current state events of one type (any state key),
  * by state key, at most limit. */
 size_t ht_store_state_of_type(ht_store *store, ht_arena *arena, const char *room_id, const char *type,

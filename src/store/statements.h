@@ -143,6 +143,18 @@
     X(STATE_LIST_AT, "SELECT event_stream FROM (SELECT event_stream, max(stream) "      \
                      "FROM room_state_log WHERE room_id = ?1 AND stream <= ?2 "          \
                      "GROUP BY type, state_key) WHERE event_stream IS NOT NULL ORDER BY 1") \
+    /* STATE_LIST_AT without the member events but those of the users in ?3 \
+     * (a JSON array): the keys below and above m.room.member, then each   \
+     * listed member's key, so the room's other members are never read. */ \
+    X(STATE_LIST_AT_LAZY, "SELECT event_stream FROM ("                                   \
+                          "SELECT event_stream, max(stream) FROM room_state_log WHERE room_id = ?1 " \
+                          "AND type < 'm.room.member' AND stream <= ?2 GROUP BY type, state_key " \
+                          "UNION ALL SELECT event_stream, max(stream) FROM room_state_log " \
+                          "WHERE room_id = ?1 AND type > 'm.room.member' AND stream <= ?2 " \
+                          "GROUP BY type, state_key UNION ALL SELECT (SELECT l.event_stream " \
+                          "FROM room_state_log l WHERE l.room_id = ?1 AND l.type = 'm.room.member' " \
+                          "AND l.state_key = k.value AND l.stream <= ?2 ORDER BY l.stream DESC LIMIT 1), 0 " \
+                          "FROM json_each(?3) k) WHERE event_stream IS NOT NULL ORDER BY 1") \
     /* The state at ?3 of the keys that changed in (?2, ?3]. */                    \
     X(STATE_CHANGED_BETWEEN, "SELECT l.event_stream FROM room_state_log l WHERE l.room_id = ?1 " \
                              "AND l.stream > ?2 AND l.stream <= ?3 AND l.event_stream IS NOT NULL " \
