@@ -602,7 +602,8 @@ static const char *const migrations[] = {
      * for the few judged apart) plus the shared count since their row's
      * alike_seq -- or, for a thread where they have no row, since their
      * room's (unread_rooms.alike_seq: their join or last judging). A send
-     * into a room of thousands writes two shared rows, not one per member. */
+     * into a room of thousands writes two shared rows, not one per member.
+     * And the members of a room by position (memberships_room_stream). */
     "ALTER TABLE memberships ADD COLUMN display_name TEXT;"
     "UPDATE memberships SET display_name = ("
     "  SELECT CASE json_type(e.json, '$.content.displayname') "
@@ -626,7 +627,11 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (room_id, thread_id)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX unread_alike_threads_seq ON unread_alike_threads(room_id, seq);"
     "ALTER TABLE unread_threads ADD COLUMN alike_seq INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE unread_rooms ADD COLUMN alike_seq INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE unread_rooms ADD COLUMN alike_seq INTEGER NOT NULL DEFAULT 0;"
+    /* A sync's device-list changes look for the members of the user's rooms
+     * whose membership moved since their last sync: by room and position,
+     * not by reading every member of a room of thousands. */
+    "CREATE INDEX memberships_room_stream ON memberships(room_id, stream);",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -277,19 +277,24 @@
       "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
       "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
       "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
-      "AND b.user_id != ?1 AND ((b.stream > ?2 AND b.stream <= ?3 "                      \
-      "AND " HT_JOINED_IN_WINDOW("b") ") OR (a.stream > ?2 AND a.stream <= ?3 "          \
-      "AND " HT_JOINED_IN_WINDOW("a") ")) ORDER BY 1 LIMIT ?4")                          \
+      "AND b.user_id != ?1 AND b.stream > ?2 AND b.stream <= ?3 "                        \
+      "AND " HT_JOINED_IN_WINDOW("b") " "                                                \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND a.stream > ?2 AND a.stream <= ?3 " \
+      "AND " HT_JOINED_IN_WINDOW("a") " AND b.membership = 'join' AND b.user_id != ?1 "  \
+      "ORDER BY 1 LIMIT ?4")                                                             \
     /* Users ?1 stopped sharing every room with during (?2, ?3]. */              \
     X(E2E_DEVICE_LISTS_LEFT,                                                             \
-      "SELECT DISTINCT b.user_id FROM memberships a JOIN memberships b USING (room_id) " \
+      "WITH gone(user_id) AS (SELECT b.user_id FROM memberships a JOIN memberships b "  \
+      "USING (room_id) WHERE a.user_id = ?1 AND b.user_id != ?1 "                        \
+      "AND b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3 "       \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "    \
       "WHERE a.user_id = ?1 AND b.user_id != ?1 "                                        \
-      "AND ((b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3) "    \
-      "OR (a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
-      "AND b.membership = 'join')) "                                                     \
-      "AND NOT EXISTS (SELECT 1 FROM memberships c JOIN memberships d USING (room_id) "  \
-      "WHERE c.user_id = ?1 AND c.membership = 'join' AND d.user_id = b.user_id "        \
-      "AND d.membership = 'join') ORDER BY 1 LIMIT ?4")                                  \
+      "AND a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
+      "AND b.membership = 'join') "                                                      \
+      "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
+      "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
+      "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4")        \
     /* keys.c: device lists across servers (federation/device_lists.c). */    \
     X(E2E_DEVICE_LIST_STREAM, "SELECT coalesce(max(stream), 0) FROM e2e_device_list_changes " \
                               "WHERE user_id = ?1 AND only_for = '' AND device_id IS NOT NULL " \
@@ -435,10 +440,10 @@
                            "WHERE user_id = ?1")                                         \
     X(PRESENCE_VISIBLE_SINCE,                                                            \
       "SELECT user_id, presence, status_msg, last_active_ms, stream FROM presence "      \
-      "WHERE stream > ?2 AND stream <= ?4 AND (user_id = ?1 OR user_id IN (SELECT b.user_id "             \
+      "WHERE stream > ?2 AND stream <= ?4 AND (user_id = ?1 OR EXISTS (SELECT 1 "       \
       "FROM memberships a JOIN memberships b ON a.room_id = b.room_id "                  \
-      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join')) "      \
-      "ORDER BY stream DESC LIMIT ?3")                                                   \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.user_id = presence.user_id " \
+      "AND b.membership = 'join')) ORDER BY stream DESC LIMIT ?3")                       \
     X(USERS_SHARE_ROOM, "SELECT 1 FROM memberships a JOIN memberships b "                \
                         "ON a.room_id = b.room_id WHERE a.user_id = ?1 AND b.user_id = ?2 " \
                         "AND a.membership = 'join' AND b.membership = 'join' LIMIT 1")   \
