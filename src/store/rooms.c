@@ -141,6 +141,15 @@ int64_t ht_store_members_count(ht_store *store, const char *room_id, const char 
     return ht_db_single_int(store, s);
 }
 
+size_t ht_store_member_heroes(ht_store *store, ht_arena *arena, const char *room_id, const char *except,
+                              int64_t limit, const char ***out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_HEROES);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_text(s, 2, except);
+    ht_db_bind_int(s, 3, limit);
+    return ht_db_text_list(store, arena, s, out);
+}
+
 bool ht_store_member_joined_after(ht_store *store, const char *room_id, const char *user_id,
                                   int64_t stream) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBER_JOINED_AFTER);

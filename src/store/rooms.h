@@ -81,6 +81,10 @@ size_t ht_store_memberships_of_user(ht_store *store, ht_arena *arena, const char
 size_t ht_store_members_of_room(ht_store *store, ht_arena *arena, const char *room_id,
                                 ht_membership_row **out);
 int64_t ht_store_members_count(ht_store *store, const char *room_id, const char *membership);
+/* The first `limit` members joined or invited, by user id, but `except`:
+ * a room summary's heroes, without reading the other members. */
+size_t ht_store_member_heroes(ht_store *store, ht_arena *arena, const char *room_id, const char *except,
+                              int64_t limit, const char ***out);
 /* Did the user join the room at or after this stream position? */
 bool ht_store_member_joined_after(ht_store *store, const char *room_id, const char *user_id,
                                   int64_t stream);

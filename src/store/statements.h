@@ -71,6 +71,9 @@
     X(MEMBERS_OF_ROOM, "SELECT user_id, membership, stream FROM memberships "            \
                        "WHERE room_id = ?1 ORDER BY user_id")                            \
     X(MEMBERS_COUNT, "SELECT count(*) FROM memberships WHERE room_id = ?1 AND membership = ?2") \
+    X(MEMBERS_HEROES, "SELECT user_id FROM memberships WHERE room_id = ?1 "             \
+                      "AND membership IN ('join', 'invite') AND user_id != ?2 "         \
+                      "ORDER BY user_id LIMIT ?3")                                      \
     /* events.c */                                                                       \
     X(EVENT_INSERT, "INSERT INTO events(stream, event_id, room_id, type, state_key, sender, " \
                     "origin_ts, depth, json, txn_id, device_id, prev_state, status, state_group) " \
