@@ -4,7 +4,11 @@
  * The design decision: each member's judgment of an event is made once,
  * with their rules and the room's state as they are when it arrives, and
  * only moves their count (store/unread.h): nothing is kept per member and
- * event, so a send into a large room writes a few pages. Whatever an
+ * event. The judgment shared by everyone on the default rules whom the
+ * event cannot name is made once and kept once, in the room's shared
+ * count; only members judged apart (named, or with rules of their own) get
+ * a row, holding where they differ. So a send into a room of 5,000 writes
+ * a few rows, not 5,000. Whatever an
  * addition cannot mend -- a receipt that moves their marks, a redaction,
  * their rules, their name in the room, the power levels, the member count
  * where a rule looks at it -- marks the member's counts in the room stale
