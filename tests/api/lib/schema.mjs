@@ -6,7 +6,8 @@
 // shared by the members judged alike.
 export const UNDO_MEMBER_NAMES = `ALTER TABLE memberships DROP COLUMN display_name; DROP TABLE unread_alike;
   DROP TABLE unread_alike_threads; ALTER TABLE unread_threads DROP COLUMN alike_seq;
-  ALTER TABLE unread_rooms DROP COLUMN alike_seq; DROP INDEX memberships_room_stream;`;
+  ALTER TABLE unread_rooms DROP COLUMN alike_seq; DROP INDEX memberships_room_stream;
+  DROP INDEX events_room_timeline;`;
 
 // Migration 13: kept unread counts.
 export const UNDO_PUSH_ACTIONS = 'DROP TABLE unread_threads; DROP TABLE unread_rooms;';
