@@ -136,7 +136,7 @@ build/fuzz/fuzz_send: build/fuzz/tests/unit/federation_net.o
 .PHONY: bench-stateres bench-fed-read test-state-res-synapse test-asan-unit test-asan-api test-asan-federation
 .PHONY: native hometab run test test-unit test-api test-sdk test-asan test-fuzz fuzz test-browser \
         test-differential test-federation interop deps-interop \
-        bench bench-browser bench-pdu bench-federation profile-send clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
+        bench bench-browser bench-pdu bench-federation profile-send profile-sync clean deps deps-build deps-node deps-fuzz deps-differential deps-wasm \
         deps-browser deps-run check-node wasm www screenshots p2p test-p2p bench-p2p deps-p2p \
         package test-package bench-package test-fedhost deps-fedhost
 
@@ -385,6 +385,12 @@ bench: deps native bench-browser bench-p2p bench-pdu bench-package bench-federat
 profile-send: deps-build native
 	$(call apt_install,$(APT_PROFILE))
 	tests/bench/profile-send.sh
+
+# The same for /sync: bench.mjs's user in 300 rooms (initial and incremental
+# syncs), written to build/profile-sync.txt.
+profile-sync: deps-build native
+	$(call apt_install,$(APT_PROFILE))
+	PROFILE_FIGURES=manyRooms PROFILE_OUT=$(CURDIR)/build/profile-sync tests/bench/profile-send.sh
 
 # Two hometabs federating on loopback: cross-server wake-up, bulk delivery, a big room's join.
 bench-federation: native deps-node

@@ -55,23 +55,30 @@ static json_t *events_of(ht_ctx *ctx, const int64_t *streams, size_t n, json_t *
     return list;
 }
 
+/* Counted and chosen by the store: a room of 5,000 costs two counts and a
+ * few rows, not 5,000 members read on every sync it appears in. */
 static json_t *summary(sync_req *s, const char *room_id) {
     ht_ctx *ctx = s->ctx;
-    ht_membership_row *members;
-    size_t n = ht_store_members_of_room(ctx->env->store, ctx->arena, room_id, &members);
+    ht_store *store = ctx->env->store;
+    const char **ids;
+    size_t n = ht_store_member_heroes(store, ctx->arena, room_id, ctx->auth.user_id, MAX_HEROES, &ids);
     json_t *heroes = json_array();
-    int64_t joined = 0, invited = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool j = strcmp(members[i].membership, "join") == 0;
-        bool inv = strcmp(members[i].membership, "invite") == 0;
-        joined += j;
-        invited += inv;
-        if ((j || inv) && strcmp(members[i].user_id, ctx->auth.user_id) != 0 &&
-            json_array_size(heroes) < MAX_HEROES)
-            json_array_append_new(heroes, json_string(members[i].user_id));
-    }
-    return json_pack("{s:o, s:I, s:I}", "m.heroes", heroes, "m.joined_member_count", (json_int_t)joined,
-                     "m.invited_member_count", (json_int_t)invited);
+    for (size_t i = 0; i < n; i++) json_array_append_new(heroes, json_string(ids[i]));
+    return json_pack("{s:o, s:I, s:I}", "m.heroes", heroes, "m.joined_member_count",
+                     (json_int_t)ht_store_members_count(store, room_id, "join"), "m.invited_member_count",
+                     (json_int_t)ht_store_members_count(store, room_id, "invite"));
+}
+
+/* The user ids that are keys of `members`, as a JSON array's text (arena). */
+static const char *member_list(ht_arena *arena, json_t *members) {
+    json_t *ids = ht_json_keep(arena, json_array());
+    const char *id;
+    json_t *value;
+    json_object_foreach(members, id, value) json_array_append_new(ids, json_string(id));
+    char *text = json_dumps(ids, JSON_COMPACT);
+    const char *kept = ht_arena_strdup(arena, text ? text : "[]");
+    free(text);
+    return kept;
 }
 
 /* The state at stream `first` (the timeline's first event) without the
@@ -109,11 +116,19 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
      * changed between since and the timeline. */
     int64_t *streams = NULL;
     size_t n = 0;
+    json_t *keep = json_object();
+    json_object_set_new(keep, ctx->auth.user_id, json_true());
+    for (size_t i = 0; i < page.count; i++) json_object_set_new(keep, page.events[i].sender, json_true());
     if (fresh || (s->since && member_stream > s->since)) {
         /* A timeline that starts at stream 1 (the server's first room, from
          * its creation) has no state before it; "state at 0" would mean the
-         * current state and repeat the timeline's events. */
-        if (first - 1 > 0) n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
+         * current state and repeat the timeline's events. With lazy-loaded
+         * members only the members kept are looked up. */
+        if (first - 1 > 0 && s->lazy_members)
+            n = ht_store_state_list_lazy(store, ctx->arena, room_id, first - 1, member_list(ctx->arena, keep),
+                                         &streams);
+        else if (first - 1 > 0)
+            n = ht_store_state_list(store, ctx->arena, room_id, first - 1, &streams);
         /* A room joined over federation got its whole state with the join,
          * at the join's own position: when the timeline's first position
          * set more than its own event, the state is the state there, less
@@ -125,9 +140,6 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
         if (more) n = state_at_start(ctx, room_id, first, &page, &streams);
     } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
-    json_t *keep = json_object();
-    json_object_set_new(keep, ctx->auth.user_id, json_true());
-    for (size_t i = 0; i < page.count; i++) json_object_set_new(keep, page.events[i].sender, json_true());
     json_t *state = events_of(ctx, streams, n, s->state_filter, s->lazy_members, keep);
     json_decref(keep);
 

@@ -158,7 +158,7 @@ bool ht_fed_leave_remote(ht_ctx *ctx, const char *room_id, json_t *content, ht_r
     }
     /* Nobody answered: the invite is declined here, which is all the spec
      * asks of a server that cannot reach the room. */
-    ht_store_membership_set(ctx->env->store, room_id, user, "leave", (int64_t)ht_store_stream_advance(ctx->env->store));
+    ht_store_membership_set(ctx->env->store, room_id, user, "leave", NULL, (int64_t)ht_store_stream_advance(ctx->env->store));
     *out = ht_reply_empty();
     return true;
 }

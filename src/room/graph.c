@@ -102,7 +102,7 @@ static int64_t save_state(ht_env *env, const char *room_id, const ht_state_map *
 static bool change_key(ht_env *env, const ht_event_source *src, const char *room_id, const char *type,
                        const char *state_key, const char *event_id, int64_t at) {
     int64_t event_stream = 0;
-    const char *membership = "leave";
+    const char *membership = "leave", *display_name = NULL;
     if (event_id) {
         ht_event_row row;
         if (!ht_store_event_by_id(env->store, env->arena, event_id, &row)) return false;
@@ -110,12 +110,14 @@ static bool change_key(ht_env *env, const ht_event_source *src, const char *room
         const ht_pdu *pdu = src->get(src->self, event_id);
         const char *m = pdu ? ht_json_str(pdu->content, "membership") : NULL;
         if (m) membership = m;
+        if (pdu) display_name = ht_json_str(pdu->content, "displayname");
     }
     if (!ht_store_state_change(env->store, room_id, type, state_key, event_stream, at)) return false;
     const char *old_membership = NULL;
     if (strcmp(type, "m.room.member") == 0) {
         old_membership = ht_store_membership_get(env->store, env->arena, room_id, state_key, NULL, NULL);
-        if (!ht_store_membership_set(env->store, room_id, state_key, membership, event_stream ? event_stream : at))
+        if (!ht_store_membership_set(env->store, room_id, state_key, membership, display_name,
+                                     event_stream ? event_stream : at))
             return false;
     }
     return ht_room_push_state_changed(env, room_id, type, state_key, old_membership, membership);

@@ -4,7 +4,11 @@
  * The design decision: each member's judgment of an event is made once,
  * with their rules and the room's state as they are when it arrives, and
  * only moves their count (store/unread.h): nothing is kept per member and
- * event, so a send into a large room writes a few pages. Whatever an
+ * event. The judgment shared by everyone on the default rules whom the
+ * event cannot name is made once and kept once, in the room's shared
+ * count; only members judged apart (named, or with rules of their own) get
+ * a row, holding where they differ. So a send into a room of 5,000 writes
+ * a few rows, not 5,000. Whatever an
  * addition cannot mend -- a receipt that moves their marks, a redaction,
  * their rules, their name in the room, the power levels, the member count
  * where a rule looks at it -- marks the member's counts in the room stale
@@ -45,18 +49,17 @@ static json_t *event_for_rules(ht_arena *arena, const char *type, const char *se
     return ht_json_keep(arena, event);
 }
 
-/* Keeps one member's judgment of an event if it notifies. A judgment the
- * request's matching budget could not pay for is not trusted: the member's
- * counts there are judged again on their next read. */
-static bool keep(ht_env *env, ht_push_result r, const char *room_id, const char *user_id, const char *thread_id) {
+/* Keeps one member's judgment of an event where it differs from the
+ * shared one (the count of everyone judged alike already has that). A
+ * judgment the request's matching budget could not pay for is not trusted:
+ * the member's counts there are judged again on their next read. */
+static bool keep(ht_env *env, ht_push_result r, ht_push_result alike, const char *room_id, const char *user_id,
+                 const char *thread_id) {
     if (ht_budget_spent(&env->match_budget) && !ht_store_unread_stale_member(env->store, room_id, user_id))
         return false;
-    return !r.notify || ht_store_unread_add(env->store, room_id, user_id, thread_id, r.highlight);
-}
-
-static bool judge(ht_env *env, json_t *ruleset, const ht_push_room *room, json_t *event, const char *room_id,
-                  const char *user_id, const char *thread_id) {
-    return keep(env, ht_push_evaluate(ruleset, room, event), room_id, user_id, thread_id);
+    int64_t highlight = r.notify && r.highlight, alike_highlight = alike.notify && alike.highlight;
+    return ht_store_unread_add(env->store, room_id, user_id, thread_id, (int64_t)r.notify - alike.notify,
+                               highlight - alike_highlight);
 }
 
 static const char *localpart_of(ht_arena *arena, const char *user_id) {
@@ -111,52 +114,55 @@ static bool owner_may_matter(ht_env *env, json_t *event, const ht_member_push *m
 ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     const ht_error failed = {HT_M_SERVER_ERROR, 0, "The event's push actions could not be stored."};
     const char *thread_id = ht_push_event_thread(pdu->content);
+    json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
+    ht_member_push *members;
+    size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, &members);
+    ht_push_room room = ht_push_room_shared(env, pdu->room_id, (int64_t)n);
+    json_t *defaults = ht_push_default_ruleset(env);
+    /* The judgment of everyone who kept the default rules and whom the
+     * event cannot name: made once, without a name, and kept once, in the
+     * room's shared count. The sender's own event then reads their thread
+     * up to it. */
+    ht_push_room no_one = room;
+    no_one.display_name = NULL;
+    no_one.owner = no_one.owner_localpart = no_owner; /* no rule that names one applies */
+    ht_push_result alike = ht_push_evaluate(defaults, &no_one, event);
+    if (alike.notify && !ht_store_unread_alike_add(env->store, pdu->room_id, thread_id, alike.highlight)) return failed;
     if (is_local(env, pdu->sender) &&
         !ht_store_unread_own_event(env->store, pdu->room_id, pdu->sender, thread_id, stream))
         return failed;
-    json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
     /* Most events (no body, no mentions, no invite: state, reactions,
      * encrypted messages) are judged alike for every member who kept the
-     * default rules: once, and without their names. */
+     * default rules. Even one with a body is, for a member whose name,
+     * localpart and id it cannot mention (owner_may_matter): of 5,000
+     * members a message names a few, and only those, and members with
+     * rules of their own, are judged apart. */
     bool per_owner = ht_push_default_depends_on_owner(event);
-    ht_member_push *members;
-    size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, per_owner, &members);
-    ht_push_room room = ht_push_room_shared(env, pdu->room_id, (int64_t)n);
-    json_t *defaults = ht_push_default_ruleset(env);
-    ht_push_result alike;
-    bool judged_alike = false;
-    /* Even then, a member whose name, localpart and id the event cannot
-     * mention is judged as no one would be (owner_may_matter): of 5,000
-     * members a message names a few, and only those are judged apart. */
     bool shortcut = per_owner && shortcut_possible(event);
     for (size_t i = 0; i < n; i++) {
         const ht_member_push *m = &members[i];
         if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
-        bool ok;
+        ht_push_result r;
         if (m->own_rules) {
             json_t *own = ht_push_ruleset(env, m->user_id);
             ht_push_room theirs = room;
-            theirs.display_name = m->display_name; /* NULL without a body: no rule reads it then */
+            theirs.display_name = m->display_name;
             theirs.owner = theirs.owner_localpart = NULL;
-            ok = judge(env, own, &theirs, event, pdu->room_id, m->user_id, thread_id);
+            r = ht_push_evaluate(own, &theirs, event);
             json_decref(own);
         } else if (per_owner && (!shortcut || owner_may_matter(env, event, m))) {
-            room.display_name = m->display_name;
-            room.owner = m->user_id;
-            room.owner_localpart = localpart_of(env->arena, m->user_id);
-            ok = judge(env, defaults, &room, event, pdu->room_id, m->user_id, thread_id);
+            ht_push_room theirs = room;
+            theirs.display_name = m->display_name;
+            theirs.owner = m->user_id;
+            theirs.owner_localpart = localpart_of(env->arena, m->user_id);
+            r = ht_push_evaluate(defaults, &theirs, event);
         } else {
-            if (!judged_alike) {
-                ht_push_room no_one = room;
-                no_one.display_name = NULL;
-                no_one.owner = no_one.owner_localpart = no_owner; /* no rule that names one applies */
-                alike = ht_push_evaluate(defaults, &no_one, event);
-                judged_alike = true;
-            }
-            ok = keep(env, alike, pdu->room_id, m->user_id, thread_id);
+            continue; /* the shared count is theirs */
         }
-        if (!ok) return failed;
+        if (!keep(env, r, alike, pdu->room_id, m->user_id, thread_id)) return failed;
     }
+    /* A shared judgment the budget could not pay for is not trusted either. */
+    if (ht_budget_spent(&env->match_budget) && !ht_store_unread_stale_room(env->store, pdu->room_id)) return failed;
     return ht_store_failed(env->store) ? failed : (ht_error){0};
 }
 

@@ -277,7 +277,8 @@ static ht_error keep_membership_outlier(ht_env *env, const ht_room_version *vers
     ht_error err = ht_room_persist(env, version->id, &p, &row);
     if (err.code) return err;
     const char *membership = ht_json_str(pdu.content, "membership");
-    if (!ht_store_membership_set(env->store, pdu.room_id, pdu.state_key, membership, row.stream))
+    if (!ht_store_membership_set(env->store, pdu.room_id, pdu.state_key, membership,
+                                 ht_json_str(pdu.content, "displayname"), row.stream))
         return (ht_error){HT_M_SERVER_ERROR, 0, "The membership could not be stored."};
     return (ht_error){0};
 }

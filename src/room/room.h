@@ -166,6 +166,10 @@ json_t *ht_room_event_json(ht_env *env, const ht_event_row *ev,
 
 /* The event's content object (borrowed, lives in the arena's lifetime). */
 json_t *ht_room_event_content(ht_arena *arena, const ht_event_row *ev);
+/* The content of the event at `stream`, or NULL (borrowed: the caller must
+ * not change or decref it). Parsed once per request while the database is
+ * unchanged (state_cache.c). */
+json_t *ht_room_content_at_stream(ht_env *env, int64_t stream);
 
 /* Room version 10's redaction algorithm: a new, redacted copy of a stored
  * event (ht_pdu_redact in pdu.h takes the room's version). */

@@ -46,9 +46,7 @@ json_t *ht_room_state_content_at(ht_env *env, const char *room_id,
                                  const char *type, const char *state_key, int64_t at) {
     int64_t stream = at ? ht_store_state_at(env->store, room_id, type, state_key, at)
                         : ht_store_state_get(env->store, room_id, type, state_key);
-    ht_event_row row;
-    if (!stream || !ht_store_event_by_stream(env->store, env->arena, stream, &row)) return NULL;
-    return ht_room_event_content(env->arena, &row);
+    return stream ? ht_room_content_at_stream(env, stream) : NULL;
 }
 
 json_t *ht_room_state_content(ht_env *env, const char *room_id,

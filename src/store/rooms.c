@@ -70,12 +70,13 @@ size_t ht_store_alias_list(ht_store *store, ht_arena *arena, const char *room_id
 }
 
 bool ht_store_membership_set(ht_store *store, const char *room_id, const char *user_id,
-                             const char *membership, int64_t stream) {
+                             const char *membership, const char *display_name, int64_t stream) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERSHIP_SET);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, user_id);
     ht_db_bind_text(s, 3, membership);
     ht_db_bind_int(s, 4, stream);
+    ht_db_bind_text(s, 5, display_name);
     ht_db_touch(store, (uint64_t)stream, ht_wake_key(HT_WAKE_USER, user_id));
     return ht_db_exec(store, s);
 }
@@ -138,6 +139,15 @@ int64_t ht_store_members_count(ht_store *store, const char *room_id, const char 
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, membership);
     return ht_db_single_int(store, s);
+}
+
+size_t ht_store_member_heroes(ht_store *store, ht_arena *arena, const char *room_id, const char *except,
+                              int64_t limit, const char ***out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_HEROES);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_text(s, 2, except);
+    ht_db_bind_int(s, 3, limit);
+    return ht_db_text_list(store, arena, s, out);
 }
 
 bool ht_store_member_joined_after(ht_store *store, const char *room_id, const char *user_id,
@@ -319,6 +329,15 @@ size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id
     sqlite3_stmt *s = ht_db_stmt(store, at ? HT_STMT_STATE_LIST_AT : HT_STMT_STATE_LIST);
     ht_db_bind_text(s, 1, room_id);
     if (at) ht_db_bind_int(s, 2, at);
+    return ht_db_int_list(store, arena, s, out);
+}
+
+size_t ht_store_state_list_lazy(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
+                                const char *users_json, int64_t **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STATE_LIST_AT_LAZY);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_int(s, 2, at);
+    ht_db_bind_text(s, 3, users_json);
     return ht_db_int_list(store, arena, s, out);
 }
 

@@ -67,8 +67,10 @@ bool ht_store_alias_delete(ht_store *store, const char *alias);
 size_t ht_store_alias_list(ht_store *store, ht_arena *arena, const char *room_id,
                            const char ***out);
 
+/* The user's membership in the room is now that of their member event at
+ * `stream`, whose string displayname (NULL: none) is kept beside it. */
 bool ht_store_membership_set(ht_store *store, const char *room_id, const char *user_id,
-                             const char *membership, int64_t stream);
+                             const char *membership, const char *display_name, int64_t stream);
 /* The user's current membership ("join", "invite", "leave", "ban", "knock")
  * or NULL if none; *stream is its event. */
 const char *ht_store_membership_get(ht_store *store, ht_arena *arena, const char *room_id,
@@ -79,6 +81,10 @@ size_t ht_store_memberships_of_user(ht_store *store, ht_arena *arena, const char
 size_t ht_store_members_of_room(ht_store *store, ht_arena *arena, const char *room_id,
                                 ht_membership_row **out);
 int64_t ht_store_members_count(ht_store *store, const char *room_id, const char *membership);
+/* The first `limit` members joined or invited, by user id, but `except`:
+ * a room summary's heroes, without reading the other members. */
+size_t ht_store_member_heroes(ht_store *store, ht_arena *arena, const char *room_id, const char *except,
+                              int64_t limit, const char ***out);
 /* Did the user join the room at or after this stream position? */
 bool ht_store_member_joined_after(ht_store *store, const char *room_id, const char *user_id,
                                   int64_t stream);
@@ -121,6 +127,12 @@ int64_t ht_store_state_at(ht_store *store, const char *room_id, const char *type
 /* Streams of the room's current state (at = 0) or of its state at `at`. */
 size_t ht_store_state_list(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
                            int64_t **out);
+/* The same at `at` (> 0) for lazy-loaded members: every key but the member
+ * events, and of those only the members listed (users_json: a JSON array
+ * of user ids). Looks at the listed members' keys, not at every member's:
+ * a room of 5,000 costs what a room of two does. */
+size_t ht_store_state_list_lazy(ht_store *store, ht_arena *arena, const char *room_id, int64_t at,
+                                const char *users_json, int64_t **out);
 /* Streams of the room's current state events of one type (any state key),
  * by state key, at most limit. */
 size_t ht_store_state_of_type(ht_store *store, ht_arena *arena, const char *room_id, const char *type,

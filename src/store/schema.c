@@ -580,8 +580,57 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (user_id, room_id)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX unread_rooms_room ON unread_rooms(room_id);",
 
-    /* 14: taken by another branch (not merged here yet); nothing. */
-    "",
+    /* 14: large rooms. A member's display name in the room, kept beside
+     * their membership: judging an event with a body for a room's members
+     * reads every joined member's name (room/push_actions.c), from this
+     * column one index range, where it was a JSON parse of each member's
+     * event -- 5,000 of them per message in a room of 5,000. NULL when the
+     * member event has no string displayname (or the member left).
+     * And counts shared by the members an event cannot tell apart: most
+     * events notify every member who kept the default rules alike, so
+     * unread_alike counts them once per room and thread, cumulatively, one
+     * row per such event numbered by seq (the room's count of them);
+     * unread_alike_threads holds each thread's latest. A member's count is
+     * then their own row's difference from that judgment (unread_threads,
+     * for the few judged apart) plus the shared count since their row's
+     * alike_seq -- or, for a thread where they have no row, since their
+     * room's (unread_rooms.alike_seq: their join or last judging). A send
+     * into a room of thousands writes two shared rows, not one per member.
+     * And the members of a room by position (memberships_room_stream), a
+     * room's timeline positions (events_room_timeline). */
+    "ALTER TABLE memberships ADD COLUMN display_name TEXT;"
+    "UPDATE memberships SET display_name = ("
+    "  SELECT CASE json_type(e.json, '$.content.displayname') "
+    "  WHEN 'text' THEN json_extract(e.json, '$.content.displayname') END "
+    "  FROM room_state s JOIN events e ON e.stream = s.stream "
+    "  WHERE s.room_id = memberships.room_id AND s.type = 'm.room.member' "
+    "  AND s.state_key = memberships.user_id);"
+    "CREATE TABLE unread_alike ("
+    "  room_id TEXT NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  notifications INTEGER NOT NULL,"
+    "  highlights INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, thread_id, seq)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE unread_alike_threads ("
+    "  room_id TEXT NOT NULL,"
+    "  thread_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  notifications INTEGER NOT NULL,"
+    "  highlights INTEGER NOT NULL,"
+    "  PRIMARY KEY (room_id, thread_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX unread_alike_threads_seq ON unread_alike_threads(room_id, seq);"
+    "ALTER TABLE unread_threads ADD COLUMN alike_seq INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE unread_rooms ADD COLUMN alike_seq INTEGER NOT NULL DEFAULT 0;"
+    /* A sync's device-list changes look for the members of the user's rooms
+     * whose membership moved since their last sync: by room and position,
+     * not by reading every member of a room of thousands. */
+    "CREATE INDEX memberships_room_stream ON memberships(room_id, stream);"
+    /* An incremental sync asks each of the user's rooms for its newest
+     * timeline position (ROOM_MAX_STREAM_BELOW): from this index alone,
+     * without reading an event row -- 300 rooms' rows outgrow SQLite's page
+     * cache, and every sync then read them from the file again. */
+    "CREATE INDEX events_room_timeline ON events(room_id, status, stream);",
 
     /* 15: the full-text index becomes a plain table of word -> event
      * (store/search.h), filled from the events stored so far; FTS5's

@@ -58,9 +58,10 @@
     X(ALIAS_GET, "SELECT room_id, creator FROM room_aliases WHERE alias = ?1")           \
     X(ALIAS_DELETE, "DELETE FROM room_aliases WHERE alias = ?1")                         \
     X(ALIAS_LIST, "SELECT alias FROM room_aliases WHERE room_id = ?1 ORDER BY alias")    \
-    X(MEMBERSHIP_SET, "INSERT INTO memberships(room_id, user_id, membership, stream) "   \
-                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(room_id, user_id) DO UPDATE SET " \
-                      "membership = excluded.membership, stream = excluded.stream, forgotten = 0") \
+    X(MEMBERSHIP_SET, "INSERT INTO memberships(room_id, user_id, membership, stream, display_name) " \
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(room_id, user_id) DO UPDATE SET " \
+                      "membership = excluded.membership, stream = excluded.stream, forgotten = 0, " \
+                      "display_name = excluded.display_name") \
     X(MEMBERSHIP_GET, "SELECT membership, stream, forgotten FROM memberships "           \
                       "WHERE room_id = ?1 AND user_id = ?2")                             \
     X(MEMBERSHIP_FORGET, "UPDATE memberships SET forgotten = 1 "                         \
@@ -70,6 +71,9 @@
     X(MEMBERS_OF_ROOM, "SELECT user_id, membership, stream FROM memberships "            \
                        "WHERE room_id = ?1 ORDER BY user_id")                            \
     X(MEMBERS_COUNT, "SELECT count(*) FROM memberships WHERE room_id = ?1 AND membership = ?2") \
+    X(MEMBERS_HEROES, "SELECT user_id FROM memberships WHERE room_id = ?1 "             \
+                      "AND membership IN ('join', 'invite') AND user_id != ?2 "         \
+                      "ORDER BY user_id LIMIT ?3")                                      \
     /* events.c */                                                                       \
     X(EVENT_INSERT, "INSERT INTO events(stream, event_id, room_id, type, state_key, sender, " \
                     "origin_ts, depth, json, txn_id, device_id, prev_state, status, state_group) " \
@@ -142,6 +146,18 @@
     X(STATE_LIST_AT, "SELECT event_stream FROM (SELECT event_stream, max(stream) "      \
                      "FROM room_state_log WHERE room_id = ?1 AND stream <= ?2 "          \
                      "GROUP BY type, state_key) WHERE event_stream IS NOT NULL ORDER BY 1") \
+    /* STATE_LIST_AT without the member events but those of the users in ?3 \
+     * (a JSON array): the keys below and above m.room.member, then each   \
+     * listed member's key, so the room's other members are never read. */ \
+    X(STATE_LIST_AT_LAZY, "SELECT event_stream FROM ("                                   \
+                          "SELECT event_stream, max(stream) FROM room_state_log WHERE room_id = ?1 " \
+                          "AND type < 'm.room.member' AND stream <= ?2 GROUP BY type, state_key " \
+                          "UNION ALL SELECT event_stream, max(stream) FROM room_state_log " \
+                          "WHERE room_id = ?1 AND type > 'm.room.member' AND stream <= ?2 " \
+                          "GROUP BY type, state_key UNION ALL SELECT (SELECT l.event_stream " \
+                          "FROM room_state_log l WHERE l.room_id = ?1 AND l.type = 'm.room.member' " \
+                          "AND l.state_key = k.value AND l.stream <= ?2 ORDER BY l.stream DESC LIMIT 1), 0 " \
+                          "FROM json_each(?3) k) WHERE event_stream IS NOT NULL ORDER BY 1") \
     /* The state at ?3 of the keys that changed in (?2, ?3]. */                    \
     X(STATE_CHANGED_BETWEEN, "SELECT l.event_stream FROM room_state_log l WHERE l.room_id = ?1 " \
                              "AND l.stream > ?2 AND l.stream <= ?3 AND l.event_stream IS NOT NULL " \
@@ -276,19 +292,24 @@
       "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
       "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
       "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
-      "AND b.user_id != ?1 AND ((b.stream > ?2 AND b.stream <= ?3 "                      \
-      "AND " HT_JOINED_IN_WINDOW("b") ") OR (a.stream > ?2 AND a.stream <= ?3 "          \
-      "AND " HT_JOINED_IN_WINDOW("a") ")) ORDER BY 1 LIMIT ?4")                          \
+      "AND b.user_id != ?1 AND b.stream > ?2 AND b.stream <= ?3 "                        \
+      "AND " HT_JOINED_IN_WINDOW("b") " "                                                \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND a.stream > ?2 AND a.stream <= ?3 " \
+      "AND " HT_JOINED_IN_WINDOW("a") " AND b.membership = 'join' AND b.user_id != ?1 "  \
+      "ORDER BY 1 LIMIT ?4")                                                             \
     /* Users ?1 stopped sharing every room with during (?2, ?3]. */              \
     X(E2E_DEVICE_LISTS_LEFT,                                                             \
-      "SELECT DISTINCT b.user_id FROM memberships a JOIN memberships b USING (room_id) " \
+      "WITH gone(user_id) AS (SELECT b.user_id FROM memberships a JOIN memberships b "  \
+      "USING (room_id) WHERE a.user_id = ?1 AND b.user_id != ?1 "                        \
+      "AND b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3 "       \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "    \
       "WHERE a.user_id = ?1 AND b.user_id != ?1 "                                        \
-      "AND ((b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3) "    \
-      "OR (a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
-      "AND b.membership = 'join')) "                                                     \
-      "AND NOT EXISTS (SELECT 1 FROM memberships c JOIN memberships d USING (room_id) "  \
-      "WHERE c.user_id = ?1 AND c.membership = 'join' AND d.user_id = b.user_id "        \
-      "AND d.membership = 'join') ORDER BY 1 LIMIT ?4")                                  \
+      "AND a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
+      "AND b.membership = 'join') "                                                      \
+      "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
+      "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
+      "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4")        \
     /* keys.c: device lists across servers (federation/device_lists.c). */    \
     X(E2E_DEVICE_LIST_STREAM, "SELECT coalesce(max(stream), 0) FROM e2e_device_list_changes " \
                               "WHERE user_id = ?1 AND only_for = '' AND device_id IS NOT NULL " \
@@ -433,10 +454,10 @@
                            "WHERE user_id = ?1")                                         \
     X(PRESENCE_VISIBLE_SINCE,                                                            \
       "SELECT user_id, presence, status_msg, last_active_ms, stream FROM presence "      \
-      "WHERE stream > ?2 AND stream <= ?4 AND (user_id = ?1 OR user_id IN (SELECT b.user_id "             \
+      "WHERE stream > ?2 AND stream <= ?4 AND (user_id = ?1 OR EXISTS (SELECT 1 "       \
       "FROM memberships a JOIN memberships b ON a.room_id = b.room_id "                  \
-      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join')) "      \
-      "ORDER BY stream DESC LIMIT ?3")                                                   \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.user_id = presence.user_id " \
+      "AND b.membership = 'join')) ORDER BY stream DESC LIMIT ?3")                       \
     X(USERS_SHARE_ROOM, "SELECT 1 FROM memberships a JOIN memberships b "                \
                         "ON a.room_id = b.room_id WHERE a.user_id = ?1 AND b.user_id = ?2 " \
                         "AND a.membership = 'join' AND b.membership = 'join' LIMIT 1")   \
@@ -473,15 +494,7 @@
                   "AND user_id = ?2 AND type IN ('m.read', 'm.read.private') "           \
                   "GROUP BY thread_id ORDER BY thread_id")                               \
     /* unread.c */                                                                       \
-    X(MEMBERS_JOINED, "SELECT m.user_id, CASE json_type(e.json, '$.content.displayname') " \
-                      "WHEN 'text' THEN json_extract(e.json, '$.content.displayname') END, " \
-                      "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
-                      "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
-                      "FROM memberships m LEFT JOIN room_state s ON s.room_id = m.room_id " \
-                      "AND s.type = 'm.room.member' AND s.state_key = m.user_id "        \
-                      "LEFT JOIN events e ON e.stream = s.stream "                       \
-                      "WHERE m.room_id = ?1 AND m.membership = 'join' ORDER BY m.user_id") \
-    X(MEMBERS_JOINED_NO_NAMES, "SELECT m.user_id, NULL, "                                \
+    X(MEMBERS_JOINED, "SELECT m.user_id, m.display_name, "                               \
                       "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
                       "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
                       "FROM memberships m WHERE m.room_id = ?1 AND m.membership = 'join' " \
@@ -491,26 +504,45 @@
                   "WHERE room_id = ?1 AND user_id = ?2 AND thread_id = '' "               \
                   "AND type IN ('m.read', 'm.read.private')), 0))")                     \
     X(UNREAD_ADD, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
-                  "highlights) VALUES (?1, ?2, ?3, 1, ?4) "                              \
+                  "highlights, alike_seq) VALUES (?1, ?2, ?3, ?4, ?5, coalesce((SELECT alike_seq " \
+                  "FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2), 0)) "         \
                   "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
-                  "notifications = notifications + 1, highlights = highlights + ?4")     \
-    X(UNREAD_OWN, "INSERT INTO unread_threads(user_id, room_id, thread_id, own_upto) "   \
-                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(room_id, user_id, thread_id) "    \
+                  "notifications = notifications + ?4, highlights = highlights + ?5")    \
+    X(UNREAD_OWN, "INSERT INTO unread_threads(user_id, room_id, thread_id, own_upto, alike_seq) " \
+                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(room_id, user_id, thread_id) " \
                   "DO UPDATE SET notifications = 0, highlights = 0, "                    \
-                  "own_upto = max(own_upto, ?4)")                                        \
-    X(UNREAD_ZERO, "UPDATE unread_threads SET notifications = 0, highlights = 0 "        \
+                  "own_upto = max(own_upto, ?4), alike_seq = ?5")                        \
+    X(UNREAD_ZERO, "UPDATE unread_threads SET notifications = 0, highlights = 0, alike_seq = ?3 " \
                    "WHERE user_id = ?1 AND room_id = ?2")                                \
     X(UNREAD_SET, "INSERT INTO unread_threads(user_id, room_id, thread_id, notifications, " \
-                  "highlights) VALUES (?1, ?2, ?3, ?4, ?5) "                             \
+                  "highlights, alike_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "              \
                   "ON CONFLICT(room_id, user_id, thread_id) DO UPDATE SET "              \
-                  "notifications = ?4, highlights = ?5")                                 \
+                  "notifications = ?4, highlights = ?5, alike_seq = ?6")                 \
     X(UNREAD_OWN_MARKS, "SELECT thread_id, own_upto FROM unread_threads "              \
                         "WHERE user_id = ?1 AND room_id = ?2 AND own_upto > 0")          \
-    X(UNREAD_GET, "SELECT thread_id, notifications, highlights FROM unread_threads "     \
+    X(UNREAD_GET, "SELECT thread_id, notifications, highlights, alike_seq FROM unread_threads " \
                   "WHERE user_id = ?1 AND room_id = ?2 ORDER BY thread_id")              \
-    X(UNREAD_ROOM_GET, "SELECT stale FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2") \
+    X(UNREAD_ROOM_GET, "SELECT stale, alike_seq FROM unread_rooms WHERE user_id = ?1 AND room_id = ?2") \
     X(UNREAD_ROOM_JUDGED, "INSERT INTO unread_rooms(user_id, room_id, stale) VALUES (?1, ?2, 0) " \
                           "ON CONFLICT(user_id, room_id) DO UPDATE SET stale = 0")       \
+    /* A new row is stale until judged (as no row is: unjudged). */                      \
+    X(UNREAD_ROOM_ZERO, "INSERT INTO unread_rooms(user_id, room_id, stale, alike_seq) "  \
+                        "VALUES (?1, ?2, 1, ?3) ON CONFLICT(user_id, room_id) DO UPDATE SET " \
+                        "alike_seq = ?3")                                                \
+    /* the counts shared by members judged alike */                                      \
+    X(ALIKE_SEQ, "SELECT coalesce(max(seq), 0) FROM unread_alike_threads WHERE room_id = ?1") \
+    X(ALIKE_LATEST, "SELECT seq, notifications, highlights FROM unread_alike_threads "  \
+                    "WHERE room_id = ?1 AND thread_id = ?2")                             \
+    X(ALIKE_AT, "SELECT notifications, highlights FROM unread_alike WHERE room_id = ?1 " \
+                "AND thread_id = ?2 AND seq <= ?3 ORDER BY seq DESC LIMIT 1")            \
+    X(ALIKE_THREADS_SINCE, "SELECT thread_id FROM unread_alike_threads "                 \
+                           "WHERE room_id = ?1 AND seq > ?2 ORDER BY thread_id")         \
+    X(ALIKE_LOG_PUT, "INSERT INTO unread_alike(room_id, thread_id, seq, notifications, " \
+                     "highlights) VALUES (?1, ?2, ?3, ?4, ?5)")                          \
+    X(ALIKE_THREAD_PUT, "INSERT INTO unread_alike_threads(room_id, thread_id, seq, "      \
+                        "notifications, highlights) VALUES (?1, ?2, ?3, ?4, ?5) "        \
+                        "ON CONFLICT(room_id, thread_id) DO UPDATE SET seq = ?3, "       \
+                        "notifications = ?4, highlights = ?5")                           \
     X(UNREAD_STALE_USER, "UPDATE unread_rooms SET stale = 1 WHERE user_id = ?1")         \
     X(UNREAD_STALE_ROOM, "UPDATE unread_rooms SET stale = 1 WHERE room_id = ?1")         \
     X(UNREAD_STALE_MEMBER, "UPDATE unread_rooms SET stale = 1 WHERE user_id = ?2 AND room_id = ?1") \

@@ -63,6 +63,8 @@
     X(OP_PURGE_TYPING_CHANGES, "DELETE FROM typing_changes WHERE room_id = ?1")          \
     X(OP_PURGE_UNREAD_THREADS, "DELETE FROM unread_threads WHERE room_id = ?1")          \
     X(OP_PURGE_UNREAD_ROOMS, "DELETE FROM unread_rooms WHERE room_id = ?1")              \
+    X(OP_PURGE_UNREAD_ALIKE, "DELETE FROM unread_alike WHERE room_id = ?1")              \
+    X(OP_PURGE_UNREAD_ALIKE_THREADS, "DELETE FROM unread_alike_threads WHERE room_id = ?1") \
     X(OP_PURGE_ACCOUNT_DATA, "DELETE FROM account_data WHERE room_id = ?1")              \
     X(OP_PURGE_REPORTS, "DELETE FROM event_reports WHERE room_id = ?1")                  \
     X(OP_PURGE_ALIASES, "DELETE FROM room_aliases WHERE room_id = ?1")                   \

@@ -3,7 +3,10 @@
  * When an event joins a room's timeline, the rooms engine decides what each
  * local member's push rules say about it (room/push_actions.c), and the
  * counts per member, room and thread move here: a notifying event adds
- * one, the member's own event zeroes its thread. What makes a count wrong
+ * one, the member's own event zeroes its thread. Members the event cannot
+ * tell apart (most of a large room) share one count per room and thread,
+ * moved once per event; a member's own rows hold only where they differ
+ * (unread.c says how the two are read together). What makes a count wrong
  * in a way an addition cannot mend -- a read receipt (store/receipts.c), a
  * redaction, a change of the rules or of what they read -- marks it stale,
  * one row write, and the next read judges the member's unread events again.
@@ -35,25 +38,31 @@ typedef struct ht_unread_row {
 typedef enum ht_unread_state { HT_UNREAD_UNJUDGED, HT_UNREAD_JUDGED, HT_UNREAD_STALE } ht_unread_state;
 
 /* The members joined to a room, with what judging an event for each needs:
- * their display name there (NULL if none) and whether they changed any
- * push rule (else the shared default ruleset is theirs). */
+ * their display name there (NULL if none; kept beside the membership, so
+ * no member event is read) and whether they changed any push rule (else
+ * the shared default ruleset is theirs). */
 typedef struct ht_member_push {
     const char *user_id;
     const char *display_name;
     bool own_rules;
 } ht_member_push;
 
-size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, bool with_names,
-                               ht_member_push **out);
+size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out);
 
 /* Everything at or below this position is read: the member's join (their
  * membership's position) or their latest unthreaded receipt. */
 int64_t ht_store_read_floor(ht_store *store, const char *room_id, const char *user_id);
 
-/* An event that notifies user_id joined their thread's timeline. */
+/* An event joined a thread's timeline that notifies every member judged
+ * alike (highlighting them if highlight): the room's shared count moves,
+ * two rows however many members. */
+bool ht_store_unread_alike_add(ht_store *store, const char *room_id, const char *thread_id, bool highlight);
+/* An event judged apart for user_id: what their judgment adds to their
+ * counts beyond the shared judgment's (either may be negative). */
 bool ht_store_unread_add(ht_store *store, const char *room_id, const char *user_id, const char *thread_id,
-                         bool highlight);
-/* user_id's own event at `stream` reads everything before it in its thread. */
+                         int64_t notifications, int64_t highlights);
+/* user_id's own event at `stream` reads everything before it in its
+ * thread (called after the event moved the shared count). */
 bool ht_store_unread_own_event(ht_store *store, const char *room_id, const char *user_id, const char *thread_id,
                                int64_t stream);
 /* Replaces user_id's counts in the room with these (threads not listed: 0). */

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { SANITIZED, startServer } from './lib/server.mjs';
 import {
-  V3, assertError, createRoom, invite, join, leave, messages, register, roomPost, sendMessage, setState, sync,
+  V3, assertError, createRoom, invite, join, leave, messages, register, roomPost, seg, sendMessage, setState, sync,
   syncRaw,
 } from './lib/matrix.mjs';
 
@@ -244,6 +244,28 @@ test('lazy_load_members in the state filter keeps only the members the timeline 
   const full = await sync(srv, alice, { filter: { room: { rooms: [roomId], timeline: { limit: 2 } } } });
   const allMembers = full.rooms.join[roomId].state.events.filter((e) => e.type === 'm.room.member');
   assert.equal(allMembers.length, 3);
+});
+
+test('lazy-loaded members leave every other state event in place, and a member\'s is the one in force', async () => {
+  const roomId = await createRoom(srv, alice, { preset: 'public_chat', name: 'lazy' });
+  await join(srv, bob, roomId);
+  await join(srv, carol, roomId);
+  // Types that sort before and after m.room.member, and a member event that changed.
+  await setState(srv, alice, roomId, 'a.before.members', '', { n: 1 });
+  await setState(srv, alice, roomId, 'z.after.members', 'k', { n: 2 });
+  const bm = (await srv.fetch(`${V3}/rooms/${seg(roomId)}/state/m.room.member/${seg(bob.user_id)}`, { token: bob.token })).json;
+  await setState(srv, bob, roomId, 'm.room.member', bob.user_id, { ...bm, displayname: 'Bob Lazy' });
+  for (let i = 0; i < 3; i++) await sendMessage(srv, bob, roomId, `b${i}`);
+  const timeline = { limit: 2 };
+  const lazy = await sync(srv, alice, { filter: { room: { rooms: [roomId], timeline, state: { lazy_load_members: true } } } });
+  const full = await sync(srv, alice, { filter: { room: { rooms: [roomId], timeline } } });
+  const others = (s) => s.rooms.join[roomId].state.events.filter((e) => e.type !== 'm.room.member')
+    .map((e) => e.event_id).sort();
+  assert.deepEqual(others(lazy), others(full));
+  assert.ok(others(lazy).length >= 6, 'create, power levels, join rules, history visibility, name, the two above');
+  const members = lazy.rooms.join[roomId].state.events.filter((e) => e.type === 'm.room.member');
+  assert.deepEqual(members.map((e) => e.state_key).sort(), [alice.user_id, bob.user_id].sort());
+  assert.equal(members.find((e) => e.state_key === bob.user_id).content.displayname, 'Bob Lazy');
 });
 
 test('bad sync parameters are 400 and a huge timeout is bounded', async () => {

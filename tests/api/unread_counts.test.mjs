@@ -15,10 +15,10 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 
-import { UNDO_PUSH_ACTIONS, UNDO_WORD_INDEX } from './lib/schema.mjs';
+import { UNDO_MEMBER_NAMES, UNDO_PUSH_ACTIONS, UNDO_WORD_INDEX } from './lib/schema.mjs';
 import { startServer } from './lib/server.mjs';
 import {
-  V3, createRoom, join, register, send, sendMessage, sendThreadReply, seg, setState, sync,
+  V3, createRoom, join, register, send, sendMessage, sendThreadReply, seg, setState, sqlite, sync,
 } from './lib/matrix.mjs';
 import { receipt } from './lib/rest.mjs';
 
@@ -64,7 +64,7 @@ async function restart() {
 async function freshCounts(who, rooms) {
   const db = srv.db;
   await srv.stop({ keepFiles: true });
-  execFileSync('sqlite3', [db, `${UNDO_WORD_INDEX} ${UNDO_PUSH_ACTIONS} PRAGMA user_version = 12;`]);
+  execFileSync('sqlite3', [db, `${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} PRAGMA user_version = 12;`]);
   await start(db);
   return counts(who, rooms);
 }
@@ -322,4 +322,89 @@ test('an incremental sync reports the kept counts as they move', async () => {
   await sendAll(b, room, ['four']);
   res = await sync(srv, a, { since: res.next_batch, timeout: 5000 });
   assert.equal(res.rooms.join[room].unread_notifications.notification_count, 2);
+});
+
+// Members the default rules judge alike share one count per room and thread
+// (migration 14): a member's count is the shared count since they joined, were
+// last judged or wrote in the thread, plus where their own judgment differs.
+test('members judged alike share counts: each counts from their own join, judging or message, per thread', async () => {
+  await start();
+  const { a, b, room } = await pair();
+  const c = await register(srv, `carol${n}`);
+  await join(srv, c, room);
+  await counts(a, [room]); // judged now: what follows moves only the shared counts
+  await counts(c, [room]);
+  const [root] = await sendAll(b, room, ['root', 'two']);
+  await sendThreadReply(srv, b, room, root, 'reply one');
+  await sendThreadReply(srv, c, room, root, 'c reads the thread by writing in it');
+  await sendThreadReply(srv, b, room, root, 'reply two');
+  const d = await register(srv, `dave${n}`);
+  await join(srv, d, room); // after the thread began: only what follows is unread for d
+  await sendAll(b, room, ['three']);
+  await sendThreadReply(srv, b, room, root, 'reply three');
+
+  let got = await keptEqualsFresh(a, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 0 });
+  assert.deepEqual(got[room].threads[root], { notification_count: 4, highlight_count: 0 }); // c's reply too
+  got = await keptEqualsFresh(c, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 0 });
+  assert.deepEqual(got[room].threads[root], { notification_count: 2, highlight_count: 0 });
+  got = await keptEqualsFresh(d, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 1, highlight_count: 0 });
+  assert.deepEqual(got[room].threads[root], { notification_count: 1, highlight_count: 0 });
+});
+
+test('a member whose own rules differ from the shared judgment counts by theirs, in both directions', async () => {
+  await start();
+  const { a, b, room } = await pair();
+  const c = await register(srv, `carol${n}`);
+  const e = await register(srv, `erin${n}`);
+  for (const who of [c, e]) await join(srv, who, room);
+  const rule = (who, path, body) =>
+    srv.fetch(`${V3}/pushrules/global/${path}`, { method: 'PUT', body, token: who.token });
+  // a mutes the room (fewer than the shared judgment); c highlights a word (more).
+  let res = await rule(a, `room/${seg(room)}`, { actions: [] });
+  assert.equal(res.status, 200, res.text);
+  res = await rule(c, 'content/cheese', { pattern: 'cheese', actions: ['notify', { set_tweak: 'highlight' }] });
+  assert.equal(res.status, 200, res.text);
+  for (const who of [a, c, e]) await counts(who, [room]); // judged after the rule changes
+  const [root] = await sendAll(b, room, ['one', 'cheese please', 'three']);
+  await sendThreadReply(srv, b, room, root, 'more cheese in the thread');
+  let got = await keptEqualsFresh(a, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 0, highlight_count: 0 });
+  assert.equal(got[room].threads[root]?.notification_count ?? 0, 0);
+  got = await keptEqualsFresh(c, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 1 });
+  assert.deepEqual(got[room].threads[root], { notification_count: 1, highlight_count: 1 });
+  got = await keptEqualsFresh(e, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 0 });
+  assert.deepEqual(got[room].threads[root], { notification_count: 1, highlight_count: 0 });
+});
+
+test('a room of many: a message that names one member moves the shared count once and that member apart', async () => {
+  await start();
+  const b = await register(srv, `writer${++n}`);
+  const room = await createRoom(srv, b, { preset: 'public_chat' });
+  const members = [];
+  for (let i = 0; i < 24; i++) {
+    const who = await register(srv, `many${n}x${i}`);
+    await join(srv, who, room);
+    members.push(who);
+  }
+  const named = members[7];
+  for (const who of [members[0], named]) await counts(who, [room]);
+  // The members' rows of counts (each has one since their join, their own
+  // event): the sends change the writer's (their messages read the room)
+  // and the named member's, not one per member.
+  const rowsSql = `SELECT user_id, notifications, highlights, alike_seq FROM unread_threads WHERE room_id = '${room}'`;
+  const before = new Set(await sqlite(srv, rowsSql));
+  await sendAll(b, room, ['to all', `hey many${n}x7 look`, 'and again']);
+  const changed = (await sqlite(srv, rowsSql)).filter((row) => !before.has(row)).map((row) => row.split('|')[0]);
+  assert.deepEqual(changed.sort(), [named.user_id, b.user_id].sort());
+  let got = await keptEqualsFresh(named, [room]);
+  assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 1 });
+  got = await keptEqualsFresh(members[0], [room]);
+  assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 0 });
+  got = await keptEqualsFresh(members[23], [room]);
+  assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 0 });
 });

@@ -239,6 +239,30 @@ static void test_a_room_made_on_one_server_is_taken_whole_by_another(void **stat
     free(room);
 }
 
+/* Contents of state events are parsed once per request (room/state_cache.c);
+ * a write in the same request -- here a redaction, which rewrites the event
+ * where it stands -- must not leave the earlier parse to be read. */
+static void test_a_state_content_read_again_after_a_redaction_in_the_same_request_is_the_redacted_one(void **state) {
+    world *w = *state;
+    char *room = (char *)shared_room(w);
+    char *topic_id = (char *)send_event(&w->a, room, "m.room.topic", "", "@alice:a.test",
+                                        json_pack("{s:s}", "topic", "soon gone"));
+    ht_env *env = begin(&w->a);
+    assert_string_equal(ht_json_str(ht_room_state_content(env, room, "m.room.topic", ""), "topic"), "soon gone");
+    ht_new_event redaction = {.room_id = room, .type = "m.room.redaction", .sender = "@alice:a.test",
+                              .content = json_pack("{s:s}", "redacts", topic_id), .redacts = topic_id};
+    const char *id = NULL;
+    ht_error err = ht_room_send(env, &redaction, &id, NULL);
+    json_decref(redaction.content);
+    assert_int_equal(err.code, 0);
+    json_t *after = ht_room_state_content(env, room, "m.room.topic", "");
+    assert_non_null(after);
+    assert_null(json_object_get(after, "topic"));
+    end(&w->a);
+    free(topic_id);
+    free(room);
+}
+
 static void test_concurrent_topics_fork_and_both_servers_resolve_them_alike(void **state) {
     world *w = *state;
     char *room = (char *)shared_room(w);
@@ -447,6 +471,12 @@ static void test_a_tampered_content_is_kept_redacted_and_a_duplicate_is_told(voi
 int run_room_graph_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_room_made_on_one_server_is_taken_whole_by_another, setup_v10, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_state_content_read_again_after_a_redaction_in_the_same_request_is_the_redacted_one, setup_v10,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_state_content_read_again_after_a_redaction_in_the_same_request_is_the_redacted_one, setup_v11,
+            teardown),
         cmocka_unit_test_setup_teardown(test_events_from_another_server_count_for_our_members, setup_v10, teardown),
         cmocka_unit_test_setup_teardown(test_events_from_another_server_count_for_our_members, setup_v11, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_topics_fork_and_both_servers_resolve_them_alike, setup_v10,

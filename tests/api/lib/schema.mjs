@@ -5,10 +5,16 @@
 // Migration 15: the word index replaced FTS5's event_search (which
 // migration 3 made until then; the sqlite3 tool here has FTS5). Its rows are
 // left empty: the migration, run again, refills the word index from events.
-// (Migration 14 belongs to another branch: nothing here to undo.)
 export const UNDO_WORD_INDEX = `DROP TABLE event_words;
   CREATE VIRTUAL TABLE event_search USING fts5(value, key UNINDEXED, room_id UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2');`;
+
+// Migration 14: members' display names beside their memberships; counts
+// shared by the members judged alike.
+export const UNDO_MEMBER_NAMES = `ALTER TABLE memberships DROP COLUMN display_name; DROP TABLE unread_alike;
+  DROP TABLE unread_alike_threads; ALTER TABLE unread_threads DROP COLUMN alike_seq;
+  ALTER TABLE unread_rooms DROP COLUMN alike_seq; DROP INDEX memberships_room_stream;
+  DROP INDEX events_room_timeline;`;
 
 // Migration 13: kept unread counts.
 export const UNDO_PUSH_ACTIONS = 'DROP TABLE unread_threads; DROP TABLE unread_rooms;';
