@@ -236,7 +236,7 @@ test('migration 15: a database with the FTS5 index gets the word index, built fr
   const latest = sql('PRAGMA user_version');
   // As a hometab before migration 15 left it: FTS5's table, with rows.
   sql(`${UNDO_WORD_INDEX} INSERT INTO event_search(rowid, value, key, room_id) VALUES (1, 'old', 'content.body', 'x');
-    PRAGMA user_version = 13;`);
+    PRAGMA user_version = 14;`);
   assert.match(sql("SELECT group_concat(name) FROM sqlite_schema WHERE name LIKE 'event_search%'"), /event_search_data/);
   const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
   try {
