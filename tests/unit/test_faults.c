@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "core/core.h"
+#include "db_fingerprint.h"
 #include "hometab.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -57,36 +58,6 @@ static void disk_room(scene *sc, int64_t pages) {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)limit);
     pragma_int(db, sql);
-}
-
-/* Every row of every table, hashed: equal digests, same database. */
-static void fingerprint(sqlite3 *db, unsigned char out[crypto_generichash_BYTES]) {
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, crypto_generichash_BYTES);
-    sqlite3_stmt *tables;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1,
-                                        &tables, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(tables) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(tables, 0);
-        char *sql = sqlite3_mprintf("SELECT * FROM \"%w\"", name);
-        sqlite3_stmt *rows;
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &rows, NULL), SQLITE_OK);
-        crypto_generichash_update(&h, (const unsigned char *)name, strlen(name) + 1);
-        while (sqlite3_step(rows) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(rows); c++) {
-                const unsigned char *v = sqlite3_column_blob(rows, c);
-                int n = sqlite3_column_bytes(rows, c);
-                unsigned char type = (unsigned char)sqlite3_column_type(rows, c);
-                crypto_generichash_update(&h, &type, 1);
-                if (v) crypto_generichash_update(&h, v, (size_t)n);
-            }
-        }
-        sqlite3_finalize(rows);
-        sqlite3_free(sql);
-    }
-    sqlite3_finalize(tables);
-    crypto_generichash_final(&h, out, crypto_generichash_BYTES);
 }
 
 typedef struct answer {
@@ -120,7 +91,7 @@ static json_t *through_faults(scene *sc, const char *method, const char *path, c
                               int expect_status) {
     for (int nth = 1;; nth++) {
         unsigned char before[crypto_generichash_BYTES], after[crypto_generichash_BYTES];
-        fingerprint(sc->observer, before);
+        db_fingerprint(sc->observer, before);
         if (sc->full_disk) disk_room(sc, nth - 1);
         else ht_store_inject_fault(nth);
         answer a = handle_once(sc, method, path, token, body);
@@ -141,7 +112,7 @@ static json_t *through_faults(scene *sc, const char *method, const char *path, c
                      a.status);
         assert_string_equal(json_string_value(json_object_get(a.json, "errcode")), "M_UNKNOWN");
         json_decref(a.json);
-        fingerprint(sc->observer, after);
+        db_fingerprint(sc->observer, after);
         if (memcmp(before, after, sizeof before) != 0)
             fail_msg("%s %s with statement %d failing answered 500 but changed the database", method, path,
                      nth);

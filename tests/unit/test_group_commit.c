@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "core/core.h"
+#include "db_fingerprint.h"
 #include "hometab.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -75,36 +76,6 @@ static answer send_message(scene *sc, const char *token, const char *body) {
     answer a = handle(sc, "PUT", path, token, json);
     free(json);
     return a;
-}
-
-/* Every row of every table, hashed: equal digests, same database. */
-static void fingerprint(sqlite3 *db, unsigned char out[crypto_generichash_BYTES]) {
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, crypto_generichash_BYTES);
-    sqlite3_stmt *tables;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1,
-                                        &tables, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(tables) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(tables, 0);
-        char *sql = sqlite3_mprintf("SELECT * FROM \"%w\"", name);
-        sqlite3_stmt *rows;
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &rows, NULL), SQLITE_OK);
-        crypto_generichash_update(&h, (const unsigned char *)name, strlen(name) + 1);
-        while (sqlite3_step(rows) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(rows); c++) {
-                const unsigned char *v = sqlite3_column_blob(rows, c);
-                int n = sqlite3_column_bytes(rows, c);
-                unsigned char type = (unsigned char)sqlite3_column_type(rows, c);
-                crypto_generichash_update(&h, &type, 1);
-                if (v) crypto_generichash_update(&h, v, (size_t)n);
-            }
-        }
-        sqlite3_finalize(rows);
-        sqlite3_free(sql);
-    }
-    sqlite3_finalize(tables);
-    crypto_generichash_final(&h, out, crypto_generichash_BYTES);
 }
 
 /* How many times a message with `body` is in the room's committed history,
@@ -202,7 +173,7 @@ static void test_a_request_failing_in_a_group_changes_nothing_while_the_others_c
         snprintf(middle, sizeof middle, "middle %d", nth);
         snprintf(last, sizeof last, "last %d", nth);
         unsigned char before[crypto_generichash_BYTES], during[crypto_generichash_BYTES];
-        fingerprint(sc->observer, before);
+        db_fingerprint(sc->observer, before);
         uint64_t position = ht_core_stream_position(sc->core);
 
         assert_true(ht_core_group_begin(sc->core));
@@ -213,7 +184,7 @@ static void test_a_request_failing_in_a_group_changes_nothing_while_the_others_c
         ht_store_inject_fault(0);
         answer c = send_message(sc, sc->alice, last);
         /* Nothing of the group is out before its COMMIT. */
-        fingerprint(sc->observer, during);
+        db_fingerprint(sc->observer, during);
         assert_memory_equal(before, during, sizeof before);
         assert_int_equal(ht_core_stream_position(sc->core), position);
         ht_group_result group;
@@ -249,7 +220,7 @@ static void test_a_request_failing_in_a_group_changes_nothing_while_the_others_c
 static void test_a_failed_group_commit_answers_500_and_leaves_everything_as_before(void **state) {
     scene *sc = *state;
     unsigned char before[crypto_generichash_BYTES], after[crypto_generichash_BYTES];
-    fingerprint(sc->observer, before);
+    db_fingerprint(sc->observer, before);
     uint64_t position = ht_core_stream_position(sc->core);
     int txn_before = sc->txn;
 
@@ -278,7 +249,7 @@ static void test_a_failed_group_commit_answers_500_and_leaves_everything_as_befo
     assert_false(group.wake_all);
     assert_int_equal(group.log_count, 0);
     /* The database, the stream position: as before the group. */
-    fingerprint(sc->observer, after);
+    db_fingerprint(sc->observer, after);
     assert_memory_equal(before, after, sizeof before);
     assert_int_equal(ht_core_stream_position(sc->core), position);
 
