@@ -21,18 +21,14 @@
 // Environment: BENCH_P2P_CHAT_N (messages, default 40); HOMETAB_BIN and
 // HOMETAB_WEB_ROOT (the Makefile sets them).
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { insideNamespace, printResult, rerunInNamespace } from './lib/netns.mjs';
 import { ROOT, cleanupAll, startRelay } from '../p2p/lib/peers.mjs';
 import {
   launchBrowser, openP2p, register, say, shareRoom, startNative, statusOf, until,
 } from '../p2p/lib/servers.mjs';
 
-const NETNS_SETUP = 'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 198.18.0.1/24 dev v0 && ' +
-  'ip addr add 198.18.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up && ip route add default dev v0 && ' +
-  'echo netns-ready && exec "$@"';
 const N = Number(process.env.BENCH_P2P_CHAT_N ?? 40);
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
@@ -114,30 +110,14 @@ async function measure({ webrtc }) {
   return { via: viaAfter, p50: percentile(times, 0.5), p90: percentile(times, 0.9), firstMs };
 }
 
-// The direct run, in a network namespace with a veth pair (as
-// tests/p2p/browser-servers-webrtc.test.mjs): this script again, inside it.
-// { skipped: why } where the namespace cannot be made.
-function inNamespace() {
-  const result = spawnSync('unshare', ['-n', 'sh', '-c', NETNS_SETUP, 'sh', process.execPath, fileURLToPath(import.meta.url)], {
-    env: { ...process.env, HOMETAB_P2P_NETNS: '1' }, encoding: 'utf8', timeout: 600000,
-  });
-  if (!/^netns-ready$/m.test(result.stdout ?? '')) {
-    return { skipped: `no network namespace (unshare -n, ip link; needs root): ${
-      (result.error?.message ?? result.stderr ?? '').trim().split('\n').at(-1) || `exit ${result.status}`}` };
-  }
-  const line = result.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`the direct measurement failed:\n${result.stdout}\n${result.stderr}`);
-  return JSON.parse(line.slice(7));
-}
-
-if (process.env.HOMETAB_P2P_NETNS === '1') {
-  console.log(`RESULT ${JSON.stringify(await measure({ webrtc: true }))}`);
+if (insideNamespace()) {
+  printResult(await measure({ webrtc: true }));
   process.exit(0);
 }
 
 const relayed = await measure({ webrtc: false });
 if (relayed.via !== 'relay') throw new Error(`the relayed measurement went via ${relayed.via}`);
-const direct = inNamespace();
+const direct = rerunInNamespace(import.meta.url, 600000);
 if (!direct.skipped && direct.via !== 'webrtc') throw new Error(`the direct measurement went via ${direct.via}`);
 
 const rows = [

@@ -15,18 +15,14 @@
 //   the bundle's size, minified and gzipped (-9)
 // Environment: BENCH_P2P_N (round trips per path, default 200).
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { insideNamespace, printResult, rerunInNamespace } from './lib/netns.mjs';
 import { ROOT, cleanupAll, launchProfile, seedOf, startRelay, startSite } from '../p2p/lib/peers.mjs';
 
 const N = Number(process.env.BENCH_P2P_N ?? 200);
 const BUNDLE = process.env.HOMETAB_P2P_BUNDLE ?? join(ROOT, 'build/www/vendor/p2p.js');
-const NETNS_SETUP = 'ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 198.18.0.1/24 dev v0 && ' +
-  'ip addr add 198.18.0.2/24 dev v1 && ip link set v0 up && ip link set v1 up && ip route add default dev v0 && ' +
-  'echo netns-ready && exec "$@"';
 
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
@@ -61,22 +57,8 @@ async function measure({ webrtc }) {
   return { via, nameA, firstRequestMs, p50: percentile(times, 0.5), p90: percentile(times, 0.9), n: times.length };
 }
 
-async function inNamespace() {
-  const result = spawnSync('unshare', ['-n', 'sh', '-c', NETNS_SETUP, 'sh', process.execPath, fileURLToPath(import.meta.url)], {
-    env: { ...process.env, HOMETAB_P2P_NETNS: '1' }, encoding: 'utf8', timeout: 300000,
-  });
-  if (!/^netns-ready$/m.test(result.stdout ?? '')) {
-    return { skipped: `no network namespace (unshare -n, ip link; needs root): ${
-      (result.error?.message ?? result.stderr ?? '').trim().split('\n').at(-1) || `exit ${result.status}`}` };
-  }
-  const line = result.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`the direct measurement failed:\n${result.stdout}\n${result.stderr}`);
-  return JSON.parse(line.slice(7));
-}
-
-if (process.env.HOMETAB_P2P_NETNS === '1') {
-  const direct = await measure({ webrtc: true });
-  console.log(`RESULT ${JSON.stringify(direct)}`);
+if (insideNamespace()) {
+  printResult(await measure({ webrtc: true }));
   process.exit(0);
 }
 
@@ -94,7 +76,7 @@ const relayed = await measure({ webrtc: false });
 row('round trip A -> B relayed, p50', fmt(relayed.p50), 'ms', 'PUT /send with 300 bytes, answer ~300 bytes');
 row('round trip A -> B relayed, p90', fmt(relayed.p90), 'ms', 'same');
 row('first request after both pages loaded, relayed', fmt(relayed.firstRequestMs), 'ms', 'startPeer x2 + first GET');
-const direct = await inNamespace();
+const direct = rerunInNamespace(import.meta.url, 300000);
 if (direct.skipped) {
   console.log(`SKIP direct WebRTC figures: ${direct.skipped}`);
 } else {
