@@ -20,6 +20,12 @@ declare -A suite_of=() started_at=()
 failed=()
 began=$(date +%s)
 
+# "0m1.5s 0m0.25s" (bash's `times`: user, system) -> "2" (rounded seconds).
+cpu_seconds() {
+    [ -s "$1" ] || { echo "?"; return; }
+    awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); s += p[1] * 60 + p[2] } printf "%.0f", s }' "$1"
+}
+
 finish_one() {
     local pid status
     wait -n -p pid
@@ -27,8 +33,10 @@ finish_one() {
     local suite=${suite_of[$pid]}
     unset "suite_of[$pid]"
     local took=$(($(date +%s) - ${started_at[$suite]}))
+    local cpu
+    cpu=$(cpu_seconds "$logs/$suite.cpu")
     if [ "$status" = 0 ]; then
-        echo "test: $suite passed in $took s"
+        echo "test: $suite passed in $took s (CPU $cpu s)"
     else
         echo "test: $suite FAILED (exit $status) after $took s: log below, and in $logs/$suite.log"
         failed+=("$suite")
@@ -39,7 +47,12 @@ for suite in "$@"; do
     while [ "${#suite_of[@]}" -ge "$jobs" ]; do finish_one; done
     echo "test: $suite started"
     started_at[$suite]=$(date +%s)
-    make --no-print-directory "$suite" >"$logs/$suite.log" 2>&1 </dev/null &
+    # The subshell's `times` gives the CPU its suite used (children's user and
+    # system seconds): how busy a suite keeps the machine, for choosing JOBS.
+    ( make --no-print-directory "$suite" >"$logs/$suite.log" 2>&1 </dev/null
+      status=$?
+      times | tail -1 >"$logs/$suite.cpu"
+      exit $status ) &
     suite_of[$!]=$suite
 done
 while [ "${#suite_of[@]}" -gt 0 ]; do finish_one; done
