@@ -20,10 +20,11 @@ declare -A suite_of=() started_at=()
 failed=()
 began=$(date +%s)
 
-# "0m1.5s 0m0.25s" (bash's `times`: user, system) -> "2" (rounded seconds).
+# The CPU seconds in a file written by bash's `times` (its second line: the
+# children's user and system time, "0m1.5s 0m0.25s"), rounded.
 cpu_seconds() {
     [ -s "$1" ] || { echo "?"; return; }
-    awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); s += p[1] * 60 + p[2] } printf "%.0f", s }' "$1"
+    awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); s += p[1] * 60 + p[2] } printf "%.0f", s }' "$1"
 }
 
 finish_one() {
@@ -51,7 +52,7 @@ for suite in "$@"; do
     # system seconds): how busy a suite keeps the machine, for choosing JOBS.
     ( make --no-print-directory "$suite" >"$logs/$suite.log" 2>&1 </dev/null
       status=$?
-      times | tail -1 >"$logs/$suite.cpu"
+      times >"$logs/$suite.cpu" # its second line: the children
       exit $status ) &
     suite_of[$!]=$suite
 done
