@@ -7,7 +7,8 @@
 // served this page (/p2p.json, which `make run` writes beside the web root's
 // files), never typed in. One tab per origin carries the transport (a Web
 // Lock, js-bridge/p2p/tab.js); libp2p (/vendor/p2p.js) is loaded only by that
-// tab, only in this mode. ?webrtc=0 keeps to relayed connections.
+// tab, only in this mode. ?webrtc=0 keeps to relayed connections. /p2p.json
+// may also carry `limits`, the transport's (js-bridge/p2p/peer.js, DEFAULTS).
 
 const MODE_KEY = 'hometab-p2p';
 
@@ -29,6 +30,7 @@ export function startP2p({ panel }) {
     out.transport = carryTransport({
       relayAddr: out.relay.relay,
       webrtc: new URLSearchParams(location.search).get('webrtc') !== '0',
+      limits: out.relay.limits,
       onState: (state) => panel.showTransport(state),
     });
   })().catch((e) => {

@@ -64,10 +64,20 @@ function checkOptions({ seed, relayAddr, onRequest }) {
   return { relay, relayPeer };
 }
 
+// DEFAULTS with the given ones in place: only names DEFAULTS has, and only
+// positive numbers (they come from /p2p.json, which an operator writes).
+function withLimits(given = {}) {
+  const limits = { ...DEFAULTS };
+  for (const [name, value] of Object.entries(given ?? {})) {
+    if (name in DEFAULTS && Number.isFinite(value) && value > 0) limits[name] = value;
+  }
+  return limits;
+}
+
 export async function startPeer(options) {
   const { relay, relayPeer } = checkOptions(options);
   const { seed, onRequest, webrtc = true, iceServers = [], log = () => {} } = options;
-  const limits = { ...DEFAULTS, ...options.limits };
+  const limits = withLimits(options.limits);
   const relayPrefix = relay.toString();
   const privateKey = await generateKeyPairFromSeed('Ed25519', seed);
   const name = nameFromPublicKey(privateKey.publicKey.raw);

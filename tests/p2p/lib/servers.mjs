@@ -44,11 +44,12 @@ function freePort() {
 // The native server with a copy of the web root holding the relay's
 // address (/p2p.json), as `make run` writes it. It logs its own Matrix
 // requests (--log-requests): the demo's must all stay in the browsers.
-// args: more flags (--federation, --p2p-gateway...). Its name is its address.
-export async function startNative({ relay, args: more = [] }) {
+// args: more flags (--federation, --p2p-gateway...); limits: the pages'
+// transport limits, in /p2p.json. Its name is its address.
+export async function startNative({ relay, args: more = [], limits }) {
   const root = tempDir('hometab-p2p-www-');
   cpSync(env('HOMETAB_WEB_ROOT'), root, { recursive: true });
-  writeFileSync(join(root, 'p2p.json'), `${JSON.stringify({ relay: relay.relay, peerId: relay.peerId })}\n`);
+  writeFileSync(join(root, 'p2p.json'), `${JSON.stringify({ relay: relay.relay, peerId: relay.peerId, limits })}\n`);
   const port = await freePort();
   const args = ['--listen', `127.0.0.1:${port}`, '--db', join(tempDir('hometab-p2p-native-'), 'native.sqlite'),
     '--server-name', `127.0.0.1:${port}`, '--web-root', root, '--log-requests', '--no-rate-limit', ...more];
