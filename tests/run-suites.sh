@@ -39,7 +39,7 @@ finish_one() {
     if [ "$status" = 0 ]; then
         echo "test: $suite passed in $took s (CPU $cpu s)"
     else
-        echo "test: $suite FAILED (exit $status) after $took s: log below, and in $logs/$suite.log"
+        echo "test: $suite FAILED (exit $status) after $took s (CPU $cpu s): log below, and in $logs/$suite.log"
         failed+=("$suite")
     fi
 }

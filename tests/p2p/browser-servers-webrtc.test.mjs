@@ -56,7 +56,9 @@ if (process.env.HOMETAB_P2P_NETNS !== '1') {
     test('invite, join, chat both ways; each sees the other as a direct (WebRTC) peer', async () => {
       const FLAGS = ['--disable-features=WebRtcHideLocalIpsWithMdns'];
       const relay = await startRelay();
-      const native = await startNative({ relay });
+      // 20 s for a data channel to open rather than the product's 5 s: a
+      // loaded test machine can be slower, and the relay would then carry it.
+      const native = await startNative({ relay, limits: { webrtcDialTimeoutMs: 20000 } });
       const [browserA, browserB] = [await launchBrowser({ args: FLAGS }), await launchBrowser({ args: FLAGS })];
       const pageA = await openP2p(browserA, native, { webrtc: true });
       const pageB = await openP2p(browserB, native, { webrtc: true });
