@@ -183,17 +183,19 @@ static void write_int(ht_buf *out, int64_t value) {
 
 /* Whether the client form of ev is its row and stored content alone (see
  * the top of this file); if so, where the content's text is. */
-static bool plain_event(ht_ctx *ctx, const ht_event_row *ev, const char **content, size_t *len) {
+static bool plain_event(ht_ctx *ctx, const ht_event_row *ev, bool room_has_threads, const char **content,
+                        size_t *len) {
     if (ev->prev_state || ev->redacted_by || strcmp(ev->type, "m.room.redaction") == 0) return false;
     if (!ev->json || !stored_content(ev->json, content, len)) return false;
     ht_thread_summary thread;
-    return !ht_store_thread_summary(ctx->env->store, ev->room_id, ev->event_id, ctx->auth.user_id, &thread);
+    return !room_has_threads ||
+           !ht_store_thread_summary(ctx->env->store, ev->room_id, ev->event_id, ctx->auth.user_id, &thread);
 }
 
-void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev) {
+void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev, bool room_has_threads) {
     const char *content;
     size_t len;
-    if (!plain_event(ctx, ev, &content, &len)) {
+    if (!plain_event(ctx, ev, room_has_threads, &content, &len)) {
         ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
         json_t *event = ht_room_event_json(ctx->env, ev, &v, ctx->now_ms, false);
         write_value(out, event);
@@ -218,11 +220,11 @@ void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev) {
     ht_buf_puts(out, "}}");
 }
 
-static void write_events(ht_ctx *ctx, ht_buf *out, const ht_event_row *events, size_t count) {
+static void write_events(ht_ctx *ctx, ht_buf *out, const ht_event_row *events, size_t count, bool threads) {
     ht_buf_append(out, "[", 1);
     for (size_t i = 0; i < count; i++) {
         if (i) ht_buf_append(out, ",", 1);
-        ht_sync_write_event(ctx, out, &events[i]);
+        ht_sync_write_event(ctx, out, &events[i], threads);
     }
     ht_buf_append(out, "]", 1);
 }
@@ -230,14 +232,15 @@ static void write_events(ht_ctx *ctx, ht_buf *out, const ht_event_row *events, s
 void ht_sync_write_rooms(ht_ctx *ctx, ht_buf *out, const ht_sync_room *rooms, size_t count) {
     for (size_t i = 0; i < count; i++) {
         const ht_sync_room *r = &rooms[i];
+        bool threads = (r->timeline_count || r->state_count) && ht_store_room_has_threads(ctx->env->store, r->room_id);
         if (i) ht_buf_append(out, ",", 1);
         ht_sync_write_string(out, r->room_id);
         ht_buf_puts(out, ":{\"timeline\":{\"events\":");
-        write_events(ctx, out, r->timeline, r->timeline_count);
+        write_events(ctx, out, r->timeline, r->timeline_count, threads);
         ht_buf_puts(out, r->limited ? ",\"limited\":true,\"prev_batch\":" : ",\"limited\":false,\"prev_batch\":");
         ht_sync_write_string(out, r->prev_batch);
         ht_buf_puts(out, "},\"state\":{\"events\":");
-        write_events(ctx, out, r->state, r->state_count);
+        write_events(ctx, out, r->state, r->state_count, threads);
         ht_buf_append(out, "}", 1);
         if (json_object_size(r->rest)) ht_buf_append(out, ",", 1);
         ht_sync_write_members(out, r->rest);

@@ -19,14 +19,15 @@
 enum { MAX_EXAMINED = 10000 };
 
 /* joined_since: the position of the user's join if they are in the room
- * now, else 0. Someone joined since before an event has seen it (their
- * membership at it is that join, which every history visibility allows),
+ * now, else 0. Someone joined since before an event, or by it, has seen it
+ * (their membership at it, which includes the event itself, is that join,
+ * which every history visibility allows),
  * so only older events need the visibility rules, which read the state at
  * each event: a user in many rooms would otherwise pay two state lookups
  * for every event of every timeline. */
 static bool wanted(ht_ctx *ctx, const ht_event_row *ev, json_t *filter, int64_t joined_since) {
     if (!ht_filter_allows_event(ctx->env, filter, ev)) return false;
-    if (joined_since && ev->stream > joined_since && ev->status == HT_EVENT_TIMELINE) return true;
+    if (joined_since && ev->stream >= joined_since && ev->status == HT_EVENT_TIMELINE) return true;
     return ht_room_event_visible(ctx->env, ctx->auth.user_id, ev);
 }
 
