@@ -65,11 +65,8 @@ static const char *skip_value(const char *p) {
     return p > start ? p : NULL;
 }
 
-/* The text of the top-level "content" of a stored event. False when the
- * general path must write the event: the text is not an object the scan
- * understands, a key is escaped (it could spell "content"), "content" is
- * missing or repeated, or the event has a top-level "redacts". */
-static bool stored_content(const char *json, const char **start, size_t *len) {
+/* See sync_write.h. */
+bool ht_sync_stored_content(const char *json, const char **start, size_t *len) {
     const char *p = skip_space(json);
     if (*p++ != '{') return false;
     *start = NULL;
@@ -186,7 +183,7 @@ static void write_int(ht_buf *out, int64_t value) {
 static bool plain_event(ht_ctx *ctx, const ht_event_row *ev, bool room_has_threads, const char **content,
                         size_t *len) {
     if (ev->prev_state || ev->redacted_by || strcmp(ev->type, "m.room.redaction") == 0) return false;
-    if (!ev->json || !stored_content(ev->json, content, len)) return false;
+    if (!ev->json || !ht_sync_stored_content(ev->json, content, len)) return false;
     ht_thread_summary thread;
     return !room_has_threads ||
            !ht_store_thread_summary(ctx->env->store, ev->room_id, ev->event_id, ctx->auth.user_id, &thread);

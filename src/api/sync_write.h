@@ -37,6 +37,15 @@ void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev, bool 
 /* Appends `"room_id":{...}` for each room, comma-separated. */
 void ht_sync_write_rooms(ht_ctx *ctx, ht_buf *out, const ht_sync_room *rooms, size_t count);
 
+/* The text of the top-level "content" of a stored event's JSON, found
+ * without parsing: *start and *len. False when the general path must write
+ * the event: the text is not an object the scan understands, a key is
+ * escaped (it could spell "content"), "content" is missing or repeated,
+ * or the event has a top-level "redacts". The text is trusted to be JSON
+ * (the store holds only JSON it wrote or checked); on text that is not,
+ * the scan still never reads past its end. */
+bool ht_sync_stored_content(const char *json, const char **start, size_t *len);
+
 /* Appends s as a JSON string. */
 void ht_sync_write_string(ht_buf *out, const char *s);
 
