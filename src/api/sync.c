@@ -13,6 +13,7 @@
 #include "api/keys.h"
 #include "api/sync.h"
 #include "api/sync_extras.h"
+#include "api/sync_write.h"
 #include "api/timeline.h"
 #include "room/room.h"
 #include "store/federation.h"
@@ -39,20 +40,22 @@ typedef struct sync_req {
     int64_t timeline_limit;
 } sync_req;
 
-static json_t *events_of(ht_ctx *ctx, const int64_t *streams, size_t n, json_t *filter,
-                         bool lazy, json_t *keep_members) {
-    ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
-    json_t *list = json_array();
+/* The events at these positions that the filter keeps, as rows (arena). */
+static size_t events_of(ht_ctx *ctx, const int64_t *streams, size_t n, json_t *filter, bool lazy,
+                        json_t *keep_members, ht_event_row **out) {
+    ht_event_row *rows = n ? ht_arena_alloc(ctx->arena, n * sizeof *rows) : NULL;
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        ht_event_row row;
-        if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &row)) continue;
-        if (!ht_filter_allows_event(ctx->env, filter, &row)) continue;
+        ht_event_row *row = &rows[kept];
+        if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], row)) continue;
+        if (!ht_filter_allows_event(ctx->env, filter, row)) continue;
         /* Lazy loading keeps only the members the timeline needs. */
-        if (lazy && strcmp(row.type, "m.room.member") == 0 && !json_object_get(keep_members, row.state_key))
+        if (lazy && strcmp(row->type, "m.room.member") == 0 && !json_object_get(keep_members, row->state_key))
             continue;
-        json_array_append_new(list, ht_room_event_json(ctx->env, &row, &v, ctx->now_ms, false));
+        kept++;
     }
-    return list;
+    *out = rows;
+    return kept;
 }
 
 /* Counted and chosen by the store: a room of 5,000 costs two counts and a
@@ -96,20 +99,20 @@ static size_t state_at_start(ht_ctx *ctx, const char *room_id, int64_t first, co
     return kept;
 }
 
-/* A joined (or left) room's entry; NULL when nothing in it is new. `end`
- * is the last position the user may see: the response's, or their leave. */
-static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_stream, int64_t end,
-                          bool joined) {
+/* A joined (or left) room's entry, in *entry; false when nothing in it is
+ * new. `end` is the last position the user may see: the response's, or
+ * their leave. */
+static bool room_entry(sync_req *s, const char *room_id, int64_t member_stream, int64_t end, bool joined,
+                       ht_sync_room *entry) {
     ht_ctx *ctx = s->ctx;
     ht_store *store = ctx->env->store;
     bool fresh = s->since == 0 || member_stream > s->since || s->full_state;
-    if (!fresh && ht_store_room_max_stream(store, room_id, end) <= s->since) return NULL;
+    if (!fresh && ht_store_room_max_stream(store, room_id, end) <= s->since) return false;
 
     ht_timeline_page page;
     int64_t down_to = (s->since && !(joined && member_stream > s->since)) ? s->since : 0;
     if (s->full_state && s->since) down_to = s->since;
     ht_timeline_back(ctx, room_id, end, down_to, s->timeline_limit, s->timeline_filter, &page);
-    bool limited = page.more;
     int64_t first = page.count ? page.events[page.count - 1].stream : end + 1;
 
     /* State: everything before the timeline on a fresh view, otherwise what
@@ -140,27 +143,38 @@ static json_t *room_entry(sync_req *s, const char *room_id, int64_t member_strea
         if (more) n = state_at_start(ctx, room_id, first, &page, &streams);
     } else
         n = ht_store_state_changed(store, ctx->arena, room_id, s->since, first - 1, &streams);
-    json_t *state = events_of(ctx, streams, n, s->state_filter, s->lazy_members, keep);
+    ht_event_row *state;
+    size_t state_count = events_of(ctx, streams, n, s->state_filter, s->lazy_members, keep, &state);
     json_decref(keep);
 
-    const char *prev = ht_stream_token(ctx->arena, page.count ? first - 1 : end);
-    json_t *entry = json_pack("{s:{s:o, s:b, s:s}, s:{s:o}, s:{s:[]}}", "timeline", "events",
-                              ht_timeline_json(ctx, page.events, page.count, true, false), "limited",
-                              limited, "prev_batch", prev, "state", "events", state, "account_data",
-                              "events");
-    if (joined) json_object_set_new(entry, "summary", summary(s, room_id));
-    return entry;
+    /* The page is newest first; the timeline reads oldest first. */
+    ht_event_row *timeline = page.count ? ht_arena_alloc(ctx->arena, page.count * sizeof *timeline) : NULL;
+    for (size_t i = 0; i < page.count; i++) timeline[i] = page.events[page.count - 1 - i];
+    *entry = (ht_sync_room){.room_id = room_id,
+                            .timeline = timeline,
+                            .timeline_count = page.count,
+                            .state = state,
+                            .state_count = state_count,
+                            .limited = page.more,
+                            .prev_batch = ht_stream_token(ctx->arena, page.count ? first - 1 : end),
+                            .rest = json_object()};
+    if (joined) json_object_set_new(entry->rest, "summary", summary(s, room_id));
+    else json_object_set_new(entry->rest, "account_data", json_pack("{s:[]}", "events"));
+    return true;
 }
 
 /* A left (or banned) room the user never joined: they were only invited or
  * only knocked. They learn how it ended (their own member event, with its
  * reason) and nothing else; the room's state and timeline were never theirs
  * to read, and anyone may knock and withdraw. */
-static json_t *outsider_leave_entry(sync_req *s, int64_t member_stream) {
-    json_t *own = events_of(s->ctx, &member_stream, 1, s->timeline_filter, false, NULL);
-    return json_pack("{s:{s:o, s:b, s:s}, s:{s:[]}, s:{s:[]}}", "timeline", "events", own, "limited", false,
-                     "prev_batch", ht_stream_token(s->ctx->arena, member_stream - 1), "state", "events",
-                     "account_data", "events");
+static void outsider_leave_entry(sync_req *s, const char *room_id, int64_t member_stream, ht_sync_room *entry) {
+    ht_event_row *own;
+    size_t n = events_of(s->ctx, &member_stream, 1, s->timeline_filter, false, NULL, &own);
+    *entry = (ht_sync_room){.room_id = room_id,
+                            .timeline = own,
+                            .timeline_count = n,
+                            .prev_batch = ht_stream_token(s->ctx->arena, member_stream - 1),
+                            .rest = json_pack("{s:{s:[]}}", "account_data", "events")};
 }
 
 /* Stripped state (spec "stripped state"): what an invitee or a knocker sees
@@ -272,6 +286,30 @@ static ht_reply park(ht_ctx *ctx, int64_t position, int64_t deadline, const ht_m
     return ht_reply_park((uint64_t)position, ht_sync_wake_at(ctx, deadline), keys, count);
 }
 
+/* The response's text; steals invite, knock, globals and each room's rest. */
+static ht_reply sync_reply(ht_ctx *ctx, int64_t position, const ht_sync_room *join, size_t join_count,
+                           const ht_sync_room *leave, size_t leave_count, json_t *invite, json_t *knock,
+                           json_t *globals) {
+    ht_buf out = {0};
+    ht_buf_puts(&out, "{\"next_batch\":");
+    ht_sync_write_string(&out, ht_stream_token(ctx->arena, position));
+    ht_buf_puts(&out, ",\"rooms\":{\"join\":{");
+    ht_sync_write_rooms(ctx, &out, join, join_count);
+    ht_buf_puts(&out, "},\"invite\":{");
+    ht_sync_write_members(&out, invite);
+    ht_buf_puts(&out, "},\"leave\":{");
+    ht_sync_write_rooms(ctx, &out, leave, leave_count);
+    ht_buf_puts(&out, "},\"knock\":{");
+    ht_sync_write_members(&out, knock);
+    /* globals: presence, account_data and the end-to-end encryption parts. */
+    ht_buf_puts(&out, "}}");
+    if (json_object_size(globals)) ht_buf_append(&out, ",", 1);
+    ht_sync_write_members(&out, globals);
+    ht_buf_append(&out, "}", 1);
+    ht_arena_on_reset(ctx->arena, free, out.data);
+    return (ht_reply){.raw = out.data, .raw_len = out.len, .content_type = "application/json"};
+}
+
 static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {
     memset(s, 0, sizeof *s);
     s->ctx = ctx;
@@ -319,7 +357,11 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     s.upto = position;
     ht_sync_scope scope = {.since = s.since, .upto = position, .filter = s.filter};
 
-    json_t *join = json_object(), *invite = json_object(), *leave = json_object(), *knock = json_object();
+    /* Joined and left rooms are written as text (sync_write.h); invites
+     * and knocks are small and stay jansson values. */
+    ht_sync_room *join = NULL, *leave = NULL;
+    size_t join_count = 0, join_cap = 0, leave_count = 0, leave_cap = 0;
+    json_t *invite = json_object(), *knock = json_object();
     bool include_leave = json_is_true(json_object_get(s.room_filter, "include_leave"));
     ht_membership_row *rooms;
     size_t n = ht_store_memberships_of_user(ctx->env->store, ctx->arena, ctx->auth.user_id, &rooms);
@@ -327,12 +369,17 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
         const char *room_id = rooms[i].room_id;
         const char *m = rooms[i].membership;
         if (!ht_filter_allows_room(s.room_filter, room_id)) continue;
-        json_t *entry = NULL;
+        ht_sync_room entry;
         if (strcmp(m, "join") == 0) {
-            entry = room_entry(&s, room_id, rooms[i].stream, position, true);
+            bool has_entry = room_entry(&s, room_id, rooms[i].stream, position, true, &entry);
             bool fresh = !s.since || s.full_state || rooms[i].stream > s.since;
-            entry = ht_sync_joined_room_extras(ctx, &scope, room_id, fresh, entry);
-            if (entry) json_object_set_new(join, room_id, entry);
+            json_t *rest = ht_sync_joined_room_extras(ctx, &scope, room_id, fresh, has_entry ? entry.rest : NULL);
+            if (!rest) continue;
+            if (!has_entry) /* only ephemeral events or account data are new */
+                entry = (ht_sync_room){.room_id = room_id, .prev_batch = ht_stream_token(ctx->arena, position)};
+            entry.rest = rest;
+            join = ht_arena_push(ctx->arena, join, sizeof *join, join_count, &join_cap);
+            join[join_count++] = entry;
         } else if (strcmp(m, "invite") == 0 || strcmp(m, "knock") == 0) {
             /* Both are reported once, when the membership is new; what
              * follows (accepted, rejected, withdrawn) is a new membership. */
@@ -343,35 +390,29 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
                                               "events", stripped_state(&s, room_id, rooms[i].stream)));
         } else if ((strcmp(m, "leave") == 0 || strcmp(m, "ban") == 0) &&
                    ((s.since && rooms[i].stream > s.since) || (!s.since && include_leave))) {
-            if (ht_store_member_joined_after(ctx->env->store, room_id, ctx->auth.user_id, 0))
-                entry = room_entry(&s, room_id, rooms[i].stream, rooms[i].stream, false);
-            else
-                entry = outsider_leave_entry(&s, rooms[i].stream);
-            if (entry) json_object_set_new(leave, room_id, entry);
+            if (ht_store_member_joined_after(ctx->env->store, room_id, ctx->auth.user_id, 0)) {
+                if (!room_entry(&s, room_id, rooms[i].stream, rooms[i].stream, false, &entry)) continue;
+            } else {
+                outsider_leave_entry(&s, room_id, rooms[i].stream, &entry);
+            }
+            leave = ht_arena_push(ctx->arena, leave, sizeof *leave, leave_count, &leave_cap);
+            leave[leave_count++] = entry;
         }
     }
     json_t *e2ee = json_object();
     bool e2ee_news = sync_e2ee(&s, e2ee);
     bool global_news;
     json_t *globals = ht_sync_globals(ctx, &scope, &global_news);
-    bool news = json_object_size(join) || json_object_size(invite) || json_object_size(leave) ||
-                json_object_size(knock) || e2ee_news || global_news;
+    bool news = join_count || json_object_size(invite) || leave_count || json_object_size(knock) || e2ee_news ||
+                global_news;
     if (!news && may_wait) {
-        json_decref(join);
         json_decref(invite);
-        json_decref(leave);
         json_decref(knock);
         json_decref(e2ee);
         json_decref(globals);
         return park(ctx, position, deadline, rooms, n);
     }
-    json_t *reply = json_pack("{s:s, s:{s:o, s:o, s:o, s:o}, s:{s:[]}, s:{s:[]}}", "next_batch",
-                              ht_stream_token(ctx->arena, position), "rooms", "join", join, "invite",
-                              invite, "leave", leave, "knock", knock, "presence", "events",
-                              "account_data", "events");
-    json_object_update(reply, e2ee);
-    json_object_update(reply, globals);
+    json_object_update(globals, e2ee);
     json_decref(e2ee);
-    json_decref(globals);
-    return ht_reply_json(reply);
+    return sync_reply(ctx, position, join, join_count, leave, leave_count, invite, knock, globals);
 }

@@ -197,9 +197,7 @@ json_t *ht_sync_joined_room_extras(ht_ctx *ctx, ht_sync_scope *scope, const char
         json_decref(account_data);
         return NULL;
     }
-    if (!entry)
-        entry = json_pack("{s:{s:[], s:b, s:s}, s:{s:[]}}", "timeline", "events", "limited", 0, "prev_batch",
-                          ht_stream_token(ctx->arena, scope->upto), "state", "events");
+    if (!entry) entry = json_object();
     json_object_set_new(entry, "ephemeral", json_pack("{s:o}", "events", ephemeral));
     json_object_set_new(entry, "account_data", json_pack("{s:o}", "events", account_data));
     add_unread(ctx, scope, room_id, entry);

@@ -27,9 +27,10 @@ void ht_sync_prepare(ht_ctx *ctx);
 int64_t ht_sync_wake_at(ht_ctx *ctx, int64_t deadline);
 
 /* Adds ephemeral events, room account data and unread counts to a joined
- * room's entry. `entry` is NULL when the timeline has nothing new; then an
- * entry is made only if ephemeral events or account data are new. `fresh`:
- * the caller sees the room from scratch (initial sync, new join,
+ * room's entry: `entry` is the object of its fields besides the timeline
+ * and state (sync_write.h). It is NULL when the timeline has nothing new;
+ * then one is made only if ephemeral events or account data are new.
+ * `fresh`: the caller sees the room from scratch (initial sync, new join,
  * full_state). Returns the entry (owned by the caller), or NULL. */
 json_t *ht_sync_joined_room_extras(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, bool fresh,
                                    json_t *entry);

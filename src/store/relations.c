@@ -71,6 +71,12 @@ bool ht_store_thread_summary(ht_store *store, const char *room_id, const char *r
     return out->count > 0;
 }
 
+bool ht_store_room_has_threads(ht_store *store, const char *room_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_ROOM_HAS_THREADS);
+    ht_db_bind_text(s, 1, room_id);
+    return ht_db_single_int(store, s) != 0;
+}
+
 size_t ht_store_thread_roots(ht_store *store, ht_arena *arena, const char *room_id, int64_t before,
                              int64_t ceiling, const char *participant, int64_t limit, ht_thread_root **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_THREAD_ROOTS);

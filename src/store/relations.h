@@ -38,6 +38,8 @@ typedef struct ht_thread_summary {
 
 bool ht_store_thread_summary(ht_store *store, const char *room_id, const char *root_id, const char *user_id,
                              ht_thread_summary *out);
+/* Whether any event of the room is a thread root (has an m.thread reply). */
+bool ht_store_room_has_threads(ht_store *store, const char *room_id);
 
 /* A thread root (its event's stream) and its latest reply at or below the
  * ceiling the list was asked for. */

@@ -389,6 +389,10 @@
                          "(SELECT value FROM json_each(?1)) AND room_id = ?2 "          \
                          "AND (?3 IS NULL OR rel_type = ?3) AND (?4 IS NULL OR type = ?4) " \
                          "AND stream > ?5 AND stream <= ?6 ORDER BY stream LIMIT ?7")    \
+    /* Whether room ?1 has any thread at all: one index seek, so that a   \
+     * room without threads is not asked about each of its events. */     \
+    X(ROOM_HAS_THREADS, "SELECT 1 FROM event_relations WHERE room_id = ?1 "             \
+                        "AND rel_type = 'm.thread' LIMIT 1")                            \
     /* ?1 root, ?2 room, ?3 user: the thread's size, latest reply and whether \
      * the user wrote any reply. */                                                      \
     X(THREAD_SUMMARY, "SELECT count(*), coalesce(max(r.stream), 0), coalesce(max(e.sender = ?3), 0) " \

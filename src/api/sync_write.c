@@ -1,0 +1,246 @@
+/* sync_write.c -- writing /sync's text (see sync_write.h).
+ *
+ * The one design decision: most events are written without parsing them.
+ * A stored event is its PDU's JSON text, written by this server or checked
+ * when it arrived; the client format takes its "content" unchanged and the
+ * other fields from the event's row. So the content's text is found by a
+ * scan that only skips over values (no tree, no allocation) and copied as
+ * is. Everything the scan cannot vouch for, and every event whose client
+ * form needs more than its row (a previous state, a redaction, a thread
+ * summary, a redaction's "redacts"), goes the one general way instead:
+ * ht_room_event_json, dumped. Both give the same JSON value. */
+#include "api/sync_write.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "room/room.h"
+#include "store/relations.h"
+#include "store/store.h"
+#include "util/json.h"
+
+/* ---- scanning stored JSON ----------------------------------------------- */
+
+static const char *skip_space(const char *p) {
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    return p;
+}
+
+/* Past the string that starts at p (at its opening quote); NULL if it does
+ * not end. */
+static const char *skip_string(const char *p) {
+    for (p++; *p; p++) {
+        if (*p == '\\') {
+            if (!*++p) return NULL;
+        } else if (*p == '"') {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Past the value that starts at p; NULL if the text ends first. Objects
+ * and arrays are skipped by counting brackets outside strings: the text is
+ * trusted to be JSON, the scan only has to find where a value ends. */
+static const char *skip_value(const char *p) {
+    if (*p == '"') return skip_string(p);
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        while (*p) {
+            if (*p == '"') {
+                if (!(p = skip_string(p))) return NULL;
+                continue;
+            }
+            if (*p == '{' || *p == '[') depth++;
+            else if (*p == '}' || *p == ']') {
+                if (--depth == 0) return p + 1;
+            }
+            p++;
+        }
+        return NULL;
+    }
+    const char *start = p;
+    while (*p && !strchr(",}] \t\n\r", *p)) p++;
+    return p > start ? p : NULL;
+}
+
+/* See sync_write.h. */
+bool ht_sync_stored_content(const char *json, const char **start, size_t *len) {
+    const char *p = skip_space(json);
+    if (*p++ != '{') return false;
+    *start = NULL;
+    p = skip_space(p);
+    if (*p == '}') return false;
+    for (;;) {
+        if (*p != '"') return false;
+        const char *key = p + 1, *key_end = skip_string(p);
+        if (!key_end || memchr(key, '\\', (size_t)(key_end - 1 - key))) return false;
+        size_t key_len = (size_t)(key_end - 1 - key);
+        p = skip_space(key_end);
+        if (*p++ != ':') return false;
+        p = skip_space(p);
+        const char *value = p;
+        if (!(p = skip_value(p))) return false;
+        if (key_len == 7 && memcmp(key, "content", 7) == 0) {
+            if (*start) return false;
+            *start = value;
+            *len = (size_t)(p - value);
+        } else if (key_len == 7 && memcmp(key, "redacts", 7) == 0) {
+            return false;
+        }
+        p = skip_space(p);
+        if (*p == '}') return *start != NULL;
+        if (*p++ != ',') return false;
+        p = skip_space(p);
+    }
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+void ht_sync_write_string(ht_buf *out, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    ht_buf_reserve(out, strlen(s) + 2);
+    ht_buf_append(out, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        ht_buf_append(out, run, (size_t)(s - run));
+        run = s + 1;
+        char esc[6] = {'\\', 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        ht_buf_append(out, esc, n);
+    }
+    ht_buf_append(out, run, (size_t)(s - run));
+    ht_buf_append(out, "\"", 1);
+}
+
+static int append_to_buf(const char *text, size_t size, void *data) {
+    ht_buf_append(data, text, size);
+    return 0;
+}
+
+/* Appends the value's compact text. */
+static void write_value(ht_buf *out, json_t *value) {
+    if (!value || json_dump_callback(value, append_to_buf, out, JSON_COMPACT | JSON_ENCODE_ANY) != 0)
+        ht_buf_puts(out, "null");
+}
+
+void ht_sync_write_members(ht_buf *out, json_t *object) {
+    const char *key;
+    json_t *value;
+    bool first = true;
+    json_object_foreach(object, key, value) {
+        if (!first) ht_buf_append(out, ",", 1);
+        first = false;
+        ht_sync_write_string(out, key);
+        ht_buf_append(out, ":", 1);
+        write_value(out, value);
+    }
+    json_decref(object);
+}
+
+/* `,"name":` then the value; names are ours and need no escaping. The
+ * writers below append pieces rather than format them: vsnprintf, run
+ * twice per call by ht_buf_printf, was a third of writing an event. */
+static void write_name(ht_buf *out, const char *name) {
+    ht_buf_append(out, ",\"", 2);
+    ht_buf_puts(out, name);
+    ht_buf_append(out, "\":", 2);
+}
+
+static void write_field(ht_buf *out, const char *name, const char *value) {
+    write_name(out, name);
+    ht_sync_write_string(out, value);
+}
+
+static void write_int(ht_buf *out, int64_t value) {
+    char digits[24], *p = digits + sizeof digits;
+    uint64_t v = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    do *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    if (value < 0) *--p = '-';
+    ht_buf_append(out, p, (size_t)(digits + sizeof digits - p));
+}
+
+/* Whether the client form of ev is its row and stored content alone (see
+ * the top of this file); if so, where the content's text is. */
+static bool plain_event(ht_ctx *ctx, const ht_event_row *ev, bool room_has_threads, const char **content,
+                        size_t *len) {
+    if (ev->prev_state || ev->redacted_by || strcmp(ev->type, "m.room.redaction") == 0) return false;
+    if (!ev->json || !ht_sync_stored_content(ev->json, content, len)) return false;
+    ht_thread_summary thread;
+    return !room_has_threads ||
+           !ht_store_thread_summary(ctx->env->store, ev->room_id, ev->event_id, ctx->auth.user_id, &thread);
+}
+
+void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev, bool room_has_threads) {
+    const char *content;
+    size_t len;
+    if (!plain_event(ctx, ev, room_has_threads, &content, &len)) {
+        ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
+        json_t *event = ht_room_event_json(ctx->env, ev, &v, ctx->now_ms, false);
+        write_value(out, event);
+        json_decref(event);
+        return;
+    }
+    ht_buf_puts(out, "{\"content\":");
+    ht_buf_append(out, content, len);
+    write_field(out, "event_id", ev->event_id);
+    write_name(out, "origin_server_ts");
+    write_int(out, ev->origin_ts);
+    write_field(out, "sender", ev->sender);
+    write_field(out, "type", ev->type);
+    if (ev->state_key) write_field(out, "state_key", ev->state_key);
+    int64_t age = ctx->now_ms > ev->origin_ts ? ctx->now_ms - ev->origin_ts : 0;
+    ht_buf_puts(out, ",\"unsigned\":{\"age\":");
+    write_int(out, age);
+    /* The sender's own device learns its transaction id (spec: "unsigned"). */
+    if (ev->txn_id && ctx->auth.device_id && strcmp(ctx->auth.user_id, ev->sender) == 0 && ev->device_id &&
+        strcmp(ctx->auth.device_id, ev->device_id) == 0)
+        write_field(out, "transaction_id", ev->txn_id);
+    ht_buf_puts(out, "}}");
+}
+
+static void write_events(ht_ctx *ctx, ht_buf *out, const ht_event_row *events, size_t count, bool threads) {
+    ht_buf_append(out, "[", 1);
+    for (size_t i = 0; i < count; i++) {
+        if (i) ht_buf_append(out, ",", 1);
+        ht_sync_write_event(ctx, out, &events[i], threads);
+    }
+    ht_buf_append(out, "]", 1);
+}
+
+void ht_sync_write_rooms(ht_ctx *ctx, ht_buf *out, const ht_sync_room *rooms, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        const ht_sync_room *r = &rooms[i];
+        bool threads = (r->timeline_count || r->state_count) && ht_store_room_has_threads(ctx->env->store, r->room_id);
+        if (i) ht_buf_append(out, ",", 1);
+        ht_sync_write_string(out, r->room_id);
+        ht_buf_puts(out, ":{\"timeline\":{\"events\":");
+        write_events(ctx, out, r->timeline, r->timeline_count, threads);
+        ht_buf_puts(out, r->limited ? ",\"limited\":true,\"prev_batch\":" : ",\"limited\":false,\"prev_batch\":");
+        ht_sync_write_string(out, r->prev_batch);
+        ht_buf_puts(out, "},\"state\":{\"events\":");
+        write_events(ctx, out, r->state, r->state_count, threads);
+        ht_buf_append(out, "}", 1);
+        if (json_object_size(r->rest)) ht_buf_append(out, ",", 1);
+        ht_sync_write_members(out, r->rest);
+        ht_buf_append(out, "}", 1);
+    }
+}
