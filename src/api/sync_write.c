@@ -18,6 +18,7 @@
 #include "room/room.h"
 #include "store/relations.h"
 #include "store/store.h"
+#include "util/canonical.h"
 #include "util/json.h"
 
 /* ---- scanning stored JSON ----------------------------------------------- */
@@ -99,35 +100,11 @@ bool ht_sync_stored_content(const char *json, const char **start, size_t *len) {
 /* ---- writing -------------------------------------------------------------- */
 
 void ht_sync_write_string(ht_buf *out, const char *s) {
-    static const char hex[] = "0123456789abcdef";
-    ht_buf_reserve(out, strlen(s) + 2);
-    ht_buf_append(out, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        ht_buf_append(out, run, (size_t)(s - run));
-        run = s + 1;
-        char esc[6] = {'\\', 0};
-        size_t n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        ht_buf_append(out, esc, n);
-    }
-    ht_buf_append(out, run, (size_t)(s - run));
-    ht_buf_append(out, "\"", 1);
+    size_t was = out->len;
+    if (ht_canonical_write_string(out, s, strlen(s))) return;
+    /* Not UTF-8: cannot come from the store, whose text jansson checked. */
+    out->len = was;
+    ht_buf_puts(out, "\"\"");
 }
 
 static int append_to_buf(const char *text, size_t size, void *data) {

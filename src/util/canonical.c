@@ -165,7 +165,7 @@ static size_t utf8_char(const unsigned char *s, size_t left) {
 /* Python's escapes (json.dumps with ensure_ascii=False): the quote, the
  * backslash, the five short forms, other C0 controls as \u00xx in lower case.
  * Everything else, DEL, U+2028 and '/' included, is written as it is. */
-static bool write_string(ht_buf *out, const char *text, size_t len) {
+bool ht_canonical_write_string(ht_buf *out, const char *text, size_t len) {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)text;
     ht_buf_reserve(out, len + 2);
@@ -246,7 +246,7 @@ static bool write_object(ht_buf *out, json_t *value, int depth, ht_canonical_err
     ht_buf_append(out, "{", 1);
     for (i = 0; i < count && ok; i++) {
         if (i) ht_buf_append(out, ",", 1);
-        if (!write_string(out, members[i].key, members[i].len)) {
+        if (!ht_canonical_write_string(out, members[i].key, members[i].len)) {
             fail(err, reason_utf8);
             ok = false;
         } else {
@@ -278,7 +278,7 @@ static bool write_value(ht_buf *out, json_t *value, int depth, ht_canonical_erro
         ht_buf_append(out, "]", 1);
         return true;
     case JSON_STRING:
-        if (write_string(out, json_string_value(value), json_string_length(value))) return true;
+        if (ht_canonical_write_string(out, json_string_value(value), json_string_length(value))) return true;
         return fail(err, reason_utf8), false;
     case JSON_INTEGER:
         if (!integer_ok(json_integer_value(value))) return fail(err, reason_range), false;

@@ -65,6 +65,10 @@ bool ht_canonical_check(json_t *value, ht_canonical_error *err);
  * cannot be written canonically (see the top of this file). */
 bool ht_canonical_write(ht_buf *out, json_t *value, ht_canonical_error *err);
 
+/* Appends text (len bytes) as a JSON string, escaped as canonical JSON
+ * escapes it. False if it is not valid UTF-8; out may then hold part of it. */
+bool ht_canonical_write_string(ht_buf *out, const char *text, size_t len);
+
 /* The same as a malloc'd NUL-terminated string (*len, if not NULL, is its
  * length), or NULL. */
 char *ht_canonical_json(json_t *value, size_t *len, ht_canonical_error *err);
