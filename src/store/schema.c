@@ -662,6 +662,15 @@ static const char *const migrations[] = {
     "PRAGMA writable_schema = ON;"
     "DELETE FROM sqlite_schema WHERE type = 'table' AND name = 'event_search';"
     "PRAGMA writable_schema = RESET;",
+
+    /* 16: the words a message must say to name each member (store/
+     * member_keys.c): a send looks up the members its words can name,
+     * not every member of the room (push_actions.c). */
+    "ALTER TABLE memberships ADD COLUMN name_key TEXT;"
+    "ALTER TABLE memberships ADD COLUMN user_key TEXT;"
+    "UPDATE memberships SET name_key = name_key(display_name), user_key = user_key(user_id);"
+    "CREATE INDEX memberships_name_key ON memberships(room_id, name_key) WHERE membership = 'join';"
+    "CREATE INDEX memberships_user_key ON memberships(room_id, user_key) WHERE membership = 'join';",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -48,6 +48,15 @@ typedef struct ht_member_push {
 } ht_member_push;
 
 size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out);
+/* Of those, the ones an event may judge apart from the rest: the members
+ * named in ids_json (a JSON array of user ids), those whose name or
+ * localpart key (store/member_keys.c) is in words_json (a JSON array of
+ * keys; '' stands for names without a word), and every member with rules
+ * of their own. */
+size_t ht_store_members_apart(ht_store *store, ht_arena *arena, const char *room_id, const char *ids_json,
+                              const char *words_json, ht_member_push **out);
+/* How many members are joined to the room (kept per server, room_servers). */
+int64_t ht_store_members_joined_count(ht_store *store, const char *room_id);
 
 /* Everything at or below this position is read: the member's join (their
  * membership's position) or their latest unthreaded receipt. */
