@@ -59,7 +59,9 @@
     X(ALIAS_DELETE, "DELETE FROM room_aliases WHERE alias = ?1")                         \
     X(ALIAS_LIST, "SELECT alias FROM room_aliases WHERE room_id = ?1 ORDER BY alias")    \
     X(MEMBERSHIP_SET, "INSERT INTO memberships(room_id, user_id, membership, stream, display_name, " \
-                      "name_key, user_key) VALUES (?1, ?2, ?3, ?4, ?5, name_key(?5), user_key(?2)) " \
+                      "name_key, user_key, own_rules) VALUES (?1, ?2, ?3, ?4, ?5, name_key(?5), user_key(?2), " \
+                      "EXISTS (SELECT 1 FROM push_rules WHERE user_id = ?2) "         \
+                      "OR EXISTS (SELECT 1 FROM push_rule_defaults WHERE user_id = ?2)) " \
                       "ON CONFLICT(room_id, user_id) DO UPDATE SET " \
                       "membership = excluded.membership, stream = excluded.stream, forgotten = 0, " \
                       "display_name = excluded.display_name, name_key = excluded.name_key") \
@@ -495,25 +497,22 @@
                   "AND user_id = ?2 AND type IN ('m.read', 'm.read.private') "           \
                   "GROUP BY thread_id ORDER BY thread_id")                               \
     /* unread.c */                                                                       \
-    X(MEMBERS_JOINED, "SELECT m.user_id, m.display_name, "                               \
-                      "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
-                      "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
+    X(MEMBERS_JOINED, "SELECT m.user_id, m.display_name, m.own_rules "                    \
                       "FROM memberships m WHERE m.room_id = ?1 AND m.membership = 'join' " \
                       "ORDER BY m.user_id")                                              \
     /* The members a send may judge apart from the rest (push_actions.c):  \
      * those it names by id (?2), those whose name or localpart key is one \
      * of its words (?3, with '' for names without a word), and those      \
      * with rules of their own. */                                         \
-    X(MEMBERS_APART, "SELECT m.user_id, m.display_name, "                                 \
-                     "EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = m.user_id) " \
-                     "OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = m.user_id) " \
+    X(MEMBERS_APART, "SELECT m.user_id, m.display_name, m.own_rules "                     \
                      "FROM memberships m WHERE m.room_id = ?1 AND m.membership = 'join' " \
                      "AND m.user_id IN (SELECT value FROM json_each(?2) "              \
                      "UNION SELECT user_id FROM memberships WHERE room_id = ?1 "       \
                      "AND membership = 'join' AND name_key IN (SELECT value FROM json_each(?3)) " \
                      "UNION SELECT user_id FROM memberships WHERE room_id = ?1 "       \
                      "AND membership = 'join' AND user_key IN (SELECT value FROM json_each(?3)) " \
-                     "UNION SELECT user_id FROM push_rules UNION SELECT user_id FROM push_rule_defaults) " \
+                     "UNION SELECT user_id FROM memberships WHERE room_id = ?1 "       \
+                     "AND membership = 'join' AND own_rules = 1) "                     \
                      "ORDER BY m.user_id")                                              \
     X(MEMBERS_JOINED_COUNT, "SELECT coalesce(sum(joined), 0) FROM room_servers WHERE room_id = ?1") \
     X(READ_FLOOR, "SELECT max(coalesce((SELECT stream FROM memberships WHERE room_id = ?1 " \

@@ -40,7 +40,8 @@ typedef enum ht_unread_state { HT_UNREAD_UNJUDGED, HT_UNREAD_JUDGED, HT_UNREAD_S
 /* The members joined to a room, with what judging an event for each needs:
  * their display name there (NULL if none; kept beside the membership, so
  * no member event is read) and whether they changed any push rule (else
- * the shared default ruleset is theirs). */
+ * the shared default ruleset is theirs; kept beside the membership too,
+ * by triggers on the rules, migration 16). */
 typedef struct ht_member_push {
     const char *user_id;
     const char *display_name;
