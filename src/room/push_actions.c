@@ -27,6 +27,7 @@
 #include "store/meta.h"
 #include "store/receipts.h"
 #include "store/rooms.h"
+#include "util/buf.h"
 #include "util/glob.h"
 #include "util/json.h"
 
@@ -111,13 +112,53 @@ static bool owner_may_matter(ht_env *env, json_t *event, const ht_member_push *m
     return ht_text_contains(body, localpart, &env->match_budget) || ht_budget_spent(&env->match_budget);
 }
 
+/* The members this event may judge apart from the room's shared count:
+ * those with rules of their own and, where the default rules read the
+ * owner, those it may name (owner_may_matter then judges each). They are
+ * looked up by the ids it names and the words of its body, each a member's
+ * name key or localpart key (util/glob.h), so a send costs what it says,
+ * not the room's size; a body of more words than the room has members
+ * reads the members instead. */
+static size_t members_apart(ht_env *env, json_t *event, bool per_owner, int64_t joined, ht_member_push **out) {
+    json_t *ids = ht_json_keep(env->arena, json_array());
+    ht_buf words = {0};
+    ht_buf_puts(&words, "[\"\""); /* '': the names without a word, always looked at */
+    if (per_owner) {
+        json_t *content = json_object_get(event, "content");
+        const char *state_key = ht_json_str(event, "state_key");
+        if (state_key) json_array_append_new(ids, json_string(state_key));
+        size_t i;
+        json_t *id;
+        json_array_foreach(json_object_get(json_object_get(content, "m.mentions"), "user_ids"), i, id)
+            if (json_is_string(id)) json_array_append(ids, id);
+        const char *body = ht_json_str(content, "body");
+        char word[HT_PUSH_WORD_MAX + 1];
+        int64_t count = 0;
+        /* Words hold no '"', '\\' or control character: they need no escaping. */
+        for (size_t n; body && (n = ht_push_word_next(&body, word)) > 0;) {
+            if (++count > joined) {
+                ht_buf_free(&words);
+                return ht_store_members_joined(env->store, env->arena, ht_json_str(event, "room_id"), out);
+            }
+            ht_buf_puts(&words, ",\"");
+            ht_buf_append(&words, word, n);
+            ht_buf_puts(&words, "\"");
+        }
+    }
+    ht_buf_puts(&words, "]");
+    ht_buf_append(&words, "", 1);
+    size_t n = ht_store_members_apart(env->store, env->arena, ht_json_str(event, "room_id"),
+                                      ht_json_dump(env->arena, ids), per_owner ? (const char *)words.data : "[]", out);
+    ht_buf_free(&words);
+    return n;
+}
+
 ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     const ht_error failed = {HT_M_SERVER_ERROR, 0, "The event's push actions could not be stored."};
     const char *thread_id = ht_push_event_thread(pdu->content);
     json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
-    ht_member_push *members;
-    size_t n = ht_store_members_joined(env->store, env->arena, pdu->room_id, &members);
-    ht_push_room room = ht_push_room_shared(env, pdu->room_id, (int64_t)n);
+    int64_t joined = ht_store_members_joined_count(env->store, pdu->room_id);
+    ht_push_room room = ht_push_room_shared(env, pdu->room_id, joined);
     json_t *defaults = ht_push_default_ruleset(env);
     /* The judgment of everyone who kept the default rules and whom the
      * event cannot name: made once, without a name, and kept once, in the
@@ -139,6 +180,9 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
      * rules of their own, are judged apart. */
     bool per_owner = ht_push_default_depends_on_owner(event);
     bool shortcut = per_owner && shortcut_possible(event);
+    ht_member_push *members;
+    size_t n = per_owner && !shortcut ? ht_store_members_joined(env->store, env->arena, pdu->room_id, &members)
+                                      : members_apart(env, event, per_owner, joined, &members);
     for (size_t i = 0; i < n; i++) {
         const ht_member_push *m = &members[i];
         if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;

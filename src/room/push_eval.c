@@ -15,6 +15,7 @@
 
 #include "room/room.h"
 #include "store/push_rules.h"
+#include "store/unread.h"
 #include "util/glob.h"
 #include "util/json.h"
 
@@ -392,7 +393,7 @@ const char *ht_push_display_name(ht_env *env, const char *room_id, const char *u
 }
 
 ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_id) {
-    ht_push_room room = ht_push_room_shared(env, room_id, ht_store_members_count(env->store, room_id, "join"));
+    ht_push_room room = ht_push_room_shared(env, room_id, ht_store_members_joined_count(env->store, room_id));
     room.display_name = ht_push_display_name(env, room_id, user_id);
     return room;
 }

@@ -53,6 +53,8 @@ void ht_db_touch_user_and_rooms(ht_store *store, uint64_t position, const char *
 /* search.c: the SQL functions the schema and the statements use
  * (words(text)); registered when the store opens, before migrating. */
 bool ht_db_register_functions(sqlite3 *db);
+/* member_keys.c: name_key(text) and user_key(user_id), which it calls. */
+bool ht_db_register_member_keys(sqlite3 *db);
 
 /* Returns the prepared statement, reset and with its bindings cleared. */
 sqlite3_stmt *ht_db_stmt(ht_store *store, ht_stmt_id id);

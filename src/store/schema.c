@@ -662,6 +662,37 @@ static const char *const migrations[] = {
     "PRAGMA writable_schema = ON;"
     "DELETE FROM sqlite_schema WHERE type = 'table' AND name = 'event_search';"
     "PRAGMA writable_schema = RESET;",
+
+    /* 16: what a send needs to find the few members it judges apart
+     * (push_actions.c), not read every member of the room: the words a
+     * message must say to name each member (store/member_keys.c), and
+     * whether the member changed any push rule, kept by triggers as the
+     * user's rules change (own_rules). */
+    "ALTER TABLE memberships ADD COLUMN name_key TEXT;"
+    "ALTER TABLE memberships ADD COLUMN user_key TEXT;"
+    "ALTER TABLE memberships ADD COLUMN own_rules INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE memberships SET name_key = name_key(display_name), user_key = user_key(user_id),"
+    "  own_rules = EXISTS (SELECT 1 FROM push_rules p WHERE p.user_id = memberships.user_id)"
+    "  OR EXISTS (SELECT 1 FROM push_rule_defaults d WHERE d.user_id = memberships.user_id);"
+    "CREATE INDEX memberships_name_key ON memberships(room_id, name_key) WHERE membership = 'join';"
+    "CREATE INDEX memberships_user_key ON memberships(room_id, user_key) WHERE membership = 'join';"
+    "CREATE INDEX memberships_own_rules ON memberships(room_id) WHERE membership = 'join' AND own_rules = 1;"
+    "CREATE TRIGGER push_rules_own_insert AFTER INSERT ON push_rules BEGIN"
+    "  UPDATE memberships SET own_rules = 1 WHERE user_id = new.user_id AND own_rules = 0;"
+    "END;"
+    "CREATE TRIGGER push_rule_defaults_own_insert AFTER INSERT ON push_rule_defaults BEGIN"
+    "  UPDATE memberships SET own_rules = 1 WHERE user_id = new.user_id AND own_rules = 0;"
+    "END;"
+    "CREATE TRIGGER push_rules_own_delete AFTER DELETE ON push_rules BEGIN"
+    "  UPDATE memberships SET own_rules = EXISTS (SELECT 1 FROM push_rules WHERE user_id = old.user_id)"
+    "    OR EXISTS (SELECT 1 FROM push_rule_defaults WHERE user_id = old.user_id)"
+    "  WHERE user_id = old.user_id;"
+    "END;"
+    "CREATE TRIGGER push_rule_defaults_own_delete AFTER DELETE ON push_rule_defaults BEGIN"
+    "  UPDATE memberships SET own_rules = EXISTS (SELECT 1 FROM push_rules WHERE user_id = old.user_id)"
+    "    OR EXISTS (SELECT 1 FROM push_rule_defaults WHERE user_id = old.user_id)"
+    "  WHERE user_id = old.user_id;"
+    "END;",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -43,7 +43,8 @@ static void words_function(sqlite3_context *context, int argc, sqlite3_value **a
 
 bool ht_db_register_functions(sqlite3 *db) {
     return sqlite3_create_function(db, "words", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                   words_function, NULL, NULL) == SQLITE_OK;
+                                   words_function, NULL, NULL) == SQLITE_OK &&
+           ht_db_register_member_keys(db);
 }
 
 bool ht_store_search_add(ht_store *store, int64_t stream, const char *value) {

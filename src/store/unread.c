@@ -11,9 +11,7 @@
 
 #include "store/db.h"
 
-size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_JOINED);
-    ht_db_bind_text(s, 1, room_id);
+static size_t member_push_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, ht_member_push **out) {
     size_t n = 0, cap = 0;
     ht_member_push *list = NULL;
     while (ht_db_row(store, s)) {
@@ -22,6 +20,27 @@ size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *roo
     }
     *out = list;
     return n;
+}
+
+size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_JOINED);
+    ht_db_bind_text(s, 1, room_id);
+    return member_push_list(store, arena, s, out);
+}
+
+size_t ht_store_members_apart(ht_store *store, ht_arena *arena, const char *room_id, const char *ids_json,
+                              const char *words_json, ht_member_push **out) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_APART);
+    ht_db_bind_text(s, 1, room_id);
+    ht_db_bind_text(s, 2, ids_json);
+    ht_db_bind_text(s, 3, words_json);
+    return member_push_list(store, arena, s, out);
+}
+
+int64_t ht_store_members_joined_count(ht_store *store, const char *room_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_JOINED_COUNT);
+    ht_db_bind_text(s, 1, room_id);
+    return ht_db_single_int(store, s);
 }
 
 int64_t ht_store_read_floor(ht_store *store, const char *room_id, const char *user_id) {

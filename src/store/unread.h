@@ -40,7 +40,8 @@ typedef enum ht_unread_state { HT_UNREAD_UNJUDGED, HT_UNREAD_JUDGED, HT_UNREAD_S
 /* The members joined to a room, with what judging an event for each needs:
  * their display name there (NULL if none; kept beside the membership, so
  * no member event is read) and whether they changed any push rule (else
- * the shared default ruleset is theirs). */
+ * the shared default ruleset is theirs; kept beside the membership too,
+ * by triggers on the rules, migration 16). */
 typedef struct ht_member_push {
     const char *user_id;
     const char *display_name;
@@ -48,6 +49,15 @@ typedef struct ht_member_push {
 } ht_member_push;
 
 size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *room_id, ht_member_push **out);
+/* Of those, the ones an event may judge apart from the rest: the members
+ * named in ids_json (a JSON array of user ids), those whose name or
+ * localpart key (store/member_keys.c) is in words_json (a JSON array of
+ * keys; '' stands for names without a word), and every member with rules
+ * of their own. */
+size_t ht_store_members_apart(ht_store *store, ht_arena *arena, const char *room_id, const char *ids_json,
+                              const char *words_json, ht_member_push **out);
+/* How many members are joined to the room (kept per server, room_servers). */
+int64_t ht_store_members_joined_count(ht_store *store, const char *room_id);
 
 /* Everything at or below this position is read: the member's join (their
  * membership's position) or their latest unthreaded receipt. */

@@ -124,6 +124,31 @@ static bool word_byte(uint32_t c) {
     return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+size_t ht_push_word_next(const char **text, char *word) {
+    const unsigned char *t = (const unsigned char *)*text;
+    while (*t && !word_byte(*t)) t++;
+    size_t n = 0;
+    bool cut = false;
+    for (; *t && word_byte(*t); t++)
+        if (n < HT_PUSH_WORD_MAX) word[n++] = (char)fold(*t);
+        else cut = true;
+    /* A cut word ends on a whole character, so that it stays text. */
+    if (cut) {
+        size_t lead = n;
+        while (lead > 0 && n - lead < 4 && ((unsigned char)word[lead - 1] & 0xC0) == 0x80) lead--;
+        if (lead > 0 && (unsigned char)word[lead - 1] >= 0xC0) {
+            unsigned char c = (unsigned char)word[lead - 1];
+            size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (lead - 1 + len > n) n = lead - 1;
+        }
+    }
+    word[n] = '\0';
+    *text = (const char *)t;
+    return n;
+}
+
+size_t ht_push_name_key(const char *name, char *word) { return ht_push_word_next(&name, word); }
+
 /* Without wildcards: the whole text equal, or an occurrence between word
  * boundaries. One pass of KMP finds every occurrence. */
 static bool plain_match(const char *pattern, size_t m, const char *text, size_t n, bool words) {

@@ -21,6 +21,7 @@
 #define HT_UTIL_GLOB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Steps one request may spend matching: a few tens of milliseconds. */
@@ -40,6 +41,20 @@ bool ht_glob_filter(const char *pattern, const char *text, int64_t *budget);
  * pattern has no wildcards (a display name). Code points, not bytes, for
  * '?'; ASCII letters fold. */
 bool ht_glob_push(const char *pattern, const char *text, bool words, bool literal, int64_t *budget);
+
+/* A member's name is looked up by its key: its first word (a maximal run
+ * of word bytes: letters, digits, '_', anything beyond ASCII), ASCII
+ * letters folded. A name that matches a body's words (ht_glob_push with
+ * words, and no wildcards) lies between word boundaries, so its first
+ * word is one of the body's words whole: only members whose key is one
+ * of the body's words, or whose name has no word at all, can be named.
+ * ht_push_word_next gives the body's words one by one, from *text on,
+ * folded into word (HT_PUSH_WORD_MAX bytes: a longer word is cut there,
+ * and so is a key, alike); 0 at the end. ht_push_name_key: the key of
+ * name into word, its length; 0 when name has no word. */
+enum { HT_PUSH_WORD_MAX = 255 };
+size_t ht_push_word_next(const char **text, char *word);
+size_t ht_push_name_key(const char *name, char *word);
 
 /* Does text contain needle, ASCII case-insensitively? (A search term in
  * room names and topics.) Linear. */

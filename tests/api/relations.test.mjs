@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 
 import { assertError, createRoom, join, register, send, sendMessage, seg, setState, V3, txnId } from './lib/matrix.mjs';
 import {
-  UNDO_DEVICE_LISTS, UNDO_FEDERATION_SCHEMA, UNDO_MEMBER_NAMES, UNDO_OPERATOR, UNDO_PUSH_ACTIONS, UNDO_WORD_INDEX,
+  UNDO_DEVICE_LISTS, UNDO_FEDERATION_SCHEMA, UNDO_MEMBER_KEYS, UNDO_MEMBER_NAMES, UNDO_OPERATOR, UNDO_PUSH_ACTIONS,
+  UNDO_WORD_INDEX,
 } from './lib/schema.mjs';
 import { startServer } from './lib/server.mjs';
 
@@ -175,7 +176,7 @@ test('events stored before the index existed are indexed by the migration', asyn
   // Take the database back to the schema before the e2ee-media migration
   // (BEFORE_E2EE_MEDIA_SCHEMA), as an older hometab left it.
   const { execFileSync } = await import('node:child_process');
-  execFileSync('sqlite3', [first.db, `${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} ${UNDO_OPERATOR} ${UNDO_DEVICE_LISTS} ${UNDO_FEDERATION_SCHEMA} DROP TRIGGER e2e_device_deleted;
+  execFileSync('sqlite3', [first.db, `${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} ${UNDO_OPERATOR} ${UNDO_DEVICE_LISTS} ${UNDO_FEDERATION_SCHEMA} DROP TRIGGER e2e_device_deleted;
     DROP TABLE media; DROP TABLE e2e_device_keys; DROP TABLE e2e_one_time_keys; DROP TABLE e2e_fallback_keys;
     DROP TABLE e2e_one_time_keys_taken; DROP TABLE e2e_cross_signing_keys; DROP TABLE e2e_signatures;
     DROP TABLE e2e_device_list_changes; DROP TABLE e2e_backup_versions; DROP TABLE e2e_backup_keys;

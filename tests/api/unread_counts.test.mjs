@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 
-import { UNDO_MEMBER_NAMES, UNDO_PUSH_ACTIONS, UNDO_WORD_INDEX } from './lib/schema.mjs';
+import { UNDO_MEMBER_KEYS, UNDO_MEMBER_NAMES, UNDO_PUSH_ACTIONS, UNDO_WORD_INDEX } from './lib/schema.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   V3, createRoom, join, register, send, sendMessage, sendThreadReply, seg, setState, sqlite, sync,
@@ -64,7 +64,7 @@ async function restart() {
 async function freshCounts(who, rooms) {
   const db = srv.db;
   await srv.stop({ keepFiles: true });
-  execFileSync('sqlite3', [db, `${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} PRAGMA user_version = 12;`]);
+  execFileSync('sqlite3', [db, `${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} PRAGMA user_version = 12;`]);
   await start(db);
   return counts(who, rooms);
 }
@@ -407,4 +407,55 @@ test('a room of many: a message that names one member moves the shared count onc
   assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 0 });
   got = await keptEqualsFresh(members[23], [room]);
   assert.deepEqual(got[room].main, { notification_count: 3, highlight_count: 0 });
+});
+
+// A send looks up the members it may name by its words (migration 16: each
+// member's name and localpart keyed by their first word): names that begin
+// or end with punctuation, names beyond ASCII, a name without any word, a
+// long name, a rename, and a message of more words than the
+// room has members (which reads the members instead) are each judged as a
+// fresh count judges them. The keys of members stored before the migration
+// are filled by it.
+test('members are found by the words of a message: punctuation, non-ASCII, no word, long names, renames', async () => {
+  await start();
+  const b = await register(srv, `writer${++n}`);
+  const room = await createRoom(srv, b, { preset: 'public_chat' });
+  const names = { bot: '[bot] Álvaro', dashes: '-=-', long: `${'Z'.repeat(250)} Q`, renamed: 'Xavier' };
+  const who = {};
+  for (const key of Object.keys(names)) {
+    who[key] = await register(srv, `${key}${n}`);
+    await join(srv, who[key], room);
+  }
+  const plain = await register(srv, `plain${n}`);
+  await join(srv, plain, room);
+  const rename = async (member, displayname) => {
+    const path = `${V3}/rooms/${seg(room)}/state/m.room.member/${seg(member.user_id)}`;
+    const content = (await srv.fetch(path, { token: member.token })).json;
+    await setState(srv, member, room, 'm.room.member', member.user_id, { ...content, displayname });
+  };
+  for (const [key, name] of Object.entries(names)) await rename(who[key], name);
+  // The keys of members stored before migration 16 are made by it.
+  const db = srv.db;
+  await srv.stop({ keepFiles: true });
+  execFileSync('sqlite3', [db, `${UNDO_MEMBER_KEYS} PRAGMA user_version = 15;`]);
+  await start(db);
+  await rename(who.renamed, 'Yolanda'); // the key moves with the name
+  await sendAll(b, room, [
+    'ping [bot] Álvaro', // names bot
+    'ping [bot] álvaro', // not: Á folds only as ASCII does
+    'ping x[bot] Álvaro', // not: a word runs up to it
+    'look -=- here', // names dashes, whose name has no word
+    'look a-=-b', // not: a word on both sides
+    `hi ${'z'.repeat(250)} q!`, // names long
+    `hi ${'z'.repeat(251)} q`, // not
+    'Xavier?', // not any more
+    'yolanda!', // names renamed
+    `one two three four five six seven eight nine ten YOLANDA and plain${n}`, // more words than members
+  ]);
+  const expected = { bot: 1, dashes: 1, long: 1, renamed: 2, plain: 1 };
+  for (const [key, highlights] of Object.entries(expected)) {
+    const member = key === 'plain' ? plain : who[key];
+    const got = await keptEqualsFresh(member, [room]);
+    assert.deepEqual(got[room].main, { notification_count: 10, highlight_count: highlights }, key);
+  }
 });

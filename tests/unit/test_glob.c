@@ -1,7 +1,8 @@
 /* test_glob.c -- the bounded glob matchers (util/glob.h): they agree with a
  * plain backtracking reference on many random small cases, they charge the
  * budget what they say, and hostile inputs cost linear work (or are
- * refused by the budget) instead of freezing the server. */
+ * refused by the budget) instead of freezing the server; a name a body
+ * matches always has its key among the body's words. */
 #include "unit.h"
 
 #include <signal.h>
@@ -89,6 +90,57 @@ static void test_push_glob_without_wildcards_finds_words(void **state) {
     assert_true(ht_glob_push("", "trailing ", true, false, NULL));
 }
 
+/* ---- name keys ------------------------------------------------------------ */
+
+/* Is the name's key one of the body's words (or has the name no word)? */
+static bool key_among_words(const char *name, const char *body) {
+    char key[HT_PUSH_WORD_MAX + 1], word[HT_PUSH_WORD_MAX + 1];
+    if (!ht_push_name_key(name, key)) return true;
+    for (const char *t = body; ht_push_word_next(&t, word);)
+        if (strcmp(word, key) == 0) return true;
+    return false;
+}
+
+/* A send looks up only the members whose key is one of its words
+ * (push_actions.c): every name a body matches as words must be among them. */
+static void test_a_name_a_body_matches_has_its_key_among_the_body_words(void **state) {
+    (void)state;
+    srand(13);
+    char name[10], body[16];
+    int matched = 0;
+    for (int i = 0; i < 200000; i++) {
+        random_string(name, 8, "abA -.\xc3\xa9");
+        random_string(body, 14, "abA -.\xc3\xa9");
+        if (!*name || !ht_glob_push(name, body, true, true, NULL)) continue;
+        matched++;
+        if (!key_among_words(name, body)) fail_msg("'%s' matches '%s' but its key is not among its words", name, body);
+    }
+    assert_true(matched > 1000);
+}
+
+static void test_words_and_keys_fold_ascii_and_stop_at_whole_characters(void **state) {
+    (void)state;
+    char word[HT_PUSH_WORD_MAX + 1];
+    const char *t = "  [Bot] \xc3\x81lvaro_2!";
+    assert_int_equal(ht_push_word_next(&t, word), 3);
+    assert_string_equal(word, "bot");
+    assert_int_equal(ht_push_word_next(&t, word), 9);
+    assert_string_equal(word, "\xc3\x81lvaro_2");
+    assert_int_equal(ht_push_word_next(&t, word), 0);
+    assert_int_equal(ht_push_name_key("-=-", word), 0);
+    assert_int_equal(ht_push_name_key("- Zed -", word), 3);
+    assert_string_equal(word, "zed");
+    /* A word longer than a key is cut, never inside a character. */
+    char long_word[400];
+    memset(long_word, 'a', 254);
+    memcpy(long_word + 254, "\xc3\xa9\xc3\xa9", 4);
+    long_word[258] = '\0';
+    assert_int_equal(ht_push_name_key(long_word, word), 254);
+    memset(long_word, 'a', 300);
+    long_word[300] = '\0';
+    assert_int_equal(ht_push_name_key(long_word, word), HT_PUSH_WORD_MAX);
+}
+
 /* ---- the budget ----------------------------------------------------------- */
 
 static void test_budget_is_charged_and_refuses_when_short(void **state) {
@@ -155,6 +207,8 @@ int run_glob_tests(void) {
         cmocka_unit_test(test_filter_glob_agrees_with_reference),
         cmocka_unit_test(test_push_glob_agrees_with_reference),
         cmocka_unit_test(test_push_glob_without_wildcards_finds_words),
+        cmocka_unit_test(test_a_name_a_body_matches_has_its_key_among_the_body_words),
+        cmocka_unit_test(test_words_and_keys_fold_ascii_and_stop_at_whole_characters),
         cmocka_unit_test(test_budget_is_charged_and_refuses_when_short),
         cmocka_unit_test(test_hostile_inputs_cost_linear_work),
     };

@@ -2,6 +2,14 @@
 // take a database back to an older schema (to prove a migration) run these
 // first, newest first.
 
+// Migration 16: the keys a message's words look members up by, and the
+// members' flag of rules of their own with the triggers that keep it.
+export const UNDO_MEMBER_KEYS = `DROP TRIGGER push_rules_own_insert; DROP TRIGGER push_rule_defaults_own_insert;
+  DROP TRIGGER push_rules_own_delete; DROP TRIGGER push_rule_defaults_own_delete;
+  DROP INDEX memberships_name_key; DROP INDEX memberships_user_key; DROP INDEX memberships_own_rules;
+  ALTER TABLE memberships DROP COLUMN name_key; ALTER TABLE memberships DROP COLUMN user_key;
+  ALTER TABLE memberships DROP COLUMN own_rules;`;
+
 // Migration 15: the word index replaced FTS5's event_search (which
 // migration 3 made until then; the sqlite3 tool here has FTS5). Its rows are
 // left empty: the migration, run again, refills the word index from events.
