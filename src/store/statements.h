@@ -572,6 +572,30 @@
     X(UNREAD_STALE_COUNT_RULES, "UPDATE unread_rooms SET stale = 1 WHERE room_id = ?1 "  \
                                 "AND user_id IN (SELECT user_id FROM push_rules "        \
                                 "WHERE conditions LIKE '%room_member_count%')")          \
+    /* room_news.c: the rooms with anything a sync reports in (?2, ?3]: by    \
+     * the streams' positions (the events' key, migration 17's indexes), or   \
+     * room by room over ?1's joined rooms. */                                  \
+    X(ROOM_NEWS_BY_STREAM, "SELECT room_id FROM events WHERE stream > ?2 AND stream <= ?3 " \
+                           "AND status = 0 "                                           \
+                           "UNION SELECT room_id FROM room_state_log INDEXED BY room_state_log_stream " \
+                           "WHERE stream > ?2 AND stream <= ?3 "                       \
+                           "UNION SELECT room_id FROM receipts INDEXED BY receipts_stream " \
+                           "WHERE stream > ?2 AND stream <= ?3 "                       \
+                           "UNION SELECT room_id FROM typing_changes INDEXED BY typing_changes_stream " \
+                           "WHERE stream > ?2 AND stream <= ?3 "                       \
+                           "UNION SELECT room_id FROM account_data WHERE user_id = ?1 " \
+                           "AND stream > ?2 AND stream <= ?3 AND room_id != '' ORDER BY 1") \
+    X(ROOM_NEWS_BY_ROOM, "SELECT m.room_id FROM memberships m WHERE m.user_id = ?1 "     \
+                         "AND m.membership = 'join' AND (EXISTS (SELECT 1 FROM events " \
+                         "WHERE room_id = m.room_id AND status = 0 AND stream > ?2 AND stream <= ?3) " \
+                         "OR EXISTS (SELECT 1 FROM room_state_log INDEXED BY room_state_log_position " \
+                         "WHERE room_id = m.room_id AND stream > ?2 AND stream <= ?3) " \
+                         "OR EXISTS (SELECT 1 FROM receipts INDEXED BY receipts_room_stream " \
+                         "WHERE room_id = m.room_id AND stream > ?2 AND stream <= ?3) " \
+                         "OR EXISTS (SELECT 1 FROM typing_changes WHERE room_id = m.room_id " \
+                         "AND stream > ?2 AND stream <= ?3) "                          \
+                         "OR EXISTS (SELECT 1 FROM account_data WHERE user_id = ?1 "    \
+                         "AND room_id = m.room_id AND stream > ?2 AND stream <= ?3)) ORDER BY 1") \
     /* account_data.c */                                                                 \
     X(ACCOUNT_DATA_PUT, "INSERT INTO account_data(user_id, room_id, type, content, stream) " \
                         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, room_id, type) " \
