@@ -313,6 +313,32 @@
       "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
       "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
       "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4")        \
+    /* The same two, finding the memberships that moved in (?2, ?3] by      \
+     * position rather than room by room (keys.c: when the window is short). */ \
+    X(E2E_DEVICE_LISTS_CHANGED_BY_STREAM,                                                          \
+      "SELECT c.user_id FROM e2e_device_list_changes c WHERE c.stream > ?2 AND c.stream <= ?3 " \
+      "AND (c.only_for = ?1 OR (c.only_for = '' AND (c.user_id = ?1 OR EXISTS (SELECT 1 " \
+      "FROM memberships a JOIN memberships b USING (room_id) WHERE a.user_id = ?1 "       \
+      "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
+      "UNION SELECT b.user_id FROM memberships b INDEXED BY memberships_stream JOIN memberships a USING (room_id) " \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
+      "AND b.user_id != ?1 AND b.stream > ?2 AND b.stream <= ?3 "                        \
+      "AND " HT_JOINED_IN_WINDOW("b") " "                                                \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND a.stream > ?2 AND a.stream <= ?3 " \
+      "AND " HT_JOINED_IN_WINDOW("a") " AND b.membership = 'join' AND b.user_id != ?1 "  \
+      "ORDER BY 1 LIMIT ?4")                                                             \
+    X(E2E_DEVICE_LISTS_LEFT_BY_STREAM,                                                             \
+      "WITH gone(user_id) AS (SELECT b.user_id FROM memberships b INDEXED BY memberships_stream " \
+      "JOIN memberships a USING (room_id) WHERE a.user_id = ?1 AND b.user_id != ?1 "                        \
+      "AND b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3 "       \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "    \
+      "WHERE a.user_id = ?1 AND b.user_id != ?1 "                                        \
+      "AND a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
+      "AND b.membership = 'join') "                                                      \
+      "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
+      "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
+      "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4")        \
     /* keys.c: device lists across servers (federation/device_lists.c). */    \
     X(E2E_DEVICE_LIST_STREAM, "SELECT coalesce(max(stream), 0) FROM e2e_device_list_changes " \
                               "WHERE user_id = ?1 AND only_for = '' AND device_id IS NOT NULL " \
