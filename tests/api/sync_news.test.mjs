@@ -13,8 +13,11 @@
 // rooms changed so far.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
+import { UNDO_STREAM_INDEXES } from './lib/schema.mjs';
 import { SANITIZED, startServer } from './lib/server.mjs';
 import { V3, createRoom, join, leave, login, register, seg, sendMessage, setState, sync } from './lib/matrix.mjs';
 import { ephemeral, receipt, timed, typing } from './lib/rest.mjs';
@@ -160,6 +163,25 @@ test('a membership change of another user', async () => {
   assert.equal(entry.summary['m.joined_member_count'], 3);
 });
 
+// Device lists follow memberships: found by position in a short window,
+// room by room in a long one (src/store/keys.c).
+test('device lists: a user who newly shares a room, then shares none', async () => {
+  const from = since;
+  await sendMessage(srv, third, rooms[77], 'hello from third');
+  const lists = async (token) => (await sync(srv, many, { since: token, timeout: 0 })).device_lists;
+  assert.deepEqual((await lists(oldSince)).changed, [third.user_id], 'joined since the old token');
+  assert.deepEqual((await lists(from)).changed, [], 'nothing moved since the recent token');
+  const beforeLeave = (await sync(srv, many, { since })).next_batch;
+  await leave(srv, third, rooms[77]);
+  const recent = await lists(beforeLeave);
+  assert.deepEqual(recent.left, [third.user_id]);
+  assert.deepEqual(recent.changed, []);
+  const long = await lists(oldSince);
+  assert.deepEqual(long.left, [third.user_id], 'left since the old token');
+  assert.deepEqual(long.changed, []);
+  since = (await sync(srv, many, { since })).next_batch;
+});
+
 test('a room joined, then a room left', async () => {
   const fresh = await createRoom(srv, other, { preset: 'public_chat', name: 'the new one' });
   since = (await sync(srv, many, { since })).next_batch;
@@ -185,4 +207,39 @@ test('a room the reader was made to leave', async () => {
   const all = await sync(srv, many, { since: oldSince, timeout: 0 });
   assert.deepEqual(new Set(Object.keys(all.rooms.leave)), left);
   assert.deepEqual(new Set(Object.keys(all.rooms.join)), changed);
+});
+
+// Migration 17 (the streams' indexes) on a database an older hometab left:
+// it opens, gains the indexes, and syncs from a token given out before.
+test('a database from before migration 17', async () => {
+  const first = await startServer({ args: ['--no-rate-limit', '--weak-password-hashing'] });
+  const a = await register(first, 'a');
+  const b = await register(first, 'b');
+  const quiet = [];
+  for (let i = 0; i < 3; i++) {
+    quiet.push(await createRoom(first, b, { preset: 'public_chat' }));
+    await join(first, a, quiet[i]);
+  }
+  const token = (await sync(first, a)).next_batch;
+  await first.stop({ keepFiles: true });
+  const sql = (text) => execFileSync('sqlite3', [first.db, text]).toString().trim();
+  const latest = sql('PRAGMA user_version');
+  sql(`${UNDO_STREAM_INDEXES} PRAGMA user_version = 16;`);
+  const indexes = "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'index' "
+    + "AND name IN ('receipts_stream', 'typing_changes_stream', 'room_state_log_stream', 'memberships_stream', "
+    + "'memberships_user_stream', 'memberships_user') ORDER BY name)";
+  assert.equal(sql(indexes), 'memberships_user');
+  const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
+  try {
+    assert.equal(sql('PRAGMA user_version'), latest);
+    assert.equal(sql(indexes),
+      'memberships_stream memberships_user_stream receipts_stream room_state_log_stream typing_changes_stream');
+    await sendMessage(second, b, quiet[1], 'after the upgrade');
+    const res = await sync(second, a, { since: token, timeout: 0 });
+    assert.deepEqual(Object.keys(res.rooms.join), [quiet[1]]);
+    assert.deepEqual(bodies(res.rooms.join[quiet[1]]), ['after the upgrade']);
+  } finally {
+    await second.stop();
+    rmSync(first.dir, { recursive: true, force: true });
+  }
 });
