@@ -3,9 +3,10 @@
  * Two ways to ask, chosen by what is cheaper: walking the positions in
  * (since, upto] over each stream costs what happened on the whole server
  * since then; probing each of the user's joined rooms costs a few index
- * looks per room. Every change takes at least one position, so upto -
- * since bounds the first walk: it is taken while that stays under a few
- * positions per room -- the usual case of a client that syncs often. */
+ * looks per room. Every change takes a position of its own (but a join
+ * over federation sets a whole state at one), so upto - since bounds the
+ * first walk: it is taken while that stays under a few positions per
+ * room -- the usual case of a client that syncs often. */
 #include "store/room_news.h"
 
 #include <stdbool.h>
