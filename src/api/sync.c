@@ -19,6 +19,7 @@
 #include "store/federation.h"
 #include "store/keys.h"
 #include "store/meta.h"
+#include "store/room_news.h"
 #include "store/store.h"
 #include "store/to_device.h"
 #include "util/json.h"
@@ -268,6 +269,36 @@ static bool sync_e2ee(sync_req *s, json_t *out) {
 }
 
 
+/* ---- which joined rooms to look at --------------------------------------
+ * An incremental sync looks only at the rooms the store names as having
+ * news (store/room_news.h) and at those whose membership is new: a user in
+ * 300 quiet rooms pays for the one that moved. */
+
+typedef struct room_news {
+    bool all;           /* initial or full_state: every room is looked at */
+    const char **rooms; /* sorted by strcmp */
+    size_t count;
+} room_news;
+
+static int compare_room_id(const void *key, const void *member) {
+    return strcmp(key, *(const char *const *)member);
+}
+
+static room_news news_since(sync_req *s, const ht_membership_row *rooms, size_t n) {
+    if (!s->since || s->full_state) return (room_news){.all = true};
+    size_t joined = 0;
+    for (size_t i = 0; i < n; i++) joined += strcmp(rooms[i].membership, "join") == 0;
+    room_news news = {0};
+    news.count = ht_store_room_news(s->ctx->env->store, s->ctx->arena, s->ctx->auth.user_id, s->since, s->upto,
+                                    joined, &news.rooms);
+    return news;
+}
+
+static bool has_news(const room_news *news, const char *room_id) {
+    return news->all || (news->count && bsearch(room_id, news->rooms, news->count, sizeof *news->rooms,
+                                                 compare_room_id));
+}
+
 /* "Nothing new yet": park, woken only by writes that touch the user or a
  * room they are joined to (util/wake.h): everything a sync reports is one
  * of those (events, receipts, typing and the presence and device lists of
@@ -365,14 +396,16 @@ ht_reply ht_api_sync(ht_ctx *ctx) {
     bool include_leave = json_is_true(json_object_get(s.room_filter, "include_leave"));
     ht_membership_row *rooms;
     size_t n = ht_store_memberships_of_user(ctx->env->store, ctx->arena, ctx->auth.user_id, &rooms);
+    room_news changed = news_since(&s, rooms, n);
     for (size_t i = 0; i < n; i++) {
         const char *room_id = rooms[i].room_id;
         const char *m = rooms[i].membership;
         if (!ht_filter_allows_room(s.room_filter, room_id)) continue;
         ht_sync_room entry;
         if (strcmp(m, "join") == 0) {
-            bool has_entry = room_entry(&s, room_id, rooms[i].stream, position, true, &entry);
             bool fresh = !s.since || s.full_state || rooms[i].stream > s.since;
+            if (!fresh && !has_news(&changed, room_id)) continue;
+            bool has_entry = room_entry(&s, room_id, rooms[i].stream, position, true, &entry);
             json_t *rest = ht_sync_joined_room_extras(ctx, &scope, room_id, fresh, has_entry ? entry.rest : NULL);
             if (!rest) continue;
             if (!has_entry) /* only ephemeral events or account data are new */

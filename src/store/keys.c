@@ -247,14 +247,26 @@ static size_t user_list(ht_store *store, ht_arena *arena, ht_stmt_id id, const c
     return ht_db_text_list(store, arena, s, users);
 }
 
+/* A window of at most this many positions holds at most as many
+ * membership changes: walking them by position costs less than probing
+ * each of a user's rooms for them (a sync of a user in 300 rooms). */
+enum { SHORT_WINDOW = 1024 };
+
+static bool short_window(int64_t from, int64_t to) { return to - from <= SHORT_WINDOW; }
+
 size_t ht_store_device_lists_changed(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
                                      int64_t to, const char ***users) {
-    return user_list(store, arena, HT_STMT_E2E_DEVICE_LISTS_CHANGED, viewer, from, to, users);
+    return user_list(store, arena,
+                     short_window(from, to) ? HT_STMT_E2E_DEVICE_LISTS_CHANGED_BY_STREAM
+                                            : HT_STMT_E2E_DEVICE_LISTS_CHANGED,
+                     viewer, from, to, users);
 }
 
 size_t ht_store_device_lists_left(ht_store *store, ht_arena *arena, const char *viewer, int64_t from,
                                   int64_t to, const char ***users) {
-    return user_list(store, arena, HT_STMT_E2E_DEVICE_LISTS_LEFT, viewer, from, to, users);
+    return user_list(store, arena,
+                     short_window(from, to) ? HT_STMT_E2E_DEVICE_LISTS_LEFT_BY_STREAM : HT_STMT_E2E_DEVICE_LISTS_LEFT,
+                     viewer, from, to, users);
 }
 
 /* ---- across servers ---- */

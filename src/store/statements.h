@@ -313,6 +313,32 @@
       "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
       "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
       "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4")        \
+    /* The same two, finding the memberships that moved in (?2, ?3] by      \
+     * position rather than room by room (keys.c: when the window is short). */ \
+    X(E2E_DEVICE_LISTS_CHANGED_BY_STREAM,                                                          \
+      "SELECT c.user_id FROM e2e_device_list_changes c WHERE c.stream > ?2 AND c.stream <= ?3 " \
+      "AND (c.only_for = ?1 OR (c.only_for = '' AND (c.user_id = ?1 OR EXISTS (SELECT 1 " \
+      "FROM memberships a JOIN memberships b USING (room_id) WHERE a.user_id = ?1 "       \
+      "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
+      "UNION SELECT b.user_id FROM memberships b INDEXED BY memberships_stream JOIN memberships a USING (room_id) " \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
+      "AND b.user_id != ?1 AND b.stream > ?2 AND b.stream <= ?3 "                        \
+      "AND " HT_JOINED_IN_WINDOW("b") " "                                                \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
+      "WHERE a.user_id = ?1 AND a.membership = 'join' AND a.stream > ?2 AND a.stream <= ?3 " \
+      "AND " HT_JOINED_IN_WINDOW("a") " AND b.membership = 'join' AND b.user_id != ?1 "  \
+      "ORDER BY 1 LIMIT ?4")                                                             \
+    X(E2E_DEVICE_LISTS_LEFT_BY_STREAM,                                                             \
+      "WITH gone(user_id) AS (SELECT b.user_id FROM memberships b INDEXED BY memberships_stream " \
+      "JOIN memberships a USING (room_id) WHERE a.user_id = ?1 AND b.user_id != ?1 "                        \
+      "AND b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3 "       \
+      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "    \
+      "WHERE a.user_id = ?1 AND b.user_id != ?1 "                                        \
+      "AND a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
+      "AND b.membership = 'join') "                                                      \
+      "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
+      "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
+      "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4")        \
     /* keys.c: device lists across servers (federation/device_lists.c). */    \
     X(E2E_DEVICE_LIST_STREAM, "SELECT coalesce(max(stream), 0) FROM e2e_device_list_changes " \
                               "WHERE user_id = ?1 AND only_for = '' AND device_id IS NOT NULL " \
@@ -572,6 +598,30 @@
     X(UNREAD_STALE_COUNT_RULES, "UPDATE unread_rooms SET stale = 1 WHERE room_id = ?1 "  \
                                 "AND user_id IN (SELECT user_id FROM push_rules "        \
                                 "WHERE conditions LIKE '%room_member_count%')")          \
+    /* room_news.c: the rooms with anything a sync reports in (?2, ?3]: by    \
+     * the streams' positions (the events' key, migration 17's indexes), or   \
+     * room by room over ?1's joined rooms. */                                  \
+    X(ROOM_NEWS_BY_STREAM, "SELECT room_id FROM events WHERE stream > ?2 AND stream <= ?3 " \
+                           "AND status = 0 "                                           \
+                           "UNION SELECT room_id FROM room_state_log INDEXED BY room_state_log_stream " \
+                           "WHERE stream > ?2 AND stream <= ?3 "                       \
+                           "UNION SELECT room_id FROM receipts INDEXED BY receipts_stream " \
+                           "WHERE stream > ?2 AND stream <= ?3 "                       \
+                           "UNION SELECT room_id FROM typing_changes INDEXED BY typing_changes_stream " \
+                           "WHERE stream > ?2 AND stream <= ?3 "                       \
+                           "UNION SELECT room_id FROM account_data WHERE user_id = ?1 " \
+                           "AND stream > ?2 AND stream <= ?3 AND room_id != '' ORDER BY 1") \
+    X(ROOM_NEWS_BY_ROOM, "SELECT m.room_id FROM memberships m WHERE m.user_id = ?1 "     \
+                         "AND m.membership = 'join' AND (EXISTS (SELECT 1 FROM events " \
+                         "WHERE room_id = m.room_id AND status = 0 AND stream > ?2 AND stream <= ?3) " \
+                         "OR EXISTS (SELECT 1 FROM room_state_log INDEXED BY room_state_log_position " \
+                         "WHERE room_id = m.room_id AND stream > ?2 AND stream <= ?3) " \
+                         "OR EXISTS (SELECT 1 FROM receipts INDEXED BY receipts_room_stream " \
+                         "WHERE room_id = m.room_id AND stream > ?2 AND stream <= ?3) " \
+                         "OR EXISTS (SELECT 1 FROM typing_changes WHERE room_id = m.room_id " \
+                         "AND stream > ?2 AND stream <= ?3) "                          \
+                         "OR EXISTS (SELECT 1 FROM account_data WHERE user_id = ?1 "    \
+                         "AND room_id = m.room_id AND stream > ?2 AND stream <= ?3)) ORDER BY 1") \
     /* account_data.c */                                                                 \
     X(ACCOUNT_DATA_PUT, "INSERT INTO account_data(user_id, room_id, type, content, stream) " \
                         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(user_id, room_id, type) " \

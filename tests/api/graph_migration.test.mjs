@@ -14,7 +14,7 @@ import { test } from 'node:test';
 
 import {
   UNDO_DEVICE_LISTS, UNDO_EVENT_GRAPH, UNDO_FEDERATION_SCHEMA, UNDO_MEDIA_PARTS, UNDO_MEMBER_KEYS, UNDO_MEMBER_NAMES,
-  UNDO_OPERATOR, UNDO_PUSH_ACTIONS, UNDO_WORD_INDEX,
+  UNDO_OPERATOR, UNDO_PUSH_ACTIONS, UNDO_STREAM_INDEXES, UNDO_WORD_INDEX,
 } from './lib/schema.mjs';
 import { startServer } from './lib/server.mjs';
 import {
@@ -24,7 +24,7 @@ import {
 const sql = (db, text) => execFileSync('sqlite3', [db, text]).toString().trim();
 
 function rewindToSchema7(db) {
-  sql(db, `${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} ${UNDO_OPERATOR} ${UNDO_DEVICE_LISTS} ${UNDO_FEDERATION_SCHEMA} ${UNDO_MEDIA_PARTS} ${UNDO_EVENT_GRAPH} PRAGMA user_version = 7;`);
+  sql(db, `${UNDO_STREAM_INDEXES} ${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} ${UNDO_OPERATOR} ${UNDO_DEVICE_LISTS} ${UNDO_FEDERATION_SCHEMA} ${UNDO_MEDIA_PARTS} ${UNDO_EVENT_GRAPH} PRAGMA user_version = 7;`);
 }
 
 test('a database from before the event graph migrates; ids, reads and new events carry on', async () => {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
-import { UNDO_MEMBER_KEYS, UNDO_WORD_INDEX } from './lib/schema.mjs';
+import { UNDO_STREAM_INDEXES, UNDO_MEMBER_KEYS, UNDO_WORD_INDEX } from './lib/schema.mjs';
 
 import { assertError, createRoom, join, leave, register, sendMessage, seg, setState, txnId, V3 } from './lib/matrix.mjs';
 import { startServer } from './lib/server.mjs';
@@ -235,7 +235,7 @@ test('migration 15: a database with the FTS5 index gets the word index, built fr
   const sql = (text) => execFileSync('sqlite3', [first.db, text]).toString().trim();
   const latest = sql('PRAGMA user_version');
   // As a hometab before migration 15 left it: FTS5's table, with rows.
-  sql(`${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} INSERT INTO event_search(rowid, value, key, room_id) VALUES (1, 'old', 'content.body', 'x');
+  sql(`${UNDO_STREAM_INDEXES} ${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} INSERT INTO event_search(rowid, value, key, room_id) VALUES (1, 'old', 'content.body', 'x');
     PRAGMA user_version = 14;`);
   assert.match(sql("SELECT group_concat(name) FROM sqlite_schema WHERE name LIKE 'event_search%'"), /event_search_data/);
   const second = await startServer({ args: ['--no-rate-limit'], db: first.db });

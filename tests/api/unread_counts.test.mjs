@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 
-import { UNDO_MEMBER_KEYS, UNDO_MEMBER_NAMES, UNDO_PUSH_ACTIONS, UNDO_WORD_INDEX } from './lib/schema.mjs';
+import { UNDO_STREAM_INDEXES, UNDO_MEMBER_KEYS, UNDO_MEMBER_NAMES, UNDO_PUSH_ACTIONS, UNDO_WORD_INDEX } from './lib/schema.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   V3, createRoom, join, register, send, sendMessage, sendThreadReply, seg, setState, sqlite, sync,
@@ -64,7 +64,7 @@ async function restart() {
 async function freshCounts(who, rooms) {
   const db = srv.db;
   await srv.stop({ keepFiles: true });
-  execFileSync('sqlite3', [db, `${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} PRAGMA user_version = 12;`]);
+  execFileSync('sqlite3', [db, `${UNDO_STREAM_INDEXES} ${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} ${UNDO_MEMBER_NAMES} ${UNDO_PUSH_ACTIONS} PRAGMA user_version = 12;`]);
   await start(db);
   return counts(who, rooms);
 }
@@ -437,7 +437,7 @@ test('members are found by the words of a message: punctuation, non-ASCII, no wo
   // The keys of members stored before migration 16 are made by it.
   const db = srv.db;
   await srv.stop({ keepFiles: true });
-  execFileSync('sqlite3', [db, `${UNDO_MEMBER_KEYS} PRAGMA user_version = 15;`]);
+  execFileSync('sqlite3', [db, `${UNDO_STREAM_INDEXES} ${UNDO_MEMBER_KEYS} PRAGMA user_version = 15;`]);
   await start(db);
   await rename(who.renamed, 'Yolanda'); // the key moves with the name
   await sendAll(b, room, [

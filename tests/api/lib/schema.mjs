@@ -2,6 +2,13 @@
 // take a database back to an older schema (to prove a migration) run these
 // first, newest first.
 
+// Migration 17: the streams' indexes by position (an incremental sync's
+// rooms with news, device lists' membership changes), and the user's
+// memberships index that replaced memberships_user.
+export const UNDO_STREAM_INDEXES = `DROP INDEX receipts_stream; DROP INDEX typing_changes_stream;
+  DROP INDEX room_state_log_stream; DROP INDEX memberships_stream; DROP INDEX memberships_user_stream;
+  CREATE INDEX memberships_user ON memberships(user_id, membership);`;
+
 // Migration 16: the keys a message's words look members up by, and the
 // members' flag of rules of their own with the triggers that keep it.
 export const UNDO_MEMBER_KEYS = `DROP TRIGGER push_rules_own_insert; DROP TRIGGER push_rule_defaults_own_insert;
