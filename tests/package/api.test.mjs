@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { UNDO_MEMBER_KEYS, UNDO_WORD_INDEX } from '../api/lib/schema.mjs';
+import { UNDO_MEMBER_KEYS, UNDO_STREAM_INDEXES, UNDO_WORD_INDEX } from '../api/lib/schema.mjs';
 import { PACKAGE_DIR, SCRATCH, createHomeserver, entryPath } from './lib/scratch.mjs';
 
 const HOMETAB_BIN = process.env.HOMETAB_BIN;
@@ -169,8 +169,8 @@ describe('snapshot, restore, reset', () => {
       await first.close();
       const sqlite = (db, text) => execFileSync('sqlite3', [db, text]).toString().trim();
       // As a hometab before migration 15 left it (the sqlite3 tool has FTS5).
-      sqlite(file, `${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX} INSERT INTO event_search(rowid, value, key, room_id)
-        VALUES (1, 'old', 'content.body', 'x'); PRAGMA user_version = 14;`);
+      sqlite(file, `${UNDO_STREAM_INDEXES} ${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX}
+        INSERT INTO event_search(rowid, value, key, room_id) VALUES (1, 'old', 'content.body', 'x'); PRAGMA user_version = 14;`);
       const hs = await createHomeserver({ snapshot: readFileSync(file) });
       t.after(() => hs.close());
       const found = await json(await hs.fetch('/_matrix/client/v3/search', { method: 'POST', headers: auth(alice),
