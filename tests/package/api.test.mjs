@@ -170,7 +170,8 @@ describe('snapshot, restore, reset', () => {
       const sqlite = (db, text) => execFileSync('sqlite3', [db, text]).toString().trim();
       // As a hometab before migration 15 left it (the sqlite3 tool has FTS5).
       sqlite(file, `${UNDO_STREAM_INDEXES} ${UNDO_MEMBER_KEYS} ${UNDO_WORD_INDEX}
-        INSERT INTO event_search(rowid, value, key, room_id) VALUES (1, 'old', 'content.body', 'x'); PRAGMA user_version = 14;`);
+        INSERT INTO event_search(rowid, value, key, room_id) VALUES (1, 'old', 'content.body', 'x');
+        PRAGMA user_version = 14;`);
       const hs = await createHomeserver({ snapshot: readFileSync(file) });
       t.after(() => hs.close());
       const found = await json(await hs.fetch('/_matrix/client/v3/search', { method: 'POST', headers: auth(alice),
