@@ -211,6 +211,38 @@
     "AND e.json ->> '$.content.membership' = 'join' "                                    \
     "AND coalesce(p.json ->> '$.content.membership', '') != 'join')"
 
+/* Users whose device list ?1 must refetch for (?2, ?3]: changes of the
+ * user or of someone sharing a room, and everyone who newly shares one.
+ * moved: how the memberships that moved in the window are read: room by
+ * room ("memberships b") or by position ("memberships b INDEXED BY
+ * memberships_stream", keys.c: when the window is short). */
+#define HT_DEVICE_LISTS_CHANGED(moved)                                                   \
+    "SELECT c.user_id FROM e2e_device_list_changes c WHERE c.stream > ?2 AND c.stream <= ?3 " \
+    "AND (c.only_for = ?1 OR (c.only_for = '' AND (c.user_id = ?1 OR EXISTS (SELECT 1 " \
+    "FROM memberships a JOIN memberships b USING (room_id) WHERE a.user_id = ?1 "       \
+    "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
+    "UNION SELECT b.user_id FROM memberships a JOIN " moved " USING (room_id) "        \
+    "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
+    "AND b.user_id != ?1 AND b.stream > ?2 AND b.stream <= ?3 "                        \
+    "AND " HT_JOINED_IN_WINDOW("b") " "                                                \
+    "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
+    "WHERE a.user_id = ?1 AND a.membership = 'join' AND a.stream > ?2 AND a.stream <= ?3 " \
+    "AND " HT_JOINED_IN_WINDOW("a") " AND b.membership = 'join' AND b.user_id != ?1 "  \
+    "ORDER BY 1 LIMIT ?4"
+
+/* Users ?1 stopped sharing every room with during (?2, ?3]; moved as above. */
+#define HT_DEVICE_LISTS_LEFT(moved)                                                      \
+    "WITH gone(user_id) AS (SELECT b.user_id FROM memberships a JOIN " moved " "       \
+    "USING (room_id) WHERE a.user_id = ?1 AND b.user_id != ?1 "                        \
+    "AND b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3 "       \
+    "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "    \
+    "WHERE a.user_id = ?1 AND b.user_id != ?1 "                                        \
+    "AND a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
+    "AND b.membership = 'join') "                                                      \
+    "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
+    "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
+    "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4"
+
 /* The events that say every asked word (search.c), with how often they say
  * them: each word is a range of event_words' key, [word, word + U+10FFFF).
  * CROSS JOIN keeps that order (the words' ranges first, then their events
@@ -286,59 +318,12 @@
                          "ORDER BY signer_user, signer_key_id")                          \
     X(E2E_DEVICE_LIST_CHANGE, "INSERT OR IGNORE INTO e2e_device_list_changes(user_id, stream, only_for, " \
                               "device_id) VALUES (?1, ?2, coalesce(?3, ''), ?4)")        \
-    /* Users whose device list ?1 must refetch for (?2, ?3]: changes of the  \
-     * user or of someone sharing a room, and everyone who newly shares one. */ \
-    X(E2E_DEVICE_LISTS_CHANGED,                                                          \
-      "SELECT c.user_id FROM e2e_device_list_changes c WHERE c.stream > ?2 AND c.stream <= ?3 " \
-      "AND (c.only_for = ?1 OR (c.only_for = '' AND (c.user_id = ?1 OR EXISTS (SELECT 1 " \
-      "FROM memberships a JOIN memberships b USING (room_id) WHERE a.user_id = ?1 "       \
-      "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
-      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
-      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
-      "AND b.user_id != ?1 AND b.stream > ?2 AND b.stream <= ?3 "                        \
-      "AND " HT_JOINED_IN_WINDOW("b") " "                                                \
-      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
-      "WHERE a.user_id = ?1 AND a.membership = 'join' AND a.stream > ?2 AND a.stream <= ?3 " \
-      "AND " HT_JOINED_IN_WINDOW("a") " AND b.membership = 'join' AND b.user_id != ?1 "  \
-      "ORDER BY 1 LIMIT ?4")                                                             \
-    /* Users ?1 stopped sharing every room with during (?2, ?3]. */              \
-    X(E2E_DEVICE_LISTS_LEFT,                                                             \
-      "WITH gone(user_id) AS (SELECT b.user_id FROM memberships a JOIN memberships b "  \
-      "USING (room_id) WHERE a.user_id = ?1 AND b.user_id != ?1 "                        \
-      "AND b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3 "       \
-      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "    \
-      "WHERE a.user_id = ?1 AND b.user_id != ?1 "                                        \
-      "AND a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
-      "AND b.membership = 'join') "                                                      \
-      "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
-      "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
-      "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4")        \
-    /* The same two, finding the memberships that moved in (?2, ?3] by      \
-     * position rather than room by room (keys.c: when the window is short). */ \
-    X(E2E_DEVICE_LISTS_CHANGED_BY_STREAM,                                                          \
-      "SELECT c.user_id FROM e2e_device_list_changes c WHERE c.stream > ?2 AND c.stream <= ?3 " \
-      "AND (c.only_for = ?1 OR (c.only_for = '' AND (c.user_id = ?1 OR EXISTS (SELECT 1 " \
-      "FROM memberships a JOIN memberships b USING (room_id) WHERE a.user_id = ?1 "       \
-      "AND a.membership = 'join' AND b.user_id = c.user_id AND b.membership = 'join')))) " \
-      "UNION SELECT b.user_id FROM memberships b INDEXED BY memberships_stream JOIN memberships a USING (room_id) " \
-      "WHERE a.user_id = ?1 AND a.membership = 'join' AND b.membership = 'join' "        \
-      "AND b.user_id != ?1 AND b.stream > ?2 AND b.stream <= ?3 "                        \
-      "AND " HT_JOINED_IN_WINDOW("b") " "                                                \
-      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "     \
-      "WHERE a.user_id = ?1 AND a.membership = 'join' AND a.stream > ?2 AND a.stream <= ?3 " \
-      "AND " HT_JOINED_IN_WINDOW("a") " AND b.membership = 'join' AND b.user_id != ?1 "  \
-      "ORDER BY 1 LIMIT ?4")                                                             \
-    X(E2E_DEVICE_LISTS_LEFT_BY_STREAM,                                                             \
-      "WITH gone(user_id) AS (SELECT b.user_id FROM memberships b INDEXED BY memberships_stream " \
-      "JOIN memberships a USING (room_id) WHERE a.user_id = ?1 AND b.user_id != ?1 "                        \
-      "AND b.membership IN ('leave', 'ban') AND b.stream > ?2 AND b.stream <= ?3 "       \
-      "UNION SELECT b.user_id FROM memberships a JOIN memberships b USING (room_id) "    \
-      "WHERE a.user_id = ?1 AND b.user_id != ?1 "                                        \
-      "AND a.membership IN ('leave', 'ban') AND a.stream > ?2 AND a.stream <= ?3 "       \
-      "AND b.membership = 'join') "                                                      \
-      "SELECT user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM memberships c "        \
-      "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
-      "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4")        \
+    X(E2E_DEVICE_LISTS_CHANGED, HT_DEVICE_LISTS_CHANGED("memberships b"))                \
+    X(E2E_DEVICE_LISTS_LEFT, HT_DEVICE_LISTS_LEFT("memberships b"))                      \
+    X(E2E_DEVICE_LISTS_CHANGED_BY_STREAM,                                                \
+      HT_DEVICE_LISTS_CHANGED("memberships b INDEXED BY memberships_stream"))            \
+    X(E2E_DEVICE_LISTS_LEFT_BY_STREAM,                                                   \
+      HT_DEVICE_LISTS_LEFT("memberships b INDEXED BY memberships_stream"))               \
     /* keys.c: device lists across servers (federation/device_lists.c). */    \
     X(E2E_DEVICE_LIST_STREAM, "SELECT coalesce(max(stream), 0) FROM e2e_device_list_changes " \
                               "WHERE user_id = ?1 AND only_for = '' AND device_id IS NOT NULL " \
