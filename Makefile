@@ -21,8 +21,11 @@ Q := $(if $(filter 1,$(V)),,@)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Isrc -g
 CFLAGS_RELEASE := $(CFLAGS_COMMON) -O2
+# HT_CHECK_CACHES: every hit of a cache that lives across requests is
+# checked against the store (room/event_cache.c), so the suites that run
+# this build catch a change the cache was not told of.
 CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-               -fno-sanitize-recover=undefined
+               -fno-sanitize-recover=undefined -DHT_CHECK_CACHES
 # libFuzzer needs clang; the fuzz build instruments the core for coverage.
 FUZZ_CC := clang
 CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \

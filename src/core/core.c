@@ -47,6 +47,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "matrix/handler.h"
+#include "room/event_cache.h"
 #include "room/server_key.h"
 #include "router/router.h"
 #include "store/admin.h"
@@ -143,7 +144,8 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
                          .cfg = &core->cfg, .signing_key = &core->signing_key, .outbox = &core->outbox,
-                         .log = &core->log};
+                         .log = &core->log, .events = ht_event_cache_new()};
+    ht_store_watch_events(store, ht_event_cache_forget, core->env.events);
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
     ht_arena_init(&core->arena, ARENA_BLOCK);
@@ -154,6 +156,7 @@ void ht_core_close(ht_core *core) {
     if (!core) return;
     group_clear(core);
     ht_store_close(core->env.store);
+    ht_event_cache_free(core->env.events);
     ht_rate_limiter_free(core->limits);
     ht_replay_free(&core->replay);
     ht_fetch_memo_free(&core->memo);

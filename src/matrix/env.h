@@ -32,7 +32,7 @@ typedef struct ht_env {
     struct ht_outbox *outbox;       /* transactions in flight (federation/outbox.c) */
     bool outbound;                  /* this request queued traffic for other servers */
     struct ht_request_log *log;     /* the current request's log lines (matrix/log.h) */
-    struct ht_state_cache *state_cache; /* state contents this request parsed (room/state_cache.c) */
+    struct ht_event_cache *events; /* stored events kept parsed across requests (room/event_cache.h) */
 } ht_env;
 
 #endif

@@ -167,8 +167,7 @@ json_t *ht_room_event_json(ht_env *env, const ht_event_row *ev,
 /* The event's content object (borrowed, lives in the arena's lifetime). */
 json_t *ht_room_event_content(ht_arena *arena, const ht_event_row *ev);
 /* The content of the event at `stream`, or NULL (borrowed: the caller must
- * not change or decref it). Parsed once per request while the database is
- * unchanged (state_cache.c). */
+ * not change or decref it). Kept parsed across requests (event_cache.h). */
 json_t *ht_room_content_at_stream(ht_env *env, int64_t stream);
 
 /* Room version 10's redaction algorithm: a new, redacted copy of a stored

@@ -11,6 +11,7 @@
 
 #include "matrix/ids.h"
 #include "room/auth_rules.h"
+#include "room/event_cache.h"
 #include "room/event_auth.h"
 #include "room/graph.h"
 #include "room/pdu.h"
@@ -57,6 +58,11 @@ json_t *ht_room_state_content(ht_env *env, const char *room_id,
 json_t *ht_room_event_content(ht_arena *arena, const ht_event_row *ev) {
     json_t *pdu = ht_json_parse(arena, ev->json);
     return json_object_get(pdu, "content");
+}
+
+json_t *ht_room_content_at_stream(ht_env *env, int64_t stream) {
+    ht_parsed_event ev;
+    return ht_room_parsed_by_stream(env, stream, &ev) ? json_object_get(ev.json, "content") : NULL;
 }
 
 static ht_error load_auth_state(ht_env *env, const ht_new_event *ev,

@@ -3,9 +3,11 @@
  *
  * A resolution reads every event of the states it resolves and of their
  * auth chains, often the same ones again and again, so a source parses each
- * event once per request and keeps the view in the arena. */
+ * event once per request and keeps the view in the arena (the parsed JSON
+ * itself is kept across requests: event_cache.h). */
 #include "room/graph.h"
 
+#include "room/event_cache.h"
 #include "room/id_map.h"
 #include "store/graph.h"
 #include "util/json.h"
@@ -24,13 +26,12 @@ static const ht_pdu *source_get(void *self, const char *event_id) {
     store_source *s = self;
     const ht_pdu *known = ht_id_map_get(s->parsed, event_id);
     if (known) return known == not_stored ? NULL : known;
-    ht_event_row row;
+    ht_parsed_event ev;
     ht_pdu *pdu = NULL;
-    if (ht_store_event_by_id(s->env->store, s->env->arena, event_id, &row)) {
+    if (ht_room_parsed_by_id(s->env, event_id, &ev)) {
         pdu = ht_arena_calloc(s->env->arena, 1, sizeof *pdu);
-        json_t *json = ht_json_parse(s->env->arena, row.json);
-        if (json && ht_pdu_view(s->env->arena, json, row.event_id, s->room_version, pdu))
-            pdu->rejected = row.status == HT_EVENT_REJECTED;
+        if (ht_pdu_view(s->env->arena, ev.json, ev.event_id, s->room_version, pdu))
+            pdu->rejected = ev.status == HT_EVENT_REJECTED;
         else
             pdu = NULL;
     }

@@ -40,6 +40,8 @@ struct ht_store {
     bool failed; /* an SQL error happened in this request */
     int last_rc; /* result of the last ht_db_exec */
     ht_scope scope;
+    ht_event_watch watch; /* told of changed events (event_changes.c) */
+    void *watch_data;
 };
 
 /* A write that stamps rows with stream position `position` says which key
@@ -55,6 +57,12 @@ void ht_db_touch_user_and_rooms(ht_store *store, uint64_t position, const char *
 bool ht_db_register_functions(sqlite3 *db);
 /* member_keys.c: name_key(text) and user_key(user_id), which it calls. */
 bool ht_db_register_member_keys(sqlite3 *db);
+
+/* event_changes.c: the triggers and the hook that tell the watcher, set up
+ * once the schema is migrated; and the report of a savepoint rolled back,
+ * which SQLite's rollback hook does not see. */
+bool ht_db_watch_events_setup(ht_store *store);
+void ht_db_events_rolled_back(ht_store *store);
 
 /* Returns the prepared statement, reset and with its bindings cleared. */
 sqlite3_stmt *ht_db_stmt(ht_store *store, ht_stmt_id id);

@@ -134,6 +134,11 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
         return NULL;
     }
     store->db = db;
+    if (!ht_db_watch_events_setup(store)) {
+        snprintf(err, err_size, "cannot watch events in %s: %s", path, sqlite3_errmsg(db));
+        ht_store_close(store);
+        return NULL;
+    }
     for (int i = 0; i < HT_TXN_COUNT; i++) {
         if (sqlite3_prepare_v3(db, txn_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &store->txn[i], NULL) != SQLITE_OK) {
             snprintf(err, err_size, "%s does not prepare: %s", txn_sql[i], sqlite3_errmsg(db));
@@ -248,6 +253,7 @@ void ht_store_rollback(ht_store *store) {
     /* ROLLBACK TO keeps the savepoint open: RELEASE ends it. */
     if (group_gone(store)) return;
     if (!txn_run(store, HT_TXN_ROLLBACK_TO) || !txn_run(store, HT_TXN_RELEASE)) group_gone(store);
+    ht_db_events_rolled_back(store);
 }
 
 bool ht_store_group_begin(ht_store *store) {

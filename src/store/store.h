@@ -37,6 +37,14 @@ bool ht_store_failed(const ht_store *store);
 /* Rows changed since the store was opened; a request wrote if it moved. */
 int64_t ht_store_change_count(ht_store *store);
 
+/* Whoever keeps events read from the store beyond a request is told of
+ * every change to a stored event (its JSON, status or position, or its
+ * removal) with the event's old position and id, and of every rollback
+ * with (0, NULL): forget everything, the store is as it was. Called from
+ * inside the statement or rollback that made the change. */
+typedef void (*ht_event_watch)(void *data, int64_t stream, const char *event_id);
+void ht_store_watch_events(ht_store *store, ht_event_watch watch, void *data);
+
 /* The schema version this build writes, and the one the file holds. */
 int ht_store_schema_version_supported(void);
 int ht_store_schema_version(ht_store *store);

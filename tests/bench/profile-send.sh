@@ -9,7 +9,10 @@
 # The benchmark's set-up (registering users: Argon2) is in the samples too,
 # on its worker threads; the figures to compare are the request path's.
 # PROFILE_FIGURES names other bench.mjs figures to profile instead
-# (`make profile-sync`: manyRooms, the user in 300 rooms).
+# (`make profile-sync`: manyRooms, the user in 300 rooms). PROFILE_SENDS and
+# PROFILE_CONCURRENT are how many sends one client makes and how many 16
+# make at once (group commit); PROFILE_SENDS=10 PROFILE_CONCURRENT=8000
+# profiles the sixteen senders alone.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${PROFILE_OUT:-$ROOT/build/profile-send}
@@ -30,7 +33,7 @@ chmod +x "$WRAP"
 # not hometab, ends then, which it counts as a failure. The data file is
 # what matters.
 rm -f "$OUT.data" "$OUT".data.*
-HOMETAB_BIN=$WRAP BENCH_ONLY=${PROFILE_FIGURES:-messageThroughput} BENCH_SEQUENTIAL=${PROFILE_SENDS:-1000} BENCH_CONCURRENT=200 \
+HOMETAB_BIN=$WRAP BENCH_ONLY=${PROFILE_FIGURES:-messageThroughput} BENCH_SEQUENTIAL=${PROFILE_SENDS:-1000} BENCH_CONCURRENT=${PROFILE_CONCURRENT:-200} \
     node "$ROOT/tests/bench/bench.mjs" >/dev/null 2>&1 || true
 LAST=$(cat "$WRAP.n")
 [ "$LAST" -gt 0 ] && mv "$OUT.data.$LAST" "$OUT.data" && rm -f "$OUT".data.*

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "core/core.h"
+#include "room/event_cache.h"
 #include "room/graph.h"
 #include "room/push_actions.h"
 #include "room/room.h"
@@ -239,8 +240,8 @@ static void test_a_room_made_on_one_server_is_taken_whole_by_another(void **stat
     free(room);
 }
 
-/* Contents of state events are parsed once per request (room/state_cache.c);
- * a write in the same request -- here a redaction, which rewrites the event
+/* Stored events are kept parsed across requests (room/event_cache.c); a
+ * write in the same request -- here a redaction, which rewrites the event
  * where it stands -- must not leave the earlier parse to be read. */
 static void test_a_state_content_read_again_after_a_redaction_in_the_same_request_is_the_redacted_one(void **state) {
     world *w = *state;
@@ -260,6 +261,99 @@ static void test_a_state_content_read_again_after_a_redaction_in_the_same_reques
     assert_null(json_object_get(after, "topic"));
     end(&w->a);
     free(topic_id);
+    free(room);
+}
+
+/* The cache of parsed events outlives requests: each way the store changes
+ * a stored event after it was read must reach it. A redaction in a later
+ * request: */
+static void test_a_state_content_read_in_one_request_and_redacted_in_the_next_reads_redacted(void **state) {
+    world *w = *state;
+    char *room = (char *)shared_room(w);
+    char *topic_id = (char *)send_event(&w->a, room, "m.room.topic", "", "@alice:a.test",
+                                        json_pack("{s:s}", "topic", "read first"));
+    assert_string_equal(topic_of(&w->a, room), "read first");
+    ht_env *env = begin(&w->a);
+    ht_parsed_event before;
+    assert_true(ht_room_parsed_by_id(env, topic_id, &before));
+    end(&w->a);
+    env = begin(&w->a);
+    ht_new_event redaction = {.room_id = room, .type = "m.room.redaction", .sender = "@alice:a.test",
+                              .content = json_pack("{s:s}", "redacts", topic_id), .redacts = topic_id};
+    const char *id = NULL;
+    assert_int_equal(ht_room_send(env, &redaction, &id, NULL).code, 0);
+    json_decref(redaction.content);
+    end(&w->a);
+    env = begin(&w->a);
+    json_t *content = ht_room_state_content(env, room, "m.room.topic", "");
+    assert_non_null(content);
+    assert_null(json_object_get(content, "topic"));
+    ht_parsed_event after;
+    assert_true(ht_room_parsed_by_id(env, topic_id, &after));
+    assert_null(json_object_get(json_object_get(after.json, "content"), "topic"));
+    end(&w->a);
+    free(topic_id);
+    free(room);
+}
+
+/* A request that wrote an event, read it, and was rolled back: the event
+ * is gone, from the cache too. Alone (ROLLBACK) and as one request of a
+ * group (ROLLBACK TO its savepoint, the others kept). */
+static void roll_back_a_topic(server *s, const char *room, const char *topic, bool in_group) {
+    if (in_group) {
+        assert_true(ht_store_group_begin(s->core->env.store));
+        free((char *)send_event(s, room, "m.room.topic", "", "@alice:a.test", json_pack("{s:s}", "topic", "kept")));
+    }
+    ht_env *env = begin(s);
+    ht_new_event ev = {.room_id = room, .type = "m.room.topic", .state_key = "", .sender = "@alice:a.test",
+                       .content = json_pack("{s:s}", "topic", topic)};
+    const char *id = NULL;
+    assert_int_equal(ht_room_send(env, &ev, &id, NULL).code, 0);
+    json_decref(ev.content);
+    char *gone = strdup(id);
+    assert_string_equal(ht_json_str(ht_room_state_content(env, room, "m.room.topic", ""), "topic"), topic);
+    ht_parsed_event read;
+    assert_true(ht_room_parsed_by_id(env, gone, &read));
+    ht_store_rollback(env->store);
+    if (in_group) assert_true(ht_store_group_commit(s->core->env.store));
+    env = begin(s);
+    assert_false(ht_room_parsed_by_id(env, gone, &read));
+    end(s);
+    assert_string_equal(topic_of(s, room), in_group ? "kept" : "");
+    free(gone);
+}
+
+static void test_an_event_read_then_rolled_back_is_not_read_again(void **state) {
+    world *w = *state;
+    char *room = (char *)shared_room(w);
+    roll_back_a_topic(&w->a, room, "never committed", false);
+    roll_back_a_topic(&w->a, room, "rolled back to its savepoint", true);
+    free(room);
+}
+
+/* Federation's changes to an event in place (here a new status) reach the
+ * cache from the store's own statement, so a new caller is covered too. */
+static void test_an_event_given_a_new_status_is_read_as_it_now_stands(void **state) {
+    world *w = *state;
+    char *room = (char *)shared_room(w);
+    char *id = (char *)send_event(&w->a, room, "m.room.topic", "", "@alice:a.test", json_pack("{s:s}", "topic", "t"));
+    ht_env *env = begin(&w->a);
+    ht_parsed_event ev;
+    assert_true(ht_room_parsed_by_id(env, id, &ev));
+    int64_t at = ev.stream;
+    assert_true(ht_room_parsed_by_stream(env, at, &ev));
+    assert_int_equal(ev.status, HT_EVENT_TIMELINE);
+    end(&w->a);
+    env = begin(&w->a);
+    assert_true(ht_store_event_set_status(env->store, at, HT_EVENT_REJECTED, 0));
+    end(&w->a);
+    env = begin(&w->a);
+    assert_true(ht_room_parsed_by_id(env, id, &ev));
+    assert_int_equal(ev.status, HT_EVENT_REJECTED);
+    assert_true(ht_room_parsed_by_stream(env, at, &ev));
+    assert_int_equal(ev.status, HT_EVENT_REJECTED);
+    end(&w->a);
+    free(id);
     free(room);
 }
 
@@ -471,6 +565,10 @@ static void test_a_tampered_content_is_kept_redacted_and_a_duplicate_is_told(voi
 int run_room_graph_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_room_made_on_one_server_is_taken_whole_by_another, setup_v10, teardown),
+        cmocka_unit_test_setup_teardown(test_a_state_content_read_in_one_request_and_redacted_in_the_next_reads_redacted,
+                                        setup_v10, teardown),
+        cmocka_unit_test_setup_teardown(test_an_event_read_then_rolled_back_is_not_read_again, setup_v10, teardown),
+        cmocka_unit_test_setup_teardown(test_an_event_given_a_new_status_is_read_as_it_now_stands, setup_v10, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_state_content_read_again_after_a_redaction_in_the_same_request_is_the_redacted_one, setup_v10,
             teardown),
