@@ -105,17 +105,19 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 5000);
     char pragma_err[512];
-    /* temp_store=MEMORY: a request inside a group commit is a savepoint,
-     * and SQLite keeps the old copy of each page it changes in a journal
-     * of the savepoint's own. Past 64 KiB (a send touches about twenty
-     * pages) that journal became a temporary file: opened, written page by
-     * page and deleted for every request, a quarter of a send's CPU. In
-     * memory it costs what the request changed, which the request's own
-     * bounds already limit. */
     const char *pragmas = wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                                "PRAGMA foreign_keys=ON;"
                               : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
-                                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+                                "PRAGMA foreign_keys=ON;";
+    /* Once migrated (a migration's CREATE INDEX sorts a whole table, which
+     * may spill to temporary files as it always has): temp_store=MEMORY. A
+     * request inside a group commit is a savepoint, and SQLite keeps the
+     * old copy of each page it changes in a journal of the savepoint's
+     * own. Past 64 KiB (a send touches about twenty pages) that journal
+     * became a temporary file: opened, written page by page and deleted
+     * for every request, a quarter of a send's CPU. In memory it costs
+     * what the request changed, which the request's own bounds limit. */
+    const char *after_migrating = "PRAGMA temp_store=MEMORY;";
     if (!check_version(db, path, err, err_size)) {
         sqlite3_close(db);
         return NULL;
@@ -131,6 +133,11 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
         return NULL;
     }
     if (!migrate(db, path, err, err_size)) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (!exec_script(db, after_migrating, pragma_err, sizeof pragma_err)) {
+        snprintf(err, err_size, "cannot use database %s: %s", path, pragma_err);
         sqlite3_close(db);
         return NULL;
     }
