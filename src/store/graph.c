@@ -21,14 +21,6 @@ bool ht_store_event_auth_edges_put(ht_store *store, int64_t stream, const char *
     return edges_put(store, HT_STMT_AUTH_EDGE_INSERT, stream, auth_ids, n);
 }
 
-bool ht_store_event_referenced(ht_store *store, const char *event_id) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EVENT_REFERENCED);
-    ht_db_bind_text(s, 1, event_id);
-    bool found = ht_db_row(store, s);
-    sqlite3_reset(s);
-    return found;
-}
-
 bool ht_store_event_move(ht_store *store, int64_t from, int64_t to) {
     /* The references are moved after the row: foreign keys are checked at
      * the commit, when all agree again. */

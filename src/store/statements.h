@@ -107,8 +107,6 @@
     X(EXTREMITY_DELETE, "DELETE FROM room_extremities WHERE room_id = ?1 AND event_id = ?2") \
     X(EDGE_INSERT, "INSERT OR IGNORE INTO event_edges(stream, prev_event_id) VALUES (?1, ?2)") \
     X(AUTH_EDGE_INSERT, "INSERT OR IGNORE INTO event_auth_edges(stream, auth_event_id) VALUES (?1, ?2)") \
-    X(EVENT_REFERENCED, "SELECT 1 FROM event_edges x JOIN events e ON e.stream = x.stream " \
-                        "WHERE x.prev_event_id = ?1 AND e.status IN (0, 2) LIMIT 1")     \
     X(EVENT_SET_STATUS, "UPDATE events SET status = ?2, state_group = ?3 WHERE stream = ?1") \
     /* An outlier that joins the timeline moves to a new position (?2): every  \
      * reference to its old one (?1) moves with it. */                           \
