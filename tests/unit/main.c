@@ -19,7 +19,7 @@ int main(void) {
         run_login_limits_tests,  run_wake_tests,          run_request_log_tests,
         run_framing_tests,       run_media_store_tests, run_federation_tests,
         run_fed_read_tests,      run_fed_e2ee_tests,      run_fed_media_tests,
-        run_sync_write_tests,
+        run_sync_write_tests,    run_wal_writes_tests,
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) failed += groups[i]();

@@ -47,6 +47,7 @@ int run_request_log_tests(void);
 int run_framing_tests(void);
 int run_media_store_tests(void);
 int run_sync_write_tests(void);
+int run_wal_writes_tests(void);
 
 /* A string literal and its length, for functions that take bytes. */
 #define BYTES(s) (const unsigned char *)(s), (sizeof(s) - 1)

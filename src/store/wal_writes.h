@@ -1,0 +1,15 @@
+/* wal_writes.h -- a VFS that hands the WAL a commit's frames in one write
+ * (wal_writes.c), for the native build's file database. */
+#ifndef HT_STORE_WAL_WRITES_H
+#define HT_STORE_WAL_WRITES_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#define HT_WAL_WRITES_VFS "hometab-wal-writes"
+
+/* Registers the VFS (once; not as the default). False if the default VFS
+ * cannot be wrapped. */
+bool ht_wal_writes_register(void);
+
+#endif
