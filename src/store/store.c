@@ -102,7 +102,7 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    /* A file database's WAL gets each commit in one write (wal_writes.h). */
+    /* A file database's WAL gets each commit in a few large writes (wal_writes.h). */
     const char *vfs = wal && ht_wal_writes_register() ? HT_WAL_WRITES_VFS : NULL;
     if (sqlite3_open_v2(path, &db, flags, vfs) != SQLITE_OK) {
         snprintf(err, err_size, "cannot open database %s: %s", path,

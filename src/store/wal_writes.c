@@ -1,17 +1,20 @@
-/* wal_writes.c -- a commit's WAL frames reach the file in one write.
+/* wal_writes.c -- a commit's WAL frames reach the file in a few writes.
  *
  * SQLite appends a commit to the WAL as frames, each written with two
  * pwrite calls (its 24-byte header, then the page). A group of sends
  * writes about sixty pages, so 120 system calls, and on this kind of
- * machine the calls themselves cost more than the bytes they copy.
+ * machine (a virtual one) the calls cost more than the bytes they copy.
  *
  * This VFS wraps the default one. Every file but the WAL is the default
  * VFS's own object, untouched. The WAL's writes are kept in a buffer while
  * each continues the last (a commit's frames are contiguous), and go to the
- * file in one pwrite before anything else touches it: a sync (so a COMMIT
+ * file, 64 KiB per pwrite, before anything else touches it: a sync (so a COMMIT
  * is durable exactly as before: synchronous=FULL syncs the WAL before the
  * commit counts), a read, a size asked or changed, a lock, a close, or a
  * write elsewhere. Nothing SQLite reads can thus differ from what it wrote.
+ * Other connections see a commit once the WAL index names its frames, which
+ * SQLite does after the sync: so this needs synchronous=FULL (store.c sets
+ * it with WAL), under which every commit is synced, hence flushed, first.
  * A failed flush is the error of the call that made it, so the transaction
  * whose frames they were fails, as a failed write would have made it fail.
  * The buffer is bounded (BUFFER_MAX): past it, it is flushed. */
@@ -58,12 +61,13 @@ static int wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 o
         return SQLITE_OK;
     }
     bool continues = w->len > 0 && off == w->start + (sqlite3_int64)w->len;
-    if (!continues || w->len + n > BUFFER_MAX) {
+    if (!continues || w->len + n > BUFFER_MAX || n > WRITE_PIECE) {
         int rc = flush(w);
         if (rc != SQLITE_OK) return rc;
         w->start = off;
     }
-    if (n > WRITE_PIECE) return w->real->pMethods->xWrite(w->real, data, amt, off); /* SQLite's own size */
+    /* Larger than any frame (a page is at most 64 KiB): written as it came. */
+    if (n > WRITE_PIECE) return w->real->pMethods->xWrite(w->real, data, amt, off);
     if (w->len + n > w->cap) {
         size_t cap = w->cap ? w->cap : 64 << 10;
         while (cap < w->len + n) cap *= 2;

@@ -1,5 +1,5 @@
-/* wal_writes.h -- a VFS that hands the WAL a commit's frames in one write
- * (wal_writes.c), for the native build's file database. */
+/* wal_writes.h -- a VFS that hands the WAL a commit's frames in a few large
+ * writes (wal_writes.c), for the native build's file database. */
 #ifndef HT_STORE_WAL_WRITES_H
 #define HT_STORE_WAL_WRITES_H
 
