@@ -96,9 +96,10 @@ static bool migrate(sqlite3 *db, const char *path, char *err, size_t err_size) {
 
 ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) {
     /* SQLite counts every allocation for sqlite3_memory_used(), which we
-     * never ask, under a global mutex: 3% of a send's CPU. Only possible
-     * before SQLite is first used, so later opens are refused it, which
-     * changes nothing. (The wasm build's SQLite is compiled without it.) */
+     * never ask, under a global mutex: 3% of a send's CPU. It can be turned
+     * off only before SQLite starts, so the first open does it and later
+     * calls are refused, harmlessly. (The wasm build's SQLite is compiled
+     * without the count.) */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
