@@ -28,6 +28,7 @@
 
 #include "core/core.h"
 #include "db_fingerprint.h"
+#include "sql_int.h"
 #include "hometab.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -42,22 +43,13 @@ typedef struct scene {
     int attempts, failures;
 } scene;
 
-static int64_t pragma_int(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
-
 /* Lets the core's database grow by `pages` pages at most (-1: no bound). */
 static void disk_room(scene *sc, int64_t pages) {
     sqlite3 *db = sc->core->env.store->db;
-    int64_t limit = pages < 0 ? 1073741823 : pragma_int(db, "PRAGMA page_count") + pages;
+    int64_t limit = pages < 0 ? 1073741823 : sql_int(db, "PRAGMA page_count") + pages;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)limit);
-    pragma_int(db, sql);
+    sql_int(db, sql);
 }
 
 typedef struct answer {

@@ -4,6 +4,7 @@
  * is tested with (tests/p2p/names.test.mjs), the name a database keeps, and
  * two key-named servers sharing a room without ever fetching a key. */
 #include "unit.h"
+#include "temp_dir.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -80,31 +81,6 @@ static void test_anything_else_is_not_a_key_name(void **state) {
 
 /* ---- the name a database keeps --------------------------------------------- */
 
-typedef struct files {
-    char dir[64];
-    char path[128];
-    char copy[128];
-} files;
-
-static int make_dir(void **state) {
-    files *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/hometab-unit-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
-    snprintf(f->copy, sizeof f->copy, "%s/exported.sqlite", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int remove_dir(void **state) {
-    files *f = *state;
-    unlink(f->path);
-    unlink(f->copy);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
 /* Opens path (p2p: named by its key unless it has a name) and copies the
  * server's name into name. */
 static void open_named(const char *path, bool p2p, const char *configured, char name[256]) {
@@ -142,7 +118,7 @@ static void copy_file(const char *from, const char *to) {
 }
 
 static void test_a_new_p2p_database_is_named_by_its_key_and_keeps_the_name(void **state) {
-    files *f = *state;
+    temp_dir *f = *state;
     char first[256], again[256], moved[256];
     open_named(f->path, true, "localhost:8008", first);
     assert_true(ht_key_name_key(first, NULL));
@@ -158,7 +134,7 @@ static void test_a_new_p2p_database_is_named_by_its_key_and_keeps_the_name(void 
 }
 
 static void test_an_older_database_keeps_its_name_in_p2p_mode(void **state) {
-    files *f = *state;
+    temp_dir *f = *state;
     char name[256];
     open_named(f->path, false, "localhost:8008", name);
     assert_string_equal(name, "localhost:8008");
@@ -274,9 +250,10 @@ int run_key_name_tests(void) {
         cmocka_unit_test(test_the_rfc8032_key_has_the_name_names_js_gives_it),
         cmocka_unit_test(test_a_domain_or_port_after_the_key_does_not_change_it),
         cmocka_unit_test(test_anything_else_is_not_a_key_name),
-        cmocka_unit_test_setup_teardown(test_a_new_p2p_database_is_named_by_its_key_and_keeps_the_name, make_dir,
-                                        remove_dir),
-        cmocka_unit_test_setup_teardown(test_an_older_database_keeps_its_name_in_p2p_mode, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_a_new_p2p_database_is_named_by_its_key_and_keeps_the_name, temp_dir_make,
+                                        temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_an_older_database_keeps_its_name_in_p2p_mode, temp_dir_make,
+                                        temp_dir_remove),
         cmocka_unit_test_setup_teardown(test_key_named_servers_share_a_room_and_never_fetch_a_key, open_p2p_net,
                                         close_net),
         cmocka_unit_test_setup_teardown(test_a_key_named_origin_signed_by_another_key_is_refused_without_a_fetch,

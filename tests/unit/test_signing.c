@@ -4,6 +4,7 @@
  * self-signed key object that never carries the seed, and the checks on key
  * objects from other servers. */
 #include "unit.h"
+#include "temp_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,31 +123,6 @@ static void test_base64_with_padding_or_spare_bits_decodes(void **state) {
 
 /* ---- the server's key ---------------------------------------------------- */
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-    char copy[128];
-} fixture;
-
-static int make_dir(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/hometab-unit-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
-    snprintf(f->copy, sizeof f->copy, "%s/exported.sqlite", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int remove_dir(void **state) {
-    fixture *f = *state;
-    unlink(f->path);
-    unlink(f->copy);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
 static ht_store *open_store(const char *path) {
     char err[256];
     ht_store *store = ht_store_open(path, false, err, sizeof err);
@@ -167,7 +143,7 @@ static void copy_file(const char *from, const char *to) {
 }
 
 static void test_server_key_is_created_once_and_travels_with_the_database(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     ht_store *store = open_store(f->path);
     ht_signing_key first;
     assert_true(ht_server_key_load(store, &first));
@@ -312,8 +288,8 @@ int run_signing_tests(void) {
         cmocka_unit_test(test_signing_keeps_other_signatures_and_unsigned),
         cmocka_unit_test(test_non_canonical_objects_are_not_signed),
         cmocka_unit_test(test_base64_with_padding_or_spare_bits_decodes),
-        cmocka_unit_test_setup_teardown(test_server_key_is_created_once_and_travels_with_the_database, make_dir,
-                                        remove_dir),
+        cmocka_unit_test_setup_teardown(test_server_key_is_created_once_and_travels_with_the_database, temp_dir_make,
+                                        temp_dir_remove),
         cmocka_unit_test(test_two_databases_get_two_keys),
         cmocka_unit_test(test_a_damaged_seed_is_reported_not_replaced),
         cmocka_unit_test(test_key_object_is_self_signed_and_never_carries_the_seed),

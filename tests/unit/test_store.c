@@ -5,6 +5,7 @@
  * not a database at all, must be refused with a sentence saying why and
  * left exactly as it was. */
 #include "unit.h"
+#include "temp_dir.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -14,35 +15,6 @@
 
 #include "store/db.h"
 #include "store/meta.h"
-
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
-
-static int make_dir(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/hometab-unit-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int remove_dir(void **state) {
-    fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (e->d_name[0] == '.') continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
-        unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 static unsigned char *read_file(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
@@ -94,7 +66,7 @@ static void test_store_opens_in_memory(void **state) {
 }
 
 static void test_store_opens_a_file_in_wal_mode(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     char err[256] = "";
     ht_store *store = ht_store_open(f->path, true, err, sizeof err);
     assert_non_null(store);
@@ -105,7 +77,7 @@ static void test_store_opens_a_file_in_wal_mode(void **state) {
 }
 
 static void test_user_version_equals_supported_version(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     char err[256];
     assert_true(ht_store_schema_version_supported() >= 1);
     ht_store *store = ht_store_open(f->path, true, err, sizeof err);
@@ -124,7 +96,7 @@ static void test_user_version_equals_supported_version(void **state) {
 }
 
 static void test_reopening_keeps_data_and_does_not_migrate_again(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     char err[256];
     ht_store *store = ht_store_open(f->path, true, err, sizeof err);
     assert_non_null(store);
@@ -141,7 +113,7 @@ static void test_reopening_keeps_data_and_does_not_migrate_again(void **state) {
 }
 
 static void test_newer_schema_is_refused_and_left_unchanged(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     write_database_with_version(f->path, 999);
     size_t before_len, after_len;
     unsigned char *before = read_file(f->path, &before_len);
@@ -164,7 +136,7 @@ static void test_newer_schema_is_refused_and_left_unchanged(void **state) {
 }
 
 static void test_non_database_file_is_refused_and_left_unchanged(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     static const char text[] = "this is a text file, not a database; it is long enough to have a header."
                                "................................................................";
     FILE *fp = fopen(f->path, "wb");
@@ -185,7 +157,7 @@ static void test_non_database_file_is_refused_and_left_unchanged(void **state) {
 }
 
 static void test_missing_folder_is_refused_with_reason(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     char path[256], err[512] = "";
     snprintf(path, sizeof path, "%s/no/such/folder/db.sqlite", f->dir);
     assert_null(ht_store_open(path, true, err, sizeof err));
@@ -194,7 +166,7 @@ static void test_missing_folder_is_refused_with_reason(void **state) {
 }
 
 static void test_older_schema_is_migrated(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     /* An empty SQLite file has user_version 0: every migration runs. */
     sqlite3 *db;
     sqlite3_open(f->path, &db);
@@ -238,16 +210,16 @@ static void test_stream_position_advances_on_commit_only(void **state) {
 int run_store_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_opens_in_memory),
-        cmocka_unit_test_setup_teardown(test_store_opens_a_file_in_wal_mode, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_user_version_equals_supported_version, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_reopening_keeps_data_and_does_not_migrate_again, make_dir,
-                                        remove_dir),
-        cmocka_unit_test_setup_teardown(test_newer_schema_is_refused_and_left_unchanged, make_dir,
-                                        remove_dir),
-        cmocka_unit_test_setup_teardown(test_non_database_file_is_refused_and_left_unchanged, make_dir,
-                                        remove_dir),
-        cmocka_unit_test_setup_teardown(test_missing_folder_is_refused_with_reason, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_older_schema_is_migrated, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_store_opens_a_file_in_wal_mode, temp_dir_make, temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_user_version_equals_supported_version, temp_dir_make, temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_reopening_keeps_data_and_does_not_migrate_again, temp_dir_make,
+                                        temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_newer_schema_is_refused_and_left_unchanged, temp_dir_make,
+                                        temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_non_database_file_is_refused_and_left_unchanged, temp_dir_make,
+                                        temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_missing_folder_is_refused_with_reason, temp_dir_make, temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_older_schema_is_migrated, temp_dir_make, temp_dir_remove),
         cmocka_unit_test(test_stream_position_advances_on_commit_only),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -3,6 +3,8 @@
  * returns, another connection, and a process started after this one died
  * without closing anything, read every row. */
 #include "unit.h"
+#include "sql_int.h"
+#include "temp_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,29 +12,6 @@
 #include <unistd.h>
 
 #include "store/wal_writes.h"
-
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
-
-static int make_dir(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/hometab-wal-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int remove_dir(void **state) {
-    fixture *f = *state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
-    free(f);
-    return rc;
-}
 
 static sqlite3 *open_writer(const char *path) {
     assert_true(ht_wal_writes_register());
@@ -45,15 +24,6 @@ static sqlite3 *open_writer(const char *path) {
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     return db;
-}
-
-static int64_t single(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
 }
 
 /* Transaction k adds rows k*10 .. k*10+9, each `len` characters of 'k%10'. */
@@ -73,16 +43,16 @@ static void write_transaction(sqlite3 *db, int k, int len) {
 /* The rows of transactions 0 .. count-1 are all there, each byte right. */
 static void assert_rows(sqlite3 *db, int count, int len) {
     char sql[256];
-    assert_int_equal(single(db, "SELECT count(*) FROM t"), count * 10);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM t"), count * 10);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM t WHERE length(b) = %d AND b = replace(hex(zeroblob(%d)), '00', "
              "((n / 10) %% 10) || ((n / 10) %% 10))",
              len, len / 2);
-    assert_int_equal(single(db, sql), count * 10);
+    assert_int_equal(sql_int(db, sql), count * 10);
 }
 
 static void test_another_connection_reads_each_commit_as_it_returns(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     sqlite3 *writer = open_writer(f->path);
     sqlite3 *reader;
     assert_int_equal(sqlite3_open_v2(f->path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -95,16 +65,16 @@ static void test_another_connection_reads_each_commit_as_it_returns(void **state
 }
 
 static void test_a_commit_larger_than_the_buffer_is_whole(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     sqlite3 *writer = open_writer(f->path);
     write_transaction(writer, 0, 600000); /* 6 MB in one commit: past the 4 MiB buffer */
     write_transaction(writer, 1, 100);
     sqlite3 *reader;
     assert_int_equal(sqlite3_open_v2(f->path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(single(reader, "SELECT count(*) FROM t WHERE n < 10 AND b = "
+    assert_int_equal(sql_int(reader, "SELECT count(*) FROM t WHERE n < 10 AND b = "
                                     "replace(hex(zeroblob(300000)), '00', '00')"),
                      10);
-    assert_int_equal(single(reader, "SELECT count(*) FROM t WHERE n >= 10 AND b = "
+    assert_int_equal(sql_int(reader, "SELECT count(*) FROM t WHERE n >= 10 AND b = "
                                     "replace(hex(zeroblob(50)), '00', '11')"),
                      10);
     sqlite3_close(reader);
@@ -112,7 +82,7 @@ static void test_a_commit_larger_than_the_buffer_is_whole(void **state) {
 }
 
 static void test_commits_survive_a_process_that_dies_without_closing(void **state) {
-    fixture *f = *state;
+    temp_dir *f = *state;
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
@@ -144,11 +114,11 @@ static void test_commits_survive_a_process_that_dies_without_closing(void **stat
 
 int run_wal_writes_tests(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_another_connection_reads_each_commit_as_it_returns, make_dir,
-                                        remove_dir),
-        cmocka_unit_test_setup_teardown(test_a_commit_larger_than_the_buffer_is_whole, make_dir, remove_dir),
-        cmocka_unit_test_setup_teardown(test_commits_survive_a_process_that_dies_without_closing, make_dir,
-                                        remove_dir),
+        cmocka_unit_test_setup_teardown(test_another_connection_reads_each_commit_as_it_returns, temp_dir_make,
+                                        temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_a_commit_larger_than_the_buffer_is_whole, temp_dir_make, temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_commits_survive_a_process_that_dies_without_closing, temp_dir_make,
+                                        temp_dir_remove),
     };
     return cmocka_run_group_tests_name("wal_writes", tests, NULL, NULL);
 }
