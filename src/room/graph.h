@@ -31,7 +31,9 @@
  * cached in the arena; an event stored as rejected reads as rejected. The
  * room version says where redacts lives. */
 ht_event_source ht_room_event_source(ht_env *env, const char *room_version);
-/* The room's current state, looked up key by key in the store. */
+/* The room's current state, looked up key by key in the store; the view
+ * remembers the keys it read, so it serves one judgement made before the
+ * request writes, not a request's whole life. */
 ht_state_view ht_room_current_view(ht_env *env, const char *room_id);
 
 /* The whole current state, or the state after a stored event, as a map in

@@ -80,13 +80,13 @@ static ht_error load_auth_state(ht_env *env, const ht_new_event *ev,
 }
 
 /* The spec's "auth events selection", looked up in the current state. */
-static json_t *select_auth_events(ht_env *env, const ht_room_version *version, const ht_pdu *view) {
+static json_t *select_auth_events(ht_env *env, const ht_room_version *version, const ht_pdu *view,
+                                  const ht_state_view *current) {
     ht_state_key *keys;
     size_t n = ht_auth_selection(env->arena, view, version->id, &keys);
-    ht_state_view current = ht_room_current_view(env, view->room_id);
     json_t *ids = ht_json_keep(env->arena, json_array());
     for (size_t i = 0; i < n; i++) {
-        const char *id = current.get(current.self, keys[i].type, keys[i].state_key);
+        const char *id = current->get(current->self, keys[i].type, keys[i].state_key);
         if (id) json_array_append_new(ids, json_string(id));
     }
     return ids;
@@ -221,11 +221,12 @@ static ht_error prepare(ht_env *env, const ht_new_event *ev, const ht_room_versi
     ht_pdu view;
     if (!ht_pdu_view(env->arena, pdu, "$unsigned", version->id, &view))
         return (ht_error){HT_M_BAD_JSON, 0, "The event is malformed."};
-    json_object_set(pdu, "auth_events", select_auth_events(env, version, &view));
+    /* One view for both: the check reads the keys the selection read. */
+    ht_state_view current = ht_room_current_view(env, ev->room_id);
+    json_object_set(pdu, "auth_events", select_auth_events(env, version, &view, &current));
     if (!ht_pdu_view(env->arena, pdu, "$unsigned", version->id, &view))
         return (ht_error){HT_M_BAD_JSON, 0, "The event is malformed."};
     ht_event_source src = ht_room_event_source(env, version->id);
-    ht_state_view current = ht_room_current_view(env, ev->room_id);
     err = ht_auth_check_pdu(env->arena, &view, &current, &src, version->id);
     if (err.code) return err;
 

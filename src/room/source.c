@@ -7,6 +7,8 @@
  * itself is kept across requests: event_cache.h). */
 #include "room/graph.h"
 
+#include <string.h>
+
 #include "room/event_cache.h"
 #include "room/id_map.h"
 #include "store/graph.h"
@@ -48,18 +50,37 @@ ht_event_source ht_room_event_source(ht_env *env, const char *room_version) {
     return (ht_event_source){source_get, s};
 }
 
+/* A send looks up the same few keys (create, power levels, the sender's
+ * membership) to select its auth events and again to judge itself: the
+ * view remembers the last REMEMBERED answers. A view serves one judgement,
+ * made before its request writes, so what it read cannot change under it. */
+#define REMEMBERED 8
+
+typedef struct remembered {
+    const char *type, *state_key, *event_id; /* event_id NULL: no such state */
+} remembered;
+
 typedef struct current_view {
     ht_env *env;
     const char *room_id;
+    remembered seen[REMEMBERED];
+    size_t seen_count;
 } current_view;
 
 static const char *current_get(void *self, const char *type, const char *state_key) {
     current_view *v = self;
-    return ht_store_state_event_id(v->env->store, v->env->arena, v->room_id, type, state_key);
+    for (size_t i = 0; i < v->seen_count; i++)
+        if (strcmp(v->seen[i].type, type) == 0 && strcmp(v->seen[i].state_key, state_key) == 0)
+            return v->seen[i].event_id;
+    const char *id = ht_store_state_event_id(v->env->store, v->env->arena, v->room_id, type, state_key);
+    if (v->seen_count < REMEMBERED && !ht_store_failed(v->env->store))
+        v->seen[v->seen_count++] = (remembered){ht_arena_strdup(v->env->arena, type),
+                                                ht_arena_strdup(v->env->arena, state_key), id};
+    return id;
 }
 
 ht_state_view ht_room_current_view(ht_env *env, const char *room_id) {
     current_view *v = ht_arena_calloc(env->arena, 1, sizeof *v);
-    *v = (current_view){env, room_id};
+    v->env = env, v->room_id = room_id;
     return (ht_state_view){current_get, v};
 }
