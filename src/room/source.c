@@ -52,8 +52,9 @@ ht_event_source ht_room_event_source(ht_env *env, const char *room_version) {
 
 /* A send looks up the same few keys (create, power levels, the sender's
  * membership) to select its auth events and again to judge itself: the
- * view remembers the last REMEMBERED answers. A view serves one judgement,
- * made before its request writes, so what it read cannot change under it. */
+ * view remembers the first REMEMBERED keys it reads. A view serves one
+ * judgement, made before its request writes, so what it read cannot change
+ * under it. */
 #define REMEMBERED 8
 
 typedef struct remembered {
