@@ -51,19 +51,35 @@ bool ht_pdu_content_hash_matches(json_t *pdu) {
            memcmp(claimed, actual, sizeof actual) == 0;
 }
 
+/* The bytes both the origin's signature and the reference hash cover: the
+ * canonical JSON of the redacted PDU without signatures and unsigned.
+ * malloc'd; NULL if the PDU is not canonical. */
+static char *redacted_bytes(const ht_room_version *v, json_t *pdu, size_t *len, ht_canonical_error *err) {
+    json_t *redacted = ht_pdu_redact(v, pdu); /* a new object: deleting from it leaves the PDU whole */
+    json_object_del(redacted, "signatures");
+    json_object_del(redacted, "unsigned");
+    char *text = ht_canonical_json(redacted, len, err);
+    json_decref(redacted);
+    return text;
+}
+
 bool ht_pdu_reference_hash(const ht_room_version *v, json_t *pdu, unsigned char out[HT_SHA256_BYTES],
                            ht_canonical_error *err) {
-    static const char *const drop[] = {"signatures", "unsigned"};
-    json_t *redacted = ht_pdu_redact(v, pdu);
-    bool ok = hash_without(redacted, drop, 2, out, err);
-    json_decref(redacted);
-    return ok;
+    size_t len;
+    char *text = redacted_bytes(v, pdu, &len, err);
+    if (!text) return false;
+    ht_sha256(text, len, out);
+    free(text);
+    return true;
+}
+
+static const char *id_of(ht_arena *arena, const unsigned char digest[HT_SHA256_BYTES]) {
+    return ht_arena_printf(arena, "$%s", ht_base64_urlsafe(arena, digest, HT_SHA256_BYTES));
 }
 
 const char *ht_pdu_id(ht_arena *arena, const ht_room_version *v, json_t *pdu, ht_canonical_error *err) {
     unsigned char digest[HT_SHA256_BYTES];
-    if (!ht_pdu_reference_hash(v, pdu, digest, err)) return NULL;
-    return ht_arena_printf(arena, "$%s", ht_base64_urlsafe(arena, digest, sizeof digest));
+    return ht_pdu_reference_hash(v, pdu, digest, err) ? id_of(arena, digest) : NULL;
 }
 
 bool ht_pdu_sign(const ht_room_version *v, json_t *pdu, const char *server_name, const ht_signing_key *key) {
@@ -75,6 +91,20 @@ bool ht_pdu_sign(const ht_room_version *v, json_t *pdu, const char *server_name,
     if (ok) json_object_set(pdu, "signatures", json_object_get(redacted, "signatures"));
     json_decref(redacted);
     return ok;
+}
+
+const char *ht_pdu_sign_new(ht_arena *arena, const ht_room_version *v, json_t *pdu, const char *server_name,
+                            const ht_signing_key *key, ht_canonical_error *err) {
+    if (!json_is_object(pdu) || json_object_get(pdu, "signatures")) return NULL;
+    size_t len;
+    char *text = redacted_bytes(v, pdu, &len, err);
+    if (!text) return NULL;
+    unsigned char digest[HT_SHA256_BYTES];
+    ht_sha256(text, len, digest);
+    const char *signature = ht_ed25519_sign(arena, text, len, key);
+    free(text);
+    json_object_set_new(pdu, "signatures", json_pack("{s:{s:s}}", server_name, key->key_id, signature));
+    return id_of(arena, digest);
 }
 
 const char *ht_pdu_server_of(const char *user_id) {

@@ -56,6 +56,13 @@ const char *ht_pdu_id(ht_arena *arena, const ht_room_version *v, json_t *pdu, ht
  * is not canonical or its "signatures" is not an object of objects. */
 bool ht_pdu_sign(const ht_room_version *v, json_t *pdu, const char *server_name, const ht_signing_key *key);
 
+/* A new event of ours, which has no signatures yet: signs it as
+ * ht_pdu_sign does and returns its id as ht_pdu_id does, making the bytes
+ * both cover (the redacted form, canonical) once. NULL, the PDU unsigned, if
+ * it is not canonical or already carries signatures. */
+const char *ht_pdu_sign_new(ht_arena *arena, const ht_room_version *v, json_t *pdu, const char *server_name,
+                            const ht_signing_key *key, ht_canonical_error *err);
+
 /* The public key (unpadded base64) that server_name published under key_id,
  * usable for an event sent at origin_server_ts; NULL if unknown, or expired
  * by then (room versions 5 and later need valid_until_ts >= that time). */

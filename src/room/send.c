@@ -139,12 +139,12 @@ static json_t *pdu_fields(ht_env *env, const ht_room_version *version, const ht_
 static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *pdu, const char **id,
                            const char **stored) {
     ht_canonical_error cerr;
-    if (!ht_pdu_set_content_hash(pdu, &cerr) || !ht_pdu_sign(version, pdu, env->server_name, env->signing_key))
+    if (!ht_pdu_set_content_hash(pdu, &cerr) ||
+        !(*id = ht_pdu_sign_new(env->arena, version, pdu, env->server_name, env->signing_key, &cerr)))
         return (ht_error){HT_M_BAD_JSON, 0, ht_canonical_error_text(env->arena, &cerr)};
-    *id = ht_pdu_id(env->arena, version, pdu, &cerr);
     size_t size;
     char *text = ht_canonical_json(pdu, &size, &cerr);
-    if (!*id || !text) {
+    if (!text) {
         free(text);
         return (ht_error){HT_M_BAD_JSON, 0, "The event could not be encoded."};
     }

@@ -292,6 +292,51 @@ static void test_spec_event_signing_vectors(void **state) {
     json_decref(message);
 }
 
+/* A new event's signature and id, made from one canonical form, are
+ * those signing and naming it apart give: the spec's vector, and the id of
+ * the signed event. */
+static void test_signing_a_new_event_names_it_as_ht_pdu_id_does(void **state) {
+    (void)state;
+    ht_signing_key key = spec_key();
+    ht_arena a;
+    ht_arena_init(&a, 4096);
+    ht_arena *arena = &a;
+    json_t *minimal = parse("{\"room_id\":\"!x:domain\",\"sender\":\"@a:domain\",\"origin\":\"domain\","
+                            "\"origin_server_ts\":1000000,\"type\":\"X\",\"content\":{},\"prev_events\":[],"
+                            "\"auth_events\":[],\"depth\":3,\"unsigned\":{\"age_ts\":1000000}}");
+    assert_true(ht_pdu_set_content_hash(minimal, NULL));
+    const char *id = ht_pdu_sign_new(arena, v10(), minimal, "domain", &key, NULL);
+    assert_non_null(id);
+    assert_string_equal(signature_of(minimal, "domain", "ed25519:1"),
+                        "KxwGjPSDEtvnFgU00fwFz+l6d2pJM6XBIaMEn81SXPTRl16AqLAYqfIReFGZlHi5KLjAWbOoMszkwsQma+lYAg");
+    assert_string_equal(id, ht_pdu_id(arena, v10(), minimal, NULL));
+    /* A message, whose redacted form drops its words: as ht_pdu_sign and ht_pdu_id. */
+    json_t *message = parse("{\"room_id\":\"!r:domain\",\"sender\":\"@u:domain\",\"origin_server_ts\":1000000,"
+                            "\"type\":\"m.room.message\",\"content\":{\"body\":\"words\"},\"depth\":4,"
+                            "\"prev_events\":[],\"auth_events\":[]}");
+    assert_true(ht_pdu_set_content_hash(message, NULL));
+    json_t *apart = json_deep_copy(message);
+    assert_true(ht_pdu_sign(v11(), apart, "domain", &key));
+    id = ht_pdu_sign_new(arena, v11(), message, "domain", &key, NULL);
+    assert_true(json_equal(message, apart));
+    assert_string_equal(id, ht_pdu_id(arena, v11(), apart, NULL));
+    json_decref(message);
+    json_decref(apart);
+    /* Already signed: refused, and left as it was. */
+    json_t *before = json_deep_copy(minimal);
+    assert_null(ht_pdu_sign_new(arena, v10(), minimal, "domain", &key, NULL));
+    assert_true(json_equal(before, minimal));
+    /* No canonical form of what the signature covers: no signature, no id. */
+    json_t *floating = parse("{\"room_id\":\"!x:domain\",\"sender\":\"@a:domain\",\"type\":\"X\","
+                             "\"content\":{},\"depth\":1.5}");
+    assert_null(ht_pdu_sign_new(arena, v10(), floating, "domain", &key, NULL));
+    assert_null(json_object_get(floating, "signatures"));
+    json_decref(before);
+    json_decref(minimal);
+    json_decref(floating);
+    ht_arena_free(&a);
+}
+
 typedef struct keyring {
     const char *server[2];
     const char *key_id[2];
@@ -564,6 +609,7 @@ int run_pdu_tests(void) {
         cmocka_unit_test(test_the_room_version_10_wrapper_is_version_10),
         cmocka_unit_test(test_stored_events_keep_their_ids),
         cmocka_unit_test(test_spec_event_signing_vectors),
+        cmocka_unit_test(test_signing_a_new_event_names_it_as_ht_pdu_id_does),
         cmocka_unit_test(test_signatures_are_checked_on_receipt),
         cmocka_unit_test(test_restricted_join_needs_the_authorising_servers_signature),
         cmocka_unit_test(test_content_hash_mismatch_means_redact),
