@@ -514,22 +514,25 @@
                       "FROM memberships m WHERE m.room_id = ?1 AND m.membership = 'join' " \
                       "ORDER BY m.user_id")                                              \
     /* The members a send may judge apart from the rest (push_actions.c):  \
-     * those it names by id (?2), those whose name or localpart key is one \
-     * of its words (?3, with '' for names without a word), and those      \
-     * with rules of their own. INDEXED BY: without statistics SQLite  \
-     * would read the room's members by the primary key instead. */      \
-    X(MEMBERS_APART, "SELECT m.user_id, m.display_name, m.own_rules "                     \
-                     "FROM memberships m WHERE m.room_id = ?1 AND m.membership = 'join' " \
-                     "AND m.user_id IN (SELECT value FROM json_each(?2) "              \
-                     "UNION SELECT user_id FROM memberships INDEXED BY memberships_name_key " \
-                     "WHERE room_id = ?1 AND membership = 'join' "                     \
-                     "AND name_key IN (SELECT value FROM json_each(?3)) "              \
-                     "UNION SELECT user_id FROM memberships INDEXED BY memberships_user_key " \
-                     "WHERE room_id = ?1 AND membership = 'join' "                     \
-                     "AND user_key IN (SELECT value FROM json_each(?3)) "              \
-                     "UNION SELECT user_id FROM memberships INDEXED BY memberships_own_rules " \
-                     "WHERE room_id = ?1 AND membership = 'join' AND own_rules = 1) "  \
-                     "ORDER BY m.user_id")                                              \
+     * those whose name or localpart key is one of its words (?3, with ''  \
+     * for names without a word), those it names by id (?2), and those     \
+     * with rules of their own. One member may come more than once; the    \
+     * caller keeps each once. UNION ALL and CROSS JOIN: each key is one   \
+     * index lookup, with no temporary b-tree to merge them (a UNION, an   \
+     * IN list and ORDER BY made it four times dearer). INDEXED BY: without \
+     * statistics SQLite would read the room's members by the primary key. */ \
+    X(MEMBERS_APART, "SELECT m.user_id, m.display_name, m.own_rules FROM json_each(?3) w "   \
+                     "CROSS JOIN memberships m INDEXED BY memberships_name_key "          \
+                     "WHERE m.room_id = ?1 AND m.membership = 'join' AND m.name_key = w.value " \
+                     "UNION ALL SELECT m.user_id, m.display_name, m.own_rules FROM json_each(?3) w " \
+                     "CROSS JOIN memberships m INDEXED BY memberships_user_key "          \
+                     "WHERE m.room_id = ?1 AND m.membership = 'join' AND m.user_key = w.value " \
+                     "UNION ALL SELECT m.user_id, m.display_name, m.own_rules FROM json_each(?2) i " \
+                     "CROSS JOIN memberships m "                                          \
+                     "WHERE m.room_id = ?1 AND m.user_id = i.value AND m.membership = 'join' " \
+                     "UNION ALL SELECT m.user_id, m.display_name, m.own_rules "          \
+                     "FROM memberships m INDEXED BY memberships_own_rules "               \
+                     "WHERE m.room_id = ?1 AND m.membership = 'join' AND m.own_rules = 1") \
     X(MEMBERS_JOINED_COUNT, "SELECT coalesce(sum(joined), 0) FROM room_servers WHERE room_id = ?1") \
     X(READ_FLOOR, "SELECT max(coalesce((SELECT stream FROM memberships WHERE room_id = ?1 " \
                   "AND user_id = ?2), 0), coalesce((SELECT max(event_stream) FROM receipts " \

@@ -7,6 +7,7 @@
  * for the thread, their room -- was zeroed at (migration 14). */
 #include "store/unread.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/db.h"
@@ -28,13 +29,23 @@ size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *roo
     return member_push_list(store, arena, s, out);
 }
 
+static int by_user_id(const void *a, const void *b) {
+    return strcmp(((const ht_member_push *)a)->user_id, ((const ht_member_push *)b)->user_id);
+}
+
 size_t ht_store_members_apart(ht_store *store, ht_arena *arena, const char *room_id, const char *ids_json,
                               const char *words_json, ht_member_push **out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_APART);
     ht_db_bind_text(s, 1, room_id);
     ht_db_bind_text(s, 2, ids_json);
     ht_db_bind_text(s, 3, words_json);
-    return member_push_list(store, arena, s, out);
+    size_t n = member_push_list(store, arena, s, out);
+    /* Each member once (the statement lists one per key it matched), by id. */
+    if (n > 1) qsort(*out, n, sizeof **out, by_user_id);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!kept || strcmp((*out)[kept - 1].user_id, (*out)[i].user_id) != 0) (*out)[kept++] = (*out)[i];
+    return kept;
 }
 
 int64_t ht_store_members_joined_count(ht_store *store, const char *room_id) {

@@ -53,7 +53,7 @@ size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *roo
  * named in ids_json (a JSON array of user ids), those whose name or
  * localpart key (store/member_keys.c) is in words_json (a JSON array of
  * keys; '' stands for names without a word), and every member with rules
- * of their own. */
+ * of their own: each once, ordered by user id. */
 size_t ht_store_members_apart(ht_store *store, ht_arena *arena, const char *room_id, const char *ids_json,
                               const char *words_json, ht_member_push **out);
 /* How many members are joined to the room (kept per server, room_servers). */
