@@ -150,12 +150,19 @@ static bool store_edges(ht_env *env, const ht_pdu *pdu, int64_t stream) {
 
 /* The event becomes a forward extremity in place of those it follows;
  * returns the room's extremities afterwards (*count of them). */
-static ht_extremity_row *move_extremities(ht_env *env, const ht_pdu *pdu, size_t *count) {
+static ht_extremity_row *move_extremities(ht_env *env, const ht_persist *p, int64_t stream, size_t *count) {
+    const ht_pdu *pdu = p->pdu;
     *count = 0;
     for (size_t i = 0; i < pdu->prev_count; i++)
         if (!ht_store_extremity_remove(env->store, pdu->room_id, pdu->prev_events[i])) return NULL;
     if (!ht_store_extremity_add(env->store, pdu->room_id, pdu->event_id)) return NULL;
     ht_extremity_row *rows;
+    if (p->follows_every_extremity) {
+        rows = ht_arena_alloc(env->arena, sizeof *rows);
+        *rows = (ht_extremity_row){pdu->event_id, pdu->depth, stream};
+        *count = 1;
+        return rows;
+    }
     *count = ht_store_extremities(env->store, env->arena, pdu->room_id, MAX_EXTREMITIES, &rows);
     return rows;
 }
@@ -278,7 +285,7 @@ static ht_error persist_event(ht_env *env, const char *room_version, const ht_pe
     }
 
     size_t tip_count;
-    ht_extremity_row *tips = move_extremities(env, pdu, &tip_count);
+    ht_extremity_row *tips = move_extremities(env, p, stream, &tip_count);
     if (!tips && tip_count) return (ht_error){HT_M_SERVER_ERROR, 0, "The room's extremities could not be stored."};
     bool alone = tip_count == 1 && is(tips[0].event_id, pdu->event_id);
     if (alone && !before) {

@@ -51,6 +51,10 @@ typedef struct ht_persist {
      * own events, which follow every forward extremity). */
     const ht_state_map *state_before;
     const char *txn_id, *device_id; /* our own events: the client's transaction */
+    /* Its prev events are all of the room's forward extremities (read in
+     * the same transaction): it will be the only one, with no need to read
+     * them again. */
+    bool follows_every_extremity;
     int64_t outlier_stream;     /* stored already as an outlier there: moved, not inserted */
     /* History backfilled from another server: stored at this position, below
      * 1 (older than anything shown, so /messages shows it before the join and

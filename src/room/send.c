@@ -161,9 +161,11 @@ static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *
  * graph (prev events, depth), its auth events, and the authorization rules
  * against the current state. *pdu is the unsigned event in the room
  * version's format, *view its reading, *used the event as judged (with an
- * authoriser the client did not name). */
+ * authoriser the client did not name); *follows_every whether its prev
+ * events are all of the room's forward extremities (none was left out for
+ * the room version's limit), so that storing it leaves it the only one. */
 static ht_error prepare(ht_env *env, const ht_new_event *ev, const ht_room_version **version_out, json_t **pdu_out,
-                        ht_pdu *view_out, ht_new_event *used) {
+                        ht_pdu *view_out, ht_new_event *used, bool *follows_every) {
     /* Spec appendix "Size limits": whichever way an event comes in, its
      * type and state key are at most 255 bytes (issue 9). */
     if (strlen(ev->type) > HT_MAX_ID_LENGTH || (ev->state_key && strlen(ev->state_key) > HT_MAX_ID_LENGTH))
@@ -208,6 +210,7 @@ static ht_error prepare(ht_env *env, const ht_new_event *ev, const ht_room_versi
      * extremities, as many as the room version allows). */
     ht_extremity_row *tips;
     size_t tip_count = ht_store_extremities(env->store, env->arena, ev->room_id, HT_PDU_MAX_PREV_EVENTS, &tips);
+    *follows_every = tip_count < HT_PDU_MAX_PREV_EVENTS;
     int64_t depth = 0;
     json_t *prev_ids = ht_json_keep(env->arena, json_array());
     for (size_t i = 0; i < tip_count; i++) {
@@ -240,7 +243,8 @@ ht_error ht_room_template(ht_env *env, const ht_new_event *ev, json_t **pdu, con
     const ht_room_version *version;
     ht_pdu view;
     ht_new_event used;
-    ht_error err = prepare(env, ev, &version, pdu, &view, &used);
+    bool follows_every;
+    ht_error err = prepare(env, ev, &version, pdu, &view, &used, &follows_every);
     if (err.code) return err;
     /* The joining (leaving...) server signs it: it is that server's event. */
     if (version->redaction_keeps_origin) json_object_set_new(*pdu, "origin", json_string(ht_id_server(ev->sender)));
@@ -252,7 +256,8 @@ ht_error ht_room_make(ht_env *env, const ht_new_event *ev, json_t **pdu, const c
     const ht_room_version *version;
     ht_pdu view;
     ht_new_event used;
-    ht_error err = prepare(env, ev, &version, pdu, &view, &used);
+    bool follows_every;
+    ht_error err = prepare(env, ev, &version, pdu, &view, &used, &follows_every);
     if (err.code) return err;
     const char *stored;
     return finish_pdu(env, version, *pdu, event_id, &stored);
@@ -264,7 +269,8 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     json_t *pdu;
     ht_pdu view;
     ht_new_event used;
-    ht_error err = prepare(env, ev, &version, &pdu, &view, &used);
+    bool follows_every;
+    ht_error err = prepare(env, ev, &version, &pdu, &view, &used, &follows_every);
     if (err.code) return err;
     ev = &used;
     const char *id, *stored;
@@ -272,7 +278,7 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     if (err.code) return err;
     view.event_id = id;
     ht_persist p = {.pdu = &view, .json = stored, .status = HT_EVENT_TIMELINE, .txn_id = ev->txn_id,
-                    .device_id = ev->device_id};
+                    .device_id = ev->device_id, .follows_every_extremity = follows_every};
     ht_event_row row;
     err = ht_room_persist(env, version->id, &p, &row);
     if (err.code) return err;
