@@ -25,7 +25,7 @@ static const ht_viewer *viewer(ht_ctx *ctx) {
 /* The spec makes a request a retransmission when both its transaction id
  * and its HTTP path are the same as before (from the same device): the same
  * txnId sent to another room, or used for a redaction, is a new request. So
- * the key stored in txn_ids is the path after the version prefix (it ends
+ * the transaction remembered (store/txn_keys.c) is the path after the version prefix (it ends
  * with the txnId), each decoded segment length-prefixed to stay unambiguous. */
 static const char *txn_key(ht_ctx *ctx) {
     const char *key = "";
@@ -46,10 +46,11 @@ static bool txn_seen(ht_ctx *ctx, ht_reply *reply) {
 
 static ht_reply send_with_txn(ht_ctx *ctx, ht_new_event *ev) {
     const char *event_id;
-    ht_error e = ht_room_send(ctx->env, ev, &event_id, NULL);
+    int64_t stream;
+    ht_error e = ht_room_send(ctx->env, ev, &event_id, &stream);
     if (e.code) return (ht_reply){.error = e};
     if (ev->txn_id)
-        ht_store_txn_put(ctx->env->store, ctx->auth.user_id, ctx->auth.device_id, txn_key(ctx), event_id);
+        ht_store_txn_put(ctx->env->store, ctx->auth.user_id, ctx->auth.device_id, txn_key(ctx), stream);
     return ht_reply_json(json_pack("{s:s}", "event_id", event_id));
 }
 

@@ -98,7 +98,7 @@ int64_t ht_store_room_remembered(ht_store *store, const char *room_id) {
 
 bool ht_store_room_purge(ht_store *store, const char *room_id) {
     static const ht_stmt_id steps[] = {
-        HT_STMT_OP_PURGE_TXN_IDS,      HT_STMT_OP_PURGE_SEARCH,     HT_STMT_OP_PURGE_RELATIONS,
+        HT_STMT_OP_PURGE_TXN_KEYS,     HT_STMT_OP_PURGE_SEARCH,     HT_STMT_OP_PURGE_RELATIONS,
         HT_STMT_OP_PURGE_STATE,        HT_STMT_OP_PURGE_MEMBERSHIPS, HT_STMT_OP_PURGE_RECEIPTS,
         HT_STMT_OP_PURGE_TYPING,       HT_STMT_OP_PURGE_TYPING_CHANGES, HT_STMT_OP_PURGE_UNREAD_THREADS,
         HT_STMT_OP_PURGE_UNREAD_ROOMS, HT_STMT_OP_PURGE_UNREAD_ALIKE, HT_STMT_OP_PURGE_UNREAD_ALIKE_THREADS,

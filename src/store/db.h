@@ -57,6 +57,8 @@ void ht_db_touch_user_and_rooms(ht_store *store, uint64_t position, const char *
 bool ht_db_register_functions(sqlite3 *db);
 /* member_keys.c: name_key(text) and user_key(user_id), which it calls. */
 bool ht_db_register_member_keys(sqlite3 *db);
+/* txn_keys.c: txn_key(user_id, device_id, txn), which it calls too. */
+bool ht_db_register_txn_keys(sqlite3 *db);
 
 /* event_changes.c: the triggers and the hook that tell the watcher, set up
  * once the schema is migrated; and the report of a savepoint rolled back,

@@ -371,11 +371,11 @@ const char *ht_store_txn_get(ht_store *store, ht_arena *arena, const char *user_
 }
 
 bool ht_store_txn_put(ht_store *store, const char *user_id, const char *device_id,
-                      const char *txn_id, const char *event_id) {
+                      const char *txn_id, int64_t stream) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TXN_PUT);
     ht_db_bind_text(s, 1, user_id);
     ht_db_bind_text(s, 2, device_id);
     ht_db_bind_text(s, 3, txn_id);
-    ht_db_bind_text(s, 4, event_id);
+    ht_db_bind_int(s, 4, stream);
     return ht_db_exec(store, s);
 }

@@ -144,6 +144,6 @@ size_t ht_store_state_changed(ht_store *store, ht_arena *arena, const char *room
 const char *ht_store_txn_get(ht_store *store, ht_arena *arena, const char *user_id,
                              const char *device_id, const char *txn_id);
 bool ht_store_txn_put(ht_store *store, const char *user_id, const char *device_id,
-                      const char *txn_id, const char *event_id);
+                      const char *txn_id, int64_t stream);
 
 #endif

@@ -47,7 +47,7 @@ static void words_function(sqlite3_context *context, int argc, sqlite3_value **a
 bool ht_db_register_functions(sqlite3 *db) {
     return sqlite3_create_function(db, "words", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
                                    words_function, NULL, NULL) == SQLITE_OK &&
-           ht_db_register_member_keys(db);
+           ht_db_register_member_keys(db) && ht_db_register_txn_keys(db);
 }
 
 static int by_word(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }

@@ -190,8 +190,9 @@
     X(MEMBER_JOINED_AFTER, "SELECT 1 FROM events WHERE room_id = ?1 AND status = 0 AND type = 'm.room.member' " \
                            "AND state_key = ?2 AND stream >= ?3 "                        \
                            "AND json ->> '$.content.membership' = 'join' LIMIT 1")       \
-    X(TXN_GET, "SELECT event_id FROM txn_ids WHERE user_id = ?1 AND device_id = ?2 AND txn_id = ?3") \
-    X(TXN_PUT, "INSERT INTO txn_ids(user_id, device_id, txn_id, event_id) VALUES (?1, ?2, ?3, ?4)") \
+    X(TXN_GET, "SELECT e.event_id FROM txn_keys t JOIN events e ON e.stream = t.stream "  \
+               "WHERE t.key = txn_key(?1, ?2, ?3)")                                       \
+    X(TXN_PUT, "INSERT INTO txn_keys(key, stream) VALUES (txn_key(?1, ?2, ?3), ?4)")    \
     HT_STATEMENTS_E2EE_MEDIA(X) \
     HT_STATEMENTS_CLIENT_REST(X) \
     HT_STATEMENTS_FEDERATION(X) \

@@ -51,8 +51,8 @@
     X(OP_ROOM_REMEMBERED, "SELECT count(*) FROM memberships WHERE room_id = ?1 AND forgotten = 0") \
     /* Purging a room, in an order the foreign keys accept: what points at \
      * its events first, then the events, then the room. */                \
-    X(OP_PURGE_TXN_IDS, "DELETE FROM txn_ids WHERE event_id IN "                         \
-                        "(SELECT event_id FROM events WHERE room_id = ?1)")              \
+    X(OP_PURGE_TXN_KEYS, "DELETE FROM txn_keys WHERE stream IN "                         \
+                         "(SELECT stream FROM events WHERE room_id = ?1)")               \
     X(OP_PURGE_SEARCH, "DELETE FROM event_words WHERE stream IN "                        \
                        "(SELECT stream FROM events WHERE room_id = ?1)")                 \
     X(OP_PURGE_RELATIONS, "DELETE FROM event_relations WHERE room_id = ?1")              \

@@ -31,7 +31,7 @@ after(async () => { await srv.stop(); });
 // Every table whose rows a client can change. UIA challenges (uia_sessions)
 // are answers, not errors, and are meant to be stored.
 const TABLES = ['users', 'devices', 'access_tokens', 'rooms', 'room_aliases', 'events', 'room_state',
-  'memberships', 'txn_ids', 'filters', 'stream',
+  'memberships', 'txn_keys', 'filters', 'stream',
   // client-rest
   'presence', 'typing', 'typing_changes', 'receipts', 'account_data', 'push_rules', 'push_rule_defaults',
   'pushers', 'event_reports'];

@@ -3,6 +3,8 @@
 // levels, per the client-server spec and room version 10.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { startServer } from './lib/server.mjs';
@@ -60,6 +62,42 @@ test('the same token and transaction id give the same event, stored once', async
   assert.equal(a, b);
   const events = (await history(srv, alice, roomId)).filter((e) => e.type === 'm.room.message');
   assert.deepEqual(events.map((e) => e.event_id), [a]);
+});
+
+// Migration 19: the transactions a database remembered before it (txn_ids,
+// keyed by user, device and the request's path after the version prefix,
+// each segment length-prefixed) are remembered after it: a retransmission
+// of one still answers with its event and stores nothing.
+test('migration 19: a transaction remembered before it is still one after', async () => {
+  const first = await startServer({ args: ['--no-rate-limit'] });
+  const sql = (text) => execFileSync('sqlite3', [first.db, text]).toString().trim();
+  try {
+    const who = await register(first, 'keeper');
+    const roomId = await createRoom(first, who, { preset: 'private_chat' });
+    const old = await sendMessage(first, who, roomId, 'before the upgrade', 'kept-txn');
+    await first.stop({ keepFiles: true });
+    const path = ['rooms', roomId, 'send', 'm.room.message', 'kept-txn'];
+    const key = path.map((part) => `${Buffer.byteLength(part)}:${part}`).join('');
+    const quote = (text) => `'${text.replaceAll("'", "''")}'`;
+    sql(`DROP TABLE txn_keys; CREATE TABLE txn_ids (user_id TEXT NOT NULL, device_id TEXT NOT NULL,
+      txn_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (user_id, device_id, txn_id)) STRICT, WITHOUT ROWID;
+      INSERT INTO txn_ids VALUES (${[who.user_id, who.device_id, key, old].map(quote).join(', ')});
+      PRAGMA user_version = 18;`);
+    const second = await startServer({ args: ['--no-rate-limit'], db: first.db });
+    try {
+      assert.equal(sql("SELECT count(*) FROM sqlite_schema WHERE name = 'txn_ids'"), '0');
+      assert.equal(await sendMessage(second, who, roomId, 'before the upgrade', 'kept-txn'), old);
+      const fresh = await sendMessage(second, who, roomId, 'after the upgrade', 'new-txn');
+      assert.notEqual(fresh, old);
+      assert.equal(await sendMessage(second, who, roomId, 'after the upgrade', 'new-txn'), fresh);
+      const events = (await history(second, who, roomId)).filter((e) => e.type === 'm.room.message');
+      assert.deepEqual(events.map((e) => e.event_id), [old, fresh]);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    rmSync(first.dir, { recursive: true, force: true });
+  }
 });
 
 test('a transaction id is scoped to the device: another device sends a new event', async () => {
