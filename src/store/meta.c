@@ -14,8 +14,11 @@ uint64_t ht_store_stream_position(ht_store *store) {
 }
 
 uint64_t ht_store_stream_advance(ht_store *store) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_STREAM_ADVANCE);
-    return (uint64_t)ht_db_single_int(store, s);
+    /* An update, then a read: with RETURNING, SQLite passes the new value
+     * through a temporary table, which costs four times the two statements
+     * (1.7 us against 0.45, once for every event). */
+    if (!ht_db_exec(store, ht_db_stmt(store, HT_STMT_STREAM_ADVANCE))) return 0;
+    return (uint64_t)ht_db_single_int(store, ht_db_stmt(store, HT_STMT_STREAM_GET));
 }
 
 bool ht_store_meta_get(ht_store *store, const char *key, char *out, size_t out_size) {

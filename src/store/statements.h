@@ -15,8 +15,7 @@
 #define HT_STATEMENTS(X)                                                                 \
     /* meta.c */                                                                         \
     X(STREAM_GET, "SELECT position FROM stream WHERE id = 1")                           \
-    X(STREAM_ADVANCE, "UPDATE stream SET position = position + 1 WHERE id = 1 "          \
-                      "RETURNING position")                                              \
+    X(STREAM_ADVANCE, "UPDATE stream SET position = position + 1 WHERE id = 1")         \
     X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                 \
     X(META_ADD, "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING") \
     /* accounts.c */                                                                     \
@@ -99,10 +98,13 @@
                               "AND m.user_id = ?1 AND m.membership = 'join') "         \
                               "AND sender != ?1 AND redacted_by IS NULL AND status = 0 " \
                               "ORDER BY stream DESC LIMIT ?3")                           \
-    /* The room's forward extremities, deepest first, at most ?2. */                   \
+    /* The room's forward extremities, deepest first, at most ?2; and      \
+     * (graph.c) at most ?2 of them in no order, which needs no sorter.     */ \
     X(EXTREMITIES_OF_ROOM, "SELECT e.event_id, e.depth, e.stream FROM room_extremities x " \
                            "JOIN events e ON e.event_id = x.event_id WHERE x.room_id = ?1 " \
                            "ORDER BY e.depth DESC, e.stream DESC LIMIT ?2")              \
+    X(EXTREMITIES_ANY, "SELECT e.event_id, e.depth, e.stream FROM room_extremities x "   \
+                       "JOIN events e ON e.event_id = x.event_id WHERE x.room_id = ?1 LIMIT ?2") \
     X(EXTREMITY_INSERT, "INSERT OR IGNORE INTO room_extremities(room_id, event_id) VALUES (?1, ?2)") \
     X(EXTREMITY_DELETE, "DELETE FROM room_extremities WHERE room_id = ?1 AND event_id = ?2") \
     X(EDGE_INSERT, "INSERT OR IGNORE INTO event_edges(stream, prev_event_id) VALUES (?1, ?2)") \

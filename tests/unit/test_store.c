@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "store/db.h"
+#include "store/graph.h"
 #include "store/meta.h"
+#include "store/rooms.h"
 
 static unsigned char *read_file(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
@@ -207,6 +209,44 @@ static void test_stream_position_advances_on_commit_only(void **state) {
     ht_store_close(store);
 }
 
+/* A room's forward extremities come deepest first (the later stored first
+ * at equal depth), and past a limit the deepest are the ones given. */
+static void test_extremities_come_deepest_first_and_the_limit_keeps_the_deepest(void **state) {
+    (void)state;
+    char err[256];
+    ht_store *store = ht_store_open(":memory:", false, err, sizeof err);
+    assert_non_null(store);
+    ht_arena arena;
+    ht_arena_init(&arena, 4096);
+    assert_true(ht_store_begin(store));
+    assert_true(ht_store_room_insert(store, "!r:x", "10", "@a:x", 0, false));
+    static const struct { int64_t stream, depth; const char *id; } tips[] = {
+        {1, 5, "$a"}, {2, 9, "$b"}, {3, 7, "$c"}, {4, 9, "$d"}, {5, 2, "$e"},
+    };
+    for (size_t i = 0; i < sizeof tips / sizeof *tips; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO events(stream, event_id, room_id, type, sender, origin_ts, depth, json) "
+                 "VALUES (%lld, '%s', '!r:x', 'm.room.message', '@a:x', 0, %lld, '{}')",
+                 (long long)tips[i].stream, tips[i].id, (long long)tips[i].depth);
+        assert_int_equal(sqlite3_exec(store->db, sql, NULL, NULL, NULL), SQLITE_OK);
+        assert_true(ht_store_extremity_add(store, "!r:x", tips[i].id));
+    }
+    ht_extremity_row *rows;
+    const char *const all[] = {"$d", "$b", "$c", "$a", "$e"};
+    assert_int_equal(ht_store_extremities(store, &arena, "!r:x", 5, &rows), 5);
+    for (size_t i = 0; i < 5; i++) assert_string_equal(rows[i].event_id, all[i]);
+    assert_int_equal(ht_store_extremities(store, &arena, "!r:x", 10, &rows), 5);
+    for (size_t i = 0; i < 5; i++) assert_string_equal(rows[i].event_id, all[i]);
+    assert_int_equal(ht_store_extremities(store, &arena, "!r:x", 3, &rows), 3);
+    for (size_t i = 0; i < 3; i++) assert_string_equal(rows[i].event_id, all[i]);
+    assert_int_equal(rows[0].depth, 9);
+    assert_int_equal(rows[0].stream, 4);
+    ht_store_rollback(store);
+    ht_arena_free(&arena);
+    ht_store_close(store);
+}
+
 int run_store_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_opens_in_memory),
@@ -221,6 +261,7 @@ int run_store_tests(void) {
         cmocka_unit_test_setup_teardown(test_missing_folder_is_refused_with_reason, temp_dir_make, temp_dir_remove),
         cmocka_unit_test_setup_teardown(test_older_schema_is_migrated, temp_dir_make, temp_dir_remove),
         cmocka_unit_test(test_stream_position_advances_on_commit_only),
+        cmocka_unit_test(test_extremities_come_deepest_first_and_the_limit_keeps_the_deepest),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
