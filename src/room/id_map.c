@@ -6,6 +6,7 @@
 #include "room/id_map.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct bucket {
@@ -29,17 +30,30 @@ static size_t hash(const ht_id_map *map, const char *id) {
     return h;
 }
 
+/* The hash key: random, drawn once per process, so that ids another
+ * server chose cannot be made to collide. Once, not per map: a map is made
+ * several times a request, and drawing asked the kernel each time (a
+ * getrandom call, 2% of a send). The core initialised libsodium at start;
+ * sodium_init here makes the map usable on its own too (tests,
+ * benchmarks). Should it ever fail, the key stays zero: lookups stay right,
+ * only predictable. Maps are made on the core's one thread. */
+static const unsigned char *process_key(void) {
+    static unsigned char key[crypto_shorthash_KEYBYTES];
+    static bool drawn;
+    if (!drawn && sodium_init() >= 0) {
+        randombytes_buf(key, sizeof key);
+        drawn = true;
+    }
+    return key;
+}
+
 ht_id_map *ht_id_map_new(ht_arena *arena, size_t expected) {
     ht_id_map *map = ht_arena_calloc(arena, 1, sizeof *map);
     map->arena = arena;
     map->capacity = 16;
     while (map->capacity < expected * 2) map->capacity *= 2;
     map->buckets = ht_arena_calloc(arena, map->capacity, sizeof *map->buckets);
-    /* The core initialised libsodium at start; this makes the map usable on
-     * its own too (tests, benchmarks), and is cheap after the first call.
-     * Should it ever fail, the key stays zero: lookups stay right, only
-     * predictable. */
-    if (sodium_init() >= 0) randombytes_buf(map->key, sizeof map->key);
+    memcpy(map->key, process_key(), sizeof map->key);
     return map;
 }
 
