@@ -1,5 +1,6 @@
 /* room_events.c -- sending and reading single events and room state:
  * /send, /redact, /state, /event, /members, /joined_members. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/directory.h"
@@ -28,10 +29,17 @@ static const ht_viewer *viewer(ht_ctx *ctx) {
  * the transaction remembered (store/txn_keys.c) is the path after the version prefix (it ends
  * with the txnId), each decoded segment length-prefixed to stay unambiguous. */
 static const char *txn_key(ht_ctx *ctx) {
-    const char *key = "";
-    for (size_t i = 3; i < ctx->req->segment_count; i++)
-        key = ht_arena_printf(ctx->arena, "%s%zu:%s", key, strlen(ctx->req->segments[i]),
-                              ctx->req->segments[i]);
+    size_t size = 1;
+    for (size_t i = 3; i < ctx->req->segment_count; i++) size += 21 + 1 + strlen(ctx->req->segments[i]);
+    char *key = ht_arena_alloc(ctx->arena, size), *at = key;
+    for (size_t i = 3; i < ctx->req->segment_count; i++) {
+        const char *segment = ctx->req->segments[i];
+        size_t len = strlen(segment);
+        at += snprintf(at, (size_t)(key + size - at), "%zu:", len);
+        memcpy(at, segment, len);
+        at += len;
+    }
+    *at = '\0';
     return key;
 }
 
