@@ -26,8 +26,9 @@ static const ht_viewer *viewer(ht_ctx *ctx) {
 /* The spec makes a request a retransmission when both its transaction id
  * and its HTTP path are the same as before (from the same device): the same
  * txnId sent to another room, or used for a redaction, is a new request. So
- * the transaction remembered (store/txn_keys.c) is the path after the version prefix (it ends
- * with the txnId), each decoded segment length-prefixed to stay unambiguous. */
+ * the transaction remembered (store/txn_keys.c) is the path after the
+ * version prefix (it ends with the txnId), each decoded segment
+ * length-prefixed to stay unambiguous. */
 static const char *txn_key(ht_ctx *ctx) {
     size_t size = 1;
     for (size_t i = 3; i < ctx->req->segment_count; i++) size += 21 + 1 + strlen(ctx->req->segments[i]);

@@ -720,10 +720,10 @@ static const char *const migrations[] = {
     /* 19: a client's transactions are remembered by a 16-byte key
      * (store/txn_keys.c) and the event's position, not by their parts and
      * the event's id: a sixth of the bytes, so far fewer leaf splits under
-     * a group of sends. The rows there are convert. IF NOT EXISTS, and an
-     * empty txn_ids made where there is none: a test that rewinds a
-     * database to an older version without undoing this one still opens,
-     * keeping the transactions it remembered. */
+     * a group of sends. The rows already there are converted. IF NOT
+     * EXISTS, and an empty txn_ids made where there is none: a test that
+     * rewinds a database to an older version without undoing this one
+     * still opens, keeping the transactions it remembered. */
     "CREATE TABLE IF NOT EXISTS txn_ids (user_id TEXT NOT NULL, device_id TEXT NOT NULL, txn_id TEXT NOT NULL,"
     "  event_id TEXT NOT NULL, PRIMARY KEY (user_id, device_id, txn_id)) STRICT, WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS txn_keys ("

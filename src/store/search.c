@@ -1,10 +1,10 @@
 /* search.c -- the full-text index (see search.h).
  *
  * event_words holds, for each word an event says, how often it says it.
- * The design decision: the one tokenizer is C (util/words.h), and SQL
- * reaches it as the function words(text), a JSON array of the text's
- * words, so that migration 15, which indexes the events stored before it,
- * and the live path below, which calls it directly, index exactly alike. A search looks each asked
+ * The design decision: the one tokenizer is C (util/words.h). The live path
+ * below calls it directly; migration 15, which indexes the events stored
+ * before it, reaches it as the SQL function words(text), a JSON array of
+ * the text's words. So both index exactly alike. A search looks each asked
  * word up as a prefix range of the (word, stream) key. */
 #include "store/search.h"
 
@@ -54,8 +54,7 @@ static int by_word(const void *a, const void *b) { return strcmp(*(const char *c
 
 bool ht_store_search_add(ht_store *store, int64_t stream, const char *value) {
     /* Counted here, not by a GROUP BY over words(): the temporary b-tree
-     * that needs cost a message more than its rows. Both read the words
-     * with ht_word_next, so the live path and migration 15 agree. */
+     * that needs cost a message more than its rows did. */
     ht_buf text = {0}; /* the words, each NUL-terminated */
     size_t count = 0;
     char word[HT_WORD_MAX_BYTES + 1];
