@@ -114,8 +114,17 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 5000);
     char pragma_err[512];
+    /* wal_autocheckpoint=4000 pages (16 MiB of WAL), not SQLite's 1,000: a
+     * checkpoint copies each page once however often it changed since the
+     * last, and a send's hot pages (the stream, extremities, counts, the
+     * ends of append-only tables, index interiors) change with every
+     * group. Measured with the wrk figure of make bench, seven rounds
+     * taking turns: a checkpoint's write calls per message 3.4 -> 2.5, the
+     * server's CPU per message 0.157-0.245 ms -> 0.146-0.155 ms. The cost:
+     * a WAL four times larger to replay after a crash, and a checkpoint
+     * about three times longer for the commit that runs it. */
     const char *pragmas = wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                "PRAGMA foreign_keys=ON;"
+                                "PRAGMA wal_autocheckpoint=4000; PRAGMA foreign_keys=ON;"
                               : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
                                 "PRAGMA foreign_keys=ON;";
     /* Once migrated (a migration's CREATE INDEX sorts a whole table, which

@@ -75,6 +75,7 @@ static void test_store_opens_a_file_in_wal_mode(void **state) {
     assert_true(exists(f->path));
     assert_string_equal(pragma_text(store, "PRAGMA journal_mode"), "wal");
     assert_string_equal(pragma_text(store, "PRAGMA synchronous"), "2"); /* FULL */
+    assert_string_equal(pragma_text(store, "PRAGMA wal_autocheckpoint"), "4000");
     ht_store_close(store);
 }
 
