@@ -357,6 +357,55 @@ static void test_an_event_given_a_new_status_is_read_as_it_now_stands(void **sta
     free(room);
 }
 
+/* The set of the cache by id an event lands in, as event_cache.c places
+ * it (FNV-1a of the id, 16 sets of four). */
+static uint32_t cache_set(const char *id) {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 16777619u;
+    return h % 16;
+}
+
+/* Events are kept by id four to a set: five that share a set keep the four
+ * used last, so an event read over and over is not pushed out by one that
+ * happens to share its set. A hit hands out the very JSON kept; a miss
+ * parses a new one (the request still holds the old, so it cannot be at
+ * the same address). */
+static void test_five_events_sharing_a_set_keep_the_four_used_last(void **state) {
+    world *w = *state;
+    char *room = (char *)shared_room(w);
+    char *ids[200];
+    size_t n = 0, in_set[5], found = 0;
+    uint32_t counts[16] = {0};
+    int set = -1;
+    while (set < 0 && n < 200) {
+        ids[n] = (char *)send_event(&w->a, room, "m.room.message", NULL, "@alice:a.test",
+                                    json_pack("{s:s, s:i}", "body", "x", "n", (int)n));
+        if (++counts[cache_set(ids[n])] == 5) set = (int)cache_set(ids[n]);
+        n++;
+    }
+    assert_true(set >= 0);
+    for (size_t i = 0; i < n && found < 5; i++)
+        if (cache_set(ids[i]) == (uint32_t)set) in_set[found++] = i;
+    ht_env *env = begin(&w->a);
+    ht_parsed_event first[5], again;
+    for (size_t i = 0; i < 4; i++) assert_true(ht_room_parsed_by_id(env, ids[in_set[i]], &first[i]));
+    assert_true(ht_room_parsed_by_id(env, ids[in_set[0]], &again)); /* used again: the second is now oldest */
+    assert_ptr_equal(again.json, first[0].json);
+    assert_true(ht_room_parsed_by_id(env, ids[in_set[4]], &first[4]));
+    static const size_t kept[] = {0, 2, 3, 4};
+    for (size_t k = 0; k < 4; k++) {
+        assert_true(ht_room_parsed_by_id(env, ids[in_set[kept[k]]], &again));
+        assert_ptr_equal(again.json, first[kept[k]].json);
+    }
+    /* Last: reading it again puts it back, in place of the oldest. */
+    assert_true(ht_room_parsed_by_id(env, ids[in_set[1]], &again));
+    assert_ptr_not_equal(again.json, first[1].json);
+    assert_true(json_equal(again.json, first[1].json));
+    end(&w->a);
+    for (size_t i = 0; i < n; i++) free(ids[i]);
+    free(room);
+}
+
 static void test_concurrent_topics_fork_and_both_servers_resolve_them_alike(void **state) {
     world *w = *state;
     char *room = (char *)shared_room(w);
@@ -569,6 +618,7 @@ int run_room_graph_tests(void) {
                                         setup_v10, teardown),
         cmocka_unit_test_setup_teardown(test_an_event_read_then_rolled_back_is_not_read_again, setup_v10, teardown),
         cmocka_unit_test_setup_teardown(test_an_event_given_a_new_status_is_read_as_it_now_stands, setup_v10, teardown),
+        cmocka_unit_test_setup_teardown(test_five_events_sharing_a_set_keep_the_four_used_last, setup_v10, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_state_content_read_again_after_a_redaction_in_the_same_request_is_the_redacted_one, setup_v10,
             teardown),
