@@ -119,10 +119,10 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
      * last, and a send's hot pages (the stream, extremities, counts, the
      * ends of append-only tables, index interiors) change with every
      * group. Measured with the wrk figure of make bench, seven rounds
-     * taking turns: a checkpoint's write calls per message 3.4 -> 2.5, the
-     * server's CPU per message 0.157-0.245 ms -> 0.146-0.155 ms. The cost:
-     * a WAL four times larger to replay after a crash, and a checkpoint
-     * about three times longer for the commit that runs it. */
+     * taking turns: write calls per message 3.4 -> 2.5, the server's CPU
+     * per message 0.157-0.245 ms -> 0.146-0.155 ms. The cost: a WAL four
+     * times larger to replay after a crash, and a longer checkpoint for
+     * the commit that runs it. */
     const char *pragmas = wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                 "PRAGMA wal_autocheckpoint=4000; PRAGMA foreign_keys=ON;"
                               : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
