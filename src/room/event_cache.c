@@ -8,9 +8,10 @@
  * and direct-mapped, events every send reads (the senders' memberships)
  * shared slots and pushed each other out. Under the wrk figure of make
  * bench, 10,484 of 88,949 reads by id missed; with four ways, 56. Each
- * slot owns its event id and a reference to the parsed JSON; a request that is handed one
- * takes a reference of its own in its arena, so a slot overwritten or
- * forgotten in the middle of the request frees nothing it still reads.
+ * slot owns its event id and a reference to the parsed JSON; a request
+ * that is handed one takes a reference of its own in its arena, so a slot
+ * overwritten or forgotten in the middle of the request frees nothing it
+ * still reads.
  *
  * Built with HT_CHECK_CACHES (the sanitizer build the suites run), every
  * hit is read again from the store and compared: a change the store did
