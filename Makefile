@@ -744,9 +744,10 @@ $(PACKAGE_TGZ): build/wasm/hometab-core.js $(PACKAGE_SRC)
 	@printf 'package: %s (%s bytes)\n' $(PACKAGE_TGZ) "$$(stat -c %s $(PACKAGE_TGZ))"
 
 # The tarball installed into a fresh folder outside the repository (so
-# nothing resolves from this checkout's node_modules), offline from npm's
-# cache as a user with a warm cache would, then the README's examples and
-# the package's own tests run from there. The browser example needs Chromium.
+# nothing resolves from this checkout's node_modules), from npm's cache
+# first (tests/package/install.sh says why not from it alone), then the
+# README's examples and the package's own tests run from there. The browser
+# example needs Chromium.
 test-package: package native deps-browser
 	@scratch=$$(mktemp -d /tmp/hometab-package.XXXXXX) && \
 	    tests/package/install.sh $(CURDIR)/$(PACKAGE_TGZ) $$scratch && \
