@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/fetch.h"
+#include "federation/pdus.h"
 #include "store/federation.h"
 #include "util/json.h"
 #include "util/oom.h"
@@ -86,7 +87,14 @@ ht_fetch *ht_outbox_next(ht_env *env, int64_t *next_ms) {
     size_t pdu_count = 0, edu_count = 0;
     for (size_t i = 0; i < n; i++) {
         if (items[i].pdu ? pdu_count == HT_TXN_MAX_PDUS : edu_count == HT_TXN_MAX_EDUS) break;
-        json_t *item = json_loads(items[i].pdu ? items[i].pdu : items[i].edu ? items[i].edu : "null", 0, NULL);
+        json_t *item;
+        if (items[i].pdu) {
+            /* As every server gets our events: signed, if it was kept unsigned. */
+            ht_event_row row = {.json = items[i].pdu, .sender = items[i].sender, .room_id = items[i].room_id};
+            item = ht_fed_pdu(env, &row);
+        } else {
+            item = json_loads(items[i].edu ? items[i].edu : "null", 0, NULL);
+        }
         if (item) json_array_append_new(items[i].pdu ? pdus : edus, item);
         if (items[i].pdu) pdu_count++;
         else edu_count++;

@@ -208,12 +208,9 @@ ht_error ht_room_redact_target(ht_env *env, const ht_room_version *version, cons
     return ok ? (ht_error){0} : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be stored."};
 }
 
-/* Our own event goes to every other server with members in the room (and
- * to a member event's subject's server, who may be leaving it): queued in
- * the durable outbox, before the event changes who is in the room. */
-static bool queue_for_servers(ht_env *env, const ht_pdu *pdu, int64_t stream) {
-    const char *const *servers;
-    size_t n = ht_store_room_servers(env->store, env->arena, pdu->room_id, env->server_name, (const char ***)&servers);
+size_t ht_room_event_servers(ht_env *env, const ht_pdu *pdu, const char *const **out) {
+    const char **servers;
+    size_t n = ht_store_room_servers(env->store, env->arena, pdu->room_id, env->server_name, &servers);
     const char *subject = NULL;
     if (pdu->state_key && strcmp(pdu->type, "m.room.member") == 0) {
         subject = ht_id_server(pdu->state_key);
@@ -221,10 +218,24 @@ static bool queue_for_servers(ht_env *env, const ht_pdu *pdu, int64_t stream) {
         for (size_t i = 0; i < n && subject; i++)
             if (strcmp(servers[i], subject) == 0) subject = NULL;
     }
+    if (subject) {
+        const char **all = ht_arena_calloc(env->arena, n + 1, sizeof *all);
+        if (n) memcpy(all, servers, n * sizeof *servers);
+        all[n++] = subject;
+        servers = all;
+    }
+    *out = servers;
+    return n;
+}
+
+/* Our own event goes to the servers ht_room_event_servers names: queued in
+ * the durable outbox, before the event changes who is in the room. */
+static bool queue_for_servers(ht_env *env, const ht_persist *p, int64_t stream) {
+    const char *const *servers = p->servers;
+    size_t n = p->servers_read ? p->server_count : ht_room_event_servers(env, p->pdu, &servers);
     for (size_t i = 0; i < n; i++)
         if (!ht_store_outbox_pdu(env->store, servers[i], stream, env->now_ms)) return false;
-    if (subject && !ht_store_outbox_pdu(env->store, subject, stream, env->now_ms)) return false;
-    if (n || subject) env->outbound = true;
+    if (n) env->outbound = true;
     return true;
 }
 
@@ -263,7 +274,7 @@ static ht_error persist_event(ht_env *env, const char *room_version, const ht_pe
     if (p->status == HT_EVENT_OUTLIER || p->status == HT_EVENT_REJECTED || historical) return (ht_error){0};
     const char *origin = ht_id_server(pdu->sender);
     if (p->status == HT_EVENT_TIMELINE && origin && strcmp(origin, env->server_name) == 0 &&
-        !queue_for_servers(env, pdu, stream))
+        !queue_for_servers(env, p, stream))
         return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be queued for other servers."};
 
     ht_state_map before_current;

@@ -61,7 +61,17 @@ typedef struct ht_persist {
      * /sync never as new), and nothing else: its state is unknown, as an
      * outlier's, and it moves no extremity, no state, no outbox. */
     int64_t historical_stream;
+    /* Our own timeline event: the servers it goes to, if read already
+     * (ht_room_event_servers, to know whether to sign it); else read here. */
+    bool servers_read;
+    const char *const *servers;
+    size_t server_count;
 } ht_persist;
+
+/* The servers our own event goes to: every other server with members in
+ * the room, and a member event's subject's server (who may be leaving it);
+ * in the arena. */
+size_t ht_room_event_servers(ht_env *env, const ht_pdu *pdu, const char *const **out);
 
 /* Stores the event and moves the room's graph and state. A timeline event
  * replaces the extremities it follows and becomes one; its state (the state

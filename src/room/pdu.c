@@ -107,6 +107,14 @@ const char *ht_pdu_sign_new(ht_arena *arena, const ht_room_version *v, json_t *p
     return id_of(arena, digest);
 }
 
+size_t ht_pdu_signature_bytes(const char *server_name, const ht_signing_key *key) {
+    /* ,"signatures":{"<server>":{"<key id>":"<signature>"}}: neither a
+     * server name nor a key id has a character JSON escapes. */
+    static const char frame[] = ",\"signatures\":{\"\":{\"\":\"\"}}";
+    return sizeof frame - 1 + strlen(server_name) + strlen(key->key_id) +
+           (HT_ED25519_SIGNATURE_BYTES * 4 + 2) / 3; /* unpadded base64 */
+}
+
 const char *ht_pdu_server_of(const char *user_id) {
     const char *colon = user_id ? strchr(user_id, ':') : NULL;
     return colon && colon[1] ? colon + 1 : NULL;

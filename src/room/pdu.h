@@ -63,6 +63,10 @@ bool ht_pdu_sign(const ht_room_version *v, json_t *pdu, const char *server_name,
 const char *ht_pdu_sign_new(ht_arena *arena, const ht_room_version *v, json_t *pdu, const char *server_name,
                             const ht_signing_key *key, ht_canonical_error *err);
 
+/* The bytes ht_pdu_sign adds to the canonical JSON of a PDU that has no
+ * signatures: what an event kept unsigned weighs once it is served. */
+size_t ht_pdu_signature_bytes(const char *server_name, const ht_signing_key *key);
+
 /* The public key (unpadded base64) that server_name published under key_id,
  * usable for an event sent at origin_server_ts; NULL if unknown, or expired
  * by then (room versions 5 and later need valid_until_ts >= that time). */

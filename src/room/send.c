@@ -133,14 +133,17 @@ static json_t *pdu_fields(ht_env *env, const ht_room_version *version, const ht_
     return pdu;
 }
 
-/* The event as other servers see it: the content hash, this server's
- * signature; its id and its canonical JSON, which is what the store keeps
- * and federation serves. */
-static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *pdu, const char **id,
+/* The event's content hash and id, and, if it goes to another server,
+ * this server's signature; its canonical JSON is what the store keeps.
+ * An event no other server is sent is kept unsigned: signing is the
+ * costliest step of a send, and federation signs it (ht_fed_pdu) if it is
+ * ever asked for it. */
+static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *pdu, bool sign, const char **id,
                            const char **stored) {
     ht_canonical_error cerr;
     if (!ht_pdu_set_content_hash(pdu, &cerr) ||
-        !(*id = ht_pdu_sign_new(env->arena, version, pdu, env->server_name, env->signing_key, &cerr)))
+        !(*id = sign ? ht_pdu_sign_new(env->arena, version, pdu, env->server_name, env->signing_key, &cerr)
+                     : ht_pdu_id(env->arena, version, pdu, &cerr)))
         return (ht_error){HT_M_BAD_JSON, 0, ht_canonical_error_text(env->arena, &cerr)};
     size_t size;
     char *text = ht_canonical_json(pdu, &size, &cerr);
@@ -150,7 +153,8 @@ static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *
     }
     *stored = ht_arena_strndup(env->arena, text, size);
     free(text);
-    /* The limit counts the whole event as sent to other servers. */
+    /* The limit counts the whole event as sent to other servers, signed. */
+    if (!sign) size += ht_pdu_signature_bytes(env->server_name, env->signing_key);
     if (size > HT_PDU_MAX_BYTES)
         return (ht_error){HT_M_TOO_LARGE, 0, "The event is larger than 65536 bytes."};
     return (ht_error){0};
@@ -260,7 +264,7 @@ ht_error ht_room_make(ht_env *env, const ht_new_event *ev, json_t **pdu, const c
     ht_error err = prepare(env, ev, &version, pdu, &view, &used, &follows_every);
     if (err.code) return err;
     const char *stored;
-    return finish_pdu(env, version, *pdu, event_id, &stored);
+    return finish_pdu(env, version, *pdu, true, event_id, &stored);
 }
 
 ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
@@ -273,12 +277,15 @@ ht_error ht_room_send(ht_env *env, const ht_new_event *ev,
     ht_error err = prepare(env, ev, &version, &pdu, &view, &used, &follows_every);
     if (err.code) return err;
     ev = &used;
+    const char *const *servers;
+    size_t server_count = ht_room_event_servers(env, &view, &servers);
     const char *id, *stored;
-    err = finish_pdu(env, version, pdu, &id, &stored);
+    err = finish_pdu(env, version, pdu, server_count > 0, &id, &stored);
     if (err.code) return err;
     view.event_id = id;
     ht_persist p = {.pdu = &view, .json = stored, .status = HT_EVENT_TIMELINE, .txn_id = ev->txn_id,
-                    .device_id = ev->device_id, .follows_every_extremity = follows_every};
+                    .device_id = ev->device_id, .follows_every_extremity = follows_every,
+                    .servers_read = true, .servers = servers, .server_count = server_count};
     ht_event_row row;
     err = ht_room_persist(env, version->id, &p, &row);
     if (err.code) return err;

@@ -681,7 +681,7 @@
                     "GROUP BY o.destination ORDER BY 2 LIMIT 1")                         \
     X(OUTBOX_NEXT_RETRY, "SELECT min(d.retry_at_ms) FROM destinations d WHERE d.retry_at_ms > ?1 " \
                          "AND EXISTS (SELECT 1 FROM outbox o WHERE o.destination = d.server_name)") \
-    X(OUTBOX_ITEMS, "SELECT o.id, e.json, o.edu FROM outbox o LEFT JOIN events e ON e.stream = o.event_stream " \
+    X(OUTBOX_ITEMS, "SELECT o.id, e.json, o.edu, e.sender, e.room_id FROM outbox o LEFT JOIN events e ON e.stream = o.event_stream " \
                     "WHERE o.destination = ?1 AND ((o.event_stream IS NOT NULL AND ?2 > 0) " \
                     "OR (o.edu IS NOT NULL AND ?3 > 0)) ORDER BY o.id LIMIT ?4")        \
     X(OUTBOX_SENT, "DELETE FROM outbox WHERE destination = ?1 AND id <= ?2")             \

@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "federation/federation.h"
+#include "federation/pdus.h"
 #include "federation_net.h"
 #include "matrix/handler.h"
 #include "room/graph.h"
@@ -90,8 +91,18 @@ static json_t *stored_pdu(world *w, int i, const char *event_id) {
     return pdu;
 }
 
+/* The PDU of an event as server i serves it to others (ht_fed_pdu). */
+static json_t *served_pdu(world *w, int i, const char *event_id) {
+    ht_env *env = begin(w, i);
+    ht_event_row row;
+    assert_true(ht_store_event_by_id(env->store, env->arena, event_id, &row));
+    json_t *pdu = ht_fed_pdu(env, &row);
+    end(w, i);
+    return pdu;
+}
+
 static ht_receive_outcome give(world *w, int from, int to, const char *event_id, bool as_outlier) {
-    json_t *pdu = stored_pdu(w, from, event_id);
+    json_t *pdu = served_pdu(w, from, event_id);
     ht_env *env = begin(w, to);
     ht_received r = ht_room_receive(env, "10", pdu, lookup, w, &(ht_receive_opts){.as_outlier = as_outlier});
     end(w, to);
@@ -404,6 +415,32 @@ static void test_an_event_stored_unsigned_is_signed_when_served(void **state) {
     assert_genuine(w, the_pdu(&r), m);
     reply_free(&r);
     free(m);
+}
+
+/* An event no other server is sent when it is made is kept unsigned (a
+ * send's costliest step, saved for a room only this server is in), and
+ * signed when it is served; one made once another server shares the room is
+ * kept signed, so that each server it goes to is not a signature more. */
+static void test_an_event_is_signed_when_made_only_if_another_server_gets_it(void **state) {
+    world *w = *state;
+    ht_env *env = begin(w, A);
+    char *alone = strdup(ht_store_state_event_id(env->store, env->arena, w->room, "m.room.member", ALICE));
+    end(w, A);
+    /* Alice joined before anyone from b.test: no other server got it. */
+    json_t *kept = stored_pdu(w, A, alone);
+    assert_null(json_object_get(kept, "signatures"));
+    assert_non_null(json_object_get(kept, "hashes"));
+    json_decref(kept);
+    reply r = fed_get(w, B, A, FED "/event/%s", enc(alone));
+    assert_genuine(w, the_pdu(&r), alone);
+    reply_free(&r);
+    /* Bob of b.test is in the room now: the next message is kept signed. */
+    char *shared = say(w, A, ALICE, "for both servers");
+    kept = stored_pdu(w, A, shared);
+    assert_genuine(w, kept, shared);
+    json_decref(kept);
+    free(shared);
+    free(alone);
 }
 
 /* A power levels change by Bob, which Bob may not make: a.test rejects it. */
@@ -949,7 +986,7 @@ static bool liar(void *arg, const char *destination, const char *target, int *st
 }
 
 static char *dumps_pdu(world *w, const char *event_id) {
-    json_t *pdu = stored_pdu(w, A, event_id);
+    json_t *pdu = served_pdu(w, A, event_id);
     char *text = json_dumps(pdu, JSON_COMPACT);
     json_decref(pdu);
     return text;
@@ -1036,6 +1073,7 @@ int run_fed_read_tests(void) {
         T(test_visibility_and_state_are_read_on_the_events_own_branch),
         T(test_a_redacted_event_is_served_redacted_with_its_id),
         T(test_an_event_stored_unsigned_is_signed_when_served),
+        T(test_an_event_is_signed_when_made_only_if_another_server_gets_it),
         T(test_rejected_events_are_not_served_and_outliers_only_as_state_allows),
         T(test_state_ids_are_the_state_before_the_event_with_its_auth_chain),
         T(test_state_serves_the_same_state_as_whole_checkable_pdus),

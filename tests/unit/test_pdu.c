@@ -337,6 +337,28 @@ static void test_signing_a_new_event_names_it_as_ht_pdu_id_does(void **state) {
     ht_arena_free(&a);
 }
 
+/* What a signature adds to an event kept unsigned is counted exactly:
+ * the size limit holds for the event as other servers get it. */
+static void test_a_signature_adds_the_bytes_ht_pdu_signature_bytes_says(void **state) {
+    (void)state;
+    ht_signing_key key = spec_key();
+    const char *servers[] = {"domain", "example.org:8448", "[::1]:8448"};
+    for (size_t i = 0; i < sizeof servers / sizeof *servers; i++) {
+        json_t *pdu = parse("{\"room_id\":\"!r:domain\",\"sender\":\"@u:domain\",\"origin_server_ts\":1,"
+                            "\"type\":\"m.room.message\",\"content\":{\"body\":\"x\"},\"depth\":4,"
+                            "\"prev_events\":[],\"auth_events\":[]}");
+        assert_true(ht_pdu_set_content_hash(pdu, NULL));
+        size_t bare, signed_size;
+        char *text = ht_canonical_json(pdu, &bare, NULL);
+        free(text);
+        assert_true(ht_pdu_sign(v11(), pdu, servers[i], &key));
+        text = ht_canonical_json(pdu, &signed_size, NULL);
+        free(text);
+        assert_int_equal(signed_size - bare, ht_pdu_signature_bytes(servers[i], &key));
+        json_decref(pdu);
+    }
+}
+
 typedef struct keyring {
     const char *server[2];
     const char *key_id[2];
@@ -610,6 +632,7 @@ int run_pdu_tests(void) {
         cmocka_unit_test(test_stored_events_keep_their_ids),
         cmocka_unit_test(test_spec_event_signing_vectors),
         cmocka_unit_test(test_signing_a_new_event_names_it_as_ht_pdu_id_does),
+        cmocka_unit_test(test_a_signature_adds_the_bytes_ht_pdu_signature_bytes_says),
         cmocka_unit_test(test_signatures_are_checked_on_receipt),
         cmocka_unit_test(test_restricted_join_needs_the_authorising_servers_signature),
         cmocka_unit_test(test_content_hash_mismatch_means_redact),

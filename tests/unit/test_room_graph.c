@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "core/core.h"
+#include "federation/pdus.h"
 #include "room/event_cache.h"
 #include "room/graph.h"
 #include "room/push_actions.h"
@@ -103,9 +104,19 @@ static json_t *stored_pdu(server *s, const char *event_id) {
     return pdu;
 }
 
-/* Gives `to` the event `event_id` as `from` stores it. */
+/* The PDU of an event as a server serves it to others (ht_fed_pdu). */
+static json_t *served_pdu(server *s, const char *event_id) {
+    ht_env *env = begin(s);
+    ht_event_row row;
+    assert_true(ht_store_event_by_id(env->store, env->arena, event_id, &row));
+    json_t *pdu = ht_fed_pdu(env, &row);
+    end(s);
+    return pdu;
+}
+
+/* Gives `to` the event `event_id` as `from` serves it. */
 static ht_receive_outcome give(world *w, server *from, server *to, const char *event_id, json_t *tamper) {
-    json_t *pdu = stored_pdu(from, event_id);
+    json_t *pdu = served_pdu(from, event_id);
     if (tamper) json_object_update(json_object_get(pdu, "content"), tamper);
     ht_env *env = begin(to);
     ht_received r = ht_room_receive(env, w->version, pdu, lookup, w, NULL);
