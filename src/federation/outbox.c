@@ -90,7 +90,8 @@ ht_fetch *ht_outbox_next(ht_env *env, int64_t *next_ms) {
         json_t *item;
         if (items[i].pdu) {
             /* As every server gets our events: signed, if it was kept unsigned. */
-            ht_event_row row = {.json = items[i].pdu, .sender = items[i].sender, .room_id = items[i].room_id};
+            ht_event_row row = {.stream = items[i].stream, .json = items[i].pdu, .sender = items[i].sender,
+                                .room_id = items[i].room_id};
             item = ht_fed_pdu(env, &row);
         } else {
             item = json_loads(items[i].edu ? items[i].edu : "null", 0, NULL);

@@ -29,6 +29,19 @@ bool ht_fed_resident(ht_env *env, const char *room_id) {
     return false;
 }
 
+/* Our event kept unsigned, signed now for another server: the signature
+ * is stored with it, so that the next server that asks costs none. */
+static void keep_signature(ht_env *env, const ht_event_row *row, json_t *signed_pdu) {
+    json_t *stored = json_loads(row->json, 0, NULL);
+    if (!stored) return;
+    json_object_set(stored, "signatures", json_object_get(signed_pdu, "signatures"));
+    size_t size;
+    char *text = ht_canonical_json(stored, &size, NULL);
+    if (text) ht_store_event_signed(env->store, row->stream, text);
+    free(text);
+    json_decref(stored);
+}
+
 json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row) {
     json_t *pdu = json_loads(row->json, 0, NULL);
     if (!pdu) return NULL;
@@ -40,7 +53,7 @@ json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row) {
         const ht_room_version *v = ht_store_room_get(env->store, env->arena, row->room_id, &room)
                                        ? ht_room_version_get(room.version)
                                        : NULL;
-        if (v) ht_pdu_sign(v, pdu, env->server_name, env->signing_key);
+        if (v && ht_pdu_sign(v, pdu, env->server_name, env->signing_key)) keep_signature(env, row, pdu);
     }
     return pdu;
 }

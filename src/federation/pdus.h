@@ -18,8 +18,9 @@ bool ht_fed_resident(ht_env *env, const char *room_id);
 /* A stored event as a PDU (new reference): its stored JSON without
  * `unsigned`, signed by this server if it made the event and kept it
  * unsigned: one no other server was sent when it was made (room/send.c),
- * or one made before this server signed events (schema 7 and earlier). Its
- * id is the same either way. */
+ * or one made before this server signed events (schema 7 and earlier). The
+ * signature is then stored with the event (a write, in the caller's
+ * transaction); its id is the same either way. */
 json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row);
 
 /* The room's state before an event (as PDUs) and the auth chain of that

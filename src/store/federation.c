@@ -115,7 +115,7 @@ size_t ht_store_outbox_items(ht_store *store, ht_arena *arena, const char *desti
     while (ht_db_row(store, s)) {
         rows = ht_arena_push(arena, rows, sizeof *rows, n, &cap);
         rows[n++] = (ht_outbox_item){ht_db_col_int(s, 0), ht_db_col_dup(arena, s, 1), ht_db_col_dup(arena, s, 2),
-                                     ht_db_col_dup(arena, s, 3), ht_db_col_dup(arena, s, 4)};
+                                     ht_db_col_int(s, 3), ht_db_col_dup(arena, s, 4), ht_db_col_dup(arena, s, 5)};
     }
     *out = rows;
     return n;

@@ -41,7 +41,8 @@ typedef struct ht_outbox_item {
     int64_t id;
     const char *pdu; /* the event's stored JSON, or NULL */
     const char *edu; /* or the EDU's JSON */
-    const char *sender, *room_id; /* the event's */
+    int64_t stream;               /* the event's... */
+    const char *sender, *room_id; /* ...as ht_fed_pdu reads them */
 } ht_outbox_item;
 
 /* The destination whose turn it is (something waits, its retry time has

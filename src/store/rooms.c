@@ -229,6 +229,13 @@ bool ht_store_event_redact(ht_store *store, int64_t stream, const char *json, co
     return ht_db_exec(store, s);
 }
 
+bool ht_store_event_signed(ht_store *store, int64_t stream, const char *json) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EVENT_SIGNED);
+    ht_db_bind_int(s, 1, stream);
+    ht_db_bind_text(s, 2, json);
+    return ht_db_exec(store, s);
+}
+
 static size_t event_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, ht_event_row **out) {
     size_t n = 0, cap = 0;
     ht_event_row *list = NULL;

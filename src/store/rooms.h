@@ -93,6 +93,8 @@ bool ht_store_event_insert(ht_store *store, const ht_event_row *ev);
 bool ht_store_event_by_id(ht_store *store, ht_arena *arena, const char *event_id, ht_event_row *out);
 bool ht_store_event_by_stream(ht_store *store, ht_arena *arena, int64_t stream, ht_event_row *out);
 bool ht_store_event_redact(ht_store *store, int64_t stream, const char *json, const char *redacted_by);
+/* Our own event kept unsigned, now signed: its JSON with the signature. */
+bool ht_store_event_signed(ht_store *store, int64_t stream, const char *json);
 /* Events with after < stream <= upto, oldest first, at most limit. */
 size_t ht_store_events_after(ht_store *store, ht_arena *arena, const char *room_id, int64_t after,
                              int64_t upto, int64_t limit, ht_event_row **out);

@@ -83,6 +83,7 @@
     X(EVENT_BY_ID, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE event_id = ?1")        \
     X(EVENT_BY_STREAM, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE stream = ?1")      \
     X(EVENT_REDACT, "UPDATE events SET json = ?2, redacted_by = ?3 WHERE stream = ?1")   \
+    X(EVENT_SIGNED, "UPDATE events SET json = ?2 WHERE stream = ?1")                      \
     X(EVENTS_AFTER, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \
                     "AND stream > ?2 AND stream <= ?3 ORDER BY stream LIMIT ?4")         \
     X(EVENTS_BEFORE, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \
@@ -681,7 +682,8 @@
                     "GROUP BY o.destination ORDER BY 2 LIMIT 1")                         \
     X(OUTBOX_NEXT_RETRY, "SELECT min(d.retry_at_ms) FROM destinations d WHERE d.retry_at_ms > ?1 " \
                          "AND EXISTS (SELECT 1 FROM outbox o WHERE o.destination = d.server_name)") \
-    X(OUTBOX_ITEMS, "SELECT o.id, e.json, o.edu, e.sender, e.room_id FROM outbox o LEFT JOIN events e ON e.stream = o.event_stream " \
+    X(OUTBOX_ITEMS, "SELECT o.id, e.json, o.edu, e.stream, e.sender, e.room_id "         \
+                    "FROM outbox o LEFT JOIN events e ON e.stream = o.event_stream "     \
                     "WHERE o.destination = ?1 AND ((o.event_stream IS NOT NULL AND ?2 > 0) " \
                     "OR (o.edu IS NOT NULL AND ?3 > 0)) ORDER BY o.id LIMIT ?4")        \
     X(OUTBOX_SENT, "DELETE FROM outbox WHERE destination = ?1 AND id <= ?2")             \

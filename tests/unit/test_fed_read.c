@@ -67,11 +67,11 @@ static const char *lookup(void *ctx, const char *server, const char *key_id, int
     return NULL;
 }
 
-/* Sends on server i (not given to anyone); the id, malloc'd. */
-static char *send_on(world *w, int i, const char *type, const char *state_key, const char *sender, json_t *content,
-                     const char *redacts) {
+/* Sends in a room on server i (not given to anyone); the id, malloc'd. */
+static char *send_in(world *w, int i, const char *room_id, const char *type, const char *state_key,
+                     const char *sender, json_t *content, const char *redacts) {
     ht_env *env = begin(w, i);
-    ht_new_event ev = {.room_id = w->room, .type = type, .state_key = state_key, .sender = sender,
+    ht_new_event ev = {.room_id = room_id, .type = type, .state_key = state_key, .sender = sender,
                        .content = content, .redacts = redacts};
     const char *id = NULL;
     ht_error err = ht_room_send(env, &ev, &id, NULL);
@@ -80,6 +80,12 @@ static char *send_on(world *w, int i, const char *type, const char *state_key, c
     char *copy = strdup(id);
     end(w, i);
     return copy;
+}
+
+/* Sends in the shared room on server i (not given to anyone). */
+static char *send_on(world *w, int i, const char *type, const char *state_key, const char *sender, json_t *content,
+                     const char *redacts) {
+    return send_in(w, i, w->room, type, state_key, sender, content, redacts);
 }
 
 static json_t *stored_pdu(world *w, int i, const char *event_id) {
@@ -419,28 +425,41 @@ static void test_an_event_stored_unsigned_is_signed_when_served(void **state) {
 
 /* An event no other server is sent when it is made is kept unsigned (a
  * send's costliest step, saved for a room only this server is in), and
- * signed when it is served; one made once another server shares the room is
- * kept signed, so that each server it goes to is not a signature more. */
+ * signed the first time it is served, the signature kept; one made once
+ * another server shares the room is kept signed, so that each server it
+ * goes to is not a signature more. */
 static void test_an_event_is_signed_when_made_only_if_another_server_gets_it(void **state) {
     world *w = *state;
+    /* A room of Alice's that no other server is in. */
     ht_env *env = begin(w, A);
-    char *alone = strdup(ht_store_state_event_id(env->store, env->arena, w->room, "m.room.member", ALICE));
+    const char *room_id;
+    assert_int_equal(ht_room_new(env, ALICE, "10", false, &room_id).code, 0);
+    char *room = strdup(room_id);
     end(w, A);
-    /* Alice joined before anyone from b.test: no other server got it. */
+    free(send_in(w, A, room, "m.room.create", "", ALICE, json_pack("{s:s, s:s}", "room_version", "10", "creator", ALICE),
+                 NULL));
+    free(send_in(w, A, room, "m.room.member", ALICE, ALICE, json_pack("{s:s}", "membership", "join"), NULL));
+    char *alone = send_in(w, A, room, "m.room.message", NULL, ALICE,
+                          json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "to no one else"), NULL);
     json_t *kept = stored_pdu(w, A, alone);
     assert_null(json_object_get(kept, "signatures"));
     assert_non_null(json_object_get(kept, "hashes"));
     json_decref(kept);
-    reply r = fed_get(w, B, A, FED "/event/%s", enc(alone));
-    assert_genuine(w, the_pdu(&r), alone);
-    reply_free(&r);
-    /* Bob of b.test is in the room now: the next message is kept signed. */
+    /* Signed when served, once: the signature is kept with it. */
+    json_t *served = served_pdu(w, A, alone);
+    assert_genuine(w, served, alone);
+    kept = stored_pdu(w, A, alone);
+    assert_true(json_equal(kept, served));
+    json_decref(kept);
+    json_decref(served);
+    /* In the room Bob of b.test shares, a new message is kept signed. */
     char *shared = say(w, A, ALICE, "for both servers");
     kept = stored_pdu(w, A, shared);
     assert_genuine(w, kept, shared);
     json_decref(kept);
     free(shared);
     free(alone);
+    free(room);
 }
 
 /* A power levels change by Bob, which Bob may not make: a.test rejects it. */
