@@ -100,13 +100,17 @@ static const ht_pdu *state_event(const ht_state_view *state, const ht_event_sour
 /* A redaction from elsewhere touches its target only if it comes from the
  * target's own server or from someone with the power to redact (the spec's
  * "Redactions" for room versions 3 and later); the event itself is kept
- * either way. */
+ * either way. One whose target is not here (yet: history comes newest
+ * first) waits for it. */
 static ht_error apply_redaction(ht_env *env, const ht_room_version *version, const ht_pdu *redaction,
-                                const ht_state_view *before, const ht_event_source *src) {
+                                int64_t stream, const ht_state_view *before, const ht_event_source *src) {
     ht_event_row target;
-    if (!redaction->redacts || !ht_store_event_by_id(env->store, env->arena, redaction->redacts, &target) ||
-        strcmp(target.room_id, redaction->room_id) != 0)
-        return (ht_error){0};
+    if (!redaction->redacts) return (ht_error){0};
+    if (!ht_store_event_by_id(env->store, env->arena, redaction->redacts, &target))
+        return ht_store_redaction_wait(env->store, redaction->redacts, redaction->room_id, stream)
+                   ? (ht_error){0}
+                   : (ht_error){HT_M_SERVER_ERROR, 0, "The redaction could not be kept."};
+    if (strcmp(target.room_id, redaction->room_id) != 0) return (ht_error){0};
     const char *own = ht_id_server(target.sender), *theirs = ht_id_server(redaction->sender);
     bool allowed = own && theirs && strcmp(own, theirs) == 0;
     if (!allowed) {
@@ -119,6 +123,28 @@ static ht_error apply_redaction(ht_env *env, const ht_room_version *version, con
         allowed = ht_levels_user(&levels, redaction->sender) >= ht_levels_action(&levels, "redact");
     }
     return allowed ? ht_room_redact_target(env, version, redaction->redacts, redaction->event_id) : (ht_error){0};
+}
+
+/* The redaction that came before this event, if one waits for it: applied
+ * now, judged with the room's current state (the state before the
+ * redaction may be unknown here). */
+static ht_error apply_waiting_redaction(ht_env *env, const ht_room_version *version, const char *event_id,
+                                        const ht_event_source *src, bool *redacted) {
+    int64_t stream;
+    ht_event_row row;
+    ht_pdu redaction;
+    *redacted = false;
+    if (!ht_store_redaction_waiting(env->store, event_id, &stream)) return (ht_error){0};
+    if (!ht_store_redaction_waited(env->store, event_id))
+        return (ht_error){HT_M_SERVER_ERROR, 0, "The waiting redaction could not be read."};
+    if (!ht_store_event_by_stream(env->store, env->arena, stream, &row) ||
+        !ht_pdu_view(env->arena, ht_json_parse(env->arena, row.json), row.event_id, version->id, &redaction))
+        return (ht_error){0};
+    ht_state_view current = ht_room_current_view(env, redaction.room_id);
+    ht_error err = apply_redaction(env, version, &redaction, stream, &current, src);
+    ht_event_row now;
+    *redacted = !err.code && ht_store_event_by_id(env->store, env->arena, event_id, &now) && now.redacted_by;
+    return err;
 }
 
 /* The given state before an event, as a map of stored events. */
@@ -243,10 +269,13 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
                                                      : HT_RECEIVED_REJECTED;
     res.missing_count = 0;
     if (p.status != HT_EVENT_TIMELINE) return res;
-    /* A historical redaction is not applied: who may redact is read in the
-     * state before it, unknown here. */
-    if (!historical) err = apply_redaction(env, version, &pdu, &before_view, &src);
-    if (!err.code && !ht_store_event_index(env->store, &row, pdu.content, pdu.redacts))
+    /* A historical redaction is judged with the room's current state: the
+     * state before it is unknown here. */
+    err = apply_redaction(env, version, &pdu, row.stream, &before_view, &src);
+    bool redacted = false;
+    if (!err.code) err = apply_waiting_redaction(env, version, event_id, &src, &redacted);
+    /* Redacted already: nothing of its content is indexed. */
+    if (!err.code && !ht_store_event_index(env->store, &row, redacted ? NULL : pdu.content, pdu.redacts))
         err = (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be indexed."};
     if (err.code) return outcome(HT_RECEIVED_DROPPED, event_id, err.message);
     return res;

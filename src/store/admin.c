@@ -106,7 +106,8 @@ bool ht_store_room_purge(ht_store *store, const char *room_id) {
         HT_STMT_OP_PURGE_EDGES,        HT_STMT_OP_PURGE_AUTH_EDGES, HT_STMT_OP_PURGE_EXTREMITIES,
         HT_STMT_OP_PURGE_STATE_LOG,    HT_STMT_OP_PURGE_STATE_GROUP_ENTRIES,
         HT_STMT_OP_PURGE_STATE_GROUPS, HT_STMT_OP_PURGE_OUTBOX,     HT_STMT_OP_PURGE_ROOM_SERVERS,
-        HT_STMT_OP_PURGE_INVITE_STATE, HT_STMT_OP_PURGE_EVENTS,     HT_STMT_OP_PURGE_ROOM,
+        HT_STMT_OP_PURGE_INVITE_STATE, HT_STMT_OP_PURGE_REDACTIONS_WAITING, HT_STMT_OP_PURGE_EVENTS,
+        HT_STMT_OP_PURGE_ROOM,
     };
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
         sqlite3_stmt *s = ht_db_stmt(store, steps[i]);

@@ -236,6 +236,28 @@ bool ht_store_event_signed(ht_store *store, int64_t stream, const char *json) {
     return ht_db_exec(store, s);
 }
 
+bool ht_store_redaction_wait(ht_store *store, const char *target, const char *room_id, int64_t stream) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_REDACTION_WAIT);
+    ht_db_bind_text(s, 1, target);
+    ht_db_bind_text(s, 2, room_id);
+    ht_db_bind_int(s, 3, stream);
+    return ht_db_exec(store, s);
+}
+
+bool ht_store_redaction_waiting(ht_store *store, const char *target, int64_t *stream) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_REDACTION_WAITING);
+    ht_db_bind_text(s, 1, target);
+    if (!ht_db_row(store, s)) return false;
+    *stream = ht_db_col_int(s, 0); /* history's positions go below 1 */
+    return true;
+}
+
+bool ht_store_redaction_waited(ht_store *store, const char *target) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_REDACTION_WAITED);
+    ht_db_bind_text(s, 1, target);
+    return ht_db_exec(store, s);
+}
+
 static size_t event_list(ht_store *store, ht_arena *arena, sqlite3_stmt *s, ht_event_row **out) {
     size_t n = 0, cap = 0;
     ht_event_row *list = NULL;

@@ -93,6 +93,13 @@ bool ht_store_event_insert(ht_store *store, const ht_event_row *ev);
 bool ht_store_event_by_id(ht_store *store, ht_arena *arena, const char *event_id, ht_event_row *out);
 bool ht_store_event_by_stream(ht_store *store, ht_arena *arena, int64_t stream, ht_event_row *out);
 bool ht_store_event_redact(ht_store *store, int64_t stream, const char *json, const char *redacted_by);
+/* A redaction (at stream) whose target is not stored waits for it; the
+ * first to arrive is kept. */
+bool ht_store_redaction_wait(ht_store *store, const char *target, const char *room_id, int64_t stream);
+/* The stream of the redaction waiting for target (false: none waits), and
+ * its end. */
+bool ht_store_redaction_waiting(ht_store *store, const char *target, int64_t *stream);
+bool ht_store_redaction_waited(ht_store *store, const char *target);
 /* Our own event kept unsigned, now signed: its JSON with the signature. */
 bool ht_store_event_signed(ht_store *store, int64_t stream, const char *json);
 /* Events with after < stream <= upto, oldest first, at most limit. */

@@ -732,6 +732,14 @@ static const char *const migrations[] = {
     "INSERT OR IGNORE INTO txn_keys(key, stream)"
     "  SELECT txn_key(t.user_id, t.device_id, t.txn_id), e.stream FROM txn_ids t JOIN events e USING (event_id);"
     "DROP TABLE txn_ids;",
+
+    /* 20: a redaction from another server that came before its target
+     * (history fetched newest first, a page at a time) waits for it here,
+     * and is applied when the target is stored. */
+    "CREATE TABLE IF NOT EXISTS redactions_waiting ("
+    "  target TEXT PRIMARY KEY,"
+    "  room_id TEXT NOT NULL,"
+    "  stream INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

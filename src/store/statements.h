@@ -84,6 +84,10 @@
     X(EVENT_BY_STREAM, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE stream = ?1")      \
     X(EVENT_REDACT, "UPDATE events SET json = ?2, redacted_by = ?3 WHERE stream = ?1")   \
     X(EVENT_SIGNED, "UPDATE events SET json = ?2 WHERE stream = ?1")                      \
+    X(REDACTION_WAIT, "INSERT OR IGNORE INTO redactions_waiting(target, room_id, stream) " \
+                      "VALUES (?1, ?2, ?3)")                                             \
+    X(REDACTION_WAITING, "SELECT stream FROM redactions_waiting WHERE target = ?1")       \
+    X(REDACTION_WAITED, "DELETE FROM redactions_waiting WHERE target = ?1")               \
     X(EVENTS_AFTER, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \
                     "AND stream > ?2 AND stream <= ?3 ORDER BY stream LIMIT ?4")         \
     X(EVENTS_BEFORE, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE room_id = ?1 AND status = 0 " \

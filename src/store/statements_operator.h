@@ -56,6 +56,7 @@
     X(OP_PURGE_SEARCH, "DELETE FROM event_words WHERE stream IN "                        \
                        "(SELECT stream FROM events WHERE room_id = ?1)")                 \
     X(OP_PURGE_RELATIONS, "DELETE FROM event_relations WHERE room_id = ?1")              \
+    X(OP_PURGE_REDACTIONS_WAITING, "DELETE FROM redactions_waiting WHERE room_id = ?1")  \
     X(OP_PURGE_STATE, "DELETE FROM room_state WHERE room_id = ?1")                       \
     X(OP_PURGE_MEMBERSHIPS, "DELETE FROM memberships WHERE room_id = ?1")                \
     X(OP_PURGE_RECEIPTS, "DELETE FROM receipts WHERE room_id = ?1")                      \

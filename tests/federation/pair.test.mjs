@@ -104,6 +104,49 @@ test('a late joiner pages back through the history from before its join (backfil
   assert.deepEqual(Object.keys(members.json.joined).sort(), [alice.user_id, bob.user_id].sort());
 });
 
+// History comes newest first, 100 events an ask: a redaction can arrive a
+// page before its target, and must wait for it.
+test('redactions in a late joiner\'s history are applied, one that came a page before its target too', async () => {
+  const roomId = await createRoom(a, alice, {
+    preset: 'public_chat',
+    initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'shared' } }],
+  });
+  const redact = async (target) => {
+    const res = await a.fetch(`${V3}/rooms/${seg(roomId)}/redact/${seg(target)}/r${target.slice(1, 9)}`, {
+      method: 'PUT', body: { reason: 'gone' }, token: alice.token,
+    });
+    assert.equal(res.status, 200, res.text);
+    return res.json.event_id;
+  };
+  const near = await sendMessage(a, alice, roomId, 'removed at once');
+  const nearRedaction = await redact(near);
+  const far = await sendMessage(a, alice, roomId, 'removed 120 messages later');
+  for (let i = 0; i < 120; i++) await sendMessage(a, alice, roomId, `filler ${i}`);
+  const farRedaction = await redact(far);
+  const kept = await sendMessage(a, alice, roomId, 'kept');
+  await remoteJoin(b, bob, roomId, a.serverName);
+
+  const onB = await history(b, bob, roomId);
+  const byId = (id) => onB.find((e) => e.event_id === id);
+  for (const [target, redaction] of [[near, nearRedaction], [far, farRedaction]]) {
+    assert.ok(byId(target), `${target} was fetched`);
+    assert.deepEqual(byId(target).content, {}, 'shown redacted');
+    assert.equal(byId(target).unsigned?.redacted_because?.event_id, redaction);
+  }
+  assert.equal(byId(kept).content.body, 'kept');
+  const found = async (term) => {
+    const res = await b.fetch(`${V3}/search`, {
+      method: 'POST', body: { search_categories: { room_events: { search_term: term } } }, token: bob.token,
+    });
+    assert.equal(res.status, 200, res.text);
+    return res.json.search_categories.room_events.results.map((r) => r.result.event_id);
+  };
+  assert.deepEqual(await found('kept'), [kept], 'the history is searched');
+  assert.deepEqual(await found('removed'), [], 'but not the words of what was redacted');
+  assert.deepEqual(await sqlite(b, 'SELECT count(*) FROM redactions_waiting'), ['0'],
+    'nothing waits once both targets are here');
+});
+
 test('an invite crosses to the other server, and the invitee joins through it', async () => {
   const roomId = await createRoom(a, alice, { preset: 'private_chat', name: 'Private' });
   await invite(a, alice, roomId, bob.user_id);
