@@ -136,7 +136,7 @@ static ht_error apply_waiting_redaction(ht_env *env, const ht_room_version *vers
     *redacted = false;
     if (!ht_store_redaction_waiting(env->store, event_id, &stream)) return (ht_error){0};
     if (!ht_store_redaction_waited(env->store, event_id))
-        return (ht_error){HT_M_SERVER_ERROR, 0, "The waiting redaction could not be read."};
+        return (ht_error){HT_M_SERVER_ERROR, 0, "The waiting redaction could not be taken."};
     if (!ht_store_event_by_stream(env->store, env->arena, stream, &row) ||
         !ht_pdu_view(env->arena, ht_json_parse(env->arena, row.json), row.event_id, version->id, &redaction))
         return (ht_error){0};
