@@ -55,7 +55,7 @@ bool ht_pdu_content_hash_matches(json_t *pdu) {
  * canonical JSON of the redacted PDU without signatures and unsigned.
  * malloc'd; NULL if the PDU is not canonical. */
 static char *redacted_bytes(const ht_room_version *v, json_t *pdu, size_t *len, ht_canonical_error *err) {
-    json_t *redacted = ht_pdu_redact(v, pdu); /* a new object: deleting from it leaves the PDU whole */
+    json_t *redacted = ht_pdu_redact_view(v, pdu); /* its own top level: deleting there leaves the PDU whole */
     json_object_del(redacted, "signatures");
     json_object_del(redacted, "unsigned");
     char *text = ht_canonical_json(redacted, len, err);

@@ -31,6 +31,10 @@ enum {
 
 /* The redaction algorithm of the room version: a new, redacted copy. */
 json_t *ht_pdu_redact(const ht_room_version *v, json_t *pdu);
+/* The same form, made without copying: a new object whose values are the
+ * PDU's own. Read it (to hash or sign its bytes); change neither it below
+ * its top level nor the PDU while it lives. */
+json_t *ht_pdu_redact_view(const ht_room_version *v, json_t *pdu);
 
 /* The content hash: SHA-256 of the canonical JSON of the PDU without
  * unsigned, signatures and hashes. False if the PDU is not canonical. */

@@ -35,47 +35,53 @@ static const kept_keys kept_content[] = {
     {"m.room.history_visibility", {"history_visibility"}},
 };
 
-static void keep(json_t *to, json_t *from, const char *key) {
+/* Copies the value, or shares it (a view, read only: see ht_pdu_redact_view). */
+static void keep(json_t *to, json_t *from, const char *key, bool share) {
     json_t *v = json_object_get(from, key);
-    if (v) json_object_set_new(to, key, json_deep_copy(v));
+    if (v) json_object_set_new(to, key, share ? json_incref(v) : json_deep_copy(v));
 }
 
 static bool is(const char *type, const char *name) { return type && strcmp(type, name) == 0; }
 
-static json_t *redacted_content(const ht_room_version *v, const char *type, json_t *content) {
+static json_t *redacted_content(const ht_room_version *v, const char *type, json_t *content, bool share) {
     if (is(type, "m.room.create") && v->redaction_keeps_create_content)
-        return content ? json_deep_copy(content) : json_object();
+        return !content ? json_object() : share ? json_incref(content) : json_deep_copy(content);
     json_t *kept = json_object();
     if (!json_is_object(content)) return kept;
     for (size_t i = 0; i < sizeof kept_content / sizeof *kept_content; i++) {
         if (!is(type, kept_content[i].type)) continue;
-        for (size_t k = 0; k < MAX_KEPT && kept_content[i].keys[k]; k++) keep(kept, content, kept_content[i].keys[k]);
+        for (size_t k = 0; k < MAX_KEPT && kept_content[i].keys[k]; k++) keep(kept, content, kept_content[i].keys[k], share);
     }
-    if (is(type, "m.room.create")) keep(kept, content, "creator");
-    if (is(type, "m.room.power_levels") && v->redaction_keeps_pl_invite) keep(kept, content, "invite");
-    if (is(type, "m.room.redaction") && v->redaction_keeps_redacts) keep(kept, content, "redacts");
+    if (is(type, "m.room.create")) keep(kept, content, "creator", share);
+    if (is(type, "m.room.power_levels") && v->redaction_keeps_pl_invite) keep(kept, content, "invite", share);
+    if (is(type, "m.room.redaction") && v->redaction_keeps_redacts) keep(kept, content, "redacts", share);
     if (is(type, "m.room.member") && v->redaction_keeps_tpi_signed) {
         /* Only the part that auth needs; an object without "signed" leaves an
          * empty object behind, as Synapse (the reference) does. */
         json_t *tpi = json_object_get(content, "third_party_invite");
         if (json_is_object(tpi)) {
             json_t *only = json_object();
-            keep(only, tpi, "signed");
+            keep(only, tpi, "signed", share);
             json_object_set_new(kept, "third_party_invite", only);
         }
     }
     return kept;
 }
 
-json_t *ht_pdu_redact(const ht_room_version *v, json_t *pdu) {
+static json_t *redact(const ht_room_version *v, json_t *pdu, bool share) {
     json_t *out = json_object();
-    for (size_t i = 0; i < sizeof kept_top_level / sizeof *kept_top_level; i++) keep(out, pdu, kept_top_level[i]);
+    for (size_t i = 0; i < sizeof kept_top_level / sizeof *kept_top_level; i++)
+        keep(out, pdu, kept_top_level[i], share);
     if (v->redaction_keeps_origin)
         for (size_t i = 0; i < sizeof version_10_only / sizeof *version_10_only; i++)
-            keep(out, pdu, version_10_only[i]);
+            keep(out, pdu, version_10_only[i], share);
     const char *type = json_string_value(json_object_get(pdu, "type"));
-    json_object_set_new(out, "content", redacted_content(v, type, json_object_get(pdu, "content")));
+    json_object_set_new(out, "content", redacted_content(v, type, json_object_get(pdu, "content"), share));
     return out;
 }
+
+json_t *ht_pdu_redact(const ht_room_version *v, json_t *pdu) { return redact(v, pdu, false); }
+
+json_t *ht_pdu_redact_view(const ht_room_version *v, json_t *pdu) { return redact(v, pdu, true); }
 
 json_t *ht_redact_event(json_t *pdu) { return ht_pdu_redact(ht_room_version_get("10"), pdu); }

@@ -174,6 +174,19 @@ static void test_redaction_of_each_event_type_in_both_versions(void **state) {
         json_t *again = ht_pdu_redact(v11(), r11);
         assert_canonical_equal(again, vectors[i].redacted_v11);
         json_decref(again);
+        /* The view (no copies) is the same form, and deleting from its top
+         * level leaves the event whole. */
+        char *before = json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS);
+        json_t *view10 = ht_pdu_redact_view(v10(), event), *view11 = ht_pdu_redact_view(v11(), event);
+        assert_canonical_equal(view10, vectors[i].redacted_v10);
+        assert_canonical_equal(view11, vectors[i].redacted_v11);
+        json_object_clear(view10);
+        json_decref(view10);
+        json_decref(view11);
+        char *after = json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
         json_decref(r10);
         json_decref(r11);
         json_decref(event);
