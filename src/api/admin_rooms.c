@@ -43,7 +43,7 @@ static json_t *room_summary(ht_ctx *ctx, const char *room_id, bool details) {
     ht_store *store = ctx->env->store;
     ht_room_row room;
     if (!ht_store_room_get(store, ctx->arena, room_id, &room)) return NULL;
-    int64_t joined = ht_store_members_count(store, room_id, "join");
+    int64_t joined = ht_store_members_joined_count(store, room_id);
     json_t *create = ht_room_state_content(ctx->env, room_id, "m.room.create", "");
     json_t *type = json_object_get(create, "type");
     json_t *out = json_pack(

@@ -292,7 +292,7 @@ static ht_reply public_rooms(ht_ctx *ctx, int64_t limit, const char *since, cons
     size_t n = ht_store_published_rooms(ctx->env->store, ctx->arena, MAX_DIRECTORY_ROOMS, &ids);
     listed_room *rooms = ht_arena_calloc(ctx->arena, n ? n : 1, sizeof *rooms);
     for (size_t i = 0; i < n; i++)
-        rooms[i] = (listed_room){ids[i], ht_store_members_count(ctx->env->store, ids[i], "join"), NULL};
+        rooms[i] = (listed_room){ids[i], ht_store_members_joined_count(ctx->env->store, ids[i]), NULL};
     qsort(rooms, n, sizeof *rooms, by_members);
     size_t count = n;
     if ((term && *term) || types) {

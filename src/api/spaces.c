@@ -223,7 +223,7 @@ static size_t children_of(ht_ctx *ctx, const char *room_id, bool suggested_only,
 /* ---- the walk ------------------------------------------------------------------------- */
 
 static json_t *room_entry(ht_ctx *ctx, const char *room_id, const child *children, size_t n) {
-    int64_t members = ht_store_members_count(ctx->env->store, room_id, "join");
+    int64_t members = ht_store_members_joined_count(ctx->env->store, room_id);
     json_t *entry = ht_directory_room_summary(ctx, room_id, members);
     json_t *state = json_array();
     for (size_t i = 0; i < n; i++) json_array_append(state, children[i].stripped);

@@ -69,8 +69,8 @@ static json_t *summary(sync_req *s, const char *room_id) {
     json_t *heroes = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(heroes, json_string(ids[i]));
     return json_pack("{s:o, s:I, s:I}", "m.heroes", heroes, "m.joined_member_count",
-                     (json_int_t)ht_store_members_count(store, room_id, "join"), "m.invited_member_count",
-                     (json_int_t)ht_store_members_count(store, room_id, "invite"));
+                     (json_int_t)ht_store_members_joined_count(store, room_id), "m.invited_member_count",
+                     (json_int_t)ht_store_members_invited_count(store, room_id));
 }
 
 /* The user ids that are keys of `members`, as a JSON array's text (arena). */

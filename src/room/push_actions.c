@@ -220,7 +220,7 @@ bool ht_room_push_state_changed(ht_env *env, const char *room_id, const char *ty
     if (was_joined != joined) {
         /* The default rules look at the member count only as "is 2"; a
          * member's own rules may look at any count. */
-        int64_t now = ht_store_members_count(store, room_id, "join");
+        int64_t now = ht_store_members_joined_count(store, room_id);
         int64_t before = joined ? now - 1 : now + 1;
         bool ok = now == 2 || before == 2 ? ht_store_unread_stale_room(store, room_id)
                                           : ht_store_unread_stale_count_rules(store, room_id);

@@ -134,10 +134,15 @@ size_t ht_store_members_of_room(ht_store *store, ht_arena *arena, const char *ro
     return membership_list(store, arena, s, false, out);
 }
 
-int64_t ht_store_members_count(ht_store *store, const char *room_id, const char *membership) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_COUNT);
+int64_t ht_store_members_joined_count(ht_store *store, const char *room_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_JOINED_COUNT);
     ht_db_bind_text(s, 1, room_id);
-    ht_db_bind_text(s, 2, membership);
+    return ht_db_single_int(store, s);
+}
+
+int64_t ht_store_members_invited_count(ht_store *store, const char *room_id) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_INVITED_COUNT);
+    ht_db_bind_text(s, 1, room_id);
     return ht_db_single_int(store, s);
 }
 

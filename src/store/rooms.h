@@ -80,7 +80,11 @@ size_t ht_store_memberships_of_user(ht_store *store, ht_arena *arena, const char
                                     ht_membership_row **out);
 size_t ht_store_members_of_room(ht_store *store, ht_arena *arena, const char *room_id,
                                 ht_membership_row **out);
-int64_t ht_store_members_count(ht_store *store, const char *room_id, const char *membership);
+/* How many members are joined to the room (kept per server by triggers:
+ * room_servers), and invited (a partial index): neither reads the room's
+ * whole member list. */
+int64_t ht_store_members_joined_count(ht_store *store, const char *room_id);
+int64_t ht_store_members_invited_count(ht_store *store, const char *room_id);
 /* The first `limit` members joined or invited, by user id, but `except`:
  * a room summary's heroes, without reading the other members. */
 size_t ht_store_member_heroes(ht_store *store, ht_arena *arena, const char *room_id, const char *except,

@@ -740,6 +740,11 @@ static const char *const migrations[] = {
     "  target TEXT PRIMARY KEY,"
     "  room_id TEXT NOT NULL,"
     "  stream INTEGER NOT NULL) STRICT, WITHOUT ROWID;",
+
+    /* 21: a room's invited members are counted (every /sync's room
+     * summary) from an index of the invites alone, not by reading every
+     * member of the room: 5,000 rows on each sync of a room of 5,000. */
+    "CREATE INDEX IF NOT EXISTS memberships_invited ON memberships(room_id) WHERE membership = 'invite';",
 };
 
 int ht_schema_version_count(void) { return (int)(sizeof migrations / sizeof *migrations); }

@@ -48,12 +48,6 @@ size_t ht_store_members_apart(ht_store *store, ht_arena *arena, const char *room
     return kept;
 }
 
-int64_t ht_store_members_joined_count(ht_store *store, const char *room_id) {
-    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_MEMBERS_JOINED_COUNT);
-    ht_db_bind_text(s, 1, room_id);
-    return ht_db_single_int(store, s);
-}
-
 int64_t ht_store_read_floor(ht_store *store, const char *room_id, const char *user_id) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_READ_FLOOR);
     ht_db_bind_text(s, 1, room_id);

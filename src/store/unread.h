@@ -56,8 +56,6 @@ size_t ht_store_members_joined(ht_store *store, ht_arena *arena, const char *roo
  * of their own: each once, ordered by user id. */
 size_t ht_store_members_apart(ht_store *store, ht_arena *arena, const char *room_id, const char *ids_json,
                               const char *words_json, ht_member_push **out);
-/* How many members are joined to the room (kept per server, room_servers). */
-int64_t ht_store_members_joined_count(ht_store *store, const char *room_id);
 
 /* Everything at or below this position is read: the member's join (their
  * membership's position) or their latest unthreaded receipt. */

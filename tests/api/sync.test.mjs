@@ -12,12 +12,13 @@ import {
 } from './lib/matrix.mjs';
 
 let srv;
-let alice, bob, carol;
+let alice, bob, carol, dave;
 before(async () => {
   srv = await startServer({ args: ['--no-rate-limit'] });
   alice = await register(srv, 'alice');
   bob = await register(srv, 'bob');
   carol = await register(srv, 'carol');
+  dave = await register(srv, 'dave');
 });
 after(async () => { await srv.stop(); });
 
@@ -160,6 +161,16 @@ test('the summary counts invited members and names heroes', async () => {
   assert.equal(room.summary['m.joined_member_count'], 2);
   assert.equal(room.summary['m.invited_member_count'], 1);
   assert.deepEqual([...room.summary['m.heroes']].sort(), [bob.user_id, carol.user_id].sort());
+  // The counts move with each membership (joined: kept per server; invited: an index of invites).
+  await join(srv, carol, roomId);
+  const after = (await sync(srv, alice)).rooms.join[roomId];
+  assert.equal(after.summary['m.joined_member_count'], 3);
+  assert.equal(after.summary['m.invited_member_count'], 0);
+  assert.equal((await roomPost(srv, alice, roomId, 'invite', { user_id: dave.user_id })).status, 200);
+  assert.equal((await roomPost(srv, bob, roomId, 'leave')).status, 200);
+  const later = (await sync(srv, alice)).rooms.join[roomId];
+  assert.equal(later.summary['m.joined_member_count'], 2);
+  assert.equal(later.summary['m.invited_member_count'], 1);
 });
 
 // ---- filters ----------------------------------------------------------------
