@@ -101,10 +101,12 @@ static const ht_pdu *state_event(const ht_state_view *state, const ht_event_sour
  * target's own server or from someone with the power to redact (the spec's
  * "Redactions" for room versions 3 and later); the event itself is kept
  * either way. One whose target is not here (yet: history comes newest
- * first) waits for it. */
+ * first) waits for it. *applied (if given): whether the target is redacted now. */
 static ht_error apply_redaction(ht_env *env, const ht_room_version *version, const ht_pdu *redaction,
-                                int64_t stream, const ht_state_view *before, const ht_event_source *src) {
+                                int64_t stream, const ht_state_view *before, const ht_event_source *src,
+                                bool *applied) {
     ht_event_row target;
+    if (applied) *applied = false;
     if (!redaction->redacts) return (ht_error){0};
     if (!ht_store_event_by_id(env->store, env->arena, redaction->redacts, &target))
         return ht_store_redaction_wait(env->store, redaction->redacts, redaction->room_id, stream)
@@ -122,7 +124,10 @@ static ht_error apply_redaction(ht_env *env, const ht_room_version *version, con
         ht_levels levels = {pl ? pl->content : NULL, creator};
         allowed = ht_levels_user(&levels, redaction->sender) >= ht_levels_action(&levels, "redact");
     }
-    return allowed ? ht_room_redact_target(env, version, redaction->redacts, redaction->event_id) : (ht_error){0};
+    if (!allowed) return (ht_error){0};
+    ht_error err = ht_room_redact_target(env, version, redaction->redacts, redaction->event_id);
+    if (applied) *applied = !err.code;
+    return err;
 }
 
 /* The redaction that came before this event, if one waits for it: applied
@@ -141,10 +146,7 @@ static ht_error apply_waiting_redaction(ht_env *env, const ht_room_version *vers
         !ht_pdu_view(env->arena, ht_json_parse(env->arena, row.json), row.event_id, version->id, &redaction))
         return (ht_error){0};
     ht_state_view current = ht_room_current_view(env, redaction.room_id);
-    ht_error err = apply_redaction(env, version, &redaction, stream, &current, src);
-    ht_event_row now;
-    *redacted = !err.code && ht_store_event_by_id(env->store, env->arena, event_id, &now) && now.redacted_by;
-    return err;
+    return apply_redaction(env, version, &redaction, stream, &current, src, redacted);
 }
 
 /* The given state before an event, as a map of stored events. */
@@ -271,7 +273,7 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
     if (p.status != HT_EVENT_TIMELINE) return res;
     /* A historical redaction is judged with the room's current state: the
      * state before it is unknown here. */
-    err = apply_redaction(env, version, &pdu, row.stream, &before_view, &src);
+    err = apply_redaction(env, version, &pdu, row.stream, &before_view, &src, NULL);
     bool redacted = false;
     if (!err.code) err = apply_waiting_redaction(env, version, event_id, &src, &redacted);
     /* Redacted already: nothing of its content is indexed. */

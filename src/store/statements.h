@@ -72,6 +72,8 @@
                            "WHERE user_id = ?1 AND forgotten = 0 ORDER BY stream")       \
     X(MEMBERS_OF_ROOM, "SELECT user_id, membership, stream FROM memberships "            \
                        "WHERE room_id = ?1 ORDER BY user_id")                            \
+    /* The joined: counted per server by the membership triggers. */           \
+    X(MEMBERS_JOINED_COUNT, "SELECT coalesce(sum(joined), 0) FROM room_servers WHERE room_id = ?1") \
     /* By the partial index of invites (which the literal 'invite' allows):     \
      * the primary key, which SQLite would rather take, reads every member. */  \
     X(MEMBERS_INVITED_COUNT, "SELECT count(*) FROM memberships INDEXED BY memberships_invited " \
@@ -543,7 +545,6 @@
                      "UNION ALL SELECT m.user_id, m.display_name, m.own_rules "          \
                      "FROM memberships m INDEXED BY memberships_own_rules "               \
                      "WHERE m.room_id = ?1 AND m.membership = 'join' AND m.own_rules = 1") \
-    X(MEMBERS_JOINED_COUNT, "SELECT coalesce(sum(joined), 0) FROM room_servers WHERE room_id = ?1") \
     X(READ_FLOOR, "SELECT max(coalesce((SELECT stream FROM memberships WHERE room_id = ?1 " \
                   "AND user_id = ?2), 0), coalesce((SELECT max(event_stream) FROM receipts " \
                   "WHERE room_id = ?1 AND user_id = ?2 AND thread_id = '' "               \
