@@ -33,7 +33,9 @@ CFLAGS_FUZZ := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no
 FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 10
 FUZZ_TARGETS := http core canonical send
-PKGS := libuv jansson sqlite3 libsodium
+# libcrypto (OpenSSL) natively for SHA-256 alone: it uses the CPU's SHA
+# instructions (util/crypto.c).
+PKGS := libuv jansson sqlite3 libsodium libcrypto
 # The native host's federation client (src/host/native: fetch, resolve, dns,
 # curl_uv): libcurl with OpenSSL, and c-ares.
 NATIVE_PKGS := libcurl libcares openssl
