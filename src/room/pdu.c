@@ -107,6 +107,100 @@ const char *ht_pdu_sign_new(ht_arena *arena, const ht_room_version *v, json_t *p
     return id_of(arena, digest);
 }
 
+/* ---- a new event's bytes, written once ----------------------------------- */
+
+/* Appends the member "key":value where it stands at offset `at` of text
+ * (an object's canonical bytes, as ht_canonical_write_places placed it),
+ * the bytes of text before it being out's last. */
+static bool put_member(ht_buf *out, const unsigned char *text, size_t at, const char *key, json_t *value,
+                       ht_canonical_error *err) {
+    unsigned char last = out->data[out->len - 1];
+    if (last != '{' && last != ',') ht_buf_append(out, ",", 1);
+    ht_buf_puts(out, "\"");
+    ht_buf_puts(out, key);
+    ht_buf_puts(out, "\":");
+    if (!ht_canonical_write(out, value, err)) return false;
+    if (text[at] != ',' && text[at] != '}') ht_buf_append(out, ",", 1); /* a first member follows */
+    return true;
+}
+
+static bool all_kept(const ht_room_version *v, json_t *pdu) {
+    const char *key;
+    json_t *value;
+    json_object_foreach(pdu, key, value) {
+        if (!ht_pdu_redaction_keeps(v, key)) return false;
+    }
+    return true;
+}
+
+/* The general way, three writings: for what the quick one does not cover. */
+static char *seal_slowly(ht_arena *arena, const ht_room_version *v, json_t *pdu, const char *server_name,
+                         const ht_signing_key *key, const char **id, size_t *len, ht_canonical_error *err) {
+    if (!ht_pdu_set_content_hash(pdu, err)) return NULL;
+    *id = key ? ht_pdu_sign_new(arena, v, pdu, server_name, key, err) : ht_pdu_id(arena, v, pdu, err);
+    return *id ? ht_canonical_json(pdu, len, err) : NULL;
+}
+
+/* The event is written once (a), marking where its content's value lies
+ * and where hashes and signatures would stand. The content hash covers a
+ * as it is. The redacted form, which the id and the signature cover, is a
+ * with the content's redacted form in place of its value and the hashes
+ * put in -- when the redaction keeps every other top-level key, as it does
+ * for the events a client sends; else the general way. The stored text is
+ * a with the hashes (and signatures) put in. */
+char *ht_pdu_seal(ht_arena *arena, const ht_room_version *v, json_t *pdu, const char *server_name,
+                  const ht_signing_key *key, const char **id, size_t *len, ht_canonical_error *err) {
+    json_t *content = json_object_get(pdu, "content");
+    if (!json_is_object(pdu) || !content || json_object_get(pdu, "hashes") || json_object_get(pdu, "signatures") ||
+        json_object_get(pdu, "unsigned") || !all_kept(v, pdu))
+        return seal_slowly(arena, v, pdu, server_name, key, id, len, err);
+    ht_canonical_place at[] = {{.key = "content"}, {.key = "hashes"}, {.key = "signatures"}};
+    ht_buf a = {0}, r = {0}, out = {0};
+    char *stored = NULL;
+    json_t *kept = NULL;
+    if (!ht_canonical_write_places(&a, pdu, at, 3, err)) goto done;
+    size_t content_start = at[0].start, content_end = at[0].end, hashes_at = at[1].start, signatures_at = at[2].start;
+
+    unsigned char digest[HT_SHA256_BYTES];
+    ht_sha256(a.data, a.len, digest);
+    char hash[48]; /* 43 characters of unpadded base64, and the NUL */
+    sodium_bin2base64(hash, sizeof hash, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+    json_object_set_new(pdu, "hashes", json_pack("{s:s}", "sha256", hash));
+    json_t *hashes = json_object_get(pdu, "hashes");
+
+    kept = ht_pdu_redacted_content_view(v, json_string_value(json_object_get(pdu, "type")), content);
+    ht_buf_append(&r, a.data, content_start);
+    if (!ht_canonical_write(&r, kept, err)) goto done;
+    ht_buf_append(&r, a.data + content_end, hashes_at - content_end);
+    if (!put_member(&r, a.data, hashes_at, "hashes", hashes, err)) goto done;
+    ht_buf_append(&r, a.data + hashes_at, a.len - hashes_at);
+    ht_sha256(r.data, r.len, digest);
+    *id = id_of(arena, digest);
+
+    ht_buf_append(&out, a.data, hashes_at);
+    if (!put_member(&out, a.data, hashes_at, "hashes", hashes, err)) goto done;
+    if (key) {
+        const char *signature = ht_ed25519_sign(arena, (const char *)r.data, r.len, key);
+        json_object_set_new(pdu, "signatures", json_pack("{s:{s:s}}", server_name, key->key_id, signature));
+        ht_buf_append(&out, a.data + hashes_at, signatures_at - hashes_at);
+        if (!put_member(&out, a.data, signatures_at, "signatures", json_object_get(pdu, "signatures"), err))
+            goto done;
+        ht_buf_append(&out, a.data + signatures_at, a.len - signatures_at);
+    } else {
+        ht_buf_append(&out, a.data + hashes_at, a.len - hashes_at);
+    }
+    ht_buf_append(&out, "", 1); /* the NUL, not counted */
+    *len = out.len - 1;
+    stored = (char *)out.data;
+    out = (ht_buf){0};
+done:
+    json_decref(kept);
+    ht_buf_free(&a);
+    ht_buf_free(&r);
+    ht_buf_free(&out);
+    return stored;
+}
+
 size_t ht_pdu_signature_bytes(const char *server_name, const ht_signing_key *key) {
     /* ,"signatures":{"<server>":{"<key id>":"<signature>"}}: neither a
      * server name nor a key id has a character JSON escapes. */

@@ -36,6 +36,11 @@ json_t *ht_pdu_redact(const ht_room_version *v, json_t *pdu);
  * its top level nor the PDU while it lives. */
 json_t *ht_pdu_redact_view(const ht_room_version *v, json_t *pdu);
 
+/* Whether the version's redaction keeps a top-level key; and the redacted
+ * form of an event's content, as a view (as ht_pdu_redact_view). */
+bool ht_pdu_redaction_keeps(const ht_room_version *v, const char *key);
+json_t *ht_pdu_redacted_content_view(const ht_room_version *v, const char *type, json_t *content);
+
 /* The content hash: SHA-256 of the canonical JSON of the PDU without
  * unsigned, signatures and hashes. False if the PDU is not canonical. */
 bool ht_pdu_content_hash(json_t *pdu, unsigned char out[HT_SHA256_BYTES], ht_canonical_error *err);
@@ -66,6 +71,15 @@ bool ht_pdu_sign(const ht_room_version *v, json_t *pdu, const char *server_name,
  * it is not canonical or already carries signatures. */
 const char *ht_pdu_sign_new(ht_arena *arena, const ht_room_version *v, json_t *pdu, const char *server_name,
                             const ht_signing_key *key, ht_canonical_error *err);
+
+/* A new event of ours, with neither hashes, signatures nor unsigned: sets
+ * its content hash, signs it if key is not NULL, and gives its id (in the
+ * arena) and its canonical JSON (malloc'd, *len long) -- what
+ * ht_pdu_set_content_hash, ht_pdu_sign_new (or ht_pdu_id) and
+ * ht_canonical_json give, from one writing of the event instead of three.
+ * NULL if it is not canonical. */
+char *ht_pdu_seal(ht_arena *arena, const ht_room_version *v, json_t *pdu, const char *server_name,
+                  const ht_signing_key *key, const char **id, size_t *len, ht_canonical_error *err);
 
 /* The bytes ht_pdu_sign adds to the canonical JSON of a PDU that has no
  * signatures: what an event kept unsigned weighs once it is served. */

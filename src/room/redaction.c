@@ -82,6 +82,19 @@ static json_t *redact(const ht_room_version *v, json_t *pdu, bool share) {
 
 json_t *ht_pdu_redact(const ht_room_version *v, json_t *pdu) { return redact(v, pdu, false); }
 
+bool ht_pdu_redaction_keeps(const ht_room_version *v, const char *key) {
+    for (size_t i = 0; i < sizeof kept_top_level / sizeof *kept_top_level; i++)
+        if (strcmp(key, kept_top_level[i]) == 0) return true;
+    if (v->redaction_keeps_origin)
+        for (size_t i = 0; i < sizeof version_10_only / sizeof *version_10_only; i++)
+            if (strcmp(key, version_10_only[i]) == 0) return true;
+    return false;
+}
+
+json_t *ht_pdu_redacted_content_view(const ht_room_version *v, const char *type, json_t *content) {
+    return redacted_content(v, type, content, true);
+}
+
 json_t *ht_pdu_redact_view(const ht_room_version *v, json_t *pdu) { return redact(v, pdu, true); }
 
 json_t *ht_redact_event(json_t *pdu) { return ht_pdu_redact(ht_room_version_get("10"), pdu); }

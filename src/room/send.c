@@ -141,16 +141,10 @@ static json_t *pdu_fields(ht_env *env, const ht_room_version *version, const ht_
 static ht_error finish_pdu(ht_env *env, const ht_room_version *version, json_t *pdu, bool sign, const char **id,
                            const char **stored) {
     ht_canonical_error cerr;
-    if (!ht_pdu_set_content_hash(pdu, &cerr) ||
-        !(*id = sign ? ht_pdu_sign_new(env->arena, version, pdu, env->server_name, env->signing_key, &cerr)
-                     : ht_pdu_id(env->arena, version, pdu, &cerr)))
-        return (ht_error){HT_M_BAD_JSON, 0, ht_canonical_error_text(env->arena, &cerr)};
     size_t size;
-    char *text = ht_canonical_json(pdu, &size, &cerr);
-    if (!text) {
-        free(text);
-        return (ht_error){HT_M_BAD_JSON, 0, "The event could not be encoded."};
-    }
+    char *text = ht_pdu_seal(env->arena, version, pdu, env->server_name, sign ? env->signing_key : NULL, id, &size,
+                             &cerr);
+    if (!text) return (ht_error){HT_M_BAD_JSON, 0, ht_canonical_error_text(env->arena, &cerr)};
     *stored = ht_arena_strndup(env->arena, text, size);
     free(text);
     /* The limit counts the whole event as sent to other servers, signed. */

@@ -232,7 +232,22 @@ static int by_key(const void *a, const void *b) {
 
 static bool write_value(ht_buf *out, json_t *value, int depth, ht_canonical_error *err);
 
-static bool write_object(ht_buf *out, json_t *value, int depth, ht_canonical_error *err) {
+/* Notes where each place's key stands in the object being written, once
+ * the member before `before` (NULL: the closing brace) is written: a
+ * member that is there gets its value's span (marked as it is written); an
+ * absent one, where it would stand. */
+static void mark_absent(const ht_buf *out, ht_canonical_place *places, size_t n, const member *before) {
+    for (size_t k = 0; k < n; k++) {
+        ht_canonical_place *p = &places[k];
+        if (p->present || p->end) continue;
+        member m = {p->key, strlen(p->key), NULL};
+        if (before && by_key(&m, before) >= 0) continue;
+        p->start = p->end = out->len;
+    }
+}
+
+static bool write_object(ht_buf *out, json_t *value, int depth, ht_canonical_place *places, size_t nplaces,
+                         ht_canonical_error *err) {
     size_t count = json_object_size(value);
     member local[16];
     member *members = count <= 16 ? local : ht_xmalloc(count * sizeof *members);
@@ -245,16 +260,22 @@ static bool write_object(ht_buf *out, json_t *value, int depth, ht_canonical_err
     bool ok = true;
     ht_buf_append(out, "{", 1);
     for (i = 0; i < count && ok; i++) {
+        mark_absent(out, places, nplaces, &members[i]);
         if (i) ht_buf_append(out, ",", 1);
         if (!ht_canonical_write_string(out, members[i].key, members[i].len)) {
             fail(err, reason_utf8);
             ok = false;
         } else {
             ht_buf_append(out, ":", 1);
+            size_t start = out->len;
             ok = write_value(out, members[i].value, depth + 1, err);
+            for (size_t k = 0; k < nplaces; k++)
+                if (strlen(places[k].key) == members[i].len && memcmp(places[k].key, members[i].key, members[i].len) == 0)
+                    places[k] = (ht_canonical_place){places[k].key, start, out->len, true};
         }
         if (!ok) prepend_key(err, members[i].key, members[i].len);
     }
+    mark_absent(out, places, nplaces, NULL);
     if (ok) ht_buf_append(out, "}", 1);
     if (members != local) free(members);
     return ok;
@@ -264,7 +285,7 @@ static bool write_value(ht_buf *out, json_t *value, int depth, ht_canonical_erro
     switch (json_typeof(value)) {
     case JSON_OBJECT:
         if (depth >= HT_CANONICAL_MAX_DEPTH) return fail(err, reason_depth), false;
-        return write_object(out, value, depth, err);
+        return write_object(out, value, depth, NULL, 0, err);
     case JSON_ARRAY:
         if (depth >= HT_CANONICAL_MAX_DEPTH) return fail(err, reason_depth), false;
         ht_buf_append(out, "[", 1);
@@ -311,6 +332,16 @@ bool ht_canonical_write(ht_buf *out, json_t *value, ht_canonical_error *err) {
     size_t start = out->len;
     if (value && write_value(out, value, 0, err)) return true;
     if (!value) fail(err, reason_type);
+    out->len = start;
+    return false;
+}
+
+bool ht_canonical_write_places(ht_buf *out, json_t *object, ht_canonical_place *places, size_t n,
+                               ht_canonical_error *err) {
+    for (size_t k = 0; k < n; k++) places[k] = (ht_canonical_place){places[k].key, 0, 0, false};
+    size_t start = out->len;
+    if (!json_is_object(object)) return fail(err, reason_type), false;
+    if (write_object(out, object, 0, places, n, err)) return true;
     out->len = start;
     return false;
 }

@@ -69,6 +69,20 @@ bool ht_canonical_write(ht_buf *out, json_t *value, ht_canonical_error *err);
  * escapes it. False if it is not valid UTF-8; out may then hold part of it. */
 bool ht_canonical_write_string(ht_buf *out, const char *text, size_t len);
 
+/* Writes an object as ht_canonical_write does, and says where the named
+ * top-level members stand in what it wrote (offsets into out): for one
+ * that is there, its value spans [start, end); for one that is not, start
+ * == end is where it would stand, before the comma of the member after it
+ * or the closing brace. So a caller may put a member in, or change a value,
+ * without writing the rest again. */
+typedef struct ht_canonical_place {
+    const char *key; /* set by the caller */
+    size_t start, end;
+    bool present;
+} ht_canonical_place;
+bool ht_canonical_write_places(ht_buf *out, json_t *object, ht_canonical_place *places, size_t n,
+                               ht_canonical_error *err);
+
 /* The same as a malloc'd NUL-terminated string (*len, if not NULL, is its
  * length), or NULL. */
 char *ht_canonical_json(json_t *value, size_t *len, ht_canonical_error *err);

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -243,6 +244,43 @@ static void test_parse_errors_say_where_without_quoting_the_input(void **state) 
     ht_arena_free(&arena);
 }
 
+/* Where named members stand in an object written once: a value's span,
+ * or where an absent member would go (first, between two, last). */
+static void test_places_say_where_members_stand(void **state) {
+    (void)state;
+    json_t *object = json_loads("{\"b\":[1,2],\"d\":{\"x\":\"y\"},\"\xc3\xa9\":true}", 0, NULL);
+    ht_canonical_place at[] = {{.key = "a"}, {.key = "b"}, {.key = "c"}, {.key = "d"}, {.key = "z"}, {.key = "\xc3\xa9"}};
+    ht_buf out = {0};
+    ht_buf_puts(&out, "prefix");
+    assert_true(ht_canonical_write_places(&out, object, at, 6, NULL));
+    const char *text = (const char *)out.data + 6;
+    assert_int_equal(out.len - 6, strlen("{\"b\":[1,2],\"d\":{\"x\":\"y\"},\"\xc3\xa9\":true}"));
+    assert_memory_equal(text, "{\"b\":[1,2],\"d\":{\"x\":\"y\"},\"\xc3\xa9\":true}", out.len - 6);
+    /* Offsets count from the start of out. */
+    assert_false(at[0].present);
+    assert_int_equal(at[0].start, 6 + 1); /* before "b" */
+    assert_true(at[1].present);
+    assert_memory_equal((const char *)out.data + at[1].start, "[1,2]", at[1].end - at[1].start);
+    assert_false(at[2].present);
+    assert_int_equal(at[2].start, 6 + strlen("{\"b\":[1,2]")); /* before ,"d" */
+    assert_int_equal(at[2].end, at[2].start);
+    assert_memory_equal((const char *)out.data + at[3].start, "{\"x\":\"y\"}", at[3].end - at[3].start);
+    assert_false(at[4].present); /* "z" sorts before U+00E9 */
+    assert_int_equal(at[4].start, 6 + strlen("{\"b\":[1,2],\"d\":{\"x\":\"y\"}"));
+    assert_memory_equal((const char *)out.data + at[5].start, "true", at[5].end - at[5].start);
+    ht_buf_free(&out);
+    /* Not an object, or not canonical: nothing written. */
+    json_t *real = json_loads("{\"a\":1.5}", 0, NULL);
+    assert_false(ht_canonical_write_places(&out, real, at, 1, NULL));
+    assert_int_equal(out.len, 0);
+    json_t *array = json_loads("[]", 0, NULL);
+    assert_false(ht_canonical_write_places(&out, array, at, 1, NULL));
+    ht_buf_free(&out);
+    json_decref(array);
+    json_decref(real);
+    json_decref(object);
+}
+
 static void test_ordinary_events_canonicalise_as_jansson_sorted_did(void **state) {
     (void)state;
     /* Event ids of stored events were computed with jansson's sorted output;
@@ -288,6 +326,7 @@ int run_canonical_tests(void) {
         cmocka_unit_test(test_invalid_utf8_is_refused_by_the_writer),
         cmocka_unit_test(test_strict_parse_refuses_what_has_two_readings_or_none),
         cmocka_unit_test(test_parse_errors_say_where_without_quoting_the_input),
+        cmocka_unit_test(test_places_say_where_members_stand),
         cmocka_unit_test(test_ordinary_events_canonicalise_as_jansson_sorted_did),
     };
     return cmocka_run_group_tests_name("canonical", tests, NULL, NULL);

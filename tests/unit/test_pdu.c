@@ -350,6 +350,55 @@ static void test_signing_a_new_event_names_it_as_ht_pdu_id_does(void **state) {
     ht_arena_free(&a);
 }
 
+/* A new event sealed in one writing (ht_pdu_seal) gets the hash, id,
+ * signature and stored bytes the three steps apart give, and the ids the
+ * independent values say: every vector, both versions, signed or not. The
+ * vectors also take both ways through it: a v10 redaction's top-level
+ * "redacts", which the redaction drops, goes the general way. */
+static void test_sealing_a_new_event_gives_what_the_steps_apart_give(void **state) {
+    (void)state;
+    ht_signing_key key = spec_key();
+    ht_arena arena;
+    ht_arena_init(&arena, 4096);
+    const ht_room_version *versions[] = {v10(), v11()};
+    for (size_t i = 0; i < sizeof vectors / sizeof *vectors; i++) {
+        for (size_t k = 0; k < 2; k++) {
+            for (int sign = 0; sign < 2; sign++) {
+                json_t *sealed = parse(vectors[i].event);
+                json_object_del(sealed, "hashes");
+                json_object_del(sealed, "signatures");
+                json_object_del(sealed, "unsigned");
+                json_t *apart = json_deep_copy(sealed);
+                const char *id = NULL;
+                size_t len;
+                char *text = ht_pdu_seal(&arena, versions[k], sealed, "domain", sign ? &key : NULL, &id, &len, NULL);
+                assert_non_null(text);
+                assert_int_equal(strlen(text), len);
+                assert_true(ht_pdu_set_content_hash(apart, NULL));
+                const char *apart_id = sign ? ht_pdu_sign_new(&arena, versions[k], apart, "domain", &key, NULL)
+                                            : ht_pdu_id(&arena, versions[k], apart, NULL);
+                char *apart_text = ht_canonical_json(apart, NULL, NULL);
+                if (strcmp(text, apart_text) != 0) fail_msg("%s: sealed %s\napart  %s", vectors[i].name, text, apart_text);
+                assert_true(json_equal(sealed, apart));
+                assert_string_equal(id, apart_id);
+                assert_string_equal(id, k == 0 ? vectors[i].id_v10 : vectors[i].id_v11);
+                free(text);
+                free(apart_text);
+                json_decref(sealed);
+                json_decref(apart);
+            }
+        }
+    }
+    /* Not canonical: nothing. */
+    json_t *floating = parse("{\"room_id\":\"!x:domain\",\"sender\":\"@a:domain\",\"type\":\"X\","
+                             "\"content\":{\"n\":1.5},\"depth\":1}");
+    const char *id = NULL;
+    size_t len;
+    assert_null(ht_pdu_seal(&arena, v11(), floating, "domain", NULL, &id, &len, NULL));
+    json_decref(floating);
+    ht_arena_free(&arena);
+}
+
 /* What a signature adds to an event kept unsigned is counted exactly:
  * the size limit holds for the event as other servers get it. */
 static void test_a_signature_adds_the_bytes_ht_pdu_signature_bytes_says(void **state) {
@@ -645,6 +694,7 @@ int run_pdu_tests(void) {
         cmocka_unit_test(test_stored_events_keep_their_ids),
         cmocka_unit_test(test_spec_event_signing_vectors),
         cmocka_unit_test(test_signing_a_new_event_names_it_as_ht_pdu_id_does),
+        cmocka_unit_test(test_sealing_a_new_event_gives_what_the_steps_apart_give),
         cmocka_unit_test(test_a_signature_adds_the_bytes_ht_pdu_signature_bytes_says),
         cmocka_unit_test(test_signatures_are_checked_on_receipt),
         cmocka_unit_test(test_restricted_join_needs_the_authorising_servers_signature),
