@@ -13,7 +13,9 @@
 // try the script out).
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync,
+} from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -84,6 +86,33 @@ async function versionsDuringLoginFlood(server) {
     { figure: 'versions latency p50 during a login flood', value: wrk.latency['50%'], unit: 'ms', command },
     { figure: 'versions latency p99 during a login flood', value: wrk.latency['99%'], unit: 'ms', command },
     { figure: 'failed logins/s during that flood', value: attempts / seconds, unit: 'login/s', command },
+  ];
+}
+
+// The floor under a durable send: what this disk takes to make one small
+// write durable (a write of 8 KiB, about a commit's WAL frames, then
+// fdatasync, as SQLite's COMMIT does), in a file beside the database. A
+// sequential send waits for one such sync whatever the server does.
+async function diskSyncFloor(_server, ctx) {
+  const path = join(ctx.dir, 'sync-floor');
+  const fd = openSync(path, 'w');
+  const page = Buffer.alloc(8192, 1);
+  const times = [];
+  try {
+    for (let i = 0; i < SYNC_SAMPLES; i++) {
+      const start = process.hrtime.bigint();
+      writeSync(fd, page, 0, page.length, (i % 256) * page.length);
+      fdatasyncSync(fd);
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+  const command = `bench.mjs: ${SYNC_SAMPLES} times, 8 KiB written then fdatasync, in the database's directory`;
+  return [
+    { figure: 'disk: write + fdatasync, median', value: percentile(times, 50), unit: 'ms', command },
+    { figure: 'disk: write + fdatasync, p99', value: percentile(times, 99), unit: 'ms', command },
   ];
 }
 
@@ -462,7 +491,7 @@ async function bulkFill(server, ctx) {
   ];
 }
 
-const ALL_FIGURES = [versionsThroughput, whoamiThroughput, versionsDuringLoginFlood, messageThroughput,
+const ALL_FIGURES = [versionsThroughput, whoamiThroughput, versionsDuringLoginFlood, diskSyncFloor, messageThroughput,
   messageThroughputWrk, syncWakeLatency,
   unreadBacklog, writeCostWithParkedPolls, largeRoom, manyRooms, bulkFill];
 // BENCH_ONLY=name,name runs only those figures (to measure one change quickly).
@@ -474,6 +503,7 @@ const FLOOD_DURATION = process.env.BENCH_FLOOD_DURATION ?? '5s';
 const SEQUENTIAL_MESSAGES = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
 const CONCURRENT_MESSAGES = Number(process.env.BENCH_CONCURRENT ?? 8000);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
+const SYNC_SAMPLES = 2000;
 const BULK_MESSAGES = Number(process.env.BENCH_BULK ?? 100000);
 const BULK_CLIENTS = 32;
 const PARKED_POLLS = Number(process.env.BENCH_PARKED_POLLS ?? 300);
