@@ -180,7 +180,7 @@ char *ht_pdu_seal(ht_arena *arena, const ht_room_version *v, json_t *pdu, const 
     ht_buf_append(&out, a.data, hashes_at);
     if (!put_member(&out, a.data, hashes_at, "hashes", hashes, err)) goto done;
     if (key) {
-        const char *signature = ht_ed25519_sign(arena, (const char *)r.data, r.len, key);
+        const char *signature = ht_ed25519_sign(arena, r.data, r.len, key);
         json_object_set_new(pdu, "signatures", json_pack("{s:{s:s}}", server_name, key->key_id, signature));
         ht_buf_append(&out, a.data + hashes_at, signatures_at - hashes_at);
         if (!put_member(&out, a.data, signatures_at, "signatures", json_object_get(pdu, "signatures"), err))

@@ -232,10 +232,10 @@ static int by_key(const void *a, const void *b) {
 
 static bool write_value(ht_buf *out, json_t *value, int depth, ht_canonical_error *err);
 
-/* Notes where each place's key stands in the object being written, once
- * the member before `before` (NULL: the closing brace) is written: a
- * member that is there gets its value's span (marked as it is written); an
- * absent one, where it would stand. */
+/* Called before member `before` is written (NULL: before the closing
+ * brace): each place not yet found whose key sorts before it is absent,
+ * and stands here. (A place that is there gets its value's span as the
+ * member is written.) */
 static void mark_absent(const ht_buf *out, ht_canonical_place *places, size_t n, const member *before) {
     for (size_t k = 0; k < n; k++) {
         ht_canonical_place *p = &places[k];

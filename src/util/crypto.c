@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 #include <string.h>
+#ifndef __EMSCRIPTEN__
+#include <openssl/evp.h>
+#endif
 
 #include "util/oom.h"
 
@@ -39,10 +42,11 @@ char *ht_random_string(ht_arena *arena, size_t len, const char *alphabet) {
 
 /* Natively, OpenSSL's SHA-256: it uses the CPU's SHA instructions where
  * there are some, 0.5 us for an event's 700 bytes against libsodium's
- * 2.2-2.8 us (portable C), and a send hashes five times (its content, its
- * reference, its transaction, the access token). The digest is fetched
- * once: SHA256() and EVP_sha256() fetch it again on every call, which
- * costs more than hashing a token. The browser's build has libsodium's. */
+ * 2.2-2.8 us (portable C), and a send hashes about five times (its
+ * content, its reference, its transaction, the access token). The digest
+ * is fetched once: SHA256() and EVP_sha256() fetch it again on every
+ * call, which costs more than hashing a token. The browser's build has
+ * libsodium's. */
 #ifdef __EMSCRIPTEN__
 static bool sha256_init(void) { return true; }
 
@@ -50,8 +54,6 @@ void ht_sha256(const void *data, size_t len, unsigned char out[HT_SHA256_BYTES])
     crypto_hash_sha256(out, data, len);
 }
 #else
-#include <openssl/evp.h>
-
 static EVP_MD *sha256_md;
 
 static bool sha256_init(void) {
