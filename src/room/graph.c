@@ -143,11 +143,6 @@ static bool set_current_state(ht_env *env, const ht_event_source *src, const cha
     return true;
 }
 
-static bool store_edges(ht_env *env, const ht_pdu *pdu, int64_t stream) {
-    return ht_store_event_edges_put(env->store, stream, pdu->prev_events, pdu->prev_count) &&
-           ht_store_event_auth_edges_put(env->store, stream, pdu->auth_events, pdu->auth_count);
-}
-
 /* The event becomes a forward extremity in place of those it follows;
  * returns the room's extremities afterwards (*count of them). */
 static ht_extremity_row *move_extremities(ht_env *env, const ht_persist *p, int64_t stream, size_t *count) {
@@ -266,9 +261,12 @@ static ht_error persist_event(ht_env *env, const char *room_version, const ht_pe
                         .device_id = p->device_id,
                         .prev_state = prev_state,
                         .status = p->status};
-    bool stored = p->outlier_stream ? ht_store_event_move(env->store, p->outlier_stream, stream) &&
-                                          ht_store_event_set_status(env->store, stream, p->status, 0)
-                                    : ht_store_event_insert(env->store, &row) && store_edges(env, pdu, stream);
+    bool stored =
+        p->outlier_stream
+            ? ht_store_event_move(env->store, p->outlier_stream, stream) &&
+                  ht_store_event_set_status(env->store, stream, p->status, 0)
+            : ht_store_event_insert(env->store, &row) &&
+                  ht_store_event_edges_put(env->store, stream, pdu->prev_events, pdu->prev_count);
     if (!stored) return (ht_error){HT_M_SERVER_ERROR, 0, "The event could not be stored."};
     if (out) *out = row;
     if (p->status == HT_EVENT_OUTLIER || p->status == HT_EVENT_REJECTED || historical) return (ht_error){0};

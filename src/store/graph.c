@@ -5,32 +5,24 @@
 
 #include "store/db.h"
 
-static bool edges_put(ht_store *store, ht_stmt_id id, int64_t stream, const char *const *ids, size_t n) {
+bool ht_store_event_edges_put(ht_store *store, int64_t stream, const char *const *prev_ids, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *s = ht_db_stmt(store, id);
+        sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EDGE_INSERT);
         ht_db_bind_int(s, 1, stream);
-        ht_db_bind_text(s, 2, ids[i]);
+        ht_db_bind_text(s, 2, prev_ids[i]);
         if (!ht_db_exec(store, s)) return false;
     }
     return true;
-}
-
-bool ht_store_event_edges_put(ht_store *store, int64_t stream, const char *const *prev_ids, size_t n) {
-    return edges_put(store, HT_STMT_EDGE_INSERT, stream, prev_ids, n);
-}
-
-bool ht_store_event_auth_edges_put(ht_store *store, int64_t stream, const char *const *auth_ids, size_t n) {
-    return edges_put(store, HT_STMT_AUTH_EDGE_INSERT, stream, auth_ids, n);
 }
 
 bool ht_store_event_move(ht_store *store, int64_t from, int64_t to) {
     /* The references are moved after the row: foreign keys are checked at
      * the commit, when all agree again. */
     if (sqlite3_exec(store->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) return false;
-    static const ht_stmt_id moves[] = {HT_STMT_EVENT_MOVE,        HT_STMT_EVENT_MOVE_PREV_STATE,
-                                       HT_STMT_EVENT_MOVE_EDGES,  HT_STMT_EVENT_MOVE_AUTH_EDGES,
-                                       HT_STMT_EVENT_MOVE_STATE,  HT_STMT_EVENT_MOVE_STATE_LOG,
-                                       HT_STMT_EVENT_MOVE_GROUPS, HT_STMT_EVENT_MOVE_MEMBERSHIPS};
+    static const ht_stmt_id moves[] = {HT_STMT_EVENT_MOVE,       HT_STMT_EVENT_MOVE_PREV_STATE,
+                                       HT_STMT_EVENT_MOVE_EDGES, HT_STMT_EVENT_MOVE_STATE,
+                                       HT_STMT_EVENT_MOVE_STATE_LOG, HT_STMT_EVENT_MOVE_GROUPS,
+                                       HT_STMT_EVENT_MOVE_MEMBERSHIPS};
     for (size_t i = 0; i < sizeof moves / sizeof *moves; i++) {
         sqlite3_stmt *s = ht_db_stmt(store, moves[i]);
         ht_db_bind_int(s, 1, from);

@@ -30,7 +30,6 @@ typedef struct ht_state_entry_row {
 } ht_state_entry_row;
 
 bool ht_store_event_edges_put(ht_store *store, int64_t stream, const char *const *prev_ids, size_t n);
-bool ht_store_event_auth_edges_put(ht_store *store, int64_t stream, const char *const *auth_ids, size_t n);
 /* Moves a stored event to a new stream position, with every reference to
  * it (an outlier joining the timeline is shown where it joined). */
 bool ht_store_event_move(ht_store *store, int64_t from, int64_t to);

@@ -118,7 +118,6 @@
     X(EXTREMITY_INSERT, "INSERT OR IGNORE INTO room_extremities(room_id, event_id) VALUES (?1, ?2)") \
     X(EXTREMITY_DELETE, "DELETE FROM room_extremities WHERE room_id = ?1 AND event_id = ?2") \
     X(EDGE_INSERT, "INSERT OR IGNORE INTO event_edges(stream, prev_event_id) VALUES (?1, ?2)") \
-    X(AUTH_EDGE_INSERT, "INSERT OR IGNORE INTO event_auth_edges(stream, auth_event_id) VALUES (?1, ?2)") \
     X(EVENT_SET_STATUS, "UPDATE events SET status = ?2, state_group = ?3 WHERE stream = ?1") \
     /* An outlier that joins the timeline moves to a new position (?2): every  \
      * reference to its old one (?1) moves with it. */                           \
@@ -127,7 +126,6 @@
     X(EVENT_MOVE, "UPDATE events SET stream = ?2 WHERE stream = ?1")                     \
     X(EVENT_MOVE_PREV_STATE, "UPDATE events SET prev_state = ?2 WHERE prev_state = ?1")  \
     X(EVENT_MOVE_EDGES, "UPDATE event_edges SET stream = ?2 WHERE stream = ?1")          \
-    X(EVENT_MOVE_AUTH_EDGES, "UPDATE event_auth_edges SET stream = ?2 WHERE stream = ?1") \
     X(EVENT_MOVE_STATE, "UPDATE room_state SET stream = ?2 WHERE stream = ?1")           \
     X(EVENT_MOVE_STATE_LOG, "UPDATE room_state_log SET event_stream = ?2 WHERE event_stream = ?1") \
     X(EVENT_MOVE_GROUPS, "UPDATE state_group_entries SET event_stream = ?2 WHERE event_stream = ?1") \

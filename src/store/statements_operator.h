@@ -72,8 +72,6 @@
     /* the event graph (migration 8) */                                                  \
     X(OP_PURGE_EDGES, "DELETE FROM event_edges WHERE stream IN "                         \
                       "(SELECT stream FROM events WHERE room_id = ?1)")                  \
-    X(OP_PURGE_AUTH_EDGES, "DELETE FROM event_auth_edges WHERE stream IN "               \
-                           "(SELECT stream FROM events WHERE room_id = ?1)")             \
     X(OP_PURGE_EXTREMITIES, "DELETE FROM room_extremities WHERE room_id = ?1")           \
     X(OP_PURGE_STATE_LOG, "DELETE FROM room_state_log WHERE room_id = ?1")               \
     X(OP_PURGE_STATE_GROUP_ENTRIES, "DELETE FROM state_group_entries WHERE group_id IN " \

@@ -23,7 +23,7 @@ const AFTER_E2EE_MEDIA_TABLES = ['presence', 'typing', 'typing_changes', 'receip
 // Indexes later migrations added to older tables (timestamp_to_event's).
 const AFTER_E2EE_MEDIA_INDEXES = ['events_room_ts'];
 // What the event-graph migration added to the events table.
-const AFTER_E2EE_MEDIA_GRAPH = ['event_edges', 'event_auth_edges', 'room_extremities', 'room_state_log',
+const AFTER_E2EE_MEDIA_GRAPH = ['event_edges', 'room_extremities', 'room_state_log',
   'state_group_entries', 'state_groups'];
 const AFTER_E2EE_MEDIA_COLUMNS = ['status', 'state_group'];
 

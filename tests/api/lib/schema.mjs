@@ -63,6 +63,6 @@ export const UNDO_FEDERATION_SCHEMA = `DROP TRIGGER room_servers_join_insert; DR
 export const UNDO_MEDIA_PARTS = 'DROP TABLE media_parts; ALTER TABLE media ADD COLUMN data BLOB;';
 
 // Migration 8: the event graph.
-export const UNDO_EVENT_GRAPH = `DROP TABLE event_edges; DROP TABLE event_auth_edges; DROP TABLE room_extremities;
+export const UNDO_EVENT_GRAPH = `DROP TABLE event_edges; DROP TABLE room_extremities;
   DROP TABLE room_state_log; DROP TABLE state_group_entries; DROP TABLE state_groups;
   ALTER TABLE events DROP COLUMN status; ALTER TABLE events DROP COLUMN state_group;`;
