@@ -35,12 +35,18 @@ bool ht_pdu_content_hash(json_t *pdu, unsigned char out[HT_SHA256_BYTES], ht_can
     return hash_without(pdu, drop, 3, out, err);
 }
 
+/* hashes.sha256 := the digest, unpadded base64; the new "hashes" object. */
+static json_t *set_hashes(json_t *pdu, const unsigned char digest[HT_SHA256_BYTES]) {
+    char text[48]; /* 43 characters of unpadded base64, and the NUL */
+    sodium_bin2base64(text, sizeof text, digest, HT_SHA256_BYTES, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+    json_object_set_new(pdu, "hashes", json_pack("{s:s}", "sha256", text));
+    return json_object_get(pdu, "hashes");
+}
+
 bool ht_pdu_set_content_hash(json_t *pdu, ht_canonical_error *err) {
     unsigned char digest[HT_SHA256_BYTES];
     if (!ht_pdu_content_hash(pdu, digest, err)) return false;
-    char text[48]; /* 43 characters of unpadded base64, and the NUL */
-    sodium_bin2base64(text, sizeof text, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-    json_object_set_new(pdu, "hashes", json_pack("{s:s}", "sha256", text));
+    set_hashes(pdu, digest);
     return true;
 }
 
@@ -93,6 +99,14 @@ bool ht_pdu_sign(const ht_room_version *v, json_t *pdu, const char *server_name,
     return ok;
 }
 
+/* signatures := {server_name: {key id: the signature of bytes}}. */
+static json_t *set_signature(ht_arena *arena, json_t *pdu, const char *server_name, const ht_signing_key *key,
+                             const void *bytes, size_t len) {
+    const char *signature = ht_ed25519_sign(arena, bytes, len, key);
+    json_object_set_new(pdu, "signatures", json_pack("{s:{s:s}}", server_name, key->key_id, signature));
+    return json_object_get(pdu, "signatures");
+}
+
 const char *ht_pdu_sign_new(ht_arena *arena, const ht_room_version *v, json_t *pdu, const char *server_name,
                             const ht_signing_key *key, ht_canonical_error *err) {
     if (!json_is_object(pdu) || json_object_get(pdu, "signatures")) return NULL;
@@ -101,9 +115,8 @@ const char *ht_pdu_sign_new(ht_arena *arena, const ht_room_version *v, json_t *p
     if (!text) return NULL;
     unsigned char digest[HT_SHA256_BYTES];
     ht_sha256(text, len, digest);
-    const char *signature = ht_ed25519_sign(arena, text, len, key);
+    set_signature(arena, pdu, server_name, key, text, len);
     free(text);
-    json_object_set_new(pdu, "signatures", json_pack("{s:{s:s}}", server_name, key->key_id, signature));
     return id_of(arena, digest);
 }
 
@@ -163,10 +176,7 @@ char *ht_pdu_seal(ht_arena *arena, const ht_room_version *v, json_t *pdu, const 
 
     unsigned char digest[HT_SHA256_BYTES];
     ht_sha256(a.data, a.len, digest);
-    char hash[48]; /* 43 characters of unpadded base64, and the NUL */
-    sodium_bin2base64(hash, sizeof hash, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-    json_object_set_new(pdu, "hashes", json_pack("{s:s}", "sha256", hash));
-    json_t *hashes = json_object_get(pdu, "hashes");
+    json_t *hashes = set_hashes(pdu, digest);
 
     kept = ht_pdu_redacted_content_view(v, json_string_value(json_object_get(pdu, "type")), content);
     ht_buf_append(&r, a.data, content_start);
@@ -180,11 +190,9 @@ char *ht_pdu_seal(ht_arena *arena, const ht_room_version *v, json_t *pdu, const 
     ht_buf_append(&out, a.data, hashes_at);
     if (!put_member(&out, a.data, hashes_at, "hashes", hashes, err)) goto done;
     if (key) {
-        const char *signature = ht_ed25519_sign(arena, r.data, r.len, key);
-        json_object_set_new(pdu, "signatures", json_pack("{s:{s:s}}", server_name, key->key_id, signature));
+        json_t *signatures = set_signature(arena, pdu, server_name, key, r.data, r.len);
         ht_buf_append(&out, a.data + hashes_at, signatures_at - hashes_at);
-        if (!put_member(&out, a.data, signatures_at, "signatures", json_object_get(pdu, "signatures"), err))
-            goto done;
+        if (!put_member(&out, a.data, signatures_at, "signatures", signatures, err)) goto done;
         ht_buf_append(&out, a.data + signatures_at, a.len - signatures_at);
     } else {
         ht_buf_append(&out, a.data + hashes_at, a.len - hashes_at);

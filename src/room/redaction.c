@@ -68,20 +68,6 @@ static json_t *redacted_content(const ht_room_version *v, const char *type, json
     return kept;
 }
 
-static json_t *redact(const ht_room_version *v, json_t *pdu, bool share) {
-    json_t *out = json_object();
-    for (size_t i = 0; i < sizeof kept_top_level / sizeof *kept_top_level; i++)
-        keep(out, pdu, kept_top_level[i], share);
-    if (v->redaction_keeps_origin)
-        for (size_t i = 0; i < sizeof version_10_only / sizeof *version_10_only; i++)
-            keep(out, pdu, version_10_only[i], share);
-    const char *type = json_string_value(json_object_get(pdu, "type"));
-    json_object_set_new(out, "content", redacted_content(v, type, json_object_get(pdu, "content"), share));
-    return out;
-}
-
-json_t *ht_pdu_redact(const ht_room_version *v, json_t *pdu) { return redact(v, pdu, false); }
-
 bool ht_pdu_redaction_keeps(const ht_room_version *v, const char *key) {
     for (size_t i = 0; i < sizeof kept_top_level / sizeof *kept_top_level; i++)
         if (strcmp(key, kept_top_level[i]) == 0) return true;
@@ -90,6 +76,20 @@ bool ht_pdu_redaction_keeps(const ht_room_version *v, const char *key) {
             if (strcmp(key, version_10_only[i]) == 0) return true;
     return false;
 }
+
+static json_t *redact(const ht_room_version *v, json_t *pdu, bool share) {
+    json_t *out = json_object();
+    const char *key;
+    json_t *value;
+    json_object_foreach(pdu, key, value) {
+        if (ht_pdu_redaction_keeps(v, key)) keep(out, pdu, key, share);
+    }
+    const char *type = json_string_value(json_object_get(pdu, "type"));
+    json_object_set_new(out, "content", redacted_content(v, type, json_object_get(pdu, "content"), share));
+    return out;
+}
+
+json_t *ht_pdu_redact(const ht_room_version *v, json_t *pdu) { return redact(v, pdu, false); }
 
 json_t *ht_pdu_redacted_content_view(const ht_room_version *v, const char *type, json_t *content) {
     return redacted_content(v, type, content, true);
