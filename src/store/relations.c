@@ -22,7 +22,6 @@ bool ht_store_event_index(ht_store *store, const ht_event_row *ev, json_t *conte
         sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_RELATION_FORGET);
         ht_db_bind_text(s, 1, redacts);
         ok &= ht_db_exec(store, s);
-        ok &= ht_store_search_forget(store, redacts);
     }
     json_t *rel = json_object_get(content, "m.relates_to");
     const char *parent = str(rel, "event_id"), *rel_type = str(rel, "rel_type");

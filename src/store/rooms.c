@@ -1,6 +1,7 @@
 #include "store/rooms.h"
 
 #include "store/db.h"
+#include "store/search.h"
 #include "util/wake.h"
 
 bool ht_store_room_insert(ht_store *store, const char *room_id, const char *version,
@@ -227,6 +228,8 @@ bool ht_store_event_by_stream(ht_store *store, ht_arena *arena, int64_t stream, 
 }
 
 bool ht_store_event_redact(ht_store *store, int64_t stream, const char *json, const char *redacted_by) {
+    /* Its words are found by the text they came from: before it goes. */
+    if (!ht_store_search_forget(store, stream)) return false;
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EVENT_REDACT);
     ht_db_bind_int(s, 1, stream);
     ht_db_bind_text(s, 2, json);

@@ -77,9 +77,9 @@ bool ht_store_search_add(ht_store *store, int64_t stream, const char *value) {
     return ok;
 }
 
-bool ht_store_search_forget(ht_store *store, const char *event_id) {
+bool ht_store_search_forget(ht_store *store, int64_t stream) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_SEARCH_FORGET);
-    ht_db_bind_text(s, 1, event_id);
+    ht_db_bind_int(s, 1, stream);
     return ht_db_exec(store, s);
 }
 

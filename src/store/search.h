@@ -22,7 +22,9 @@ typedef struct ht_search_hit {
 
 /* Indexes the words of value (an event's body, name or topic). */
 bool ht_store_search_add(ht_store *store, int64_t stream, const char *value);
-bool ht_store_search_forget(ht_store *store, const char *event_id);
+/* Forgets the words of the event at `stream`, read from its stored JSON:
+ * call it before that JSON loses its content (a redaction). */
+bool ht_store_search_forget(ht_store *store, int64_t stream);
 
 /* words_json: a JSON array of words (util/words.h), each the prefix of a
  * word an event must hold, all of them; rooms_json: a JSON array of the

@@ -252,6 +252,14 @@
     "JOIN memberships d USING (room_id) WHERE c.user_id = ?1 AND c.membership = 'join' " \
     "AND d.user_id = g.user_id AND d.membership = 'join') ORDER BY 1 LIMIT ?4"
 
+/* The text of an event e that the word index holds (relations.c says which
+ * key of which type): its rows are found again by its words, so the index
+ * needs no second key by event. */
+#define HT_SEARCHED_TEXT                                                                  \
+    "CASE e.type WHEN 'm.room.message' THEN e.json ->> '$.content.body' "                \
+    "WHEN 'm.room.name' THEN e.json ->> '$.content.name' "                               \
+    "WHEN 'm.room.topic' THEN e.json ->> '$.content.topic' END"
+
 /* The events that say every asked word (search.c), with how often they say
  * them: each word is a range of event_words' key, [word, word + U+10FFFF).
  * CROSS JOIN keeps that order (the words' ranges first, then their events
@@ -438,8 +446,10 @@
      * event must say), ?2 a JSON array of room ids, ?3..?5 which keys         \
      * (content.body, content.name, content.topic) count. */                   \
     X(SEARCH_INSERT, "INSERT INTO event_words(word, stream, hits) VALUES (?1, ?2, ?3)")  \
-    X(SEARCH_FORGET, "DELETE FROM event_words "                                          \
-                     "WHERE stream = (SELECT stream FROM events WHERE event_id = ?1)")   \
+    /* ?1: the event's position, while it still holds what was indexed. */           \
+    X(SEARCH_FORGET, "DELETE FROM event_words WHERE (word, stream) IN "                  \
+                     "(SELECT w.value, e.stream FROM events e, "                         \
+                     "json_each(words(" HT_SEARCHED_TEXT ")) w WHERE e.stream = ?1)")    \
     X(SEARCH_BY_RANK, HT_SEARCH_MATCHES "ORDER BY hits DESC, w.stream DESC LIMIT ?6 OFFSET ?7") \
     X(SEARCH_BY_RECENT, HT_SEARCH_MATCHES "ORDER BY w.stream DESC LIMIT ?6 OFFSET ?7")
 

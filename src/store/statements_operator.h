@@ -53,8 +53,9 @@
      * its events first, then the events, then the room. */                \
     X(OP_PURGE_TXN_KEYS, "DELETE FROM txn_keys WHERE stream IN "                         \
                          "(SELECT stream FROM events WHERE room_id = ?1)")               \
-    X(OP_PURGE_SEARCH, "DELETE FROM event_words WHERE stream IN "                        \
-                       "(SELECT stream FROM events WHERE room_id = ?1)")                 \
+    X(OP_PURGE_SEARCH, "DELETE FROM event_words WHERE (word, stream) IN "                \
+                       "(SELECT w.value, e.stream FROM events e, "                       \
+                       "json_each(words(" HT_SEARCHED_TEXT ")) w WHERE e.room_id = ?1)") \
     X(OP_PURGE_RELATIONS, "DELETE FROM event_relations WHERE room_id = ?1")              \
     X(OP_PURGE_REDACTIONS_WAITING, "DELETE FROM redactions_waiting WHERE room_id = ?1")  \
     X(OP_PURGE_STATE, "DELETE FROM room_state WHERE room_id = ?1")                       \

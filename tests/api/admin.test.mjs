@@ -410,6 +410,10 @@ describe('rooms', () => {
       const left = execFileSync('sqlite3', [srv.db, `SELECT count(*) FROM "${table}" WHERE room_id = '${r}'`], { encoding: 'utf8' });
       assert.equal(left.trim(), '0', `${table} keeps rows of the purged room`);
     }
+    // Nor does the word index (it has no room id, nor a foreign key).
+    const words = execFileSync('sqlite3', [srv.db, 'SELECT count(*) FROM event_words WHERE stream NOT IN (SELECT stream FROM events)'],
+      { encoding: 'utf8' });
+    assert.equal(words.trim(), '0', 'the word index keeps rows of the purged room');
     // The database is whole after the purge (foreign keys and all).
     const check = execFileSync('sqlite3', [srv.db, 'PRAGMA foreign_key_check; PRAGMA integrity_check;'], { encoding: 'utf8' });
     assert.equal(check.trim(), 'ok');
