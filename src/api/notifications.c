@@ -72,7 +72,7 @@ static bool only_param(ht_ctx *ctx, bool *highlights_only, ht_reply *err) {
 
 typedef struct scan {
     ht_ctx *ctx;
-    json_t *ruleset;
+    const ht_push_rules *rules;
     room_cache cache;
     bool highlights_only;
     int64_t limit;
@@ -83,7 +83,7 @@ static json_t *notification(scan *sc, const ht_event_row *ev) {
     ht_ctx *ctx = sc->ctx;
     room_info *room = room_of(ctx, &sc->cache, ev->room_id);
     json_t *content = ht_room_event_content(ctx->arena, ev);
-    ht_push_result r = ht_push_evaluate_row(sc->ruleset, &room->push, ev, content);
+    ht_push_result r = ht_push_evaluate_row(sc->rules, &room->push, ev, content);
     if (!r.notify || (sc->highlights_only && !r.highlight)) return NULL;
     /* Events after the caller's join in a room they are still joined to:
      * visible by the history rules, so no visibility check is needed. */
@@ -131,8 +131,7 @@ ht_reply ht_api_notifications(ht_ctx *ctx) {
         return err;
     if (limit == 0) limit = DEFAULT_LIMIT;
 
-    scan sc = {ctx, ht_json_keep(ctx->arena, ht_push_ruleset(ctx->env, ctx->auth.user_id)),
-               {0}, highlights_only, limit};
+    scan sc = {ctx, ht_push_rules_of(ctx->env, ctx->auth.user_id), {0}, highlights_only, limit};
     int64_t top = (int64_t)ht_store_stream_position(ctx->env->store) + 1;
     int64_t next;
     json_t *list = collect(&sc, has_from && from < top ? from : top, &next);

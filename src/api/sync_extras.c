@@ -164,7 +164,7 @@ static json_t *counts_json(int64_t notifications, int64_t highlights) {
  * asks for counts per thread (then the room count is the main timeline's). */
 static void add_unread(ht_ctx *ctx, ht_sync_scope *scope, const char *room_id, json_t *entry) {
     ht_unread_row *counts;
-    size_t n = ht_room_unread_counts(ctx->env, room_id, ctx->auth.user_id, &scope->ruleset, &counts);
+    size_t n = ht_room_unread_counts(ctx->env, room_id, ctx->auth.user_id, &scope->rules, &counts);
     bool per_thread = json_is_true(json_object_get(room_filter_part(scope, "timeline"), "unread_thread_notifications"));
     int64_t notifications = 0, highlights = 0;
     json_t *threads = json_object();

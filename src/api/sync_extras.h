@@ -15,7 +15,7 @@ typedef struct ht_sync_scope {
     int64_t since;     /* 0: initial sync */
     int64_t upto;      /* the position this response covers */
     json_t *filter;    /* the sync filter, or NULL */
-    json_t *ruleset;   /* the caller's push rules, loaded on first use */
+    const struct ht_push_rules *rules; /* the caller's push rules, loaded on first use */
 } ht_sync_scope;
 
 /* Runs before a sync reads the stream position: removes expired typing

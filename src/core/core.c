@@ -48,6 +48,7 @@
 #include "http/response.h"
 #include "matrix/handler.h"
 #include "room/event_cache.h"
+#include "room/push_eval.h"
 #include "room/server_key.h"
 #include "router/router.h"
 #include "store/admin.h"
@@ -166,7 +167,7 @@ void ht_core_close(ht_core *core) {
     free(core->server_name);
     free(core->public_base_url);
     ht_signing_key_wipe(&core->signing_key);
-    json_decref(core->env.push_defaults);
+    ht_push_defaults_free(&core->env);
     free(core);
 }
 

@@ -28,7 +28,7 @@ typedef struct ht_env {
     const char *server_name;  /* the part after ':' in our ids */
     const ht_config *cfg;
     const ht_signing_key *signing_key; /* this server's: signs its events and requests */
-    struct json_t *push_defaults; /* the shared default push ruleset, built once (room/push_eval.c) */
+    struct ht_push_defaults *push_defaults; /* the shared default push rules, built once (room/push_eval.c) */
     struct ht_outbox *outbox;       /* transactions in flight (federation/outbox.c) */
     bool outbound;                  /* this request queued traffic for other servers */
     struct ht_request_log *log;     /* the current request's log lines (matrix/log.h) */

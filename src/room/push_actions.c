@@ -159,7 +159,7 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
     int64_t joined = ht_store_members_joined_count(env->store, pdu->room_id);
     ht_push_room room = ht_push_room_shared(env, pdu->room_id, joined);
-    json_t *defaults = ht_push_default_ruleset(env);
+    const ht_push_rules *defaults = ht_push_default_ruleset(env);
     /* The judgment of everyone who kept the default rules and whom the
      * event cannot name: made once, without a name, and kept once, in the
      * room's shared count. The sender's own event then reads their thread
@@ -188,12 +188,10 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
         if (strcmp(m->user_id, pdu->sender) == 0 || !is_local(env, m->user_id)) continue;
         ht_push_result r;
         if (m->own_rules) {
-            json_t *own = ht_push_ruleset(env, m->user_id);
             ht_push_room theirs = room;
             theirs.display_name = m->display_name;
             theirs.owner = theirs.owner_localpart = NULL;
-            r = ht_push_evaluate(own, &theirs, event);
-            json_decref(own);
+            r = ht_push_evaluate(ht_push_rules_of(env, m->user_id), &theirs, event);
         } else if (per_owner && (!shortcut || owner_may_matter(env, event, m))) {
             ht_push_room theirs = room;
             theirs.display_name = m->display_name;
@@ -265,7 +263,7 @@ static void raise_mark(ht_arena *arena, tally *t, const char *thread_id, int64_t
 
 /* Judges the member's newest unread events again with what holds now, and
  * keeps the counts that gives. */
-static bool rejudge(ht_env *env, const char *room_id, const char *user_id, json_t **ruleset) {
+static bool rejudge(ht_env *env, const char *room_id, const char *user_id, const ht_push_rules **rules) {
     ht_store *store = env->store;
     ht_arena *arena = env->arena;
     tally t = {0};
@@ -280,7 +278,7 @@ static bool rejudge(ht_env *env, const char *room_id, const char *user_id, json_
     ht_event_row *events;
     n = ht_store_events_before(store, arena, room_id, (int64_t)ht_store_stream_position(store),
                                ht_store_read_floor(store, room_id, user_id), MAX_REJUDGE, &events);
-    if (!*ruleset) *ruleset = ht_json_keep(arena, ht_push_ruleset(env, user_id));
+    if (!*rules) *rules = ht_push_rules_of(env, user_id);
     ht_push_room room = ht_push_room_of(env, room_id, user_id);
     for (size_t i = n; i-- > 0;) { /* oldest first */
         const ht_event_row *ev = &events[i];
@@ -293,7 +291,7 @@ static bool rejudge(ht_env *env, const char *room_id, const char *user_id, json_
         }
         if (ev->redacted_by || ev->stream <= t.marks[k]) continue;
         json_t *event = event_for_rules(arena, ev->type, ev->sender, ev->room_id, ev->state_key, content);
-        ht_push_result r = ht_push_evaluate(*ruleset, &room, event);
+        ht_push_result r = ht_push_evaluate(*rules, &room, event);
         t.rows[k].notifications += r.notify;
         t.rows[k].highlights += r.notify && r.highlight;
     }
@@ -302,10 +300,10 @@ static bool rejudge(ht_env *env, const char *room_id, const char *user_id, json_
     return ht_budget_spent(room.budget) || ht_store_unread_set_judged(store, room_id, user_id);
 }
 
-size_t ht_room_unread_counts(ht_env *env, const char *room_id, const char *user_id, json_t **ruleset,
+size_t ht_room_unread_counts(ht_env *env, const char *room_id, const char *user_id, const ht_push_rules **rules,
                              ht_unread_row **out) {
     if (ht_store_unread_state(env->store, room_id, user_id) != HT_UNREAD_JUDGED &&
-        !rejudge(env, room_id, user_id, ruleset)) {
+        !rejudge(env, room_id, user_id, rules)) {
         *out = NULL;
         return 0;
     }

@@ -17,6 +17,7 @@
 #include "matrix/env.h"
 #include "matrix/error.h"
 #include "room/pdu_view.h"
+#include "room/push_eval.h"
 #include "store/unread.h"
 
 /* Judges the event stored at `stream` (in the timeline) against the push
@@ -32,9 +33,9 @@ bool ht_room_push_state_changed(ht_env *env, const char *room_id, const char *ty
 
 /* user_id's unread counts in the room, per thread, into *out (arena).
  * Stale or never judged counts are judged again first, from the newest
- * events after the member's floor; *ruleset caches the member's rules
+ * events after the member's floor; *rules caches the member's rules
  * across rooms (loaded on first use, kept in the arena). */
-size_t ht_room_unread_counts(ht_env *env, const char *room_id, const char *user_id, json_t **ruleset,
+size_t ht_room_unread_counts(ht_env *env, const char *room_id, const char *user_id, const ht_push_rules **rules,
                              ht_unread_row **out);
 
 #endif

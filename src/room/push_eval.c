@@ -18,6 +18,7 @@
 #include "store/unread.h"
 #include "util/glob.h"
 #include "util/json.h"
+#include "util/oom.h"
 
 const char *const ht_push_kinds[5] = {"override", "content", "room", "sender", "underride"};
 
@@ -159,16 +160,33 @@ static json_t *user_rule(const ht_push_rule_row *row) {
 }
 
 /* The default ruleset of a user who changed nothing, with placeholders for
- * the owner, kept for the life of the env: judging an event for every
- * member of a room then builds no ruleset per member. */
+ * the owner, compiled once and kept for the life of the env: judging an
+ * event for every member of a room then builds no ruleset per member. */
 static const char owner_placeholder[] = "@\x01:\x01", localpart_placeholder[] = "\x01";
 
-json_t *ht_push_default_ruleset(ht_env *env) {
-    if (!env->push_defaults)
-        env->push_defaults = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(owner_placeholder),
-                                       "content", default_content(owner_placeholder), "room", "sender", "underride",
-                                       default_underride());
-    return env->push_defaults;
+struct ht_push_defaults {
+    ht_arena arena; /* the compiled rules, and their JSON tied to it */
+    const ht_push_rules *rules;
+};
+
+const ht_push_rules *ht_push_default_ruleset(ht_env *env) {
+    if (!env->push_defaults) {
+        struct ht_push_defaults *d = ht_xmalloc(sizeof *d);
+        ht_arena_init(&d->arena, 4096);
+        json_t *json = json_pack("{s:o, s:o, s:[], s:[], s:o}", "override", default_override(owner_placeholder),
+                                 "content", default_content(owner_placeholder), "room", "sender", "underride",
+                                 default_underride());
+        d->rules = ht_push_compile(&d->arena, ht_json_keep(&d->arena, json));
+        env->push_defaults = d;
+    }
+    return env->push_defaults->rules;
+}
+
+void ht_push_defaults_free(ht_env *env) {
+    if (!env->push_defaults) return;
+    ht_arena_free(&env->push_defaults->arena);
+    free(env->push_defaults);
+    env->push_defaults = NULL;
 }
 
 bool ht_push_default_depends_on_owner(json_t *event) {
@@ -206,30 +224,168 @@ json_t *ht_push_ruleset(ht_env *env, const char *user_id) {
     return ruleset;
 }
 
-/* ---- conditions ------------------------------------------------------------ */
+/* ---- compiling a ruleset ---------------------------------------------------- */
 
-/* The value at a dot-separated path ("content.m\.mentions.room"). */
-static json_t *lookup(json_t *event, const char *path) {
-    json_t *cur = event;
-    char part[256];
-    size_t len = 0;
-    for (const char *c = path;; c++) {
-        if (*c == '\\' && (c[1] == '.' || c[1] == '\\')) {
-            if (len + 1 >= sizeof part) return NULL;
-            part[len++] = *++c;
-            continue;
-        }
+/* The design decision: a ruleset is judged in the form it is compiled to
+ * here, not as JSON. Judging walks every rule until one matches (about
+ * twenty for a plain message), and reading each rule's id, flag,
+ * conditions, keys and actions out of JSON objects on every event was 9%
+ * of a send; compiled, a rule's kind, key path and result are read once.
+ * A disabled rule, or one without an id, can never match: it is left out. */
+
+/* Indexes into ht_push_kinds of the kinds judged other than by conditions. */
+enum { KIND_CONTENT = 1, KIND_ROOM = 2, KIND_SENDER = 3 };
+
+enum condition_kind {
+    COND_UNKNOWN, /* never holds */
+    COND_EVENT_MATCH,
+    COND_PROPERTY_IS,
+    COND_PROPERTY_CONTAINS,
+    COND_DISPLAY_NAME,
+    COND_MEMBER_COUNT,
+    COND_SENDER_PERMISSION,
+};
+
+/* A key's dot-separated path ("content.m\.mentions.room"), split. */
+typedef struct key_path {
+    const char **parts; /* NULL: no key, or one that can find nothing */
+    size_t count;
+} key_path;
+
+typedef struct condition {
+    enum condition_kind kind;
+    const char *key; /* as written, or NULL */
+    key_path path;
+    const char *text; /* event_match's pattern, room_member_count's is */
+    json_t *value;    /* event_property_is/_contains' value */
+} condition;
+
+typedef struct compiled_rule {
+    size_t kind; /* index into ht_push_kinds */
+    const char *rule_id;
+    bool legacy_mention;
+    const char *pattern; /* content rules' */
+    condition *conditions;
+    size_t condition_count;
+    ht_push_result result;
+} compiled_rule;
+
+struct ht_push_rules {
+    compiled_rule *rules; /* in the order they are tried */
+    size_t count;
+};
+
+/* A part longer than 255 bytes can name no key an event may hold. */
+enum { MAX_KEY_PART = 256 };
+
+static key_path split_key(ht_arena *arena, const char *key) {
+    key_path path = {0};
+    if (!key) return path;
+    size_t cap = 0, len = 0;
+    char part[MAX_KEY_PART];
+    const char **parts = NULL;
+    for (const char *c = key;; c++) {
         if (*c == '.' || *c == '\0') {
-            part[len] = '\0';
-            cur = json_is_object(cur) ? json_object_get(cur, part) : NULL;
-            if (!cur || *c == '\0') return cur;
+            parts = ht_arena_push(arena, parts, sizeof *parts, path.count, &cap);
+            parts[path.count++] = ht_arena_strndup(arena, part, len);
+            if (*c == '\0') break;
             len = 0;
             continue;
         }
-        if (len + 1 >= sizeof part) return NULL;
+        if (*c == '\\' && (c[1] == '.' || c[1] == '\\')) c++; /* an escaped '.' or '\' stands for itself */
+        if (len + 1 >= MAX_KEY_PART) return (key_path){0};
         part[len++] = *c;
     }
+    path.parts = parts;
+    return path;
 }
+
+static enum condition_kind condition_kind_of(const char *kind) {
+    static const struct {
+        const char *name;
+        enum condition_kind kind;
+    } kinds[] = {
+        {"event_match", COND_EVENT_MATCH},
+        {"event_property_is", COND_PROPERTY_IS},
+        {"event_property_contains", COND_PROPERTY_CONTAINS},
+        {"contains_display_name", COND_DISPLAY_NAME},
+        {"room_member_count", COND_MEMBER_COUNT},
+        {"sender_notification_permission", COND_SENDER_PERMISSION},
+    };
+    for (size_t i = 0; kind && i < sizeof kinds / sizeof *kinds; i++)
+        if (strcmp(kind, kinds[i].name) == 0) return kinds[i].kind;
+    return COND_UNKNOWN;
+}
+
+static bool legacy_mention_rule(const char *rule_id) {
+    return strcmp(rule_id, ".m.rule.contains_display_name") == 0 ||
+           strcmp(rule_id, ".m.rule.contains_user_name") == 0 || strcmp(rule_id, ".m.rule.roomnotif") == 0;
+}
+
+static ht_push_result actions_result(json_t *actions) {
+    ht_push_result res = {false, false, actions};
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a) {
+        if (json_is_string(a) && strcmp(json_string_value(a), "notify") == 0) res.notify = true;
+        const char *tweak = ht_json_str(a, "set_tweak");
+        if (tweak && strcmp(tweak, "highlight") == 0) {
+            json_t *value = json_object_get(a, "value");
+            if (!value || json_is_true(value)) res.highlight = true;
+        }
+    }
+    /* A highlight without a notification is not counted anywhere. */
+    if (!res.notify) res.highlight = false;
+    return res;
+}
+
+static void compile_rule(ht_arena *arena, size_t kind, json_t *r, compiled_rule *out) {
+    *out = (compiled_rule){.kind = kind, .rule_id = ht_json_str(r, "rule_id")};
+    out->legacy_mention = legacy_mention_rule(out->rule_id);
+    out->pattern = ht_json_str(r, "pattern");
+    out->result = actions_result(json_object_get(r, "actions"));
+    json_t *conditions = json_object_get(r, "conditions");
+    out->condition_count = json_array_size(conditions);
+    out->conditions = ht_arena_calloc(arena, out->condition_count ? out->condition_count : 1, sizeof *out->conditions);
+    for (size_t i = 0; i < out->condition_count; i++) {
+        json_t *c = json_array_get(conditions, i);
+        condition *cond = &out->conditions[i];
+        cond->kind = condition_kind_of(ht_json_str(c, "kind"));
+        cond->key = ht_json_str(c, "key");
+        cond->path = split_key(arena, cond->key);
+        cond->text = ht_json_str(c, cond->kind == COND_MEMBER_COUNT ? "is" : "pattern");
+        cond->value = json_object_get(c, "value");
+    }
+}
+
+const ht_push_rules *ht_push_compile(ht_arena *arena, json_t *ruleset) {
+    ht_push_rules *rules = ht_arena_calloc(arena, 1, sizeof *rules);
+    size_t cap = 0;
+    for (size_t k = 0; k < 5; k++) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(ruleset, ht_push_kinds[k]), i, r) {
+            if (!ht_json_str(r, "rule_id") || !json_is_true(json_object_get(r, "enabled"))) continue;
+            rules->rules = ht_arena_push(arena, rules->rules, sizeof *rules->rules, rules->count, &cap);
+            compile_rule(arena, k, r, &rules->rules[rules->count++]);
+        }
+    }
+    return rules;
+}
+
+const ht_push_rules *ht_push_rules_of(ht_env *env, const char *user_id) {
+    return ht_push_compile(env->arena, ht_json_keep(env->arena, ht_push_ruleset(env, user_id)));
+}
+
+/* ---- conditions ------------------------------------------------------------ */
+
+static json_t *lookup(json_t *event, const key_path *path) {
+    json_t *cur = path->parts ? event : NULL;
+    for (size_t i = 0; cur && i < path->count; i++) cur = json_is_object(cur) ? json_object_get(cur, path->parts[i]) : NULL;
+    return cur;
+}
+
+static const key_path body_path = {(const char *[]){"content", "body"}, 2};
 
 /* Patterns are bounded where rules enter (push_rules.c); one longer than
  * that was stored before the bound existed and could not be stored today,
@@ -267,108 +423,76 @@ static const char *owner_value(const ht_push_room *room, const char *text) {
     return text;
 }
 
-static bool condition_holds(json_t *c, const ht_push_room *room, json_t *event) {
-    const char *kind = ht_json_str(c, "kind");
-    const char *key = ht_json_str(c, "key");
-    if (!kind) return false;
-    if (strcmp(kind, "event_match") == 0) {
-        const char *pattern = owner_value(room, ht_json_str(c, "pattern"));
-        const char *value = key ? json_string_value(lookup(event, key)) : NULL;
+static bool condition_holds(const condition *c, const ht_push_room *room, json_t *event) {
+    switch (c->kind) {
+    case COND_EVENT_MATCH: {
+        const char *pattern = owner_value(room, c->text);
+        const char *value = json_string_value(lookup(event, &c->path));
         return pattern_usable(pattern) && value &&
-               ht_glob_push(pattern, value, strcmp(key, "content.body") == 0, false, room->budget);
+               ht_glob_push(pattern, value, strcmp(c->key, "content.body") == 0, false, room->budget);
     }
-    if (strcmp(kind, "event_property_is") == 0) {
-        json_t *want = json_object_get(c, "value");
-        json_t *have = key ? lookup(event, key) : NULL;
-        return want && have && scalar(have) && json_equal(want, have);
+    case COND_PROPERTY_IS: {
+        json_t *have = lookup(event, &c->path);
+        return c->value && have && scalar(have) && json_equal(c->value, have);
     }
-    if (strcmp(kind, "event_property_contains") == 0) {
-        json_t *want = json_object_get(c, "value");
-        json_t *have = key ? lookup(event, key) : NULL;
+    case COND_PROPERTY_CONTAINS: {
+        json_t *have = lookup(event, &c->path);
         if (!ht_budget_take(room->budget, (int64_t)json_array_size(have))) return false;
-        const char *owner = json_is_string(want) ? owner_value(room, json_string_value(want)) : NULL;
+        const char *owner = json_is_string(c->value) ? owner_value(room, json_string_value(c->value)) : NULL;
         size_t i;
         json_t *item;
         json_array_foreach(have, i, item) {
             if (owner && json_is_string(item) && strcmp(owner, json_string_value(item)) == 0) return true;
-            if (!owner && want && scalar(item) && json_equal(want, item)) return true;
+            if (!owner && c->value && scalar(item) && json_equal(c->value, item)) return true;
         }
         return false;
     }
-    if (strcmp(kind, "contains_display_name") == 0) {
-        const char *body = json_string_value(lookup(event, "content.body"));
+    case COND_DISPLAY_NAME: {
+        const char *body = json_string_value(lookup(event, &body_path));
         return room->display_name && *room->display_name && body &&
                ht_glob_push(room->display_name, body, true, true, room->budget);
     }
-    if (strcmp(kind, "room_member_count") == 0) return member_count_is(ht_json_str(c, "is"), room->member_count);
-    if (strcmp(kind, "sender_notification_permission") == 0) {
-        if (!key) return false;
-        json_t *needed = json_object_get(json_object_get(room->power_levels, "notifications"), key);
+    case COND_MEMBER_COUNT:
+        return member_count_is(c->text, room->member_count);
+    case COND_SENDER_PERMISSION: {
+        if (!c->key) return false;
+        json_t *needed = json_object_get(json_object_get(room->power_levels, "notifications"), c->key);
         int64_t level = json_is_integer(needed) ? json_integer_value(needed) : 50;
         return ht_power_user(room->power_levels, ht_json_str(event, "sender"), room->creator) >= level;
+    }
+    case COND_UNKNOWN:
+        break;
     }
     return false; /* unknown conditions never hold */
 }
 
-static bool legacy_mention_rule(const char *rule_id) {
-    return strcmp(rule_id, ".m.rule.contains_display_name") == 0 ||
-           strcmp(rule_id, ".m.rule.contains_user_name") == 0 || strcmp(rule_id, ".m.rule.roomnotif") == 0;
-}
-
-static bool rule_matches(const char *kind, json_t *r, const ht_push_room *room, json_t *event) {
-    const char *rule_id = ht_json_str(r, "rule_id");
-    if (!rule_id || !json_is_true(json_object_get(r, "enabled"))) return false;
-    if (legacy_mention_rule(rule_id) && json_object_get(json_object_get(event, "content"), "m.mentions"))
-        return false;
-    if (strcmp(kind, "room") == 0) return strcmp(rule_id, ht_json_str(event, "room_id")) == 0;
-    if (strcmp(kind, "sender") == 0) return strcmp(rule_id, ht_json_str(event, "sender")) == 0;
-    if (strcmp(kind, "content") == 0) {
-        const char *pattern = owner_value(room, ht_json_str(r, "pattern"));
-        const char *body = json_string_value(lookup(event, "content.body"));
+static bool rule_matches(const compiled_rule *r, const ht_push_room *room, json_t *event, bool mentions) {
+    if (r->legacy_mention && mentions) return false;
+    if (r->kind == KIND_ROOM) return strcmp(r->rule_id, ht_json_str(event, "room_id")) == 0;
+    if (r->kind == KIND_SENDER) return strcmp(r->rule_id, ht_json_str(event, "sender")) == 0;
+    if (r->kind == KIND_CONTENT) {
+        const char *pattern = owner_value(room, r->pattern);
+        const char *body = json_string_value(lookup(event, &body_path));
         return pattern_usable(pattern) && body && ht_glob_push(pattern, body, true, false, room->budget);
     }
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(r, "conditions"), i, c) {
-        if (!condition_holds(c, room, event)) return false;
-    }
+    for (size_t i = 0; i < r->condition_count; i++)
+        if (!condition_holds(&r->conditions[i], room, event)) return false;
     return true;
 }
 
-static ht_push_result actions_result(json_t *actions) {
-    ht_push_result res = {false, false, actions};
-    size_t i;
-    json_t *a;
-    json_array_foreach(actions, i, a) {
-        if (json_is_string(a) && strcmp(json_string_value(a), "notify") == 0) res.notify = true;
-        const char *tweak = ht_json_str(a, "set_tweak");
-        if (tweak && strcmp(tweak, "highlight") == 0) {
-            json_t *value = json_object_get(a, "value");
-            if (!value || json_is_true(value)) res.highlight = true;
-        }
-    }
-    /* A highlight without a notification is not counted anywhere. */
-    if (!res.notify) res.highlight = false;
-    return res;
-}
-
-ht_push_result ht_push_evaluate(json_t *ruleset, const ht_push_room *room, json_t *event) {
-    for (size_t k = 0; k < 5; k++) {
-        size_t i;
-        json_t *r;
-        json_array_foreach(json_object_get(ruleset, ht_push_kinds[k]), i, r) {
-            if (rule_matches(ht_push_kinds[k], r, room, event)) return actions_result(json_object_get(r, "actions"));
-        }
-    }
+ht_push_result ht_push_evaluate(const ht_push_rules *rules, const ht_push_room *room, json_t *event) {
+    bool mentions = json_object_get(json_object_get(event, "content"), "m.mentions") != NULL;
+    for (size_t i = 0; i < rules->count; i++)
+        if (rule_matches(&rules->rules[i], room, event, mentions)) return rules->rules[i].result;
     return (ht_push_result){false, false, NULL};
 }
 
-ht_push_result ht_push_evaluate_row(json_t *ruleset, const ht_push_room *room, const ht_event_row *ev,
+ht_push_result ht_push_evaluate_row(const ht_push_rules *rules, const ht_push_room *room, const ht_event_row *ev,
                                     json_t *content) {
     json_t *event = json_pack("{s:s, s:s, s:s, s:o}", "type", ev->type, "sender", ev->sender, "room_id",
                               ev->room_id, "content", content ? json_incref(content) : json_object());
     if (ev->state_key) json_object_set_new(event, "state_key", json_string(ev->state_key));
-    ht_push_result r = ht_push_evaluate(ruleset, room, event);
+    ht_push_result r = ht_push_evaluate(rules, room, event);
     json_decref(event);
     return r;
 }

@@ -30,10 +30,22 @@ bool ht_push_kind_valid(const char *kind);
  * New reference. */
 json_t *ht_push_ruleset(ht_env *env, const char *user_id);
 
+/* A ruleset made ready to judge events with: its enabled rules in the
+ * order they are tried, each condition's key split, each rule's notify and
+ * highlight read from its actions (push_eval.c says why). */
+typedef struct ht_push_rules ht_push_rules;
+
+/* Compiles ruleset into arena. The ruleset is borrowed: it must live as
+ * long as the result (whose results point at its actions). */
+const ht_push_rules *ht_push_compile(ht_arena *arena, json_t *ruleset);
+/* The user's ruleset (ht_push_ruleset), compiled; both kept in env's arena. */
+const ht_push_rules *ht_push_rules_of(ht_env *env, const char *user_id);
+
 /* The ruleset of every user who changed no rule (ht_store_push_rules_changed
- * says who did), for any owner: borrowed, kept in env until it closes.
- * Judge with it by setting the ht_push_room's owner. */
-json_t *ht_push_default_ruleset(ht_env *env);
+ * says who did), for any owner, compiled: borrowed, kept in env until
+ * ht_push_defaults_free. Judge with it by setting the ht_push_room's owner. */
+const ht_push_rules *ht_push_default_ruleset(ht_env *env);
+void ht_push_defaults_free(ht_env *env);
 
 /* Could the default ruleset judge this event ({type, content...})
  * differently for two owners in the same room? Only through the rules that
@@ -67,11 +79,11 @@ ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_
 ht_push_room ht_push_room_shared(ht_env *env, const char *room_id, int64_t member_count);
 const char *ht_push_display_name(ht_env *env, const char *room_id, const char *user_id);
 
-/* Applies the ruleset to an event given as {type, sender, room_id,
+/* Applies the rules to an event given as {type, sender, room_id,
  * state_key?, content}. */
-ht_push_result ht_push_evaluate(json_t *ruleset, const ht_push_room *room, json_t *event);
+ht_push_result ht_push_evaluate(const ht_push_rules *rules, const ht_push_room *room, json_t *event);
 /* The same for a stored event; content is its content (ht_room_event_content). */
-ht_push_result ht_push_evaluate_row(json_t *ruleset, const ht_push_room *room, const ht_event_row *ev,
+ht_push_result ht_push_evaluate_row(const ht_push_rules *rules, const ht_push_room *room, const ht_event_row *ev,
                                     json_t *content);
 
 /* The thread an event belongs to, as receipts and unread counts name it:

@@ -63,8 +63,11 @@ static json_t *event(const char *type, const char *sender, json_t *content) {
 static ht_push_result eval(const char *ruleset_json, json_t *ev, const char *display_name, int64_t members) {
     json_t *ruleset = json_loads(ruleset_json, 0, NULL);
     assert_non_null(ruleset);
+    ht_arena arena;
+    ht_arena_init(&arena, 1024);
     ht_push_room room = {.display_name = display_name, .member_count = members};
-    ht_push_result r = ht_push_evaluate(ruleset, &room, ev);
+    ht_push_result r = ht_push_evaluate(ht_push_compile(&arena, ruleset), &room, ev);
+    ht_arena_free(&arena);
     json_decref(ruleset);
     json_decref(ev);
     return r;
@@ -146,8 +149,8 @@ static void test_shared_defaults_judge_as_the_owners_own_ruleset(void **state) {
     assert_non_null(core);
     assert_true(ht_store_begin(core->env.store));
     ht_env *env = &core->env;
-    json_t *own = ht_push_ruleset(env, "@ann:x");
-    json_t *shared = ht_push_default_ruleset(env);
+    const ht_push_rules *own = ht_push_rules_of(env, "@ann:x");
+    const ht_push_rules *shared = ht_push_default_ruleset(env);
     json_t *power = json_pack("{s:{s:i}}", "users", "@boss:x", 100);
     json_t *events[] = {
         event("m.room.message", "@bob:x", json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "hello")),
@@ -205,7 +208,6 @@ static void test_shared_defaults_judge_as_the_owners_own_ruleset(void **state) {
     assert_false(ht_push_evaluate(own, &room, all[n - 1]).notify);
     for (size_t i = 0; i < n; i++) json_decref(all[i]);
     json_decref(power);
-    json_decref(own);
     ht_store_rollback(core->env.store);
     ht_core_close(core);
 }

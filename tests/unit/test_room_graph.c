@@ -455,9 +455,9 @@ static void test_concurrent_topics_fork_and_both_servers_resolve_them_alike(void
 static void unread_of(server *s, const char *room_id, const char *user_id, int64_t *notifications,
                       int64_t *highlights) {
     ht_env *env = begin(s);
-    json_t *ruleset = NULL;
+    const ht_push_rules *rules = NULL;
     ht_unread_row *rows;
-    size_t n = ht_room_unread_counts(env, room_id, user_id, &ruleset, &rows);
+    size_t n = ht_room_unread_counts(env, room_id, user_id, &rules, &rows);
     *notifications = *highlights = 0;
     for (size_t i = 0; i < n; i++) {
         *notifications += rows[i].notifications;
