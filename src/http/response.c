@@ -32,17 +32,18 @@ const char *ht_http_reason(int status) {
     }
 }
 
+/* The headers every answer carries, copied as they are: through printf's
+ * format they cost more than the rest of writing a small answer. */
+static const char every_answer_headers[] = "Access-Control-Allow-Origin: *\r\n"
+                                           "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, OPTIONS\r\n"
+                                           "Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization\r\n"
+                                           "Cache-Control: no-store\r\n";
+
 void ht_http_write_response(ht_buf *out, const ht_response *res) {
-    ht_buf_printf(out,
-                  "HTTP/1.1 %d %s\r\n"
-                  "Content-Type: %s\r\n"
-                  "Content-Length: %zu\r\n"
-                  "Access-Control-Allow-Origin: *\r\n"
-                  "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, OPTIONS\r\n"
-                  "Access-Control-Allow-Headers: X-Requested-With, Content-Type, Authorization\r\n"
-                  "Cache-Control: no-store\r\n",
-                  res->status, ht_http_reason(res->status),
-                  res->content_type ? res->content_type : "application/json", res->body_len);
+    ht_buf_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", res->status,
+                  ht_http_reason(res->status), res->content_type ? res->content_type : "application/json",
+                  res->body_len);
+    ht_buf_append(out, every_answer_headers, sizeof every_answer_headers - 1);
     if (res->extra_headers) ht_buf_puts(out, res->extra_headers);
     if (res->close) ht_buf_puts(out, "Connection: close\r\n");
     ht_buf_puts(out, "\r\n");

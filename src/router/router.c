@@ -67,16 +67,18 @@ static unsigned method_bit(const char *method) {
 
 ht_match_result ht_route_match(const ht_route *table, const char *method, const char **segments,
                                size_t segment_count, ht_match *out) {
-    unsigned found = 0;
+    /* The first route of the method whose path matches; only when there is
+     * none are the other methods' paths matched, for the 405's Allow. */
     const char *wanted = strcmp(method, "HEAD") == 0 ? "GET" : method;
     for (const ht_route *r = table; r->method; r++) {
-        if (!path_matches(r->path, segments, segment_count, out)) continue;
-        if (strcmp(r->method, wanted) == 0) {
+        if (strcmp(r->method, wanted) == 0 && path_matches(r->path, segments, segment_count, out)) {
             out->route = r;
             return HT_ROUTE_FOUND;
         }
-        found |= method_bit(r->method);
     }
+    unsigned found = 0;
+    for (const ht_route *r = table; r->method; r++)
+        if (path_matches(r->path, segments, segment_count, out)) found |= method_bit(r->method);
     out->route = NULL;
     out->param_count = 0;
     if (!found) return HT_ROUTE_NO_PATH;
