@@ -153,6 +153,21 @@ static size_t members_apart(ht_env *env, json_t *event, bool per_owner, int64_t 
     return n;
 }
 
+/* A member's judgment of the event by rules of their own. Their compiled
+ * rules live only for it, not for the request: a room may hold thousands
+ * of such members, each judged on every send. */
+static ht_push_result judge_by_own_rules(ht_env *env, const char *user_id, const ht_push_room *room,
+                                         json_t *event) {
+    ht_arena scratch;
+    ht_arena_init(&scratch, 4096);
+    json_t *own = ht_push_ruleset(env, user_id);
+    ht_push_result r = ht_push_evaluate(ht_push_compile(&scratch, own), room, event);
+    r.actions = NULL; /* they go with the rules */
+    json_decref(own);
+    ht_arena_free(&scratch);
+    return r;
+}
+
 ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     const ht_error failed = {HT_M_SERVER_ERROR, 0, "The event's push actions could not be stored."};
     const char *thread_id = ht_push_event_thread(pdu->content);
@@ -191,7 +206,7 @@ ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
             ht_push_room theirs = room;
             theirs.display_name = m->display_name;
             theirs.owner = theirs.owner_localpart = NULL;
-            r = ht_push_evaluate(ht_push_rules_of(env, m->user_id), &theirs, event);
+            r = judge_by_own_rules(env, m->user_id, &theirs, event);
         } else if (per_owner && (!shortcut || owner_may_matter(env, event, m))) {
             ht_push_room theirs = room;
             theirs.display_name = m->display_name;
