@@ -172,10 +172,12 @@ end
 `);
   const args = ['-t2', '-c16', `-d${DURATION}`, '--latency', '-s', script, server.url];
   const cpu = serverCpuMs(server);
-  const writes = serverWriteCalls(server);
+  const writes = serverWrites(server);
   const wrk = parseWrk(run('wrk', args));
   const requests = Number(/^\s*(\d+) requests in/m.exec(wrk.text)[1]);
-  const writesPerMessage = (serverWriteCalls(server) - writes) / requests;
+  const written = serverWrites(server);
+  const writesPerMessage = (written.calls - writes.calls) / requests;
+  const kibPerMessage = (written.bytes - writes.bytes) / requests / 1024;
   const command = `wrk ${args.join(' ').replace(script, 'sends.lua')}  (sends.lua: PUT /send, 16 users' tokens in turn)`;
   return [
     { figure: 'messages/s, 16 connections (wrk)', value: wrk.requestsPerSec, unit: 'msg/s', command },
@@ -184,6 +186,8 @@ end
     { figure: 'PUT /send, 16 connections (wrk), p50', value: wrk.latency['50%'], unit: 'ms', command },
     { figure: 'write system calls per message, 16 connections (wrk)', value: writesPerMessage, unit: 'calls',
       command: `${command}; syscw of /proc/<server>/io over the run / messages (the answer's own write, the WAL's and the checkpoint's)` },
+    { figure: 'bytes written per message, 16 connections (wrk)', value: Number(kibPerMessage.toFixed(1)), unit: 'KiB',
+      command: `${command}; wchar of /proc/<server>/io over the run / messages (the WAL's pages, the checkpoint's, the answer)` },
   ];
 }
 
@@ -565,10 +569,12 @@ function serverCpuMs(server) {
   const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS;
 }
-// Write-like system calls the server made so far (write, pwrite, writev...):
-// unlike CPU time, a count that does not vary with how busy the machine is.
-function serverWriteCalls(server) {
-  return Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${server.pid}/io`, 'utf8'))[1]);
+// Write-like system calls the server made so far (write, pwrite, writev...),
+// and the bytes they wrote: unlike CPU time, counts that do not vary with how
+// busy the machine is.
+function serverWrites(server) {
+  const io = readFileSync(`/proc/${server.pid}/io`, 'utf8');
+  return { calls: Number(/^syscw: (\d+)$/m.exec(io)[1]), bytes: Number(/^wchar: (\d+)$/m.exec(io)[1]) };
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
