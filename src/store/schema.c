@@ -751,15 +751,15 @@ static const char *const migrations[] = {
      * auth event: three INSERTs a message, 5% of a send's instructions. */
     "DROP TABLE IF EXISTS event_auth_edges;",
 
-    /* 23: two indexes every message wrote and no statement reads. An
+    /* 23: two indexes every message wrote and no statement needs. An
      * event's words are found again by the text they came from
      * (HT_SEARCHED_TEXT: redaction and purge), so event_words needs no
-     * index by event; events_room(room_id, stream) was every plan's second
-     * choice after events_room_timeline. event_words' foreign key goes
-     * with its index (a deleted event's children would be looked for by a
-     * scan of every word): a constraint is not on disk, so the table's
-     * schema text is edited, as SQLite's ALTER TABLE page describes for
-     * removing one, rather than every row copied. */
+     * index by event; no statement's plan used events_room(room_id,
+     * stream): events_room_timeline serves the same. event_words' foreign
+     * key goes with its index (a deleted event's children would be looked
+     * for by a scan of every word): a constraint is not on disk, so the
+     * table's schema text is edited, as SQLite's ALTER TABLE page
+     * describes for removing one, rather than every row copied. */
     "DROP INDEX IF EXISTS event_words_stream;"
     "DROP INDEX IF EXISTS events_room;"
     "PRAGMA writable_schema = ON;"
