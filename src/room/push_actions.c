@@ -41,15 +41,6 @@ static bool is_local(ht_env *env, const char *user_id) {
     return server && strcmp(server, env->server_name) == 0;
 }
 
-/* The event as the rules read it. */
-static json_t *event_for_rules(ht_arena *arena, const char *type, const char *sender, const char *room_id,
-                               const char *state_key, json_t *content) {
-    json_t *event = json_pack("{s:s, s:s, s:s, s:o}", "type", type, "sender", sender, "room_id", room_id, "content",
-                              content ? json_incref(content) : json_object());
-    if (state_key) json_object_set_new(event, "state_key", json_string(state_key));
-    return ht_json_keep(arena, event);
-}
-
 /* Keeps one member's judgment of an event where it differs from the
  * shared one (the count of everyone judged alike already has that). A
  * judgment the request's matching budget could not pay for is not trusted:
@@ -171,7 +162,8 @@ static ht_push_result judge_by_own_rules(ht_env *env, const char *user_id, const
 ht_error ht_room_push_event(ht_env *env, const ht_pdu *pdu, int64_t stream) {
     const ht_error failed = {HT_M_SERVER_ERROR, 0, "The event's push actions could not be stored."};
     const char *thread_id = ht_push_event_thread(pdu->content);
-    json_t *event = event_for_rules(env->arena, pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content);
+    json_t *event =
+        ht_json_keep(env->arena, ht_push_event(pdu->type, pdu->sender, pdu->room_id, pdu->state_key, pdu->content));
     int64_t joined = ht_store_members_joined_count(env->store, pdu->room_id);
     ht_push_room room = ht_push_room_shared(env, pdu->room_id, joined);
     const ht_push_rules *defaults = ht_push_default_ruleset(env);
@@ -305,8 +297,7 @@ static bool rejudge(ht_env *env, const char *room_id, const char *user_id, const
             continue;
         }
         if (ev->redacted_by || ev->stream <= t.marks[k]) continue;
-        json_t *event = event_for_rules(arena, ev->type, ev->sender, ev->room_id, ev->state_key, content);
-        ht_push_result r = ht_push_evaluate(*rules, &room, event);
+        ht_push_result r = ht_push_evaluate_row(*rules, &room, ev, content);
         t.rows[k].notifications += r.notify;
         t.rows[k].highlights += r.notify && r.highlight;
     }

@@ -487,11 +487,17 @@ ht_push_result ht_push_evaluate(const ht_push_rules *rules, const ht_push_room *
     return (ht_push_result){false, false, NULL};
 }
 
+json_t *ht_push_event(const char *type, const char *sender, const char *room_id, const char *state_key,
+                      json_t *content) {
+    json_t *event = json_pack("{s:s, s:s, s:s, s:o}", "type", type, "sender", sender, "room_id", room_id, "content",
+                              content ? json_incref(content) : json_object());
+    if (state_key) json_object_set_new(event, "state_key", json_string(state_key));
+    return event;
+}
+
 ht_push_result ht_push_evaluate_row(const ht_push_rules *rules, const ht_push_room *room, const ht_event_row *ev,
                                     json_t *content) {
-    json_t *event = json_pack("{s:s, s:s, s:s, s:o}", "type", ev->type, "sender", ev->sender, "room_id",
-                              ev->room_id, "content", content ? json_incref(content) : json_object());
-    if (ev->state_key) json_object_set_new(event, "state_key", json_string(ev->state_key));
+    json_t *event = ht_push_event(ev->type, ev->sender, ev->room_id, ev->state_key, content);
     ht_push_result r = ht_push_evaluate(rules, room, event);
     json_decref(event);
     return r;

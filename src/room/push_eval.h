@@ -79,8 +79,12 @@ ht_push_room ht_push_room_of(ht_env *env, const char *room_id, const char *user_
 ht_push_room ht_push_room_shared(ht_env *env, const char *room_id, int64_t member_count);
 const char *ht_push_display_name(ht_env *env, const char *room_id, const char *user_id);
 
-/* Applies the rules to an event given as {type, sender, room_id,
- * state_key?, content}. */
+/* An event as the rules read it: {type, sender, room_id, state_key (if
+ * not NULL), content} (content NULL: {}). New reference. */
+json_t *ht_push_event(const char *type, const char *sender, const char *room_id, const char *state_key,
+                      json_t *content);
+
+/* Applies the rules to an event given as ht_push_event makes it. */
 ht_push_result ht_push_evaluate(const ht_push_rules *rules, const ht_push_room *room, json_t *event);
 /* The same for a stored event; content is its content (ht_room_event_content). */
 ht_push_result ht_push_evaluate_row(const ht_push_rules *rules, const ht_push_room *room, const ht_event_row *ev,
