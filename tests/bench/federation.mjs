@@ -4,7 +4,9 @@
 //
 //   - send on A -> a client of B receives it in a parked /sync: p50 and p99;
 //   - 1,000 messages sent on A (16 senders at once) all reach B's client: time and rate;
-//   - a 500-member room on A joined by a user of B: the time of the join.
+//   - a 500-member room on A joined by a user of B: the time of the join, and the longest any other
+//     request waited on A and on B meanwhile (each builds or takes the room's whole state in one
+//     call into its core, which serves nobody else until it returns).
 //
 // Environment: HOMETAB_BIN (default build/native/hometab), BENCH_FED_SAMPLES (200),
 // BENCH_FED_MESSAGES (1000), BENCH_FED_MEMBERS (500): shorten them only to try the script.
@@ -161,14 +163,43 @@ async function bigRoomJoin(a, b, alice, bob) {
       m.agent.destroy();
     }));
   }
+  const joined = { done: false };
+  const waits = [longestWait(a, joined), longestWait(b, joined)];
   const started = performance.now();
   await joinOver(b, bob, roomId, a.name);
   const took = performance.now() - started;
+  joined.done = true;
+  const [onA, onB] = await Promise.all(waits);
   const members = await api(b, bob, 'GET', `/rooms/${enc(roomId)}/joined_members`);
   const count = Object.keys(members.joined).length;
   if (count !== MEMBERS + 1) throw new Error(`B sees ${count} members, not ${MEMBERS + 1}`);
-  return [{ figure: `join over federation, ${MEMBERS}-member room`, value: took, unit: 'ms',
-    command: `federation.mjs: POST /join?server_name=A by a user of B (B then lists ${count} members)` }];
+  const probe = (server, probes) => `federation.mjs: GET /versions on ${server}, one after another ` +
+    `(${probes} answered), while a user of B joins the ${MEMBERS}-member room`;
+  return [
+    { figure: `join over federation, ${MEMBERS}-member room`, value: took, unit: 'ms',
+      command: `federation.mjs: POST /join?server_name=A by a user of B (B then lists ${count} members)` },
+    { figure: 'longest other request during the join, on A', value: onA.longest, unit: 'ms',
+      command: probe('A', onA.probes) },
+    { figure: 'longest other request during the join, on B', value: onB.longest, unit: 'ms',
+      command: probe('B', onB.probes) },
+  ];
+}
+
+// The longest a trivial request waits on `server` until `until.done`: how long the server served
+// nobody else. One at a time, 2 ms apart, on a keep-alive connection.
+async function longestWait(server, until) {
+  let longest = 0;
+  let probes = 0;
+  while (!until.done) {
+    const t = performance.now();
+    const res = await fetch(`${server.url}/_matrix/client/versions`);
+    await res.text();
+    if (!res.ok) throw new Error(`GET /versions on ${server.name}: ${res.status}`);
+    longest = Math.max(longest, performance.now() - t);
+    probes++;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return { longest, probes };
 }
 
 // ---- main -------------------------------------------------------------------
