@@ -125,6 +125,7 @@ bool ht_store_token_insert(ht_store *store, const unsigned char *hash, size_t ha
 
 bool ht_store_token_lookup(ht_store *store, ht_arena *arena, const unsigned char *hash,
                            size_t hash_len, ht_token_row *out) {
+    if (ht_db_token_remembered(store, arena, hash, hash_len, out)) return true;
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_TOKEN_LOOKUP);
     ht_db_bind_blob(s, 1, hash, hash_len);
     bool found = ht_db_row(store, s);
@@ -133,6 +134,7 @@ bool ht_store_token_lookup(ht_store *store, ht_arena *arena, const unsigned char
         out->user_id = ht_db_col_dup(arena, s, 1);
         out->device_id = ht_db_col_dup(arena, s, 2);
         out->deactivated = ht_db_col_int(s, 3) != 0;
+        ht_db_token_remember(store, hash, hash_len, out);
     }
     sqlite3_reset(s);
     return found;

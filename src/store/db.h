@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "store/accounts.h"
 #include "store/meta.h"
 #include "store/statements.h"
 #include "store/store.h"
@@ -42,6 +43,7 @@ struct ht_store {
     ht_scope scope;
     ht_event_watch watch; /* told of changed events (event_changes.c) */
     void *watch_data;
+    struct ht_token_cache *tokens; /* remembered access tokens (token_cache.c) */
 };
 
 /* A write that stamps rows with stream position `position` says which key
@@ -60,11 +62,24 @@ bool ht_db_register_member_keys(sqlite3 *db);
 /* txn_keys.c: txn_key(user_id, device_id, txn), which it calls too. */
 bool ht_db_register_txn_keys(sqlite3 *db);
 
-/* event_changes.c: the triggers and the hook that tell the watcher, set up
- * once the schema is migrated; and the report of a savepoint rolled back,
- * which SQLite's rollback hook does not see. */
+/* event_changes.c: the triggers that tell the watcher, set up once the
+ * schema is migrated; and the report of a rollback (store.c makes it for
+ * a transaction, from SQLite's rollback hook, and for a request's
+ * savepoint, which that hook does not see). */
 bool ht_db_watch_events_setup(ht_store *store);
 void ht_db_events_rolled_back(ht_store *store);
+
+/* token_cache.c: access tokens remembered between requests. Set up once
+ * the schema is migrated (its triggers forget them when a token or user
+ * row changes); ht_db_tokens_forget on every rollback. */
+typedef struct ht_token_cache ht_token_cache;
+bool ht_db_token_cache_setup(ht_store *store);
+void ht_db_token_cache_free(ht_store *store);
+/* The row remembered for the token's hash: false if none is. */
+bool ht_db_token_remembered(ht_store *store, ht_arena *arena, const unsigned char *hash, size_t hash_len,
+                            ht_token_row *out);
+void ht_db_token_remember(ht_store *store, const unsigned char *hash, size_t hash_len, const ht_token_row *row);
+void ht_db_tokens_forget(ht_store *store);
 
 /* Returns the prepared statement, reset and with its bindings cleared. */
 sqlite3_stmt *ht_db_stmt(ht_store *store, ht_stmt_id id);

@@ -6,9 +6,9 @@
  * events that lives across requests (room/event_cache.c) needs to hear of
  * each of those. Temporary triggers on the events table report every
  * UPDATE and DELETE, whichever statement makes it (so a new statement
- * cannot forget to), and the rollbacks are reported where they happen:
- * SQLite's rollback hook for whole transactions, ht_store_rollback for a
- * request's savepoint in a group. */
+ * cannot forget to), and the rollbacks are reported where they happen
+ * (store.c: SQLite's rollback hook for whole transactions,
+ * ht_store_rollback for a request's savepoint in a group). */
 #include "store/db.h"
 
 /* events_changed(stream, event_id), called by the triggers. */
@@ -22,8 +22,6 @@ static void changed_function(sqlite3_context *ctx, int argc, sqlite3_value **arg
     sqlite3_result_null(ctx);
 }
 
-static void rolled_back(void *data) { ht_db_events_rolled_back(data); }
-
 void ht_db_events_rolled_back(ht_store *store) {
     if (store->watch) store->watch(store->watch_data, 0, NULL);
 }
@@ -34,12 +32,9 @@ bool ht_db_watch_events_setup(ht_store *store) {
         "BEGIN SELECT events_changed(OLD.stream, OLD.event_id); END;"
         "CREATE TEMP TRIGGER events_deleted AFTER DELETE ON main.events "
         "BEGIN SELECT events_changed(OLD.stream, OLD.event_id); END;";
-    if (sqlite3_create_function(store->db, "events_changed", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, store,
-                                changed_function, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(store->db, triggers, NULL, NULL, NULL) != SQLITE_OK)
-        return false;
-    sqlite3_rollback_hook(store->db, rolled_back, store);
-    return true;
+    return sqlite3_create_function(store->db, "events_changed", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, store,
+                                   changed_function, NULL, NULL) == SQLITE_OK &&
+           sqlite3_exec(store->db, triggers, NULL, NULL, NULL) == SQLITE_OK;
 }
 
 void ht_store_watch_events(ht_store *store, ht_event_watch watch, void *data) {

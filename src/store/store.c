@@ -94,6 +94,16 @@ static bool migrate(sqlite3 *db, const char *path, char *err, size_t err_size) {
     return true;
 }
 
+/* What was remembered of the rows a rollback puts back is forgotten: the
+ * parsed events a redaction or a move changed, the tokens a logout
+ * deleted (and any read since). */
+static void rolled_back(ht_store *store) {
+    ht_db_events_rolled_back(store);
+    ht_db_tokens_forget(store);
+}
+
+static void transaction_rolled_back(void *store) { rolled_back(store); }
+
 ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) {
     /* SQLite counts every allocation for sqlite3_memory_used(), which we
      * never ask, under a global mutex: 3% of a send's CPU. It can be turned
@@ -166,11 +176,12 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
         return NULL;
     }
     store->db = db;
-    if (!ht_db_watch_events_setup(store)) {
-        snprintf(err, err_size, "cannot watch events in %s: %s", path, sqlite3_errmsg(db));
+    if (!ht_db_watch_events_setup(store) || !ht_db_token_cache_setup(store)) {
+        snprintf(err, err_size, "cannot watch events and tokens in %s: %s", path, sqlite3_errmsg(db));
         ht_store_close(store);
         return NULL;
     }
+    sqlite3_rollback_hook(db, transaction_rolled_back, store);
     for (int i = 0; i < HT_TXN_COUNT; i++) {
         if (sqlite3_prepare_v3(db, txn_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &store->txn[i], NULL) != SQLITE_OK) {
             snprintf(err, err_size, "%s does not prepare: %s", txn_sql[i], sqlite3_errmsg(db));
@@ -195,6 +206,7 @@ void ht_store_close(ht_store *store) {
     for (int i = 0; i < HT_STMT_COUNT; i++) sqlite3_finalize(store->stmts[i]);
     for (int i = 0; i < HT_TXN_COUNT; i++) sqlite3_finalize(store->txn[i]);
     sqlite3_close(store->db);
+    ht_db_token_cache_free(store);
     free(store);
 }
 
@@ -285,7 +297,7 @@ void ht_store_rollback(ht_store *store) {
     /* ROLLBACK TO keeps the savepoint open: RELEASE ends it. */
     if (group_gone(store)) return;
     if (!txn_run(store, HT_TXN_ROLLBACK_TO) || !txn_run(store, HT_TXN_RELEASE)) group_gone(store);
-    ht_db_events_rolled_back(store);
+    rolled_back(store);
 }
 
 bool ht_store_group_begin(ht_store *store) {

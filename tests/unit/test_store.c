@@ -10,13 +10,16 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/accounts.h"
 #include "store/db.h"
 #include "store/graph.h"
 #include "store/meta.h"
 #include "store/rooms.h"
+#include "util/crypto.h"
 
 static unsigned char *read_file(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
@@ -248,6 +251,117 @@ static void test_extremities_come_deepest_first_and_the_limit_keeps_the_deepest(
     ht_store_close(store);
 }
 
+/* ---- remembered access tokens (token_cache.c) ---------------------------- */
+
+/* As requests hash a token: the cache's slots go by the hash. */
+static void token_hash(const char *token, unsigned char hash[HT_SHA256_BYTES]) {
+    ht_sha256(token, strlen(token), hash);
+}
+
+/* A user with a device and a token, committed. */
+static void add_session(ht_store *store, const char *user_id, const char *device_id, const char *token) {
+    unsigned char hash[HT_SHA256_BYTES];
+    token_hash(token, hash);
+    assert_true(ht_store_begin(store));
+    ht_arena arena;
+    ht_arena_init(&arena, 1024);
+    ht_user_row user;
+    if (!ht_store_user_get(store, &arena, user_id, &user)) assert_true(ht_store_user_insert(store, user_id, "x", 1));
+    ht_arena_free(&arena);
+    assert_true(ht_store_device_upsert(store, user_id, device_id, NULL, 1));
+    assert_true(ht_store_token_insert(store, hash, sizeof hash, user_id, device_id, 1));
+    assert_true(ht_store_commit(store));
+}
+
+/* Whether the token is found, as the lookup of every request finds it. */
+static bool token_known(ht_store *store, const char *token, bool *deactivated) {
+    unsigned char hash[HT_SHA256_BYTES];
+    token_hash(token, hash);
+    ht_arena arena;
+    ht_arena_init(&arena, 1024);
+    ht_token_row row;
+    bool found = ht_store_token_lookup(store, &arena, hash, sizeof hash, &row);
+    if (deactivated) *deactivated = found && row.deactivated;
+    ht_arena_free(&arena);
+    return found;
+}
+
+/* A token is looked up (and so remembered) just before each change that
+ * ends it; the next lookup must not find it. */
+static void test_a_remembered_token_is_forgotten_when_its_rows_change(void **state) {
+    (void)state;
+    char err[256];
+    ht_store *store = ht_store_open(":memory:", false, err, sizeof err);
+    assert_non_null(store);
+    bool deactivated;
+
+    /* A logout: the token's row deleted. */
+    add_session(store, "@a:x", "DA", "token-a");
+    assert_true(token_known(store, "token-a", NULL));
+    assert_true(token_known(store, "token-a", NULL)); /* the remembered answer */
+    assert_true(ht_store_begin(store));
+    assert_true(ht_store_token_delete_device(store, "@a:x", "DA"));
+    assert_true(ht_store_commit(store));
+    assert_false(token_known(store, "token-a", NULL));
+
+    /* A device deleted: its tokens go by the foreign key's cascade. */
+    add_session(store, "@b:x", "DB", "token-b");
+    assert_true(token_known(store, "token-b", NULL));
+    assert_true(ht_store_begin(store));
+    assert_true(ht_store_device_delete(store, "@b:x", "DB"));
+    assert_true(ht_store_commit(store));
+    assert_false(token_known(store, "token-b", NULL));
+
+    /* A deactivation: the token's user row changed. */
+    add_session(store, "@c:x", "DC", "token-c");
+    assert_true(token_known(store, "token-c", &deactivated));
+    assert_false(deactivated);
+    assert_true(ht_store_begin(store));
+    assert_true(ht_store_user_deactivate(store, "@c:x"));
+    assert_true(ht_store_commit(store));
+    assert_true(token_known(store, "token-c", &deactivated));
+    assert_true(deactivated);
+    ht_store_close(store);
+}
+
+/* What a rolled-back transaction or savepoint wrote is not remembered: a
+ * token it added and someone looked up before the rollback is unknown
+ * after it; a token it deleted is known again. */
+static void test_a_rollback_forgets_the_tokens_remembered_inside_it(void **state) {
+    (void)state;
+    char err[256];
+    ht_store *store = ht_store_open(":memory:", false, err, sizeof err);
+    assert_non_null(store);
+    add_session(store, "@a:x", "DA", "token-a");
+    unsigned char hash[HT_SHA256_BYTES];
+    token_hash("token-new", hash);
+
+    /* A whole transaction. */
+    assert_true(ht_store_begin(store));
+    assert_true(ht_store_token_insert(store, hash, sizeof hash, "@a:x", "DA", 2));
+    assert_true(token_known(store, "token-new", NULL));
+    ht_store_rollback(store);
+    assert_false(token_known(store, "token-new", NULL));
+
+    assert_true(token_known(store, "token-a", NULL));
+    assert_true(ht_store_begin(store));
+    assert_true(ht_store_token_delete_device(store, "@a:x", "DA"));
+    assert_false(token_known(store, "token-a", NULL));
+    ht_store_rollback(store);
+    assert_true(token_known(store, "token-a", NULL));
+
+    /* A request's savepoint inside a group commit. */
+    assert_true(ht_store_group_begin(store));
+    assert_true(ht_store_begin(store));
+    assert_true(ht_store_token_insert(store, hash, sizeof hash, "@a:x", "DA", 2));
+    assert_true(token_known(store, "token-new", NULL));
+    ht_store_rollback(store);
+    assert_false(token_known(store, "token-new", NULL));
+    assert_true(ht_store_group_commit(store));
+    assert_false(token_known(store, "token-new", NULL));
+    ht_store_close(store);
+}
+
 int run_store_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_opens_in_memory),
@@ -263,6 +377,8 @@ int run_store_tests(void) {
         cmocka_unit_test_setup_teardown(test_older_schema_is_migrated, temp_dir_make, temp_dir_remove),
         cmocka_unit_test(test_stream_position_advances_on_commit_only),
         cmocka_unit_test(test_extremities_come_deepest_first_and_the_limit_keeps_the_deepest),
+        cmocka_unit_test(test_a_remembered_token_is_forgotten_when_its_rows_change),
+        cmocka_unit_test(test_a_rollback_forgets_the_tokens_remembered_inside_it),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
