@@ -15,8 +15,8 @@
  * can write). Logins are charged inside the handler, only when they cost an
  * Argon2 check: core/login_limit.c. Other servers' signed requests take
  * from their origin's bucket once authenticated (a name anyone may claim
- * charges nothing, so no one can spend another server's tokens); a pass
- * replayed after fetches was counted on its first pass.
+ * charges nothing, so no one can spend another server's tokens). A pass
+ * replayed after fetches or password work was counted on its first pass.
  *
  * Group commit. A host may run several requests in one transaction
  * (ht_core_group_begin/commit): then each request's transaction is a
@@ -279,7 +279,7 @@ static bool rate_limit_allows(ht_core *core, ht_ctx *ctx, const ht_route *route,
         *reply = ht_reply_rate_limited(ctx, retry_ms);
         return false;
     }
-    if (!(route->flags & HT_ROUTE_RATE_LIMITED) || !ctx->authenticated) return true;
+    if (!(route->flags & HT_ROUTE_RATE_LIMITED) || !ctx->authenticated || ht_fetch_is_replay(ctx)) return true;
     const char *key = ht_arena_printf(ctx->arena, "user %s", ctx->auth.user_id);
     if (ht_rate_limit_take(core->limits, key, core->cfg.rate_user, ctx->now_ms, &retry_ms)) return true;
     *reply = ht_reply_rate_limited(ctx, retry_ms);
@@ -365,6 +365,14 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
         reply_release(&reply);
         return (ht_reply){0};
     }
+    /* Part of a long job done (ht_remote_resume): it commits as a success
+     * would, and the request parks until now, to be called again once the
+     * host has served others. */
+    bool resume = ctx->resume && !reply.error.code;
+    if (resume) {
+        reply_release(&reply);
+        reply = ht_reply_empty();
+    }
 
     /* What a successful write moved the stream to is read before the
      * commit: a read after it could fail with the write already made. */
@@ -398,6 +406,10 @@ static ht_reply dispatch(ht_core *core, ht_ctx *ctx, bool operator, bool *wrote,
         if (position != core->stream_position)
             out->wake_all = !ht_store_scope_keys(core->env.store, position, &out->wake_keys, &out->wake_key_count);
         core->stream_position = position;
+    }
+    if (resume) {
+        reply_release(&reply);
+        return ht_reply_park(core->group.open ? core->group.position : core->stream_position, ctx->now_ms, NULL, 0);
     }
     return reply;
 }

@@ -28,8 +28,10 @@ enum {
     /* The largest answer kept: a send_join's state of a big room. */
     MAX_ANSWER_BYTES = 16 * 1024 * 1024,
 };
-/* All answers kept at once. */
+/* All answers kept at once; and all the handlers' readings of them (a
+ * parsed answer takes a few times its text: one of the largest fits). */
 static const size_t MEMO_MAX_BYTES = 64u * 1024 * 1024;
+static const size_t MEMO_MAX_KEPT_BYTES = 128u * 1024 * 1024;
 
 struct ht_fetch {
     ht_fetch *next;
@@ -52,6 +54,10 @@ struct ht_fetch {
     char *content_type; /* the answer's, or NULL */
     char *error;
     int64_t answered_ms;
+    /* A handler's reading of the answer (ht_remote_keep). */
+    void *reading;
+    size_t reading_bytes;
+    void (*free_reading)(void *);
 };
 
 /* ---- the host's side ------------------------------------------------- */
@@ -92,6 +98,7 @@ void ht_fetch_free(ht_fetch *f) {
     free(f->answer);
     free(f->content_type);
     free(f->error);
+    if (f->reading) f->free_reading(f->reading);
     free(f);
 }
 
@@ -127,6 +134,7 @@ static void unlink_answer(ht_fetch_memo *memo, ht_fetch **at) {
     *at = f->next;
     memo->count--;
     memo->bytes -= f->answer_len;
+    memo->kept_bytes -= f->reading_bytes;
     ht_fetch_free(f);
 }
 
@@ -201,13 +209,30 @@ static unsigned asks_of_request(const ht_fetch_memo *memo, const unsigned char *
     return n;
 }
 
-static void read_answer(ht_ctx *ctx, const ht_fetch *f, ht_remote_answer *out) {
+static void read_answer(ht_ctx *ctx, ht_fetch *f, ht_remote_answer *out) {
     *out = (ht_remote_answer){.status = f->status,
                               .error = f->error ? ht_arena_strdup(ctx->arena, f->error) : NULL,
                               .body = f->answer, .body_len = f->answer_len,
-                              .content_type = f->content_type ? ht_arena_strdup(ctx->arena, f->content_type) : NULL};
-    if (f->answer) out->json = ht_json_parse(ctx->arena, (const char *)f->answer);
+                              .content_type = f->content_type ? ht_arena_strdup(ctx->arena, f->content_type) : NULL,
+                              .from = f};
+    if (f->answer && !f->reading) out->json = ht_json_parse(ctx->arena, (const char *)f->answer);
 }
+
+bool ht_remote_keep(ht_ctx *ctx, const ht_remote_answer *answer, void *reading, size_t bytes,
+                    void (*free_reading)(void *)) {
+    ht_fetch *f = answer->from;
+    ht_fetch_memo *memo = ctx->memo;
+    if (!f || f->reading || bytes > MEMO_MAX_KEPT_BYTES - memo->kept_bytes) return false;
+    f->reading = reading;
+    f->reading_bytes = bytes;
+    f->free_reading = free_reading;
+    memo->kept_bytes += bytes;
+    return true;
+}
+
+void *ht_remote_kept(const ht_remote_answer *answer) { return answer->from ? answer->from->reading : NULL; }
+
+void ht_remote_resume(ht_ctx *ctx) { ctx->resume = true; }
 
 bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, const char *target, json_t *body,
                    int64_t timeout_ms, ht_remote_answer *out) {
@@ -225,7 +250,7 @@ bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, con
     request_digest(ctx);
     unsigned char ask[HT_SHA256_BYTES];
     ask_digest(destination, method, target, text, ask);
-    for (const ht_fetch *f = memo->answered; f; f = f->next)
+    for (ht_fetch *f = memo->answered; f; f = f->next)
         if (memcmp(f->ask, ask, sizeof ask) == 0 && memcmp(f->request, ctx->work_key, sizeof ctx->work_key) == 0) {
             read_answer(ctx, f, out);
             return true;

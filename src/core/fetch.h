@@ -19,6 +19,7 @@ typedef struct ht_fetch_memo {
     ht_fetch *answered; /* newest first */
     unsigned count;
     size_t bytes;       /* of the answers' bodies */
+    size_t kept_bytes;  /* of the handlers' readings kept with them */
     unsigned out;       /* handed to the host, not yet back */
 } ht_fetch_memo;
 

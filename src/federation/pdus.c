@@ -110,21 +110,24 @@ static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id 
  * long chain, newest first) costs what a kind one does, not n^2/2 checks;
  * and the create event, which all others name, goes first (an event taken
  * before it would be dropped: the room would not be known yet). */
-bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why) {
+void ht_fed_order_by_auth(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *events,
+                          ht_fed_auth_order *out) {
     enum { AUTH_MAX = 10 }; /* auth events a PDU may name: more are refused anyway */
     size_t n = json_array_size(events);
-    if (!n) return true;
-    keyed_id *ids = ht_arena_calloc(ctx->arena, n, sizeof *ids);
+    *out = (ht_fed_auth_order){.ids = ht_arena_calloc(keep, n ? n : 1, sizeof *out->ids),
+                               .order = ht_arena_calloc(keep, n ? n : 1, sizeof *out->order)};
+    keyed_id *ids = ht_arena_calloc(tmp, n ? n : 1, sizeof *ids);
     for (size_t i = 0; i < n; i++) {
-        const char *id = ht_pdu_id(ctx->arena, v, json_array_get(events, i), NULL);
-        ids[i] = (keyed_id){id ? id : "", i};
+        const char *id = ht_pdu_id(tmp, v, json_array_get(events, i), NULL);
+        out->ids[i] = id ? ht_arena_strdup(keep, id) : "";
+        ids[i] = (keyed_id){out->ids[i], i};
     }
     qsort(ids, n, sizeof *ids, by_id);
-    /* waiting[i]: auth events of i in the list not yet taken; users of j
+    /* waiting[i]: auth events of i in the list not yet ordered; users of j
      * in needed_by[first[j] .. first[j + 1]). */
-    size_t *waiting = ht_arena_calloc(ctx->arena, n, sizeof *waiting);
-    size_t *edge = ht_arena_calloc(ctx->arena, n * AUTH_MAX, sizeof *edge);
-    size_t *first = ht_arena_calloc(ctx->arena, n + 1, sizeof *first);
+    size_t *waiting = ht_arena_calloc(tmp, n ? n : 1, sizeof *waiting);
+    size_t *edge = ht_arena_calloc(tmp, n ? n * AUTH_MAX : 1, sizeof *edge);
+    size_t *first = ht_arena_calloc(tmp, n + 1, sizeof *first);
     for (size_t i = 0; i < n; i++) {
         json_t *auth = json_object_get(json_array_get(events, i), "auth_events");
         for (size_t k = 0; k < AUTH_MAX; k++) {
@@ -138,26 +141,45 @@ bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events,
         }
     }
     for (size_t j = 0; j < n; j++) first[j + 1] += first[j];
-    size_t *needed_by = ht_arena_calloc(ctx->arena, first[n] ? first[n] : 1, sizeof *needed_by);
-    size_t *filled = ht_arena_calloc(ctx->arena, n, sizeof *filled);
+    size_t *needed_by = ht_arena_calloc(tmp, first[n] ? first[n] : 1, sizeof *needed_by);
+    size_t *filled = ht_arena_calloc(tmp, n ? n : 1, sizeof *filled);
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < AUTH_MAX; k++) {
             size_t j = edge[i * AUTH_MAX + k];
             if (j != SIZE_MAX) needed_by[first[j] + filled[j]++] = i;
         }
-    size_t *ready = ht_arena_calloc(ctx->arena, n, sizeof *ready);
-    size_t queued = 0, taken = 0;
+    size_t *ready = out->order;
+    size_t queued = 0;
     for (size_t i = 0; i < n; i++)
         if (!waiting[i]) ready[queued++] = i;
-    ht_receive_opts opts = {.as_outlier = true};
-    for (; taken < queued; taken++) {
+    for (size_t taken = 0; taken < queued; taken++) {
         size_t i = ready[taken];
-        ht_received r = ht_room_receive(ctx->env, v->id, json_array_get(events, i), ht_fed_cached_key, ctx->env, &opts);
-        if (r.outcome == HT_RECEIVED_MISSING) break;
         for (size_t e = first[i]; e < first[i + 1]; e++)
             if (--waiting[needed_by[e]] == 0) ready[queued++] = needed_by[e];
     }
-    if (taken < n) {
+    out->count = queued;
+}
+
+bool ht_fed_take_in_order(ht_ctx *ctx, const ht_room_version *v, json_t *events, const ht_fed_auth_order *order,
+                          size_t *next, size_t budget, const char **why) {
+    ht_receive_opts opts = {.as_outlier = true};
+    for (; *next < order->count && budget; ++*next, budget--) {
+        json_t *event = json_array_get(events, order->order[*next]);
+        ht_received r = ht_room_receive(ctx->env, v->id, event, ht_fed_cached_key, ctx->env, &opts);
+        if (r.outcome == HT_RECEIVED_MISSING) {
+            *why = "the room's state names auth events it does not carry";
+            return false;
+        }
+    }
+    return true;
+}
+
+bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why) {
+    ht_fed_auth_order order;
+    ht_fed_order_by_auth(ctx->arena, ctx->arena, v, events, &order);
+    size_t next = 0;
+    if (!ht_fed_take_in_order(ctx, v, events, &order, &next, SIZE_MAX, why)) return false;
+    if (order.count < json_array_size(events)) {
         *why = "the room's state names auth events it does not carry";
         return false;
     }

@@ -34,6 +34,23 @@ bool ht_fed_state_before(ht_ctx *ctx, const ht_room_row *room, const char *event
  * names an auth event that neither the list nor the store holds. */
 bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why);
 
+/* The same in steps (federation/join_intake.c takes a big room in slices):
+ * a list ordered once for taking, each event after those of the list it
+ * names as auth events... */
+typedef struct ht_fed_auth_order {
+    const char **ids; /* ids[i]: the id of the list's event i ("" when it has none) */
+    size_t *order;    /* indexes into the list, in the order to take them... */
+    size_t count;     /* ...fewer than the list when some wait on each other in a loop */
+} ht_fed_auth_order;
+/* Orders `events`: temporaries in tmp, what *out holds in keep. */
+void ht_fed_order_by_auth(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *events,
+                          ht_fed_auth_order *out);
+/* ...then taken from order->order[*next] on, at most `budget` of them, each
+ * checked by ht_room_receive; *next is moved past those taken. False, with
+ * *why, when one names an auth event neither the list nor the store holds. */
+bool ht_fed_take_in_order(ht_ctx *ctx, const ht_room_version *v, json_t *events, const ht_fed_auth_order *order,
+                          size_t *next, size_t budget, const char **why);
+
 /* What an invitee or a knocker is shown of a room (the spec's "stripped
  * state": create, join rules, name, avatar, topic, encryption, canonical
  * alias), a new array. */

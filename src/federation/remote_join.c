@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "federation/join_intake.h"
 #include "federation/pdus.h"
 #include "http/outbound.h"
 #include "matrix/ids.h"
@@ -68,40 +69,44 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
                              ht_percent_encode(ctx->arena, event_id));
     ht_remote_answer sent;
     if (!ht_remote_ask(ctx, server, "PUT", target, join, ASK_TIMEOUT_MS, &sent)) return false;
-    json_t *state = json_object_get(sent.json, "state"), *chain = json_object_get(sent.json, "auth_chain");
-    if (sent.status != 200 || !json_is_array(state) || !json_is_array(chain)) {
-        *refused = sent.status == 403;
-        *failed = sent.error ? sent.error : ht_json_str(sent.json, "error");
-        if (!*failed) *failed = "its send_join answer is malformed";
-        return true;
-    }
-    if (json_array_size(state) + json_array_size(chain) > MAX_JOIN_EVENTS) {
-        *failed = "the room is larger than this server takes";
-        return true;
+    ht_join_intake *in = ht_join_intake_kept(&sent);
+    if (!in) {
+        json_t *state = json_object_get(sent.json, "state"), *chain = json_object_get(sent.json, "auth_chain");
+        if (sent.status != 200 || !json_is_array(state) || !json_is_array(chain)) {
+            *refused = sent.status == 403;
+            *failed = sent.error ? sent.error : ht_json_str(sent.json, "error");
+            if (!*failed) *failed = "its send_join answer is malformed";
+            return true;
+        }
+        if (json_array_size(state) + json_array_size(chain) > MAX_JOIN_EVENTS) {
+            *failed = "the room is larger than this server takes";
+            return true;
+        }
+        in = ht_join_intake_of(ctx, v, &sent);
     }
     /* A restricted join comes back signed by the resident too. */
-    json_t *signed_join = json_object_get(sent.json, "event");
-    if (json_is_object(signed_join) && ht_str_is(ht_pdu_id(ctx->arena, v, signed_join, NULL), event_id)) join = signed_join;
+    json_t *signed_join = ht_join_intake_signed_join(in);
+    if (signed_join && ht_str_is(ht_pdu_id(ctx->arena, v, signed_join, NULL), event_id)) join = signed_join;
 
-    /* Every key that signed an event of the room, then the events. */
-    size_t total = json_array_size(state) + json_array_size(chain) + 1;
-    json_t **all = ht_arena_calloc(ctx->arena, total, sizeof *all);
-    size_t k = 0;
-    json_t *e;
-    size_t i;
-    json_array_foreach(chain, i, e) all[k++] = e;
-    json_array_foreach(state, i, e) all[k++] = e;
-    all[k++] = join;
-    if (!ht_fed_prefetch_keys(ctx, all, total)) return false;
-    json_t *outliers = ht_json_keep(ctx->arena, json_array());
-    for (size_t j = 0; j + 1 < total; j++) json_array_append(outliers, all[j]);
-    if (!ht_fed_take_outliers(ctx, v, outliers, failed)) return true;
-    const char **state_ids = ht_arena_calloc(ctx->arena, json_array_size(state) + 1, sizeof *state_ids);
-    size_t state_count = 0;
-    json_array_foreach(state, i, e) {
-        const char *id = ht_pdu_id(ctx->arena, v, e, NULL);
-        if (id) state_ids[state_count++] = id;
+    /* Every key that signed an event of the room, then the events, a slice
+     * a pass (join_intake.h). */
+    if (!ht_join_intake_keys_ready(in)) {
+        size_t total;
+        json_t **all = ht_join_intake_pdus(ctx, in, join, &total);
+        if (!ht_fed_prefetch_keys(ctx, all, total)) return false;
+        ht_join_intake_set_keys_ready(in);
     }
+    switch (ht_join_intake_take(ctx, v, in, failed)) {
+    case HT_INTAKE_FAILED:
+        return true;
+    case HT_INTAKE_MORE:
+        ht_remote_resume(ctx);
+        return false;
+    case HT_INTAKE_DONE:
+        break;
+    }
+    size_t state_count;
+    const char **state_ids = ht_join_intake_state_ids(ctx, in, &state_count);
     ht_receive_opts opts = {.state_before = state_ids, .state_before_count = state_count};
     ht_received r = ht_room_receive(ctx->env, v->id, join, ht_fed_cached_key, ctx->env, &opts);
     if (r.outcome != HT_RECEIVED_TIMELINE && r.outcome != HT_RECEIVED_DUPLICATE) {

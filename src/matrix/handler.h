@@ -57,6 +57,7 @@ typedef struct ht_ctx {
     struct ht_fetch_memo *memo;
     struct ht_fetch *asked;
     unsigned asked_count;
+    bool resume; /* the pass did part of its job: commit, call again (ht_remote_resume) */
     struct ht_rate_limiter *limits; /* the door's token buckets (core/rate_limit.h) */
 } ht_ctx;
 

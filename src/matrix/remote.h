@@ -36,6 +36,7 @@ typedef struct ht_remote_answer {
     const unsigned char *body;
     size_t body_len;
     const char *content_type;
+    struct ht_fetch *from; /* the door's kept answer (ht_remote_keep) */
 } ht_remote_answer;
 
 /* Asks `destination` (a server name) for `method target` (path and query,
@@ -45,5 +46,23 @@ typedef struct ht_remote_answer {
  * host may wait for it. */
 bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, const char *target, json_t *body,
                    int64_t timeout_ms, ht_remote_answer *out);
+
+/* A handler's own reading of a large answer, kept with it between passes
+ * so that a long job over it (a big room's send_join, taken in slices) is
+ * not read again on every pass: `reading` is the handler's, `bytes` about
+ * what it holds, free_reading frees it when the answer goes (the request
+ * answered, the answer expired or pushed out). False when the door keeps
+ * no more readings (a bound over all of them): the handler still owns it.
+ * Once one is kept, later passes find it with ht_remote_kept, and the
+ * answer's `json` is NULL (not parsed again). */
+bool ht_remote_keep(ht_ctx *ctx, const ht_remote_answer *answer, void *reading, size_t bytes,
+                    void (*free_reading)(void *));
+void *ht_remote_kept(const ht_remote_answer *answer);
+
+/* The pass did part of a long job, and what it wrote may stay: the door
+ * commits it and calls again with the same request once the host has
+ * served others (HT_PARK until now). The handler then returns as while it
+ * waits for an answer. */
+void ht_remote_resume(ht_ctx *ctx);
 
 #endif

@@ -20,7 +20,7 @@ static int find(const net *n, const char *name) {
     return -1;
 }
 
-static bool open_cores(net *n, int count, const char *const *names) {
+static bool open_cores(net *n, int count, const char *const *names, int limited, const ht_rate *user_rate) {
     memset(n, 0, sizeof *n);
     n->clock_ms = 1700000000000;
     for (int i = 0; i < count; i++) {
@@ -31,7 +31,14 @@ static bool open_cores(net *n, int count, const char *const *names) {
         cfg.server_name = names ? names[i] : "ignored.test";
         cfg.name_from_key = names == NULL;
         cfg.federation = true;
-        cfg.rate_limit = false;
+        cfg.rate_limit = user_rate && i == limited;
+        if (cfg.rate_limit) {
+            /* Only the users' buckets count here: the rest cannot run dry. */
+            const ht_rate open = {1e6, 1000000};
+            cfg.rate_login = cfg.rate_login_address = cfg.rate_login_account = open;
+            cfg.rate_register = cfg.rate_register_address = cfg.rate_federation = cfg.rate_federation_keys = open;
+            cfg.rate_user = *user_rate;
+        }
         cfg.pwhash_opslimit = crypto_pwhash_OPSLIMIT_MIN;
         cfg.pwhash_memlimit = crypto_pwhash_MEMLIMIT_MIN;
         char err[256];
@@ -46,9 +53,15 @@ static bool open_cores(net *n, int count, const char *const *names) {
     return true;
 }
 
-bool net_open(net *n, int count, const char *const *names) { return open_cores(n, count, names); }
+bool net_open(net *n, int count, const char *const *names) { return open_cores(n, count, names, -1, NULL); }
 
-bool net_open_p2p(net *n, int count) { return open_cores(n, count, NULL); }
+bool net_open_user_limited(net *n, int count, const char *const *names, int limited, double per_second,
+                           unsigned burst) {
+    const ht_rate rate = {per_second, burst};
+    return open_cores(n, count, names, limited, &rate);
+}
+
+bool net_open_p2p(net *n, int count) { return open_cores(n, count, NULL, -1, NULL); }
 
 void net_close(net *n) {
     for (int i = 0; i < n->count; i++) ht_core_close(n->cores[i]);
@@ -135,6 +148,11 @@ static unsigned char *handle(net *n, int i, const unsigned char *bytes, size_t l
         if (r.outcome == HT_WORK) {
             ht_work_run(r.work);
             ht_core_work_done(core, r.work);
+            continue;
+        }
+        if (r.outcome == HT_PARK && r.park_deadline_ms <= meta.now_ms) {
+            n->resumes++;
+            if (n->on_resume) n->on_resume(n, i, n->on_resume_arg);
             continue;
         }
         if (r.outcome == HT_PARK) {

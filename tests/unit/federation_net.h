@@ -37,6 +37,13 @@ struct net {
     unsigned fetches; /* fetches carried so far */
     net_liar *liar;
     void *liar_arg;
+    /* Calls that asked to be called again at once, having done part of a
+     * long job (a park until now: matrix/remote.h's ht_remote_resume);
+     * on_resume, if set, runs before each such call is made again, as a
+     * host serves others meanwhile. */
+    unsigned resumes;
+    void (*on_resume)(net *n, int i, void *arg);
+    void *on_resume_arg;
 };
 
 typedef struct reply {
@@ -48,6 +55,10 @@ typedef struct reply {
 } reply;
 
 bool net_open(net *n, int count, const char *const *names);
+/* The same with the rate limit of each user of server `limited` on (its
+ * other limits, and every other server's, stay off). */
+bool net_open_user_limited(net *n, int count, const char *const *names, int limited, double per_second,
+                           unsigned burst);
 /* The same with servers in peer-to-peer mode: each is named by its key. */
 bool net_open_p2p(net *n, int count);
 void net_close(net *n);

@@ -561,6 +561,79 @@ static void test_a_remote_user_unheard_of_for_30_minutes_is_shown_offline(void *
     free(bob);
 }
 
+/* While a big room's join is taken in slices, b.test serves its other
+ * users between them: here one who asks who they are. */
+typedef struct between_slices {
+    char *carol;
+    unsigned served;
+} between_slices;
+
+static void serve_carol(net *n, int i, void *arg) {
+    between_slices *b = arg;
+    if (i != 1) return;
+    reply r = net_call(n, 1, "GET", "/_matrix/client/v3/account/whoami", b->carol, NULL);
+    if (r.status == 200) b->served++;
+    reply_free(&r);
+}
+
+static int setup_b_limited(void **state) {
+    net *n = calloc(1, sizeof *n);
+    /* Four rate-limited calls a user may make at once on b.test, and no
+     * more for a long while: the join's many passes must count as one. */
+    if (!net_open_user_limited(n, 2, names, 1, 0.001, 4)) return -1;
+    *state = n;
+    return 0;
+}
+
+static void test_a_big_room_is_joined_in_slices_and_others_are_served_between_them(void **state) {
+    net *n = *state;
+    enum { EXTRA_STATE = 300 }; /* more than two slices of join_intake.c's 128 */
+    char *alice = net_register(n, 0, "alice");
+    between_slices b = {.carol = net_register(n, 1, "carol")};
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = make_room(n, 0, alice, "public_chat", "Big");
+    char path[512];
+    for (int k = 0; k < EXTRA_STATE; k++) {
+        snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/state/org.hometab.test/key%d", room_id, k);
+        json_t *content = json_pack("{s:i}", "k", k);
+        reply r = net_call(n, 0, "PUT", path, alice, content);
+        json_decref(content);
+        assert_int_equal(r.status, 200);
+        reply_free(&r);
+    }
+    n->on_resume = serve_carol;
+    n->on_resume_arg = &b;
+    snprintf(path, sizeof path, "/_matrix/client/v3/join/%s?server_name=a.test", room_id);
+    json_t *empty = json_object();
+    reply r = net_call(n, 1, "POST", path, bob, empty);
+    json_decref(empty);
+    n->on_resume = NULL;
+    if (r.status != 200) print_message("join: %s\n", json_dumps(r.json, 0));
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    /* Each slice was committed and the host given its loop back, and carol
+     * was answered meanwhile: slices are only ever taken, never undone. */
+    assert_true(n->resumes >= 2);
+    assert_int_equal(b.served, n->resumes);
+    /* b.test holds the whole room. */
+    snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/state", room_id);
+    r = net_call(n, 1, "GET", path, bob, NULL);
+    assert_int_equal(r.status, 200);
+    size_t extra = 0;
+    for (size_t k = 0; k < json_array_size(r.json); k++)
+        extra += strcmp(json_string_value(json_object_get(json_array_get(r.json, k), "type")), "org.hometab.test") == 0;
+    assert_int_equal(extra, EXTRA_STATE);
+    reply_free(&r);
+    snprintf(path, sizeof path, "/_matrix/client/v3/rooms/%s/joined_members", room_id);
+    r = net_call(n, 1, "GET", path, bob, NULL);
+    assert_int_equal(json_object_size(json_object_get(r.json, "joined")), 2);
+    reply_free(&r);
+    free(room_id);
+    free(alice);
+    free(bob);
+    free(b.carol);
+}
+
 int run_federation_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_the_key_server_serves_a_self_signed_key, setup, teardown),
@@ -568,6 +641,8 @@ int run_federation_tests(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_an_unreachable_server_is_a_502_naming_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_user_joins_a_room_on_another_server_and_both_talk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_big_room_is_joined_in_slices_and_others_are_served_between_them,
+                                        setup_b_limited, teardown),
         cmocka_unit_test_setup_teardown(test_an_invite_reaches_the_other_server_and_the_invitee_joins_through_it,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_declined_invite_is_a_leave_on_both_servers, setup, teardown),

@@ -1,0 +1,123 @@
+/* join_intake.c -- a send_join answer taken in slices (see the header). */
+#include "federation/join_intake.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "federation/pdus.h"
+#include "store/rooms.h"
+#include "util/oom.h"
+
+enum {
+    /* Events checked in one pass: about 10 ms of a 2-core machine's time
+     * (a signature, a hash and the rules each, stored). */
+    SLICE_EVENTS = 128,
+    /* Passes whose slice was found undone (its commit failed) before the
+     * join gives up: a failing disk must not loop for ever. */
+    MAX_RESTARTS = 3,
+    /* A parsed answer holds about this many times its text, and the ids and
+     * order a few dozen bytes an event (measured: see kept_bytes). */
+    PARSED_PER_TEXT_BYTE = 4,
+    PER_EVENT_BYTES = 128,
+};
+
+struct ht_join_intake {
+    ht_arena arena;       /* the order and ids */
+    json_t *answer;       /* the send_join answer, parsed (a reference) */
+    json_t *events;       /* the auth chain, then the state: the outliers to take */
+    size_t state_from;    /* where the state starts in events */
+    json_t *signed_join;  /* borrowed from answer, or NULL */
+    ht_fed_auth_order order;
+    size_t next;          /* the next of order to take */
+    bool keys_ready;
+    bool whole;           /* not kept: taken in one pass */
+    unsigned restarts;
+};
+
+static void intake_free(void *p) {
+    ht_join_intake *in = p;
+    json_decref(in->answer);
+    json_decref(in->events);
+    ht_arena_free(&in->arena);
+    free(in);
+}
+
+ht_join_intake *ht_join_intake_kept(const ht_remote_answer *sent) { return ht_remote_kept(sent); }
+
+ht_join_intake *ht_join_intake_of(ht_ctx *ctx, const ht_room_version *v, const ht_remote_answer *sent) {
+    ht_join_intake *in = ht_xmalloc(sizeof *in);
+    *in = (ht_join_intake){.answer = json_incref(sent->json), .events = json_array()};
+    ht_arena_init(&in->arena, 64 * 1024);
+    json_t *chain = json_object_get(sent->json, "auth_chain"), *state = json_object_get(sent->json, "state");
+    json_array_extend(in->events, chain);
+    in->state_from = json_array_size(in->events);
+    json_array_extend(in->events, state);
+    json_t *signed_join = json_object_get(sent->json, "event");
+    in->signed_join = json_is_object(signed_join) ? signed_join : NULL;
+    ht_fed_order_by_auth(ctx->arena, &in->arena, v, in->events, &in->order);
+    size_t bytes = sent->body_len * PARSED_PER_TEXT_BYTE + json_array_size(in->events) * PER_EVENT_BYTES;
+    if (!ht_remote_keep(ctx, sent, in, bytes, intake_free)) {
+        in->whole = true;
+        ht_arena_on_reset(ctx->arena, intake_free, in);
+    }
+    return in;
+}
+
+json_t **ht_join_intake_pdus(ht_ctx *ctx, ht_join_intake *in, json_t *join, size_t *count) {
+    size_t n = json_array_size(in->events);
+    json_t **all = ht_arena_calloc(ctx->arena, n + 1, sizeof *all);
+    for (size_t i = 0; i < n; i++) all[i] = json_array_get(in->events, i);
+    all[n] = join;
+    *count = n + 1;
+    return all;
+}
+
+json_t *ht_join_intake_signed_join(const ht_join_intake *in) { return in->signed_join; }
+bool ht_join_intake_keys_ready(const ht_join_intake *in) { return in->keys_ready; }
+void ht_join_intake_set_keys_ready(ht_join_intake *in) { in->keys_ready = true; }
+
+/* Whether the slices before this pass are still stored: a pass's commit
+ * that failed (inside a group, its COMMIT) undid its slice. Its last event
+ * taken is looked for; one that was dropped as it came is not stored in
+ * any case, so the one checked is the last the store holds. */
+static bool earlier_slices_stored(ht_ctx *ctx, const ht_join_intake *in) {
+    for (size_t k = in->next; k > 0; k--) {
+        const char *id = in->order.ids[in->order.order[k - 1]];
+        ht_event_row row;
+        if (ht_store_event_by_id(ctx->env->store, ctx->arena, id, &row)) return true;
+        if (in->next - k >= SLICE_EVENTS) return false; /* a whole slice of none */
+    }
+    return true;
+}
+
+ht_intake_step ht_join_intake_take(ht_ctx *ctx, const ht_room_version *v, ht_join_intake *in, const char **why) {
+    if (in->order.count < json_array_size(in->events)) {
+        *why = "the room's state names auth events it does not carry";
+        return HT_INTAKE_FAILED;
+    }
+    if (in->next && !earlier_slices_stored(ctx, in)) {
+        if (++in->restarts > MAX_RESTARTS) {
+            *why = "the room's events could not be stored";
+            return HT_INTAKE_FAILED;
+        }
+        /* Those stored are found so and skipped; the keys fetched went
+         * with the slice. */
+        in->next = 0;
+        in->keys_ready = false;
+        return HT_INTAKE_MORE;
+    }
+    if (!ht_fed_take_in_order(ctx, v, in->events, &in->order, &in->next, in->whole ? SIZE_MAX : SLICE_EVENTS, why))
+        return HT_INTAKE_FAILED;
+    return in->next < in->order.count ? HT_INTAKE_MORE : HT_INTAKE_DONE;
+}
+
+const char **ht_join_intake_state_ids(ht_ctx *ctx, const ht_join_intake *in, size_t *count) {
+    size_t n = json_array_size(in->events) - in->state_from;
+    const char **ids = ht_arena_calloc(ctx->arena, n + 1, sizeof *ids);
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = in->order.ids[in->state_from + i];
+        if (*id) ids[(*count)++] = id;
+    }
+    return ids;
+}

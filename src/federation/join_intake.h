@@ -1,0 +1,53 @@
+/* join_intake.h -- a send_join answer taken in slices (remote_join.c).
+ *
+ * A big room's state and auth chain would take a whole second or more to
+ * check in one call into the core, serving no one else meanwhile. The
+ * answer is read once (parsed, its events put in order), the reading kept
+ * with the answer between the request's passes (ht_remote_keep), and each
+ * pass checks and keeps a slice of the events, commits them and gives the
+ * host back its loop (ht_remote_resume) until all are taken. */
+#ifndef HT_FEDERATION_JOIN_INTAKE_H
+#define HT_FEDERATION_JOIN_INTAKE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "matrix/handler.h"
+#include "matrix/remote.h"
+#include "room/room_version.h"
+
+typedef struct ht_join_intake ht_join_intake;
+
+/* The reading of a send_join answer (`sent`, status 200, state and auth
+ * chain arrays of at most the events a join may bring): kept with the
+ * answer when the door can keep it, else tied to this pass and taken in
+ * it whole. */
+ht_join_intake *ht_join_intake_of(ht_ctx *ctx, const ht_room_version *v, const ht_remote_answer *sent);
+
+/* The kept reading of `sent`, or NULL if there is none (read it). */
+ht_join_intake *ht_join_intake_kept(const ht_remote_answer *sent);
+
+/* Every event the join brings, and `join` (the joining event), for their
+ * signing keys to be fetched first: an array in the arena, *count long. */
+json_t **ht_join_intake_pdus(ht_ctx *ctx, ht_join_intake *in, json_t *join, size_t *count);
+/* The resident's copy of the join, signed by it too (a restricted join),
+ * or NULL when it sent none. */
+json_t *ht_join_intake_signed_join(const ht_join_intake *in);
+/* Whether the signing keys were fetched on an earlier pass; mark them so. */
+bool ht_join_intake_keys_ready(const ht_join_intake *in);
+void ht_join_intake_set_keys_ready(ht_join_intake *in);
+
+typedef enum ht_intake_step {
+    HT_INTAKE_DONE,   /* every event is taken */
+    HT_INTAKE_MORE,   /* a slice is taken: commit it, then call again */
+    HT_INTAKE_FAILED, /* *why says why */
+} ht_intake_step;
+
+/* Takes the next slice of the events as outliers (all of them when the
+ * reading is not kept). */
+ht_intake_step ht_join_intake_take(ht_ctx *ctx, const ht_room_version *v, ht_join_intake *in, const char **why);
+
+/* The ids of the room's state the resident gave (in the arena). */
+const char **ht_join_intake_state_ids(ht_ctx *ctx, const ht_join_intake *in, size_t *count);
+
+#endif
