@@ -29,7 +29,7 @@ enum {
     MAX_ANSWER_BYTES = 16 * 1024 * 1024,
 };
 /* All answers kept at once; and all the handlers' readings of them (a
- * parsed answer takes a few times its text: one of the largest fits). */
+ * parsed answer takes about six times its text: one of the largest fits). */
 static const size_t MEMO_MAX_BYTES = 64u * 1024 * 1024;
 static const size_t MEMO_MAX_KEPT_BYTES = 128u * 1024 * 1024;
 

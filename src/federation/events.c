@@ -147,7 +147,7 @@ static bool read_state_at(ht_ctx *ctx, state_at *s, ht_reply *err) {
         return false;
     }
     if (s->count > HT_FED_MAX_STATE_EVENTS ||
-        !ht_room_auth_chain(ctx->env, s->ids, s->count, HT_FED_MAX_STATE_EVENTS, &s->chain, &s->chain_count)) {
+        !ht_room_auth_chain(ctx->env, s->ids, NULL, s->count, HT_FED_MAX_STATE_EVENTS, &s->chain, &s->chain_count)) {
         *err = too_large(ctx, "The state at this event");
         return false;
     }
@@ -193,7 +193,7 @@ ht_reply ht_fed_event_auth(ht_ctx *ctx) {
     size_t n;
     json_t *list = json_array();
     size_t bytes = 0;
-    if (!ht_room_auth_chain(ctx->env, &ev.event_id, 1, HT_FED_MAX_STATE_EVENTS, &chain, &n) ||
+    if (!ht_room_auth_chain(ctx->env, &ev.event_id, NULL, 1, HT_FED_MAX_STATE_EVENTS, &chain, &n) ||
         !append_whole(ctx, chain, n, list, &bytes)) {
         json_decref(list);
         return too_large(ctx, "The auth chain of this event");

@@ -58,15 +58,22 @@ json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row) {
     return pdu;
 }
 
-static json_t *pdus_of(ht_env *env, const char *const *ids, size_t n) {
-    json_t *list = json_array();
+typedef struct keyed_id {
+    const char *id;
+    size_t index;
+} keyed_id;
+
+static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id *)a)->id, ((const keyed_id *)b)->id); }
+
+/* The stored events of ids as PDUs, appended to list; pdus[i] (when
+ * given) is that of ids[i], borrowed from the list, or NULL if not stored. */
+static void pdus_of(ht_env *env, const char *const *ids, size_t n, json_t *list, json_t **pdus) {
     for (size_t i = 0; i < n; i++) {
         ht_event_row row;
-        if (!ht_store_event_by_id(env->store, env->arena, ids[i], &row)) continue;
-        json_t *pdu = ht_fed_pdu(env, &row);
+        json_t *pdu = ht_store_event_by_id(env->store, env->arena, ids[i], &row) ? ht_fed_pdu(env, &row) : NULL;
+        if (pdus) pdus[i] = pdu;
         if (pdu) json_array_append_new(list, pdu);
     }
-    return list;
 }
 
 bool ht_fed_state_before(ht_ctx *ctx, const ht_room_row *room, const char *event_id, json_t **state,
@@ -75,13 +82,30 @@ bool ht_fed_state_before(ht_ctx *ctx, const ht_room_row *room, const char *event
     const char **ids, **chain;
     size_t n, chain_count;
     if (!ht_room_state_ids_before(ctx->env, event_id, &ids, &n)) return false;
+    /* The state, read once: its events are most of their own chain. */
+    json_t *state_list = ht_json_keep(ctx->arena, json_array());
+    json_t **parsed = ht_arena_calloc(ctx->arena, n + 1, sizeof *parsed);
+    pdus_of(ctx->env, ids, n, state_list, parsed);
     /* The chain covers the state and the event itself. */
     const char **roots = ht_arena_calloc(ctx->arena, n + 1, sizeof *roots);
     memcpy(roots, ids, n * sizeof *ids);
     roots[n] = event_id;
-    if (!ht_room_auth_chain(ctx->env, roots, n + 1, MAX_CHAIN_EVENTS, &chain, &chain_count)) return false;
-    *state = pdus_of(ctx->env, ids, n);
-    *auth_chain = pdus_of(ctx->env, chain, chain_count);
+    if (!ht_room_auth_chain(ctx->env, roots, parsed, n + 1, MAX_CHAIN_EVENTS, &chain, &chain_count)) return false;
+    /* The chain's events: those of the state as read, the others now. */
+    keyed_id *read = ht_arena_calloc(ctx->arena, n + 1, sizeof *read);
+    for (size_t i = 0; i < n; i++) read[i] = (keyed_id){ids[i], i};
+    qsort(read, n, sizeof *read, by_id);
+    json_t *chain_list = json_array();
+    for (size_t i = 0; i < chain_count; i++) {
+        keyed_id key = {chain[i], 0};
+        const keyed_id *found = bsearch(&key, read, n, sizeof *read, by_id);
+        if (found && parsed[found->index])
+            json_array_append(chain_list, parsed[found->index]);
+        else
+            pdus_of(ctx->env, &chain[i], 1, chain_list, NULL);
+    }
+    *state = json_incref(state_list);
+    *auth_chain = chain_list;
     return true;
 }
 
@@ -96,13 +120,6 @@ void ht_fed_forward(ht_ctx *ctx, const char *room_id, const char *event_id, cons
         ctx->env->outbound = true;
     }
 }
-
-typedef struct keyed_id {
-    const char *id;
-    size_t index;
-} keyed_id;
-
-static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id *)a)->id, ((const keyed_id *)b)->id); }
 
 /* The list may come in any order:
  * it is put in order here, once (Kahn's algorithm over the auth edges

@@ -359,8 +359,8 @@ bool ht_room_state_ids_before(ht_env *env, const char *event_id, const char ***i
     return true;
 }
 
-bool ht_room_auth_chain(ht_env *env, const char *const *ids, size_t count, size_t max, const char ***out,
-                        size_t *out_count) {
+bool ht_room_auth_chain(ht_env *env, const char *const *ids, json_t *const *parsed, size_t count, size_t max,
+                        const char ***out, size_t *out_count) {
     ht_room_row room;
     ht_event_row first;
     /* The room version says how events read; every event of a chain is of one room. */
@@ -370,6 +370,11 @@ bool ht_room_auth_chain(ht_env *env, const char *const *ids, size_t count, size_
                               : "10";
     ht_event_source src = ht_room_event_source(env, version);
     ht_id_map *seen = ht_id_map_new(env->arena, count * 4 + 16);
+    ht_id_map *given = ht_id_map_new(env->arena, parsed ? count * 2 : 1);
+    for (size_t i = 0; parsed && i < count; i++) {
+        bool created;
+        if (parsed[i]) *ht_id_map_slot(given, ids[i], &created) = parsed[i];
+    }
     size_t n = 0, cap = 0, next = 0;
     const char **chain = NULL;
     /* A breadth-first walk over auth edges from the given events. */
@@ -380,7 +385,10 @@ bool ht_room_auth_chain(ht_env *env, const char *const *ids, size_t count, size_
         queue[queued++] = ids[i];
     }
     while (next < queued) {
-        const ht_pdu *pdu = src.get(src.self, queue[next++]);
+        const char *id = queue[next++];
+        json_t *json = ht_id_map_get(given, id);
+        ht_pdu view;
+        const ht_pdu *pdu = json && ht_pdu_view(env->arena, json, id, version, &view) ? &view : src.get(src.self, id);
         if (!pdu) continue;
         for (size_t a = 0; a < pdu->auth_count; a++) {
             bool created;
