@@ -30,6 +30,7 @@ struct ht_join_intake {
     json_t *signed_join;  /* borrowed from answer, or NULL */
     ht_fed_auth_order order;
     size_t next;          /* the next of order to take */
+    size_t stored_to;     /* just past the last of order the store holds (0: none yet) */
     bool keys_ready;
     bool whole;           /* not kept: taken in one pass */
     unsigned restarts;
@@ -78,17 +79,12 @@ bool ht_join_intake_keys_ready(const ht_join_intake *in) { return in->keys_ready
 void ht_join_intake_set_keys_ready(ht_join_intake *in) { in->keys_ready = true; }
 
 /* Whether the slices before this pass are still stored: a pass's commit
- * that failed (inside a group, its COMMIT) undid its slice. Its last event
- * taken is looked for; one that was dropped as it came is not stored in
- * any case, so the one checked is the last the store holds. */
+ * that failed (inside a group, its COMMIT) undid its slice. The last event
+ * they kept is looked for. */
 static bool earlier_slices_stored(ht_ctx *ctx, const ht_join_intake *in) {
-    for (size_t k = in->next; k > 0; k--) {
-        const char *id = in->order.ids[in->order.order[k - 1]];
-        ht_event_row row;
-        if (ht_store_event_by_id(ctx->env->store, ctx->arena, id, &row)) return true;
-        if (in->next - k >= SLICE_EVENTS) return false; /* a whole slice of none */
-    }
-    return true;
+    if (!in->stored_to) return true;
+    ht_event_row row;
+    return ht_store_event_by_id(ctx->env->store, ctx->arena, in->order.ids[in->order.order[in->stored_to - 1]], &row);
 }
 
 ht_intake_step ht_join_intake_take(ht_ctx *ctx, const ht_room_version *v, ht_join_intake *in, const char **why) {
@@ -96,18 +92,19 @@ ht_intake_step ht_join_intake_take(ht_ctx *ctx, const ht_room_version *v, ht_joi
         *why = "the room's state names auth events it does not carry";
         return HT_INTAKE_FAILED;
     }
-    if (in->next && !earlier_slices_stored(ctx, in)) {
+    if (!earlier_slices_stored(ctx, in)) {
         if (++in->restarts > MAX_RESTARTS) {
             *why = "the room's events could not be stored";
             return HT_INTAKE_FAILED;
         }
         /* Those stored are found so and skipped; the keys fetched went
          * with the slice. */
-        in->next = 0;
+        in->next = in->stored_to = 0;
         in->keys_ready = false;
         return HT_INTAKE_MORE;
     }
-    if (!ht_fed_take_in_order(ctx, v, in->events, &in->order, &in->next, in->whole ? SIZE_MAX : SLICE_EVENTS, why))
+    if (!ht_fed_take_in_order(ctx, v, in->events, &in->order, &in->next, in->whole ? SIZE_MAX : SLICE_EVENTS,
+                              &in->stored_to, why))
         return HT_INTAKE_FAILED;
     return in->next < in->order.count ? HT_INTAKE_MORE : HT_INTAKE_DONE;
 }

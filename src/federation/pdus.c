@@ -178,7 +178,7 @@ void ht_fed_order_by_auth(ht_arena *tmp, ht_arena *keep, const ht_room_version *
 }
 
 bool ht_fed_take_in_order(ht_ctx *ctx, const ht_room_version *v, json_t *events, const ht_fed_auth_order *order,
-                          size_t *next, size_t budget, const char **why) {
+                          size_t *next, size_t budget, size_t *kept, const char **why) {
     ht_receive_opts opts = {.as_outlier = true};
     for (; *next < order->count && budget; ++*next, budget--) {
         json_t *event = json_array_get(events, order->order[*next]);
@@ -187,6 +187,7 @@ bool ht_fed_take_in_order(ht_ctx *ctx, const ht_room_version *v, json_t *events,
             *why = "the room's state names auth events it does not carry";
             return false;
         }
+        if (kept && r.outcome != HT_RECEIVED_DROPPED) *kept = *next + 1;
     }
     return true;
 }
@@ -195,7 +196,7 @@ bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events,
     ht_fed_auth_order order;
     ht_fed_order_by_auth(ctx->arena, ctx->arena, v, events, &order);
     size_t next = 0;
-    if (!ht_fed_take_in_order(ctx, v, events, &order, &next, SIZE_MAX, why)) return false;
+    if (!ht_fed_take_in_order(ctx, v, events, &order, &next, SIZE_MAX, NULL, why)) return false;
     if (order.count < json_array_size(events)) {
         *why = "the room's state names auth events it does not carry";
         return false;

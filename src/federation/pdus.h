@@ -46,10 +46,12 @@ typedef struct ht_fed_auth_order {
 void ht_fed_order_by_auth(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *events,
                           ht_fed_auth_order *out);
 /* ...then taken from order->order[*next] on, at most `budget` of them, each
- * checked by ht_room_receive; *next is moved past those taken. False, with
- * *why, when one names an auth event neither the list nor the store holds. */
+ * checked by ht_room_receive; *next is moved past those taken, and *kept
+ * (when given) past the last that the store holds after it (one dropped as
+ * it came is not kept). False, with *why, when one names an auth event
+ * neither the list nor the store holds. */
 bool ht_fed_take_in_order(ht_ctx *ctx, const ht_room_version *v, json_t *events, const ht_fed_auth_order *order,
-                          size_t *next, size_t budget, const char **why);
+                          size_t *next, size_t budget, size_t *kept, const char **why);
 
 /* What an invitee or a knocker is shown of a room (the spec's "stripped
  * state": create, join rules, name, avatar, topic, encryption, canonical

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { isKeyName } from '../../js-bridge/p2p/names.js';
 import { startRelay } from './lib/harness.mjs';
 import {
-  WAIT_MS, api, bodies, launchBrowser, openP2p, register, say, statusOf, until, startNative,
+  WAIT_MS, api, bodies, launchBrowser, openP2p, register, say, stateOf, statusOf, until, startNative,
 } from './lib/servers.mjs';
 
 // A client of the native server, from node.
@@ -73,5 +73,43 @@ describe('a browser server and a native hometab, through the gateway', { timeout
     // On the sanitizer build (HOMETAB_SANITIZED=1), any report fails the test.
     assert.equal(await native.stop(), 0, native.log.slice(-4000));
     assert.doesNotMatch(native.log, /AddressSanitizer|LeakSanitizer|runtime error/);
+  });
+
+  // The join's answer holds more events than three of the joining core's
+  // slices (federation/join_intake.c): the browser's server takes them a
+  // slice a pass, parking the request until now between them, which the
+  // service worker's host (js-bridge) must carry like any park.
+  test('the browser joins a big room of the native server, taken in slices', async () => {
+    const relay = await startRelay({ gateway: true, insecureHttp: true });
+    const gateway = new URL(relay.gateway).host;
+    const native = await startNative({ relay, args: ['--federation', '--federation-insecure-http', '--p2p-gateway', gateway] });
+    const page = await openP2p(await launchBrowser(), native);
+    const alice = await register(page, 'alice');
+    const carol = (await nativeApi(native, 'POST', '/_matrix/client/v3/register',
+      { body: { username: 'carol', password: 'pw-carol-123456', auth: { type: 'm.login.dummy' } } })).json;
+    const created = await nativeApi(native, 'POST', '/_matrix/client/v3/createRoom',
+      { token: carol.access_token, body: { preset: 'public_chat', name: 'Big native room' } });
+    assert.equal(created.status, 200, JSON.stringify(created.json));
+    const roomId = created.json.room_id;
+    const room = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}`;
+    const EXTRA = 400;
+    for (let k = 0; k < EXTRA; k++) {
+      const r = await nativeApi(native, 'PUT', `${room}/state/org.hometab.test/key${k}`, { token: carol.access_token, body: { k } });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+    }
+    const joined = await api(page, 'POST',
+      `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(native.serverName)}`,
+      { token: alice.access_token, body: {} });
+    assert.equal(joined.status, 200, JSON.stringify(joined.json));
+    const state = await api(page, 'GET', `${room}/state`, { token: alice.access_token });
+    assert.equal(state.status, 200);
+    assert.equal(state.json.filter((e) => e.type === 'org.hometab.test').length, EXTRA);
+    assert.equal((await stateOf(page, alice.access_token, roomId, 'm.room.name')).name, 'Big native room');
+    await say(page, alice.access_token, roomId, 'hello from a slice-taken room');
+    await until('alice\'s message on the native server', async () => {
+      const r = await nativeApi(native, 'GET', `${room}/messages?dir=b&limit=10`, { token: carol.access_token });
+      return r.json?.chunk?.some((e) => e.content?.body === 'hello from a slice-taken room');
+    });
+    assert.equal(await native.stop(), 0, native.log.slice(-4000));
   });
 });
