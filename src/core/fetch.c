@@ -36,7 +36,8 @@ static const size_t MEMO_MAX_KEPT_BYTES = 128u * 1024 * 1024;
 struct ht_fetch {
     ht_fetch *next;
     ht_fetch_kind kind;
-    unsigned char request[HT_SHA256_BYTES]; /* the asking request's digest */
+    unsigned char request[HT_SHA256_BYTES]; /* the asking request's digest... */
+    size_t request_len;                     /* ...and length (checked first: cheaper) */
     unsigned char ask[HT_SHA256_BYTES];     /* destination, method, target, body */
     char *destination, *method, *target, *authorization;
     unsigned char *body;
@@ -175,10 +176,13 @@ static bool request_digest(ht_ctx *ctx) {
 
 bool ht_fetch_is_replay(ht_ctx *ctx) {
     ht_fetch_memo *memo = ctx->memo;
-    if (!memo || !memo->answered) return false;
-    request_digest(ctx);
+    if (!memo) return false;
+    /* Every rate-limited request asks: its bytes (an upload's, say) are
+     * hashed only if an answer kept is of a request of their length. */
     for (const ht_fetch *f = memo->answered; f; f = f->next)
-        if (memcmp(f->request, ctx->work_key, sizeof ctx->work_key) == 0) return true;
+        if (f->request_len == ctx->req_len && request_digest(ctx) &&
+            memcmp(f->request, ctx->work_key, sizeof ctx->work_key) == 0)
+            return true;
     return false;
 }
 
@@ -271,6 +275,7 @@ bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, con
     memset(f, 0, sizeof *f);
     f->kind = HT_FETCH_ASK;
     memcpy(f->request, ctx->work_key, sizeof f->request);
+    f->request_len = ctx->req_len;
     memcpy(f->ask, ask, sizeof f->ask);
     f->destination = ht_xstrdup(destination);
     f->method = ht_xstrdup(method);
