@@ -131,7 +131,10 @@ typedef struct ht_result {
     /* HT_PARK: call again once the stream position exceeds this (through a
      * write that touched one of park_keys, if there are any)... */
     uint64_t park_position;
-    /* ...or once the clock reaches this (milliseconds since the epoch). */
+    /* ...or once the clock reaches this (milliseconds since the epoch). A
+     * deadline of the call's own now is a long job's pause (a big room's
+     * join, taken in slices): what the call did is committed, and it wants
+     * calling again as soon as the host has served what else is waiting. */
     int64_t park_deadline_ms;
     const uint64_t *park_keys; /* valid until the next call into the core */
     size_t park_key_count;     /* 0: any write may concern it */
