@@ -105,6 +105,27 @@ describe('hometab and Synapse 1.67.0 federate', () => {
     await eventually(async () => (await synMessages(roomId)).find((e) => e.event_id === mine), 'Synapse receives');
   });
 
+  // More events than three of hometab's slices (federation/join_intake.c): Synapse's send_join
+  // answer is taken a slice a pass, each committed, and the room is whole at the end.
+  test('a hometab user joins a big Synapse room, its answer taken in slices', async () => {
+    const made = await syn.client(sam, 'POST', `${V3}/createRoom`, { preset: 'public_chat', name: 'Big on Synapse' });
+    assert.equal(made.status, 200, JSON.stringify(made.json));
+    const roomId = made.json.room_id;
+    const EXTRA = 400;
+    for (let k = 0; k < EXTRA; k++) {
+      const r = await syn.client(sam, 'PUT', `${V3}/rooms/${seg(roomId)}/state/org.hometab.test/key${k}`, { k });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+    }
+    const res = await ht.fetch(`${V3}/join/${seg(roomId)}?server_name=${seg(syn.serverName)}`,
+      { method: 'POST', body: {}, token: alice.token });
+    assert.equal(res.status, 200, `${res.text}\n${syn.log().slice(-4000)}`);
+    const st = await ht.fetch(`${V3}/rooms/${seg(roomId)}/state`, { token: alice.token });
+    assert.equal(st.status, 200, st.text);
+    assert.equal(st.json.filter((e) => e.type === 'org.hometab.test').length, EXTRA);
+    const mine = await sendMessage(ht, alice, roomId, 'joined the big room');
+    await eventually(async () => (await synMessages(roomId)).find((e) => e.event_id === mine), 'Synapse receives');
+  });
+
   test('invites cross both ways, and each invitee joins', async () => {
     // hometab invites a Synapse user.
     const roomId = await createRoom(ht, alice, { preset: 'private_chat', name: 'Invite only' });
