@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { startFederating } from './lib/hometab.mjs';
 import {
-  V3, createRoom, getState, history, invite, register, seg, sendMessage, setState, sqlite, sync,
+  V3, createRoom, getState, history, invite, register, seg, sendMessage, setState, sqlite, sync, syncRaw,
 } from '../api/lib/matrix.mjs';
 import { ephemeral, sleep, typing } from '../api/lib/rest.mjs';
 
@@ -382,6 +382,32 @@ test('both change the topic while apart, and both settle on one', async () => {
     for (const [srv, who, text] of [[c, carol, 'said on D while apart'], [d, dan, 'said on C while apart']]) {
       assert.ok((await history(srv, who, roomId)).some((e) => e.content?.body === text), `${text} arrived`);
     }
+  } finally {
+    await c.stop();
+    await d.stop();
+  }
+});
+
+// A big room's join is taken in slices, the request parked until now between them
+// (federation/join_intake.c): a pause the caps on long-polls must not refuse. B may hold one
+// long-poll at once, and holds one while its user joins a room of 300 extra state events on A.
+test('a big room is joined while the server holds all the long-polls it may', async () => {
+  const c = await startFederating();
+  const d = await startFederating({ args: ['--max-parked', '1', '--max-parked-per-ip', '1'] });
+  try {
+    const carol = await register(c, 'carol');
+    const dan = await register(d, 'dan');
+    const roomId = await createRoom(c, carol, { preset: 'public_chat', name: 'Big' });
+    for (let k = 0; k < 300; k++) await setState(c, carol, roomId, 'org.hometab.test', `key${k}`, { k });
+    const first = await sync(d, dan, { timeout: 0 });
+    const parked = syncRaw(d, dan, { since: first.next_batch, timeout: 20000 });
+    await sleep(300); // parked now: the one long-poll D holds
+    const refused = await syncRaw(d, dan, { since: first.next_batch, timeout: 20000 });
+    assert.equal(refused.status, 429, 'a second long-poll is refused');
+    await remoteJoin(d, dan, roomId, c.serverName);
+    const state = await getState(d, dan, roomId);
+    assert.equal(state.filter((e) => e.type === 'org.hometab.test').length, 300);
+    assert.equal((await parked).status, 200); // woken by the join
   } finally {
     await c.stop();
     await d.stop();

@@ -656,7 +656,9 @@ static bool call_core(conn *c, size_t len, ht_result *res, int *refusal) {
         return false;
     }
     if (res->outcome == HT_PARK) {
-        *refusal = park_refusal(c);
+        /* A long job's pause (its deadline is now) is no long-poll: the
+         * caps on those do not refuse it. */
+        *refusal = res->park_deadline_ms > now ? park_refusal(c) : 0;
         if (*refusal) {
             srv->matrix_requests++;
             return true;
