@@ -5,7 +5,15 @@
  * answer is read once (parsed, its events put in order), the reading kept
  * with the answer between the request's passes (ht_remote_keep), and each
  * pass checks and keeps a slice of the events, commits them and gives the
- * host back its loop (ht_remote_resume) until all are taken. */
+ * host back its loop (ht_remote_resume) until all are taken; then, as
+ * many passes, the room's state is written into its current state
+ * (ht_room_stage_state), and the join itself changes one key.
+ *
+ * Until the join, no user of this server is in the room: what it sees of
+ * it is nothing, and events other servers send for it are not taken. A
+ * join that fails after some passes leaves what they stored: checked
+ * events, and the room's state as the resident gave it, which a second
+ * attempt finds in place. */
 #ifndef HT_FEDERATION_JOIN_INTAKE_H
 #define HT_FEDERATION_JOIN_INTAKE_H
 
@@ -43,9 +51,11 @@ typedef enum ht_intake_step {
     HT_INTAKE_FAILED, /* *why says why */
 } ht_intake_step;
 
-/* Takes the next slice of the events as outliers (all of them when the
- * reading is not kept). */
-ht_intake_step ht_join_intake_take(ht_ctx *ctx, const ht_room_version *v, ht_join_intake *in, const char **why);
+/* Takes the next slice of the events as outliers, then writes the next
+ * slice of the state into the room's current state (all the events, and
+ * none of the state, when the reading is not kept). */
+ht_intake_step ht_join_intake_take(ht_ctx *ctx, const ht_room_version *v, const char *room_id, ht_join_intake *in,
+                                   const char **why);
 
 /* The ids of the room's state the resident gave (in the arena). */
 const char **ht_join_intake_state_ids(ht_ctx *ctx, const ht_join_intake *in, size_t *count);

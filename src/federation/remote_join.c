@@ -96,7 +96,7 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
         if (!ht_fed_prefetch_keys(ctx, all, total)) return false;
         ht_join_intake_set_keys_ready(in);
     }
-    switch (ht_join_intake_take(ctx, v, in, failed)) {
+    switch (ht_join_intake_take(ctx, v, room_id, in, failed)) {
     case HT_INTAKE_FAILED:
         return true;
     case HT_INTAKE_MORE:

@@ -95,6 +95,16 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu, 
  * with prev events, auth events and depth filled in, not signed. */
 ht_error ht_room_template(ht_env *env, const ht_new_event *ev, json_t **pdu, const char **room_version);
 
+/* Writes stored state events of a room into its current state, each key
+ * as the event that changes it would (its membership, the unread counts'
+ * bookkeeping), at a new stream position: a room's state taken ahead of
+ * the event that will carry it, a slice at a time (a big room's join,
+ * whose state the resident gave: federation/join_intake.c). The event then
+ * finds its state in place and changes only its own key. Keys already
+ * holding the event given are left. */
+ht_error ht_room_stage_state(ht_env *env, const char *room_version, const char *room_id, const char *const *ids,
+                             size_t count);
+
 /* The state before a stored event, as event ids (in the arena): the state
  * after it less the event itself (the member event it replaced, if any,
  * back in its place). False if its state is unknown (an outlier). */

@@ -11,8 +11,10 @@
 
 #include "core/core.h"
 #include "federation_net.h"
+#include "sql_int.h"
 #include "store/db.h"
 #include "store/rooms.h"
+#include "util/str.h"
 
 static const char *const names[] = {"a.test", "b.test"};
 
@@ -639,13 +641,48 @@ static void test_a_big_room_is_joined_in_slices_and_others_are_served_between_th
     between_slices b = {.carol = net_register(n, 1, "carol")};
     char *bob = net_register(n, 1, "bob");
     char *room_id = big_room(n, alice, EXTRA_STATE);
+    reply before = net_call(n, 1, "GET", "/_matrix/client/v3/sync", bob, NULL);
+    char *since = strdup(json_string_value(json_object_get(before.json, "next_batch")));
+    reply_free(&before);
     n->on_resume = serve_carol;
     n->on_resume_arg = &b;
     join_big_room(n, bob, room_id, EXTRA_STATE);
     /* Each slice was committed and the host given its loop back, and carol
-     * was answered meanwhile. */
-    assert_true(n->resumes >= 2);
+     * was answered meanwhile: three slices of events, two of the state. */
+    assert_true(n->resumes >= 5);
     assert_int_equal(b.served, n->resumes);
+    /* The state was in place before the join: its commit changed one key,
+     * its own, and every other key of the room was logged before it. */
+    sqlite3 *db = ((ht_core *)n->cores[1])->env.store->db;
+    char *sql = sqlite3_mprintf("SELECT count(*) FROM room_state_log WHERE room_id = %Q AND stream = "
+                                "(SELECT stream FROM events WHERE room_id = %Q AND type = 'm.room.member' "
+                                "AND state_key = '@bob:b.test')", room_id, room_id);
+    assert_int_equal(sql_int(db, sql), 1);
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("SELECT count(DISTINCT type || state_key) FROM room_state_log WHERE room_id = %Q", room_id);
+    assert_true(sql_int(db, sql) > EXTRA_STATE);
+    sqlite3_free(sql);
+    /* Bob's syncs show the whole room, as after any join: the first, and
+     * the next from before the join. */
+    char path[600];
+    snprintf(path, sizeof path, "/_matrix/client/v3/sync?since=%s", since);
+    const char *const syncs[] = {"/_matrix/client/v3/sync", path};
+    for (int s = 0; s < 2; s++) {
+        reply r = net_call(n, 1, "GET", syncs[s], bob, NULL);
+        assert_int_equal(r.status, 200);
+        json_t *joined = json_object_get(json_object_get(json_object_get(r.json, "rooms"), "join"), room_id);
+        int seen = 0;
+        const char *const sections[] = {"state", "timeline"};
+        for (int k = 0; k < 2; k++) {
+            json_t *events = json_object_get(json_object_get(joined, sections[k]), "events");
+            for (size_t e = 0; e < json_array_size(events); e++)
+                seen += ht_str_is(json_string_value(json_object_get(json_array_get(events, e), "type")),
+                                  "org.hometab.test");
+        }
+        assert_int_equal(seen, EXTRA_STATE);
+        reply_free(&r);
+    }
+    free(since);
     free(room_id);
     free(alice);
     free(bob);
