@@ -149,12 +149,15 @@ static ht_error apply_waiting_redaction(ht_env *env, const ht_room_version *vers
     return apply_redaction(env, version, &redaction, stream, &current, src, redacted);
 }
 
-/* The given state before an event, as a map of stored events. */
-static bool given_state(ht_env *env, const ht_receive_opts *opts, ht_state_map *out) {
+/* The given state before an event of room_id, as a map of stored events
+ * (of that room: another's in the list is refused). */
+static bool given_state(ht_env *env, const ht_receive_opts *opts, const char *room_id, ht_state_map *out) {
     ht_state_map_init(out, env->arena);
     for (size_t i = 0; i < opts->state_before_count; i++) {
         ht_event_row row;
-        if (!ht_store_event_by_id(env->store, env->arena, opts->state_before[i], &row) || !row.state_key) return false;
+        if (!ht_store_event_by_id(env->store, env->arena, opts->state_before[i], &row) || !row.state_key ||
+            strcmp(row.room_id, room_id) != 0)
+            return false;
         ht_state_map_set(out, row.type, row.state_key, row.event_id);
     }
     return true;
@@ -232,7 +235,7 @@ ht_received ht_room_receive(ht_env *env, const char *room_version, json_t *pdu_j
         /* 5 and 6 need the state before it, which history does not bring. */
     } else if (p.status == HT_EVENT_TIMELINE && opts->state_before) {
         /* 5, with the state before the event given. */
-        if (!given_state(env, opts, &before))
+        if (!given_state(env, opts, pdu.room_id, &before))
             return outcome(HT_RECEIVED_DROPPED, event_id, "The state given before the event is not stored.");
         p.state_before = &before;
         before_view = ht_state_map_view(&before);

@@ -943,4 +943,26 @@ describe('a hostile resident answering send_join', () => {
     assert.ok((await joinedRooms()).includes(repeated));
     void room;
   });
+
+  test('a state that holds an event of another room: the join fails, nothing joined', async () => {
+    const creator = `@fakeuser:${fake.serverName}`;
+    const { roomId: otherId, room: other } = fake.createRoom({ name: 'the other room' });
+    const topic = fake.addEvent(otherId, { type: 'm.room.topic', sender: creator, state_key: '', content: { topic: 'of another room' } });
+    assert.equal((await join(otherId)).status, 200); // known here: its events are taken, not dropped
+    // The other room's topic; and alice's own membership there (our users' keys are written
+    // with the join itself, the others before it: both ways refuse another room's event).
+    const alicesJoin = [...other.state.entries()].find(([key]) => key.includes(alice.user_id))?.[1];
+    assert.ok(alicesJoin, 'alice\'s membership of the other room');
+    for (const foreign of [topic.pdu, other.pdu(alicesJoin)]) {
+      const { roomId, room } = fake.createRoom({ name: 'mixed state' });
+      const answer = sendJoinAnswer(room);
+      answer.state.push(foreign);
+      fake.misbehave('send_join', { status: 200, json: answer, times: 1 });
+      const res = await join(roomId);
+      fake.behave('send_join');
+      assert.ok(res.status === 404 || res.status === 403, `${foreign.type}: ${res.status} ${res.text}`);
+      assert.ok(res.json.error.includes(fake.serverName), 'the error names the server');
+      assert.ok(!(await joinedRooms()).includes(roomId));
+    }
+  });
 });
