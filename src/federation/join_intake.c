@@ -95,9 +95,10 @@ static bool earlier_slices_stored(ht_ctx *ctx, const ht_join_intake *in) {
     return ht_store_event_by_id(ctx->env->store, ctx->arena, in->order.ids[in->order.order[in->stored_to - 1]], &row);
 }
 
-/* The state's events to write ahead of the join: all but our own users'
- * memberships, which change at the join, as a join always wrote them. */
-static const char **others_state_ids(ht_ctx *ctx, const ht_join_intake *in, size_t *count) {
+/* The ids of the state the resident gave (in the arena); without our own
+ * users' memberships when !ours_too: those change at the join, as a join
+ * always wrote them, and the rest is written ahead of it. */
+static const char **state_ids(ht_ctx *ctx, const ht_join_intake *in, bool ours_too, size_t *count) {
     size_t n = json_array_size(in->events) - in->state_from;
     const char **ids = ht_arena_calloc(ctx->arena, n + 1, sizeof *ids);
     *count = 0;
@@ -107,7 +108,7 @@ static const char **others_state_ids(ht_ctx *ctx, const ht_join_intake *in, size
         const char *key = ht_json_str(e, "state_key");
         bool ours = key && ht_str_is(ht_json_str(e, "type"), "m.room.member") &&
                     ht_str_is(ht_id_server(key), ctx->env->server_name);
-        if (*id && !ours) ids[(*count)++] = id;
+        if (*id && (ours_too || !ours)) ids[(*count)++] = id;
     }
     return ids;
 }
@@ -140,7 +141,7 @@ ht_intake_step ht_join_intake_take(ht_ctx *ctx, const ht_room_version *v, const 
      * the join changes only its own key. A slice undone by a failed commit
      * needs no check: the join writes whatever key still differs. */
     size_t n;
-    const char **ids = others_state_ids(ctx, in, &n);
+    const char **ids = state_ids(ctx, in, false, &n);
     if (in->staged >= n) return HT_INTAKE_DONE;
     size_t k = n - in->staged < STAGE_KEYS ? n - in->staged : STAGE_KEYS;
     ht_error err = ht_room_stage_state(ctx->env, v->id, room_id, ids + in->staged, k);
@@ -153,12 +154,5 @@ ht_intake_step ht_join_intake_take(ht_ctx *ctx, const ht_room_version *v, const 
 }
 
 const char **ht_join_intake_state_ids(ht_ctx *ctx, const ht_join_intake *in, size_t *count) {
-    size_t n = json_array_size(in->events) - in->state_from;
-    const char **ids = ht_arena_calloc(ctx->arena, n + 1, sizeof *ids);
-    *count = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *id = in->order.ids[in->state_from + i];
-        if (*id) ids[(*count)++] = id;
-    }
-    return ids;
+    return state_ids(ctx, in, true, count);
 }
