@@ -5,7 +5,7 @@
 //   const peer = await startPeer({ seed, relayAddr, onRequest });
 //   peer.name;                                  // the server name = the key
 //   const response = await peer.send(destination, requestBytes);
-//   peer.peers();                               // [{ name, direct, via, ... }]
+//   peer.peers();                               // [{ name, direct, via, webrtcFailed?, ... }]
 //   await peer.close();
 //
 // Bytes in, bytes out, behind send(destination, bytes): the core never knows
@@ -100,7 +100,7 @@ export async function startPeer(options) {
 
   const state = { closed: false, relayUp: false, relayRedialMs: 1000, relayTimer: null };
   const dials = new Map(); // `${peer} ${kind}` -> Promise<Connection>, one dial at a time
-  const webrtcFailedAt = new Map(); // peer -> when WebRTC to it last failed
+  const webrtcFailed = new Map(); // peer -> { at, why }: WebRTC to it last failed
 
   // ---- inbound: one stream, one request, judged then handed to onRequest
 
@@ -270,7 +270,7 @@ export async function startPeer(options) {
   }
 
   function mayTryWebRTC(peerId) {
-    return webrtc && Date.now() - (webrtcFailedAt.get(peerId) ?? -Infinity) > limits.webrtcRetryAfterMs;
+    return webrtc && Date.now() - (webrtcFailed.get(peerId)?.at ?? -Infinity) > limits.webrtcRetryAfterMs;
   }
 
   async function tryWebRTC(peerId, signal) {
@@ -279,7 +279,7 @@ export async function startPeer(options) {
       log('webrtc connection to', peerId);
       return connection;
     } catch (error) {
-      webrtcFailedAt.set(peerId, Date.now());
+      webrtcFailed.set(peerId, { at: Date.now(), why: error.message });
       log('webrtc failed to', peerId, error.message);
       return null;
     }
@@ -359,7 +359,9 @@ export async function startPeer(options) {
       entry.addrs.push(c.remoteAddr.toString());
       byPeer.set(peerId, entry);
     }
-    return [...byPeer.values()].map((p) => ({ ...p, via: p.direct ? 'webrtc' : 'relay' }));
+    // Why a peer reached through the relay is not direct, if a dial said so.
+    const failure = (p) => (p.direct || !webrtcFailed.has(p.peerId) ? {} : { webrtcFailed: webrtcFailed.get(p.peerId).why });
+    return [...byPeer.values()].map((p) => ({ ...p, via: p.direct ? 'webrtc' : 'relay', ...failure(p) }));
   }
 
   async function close() {

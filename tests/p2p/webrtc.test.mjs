@@ -56,7 +56,7 @@ if (process.env.HOMETAB_P2P_NETNS !== '1') {
     // The product gives a data channel 5 s to open (0.5-0.9 s measured);
     // a loaded test machine can take longer, and the relay would then
     // carry what these tests mean to see go direct.
-    const limits = { webrtcDialTimeoutMs: 20000 };
+    const limits = { webrtcDialTimeoutMs: 20000, webrtcRetryAfterMs: 1000 };
     let relay;
     let a;
     let b;
@@ -74,15 +74,29 @@ if (process.env.HOMETAB_P2P_NETNS !== '1') {
       ]);
     });
 
-    test('the first request goes over a direct WebRTC connection', async (t) => {
-      const r = await a.ask(b.name, { method: 'PUT', target: '/_matrix/federation/v1/send/rtc1', bodySize: 500 });
-      assert.equal(r.ok, true, r.error);
-      assert.equal(r.json.peerName, a.name);
-      t.diagnostic(`webrtc first request (dial included): ${Math.round(r.ms)} ms`);
-      const entry = (await a.peers()).find((p) => p.name === b.name);
-      assert.equal(entry?.direct, true, JSON.stringify(entry));
-      assert.equal(entry.via, 'webrtc');
-      assert.ok(entry.addrs.some((x) => x.includes('/webrtc/')), entry.addrs.join(' '));
+    test('a request goes over a direct WebRTC connection, dialled on the first', async (t) => {
+      // The first request dials WebRTC (0.3-0.9 s here). On a machine loaded
+      // by the other suites that dial has failed now and then, and the relay
+      // carried the request: the product's fallback. The product then tries
+      // WebRTC again beside the relayed connection (here after 1 s, not its
+      // minute), so the test asks again until a request goes direct, and
+      // says why one did not.
+      const deadline = Date.now() + 60000;
+      for (let i = 1; ; i++) {
+        const r = await a.ask(b.name, { method: 'PUT', target: `/_matrix/federation/v1/send/rtc1-${i}`, bodySize: 500 });
+        assert.equal(r.ok, true, r.error);
+        assert.equal(r.json.peerName, a.name);
+        const entry = (await a.peers()).find((p) => p.name === b.name);
+        if (entry?.direct) {
+          t.diagnostic(`webrtc request ${i} (dial included on the first): ${Math.round(r.ms)} ms`);
+          assert.equal(entry.via, 'webrtc');
+          assert.ok(entry.addrs.some((x) => x.includes('/webrtc/')), entry.addrs.join(' '));
+          return;
+        }
+        t.diagnostic(`webrtc request ${i} went through the relay: ${entry?.webrtcFailed ?? 'no failed dial reported'}`);
+        assert.ok(Date.now() < deadline, `no direct connection within 60 s: ${JSON.stringify(entry)}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
     });
 
     test('3 MB each way over the direct connection, and B answers A on it too', async () => {
@@ -105,6 +119,7 @@ if (process.env.HOMETAB_P2P_NETNS !== '1') {
       assert.equal(r.ok, true, r.error);
       const entry = (await a.peers()).find((p) => p.name === c.name);
       assert.equal(entry?.via, 'relay', JSON.stringify(entry));
+      assert.equal(typeof entry.webrtcFailed, 'string', JSON.stringify(entry)); // and says why
       const again = await a.ask(c.name, { target: '/_matrix/federation/v1/version', origin: null });
       assert.ok(again.ok && again.ms < r.ms, `no second WebRTC attempt (${Math.round(again.ms)} ms after ${Math.round(r.ms)} ms)`);
     });
