@@ -304,7 +304,7 @@ TEST_JOBS ?= $(shell echo $$(($(JOBS) + 1)))
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) native www build/native/unit-tests build/asan/hometab \
 	    build/asan/unit-tests build/native/canonical-tool build/asan/canonical-tool build/asan/fetch-tool \
-	    build/wasm-test/hometab-core.js $(PACKAGE_TGZ) $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+	    build/wasm-test/hometab-core.js $(PACKAGE_TGZ) $(TEST_SHIMS) $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@tests/run-suites.sh $(TEST_JOBS) $(TEST_SUITES)
 
 TEST_SUITES := test-asan-api test-p2p test-browser test-package test-api-release test-asan-federation \
@@ -324,12 +324,19 @@ DIFFERENTIAL_ARGS = $(if $(DIFFERENTIAL_SEED),--seed $(DIFFERENTIAL_SEED)) \
 test-differential: build/native/canonical-tool deps-differential
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/native/canonical-tool $(DIFFERENTIAL_ARGS)
 
-test-api: build/native/hometab deps-node
+# An LD_PRELOAD library the durability test puts under the server
+# (tests/api/shims/slow_sync.c: slow WAL syncs, and when each returned).
+TEST_SHIMS := build/test-shims/slow_sync.so
+build/test-shims/%.so: tests/api/shims/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -O1 -shared -fPIC -o $@ $< -ldl
+
+test-api: build/native/hometab deps-node $(TEST_SHIMS)
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 tests/api/
 
 # The API files whose assertions are tighter on the release build (see above).
 API_TIGHTER_ON_RELEASE = $(shell grep -l SANITIZED tests/api/*.test.mjs)
-test-api-release: build/native/hometab deps-node
+test-api-release: build/native/hometab deps-node $(TEST_SHIMS)
 	HOMETAB_BIN=$(CURDIR)/build/native/hometab node --test --test-concurrency=1 $(API_TIGHTER_ON_RELEASE)
 
 # A real client (matrix-js-sdk, pinned in package.json) against the release
@@ -375,7 +382,7 @@ test-asan-unit: build/asan/unit-tests build/asan/canonical-tool deps-differentia
 	./build/asan/unit-tests
 	$(DIFFERENTIAL_PYTHON) tests/differential/differential.py --tool build/asan/canonical-tool $(DIFFERENTIAL_ARGS)
 
-test-asan-api: build/asan/hometab deps-node
+test-asan-api: build/asan/hometab deps-node $(TEST_SHIMS)
 	$(ASAN_NODE) tests/api/ tests/sdk/
 
 test-asan-federation: build/asan/hometab deps-node

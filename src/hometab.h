@@ -65,6 +65,13 @@ typedef struct ht_config {
     size_t max_header_bytes;  /* larger header blocks get 431 */
     size_t max_uri_bytes;     /* longer request targets get 414 */
     bool wal;                 /* journal_mode=WAL (native); off in the browser */
+    /* With wal: SQLite does not sync a commit (checkpoints it still syncs);
+     * the host does. Once ht_core_commits() has moved, the host must
+     * fdatasync the WAL file (db_path followed by "-wal", complete by then)
+     * before it sends anything it answered after that commit, or anything
+     * the outbox gives it: the core's answers assume their writes durable.
+     * Off: each COMMIT is synced before the core returns. */
+    bool host_syncs;
     bool rate_limit;          /* limits on costly calls (routes flagged HT_ROUTE_RATE_LIMITED) */
     ht_rate rate_user;        /* authenticated calls: one bucket per user */
     /* Logins are charged only when they cost an Argon2 check (the account
@@ -357,6 +364,9 @@ uint64_t ht_core_outbox_waiting(ht_core *core);
 
 /* A number that grows whenever something a /sync would report changes. */
 uint64_t ht_core_stream_position(const ht_core *core);
+
+/* How many COMMITs the database has made since it opened (see host_syncs). */
+uint64_t ht_core_commits(const ht_core *core);
 
 /* How much of `bytes` forms one complete request: returns its length, 0 if
  * more bytes are needed, or -1 if the bytes can never form a valid request

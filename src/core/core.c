@@ -112,6 +112,12 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     }
     ht_store *store = ht_store_open(cfg->db_path, cfg->wal, err, err_size);
     if (!store) return NULL;
+    if (cfg->wal && cfg->host_syncs && !ht_store_leave_syncs_to_host(store)) {
+        snprintf(err, err_size, "cannot leave the syncs of %s to the host: %s", cfg->db_path,
+                 ht_store_last_error(store));
+        ht_store_close(store);
+        return NULL;
+    }
     ht_signing_key key;
     /* No key yet: this open makes the database's identity. */
     bool key_is_new = !ht_server_key_load(store, &key);
@@ -172,6 +178,8 @@ void ht_core_close(ht_core *core) {
 }
 
 uint64_t ht_core_stream_position(const ht_core *core) { return core->stream_position; }
+
+uint64_t ht_core_commits(const ht_core *core) { return ht_store_commits(core->env.store); }
 
 const char *ht_core_server_name(const ht_core *core) { return core->server_name; }
 

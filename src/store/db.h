@@ -44,6 +44,8 @@ struct ht_store {
     ht_event_watch watch; /* told of changed events (event_changes.c) */
     void *watch_data;
     struct ht_token_cache *tokens; /* remembered access tokens (token_cache.c) */
+    uint64_t commits;    /* COMMITs since open, counted by the WAL hook */
+    bool flush_commits;  /* the host syncs the WAL: each commit's frames go to the file as it ends */
 };
 
 /* A write that stamps rows with stream position `position` says which key

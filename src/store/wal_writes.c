@@ -13,8 +13,11 @@
  * commit counts), a read, a size asked or changed, a lock, a close, or a
  * write elsewhere. Nothing SQLite reads can thus differ from what it wrote.
  * Other connections see a commit once the WAL index names its frames, which
- * SQLite does after the sync: so this needs synchronous=FULL (store.c sets
- * it with WAL), under which every commit is synced, hence flushed, first.
+ * SQLite does after the sync under synchronous=FULL, so every commit is
+ * flushed first. Under synchronous=NORMAL (the native server: its host
+ * syncs the WAL file) no sync comes with a commit, and store.c flushes
+ * each one as it ends (ht_wal_writes_flush, from its WAL hook), before the
+ * host's sync and before any other connection can read its frames.
  * A failed flush is the error of the call that made it, so the transaction
  * whose frames they were fails, as a failed write would have made it fail.
  * The buffer is bounded (BUFFER_MAX): past it, it is flushed. */
@@ -239,4 +242,12 @@ bool ht_wal_writes_register(void) {
     wal_writes_vfs.szOsFile = (int)sizeof(wal_file) + real_vfs->szOsFile;
     wal_writes_vfs.mxPathname = real_vfs->mxPathname;
     return sqlite3_vfs_register(&wal_writes_vfs, 0) == SQLITE_OK;
+}
+
+int ht_wal_writes_flush(sqlite3 *db) {
+    sqlite3_file *file = NULL;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK || !file ||
+        file->pMethods != &wal_methods)
+        return SQLITE_OK;
+    return flush((wal_file *)file);
 }

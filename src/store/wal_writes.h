@@ -12,4 +12,10 @@
  * cannot be wrapped. */
 bool ht_wal_writes_register(void);
 
+/* Writes db's pending WAL frames to the file now (SQLITE_OK if none were
+ * pending, or db's WAL is not this VFS's). With synchronous=NORMAL no sync
+ * flushes a commit's frames, and the host syncs the WAL file itself: so
+ * they go to the file as each commit ends (store.c's WAL hook). */
+int ht_wal_writes_flush(sqlite3 *db);
+
 #endif

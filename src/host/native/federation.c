@@ -22,6 +22,9 @@ struct ht_fed_host {
     bool pumping;     /* a pump is running: a nested call only asks for another round */
     bool again;
     bool stopping;    /* being freed: what comes back is not followed by more */
+    bool (*waits)(void *); /* ht_fed_host_wait_while */
+    void *waits_data;
+    bool waited;      /* a pump was put off by waits: ht_fed_host_resume runs it */
 };
 
 /* The fetches of one request. */
@@ -91,6 +94,10 @@ static void on_timer(uv_timer_t *t) { ht_fed_host_pump(t->data); }
 
 void ht_fed_host_pump(ht_fed_host *h) {
     if (h->stopping) return;
+    if (h->waits && h->waits(h->waits_data)) {
+        h->waited = true;
+        return;
+    }
     if (h->pumping) {
         h->again = true;
         return;
@@ -108,6 +115,17 @@ void ht_fed_host_pump(ht_fed_host *h) {
         int64_t wait = next - now_ms();
         uv_timer_start(&h->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
     }
+}
+
+void ht_fed_host_wait_while(ht_fed_host *h, bool (*waits)(void *data), void *data) {
+    h->waits = waits;
+    h->waits_data = data;
+}
+
+void ht_fed_host_resume(ht_fed_host *h) {
+    if (!h->waited) return;
+    h->waited = false;
+    ht_fed_host_pump(h);
 }
 
 ht_fed_host *ht_fed_host_new(uv_loop_t *loop, ht_core *core, const ht_fetcher_options *options, char *err,

@@ -34,6 +34,8 @@ static int run_server(ht_native_config *c) {
         fprintf(stderr, "hometab: %s\n", err);
         return 4;
     }
+    /* The server syncs its commits itself, off its loop (server.c). */
+    c->core.host_syncs = strcmp(c->core.db_path, ":memory:") != 0;
     ht_core *core = ht_core_open(&c->core, err, sizeof err);
     if (!core) {
         fprintf(stderr, "hometab: %s\n", err);

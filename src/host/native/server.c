@@ -38,6 +38,16 @@
  * answered at once, outside any group: they never wait for a write nor see
  * one that is not committed. A lone write runs as before, alone.
  *
+ * Durability. SQLite does not sync the COMMITs (ht_config.host_syncs): a
+ * thread of wal_sync.c syncs the WAL file while the loop goes on with the
+ * next requests. Every byte the server would send after a commit that no
+ * returned sync covers yet waits (srv->held_head, in order) and goes when
+ * one does: an answer never acknowledges a write that a power cut could
+ * still take, nor shows what such a write made (a read, a woken long-poll),
+ * and the outbox sends other servers nothing until then either. Reads wait
+ * for the sync of the commits before them, at most about one fdatasync;
+ * before, the loop itself waited that long in every COMMIT.
+ *
  * Memory. The design decision of this file: the bytes held for a client are
  * bounded whatever it does, and so are the bytes held for all of them.
  *   - Received bytes: a request may not pass the core's limits (head, body,
@@ -75,6 +85,7 @@
 #include "host/native/park_index.h"
 #include "host/native/request_log.h"
 #include "host/native/static_files.h"
+#include "host/native/wal_sync.h"
 #include "http/response.h"
 #include "util/oom.h"
 
@@ -106,12 +117,14 @@ typedef struct conn {
     bool request_timer;     /* the timer runs for the request being received */
     bool paused;            /* not answering: too many answers wait for the client */
     bool mem_waiting;       /* not reading: the server holds --max-buffered bytes */
+    bool shutdown_held;     /* lingering: shut our side down once its held writes went */
     int64_t received_ms;    /* when the current request was complete */
     uint64_t park_position;
     int64_t park_deadline_ms;
     long request_len;       /* length of the parked or working request */
     unsigned pending_writes;
-    size_t pending_bytes;   /* answers written to libuv, not yet taken by the client */
+    size_t pending_bytes;   /* answers written to libuv or held, not yet taken by the client */
+    unsigned held_writes;   /* ...of which held until a sync (srv->held_head) */
     uint64_t bytes_queued;  /* all answer bytes ever written to libuv */
     uint64_t taken_mark;    /* how many the client had taken at the last send check */
     uv_work_t work_req;
@@ -159,6 +172,10 @@ struct server {
     conn *group_head, *group_tail; /* connections whose request waits for the group */
     uint64_t groups;          /* groups of two or more run together; reported at exit */
     uint64_t grouped_requests; /* ...and the requests in them */
+    wal_sync *sync;           /* NULL: each COMMIT was synced by SQLite */
+    uint64_t asked;           /* the newest commit a sync was asked for */
+    uint64_t synced;          /* ...and the newest a returned sync covers */
+    struct write_req *held_head, *held_tail; /* writes waiting for a sync, in order */
     unsigned char read_buf[READ_CHUNK]; /* every read lands here first */
 };
 
@@ -166,6 +183,8 @@ typedef struct write_req {
     uv_write_t req;
     conn *c;
     size_t len;
+    uint64_t commits;               /* held: the commits it must not go before */
+    struct write_req *held_next;
     unsigned char data[];
 } write_req;
 
@@ -186,6 +205,10 @@ static void on_timer(uv_timer_t *t);
 /* ---- memory ------------------------------------------------------------ */
 
 static bool busy(const conn *c) { return c->parked || c->working || c->fetching || c->grouped || c->body; }
+
+/* Something outside the connection still points to it: it is freed when
+ * that comes back (freed_after_work). */
+static bool referenced(const conn *c) { return c->working || c->fetching || c->grouped || c->held_writes; }
 
 static bool over_budget(const server *srv) { return srv->held >= srv->opts->max_buffered; }
 
@@ -303,11 +326,16 @@ static void conn_free(conn *c) {
 
 static void on_timer_closed(uv_handle_t *h) {
     conn *c = h->data;
-    if (c->working || c->fetching || c->grouped) {
+    if (referenced(c)) {
         c->freed_after_work = true;
         return;
     }
     conn_free(c);
+}
+
+/* What held a closed connection has come back: free it if nothing else does. */
+static void free_if_unreferenced(conn *c) {
+    if (c->freed_after_work && !referenced(c)) conn_free(c);
 }
 
 static void on_tcp_closed(uv_handle_t *h) {
@@ -338,6 +366,7 @@ static void conn_close(conn *c) {
 
 static void stream_more(conn *c);
 static void arm_timer(conn *c);
+static void shut_down(conn *c);
 
 static void on_written(uv_write_t *req, int status) {
     write_req *w = (write_req *)req;
@@ -365,22 +394,93 @@ static void on_written(uv_write_t *req, int status) {
     if (c->pending_writes == 0 && c->len == 0 && !busy(c) && !c->lingering) arm_timer(c);
 }
 
-/* Hands w (len bytes of answer) to libuv. */
-static void queue_write(conn *c, write_req *w, size_t len) {
-    w->c = c;
-    w->len = len;
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
-    c->pending_writes++;
-    c->pending_bytes += len;
-    c->bytes_queued += len;
-    c->srv->held += len;
+/* Commits no returned sync covers yet: what is sent now waits for one. */
+static bool unsynced(server *srv) { return srv->sync && ht_core_commits(srv->core) > srv->synced; }
+
+/* Makes sure a sync covering every commit so far is under way or asked. */
+static void ask_sync(server *srv) {
+    uint64_t commits = ht_core_commits(srv->core);
+    if (commits > srv->asked) {
+        srv->asked = commits;
+        wal_sync_ask(srv->sync, commits);
+    }
+}
+
+/* A write the client will not get: its bytes are no longer held. */
+static void drop_write(conn *c, write_req *w) {
+    c->pending_writes--;
+    c->pending_bytes -= w->len;
+    c->srv->held -= w->len;
+    free(w);
+}
+
+/* Gives w to libuv. */
+static void hand_write(conn *c, write_req *w) {
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+    c->bytes_queued += w->len;
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
-        c->pending_writes--;
-        c->pending_bytes -= len;
-        c->srv->held -= len;
-        free(w);
+        drop_write(c, w);
         conn_close(c);
     }
+}
+
+/* wal_sync's word: the commits up to `synced` are durable. The writes that
+ * waited for them go, in the order they were made; then what the outbox
+ * held back. */
+static void on_synced(void *data, uint64_t synced) {
+    server *srv = data;
+    srv->synced = synced;
+    while (srv->held_head && srv->held_head->commits <= synced) {
+        write_req *w = srv->held_head;
+        srv->held_head = w->held_next;
+        if (!srv->held_head) srv->held_tail = NULL;
+        conn *c = w->c;
+        c->held_writes--;
+        if (c->closing) {
+            drop_write(c, w);
+            free_if_unreferenced(c);
+            continue;
+        }
+        hand_write(c, w);
+        if (!c->held_writes && c->shutdown_held && !c->closing) {
+            c->shutdown_held = false;
+            shut_down(c);
+        }
+    }
+    memory_given_back(srv);
+    if (srv->fed) ht_fed_host_resume(srv->fed);
+}
+
+/* The outbox waits while commits are not synced: the events it would send
+ * must be durable here before other servers build on them. */
+static bool outbox_waits(void *data) {
+    server *srv = data;
+    if (!unsynced(srv)) return false;
+    ask_sync(srv);
+    return true;
+}
+
+/* Queues w (len bytes of answer) for the client: to libuv now, or once the
+ * commits before it are synced (see Durability at the top). Held writes
+ * are counted as pending, so a client's limits see them. */
+static void queue_write(conn *c, write_req *w, size_t len) {
+    server *srv = c->srv;
+    w->c = c;
+    w->len = len;
+    c->pending_writes++;
+    c->pending_bytes += len;
+    srv->held += len;
+    if (!unsynced(srv)) {
+        hand_write(c, w);
+        return;
+    }
+    w->commits = ht_core_commits(srv->core);
+    w->held_next = NULL;
+    if (srv->held_tail) srv->held_tail->held_next = w;
+    else srv->held_head = w;
+    srv->held_tail = w;
+    c->held_writes++;
+    ask_sync(srv);
 }
 
 static void conn_write(conn *c, const unsigned char *data, size_t len) {
@@ -400,6 +500,15 @@ static void write_error(conn *c, int status, ht_errcode code, const char *messag
 /* ---- ending a connection ----------------------------------------------- */
 
 static void on_shutdown(uv_shutdown_t *req, int status) { (void)req, (void)status; }
+
+/* Our side is done once libuv has written what it was given. */
+static void shut_down(conn *c) {
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        conn_close(c);
+        return;
+    }
+    update_reading(c);
+}
 
 /* Ends a connection once its answers are written. Closing a socket while the
  * client is still sending (the rest of a 10 MB header, an upload refused
@@ -423,11 +532,11 @@ static void conn_finish(conn *c) {
     stop_waiting_for_memory(c);
     memory_given_back(c->srv);
     uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
-    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
-        conn_close(c);
+    if (c->held_writes) {
+        c->shutdown_held = true; /* after them: release_synced() */
         return;
     }
-    update_reading(c);
+    shut_down(c);
 }
 
 /* ---- streamed bodies --------------------------------------------------- */
@@ -584,7 +693,7 @@ static void on_work_done(uv_work_t *req, int status) {
     c->work = NULL;
     c->working = false;
     if (c->freed_after_work) {
-        conn_free(c);
+        free_if_unreferenced(c);
         return;
     }
     if (c->closing) return;
@@ -607,7 +716,7 @@ static void on_fetched(void *data) {
     conn *c = data;
     c->fetching = false;
     if (c->freed_after_work) {
-        conn_free(c);
+        free_if_unreferenced(c);
         return;
     }
     if (c->closing) return;
@@ -1045,6 +1154,18 @@ static void on_signal(uv_signal_t *sig, int signum) {
     srv->group_head = srv->group_tail = NULL;
     uv_close((uv_handle_t *)&srv->group_check, NULL);
     uv_close((uv_handle_t *)&srv->group_idle, NULL);
+    /* Answers waiting for a sync are not sent: their connections close
+     * below. Their commits become durable as SQLite closes the database
+     * (its last checkpoint syncs the WAL), unacknowledged. */
+    while (srv->held_head) {
+        write_req *w = srv->held_head;
+        srv->held_head = w->held_next;
+        w->c->held_writes--;
+        drop_write(w->c, w);
+    }
+    srv->held_tail = NULL;
+    if (srv->sync) wal_sync_stop(srv->sync);
+    srv->sync = NULL;
     /* The core is synchronous, so no request is half-done here: every
      * acknowledged write is committed. Parked long-polls are simply closed;
      * fetches to other servers come back to the core as failed (what the
@@ -1114,6 +1235,19 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
         code = 3;
         goto out;
     }
+    if (cfg->wal && cfg->host_syncs) {
+        char path[4096], err[4200];
+        snprintf(path, sizeof path, "%s-wal", cfg->db_path);
+        srv->sync = wal_sync_start(srv->loop, path, on_synced, srv, err, sizeof err);
+        if (!srv->sync) {
+            ht_host_log(HT_LOG_ERROR, "%s", err);
+            uv_close((uv_handle_t *)&srv->listener, NULL);
+            uv_run(srv->loop, UV_RUN_DEFAULT);
+            uv_loop_close(srv->loop);
+            code = 4;
+            goto out;
+        }
+    }
     uv_check_init(srv->loop, &srv->group_check);
     uv_idle_init(srv->loop, &srv->group_idle);
     srv->group_check.data = srv->group_idle.data = srv;
@@ -1138,6 +1272,7 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     if (opts->federation) {
         char err[512];
         srv->fed = ht_fed_host_new(srv->loop, core, &opts->fetch, err, sizeof err);
+        if (srv->fed && srv->sync) ht_fed_host_wait_while(srv->fed, outbox_waits, srv);
         if (!srv->fed) {
             ht_host_log(HT_LOG_ERROR, "federation cannot start: %s", err);
             code = 2;

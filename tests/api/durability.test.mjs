@@ -1,0 +1,91 @@
+// durability.test.mjs -- the native server syncs its commits off its loop
+// (src/host/native/wal_sync.c; server.c, "Durability"), and nothing it sends
+// may run ahead of that sync: not a write's acknowledgement, nor a woken
+// long-poll showing what the write made, nor the next write's answer.
+//
+// Under the server, tests/api/shims/slow_sync.c (LD_PRELOAD) makes every
+// fdatasync of the WAL take SLOW_MS longer and logs when each returned. An
+// answer that left before the sync of its commit had returned would arrive
+// before any logged return after its request started.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath, resolve } from 'node:path';
+import { test } from 'node:test';
+
+import { startServer } from './lib/server.mjs';
+import { V3, createRoom, join, register, seg, sync, txnId } from './lib/matrix.mjs';
+
+const SHIM = resolve('build/test-shims/slow_sync.so');
+const SLOW_MS = 150;
+
+const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+// The returns of WAL syncs the shim logged, in microseconds since the epoch.
+const syncReturns = (log) => readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number);
+
+test('no answer leaves before the WAL sync of the commits before it has returned', async () => {
+  const dir = mkdtempSync(joinPath(tmpdir(), 'durability-'));
+  const log = joinPath(dir, 'syncs.log');
+  const srv = await startServer({
+    args: ['--no-rate-limit'],
+    env: {
+      LD_PRELOAD: SHIM,
+      // The sanitizer build wants its runtime first among the libraries.
+      ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:verify_asan_link_order=0`,
+      SLOW_SYNC_MS: String(SLOW_MS),
+      SLOW_SYNC_LOG: log,
+    },
+  });
+  try {
+    const alice = await register(srv, 'alice');
+    const bob = await register(srv, 'bob');
+    const roomId = await createRoom(srv, alice, { preset: 'public_chat' });
+    await join(srv, bob, roomId);
+    assert.ok(syncReturns(log).length > 0, 'the shim saw no WAL sync: is it under the server?');
+
+    // Bob waits for news; Alice sends. Both answers must come after a sync
+    // that returned after the send began (the commit came after that).
+    const { next_batch: since } = await sync(srv, bob, { timeout: 0 });
+    const woken = (async () => {
+      const s = await sync(srv, bob, { since, timeout: 20000 });
+      return { at: nowUs(), events: s.rooms?.join?.[roomId]?.timeline?.events ?? [] };
+    })();
+    await new Promise((r) => setTimeout(r, 200)); // Bob's long-poll is parked
+    const sentAt = nowUs();
+    const res = await srv.fetch(`${V3}/rooms/${seg(roomId)}/send/m.room.message/${txnId()}`, {
+      method: 'PUT', token: alice.token, body: { msgtype: 'm.text', body: 'durable first' },
+    });
+    const answeredAt = nowUs();
+    assert.equal(res.status, 200, res.text);
+    const bobs = await woken;
+    assert.ok(bobs.events.some((e) => e.event_id === res.json.event_id), JSON.stringify(bobs.events));
+
+    const returns = syncReturns(log).filter((t) => t > sentAt);
+    assert.ok(returns.length > 0, 'no WAL sync returned after the send began');
+    assert.ok(returns[0] <= answeredAt,
+      `the send was answered ${(returns[0] - answeredAt) / 1000} ms before the first sync after it returned`);
+    assert.ok(returns[0] <= bobs.at,
+      `the woken long-poll was answered ${(returns[0] - bobs.at) / 1000} ms before that sync returned`);
+    assert.ok(answeredAt - sentAt >= SLOW_MS * 1000, `answered in ${(answeredAt - sentAt) / 1000} ms`);
+
+    // Many writes at once, each on its own connection: every answer after
+    // a sync that returned after its own request began.
+    const results = await Promise.all(Array.from({ length: 8 }, async (_, k) => {
+      const start = nowUs();
+      const r = await srv.fetch(`${V3}/rooms/${seg(roomId)}/send/m.room.message/${txnId()}`, {
+        method: 'PUT', token: k % 2 ? alice.token : bob.token, body: { msgtype: 'm.text', body: `burst ${k}` },
+      });
+      assert.equal(r.status, 200, r.text);
+      return { start, end: nowUs() };
+    }));
+    const all = syncReturns(log);
+    for (const { start, end } of results) {
+      assert.ok(all.some((t) => t > start && t <= end), `an answer in [${start}, ${end}] with no sync returned in it`);
+    }
+  } finally {
+    await srv.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
