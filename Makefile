@@ -401,7 +401,7 @@ test-fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 fuzz: $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
 	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: deps native bench-browser bench-p2p bench-pdu bench-package bench-federation
+bench: deps native $(TEST_SHIMS) bench-browser bench-p2p bench-pdu bench-package bench-federation
 	node tests/bench/bench.mjs
 
 # Where one PUT /send spends its time: a perf profile of bench.mjs's sends

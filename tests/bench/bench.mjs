@@ -152,11 +152,10 @@ async function messageThroughput(server, ctx) {
 // the server. wrk's Lua script (sends.lua) gives each request the next of
 // the 16 users' tokens and a transaction id of its own; a fresh room, so
 // the figures after this one see the shared room as before.
-async function messageThroughputWrk(server, ctx) {
-  const senders = ctx.people.slice(0, 16);
-  const roomId = await createRoom(server, senders[0], { preset: 'public_chat' });
-  for (const p of senders.slice(1)) await api(server, p, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
-  const script = join(ctx.dir, 'sends.lua');
+// wrk's Lua script for PUT /send: each request the next of `senders`'
+// tokens and a transaction id of its own.
+function wrkSendScript(dir, senders, roomId, name = 'sends.lua') {
+  const script = join(dir, name);
   writeFileSync(script, `
 local tokens = { ${senders.map((p) => `"${p.token}"`).join(', ')} }
 local path = "${V3}/rooms/${encodeURIComponent(roomId)}/send/m.room.message/"
@@ -170,6 +169,14 @@ function request()
     { ["Authorization"] = "Bearer " .. tokens[sent % #tokens + 1], ["Content-Type"] = "application/json" }, body)
 end
 `);
+  return script;
+}
+
+async function messageThroughputWrk(server, ctx) {
+  const senders = ctx.people.slice(0, 16);
+  const roomId = await createRoom(server, senders[0], { preset: 'public_chat' });
+  for (const p of senders.slice(1)) await api(server, p, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+  const script = wrkSendScript(ctx.dir, senders, roomId);
   const args = ['-t2', '-c16', `-d${DURATION}`, '--latency', '-s', script, server.url];
   const cpu = serverCpuMs(server);
   const writes = serverWrites(server);
@@ -179,6 +186,12 @@ end
   const writesPerMessage = (written.calls - writes.calls) / requests;
   const kibPerMessage = (written.bytes - writes.bytes) / requests / 1024;
   const command = `wrk ${args.join(' ').replace(script, 'sends.lua')}  (sends.lua: PUT /send, 16 users' tokens in turn)`;
+  // One connection, one request at a time: what a lone send waits for,
+  // without node's HTTP client (about 0.3 ms of the figure above it).
+  const oneScript = wrkSendScript(ctx.dir, senders.slice(0, 1), roomId, 'one.lua');
+  const oneArgs = ['-t1', '-c1', '-d5s', '--latency', '-s', oneScript, server.url];
+  const one = parseWrk(run('wrk', oneArgs));
+  const oneCommand = `wrk ${oneArgs.join(' ').replace(oneScript, 'one.lua')}  (one.lua: PUT /send, one user)`;
   return [
     { figure: 'messages/s, 16 connections (wrk)', value: wrk.requestsPerSec, unit: 'msg/s', command },
     { figure: 'PUT /send, server CPU per message, 16 connections (wrk)', value: (serverCpuMs(server) - cpu) / requests,
@@ -188,7 +201,38 @@ end
       command: `${command}; syscw of /proc/<server>/io over the run / messages (the answer's own write, the WAL's and the checkpoint's)` },
     { figure: 'bytes written per message, 16 connections (wrk)', value: Number(kibPerMessage.toFixed(1)), unit: 'KiB',
       command: `${command}; wchar of /proc/<server>/io over the run / messages (the WAL's pages, the checkpoint's, the answer)` },
+    { figure: 'PUT /send, 1 connection (wrk), p50', value: one.latency['50%'], unit: 'ms', command: oneCommand },
+    { figure: 'PUT /send, 1 connection (wrk), p99', value: one.latency['99%'], unit: 'ms', command: oneCommand },
   ];
+}
+
+// The same 16 wrk senders on a server whose every WAL sync takes SLOW_DISK_MS
+// longer (build/test-shims/slow_sync.so under it: a cloud volume's fsync
+// rather than this machine's). The server syncs off its loop and goes on
+// running requests meanwhile (src/host/native/wal_sync.c).
+const SLOW_DISK_MS = 1;
+async function messageThroughputSlowDisk() {
+  const dir = mkdtempSync(join(tmpdir(), 'hometab-bench-slow-'));
+  const shim = join(ROOT, 'build/test-shims/slow_sync.so');
+  const server = await startServer(dir, ['--weak-password-hashing'], { LD_PRELOAD: shim, SLOW_SYNC_MS: String(SLOW_DISK_MS) });
+  try {
+    const senders = [];
+    for (let i = 0; i < 16; i++) senders.push(await register(server, `slow${i}`));
+    const roomId = await createRoom(server, senders[0], { preset: 'public_chat' });
+    for (const p of senders.slice(1)) await api(server, p, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+    const script = wrkSendScript(dir, senders, roomId);
+    const args = ['-t2', '-c16', '-d5s', '--latency', '-s', script, server.url];
+    const wrk = parseWrk(run('wrk', args));
+    const command = `wrk ${args.join(' ').replace(script, 'sends.lua')}  with LD_PRELOAD=slow_sync.so SLOW_SYNC_MS=${SLOW_DISK_MS} under the server`;
+    for (const p of senders) p.agent.destroy();
+    return [
+      { figure: `messages/s, 16 connections (wrk), WAL syncs ${SLOW_DISK_MS} ms slower`, value: wrk.requestsPerSec, unit: 'msg/s', command },
+      { figure: `PUT /send, 16 connections (wrk), WAL syncs ${SLOW_DISK_MS} ms slower, p50`, value: wrk.latency['50%'], unit: 'ms', command },
+    ];
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // Send-to-sync-wake latency: B long-polls /sync; A sends; the time from A's
@@ -496,7 +540,7 @@ async function bulkFill(server, ctx) {
 }
 
 const ALL_FIGURES = [versionsThroughput, whoamiThroughput, versionsDuringLoginFlood, diskSyncFloor, messageThroughput,
-  messageThroughputWrk, syncWakeLatency,
+  messageThroughputWrk, messageThroughputSlowDisk, syncWakeLatency,
   unreadBacklog, writeCostWithParkedPolls, largeRoom, manyRooms, bulkFill];
 // BENCH_ONLY=name,name runs only those figures (to measure one change quickly).
 const FIGURES = process.env.BENCH_ONLY
@@ -626,10 +670,10 @@ export function parseWrk(text) {
   return { requestsPerSec: Number(rps[1]), latency, text };
 }
 
-async function startServer(dir, extra = []) {
+async function startServer(dir, extra = [], env = {}) {
   const db = join(dir, 'bench.sqlite');
   const proc = spawn(BIN, ['--listen', '127.0.0.1:0', '--db', db, '--no-rate-limit', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
   let stdout = '';
   let stderr = '';
