@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join as joinPath, resolve } from 'node:path';
 import { test } from 'node:test';
 
+import { startFakeServer } from '../federation/lib/fake-server.mjs';
+import { startFederating } from '../federation/lib/hometab.mjs';
 import { startServer } from './lib/server.mjs';
 import { V3, createRoom, join, register, seg, sync, txnId } from './lib/matrix.mjs';
 
@@ -25,19 +27,19 @@ const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 10
 // The returns of WAL syncs the shim logged, in microseconds since the epoch.
 const syncReturns = (log) => readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number);
 
+// The server's environment: the shim under it, logging to `log`.
+const slowSyncEnv = (log) => ({
+  LD_PRELOAD: SHIM,
+  // The sanitizer build wants its runtime first among the libraries.
+  ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:verify_asan_link_order=0`,
+  SLOW_SYNC_MS: String(SLOW_MS),
+  SLOW_SYNC_LOG: log,
+});
+
 test('no answer leaves before the WAL sync of the commits before it has returned', async () => {
   const dir = mkdtempSync(joinPath(tmpdir(), 'durability-'));
   const log = joinPath(dir, 'syncs.log');
-  const srv = await startServer({
-    args: ['--no-rate-limit'],
-    env: {
-      LD_PRELOAD: SHIM,
-      // The sanitizer build wants its runtime first among the libraries.
-      ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:verify_asan_link_order=0`,
-      SLOW_SYNC_MS: String(SLOW_MS),
-      SLOW_SYNC_LOG: log,
-    },
-  });
+  const srv = await startServer({ args: ['--no-rate-limit'], env: slowSyncEnv(log) });
   try {
     const alice = await register(srv, 'alice');
     const bob = await register(srv, 'bob');
@@ -86,6 +88,40 @@ test('no answer leaves before the WAL sync of the commits before it has returned
     }
   } finally {
     await srv.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Other servers are sent an event only once it is durable here: they build
+// on it, and one a power cut took back would leave them holding an event
+// this server no longer has.
+test('the outbox sends another server an event only after its WAL sync has returned', async () => {
+  const dir = mkdtempSync(joinPath(tmpdir(), 'durability-'));
+  const log = joinPath(dir, 'syncs.log');
+  const hs = await startFederating({ env: slowSyncEnv(log) });
+  const fake = await startFakeServer();
+  try {
+    const alice = await register(hs, 'alice');
+    const roomId = await createRoom(hs, alice, { preset: 'public_chat' });
+    await fake.joinRoom(hs.serverName, roomId, `@bob:${fake.serverName}`);
+    const sentAt = nowUs();
+    const res = await hs.fetch(`${V3}/rooms/${seg(roomId)}/send/m.room.message/${txnId()}`, {
+      method: 'PUT', token: alice.token, body: { msgtype: 'm.text', body: 'for the other server' },
+    });
+    assert.equal(res.status, 200, res.text);
+    const deadline = Date.now() + 20000;
+    let got;
+    while (!(got = fake.pdusReceived.find((p) => p.eventId === res.json.event_id))) {
+      assert.ok(Date.now() < deadline, 'the other server never received the event');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const first = syncReturns(log).find((t) => t > sentAt);
+    assert.ok(first !== undefined, 'no WAL sync returned after the send began');
+    assert.ok(first <= (got.at + 1) * 1000,
+      `the other server had the event ${(first - got.at * 1000) / 1000} ms before its WAL sync returned`);
+  } finally {
+    await fake.stop();
+    await hs.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

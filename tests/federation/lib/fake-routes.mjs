@@ -197,7 +197,7 @@ async function receiveTransaction(fake, req) {
     const room = fake.rooms.get(raw?.room_id);
     const outcome = room ? await acceptPdu(fake, room, raw, req.origin) : { error: `unknown room ${raw?.room_id}` };
     if (outcome.id) results[outcome.id] = outcome.error ? { error: outcome.error } : {};
-    fake.pdusReceived.push({ origin: req.origin, roomId: raw?.room_id, eventId: outcome.id ?? null, pdu: raw, accepted: !outcome.error, error: outcome.error ?? null });
+    fake.pdusReceived.push({ origin: req.origin, roomId: raw?.room_id, eventId: outcome.id ?? null, pdu: raw, accepted: !outcome.error, error: outcome.error ?? null, at: Date.now() });
   }
   for (const edu of body.edus ?? []) fake.edusReceived.push({ origin: req.origin, edu });
   const response = { pdus: results };

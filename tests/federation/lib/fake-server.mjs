@@ -55,7 +55,7 @@ export class FakeServer {
     this.transactions = new Map(); // origin + txnId -> the answer given (retries get it again)
     this.requests = []; // every request received: { route, method, path, headers, body, origin, status }
     this.invites = []; // invites received and signed
-    this.pdusReceived = []; // { origin, roomId, eventId, pdu, accepted, error }
+    this.pdusReceived = []; // { origin, roomId, eventId, pdu, accepted, error, at (ms since the epoch) }
     this.edusReceived = []; // { origin, edu }
     this.sendFailures = []; // outbound transactions that failed: { destination, error }
     this.errors = []; // exceptions in the fake's own handlers: a test should find none

@@ -33,7 +33,8 @@ export function freePort() {
 // over TLS through stunnel4 on its own port (the name's port), and it trusts
 // the test CA for its own requests (unless trustCa is false); clients still
 // use the plain port. rateLimit: keep the rate limits on (off by default here).
-export async function startFederating({ args = [], port, db, tls, frontPort, trustCa = true, partitionable, rateLimit = false } = {}) {
+// env: more environment for the server's process.
+export async function startFederating({ args = [], port, db, tls, frontPort, trustCa = true, partitionable, rateLimit = false, env } = {}) {
   port ??= await freePort();
   if (tls || partitionable) frontPort ??= await freePort();
   const name = `127.0.0.1:${frontPort ?? port}`;
@@ -42,7 +43,7 @@ export async function startFederating({ args = [], port, db, tls, frontPort, tru
                  ...(rateLimit ? [] : ['--no-rate-limit']), ...args];
   const front = tls ? await startTlsFront({ port: frontPort, target: port, tls })
     : partitionable ? await startTcpFront({ port: frontPort, target: port }) : null;
-  const srv = await startServer({ args: flags, db }).catch(async (e) => {
+  const srv = await startServer({ args: flags, db, env }).catch(async (e) => {
     await front?.stop();
     throw e;
   });
