@@ -78,7 +78,48 @@ static void test_store_opens_a_file_in_wal_mode(void **state) {
     assert_true(exists(f->path));
     assert_string_equal(pragma_text(store, "PRAGMA journal_mode"), "wal");
     assert_string_equal(pragma_text(store, "PRAGMA synchronous"), "2"); /* FULL */
-    assert_string_equal(pragma_text(store, "PRAGMA wal_autocheckpoint"), "4000");
+    ht_store_close(store);
+}
+
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* The WAL hook (store.c, on_commit) counts every commit, a statement's own
+ * included, and checkpoints as wal_autocheckpoint would: the WAL of 40 MiB
+ * of commits stays near the 16 MiB of its 4,000 pages. Left to the host,
+ * SQLite no longer syncs a commit, and each commit's frames are in the
+ * file when it ends (what the host syncs). */
+static void test_store_counts_commits_checkpoints_and_leaves_syncs_to_the_host(void **state) {
+    temp_dir *f = *state;
+    char err[256] = "";
+    ht_store *store = ht_store_open(f->path, true, err, sizeof err);
+    assert_non_null(store);
+    assert_true(ht_store_leave_syncs_to_host(store));
+    assert_string_equal(pragma_text(store, "PRAGMA synchronous"), "1"); /* NORMAL */
+    char wal[4200];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+
+    uint64_t before = ht_store_commits(store);
+    assert_int_equal(sqlite3_exec(store->db, "CREATE TABLE filler(b BLOB)", NULL, NULL, NULL), SQLITE_OK);
+    assert_true(ht_store_commits(store) == before + 1);
+    long wal_before = file_size(wal);
+    assert_int_equal(sqlite3_exec(store->db, "INSERT INTO filler VALUES (zeroblob(100000))", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_true(ht_store_commits(store) == before + 2);
+    assert_true(file_size(wal) >= wal_before + 100000); /* the frames are in the file, unsynced */
+
+    for (int i = 0; i < 40; i++) {
+        assert_true(ht_store_begin(store));
+        assert_int_equal(sqlite3_exec(store->db, "INSERT INTO filler VALUES (randomblob(1048576))", NULL, NULL,
+                                      NULL),
+                         SQLITE_OK);
+        assert_true(ht_store_commit(store));
+    }
+    assert_true(ht_store_commits(store) == before + 42);
+    long grown = file_size(wal);
+    assert_true(grown > 0 && grown < 24L * 1024 * 1024);
     ht_store_close(store);
 }
 
@@ -366,6 +407,8 @@ int run_store_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_opens_in_memory),
         cmocka_unit_test_setup_teardown(test_store_opens_a_file_in_wal_mode, temp_dir_make, temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_store_counts_commits_checkpoints_and_leaves_syncs_to_the_host,
+                                        temp_dir_make, temp_dir_remove),
         cmocka_unit_test_setup_teardown(test_user_version_equals_supported_version, temp_dir_make, temp_dir_remove),
         cmocka_unit_test_setup_teardown(test_reopening_keeps_data_and_does_not_migrate_again, temp_dir_make,
                                         temp_dir_remove),
