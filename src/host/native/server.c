@@ -45,8 +45,8 @@
  * one does: an answer never acknowledges a write that a power cut could
  * still take, nor shows what such a write made (a read, a woken long-poll),
  * and the outbox sends other servers nothing until then either. Reads wait
- * for the sync of the commits before them, at most about one fdatasync;
- * before, the loop itself waited that long in every COMMIT.
+ * for the sync of the commits before them: the one under way, and at most
+ * one more (before, the loop itself waited in every COMMIT's sync).
  *
  * Memory. The design decision of this file: the bytes held for a client are
  * bounded whatever it does, and so are the bytes held for all of them.
@@ -533,7 +533,7 @@ static void conn_finish(conn *c) {
     memory_given_back(c->srv);
     uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
     if (c->held_writes) {
-        c->shutdown_held = true; /* after them: release_synced() */
+        c->shutdown_held = true; /* after them: on_synced() */
         return;
     }
     shut_down(c);
