@@ -7,26 +7,13 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { startFederating } from '../federation/lib/hometab.mjs';
 import { httpRequest } from '../federation/lib/http.mjs';
 import { sdk, quiet, registerUser, waitFor } from '../sdk/lib/client.mjs';
-import { makeTestCa } from './lib/ca.mjs';
-import { startSynapse } from './lib/synapse.mjs';
+import { eventually as until, startPair } from './lib/pair.mjs';
 
 const WAIT_MS = 60000;
-
-async function until(check, what) {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 // A running client with Rust crypto (its store in memory: node has no IndexedDB).
 async function startClient(baseUrl, userId, accessToken, deviceId) {
@@ -55,13 +42,11 @@ function decrypted(client, roomId, what) {
 }
 
 describe('hometab and Synapse 1.67.0: encrypted rooms and files', () => {
-  let caDir, syn, ht, alice, sam;
+  let pair, syn, ht, alice, sam;
 
   before(async () => {
-    caDir = mkdtempSync(join(tmpdir(), 'interop-ca-'));
-    const tls = makeTestCa(caDir);
-    syn = await startSynapse({ tls });
-    ht = await startFederating({ tls });
+    pair = await startPair();
+    ({ syn, ht } = pair);
     const aliceId = await registerUser(ht.url, 'alice', 'alice-password');
     const login = await sdk.createClient({ baseUrl: ht.url, logger: quiet }).loginWithPassword(aliceId, 'alice-password');
     alice = await startClient(ht.url, aliceId, login.access_token, login.device_id);
@@ -72,13 +57,7 @@ describe('hometab and Synapse 1.67.0: encrypted rooms and files', () => {
   after(async () => {
     alice?.stopClient();
     sam?.stopClient();
-    try {
-      await ht?.stop();
-    } finally {
-      if (process.env.SYNAPSE_SHOW_LOG === '1') console.log(syn?.log());
-      await syn?.stop();
-      rmSync(caDir, { recursive: true, force: true });
-    }
+    await pair?.stop();
   });
 
   test('a client on each server decrypts what the other sent', { timeout: 5 * WAIT_MS }, async () => {

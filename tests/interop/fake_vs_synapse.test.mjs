@@ -14,20 +14,10 @@ import { after, before, describe, test } from 'node:test';
 
 import { startFakeServer } from '../federation/lib/fake-server.mjs';
 import { makeTestCa } from './lib/ca.mjs';
+import { eventually } from './lib/pair.mjs';
 import { startSynapse } from './lib/synapse.mjs';
 
 const enc = encodeURIComponent;
-
-// Polls fn until it answers something truthy (Synapse persists and relays asynchronously).
-async function eventually(fn, what, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function messagesOf(syn, who, roomId) {
   const r = await syn.client(who, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=50`);

@@ -4,29 +4,14 @@
 // other side's users see. Run with `make interop`.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { V3, createRoom, register, seg, sendMessage, sync } from '../api/lib/matrix.mjs';
 import { startFederating } from '../federation/lib/hometab.mjs';
-import { makeTestCa } from './lib/ca.mjs';
-import { startSynapse } from './lib/synapse.mjs';
-
-// Polls fn until it answers something truthy (both servers deliver asynchronously).
-async function eventually(fn, what, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { eventually, startPair } from './lib/pair.mjs';
 
 describe('hometab and Synapse 1.67.0 federate', () => {
-  let caDir, caTls, syn, ht, alice, sam;
+  let pair, syn, ht, alice, sam;
 
   // A Synapse user's view of a room: its timeline (newest last) and state.
   const synMessages = async (roomId) => {
@@ -52,24 +37,13 @@ describe('hometab and Synapse 1.67.0 federate', () => {
   const bodies = (events) => events.filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
 
   before(async () => {
-    caDir = mkdtempSync(join(tmpdir(), 'interop-ca-'));
-    const tls = caTls = makeTestCa(caDir);
-    // One after the other: each picks free ports first, and two picking at once can pick the same.
-    syn = await startSynapse({ tls });
-    ht = await startFederating({ tls });
+    pair = await startPair();
+    ({ syn, ht } = pair);
     alice = await register(ht, 'alice');
     sam = await syn.registerUser('sam');
   });
 
-  after(async () => {
-    try {
-      await ht?.stop();
-    } finally {
-      if (process.env.SYNAPSE_SHOW_LOG === '1') console.log(syn?.log());
-      await syn?.stop();
-      rmSync(caDir, { recursive: true, force: true });
-    }
-  });
+  after(() => pair?.stop());
 
   test('a Synapse user joins a hometab room; messages cross both ways with the same ids', async () => {
     const roomId = await createRoom(ht, alice, { preset: 'public_chat', name: 'Made on hometab' });
@@ -271,9 +245,9 @@ describe('hometab and Synapse 1.67.0 federate', () => {
     const { port, db } = ht;
     const frontPort = Number(ht.serverName.split(':').pop());
     await ht.stop({ keepFiles: true });
-    ht = null;
+    ht = pair.ht = null;
     for (let i = 0; i < 25; i++) await synSend(roomId, `while away ${i}`);
-    ht = await startFederating({ tls: caTls, port, frontPort, db });
+    ht = pair.ht = await startFederating({ tls: pair.tls, port, frontPort, db });
 
     // Synapse learns hometab is back when hometab talks to it.
     const back = await sendMessage(ht, alice, roomId, 'back');

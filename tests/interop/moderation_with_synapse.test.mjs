@@ -4,29 +4,13 @@
 // Users meet only through the client API of their own server. Run with `make interop`.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { V3, createRoom, register, seg, sendMessage } from '../api/lib/matrix.mjs';
-import { startFederating } from '../federation/lib/hometab.mjs';
-import { makeTestCa } from './lib/ca.mjs';
-import { startSynapse } from './lib/synapse.mjs';
-
-// Polls fn until it answers something truthy (both servers deliver asynchronously).
-async function eventually(fn, what, timeoutMs = 60000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+import { eventually, startPair } from './lib/pair.mjs';
 
 describe('hometab and Synapse 1.67.0: history, redactions, power and bans', () => {
-  let caDir, syn, ht, alice, sam, sue;
+  let pair, syn, ht, alice, sam, sue;
 
   const synCreate = async (body) => {
     const r = await syn.client(sam, 'POST', `${V3}/createRoom`, body);
@@ -58,24 +42,14 @@ describe('hometab and Synapse 1.67.0: history, redactions, power and bans', () =
   };
 
   before(async () => {
-    caDir = mkdtempSync(join(tmpdir(), 'interop-ca-'));
-    const tls = makeTestCa(caDir);
-    syn = await startSynapse({ tls });
-    ht = await startFederating({ tls });
+    pair = await startPair();
+    ({ syn, ht } = pair);
     alice = await register(ht, 'alice');
     sam = await syn.registerUser('sam');
     sue = await syn.registerUser('sue');
   });
 
-  after(async () => {
-    try {
-      await ht?.stop();
-    } finally {
-      if (process.env.SYNAPSE_SHOW_LOG === '1') console.log(syn?.log());
-      await syn?.stop();
-      rmSync(caDir, { recursive: true, force: true });
-    }
-  });
+  after(() => pair?.stop());
 
   // The join brings the room's state and its newest events; what was said before comes from
   // Synapse when the client pages back (/messages, which asks Synapse's /backfill).
