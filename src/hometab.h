@@ -65,8 +65,8 @@ typedef struct ht_config {
     size_t max_header_bytes;  /* larger header blocks get 431 */
     size_t max_uri_bytes;     /* longer request targets get 414 */
     bool wal;                 /* journal_mode=WAL (native); off in the browser */
-    /* With wal: SQLite does not sync a commit (checkpoints it still syncs);
-     * the host does. Once ht_core_commits() has moved, the host must
+    /* With wal: a commit is not synced (checkpoints still are); the host
+     * syncs it. Once ht_core_commits() has moved, the host must
      * fdatasync the WAL file (db_path followed by "-wal", complete by then)
      * before it sends anything it answered after that commit, or anything
      * the outbox gives it: the core's answers assume their writes durable.

@@ -45,7 +45,6 @@ struct ht_store {
     void *watch_data;
     struct ht_token_cache *tokens; /* remembered access tokens (token_cache.c) */
     uint64_t commits;    /* COMMITs since open, counted by the WAL hook */
-    bool flush_commits;  /* the host syncs the WAL: each commit's frames go to the file as it ends */
 };
 
 /* A write that stamps rows with stream position `position` says which key

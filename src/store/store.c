@@ -2,10 +2,10 @@
  *
  * One connection, used by one request at a time. Natively the journal is WAL
  * with synchronous=FULL: a write we acknowledge must survive a power cut, not
- * only a crash of hometab. The native server's host takes the sync upon
- * itself instead (ht_store_leave_syncs_to_host): it syncs the WAL file on a
- * thread of its own while the loop goes on, and answers nothing that
- * followed a commit before that commit's sync. In the browser the database
+ * only a crash of hometab. The native server's host takes a commit's sync
+ * upon itself instead (ht_store_leave_syncs_to_host, wal_writes.h): it
+ * syncs the WAL file on a thread of its own while the loop goes on, and
+ * answers nothing that followed a commit before that commit's sync. In the browser the database
  * lives in memory and the host persists it, so journaling there would only
  * cost time. */
 #include "store/db.h"
@@ -112,14 +112,11 @@ enum { CHECKPOINT_PAGES = 4000 };
 
 /* SQLite's WAL hook: called after every commit (a request's, a group's, or
  * a statement's own outside any), once its frames are in the WAL. It
- * counts them for the host (ht_store_commits), writes the frames out when
- * the host syncs the file, and checkpoints as wal_autocheckpoint would (the
- * hook replaces it). */
+ * counts them for the host (ht_store_commits) and checkpoints as
+ * wal_autocheckpoint would (the hook replaces it). */
 static int on_commit(void *data, sqlite3 *db, const char *name, int pages) {
     ht_store *store = data;
     store->commits++;
-    int rc = store->flush_commits ? ht_wal_writes_flush(db) : SQLITE_OK;
-    if (rc != SQLITE_OK) return rc;
     if (pages >= CHECKPOINT_PAGES) sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
 }
@@ -347,11 +344,7 @@ int64_t ht_store_change_count(ht_store *store) { return sqlite3_total_changes64(
 
 uint64_t ht_store_commits(const ht_store *store) { return store->commits; }
 
-bool ht_store_leave_syncs_to_host(ht_store *store) {
-    if (sqlite3_exec(store->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK) return false;
-    store->flush_commits = true;
-    return true;
-}
+bool ht_store_leave_syncs_to_host(ht_store *store) { return ht_wal_writes_leave_syncs_to_host(store->db); }
 
 int ht_store_schema_version_supported(void) { return ht_schema_version_count(); }
 

@@ -38,10 +38,10 @@ bool ht_store_failed(const ht_store *store);
 int64_t ht_store_change_count(ht_store *store);
 /* COMMITs since the store was opened (a WAL database's; 0 otherwise). */
 uint64_t ht_store_commits(const ht_store *store);
-/* A WAL database's commits are no longer synced by SQLite
- * (synchronous=NORMAL; checkpoints still are): whoever acknowledges them
- * first syncs the WAL file (the path plus "-wal") once ht_store_commits
- * has moved. Each commit's frames are in that file when it ends. */
+/* A WAL database's commits are no longer synced (checkpoints still are):
+ * whoever acknowledges them first syncs the WAL file (the path plus
+ * "-wal") once ht_store_commits has moved. Each commit's frames are in that
+ * file before it ends (wal_writes.h). */
 bool ht_store_leave_syncs_to_host(ht_store *store);
 
 /* Whoever keeps events read from the store beyond a request is told of

@@ -13,11 +13,17 @@
  * commit counts), a read, a size asked or changed, a lock, a close, or a
  * write elsewhere. Nothing SQLite reads can thus differ from what it wrote.
  * Other connections see a commit once the WAL index names its frames, which
- * SQLite does after the sync under synchronous=FULL, so every commit is
- * flushed first. Under synchronous=NORMAL (the native server: its host
- * syncs the WAL file) no sync comes with a commit, and store.c flushes
- * each one as it ends (ht_wal_writes_flush, from its WAL hook), before the
- * host's sync and before any other connection can read its frames.
+ * SQLite does after the sync: so this needs synchronous=FULL (store.c sets
+ * it with WAL), under which every commit is synced, hence flushed, first.
+ *
+ * A host that syncs the WAL itself (the native server, off its loop: see
+ * ht_wal_writes_leave_syncs_to_host) gets a commit's sync as a flush only:
+ * its frames reach the file before the index names them, and the host's
+ * fdatasync makes them durable before anything acknowledges them. A
+ * checkpoint's syncs stay real (the WAL's before its frames are copied into
+ * the database, and the database's after): SQLite asks them with
+ * SQLITE_SYNC_FULL once checkpoint_fullfsync is on, a commit's with
+ * SQLITE_SYNC_NORMAL, and on Linux the two cost the same fdatasync.
  * A failed flush is the error of the call that made it, so the transaction
  * whose frames they were fails, as a failed write would have made it fail.
  * The buffer is bounded (BUFFER_MAX): past it, it is flushed. */
@@ -35,6 +41,7 @@ typedef struct wal_file {
     unsigned char *buf; /* pending bytes, for the file at [start, start + len) */
     size_t len, cap;
     sqlite3_int64 start;
+    bool host_syncs; /* a commit's sync only flushes (see the top) */
 } wal_file;
 
 static sqlite3_vfs *real_vfs;
@@ -112,6 +119,7 @@ static int wal_truncate(sqlite3_file *f, sqlite3_int64 size) {
 }
 static int wal_sync(sqlite3_file *f, int flags) {
     FLUSH_OR_RETURN(f);
+    if (((wal_file *)f)->host_syncs && (flags & 0x0f) != SQLITE_SYNC_FULL) return SQLITE_OK;
     return real_of(f)->pMethods->xSync(real_of(f), flags);
 }
 static int wal_file_size(sqlite3_file *f, sqlite3_int64 *size) {
@@ -244,10 +252,12 @@ bool ht_wal_writes_register(void) {
     return sqlite3_vfs_register(&wal_writes_vfs, 0) == SQLITE_OK;
 }
 
-int ht_wal_writes_flush(sqlite3 *db) {
+bool ht_wal_writes_leave_syncs_to_host(sqlite3 *db) {
     sqlite3_file *file = NULL;
-    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK || !file ||
+    if (sqlite3_exec(db, "PRAGMA checkpoint_fullfsync=ON;", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK || !file ||
         file->pMethods != &wal_methods)
-        return SQLITE_OK;
-    return flush((wal_file *)file);
+        return false;
+    ((wal_file *)file)->host_syncs = true;
+    return true;
 }

@@ -12,10 +12,9 @@
  * cannot be wrapped. */
 bool ht_wal_writes_register(void);
 
-/* Writes db's pending WAL frames to the file now (SQLITE_OK if none were
- * pending, or db's WAL is not this VFS's). With synchronous=NORMAL no sync
- * flushes a commit's frames, and the host syncs the WAL file itself: so
- * they go to the file as each commit ends (store.c's WAL hook). */
-int ht_wal_writes_flush(sqlite3 *db);
+/* From now on a commit's sync of db's WAL (open, and this VFS's) only
+ * writes its frames to the file: the host syncs the file itself. A
+ * checkpoint's syncs stay real. False if db's WAL is not this VFS's. */
+bool ht_wal_writes_leave_syncs_to_host(sqlite3 *db);
 
 #endif
