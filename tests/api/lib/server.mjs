@@ -6,6 +6,7 @@
 //   const raw = await srv.raw('GET / HTTP/1.1\r\n\r\n');               // {status, responses, closed}
 //   const conn = await srv.connect(); conn.write(...); await conn.response();
 //   await srv.stop();   // SIGTERM; asserts exit code 0 (and no sanitizer report)
+//   await srv.died();   // or: waits for an exit the test caused, and asserts nothing
 //
 // The binary is $HOMETAB_BIN; it listens on 127.0.0.1 port 0 (the kernel picks
 // a free port, which the server prints) with a fresh database in a temporary
@@ -130,6 +131,18 @@ export async function startServer({ args = [], db, env = {}, wrap = [] } = {}) {
       } finally {
         conn.destroy();
       }
+    },
+
+    // Waits for the server to exit by itself (a stop the test provoked):
+    // {code, signal, stderr}. It is not stopped after the file's last test,
+    // and its folder is left for a restart on its database (srv.dir).
+    async died() {
+      stopped ??= (async () => {
+        running.delete(srv);
+        const { code, signal } = await exited;
+        return { code, signal, stderr };
+      })();
+      return stopped;
     },
 
     // SIGTERM (or the given signal), then wait for the exit; asserts a clean

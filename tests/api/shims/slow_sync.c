@@ -3,9 +3,12 @@
  * sleeps SLOW_SYNC_MS milliseconds, then syncs, then appends the time it
  * returned (microseconds since the epoch, one per line) to the file named
  * by SLOW_SYNC_LOG. A test can then tell whether an answer left the server
- * before the sync that makes its write durable had returned. */
+ * before the sync that makes its write durable had returned. While the file
+ * named by SLOW_SYNC_FAIL_FILE exists, each such fdatasync fails with EIO,
+ * as on a failing disk. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,11 @@ int fdatasync(int fd) {
     static int (*real)(int);
     if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
     if (!is_wal(fd)) return real(fd);
+    const char *fail = getenv("SLOW_SYNC_FAIL_FILE");
+    if (fail && access(fail, F_OK) == 0) {
+        errno = EIO;
+        return -1;
+    }
     const char *ms = getenv("SLOW_SYNC_MS");
     if (ms) usleep((useconds_t)atoi(ms) * 1000);
     int rc = real(fd);
