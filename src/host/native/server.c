@@ -368,14 +368,20 @@ static void stream_more(conn *c);
 static void arm_timer(conn *c);
 static void shut_down(conn *c);
 
+/* A write done with (written, or one the client will not get): its bytes
+ * are no longer held. */
+static void drop_write(conn *c, write_req *w) {
+    c->pending_writes--;
+    c->pending_bytes -= w->len;
+    c->srv->held -= w->len;
+    free(w);
+}
+
 static void on_written(uv_write_t *req, int status) {
     write_req *w = (write_req *)req;
     conn *c = w->c;
     server *srv = c->srv;
-    c->pending_writes--;
-    c->pending_bytes -= w->len;
-    srv->held -= w->len;
-    free(w);
+    drop_write(c, w);
     memory_given_back(srv);
     if (c->closing) return;
     if (status < 0 || (c->close_after_write && c->peer_done && c->pending_writes == 0 && !c->body)) {
@@ -404,14 +410,6 @@ static void ask_sync(server *srv) {
         srv->asked = commits;
         wal_sync_ask(srv->sync, commits);
     }
-}
-
-/* A write the client will not get: its bytes are no longer held. */
-static void drop_write(conn *c, write_req *w) {
-    c->pending_writes--;
-    c->pending_bytes -= w->len;
-    c->srv->held -= w->len;
-    free(w);
 }
 
 /* Gives w to libuv. */
