@@ -330,14 +330,18 @@ static ht_error persist_event(ht_env *env, const char *room_version, const ht_pe
     return (ht_error){0};
 }
 
+bool ht_room_stored_state_of(ht_env *env, const char *event_id, const char *room_id, ht_event_row *row) {
+    return ht_store_event_by_id(env->store, env->arena, event_id, row) && row->state_key &&
+           strcmp(row->room_id, room_id) == 0;
+}
+
 ht_error ht_room_stage_state(ht_env *env, const char *room_version, const char *room_id, const char *const *ids,
                              size_t count) {
     ht_event_source src = ht_room_event_source(env, room_version);
     int64_t at = (int64_t)ht_store_stream_advance(env->store);
     for (size_t i = 0; i < count; i++) {
         ht_event_row row;
-        if (!ht_store_event_by_id(env->store, env->arena, ids[i], &row) || !row.state_key ||
-            strcmp(row.room_id, room_id) != 0)
+        if (!ht_room_stored_state_of(env, ids[i], room_id, &row))
             return (ht_error){HT_M_SERVER_ERROR, 0, "The state given is not stored."};
         if (is(ht_store_state_event_id(env->store, env->arena, room_id, row.type, row.state_key), ids[i])) continue;
         if (!change_key(env, &src, room_id, row.type, row.state_key, ids[i], at))

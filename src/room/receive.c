@@ -155,9 +155,7 @@ static bool given_state(ht_env *env, const ht_receive_opts *opts, const char *ro
     ht_state_map_init(out, env->arena);
     for (size_t i = 0; i < opts->state_before_count; i++) {
         ht_event_row row;
-        if (!ht_store_event_by_id(env->store, env->arena, opts->state_before[i], &row) || !row.state_key ||
-            strcmp(row.room_id, room_id) != 0)
-            return false;
+        if (!ht_room_stored_state_of(env, opts->state_before[i], room_id, &row)) return false;
         ht_state_map_set(out, row.type, row.state_key, row.event_id);
     }
     return true;
