@@ -21,8 +21,11 @@
  *
  * Another server's file (federation on) is asked of it once
  * (federation/media.c) and kept among ours under "<server>/<id>", then
- * served as ours are. Our files go to other servers through
- * /_matrix/federation/v1/media/download, at the end of this file. */
+ * served as ours are. A thumbnail of it is asked of that server in one of
+ * a few fixed sizes (remote_thumbnail) and kept the same way; a server that
+ * gives none has its file served by the rule above. Our files and
+ * thumbnails go to other servers through /_matrix/federation/v1/media/,
+ * at the end of this file. */
 #include "api/media.h"
 
 #include <stdlib.h>
@@ -225,7 +228,7 @@ static const char *disposition_filename(ht_arena *arena, const char *disposition
     return name && *name && filename_valid(name) ? name : NULL;
 }
 
-typedef enum { MEDIA_FOUND, MEDIA_ERROR, MEDIA_WAIT } media_found;
+typedef enum { MEDIA_FOUND, MEDIA_ERROR, MEDIA_WAIT, MEDIA_ABSENT } media_found;
 
 /* Another server's file: kept here under "<server>/<id>" (no id of ours has
  * a '/') once fetched, the upload limit applying to what a peer sends, with
@@ -258,15 +261,19 @@ static media_found remote_media(ht_ctx *ctx, const char *server, const char *id,
     return MEDIA_FOUND;
 }
 
+/* An id of another server's file that may be asked of it (federation on). */
+static bool is_remote(const ht_ctx *ctx, const char *server, const char *id) {
+    return strcmp(server, ctx->env->server_name) != 0 && ctx->env->cfg->federation && media_id_valid(id) &&
+           server_name_plausible(server);
+}
+
 /* Finds {serverName}/{mediaId}: ours, or (federation on) another server's,
  * fetched once and kept; 404 for anything else, including a pending id
  * that expired unused. */
 static media_found media_find(ht_ctx *ctx, const char **media_id, ht_media_row *row, ht_reply *err) {
     const char *server = ht_param_get(ctx, "serverName");
     const char *id = ht_param_get(ctx, "mediaId");
-    if (strcmp(server, ctx->env->server_name) != 0 && ctx->env->cfg->federation && media_id_valid(id) &&
-        server_name_plausible(server))
-        return remote_media(ctx, server, id, media_id, row, err);
+    if (is_remote(ctx, server, id)) return remote_media(ctx, server, id, media_id, row, err);
     if (strcmp(server, ctx->env->server_name) != 0 || !media_id_valid(id) ||
         !ht_store_media_get(ctx->env->store, ctx->arena, id, row) ||
         (!row->uploaded && row->expires_ms <= ctx->now_ms)) {
@@ -341,74 +348,163 @@ ht_reply ht_api_media_download(ht_ctx *ctx) {
     return serve(ctx, media_id, &row, ht_param_get(ctx, "fileName"));
 }
 
-/* See the top of this file. */
-static bool is_own_thumbnail(const ht_media_row *row) {
+/* An image every browser shows. */
+static bool is_shown_image(const char *content_type) {
     static const char *const shown[] = {"image/png", "image/jpeg", "image/gif", "image/webp"};
-    if (!row->content_type || row->size > MAX_OWN_THUMBNAIL) return false;
-    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
-        if (strcasecmp(row->content_type, shown[i]) == 0) return true;
+    for (size_t i = 0; content_type && i < sizeof shown / sizeof *shown; i++)
+        if (strcasecmp(content_type, shown[i]) == 0) return true;
     return false;
 }
 
-static bool dimension_param(ht_ctx *ctx, const char *name, ht_reply *err) {
+/* See the top of this file. */
+static bool is_own_thumbnail(const ht_media_row *row) {
+    return is_shown_image(row->content_type) && row->size <= MAX_OWN_THUMBNAIL;
+}
+
+static ht_reply cannot_thumbnail(void) {
+    return ht_reply_error(HT_M_UNKNOWN, "This server does not scale images, and this file is not a small image: "
+                                        "download it instead.");
+}
+
+static bool dimension_param(ht_ctx *ctx, const char *name, long long *pixels, ht_reply *err) {
     const char *v = ht_request_query(ctx->req, name);
     if (!v) {
         *err = ht_reply_errorf(ctx, HT_M_MISSING_PARAM, "The %s parameter is required.", name);
         return false;
     }
     char *end;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n <= 0) {
+    *pixels = strtoll(v, &end, 10);
+    if (!*v || *end || *pixels <= 0) {
         *err = ht_reply_errorf(ctx, HT_M_INVALID_PARAM, "%s must be a positive whole number of pixels.", name);
         return false;
     }
     return true;
 }
 
+typedef struct thumbnail_ask {
+    long long width, height;
+    const char *method; /* "crop" or "scale" */
+} thumbnail_ask;
+
+/* width, height and method of a thumbnail request. */
+static bool thumbnail_params(ht_ctx *ctx, thumbnail_ask *ask, ht_reply *err) {
+    if (!dimension_param(ctx, "width", &ask->width, err) || !dimension_param(ctx, "height", &ask->height, err))
+        return false;
+    ask->method = ht_request_query(ctx->req, "method");
+    if (!ask->method) ask->method = "scale"; /* the spec's default */
+    if (strcmp(ask->method, "crop") != 0 && strcmp(ask->method, "scale") != 0) {
+        *err = ht_reply_error(HT_M_INVALID_PARAM, "method must be \"crop\" or \"scale\".");
+        return false;
+    }
+    return true;
+}
+
+/* The sizes asked of other servers (the default sizes Synapse makes), so
+ * that what clients ask cannot make this server keep more than these few
+ * thumbnails of a file: the smallest of the asked method that covers the
+ * asked size, else the smallest that covers it, else the largest. */
+static const thumbnail_ask thumbnail_sizes[] = {
+    {32, 32, "crop"}, {96, 96, "crop"}, {320, 240, "scale"}, {640, 480, "scale"}, {800, 600, "scale"},
+};
+
+static const thumbnail_ask *thumbnail_size_for(const thumbnail_ask *ask) {
+    enum { SIZES = sizeof thumbnail_sizes / sizeof *thumbnail_sizes };
+    const thumbnail_ask *covering = NULL;
+    for (size_t i = 0; i < SIZES; i++) {
+        const thumbnail_ask *t = &thumbnail_sizes[i];
+        if (t->width < ask->width || t->height < ask->height) continue;
+        if (strcmp(t->method, ask->method) == 0) return t;
+        if (!covering) covering = t;
+    }
+    return covering ? covering : &thumbnail_sizes[SIZES - 1];
+}
+
+/* Another server's thumbnail of its file, in one of thumbnail_sizes, kept
+ * under "<server>/<id>/<width>x<height>-<method>" (a file's key has one
+ * '/'). MEDIA_ABSENT when the server gave none that is a shown image within
+ * the upload limit (an old server, one that scales nothing, a file that is
+ * no image): the file itself is then the way. When the server did not
+ * answer at all, that way is open only if the file is kept here: asking
+ * the unreachable server again for it would keep the client waiting twice. */
+static media_found remote_thumbnail(ht_ctx *ctx, const char *server, const char *id, const thumbnail_ask *ask,
+                                    const char **key, ht_media_row *row, ht_reply *err) {
+    const thumbnail_ask *size = thumbnail_size_for(ask);
+    *key = ht_arena_printf(ctx->arena, "%s/%s/%lldx%lld-%s", server, id, size->width, size->height, size->method);
+    if (ht_store_media_get(ctx->env->store, ctx->arena, *key, row) && row->uploaded) return MEDIA_FOUND;
+    ht_fed_media m;
+    if (!ht_fed_remote_thumbnail(ctx, server, id, (int)size->width, (int)size->height, size->method, &m))
+        return MEDIA_WAIT;
+    if (m.unreachable &&
+        !ht_store_media_get(ctx->env->store, ctx->arena, ht_arena_printf(ctx->arena, "%s/%s", server, id), row)) {
+        *err = ht_reply_status_error(502, HT_M_UNKNOWN,
+                                     ht_arena_printf(ctx->arena, "The thumbnail could not be fetched: %s", m.why));
+        return MEDIA_ERROR;
+    }
+    if (!m.found || !is_shown_image(m.content_type) || m.len > max_upload(ctx)) return MEDIA_ABSENT;
+    if (!ht_store_media_insert(ctx->env->store, *key, server, ctx->now_ms, m.content_type, NULL, m.bytes, m.len) ||
+        !ht_store_media_get(ctx->env->store, ctx->arena, *key, row)) {
+        *err = ht_reply_error(HT_M_SERVER_ERROR, "The thumbnail could not be stored.");
+        return MEDIA_ERROR;
+    }
+    return MEDIA_FOUND;
+}
+
 ht_reply ht_api_media_thumbnail(ht_ctx *ctx) {
     const char *media_id;
     ht_media_row row;
     int64_t stall;
+    thumbnail_ask ask;
     ht_reply err;
-    if (!dimension_param(ctx, "width", &err) || !dimension_param(ctx, "height", &err) ||
-        !stall_param(ctx, &stall, &err))
-        return err;
-    const char *method = ht_request_query(ctx->req, "method");
-    if (method && strcmp(method, "crop") != 0 && strcmp(method, "scale") != 0)
-        return ht_reply_error(HT_M_INVALID_PARAM, "method must be \"crop\" or \"scale\".");
+    if (!thumbnail_params(ctx, &ask, &err) || !stall_param(ctx, &stall, &err)) return err;
+    const char *server = ht_param_get(ctx, "serverName");
+    if (is_remote(ctx, server, ht_param_get(ctx, "mediaId"))) {
+        media_found given = remote_thumbnail(ctx, server, ht_param_get(ctx, "mediaId"), &ask, &media_id, &row, &err);
+        if (given == MEDIA_FOUND) return serve(ctx, media_id, &row, NULL);
+        if (given == MEDIA_WAIT) return (ht_reply){0};
+        if (given == MEDIA_ERROR) return err;
+    }
     media_found found = media_find(ctx, &media_id, &row, &err);
     if (found == MEDIA_WAIT) return (ht_reply){0};
     if (found == MEDIA_ERROR) return err;
     if (!row.uploaded) return media_not_yet(ctx, media_id, stall);
     if (is_own_thumbnail(&row)) return serve(ctx, media_id, &row, NULL);
-    return ht_reply_error(HT_M_UNKNOWN, "This server does not scale images, and this file is not a small image: "
-                                        "download it instead.");
+    return cannot_thumbnail();
 }
 
 ht_reply ht_api_media_config(ht_ctx *ctx) {
     return ht_reply_json(json_pack("{s:I}", "m.upload.size", (json_int_t)max_upload(ctx)));
 }
 
-/* GET /_matrix/federation/v1/media/download/{mediaId} (spec v1.11,
- * server-server "Content Repository"): one of our files for another server,
- * as multipart/mixed: the metadata (an empty JSON object), then the file
- * with its type and name. The parts are built whole (the file is at most
- * the upload limit); no redirect is offered. */
-ht_reply ht_api_media_federation_download(ht_ctx *ctx) {
-    const char *id = ht_param_get(ctx, "mediaId");
-    ht_media_row row;
-    if (!media_id_valid(id) || !ht_store_media_get(ctx->env->store, ctx->arena, id, &row) ||
-        (!row.uploaded && row.expires_ms <= ctx->now_ms))
-        return ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
-    if (!row.uploaded) return ht_reply_error(HT_M_NOT_YET_UPLOADED, "The file has not been uploaded yet.");
-    const char *type = row.content_type ? row.content_type : "application/octet-stream";
+/* One of our files for another server, found by the path's {mediaId}
+ * (404 for none, M_NOT_YET_UPLOADED while pending). */
+static bool federation_find(ht_ctx *ctx, const char **id, ht_media_row *row, ht_reply *err) {
+    *id = ht_param_get(ctx, "mediaId");
+    if (!media_id_valid(*id) || !ht_store_media_get(ctx->env->store, ctx->arena, *id, row) ||
+        (!row->uploaded && row->expires_ms <= ctx->now_ms)) {
+        *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
+        return false;
+    }
+    if (!row->uploaded) {
+        *err = ht_reply_error(HT_M_NOT_YET_UPLOADED, "The file has not been uploaded yet.");
+        return false;
+    }
+    return true;
+}
+
+/* A file as the federation media endpoints answer it (spec v1.11,
+ * server-server "Content Repository"): multipart/mixed, the metadata (an
+ * empty JSON object), then the file with its type and name. The parts are
+ * built whole (the file is at most the upload limit); no redirect is
+ * offered. */
+static ht_reply federation_multipart(ht_ctx *ctx, const char *id, const ht_media_row *row) {
+    const char *type = row->content_type ? row->content_type : "application/octet-stream";
     const char *boundary = ht_random_string(ctx->arena, 32, media_id_alphabet);
     const char *head = ht_arena_printf(ctx->arena,
                                        "--%s\r\nContent-Type: application/json\r\n\r\n{}\r\n--%s\r\n"
                                        "Content-Type: %s\r\nContent-Disposition: %s\r\n\r\n",
-                                       boundary, boundary, type, content_disposition(ctx->arena, type, row.filename));
+                                       boundary, boundary, type, content_disposition(ctx->arena, type, row->filename));
     const char *tail = ht_arena_printf(ctx->arena, "\r\n--%s--\r\n", boundary);
-    size_t head_len = strlen(head), tail_len = strlen(tail), size = (size_t)row.size;
+    size_t head_len = strlen(head), tail_len = strlen(tail), size = (size_t)row->size;
     unsigned char *body = ht_arena_alloc(ctx->arena, head_len + size + tail_len);
     memcpy(body, head, head_len);
     if (size && !ht_store_media_read(ctx->env->store, id, 0, body + head_len, size))
@@ -416,4 +512,25 @@ ht_reply ht_api_media_federation_download(ht_ctx *ctx) {
     memcpy(body + head_len + size, tail, tail_len);
     return (ht_reply){.raw = body, .raw_len = head_len + size + tail_len,
                       .content_type = ht_arena_printf(ctx->arena, "multipart/mixed; boundary=%s", boundary)};
+}
+
+/* GET /_matrix/federation/v1/media/download/{mediaId} */
+ht_reply ht_api_media_federation_download(ht_ctx *ctx) {
+    const char *id;
+    ht_media_row row;
+    ht_reply err;
+    if (!federation_find(ctx, &id, &row, &err)) return err;
+    return federation_multipart(ctx, id, &row);
+}
+
+/* GET /_matrix/federation/v1/media/thumbnail/{mediaId}: as our clients'
+ * thumbnails are (a small image is its own thumbnail, else 400). */
+ht_reply ht_api_media_federation_thumbnail(ht_ctx *ctx) {
+    const char *id;
+    ht_media_row row;
+    thumbnail_ask ask;
+    ht_reply err;
+    if (!thumbnail_params(ctx, &ask, &err) || !federation_find(ctx, &id, &row, &err)) return err;
+    if (!is_own_thumbnail(&row)) return cannot_thumbnail();
+    return federation_multipart(ctx, id, &row);
 }

@@ -12,5 +12,6 @@ ht_reply ht_api_media_thumbnail(ht_ctx *ctx);     /* GET .../thumbnail/{serverNa
 ht_reply ht_api_media_config(ht_ctx *ctx);        /* GET .../media/config */
 
 ht_reply ht_api_media_federation_download(ht_ctx *ctx); /* GET /_matrix/federation/v1/media/download/{mediaId} */
+ht_reply ht_api_media_federation_thumbnail(ht_ctx *ctx); /* GET /_matrix/federation/v1/media/thumbnail/{mediaId} */
 
 #endif

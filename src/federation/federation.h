@@ -128,6 +128,7 @@ void ht_fed_take_to_device(ht_ctx *ctx, json_t *content);
 typedef struct ht_fed_media {
     bool found;
     bool not_found;            /* the other server has no such file */
+    bool unreachable;          /* no answer came (timeout, refused connection) */
     const char *why;           /* when not found: what went wrong */
     const unsigned char *bytes; /* borrowed: valid until the handler returns */
     size_t len;
@@ -137,6 +138,9 @@ typedef struct ht_fed_media {
 /* Another server's file (mxc://server/media_id), asked of it; false while
  * it waits. The bytes are as it sent them, at most the door's answer limit. */
 bool ht_fed_remote_media(ht_ctx *ctx, const char *server, const char *media_id, ht_fed_media *out);
+/* The same for a thumbnail of it, of the size and method given. */
+bool ht_fed_remote_thumbnail(ht_ctx *ctx, const char *server, const char *media_id, int width, int height,
+                             const char *method, ht_fed_media *out);
 
 /* ---- auth.c ---- */
 /* For routes flagged HT_ROUTE_FEDERATION: checks the X-Matrix signature and

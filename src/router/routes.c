@@ -69,6 +69,7 @@ const ht_route ht_routes[] = {
     {"POST", FED "/v1/user/keys/query", ht_fed_user_keys_query, SIGNED},
     {"POST", FED "/v1/user/keys/claim", ht_fed_user_keys_claim, SIGNED},
     {"GET", FED "/v1/media/download/{mediaId}", ht_api_media_federation_download, SIGNED},
+    {"GET", FED "/v1/media/thumbnail/{mediaId}", ht_api_media_federation_thumbnail, SIGNED},
 
     {"GET", "/_matrix/client/versions", ht_api_versions, 0},
     {"GET", "/.well-known/matrix/client", ht_api_well_known_client, 0},
