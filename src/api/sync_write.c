@@ -4,9 +4,9 @@
  * A stored event is its PDU's JSON text, written by this server or checked
  * when it arrived; the client format takes its "content" unchanged and the
  * other fields from the event's row. So the content's text is found by a
- * scan that only skips over values (no tree, no allocation) and copied as
- * is. Everything the scan cannot vouch for, and every event whose client
- * form needs more than its row (a previous state, a redaction, a thread
+ * scan that only skips over values (util/json_scan.h) and copied as is.
+ * Everything the scan cannot vouch for, and every event whose client form
+ * needs more than its row (a previous state, a redaction, a thread
  * summary, a redaction's "redacts"), goes the one general way instead:
  * ht_room_event_json, dumped. Both give the same JSON value. */
 #include "api/sync_write.h"
@@ -20,81 +20,16 @@
 #include "store/store.h"
 #include "util/canonical.h"
 #include "util/json.h"
-
-/* ---- scanning stored JSON ----------------------------------------------- */
-
-static const char *skip_space(const char *p) {
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-    return p;
-}
-
-/* Past the string that starts at p (at its opening quote); NULL if it does
- * not end. */
-static const char *skip_string(const char *p) {
-    for (p++; *p; p++) {
-        if (*p == '\\') {
-            if (!*++p) return NULL;
-        } else if (*p == '"') {
-            return p + 1;
-        }
-    }
-    return NULL;
-}
-
-/* Past the value that starts at p; NULL if the text ends first. Objects
- * and arrays are skipped by counting brackets outside strings: the text is
- * trusted to be JSON, the scan only has to find where a value ends. */
-static const char *skip_value(const char *p) {
-    if (*p == '"') return skip_string(p);
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        while (*p) {
-            if (*p == '"') {
-                if (!(p = skip_string(p))) return NULL;
-                continue;
-            }
-            if (*p == '{' || *p == '[') depth++;
-            else if (*p == '}' || *p == ']') {
-                if (--depth == 0) return p + 1;
-            }
-            p++;
-        }
-        return NULL;
-    }
-    const char *start = p;
-    while (*p && !strchr(",}] \t\n\r", *p)) p++;
-    return p > start ? p : NULL;
-}
+#include "util/json_scan.h"
 
 /* See sync_write.h. */
 bool ht_sync_stored_content(const char *json, const char **start, size_t *len) {
-    const char *p = skip_space(json);
-    if (*p++ != '{') return false;
-    *start = NULL;
-    p = skip_space(p);
-    if (*p == '}') return false;
-    for (;;) {
-        if (*p != '"') return false;
-        const char *key = p + 1, *key_end = skip_string(p);
-        if (!key_end || memchr(key, '\\', (size_t)(key_end - 1 - key))) return false;
-        size_t key_len = (size_t)(key_end - 1 - key);
-        p = skip_space(key_end);
-        if (*p++ != ':') return false;
-        p = skip_space(p);
-        const char *value = p;
-        if (!(p = skip_value(p))) return false;
-        if (key_len == 7 && memcmp(key, "content", 7) == 0) {
-            if (*start) return false;
-            *start = value;
-            *len = (size_t)(p - value);
-        } else if (key_len == 7 && memcmp(key, "redacts", 7) == 0) {
-            return false;
-        }
-        p = skip_space(p);
-        if (*p == '}') return *start != NULL;
-        if (*p++ != ',') return false;
-        p = skip_space(p);
-    }
+    static const char *const keys[] = {"content", "redacts"};
+    ht_json_span spans[2];
+    if (!ht_json_top_members(json, keys, 2, spans) || !spans[0].start || spans[1].start) return false;
+    *start = spans[0].start;
+    *len = spans[0].len;
+    return true;
 }
 
 /* ---- writing -------------------------------------------------------------- */

@@ -74,16 +74,17 @@ static bool event_in_room(ht_ctx *ctx, const ht_fed_room *room, const char *even
     return found;
 }
 
-/* Appends the events, whole, to list; false once they pass the answer's
- * byte bound, or if one cannot be read. */
-static bool append_whole(ht_ctx *ctx, const char *const *ids, size_t n, json_t *list, size_t *bytes) {
+/* The events, whole, as PDU texts; false once they pass the answer's byte
+ * bound, or if one cannot be read. */
+static bool read_whole(ht_ctx *ctx, const char *const *ids, size_t n, ht_fed_texts *list, size_t *bytes) {
+    *list = (ht_fed_texts){.texts = ht_arena_calloc(ctx->arena, n ? n : 1, sizeof *list->texts)};
     for (size_t i = 0; i < n; i++) {
         ht_event_row row;
         if (!ht_store_event_by_id(ctx->env->store, ctx->arena, ids[i], &row)) return false;
         *bytes += strlen(row.json);
-        json_t *pdu = *bytes <= HT_FED_MAX_ANSWER_BYTES ? ht_fed_pdu(ctx->env, &row) : NULL;
+        const char *pdu = *bytes <= HT_FED_MAX_ANSWER_BYTES ? ht_fed_pdu_text(ctx->env, &row) : NULL;
         if (!pdu) return false;
-        json_array_append_new(list, pdu);
+        list->texts[list->count++] = pdu;
     }
     return true;
 }
@@ -168,14 +169,13 @@ ht_reply ht_fed_state(ht_ctx *ctx) {
     state_at s = {0};
     ht_reply err;
     if (!read_state_at(ctx, &s, &err)) return err;
-    json_t *pdus = json_array(), *chain = json_array();
-    json_t *answer = json_pack("{s:o, s:o}", "pdus", pdus, "auth_chain", chain);
+    static const char *const names[] = {"pdus", "auth_chain"};
+    ht_fed_texts lists[2];
     size_t bytes = 0;
-    if (!append_whole(ctx, s.ids, s.count, pdus, &bytes) || !append_whole(ctx, s.chain, s.chain_count, chain, &bytes)) {
-        json_decref(answer);
+    if (!read_whole(ctx, s.ids, s.count, &lists[0], &bytes) ||
+        !read_whole(ctx, s.chain, s.chain_count, &lists[1], &bytes))
         return too_large(ctx, "The state at this event");
-    }
-    return ht_reply_json(answer);
+    return ht_fed_reply_with_pdus(ctx, json_object(), names, lists, 2);
 }
 
 /* spec: server-server GET /_matrix/federation/v1/event_auth/{roomId}/{eventId}
@@ -190,13 +190,11 @@ ht_reply ht_fed_event_auth(ht_ctx *ctx) {
         !event_in_room(ctx, &room, ht_param_get(ctx, "eventId"), &ev, &err))
         return err;
     const char **chain;
-    size_t n;
-    json_t *list = json_array();
-    size_t bytes = 0;
+    size_t n, bytes = 0;
+    static const char *const names[] = {"auth_chain"};
+    ht_fed_texts list;
     if (!ht_room_auth_chain(ctx->env, &ev.event_id, NULL, 1, HT_FED_MAX_STATE_EVENTS, &chain, &n) ||
-        !append_whole(ctx, chain, n, list, &bytes)) {
-        json_decref(list);
+        !read_whole(ctx, chain, n, &list, &bytes))
         return too_large(ctx, "The auth chain of this event");
-    }
-    return ht_reply_json(json_pack("{s:o}", "auth_chain", list));
+    return ht_fed_reply_with_pdus(ctx, json_object(), names, &list, 1);
 }

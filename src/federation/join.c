@@ -110,14 +110,16 @@ static ht_reply send_membership(ht_ctx *ctx, const char *membership) {
         json_t *stripped = ht_fed_stripped_state(ctx, room_id);
         return ht_reply_json(json_pack("{s:O, s:o}", "knock_room_state", stripped, "knock_state_events", stripped));
     }
-    json_t *state, *auth_chain;
-    if (!ht_fed_state_before(ctx, &room, event_id, &state, &auth_chain))
+    ht_fed_texts lists[2];
+    if (!ht_fed_state_before(ctx, event_id, &lists[0], &lists[1]))
         return ht_reply_error(HT_M_SERVER_ERROR, "The room's state could not be read.");
     const char **servers;
     size_t n = ht_store_room_servers(ctx->env->store, ctx->arena, room_id, "", &servers);
-    return ht_reply_json(json_pack("{s:s, s:o, s:o, s:O, s:b, s:o}", "origin", ctx->env->server_name, "state", state,
-                                   "auth_chain", auth_chain, "event", pdu, "members_omitted", 0, "servers_in_room",
-                                   ht_json_string_array(servers, n)));
+    static const char *const names[] = {"state", "auth_chain"};
+    return ht_fed_reply_with_pdus(ctx,
+                                  json_pack("{s:s, s:O, s:b, s:o}", "origin", ctx->env->server_name, "event", pdu,
+                                            "members_omitted", 0, "servers_in_room", ht_json_string_array(servers, n)),
+                                  names, lists, 2);
 }
 
 ht_reply ht_fed_send_join(ht_ctx *ctx) { return send_membership(ctx, "join"); }

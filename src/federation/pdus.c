@@ -10,7 +10,9 @@
 #include "room/pdu.h"
 #include "room/room.h"
 #include "store/federation.h"
+#include "util/buf.h"
 #include "util/json.h"
+#include "util/json_scan.h"
 
 enum {
     MAX_CHAIN_EVENTS = 100000, /* the most events a state or auth chain answer carries */
@@ -58,6 +60,24 @@ json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row) {
     return pdu;
 }
 
+/* Does the signatures member of a stored text hold this server's? Its
+ * members are scanned as the text's own are (the scan ends at the
+ * object's closing brace). */
+static bool signed_here(ht_env *env, ht_json_span signatures) {
+    const char *servers[] = {env->server_name};
+    ht_json_span ours;
+    return signatures.start && ht_json_top_members(signatures.start, servers, 1, &ours) && ours.start;
+}
+
+const char *ht_fed_pdu_text(ht_env *env, const ht_event_row *row) {
+    static const char *const keys[] = {"unsigned", "signatures"};
+    ht_json_span spans[2];
+    if (ht_json_top_members(row->json, keys, 2, spans) && !spans[0].start &&
+        (!ht_str_is(ht_id_server(row->sender), env->server_name) || signed_here(env, spans[1])))
+        return row->json;
+    return ht_json_dump(env->arena, ht_json_keep(env->arena, ht_fed_pdu(env, row)));
+}
+
 typedef struct keyed_id {
     const char *id;
     size_t index;
@@ -65,48 +85,72 @@ typedef struct keyed_id {
 
 static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id *)a)->id, ((const keyed_id *)b)->id); }
 
-/* The stored events of ids as PDUs, appended to list; pdus[i] (when
- * given) is that of ids[i], borrowed from the list, or NULL if not stored. */
-static void pdus_of(ht_env *env, const char *const *ids, size_t n, json_t *list, json_t **pdus) {
-    for (size_t i = 0; i < n; i++) {
-        ht_event_row row;
-        json_t *pdu = ht_store_event_by_id(env->store, env->arena, ids[i], &row) ? ht_fed_pdu(env, &row) : NULL;
-        if (pdus) pdus[i] = pdu;
-        if (pdu) json_array_append_new(list, pdu);
-    }
+/* Appends the PDU text of a stored event, if it is stored; `stored`, when
+ * given, gets its stored text (what an auth chain walk reads). */
+static void append_pdu(ht_env *env, const char *id, ht_fed_texts *list, size_t *cap, const char **stored) {
+    ht_event_row row;
+    const char *text = ht_store_event_by_id(env->store, env->arena, id, &row) ? ht_fed_pdu_text(env, &row) : NULL;
+    if (stored) *stored = text ? row.json : NULL;
+    if (!text) return;
+    list->texts = ht_arena_push(env->arena, list->texts, sizeof *list->texts, list->count, cap);
+    list->texts[list->count++] = text;
 }
 
-bool ht_fed_state_before(ht_ctx *ctx, const ht_room_row *room, const char *event_id, json_t **state,
-                         json_t **auth_chain) {
-    (void)room;
+bool ht_fed_state_before(ht_ctx *ctx, const char *event_id, ht_fed_texts *state, ht_fed_texts *auth_chain) {
     const char **ids, **chain;
-    size_t n, chain_count;
+    size_t n, chain_count, state_cap = 0, chain_cap = 0;
+    *state = *auth_chain = (ht_fed_texts){0};
     if (!ht_room_state_ids_before(ctx->env, event_id, &ids, &n)) return false;
-    /* The state, read once: its events are most of their own chain. */
-    json_t *state_list = ht_json_keep(ctx->arena, json_array());
-    json_t **parsed = ht_arena_calloc(ctx->arena, n + 1, sizeof *parsed);
-    pdus_of(ctx->env, ids, n, state_list, parsed);
+    /* The state, read once: its events are most of their own chain. pdu_of
+     * maps each of its ids to its place in the answer. */
+    const char **stored = ht_arena_calloc(ctx->arena, n + 1, sizeof *stored);
+    size_t *pdu_of = ht_arena_calloc(ctx->arena, n + 1, sizeof *pdu_of);
+    for (size_t i = 0; i < n; i++) {
+        pdu_of[i] = state->count;
+        append_pdu(ctx->env, ids[i], state, &state_cap, &stored[i]);
+    }
     /* The chain covers the state and the event itself. */
     const char **roots = ht_arena_calloc(ctx->arena, n + 1, sizeof *roots);
     memcpy(roots, ids, n * sizeof *ids);
     roots[n] = event_id;
-    if (!ht_room_auth_chain(ctx->env, roots, parsed, n + 1, MAX_CHAIN_EVENTS, &chain, &chain_count)) return false;
+    if (!ht_room_auth_chain(ctx->env, roots, stored, n + 1, MAX_CHAIN_EVENTS, &chain, &chain_count)) return false;
     /* The chain's events: those of the state as read, the others now. */
     keyed_id *read = ht_arena_calloc(ctx->arena, n + 1, sizeof *read);
     for (size_t i = 0; i < n; i++) read[i] = (keyed_id){ids[i], i};
     qsort(read, n, sizeof *read, by_id);
-    json_t *chain_list = json_array();
     for (size_t i = 0; i < chain_count; i++) {
         keyed_id key = {chain[i], 0};
         const keyed_id *found = bsearch(&key, read, n, sizeof *read, by_id);
-        if (found && parsed[found->index])
-            json_array_append(chain_list, parsed[found->index]);
-        else
-            pdus_of(ctx->env, &chain[i], 1, chain_list, NULL);
+        if (found && stored[found->index]) {
+            auth_chain->texts = ht_arena_push(ctx->arena, auth_chain->texts, sizeof *auth_chain->texts,
+                                              auth_chain->count, &chain_cap);
+            auth_chain->texts[auth_chain->count++] = state->texts[pdu_of[found->index]];
+        } else {
+            append_pdu(ctx->env, chain[i], auth_chain, &chain_cap, NULL);
+        }
     }
-    *state = json_incref(state_list);
-    *auth_chain = chain_list;
     return true;
+}
+
+ht_reply ht_fed_reply_with_pdus(ht_ctx *ctx, json_t *rest, const char *const *names, const ht_fed_texts *lists,
+                                size_t n) {
+    ht_buf out = {0};
+    ht_buf_append(&out, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        ht_buf_printf(&out, "%s\"%s\":[", i ? "," : "", names[i]);
+        for (size_t k = 0; k < lists[i].count; k++) {
+            if (k) ht_buf_append(&out, ",", 1);
+            ht_buf_puts(&out, lists[i].texts[k]);
+        }
+        ht_buf_append(&out, "]", 1);
+    }
+    /* rest's own members follow, its text without the opening brace. */
+    const char *more = ht_json_dump(ctx->arena, ht_json_keep(ctx->arena, rest));
+    if (!json_is_object(rest)) more = "{}";
+    if (json_object_size(rest)) ht_buf_append(&out, ",", 1);
+    ht_buf_puts(&out, more + 1);
+    ht_arena_on_reset(ctx->arena, free, out.data);
+    return (ht_reply){.raw = (const unsigned char *)out.data, .raw_len = out.len, .content_type = "application/json"};
 }
 
 void ht_fed_forward(ht_ctx *ctx, const char *room_id, const char *event_id, const char *except) {

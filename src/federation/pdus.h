@@ -23,10 +23,28 @@ bool ht_fed_resident(ht_env *env, const char *room_id);
  * transaction); its id is the same either way. */
 json_t *ht_fed_pdu(ht_env *env, const ht_event_row *row);
 
-/* The room's state before an event (as PDUs) and the auth chain of that
- * state and the event (new references). False if it cannot be read. */
-bool ht_fed_state_before(ht_ctx *ctx, const ht_room_row *room, const char *event_id, json_t **state,
-                         json_t **auth_chain);
+/* A stored event as a PDU's text, in the arena: its stored text itself
+ * when that already is the PDU (no `unsigned` at its top, and signed by
+ * this server if it is ours), which saves a big room's answers a parse and
+ * a dump of every event; else ht_fed_pdu's, written out. NULL if it cannot
+ * be read. */
+const char *ht_fed_pdu_text(ht_env *env, const ht_event_row *row);
+
+/* A list of PDU texts. */
+typedef struct ht_fed_texts {
+    const char **texts;
+    size_t count;
+} ht_fed_texts;
+
+/* The room's state before an event and the auth chain of that state and
+ * the event, as PDU texts in the arena. False if it cannot be read. */
+bool ht_fed_state_before(ht_ctx *ctx, const char *event_id, ht_fed_texts *state, ht_fed_texts *auth_chain);
+
+/* A JSON reply: the members of `rest` (an object, stolen), and n members
+ * named names[i] whose values are the lists of PDU texts lists[i], copied
+ * in as they are. */
+ht_reply ht_fed_reply_with_pdus(ht_ctx *ctx, json_t *rest, const char *const *names, const ht_fed_texts *lists,
+                                size_t n);
 
 /* Keeps a room's events (a join's state and auth chain, the state at a
  * gap) as outliers, each after those of the list that it names as auth

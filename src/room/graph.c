@@ -15,6 +15,7 @@
 #include "matrix/ids.h"
 #include "room/id_map.h"
 #include "room/pdu.h"
+#include "room/pdu_view.h"
 #include "room/push_actions.h"
 #include "room/state_res.h"
 #include "store/federation.h"
@@ -379,21 +380,13 @@ bool ht_room_state_ids_before(ht_env *env, const char *event_id, const char ***i
     return true;
 }
 
-bool ht_room_auth_chain(ht_env *env, const char *const *ids, json_t *const *parsed, size_t count, size_t max,
+bool ht_room_auth_chain(ht_env *env, const char *const *ids, const char *const *texts, size_t count, size_t max,
                         const char ***out, size_t *out_count) {
-    ht_room_row room;
-    ht_event_row first;
-    /* The room version says how events read; every event of a chain is of one room. */
-    const char *version = count && ht_store_event_by_id(env->store, env->arena, ids[0], &first) &&
-                                  ht_store_room_get(env->store, env->arena, first.room_id, &room)
-                              ? room.version
-                              : "10";
-    ht_event_source src = ht_room_event_source(env, version);
     ht_id_map *seen = ht_id_map_new(env->arena, count * 4 + 16);
-    ht_id_map *given = ht_id_map_new(env->arena, parsed ? count * 2 : 1);
-    for (size_t i = 0; parsed && i < count; i++) {
+    ht_id_map *given = ht_id_map_new(env->arena, texts ? count * 2 : 1);
+    for (size_t i = 0; texts && i < count; i++) {
         bool created;
-        if (parsed[i]) *ht_id_map_slot(given, ids[i], &created) = parsed[i];
+        if (texts[i]) *ht_id_map_slot(given, ids[i], &created) = (void *)texts[i];
     }
     size_t n = 0, cap = 0, next = 0;
     const char **chain = NULL;
@@ -406,20 +399,22 @@ bool ht_room_auth_chain(ht_env *env, const char *const *ids, json_t *const *pars
     }
     while (next < queued) {
         const char *id = queue[next++];
-        json_t *json = ht_id_map_get(given, id);
-        ht_pdu view;
-        const ht_pdu *pdu = json && ht_pdu_view(env->arena, json, id, version, &view) ? &view : src.get(src.self, id);
-        if (!pdu) continue;
-        for (size_t a = 0; a < pdu->auth_count; a++) {
+        const char *text = ht_id_map_get(given, id);
+        ht_event_row row;
+        if (!text && ht_store_event_by_id(env->store, env->arena, id, &row)) text = row.json;
+        const char **auth;
+        size_t auth_count;
+        if (!text || !ht_pdu_text_auth_events(env->arena, text, &auth, &auth_count)) continue;
+        for (size_t a = 0; a < auth_count; a++) {
             bool created;
-            void **slot = ht_id_map_slot(seen, pdu->auth_events[a], &created);
+            void **slot = ht_id_map_slot(seen, auth[a], &created);
             if (!created) continue;
-            *slot = (void *)pdu->auth_events[a];
+            *slot = (void *)auth[a];
             if (n == max) return false;
             chain = ht_arena_push(env->arena, chain, sizeof *chain, n, &cap);
-            chain[n++] = pdu->auth_events[a];
+            chain[n++] = auth[a];
             queue = ht_arena_push(env->arena, queue, sizeof *queue, queued, &qcap);
-            queue[queued++] = pdu->auth_events[a];
+            queue[queued++] = auth[a];
         }
     }
     *out = chain;

@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+#include "util/json.h"
+#include "util/json_scan.h"
+
 /* A string at key, or false if missing or not a string. */
 static bool string_at(json_t *pdu, const char *key, const char **out) {
     json_t *v = json_object_get(pdu, key);
@@ -58,4 +61,35 @@ bool ht_pdu_view(ht_arena *arena, json_t *pdu, const char *event_id, const char 
         return false;
     *out = v;
     return true;
+}
+
+/* A stored array of plain strings (no escapes, no spaces: event ids as
+ * canonical JSON writes them), copied into the arena; false for anything
+ * else, and for more than `most`. */
+static bool plain_strings(ht_arena *arena, ht_json_span span, size_t most, const char ***ids, size_t *count) {
+    if (span.len < 2 || span.start[0] != '[' || span.start[span.len - 1] != ']') return false;
+    const char *p = span.start + 1, *end = span.start + span.len - 1; /* inside the brackets */
+    const char **out = ht_arena_alloc(arena, (most ? most : 1) * sizeof *out);
+    size_t n = 0;
+    while (p < end) {
+        const char *close = *p == '"' ? memchr(p + 1, '"', (size_t)(end - p - 1)) : NULL;
+        if (!close || n == most || memchr(p + 1, '\\', (size_t)(close - p - 1))) return false;
+        out[n++] = ht_arena_strndup(arena, p + 1, (size_t)(close - p - 1));
+        p = close + 1;
+        if (p < end && (*p++ != ',' || p == end)) return false; /* a comma, then another string */
+    }
+    *ids = out;
+    *count = n;
+    return true;
+}
+
+bool ht_pdu_text_auth_events(ht_arena *arena, const char *text, const char ***ids, size_t *count) {
+    static const char *const key[] = {"auth_events"};
+    ht_json_span span;
+    if (ht_json_top_members(text, key, 1, &span) && span.start &&
+        plain_strings(arena, span, HT_PDU_MAX_AUTH_EVENTS, ids, count))
+        return true;
+    /* Not as this server stores events: the general way. */
+    return id_list(arena, json_object_get(ht_json_parse(arena, text), "auth_events"), HT_PDU_MAX_AUTH_EVENTS, ids,
+                   count);
 }

@@ -38,6 +38,10 @@ typedef struct ht_pdu {
  * `redacts` lives: at the top level in version 10, in content from version
  * 11. `rejected` starts false. */
 bool ht_pdu_view(ht_arena *arena, json_t *pdu, const char *event_id, const char *room_version, ht_pdu *out);
+/* The auth events of a stored event's text, read without parsing the rest
+ * (util/json_scan.h): a walk over a big room's auth chain needs no more of
+ * each event. False when the text does not give them as a PDU must. */
+bool ht_pdu_text_auth_events(ht_arena *arena, const char *text, const char ***ids, size_t *count);
 
 /* Where the rules find events by id (the store, or a test's table). NULL:
  * unknown. What it returns must live as long as the caller's arena. */

@@ -111,11 +111,12 @@ ht_error ht_room_stage_state(ht_env *env, const char *room_version, const char *
 bool ht_room_state_ids_before(ht_env *env, const char *event_id, const char ***ids, size_t *count);
 /* Every event in the auth chains of the given events (transitively, the
  * events themselves not included unless reached), at most max; false if
- * there are more. In the arena. `parsed`: NULL, or the given events as
- * read from the store already (parsed[i] is ids[i], or NULL), which the
- * walk reads instead of parsing them again: a big room's state is most of
- * its own chain. */
-bool ht_room_auth_chain(ht_env *env, const char *const *ids, json_t *const *parsed, size_t count, size_t max,
+ * there are more. In the arena. Each event's auth events are read from its
+ * stored text alone (ht_pdu_text_auth_events), not a parse of all of it.
+ * `texts`: NULL, or the given events' stored texts as the caller read them
+ * already (texts[i] is ids[i]'s, or NULL), so that they are not read
+ * again: a big room's state is most of its own chain. */
+bool ht_room_auth_chain(ht_env *env, const char *const *ids, const char *const *texts, size_t count, size_t max,
                         const char ***out, size_t *out_count);
 
 /* Our event, judged, built and signed as ht_room_send would, but not

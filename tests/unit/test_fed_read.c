@@ -400,20 +400,25 @@ static void test_a_redacted_event_is_served_redacted_with_its_id(void **state) {
     free(m);
 }
 
+/* Runs `sql` on server i's database with ?1 bound to event_id. */
+static void change_stored(world *w, int i, const char *sql, const char *event_id) {
+    ht_env *env = begin(w, i);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(env->store->db, sql, -1, &s, NULL), SQLITE_OK);
+    sqlite3_bind_text(s, 1, event_id, -1, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    end(w, i);
+}
+
+/* As a hometab before schema 8 stored its own events. */
+static const char remove_signatures[] =
+    "UPDATE events SET json = json_remove(json, '$.signatures') WHERE event_id = ?1";
+
 static void test_an_event_stored_unsigned_is_signed_when_served(void **state) {
     world *w = *state;
     char *m = say_all(w, A, ALICE, "from before signatures");
-    /* As a hometab before schema 8 stored its own events. */
-    ht_env *env = begin(w, A);
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(env->store->db,
-                                        "UPDATE events SET json = json_remove(json, '$.signatures') WHERE event_id = ?1",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(s, 1, m, -1, SQLITE_TRANSIENT);
-    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-    sqlite3_finalize(s);
-    end(w, A);
+    change_stored(w, A, remove_signatures, m);
     json_t *bare = stored_pdu(w, A, m);
     assert_null(json_object_get(bare, "signatures"));
     json_decref(bare);
@@ -568,6 +573,12 @@ static void test_state_serves_the_same_state_as_whole_checkable_pdus(void **stat
     world *w = *state;
     char *t = send_all(w, A, "m.room.topic", "", ALICE, json_pack("{s:s}", "topic", "whole"));
     char *m = say_all(w, A, ALICE, "after the topic");
+    /* Two events whose stored text is not the PDU: one kept with what a
+     * server added on the way (unsigned), one kept unsigned. */
+    change_stored(w, A, "UPDATE events SET json = json_set(json, '$.unsigned', json('{\"age\":5}')) WHERE event_id = ?1",
+                  t);
+    char *rules = state_id(w, A, "m.room.join_rules", "");
+    change_stored(w, A, remove_signatures, rules);
     reply ids = fed_get(w, B, A, FED "/state_ids/%s?event_id=%s", enc(w->room), enc(m));
     reply r = fed_get(w, B, A, FED "/state/%s?event_id=%s", enc(w->room), enc(m));
     assert_int_equal(r.status, 200);
@@ -589,6 +600,7 @@ static void test_state_serves_the_same_state_as_whole_checkable_pdus(void **stat
     reply_free(&ids);
     free(t);
     free(m);
+    free(rules);
 }
 
 static void test_state_requests_that_cannot_be_answered(void **state) {

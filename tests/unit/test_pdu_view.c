@@ -101,6 +101,40 @@ static void test_pdu_view_finds_redacts_where_the_room_version_puts_it(void **st
     ht_arena_free(&arena);
 }
 
+/* The auth events of a stored text, read without a parse when it is as
+ * canonical JSON writes it, the general way when not, the same either way. */
+static void test_auth_events_are_read_from_a_stored_text(void **state) {
+    (void)state;
+    ht_arena arena;
+    ht_arena_init(&arena, 1024);
+    static const struct {
+        const char *text;
+        bool ok;
+        size_t count;
+        const char *first;
+    } cases[] = {
+        {"{\"auth_events\":[\"$c\",\"$p\"],\"content\":{\"auth_events\":[]}}", true, 2, "$c"},
+        {"{\"auth_events\":[]}", true, 0, NULL},
+        {good, true, 2, "$c"},                                     /* spaces: the general way */
+        {"{\"auth_events\":[\"\\u0024c\"]}", true, 1, "$c"},         /* an escape: the general way */
+        {"{\"auth_events\":[\"$a\",]}", false, 0, NULL},             /* not JSON */
+        {"{\"auth_events\":[\"$a\",5]}", false, 0, NULL},
+        {"{\"auth_events\":\"$a\"}", false, 0, NULL},
+        {"{\"content\":{}}", false, 0, NULL},
+        {"{\"auth_events\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\"]}", false, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char **ids = NULL;
+        size_t count = 99;
+        bool ok = ht_pdu_text_auth_events(&arena, cases[i].text, &ids, &count);
+        if (ok != cases[i].ok) fail_msg("case %zu: %s", i, cases[i].text);
+        if (!ok) continue;
+        assert_int_equal(count, cases[i].count);
+        if (cases[i].first) assert_string_equal(ids[0], cases[i].first);
+    }
+    ht_arena_free(&arena);
+}
+
 static void test_state_map_keeps_keys_sorted_and_replaces_in_place(void **state) {
     (void)state;
     ht_arena arena;
@@ -163,6 +197,7 @@ int run_pdu_view_tests(void) {
         cmocka_unit_test(test_pdu_view_refuses_fields_of_the_wrong_type),
         cmocka_unit_test(test_pdu_view_refuses_more_prev_or_auth_events_than_a_pdu_may_cite),
         cmocka_unit_test(test_pdu_view_finds_redacts_where_the_room_version_puts_it),
+        cmocka_unit_test(test_auth_events_are_read_from_a_stored_text),
         cmocka_unit_test(test_state_map_keeps_keys_sorted_and_replaces_in_place),
         cmocka_unit_test(test_state_map_orders_by_type_then_state_key),
     };

@@ -1,8 +1,10 @@
 /* test_sync_write.c -- the scan that finds a stored event's content without
- * parsing it (api/sync_write.h): on many random events, written by jansson
- * in every layout it has, the text it finds parses to exactly the content
- * jansson reads; it refuses what the general path must handle; and on
- * text cut anywhere it never reads past the end (the ASan build checks). */
+ * parsing it (api/sync_write.h, over util/json_scan.h): on many random
+ * events, written by jansson in every layout it has, the text it finds
+ * parses to exactly the content jansson reads; it refuses what the general
+ * path must handle; and on text cut anywhere it never reads past the end
+ * (the ASan build checks). And the scan asked for several members at once,
+ * as federation's PDU texts and auth chain walks ask it. */
 #include "unit.h"
 
 #include <jansson.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 
 #include "api/sync_write.h"
+#include "util/json_scan.h"
 
 /* The content the scan finds in text, parsed; NULL if it refuses. */
 static json_t *scanned(const char *text) {
@@ -150,11 +153,36 @@ static void test_stored_content_equals_what_jansson_reads(void **state) {
     }
 }
 
+static bool span_is(ht_json_span span, const char *text) {
+    return span.start && span.len == strlen(text) && memcmp(span.start, text, span.len) == 0;
+}
+
+static void test_top_members_are_found_and_nested_ones_are_not(void **state) {
+    (void)state;
+    static const char *const keys[] = {"auth_events", "unsigned", "signatures"};
+    ht_json_span spans[3];
+    const char *text = "{\"auth_events\":[\"$a\",\"$b\"],\"content\":{\"unsigned\":1,\"x\":\"\\\"unsigned\\\":\"},"
+                       "\"signatures\":{\"s\":{\"k\":\"v\"}}, \"type\" : \"m\"}";
+    assert_true(ht_json_top_members(text, keys, 3, spans));
+    assert_true(span_is(spans[0], "[\"$a\",\"$b\"]"));
+    assert_null(spans[1].start); /* only inside content, and inside a string */
+    assert_true(span_is(spans[2], "{\"s\":{\"k\":\"v\"}}"));
+    /* An empty object has none; a repeated or escaped key, or text that is
+     * no object, is refused. */
+    assert_true(ht_json_top_members("{}", keys, 3, spans));
+    assert_null(spans[0].start);
+    assert_false(ht_json_top_members("{\"unsigned\":{},\"unsigned\":{}}", keys, 3, spans));
+    assert_false(ht_json_top_members("{\"uns\\u0069gned\":{}}", keys, 3, spans));
+    assert_false(ht_json_top_members("[\"unsigned\"]", keys, 3, spans));
+    assert_false(ht_json_top_members("{\"auth_events\":[\"$a\"", keys, 3, spans));
+}
+
 int run_sync_write_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stored_content_found_wherever_it_stands),
         cmocka_unit_test(test_stored_content_refuses_what_the_general_path_handles),
         cmocka_unit_test(test_stored_content_equals_what_jansson_reads),
+        cmocka_unit_test(test_top_members_are_found_and_nested_ones_are_not),
     };
     return cmocka_run_group_tests_name("sync_write", tests, NULL, NULL);
 }
