@@ -213,13 +213,13 @@ static unsigned asks_of_request(const ht_fetch_memo *memo, const unsigned char *
     return n;
 }
 
-static void read_answer(ht_ctx *ctx, ht_fetch *f, ht_remote_answer *out) {
+static void read_answer(ht_ctx *ctx, ht_fetch *f, bool parse, ht_remote_answer *out) {
     *out = (ht_remote_answer){.status = f->status,
                               .error = f->error ? ht_arena_strdup(ctx->arena, f->error) : NULL,
                               .body = f->answer, .body_len = f->answer_len,
                               .content_type = f->content_type ? ht_arena_strdup(ctx->arena, f->content_type) : NULL,
                               .from = f};
-    if (f->answer && !f->reading) out->json = ht_json_parse(ctx->arena, (const char *)f->answer);
+    if (parse && f->answer && !f->reading) out->json = ht_json_parse(ctx->arena, (const char *)f->answer);
 }
 
 bool ht_remote_keep(ht_ctx *ctx, const ht_remote_answer *answer, void *reading, size_t bytes,
@@ -238,8 +238,8 @@ void *ht_remote_kept(const ht_remote_answer *answer) { return answer->from ? ans
 
 void ht_remote_resume(ht_ctx *ctx) { ctx->resume = true; }
 
-bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, const char *target, json_t *body,
-                   int64_t timeout_ms, ht_remote_answer *out) {
+static bool ask(ht_ctx *ctx, const char *destination, const char *method, const char *target, json_t *body,
+                int64_t timeout_ms, bool parse, ht_remote_answer *out) {
     ht_fetch_memo *memo = ctx->memo;
     /* Canonical JSON: the same body is the same bytes on every pass. */
     ht_canonical_error cerr;
@@ -256,7 +256,7 @@ bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, con
     ask_digest(destination, method, target, text, ask);
     for (ht_fetch *f = memo->answered; f; f = f->next)
         if (memcmp(f->ask, ask, sizeof ask) == 0 && memcmp(f->request, ctx->work_key, sizeof ctx->work_key) == 0) {
-            read_answer(ctx, f, out);
+            read_answer(ctx, f, parse, out);
             return true;
         }
     for (const ht_fetch *f = ctx->asked; f; f = f->next)
@@ -290,6 +290,16 @@ bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, con
     ctx->asked = f;
     ctx->asked_count++;
     return false;
+}
+
+bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, const char *target, json_t *body,
+                   int64_t timeout_ms, ht_remote_answer *out) {
+    return ask(ctx, destination, method, target, body, timeout_ms, true, out);
+}
+
+bool ht_remote_ask_unparsed(ht_ctx *ctx, const char *destination, const char *method, const char *target,
+                            json_t *body, int64_t timeout_ms, ht_remote_answer *out) {
+    return ask(ctx, destination, method, target, body, timeout_ms, false, out);
 }
 
 ht_fetch **ht_fetch_pending(ht_ctx *ctx, size_t *count) {

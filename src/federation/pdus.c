@@ -171,16 +171,20 @@ void ht_fed_forward(ht_ctx *ctx, const char *room_id, const char *event_id, cons
  * long chain, newest first) costs what a kind one does, not n^2/2 checks;
  * and the create event, which all others name, goes first (an event taken
  * before it would be dropped: the room would not be known yet). */
+const char *ht_fed_pdu_id_or_empty(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *pdu) {
+    const char *id = ht_pdu_id(tmp, v, pdu, NULL);
+    return id ? ht_arena_strdup(keep, id) : "";
+}
+
 void ht_fed_order_by_auth(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *events,
-                          ht_fed_auth_order *out) {
+                          const char **given_ids, ht_fed_auth_order *out) {
     enum { AUTH_MAX = 10 }; /* auth events a PDU may name: more are refused anyway */
     size_t n = json_array_size(events);
-    *out = (ht_fed_auth_order){.ids = ht_arena_calloc(keep, n ? n : 1, sizeof *out->ids),
+    *out = (ht_fed_auth_order){.ids = given_ids ? given_ids : ht_arena_calloc(keep, n ? n : 1, sizeof *out->ids),
                                .order = ht_arena_calloc(keep, n ? n : 1, sizeof *out->order)};
     keyed_id *ids = ht_arena_calloc(tmp, n ? n : 1, sizeof *ids);
     for (size_t i = 0; i < n; i++) {
-        const char *id = ht_pdu_id(tmp, v, json_array_get(events, i), NULL);
-        out->ids[i] = id ? ht_arena_strdup(keep, id) : "";
+        if (!given_ids) out->ids[i] = ht_fed_pdu_id_or_empty(tmp, keep, v, json_array_get(events, i));
         ids[i] = (keyed_id){out->ids[i], i};
     }
     qsort(ids, n, sizeof *ids, by_id);
@@ -238,7 +242,7 @@ bool ht_fed_take_in_order(ht_ctx *ctx, const ht_room_version *v, json_t *events,
 
 bool ht_fed_take_outliers(ht_ctx *ctx, const ht_room_version *v, json_t *events, const char **why) {
     ht_fed_auth_order order;
-    ht_fed_order_by_auth(ctx->arena, ctx->arena, v, events, &order);
+    ht_fed_order_by_auth(ctx->arena, ctx->arena, v, events, NULL, &order);
     size_t next = 0;
     if (!ht_fed_take_in_order(ctx, v, events, &order, &next, SIZE_MAX, NULL, why)) return false;
     if (order.count < json_array_size(events)) {

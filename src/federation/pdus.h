@@ -60,9 +60,13 @@ typedef struct ht_fed_auth_order {
     size_t *order;    /* indexes into the list, in the order to take them... */
     size_t count;     /* ...fewer than the list when some wait on each other in a loop */
 } ht_fed_auth_order;
-/* Orders `events`: temporaries in tmp, what *out holds in keep. */
+/* Orders `events`: temporaries in tmp, what *out holds in keep. given_ids:
+ * the events' ids as ht_fed_pdu_id_or_empty gives them (in keep), worked
+ * out already, or NULL to work them out here. */
 void ht_fed_order_by_auth(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *events,
-                          ht_fed_auth_order *out);
+                          const char **given_ids, ht_fed_auth_order *out);
+/* A PDU's event id in keep, or "" when it has none. */
+const char *ht_fed_pdu_id_or_empty(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *pdu);
 /* ...then taken from order->order[*next] on, at most `budget` of them, each
  * checked by ht_room_receive; *next is moved past those taken, and *kept
  * (when given) past the last that the store holds after it (one dropped as

@@ -25,11 +25,7 @@
 #include "store/accounts.h"
 #include "util/json.h"
 
-enum {
-    ASK_TIMEOUT_MS = 30000,
-    /* The most events a joined room may bring: its state and auth chain. */
-    MAX_JOIN_EVENTS = 100000,
-};
+enum { ASK_TIMEOUT_MS = 30000 };
 
 /* One attempt through `server`: true with *out, or with *failed set when
  * this server cannot help (try the next; *refused when it said the room
@@ -67,22 +63,26 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
     }
     target = ht_arena_printf(ctx->arena, "/_matrix/federation/v2/send_join/%s/%s", ht_percent_encode(ctx->arena, room_id),
                              ht_percent_encode(ctx->arena, event_id));
+    /* The answer, up to a whole room's state, is read a slice a pass
+     * (join_intake.h), not parsed here at once. */
     ht_remote_answer sent;
-    if (!ht_remote_ask(ctx, server, "PUT", target, join, ASK_TIMEOUT_MS, &sent)) return false;
+    if (!ht_remote_ask_unparsed(ctx, server, "PUT", target, join, ASK_TIMEOUT_MS, &sent)) return false;
     ht_join_intake *in = ht_join_intake_kept(&sent);
-    if (!in) {
-        json_t *state = json_object_get(sent.json, "state"), *chain = json_object_get(sent.json, "auth_chain");
-        if (sent.status != 200 || !json_is_array(state) || !json_is_array(chain)) {
-            *refused = sent.status == 403;
-            *failed = sent.error ? sent.error : ht_json_str(sent.json, "error");
-            if (!*failed) *failed = "its send_join answer is malformed";
-            return true;
-        }
-        if (json_array_size(state) + json_array_size(chain) > MAX_JOIN_EVENTS) {
-            *failed = "the room is larger than this server takes";
-            return true;
-        }
-        in = ht_join_intake_of(ctx, v, &sent);
+    if (!in && sent.status != 200) {
+        *refused = sent.status == 403;
+        *failed = sent.error ? sent.error : ht_json_str(ht_json_parse(ctx->arena, (const char *)sent.body), "error");
+        if (!*failed) *failed = "its send_join answer is malformed";
+        return true;
+    }
+    if (!in && !(in = ht_join_intake_of(ctx, &sent, failed))) return true;
+    switch (ht_join_intake_read(ctx, v, &sent, in, failed)) {
+    case HT_INTAKE_FAILED:
+        return true;
+    case HT_INTAKE_MORE:
+        ht_remote_resume(ctx);
+        return false;
+    case HT_INTAKE_DONE:
+        break;
     }
     /* A restricted join comes back signed by the resident too. */
     json_t *signed_join = ht_join_intake_signed_join(in);

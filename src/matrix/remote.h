@@ -46,6 +46,10 @@ typedef struct ht_remote_answer {
  * host may wait for it. */
 bool ht_remote_ask(ht_ctx *ctx, const char *destination, const char *method, const char *target, json_t *body,
                    int64_t timeout_ms, ht_remote_answer *out);
+/* The same, the answer's `json` left NULL: a large answer the handler
+ * reads itself, a slice a pass (its `body` is NUL-terminated). */
+bool ht_remote_ask_unparsed(ht_ctx *ctx, const char *destination, const char *method, const char *target,
+                            json_t *body, int64_t timeout_ms, ht_remote_answer *out);
 
 /* A handler's own reading of a large answer, kept with it between passes
  * so that a long job over it (a big room's send_join, taken in slices) is

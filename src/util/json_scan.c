@@ -73,3 +73,22 @@ bool ht_json_top_members(const char *json, const char *const *keys, size_t n, ht
         p = skip_space(p);
     }
 }
+
+bool ht_json_items_begin(ht_json_span array, ht_json_items *items) {
+    if (!array.start || *array.start != '[') return false;
+    *items = (ht_json_items){.at = array.start + 1};
+    return true;
+}
+
+int ht_json_items_next(ht_json_items *items, ht_json_span *item) {
+    const char *p = skip_space(items->at);
+    if (*p == ']') return 0;
+    if (items->taken && *p++ != ',') return -1;
+    p = skip_space(p);
+    const char *end = skip_value(p);
+    if (!end) return -1;
+    *item = (ht_json_span){p, (size_t)(end - p)};
+    items->at = end;
+    items->taken++;
+    return 1;
+}

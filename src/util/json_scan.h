@@ -26,4 +26,18 @@ typedef struct ht_json_span {
  * the scan still never reads past its end. */
 bool ht_json_top_members(const char *json, const char *const *keys, size_t n, ht_json_span *spans);
 
+/* The items of an array's text, one at a time, so that a long array (a
+ * big room's send_join answer) can be read a slice a call: `at` is where
+ * the scan goes on. */
+typedef struct ht_json_items {
+    const char *at;
+    size_t taken;
+} ht_json_items;
+/* Starts at the array `array` (a span this scan found); false if it is not
+ * an array. */
+bool ht_json_items_begin(ht_json_span array, ht_json_items *items);
+/* 1 with the next item's text, 0 at the array's end, -1 when the text is
+ * not an array the scan understands. */
+int ht_json_items_next(ht_json_items *items, ht_json_span *item);
+
 #endif

@@ -913,8 +913,17 @@ describe('a hostile resident answering send_join', () => {
     const lacking = structuredClone(good);
     lacking.state = lacking.state.filter((e) => e.type !== 'm.room.create');
     lacking.auth_chain = lacking.auth_chain.filter((e) => e.type !== 'm.room.create');
+    // Well-formed for its first 600 events and more, then not: read a slice a pass, the answer
+    // fails on a later pass than the first.
+    for (let i = 0; i < 600; i++) {
+      fake.addEvent(roomId, { type: 'org.hometab.filler', sender: `@fakeuser:${fake.serverName}`, state_key: `${i}`, content: {} });
+    }
+    const long = sendJoinAnswer(room);
+    assert.ok(long.state.length > 600);
+    const truncated = `{"origin":${JSON.stringify(fake.serverName)},"auth_chain":${JSON.stringify(long.auth_chain)},` +
+      `"state":[${long.state.map((e) => JSON.stringify(e)).join(',')},{"type":]}`;
     for (const behaviour of [{ garbage: true }, { hugeBytes: 100 << 20 }, { status: 200, json: { state: 'no', auth_chain: 7 } },
-      { status: 200, json: lacking }]) {
+      { status: 200, json: lacking }, { status: 200, text: truncated }]) {
       fake.misbehave('send_join', { ...behaviour, times: 1 });
       const res = await join(roomId);
       fake.behave('send_join');

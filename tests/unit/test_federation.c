@@ -690,18 +690,19 @@ static void test_a_big_room_is_joined_in_slices_and_others_are_served_between_th
 }
 
 /* What a failed COMMIT of a group would leave: the slices taken so far
- * undone (here, once, after the first: the room's outliers deleted). */
+ * undone (here, once, after the first that stored any: the passes that
+ * read the answer store nothing; the room's outliers deleted). */
 static void undo_slices_once(net *n, int i, void *arg) {
     bool *done = arg;
     if (i != 1 || *done) return;
-    *done = true;
     sqlite3 *db = ((ht_core *)n->cores[1])->env.store->db;
     char *sql = sqlite3_mprintf("CREATE TEMP TABLE undone AS SELECT stream FROM events WHERE status = %d;"
                                 "DELETE FROM event_edges WHERE stream IN undone;"
                                 "DELETE FROM events WHERE stream IN undone;",
                                 HT_EVENT_OUTLIER);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_true(sqlite3_changes(db) >= 100); /* a slice's, less the chain's events the state repeats */
+    *done = sqlite3_changes(db) > 0;
+    if (*done) assert_true(sqlite3_changes(db) >= 100); /* a slice's, less the chain's events the state repeats */
     assert_int_equal(sqlite3_exec(db, "DROP TABLE undone", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_free(sql);
 }

@@ -188,7 +188,8 @@ export class FakeServer {
 
   // ---- misbehaving ------------------------------------------------------------------------------
 
-  // behaviour: { delayMs, status, json, hang, drop, garbage, hugeBytes, chunked, times }.
+  // behaviour: { delayMs, status, json, text, hang, drop, garbage, hugeBytes, chunked, times }
+  // (text: the body as it is, said to be JSON).
   // delayMs alone delays the normal answer; the others replace it. `times` (default: every time).
   misbehave(route, behaviour) {
     if (!ROUTES.some((r) => r.name === route)) throw new Error(`no route ${route}`);
@@ -220,6 +221,12 @@ export class FakeServer {
     if (b.hugeBytes) {
       record.status = 200;
       await writeHuge(res, b.hugeBytes, b.chunked);
+      return true;
+    }
+    if (b.status && b.text !== undefined) {
+      record.status = b.status;
+      res.writeHead(b.status, { 'Content-Type': 'application/json' });
+      res.end(b.text);
       return true;
     }
     if (b.status) {
