@@ -27,6 +27,17 @@
 
 enum { ASK_TIMEOUT_MS = 30000 };
 
+/* Whether a step of the join's intake ends this pass: not once it is done;
+ * else with *result as join_through returns it: true when it failed
+ * (*failed is set), false when there is more (called again once the host
+ * has served others). */
+static bool pass_ends(ht_ctx *ctx, ht_intake_step step, bool *result) {
+    if (step == HT_INTAKE_DONE) return false;
+    if (step == HT_INTAKE_MORE) ht_remote_resume(ctx);
+    *result = step == HT_INTAKE_FAILED;
+    return true;
+}
+
 /* One attempt through `server`: true with *out, or with *failed set when
  * this server cannot help (try the next; *refused when it said the room
  * will not have this user, as for a ban); false while it waits. */
@@ -75,15 +86,8 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
         return true;
     }
     if (!in && !(in = ht_join_intake_of(ctx, &sent, failed))) return true;
-    switch (ht_join_intake_read(ctx, v, &sent, in, failed)) {
-    case HT_INTAKE_FAILED:
-        return true;
-    case HT_INTAKE_MORE:
-        ht_remote_resume(ctx);
-        return false;
-    case HT_INTAKE_DONE:
-        break;
-    }
+    bool result;
+    if (pass_ends(ctx, ht_join_intake_read(ctx, v, &sent, in, failed), &result)) return result;
     /* A restricted join comes back signed by the resident too. */
     json_t *signed_join = ht_join_intake_signed_join(in);
     if (signed_join && ht_str_is(ht_pdu_id(ctx->arena, v, signed_join, NULL), event_id)) join = signed_join;
@@ -96,15 +100,7 @@ static bool join_through(ht_ctx *ctx, const char *server, const char *room_id, j
         if (!ht_fed_prefetch_keys(ctx, all, total)) return false;
         ht_join_intake_set_keys_ready(in);
     }
-    switch (ht_join_intake_take(ctx, v, room_id, in, failed)) {
-    case HT_INTAKE_FAILED:
-        return true;
-    case HT_INTAKE_MORE:
-        ht_remote_resume(ctx);
-        return false;
-    case HT_INTAKE_DONE:
-        break;
-    }
+    if (pass_ends(ctx, ht_join_intake_take(ctx, v, room_id, in, failed), &result)) return result;
     size_t state_count;
     const char **state_ids = ht_join_intake_state_ids(ctx, in, &state_count);
     ht_receive_opts opts = {.state_before = state_ids, .state_before_count = state_count};
