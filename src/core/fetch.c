@@ -236,6 +236,40 @@ bool ht_remote_keep(ht_ctx *ctx, const ht_remote_answer *answer, void *reading, 
 
 void *ht_remote_kept(const ht_remote_answer *answer) { return answer->from ? answer->from->reading : NULL; }
 
+/* A reading of the request's own is kept as an answer no host fetched:
+ * found by the request's digest and its name's, going with the answers. */
+static void reading_ask(const char *name, unsigned char out[HT_SHA256_BYTES]) {
+    ask_digest("", "READING", name, NULL, out);
+}
+
+bool ht_remote_keep_reading(ht_ctx *ctx, const char *name, void *reading, size_t bytes,
+                            void (*free_reading)(void *)) {
+    ht_fetch_memo *memo = ctx->memo;
+    if (!memo || bytes > MEMO_MAX_KEPT_BYTES - memo->kept_bytes) return false;
+    request_digest(ctx);
+    ht_fetch *f = ht_xmalloc(sizeof *f);
+    *f = (ht_fetch){.kind = HT_FETCH_ASK, .request_len = ctx->req_len, .answered = true,
+                    .answered_ms = ctx->now_ms, .reading = reading, .reading_bytes = bytes,
+                    .free_reading = free_reading};
+    memcpy(f->request, ctx->work_key, sizeof f->request);
+    reading_ask(name, f->ask);
+    memo->kept_bytes += bytes;
+    ht_fetch_keep(memo, f, ctx->now_ms);
+    return true;
+}
+
+void *ht_remote_reading(ht_ctx *ctx, const char *name) {
+    ht_fetch_memo *memo = ctx->memo;
+    if (!memo || !memo->answered) return NULL;
+    request_digest(ctx);
+    unsigned char ask[HT_SHA256_BYTES];
+    reading_ask(name, ask);
+    for (ht_fetch *f = memo->answered; f; f = f->next)
+        if (memcmp(f->ask, ask, sizeof ask) == 0 && memcmp(f->request, ctx->work_key, sizeof ctx->work_key) == 0)
+            return f->reading;
+    return NULL;
+}
+
 void ht_remote_resume(ht_ctx *ctx) { ctx->resume = true; }
 
 static bool ask(ht_ctx *ctx, const char *destination, const char *method, const char *target, json_t *body,

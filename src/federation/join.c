@@ -14,6 +14,7 @@
 
 #include "federation/pdus.h"
 #include "matrix/ids.h"
+#include "matrix/remote.h"
 #include "room/room.h"
 #include "store/federation.h"
 #include "store/graph.h"
@@ -111,8 +112,15 @@ static ht_reply send_membership(ht_ctx *ctx, const char *membership) {
         return ht_reply_json(json_pack("{s:O, s:o}", "knock_room_state", stripped, "knock_state_events", stripped));
     }
     ht_fed_texts lists[2];
-    if (!ht_fed_state_before(ctx, event_id, &lists[0], &lists[1]))
+    bool more;
+    if (!ht_fed_state_before(ctx, event_id, &lists[0], &lists[1], &more))
         return ht_reply_error(HT_M_SERVER_ERROR, "The room's state could not be read.");
+    if (more) {
+        /* A big room's: read a slice a pass, the host serving others
+         * between them; the event above is stored, found so next pass. */
+        ht_remote_resume(ctx);
+        return (ht_reply){0};
+    }
     const char **servers;
     size_t n = ht_store_room_servers(ctx->env->store, ctx->arena, room_id, "", &servers);
     static const char *const names[] = {"state", "auth_chain"};

@@ -7,15 +7,22 @@
 
 #include "federation/federation.h"
 #include "matrix/ids.h"
+#include "matrix/remote.h"
 #include "room/pdu.h"
 #include "room/room.h"
 #include "store/federation.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/json_scan.h"
+#include "util/oom.h"
 
 enum {
     MAX_CHAIN_EVENTS = 100000, /* the most events a state or auth chain answer carries */
+    /* A big room's state is read for a send_join this many events a pass
+     * (each a row read and its text copied), kept between the passes at
+     * about this many bytes an event (its texts, as a member event's). */
+    STATE_SLICE = 1000,
+    STATE_BYTES_PER_EVENT = 2048,
     /* What is kept of the stripped state another server sends (shown in
      * the invitee's or knocker's every sync): the spec's few types need far
      * less; the rest of a body of up to the request limit is dropped. */
@@ -85,51 +92,140 @@ typedef struct keyed_id {
 
 static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id *)a)->id, ((const keyed_id *)b)->id); }
 
-/* Appends the PDU text of a stored event, if it is stored; `stored`, when
- * given, gets its stored text (what an auth chain walk reads). */
-static void append_pdu(ht_env *env, const char *id, ht_fed_texts *list, size_t *cap, const char **stored) {
+/* Appends the PDU text of a stored event, if it is stored. */
+static void append_pdu(ht_env *env, const char *id, ht_fed_texts *list, size_t *cap) {
     ht_event_row row;
     const char *text = ht_store_event_by_id(env->store, env->arena, id, &row) ? ht_fed_pdu_text(env, &row) : NULL;
-    if (stored) *stored = text ? row.json : NULL;
     if (!text) return;
     list->texts = ht_arena_push(env->arena, list->texts, sizeof *list->texts, list->count, cap);
     list->texts[list->count++] = text;
 }
 
-bool ht_fed_state_before(ht_ctx *ctx, const char *event_id, ht_fed_texts *state, ht_fed_texts *auth_chain) {
-    const char **ids, **chain;
-    size_t n, chain_count, state_cap = 0, chain_cap = 0;
-    *state = *auth_chain = (ht_fed_texts){0};
-    if (!ht_room_state_ids_before(ctx->env, event_id, &ids, &n)) return false;
-    /* The state, read once: its events are most of their own chain. pdu_of
-     * maps each of its ids to its place in the answer. */
-    const char **stored = ht_arena_calloc(ctx->arena, n + 1, sizeof *stored);
-    size_t *pdu_of = ht_arena_calloc(ctx->arena, n + 1, sizeof *pdu_of);
-    for (size_t i = 0; i < n; i++) {
-        pdu_of[i] = state->count;
-        append_pdu(ctx->env, ids[i], state, &state_cap, &stored[i]);
+/* A room's state as read: pdus[i] is the PDU text of ids[i] (NULL: not
+ * stored), stored[i] its stored text (what an auth chain walk reads). */
+typedef struct state_read {
+    const char **ids, **pdus, **stored;
+    size_t count;
+} state_read;
+
+/* Reads ids[from, to) of the state: the texts in the arena. */
+static void read_state(ht_env *env, state_read *s, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++) {
+        ht_event_row row;
+        bool found = ht_store_event_by_id(env->store, env->arena, s->ids[i], &row);
+        s->pdus[i] = found ? ht_fed_pdu_text(env, &row) : NULL;
+        s->stored[i] = s->pdus[i] ? row.json : NULL;
     }
-    /* The chain covers the state and the event itself. */
-    const char **roots = ht_arena_calloc(ctx->arena, n + 1, sizeof *roots);
-    memcpy(roots, ids, n * sizeof *ids);
+}
+
+/* The answer's two lists from the state read: the state, and the auth
+ * chain of the state and the event, its events taken from the state as
+ * read where they are in it (most are), the others read now. */
+static bool state_and_chain(ht_ctx *ctx, const char *event_id, const state_read *s, ht_fed_texts *state,
+                            ht_fed_texts *auth_chain) {
+    size_t n = s->count, state_cap = 0, chain_cap = 0, chain_count;
+    *state = *auth_chain = (ht_fed_texts){0};
+    for (size_t i = 0; i < n; i++) {
+        if (!s->pdus[i]) continue;
+        state->texts = ht_arena_push(ctx->arena, state->texts, sizeof *state->texts, state->count, &state_cap);
+        state->texts[state->count++] = s->pdus[i];
+    }
+    const char **roots = ht_arena_calloc(ctx->arena, n + 1, sizeof *roots), **chain;
+    const char **given = ht_arena_calloc(ctx->arena, n + 1, sizeof *given);
+    memcpy(roots, s->ids, n * sizeof *roots);
+    memcpy(given, s->stored, n * sizeof *given);
     roots[n] = event_id;
-    if (!ht_room_auth_chain(ctx->env, roots, stored, n + 1, MAX_CHAIN_EVENTS, &chain, &chain_count)) return false;
-    /* The chain's events: those of the state as read, the others now. */
+    if (!ht_room_auth_chain(ctx->env, roots, given, n + 1, MAX_CHAIN_EVENTS, &chain, &chain_count)) return false;
     keyed_id *read = ht_arena_calloc(ctx->arena, n + 1, sizeof *read);
-    for (size_t i = 0; i < n; i++) read[i] = (keyed_id){ids[i], i};
+    for (size_t i = 0; i < n; i++) read[i] = (keyed_id){s->ids[i], i};
     qsort(read, n, sizeof *read, by_id);
     for (size_t i = 0; i < chain_count; i++) {
         keyed_id key = {chain[i], 0};
         const keyed_id *found = bsearch(&key, read, n, sizeof *read, by_id);
-        if (found && stored[found->index]) {
+        if (found && s->pdus[found->index]) {
             auth_chain->texts = ht_arena_push(ctx->arena, auth_chain->texts, sizeof *auth_chain->texts,
                                               auth_chain->count, &chain_cap);
-            auth_chain->texts[auth_chain->count++] = state->texts[pdu_of[found->index]];
+            auth_chain->texts[auth_chain->count++] = s->pdus[found->index];
         } else {
-            append_pdu(ctx->env, chain[i], auth_chain, &chain_cap, NULL);
+            append_pdu(ctx->env, chain[i], auth_chain, &chain_cap);
         }
     }
     return true;
+}
+
+/* A big room's state kept between the passes of its request: the ids,
+ * and the texts read so far, copied out of the passes' arenas. */
+typedef struct state_reading {
+    state_read s;
+    size_t next; /* the first id not read yet */
+} state_reading;
+
+static void free_state_reading(void *p) {
+    state_reading *r = p;
+    for (size_t i = 0; i < r->s.count; i++) {
+        free((char *)r->s.ids[i]);
+        if (r->s.stored[i] != r->s.pdus[i]) free((char *)r->s.stored[i]);
+        free((char *)r->s.pdus[i]);
+    }
+    free(r->s.ids);
+    free(r->s.pdus);
+    free(r->s.stored);
+    free(r);
+}
+
+static state_reading *new_state_reading(const char *const *ids, size_t n) {
+    state_reading *r = ht_xmalloc(sizeof *r);
+    size_t size = (n ? n : 1) * sizeof(const char *);
+    *r = (state_reading){.s = {.ids = ht_xmalloc(size), .pdus = ht_xmalloc(size), .stored = ht_xmalloc(size),
+                               .count = n}};
+    for (size_t i = 0; i < n; i++) {
+        r->s.ids[i] = ht_xstrdup(ids[i]);
+        r->s.pdus[i] = r->s.stored[i] = NULL;
+    }
+    return r;
+}
+
+/* Reads the next slice into the kept reading, the texts copied (the stored
+ * one only where it differs from the PDU's). */
+static void read_state_slice(ht_env *env, state_reading *r, size_t count) {
+    size_t to = r->next + count < r->s.count ? r->next + count : r->s.count;
+    read_state(env, &r->s, r->next, to);
+    for (size_t i = r->next; i < to; i++) {
+        const char *pdu = r->s.pdus[i], *stored = r->s.stored[i];
+        r->s.pdus[i] = pdu ? ht_xstrdup(pdu) : NULL;
+        r->s.stored[i] = stored == pdu ? r->s.pdus[i] : stored ? ht_xstrdup(stored) : NULL;
+    }
+    r->next = to;
+}
+
+bool ht_fed_state_before(ht_ctx *ctx, const char *event_id, ht_fed_texts *state, ht_fed_texts *auth_chain,
+                         bool *more) {
+    static const char name[] = "the state before the event";
+    *more = false;
+    state_reading *r = ht_remote_reading(ctx, name);
+    if (!r) {
+        state_read s = {0};
+        if (!ht_room_state_ids_before(ctx->env, event_id, &s.ids, &s.count)) return false;
+        if (s.count > STATE_SLICE) {
+            r = new_state_reading(s.ids, s.count);
+            if (ht_remote_keep_reading(ctx, name, r, s.count * STATE_BYTES_PER_EVENT, free_state_reading)) {
+                *more = true;
+                return true;
+            }
+            free_state_reading(r);
+        }
+        /* A small room, or no room to keep the reading: in one pass. */
+        s.pdus = ht_arena_calloc(ctx->arena, s.count + 1, sizeof *s.pdus);
+        s.stored = ht_arena_calloc(ctx->arena, s.count + 1, sizeof *s.stored);
+        read_state(ctx->env, &s, 0, s.count);
+        return state_and_chain(ctx, event_id, &s, state, auth_chain);
+    }
+    if (r->next < r->s.count) {
+        read_state_slice(ctx->env, r, STATE_SLICE);
+        *more = true;
+        return true;
+    }
+    return state_and_chain(ctx, event_id, &r->s, state, auth_chain);
 }
 
 ht_reply ht_fed_reply_with_pdus(ht_ctx *ctx, json_t *rest, const char *const *names, const ht_fed_texts *lists,

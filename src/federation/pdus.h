@@ -37,8 +37,12 @@ typedef struct ht_fed_texts {
 } ht_fed_texts;
 
 /* The room's state before an event and the auth chain of that state and
- * the event, as PDU texts in the arena. False if it cannot be read. */
-bool ht_fed_state_before(ht_ctx *ctx, const char *event_id, ht_fed_texts *state, ht_fed_texts *auth_chain);
+ * the event, as PDU texts in the arena. False if it cannot be read. A big
+ * room's is read a slice a pass (a send_join's): *more then says the
+ * reading is kept and goes on (ht_remote_resume, and return as while
+ * waiting); the lists are given on the last pass. */
+bool ht_fed_state_before(ht_ctx *ctx, const char *event_id, ht_fed_texts *state, ht_fed_texts *auth_chain,
+                         bool *more);
 
 /* A JSON reply: the members of `rest` (an object, stolen), and n members
  * named names[i] whose values are the lists of PDU texts lists[i], copied

@@ -63,6 +63,14 @@ bool ht_remote_keep(ht_ctx *ctx, const ht_remote_answer *answer, void *reading, 
                     void (*free_reading)(void *));
 void *ht_remote_kept(const ht_remote_answer *answer);
 
+/* The same for a long job that asked no other server (a big room's state
+ * for a send_join, read a slice a pass): the reading is kept under `name`
+ * until the request is answered (or the memo expires or pushes it out),
+ * and later passes find it with ht_remote_reading (NULL: none kept). */
+bool ht_remote_keep_reading(ht_ctx *ctx, const char *name, void *reading, size_t bytes,
+                            void (*free_reading)(void *));
+void *ht_remote_reading(ht_ctx *ctx, const char *name);
+
 /* The pass did part of a long job, and what it wrote may stay: the door
  * commits it and calls again with the same request once the host has
  * served others (HT_PARK until now). The handler then returns as while it

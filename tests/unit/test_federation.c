@@ -689,6 +689,36 @@ static void test_a_big_room_is_joined_in_slices_and_others_are_served_between_th
     free(b.carol);
 }
 
+enum { RESIDENT_STATE = 1100 }; /* more than one slice of federation/pdus.c's 1000 */
+
+/* While the room's server reads a big room's state for the send_join, a
+ * slice a pass, it serves its other users between them. */
+static void serve_on_a(net *n, int i, void *arg) {
+    between_slices *b = arg;
+    if (i != 0) return;
+    reply r = net_call(n, 0, "GET", "/_matrix/client/v3/account/whoami", b->carol, NULL);
+    if (r.status == 200) b->served++;
+    reply_free(&r);
+}
+
+static void test_the_room_server_reads_a_big_rooms_state_for_a_join_in_slices(void **state) {
+    net *n = *state;
+    char *alice = net_register(n, 0, "alice");
+    between_slices b = {.carol = net_register(n, 0, "carol")};
+    char *bob = net_register(n, 1, "bob");
+    char *room_id = big_room(n, alice, RESIDENT_STATE);
+    n->on_resume = serve_on_a;
+    n->on_resume_arg = &b;
+    join_big_room(n, bob, room_id, RESIDENT_STATE);
+    /* The state's ids on one pass, then two slices of their events: a.test
+     * served carol between them, and b.test took the whole state. */
+    assert_true(b.served >= 2);
+    free(room_id);
+    free(alice);
+    free(bob);
+    free(b.carol);
+}
+
 /* What a failed COMMIT of a group would leave: the slices taken so far
  * undone (here, once, after the first that stored any: the passes that
  * read the answer store nothing; the room's outliers deleted). */
@@ -734,6 +764,8 @@ int run_federation_tests(void) {
         cmocka_unit_test_setup_teardown(test_a_big_room_is_joined_in_slices_and_others_are_served_between_them,
                                         setup_b_limited, teardown),
         cmocka_unit_test_setup_teardown(test_slices_of_a_join_found_undone_are_taken_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_room_server_reads_a_big_rooms_state_for_a_join_in_slices, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_an_invite_reaches_the_other_server_and_the_invitee_joins_through_it,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_declined_invite_is_a_leave_on_both_servers, setup, teardown),
