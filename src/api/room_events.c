@@ -8,11 +8,13 @@
 #include "api/profile.h"
 #include "api/room_access.h"
 #include "api/rooms.h"
+#include "api/sync_write.h"
 #include "matrix/ids.h"
 #include "room/room.h"
 #include "store/accounts.h"
 #include "store/store.h"
 #include "util/json.h"
+#include "util/json_scan.h"
 
 enum { MAX_TXN_ID_BYTES = 255 };
 
@@ -203,6 +205,9 @@ ht_reply ht_api_event_get(ht_ctx *ctx) {
     return ht_reply_json(ht_room_event_json(ctx->env, &row, viewer(ctx), ctx->now_ms, true));
 }
 
+/* The member lists below are a big room's whole membership in one answer
+ * (5,000 events): written as text from the stored events
+ * (api/sync_write.h), not built as a jansson tree of parsed events. */
 ht_reply ht_api_members(ht_ctx *ctx) {
     const char *room_id;
     int64_t upto;
@@ -219,19 +224,47 @@ ht_reply ht_api_members(ht_ctx *ctx) {
     }
     ht_membership_row *rows;
     size_t n = ht_store_members_of_room(ctx->env->store, ctx->arena, room_id, &rows);
-    json_t *chunk = json_array();
+    ht_buf out = {0};
+    ht_buf_puts(&out, "{\"chunk\":[");
+    size_t written = 0;
     for (size_t i = 0; i < n; i++) {
-        int64_t stream = upto ? ht_store_state_at(ctx->env->store, room_id, "m.room.member", rows[i].user_id, upto)
-                              : rows[i].stream;
+        /* A member whose event is from before `upto` had it then too: only
+         * one changed since is looked up as it was. */
+        bool current = !upto || rows[i].stream <= upto;
+        int64_t stream =
+            current ? rows[i].stream : ht_store_state_at(ctx->env->store, room_id, "m.room.member", rows[i].user_id, upto);
         ht_event_row row;
         if (!stream || !ht_store_event_by_stream(ctx->env->store, ctx->arena, stream, &row)) continue;
-        const char *membership = ht_json_str(ht_room_event_content(ctx->arena, &row), "membership");
-        if (!membership || (only && strcmp(membership, only) != 0) ||
-            (except && strcmp(membership, except) == 0))
+        const char *membership =
+            current ? rows[i].membership : ht_json_str(ht_room_event_content(ctx->arena, &row), "membership");
+        if (!membership || (only && strcmp(membership, only) != 0) || (except && strcmp(membership, except) == 0))
             continue;
-        json_array_append_new(chunk, ht_room_event_json(ctx->env, &row, viewer(ctx), ctx->now_ms, true));
+        if (written++) ht_buf_append(&out, ",", 1);
+        ht_sync_write_event(ctx, &out, &row, false, true);
     }
-    return ht_reply_json(json_pack("{s:o}", "chunk", chunk));
+    ht_buf_puts(&out, "]}");
+    return ht_reply_json_text(ctx, &out);
+}
+
+/* `,"name":` and a member event's string `key` from its content, copied
+ * as stored, if it has one. */
+static void write_profile_field(ht_ctx *ctx, ht_buf *out, const ht_event_row *row, const char *key, const char *name,
+                                bool *first) {
+    const char *content;
+    size_t len;
+    const char *keys[] = {key};
+    ht_json_span value = {0};
+    if (ht_sync_stored_content(row->json, &content, &len) && ht_json_top_members(content, keys, 1, &value)) {
+        if (!value.start || *value.start != '"') return;
+    } else {
+        const char *s = ht_json_str(ht_room_event_content(ctx->arena, row), key);
+        if (!s) return;
+        value.start = ht_json_dump(ctx->arena, ht_json_keep(ctx->arena, json_string(s)));
+        value.len = strlen(value.start);
+    }
+    ht_buf_printf(out, "%s\"%s\":", *first ? "" : ",", name);
+    ht_buf_append(out, value.start, value.len);
+    *first = false;
 }
 
 ht_reply ht_api_joined_members(ht_ctx *ctx) {
@@ -240,18 +273,21 @@ ht_reply ht_api_joined_members(ht_ctx *ctx) {
     if (!ht_room_param(ctx, &room_id, &err) || !ht_room_require_joined(ctx, room_id, &err)) return err;
     ht_membership_row *rows;
     size_t n = ht_store_members_of_room(ctx->env->store, ctx->arena, room_id, &rows);
-    json_t *joined = json_object();
+    ht_buf out = {0};
+    ht_buf_puts(&out, "{\"joined\":{");
+    size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(rows[i].membership, "join") != 0) continue;
         ht_event_row row;
         if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, rows[i].stream, &row)) continue;
-        json_t *content = ht_room_event_content(ctx->arena, &row);
-        json_t *entry = json_object();
-        const char *name = ht_json_str(content, "displayname");
-        const char *avatar = ht_json_str(content, "avatar_url");
-        if (name) json_object_set_new(entry, "display_name", json_string(name));
-        if (avatar) json_object_set_new(entry, "avatar_url", json_string(avatar));
-        json_object_set_new(joined, rows[i].user_id, entry);
+        if (written++) ht_buf_append(&out, ",", 1);
+        ht_sync_write_string(&out, rows[i].user_id);
+        ht_buf_append(&out, ":{", 2);
+        bool first = true;
+        write_profile_field(ctx, &out, &row, "displayname", "display_name", &first);
+        write_profile_field(ctx, &out, &row, "avatar_url", "avatar_url", &first);
+        ht_buf_append(&out, "}", 1);
     }
-    return ht_reply_json(json_pack("{s:o}", "joined", joined));
+    ht_buf_puts(&out, "}}");
+    return ht_reply_json_text(ctx, &out);
 }

@@ -337,8 +337,7 @@ static ht_reply sync_reply(ht_ctx *ctx, int64_t position, const ht_sync_room *jo
     if (json_object_size(globals)) ht_buf_append(&out, ",", 1);
     ht_sync_write_members(&out, globals);
     ht_buf_append(&out, "}", 1);
-    ht_arena_on_reset(ctx->arena, free, out.data);
-    return (ht_reply){.raw = out.data, .raw_len = out.len, .content_type = "application/json"};
+    return ht_reply_json_text(ctx, &out);
 }
 
 static bool setup(ht_ctx *ctx, sync_req *s, int64_t *timeout, ht_reply *err) {

@@ -101,12 +101,13 @@ static bool plain_event(ht_ctx *ctx, const ht_event_row *ev, bool room_has_threa
            !ht_store_thread_summary(ctx->env->store, ev->room_id, ev->event_id, ctx->auth.user_id, &thread);
 }
 
-void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev, bool room_has_threads) {
+void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev, bool room_has_threads,
+                         bool with_room_id) {
     const char *content;
     size_t len;
     if (!plain_event(ctx, ev, room_has_threads, &content, &len)) {
         ht_viewer v = {ctx->auth.user_id, ctx->auth.device_id};
-        json_t *event = ht_room_event_json(ctx->env, ev, &v, ctx->now_ms, false);
+        json_t *event = ht_room_event_json(ctx->env, ev, &v, ctx->now_ms, with_room_id);
         write_value(out, event);
         json_decref(event);
         return;
@@ -116,6 +117,7 @@ void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev, bool 
     write_field(out, "event_id", ev->event_id);
     write_name(out, "origin_server_ts");
     write_int(out, ev->origin_ts);
+    if (with_room_id) write_field(out, "room_id", ev->room_id);
     write_field(out, "sender", ev->sender);
     write_field(out, "type", ev->type);
     if (ev->state_key) write_field(out, "state_key", ev->state_key);
@@ -133,7 +135,7 @@ static void write_events(ht_ctx *ctx, ht_buf *out, const ht_event_row *events, s
     ht_buf_append(out, "[", 1);
     for (size_t i = 0; i < count; i++) {
         if (i) ht_buf_append(out, ",", 1);
-        ht_sync_write_event(ctx, out, &events[i], threads);
+        ht_sync_write_event(ctx, out, &events[i], threads, false);
     }
     ht_buf_append(out, "]", 1);
 }

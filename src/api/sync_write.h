@@ -29,10 +29,12 @@ typedef struct ht_sync_room {
 } ht_sync_room;
 
 /* Appends the event as clients see it (room/format.c's client format,
- * without room_id), as the caller of the sync sees it. room_has_threads:
- * false when the store says the event's room has no thread, so that no
- * event of it needs asking whether it is a thread root. */
-void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev, bool room_has_threads);
+ * with room_id or, as a sync gives it, without), as the caller sees it.
+ * room_has_threads: false when the store says the event's room has no
+ * thread, so that no event of it needs asking whether it is a thread
+ * root. */
+void ht_sync_write_event(ht_ctx *ctx, ht_buf *out, const ht_event_row *ev, bool room_has_threads,
+                         bool with_room_id);
 
 /* Appends `"room_id":{...}` for each room, comma-separated. */
 void ht_sync_write_rooms(ht_ctx *ctx, ht_buf *out, const ht_sync_room *rooms, size_t count);

@@ -245,8 +245,7 @@ ht_reply ht_fed_reply_with_pdus(ht_ctx *ctx, json_t *rest, const char *const *na
     if (!json_is_object(rest)) more = "{}";
     if (json_object_size(rest)) ht_buf_append(&out, ",", 1);
     ht_buf_puts(&out, more + 1);
-    ht_arena_on_reset(ctx->arena, free, out.data);
-    return (ht_reply){.raw = (const unsigned char *)out.data, .raw_len = out.len, .content_type = "application/json"};
+    return ht_reply_json_text(ctx, &out);
 }
 
 void ht_fed_forward(ht_ctx *ctx, const char *room_id, const char *event_id, const char *except) {

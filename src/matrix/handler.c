@@ -17,6 +17,11 @@ ht_reply ht_reply_json(json_t *json) {
     return (ht_reply){.json = json};
 }
 
+ht_reply ht_reply_json_text(ht_ctx *ctx, ht_buf *text) {
+    ht_arena_on_reset(ctx->arena, free, text->data);
+    return (ht_reply){.raw = (const unsigned char *)text->data, .raw_len = text->len, .content_type = "application/json"};
+}
+
 ht_reply ht_reply_empty(void) { return (ht_reply){.json = json_object()}; }
 
 ht_reply ht_reply_error(ht_errcode code, const char *message) {

@@ -16,6 +16,7 @@
 #include "matrix/error.h"
 #include "matrix/request.h"
 #include "util/arena.h"
+#include "util/buf.h"
 
 typedef struct ht_auth {
     const char *user_id;   /* "@alice:example.org" */
@@ -89,6 +90,10 @@ typedef ht_reply (*ht_handler)(ht_ctx *ctx);
 
 /* Builders. ht_reply_json steals the reference to json. */
 ht_reply ht_reply_json(json_t *json);
+/* A JSON answer written as text (a big one, copied from stored texts
+ * rather than built as one jansson tree): the buffer's bytes are the
+ * arena's from now on. */
+ht_reply ht_reply_json_text(ht_ctx *ctx, ht_buf *text);
 ht_reply ht_reply_empty(void); /* 200 {} */
 ht_reply ht_reply_error(ht_errcode code, const char *message);
 ht_reply ht_reply_errorf(ht_ctx *ctx, ht_errcode code, const char *fmt, ...)

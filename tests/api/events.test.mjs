@@ -308,6 +308,49 @@ test('joined_members maps joined users to their profile, only for members', asyn
   assertError(await srv.fetch(`${V3}/rooms/${seg(roomId)}/joined_members`, { token: carol.token }), 403, 'M_FORBIDDEN');
 });
 
+test('members at a sync token: each member as they were then, whole client events', async () => {
+  const roomId = await createRoom(srv, alice, { preset: 'public_chat', invite: [carol.user_id] });
+  await join(srv, bob, roomId);
+  await setState(srv, bob, roomId, 'm.room.member', bob.user_id, { membership: 'join', displayname: 'bob before' });
+  const token = (await sync(srv, alice, { timeout: 0 })).next_batch;
+  // After the token: bob renames, carol joins, a member joins who was not there.
+  await setState(srv, bob, roomId, 'm.room.member', bob.user_id, { membership: 'join', displayname: 'bob after' });
+  await join(srv, carol, roomId);
+  const dave = await register(srv, `dave${txnId()}`);
+  await join(srv, dave, roomId);
+  const then = await srv.fetch(`${V3}/rooms/${seg(roomId)}/members?at=${token}&not_membership=leave`, { token: alice.token });
+  assert.equal(then.status, 200, then.text);
+  const byUser = Object.fromEntries(then.json.chunk.map((e) => [e.state_key, e]));
+  assert.deepEqual(Object.keys(byUser).sort(), [alice.user_id, bob.user_id, carol.user_id].sort());
+  assert.equal(byUser[bob.user_id].content.displayname, 'bob before');
+  assert.equal(byUser[carol.user_id].content.membership, 'invite');
+  for (const e of then.json.chunk) {
+    assert.equal(e.room_id, roomId);
+    assert.match(e.event_id, EVENT_ID);
+    assert.equal(typeof e.origin_server_ts, 'number');
+    assert.equal(typeof e.sender, 'string');
+  }
+  // Without `at`, as they are now; bob's event carries what it replaced.
+  const now = await srv.fetch(`${V3}/rooms/${seg(roomId)}/members?membership=join`, { token: alice.token });
+  const nowByUser = Object.fromEntries(now.json.chunk.map((e) => [e.state_key, e]));
+  assert.deepEqual(Object.keys(nowByUser).sort(), [alice.user_id, bob.user_id, carol.user_id, dave.user_id].sort());
+  assert.equal(nowByUser[bob.user_id].content.displayname, 'bob after');
+  assert.equal(nowByUser[bob.user_id].unsigned.prev_content.displayname, 'bob before');
+});
+
+test('joined_members gives names and avatars exactly as the member events say them', async () => {
+  const roomId = await createRoom(srv, alice, { preset: 'public_chat' });
+  await join(srv, bob, roomId);
+  const name = 'b\u00f6b "the \\ builder" \u{1F600}\n';
+  await setState(srv, bob, roomId, 'm.room.member', bob.user_id,
+    { membership: 'join', displayname: name, avatar_url: 'mxc://x/abc' });
+  await setState(srv, alice, roomId, 'm.room.member', alice.user_id, { membership: 'join', displayname: 7 });
+  const res = await srv.fetch(`${V3}/rooms/${seg(roomId)}/joined_members`, { token: bob.token });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json.joined[bob.user_id], { display_name: name, avatar_url: 'mxc://x/abc' });
+  assert.deepEqual(res.json.joined[alice.user_id], {}, 'a name that is no string is left out');
+});
+
 // ---- context ------------------------------------------------------------------------
 
 test('context returns the event with the events before and after it, and the state', async () => {

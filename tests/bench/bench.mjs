@@ -402,7 +402,20 @@ async function largeRoom() {
         initial.push(performance.now() - t);
         if (!s.rooms.join[room]) throw new Error('the room is missing from an initial sync');
       }
-      return { send: percentile(send, 50), sync: percentile(sync, 50), initial: percentile(initial, 50) };
+      // The member list as a lazy-loading client asks for it (at its sync's token), and the
+      // joined members' names: the room's whole membership in one answer.
+      const members = [], joined = [];
+      for (let i = 0; i < INITIAL_SAMPLES; i++) {
+        let t = performance.now();
+        const m = await api(server, reader, 'GET', `/rooms/${encodeURIComponent(room)}/members?at=${since}&not_membership=leave`);
+        members.push(performance.now() - t);
+        t = performance.now();
+        const j = await api(server, reader, 'GET', `/rooms/${encodeURIComponent(room)}/joined_members`);
+        joined.push(performance.now() - t);
+        if (m.chunk.length !== Object.keys(j.joined).length) throw new Error('the member lists differ');
+      }
+      return { send: percentile(send, 50), sync: percentile(sync, 50), initial: percentile(initial, 50),
+        members: percentile(members, 50), joined: percentile(joined, 50) };
     };
     const a = await measure(small);
     const b = await measure(large);
@@ -422,6 +435,10 @@ async function largeRoom() {
       { figure: `initial /sync (lazy members), ${LARGE_ROOM}-member room`, value: b.initial, unit: 'ms', command: initials },
       { figure: `initial /sync (lazy members), ${LARGE_ROOM}-member / 2-member room`, value: b.initial / a.initial, unit: 'x',
         command: initials },
+      { figure: `GET /members?at=&not_membership=leave, ${LARGE_ROOM}-member room`, value: b.members, unit: 'ms',
+        command: cmd(`${INITIAL_SAMPLES} GET /members at the member's sync token, median (2-member room: ${a.members.toFixed(3)} ms)`) },
+      { figure: `GET /joined_members, ${LARGE_ROOM}-member room`, value: b.joined, unit: 'ms',
+        command: cmd(`${INITIAL_SAMPLES} GET /joined_members, median (2-member room: ${a.joined.toFixed(3)} ms)`) },
     ];
   } finally {
     await server.stop();
