@@ -12,6 +12,7 @@
 #include "matrix/ids.h"
 #include "room/room.h"
 #include "store/accounts.h"
+#include "store/relations.h"
 #include "store/store.h"
 #include "util/json.h"
 #include "util/json_scan.h"
@@ -182,13 +183,20 @@ ht_reply ht_api_state_all(ht_ctx *ctx) {
     if (!ht_room_param(ctx, &room_id, &err) || !ht_room_read_limit(ctx, room_id, &upto, &err)) return err;
     int64_t *streams;
     size_t n = ht_store_state_list(ctx->env->store, ctx->arena, room_id, upto, &streams);
-    json_t *list = json_array();
+    /* A big room's state is mostly its members: written as text, as the
+     * member lists below are. */
+    bool threads = ht_store_room_has_threads(ctx->env->store, room_id);
+    ht_buf out = {0};
+    ht_buf_append(&out, "[", 1);
+    size_t written = 0;
     for (size_t i = 0; i < n; i++) {
         ht_event_row row;
-        if (ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &row))
-            json_array_append_new(list, ht_room_event_json(ctx->env, &row, viewer(ctx), ctx->now_ms, true));
+        if (!ht_store_event_by_stream(ctx->env->store, ctx->arena, streams[i], &row)) continue;
+        if (written++) ht_buf_append(&out, ",", 1);
+        ht_sync_write_event(ctx, &out, &row, threads, true);
     }
-    return ht_reply_json(list);
+    ht_buf_append(&out, "]", 1);
+    return ht_reply_json_text(ctx, &out);
 }
 
 ht_reply ht_api_event_get(ht_ctx *ctx) {
@@ -224,6 +232,7 @@ ht_reply ht_api_members(ht_ctx *ctx) {
     }
     ht_membership_row *rows;
     size_t n = ht_store_members_of_room(ctx->env->store, ctx->arena, room_id, &rows);
+    bool threads = ht_store_room_has_threads(ctx->env->store, room_id);
     ht_buf out = {0};
     ht_buf_puts(&out, "{\"chunk\":[");
     size_t written = 0;
@@ -240,7 +249,7 @@ ht_reply ht_api_members(ht_ctx *ctx) {
         if (!membership || (only && strcmp(membership, only) != 0) || (except && strcmp(membership, except) == 0))
             continue;
         if (written++) ht_buf_append(&out, ",", 1);
-        ht_sync_write_event(ctx, &out, &row, false, true);
+        ht_sync_write_event(ctx, &out, &row, threads, true);
     }
     ht_buf_puts(&out, "]}");
     return ht_reply_json_text(ctx, &out);
