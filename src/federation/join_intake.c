@@ -26,9 +26,9 @@ enum {
     /* Passes whose slice was found undone (its commit failed) before the
      * join gives up: a failing disk must not loop for ever. */
     MAX_RESTARTS = 3,
-    /* A parsed answer holds about this many times its text (jansson on
-     * glibc: 6.1 for 3,000 member events), the ids and order about this
-     * much an event. */
+    /* A reading holds about this many times the answer's text: its events
+     * parsed (jansson on glibc: 6.1 for 3,000 member events), their ids
+     * and order. */
     PARSED_PER_TEXT_BYTE = 7,
 };
 
@@ -37,9 +37,8 @@ enum { AUTH_CHAIN, STATE, LISTS };
 
 struct ht_join_intake {
     ht_arena arena;       /* the order and ids */
-    /* Where the reading of each list goes on, as offsets into the answer's
-     * text (its bytes are the door's, at the same place on every pass only
-     * as far as this file can tell by the offsets). */
+    /* Where the reading of each list goes on: offsets into the answer's
+     * text, which the door keeps and hands each pass again (its body). */
     size_t list_at[LISTS], list_taken[LISTS];
     int reading;          /* the list being read; LISTS once both are */
     json_t *events;       /* the auth chain, then the state: the outliers to take */
