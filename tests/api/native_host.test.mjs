@@ -142,7 +142,10 @@ describe('static files from --web-root', () => {
 describe('start-up', () => {
   let dir;
   before(() => { dir = mkdtempSync(join(tmpdir(), 'hometab-start-')); });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}.lock`, { force: true }); // beside the folder given as a database, below
+  });
 
   test('--help lists every flag and exits 0', async () => {
     const { code, stdout } = await runToExit(['--help']);
