@@ -331,9 +331,11 @@ static ht_error persist_event(ht_env *env, const char *room_version, const ht_pe
     return (ht_error){0};
 }
 
-bool ht_room_stored_state_of(ht_env *env, const char *event_id, const char *room_id, ht_event_row *row) {
-    return ht_store_event_by_id(env->store, env->arena, event_id, row) && row->state_key &&
-           strcmp(row->room_id, room_id) == 0;
+bool ht_room_stored_state_of(ht_env *env, const char *event_id, const char *room_id, const char **type,
+                             const char **state_key) {
+    const char *its_room;
+    return ht_store_event_key(env->store, env->arena, event_id, &its_room, type, state_key) && *state_key &&
+           strcmp(its_room, room_id) == 0;
 }
 
 ht_error ht_room_stage_state(ht_env *env, const char *room_version, const char *room_id, const char *const *ids,
@@ -341,11 +343,11 @@ ht_error ht_room_stage_state(ht_env *env, const char *room_version, const char *
     ht_event_source src = ht_room_event_source(env, room_version);
     int64_t at = (int64_t)ht_store_stream_advance(env->store);
     for (size_t i = 0; i < count; i++) {
-        ht_event_row row;
-        if (!ht_room_stored_state_of(env, ids[i], room_id, &row))
+        const char *type, *key;
+        if (!ht_room_stored_state_of(env, ids[i], room_id, &type, &key))
             return (ht_error){HT_M_SERVER_ERROR, 0, "The state given is not stored."};
-        if (is(ht_store_state_event_id(env->store, env->arena, room_id, row.type, row.state_key), ids[i])) continue;
-        if (!change_key(env, &src, room_id, row.type, row.state_key, ids[i], at))
+        if (is(ht_store_state_event_id(env->store, env->arena, room_id, type, key), ids[i])) continue;
+        if (!change_key(env, &src, room_id, type, key, ids[i], at))
             return (ht_error){HT_M_SERVER_ERROR, 0, "The room's state could not be stored."};
     }
     return (ht_error){0};

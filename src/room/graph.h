@@ -42,10 +42,12 @@ ht_state_view ht_room_current_view(ht_env *env, const char *room_id);
 void ht_room_current_state(ht_env *env, const char *room_id, ht_state_map *out);
 bool ht_room_state_after(ht_env *env, const ht_event_row *ev, ht_state_map *out);
 
-/* A state event of room_id the store holds, read into *row (in the arena);
- * false for any other (another room's, not a state event, unknown): state
- * another server gives for a room must be of that room. */
-bool ht_room_stored_state_of(ht_env *env, const char *event_id, const char *room_id, ht_event_row *row);
+/* A state event of room_id the store holds: its type and state key (in
+ * the arena); false for any other (another room's, not a state event,
+ * unknown): state another server gives for a room must be of that room.
+ * Only the event's key is read (a join's state: 10,000 of them). */
+bool ht_room_stored_state_of(ht_env *env, const char *event_id, const char *room_id, const char **type,
+                             const char **state_key);
 
 /* What ht_room_persist stores. */
 typedef struct ht_persist {

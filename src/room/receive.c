@@ -154,9 +154,9 @@ static ht_error apply_waiting_redaction(ht_env *env, const ht_room_version *vers
 static bool given_state(ht_env *env, const ht_receive_opts *opts, const char *room_id, ht_state_map *out) {
     ht_state_map_init(out, env->arena);
     for (size_t i = 0; i < opts->state_before_count; i++) {
-        ht_event_row row;
-        if (!ht_room_stored_state_of(env, opts->state_before[i], room_id, &row)) return false;
-        ht_state_map_set(out, row.type, row.state_key, row.event_id);
+        const char *type, *key;
+        if (!ht_room_stored_state_of(env, opts->state_before[i], room_id, &type, &key)) return false;
+        ht_state_map_set(out, type, key, opts->state_before[i]);
     }
     return true;
 }

@@ -221,6 +221,20 @@ bool ht_store_event_by_id(ht_store *store, ht_arena *arena, const char *event_id
     return event_one(store, arena, s, out);
 }
 
+bool ht_store_event_key(ht_store *store, ht_arena *arena, const char *event_id, const char **room_id,
+                        const char **type, const char **state_key) {
+    sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EVENT_KEY_BY_ID);
+    ht_db_bind_text(s, 1, event_id);
+    bool found = ht_db_row(store, s);
+    if (found) {
+        *room_id = ht_db_col_dup(arena, s, 0);
+        *type = ht_db_col_dup(arena, s, 1);
+        *state_key = ht_db_col_dup(arena, s, 2);
+    }
+    sqlite3_reset(s);
+    return found;
+}
+
 bool ht_store_event_by_stream(ht_store *store, ht_arena *arena, int64_t stream, ht_event_row *out) {
     sqlite3_stmt *s = ht_db_stmt(store, HT_STMT_EVENT_BY_STREAM);
     ht_db_bind_int(s, 1, stream);

@@ -95,6 +95,11 @@ bool ht_store_member_joined_after(ht_store *store, const char *room_id, const ch
 
 bool ht_store_event_insert(ht_store *store, const ht_event_row *ev);
 bool ht_store_event_by_id(ht_store *store, ht_arena *arena, const char *event_id, ht_event_row *out);
+/* Only a stored event's room, type and state key (NULL: not a state
+ * event), in the arena: what a long list of state events needs of each,
+ * without reading its text. */
+bool ht_store_event_key(ht_store *store, ht_arena *arena, const char *event_id, const char **room_id,
+                        const char **type, const char **state_key);
 bool ht_store_event_by_stream(ht_store *store, ht_arena *arena, int64_t stream, ht_event_row *out);
 bool ht_store_event_redact(ht_store *store, int64_t stream, const char *json, const char *redacted_by);
 /* A redaction (at stream) whose target is not stored waits for it; the

@@ -87,6 +87,7 @@
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)") \
     X(EVENT_BY_ID, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE event_id = ?1")        \
     X(EVENT_BY_STREAM, "SELECT " HT_EVENT_COLUMNS " FROM events WHERE stream = ?1")      \
+    X(EVENT_KEY_BY_ID, "SELECT room_id, type, state_key FROM events WHERE event_id = ?1") \
     X(EVENT_REDACT, "UPDATE events SET json = ?2, redacted_by = ?3 WHERE stream = ?1")   \
     X(EVENT_SIGNED, "UPDATE events SET json = ?2 WHERE stream = ?1")                      \
     X(REDACTION_WAIT, "INSERT OR IGNORE INTO redactions_waiting(target, room_id, stream) " \
