@@ -267,19 +267,27 @@ static bool is_remote(const ht_ctx *ctx, const char *server, const char *id) {
            server_name_plausible(server);
 }
 
+/* One of our files, `id`: stored, uploaded or still pending; 404 for
+ * anything else, including a pending id that expired unused. */
+static bool own_media(ht_ctx *ctx, const char *id, ht_media_row *row, ht_reply *err) {
+    if (media_id_valid(id) && ht_store_media_get(ctx->env->store, ctx->arena, id, row) &&
+        (row->uploaded || row->expires_ms > ctx->now_ms))
+        return true;
+    *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
+    return false;
+}
+
 /* Finds {serverName}/{mediaId}: ours, or (federation on) another server's,
- * fetched once and kept; 404 for anything else, including a pending id
- * that expired unused. */
+ * fetched once and kept; 404 for anything else. */
 static media_found media_find(ht_ctx *ctx, const char **media_id, ht_media_row *row, ht_reply *err) {
     const char *server = ht_param_get(ctx, "serverName");
     const char *id = ht_param_get(ctx, "mediaId");
     if (is_remote(ctx, server, id)) return remote_media(ctx, server, id, media_id, row, err);
-    if (strcmp(server, ctx->env->server_name) != 0 || !media_id_valid(id) ||
-        !ht_store_media_get(ctx->env->store, ctx->arena, id, row) ||
-        (!row->uploaded && row->expires_ms <= ctx->now_ms)) {
+    if (strcmp(server, ctx->env->server_name) != 0) {
         *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
         return MEDIA_ERROR;
     }
+    if (!own_media(ctx, id, row, err)) return MEDIA_ERROR;
     *media_id = id;
     return MEDIA_FOUND;
 }
@@ -479,11 +487,7 @@ ht_reply ht_api_media_config(ht_ctx *ctx) {
  * (404 for none, M_NOT_YET_UPLOADED while pending). */
 static bool federation_find(ht_ctx *ctx, const char **id, ht_media_row *row, ht_reply *err) {
     *id = ht_param_get(ctx, "mediaId");
-    if (!media_id_valid(*id) || !ht_store_media_get(ctx->env->store, ctx->arena, *id, row) ||
-        (!row->uploaded && row->expires_ms <= ctx->now_ms)) {
-        *err = ht_reply_error(HT_M_NOT_FOUND, "There is no such file on this server.");
-        return false;
-    }
+    if (!own_media(ctx, *id, row, err)) return false;
     if (!row->uploaded) {
         *err = ht_reply_error(HT_M_NOT_YET_UPLOADED, "The file has not been uploaded yet.");
         return false;
