@@ -92,13 +92,10 @@ typedef struct keyed_id {
 
 static int by_id(const void *a, const void *b) { return strcmp(((const keyed_id *)a)->id, ((const keyed_id *)b)->id); }
 
-/* Appends the PDU text of a stored event, if it is stored. */
-static void append_pdu(ht_env *env, const char *id, ht_fed_texts *list, size_t *cap) {
+/* The PDU text of a stored event, or NULL if it is not stored. */
+static const char *pdu_text_of(ht_env *env, const char *id) {
     ht_event_row row;
-    const char *text = ht_store_event_by_id(env->store, env->arena, id, &row) ? ht_fed_pdu_text(env, &row) : NULL;
-    if (!text) return;
-    list->texts = ht_arena_push(env->arena, list->texts, sizeof *list->texts, list->count, cap);
-    list->texts[list->count++] = text;
+    return ht_store_event_by_id(env->store, env->arena, id, &row) ? ht_fed_pdu_text(env, &row) : NULL;
 }
 
 /* A room's state as read: pdus[i] is the PDU text of ids[i] (NULL: not
@@ -123,13 +120,10 @@ static void read_state(ht_env *env, state_read *s, size_t from, size_t to) {
  * read where they are in it (most are), the others read now. */
 static bool state_and_chain(ht_ctx *ctx, const char *event_id, const state_read *s, ht_fed_texts *state,
                             ht_fed_texts *auth_chain) {
-    size_t n = s->count, state_cap = 0, chain_cap = 0, chain_count;
-    *state = *auth_chain = (ht_fed_texts){0};
-    for (size_t i = 0; i < n; i++) {
-        if (!s->pdus[i]) continue;
-        state->texts = ht_arena_push(ctx->arena, state->texts, sizeof *state->texts, state->count, &state_cap);
-        state->texts[state->count++] = s->pdus[i];
-    }
+    size_t n = s->count, chain_count;
+    *state = (ht_fed_texts){.texts = ht_arena_calloc(ctx->arena, n + 1, sizeof *state->texts)};
+    for (size_t i = 0; i < n; i++)
+        if (s->pdus[i]) state->texts[state->count++] = s->pdus[i];
     const char **roots = ht_arena_calloc(ctx->arena, n + 1, sizeof *roots), **chain;
     const char **given = ht_arena_calloc(ctx->arena, n + 1, sizeof *given);
     memcpy(roots, s->ids, n * sizeof *roots);
@@ -139,16 +133,12 @@ static bool state_and_chain(ht_ctx *ctx, const char *event_id, const state_read 
     keyed_id *read = ht_arena_calloc(ctx->arena, n + 1, sizeof *read);
     for (size_t i = 0; i < n; i++) read[i] = (keyed_id){s->ids[i], i};
     qsort(read, n, sizeof *read, by_id);
+    *auth_chain = (ht_fed_texts){.texts = ht_arena_calloc(ctx->arena, chain_count + 1, sizeof *auth_chain->texts)};
     for (size_t i = 0; i < chain_count; i++) {
         keyed_id key = {chain[i], 0};
         const keyed_id *found = bsearch(&key, read, n, sizeof *read, by_id);
-        if (found && s->pdus[found->index]) {
-            auth_chain->texts = ht_arena_push(ctx->arena, auth_chain->texts, sizeof *auth_chain->texts,
-                                              auth_chain->count, &chain_cap);
-            auth_chain->texts[auth_chain->count++] = s->pdus[found->index];
-        } else {
-            append_pdu(ctx->env, chain[i], auth_chain, &chain_cap);
-        }
+        const char *text = found && s->pdus[found->index] ? s->pdus[found->index] : pdu_text_of(ctx->env, chain[i]);
+        if (text) auth_chain->texts[auth_chain->count++] = text;
     }
     return true;
 }
