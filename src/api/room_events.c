@@ -255,25 +255,29 @@ ht_reply ht_api_members(ht_ctx *ctx) {
     return ht_reply_json_text(ctx, &out);
 }
 
-/* `,"name":` and a member event's string `key` from its content, copied
- * as stored, if it has one. */
-static void write_profile_field(ht_ctx *ctx, ht_buf *out, const ht_event_row *row, const char *key, const char *name,
-                                bool *first) {
+/* A member event's display name and avatar as /joined_members names them:
+ * the content's strings, copied as stored (one scan of the event's text),
+ * or, for a text the scan cannot vouch for, from its parsed content. */
+static void write_profile(ht_ctx *ctx, ht_buf *out, const ht_event_row *row) {
+    static const char *const keys[] = {"displayname", "avatar_url"}, *const names[] = {"display_name", "avatar_url"};
+    ht_json_span values[2];
     const char *content;
     size_t len;
-    const char *keys[] = {key};
-    ht_json_span value = {0};
-    if (ht_sync_stored_content(row->json, &content, &len) && ht_json_top_members(content, keys, 1, &value)) {
-        if (!value.start || *value.start != '"') return;
-    } else {
-        const char *s = ht_json_str(ht_room_event_content(ctx->arena, row), key);
-        if (!s) return;
-        value.start = ht_json_dump(ctx->arena, ht_json_keep(ctx->arena, json_string(s)));
-        value.len = strlen(value.start);
+    if (!ht_sync_stored_content(row->json, &content, &len) || !ht_json_top_members(content, keys, 2, values)) {
+        json_t *parsed = ht_room_event_content(ctx->arena, row);
+        for (int k = 0; k < 2; k++) {
+            const char *s = ht_json_str(parsed, keys[k]);
+            values[k].start = s ? ht_json_dump(ctx->arena, ht_json_keep(ctx->arena, json_string(s))) : NULL;
+            values[k].len = s ? strlen(values[k].start) : 0;
+        }
     }
-    ht_buf_printf(out, "%s\"%s\":", *first ? "" : ",", name);
-    ht_buf_append(out, value.start, value.len);
-    *first = false;
+    bool first = true;
+    for (int k = 0; k < 2; k++) {
+        if (!values[k].start || *values[k].start != '"') continue;
+        ht_buf_printf(out, "%s\"%s\":", first ? "" : ",", names[k]);
+        ht_buf_append(out, values[k].start, values[k].len);
+        first = false;
+    }
 }
 
 ht_reply ht_api_joined_members(ht_ctx *ctx) {
@@ -292,9 +296,7 @@ ht_reply ht_api_joined_members(ht_ctx *ctx) {
         if (written++) ht_buf_append(&out, ",", 1);
         ht_sync_write_string(&out, rows[i].user_id);
         ht_buf_append(&out, ":{", 2);
-        bool first = true;
-        write_profile_field(ctx, &out, &row, "displayname", "display_name", &first);
-        write_profile_field(ctx, &out, &row, "avatar_url", "avatar_url", &first);
+        write_profile(ctx, &out, &row);
         ht_buf_append(&out, "}", 1);
     }
     ht_buf_puts(&out, "}}");
