@@ -63,24 +63,25 @@ bool ht_pdu_view(ht_arena *arena, json_t *pdu, const char *event_id, const char 
     return true;
 }
 
-/* A stored array of plain strings (no escapes, no spaces: event ids as
- * canonical JSON writes them), copied into the arena; false for anything
- * else, and for more than `most`. */
+/* A stored array of plain strings (no escapes: event ids as canonical
+ * JSON writes them), its items found by the scan (util/json_scan.h) and
+ * copied into the arena; false for anything else, and for more than
+ * `most`. */
 static bool plain_strings(ht_arena *arena, ht_json_span span, size_t most, const char ***ids, size_t *count) {
-    if (span.len < 2 || span.start[0] != '[' || span.start[span.len - 1] != ']') return false;
-    const char *p = span.start + 1, *end = span.start + span.len - 1; /* inside the brackets */
+    ht_json_items items;
+    if (!ht_json_items_begin(span, &items)) return false;
     const char **out = ht_arena_alloc(arena, (most ? most : 1) * sizeof *out);
     size_t n = 0;
-    while (p < end) {
-        const char *close = *p == '"' ? memchr(p + 1, '"', (size_t)(end - p - 1)) : NULL;
-        if (!close || n == most || memchr(p + 1, '\\', (size_t)(close - p - 1))) return false;
-        out[n++] = ht_arena_strndup(arena, p + 1, (size_t)(close - p - 1));
-        p = close + 1;
-        if (p < end && (*p++ != ',' || p == end)) return false; /* a comma, then another string */
+    ht_json_span item;
+    int got;
+    while ((got = ht_json_items_next(&items, &item)) == 1) {
+        if (n == most || item.len < 2 || *item.start != '"' || memchr(item.start + 1, '\\', item.len - 2))
+            return false;
+        out[n++] = ht_arena_strndup(arena, item.start + 1, item.len - 2);
     }
     *ids = out;
     *count = n;
-    return true;
+    return got == 0;
 }
 
 bool ht_pdu_text_auth_events(ht_arena *arena, const char *text, const char ***ids, size_t *count) {

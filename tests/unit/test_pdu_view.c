@@ -101,8 +101,8 @@ static void test_pdu_view_finds_redacts_where_the_room_version_puts_it(void **st
     ht_arena_free(&arena);
 }
 
-/* The auth events of a stored text, read without a parse when it is as
- * canonical JSON writes it, the general way when not, the same either way. */
+/* The auth events of a stored text, read by the scan (spaces or not), the
+ * general way when an id is escaped, the same either way. */
 static void test_auth_events_are_read_from_a_stored_text(void **state) {
     (void)state;
     ht_arena arena;
@@ -115,7 +115,7 @@ static void test_auth_events_are_read_from_a_stored_text(void **state) {
     } cases[] = {
         {"{\"auth_events\":[\"$c\",\"$p\"],\"content\":{\"auth_events\":[]}}", true, 2, "$c"},
         {"{\"auth_events\":[]}", true, 0, NULL},
-        {good, true, 2, "$c"},                                     /* spaces: the general way */
+        {good, true, 2, "$c"},                                     /* spaces between the members */
         {"{\"auth_events\":[\"\\u0024c\"]}", true, 1, "$c"},         /* an escape: the general way */
         {"{\"auth_events\":[\"$a\",]}", false, 0, NULL},             /* not JSON */
         {"{\"auth_events\":[\"$a\",5]}", false, 0, NULL},
