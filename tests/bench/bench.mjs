@@ -235,6 +235,30 @@ async function messageThroughputSlowDisk() {
   }
 }
 
+// How long a trivial read waits while 16 connections send: what one slow
+// turn of the server's loop (a checkpoint of the WAL, about every 4,000
+// pages written: store/store.c) costs everyone else. One wrk connection
+// asks GET /versions one request after another, from a second after the
+// senders start until a second before they stop.
+async function readsDuringWrites(server, ctx) {
+  const senders = ctx.people.slice(0, 16);
+  const roomId = await createRoom(server, senders[0], { preset: 'public_chat' });
+  for (const p of senders.slice(1)) await api(server, p, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+  const script = wrkSendScript(ctx.dir, senders, roomId, 'writes.lua');
+  const seconds = Number.parseInt(DURATION, 10);
+  const sendArgs = ['-t1', '-c16', `-d${seconds}s`, '-s', script, server.url];
+  const readArgs = ['-t1', '-c1', `-d${seconds - 2}s`, '--latency', `${server.url}/_matrix/client/versions`];
+  const sends = runAsync('wrk', sendArgs);
+  await new Promise((r) => setTimeout(r, 1000));
+  const reads = parseWrk(await runAsync('wrk', readArgs));
+  parseWrk(await sends);
+  const command = `wrk ${readArgs.join(' ')}  while  wrk ${sendArgs.join(' ').replace(script, 'sends.lua')}`;
+  return [
+    { figure: 'GET /versions while 16 connections send (wrk), p99', value: reads.latency['99%'], unit: 'ms', command },
+    { figure: 'GET /versions while 16 connections send (wrk), max', value: reads.maxLatency, unit: 'ms', command },
+  ];
+}
+
 // Send-to-sync-wake latency: B long-polls /sync; A sends; the time from A's
 // send returning to B's sync returning with the message (both arrive in the
 // same turn of the server's loop, so this can be slightly negative), and from
@@ -557,7 +581,7 @@ async function bulkFill(server, ctx) {
 }
 
 const ALL_FIGURES = [versionsThroughput, whoamiThroughput, versionsDuringLoginFlood, diskSyncFloor, messageThroughput,
-  messageThroughputWrk, messageThroughputSlowDisk, syncWakeLatency,
+  messageThroughputWrk, messageThroughputSlowDisk, readsDuringWrites, syncWakeLatency,
   unreadBacklog, writeCostWithParkedPolls, largeRoom, manyRooms, bulkFill];
 // BENCH_ONLY=name,name runs only those figures (to measure one change quickly).
 const FIGURES = process.env.BENCH_ONLY
@@ -684,7 +708,9 @@ export function parseWrk(text) {
   if (errors) throw new Error(`wrk saw errors (${errors[0]}):\n${text}`);
   const latency = {};
   for (const m of text.matchAll(/^\s+(\d+%)\s+([\d.]+)(us|ms|s)$/gm)) latency[m[1]] = Number(m[2]) * UNIT_MS[m[3]];
-  return { requestsPerSec: Number(rps[1]), latency, text };
+  // The thread statistics' line: "Latency  avg  stdev  max  +/- stdev".
+  const max = /^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)\s/m.exec(text);
+  return { requestsPerSec: Number(rps[1]), latency, maxLatency: max ? Number(max[1]) * UNIT_MS[max[2]] : NaN, text };
 }
 
 async function startServer(dir, extra = [], env = {}) {
