@@ -252,7 +252,8 @@ async function readsDuringWrites(server, ctx) {
   await new Promise((r) => setTimeout(r, 1000));
   const reads = parseWrk(await runAsync('wrk', readArgs));
   parseWrk(await sends);
-  const command = `wrk ${readArgs.join(' ')}  while  wrk ${sendArgs.join(' ').replace(script, 'sends.lua')}`;
+  const command = `wrk ${readArgs.join(' ')}  while  wrk ${sendArgs.join(' ').replace(script, 'writes.lua')}` +
+    '  (writes.lua: PUT /send, 16 users\' tokens in turn)';
   return [
     { figure: 'GET /versions while 16 connections send (wrk), p99', value: reads.latency['99%'], unit: 'ms', command },
     { figure: 'GET /versions while 16 connections send (wrk), max', value: reads.maxLatency, unit: 'ms', command },
