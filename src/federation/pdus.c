@@ -250,17 +250,17 @@ void ht_fed_forward(ht_ctx *ctx, const char *room_id, const char *event_id, cons
     }
 }
 
+const char *ht_fed_pdu_id_or_empty(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *pdu) {
+    const char *id = ht_pdu_id(tmp, v, pdu, NULL);
+    return id ? ht_arena_strdup(keep, id) : "";
+}
+
 /* The list may come in any order:
  * it is put in order here, once (Kahn's algorithm over the auth edges
  * inside the list), so each event is judged once and a hostile order (a
  * long chain, newest first) costs what a kind one does, not n^2/2 checks;
  * and the create event, which all others name, goes first (an event taken
  * before it would be dropped: the room would not be known yet). */
-const char *ht_fed_pdu_id_or_empty(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *pdu) {
-    const char *id = ht_pdu_id(tmp, v, pdu, NULL);
-    return id ? ht_arena_strdup(keep, id) : "";
-}
-
 void ht_fed_order_by_auth(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *events,
                           const char **given_ids, ht_fed_auth_order *out) {
     enum { AUTH_MAX = 10 }; /* auth events a PDU may name: more are refused anyway */

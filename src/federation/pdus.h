@@ -69,8 +69,6 @@ typedef struct ht_fed_auth_order {
  * out already, or NULL to work them out here. */
 void ht_fed_order_by_auth(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *events,
                           const char **given_ids, ht_fed_auth_order *out);
-/* A PDU's event id in keep, or "" when it has none. */
-const char *ht_fed_pdu_id_or_empty(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *pdu);
 /* ...then taken from order->order[*next] on, at most `budget` of them, each
  * checked by ht_room_receive; *next is moved past those taken, and *kept
  * (when given) past the last that the store holds after it (one dropped as
@@ -78,6 +76,8 @@ const char *ht_fed_pdu_id_or_empty(ht_arena *tmp, ht_arena *keep, const ht_room_
  * neither the list nor the store holds. */
 bool ht_fed_take_in_order(ht_ctx *ctx, const ht_room_version *v, json_t *events, const ht_fed_auth_order *order,
                           size_t *next, size_t budget, size_t *kept, const char **why);
+/* A PDU's event id in keep, or "" when it has none. */
+const char *ht_fed_pdu_id_or_empty(ht_arena *tmp, ht_arena *keep, const ht_room_version *v, json_t *pdu);
 
 /* What an invitee or a knocker is shown of a room (the spec's "stripped
  * state": create, join rules, name, avatar, topic, encryption, canonical
