@@ -37,6 +37,7 @@
 #include "store/meta.h"
 #include "store/store.h"
 #include "util/crypto.h"
+#include "util/recent_keys.h"
 #include "util/wake.h"
 
 enum {
@@ -50,6 +51,7 @@ enum {
 };
 static const int64_t UNUSED_EXPIRES_MS = 24 * 60 * 60 * 1000;
 static const int64_t MAX_OWN_THUMBNAIL = 1024 * 1024;
+static const int64_t THUMBNAIL_MISS_MS = 10 * 60 * 1000; /* remote_thumbnail */
 
 static const char media_id_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -431,14 +433,17 @@ static const thumbnail_ask *thumbnail_size_for(const thumbnail_ask *ask) {
  * under "<server>/<id>/<width>x<height>-<method>" (a file's key has one
  * '/'). MEDIA_ABSENT when the server gave none that is a shown image within
  * the upload limit (an old server, one that scales nothing, a file that is
- * no image): the file itself is then the way. When the server did not
- * answer at all, that way is open only if the file is kept here: asking
- * the unreachable server again for it would keep the client waiting twice. */
+ * no image): the file itself is then the way. Such an answer is remembered
+ * for THUMBNAIL_MISS_MS (a client shows the same avatars again and again),
+ * unless it may change (a 5xx, a 429). When the server did not answer at
+ * all, the file's way is open only if the file is kept here: asking the
+ * unreachable server again for it would keep the client waiting twice. */
 static media_found remote_thumbnail(ht_ctx *ctx, const char *server, const char *id, const thumbnail_ask *ask,
                                     const char **key, ht_media_row *row, ht_reply *err) {
     const thumbnail_ask *size = thumbnail_size_for(ask);
     *key = ht_arena_printf(ctx->arena, "%s/%s/%lldx%lld-%s", server, id, size->width, size->height, size->method);
     if (ht_store_media_get(ctx->env->store, ctx->arena, *key, row) && row->uploaded) return MEDIA_FOUND;
+    if (ht_recent_keys_has(ctx->env->thumbnail_misses, *key, ctx->now_ms)) return MEDIA_ABSENT;
     ht_fed_media m;
     if (!ht_fed_remote_thumbnail(ctx, server, id, (int)size->width, (int)size->height, size->method, &m))
         return MEDIA_WAIT;
@@ -448,7 +453,10 @@ static media_found remote_thumbnail(ht_ctx *ctx, const char *server, const char 
                                      ht_arena_printf(ctx->arena, "The thumbnail could not be fetched: %s", m.why));
         return MEDIA_ERROR;
     }
-    if (!m.found || !is_shown_image(m.content_type) || m.len > max_upload(ctx)) return MEDIA_ABSENT;
+    if (!m.found || !is_shown_image(m.content_type) || m.len > max_upload(ctx)) {
+        if (!m.transient) ht_recent_keys_put(ctx->env->thumbnail_misses, *key, ctx->now_ms + THUMBNAIL_MISS_MS);
+        return MEDIA_ABSENT;
+    }
     if (!ht_store_media_insert(ctx->env->store, *key, server, ctx->now_ms, m.content_type, NULL, m.bytes, m.len) ||
         !ht_store_media_get(ctx->env->store, ctx->arena, *key, row)) {
         *err = ht_reply_error(HT_M_SERVER_ERROR, "The thumbnail could not be stored.");

@@ -59,8 +59,13 @@
 #include "util/crypto.h"
 #include "util/glob.h"
 #include "util/oom.h"
+#include "util/recent_keys.h"
 
-enum { ARENA_BLOCK = 64 * 1024, OUT_KEEP_BYTES = 256 * 1024 };
+enum {
+    ARENA_BLOCK = 64 * 1024,
+    OUT_KEEP_BYTES = 256 * 1024,
+    THUMBNAIL_MISSES = 1024, /* remembered at once (api/media.c, remote_thumbnail) */
+};
 
 static void group_clear(ht_core *core);
 
@@ -151,7 +156,8 @@ ht_core *ht_core_open(const ht_config *cfg, char *err, size_t err_size) {
     core->cfg.db_path = NULL; /* the host's string; not needed after opening */
     core->env = (ht_env){.store = store, .arena = &core->arena, .server_name = core->server_name,
                          .cfg = &core->cfg, .signing_key = &core->signing_key, .outbox = &core->outbox,
-                         .log = &core->log, .events = ht_event_cache_new()};
+                         .log = &core->log, .events = ht_event_cache_new(),
+                         .thumbnail_misses = ht_recent_keys_new(THUMBNAIL_MISSES)};
     ht_store_watch_events(store, ht_event_cache_forget, core->env.events);
     core->stream_position = ht_store_stream_position(store);
     core->limits = ht_rate_limiter_new();
@@ -164,6 +170,7 @@ void ht_core_close(ht_core *core) {
     group_clear(core);
     ht_store_close(core->env.store);
     ht_event_cache_free(core->env.events);
+    ht_recent_keys_free(core->env.thumbnail_misses);
     ht_rate_limiter_free(core->limits);
     ht_replay_free(&core->replay);
     ht_fetch_memo_free(&core->memo);

@@ -129,6 +129,7 @@ typedef struct ht_fed_media {
     bool found;
     bool not_found;            /* the other server has no such file */
     bool unreachable;          /* no answer came (timeout, refused connection) */
+    bool transient;            /* ...or one that may change if asked again (5xx, 429) */
     const char *why;           /* when not found: what went wrong */
     const unsigned char *bytes; /* borrowed: valid until the handler returns */
     size_t len;

@@ -34,6 +34,7 @@ static bool endpoint_unknown(const ht_remote_answer *a) {
 static void failed(ht_ctx *ctx, const char *server, const ht_remote_answer *a, ht_fed_media *out) {
     out->found = false;
     out->unreachable = a->status == 0;
+    out->transient = a->status == 0 || a->status == 429 || a->status >= 500;
     out->not_found = a->status == 404 && ht_str_is(ht_json_str(a->json, "errcode"), "M_NOT_FOUND");
     out->why = a->error ? a->error
                         : ht_arena_printf(ctx->arena, "%s answered %d %s", server, a->status,

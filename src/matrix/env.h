@@ -33,6 +33,7 @@ typedef struct ht_env {
     bool outbound;                  /* this request queued traffic for other servers */
     struct ht_request_log *log;     /* the current request's log lines (matrix/log.h) */
     struct ht_event_cache *events; /* stored events kept parsed across requests (room/event_cache.h) */
+    struct ht_recent_keys *thumbnail_misses; /* other servers' thumbnails they lately gave none of (api/media.c) */
 } ht_env;
 
 #endif

@@ -14,7 +14,7 @@ int main(void) {
         run_push_eval_tests,     run_work_tests,          run_canonical_tests,
         run_signing_tests,       run_key_name_tests,      run_pdu_tests,           run_pdu_view_tests,
         run_event_auth_tests,    run_state_res_tests,     run_room_graph_tests,
-        run_glob_tests,          run_words_tests,         run_faults_tests,
+        run_glob_tests,          run_words_tests,         run_recent_keys_tests,         run_faults_tests,
         run_group_commit_tests,
         run_login_limits_tests,  run_wake_tests,          run_request_log_tests,
         run_framing_tests,       run_media_store_tests, run_federation_tests,

@@ -327,6 +327,20 @@ static void test_a_server_that_gives_no_thumbnail_has_its_file_used(void **state
     assert_true(asked_with(&s, "/_matrix/media/v3/thumbnail/a.test/OldImage?width=32&height=32&method=crop"
                                "&allow_remote=false"));
     assert_true(asked_with(&s, "/download/"));
+    /* Asked again, the answer is remembered: nothing is asked of a.test
+     * (the file is kept here) until its time is up (api/media.c,
+     * THUMBNAIL_MISS_MS); then both paths are asked again. */
+    int asked = s.count;
+    r = bob_thumbnail(w, "OldImage", "width=32&height=32&method=crop");
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, strlen(image_bytes));
+    reply_free(&r);
+    assert_int_equal(s.count, asked);
+    w->n.clock_ms += 10 * 60 * 1000;
+    r = bob_thumbnail(w, "OldImage", "width=32&height=32&method=crop");
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    assert_int_equal(s.count, asked + 2);
     /* With a.test down, the file kept answers; a file not kept is 502,
      * asked once (not again for the file). */
     w->n.liar = NULL;
@@ -340,6 +354,27 @@ static void test_a_server_that_gives_no_thumbnail_has_its_file_used(void **state
     reply_free(&r);
     assert_int_equal(w->n.fetches - before, 1);
     w->n.down[A] = false;
+}
+
+/* An answer that may change (a 503) is not remembered: the next request
+ * asks again. */
+static void test_a_server_busy_for_a_thumbnail_is_asked_again(void **state) {
+    world *w = *state;
+    stored_file f = {"BusyImage", "image/png", image_bytes};
+    net_run(&w->n, A, store_file, &f);
+    spy s = {.status = 503, .answer = "{\"errcode\":\"M_UNKNOWN\",\"error\":\"Busy\"}"};
+    w->n.liar = spying;
+    w->n.liar_arg = &s;
+    for (int i = 0; i < 2; i++) {
+        reply r = bob_thumbnail(w, "BusyImage", "width=32&height=32&method=crop");
+        assert_int_equal(r.status, 200); /* the file, kept here: its own thumbnail */
+        assert_int_equal(r.body_len, strlen(image_bytes));
+        reply_free(&r);
+    }
+    int thumbnail_asks = 0;
+    for (int i = 0; i < s.count; i++) thumbnail_asks += strstr(s.asked[i], "/thumbnail/BusyImage?") != NULL;
+    assert_int_equal(thumbnail_asks, 2);
+    w->n.liar = NULL;
 }
 
 static void test_our_thumbnail_is_served_to_other_servers(void **state) {
@@ -386,6 +421,7 @@ int run_fed_media_tests(void) {
         cmocka_unit_test_setup_teardown(test_the_other_servers_scaled_thumbnail_is_served_not_its_file, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_server_that_gives_no_thumbnail_has_its_file_used, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_server_busy_for_a_thumbnail_is_asked_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_our_thumbnail_is_served_to_other_servers, setup, teardown),
     };
     return cmocka_run_group_tests_name("federation: media across servers", tests, NULL, NULL);

@@ -39,6 +39,7 @@ int run_fed_media_tests(void);
 int run_fed_read_tests(void);
 int run_glob_tests(void);
 int run_words_tests(void);
+int run_recent_keys_tests(void);
 int run_faults_tests(void);
 int run_group_commit_tests(void);
 int run_login_limits_tests(void);
