@@ -368,6 +368,50 @@ uint64_t ht_core_stream_position(const ht_core *core);
 /* How many COMMITs the database has made since it opened (see host_syncs). */
 uint64_t ht_core_commits(const ht_core *core);
 
+/* ---- Checkpoints off the loop ------------------------------------------
+ *
+ * With wal, the core copies its WAL into the database file by itself,
+ * inside the commit that makes the WAL reach 16 MiB: some 10 ms of a busy
+ * server during which nothing else runs. A host with threads may do it
+ * instead, once it has called ht_core_host_checkpoints(core):
+ *
+ *   - when ht_core_wal_need() says HT_WAL_CHECKPOINT, it runs
+ *     ht_checkpointer_run() on another thread, on a connection opened for
+ *     that alone, until a pass finds little left to copy, while the core
+ *     goes on serving;
+ *   - then it holds the writes (ht_core_handle of requests that may write)
+ *     for one more pass, which copies the frames committed meanwhile, so
+ *     that the next write starts the WAL over; it holds them at once if
+ *     the core says HT_WAL_TOO_LARGE while the passes run (writes that
+ *     outrun the thread);
+ *   - and it tells the core what each round of passes copied
+ *     (ht_core_wal_copied).
+ *
+ * A host that falls behind finds the core checkpointing by itself again
+ * once its WAL holds 256 MiB not copied. */
+typedef struct ht_wal_state {
+    int frames; /* in the WAL */
+    int copied; /* ...of which a checkpoint has copied */
+} ht_wal_state;
+
+typedef enum ht_wal_need {
+    HT_WAL_SMALL,      /* nothing to do */
+    HT_WAL_CHECKPOINT, /* 16 MiB not copied */
+    HT_WAL_TOO_LARGE,  /* 48 MiB not copied (as far as the core was told) */
+} ht_wal_need;
+
+void ht_core_host_checkpoints(ht_core *core);
+ht_wal_need ht_core_wal_need(const ht_core *core);
+void ht_core_wal_copied(ht_core *core, ht_wal_state copied);
+
+/* A connection that only checkpoints the database at db_path, which a core
+ * has opened. Any thread may open, run and close it, one at a time. */
+typedef struct ht_checkpointer ht_checkpointer;
+ht_checkpointer *ht_checkpointer_open(const char *db_path, char *err, size_t err_size);
+/* One pass; out->frames is the WAL's size as the pass found it. */
+bool ht_checkpointer_run(ht_checkpointer *c, ht_wal_state *out);
+void ht_checkpointer_close(ht_checkpointer *c);
+
 /* How much of `bytes` forms one complete request: returns its length, 0 if
  * more bytes are needed, or -1 if the bytes can never form a valid request
  * (the host then passes them to ht_core_handle for a proper error answer).

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "store/accounts.h"
+#include "store/checkpoint.h"
 #include "store/meta.h"
 #include "store/statements.h"
 #include "store/store.h"
@@ -45,7 +46,12 @@ struct ht_store {
     void *watch_data;
     struct ht_token_cache *tokens; /* remembered access tokens (token_cache.c) */
     uint64_t commits;    /* COMMITs since open, counted by the WAL hook */
+    ht_wal_frames wal;     /* the WAL as the last commit or checkpoint left it */
+    bool host_checkpoints; /* checkpoint.h */
 };
+
+/* checkpoint.c: the WAL hook, set when the store opens. */
+int ht_store_wal_hook(void *data, sqlite3 *db, const char *name, int frames);
 
 /* A write that stamps rows with stream position `position` says which key
  * they concern (util/wake.h). Every position the transaction advances to

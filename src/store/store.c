@@ -108,19 +108,6 @@ static void rolled_back(ht_store *store) {
 
 static void transaction_rolled_back(void *store) { rolled_back(store); }
 
-enum { CHECKPOINT_PAGES = 4000 };
-
-/* SQLite's WAL hook: called after every commit (a request's, a group's, or
- * a statement's own outside any), once its frames are in the WAL. It
- * counts them for the host (ht_store_commits) and checkpoints as
- * wal_autocheckpoint would (the hook replaces it). */
-static int on_commit(void *data, sqlite3 *db, const char *name, int pages) {
-    ht_store *store = data;
-    store->commits++;
-    if (pages >= CHECKPOINT_PAGES) sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    return SQLITE_OK;
-}
-
 ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) {
     /* SQLite counts every allocation for sqlite3_memory_used(), which we
      * never ask, under a global mutex: 3% of a send's CPU. It can be turned
@@ -141,15 +128,7 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 5000);
     char pragma_err[512];
-    /* Checkpoints at 4000 pages (16 MiB of WAL; on_commit), not SQLite's 1,000: a
-     * checkpoint copies each page once however often it changed since the
-     * last, and a send's hot pages (the stream, extremities, counts, the
-     * ends of append-only tables, index interiors) change with every
-     * group. Measured with the wrk figure of make bench, seven rounds
-     * taking turns: write calls per message 3.4 -> 2.5, the server's CPU
-     * per message 0.157-0.245 ms -> 0.146-0.155 ms. The cost: a WAL four
-     * times larger to replay after a crash, and a longer checkpoint for
-     * the commit that runs it. */
+    /* Checkpoints: checkpoint.h. */
     const char *pragmas = wal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                               : "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
                                 "PRAGMA foreign_keys=ON;";
@@ -198,7 +177,7 @@ ht_store *ht_store_open(const char *path, bool wal, char *err, size_t err_size) 
         return NULL;
     }
     sqlite3_rollback_hook(db, transaction_rolled_back, store);
-    if (wal) sqlite3_wal_hook(db, on_commit, store);
+    if (wal) sqlite3_wal_hook(db, ht_store_wal_hook, store);
     for (int i = 0; i < HT_TXN_COUNT; i++) {
         if (sqlite3_prepare_v3(db, txn_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &store->txn[i], NULL) != SQLITE_OK) {
             snprintf(err, err_size, "%s does not prepare: %s", txn_sql[i], sqlite3_errmsg(db));

@@ -236,8 +236,9 @@ async function messageThroughputSlowDisk() {
 }
 
 // How long a trivial read waits while 16 connections send: what one slow
-// turn of the server's loop (a checkpoint of the WAL, about every 4,000
-// pages written: store/store.c) costs everyone else. One wrk connection
+// turn of the server's loop costs everyone else (the WAL's checkpoint was
+// one, about every 4,000 pages written, until a thread took it over:
+// src/host/native/checkpoints.c). One wrk connection
 // asks GET /versions one request after another, from a second after the
 // senders start until a second before they stop.
 async function readsDuringWrites(server, ctx) {

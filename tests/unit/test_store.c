@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "store/accounts.h"
+#include "store/checkpoint.h"
 #include "store/db.h"
 #include "store/graph.h"
 #include "store/meta.h"
@@ -120,6 +121,51 @@ static void test_store_counts_commits_checkpoints_and_leaves_syncs_to_the_host(v
     assert_true(ht_store_commits(store) == before + 42);
     long grown = file_size(wal);
     assert_true(grown > 0 && grown < 24L * 1024 * 1024);
+    ht_store_close(store);
+}
+
+/* A store whose host checkpoints (store/checkpoint.h) does not checkpoint
+ * by itself at 16 MiB: the WAL of 40 MiB of commits stays whole. Another
+ * connection's checkpoint copies it all; told so, the store asks for no
+ * checkpoint, and its next commit starts the WAL over (the file does not
+ * grow). */
+static void test_store_left_to_a_host_checkpoints_only_what_the_host_copies(void **state) {
+    temp_dir *f = *state;
+    char err[256] = "";
+    ht_store *store = ht_store_open(f->path, true, err, sizeof err);
+    assert_non_null(store);
+    assert_true(ht_store_leave_syncs_to_host(store));
+    ht_store_host_checkpoints(store);
+    char wal[4200];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_int_equal(sqlite3_exec(store->db, "CREATE TABLE filler(b BLOB)", NULL, NULL, NULL), SQLITE_OK);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(sqlite3_exec(store->db, "INSERT INTO filler VALUES (randomblob(1048576))", NULL, NULL, NULL),
+                         SQLITE_OK);
+    long grown = file_size(wal);
+    assert_true(grown > 40L * 1024 * 1024);
+    ht_wal_frames before = ht_store_wal_frames(store);
+    assert_true(before.frames > HT_CHECKPOINT_FRAMES && before.copied == 0);
+
+    ht_store_checkpointer *other = ht_store_checkpointer_open(f->path, err, sizeof err);
+    assert_non_null(other);
+    ht_wal_frames copied;
+    assert_true(ht_store_checkpointer_run(other, &copied));
+    assert_int_equal(copied.frames, before.frames);
+    assert_int_equal(copied.copied, before.frames);
+    ht_store_wal_copied(store, copied);
+    assert_int_equal(ht_store_wal_frames(store).copied, before.frames);
+
+    assert_int_equal(sqlite3_exec(store->db, "INSERT INTO filler VALUES (zeroblob(10))", NULL, NULL, NULL), SQLITE_OK);
+    ht_wal_frames after = ht_store_wal_frames(store);
+    assert_true(after.frames < 10 && after.copied == 0);
+    assert_int_equal(file_size(wal), grown);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(store->db, "SELECT count(*) FROM filler", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 41);
+    sqlite3_finalize(s);
+    ht_store_checkpointer_close(other);
     ht_store_close(store);
 }
 
@@ -407,6 +453,8 @@ int run_store_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_opens_in_memory),
         cmocka_unit_test_setup_teardown(test_store_opens_a_file_in_wal_mode, temp_dir_make, temp_dir_remove),
+        cmocka_unit_test_setup_teardown(test_store_left_to_a_host_checkpoints_only_what_the_host_copies, temp_dir_make,
+                                        temp_dir_remove),
         cmocka_unit_test_setup_teardown(test_store_counts_commits_checkpoints_and_leaves_syncs_to_the_host,
                                         temp_dir_make, temp_dir_remove),
         cmocka_unit_test_setup_teardown(test_user_version_equals_supported_version, temp_dir_make, temp_dir_remove),

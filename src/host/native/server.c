@@ -48,6 +48,12 @@
  * for the sync of the commits before them: the one under way, and at most
  * one more (before, the loop itself waited in every COMMIT's sync).
  *
+ * Checkpoints. Once a sync has returned and the WAL holds 16 MiB not yet in
+ * the database file, a thread of checkpoints.c copies it there on a
+ * connection of its own while the loop goes on; then the group waits while
+ * the thread copies the frames committed meanwhile (on_checkpointed), and
+ * the next write starts the WAL over.
+ *
  * Memory. The design decision of this file: the bytes held for a client are
  * bounded whatever it does, and so are the bytes held for all of them.
  *   - Received bytes: a request may not pass the core's limits (head, body,
@@ -80,6 +86,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "host/native/checkpoints.h"
 #include "host/native/federation.h"
 #include "host/native/log.h"
 #include "host/native/park_index.h"
@@ -173,6 +180,9 @@ struct server {
     uint64_t groups;          /* groups of two or more run together; reported at exit */
     uint64_t grouped_requests; /* ...and the requests in them */
     wal_sync *sync;           /* NULL: each COMMIT was synced by SQLite */
+    checkpoints *checkpoints; /* NULL: the core checkpoints inside its commits */
+    bool writes_held;         /* the group waits for a checkpoint's last pass */
+    uint64_t checkpointed;    /* checkpoints off the loop, to the WAL's end; reported at exit */
     uint64_t asked;           /* the newest commit a sync was asked for */
     uint64_t synced;          /* ...and the newest a returned sync covers */
     struct write_req *held_head, *held_tail; /* writes waiting for a sync, in order */
@@ -447,6 +457,30 @@ static void on_synced(void *data, uint64_t synced) {
     }
     memory_given_back(srv);
     if (srv->fed) ht_fed_host_resume(srv->fed);
+    ht_wal_need need = srv->checkpoints ? ht_core_wal_need(srv->core) : HT_WAL_SMALL;
+    if (need == HT_WAL_SMALL || srv->writes_held) return;
+    if (!checkpoints_running(srv->checkpoints)) checkpoints_ask(srv->checkpoints, false);
+    else if (need == HT_WAL_TOO_LARGE) srv->writes_held = true; /* the passes catch up; then the last */
+}
+
+static void on_group_idle(uv_idle_t *idle);
+
+/* checkpoints' word: its passes ran. After the passes beside the writes,
+ * the writes are held for the last pass, which copies the frames committed
+ * meanwhile: the next write then starts the WAL over. Reads go on. */
+static void on_checkpointed(void *data, bool ok, ht_wal_state copied, bool last_pass) {
+    server *srv = data;
+    if (ok) ht_core_wal_copied(srv->core, copied);
+    if (ok && !last_pass) {
+        srv->writes_held = true;
+        checkpoints_ask(srv->checkpoints, true);
+        return;
+    }
+    srv->writes_held = false;
+    if (srv->group_head) uv_idle_start(&srv->group_idle, on_group_idle);
+    if (ok) srv->checkpointed++;
+    /* A later sync asks again; past 256 MiB the core checkpoints itself. */
+    else ht_host_log(HT_LOG_WARN, "the checkpoint off the loop failed; it is tried again after the next sync");
 }
 
 /* The outbox waits while commits are not synced: the events it would send
@@ -837,7 +871,7 @@ static void join_group(conn *c, long request_len) {
     else srv->group_head = c;
     srv->group_tail = c;
     uv_timer_stop(&c->timer); /* it has all arrived: no 408 while it waits */
-    uv_idle_start(&srv->group_idle, on_group_idle);
+    if (!srv->writes_held) uv_idle_start(&srv->group_idle, on_group_idle);
     update_reading(c);
 }
 
@@ -974,6 +1008,10 @@ static void run_group(server *srv) {
  * form (pipelined writes behind them). */
 static void on_group_check(uv_check_t *check) {
     server *srv = check->data;
+    if (srv->writes_held) { /* until the checkpoint's last pass: on_checkpointed */
+        uv_idle_stop(&srv->group_idle);
+        return;
+    }
     while (srv->group_head) run_group(srv);
 }
 
@@ -1162,6 +1200,8 @@ static void on_signal(uv_signal_t *sig, int signum) {
         drop_write(w->c, w);
     }
     srv->held_tail = NULL;
+    if (srv->checkpoints) checkpoints_stop(srv->checkpoints);
+    srv->checkpoints = NULL;
     if (srv->sync) wal_sync_stop(srv->sync);
     srv->sync = NULL;
     /* The core is synchronous, so no request is half-done here: every
@@ -1245,6 +1285,11 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
             code = 4;
             goto out;
         }
+        /* Without the thread the core checkpoints inside its commits, as
+         * it always could: slower, not wrong. */
+        srv->checkpoints = checkpoints_start(srv->loop, cfg->db_path, on_checkpointed, srv, err, sizeof err);
+        if (srv->checkpoints) ht_core_host_checkpoints(srv->core);
+        else ht_host_log(HT_LOG_WARN, "%s; the database is checkpointed inside its commits", err);
     }
     uv_check_init(srv->loop, &srv->group_check);
     uv_idle_init(srv->loop, &srv->group_idle);
@@ -1287,9 +1332,10 @@ int ht_server_run(ht_core *core, const ht_config *cfg, const ht_server_options *
     uv_loop_close(srv->loop);
     ht_host_log(HT_LOG_INFO,
                 "stopped after %llu Matrix requests (%llu calls into the core); %llu writes committed "
-                "together in %llu groups",
+                "together in %llu groups; %llu checkpoints off the loop",
                 (unsigned long long)srv->matrix_requests, (unsigned long long)srv->core_calls,
-                (unsigned long long)srv->grouped_requests, (unsigned long long)srv->groups);
+                (unsigned long long)srv->grouped_requests, (unsigned long long)srv->groups,
+                (unsigned long long)srv->checkpointed);
 out:
     park_index_free(srv->parked);
     free(srv);
